@@ -1,0 +1,152 @@
+/**
+ * The composition root: config → store → bus, limits, services → HTTP (and, later, the
+ * WebSocket gateway). Only this file chooses implementations. Used by `rustchat serve` and
+ * by the tests, which start real instances in process.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type { Config } from './config/config.js';
+import { buildHttp } from './http/server.js';
+import type { App } from './http/types.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { LocalBus, type Bus } from './realtime/bus/local.js';
+import { clientIpResolver } from './security/client-ip.js';
+import { SecurityEvents } from './security/events.js';
+import { RateLimits } from './security/rate-limit.js';
+import { TokenService } from './security/tokens.js';
+import { NO_PRESENCE, type ServiceDeps } from './services/context.js';
+import { buildServices, type Services } from './services/index.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/store.js';
+
+export const VERSION = '0.1.0';
+
+export interface AppOptions {
+  readonly logger?: Logger;
+  /** Collect process metrics (off in tests that start many apps). */
+  readonly defaultMetrics?: boolean;
+  /** Directory of the built web client; defaults to web/dist next to the package. */
+  readonly webRoot?: string | undefined;
+  readonly clock?: () => number;
+}
+
+export interface RustChat {
+  readonly config: Config;
+  readonly http: App;
+  readonly store: Store;
+  readonly services: Services;
+  readonly metrics: Metrics;
+  readonly security: SecurityEvents;
+  readonly logger: Logger;
+  readonly bus: Bus;
+  readonly redis: Redis | undefined;
+  /** Starts listening (HTTP on the configured host/port, metrics on theirs); returns the HTTP address. */
+  listen(): Promise<{ port: number; host: string; url: string }>;
+  /** Graceful stop: no new requests, then close sockets, bus, Redis and the database. */
+  close(): Promise<void>;
+}
+
+/** The package root (the directory holding package.json), from src/ or from dist/src/. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+export function defaultWebRoot(): string {
+  return join(packageRoot(), 'web', 'dist');
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<RustChat> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const security = new SecurityEvents(logger, metrics);
+  const clock = options.clock ?? Date.now;
+
+  const { store, migrations } = await openStore({
+    databaseUrl: config.database.url,
+    dataDir: config.dataDir,
+    poolSize: config.database.poolSize,
+    log: (event) => metrics.dbQueries.observe({ outcome: event.level === 'error' ? 'error' : 'ok' }, event.queryDurationMillis / 1000),
+  });
+  if (migrations && migrations.applied.length > 0) logger.info({ applied: migrations.applied, schema_version: migrations.current }, 'database migrated');
+
+  let redis: Redis | undefined;
+  if (config.redisUrl !== undefined) {
+    redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
+    redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis error'));
+    try {
+      await redis.connect();
+    } catch (err) {
+      logger.warn({ err }, 'redis is not reachable at start; retrying in the background');
+    }
+  }
+
+  const bus: Bus = new LocalBus();
+  const limits = new RateLimits(config.security, metrics, logger, redis);
+  const tokens = new TokenService(config.jwt);
+  const deps: ServiceDeps = { store, events: bus, security, logger, clock };
+  const services = buildServices(deps, {
+    tokens,
+    limits,
+    metrics,
+    presence: NO_PRESENCE,
+    expiryHours: config.jwt.expiryHours,
+    allowRegistration: config.allowRegistration,
+  });
+
+  const readiness: Record<string, () => Promise<void>> = { database: () => store.ping() };
+  if (redis !== undefined) {
+    const r = redis;
+    readiness.redis = async () => {
+      if (r.status !== 'ready') throw new Error('not ready');
+      await r.ping();
+    };
+  }
+
+  const http = await buildHttp({
+    config, logger, metrics, security, limits, services, readiness, version: VERSION,
+    ipResolver: clientIpResolver(config.security.trustedProxies),
+    webRoot: options.webRoot === undefined ? defaultWebRoot() : options.webRoot,
+  });
+
+  let metricsServer: Server | undefined;
+
+  return {
+    config, http, store, services, metrics, security, logger, bus, redis,
+    async listen() {
+      await http.listen({ host: config.server.host, port: config.server.port });
+      const address = http.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
+      if (config.metrics.port !== 0) {
+        metricsServer = createServer((req, res) => {
+          if (req.url !== '/metrics') {
+            res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"Route not found"}}');
+            return;
+          }
+          metrics.registry.metrics().then(
+            (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+            () => res.writeHead(500).end(),
+          );
+        });
+        await new Promise<void>((resolve, reject) => {
+          metricsServer!.once('error', reject);
+          metricsServer!.listen(config.metrics.port, config.metrics.host, () => resolve());
+        });
+      }
+      const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+      return { port, host, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+    },
+    async close() {
+      await http.close();
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+      await bus.close();
+      if (redis) redis.disconnect();
+      await store.close();
+    },
+  };
+}

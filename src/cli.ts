@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * The `rustchat` command.
+ *
+ *   rustchat [serve]        start the server (the default)
+ *   rustchat migrate        apply pending database migrations and exit
+ *   rustchat check-config   validate the configuration and exit (0 when it would start)
+ *   rustchat create-admin <email> <username>   create a system admin; the password is read
+ *                           from RUSTCHAT_NEW_ADMIN_PASSWORD or standard input
+ */
+import { boot, serve } from './main.js';
+import { openStore } from './store/open.js';
+import { createApp } from './app.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const [command = 'serve', ...args] = argv;
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'check-config':
+      return boot() === undefined ? 1 : 0;
+    case 'migrate': {
+      const booted = boot();
+      if (booted === undefined) return 1;
+      const { store, migrations } = await openStore({ databaseUrl: booted.config.database.url, dataDir: booted.config.dataDir, poolSize: 2 });
+      booted.logger.info({ applied: migrations?.applied ?? [], schema_version: migrations?.current }, 'migrations up to date');
+      await store.close();
+      return 0;
+    }
+    case 'create-admin': {
+      const [email, username] = args;
+      if (email === undefined || username === undefined) {
+        process.stderr.write('usage: rustchat create-admin <email> <username>  (password from RUSTCHAT_NEW_ADMIN_PASSWORD or stdin)\n');
+        return 2;
+      }
+      const booted = boot();
+      if (booted === undefined) return 1;
+      const password = process.env.RUSTCHAT_NEW_ADMIN_PASSWORD ?? (await readStdin());
+      const app = await createApp(booted.config, { logger: booted.logger, defaultMetrics: false });
+      try {
+        const outcome = await app.services.accounts.createAdmin(email, username, password);
+        booted.logger.info({ username }, outcome === 'created' ? 'system admin created' : 'a user with that e-mail already exists; nothing changed');
+        return outcome === 'created' ? 0 : 1;
+      } catch (err) {
+        booted.logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not create the admin');
+        return 1;
+      } finally {
+        await app.close();
+      }
+    }
+    default:
+      process.stderr.write(`unknown command: ${command}\nusage: rustchat [serve|migrate|check-config|create-admin]\n`);
+      return 2;
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`fatal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,37 @@
+/** The typed, frozen configuration object passed to every part of the server. */
+export type Environment = 'production' | 'development';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly environment: Environment;
+  readonly isProduction: boolean;
+  readonly server: { readonly host: string; readonly port: number };
+  /** Public origin of the site, without a trailing slash. */
+  readonly siteUrl: string;
+  readonly dataDir: string;
+  readonly database: { readonly url: string | undefined; readonly poolSize: number };
+  readonly redisUrl: string | undefined;
+  readonly admin: { readonly email: string; readonly password: string } | undefined;
+  readonly corsAllowedOrigins: readonly string[];
+  readonly jwt: {
+    readonly secret: string;
+    readonly previousSecret: string | undefined;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly expiryHours: number;
+  };
+  readonly encryption: { readonly key: string; readonly previousKey: string | undefined };
+  readonly allowRegistration: boolean;
+  readonly logLevel: LogLevel;
+  readonly maxBodyBytes: number;
+  readonly security: {
+    readonly rateLimitEnabled: boolean;
+    readonly authPerMinute: number;
+    readonly wsPerMinute: number;
+    readonly loginPerAccountPerHour: number;
+    readonly trustedProxies: readonly string[];
+    readonly oauthTokenDelivery: 'cookie';
+  };
+  readonly ws: { readonly maxConnectionsPerUser: number; readonly maxFrameBytes: number };
+  readonly metrics: { readonly port: number; readonly host: string; readonly token: string | undefined };
+}

@@ -1,0 +1,327 @@
+/**
+ * Parses RUSTCHAT_* variables once, at boot, into the frozen Config.
+ *
+ * Flow: read `.env` (the process environment wins) → parse every variable, collecting all
+ * problems instead of stopping at the first → check secrets (security contract §1) →
+ * in development, fill missing secrets from the data directory (generating them once) →
+ * freeze. The caller prints every problem and exits non-zero when `errors` is not empty.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import type { Config, Environment, LogLevel } from './config.js';
+import { VARIABLE_NAMES } from './schema.js';
+import { checkSecret } from '../security/secret-strength.js';
+import { parseCidrList } from '../security/client-ip.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadResult {
+  readonly config: Config | undefined;
+  readonly errors: readonly string[];
+  readonly warnings: readonly string[];
+  /** True when a secret check failed (the `weak_secret_detected` security event). */
+  readonly weakSecret: boolean;
+}
+
+/** Reads `.env` from `dir` (if present) under the process environment: the environment wins. */
+export function environmentWithDotenv(env: Env, dir: string): Env {
+  const path = join(dir, '.env');
+  if (!existsSync(path)) return env;
+  const fromFile = parseEnv(readFileSync(path, 'utf8'));
+  return { ...fromFile, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
+}
+
+const BOOL_TRUE = new Set(['true', '1', 'yes', 'on']);
+const BOOL_FALSE = new Set(['false', '0', 'no', 'off']);
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+class Reader {
+  readonly errors: string[] = [];
+  readonly warnings: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const v = this.env[name];
+    if (v === undefined) return undefined;
+    const t = v.trim();
+    return t === '' ? undefined : t;
+  }
+  /** Secrets are read exactly (no trimming), but an empty value counts as unset. */
+  secret(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  }
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const l = v.toLowerCase();
+    if (BOOL_TRUE.has(l)) return true;
+    if (BOOL_FALSE.has(l)) return false;
+    this.errors.push(`${name} must be a boolean (true/false/1/0/yes/no/on/off)`);
+    return fallback;
+  }
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      this.errors.push(`${name} must be an integer between ${min} and ${max}`);
+      return fallback;
+    }
+    return Number(v);
+  }
+  list(name: string): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return [];
+    return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const l = v.toLowerCase() as T;
+    if (allowed.includes(l)) return l;
+    this.errors.push(`${name} must be one of: ${allowed.join(', ')}`);
+    return fallback;
+  }
+}
+
+function normalizeOrigin(value: string): string | undefined {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+    return u.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface LoadOptions {
+  /** Where relative RUSTCHAT_DATA_DIR is resolved; defaults to process.cwd(). */
+  readonly cwd?: string;
+  /** Whether development may write generated secrets into the data directory (default true). */
+  readonly persistGeneratedSecrets?: boolean;
+}
+
+export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
+  const r = new Reader(env);
+  const cwd = options.cwd ?? process.cwd();
+  let weakSecret = false;
+
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('RUSTCHAT_') && !VARIABLE_NAMES.has(key)) {
+      r.warnings.push(`${key} is not a RustChat setting and is ignored (typo?)`);
+    }
+  }
+
+  const envRaw = r.raw('RUSTCHAT_ENVIRONMENT')?.toLowerCase();
+  const environment: Environment = envRaw === 'production' || envRaw === 'prod' ? 'production' : 'development';
+  const isProduction = environment === 'production';
+  if (envRaw !== undefined && !isProduction && !['development', 'dev', 'test', 'local'].includes(envRaw)) {
+    r.warnings.push(`RUSTCHAT_ENVIRONMENT=${envRaw} is not "production", so the server runs in development mode`);
+  }
+
+  const host = r.string('RUSTCHAT_SERVER_HOST', '0.0.0.0');
+  const port = r.int('RUSTCHAT_SERVER_PORT', 3000, 0, 65535);
+
+  // Site URL.
+  let siteUrl = `http://localhost:${port}`;
+  const siteRaw = r.raw('RUSTCHAT_SITE_URL');
+  if (siteRaw !== undefined) {
+    const origin = normalizeOrigin(siteRaw);
+    if (origin === undefined) r.errors.push('RUSTCHAT_SITE_URL must be an http:// or https:// URL');
+    else siteUrl = origin;
+  }
+  if (isProduction) {
+    if (siteRaw === undefined) r.errors.push('RUSTCHAT_SITE_URL is required in production');
+    else if (!siteUrl.startsWith('https://')) r.errors.push('RUSTCHAT_SITE_URL must use https:// in production');
+  }
+
+  // CORS allow list.
+  const corsAllowedOrigins: string[] = [];
+  for (const entry of r.list('RUSTCHAT_CORS_ALLOWED_ORIGINS')) {
+    if (entry === '*') {
+      if (isProduction) r.errors.push('RUSTCHAT_CORS_ALLOWED_ORIGINS must not contain "*" in production: list the exact origins (https://chat.example.com)');
+      else r.warnings.push('RUSTCHAT_CORS_ALLOWED_ORIGINS contains "*": every origin may call the API without credentials (development only)');
+      corsAllowedOrigins.push('*');
+      continue;
+    }
+    if (entry.toLowerCase() === 'null') {
+      r.errors.push('RUSTCHAT_CORS_ALLOWED_ORIGINS must not contain "null"');
+      continue;
+    }
+    const origin = normalizeOrigin(entry);
+    if (origin === undefined) {
+      r.errors.push(`RUSTCHAT_CORS_ALLOWED_ORIGINS has an entry that is not an origin URL: ${JSON.stringify(entry)}`);
+      continue;
+    }
+    if (isProduction && !origin.startsWith('https://')) {
+      r.errors.push(`RUSTCHAT_CORS_ALLOWED_ORIGINS entries must use https:// in production (${origin})`);
+    }
+    corsAllowedOrigins.push(origin);
+  }
+
+  const databaseUrl = r.raw('RUSTCHAT_DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    r.errors.push('RUSTCHAT_DATABASE_URL must be a postgres:// URL');
+  }
+  const redisUrl = r.raw('RUSTCHAT_REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) r.errors.push('RUSTCHAT_REDIS_URL must be a redis:// or rediss:// URL');
+
+  const adminEmail = r.raw('RUSTCHAT_ADMIN_USER');
+  const adminPassword = r.secret('RUSTCHAT_ADMIN_PASSWORD');
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    r.errors.push('RUSTCHAT_ADMIN_USER and RUSTCHAT_ADMIN_PASSWORD must be set together');
+  }
+  if (adminEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) r.errors.push('RUSTCHAT_ADMIN_USER must be an e-mail address');
+
+  const issuer = r.raw('RUSTCHAT_JWT_ISSUER');
+  const audience = r.raw('RUSTCHAT_JWT_AUDIENCE');
+  if (isProduction && issuer === undefined) r.errors.push('RUSTCHAT_JWT_ISSUER is required in production');
+  if (isProduction && audience === undefined) r.errors.push('RUSTCHAT_JWT_AUDIENCE is required in production');
+  const expiryHours = r.int('RUSTCHAT_JWT_EXPIRY_HOURS', 24, 1, 24 * 365);
+
+  const logLevel = r.oneOf<LogLevel>('RUSTCHAT_LOG_LEVEL', LOG_LEVELS, 'info');
+  const maxBodyBytes = r.int('RUSTCHAT_MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024);
+
+  const rateLimitEnabled = r.bool('RUSTCHAT_SECURITY_RATE_LIMIT_ENABLED', true);
+  if (!rateLimitEnabled && isProduction) r.warnings.push('RUSTCHAT_SECURITY_RATE_LIMIT_ENABLED=false: auth endpoints and WebSocket handshakes are not rate limited');
+  const authPerMinute = r.int('RUSTCHAT_SECURITY_RATE_LIMIT_AUTH_PER_MINUTE', 10, 1, 1_000_000);
+  const wsPerMinute = r.int('RUSTCHAT_SECURITY_RATE_LIMIT_WS_PER_MINUTE', 30, 1, 1_000_000);
+  const loginPerAccountPerHour = r.int('RUSTCHAT_SECURITY_RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_HOUR', 100, 1, 1_000_000);
+  const trustedProxies = r.list('RUSTCHAT_SECURITY_TRUSTED_PROXIES');
+  const cidrProblem = parseCidrList(trustedProxies).error;
+  if (cidrProblem !== undefined) r.errors.push(`RUSTCHAT_SECURITY_TRUSTED_PROXIES: ${cidrProblem}`);
+
+  const delivery = r.raw('RUSTCHAT_SECURITY_OAUTH_TOKEN_DELIVERY');
+  if (delivery !== undefined && delivery.toLowerCase() !== 'cookie') {
+    r.errors.push('RUSTCHAT_SECURITY_OAUTH_TOKEN_DELIVERY must be "cookie": only one-time exchange codes with an HttpOnly cookie are supported (tokens never appear in redirect URLs)');
+  }
+  if (r.raw('RUSTCHAT_SECURITY_WS_ALLOW_QUERY_TOKEN') !== undefined) {
+    const allowQuery = r.bool('RUSTCHAT_SECURITY_WS_ALLOW_QUERY_TOKEN', false);
+    if (allowQuery) r.errors.push('RUSTCHAT_SECURITY_WS_ALLOW_QUERY_TOKEN=true is refused: query-token authentication has been removed; send the token in the Authorization header or Sec-WebSocket-Protocol');
+    else r.warnings.push('RUSTCHAT_SECURITY_WS_ALLOW_QUERY_TOKEN is deprecated and has no effect (query tokens are always refused); remove it');
+  }
+
+  const maxConnectionsPerUser = r.int('RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER', 20, 1, 10_000);
+  const maxFrameBytes = r.int('RUSTCHAT_WS_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024);
+  const metricsPort = r.int('RUSTCHAT_METRICS_PORT', 9464, 0, 65535);
+  const metricsHost = r.string('RUSTCHAT_METRICS_HOST', '127.0.0.1');
+  const metricsToken = r.secret('RUSTCHAT_METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) r.errors.push('RUSTCHAT_METRICS_TOKEN must be at least 16 characters');
+
+  const dataDir = resolve(cwd, r.string('RUSTCHAT_DATA_DIR', './data'));
+
+  // Secrets (contract §1): check what is given, generate what is missing in development.
+  const secretNames = ['RUSTCHAT_JWT_SECRET', 'RUSTCHAT_ENCRYPTION_KEY'] as const;
+  const secrets: Record<(typeof secretNames)[number], string | undefined> = {
+    RUSTCHAT_JWT_SECRET: r.secret('RUSTCHAT_JWT_SECRET'),
+    RUSTCHAT_ENCRYPTION_KEY: r.secret('RUSTCHAT_ENCRYPTION_KEY'),
+  };
+  const checkInto = (name: string, value: string): void => {
+    for (const f of checkSecret(name, value)) {
+      if (f.severity === 'error') {
+        weakSecret = true;
+        (isProduction ? r.errors : r.warnings).push(f.message);
+      } else {
+        r.warnings.push(f.message);
+      }
+    }
+  };
+  for (const name of secretNames) {
+    const value = secrets[name];
+    if (value === undefined) {
+      if (isProduction) {
+        weakSecret = true;
+        r.errors.push(`${name} is required in production (generate one with \`openssl rand -base64 48\`)`);
+      }
+    } else {
+      checkInto(name, value);
+    }
+  }
+  for (const name of ['RUSTCHAT_JWT_SECRET_PREVIOUS', 'RUSTCHAT_ENCRYPTION_KEY_PREVIOUS']) {
+    const value = r.secret(name);
+    if (value !== undefined && Array.from(value).length < 32) {
+      (isProduction ? r.errors : r.warnings).push(`${name} is too short (at least 32 characters)`);
+    }
+  }
+  if (secrets.RUSTCHAT_JWT_SECRET !== undefined && secrets.RUSTCHAT_JWT_SECRET === secrets.RUSTCHAT_ENCRYPTION_KEY) {
+    weakSecret = true;
+    (isProduction ? r.errors : r.warnings).push('RUSTCHAT_JWT_SECRET and RUSTCHAT_ENCRYPTION_KEY must be different');
+  }
+
+  if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
+
+  if (!isProduction && (secrets.RUSTCHAT_JWT_SECRET === undefined || secrets.RUSTCHAT_ENCRYPTION_KEY === undefined)) {
+    const generated = developmentSecrets(dataDir, options.persistGeneratedSecrets ?? true);
+    for (const name of secretNames) {
+      if (secrets[name] === undefined) {
+        secrets[name] = generated[name];
+        r.warnings.push(`${name} is not set: using a random development value kept in ${join(dataDir, DEV_SECRETS_FILE)} (set it explicitly in production)`);
+      }
+    }
+  }
+
+  const config: Config = deepFreeze({
+    environment,
+    isProduction,
+    server: { host, port },
+    siteUrl,
+    dataDir,
+    database: { url: databaseUrl, poolSize: r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000) },
+    redisUrl,
+    admin: adminEmail !== undefined && adminPassword !== undefined ? { email: adminEmail, password: adminPassword } : undefined,
+    corsAllowedOrigins,
+    jwt: {
+      secret: secrets.RUSTCHAT_JWT_SECRET!,
+      previousSecret: r.secret('RUSTCHAT_JWT_SECRET_PREVIOUS'),
+      issuer: issuer ?? 'rustchat',
+      audience: audience ?? 'rustchat',
+      expiryHours,
+    },
+    encryption: { key: secrets.RUSTCHAT_ENCRYPTION_KEY!, previousKey: r.secret('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS') },
+    allowRegistration: r.bool('RUSTCHAT_ALLOW_REGISTRATION', true),
+    logLevel,
+    maxBodyBytes,
+    security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, trustedProxies, oauthTokenDelivery: 'cookie' },
+    ws: { maxConnectionsPerUser, maxFrameBytes },
+    metrics: { port: metricsPort, host: metricsHost, token: metricsToken },
+  });
+  // Errors may have been added by late reads (pool size).
+  if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
+  return { config, errors: [], warnings: r.warnings, weakSecret };
+}
+
+export const DEV_SECRETS_FILE = 'dev-secrets.json';
+
+/** Development only: random secrets kept in the data directory (mode 0600) so sessions survive restarts. */
+function developmentSecrets(dataDir: string, persist: boolean): Record<'RUSTCHAT_JWT_SECRET' | 'RUSTCHAT_ENCRYPTION_KEY', string> {
+  const path = join(dataDir, DEV_SECRETS_FILE);
+  if (existsSync(path)) {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    if (typeof parsed.RUSTCHAT_JWT_SECRET === 'string' && typeof parsed.RUSTCHAT_ENCRYPTION_KEY === 'string') {
+      return { RUSTCHAT_JWT_SECRET: parsed.RUSTCHAT_JWT_SECRET, RUSTCHAT_ENCRYPTION_KEY: parsed.RUSTCHAT_ENCRYPTION_KEY };
+    }
+  }
+  const fresh = {
+    RUSTCHAT_JWT_SECRET: randomBytes(48).toString('base64'),
+    RUSTCHAT_ENCRYPTION_KEY: randomBytes(48).toString('base64'),
+  };
+  if (persist) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path, JSON.stringify(fresh), { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  return fresh;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,53 @@
+/**
+ * Every RUSTCHAT_* variable the server reads, with its default and meaning.
+ *
+ * This table is the single source for: the parser (config/load.ts), the warning about
+ * unknown RUSTCHAT_* names (typos), and the README configuration table (a test checks
+ * that every variable here is documented there).
+ */
+export interface VariableDoc {
+  readonly name: string;
+  /** Default as written in the README; '' means "unset". */
+  readonly default: string;
+  readonly doc: string;
+  /** Never printed, never logged. */
+  readonly secret?: boolean;
+}
+
+export const VARIABLES: readonly VariableDoc[] = [
+  { name: 'RUSTCHAT_ENVIRONMENT', default: 'development', doc: '`production` (or `prod`) turns on strict mode: weak secrets and unsafe settings stop the server. Anything else is development.' },
+  { name: 'RUSTCHAT_SERVER_HOST', default: '0.0.0.0', doc: 'Address the HTTP/WebSocket server listens on.' },
+  { name: 'RUSTCHAT_SERVER_PORT', default: '3000', doc: 'Port the HTTP/WebSocket server listens on.' },
+  { name: 'RUSTCHAT_SITE_URL', default: 'http://localhost:<port> (development)', doc: 'Public URL of the site. Required and `https://` in production. Used for redirects and as the allowed WebSocket origin.' },
+  { name: 'RUSTCHAT_DATA_DIR', default: './data', doc: 'Directory for the embedded database and, in development, generated secrets.' },
+  { name: 'RUSTCHAT_DATABASE_URL', default: '', doc: 'PostgreSQL connection URL (`postgres://user@host:5432/db`). Unset: the embedded SQLite database in the data directory.' },
+  { name: 'RUSTCHAT_DATABASE_POOL_SIZE', default: '10', doc: 'PostgreSQL connection pool size.' },
+  { name: 'RUSTCHAT_REDIS_URL', default: '', doc: 'Redis URL (`redis://127.0.0.1:6379`). Set it to run several nodes: events, presence, connection caps and rate-limit counters are shared through it.' },
+  { name: 'RUSTCHAT_ADMIN_USER', default: '', doc: 'E-mail of a system admin created at start when no user has that e-mail.' },
+  { name: 'RUSTCHAT_ADMIN_PASSWORD', default: '', doc: 'Password for `RUSTCHAT_ADMIN_USER` (must meet the password rules).', secret: true },
+  { name: 'RUSTCHAT_CORS_ALLOWED_ORIGINS', default: '', doc: 'Comma-separated origins allowed to call the API from a browser. `*` is refused in production; `null` is never allowed.' },
+  { name: 'RUSTCHAT_JWT_SECRET', default: 'generated (development)', doc: 'HS256 signing secret for session tokens, ≥ 32 random characters. Required in production; in development a random one is generated and kept in the data directory.', secret: true },
+  { name: 'RUSTCHAT_JWT_SECRET_PREVIOUS', default: '', doc: 'Previous JWT secret, still accepted for verification during a rotation grace period.', secret: true },
+  { name: 'RUSTCHAT_JWT_ISSUER', default: 'rustchat (development)', doc: '`iss` claim of tokens. Required in production.' },
+  { name: 'RUSTCHAT_JWT_AUDIENCE', default: 'rustchat (development)', doc: '`aud` claim of tokens. Required in production.' },
+  { name: 'RUSTCHAT_JWT_EXPIRY_HOURS', default: '24', doc: 'Lifetime of a session and its token, in hours.' },
+  { name: 'RUSTCHAT_ENCRYPTION_KEY', default: 'generated (development)', doc: 'Key for secrets stored at rest (AES-256-GCM), ≥ 32 random characters, different from the JWT secret. Required in production.', secret: true },
+  { name: 'RUSTCHAT_ENCRYPTION_KEY_PREVIOUS', default: '', doc: 'Old encryption key, read by `rustchat rotate-encryption-key` and while a rotation is under way.', secret: true },
+  { name: 'RUSTCHAT_ALLOW_REGISTRATION', default: 'true', doc: 'Whether anyone may create an account with `POST /api/v1/auth/register`. `false`: only admins create accounts (and SSO auto-provisioning, where enabled).' },
+  { name: 'RUSTCHAT_LOG_LEVEL', default: 'info', doc: 'One of `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.' },
+  { name: 'RUSTCHAT_MAX_BODY_BYTES', default: '1048576', doc: 'Largest accepted JSON request body; larger bodies get 413.' },
+  { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_ENABLED', default: 'true', doc: 'Per-IP rate limiting of auth endpoints and WebSocket handshakes. Turning it off in production logs a warning.' },
+  { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_AUTH_PER_MINUTE', default: '10', doc: 'Requests per minute per client IP, shared by all auth endpoints (login, register, password reset, OAuth login/callback/exchange).' },
+  { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_WS_PER_MINUTE', default: '30', doc: 'WebSocket handshakes per minute per client IP.' },
+  { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_HOUR', default: '100', doc: 'Failed logins per account per hour, whatever the source IP.' },
+  { name: 'RUSTCHAT_SECURITY_TRUSTED_PROXIES', default: '', doc: 'Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For`/`X-Real-IP` are believed (e.g. `127.0.0.1/32`).' },
+  { name: 'RUSTCHAT_SECURITY_OAUTH_TOKEN_DELIVERY', default: 'cookie', doc: 'Only `cookie` (one-time exchange code plus HttpOnly cookie) is supported; any other value stops the server.' },
+  { name: 'RUSTCHAT_SECURITY_WS_ALLOW_QUERY_TOKEN', default: 'false', doc: '`true` stops the server (query-token authentication has been removed); `false` logs a deprecation warning.' },
+  { name: 'RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER', default: '20', doc: 'WebSocket connections one user may hold at once, across all nodes.' },
+  { name: 'RUSTCHAT_WS_MAX_FRAME_BYTES', default: '65536', doc: 'Largest accepted WebSocket frame from a client; larger frames close the socket with 1009.' },
+  { name: 'RUSTCHAT_METRICS_PORT', default: '9464', doc: 'Port of the Prometheus `/metrics` listener. `0` turns the separate listener off.' },
+  { name: 'RUSTCHAT_METRICS_HOST', default: '127.0.0.1', doc: 'Address of the metrics listener (loopback: not public by default).' },
+  { name: 'RUSTCHAT_METRICS_TOKEN', default: '', doc: 'When set, `/metrics` is also served on the main port to requests with `Authorization: Bearer <token>`.', secret: true },
+];
+
+export const VARIABLE_NAMES: ReadonlySet<string> = new Set(VARIABLES.map((v) => v.name));

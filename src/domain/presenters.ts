@@ -1,0 +1,212 @@
+/**
+ * Row → JSON views, shared by the REST API and the WebSocket events so both always show
+ * the same shape. Times are milliseconds since the epoch.
+ */
+import type { Channel, ChannelMember, ChannelRole, ChannelType, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User } from './entities.js';
+
+export type Presence = 'online' | 'away' | 'dnd' | 'offline';
+
+export interface UserView {
+  id: string;
+  username: string;
+  email?: string;
+  display_name: string;
+  first_name: string;
+  last_name: string;
+  nickname: string;
+  position: string;
+  avatar_url: string | null;
+  is_bot: boolean;
+  role: SystemRole;
+  presence: Presence;
+  status_text: string;
+  status_emoji: string;
+  timezone: string;
+  created_at: number;
+  is_active: boolean;
+}
+
+export function userView(user: User, opts: { showEmail: boolean; presence?: Presence }): UserView {
+  const view: UserView = {
+    id: user.id,
+    username: user.username,
+    display_name: user.display_name,
+    first_name: user.first_name,
+    last_name: user.last_name,
+    nickname: user.nickname,
+    position: user.position,
+    avatar_url: user.avatar_url,
+    is_bot: user.is_bot === 1,
+    role: user.role,
+    presence: opts.presence ?? 'offline',
+    status_text: user.status_text,
+    status_emoji: user.status_emoji,
+    timezone: user.timezone,
+    created_at: user.created_at,
+    is_active: user.deactivated_at === null,
+  };
+  if (opts.showEmail) view.email = user.email;
+  return view;
+}
+
+export interface TeamView {
+  id: string;
+  name: string;
+  display_name: string;
+  description: string;
+  type: TeamType;
+  creator_id: string;
+  created_at: number;
+  updated_at: number;
+  is_archived: boolean;
+}
+
+export function teamView(team: Team): TeamView {
+  return {
+    id: team.id,
+    name: team.name,
+    display_name: team.display_name,
+    description: team.description,
+    type: team.type,
+    creator_id: team.creator_id,
+    created_at: team.created_at,
+    updated_at: team.updated_at,
+    is_archived: team.archived_at !== null,
+  };
+}
+
+export interface TeamMemberView {
+  team_id: string;
+  user_id: string;
+  role: TeamRole;
+  created_at: number;
+}
+
+export const teamMemberView = (m: TeamMember): TeamMemberView => ({ team_id: m.team_id, user_id: m.user_id, role: m.role, created_at: m.created_at });
+
+export interface ChannelView {
+  id: string;
+  team_id: string | null;
+  type: ChannelType;
+  name: string;
+  display_name: string;
+  purpose: string;
+  header: string;
+  is_archived: boolean;
+  creator_id: string;
+  created_at: number;
+  updated_at: number;
+  last_post_at: number;
+  last_post_seq: number;
+}
+
+export function channelView(c: Channel): ChannelView {
+  return {
+    id: c.id,
+    team_id: c.team_id,
+    type: c.type,
+    name: c.name,
+    display_name: c.display_name,
+    purpose: c.purpose,
+    header: c.header,
+    is_archived: c.archived_at !== null,
+    creator_id: c.creator_id,
+    created_at: c.created_at,
+    updated_at: c.updated_at,
+    last_post_at: c.last_post_at,
+    last_post_seq: c.last_post_seq,
+  };
+}
+
+export interface ChannelMemberView {
+  channel_id: string;
+  user_id: string;
+  role: ChannelRole;
+  last_viewed_seq: number;
+  last_viewed_at: number;
+  created_at: number;
+}
+
+export const channelMemberView = (m: ChannelMember): ChannelMemberView => ({
+  channel_id: m.channel_id,
+  user_id: m.user_id,
+  role: m.role,
+  last_viewed_seq: m.last_viewed_seq,
+  last_viewed_at: m.last_viewed_at,
+  created_at: m.created_at,
+});
+
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  users: string[];
+}
+
+export interface PostView {
+  id: string;
+  channel_id: string;
+  user_id: string;
+  root_post_id: string | null;
+  message: string;
+  props: Record<string, unknown>;
+  file_ids: string[];
+  is_pinned: boolean;
+  created_at: number;
+  edited_at: number | null;
+  reply_count: number;
+  last_reply_at: number | null;
+  reactions: ReactionSummary[];
+  client_msg_id: string | null;
+  seq: number;
+}
+
+function parseJson<T>(text: string, fallback: T): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+export function summarizeReactions(reactions: readonly Reaction[]): ReactionSummary[] {
+  const by = new Map<string, ReactionSummary>();
+  for (const r of reactions) {
+    let s = by.get(r.emoji_name);
+    if (s === undefined) {
+      s = { emoji: r.emoji_name, count: 0, users: [] };
+      by.set(r.emoji_name, s);
+    }
+    s.count++;
+    s.users.push(r.user_id);
+  }
+  return [...by.values()];
+}
+
+export function postView(p: Post, reactions: readonly Reaction[] = []): PostView {
+  return {
+    id: p.id,
+    channel_id: p.channel_id,
+    user_id: p.user_id,
+    root_post_id: p.root_post_id,
+    message: p.message,
+    props: parseJson<Record<string, unknown>>(p.props, {}),
+    file_ids: parseJson<string[]>(p.file_ids, []),
+    is_pinned: p.is_pinned === 1,
+    created_at: p.created_at,
+    edited_at: p.edited_at,
+    reply_count: p.reply_count,
+    last_reply_at: p.last_reply_at,
+    reactions: summarizeReactions(reactions),
+    client_msg_id: p.client_msg_id,
+    seq: p.seq,
+  };
+}
+
+export interface ReactionView {
+  post_id: string;
+  user_id: string;
+  emoji_name: string;
+  created_at: number;
+}
+
+export const reactionView = (r: Reaction): ReactionView => ({ post_id: r.post_id, user_id: r.user_id, emoji_name: r.emoji_name, created_at: r.created_at });

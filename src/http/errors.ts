@@ -1,0 +1,71 @@
+/**
+ * The one error renderer: domain errors keep their code and message, framework errors map
+ * to the 4xx they mean, everything else is a generic 500 (logged with the request id, never
+ * shown to the client).
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, RateLimitedError, type ErrorCode } from '../domain/errors.js';
+
+const BY_STATUS: Record<number, ErrorCode> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'VALIDATION_ERROR',
+  429: 'RATE_LIMIT_EXCEEDED',
+};
+
+const FRAMEWORK_MESSAGES: Record<string, [number, string]> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'Unsupported Content-Type: send application/json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'Request body is too large'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'Content-Length does not match the body'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'Request body is empty'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'Malformed JSON body'],
+  FST_ERR_BAD_URL: [400, 'Malformed URL'],
+  FST_ERR_ASYNC_CONSTRAINT: [400, 'Bad request'],
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string; request_id: string; [k: string]: unknown };
+}
+
+export function errorBody(req: FastifyRequest, code: ErrorCode, message: string, details?: Readonly<Record<string, unknown>>): ErrorBody {
+  return { error: { code, message, ...(details ?? {}), request_id: req.id } };
+}
+
+export function sendRateLimited(reply: FastifyReply, req: FastifyRequest, limit: number, resetAt: number, retryAfter: number): FastifyReply {
+  return reply
+    .code(429)
+    .header('X-RateLimit-Limit', String(limit))
+    .header('X-RateLimit-Remaining', '0')
+    .header('X-RateLimit-Reset', String(resetAt))
+    .header('Retry-After', String(retryAfter))
+    .type('application/json')
+    .send({ error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Too many requests. Please try again later.', retry_after: retryAfter } });
+}
+
+export function renderError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof RateLimitedError) return sendRateLimited(reply, req, err.limit, err.resetAt, err.retryAfter);
+  if (err instanceof AppError) return reply.code(err.status).type('application/json').send(errorBody(req, err.code, err.message, err.details));
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    return reply.code(400).type('application/json').send(errorBody(req, 'BAD_REQUEST', `Invalid request: ${fe.message}`));
+  }
+  const known = fe.code ? FRAMEWORK_MESSAGES[fe.code] : undefined;
+  if (known) return reply.code(known[0]).type('application/json').send(errorBody(req, BY_STATUS[known[0]] ?? 'BAD_REQUEST', known[1]));
+  // JSON syntax and prototype-pollution refusals from the body parser.
+  if (err instanceof SyntaxError || (fe.statusCode === 400 && /JSON|prototype|constructor/i.test(fe.message))) {
+    return reply.code(400).type('application/json').send(errorBody(req, 'BAD_REQUEST', 'Malformed JSON body'));
+  }
+  const status = fe.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = BY_STATUS[status] ?? 'BAD_REQUEST';
+    return reply.code(status).type('application/json').send(errorBody(req, code, code === 'BAD_REQUEST' ? 'Bad request' : code.toLowerCase().replace(/_/g, ' ')));
+  }
+  req.log.error({ err, request_id: req.id }, 'unhandled error');
+  return reply.code(500).type('application/json').send(errorBody(req, 'INTERNAL_ERROR', 'Internal server error'));
+}

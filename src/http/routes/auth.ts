@@ -1,0 +1,92 @@
+/** /api/v1/auth: register, login, logout, me, password policy and password change. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { passwordPolicy } from '../../domain/password-policy.js';
+import type { HttpDeps } from '../server.js';
+import { Body, Ok, SessionResponse, UserSchema, errors } from '../schemas.js';
+import { SESSION_COOKIE, callCtx, userAgent, type App } from '../types.js';
+import type { SignedIn } from '../../services/accounts.js';
+
+/** Sets the HttpOnly session cookie (SameSite=Lax; Secure in production) next to the JSON token. */
+export function setSessionCookie(reply: FastifyReply, deps: Pick<HttpDeps, 'config'>, token: string, maxAgeSeconds: number): void {
+  void reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: deps.config.isProduction, path: '/', maxAge: maxAgeSeconds });
+}
+
+export function clearSessionCookie(reply: FastifyReply, deps: Pick<HttpDeps, 'config'>): void {
+  void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.config.isProduction, path: '/' });
+}
+
+export function sessionBody(deps: HttpDeps, signedIn: SignedIn) {
+  return {
+    token: signedIn.started.token,
+    token_type: 'Bearer' as const,
+    expires_in: signedIn.started.expiresIn,
+    user: deps.services.accounts.view(signedIn.user, { userId: signedIn.user.id, role: signedIn.user.role }),
+  };
+}
+
+export function authRoutes(app: App, deps: HttpDeps): void {
+  const { accounts } = deps.services;
+  const anon = (req: FastifyRequest) => ({ ip: req.clientIp, requestId: req.id, userAgent: userAgent(req) });
+
+  app.post('/api/v1/auth/register', {
+    config: { public: true, rateLimit: 'auth' },
+    schema: {
+      tags: ['auth'], summary: 'Create an account', security: [],
+      body: Body({ username: Type.String({ maxLength: 64 }), email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }), display_name: Type.Optional(Type.String({ maxLength: 256 })) }),
+      response: { 201: SessionResponse, ...errors(400, 403, 409, 422, 429) },
+    },
+  }, async (req, reply) => {
+    const signedIn = await accounts.register(req.body, anon(req));
+    setSessionCookie(reply, deps, signedIn.started.token, signedIn.started.expiresIn);
+    return reply.code(201).send(sessionBody(deps, signedIn));
+  });
+
+  app.post('/api/v1/auth/login', {
+    config: { public: true, rateLimit: 'auth' },
+    schema: {
+      tags: ['auth'], summary: 'Sign in with e-mail (or username) and password', security: [],
+      body: Body({ email: Type.String({ maxLength: 254, description: 'E-mail address or username' }), password: Type.String({ maxLength: 1024 }) }),
+      response: { 200: SessionResponse, ...errors(400, 401, 429) },
+    },
+  }, async (req, reply) => {
+    const signedIn = await accounts.login(req.body.email, req.body.password, anon(req));
+    setSessionCookie(reply, deps, signedIn.started.token, signedIn.started.expiresIn);
+    return sessionBody(deps, signedIn);
+  });
+
+  app.post('/api/v1/auth/logout', {
+    schema: { tags: ['auth'], summary: 'End this session', response: { 200: Ok, ...errors(401) } },
+  }, async (req, reply) => {
+    await accounts.logout(callCtx(req));
+    clearSessionCookie(reply, deps);
+    return { status: 'ok' as const };
+  });
+
+  app.get('/api/v1/auth/me', {
+    schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: UserSchema, ...errors(401) } },
+  }, async (req) => {
+    const ctx = callCtx(req);
+    return accounts.view(await accounts.me(ctx), ctx.actor);
+  });
+
+  app.get('/api/v1/auth/policy', {
+    config: { public: true },
+    schema: {
+      tags: ['auth'], summary: 'Password rules', security: [],
+      response: { 200: Type.Object({ min_length: Type.Integer(), max_length: Type.Integer(), rejects_common_passwords: Type.Boolean(), notes: Type.String(), registration_open: Type.Boolean() }) },
+    },
+  }, async () => ({ ...passwordPolicy, registration_open: deps.config.allowRegistration }));
+
+  app.post('/api/v1/users/me/password', {
+    schema: {
+      tags: ['users'], summary: 'Change my password (ends every session, returns a new one)',
+      body: Body({ current_password: Type.String({ maxLength: 1024 }), new_password: Type.String({ maxLength: 1024 }) }),
+      response: { 200: SessionResponse, ...errors(400, 401, 422) },
+    },
+  }, async (req, reply) => {
+    const signedIn = await accounts.changePassword({ ...callCtx(req), userAgent: userAgent(req) }, req.body.current_password, req.body.new_password);
+    setSessionCookie(reply, deps, signedIn.started.token, signedIn.started.expiresIn);
+    return sessionBody(deps, signedIn);
+  });
+}

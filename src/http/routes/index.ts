@@ -1,0 +1,23 @@
+/** Registers every route module. */
+import type { HttpDeps } from '../server.js';
+import type { App } from '../types.js';
+import { adminRoutes } from './admin.js';
+import { authRoutes } from './auth.js';
+import { channelRoutes } from './channels.js';
+import { healthRoutes } from './health.js';
+import { postRoutes } from './posts.js';
+import { teamRoutes } from './teams.js';
+import { unreadRoutes } from './unreads.js';
+import { userRoutes } from './users.js';
+
+export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
+  healthRoutes(app, deps);
+  authRoutes(app, deps);
+  userRoutes(app, deps);
+  teamRoutes(app, deps);
+  channelRoutes(app, deps);
+  postRoutes(app, deps);
+  unreadRoutes(app, deps);
+  adminRoutes(app, deps);
+  await Promise.resolve();
+}

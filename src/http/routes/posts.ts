@@ -1,0 +1,71 @@
+/** /api/v1/posts: single posts, threads, reactions, pins, saved posts and unread marks. */
+import { Type } from 'typebox';
+import type { HttpDeps } from '../server.js';
+import { Body, Id, IdParams, Ok, Paging, PostSchema, errors } from '../schemas.js';
+import { callCtx, type App } from '../types.js';
+
+export function postRoutes(app: App, deps: HttpDeps): void {
+  const { posts } = deps.services;
+
+  app.get('/api/v1/posts/:id', {
+    schema: { tags: ['posts'], summary: 'A post', params: IdParams, response: { 200: PostSchema, ...errors(401, 404) } },
+  }, async (req) => posts.get(callCtx(req), req.params.id));
+
+  app.put('/api/v1/posts/:id', {
+    schema: {
+      tags: ['posts'], summary: 'Edit a post (author only)', params: IdParams,
+      body: Body({ message: Type.String({ maxLength: 65536 }) }),
+      response: { 200: PostSchema, ...errors(400, 401, 403, 404, 422) },
+    },
+  }, async (req) => posts.edit(callCtx(req), req.params.id, req.body.message));
+
+  app.delete('/api/v1/posts/:id', {
+    schema: { tags: ['posts'], summary: 'Delete a post (author or channel admin); replies of a root go with it', params: IdParams, response: { 200: Ok, ...errors(401, 403, 404) } },
+  }, async (req) => {
+    await posts.delete(callCtx(req), req.params.id);
+    return { status: 'ok' as const };
+  });
+
+  app.get('/api/v1/posts/:id/thread', {
+    schema: {
+      tags: ['posts'], summary: 'The thread of a post: root first, then replies in order', params: IdParams,
+      querystring: Type.Object({ cursor: Type.Optional(Type.String({ maxLength: 20 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }),
+      response: {
+        200: Type.Object({ order: Type.Array(Id), posts: Type.Record(Type.String(), PostSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) }),
+        ...errors(400, 401, 404),
+      },
+    },
+  }, async (req) => posts.thread(callCtx(req), req.params.id, req.query));
+
+  app.post('/api/v1/posts/:id/reactions', {
+    schema: { tags: ['posts'], summary: 'React to a post', params: IdParams, body: Body({ emoji_name: Type.String({ maxLength: 64 }) }), response: { 200: PostSchema, ...errors(400, 401, 403, 404, 422) } },
+  }, async (req) => posts.react(callCtx(req), req.params.id, req.body.emoji_name, true));
+
+  app.delete('/api/v1/posts/:id/reactions/:emoji', {
+    schema: { tags: ['posts'], summary: 'Remove my reaction', params: Type.Object({ id: Id, emoji: Type.String({ maxLength: 64 }) }), response: { 200: PostSchema, ...errors(401, 403, 404, 422) } },
+  }, async (req) => posts.react(callCtx(req), req.params.id, req.params.emoji, false));
+
+  for (const [method, pinned] of [['post', true], ['delete', false]] as const) {
+    app[method]('/api/v1/posts/:id/pin', {
+      schema: { tags: ['posts'], summary: pinned ? 'Pin a post' : 'Unpin a post', params: IdParams, response: { 200: PostSchema, ...errors(401, 403, 404) } },
+    }, async (req) => posts.pin(callCtx(req), req.params.id, pinned));
+
+    app[method]('/api/v1/posts/:id/save', {
+      schema: { tags: ['posts'], summary: pinned ? 'Save a post for later' : 'Remove a saved post', params: IdParams, response: { 200: Ok, ...errors(401, 404) } },
+    }, async (req) => {
+      await posts.save(callCtx(req), req.params.id, pinned);
+      return { status: 'ok' as const };
+    });
+  }
+
+  app.post('/api/v1/posts/:id/unread', {
+    schema: {
+      tags: ['unreads'], summary: 'Mark the channel unread from this post on', params: IdParams,
+      response: { 200: Type.Object({ channel_id: Id, last_viewed_seq: Type.Integer(), unread_count: Type.Integer(), mention_count: Type.Integer() }), ...errors(400, 401, 404) },
+    },
+  }, async (req) => posts.markUnread(callCtx(req), req.params.id));
+
+  app.get('/api/v1/active_user/saved_posts', {
+    schema: { tags: ['posts'], summary: 'My saved posts (in channels I can still read)', querystring: Paging, response: { 200: Type.Array(PostSchema), ...errors(401) } },
+  }, async (req) => posts.saved(callCtx(req), req.query.page, req.query.per_page));
+}

@@ -1,0 +1,134 @@
+/**
+ * Request and response schemas (TypeBox). They validate input, type the handlers, serialize
+ * responses and generate the OpenAPI document at /api/v1/openapi.json, from one definition.
+ * Body objects refuse unknown fields (400) so that nothing can be mass-assigned.
+ */
+import { Type, type TSchema } from 'typebox';
+
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const Id = Type.String({ format: 'uuid', description: 'A UUID' });
+export const Millis = Type.Integer({ description: 'Milliseconds since the Unix epoch' });
+export const Body = <P extends Parameters<typeof Type.Object>[0]>(props: P) => Type.Object(props, { additionalProperties: false });
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      request_id: Type.Optional(Type.String()),
+      field: Type.Optional(Type.String()),
+      retry_after: Type.Optional(Type.Integer()),
+    }),
+  },
+  { $id: 'ErrorEnvelope' },
+);
+
+export const Presence = Type.Union([Type.Literal('online'), Type.Literal('away'), Type.Literal('dnd'), Type.Literal('offline')]);
+
+export const UserSchema = Type.Object({
+  id: Id,
+  username: Type.String(),
+  email: Type.Optional(Type.String({ description: 'Shown to the user themself and to system admins only' })),
+  display_name: Type.String(),
+  first_name: Type.String(),
+  last_name: Type.String(),
+  nickname: Type.String(),
+  position: Type.String(),
+  avatar_url: Nullable(Type.String()),
+  is_bot: Type.Boolean(),
+  role: Type.String(),
+  presence: Presence,
+  status_text: Type.String(),
+  status_emoji: Type.String(),
+  timezone: Type.String(),
+  created_at: Millis,
+  is_active: Type.Boolean(),
+});
+
+export const TeamSchema = Type.Object({
+  id: Id,
+  name: Type.String(),
+  display_name: Type.String(),
+  description: Type.String(),
+  type: Type.Union([Type.Literal('open'), Type.Literal('invite')]),
+  creator_id: Id,
+  created_at: Millis,
+  updated_at: Millis,
+  is_archived: Type.Boolean(),
+});
+
+export const TeamMemberSchema = Type.Object({ team_id: Id, user_id: Id, role: Type.String(), created_at: Millis });
+
+export const ChannelType = Type.Union([Type.Literal('public'), Type.Literal('private'), Type.Literal('direct'), Type.Literal('group')]);
+
+export const ChannelSchema = Type.Object({
+  id: Id,
+  team_id: Nullable(Id),
+  type: ChannelType,
+  name: Type.String(),
+  display_name: Type.String(),
+  purpose: Type.String(),
+  header: Type.String(),
+  is_archived: Type.Boolean(),
+  creator_id: Id,
+  created_at: Millis,
+  updated_at: Millis,
+  last_post_at: Millis,
+  last_post_seq: Type.Integer(),
+});
+
+export const ChannelMemberSchema = Type.Object({
+  channel_id: Id,
+  user_id: Id,
+  role: Type.String(),
+  last_viewed_seq: Type.Integer(),
+  last_viewed_at: Millis,
+  created_at: Millis,
+});
+
+export const ReactionSummarySchema = Type.Object({ emoji: Type.String(), count: Type.Integer(), users: Type.Array(Id) });
+
+export const PostSchema = Type.Object({
+  id: Id,
+  channel_id: Id,
+  user_id: Id,
+  root_post_id: Nullable(Id),
+  message: Type.String(),
+  props: Type.Object({}, { additionalProperties: true }),
+  file_ids: Type.Array(Type.String()),
+  is_pinned: Type.Boolean(),
+  created_at: Millis,
+  edited_at: Nullable(Millis),
+  reply_count: Type.Integer(),
+  last_reply_at: Nullable(Millis),
+  reactions: Type.Array(ReactionSummarySchema),
+  client_msg_id: Nullable(Type.String()),
+  seq: Type.Integer({ description: 'Global, increasing sequence number' }),
+});
+
+export const UnreadSchema = Type.Object({
+  channel_id: Id,
+  team_id: Nullable(Id),
+  last_viewed_seq: Type.Integer(),
+  last_post_seq: Type.Integer(),
+  unread_count: Type.Integer(),
+  mention_count: Type.Integer(),
+});
+
+export const SessionResponse = Type.Object({
+  token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the token expires' }),
+  user: UserSchema,
+});
+
+export const IdParams = Type.Object({ id: Id });
+export const MemberParams = Type.Object({ id: Id, user_id: Id });
+export const Paging = Type.Object({
+  page: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+  per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+});
+export const Ok = Type.Object({ status: Type.Literal('ok') });
+
+/** Common error responses for the OpenAPI document. */
+export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorEnvelope]));

@@ -1,0 +1,246 @@
+/**
+ * Builds the Fastify instance: hardening hooks (request id, security headers, CORS, origin
+ * check, JSON-only bodies, NUL/Unicode checks), authentication, per-IP auth rate limiting,
+ * metrics and the access log, then the route modules and the web client.
+ *
+ * Hook order for a request: onRequest [client IP → origin check → rate limit → auth] →
+ * body parsing → preValidation [NUL/Unicode scan] → schema validation → handler →
+ * onSend [security headers] → onResponse [metrics, access log].
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Config } from '../config/config.js';
+import { forbidden, unauthorized } from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+import { pathOf } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ClientIpResolver } from '../security/client-ip.js';
+import { rateLimitBucket } from '../security/client-ip.js';
+import type { SecurityEvents } from '../security/events.js';
+import type { RateLimits } from '../security/rate-limit.js';
+import type { Services } from '../services/index.js';
+import { errorBody, renderError, sendRateLimited } from './errors.js';
+import { registerRoutes } from './routes/index.js';
+import { SESSION_COOKIE, type App } from './types.js';
+
+export interface HttpDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly security: SecurityEvents;
+  readonly limits: RateLimits;
+  readonly ipResolver: ClientIpResolver;
+  readonly services: Services;
+  /** Named readiness checks: resolve when healthy, reject with a reason otherwise. */
+  readonly readiness: Readonly<Record<string, () => Promise<void>>>;
+  readonly version: string;
+  /** Built web client (index.html and assets); served at / when present. */
+  readonly webRoot: string | undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The Content-Security-Policy for the web client: same-origin everything, no inline script. */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+function hasBadText(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed();
+  if (value === null || typeof value !== 'object' || depth > 32) return depth > 32;
+  if (Array.isArray(value)) return value.some((v) => hasBadText(v, depth + 1));
+  for (const [k, v] of Object.entries(value)) if (hasBadText(k, depth + 1) || hasBadText(v, depth + 1)) return true;
+  return false;
+}
+
+function bearerFrom(req: FastifyRequest): { token: string; via: 'header' | 'cookie' } | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === 'string') {
+    const m = /^bearer\s+(\S+)\s*$/i.exec(header);
+    return m ? { token: m[1]!, via: 'header' } : undefined;
+  }
+  const c = req.cookies[SESSION_COOKIE];
+  return c ? { token: c, via: 'cookie' } : undefined;
+}
+
+export async function buildHttp(deps: HttpDeps): Promise<App> {
+  const { config, metrics, security, limits, ipResolver, services } = deps;
+
+  const bodyAjv = addFormats.default(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
+  const paramAjv = addFormats.default(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
+
+  const baseLogger: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance: baseLogger,
+    // One access-log line per request is written in onResponse below (path only).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: config.maxBodyBytes,
+    trustProxy: false,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+
+  // JSON only: drop the built-in text/plain parser; an empty JSON body counts as no body.
+  app.removeContentTypeParser('text/plain');
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) {
+      done(null, undefined);
+      return;
+    }
+    void jsonParser(req, body as string, done);
+  });
+
+  app.decorateRequest('clientIp', '');
+  app.decorateRequest('auth', null);
+  app.decorateRequest('authVia', null);
+
+  await app.register(cookie);
+
+  // CORS: only listed origins (never `null`); credentials never with the `*` wildcard.
+  const wildcard = config.corsAllowedOrigins.includes('*');
+  const allowed = new Set(config.corsAllowedOrigins.filter((o) => o !== '*'));
+  await app.register(cors, {
+    origin: (origin, cb) => {
+      if (origin === undefined) return cb(null, false);
+      if (origin === 'null') return cb(null, false);
+      cb(null, allowed.has(origin) || wildcard);
+    },
+    credentials: !wildcard,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+    maxAge: 600,
+    strictPreflight: true,
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'RustChat API', version: deps.version, description: 'Generated from the route schemas.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  // ---- onRequest: client IP, request id, origin check, rate limit, authentication ----
+  app.addHook('onRequest', async (req, reply) => {
+    req.clientIp = ipResolver.resolve(req.socket.remoteAddress, req.headers);
+    void reply.header('X-Request-Id', req.id);
+
+    // Cross-site unsafe requests from origins we do not know are refused outright.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !SAFE_METHODS.has(req.method)) {
+      let sameHost = false;
+      try {
+        sameHost = new URL(origin).host === req.headers.host || new URL(origin).origin === config.siteUrl;
+      } catch {
+        sameHost = false;
+      }
+      if (!sameHost && !allowed.has(origin) && !(wildcard && origin !== 'null')) {
+        security.emit('access_denied', { ip: req.clientIp, requestId: req.id, reason: 'origin_not_allowed' });
+        throw forbidden('Origin not allowed');
+      }
+    }
+
+    const routeConfig = req.routeOptions.config;
+    if (routeConfig.rateLimit === 'auth') {
+      const decision = await limits.consumeAuth(rateLimitBucket(req.clientIp));
+      if (!decision.allowed) {
+        security.emit('rate_limit_exceeded', { ip: req.clientIp, requestId: req.id, limiter: 'auth', route: req.routeOptions.url });
+        return sendRateLimited(reply, req, decision.limit, decision.resetAt, decision.retryAfter);
+      }
+      if (limits.enabled) {
+        void reply.header('X-RateLimit-Limit', String(decision.limit)).header('X-RateLimit-Remaining', String(decision.remaining)).header('X-RateLimit-Reset', String(decision.resetAt));
+      }
+    }
+
+    if (!req.url.startsWith('/api/') || routeConfig.public === true || req.method === 'OPTIONS') return;
+    if (req.routeOptions.url === undefined) return; // unknown route: the 404 handler answers
+    const presented = bearerFrom(req);
+    if (presented === undefined) throw unauthorized();
+    const auth = await services.sessions.authenticate(presented.token);
+    if (auth === undefined) throw unauthorized('Invalid or expired session');
+    if (presented.via === 'cookie' && !SAFE_METHODS.has(req.method) && req.headers['x-requested-with'] !== 'XMLHttpRequest') {
+      // CSRF: a cookie-authenticated write must carry a header a cross-site form cannot set.
+      throw forbidden('Cookie-authenticated requests must send X-Requested-With: XMLHttpRequest');
+    }
+    req.auth = auth;
+    req.authVia = presented.via;
+  });
+
+  // ---- preValidation: NUL bytes and invalid Unicode are refused everywhere ----
+  app.addHook('preValidation', async (req) => {
+    if (hasBadText(req.body) || hasBadText(req.query) || hasBadText(req.params)) {
+      throw Object.assign(new Error('bad text'), { statusCode: 400, code: 'RC_BAD_TEXT' });
+    }
+  });
+
+  // ---- onSend: security headers on every response, errors and static files included ----
+  const hsts = config.isProduction;
+  app.addHook('onSend', async (req, reply, payload) => {
+    void reply.header('X-Content-Type-Options', 'nosniff');
+    void reply.header('X-Frame-Options', 'SAMEORIGIN');
+    void reply.header('Referrer-Policy', 'no-referrer');
+    void reply.header('Content-Security-Policy', CSP);
+    void reply.header('Cross-Origin-Opener-Policy', 'same-origin');
+    void reply.header('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+    if (hsts) void reply.header('Strict-Transport-Security', 'max-age=63072000');
+    if (req.url.startsWith('/api/') && !reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
+
+  // ---- onResponse: metrics and one access-log line (path only, never the query string) ----
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
+    metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    req.log.info({ method: req.method, path: pathOf(req.url), status, ms: Math.round(reply.elapsedTime * 10) / 10, client_ip: req.clientIp, user_id: req.auth?.actor.userId }, 'request');
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if ((err as { code?: string }).code === 'RC_BAD_TEXT') {
+      return reply.code(400).type('application/json').send(errorBody(req, 'BAD_REQUEST', 'Text must be valid Unicode without NUL characters'));
+    }
+    return renderError(err as Error, req, reply);
+  });
+
+  await registerRoutes(app, deps);
+
+  if (deps.webRoot !== undefined && existsSync(deps.webRoot)) {
+    await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: ['index.html'], wildcard: false, cacheControl: true, maxAge: '1h' });
+  }
+
+  app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) => {
+    // Client-side routes of the web client (e.g. /login?code=…) get its index.html.
+    if (req.method === 'GET' && !req.url.startsWith('/api/') && deps.webRoot !== undefined && existsSync(`${deps.webRoot}/index.html`)) {
+      return reply.type('text/html').header('Cache-Control', 'no-cache').sendFile('index.html');
+    }
+    return reply.code(404).type('application/json').send(errorBody(req, 'NOT_FOUND', 'Route not found'));
+  });
+
+  return app;
+}

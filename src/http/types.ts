@@ -1,0 +1,36 @@
+/** Fastify type wiring shared by the server and the route modules. */
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { unauthorized } from '../domain/errors.js';
+import type { Authenticated } from '../services/sessions.js';
+import type { CallContext } from '../services/context.js';
+
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Route needs no session. */
+    public?: boolean;
+    /** Route counts against the per-IP auth rate limit. */
+    rateLimit?: 'auth';
+  }
+  interface FastifyRequest {
+    clientIp: string;
+    auth: Authenticated | null;
+    /** How the token arrived: a cookie-authenticated unsafe request needs the CSRF header. */
+    authVia: 'header' | 'cookie' | null;
+  }
+}
+
+export const SESSION_COOKIE = 'rustchat_session';
+
+/** The caller of an authenticated route. */
+export function callCtx(req: FastifyRequest): CallContext {
+  if (req.auth === null) throw unauthorized();
+  return { actor: req.auth.actor, ip: req.clientIp, requestId: req.id };
+}
+
+export function userAgent(req: FastifyRequest): string {
+  const ua = req.headers['user-agent'];
+  return typeof ua === 'string' ? ua : '';
+}

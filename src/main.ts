@@ -1,0 +1,82 @@
+/**
+ * `rustchat serve`: load and check the configuration (refusing to start on errors, before
+ * listening), start the server, create the bootstrap admin, and stop gracefully on
+ * SIGINT/SIGTERM.
+ */
+import type { Config } from './config/config.js';
+import { environmentWithDotenv, loadConfig, type Env } from './config/load.js';
+import { createApp, type RustChat } from './app.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { SecurityEvents } from './security/events.js';
+
+export interface Boot {
+  readonly config: Config;
+  readonly logger: Logger;
+}
+
+/**
+ * Reads the configuration, logs every warning and problem, and returns undefined (after
+ * logging) when the server must not start.
+ */
+export function boot(env: Env = process.env, cwd: string = process.cwd()): Boot | undefined {
+  const result = loadConfig(environmentWithDotenv(env, cwd), { cwd });
+  const levelRaw = (env.RUSTCHAT_LOG_LEVEL ?? 'info').toLowerCase();
+  const logger = createLogger(result.config?.logLevel ?? (['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(levelRaw) ? (levelRaw as Config['logLevel']) : 'info'));
+  for (const w of result.warnings) logger.warn({ config: true }, w);
+  if (result.weakSecret) {
+    // Counted by a throwaway registry: the process either stops now or starts its own.
+    new SecurityEvents(logger, new Metrics({ defaultMetrics: false })).emit('weak_secret_detected', { reason: result.errors.length > 0 ? 'startup refused' : 'development: warning only' });
+  }
+  if (result.config === undefined) {
+    for (const e of result.errors) logger.fatal({ config: true }, e);
+    logger.fatal({ config: true, problems: result.errors.length }, `configuration has ${result.errors.length} problem(s); not starting`);
+    return undefined;
+  }
+  return { config: result.config, logger };
+}
+
+export async function serve(env: Env = process.env): Promise<number> {
+  const booted = boot(env);
+  if (booted === undefined) return 1;
+  const { config, logger } = booted;
+  let app: RustChat;
+  try {
+    app = await createApp(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    return 1;
+  }
+  if (config.admin !== undefined) {
+    try {
+      const outcome = await app.services.accounts.bootstrapAdmin(config.admin.email, config.admin.password);
+      if (outcome === 'created') logger.info('created the bootstrap system admin from RUSTCHAT_ADMIN_USER');
+    } catch (err) {
+      logger.fatal({ err }, 'could not create the bootstrap admin from RUSTCHAT_ADMIN_USER/RUSTCHAT_ADMIN_PASSWORD');
+      await app.close();
+      return 1;
+    }
+  }
+  const address = await app.listen();
+  logger.info({ url: address.url, database: app.store.dialect, environment: config.environment, redis: config.redisUrl !== undefined }, `RustChat listening on ${address.url}`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      const force = setTimeout(() => resolve(1), 10_000);
+      force.unref();
+      app.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'error during shutdown');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

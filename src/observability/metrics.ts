@@ -1,0 +1,24 @@
+/**
+ * Prometheus metrics on a registry owned by the app instance (no global default registry,
+ * so tests can start many apps in one process).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({ name: 'rustchat_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'] as const, registers: [this.registry] });
+  readonly httpDuration = new Histogram({ name: 'rustchat_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route'] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
+  readonly wsConnections = new Gauge({ name: 'rustchat_ws_connections', help: 'Open WebSocket connections on this node', registers: [this.registry] });
+  readonly wsMessagesSent = new Counter({ name: 'rustchat_ws_messages_sent_total', help: 'WebSocket frames sent to clients', registers: [this.registry] });
+  readonly wsMessagesDropped = new Counter({ name: 'rustchat_ws_messages_dropped_total', help: 'WebSocket events dropped by backpressure', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly wsDisconnects = new Counter({ name: 'rustchat_ws_disconnects_total', help: 'WebSocket connections closed by the server', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly dbQueries = new Histogram({ name: 'rustchat_db_query_duration_seconds', help: 'Database query duration', labelNames: ['outcome'] as const, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: 'rustchat_rate_limit_rejections_total', help: 'Requests refused by a rate limiter', labelNames: ['limiter'] as const, registers: [this.registry] });
+  readonly rateLimitChecks = new Counter({ name: 'rustchat_rate_limit_checks_total', help: 'Requests checked by a rate limiter', labelNames: ['limiter'] as const, registers: [this.registry] });
+  readonly securityEvents = new Counter({ name: 'rustchat_security_events_total', help: 'Security events by kind', labelNames: ['event'] as const, registers: [this.registry] });
+  readonly postsCreated = new Counter({ name: 'rustchat_posts_created_total', help: 'Posts created', registers: [this.registry] });
+
+  constructor({ defaultMetrics = true } = {}) {
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'rustchat_' });
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * Accounts: registration, password login, profile, password change and the admin verbs on
+ * users. Login answers the same (status, body and time) for an unknown user, a wrong
+ * password, a deactivated account and an SSO-only account.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Session, SystemRole, User } from '../domain/entities.js';
+import { AppError, RateLimitedError, conflict, forbidden, invalid, notFound, unauthorized } from '../domain/errors.js';
+import { checkPassword } from '../domain/password-policy.js';
+import { userView, type UserView } from '../domain/presenters.js';
+import { validateDisplayName, validateEmail, validateText, validateUsername } from '../domain/rules.js';
+import { UniqueViolation } from '../store/errors.js';
+import type { AuditEntry, UserPatch } from '../store/store.js';
+import { hashPassword, verifyOrDummy } from '../security/passwords.js';
+import type { RateLimits } from '../security/rate-limit.js';
+import type { Access } from './access.js';
+import type { AnonymousContext, CallContext, PresenceReader, ServiceDeps } from './context.js';
+import { clampPage } from './context.js';
+import type { SessionService, StartedSession } from './sessions.js';
+
+export interface RegisterInput {
+  readonly username: string;
+  readonly email: string;
+  readonly password: string;
+  readonly display_name?: string | undefined;
+}
+
+export interface ProfilePatch {
+  readonly username?: string | undefined;
+  readonly email?: string | undefined;
+  readonly current_password?: string | undefined;
+  readonly display_name?: string | undefined;
+  readonly first_name?: string | undefined;
+  readonly last_name?: string | undefined;
+  readonly nickname?: string | undefined;
+  readonly position?: string | undefined;
+  readonly status_text?: string | undefined;
+  readonly status_emoji?: string | undefined;
+  readonly timezone?: string | undefined;
+}
+
+export interface SignedIn {
+  readonly started: StartedSession;
+  readonly user: User;
+}
+
+const INVALID_LOGIN = 'Invalid email or password';
+
+function uniqueToConflict(err: unknown): never {
+  if (err instanceof UniqueViolation) {
+    const field = err.constraint.includes('email') ? 'email' : 'username';
+    throw conflict(`That ${field === 'email' ? 'e-mail address' : 'username'} is already taken`, { field });
+  }
+  throw err;
+}
+
+export class AccountService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly sessions: SessionService,
+    private readonly access: Access,
+    private readonly limits: RateLimits,
+    private readonly presence: PresenceReader,
+    private readonly options: { readonly allowRegistration: boolean },
+  ) {}
+
+  view(user: User, viewer: { userId: string; role: SystemRole }, presence?: UserView['presence']): UserView {
+    return userView(user, { showEmail: viewer.userId === user.id || viewer.role === 'system_admin', ...(presence ? { presence } : {}) });
+  }
+
+  private async newUser(input: RegisterInput, role: SystemRole, emailVerified: boolean): Promise<User> {
+    const username = validateUsername(input.username);
+    const email = validateEmail(input.email);
+    checkPassword(input.password, { username, email });
+    const displayName = validateDisplayName('display_name', input.display_name ?? '', { allowEmpty: true });
+    const now = this.deps.clock();
+    const passwordHash = await hashPassword(input.password);
+    return this.deps.store.users
+      .create({
+        id: randomUUID(), username, email, password_hash: passwordHash, display_name: displayName, first_name: '', last_name: '', nickname: '', position: '',
+        avatar_url: null, is_bot: 0, role, status_text: '', status_emoji: '', timezone: '', email_verified: emailVerified ? 1 : 0, created_at: now, updated_at: now,
+      })
+      .catch(uniqueToConflict);
+  }
+
+  async register(input: RegisterInput, ctx: AnonymousContext): Promise<SignedIn> {
+    if (!this.options.allowRegistration) throw forbidden('Registration is closed on this server; ask an administrator for an account');
+    const user = await this.newUser(input, 'system_user', false);
+    const started = await this.sessions.start(user, 'password', ctx);
+    return { started, user };
+  }
+
+  async login(login: string, password: string, ctx: AnonymousContext): Promise<SignedIn> {
+    const user = await this.deps.store.users.getByLogin(login);
+    const account = user?.id ?? `login:${login.trim().toLowerCase()}`;
+    const gate = await this.limits.loginAllowed(account);
+    if (!gate.allowed) {
+      this.deps.security.emit('rate_limit_exceeded', { ip: ctx.ip, requestId: ctx.requestId, limiter: 'login_account' });
+      throw new RateLimitedError(gate.limit, gate.resetAt, gate.retryAfter);
+    }
+    const ok = await verifyOrDummy(user?.password_hash, password);
+    if (!ok || user === undefined || user.deactivated_at !== null || user.is_bot === 1) {
+      await this.limits.loginFailed(account);
+      this.deps.security.emit('login_failure', { ip: ctx.ip, requestId: ctx.requestId, userId: user?.id, reason: 'invalid_credentials' });
+      throw unauthorized(INVALID_LOGIN);
+    }
+    await this.limits.loginSucceeded(account);
+    const started = await this.sessions.start(user, 'password', ctx);
+    return { started, user };
+  }
+
+  async logout(ctx: CallContext): Promise<void> {
+    await this.sessions.end(ctx.actor.sessionId, ctx.actor.userId, 'logout', ctx);
+  }
+
+  async me(ctx: CallContext): Promise<User> {
+    const user = await this.deps.store.users.get(ctx.actor.userId);
+    if (user === undefined) throw notFound('User');
+    return user;
+  }
+
+  async updateProfile(ctx: CallContext, patch: ProfilePatch): Promise<User> {
+    const current = await this.me(ctx);
+    const set: { -readonly [K in keyof UserPatch]: UserPatch[K] } = {};
+    if (patch.username !== undefined) set.username = validateUsername(patch.username);
+    if (patch.email !== undefined) {
+      const email = validateEmail(patch.email);
+      if (email !== current.email) {
+        // Changing the sign-in e-mail needs the password (when the account has one).
+        if (current.password_hash !== null && !(await verifyOrDummy(current.password_hash, patch.current_password ?? ''))) {
+          throw invalid('current_password', 'Enter your current password to change your e-mail address');
+        }
+        set.email = email;
+        set.email_verified = 0;
+      }
+    }
+    for (const key of ['display_name', 'first_name', 'last_name', 'nickname', 'position'] as const) {
+      const v = patch[key];
+      if (v !== undefined) set[key] = validateDisplayName(key, v, { allowEmpty: true });
+    }
+    if (patch.status_text !== undefined) set.status_text = validateText('status_text', patch.status_text.trim(), 100);
+    if (patch.status_emoji !== undefined) set.status_emoji = validateText('status_emoji', patch.status_emoji.trim(), 64);
+    if (patch.timezone !== undefined) set.timezone = validateTimezone(patch.timezone);
+    const user = await this.deps.store.users.update(current.id, set, this.deps.clock()).catch(uniqueToConflict);
+    if (user === undefined) throw notFound('User');
+    return user;
+  }
+
+  /** Changes the password and ends every session; the caller gets a fresh one. */
+  async changePassword(ctx: CallContext & { userAgent: string }, currentPassword: string, newPassword: string): Promise<SignedIn> {
+    const user = await this.me(ctx);
+    if (!(await verifyOrDummy(user.password_hash, currentPassword))) {
+      this.deps.security.emit('login_failure', { ip: ctx.ip, requestId: ctx.requestId, userId: user.id, reason: 'password_change_wrong_current' });
+      throw invalid('current_password', 'Current password is not correct');
+    }
+    checkPassword(newPassword, { username: user.username, email: user.email });
+    const now = this.deps.clock();
+    await this.deps.store.users.setPasswordHash(user.id, await hashPassword(newPassword), now);
+    await this.sessions.endAll(user.id, 'password_change', ctx);
+    const started = await this.sessions.start(user, 'password', ctx);
+    return { started, user };
+  }
+
+  /** My live sessions (for the "signed-in devices" list). */
+  sessionsOf(ctx: CallContext): Promise<Session[]> {
+    return this.deps.store.sessions.listActiveForUser(ctx.actor.userId, this.deps.clock());
+  }
+
+  // ---- users (any signed-in user) ----
+
+  async get(id: string): Promise<User> {
+    const user = await this.deps.store.users.get(id);
+    if (user === undefined) throw notFound('User');
+    return user;
+  }
+
+  search(q: string | undefined, page?: number, perPage?: number): Promise<User[]> {
+    return this.deps.store.users.search({ q, ...clampPage(page, perPage) });
+  }
+
+  async presenceOf(ids: readonly string[]): Promise<Map<string, UserView['presence']>> {
+    return this.presence.presenceOf(ids);
+  }
+
+  // ---- administration (system admins) ----
+
+  private requireAdmin(ctx: CallContext): void {
+    this.access.requireSystemAdmin(ctx);
+  }
+
+  async adminList(ctx: CallContext, q: string | undefined, page?: number, perPage?: number): Promise<User[]> {
+    this.requireAdmin(ctx);
+    return this.deps.store.users.search({ q, includeInactive: true, ...clampPage(page, perPage) });
+  }
+
+  async adminCreate(ctx: CallContext, input: RegisterInput & { role?: SystemRole | undefined }): Promise<User> {
+    this.requireAdmin(ctx);
+    const user = await this.newUser(input, input.role ?? 'system_user', true);
+    await this.audit(ctx, 'user.create', user.id, { role: user.role });
+    return user;
+  }
+
+  async adminSetActive(ctx: CallContext, userId: string, active: boolean): Promise<User> {
+    this.requireAdmin(ctx);
+    if (userId === ctx.actor.userId && !active) throw new AppError('BAD_REQUEST', 'You cannot deactivate yourself');
+    const user = await this.get(userId);
+    const now = this.deps.clock();
+    await this.deps.store.users.setDeactivated(userId, active ? null : now, now);
+    if (!active) {
+      await this.sessions.endAll(userId, 'deactivation', ctx);
+      this.deps.events.control({ kind: 'user_deactivated', userId });
+    }
+    await this.audit(ctx, active ? 'user.reactivate' : 'user.deactivate', userId, {});
+    return { ...user, deactivated_at: active ? null : now };
+  }
+
+  async adminSetRole(ctx: CallContext, userId: string, role: SystemRole): Promise<User> {
+    this.requireAdmin(ctx);
+    if (userId === ctx.actor.userId && role !== 'system_admin') throw new AppError('BAD_REQUEST', 'You cannot remove your own admin role');
+    const user = await this.get(userId);
+    await this.deps.store.users.setRole(userId, role, this.deps.clock());
+    await this.audit(ctx, 'user.role', userId, { role });
+    return { ...user, role };
+  }
+
+  async adminRevokeSessions(ctx: CallContext, userId: string): Promise<number> {
+    this.requireAdmin(ctx);
+    await this.get(userId);
+    const n = await this.sessions.endAll(userId, 'admin_revoke', ctx);
+    await this.audit(ctx, 'user.revoke_sessions', userId, { sessions: n });
+    return n;
+  }
+
+  /** `rustchat create-admin`: a system admin with a chosen username. */
+  async createAdmin(email: string, username: string, password: string): Promise<'created' | 'exists'> {
+    const existing = await this.deps.store.users.getByLogin(validateEmail(email));
+    if (existing !== undefined) return 'exists';
+    await this.newUser({ username, email, password }, 'system_admin', true);
+    return 'created';
+  }
+
+  /** Creates the configured admin when no user has that e-mail (RUSTCHAT_ADMIN_USER). */
+  async bootstrapAdmin(email: string, password: string): Promise<'created' | 'exists'> {
+    const normalized = validateEmail(email);
+    const existing = await this.deps.store.users.getByLogin(normalized);
+    if (existing !== undefined) return 'exists';
+    const base = normalized.split('@')[0]!.toLowerCase().replace(/[^a-z0-9._-]/g, '').replace(/^[^a-z]+/, '');
+    let username = (base.length >= 3 ? base : `admin-${base}`).slice(0, 22);
+    if (username.length < 3 || ['admin', 'root', 'system'].includes(username)) username = 'sysadmin';
+    for (let attempt = 0; ; attempt++) {
+      const candidate = attempt === 0 ? username : `${username.slice(0, 17)}-${attempt}`;
+      try {
+        await this.newUser({ username: candidate, email: normalized, password, display_name: 'Administrator' }, 'system_admin', true);
+        return 'created';
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'CONFLICT' && err.details?.field === 'username' && attempt < 20) continue;
+        throw err;
+      }
+    }
+  }
+
+  auditLog(offset: number, limit: number): Promise<AuditEntry[]> {
+    return this.deps.store.audit.list(offset, limit);
+  }
+
+  userCount(): Promise<number> {
+    return this.deps.store.users.count();
+  }
+
+  get dialect(): string {
+    return this.deps.store.dialect;
+  }
+
+  async audit(ctx: CallContext, action: string, targetId: string, details: Record<string, unknown>): Promise<void> {
+    await this.deps.store.audit.append({
+      id: randomUUID(), actor_id: ctx.actor.userId, action, target_type: action.split('.')[0] ?? '', target_id: targetId, ip: ctx.ip,
+      details: JSON.stringify(details), created_at: this.deps.clock(),
+    });
+  }
+}
+
+function validateTimezone(tz: string): string {
+  const t = tz.trim();
+  if (t === '') return '';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: t });
+    return t;
+  } catch {
+    throw invalid('timezone', 'Unknown time zone (use an IANA name such as Europe/Paris)');
+  }
+}

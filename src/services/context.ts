@@ -1,0 +1,45 @@
+/** What every service receives, and what every call carries about its caller. */
+import type { EventPublisher } from '../domain/events.js';
+import type { Actor } from '../domain/policy.js';
+import type { Logger } from '../observability/logger.js';
+import type { SecurityEvents } from '../security/events.js';
+import type { Store } from '../store/store.js';
+
+export interface ServiceDeps {
+  readonly store: Store;
+  readonly events: EventPublisher;
+  readonly security: SecurityEvents;
+  readonly logger: Logger;
+  readonly clock: () => number;
+}
+
+/** Who is calling and from where (for security events and the audit log). */
+export interface CallContext {
+  readonly actor: Actor;
+  readonly ip: string;
+  readonly requestId: string;
+}
+
+/** A caller that is not signed in (register, login). */
+export interface AnonymousContext {
+  readonly ip: string;
+  readonly requestId: string;
+  readonly userAgent: string;
+}
+
+/** Live presence, filled in by the real-time layer; everyone is offline without it. */
+export interface PresenceReader {
+  presenceOf(userIds: readonly string[]): Promise<Map<string, 'online' | 'away' | 'dnd' | 'offline'>>;
+  isOnline(userId: string): boolean;
+}
+
+export const NO_PRESENCE: PresenceReader = {
+  presenceOf: (ids) => Promise.resolve(new Map(ids.map((id) => [id, 'offline' as const]))),
+  isOnline: () => false,
+};
+
+export function clampPage(page: number | undefined, perPage: number | undefined, maxPerPage = 200): { offset: number; limit: number } {
+  const limit = Math.min(Math.max(perPage ?? 60, 1), maxPerPage);
+  const p = Math.max(page ?? 0, 0);
+  return { offset: p * limit, limit };
+}

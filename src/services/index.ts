@@ -1,0 +1,42 @@
+/** Builds every service from its dependencies (called by the composition root only). */
+import type { Metrics } from '../observability/metrics.js';
+import type { RateLimits } from '../security/rate-limit.js';
+import type { TokenService } from '../security/tokens.js';
+import { Access } from './access.js';
+import { AccountService } from './accounts.js';
+import { ChannelService } from './channels.js';
+import type { PresenceReader, ServiceDeps } from './context.js';
+import { PostService } from './posts.js';
+import { SessionService } from './sessions.js';
+import { TeamService } from './teams.js';
+
+export interface Services {
+  readonly access: Access;
+  readonly sessions: SessionService;
+  readonly accounts: AccountService;
+  readonly teams: TeamService;
+  readonly channels: ChannelService;
+  readonly posts: PostService;
+}
+
+export interface ServiceOptions {
+  readonly tokens: TokenService;
+  readonly limits: RateLimits;
+  readonly metrics: Metrics;
+  readonly presence: PresenceReader;
+  readonly expiryHours: number;
+  readonly allowRegistration: boolean;
+}
+
+export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
+  const access = new Access(deps.store, deps.security);
+  const sessions = new SessionService(deps, options.tokens, options.expiryHours);
+  return {
+    access,
+    sessions,
+    accounts: new AccountService(deps, sessions, access, options.limits, options.presence, { allowRegistration: options.allowRegistration }),
+    teams: new TeamService(deps, access),
+    channels: new ChannelService(deps, access),
+    posts: new PostService(deps, access, options.presence, options.metrics),
+  };
+}

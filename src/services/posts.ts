@@ -1,0 +1,328 @@
+/**
+ * Posts: create (idempotent per client_msg_id), edit, soft delete, threads, reactions, pins,
+ * saved posts, mentions and the read-pointer moves that go with them. Every read goes
+ * through Access.channel, including the lists (saved posts are filtered by current access).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Post, Reaction } from '../domain/entities.js';
+import { badRequest, forbidden, invalid, notFound } from '../domain/errors.js';
+import { parseMentions } from '../domain/mentions.js';
+import { channelCan, type ChannelContext } from '../domain/policy.js';
+import { postView, reactionView, type PostView } from '../domain/presenters.js';
+import { validateEmoji, validateMessage } from '../domain/rules.js';
+import type { Metrics } from '../observability/metrics.js';
+import { UniqueViolation } from '../store/errors.js';
+import type { Store } from '../store/store.js';
+import type { Access } from './access.js';
+import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
+
+export interface PostInput {
+  readonly message: string;
+  readonly root_post_id?: string | undefined;
+  readonly file_ids?: readonly string[] | undefined;
+  readonly props?: Readonly<Record<string, unknown>> | undefined;
+  readonly client_msg_id?: string | undefined;
+}
+
+export interface ChannelPage {
+  readonly messages: PostView[];
+  readonly has_more: boolean;
+  readonly read_state: { readonly last_read_seq: number; readonly first_unread_seq: number | null } | null;
+}
+
+export interface ThreadPage {
+  readonly order: string[];
+  readonly posts: Record<string, PostView>;
+  readonly next_cursor: string | null;
+}
+
+const MAX_PROPS_BYTES = 8 * 1024;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function checkProps(props: Readonly<Record<string, unknown>> | undefined): string {
+  if (props === undefined) return '{}';
+  const text = JSON.stringify(props);
+  if (Buffer.byteLength(text) > MAX_PROPS_BYTES) throw invalid('props', `props must be at most ${MAX_PROPS_BYTES} bytes of JSON`);
+  for (const key of Object.keys(props)) {
+    // Keys the server sets itself (webhooks, bots, system messages) cannot be forged by clients.
+    if (/^(from_|override_|system_)/.test(key)) throw invalid('props', `props.${key} is reserved`);
+  }
+  return text;
+}
+
+export class PostService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly access: Access,
+    private readonly presence: PresenceReader,
+    private readonly metrics: Metrics,
+  ) {}
+
+  private async withReactions(posts: readonly Post[]): Promise<PostView[]> {
+    const reactions = await this.deps.store.posts.reactionsFor(posts.map((p) => p.id));
+    const by = new Map<string, Reaction[]>();
+    for (const r of reactions) {
+      const list = by.get(r.post_id);
+      if (list) list.push(r);
+      else by.set(r.post_id, [r]);
+    }
+    return posts.map((p) => postView(p, by.get(p.id) ?? []));
+  }
+
+  async view(post: Post): Promise<PostView> {
+    return (await this.withReactions([post]))[0]!;
+  }
+
+  /** Resolves mentions to channel members: explicit @usernames, plus online members for @here. */
+  private async mentionTargets(store: Store, channelId: string, authorId: string, message: string): Promise<{ userIds: string[]; all: boolean }> {
+    const parsed = parseMentions(message);
+    if (parsed.all) return { userIds: [], all: true };
+    const ids = new Set<string>();
+    if (parsed.usernames.length > 0 || parsed.here) {
+      const members = new Set(await store.channels.memberIds(channelId));
+      if (parsed.usernames.length > 0) {
+        for (const u of await store.users.getByUsernames(parsed.usernames)) if (members.has(u.id) && u.deactivated_at === null) ids.add(u.id);
+      }
+      if (parsed.here) for (const id of members) if (this.presence.isOnline(id)) ids.add(id);
+    }
+    ids.delete(authorId);
+    return { userIds: [...ids], all: false };
+  }
+
+  async create(ctx: CallContext, channelId: string, input: PostInput): Promise<{ post: PostView; created: boolean }> {
+    const row = await this.access.channel(ctx, channelId, 'post');
+    const userId = ctx.actor.userId;
+    if (input.client_msg_id !== undefined) {
+      const existing = await this.deps.store.posts.getByClientMsgId(userId, input.client_msg_id);
+      if (existing !== undefined) return { post: await this.replay(existing, channelId), created: false };
+    }
+    const message = validateMessage(input.message);
+    if (input.file_ids !== undefined && input.file_ids.length > 0) throw invalid('file_ids', 'File attachments are not supported by this server yet');
+    const props = checkProps(input.props);
+    let rootId: string | null = null;
+    if (input.root_post_id !== undefined) {
+      const root = await this.deps.store.posts.get(input.root_post_id);
+      if (root === undefined || root.deleted_at !== null || root.channel_id !== channelId) throw invalid('root_post_id', 'The thread does not exist in this channel');
+      rootId = root.root_post_id ?? root.id;
+    }
+    const now = this.deps.clock();
+    let post: Post;
+    let mentions: string[];
+    try {
+      ({ post, mentions } = await this.deps.store.transaction(async (tx) => {
+        const targets = await this.mentionTargets(tx, channelId, userId, message);
+        const created = await tx.posts.create({
+          id: randomUUID(), channel_id: channelId, user_id: userId, root_post_id: rootId, message, props, file_ids: '[]', is_pinned: 0,
+          created_at: now, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, client_msg_id: input.client_msg_id ?? null,
+          mention_all: targets.all ? 1 : 0,
+        });
+        if (targets.userIds.length > 0) await tx.posts.replaceMentions(created.id, channelId, created.seq, targets.userIds);
+        if (rootId !== null) await tx.posts.touchThread(rootId, 1, now);
+        // Posting marks the channel read for its author.
+        await tx.channels.setLastViewed(channelId, userId, created.seq, now);
+        return { post: created, mentions: targets.all ? await tx.channels.memberIds(channelId) : targets.userIds };
+      }));
+    } catch (err) {
+      // A retry raced its original: answer with the post that won.
+      if (err instanceof UniqueViolation && input.client_msg_id !== undefined) {
+        const existing = await this.deps.store.posts.getByClientMsgId(userId, input.client_msg_id);
+        if (existing !== undefined) return { post: await this.replay(existing, channelId), created: false };
+      }
+      throw err;
+    }
+    this.metrics.postsCreated.inc();
+    const view = postView(post);
+    this.publishPosted(row, view, ctx.actor.username, mentions.filter((id) => id !== userId));
+    return { post: view, created: true };
+  }
+
+  private async replay(existing: Post, channelId: string): Promise<PostView> {
+    if (existing.channel_id !== channelId) throw badRequest('client_msg_id was already used for a post in another channel');
+    if (existing.deleted_at !== null) throw notFound('Post');
+    return this.view(existing);
+  }
+
+  private publishPosted(row: ChannelContext, post: PostView, senderName: string, mentions: string[]): void {
+    const { channel } = row;
+    this.deps.events.publish({
+      event: 'posted',
+      data: {
+        post,
+        channel_type: channel.type,
+        channel_name: channel.name,
+        channel_display_name: channel.display_name,
+        team_id: channel.team_id,
+        sender_name: senderName,
+        mentions,
+      },
+      broadcast: { channel_id: channel.id },
+    });
+  }
+
+  /** A live post the caller may read, with its channel context. */
+  private async readable(ctx: CallContext, postId: string, store: Store = this.deps.store): Promise<{ post: Post; row: ChannelContext }> {
+    const post = await store.posts.get(postId);
+    if (post === undefined || post.deleted_at !== null) throw notFound('Post');
+    try {
+      const row = await this.access.channel(ctx, post.channel_id, 'read', store);
+      return { post, row };
+    } catch (err) {
+      // Never reveal that a post exists in a channel the caller cannot see.
+      if (err instanceof Error && 'code' in err && err.code === 'NOT_FOUND') throw notFound('Post');
+      throw err;
+    }
+  }
+
+  async get(ctx: CallContext, postId: string): Promise<PostView> {
+    const { post } = await this.readable(ctx, postId);
+    return this.view(post);
+  }
+
+  async edit(ctx: CallContext, postId: string, message: string): Promise<PostView> {
+    const { post, row } = await this.readable(ctx, postId);
+    if (post.user_id !== ctx.actor.userId) {
+      this.deps.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource: 'post', action: 'edit', resource_id: postId });
+      throw forbidden('Only the author can edit a post');
+    }
+    if (!channelCan(ctx.actor, 'post', row)) throw forbidden('The channel is read-only');
+    const text = validateMessage(message);
+    const now = this.deps.clock();
+    const updated = await this.deps.store.transaction(async (tx) => {
+      const targets = await this.mentionTargets(tx, post.channel_id, post.user_id, text);
+      const p = await tx.posts.updateMessage(postId, text, targets.all, now);
+      if (p !== undefined) await tx.posts.replaceMentions(postId, post.channel_id, post.seq, targets.userIds);
+      return p;
+    });
+    if (updated === undefined) throw notFound('Post');
+    const view = await this.view(updated);
+    this.deps.events.publish({ event: 'post_edited', data: { post: view }, broadcast: { channel_id: post.channel_id } });
+    return view;
+  }
+
+  async delete(ctx: CallContext, postId: string): Promise<void> {
+    const { post, row } = await this.readable(ctx, postId);
+    const own = post.user_id === ctx.actor.userId && channelCan(ctx.actor, 'post', row);
+    if (!own && !channelCan(ctx.actor, 'moderate_posts', row)) {
+      this.deps.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource: 'post', action: 'delete', resource_id: postId });
+      throw forbidden('Only the author or a channel admin can delete this post');
+    }
+    const now = this.deps.clock();
+    const deleted = await this.deps.store.transaction(async (tx) => {
+      const ids = await tx.posts.softDelete(postId, now);
+      if (ids.length > 0 && post.root_post_id !== null) await tx.posts.touchThread(post.root_post_id, -1, null);
+      return ids;
+    });
+    if (deleted.length === 0) throw notFound('Post');
+    this.deps.events.publish({ event: 'post_deleted', data: { post: { ...postView(post), message: '', props: {} } }, broadcast: { channel_id: post.channel_id } });
+  }
+
+  /** A channel's posts, newest first. `before`/`after` accept a post id or a seq. */
+  async listChannel(ctx: CallContext, channelId: string, opts: { before?: string | undefined; after?: string | undefined; limit?: number | undefined }): Promise<ChannelPage> {
+    const { member } = await this.access.channel(ctx, channelId);
+    const limit = Math.min(Math.max(opts.limit ?? 60, 1), 100);
+    const before = opts.before === undefined ? undefined : await this.cursorSeq(channelId, opts.before);
+    const after = opts.after === undefined ? undefined : await this.cursorSeq(channelId, opts.after);
+    const page = await this.deps.store.posts.listChannel(channelId, { before, after, limit });
+    let readState: ChannelPage['read_state'] = null;
+    if (member !== undefined) {
+      const next = await this.deps.store.posts.listChannel(channelId, { after: member.last_viewed_seq, limit: 1 });
+      readState = { last_read_seq: member.last_viewed_seq, first_unread_seq: next.posts[0]?.seq ?? null };
+    }
+    return { messages: await this.withReactions(page.posts), has_more: page.hasMore, read_state: readState };
+  }
+
+  async pinned(ctx: CallContext, channelId: string): Promise<PostView[]> {
+    await this.access.channel(ctx, channelId);
+    const page = await this.deps.store.posts.listChannel(channelId, { limit: 100, pinnedOnly: true });
+    return this.withReactions(page.posts);
+  }
+
+  private async cursorSeq(channelId: string, cursor: string): Promise<number> {
+    if (/^\d{1,15}$/.test(cursor)) return Number(cursor);
+    if (UUID_RE.test(cursor)) {
+      const p = await this.deps.store.posts.get(cursor);
+      if (p !== undefined && p.channel_id === channelId) return p.seq;
+    }
+    throw badRequest('Cursor must be a post id of this channel or a sequence number');
+  }
+
+  /** The thread a post belongs to: root first, then replies in order, paged by `cursor`. */
+  async thread(ctx: CallContext, postId: string, opts: { cursor?: string | undefined; limit?: number | undefined }): Promise<ThreadPage> {
+    const { post } = await this.readable(ctx, postId);
+    const root = post.root_post_id === null ? post : await this.deps.store.posts.get(post.root_post_id);
+    if (root === undefined || root.deleted_at !== null) throw notFound('Post');
+    const limit = Math.min(Math.max(opts.limit ?? 100, 1), 200);
+    let after = 0;
+    if (opts.cursor !== undefined) {
+      if (!/^\d{1,15}$/.test(opts.cursor)) throw badRequest('cursor must be a sequence number');
+      after = Number(opts.cursor);
+    }
+    const page = await this.deps.store.posts.listThread(root.id, after, limit);
+    const list = opts.cursor === undefined ? [root, ...page.posts] : page.posts;
+    const views = await this.withReactions(list);
+    const last = page.posts[page.posts.length - 1];
+    return {
+      order: views.map((v) => v.id),
+      posts: Object.fromEntries(views.map((v) => [v.id, v])),
+      next_cursor: page.hasMore && last !== undefined ? String(last.seq) : null,
+    };
+  }
+
+  async react(ctx: CallContext, postId: string, emoji: string, add: boolean): Promise<PostView> {
+    const { post, row } = await this.readable(ctx, postId);
+    if (!channelCan(ctx.actor, 'post', row)) {
+      this.deps.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource: 'post', action: 'react', resource_id: postId });
+      throw forbidden('Only channel members can react');
+    }
+    const name = validateEmoji(emoji);
+    const reaction: Reaction = { post_id: postId, user_id: ctx.actor.userId, emoji_name: name, created_at: this.deps.clock() };
+    const changed = add ? await this.deps.store.posts.addReaction(reaction) : await this.deps.store.posts.removeReaction(postId, ctx.actor.userId, name);
+    if (changed) {
+      this.deps.events.publish({ event: add ? 'reaction_added' : 'reaction_removed', data: { reaction: reactionView(reaction) }, broadcast: { channel_id: post.channel_id } });
+    } else if (!add) {
+      throw notFound('Reaction');
+    }
+    return this.view(post);
+  }
+
+  async pin(ctx: CallContext, postId: string, pinned: boolean): Promise<PostView> {
+    const { row } = await this.readable(ctx, postId);
+    if (!channelCan(ctx.actor, 'post', row)) {
+      this.deps.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource: 'post', action: 'pin', resource_id: postId });
+      throw forbidden('Only channel members can pin posts');
+    }
+    const updated = await this.deps.store.posts.setPinned(postId, pinned);
+    if (updated === undefined) throw notFound('Post');
+    const view = await this.view(updated);
+    this.deps.events.publish({ event: 'post_edited', data: { post: view }, broadcast: { channel_id: updated.channel_id } });
+    return view;
+  }
+
+  async save(ctx: CallContext, postId: string, saved: boolean): Promise<void> {
+    await this.readable(ctx, postId);
+    if (saved) await this.deps.store.posts.save(ctx.actor.userId, postId, this.deps.clock());
+    else if (!(await this.deps.store.posts.unsave(ctx.actor.userId, postId))) throw notFound('Saved post');
+  }
+
+  /** Saved posts in channels the caller can still read. */
+  async saved(ctx: CallContext, page?: number, perPage?: number): Promise<PostView[]> {
+    const { offset, limit } = clampPage(page, perPage, 100);
+    const posts = await this.deps.store.posts.listSaved(ctx.actor.userId, offset, limit);
+    const readable = new Map<string, boolean>();
+    for (const channelId of new Set(posts.map((p) => p.channel_id))) readable.set(channelId, await this.access.canReadChannel(ctx, channelId));
+    return this.withReactions(posts.filter((p) => readable.get(p.channel_id) === true));
+  }
+
+  /** Marks the channel unread from this post on (for the caller). */
+  async markUnread(ctx: CallContext, postId: string): Promise<{ channel_id: string; last_viewed_seq: number; unread_count: number; mention_count: number }> {
+    const { post, row } = await this.readable(ctx, postId);
+    if (row.member === undefined) throw badRequest('You are not a member of this channel');
+    const seq = await this.deps.store.posts.seqBefore(post.channel_id, post.seq);
+    await this.deps.store.channels.setLastViewed(post.channel_id, ctx.actor.userId, seq, this.deps.clock(), true);
+    const unread = (await this.deps.store.channels.unreads(ctx.actor.userId, post.channel_id))[0]!;
+    const result = { channel_id: post.channel_id, last_viewed_seq: seq, unread_count: unread.unread_count, mention_count: unread.mention_count };
+    this.deps.events.publish({ event: 'post_unread', data: { ...result, post_id: postId }, broadcast: { user_id: ctx.actor.userId } });
+    return result;
+  }
+}
+

@@ -1,0 +1,154 @@
+/** Teams and their members. A new team gets a `town-square` channel that every member joins. */
+import { randomUUID } from 'node:crypto';
+import type { Channel, Team, TeamRole, TeamType } from '../domain/entities.js';
+import { badRequest, conflict, notFound } from '../domain/errors.js';
+import { teamCan } from '../domain/policy.js';
+import { validateDisplayName, validateTeamName, validateText } from '../domain/rules.js';
+import { UniqueViolation } from '../store/errors.js';
+import type { TeamMember } from '../domain/entities.js';
+import type { Access } from './access.js';
+import { clampPage, type CallContext, type ServiceDeps } from './context.js';
+
+export const DEFAULT_CHANNEL = 'town-square';
+
+export interface TeamInput {
+  readonly name: string;
+  readonly display_name: string;
+  readonly description?: string | undefined;
+  readonly type?: TeamType | undefined;
+}
+
+export class TeamService {
+  constructor(private readonly deps: ServiceDeps, private readonly access: Access) {}
+
+  async create(ctx: CallContext, input: TeamInput): Promise<Team> {
+    const name = validateTeamName(input.name);
+    const now = this.deps.clock();
+    const team: Team = {
+      id: randomUUID(),
+      name,
+      display_name: validateDisplayName('display_name', input.display_name),
+      description: validateText('description', input.description ?? '', 1024),
+      type: input.type ?? 'invite',
+      creator_id: ctx.actor.userId,
+      created_at: now,
+      updated_at: now,
+      archived_at: null,
+    };
+    const square: Channel = {
+      id: randomUUID(), team_id: team.id, type: 'public', name: DEFAULT_CHANNEL, display_name: 'Town Square', purpose: '', header: '',
+      creator_id: ctx.actor.userId, created_at: now, updated_at: now, archived_at: null, last_post_at: now, last_post_seq: 0, member_key: null,
+    };
+    try {
+      await this.deps.store.transaction(async (tx) => {
+        await tx.teams.create(team);
+        await tx.teams.addMember({ team_id: team.id, user_id: ctx.actor.userId, role: 'team_admin', created_at: now });
+        await tx.channels.create(square);
+        await tx.channels.addMember({ channel_id: square.id, user_id: ctx.actor.userId, role: 'channel_admin', last_viewed_seq: 0, last_viewed_at: now, created_at: now });
+      });
+    } catch (err) {
+      if (err instanceof UniqueViolation) throw conflict('A team with that name already exists', { field: 'name' });
+      throw err;
+    }
+    this.deps.events.control({ kind: 'team_member_added', teamId: team.id, userId: ctx.actor.userId });
+    this.deps.events.publish({ event: 'user_added', data: { user_id: ctx.actor.userId, channel_id: square.id, team_id: team.id, added_by: ctx.actor.userId }, broadcast: { channel_id: square.id } });
+    return team;
+  }
+
+  listMine(ctx: CallContext, includeArchived = false): Promise<Team[]> {
+    return this.deps.store.teams.listForUser(ctx.actor.userId, includeArchived);
+  }
+
+  listJoinable(ctx: CallContext): Promise<Team[]> {
+    return this.deps.store.teams.listJoinable(ctx.actor.userId);
+  }
+
+  async get(ctx: CallContext, teamId: string): Promise<Team> {
+    return (await this.access.team(ctx, teamId)).team;
+  }
+
+  async update(ctx: CallContext, teamId: string, patch: { display_name?: string | undefined; description?: string | undefined; type?: TeamType | undefined }): Promise<Team> {
+    await this.access.team(ctx, teamId, 'update');
+    const set: { display_name?: string; description?: string; type?: TeamType } = {};
+    if (patch.display_name !== undefined) set.display_name = validateDisplayName('display_name', patch.display_name);
+    if (patch.description !== undefined) set.description = validateText('description', patch.description, 1024);
+    if (patch.type !== undefined) set.type = patch.type;
+    const team = await this.deps.store.teams.update(teamId, set, this.deps.clock());
+    if (team === undefined) throw notFound('Team');
+    return team;
+  }
+
+  async archive(ctx: CallContext, teamId: string): Promise<Team> {
+    const { team } = await this.access.team(ctx, teamId, 'archive');
+    if (team.archived_at !== null) return team;
+    return (await this.deps.store.teams.update(teamId, { archived_at: this.deps.clock() }, this.deps.clock()))!;
+  }
+
+  async members(ctx: CallContext, teamId: string, page?: number, perPage?: number): Promise<TeamMember[]> {
+    await this.access.team(ctx, teamId, 'read');
+    const { offset, limit } = clampPage(page, perPage);
+    return this.deps.store.teams.listMembers(teamId, offset, limit);
+  }
+
+  /** Adds a user: themself to an open team, anyone when the caller is a team or system admin. */
+  async addMember(ctx: CallContext, teamId: string, userId: string): Promise<TeamMember> {
+    const self = userId === ctx.actor.userId;
+    // Joining yourself is the `join` right (open teams); adding anyone else needs `add_member`.
+    const tc = await this.access.team(ctx, teamId, (row) => (self && !teamCan(ctx.actor, 'add_member', row) ? 'join' : 'add_member'));
+    if (tc.team.archived_at !== null) throw badRequest('The team is archived');
+    const target = await this.deps.store.users.get(userId);
+    if (target === undefined || target.deactivated_at !== null) throw notFound('User');
+    const now = this.deps.clock();
+    const member: TeamMember = { team_id: teamId, user_id: userId, role: 'member', created_at: now };
+    const joined = await this.deps.store.transaction(async (tx) => {
+      const added = await tx.teams.addMember(member);
+      if (!added) return undefined;
+      const square = await tx.channels.getByName(teamId, DEFAULT_CHANNEL);
+      if (square !== undefined && square.archived_at === null) {
+        await tx.channels.addMember({ channel_id: square.id, user_id: userId, role: 'member', last_viewed_seq: square.last_post_seq, last_viewed_at: now, created_at: now });
+      }
+      return { square };
+    });
+    if (joined === undefined) return (await this.deps.store.teams.getMember(teamId, userId))!;
+    this.deps.events.control({ kind: 'team_member_added', teamId, userId });
+    if (joined.square !== undefined) {
+      this.deps.events.publish({ event: 'user_added', data: { user_id: userId, channel_id: joined.square.id, team_id: teamId, added_by: ctx.actor.userId }, broadcast: { channel_id: joined.square.id } });
+    }
+    return member;
+  }
+
+  /** Removes a user from the team and from all of its channels. Anyone may leave. */
+  async removeMember(ctx: CallContext, teamId: string, userId: string): Promise<void> {
+    const self = userId === ctx.actor.userId;
+    await this.access.team(ctx, teamId, self ? 'view' : 'remove_member');
+    const left = await this.deps.store.transaction(async (tx) => {
+      const member = await tx.teams.getMember(teamId, userId);
+      if (member === undefined) return undefined;
+      const channels = await tx.channels.removeUserFromTeamChannels(teamId, userId);
+      await tx.teams.removeMember(teamId, userId);
+      return channels;
+    });
+    if (left === undefined) throw notFound('Team member');
+    for (const channelId of left) {
+      this.deps.events.publish({ event: 'user_removed', data: { user_id: userId, channel_id: channelId, removed_by: ctx.actor.userId }, broadcast: { channel_id: channelId } });
+    }
+    this.deps.events.control({ kind: 'team_member_removed', teamId, userId });
+  }
+
+  async setMemberRole(ctx: CallContext, teamId: string, userId: string, role: TeamRole): Promise<TeamMember> {
+    await this.access.team(ctx, teamId, 'manage_roles');
+    if (!(await this.deps.store.teams.setMemberRole(teamId, userId, role))) throw notFound('Team member');
+    return (await this.deps.store.teams.getMember(teamId, userId))!;
+  }
+
+  /** Every team (system admins; the route checks the role). */
+  listAll(offset: number, limit: number): Promise<Team[]> {
+    return this.deps.store.teams.listAll(offset, limit);
+  }
+
+  async channels(ctx: CallContext, teamId: string, includeArchived = false): Promise<Channel[]> {
+    await this.access.team(ctx, teamId, 'read');
+    return this.deps.store.channels.listVisibleInTeam(teamId, ctx.actor.userId, includeArchived);
+  }
+}
+

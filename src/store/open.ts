@@ -1,0 +1,40 @@
+/** Chooses the store: PostgreSQL when a database URL is configured, the embedded SQLite otherwise. */
+import type { LogEvent } from 'kysely';
+import { KyselyStore } from './kysely/store.js';
+import { migrate, type MigrationReport } from './migrate.js';
+import { openPostgres } from './postgres/open.js';
+import { openSqlite } from './sqlite/open.js';
+import type { Store } from './store.js';
+
+export interface OpenStoreOptions {
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly poolSize: number;
+  /** Apply pending migrations before returning (default true). */
+  readonly migrate?: boolean;
+  readonly log?: (event: LogEvent) => void;
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<{ store: Store; migrations: MigrationReport | undefined }> {
+  const log = options.log ? { log: options.log } : {};
+  if (options.databaseUrl !== undefined) {
+    const { db } = openPostgres({ url: options.databaseUrl, poolSize: options.poolSize, ...log });
+    const store = new KyselyStore({ dialect: 'postgres', db });
+    try {
+      const migrations = options.migrate === false ? undefined : await migrate(db, 'postgres');
+      return { store, migrations };
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  const { db, raw } = openSqlite({ dataDir: options.dataDir, ...log });
+  const store = new KyselyStore({ dialect: 'sqlite', db, onClose: () => { if (raw.open) raw.close(); } });
+  try {
+    const migrations = options.migrate === false ? undefined : await migrate(db, 'sqlite');
+    return { store, migrations };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,54 @@
+/** Kysely table types: what the queries in store/kysely may read and write. */
+import type { Generated } from 'kysely';
+import type { Channel, ChannelMember, Post, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export interface PostTable extends Omit<Mutable<Post>, 'seq'> {
+  seq: Generated<number>;
+}
+
+export interface PostMentionTable {
+  post_id: string;
+  channel_id: string;
+  user_id: string;
+  seq: number;
+}
+
+export interface SavedPostTable {
+  user_id: string;
+  post_id: string;
+  created_at: number;
+}
+
+export interface AuditTable {
+  id: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  ip: string;
+  details: string;
+  created_at: number;
+}
+
+export interface MigrationTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+export interface Database {
+  users: Mutable<User>;
+  sessions: Mutable<Session>;
+  teams: Mutable<Team>;
+  team_members: Mutable<TeamMember>;
+  channels: Mutable<Channel>;
+  channel_members: Mutable<ChannelMember>;
+  posts: PostTable;
+  post_mentions: PostMentionTable;
+  reactions: Mutable<Reaction>;
+  saved_posts: SavedPostTable;
+  audit_log: AuditTable;
+  schema_migrations: MigrationTable;
+}

@@ -1,0 +1,30 @@
+/**
+ * The embedded database: SQLite through better-sqlite3, in WAL mode with
+ * `synchronous=FULL` so that every acknowledged commit is on disk before we answer.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, type LogEvent } from 'kysely';
+import type { Database } from '../schema.js';
+
+export interface SqliteOpenOptions {
+  /** Directory holding `rustchat.db`; `:memory:` for tests of pure logic only. */
+  readonly dataDir: string;
+  readonly log?: (event: LogEvent) => void;
+}
+
+export function openSqlite(options: SqliteOpenOptions): { db: Kysely<Database>; raw: BetterSqlite3.Database } {
+  let file = ':memory:';
+  if (options.dataDir !== ':memory:') {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    file = join(options.dataDir, 'rustchat.db');
+  }
+  const raw = new BetterSqlite3(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }), ...(options.log ? { log: options.log } : {}) });
+  return { db, raw };
+}

@@ -1,0 +1,56 @@
+/** Small builders for test data, all through the public API. */
+import { randomBytes } from 'node:crypto';
+import type { Api } from './app.js';
+
+export interface TestUser {
+  readonly id: string;
+  readonly username: string;
+  readonly email: string;
+  readonly password: string;
+  readonly token: string;
+}
+
+let counter = 0;
+export function uniqueName(prefix: string): string {
+  counter++;
+  return `${prefix}${counter}${randomBytes(3).toString('hex')}`.toLowerCase().slice(0, 22);
+}
+
+export async function registerUser(api: Api, prefix = 'user'): Promise<TestUser> {
+  const username = uniqueName(prefix.replace(/[^a-z]/g, '') || 'user');
+  const email = `${username}@example.com`;
+  const password = `pw-${randomBytes(8).toString('hex')}`;
+  const res = await api.post('/api/v1/auth/register', { username, email, password });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
+  return { id: res.body.user.id, username, email, password, token: res.body.token };
+}
+
+export async function createTeam(api: Api, owner: TestUser, type: 'open' | 'invite' = 'invite'): Promise<{ id: string; name: string }> {
+  const name = uniqueName('team');
+  const res = await api.post('/api/v1/teams', { name, display_name: `Team ${name}`, type }, owner.token);
+  if (res.status !== 201) throw new Error(`team create failed: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+export async function addTeamMember(api: Api, admin: TestUser, teamId: string, user: TestUser): Promise<void> {
+  const res = await api.post(`/api/v1/teams/${teamId}/members`, { user_id: user.id }, admin.token);
+  if (res.status !== 201) throw new Error(`team add failed: ${res.status} ${res.text}`);
+}
+
+export async function createChannel(api: Api, owner: TestUser, teamId: string, type: 'public' | 'private' = 'public'): Promise<{ id: string; name: string }> {
+  const name = uniqueName('chan');
+  const res = await api.post('/api/v1/channels', { team_id: teamId, name, display_name: `Channel ${name}`, channel_type: type }, owner.token);
+  if (res.status !== 201) throw new Error(`channel create failed: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+export async function addChannelMember(api: Api, by: TestUser, channelId: string, user: TestUser): Promise<void> {
+  const res = await api.post(`/api/v1/channels/${channelId}/members`, { user_id: user.id }, by.token);
+  if (res.status !== 201) throw new Error(`channel add failed: ${res.status} ${res.text}`);
+}
+
+export async function createPost(api: Api, user: TestUser, channelId: string, message: string, extra: Record<string, unknown> = {}): Promise<any> {
+  const res = await api.post(`/api/v1/channels/${channelId}/posts`, { message, ...extra }, user.token);
+  if (res.status !== 201) throw new Error(`post failed: ${res.status} ${res.text}`);
+  return res.body;
+}
