@@ -87,7 +87,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
 
   const bus: Bus = new LocalBus();
-  const limits = new RateLimits(config.security, metrics, logger, redis);
+  const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix);
   const tokens = new TokenService(config.jwt);
   const deps: ServiceDeps = { store, events: bus, security, logger, clock };
   const services = buildServices(deps, {

@@ -11,6 +11,7 @@ export interface Config {
   readonly dataDir: string;
   readonly database: { readonly url: string | undefined; readonly poolSize: number };
   readonly redisUrl: string | undefined;
+  readonly redisPrefix: string;
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly corsAllowedOrigins: readonly string[];
   readonly jwt: {

@@ -273,6 +273,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     dataDir,
     database: { url: databaseUrl, poolSize: r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000) },
     redisUrl,
+    redisPrefix: r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:'),
     admin: adminEmail !== undefined && adminPassword !== undefined ? { email: adminEmail, password: adminPassword } : undefined,
     corsAllowedOrigins,
     jwt: {

@@ -23,6 +23,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: 'RUSTCHAT_DATABASE_URL', default: '', doc: 'PostgreSQL connection URL (`postgres://user@host:5432/db`). Unset: the embedded SQLite database in the data directory.' },
   { name: 'RUSTCHAT_DATABASE_POOL_SIZE', default: '10', doc: 'PostgreSQL connection pool size.' },
   { name: 'RUSTCHAT_REDIS_URL', default: '', doc: 'Redis URL (`redis://127.0.0.1:6379`). Set it to run several nodes: events, presence, connection caps and rate-limit counters are shared through it.' },
+  { name: 'RUSTCHAT_REDIS_PREFIX', default: 'rustchat:', doc: 'Prefix of every Redis key and pub/sub channel, so several deployments (or test runs) can share one Redis.' },
   { name: 'RUSTCHAT_ADMIN_USER', default: '', doc: 'E-mail of a system admin created at start when no user has that e-mail.' },
   { name: 'RUSTCHAT_ADMIN_PASSWORD', default: '', doc: 'Password for `RUSTCHAT_ADMIN_USER` (must meet the password rules).', secret: true },
   { name: 'RUSTCHAT_CORS_ALLOWED_ORIGINS', default: '', doc: 'Comma-separated origins allowed to call the API from a browser. `*` is refused in production; `null` is never allowed.' },

@@ -96,12 +96,13 @@ export class RateLimits {
     metrics: Metrics,
     private readonly logger: Logger,
     private readonly redis: Redis | undefined,
+    redisPrefix = 'rustchat:',
   ) {
     const check = (): void => this.checkStore();
     const make = (name: LimiterName, points: number, duration: number): Limiter => {
       const memory = new RateLimiterMemory({ keyPrefix: `rl:${name}`, points, duration });
       const impl = redis
-        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `rustchat:rl:${name}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true })
+        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}rl:${name}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true })
         : memory;
       return new Limiter(name, impl, points, metrics, check);
     };

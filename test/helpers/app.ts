@@ -98,6 +98,8 @@ export function testEnv(overrides: Env = {}): Env {
     RUSTCHAT_SERVER_HOST: '127.0.0.1',
     RUSTCHAT_SERVER_PORT: '0',
     RUSTCHAT_LOG_LEVEL: 'info',
+    // Every test app gets its own Redis namespace, so parallel runs never share counters or channels.
+    RUSTCHAT_REDIS_PREFIX: `rctest:${randomBytes(6).toString('hex')}:`,
     ...overrides,
   };
 }
