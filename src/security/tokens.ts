@@ -6,6 +6,7 @@
  *
  * Rotation: tokens signed with RUSTCHAT_JWT_SECRET_PREVIOUS are accepted while it is set.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 
 export interface TokenClaims {
@@ -22,16 +23,24 @@ export interface TokenConfig {
 }
 
 const ALGORITHMS = ['HS256'];
-const enc = new TextEncoder();
+/** Verified tokens kept (token → claims) so a busy client is not re-verified on every request. */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export class TokenService {
-  private readonly keys: Uint8Array[];
-  private readonly current: Uint8Array;
+  private readonly keys: KeyObject[];
+  private readonly current: KeyObject;
+  /**
+   * Signature checks are pure (same token + same keys → same claims), so their results can
+   * be reused until `exp`. Validity of the session itself is never cached here: revocation
+   * is decided by the session row on every request.
+   */
+  private readonly verified = new Map<string, TokenClaims>();
 
   constructor(private readonly config: TokenConfig) {
-    this.current = enc.encode(config.secret);
+    // KeyObjects avoid re-importing the key on every sign/verify.
+    this.current = createSecretKey(Buffer.from(config.secret, 'utf8'));
     this.keys = [this.current];
-    if (config.previousSecret !== undefined) this.keys.push(enc.encode(config.previousSecret));
+    if (config.previousSecret !== undefined) this.keys.push(createSecretKey(Buffer.from(config.previousSecret, 'utf8')));
   }
 
   async sign(userId: string, sessionId: string, expiresAtMs: number): Promise<string> {
@@ -47,6 +56,21 @@ export class TokenService {
 
   /** The claims of a valid token, or undefined for anything else (bad signature, expired, wrong audience...). */
   async verify(token: string): Promise<TokenClaims | undefined> {
+    const cached = this.verified.get(token);
+    if (cached !== undefined) {
+      if (cached.expiresAt > Date.now()) return cached;
+      this.verified.delete(token);
+      return undefined;
+    }
+    const claims = await this.verifySignature(token);
+    if (claims !== undefined) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, claims);
+    }
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<TokenClaims | undefined> {
     if (token.length > 4096 || token.split('.').length !== 3) return undefined;
     for (const key of this.keys) {
       try {

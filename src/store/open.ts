@@ -29,7 +29,7 @@ export async function openStore(options: OpenStoreOptions): Promise<{ store: Sto
     }
   }
   const { db, raw } = openSqlite({ dataDir: options.dataDir, ...log });
-  const store = new KyselyStore({ dialect: 'sqlite', db, onClose: () => { if (raw.open) raw.close(); } });
+  const store = new KyselyStore({ dialect: 'sqlite', db, groupCommit: true, onClose: () => { if (raw.open) raw.close(); } });
   try {
     const migrations = options.migrate === false ? undefined : await migrate(db, 'sqlite');
     return { store, migrations };

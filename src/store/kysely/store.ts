@@ -8,6 +8,7 @@ import type { Channel, ChannelMember, ChannelRole, Post, Reaction, Session, Syst
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { asUniqueViolation } from '../errors.js';
+import { GroupCommit } from '../group-commit.js';
 import type {
   AuditEntry,
   AuditStore,
@@ -103,24 +104,18 @@ class Users implements UserStore {
   }
 }
 
-const USER_COLUMNS = [
-  'id', 'username', 'email', 'password_hash', 'display_name', 'first_name', 'last_name', 'nickname', 'position', 'avatar_url',
-  'is_bot', 'role', 'status_text', 'status_emoji', 'timezone', 'email_verified', 'created_at', 'updated_at', 'deactivated_at',
-] as const satisfies readonly (keyof User)[];
-
 class Sessions implements SessionStore {
   constructor(private readonly db: Db) {}
   async create(session: Session): Promise<void> {
     await this.db.insertInto('sessions').values({ ...session }).execute();
   }
   async getWithUser(id: string): Promise<SessionWithUser | undefined> {
-    const row = await this.db
-      .selectFrom('sessions as s')
-      .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['s.id as s_id', 's.user_id as s_user_id', 's.kind as s_kind', 's.created_at as s_created_at', 's.expires_at as s_expires_at', 's.revoked_at as s_revoked_at', 's.user_agent as s_user_agent', 's.ip as s_ip'])
-      .select(USER_COLUMNS.map((c) => `u.${c}` as const))
-      .where('s.id', '=', id)
-      .executeTakeFirst();
+    // Hot path (every authenticated request): plain SQL, cheaper to build than the query builder.
+    const { rows } = await sql<User & { s_id: string; s_user_id: string; s_kind: Session['kind']; s_created_at: number; s_expires_at: number; s_revoked_at: number | null; s_user_agent: string; s_ip: string }>`
+      SELECT s.id AS s_id, s.user_id AS s_user_id, s.kind AS s_kind, s.created_at AS s_created_at, s.expires_at AS s_expires_at,
+             s.revoked_at AS s_revoked_at, s.user_agent AS s_user_agent, s.ip AS s_ip, u.*
+      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ${id}`.execute(this.db);
+    const row = rows[0];
     if (row === undefined) return undefined;
     const { s_id, s_user_id, s_kind, s_created_at, s_expires_at, s_revoked_at, s_user_agent, s_ip, ...user } = row;
     return {
@@ -321,9 +316,8 @@ class Channels implements ChannelStore {
     return ids;
   }
   async setLastViewed(channelId: string, userId: string, seq: number, at: number, allowBackwards = false): Promise<void> {
-    let q = this.db.updateTable('channel_members').set({ last_viewed_seq: seq, last_viewed_at: at }).where('channel_id', '=', channelId).where('user_id', '=', userId);
-    if (!allowBackwards) q = q.where('last_viewed_seq', '<', seq);
-    await q.execute();
+    await sql`UPDATE channel_members SET last_viewed_seq = ${seq}, last_viewed_at = ${at}
+              WHERE channel_id = ${channelId} AND user_id = ${userId} ${allowBackwards ? sql`` : sql`AND last_viewed_seq < ${seq}`}`.execute(this.db);
   }
   async stats(channelId: string): Promise<ChannelStats> {
     const { rows } = await sql<{ member_count: number; post_count: number; pinned_post_count: number }>`
@@ -374,21 +368,24 @@ class Channels implements ChannelStore {
 class Posts implements PostStore {
   constructor(private readonly db: Db) {}
   async create(post: NewPost): Promise<Post> {
-    const r = await unique(this.db.insertInto('posts').values({ ...post }).returning('seq').executeTakeFirstOrThrow());
-    const seq = num(r.seq);
-    await this.db
-      .updateTable('channels')
-      .set({ last_post_seq: seq, last_post_at: post.created_at })
-      .where('id', '=', post.channel_id)
-      .where('last_post_seq', '<', seq)
-      .execute();
+    // Hot path: plain SQL (the query builder costs more than SQLite spends running it).
+    const p = post;
+    const { rows } = await unique(sql<{ seq: number }>`
+      INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
+                         reply_count, last_reply_at, client_msg_id, mention_all)
+      VALUES (${p.id}, ${p.channel_id}, ${p.user_id}, ${p.root_post_id}, ${p.message}, ${p.props}, ${p.file_ids}, ${p.is_pinned}, ${p.created_at},
+              ${p.edited_at}, ${p.deleted_at}, ${p.reply_count}, ${p.last_reply_at}, ${p.client_msg_id}, ${p.mention_all})
+      RETURNING seq`.execute(this.db));
+    const seq = num(rows[0]!.seq);
+    await sql`UPDATE channels SET last_post_seq = ${seq}, last_post_at = ${p.created_at} WHERE id = ${p.channel_id} AND last_post_seq < ${seq}`.execute(this.db);
     return { ...post, seq };
   }
   get(id: string): Promise<Post | undefined> {
     return this.db.selectFrom('posts').selectAll().where('id', '=', id).executeTakeFirst();
   }
-  getByClientMsgId(userId: string, clientMsgId: string): Promise<Post | undefined> {
-    return this.db.selectFrom('posts').selectAll().where('user_id', '=', userId).where('client_msg_id', '=', clientMsgId).executeTakeFirst();
+  async getByClientMsgId(userId: string, clientMsgId: string): Promise<Post | undefined> {
+    const { rows } = await sql<Post>`SELECT * FROM posts WHERE user_id = ${userId} AND client_msg_id = ${clientMsgId}`.execute(this.db);
+    return rows[0];
   }
   async getMany(ids: readonly string[]): Promise<Post[]> {
     if (ids.length === 0) return [];
@@ -499,6 +496,8 @@ class Audit implements AuditStore {
 export interface KyselyStoreOptions {
   readonly dialect: Dialect;
   readonly db: Kysely<Database>;
+  /** Batch concurrent transactions into one commit (see store/group-commit.ts). */
+  readonly groupCommit?: boolean;
   /** Extra cleanup (closing the driver) after Kysely is destroyed. */
   readonly onClose?: () => Promise<void> | void;
 }
@@ -512,11 +511,14 @@ export class KyselyStore implements Store {
   readonly posts: PostStore;
   readonly audit: AuditStore;
 
+  private readonly committer: GroupCommit<Store> | undefined;
+
   constructor(
     private readonly options: KyselyStoreOptions,
     private readonly db: Db = options.db,
     private readonly inTransaction = false,
   ) {
+    this.committer = !inTransaction && options.groupCommit ? new GroupCommit<Store>(options.db, (trx) => new KyselyStore(options, trx, true)) : undefined;
     this.dialect = options.dialect;
     this.users = new Users(db);
     this.sessions = new Sessions(db);
@@ -528,6 +530,7 @@ export class KyselyStore implements Store {
 
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
+    if (this.committer !== undefined) return this.committer.run(fn);
     return this.options.db.transaction().execute((trx) => fn(new KyselyStore(this.options, trx, true)));
   }
 

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, type LogEvent } from 'kysely';
+import { Kysely, SqliteDialect, type LogEvent, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from '../schema.js';
 
 export interface SqliteOpenOptions {
@@ -25,6 +25,27 @@ export function openSqlite(options: SqliteOpenOptions): { db: Kysely<Database>; 
   raw.pragma('synchronous = FULL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }), ...(options.log ? { log: options.log } : {}) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }), ...(options.log ? { log: options.log } : {}) });
   return { db, raw };
+}
+
+/**
+ * Kysely prepares every query afresh; compiling SQL in SQLite costs more than running a
+ * small query. Queries are built from a fixed set of shapes, so prepared statements are
+ * cached by their SQL text (bounded, oldest dropped first).
+ */
+export function cachingStatements(raw: BetterSqlite3.Database, max = 500): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => raw.close(),
+    prepare(sqlText: string): SqliteStatement {
+      let stmt = cache.get(sqlText);
+      if (stmt === undefined) {
+        stmt = raw.prepare(sqlText) as unknown as SqliteStatement;
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(sqlText, stmt);
+      }
+      return stmt;
+    },
+  };
 }

@@ -1,0 +1,100 @@
+/**
+ * Starts a real RustChat server as a child process (the benchmark drives it from this,
+ * separate, process) and reads its memory from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export interface ServerHandle {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  rss(): number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface StartServerOptions {
+  readonly env: Record<string, string>;
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=...']. */
+  readonly nodeArgs?: readonly string[];
+  readonly label?: string;
+}
+
+/** Spawns `rustchat serve` (TypeScript sources through tsx) and waits until it is ready. */
+export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/cli.ts', 'serve'], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      RUSTCHAT_SERVER_HOST: '127.0.0.1',
+      RUSTCHAT_SERVER_PORT: String(port),
+      RUSTCHAT_METRICS_PORT: '0',
+      RUSTCHAT_LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-8000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<never>((_r, reject) => child.once('exit', (code) => reject(new Error(`${options.label ?? 'server'} exited with ${code}:\n${output}`))));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await Promise.race([
+      fetch(`${url}/api/v1/health/ready`).then((r) => r.ok, () => false),
+      exited,
+    ]);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${options.label ?? 'server'} did not become ready:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  exited.catch(() => undefined);
+  return {
+    url,
+    port,
+    pid: child.pid!,
+    child,
+    rss: () => rssBytes(child.pid!),
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
