@@ -88,7 +88,7 @@ async function baselinePostgres(ctx: BenchContext, clients: number, seconds: num
 async function rustchat(ctx: BenchContext, clients: number, seconds: number): Promise<Rate & { server_rss_mb: number }> {
   const dataDir = ctx.tempDir('write');
   const databaseUrl = ctx.options.postgres ? await ctx.database() : undefined;
-  const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: clients, channels: 8 });
+  const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: clients, channels: ctx.knob('channels', 8, 8) });
   const profileDir = ctx.options.profile ? ctx.tempDir('prof') : undefined;
   const server = await startServer({
     env: ctx.serverEnv(dataDir, databaseUrl),
@@ -101,7 +101,7 @@ async function rustchat(ctx: BenchContext, clients: number, seconds: number): Pr
   let acked = 0;
   let errors = 0;
   // Warm up the JIT and the connection pool before measuring.
-  await Promise.all(seeded.users.slice(0, clients).map((u, c) => http.send('POST', `/api/v1/channels/${seeded.channelIds[c % 8]}/posts`, u.token, { message: 'warmup' })));
+  await Promise.all(seeded.users.slice(0, clients).map((u, c) => http.send('POST', `/api/v1/channels/${seeded.channelIds[c % seeded.channelIds.length]}/posts`, u.token, { message: 'warmup' })));
   const deadline = nowMs() + seconds * 1000;
   const t0 = nowMs();
   await Promise.all(

@@ -1,6 +1,7 @@
 /** PostgreSQL through a `pg` pool. BIGINT and COUNT(*) come back as JS numbers (ids are text). */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
+import { Kysely, PostgresDialect, type LogEvent, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Database } from '../schema.js';
 
 const INT8_OID = 20;
@@ -24,6 +25,40 @@ export function openPostgres(options: PostgresOpenOptions): { db: Kysely<Databas
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, types, connectionTimeoutMillis: 10_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingStatements(pool) }), ...(options.log ? { log: options.log } : {}) });
   return { db, pool };
+}
+
+/**
+ * Kysely sends every query unnamed, so PostgreSQL parses and plans it each time; for our
+ * multi-join reads planning costs more than executing. Naming each distinct query text
+ * (by its hash) makes `pg` prepare it once per connection and reuse the plan. Statements
+ * that take no parameters (BEGIN, COMMIT, DDL) stay unnamed.
+ */
+function preparingStatements(pool: pg.Pool): PostgresPool {
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = `rc_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      if (names.size < 5000) names.set(text, name);
+    }
+    return name;
+  };
+  return {
+    end: () => pool.end(),
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      const wrapped = {
+        query(textOrCursor: unknown, parameters?: ReadonlyArray<unknown>): unknown {
+          if (typeof textOrCursor === 'string' && parameters !== undefined && parameters.length > 0) {
+            return client.query({ name: nameOf(textOrCursor), text: textOrCursor, values: parameters as unknown[] });
+          }
+          return (client.query as (a: unknown, b?: unknown) => unknown)(textOrCursor, parameters);
+        },
+        release: (destroy?: boolean) => client.release(destroy),
+      };
+      return wrapped as PostgresPoolClient;
+    },
+  };
 }
