@@ -6,9 +6,11 @@
  * bench/results/. See bench/README.md.
  */
 import { BenchContext, machine, parseArgs } from './lib/context.js';
+import { fanoutScenario } from './scenarios/fanout.js';
 import { writeScenario } from './scenarios/write.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Record<string, unknown>>> = {
+  fanout: fanoutScenario,
   write: writeScenario,
 };
 

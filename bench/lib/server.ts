@@ -98,3 +98,35 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     },
   };
 }
+
+export interface BareHandle {
+  readonly url: string;
+  readonly pid: number;
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts the bare `ws` baseline server (bench/lib/bare-ws-server.ts) as a child process. */
+export async function startBareWs(): Promise<BareHandle> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join('bench', 'lib', 'bare-ws-server.ts')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString('utf8');
+      const m = /listening (\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`bare ws server exited ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    rss: () => rssBytes(child.pid!),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await gone;
+    },
+  };
+}

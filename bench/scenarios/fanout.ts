@@ -1,0 +1,173 @@
+/**
+ * `fanout`: one channel with N members connected over WebSocket. Posts are sent at
+ * increasing rates; we report the highest rate at which every post reached every member
+ * in time (deliveries/s = posts/s × N), then the p50/p99 latency from POST to receipt at
+ * ALL members at half that rate. Baseline, in the same run: a bare `ws` server
+ * broadcasting a payload of the same size to the same N connections.
+ */
+import type { BenchContext } from '../lib/context.js';
+import { Fleet, loopbackAddresses, split } from '../lib/fleet.js';
+import { HttpClient } from '../lib/http.js';
+import { seed } from '../lib/seed.js';
+import { startBareWs, startServer, type ServerHandle } from '../lib/server.js';
+import { round, summarize, type Summary } from '../lib/stats.js';
+import { printTable } from '../lib/table.js';
+
+interface Step {
+  readonly rate: number;
+  readonly posts: number;
+  readonly complete: number;
+  readonly deliveries_per_s: number;
+  readonly sustained: boolean;
+  readonly latency_ms: Summary;
+}
+
+interface Target {
+  /** Sends one post carrying `marker`; resolves when the HTTP request is answered. */
+  send(marker: string): Promise<void>;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+async function runStep(fleet: Fleet, target: Target, members: number, rate: number, seconds: number, tag: string): Promise<Step> {
+  const posts = Math.max(1, Math.round(rate * seconds));
+  const sent = new Map<string, number>();
+  const t0 = now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < posts; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const marker = `${tag}-${i}`;
+    sent.set(marker, now());
+    pending.push(target.send(`fanout-${marker} ${'x'.repeat(64)}`).catch(() => undefined));
+  }
+  await Promise.all(pending);
+  const allIn = (): boolean => [...sent.keys()].every((m) => (fleet.markers.get(m)?.count ?? 0) >= members);
+  await fleet.waitMarkers(allIn, 3000 + seconds * 1000);
+  const latencies: number[] = [];
+  let complete = 0;
+  for (const [m, at] of sent) {
+    const stat = fleet.markers.get(m);
+    if (stat !== undefined && stat.count >= members) {
+      complete++;
+      latencies.push(stat.last - at);
+    }
+    fleet.markers.delete(m);
+  }
+  const latency = summarize(latencies);
+  const sustained = complete === posts && latency.p99 <= 1000;
+  return { rate, posts, complete, deliveries_per_s: round(rate * members), sustained, latency_ms: latency };
+}
+
+async function measure(ctx: BenchContext, fleet: Fleet, target: Target, members: number, label: string): Promise<{ steps: Step[]; top_rate: number; top_deliveries_per_s: number; at_half: Step | null }> {
+  const seconds = ctx.knob('step', 5, 1.5);
+  const steps: Step[] = [];
+  let rate = ctx.knob('start-rate', 4, 2);
+  let best = 0;
+  const maxRate = ctx.knob('max-rate', 4096, 64);
+  while (rate <= maxRate) {
+    const step = await runStep(fleet, target, members, rate, seconds, `${label}${steps.length}`);
+    steps.push(step);
+    console.log(`  ${label} rate ${rate}/s: ${step.complete}/${step.posts} complete, p50 ${step.latency_ms.p50} ms, p99 ${step.latency_ms.p99} ms${step.sustained ? '' : '  (not sustained)'}`);
+    if (!step.sustained) break;
+    best = rate;
+    rate *= 2;
+  }
+  if (best > 0 && rate <= maxRate) {
+    // One refinement between the last good and the first failed rate.
+    const mid = Math.round(best * 1.5);
+    const step = await runStep(fleet, target, members, mid, seconds, `${label}${steps.length}`);
+    steps.push(step);
+    console.log(`  ${label} rate ${mid}/s: ${step.complete}/${step.posts} complete, p50 ${step.latency_ms.p50} ms, p99 ${step.latency_ms.p99} ms${step.sustained ? '' : '  (not sustained)'}`);
+    if (step.sustained) best = mid;
+  }
+  let atHalf: Step | null = null;
+  if (best > 0) {
+    const half = Math.max(1, best / 2);
+    atHalf = await runStep(fleet, target, members, half, seconds * 2, `${label}h`);
+    console.log(`  ${label} at half the top rate (${half}/s): p50 ${atHalf.latency_ms.p50} ms, p99 ${atHalf.latency_ms.p99} ms`);
+  }
+  return { steps, top_rate: best, top_deliveries_per_s: round(best * members), at_half: atHalf };
+}
+
+export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, unknown>> {
+  const members = ctx.knob('members', 1000, 50);
+  const processes = Math.max(1, Math.ceil(members / 8000));
+  const addresses = loopbackAddresses(Math.max(1, Math.ceil(members / 20000)));
+  const markerPattern = 'fanout-([a-z0-9]+-\\d+)';
+
+  // --- baseline: bare ws server ---
+  const bare = await startBareWs();
+  ctx.onCleanup(() => bare.stop());
+  const bareFleet = await Fleet.start(processes);
+  ctx.onCleanup(() => bareFleet.stop());
+  const bareWs = bare.url.replace('http', 'ws') + '/ws';
+  const tokens = Array.from({ length: members }, () => '');
+  const bareConnected = await bareFleet.each<{ connected: number }>((i) => ({ type: 'connect', url: bareWs, tokens: split(tokens, processes)[i], localAddresses: addresses, auth: 'none', concurrency: 200, markerPattern }), 'connected');
+  const bareHttp = new HttpClient(bare.url, 64);
+  // A payload the size of RustChat's `posted` event for the same message.
+  const padding = 'p'.repeat(900);
+  const bareTarget: Target = {
+    async send(message) {
+      await bareHttp.send('POST', '/broadcast', undefined, { event: 'posted', seq: 0, data: { post: { message }, padding }, broadcast: {} });
+    },
+  };
+  console.log(`baseline: ${bareConnected.reduce((n, c) => n + c.connected, 0)} bare ws clients`);
+  const baseline = await measure(ctx, bareFleet, bareTarget, members, 'b');
+  bareHttp.close();
+  await bareFleet.stop();
+  await bare.stop();
+
+  // --- rustchat ---
+  const dataDir = ctx.tempDir('fanout');
+  const databaseUrl = ctx.options.postgres ? await ctx.database() : undefined;
+  const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: members + 1, channels: 1 });
+  const servers: ServerHandle[] = [];
+  for (let n = 0; n < ctx.options.nodes; n++) {
+    const s = await startServer({ env: ctx.serverEnv(dataDir, databaseUrl), label: `rustchat-${n}`, ...(ctx.options.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir=bench/results'] } : {}) });
+    ctx.onCleanup(() => s.stop());
+    servers.push(s);
+  }
+  const fleet = await Fleet.start(processes);
+  ctx.onCleanup(() => fleet.stop());
+  const receivers = seeded.users.slice(1);
+  // Spread members over the nodes; the poster talks to node 0.
+  const connected = await fleet.each<{ connected: number; failed: number; ms: number }>((i) => {
+    const mine = split(receivers, processes)[i]!;
+    return { type: 'connect', url: servers[i % servers.length]!.url.replace('http', 'ws') + '/api/v1/ws', tokens: mine.map((u) => u.token), localAddresses: addresses, auth: 'header', concurrency: 200, markerPattern };
+  }, 'connected');
+  const total = connected.reduce((n, c) => n + c.connected, 0);
+  console.log(`rustchat: ${total} of ${members} members connected`);
+  if (total < members) throw new Error(`only ${total} of ${members} WebSocket clients connected: ${fleet.errors.slice(0, 3).join('; ')}`);
+  const http = new HttpClient(servers[0]!.url, 64);
+  const poster = seeded.users[0]!;
+  const path = `/api/v1/channels/${seeded.channelIds[0]}/posts`;
+  const target: Target = {
+    async send(message) {
+      const res = await http.send('POST', path, poster.token, { message });
+      if (res.status !== 201) throw new Error(`post failed ${res.status}`);
+    },
+  };
+  const ours = await measure(ctx, fleet, target, members, 'r');
+  const rss = servers.map((s) => round(s.rss() / 2 ** 20, 1));
+  http.close();
+  await fleet.stop();
+  for (const s of servers) await s.stop();
+
+  const ratio = baseline.top_deliveries_per_s > 0 ? round(ours.top_deliveries_per_s / baseline.top_deliveries_per_s, 3) : 0;
+  const p99Half = ours.at_half?.latency_ms.p99 ?? null;
+  printTable(`fanout: ${members} members, ${ctx.options.postgres ? 'postgres' : 'sqlite'}, ${ctx.options.nodes} node(s)`, [
+    { system: 'bare ws (baseline)', 'top posts/s': baseline.top_rate, 'deliveries/s': baseline.top_deliveries_per_s, 'p50 ms @half': baseline.at_half?.latency_ms.p50 ?? null, 'p99 ms @half': baseline.at_half?.latency_ms.p99 ?? null },
+    { system: 'rustchat', 'top posts/s': ours.top_rate, 'deliveries/s': ours.top_deliveries_per_s, 'p50 ms @half': ours.at_half?.latency_ms.p50 ?? null, 'p99 ms @half': p99Half },
+  ]);
+  console.log(`ratio rustchat/baseline = ${ratio} (target ≥ 0.7), p99 at half rate = ${p99Half} ms (target ≤ 100)`);
+  return {
+    parameters: { members, nodes: ctx.options.nodes, database: ctx.options.postgres ? 'postgres' : 'sqlite', step_seconds: ctx.knob('step', 5, 1.5) },
+    baseline: { name: 'bare ws server broadcasting the same payload size', ...baseline },
+    rustchat: { ...ours, server_rss_mb: rss },
+    ratio,
+    target: { ratio_min: 0.7, p99_ms_at_half_max: 100 },
+    met: ratio >= 0.7 && p99Half !== null && p99Half <= 100,
+  };
+}
