@@ -6,12 +6,16 @@
  * bench/results/. See bench/README.md.
  */
 import { BenchContext, machine, parseArgs } from './lib/context.js';
+import { connectionsScenario } from './scenarios/connections.js';
 import { fanoutScenario } from './scenarios/fanout.js';
+import { usersScenario } from './scenarios/users.js';
 import { writeScenario } from './scenarios/write.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Record<string, unknown>>> = {
   fanout: fanoutScenario,
   write: writeScenario,
+  connections: connectionsScenario,
+  users: usersScenario,
 };
 
 async function main(): Promise<number> {
