@@ -1,0 +1,88 @@
+/**
+ * Renders one SVG chart per scenario from the latest JSON results (bench/results/*-latest.json)
+ * with Vega-Lite: `npm run bench:charts`. Charts go to bench/results/<scenario>.svg.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import { REPO_ROOT } from './lib/server.js';
+
+type Json = Record<string, any>;
+const dir = join(REPO_ROOT, 'bench', 'results');
+
+function load(scenario: string): Json | undefined {
+  for (const name of [`${scenario}-latest.json`, `${scenario}-latest-quick.json`]) {
+    const path = join(dir, name);
+    if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Json;
+  }
+  return undefined;
+}
+
+async function render(spec: vl.TopLevelSpec, file: string): Promise<void> {
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  writeFileSync(join(dir, file), await view.toSVG());
+  console.log(`wrote bench/results/${file}`);
+}
+
+const title = (r: Json, text: string): string => `${text} (${r.machine?.cores} cores, ${r.started_at?.slice(0, 10)})`;
+
+async function main(): Promise<void> {
+  const write = load('write');
+  if (write) {
+    await render({
+      title: title(write, `write: acknowledged posts/s, ${write.parameters.clients} clients, ${write.parameters.database}`),
+      width: 420, height: 200,
+      data: { values: [{ system: 'raw driver (baseline)', rate: write.baseline.per_second }, { system: 'RustChat over HTTP', rate: write.rustchat.per_second }] },
+      mark: 'bar',
+      encoding: { y: { field: 'system', type: 'nominal', title: null }, x: { field: 'rate', type: 'quantitative', title: 'acknowledged posts per second' } },
+    }, 'write.svg');
+  }
+  const fanout = load('fanout');
+  if (fanout) {
+    const rows = [
+      ...fanout.baseline.steps.map((s: Json) => ({ system: 'bare ws (baseline)', rate: s.rate, p99: s.latency_ms.p99, sustained: s.sustained })),
+      ...fanout.rustchat.steps.map((s: Json) => ({ system: 'RustChat', rate: s.rate, p99: s.latency_ms.p99, sustained: s.sustained })),
+    ];
+    await render({
+      title: title(fanout, `fanout: p99 POST→all ${fanout.parameters.members} members, by post rate`),
+      width: 480, height: 260,
+      data: { values: rows },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'rate', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'posts per second' },
+        y: { field: 'p99', type: 'quantitative', scale: { type: 'symlog' }, title: 'p99 latency (ms)' },
+        color: { field: 'system', type: 'nominal' },
+      },
+    }, 'fanout.svg');
+  }
+  const conn = load('connections');
+  if (conn) {
+    await render({
+      title: title(conn, `connections: server memory per idle WebSocket, ${conn.parameters.connections} connections`),
+      width: 420, height: 200,
+      data: { values: [{ system: 'bare ws (baseline)', bytes: conn.baseline.bytes_per_connection }, { system: 'RustChat', bytes: conn.rustchat.bytes_per_connection }] },
+      mark: 'bar',
+      encoding: { y: { field: 'system', type: 'nominal', title: null }, x: { field: 'bytes', type: 'quantitative', title: 'bytes per connection (RSS delta / N)' } },
+    }, 'connections.svg');
+  }
+  const users = load('users');
+  if (users) {
+    await render({
+      title: title(users, `users: request latency while ramping (${users.parameters.nodes} node, ${users.parameters.database})`),
+      width: 480, height: 260,
+      data: { values: users.rustchat.steps.flatMap((s: Json) => [{ users: s.users, ms: s.latency_ms.mean, stat: 'mean' }, { users: s.users, ms: s.latency_ms.p99, stat: 'p99' }]) },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'users', type: 'quantitative', title: 'concurrent simulated users' },
+        y: { field: 'ms', type: 'quantitative', scale: { type: 'symlog' }, title: 'request latency (ms)' },
+        color: { field: 'stat', type: 'nominal' },
+      },
+    }, 'users.svg');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+/**
+ * Smoke test of the benchmark tool: every scenario runs with --quick and tiny sizes and
+ * writes a result file with its figures and the baseline measured in the same run.
+ * No speed is asserted here: benchmarks measure speed, tests check behaviour.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+
+async function bench(scenario: string, ...args: string[]): Promise<Record<string, any>> {
+  const file = join(out, `${scenario}.json`);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/cli.ts', scenario, '--quick', '--json', file, ...args], { cwd: root, timeout: 90_000, maxBuffer: 10 * 2 ** 20 });
+  expect(stdout).toContain('result written to');
+  const result = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
+  expect(result.scenario).toBe(scenario);
+  expect(result.quick).toBe(true);
+  expect(result.machine.cores).toBeGreaterThan(0);
+  expect(result.baseline).toBeTypeOf('object');
+  expect(result.baseline.name).toBeTypeOf('string');
+  expect(typeof result.ratio).toBe('number');
+  expect(typeof result.met).toBe('boolean');
+  return result;
+}
+
+describe('benchmark tool (smoke)', () => {
+  it('write measures acknowledged posts against the raw driver', async () => {
+    const r = await bench('write', '--clients', '4', '--seconds', '1.5');
+    expect(r.baseline.acked).toBeGreaterThan(0);
+    expect(r.rustchat.acked).toBeGreaterThan(0);
+    expect(r.rustchat.errors).toBe(0);
+    expect(r.rustchat.latency_ms.p99).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('fanout measures deliveries to every member against a bare ws server', async () => {
+    const r = await bench('fanout', '--members', '10', '--max-rate', '8', '--step', '1');
+    expect(r.baseline.top_rate).toBeGreaterThan(0);
+    expect(r.rustchat.top_rate).toBeGreaterThan(0);
+    expect(r.rustchat.steps.length).toBeGreaterThan(0);
+    expect(r.rustchat.at_half.latency_ms.count).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('connections measures memory per idle connection against a bare ws server', async () => {
+    const r = await bench('connections', '--connections', '60', '--per-user', '10');
+    expect(r.baseline.connected).toBe(60);
+    expect(r.rustchat.connected).toBe(60);
+    expect(r.rustchat.bytes_per_connection).not.toBe(0);
+  }, 120_000);
+
+  it('users ramps simulated people and reports the healthy maximum', async () => {
+    const r = await bench('users', '--max-users', '16', '--step-users', '8', '--step', '2', '--think', '0.5');
+    expect(r.rustchat.steps.length).toBeGreaterThan(0);
+    expect(r.rustchat.steps[0].requests).toBeGreaterThan(0);
+    expect(typeof r.rustchat.max_healthy_users).toBe('number');
+  }, 120_000);
+});
