@@ -130,7 +130,10 @@ export interface PostPage {
 }
 
 export interface PostStore {
-  /** Inserts the post and returns it with its global `seq`. Throws UniqueViolation on a repeated client_msg_id. */
+  /**
+   * Inserts the post and returns it with its global `seq`; within a channel, seq order is
+   * commit order. Throws UniqueViolation on a repeated client_msg_id.
+   */
   create(post: NewPost): Promise<Post>;
   get(id: string): Promise<Post | undefined>;
   getByClientMsgId(userId: string, clientMsgId: string): Promise<Post | undefined>;
