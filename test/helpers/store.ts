@@ -117,3 +117,22 @@ export function newPost(channelId: string, userId: string, overrides: Partial<Ne
 }
 
 export type { Channel, Post, Team, User };
+
+/**
+ * Every row of the tables user actions write to, as one string: equal digests before and
+ * after a batch of refused requests prove that none of them wrote anything.
+ */
+export async function dbDigest(location: { dataDir: string; databaseUrl: string | undefined }): Promise<string> {
+  const order: Record<string, string> = {
+    users: 'id', sessions: 'id', teams: 'id', team_members: 'team_id, user_id', channels: 'id', channel_members: 'channel_id, user_id',
+    posts: 'seq', post_mentions: 'post_id, user_id', reactions: 'post_id, user_id, emoji_name', saved_posts: 'user_id, post_id', audit_log: 'id',
+  };
+  const parts: string[] = [];
+  for (const [table, by] of Object.entries(order)) parts.push(`${table}:${JSON.stringify(await rawQuery(location, `SELECT * FROM ${table} ORDER BY ${by}`))}`);
+  return parts.join('\n');
+}
+
+/** Where a test app keeps its data. */
+export function locationOf(t: { dataDir: string; config: { database: { url: string | undefined } } }): { dataDir: string; databaseUrl: string | undefined } {
+  return { dataDir: t.dataDir, databaseUrl: t.config.database.url };
+}
