@@ -34,6 +34,13 @@ describe.each(STORES)('bootstrap admin (%s)', (kind) => {
     expect((await t.app.store.users.getByLogin('admin@corp.example'))?.username).toBe('sysadmin');
   });
 
+  it('create-admin makes an admin with the chosen username, once', async () => {
+    expect(await t.app.services.accounts.createAdmin('Named@Example.com', 'named-admin', 'named admin passphrase')).toBe('created');
+    expect(await t.app.services.accounts.createAdmin('named@example.com', 'other-name', 'named admin passphrase')).toBe('exists');
+    expect(await t.app.store.users.getByLogin('named@example.com')).toMatchObject({ username: 'named-admin', role: 'system_admin', email_verified: 1 });
+    expect(await t.app.store.users.getByLogin('other-name')).toBeUndefined();
+  });
+
   it('refuses a weak password and creates nothing', async () => {
     const before = await t.app.store.users.count();
     await expect(t.app.services.accounts.bootstrapAdmin('weak.admin@example.com', 'password')).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
