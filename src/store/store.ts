@@ -114,7 +114,11 @@ export interface ChannelStore {
   /** Moves the read pointer (never backwards unless `allowBackwards`). */
   setLastViewed(channelId: string, userId: string, seq: number, at: number, allowBackwards?: boolean): Promise<void>;
   stats(channelId: string): Promise<ChannelStats>;
-  /** Unread and mention counts for one membership, or all of a user's (channelId omitted). */
+  /**
+   * Unread and mention counts for one membership, or all of a user's (channelId omitted).
+   * Unread: live posts by others after the read pointer. Mentions: @user and @channel/@all
+   * among those; in direct and group channels every unread post is a mention.
+   */
   unreads(userId: string, channelId?: string): Promise<UnreadRow[]>;
   /** Marks every channel of the user read; returns the channel ids that changed. */
   markAllRead(userId: string, at: number): Promise<string[]>;

@@ -51,7 +51,7 @@ describe.each(STORES)('restart (%s)', (kind) => {
       me: (await t.api.get('/api/v1/auth/me', alice.token)).body,
     });
     const before = await snapshot(first);
-    expect(before.unread).toMatchObject({ total_unread: 2, total_mentions: 1 });
+    expect(before.unread).toMatchObject({ total_unread: 2, total_mentions: 2 });
     expect(before.privateForBob).toBe(404);
     await first.app.close();
 

@@ -430,7 +430,8 @@ describe.each(STORES)('store contract (%s)', (kind) => {
       await store.posts.create(newPost(channel.id, a!.id, { created_at: 1 }));
       const last = await store.posts.create(newPost(dm.id, a!.id, { created_at: 2 }));
       const overview = await store.channels.unreads(b!.id);
-      expect(overview.map((r) => [r.channel_id, r.unread_count])).toEqual([[dm.id, 1], [channel.id, 1]]);
+      // Every unread message of a direct channel is addressed to me: it counts as a mention.
+      expect(overview.map((r) => [r.channel_id, r.unread_count, r.mention_count])).toEqual([[dm.id, 1, 1], [channel.id, 1, 0]]);
       expect((await store.channels.markAllRead(b!.id, 77)).sort()).toEqual([dm.id, channel.id].sort());
       expect((await store.channels.unreads(b!.id)).every((r) => r.unread_count === 0 && r.mention_count === 0)).toBe(true);
       expect((await store.channels.getMember(dm.id, b!.id))?.last_viewed_seq).toBe(last.seq);

@@ -349,9 +349,14 @@ class Channels implements ChannelStore {
     const r = rows[0]!;
     return { member_count: num(r.member_count), post_count: num(r.post_count), pinned_post_count: num(r.pinned_post_count) };
   }
+  /**
+   * Mentions: explicit @mentions of the user plus @channel/@all posts by others. In direct
+   * and group channels every message is addressed to the user, so each unread one counts as
+   * a mention (as in Slack and Mattermost: the red badge).
+   */
   async unreads(userId: string, channelId?: string): Promise<UnreadRow[]> {
-    const { rows } = await sql<UnreadRow>`
-      SELECT cm.channel_id AS channel_id, c.team_id AS team_id, cm.last_viewed_seq AS last_viewed_seq, c.last_post_seq AS last_post_seq,
+    const { rows } = await sql<UnreadRow & { channel_type: Channel['type'] }>`
+      SELECT cm.channel_id AS channel_id, c.team_id AS team_id, c.type AS channel_type, cm.last_viewed_seq AS last_viewed_seq, c.last_post_seq AS last_post_seq,
         (SELECT COUNT(*) FROM posts p WHERE p.channel_id = cm.channel_id AND p.seq > cm.last_viewed_seq
             AND p.deleted_at IS NULL AND p.user_id <> cm.user_id) AS unread_count,
         (SELECT COUNT(*) FROM post_mentions pm WHERE pm.user_id = cm.user_id AND pm.channel_id = cm.channel_id AND pm.seq > cm.last_viewed_seq)
@@ -367,7 +372,7 @@ class Channels implements ChannelStore {
       last_viewed_seq: num(r.last_viewed_seq),
       last_post_seq: num(r.last_post_seq),
       unread_count: num(r.unread_count),
-      mention_count: num(r.mention_count),
+      mention_count: r.channel_type === 'direct' || r.channel_type === 'group' ? num(r.unread_count) : num(r.mention_count),
     }));
   }
   async markAllRead(userId: string, at: number): Promise<string[]> {
