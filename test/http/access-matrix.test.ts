@@ -43,6 +43,7 @@ const PROBES: Probe[] = [
   { route: 'GET /api/v1/teams/{id}', kind: 'team' },
   { route: 'PATCH /api/v1/teams/{id}', kind: 'team', body: () => ({ display_name: 'Owned' }) },
   { route: 'DELETE /api/v1/teams/{id}', kind: 'team' },
+  { route: 'POST /api/v1/teams/{id}/restore', kind: 'team' },
   { route: 'GET /api/v1/teams/{id}/members', kind: 'team' },
   { route: 'POST /api/v1/teams/{id}/members', kind: 'team', body: (_w, a) => ({ user_id: a.id }) },
   { route: 'PATCH /api/v1/teams/{id}/members/{user_id}', kind: 'team', params: member, body: () => ({ role: 'team_admin' }) },

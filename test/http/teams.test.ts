@@ -115,7 +115,7 @@ describe.each(STORES)('teams (%s)', (kind) => {
     expect((await t.api.get(`/api/v1/channels/${priv.id}/members`, alice.token)).body.map((m: any) => m.user_id)).toEqual([alice.id]);
   });
 
-  it('team admins update and archive; an archived team is read-only', async () => {
+  it('team admins update, archive and restore; an archived team is read-only', async () => {
     const team = await createTeam(t.api, alice);
     await addTeamMember(t.api, alice, team.id, bob);
     const chan = await createChannel(t.api, alice, team.id);
@@ -134,6 +134,13 @@ describe.each(STORES)('teams (%s)', (kind) => {
     expect((await t.api.patch(`/api/v1/teams/${team.id}`, { display_name: 'x' }, alice.token)).status).toBe(403);
     expect((await t.api.post(`/api/v1/teams/${team.id}/members`, { user_id: carol.id }, alice.token)).status).toBe(403);
     expect((await t.api.get('/api/v1/teams/joinable', carol.token)).body.map((x: any) => x.id)).not.toContain(team.id);
+    // Restoring brings it back.
+    expect((await t.api.post(`/api/v1/teams/${team.id}/restore`, undefined, bob.token)).status).toBe(403);
+    const restored = await t.api.post(`/api/v1/teams/${team.id}/restore`, undefined, alice.token);
+    expect(restored.body.is_archived).toBe(false);
+    expect((await t.api.post(`/api/v1/teams/${team.id}/restore`, undefined, alice.token)).status).toBe(200);
+    expect((await t.api.post(`/api/v1/channels/${chan.id}/posts`, { message: 'back again' }, alice.token)).status).toBe(201);
+    expect((await t.api.get('/api/v1/teams', bob.token)).body.map((x: any) => x.id)).toContain(team.id);
   });
 
   it('lists the channels of a team I can see: public ones and my private ones', async () => {
