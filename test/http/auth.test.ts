@@ -110,6 +110,18 @@ describe.each(STORES)('auth (%s)', (kind) => {
       expect(res.status).toBe(401);
     });
 
+    it('refuses an account without a password (SSO-only) with the same answer', async () => {
+      const username = uniqueName('sso');
+      await t.app.store.users.create({
+        id: crypto.randomUUID(), username, email: `${username}@example.com`, password_hash: null, display_name: '', first_name: '', last_name: '', nickname: '', position: '',
+        avatar_url: null, is_bot: 0, role: 'system_user', status_text: '', status_emoji: '', timezone: '', email_verified: 1, created_at: Date.now(), updated_at: Date.now(),
+      });
+      const res = await t.api.post('/api/v1/auth/login', { email: `${username}@example.com`, password: 'anything at all' });
+      const unknown = await t.api.post('/api/v1/auth/login', { email: `nobody-${username}@example.com`, password: 'anything at all' });
+      expect(res.status).toBe(401);
+      expect(envelope(res)).toEqual(envelope(unknown));
+    });
+
     it('logs a login_failure security event without the password', async () => {
       await t.api.post('/api/v1/auth/login', { email: 'eventful@example.com', password: 'secret-guess-123' });
       const lines = t.logs.lines.filter((l) => l.includes('"security_event":"login_failure"'));
