@@ -97,6 +97,12 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     trustProxy: false,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    // Refusals raised before routing (malformed percent-encoding, over-long path parameters)
+    // get the same JSON envelope and X-Request-Id as every other answer.
+    frameworkErrors: (err, req, reply) => {
+      void reply.header('X-Request-Id', req.id);
+      void renderError(err, req, reply);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
