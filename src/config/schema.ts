@@ -46,6 +46,8 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: 'RUSTCHAT_SECURITY_WS_ALLOW_QUERY_TOKEN', default: 'false', doc: '`true` stops the server (query-token authentication has been removed); `false` logs a deprecation warning.' },
   { name: 'RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER', default: '20', doc: 'WebSocket connections one user may hold at once, across all nodes.' },
   { name: 'RUSTCHAT_WS_MAX_FRAME_BYTES', default: '65536', doc: 'Largest accepted WebSocket frame from a client; larger frames close the socket with 1009.' },
+  { name: 'RUSTCHAT_TLS_CERT_FILE', default: '', doc: 'PEM certificate chain. Set together with `RUSTCHAT_TLS_KEY_FILE` to have the server terminate TLS itself (TLS 1.2 and 1.3 only) instead of running behind a TLS proxy.' },
+  { name: 'RUSTCHAT_TLS_KEY_FILE', default: '', doc: 'PEM private key for `RUSTCHAT_TLS_CERT_FILE`.' },
   { name: 'RUSTCHAT_METRICS_PORT', default: '9464', doc: 'Port of the Prometheus `/metrics` listener. `0` turns the separate listener off.' },
   { name: 'RUSTCHAT_METRICS_HOST', default: '127.0.0.1', doc: 'Address of the metrics listener (loopback: not public by default).' },
   { name: 'RUSTCHAT_METRICS_TOKEN', default: '', doc: 'When set, `/metrics` is also served on the main port to requests with `Authorization: Bearer <token>`.', secret: true },
