@@ -272,6 +272,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     (isProduction ? r.errors : r.warnings).push('RUSTCHAT_JWT_SECRET and RUSTCHAT_ENCRYPTION_KEY must be different');
   }
 
+  // Read everything before deciding, so that every problem is reported in one go.
+  const poolSize = r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000);
+  const redisPrefix = r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:');
+  const allowRegistration = r.bool('RUSTCHAT_ALLOW_REGISTRATION', true);
+
   if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
 
   if (!isProduction && (secrets.RUSTCHAT_JWT_SECRET === undefined || secrets.RUSTCHAT_ENCRYPTION_KEY === undefined)) {
@@ -291,9 +296,9 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     tls,
     siteUrl,
     dataDir,
-    database: { url: databaseUrl, poolSize: r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000) },
+    database: { url: databaseUrl, poolSize },
     redisUrl,
-    redisPrefix: r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:'),
+    redisPrefix,
     admin: adminEmail !== undefined && adminPassword !== undefined ? { email: adminEmail, password: adminPassword } : undefined,
     corsAllowedOrigins,
     jwt: {
@@ -304,15 +309,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
       expiryHours,
     },
     encryption: { key: secrets.RUSTCHAT_ENCRYPTION_KEY!, previousKey: r.secret('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS') },
-    allowRegistration: r.bool('RUSTCHAT_ALLOW_REGISTRATION', true),
+    allowRegistration,
     logLevel,
     maxBodyBytes,
     security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, trustedProxies, oauthTokenDelivery: 'cookie' },
     ws: { maxConnectionsPerUser, maxFrameBytes },
     metrics: { port: metricsPort, host: metricsHost, token: metricsToken },
   });
-  // Errors may have been added by late reads (pool size).
-  if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
   return { config, errors: [], warnings: r.warnings, weakSecret };
 }
 
