@@ -68,7 +68,7 @@ describe('production', () => {
     ['a `*` CORS origin', { RUSTCHAT_CORS_ALLOWED_ORIGINS: 'https://chat.example.com,*' }, /RUSTCHAT_CORS_ALLOWED_ORIGINS must not contain "\*" in production/, false],
     ['an http:// CORS origin', { RUSTCHAT_CORS_ALLOWED_ORIGINS: 'http://admin.example.com' }, /RUSTCHAT_CORS_ALLOWED_ORIGINS entries must use https:\/\/ in production/, false],
   ])('refuses %s', (_label, overrides, message, weakSecret) => {
-    const r = load(production(overrides as Env));
+    const r = load(production(overrides));
     expect(r.config).toBeUndefined();
     expect(r.errors.join('\n')).toMatch(message);
     expect(r.weakSecret).toBe(weakSecret);
