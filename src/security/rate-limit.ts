@@ -8,7 +8,7 @@
  *   not reset it (that would hand the attacker a fresh budget each time the real user
  *   signs in).
  * - Not locking the real user out: a successful login remembers the (account, client IP
- *   bucket) pair for 30 days (`login_known`). While the account budget is used up, a
+ *   bucket) pair for 14 days (`login_known`). While the account budget is used up, a
  *   remembered pair may still try, with its own small failure budget (`login_known_fail`,
  *   a tenth of the account budget). An attacker spread over other addresses cannot use it.
  *
@@ -42,8 +42,11 @@ export interface RateLimiterConfig {
 
 type LimiterName = 'auth' | 'ws' | 'login_account' | 'login_known' | 'login_known_fail';
 
-/** How long a successful (account, client) pair is remembered. */
-const KNOWN_CLIENT_SECONDS = 30 * 24 * 3600;
+/**
+ * How long a successful (account, client) pair is remembered. The in-memory store expires
+ * keys with a timer, so this must stay under setTimeout's 24.8-day ceiling.
+ */
+const KNOWN_CLIENT_SECONDS = 14 * 24 * 3600;
 
 class Limiter {
   constructor(

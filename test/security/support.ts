@@ -107,9 +107,9 @@ export function requireBinary(name: string, debianPackage: string): string {
 }
 
 /** A private redis-server on a free port, for tests that must stop it. */
-export async function startRedisServer(): Promise<{ url: string; port: number; kill(): Promise<void> }> {
+export async function startRedisServer(onPort?: number): Promise<{ url: string; port: number; kill(): Promise<void> }> {
   const bin = requireBinary('redis-server', 'redis-server');
-  const port = await freePort();
+  const port = onPort ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'rustchat-redis-'));
   const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
