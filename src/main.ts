@@ -5,7 +5,7 @@
  */
 import type { Config } from './config/config.js';
 import { environmentWithDotenv, loadConfig, type Env } from './config/load.js';
-import { createApp, type RustChat } from './app.js';
+import type { RustChat } from './app.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { SecurityEvents } from './security/events.js';
@@ -44,6 +44,8 @@ export async function serve(env: Env = process.env): Promise<number> {
   const { config, logger } = booted;
   let app: RustChat;
   try {
+    // Loaded only now: a refused configuration stops before the server's modules load.
+    const { createApp } = await import('./app.js');
     app = await createApp(config, { logger });
   } catch (err) {
     logger.fatal({ err }, 'could not start');

@@ -4,11 +4,14 @@
  * nothing opened or listened to. A positive control proves the same setup does start.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { freePort, jsonLines, runCli, startCli, waitFor } from '../security/support.js';
+
+// Each test starts real processes on a shared 2-core machine: be generous.
+vi.setConfig({ testTimeout: 180_000 });
 
 const strong = () => randomBytes(48).toString('base64');
 const dirs: string[] = [];
@@ -36,6 +39,8 @@ function productionEnv(overrides: Env = {}): Env {
     ...overrides,
   };
 }
+
+const warningsOf = (output: string) => jsonLines(output).filter((l) => l.level === 'warn').map((l) => String(l.msg)).join('\n');
 
 const SECRET_VARS = ['RUSTCHAT_JWT_SECRET', 'RUSTCHAT_ENCRYPTION_KEY', 'RUSTCHAT_JWT_SECRET_PREVIOUS', 'RUSTCHAT_ENCRYPTION_KEY_PREVIOUS', 'RUSTCHAT_ADMIN_PASSWORD', 'RUSTCHAT_METRICS_TOKEN'];
 
@@ -167,6 +172,35 @@ describe('starting', () => {
       expect(jsonLines(run.output()).some((l) => l.security_event !== undefined)).toBe(false);
     } finally {
       run.child.kill('SIGKILL');
+    }
+  });
+
+  it('development with no configuration at all starts, keeps its generated secrets (0600), and sessions survive a restart', async () => {
+    const dataDir = tempDir();
+    const boot = async () => {
+      const port = await freePort();
+      const run = startCli(['serve'], { RUSTCHAT_DATA_DIR: dataDir, RUSTCHAT_SERVER_HOST: '127.0.0.1', RUSTCHAT_SERVER_PORT: String(port), RUSTCHAT_METRICS_PORT: '0' });
+      await waitFor('the listening log line', () => /RustChat listening on/.test(run.output()), 60_000);
+      return { run, base: `http://127.0.0.1:${port}` };
+    };
+    const first = await boot();
+    let token: string;
+    try {
+      expect(warningsOf(first.run.output())).toMatch(/RUSTCHAT_JWT_SECRET is not set: using a random development value/);
+      const reg = await fetch(`${first.base}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'restarter', email: 'restart@example.com', password: 'restart-password-1' }) });
+      expect(reg.status).toBe(201);
+      token = ((await reg.json()) as { token: string }).token;
+    } finally {
+      first.run.child.kill('SIGTERM');
+      await first.run.exited;
+    }
+    expect(statSync(join(dataDir, 'dev-secrets.json')).mode & 0o777).toBe(0o600);
+    const second = await boot();
+    try {
+      expect((await fetch(`${second.base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    } finally {
+      second.run.child.kill('SIGTERM');
+      await second.run.exited;
     }
   });
 
