@@ -231,6 +231,13 @@ describe('bodies', () => {
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   });
 
+  it('unknown fields are refused, so nothing can be mass-assigned (a role at registration)', async () => {
+    const res = await t.api.post('/api/v1/auth/register', { username: 'massassign', email: 'mass@example.com', password: 'mass-assign-pw-1', role: 'system_admin' });
+    expect(res.status).toBe(400);
+    const login = await t.api.post('/api/v1/auth/login', { email: 'mass@example.com', password: 'mass-assign-pw-1' });
+    expect(login.status).toBe(401);
+  });
+
   it('bytes that are not UTF-8 are a 400, not silently replaced', async () => {
     const raw = Buffer.concat([Buffer.from('{"name":"bad'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('","display_name":"B"}')]);
     const res = await t.api.request('POST', '/api/v1/teams', { rawBody: raw, headers: { 'content-type': 'application/json' }, token: user.token });
