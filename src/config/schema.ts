@@ -40,7 +40,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_ENABLED', default: 'true', doc: 'Per-IP rate limiting of auth endpoints and WebSocket handshakes. Turning it off in production logs a warning.' },
   { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_AUTH_PER_MINUTE', default: '10', doc: 'Requests per minute per client IP, shared by all auth endpoints (login, register, password reset, OAuth login/callback/exchange).' },
   { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_WS_PER_MINUTE', default: '30', doc: 'WebSocket handshakes per minute per client IP.' },
-  { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_HOUR', default: '100', doc: 'Failed logins per account per hour, whatever the source IP.' },
+  { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_HOUR', default: '100', doc: 'Failed logins per account per hour, whatever the source IP. An address the account signed in from in the last 14 days may still sign in while the account is throttled (with a tenth of this budget for wrong passwords), so an attack cannot lock the real user out.' },
   { name: 'RUSTCHAT_SECURITY_TRUSTED_PROXIES', default: '', doc: 'Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For`/`X-Real-IP` are believed (e.g. `127.0.0.1/32`).' },
   { name: 'RUSTCHAT_SECURITY_OAUTH_TOKEN_DELIVERY', default: 'cookie', doc: 'Only `cookie` (one-time exchange code plus HttpOnly cookie) is supported; any other value stops the server.' },
   { name: 'RUSTCHAT_SECURITY_WS_ALLOW_QUERY_TOKEN', default: 'false', doc: '`true` stops the server (query-token authentication has been removed); `false` logs a deprecation warning.' },
