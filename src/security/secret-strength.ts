@@ -16,11 +16,13 @@
  *  - A placeholder word of six or more letters written the way people write words
  *    (`secret`, `Secret`, `SECRET`) is an error on its own: random output has it with a
  *    probability around 10⁻⁸.
- *  - Anything else is an error only when the value is no longer strong once every weak
- *    pattern is cut out of it (the rest carries < 128 bits by its alphabet); otherwise it is
- *    a warning when patterns make up a quarter of the value or more, and not reported when
- *    they are smaller (what random output contains by chance). So
- *    `monkey-dragon-football-2024-xyz` fails, and a random value containing `Test` passes.
+ *  - Anything else is an error when it makes up more than a quarter of the value and the
+ *    value is no longer strong once every weak pattern is cut out of it (the rest carries
+ *    < 128 bits by its alphabet); a warning when it makes up more than a quarter but the
+ *    rest is strong; and not reported when it is smaller (what random output contains by
+ *    chance: without the quarter rule, one run in a 32-character hex value — 128 bits
+ *    exactly — would sink it). So `monkey-dragon-football-2024-xyz` fails, and a random
+ *    value containing `Test` passes.
  * Words shorter than four letters are never patterns (`dev`, `123` are common by chance).
  */
 import { dictionary } from '@zxcvbn-ts/language-common';
@@ -54,7 +56,9 @@ let dictionaryWords: Set<string> | undefined;
 function dictionaryWordSet(): Set<string> {
   if (dictionaryWords === undefined) {
     const all = [...(dictionary['diceware-common'] as readonly string[]), ...(dictionary['passwords-common'] as readonly string[]), ...WEAK_WORDS];
-    dictionaryWords = new Set(all.map((w) => w.toLowerCase()).filter((w) => w.length >= WORD_MIN && w.length <= WORD_MAX));
+    // Numbers are not words: digit runs and repeats are caught as runs and blocks, and
+    // random hex is full of four-digit strings that happen to be common passwords.
+    dictionaryWords = new Set(all.map((w) => w.toLowerCase()).filter((w) => w.length >= WORD_MIN && w.length <= WORD_MAX && !/^\d+$/.test(w)));
   }
   return dictionaryWords;
 }
@@ -177,13 +181,13 @@ export function checkSecret(name: string, value: string): SecretFinding[] {
     for (const p of patterns) for (let i = p.start; i < p.end; i++) covered[i] = true;
     const rest = value.split('').filter((_c, i) => !covered[i]).join('');
     const restBits = rest.length * alphabetBitsPerChar(value);
+    // More than a quarter of the value: more than chance puts into random output.
+    const substantial = (value.length - rest.length) * 4 > value.length;
     if (patterns.some((p) => p.kind === 'placeholder')) {
       findings.push({ severity: 'error', message: `${name} contains a placeholder or default word (${kinds}): use a random value, e.g. \`openssl rand -base64 48\`` });
-    } else if (restBits < MIN_SECRET_BITS) {
+    } else if (substantial && restBits < MIN_SECRET_BITS) {
       findings.push({ severity: 'error', message: `${name} is made of weak patterns (${kinds}): without them it is not a strong secret. Use a random value, e.g. \`openssl rand -base64 48\`` });
-    } else if (rest.length * 4 <= value.length * 3) {
-      // Strong without them, but a quarter or more of it is patterns: worth a word. Smaller
-      // matches are what random output contains by chance and are not reported at all.
+    } else if (substantial) {
       findings.push({ severity: 'warning', message: `${name} contains weak patterns (${kinds}); the rest is strong enough, so this is only a warning` });
     }
   }

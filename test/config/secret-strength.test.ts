@@ -36,12 +36,14 @@ describe('random secrets always pass', () => {
     }
   });
 
-  it('random hex and base64url values of 32+ bytes pass without errors', () => {
+  it('random hex, base64 and base64url values of 32 bytes pass without errors', () => {
+    const rejected: string[] = [];
     for (let i = 0; i < 1000; i++) {
-      expect(errors(randomBytes(32).toString('hex'))).toEqual([]);
-      expect(errors(randomBytes(32).toString('base64url'))).toEqual([]);
-      expect(errors(randomBytes(24).toString('base64'))).toEqual([]);
+      for (const value of [randomBytes(32).toString('hex'), randomBytes(32).toString('base64'), randomBytes(32).toString('base64url')]) {
+        if (errors(value).length > 0) rejected.push(value);
+      }
     }
+    expect(rejected).toEqual([]);
   });
 
   it('a random value that happens to contain a short word or a run of four still passes', () => {
