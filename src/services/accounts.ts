@@ -95,7 +95,7 @@ export class AccountService {
     const account = user?.id ?? `login:${login.trim().toLowerCase()}`;
     const gate = await this.limits.loginAllowed(account, ctx.ip);
     if (!gate.allowed) {
-      this.deps.security.emit('rate_limit_exceeded', { ip: ctx.ip, requestId: ctx.requestId, limiter: 'login_account' });
+      this.deps.security.emit('rate_limit_exceeded', { ip: ctx.ip, userId: user?.id, requestId: ctx.requestId, limiter: 'login_account' });
       throw new RateLimitedError(gate.limit, gate.resetAt, gate.retryAfter);
     }
     const ok = await verifyOrDummy(user?.password_hash, password);

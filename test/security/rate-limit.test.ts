@@ -168,7 +168,7 @@ describe('per-account login throttle', () => {
     }
     const res = await t.api.post('/api/v1/auth/login', { email: user.email, password: user.password }, undefined, { ip: '203.0.113.99' });
     expect429(res, PER_ACCOUNT, 3600);
-    expect(jsonLines(t.logs.text()).find((l) => l.security_event === 'rate_limit_exceeded' && l.limiter === 'login_account' && l.client_ip === '203.0.113.99')).toBeDefined();
+    expect(jsonLines(t.logs.text()).find((l) => l.security_event === 'rate_limit_exceeded' && l.limiter === 'login_account' && l.client_ip === '203.0.113.99')).toMatchObject({ user_id: user.id, request_id: res.headers['x-request-id'] });
     // By username too: it is the same account.
     expect((await t.api.post('/api/v1/auth/login', { email: user.username, password: user.password }, undefined, { ip: '203.0.113.98' })).status).toBe(429);
   });
