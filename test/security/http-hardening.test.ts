@@ -13,7 +13,7 @@ import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type ApiResponse, type TestApp } from '../helpers/app.js';
 import { registerUser, type TestUser } from '../helpers/factories.js';
-import { jsonLines, selfSignedCert } from './support.js';
+import { jsonLines, selfSignedCert, waitFor } from './support.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -303,6 +303,37 @@ describe('errors', () => {
       expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'BAD_REQUEST', message: 'Bad Request', request_id: id } });
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('shutting down', () => {
+  it('requests arriving while the server closes get a 503 in the envelope, with the headers', async () => {
+    const t = await startApp('sqlite');
+    try {
+      const { port } = await t.app.listen();
+      const sock = netConnect(port, '127.0.0.1');
+      let data = '';
+      sock.on('data', (d: Buffer) => (data += d.toString()));
+      const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+      await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+      // A request in flight (half its body sent) keeps the server from finishing its close.
+      const body = JSON.stringify({ email: 'a@example.com', password: 'whatever-123' });
+      sock.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+      const closing = t.app.http.close();
+      await waitFor('the server to stop listening', () => !t.app.http.server.listening);
+      // The rest of the body, and a second request on the same connection.
+      sock.write(`${body.slice(5)}GET /api/v1/health/live HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await closed;
+      await closing;
+      const last = data.slice(data.lastIndexOf('HTTP/1.1 '));
+      expect(last).toMatch(/^HTTP\/1\.1 503 Service Unavailable/);
+      expect(last).toMatch(/x-content-type-options: nosniff/i);
+      expect(last).toMatch(/content-security-policy: default-src 'self'/i);
+      const id = /x-request-id: ([0-9a-f-]{36})/i.exec(last)?.[1];
+      expect(JSON.parse(last.slice(last.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'The server is shutting down', request_id: id } });
+    } finally {
+      await t.close().catch(() => undefined);
     }
   });
 });
