@@ -83,7 +83,10 @@ export class PostService {
       if (parsed.usernames.length > 0) {
         for (const u of await store.users.getByUsernames(parsed.usernames)) if (members.has(u.id) && u.deactivated_at === null) ids.add(u.id);
       }
-      if (parsed.here) for (const id of members) if (this.presence.isOnline(id)) ids.add(id);
+      if (parsed.here) {
+        const presence = await this.presence.presenceOf([...members]);
+        for (const id of members) if (presence.get(id) === 'online') ids.add(id);
+      }
     }
     ids.delete(authorId);
     return { userIds: [...ids], all: false };
