@@ -224,6 +224,12 @@ export class Hub implements BusSubscriber, MembershipView {
     return e?.ready ? [...e.teams] : undefined;
   }
 
+  /** The state of a connection by id (tests and diagnostics). */
+  connectionState(connectionId: string): 'live' | 'dormant' | undefined {
+    const c = this.connections.get(connectionId);
+    return c === undefined || c.state === 'closed' ? undefined : c.state;
+  }
+
   /** Counts for tests and metrics. */
   stats(): { live: number; dormant: number; users: number } {
     let live = 0;

@@ -250,6 +250,15 @@ export class WsClient {
     });
   }
 
+  /** Stops reading from the TCP socket (a client that hangs, or a cable pulled mid-stream: the server keeps writing). */
+  pauseReading(): void {
+    (this.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+  }
+
+  resumeReading(): void {
+    (this.ws as unknown as { _socket: import('node:net').Socket })._socket.resume();
+  }
+
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
   }
