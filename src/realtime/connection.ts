@@ -148,6 +148,11 @@ export class Connection {
     return this.state === 'live';
   }
 
+  /** Bytes written to the socket but not yet sent. */
+  get bufferedBytes(): number {
+    return this.ws?.bufferedAmount ?? 0;
+  }
+
   /** Frames waiting in the queue. */
   get queuedFrames(): number {
     return this.queue.length;

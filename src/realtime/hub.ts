@@ -226,8 +226,14 @@ export class Hub implements BusSubscriber, MembershipView {
 
   /** The state of a connection by id (tests and diagnostics). */
   connectionState(connectionId: string): 'live' | 'dormant' | undefined {
+    return this.inspect(connectionId)?.state;
+  }
+
+  /** State, queued frames and unsent socket bytes of a connection (tests and diagnostics). */
+  inspect(connectionId: string): { state: 'live' | 'dormant'; queued: number; buffered: number } | undefined {
     const c = this.connections.get(connectionId);
-    return c === undefined || c.state === 'closed' ? undefined : c.state;
+    if (c === undefined || c.state === 'closed') return undefined;
+    return { state: c.state, queued: c.queuedFrames, buffered: c.bufferedBytes };
   }
 
   /** Counts for tests and metrics. */

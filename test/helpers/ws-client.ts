@@ -89,6 +89,8 @@ export function refused(baseUrl: string, opts: ConnectOptions = {}): Promise<Ref
 
 export class WsClient {
   readonly events: AnyEnvelope[] = [];
+  /** Date.now() when each event arrived (same index as `events`). */
+  readonly arrivals: number[] = [];
   readonly replies = new Map<number, ActionReply>();
   /** Every seq problem seen (a gap, a repeat, a hello not at 0). Tests expect it empty. */
   readonly seqErrors: string[] = [];
@@ -173,6 +175,7 @@ export class WsClient {
       this.expectedSeq = env.seq + 1;
     }
     this.events.push(env);
+    this.arrivals.push(Date.now());
     const index = this.events.length - 1;
     this.waiters = this.waiters.filter((w) => {
       if (index >= w.from && w.pred(env)) {
