@@ -5,6 +5,7 @@
  * can reconnect with `connection_id` + `sequence_number` to resume.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { ActionReply, AnyEnvelope, ClientActionName, ServerEventName } from '../../src/domain/events.js';
 import { WS_SUBPROTOCOL } from '../../src/domain/events.js';
@@ -99,6 +100,8 @@ export class WsClient {
   expectedSeq = 0;
   responseHeaders: IncomingMessage['headers'] = {};
   closeInfo: { code: number; reason: string } | undefined;
+  /** WebSocket pings received from the server (ws answers each with a pong while it reads). */
+  pings = 0;
   private waiters: Waiter[] = [];
   private replyWaiters = new Map<number, { resolve: (r: ActionReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private closeWaiters: Array<(info: { code: number; reason: string }) => void> = [];
@@ -106,7 +109,7 @@ export class WsClient {
 
   private constructor(readonly ws: WebSocket, startSeq: number) {
     this.expectedSeq = startSeq;
-    ws.on('message', (data, isBinary) => this.onMessage(data.toString(), isBinary));
+    ws.on('message', (data, isBinary) => this.onMessage(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'), isBinary));
     ws.on('close', (code, reason) => {
       this.closeInfo = { code, reason: reason.toString() };
       for (const w of this.closeWaiters) w(this.closeInfo);
@@ -118,6 +121,9 @@ export class WsClient {
       this.replyWaiters.clear();
     });
     ws.on('error', () => undefined);
+    ws.on('ping', () => {
+      this.pings++;
+    });
   }
 
   /** Opens a connection; resolves once the socket is open (the hello may still be on its way). */
@@ -211,7 +217,7 @@ export class WsClient {
   }
 
   /** Sends an action and resolves with its reply. */
-  send(action: ClientActionName | string, data?: unknown, timeout = DEFAULT_TIMEOUT): Promise<ActionReply> {
+  send(action: ClientActionName | (string & {}), data?: unknown, timeout = DEFAULT_TIMEOUT): Promise<ActionReply> {
     const seq = this.nextActionSeq++;
     const frame = JSON.stringify(data === undefined ? { action, seq } : { action, seq, data });
     return new Promise((resolve, reject) => {
@@ -255,11 +261,11 @@ export class WsClient {
 
   /** Stops reading from the TCP socket (a client that hangs, or a cable pulled mid-stream: the server keeps writing). */
   pauseReading(): void {
-    (this.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    (this.ws as unknown as { _socket: Socket })._socket.pause();
   }
 
   resumeReading(): void {
-    (this.ws as unknown as { _socket: import('node:net').Socket })._socket.resume();
+    (this.ws as unknown as { _socket: Socket })._socket.resume();
   }
 
   get isOpen(): boolean {

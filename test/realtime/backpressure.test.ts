@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
 import { WsClient } from '../helpers/ws-client.js';
-import { listening, until, type Live } from './helpers.js';
+import { listening, type Live } from './helpers.js';
 
 const BIG = 'x'.repeat(16_000);
 const QUEUE = 16;

@@ -121,7 +121,7 @@ describe('presence across nodes', () => {
   function presence(prefix: string, nodeId: string, redis: Redis, published: RealtimeEvent[], ttl = 1500): Presence {
     return new Presence({
       redis, prefix, nodeId, logger: silent, nodeTtlMs: ttl, heartbeatMs: 300,
-      events: { publish: (e) => published.push(e as RealtimeEvent), control: () => undefined },
+      events: { publish: (e) => published.push(e), control: () => undefined },
       teamsOf: () => Promise.resolve(['team-1']),
     });
   }

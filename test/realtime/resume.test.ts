@@ -189,3 +189,37 @@ describe('resume past the buffer', () => {
     second.close();
   });
 });
+
+describe('heartbeat', () => {
+  it('drops a client that stops answering pings, keeps it resumable, and counts it in the metrics', async () => {
+    const live = await listening('sqlite', { env: { RUSTCHAT_WS_HEARTBEAT_SECONDS: '1' } });
+    try {
+      const alice = await registerUser(live.t.api, 'alice');
+      const bob = await registerUser(live.t.api, 'bob');
+      const team = await createTeam(live.t.api, alice);
+      await addTeamMember(live.t.api, alice, team.id, bob);
+      const ch = await createChannel(live.t.api, alice, team.id, 'public');
+      await addChannelMember(live.t.api, alice, ch.id, bob);
+      const gauge = async () => (await live.t.app.metrics.wsConnections.get()).values[0]?.value;
+      const c = await WsClient.connect(live.url, { token: bob.token });
+      expect(await gauge()).toBe(1);
+      // Answering pings (ws does it by itself while reading) keeps the connection up: a third ping
+      // only comes after the first two were answered.
+      await until(() => c.pings >= 3, 10_000, 'three heartbeats');
+      expect(live.t.app.realtime.hub.connectionState(c.connectionId!)).toBe('live');
+      c.pauseReading();
+      await until(() => live.t.app.realtime.hub.connectionState(c.connectionId!) === 'dormant', 10_000, 'the heartbeat to drop the silent client');
+      expect(await gauge()).toBe(0);
+      const reasons = (await live.t.app.metrics.wsDisconnects.get()).values.map((v) => v.labels.reason);
+      expect(reasons).toContain('heartbeat');
+      const missed = await createPost(live.t.api, alice, ch.id, 'while silent');
+      c.terminate();
+      const back = await c.resume(live.url, { token: bob.token });
+      await back.waitForEvent('posted', (d) => d.post.id === missed.id);
+      expect(back.named('hello')).toEqual([]);
+      back.close();
+    } finally {
+      await live.t.close();
+    }
+  });
+});
