@@ -179,6 +179,20 @@ describe('WebSocket handshake limits', () => {
     }
   });
 
+  it('buckets handshakes by the client IP a trusted proxy reports', async () => {
+    const live = await listening('sqlite', { env: { RUSTCHAT_SECURITY_RATE_LIMIT_WS_PER_MINUTE: '1', RUSTCHAT_SECURITY_TRUSTED_PROXIES: '127.0.0.1/32' } });
+    try {
+      const u = await registerUser(live.t.api, 'proxied');
+      const from = (ip: string) => ({ token: u.token, headers: { 'x-forwarded-for': ip } });
+      (await WsClient.connect(live.url, from('203.0.113.7'))).close();
+      expect((await refused(live.url, from('203.0.113.7'))).status).toBe(429);
+      (await WsClient.connect(live.url, from('203.0.113.8'))).close();
+      expect(securityEvents(live.t, 'rate_limit_exceeded').map((e) => e.client_ip)).toEqual(['203.0.113.7']);
+    } finally {
+      await live.t.close();
+    }
+  });
+
   it('caps connections per user (RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER) and frees the slot on close', async () => {
     const live = await listening('sqlite', { env: { RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER: '2' } });
     try {
