@@ -166,8 +166,7 @@ export class Connection {
     this.state = 'live';
     this.alive = true;
     // Above the socket's own high-water mark, so that a stop always ends with a 'drain'.
-    const sock = socket as Duplex & { writableHighWaterMark?: number };
-    this.highWater = Math.max(this.limits.socketHighWater, (sock.writableHighWaterMark ?? 16_384) + 1);
+    this.highWater = Math.max(this.limits.socketHighWater, socket.writableHighWaterMark + 1);
     ws.on('message', this.listeners.message);
     ws.on('close', this.listeners.close);
     ws.on('pong', this.listeners.pong);

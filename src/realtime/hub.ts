@@ -511,6 +511,7 @@ export class Hub implements BusSubscriber, MembershipView {
 
   /** The live socket of `conn` is gone (closed by the peer or dropped by us): the connection becomes resumable. */
   private socketGone(conn: Connection): void {
+    this.options.logger.debug({ user_id: conn.userId, connection_id: conn.id }, 'websocket dropped; resumable for the resume window');
     this.options.presence.release(conn.userId);
     if (conn.awaitingHello) this.forget(conn);
   }
@@ -540,6 +541,7 @@ export class Hub implements BusSubscriber, MembershipView {
     if (wasLive) {
       this.options.metrics.wsDisconnects.inc({ reason: metric });
       this.options.presence.release(conn.userId);
+      this.options.logger.info({ user_id: conn.userId, connection_id: conn.id, code, reason: metric }, 'websocket closed by the server');
     }
     this.forget(conn);
     return ws;
