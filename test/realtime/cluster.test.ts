@@ -154,6 +154,9 @@ describe('presence across nodes', () => {
       expect(await p2.acquire('u', 1)).toBe(true);
     } finally {
       await p2.close();
+      // Leave nothing behind in the shared Redis.
+      const keys = await r1.keys(`${prefix}*`);
+      if (keys.length > 0) await r1.del(...keys);
       r1.disconnect();
       r2.disconnect();
     }
