@@ -9,8 +9,6 @@
  *                           from RUSTCHAT_NEW_ADMIN_PASSWORD or standard input
  */
 import { boot, serve } from './main.js';
-import { openStore } from './store/open.js';
-import { createApp } from './app.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -28,6 +26,7 @@ async function run(argv: readonly string[]): Promise<number> {
     case 'migrate': {
       const booted = boot();
       if (booted === undefined) return 1;
+      const { openStore } = await import('./store/open.js');
       const { store, migrations } = await openStore({ databaseUrl: booted.config.database.url, dataDir: booted.config.dataDir, poolSize: 2 });
       booted.logger.info({ applied: migrations?.applied ?? [], schema_version: migrations?.current }, 'migrations up to date');
       await store.close();
@@ -42,6 +41,7 @@ async function run(argv: readonly string[]): Promise<number> {
       const booted = boot();
       if (booted === undefined) return 1;
       const password = process.env.RUSTCHAT_NEW_ADMIN_PASSWORD ?? (await readStdin());
+      const { createApp } = await import('./app.js');
       const app = await createApp(booted.config, { logger: booted.logger, defaultMetrics: false });
       try {
         const outcome = await app.services.accounts.createAdmin(email, username, password);

@@ -6,6 +6,8 @@ export interface Config {
   readonly environment: Environment;
   readonly isProduction: boolean;
   readonly server: { readonly host: string; readonly port: number };
+  /** Terminate TLS in process (TLS 1.2+); undefined: plain HTTP behind a TLS proxy. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Public origin of the site, without a trailing slash. */
   readonly siteUrl: string;
   readonly dataDir: string;
@@ -33,6 +35,15 @@ export interface Config {
     readonly trustedProxies: readonly string[];
     readonly oauthTokenDelivery: 'cookie';
   };
-  readonly ws: { readonly maxConnectionsPerUser: number; readonly maxFrameBytes: number };
+  readonly ws: {
+    readonly maxConnectionsPerUser: number;
+    readonly maxFrameBytes: number;
+    readonly replayBufferSize: number;
+    readonly resumeWindowSeconds: number;
+    readonly sendQueueSize: number;
+    readonly socketBufferBytes: number;
+    readonly maxActionsPerSecond: number;
+    readonly heartbeatSeconds: number;
+  };
   readonly metrics: { readonly port: number; readonly host: string; readonly token: string | undefined };
 }

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parseEnv } from 'node:util';
 import type { Config, Environment, LogLevel } from './config.js';
 import { VARIABLE_NAMES } from './schema.js';
@@ -208,12 +209,40 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
 
   const maxConnectionsPerUser = r.int('RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER', 20, 1, 10_000);
   const maxFrameBytes = r.int('RUSTCHAT_WS_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024);
+  const ws = {
+    maxConnectionsPerUser,
+    maxFrameBytes,
+    replayBufferSize: r.int('RUSTCHAT_WS_REPLAY_BUFFER_SIZE', 512, 1, 100_000),
+    resumeWindowSeconds: r.int('RUSTCHAT_WS_RESUME_WINDOW_SECONDS', 120, 1, 3600),
+    sendQueueSize: r.int('RUSTCHAT_WS_SEND_QUEUE_SIZE', 256, 1, 100_000),
+    socketBufferBytes: r.int('RUSTCHAT_WS_SOCKET_BUFFER_BYTES', 256 * 1024, 16 * 1024, 64 * 1024 * 1024),
+    maxActionsPerSecond: r.int('RUSTCHAT_WS_MAX_ACTIONS_PER_SECOND', 10, 1, 10_000),
+    heartbeatSeconds: r.int('RUSTCHAT_WS_HEARTBEAT_SECONDS', 30, 1, 3600),
+  };
   const metricsPort = r.int('RUSTCHAT_METRICS_PORT', 9464, 0, 65535);
   const metricsHost = r.string('RUSTCHAT_METRICS_HOST', '127.0.0.1');
   const metricsToken = r.secret('RUSTCHAT_METRICS_TOKEN');
   if (metricsToken !== undefined && metricsToken.length < 16) r.errors.push('RUSTCHAT_METRICS_TOKEN must be at least 16 characters');
 
   const dataDir = resolve(cwd, r.string('RUSTCHAT_DATA_DIR', './data'));
+
+  // In-process TLS (optional): both files or neither, and they must make a usable pair.
+  let tls: Config['tls'];
+  const certRaw = r.raw('RUSTCHAT_TLS_CERT_FILE');
+  const keyRaw = r.raw('RUSTCHAT_TLS_KEY_FILE');
+  if ((certRaw === undefined) !== (keyRaw === undefined)) {
+    r.errors.push('RUSTCHAT_TLS_CERT_FILE and RUSTCHAT_TLS_KEY_FILE must be set together');
+  } else if (certRaw !== undefined && keyRaw !== undefined) {
+    const certFile = resolve(cwd, certRaw);
+    const keyFile = resolve(cwd, keyRaw);
+    try {
+      createSecureContext({ cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' });
+      tls = { certFile, keyFile };
+    } catch (err) {
+      // The message names a file or a PEM problem, never key material.
+      r.errors.push(`RUSTCHAT_TLS_CERT_FILE/RUSTCHAT_TLS_KEY_FILE are not a readable PEM certificate and matching key (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
 
   // Secrets (contract §1): check what is given, generate what is missing in development.
   const secretNames = ['RUSTCHAT_JWT_SECRET', 'RUSTCHAT_ENCRYPTION_KEY'] as const;
@@ -253,6 +282,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     (isProduction ? r.errors : r.warnings).push('RUSTCHAT_JWT_SECRET and RUSTCHAT_ENCRYPTION_KEY must be different');
   }
 
+  // Read everything before deciding, so that every problem is reported in one go.
+  const poolSize = r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000);
+  const redisPrefix = r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:');
+  const allowRegistration = r.bool('RUSTCHAT_ALLOW_REGISTRATION', true);
+
   if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
 
   if (!isProduction && (secrets.RUSTCHAT_JWT_SECRET === undefined || secrets.RUSTCHAT_ENCRYPTION_KEY === undefined)) {
@@ -269,11 +303,12 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     environment,
     isProduction,
     server: { host, port },
+    tls,
     siteUrl,
     dataDir,
-    database: { url: databaseUrl, poolSize: r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000) },
+    database: { url: databaseUrl, poolSize },
     redisUrl,
-    redisPrefix: r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:'),
+    redisPrefix,
     admin: adminEmail !== undefined && adminPassword !== undefined ? { email: adminEmail, password: adminPassword } : undefined,
     corsAllowedOrigins,
     jwt: {
@@ -284,15 +319,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
       expiryHours,
     },
     encryption: { key: secrets.RUSTCHAT_ENCRYPTION_KEY!, previousKey: r.secret('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS') },
-    allowRegistration: r.bool('RUSTCHAT_ALLOW_REGISTRATION', true),
+    allowRegistration,
     logLevel,
     maxBodyBytes,
     security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, trustedProxies, oauthTokenDelivery: 'cookie' },
-    ws: { maxConnectionsPerUser, maxFrameBytes },
+    ws,
     metrics: { port: metricsPort, host: metricsHost, token: metricsToken },
   });
-  // Errors may have been added by late reads (pool size).
-  if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
   return { config, errors: [], warnings: r.warnings, weakSecret };
 }
 

@@ -93,18 +93,18 @@ export class AccountService {
   async login(login: string, password: string, ctx: AnonymousContext): Promise<SignedIn> {
     const user = await this.deps.store.users.getByLogin(login);
     const account = user?.id ?? `login:${login.trim().toLowerCase()}`;
-    const gate = await this.limits.loginAllowed(account);
+    const gate = await this.limits.loginAllowed(account, ctx.ip);
     if (!gate.allowed) {
-      this.deps.security.emit('rate_limit_exceeded', { ip: ctx.ip, requestId: ctx.requestId, limiter: 'login_account' });
+      this.deps.security.emit('rate_limit_exceeded', { ip: ctx.ip, userId: user?.id, requestId: ctx.requestId, limiter: 'login_account' });
       throw new RateLimitedError(gate.limit, gate.resetAt, gate.retryAfter);
     }
     const ok = await verifyOrDummy(user?.password_hash, password);
     if (!ok || user === undefined || user.deactivated_at !== null || user.is_bot === 1) {
-      await this.limits.loginFailed(account);
+      await this.limits.loginFailed(account, ctx.ip);
       this.deps.security.emit('login_failure', { ip: ctx.ip, requestId: ctx.requestId, userId: user?.id, reason: 'invalid_credentials' });
       throw unauthorized(INVALID_LOGIN);
     }
-    await this.limits.loginSucceeded(account);
+    await this.limits.loginSucceeded(account, ctx.ip);
     const started = await this.sessions.start(user, 'password', ctx);
     return { started, user };
   }
