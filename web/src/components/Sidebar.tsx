@@ -76,7 +76,7 @@ export function Sidebar({ team, currentChannelId }: { readonly team: Team; reado
           <div className="section-title">
             <h3 id="sb-channels">Channels</h3>
             <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => setDialog('browse')}>☰</button>
-            <button type="button" className="icon" aria-label="Create a channel" title="Create a channel" onClick={() => setDialog('create')}>＋</button>
+            <button type="button" className="icon" aria-label="Create a channel" title="Create a channel" onClick={() => setDialog('create')}>+</button>
           </div>
           <ul className="channel-list">
             {teamChannels.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} />)}
@@ -85,7 +85,7 @@ export function Sidebar({ team, currentChannelId }: { readonly team: Team; reado
         <section aria-labelledby="sb-direct">
           <div className="section-title">
             <h3 id="sb-direct">Direct messages</h3>
-            <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => setDialog('dm')}>＋</button>
+            <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => setDialog('dm')}>+</button>
           </div>
           <ul className="channel-list">
             {conversations.length === 0 && <li className="empty">No conversations yet.</li>}

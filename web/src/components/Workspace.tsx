@@ -75,7 +75,7 @@ function TeamRail({ teams, current, onCreate, onJoin }: { readonly teams: readon
           );
         })}
       </ul>
-      <button type="button" className="team-button add" aria-label="Create a team" title="Create a team" onClick={onCreate}>＋</button>
+      <button type="button" className="team-button add" aria-label="Create a team" title="Create a team" onClick={onCreate}>+</button>
       <button type="button" className="team-button add" aria-label="Join a team" title="Join a team" onClick={onJoin}>⇥</button>
     </nav>
   );

@@ -168,16 +168,18 @@ export function ChatProvider({ user, api, getToken, onSignedOut, children }: Cha
       dispatch({ type: 'unreads', overview: await api.unreads() });
     };
 
+    const markReadNow = (channelId: string) => {
+      clearTimeout(readTimers.current.get(channelId));
+      readTimers.current.delete(channelId);
+      dispatch({ type: 'unread_set', channelId, unread: 0, mentions: 0 });
+      api.markRead(channelId).catch(() => undefined); // the next view retries
+    };
+
+    /** While a channel is on screen, a burst of new posts is marked read once. */
     const markRead = (channelId: string) => {
       const timers = readTimers.current;
       clearTimeout(timers.get(channelId));
-      timers.set(channelId, setTimeout(() => {
-        timers.delete(channelId);
-        api.markRead(channelId).then(
-          () => dispatch({ type: 'unread_set', channelId, unread: 0, mentions: 0 }),
-          () => undefined, // the next view retries
-        );
-      }, 300));
+      timers.set(channelId, setTimeout(() => markReadNow(channelId), 500));
     };
 
     const loadLatest = async (channelId: string) => {
@@ -223,7 +225,7 @@ export function ChatProvider({ user, api, getToken, onSignedOut, children }: Cha
         try {
           await loadLatest(channelId);
         } finally {
-          if (stateRef.current.viewing.channelId === channelId) markRead(channelId);
+          if (stateRef.current.viewing.channelId === channelId) markReadNow(channelId);
         }
       },
       closeChannel() {
