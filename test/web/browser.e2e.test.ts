@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSP } from '../../src/http/server.js';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { PASSWORD, buildClient, channelLink, cspViolationsIn, installCspCounter, launchChromium, postWith, signUp, watchPage, type PageWatch } from './browser.js';
+import { PASSWORD, buildClient, channelLink, cspViolationsIn, installCspCounter, launchChromium, postWith, signUp, storedToken, watchPage, type PageWatch } from './browser.js';
 
 /**
  * The WebSocket gateway is built on another branch. Until it is merged, messages reach the
@@ -90,8 +90,33 @@ describe('served client', () => {
     expect(route.headers.get('content-security-policy')).toBe(CSP);
     const api = await fetch(`${baseUrl}/api/v1/nope`);
     expect(api.status).toBe(404);
-    expect((await api.json()) as unknown).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    expect(await api.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
+
+  it('the browser enforces the served CSP: the app runs, an injected inline script does not (and is reported)', async () => {
+    const { ctx, page, watch } = await newPerson();
+    try {
+      await page.goto(`${baseUrl}/`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor(WAIT);
+      expect(await cspViolationsIn(page)).toEqual([]);
+      // What an XSS would try: an inline script and an inline event handler. Both must be refused.
+      await page.evaluate(`(() => {
+        window.__inlineRan = 0;
+        const s = document.createElement('script');
+        s.textContent = 'window.__inlineRan += 1';
+        document.body.appendChild(s);
+        const img = document.createElement('img');
+        img.setAttribute('onerror', 'window.__inlineRan += 1');
+        img.src = 'data:,not-an-image';
+        document.body.appendChild(img);
+      })()`);
+      await expect.poll(() => cspViolationsIn(page), { timeout: 10_000 }).toHaveLength(2);
+      expect(await page.evaluate<number>('window.__inlineRan')).toBe(0);
+      await expect.poll(() => watch.cspViolations.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    } finally {
+      await ctx.close();
+    }
+  }, 120_000);
 
   it('shows SSO errors and refuses an unknown exchange code without leaving it in the address bar', async () => {
     const { ctx, page, watch } = await newPerson();
@@ -133,7 +158,7 @@ describe('two people chatting in the browser', () => {
       await A.getByRole('button', { name: 'Create account' }).click();
       await A.getByRole('heading', { name: 'Welcome, Alice Liddell' }).waitFor(WAIT);
       // The token lives in sessionStorage, never in the URL.
-      expect(await A.evaluate(() => sessionStorage.getItem('rustchat.token'))).toMatch(/^ey/);
+      expect(await storedToken(A)).toMatch(/^ey/);
       expect(A.url()).not.toMatch(/token|ey[A-Za-z0-9_-]{20}/);
 
       // ---- a team; its town square opens ----
@@ -289,7 +314,7 @@ describe('two people chatting in the browser', () => {
       // ---- sign out; a wrong password is refused; sign in with the username ----
       await B.getByRole('button', { name: 'Sign out' }).click();
       await B.getByText('You have signed out.').waitFor(WAIT);
-      expect(await B.evaluate(() => sessionStorage.getItem('rustchat.token'))).toBeNull();
+      expect(await storedToken(B)).toBeNull();
       await B.getByLabel('E-mail or username').fill('bob');
       await B.getByLabel('Password').fill('not the password');
       await B.getByRole('button', { name: 'Sign in' }).click();

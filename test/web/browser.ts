@@ -65,15 +65,19 @@ export function watchPage(page: Page): PageWatch {
 
 /** Counts `securitypolicyviolation` events in the page itself (they also reach the console). */
 export async function installCspCounter(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as { __cspViolations: string[] };
-    w.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  await page.addInitScript({
+    content: `window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));`,
   });
 }
 
 export async function cspViolationsIn(page: Page): Promise<string[]> {
-  return page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []);
+  return page.evaluate<string[]>('window.__cspViolations || []');
+}
+
+/** The session token as the page keeps it (sessionStorage), or null. */
+export async function storedToken(page: Page): Promise<string | null> {
+  return page.evaluate<string | null>("sessionStorage.getItem('rustchat.token')");
 }
 
 export const PASSWORD = 'a long and unusual passphrase 42';

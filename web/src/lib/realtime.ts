@@ -128,6 +128,8 @@ export class RealtimeClient {
   private retryTimer: unknown;
   private pingTimer: unknown;
   private pongTimer: unknown;
+  /** The seq of the ping awaiting its reply. */
+  private pingSeq: number | undefined;
   private readonly timers: Timers;
   private readonly random: () => number;
 
@@ -224,6 +226,11 @@ export class RealtimeClient {
     if (typeof msg !== 'object' || msg === null) return;
     const m = msg as Record<string, unknown>;
     if (typeof m.seq_reply === 'number') {
+      if (m.seq_reply === this.pingSeq) {
+        this.pingSeq = undefined;
+        this.schedulePing(); // alive: next ping later
+        return;
+      }
       const p = this.pending.get(m.seq_reply);
       if (p !== undefined) {
         this.pending.delete(m.seq_reply);
@@ -297,18 +304,19 @@ export class RealtimeClient {
     this.clearHeartbeat();
     this.pingTimer = this.timers.setTimeout(() => {
       const socket = this.socket;
+      if (socket === undefined || this.state !== 'open') return;
+      const seq = ++this.actionSeq;
+      this.pingSeq = seq;
       this.pongTimer = this.timers.setTimeout(() => {
         if (socket !== this.socket) return;
         this.dropSocket(CLOSE_PING_TIMEOUT, 'ping timeout');
         this.scheduleReconnect();
       }, this.opts.pongTimeoutMs ?? 10_000);
-      this.send('ping').then(
-        () => {
-          this.timers.clearTimeout(this.pongTimer);
-          if (socket === this.socket) this.schedulePing();
-        },
-        () => undefined, // the pong timer decides
-      );
+      try {
+        socket.send(JSON.stringify({ action: 'ping', seq, data: {} }));
+      } catch {
+        // the pong timer decides
+      }
     }, this.opts.pingIntervalMs ?? 30_000);
   }
 

@@ -6,13 +6,20 @@
  */
 const KEY = 'rustchat.token';
 
+/** The part of the Web Storage API used here. */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
 export interface TokenStore {
   get(): string | undefined;
   set(token: string): void;
   clear(): void;
 }
 
-export function tokenStore(storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined): TokenStore {
+export function tokenStore(storage: StorageLike | undefined): TokenStore {
   let token: string | undefined;
   try {
     token = storage?.getItem(KEY) ?? undefined;
