@@ -197,15 +197,20 @@ describe('two people chatting in the browser', () => {
 
       // ---- Alice posts (Enter sends, Shift+Enter is a new line) and mentions Bob ----
       const composer = A.getByRole('textbox', { name: 'Message #Town Square' });
-      await composer.fill('Hello @bob, welcome!');
+      await composer.pressSequentially('Hello @bo');
+      // @-mention autocomplete: Tab takes the highlighted person.
+      await A.getByRole('option', { name: /@bob Bob Builder/ }).waitFor(WAIT);
+      await composer.press('Tab');
+      expect(await composer.inputValue()).toBe('Hello @bob ');
+      await composer.pressSequentially('welcome!');
       await composer.press('Shift+Enter');
       await composer.pressSequentially('Second line');
-      expect(await composer.inputValue()).toBe('Hello @bob, welcome!\nSecond line');
+      expect(await composer.inputValue()).toBe('Hello @bob welcome!\nSecond line');
       await composer.press('Enter');
-      const hello = postWith(A, 'Hello @bob, welcome!');
+      const hello = postWith(A, 'Hello @bob welcome!');
       await hello.waitFor(WAIT);
       expect(await composer.inputValue()).toBe('');
-      expect(await hello.locator('.message-text').innerText()).toBe('Hello @bob, welcome!\nSecond line');
+      expect(await hello.locator('.message-text').innerText()).toBe('Hello @bob welcome!\nSecond line');
 
       // ---- Bob, in Design, gets an unread mention badge on Town Square ----
       await catchUp(B);
@@ -218,7 +223,7 @@ describe('two people chatting in the browser', () => {
       const markedRead = B.waitForResponse((r) => r.request().method() === 'POST' && /\/api\/v1\/channels\/[^/]+\/read$/.test(r.url()));
       await channelLink(B, 'town-square').click();
       expect((await markedRead).status()).toBe(200);
-      const bobsView = postWith(B, 'Hello @bob, welcome!');
+      const bobsView = postWith(B, 'Hello @bob welcome!');
       await bobsView.waitFor(WAIT);
       expect(await bobsView.locator('.mention-me').innerText()).toBe('@bob');
       expect(await bobsView.locator('.author').innerText()).toBe('Alice Liddell');
@@ -245,7 +250,7 @@ describe('two people chatting in the browser', () => {
       await bobsView.hover();
       await bobsView.getByRole('button', { name: 'Reply in thread' }).click();
       const thread = B.getByRole('complementary', { name: 'Thread' });
-      await postWith(B, 'Hello @bob, welcome!', 'aside').waitFor(WAIT);
+      await postWith(B, 'Hello @bob welcome!', 'aside').waitFor(WAIT);
       const reply = thread.getByRole('textbox', { name: 'Reply to thread' });
       await reply.fill('Thanks Alice, glad to be here');
       await reply.press('Enter');
@@ -352,8 +357,8 @@ describe('two people chatting in the browser', () => {
       await signUp(D, baseUrl, 'dave', 'Dave');
       await D.getByRole('button', { name: 'Join Live Team' }).click();
       await D.getByRole('heading', { name: '# Town Square' }).waitFor(WAIT);
-      await C.getByText('Connected').waitFor(WAIT);
-      await D.getByText('Connected').waitFor(WAIT);
+      await C.getByText('Connected', { exact: true }).waitFor(WAIT);
+      await D.getByText('Connected', { exact: true }).waitFor(WAIT);
 
       // Typing shows on the other side, then the message arrives without a reload.
       const cBox = C.getByRole('textbox', { name: 'Message #Town Square' });
