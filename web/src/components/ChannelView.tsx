@@ -9,6 +9,7 @@ import { PresenceDot } from './bits.js';
 import { Composer, TypingIndicator } from './Composer.js';
 import { ConfirmDialog } from './Dialog.js';
 import { AddPeopleDialog, EditChannelDialog } from './dialogs.js';
+import { LockIcon } from './icons.js';
 import { MessageText, OutgoingItem, PostItem } from './Post.js';
 
 const GROUP_WINDOW_MS = 5 * 60_000;
@@ -140,7 +141,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onLeft }: {
   const label = channelLabel(state, channel);
   const conversation = channel.type === 'direct' || channel.type === 'group';
   const partner = directPartner(state, channel);
-  const title = conversation ? label : `${channel.type === 'private' ? '🔒' : '#'} ${label}`;
+  const title = conversation ? label : `${channel.type === 'private' ? '' : '# '}${label}`;
 
   function editLast() {
     const cp = state.channelPosts[channel.id];
@@ -153,7 +154,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onLeft }: {
       <header className="channel-header">
         <div className="channel-title-row">
           <h1 id="channel-title">
-            {partner !== undefined && <PresenceDot status={state.presence[partner] ?? 'offline'} />} {title}
+            {partner !== undefined && <PresenceDot status={state.presence[partner] ?? 'offline'} />}{channel.type === 'private' && <LockIcon />} {title}
           </h1>
           <div className="channel-tools">
             <button type="button" onClick={onShowPinned}>Pinned</button>

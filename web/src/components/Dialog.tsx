@@ -3,11 +3,13 @@
  * focus to where it was — accessibility the browser already gets right.
  */
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
 import { describeError } from '../lib/api.js';
 import type { User } from '../lib/types.js';
 import { useChat } from '../state/chat.js';
 import { userLabel } from '../state/reducer.js';
 import { PresenceDot } from './bits.js';
+import { CloseIcon } from './icons.js';
 
 interface DialogProps {
   readonly title: string;
@@ -25,7 +27,8 @@ export function Dialog({ title, onClose, children, className }: DialogProps) {
     if (!dialog.open) dialog.showModal();
     return () => dialog.close();
   }, []);
-  return (
+  // In <body>, so that no surrounding styles (sidebar colours, hover states) reach it.
+  return createPortal(
     <dialog
       ref={ref}
       className={className === undefined ? 'dialog' : `dialog ${className}`}
@@ -37,10 +40,11 @@ export function Dialog({ title, onClose, children, className }: DialogProps) {
     >
       <header className="dialog-header">
         <h2 id={id}>{title}</h2>
-        <button type="button" className="icon" aria-label="Close" onClick={onClose}>×</button>
+        <button type="button" className="icon" aria-label="Close" onClick={onClose}><CloseIcon /></button>
       </header>
       {children}
-    </dialog>
+    </dialog>,
+    document.body,
   );
 }
 

@@ -7,6 +7,7 @@ import type { Post } from '../lib/types.js';
 import { useChat, type Outgoing } from '../state/chat.js';
 import { userLabel } from '../state/reducer.js';
 import { Avatar } from './bits.js';
+import { EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
 import { ConfirmDialog } from './Dialog.js';
 
 export function MessageText({ message, me }: { readonly message: string; readonly me: string }) {
@@ -171,13 +172,13 @@ export function PostItem({ post, compact, context, onOpenThread, editRequested, 
       </div>
       {!isEditing && !archived && (
         <div className="post-actions" role="toolbar" aria-label="Message actions">
-          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picking} onClick={() => setPicking((p) => !p)}>☺</button>
+          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picking} onClick={() => setPicking((p) => !p)}><SmileIcon /></button>
           {context !== 'thread' && onOpenThread !== undefined && (
-            <button type="button" className="icon" aria-label="Reply in thread" onClick={() => onOpenThread(post.root_post_id ?? post.id)}>↩</button>
+            <button type="button" className="icon" aria-label="Reply in thread" onClick={() => onOpenThread(post.root_post_id ?? post.id)}><ReplyIcon /></button>
           )}
-          <button type="button" className="icon" aria-label={post.is_pinned ? 'Unpin message' : 'Pin message'} onClick={() => void actions.setPinned(post.id, !post.is_pinned).catch(fail)}>📌</button>
-          {mine && <button type="button" className="icon" aria-label="Edit message" onClick={() => { setDraft(post.message); setEditing(true); }}>✎</button>}
-          {mine && <button type="button" className="icon danger" aria-label="Delete message" onClick={() => setConfirming(true)}>🗑</button>}
+          <button type="button" className="icon" aria-label={post.is_pinned ? 'Unpin message' : 'Pin message'} onClick={() => void actions.setPinned(post.id, !post.is_pinned).catch(fail)}><PinIcon /></button>
+          {mine && <button type="button" className="icon" aria-label="Edit message" onClick={() => { setDraft(post.message); setEditing(true); }}><EditIcon /></button>}
+          {mine && <button type="button" className="icon danger" aria-label="Delete message" onClick={() => setConfirming(true)}><TrashIcon /></button>}
           {picking && (
             <ReactionPicker
               onClose={() => setPicking(false)}

@@ -6,6 +6,7 @@ import { useChat } from '../state/chat.js';
 import { channelLabel } from '../state/reducer.js';
 import { PostList } from './ChannelView.js';
 import { Composer, TypingIndicator } from './Composer.js';
+import { CloseIcon } from './icons.js';
 import { OutgoingItem, PostItem } from './Post.js';
 
 export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; readonly onClose: () => void }) {
@@ -23,7 +24,7 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
       <header className="panel-header">
         <h2 id="thread-title">Thread</h2>
         {channel !== undefined && <span className="muted">in {channelLabel(state, channel)}</span>}
-        <button type="button" className="icon" aria-label="Close thread" onClick={onClose}>×</button>
+        <button type="button" className="icon" aria-label="Close thread" onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
       {root === undefined && error === undefined && <p className="muted panel-note">Loading…</p>}
@@ -61,11 +62,11 @@ export function PinnedPanel({ channel, onClose, onOpenThread }: { readonly chann
       <header className="panel-header">
         <h2 id="pinned-title">Pinned messages</h2>
         <span className="muted">in {channelLabel(state, channel)}</span>
-        <button type="button" className="icon" aria-label="Close pinned messages" onClick={onClose}>×</button>
+        <button type="button" className="icon" aria-label="Close pinned messages" onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
       <div className="messages" aria-busy={fetched === undefined}>
-        {fetched !== undefined && pinned.length === 0 && <p className="muted panel-note">Nothing is pinned yet. Pin a message with its 📌 button.</p>}
+        {fetched !== undefined && pinned.length === 0 && <p className="muted panel-note">Nothing is pinned yet. Pin a message with its pin button.</p>}
         {pinned.map((p) => <PostItem key={p.id} post={p} compact={false} context="pinned" onOpenThread={onOpenThread} />)}
       </div>
     </aside>

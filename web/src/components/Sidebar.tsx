@@ -8,6 +8,7 @@ import { useChat } from '../state/chat.js';
 import { channelLabel, directPartner, userLabel } from '../state/reducer.js';
 import { CountBadge, PresenceDot, presenceLabel } from './bits.js';
 import { ConfirmDialog } from './Dialog.js';
+import { ListIcon, LockIcon, PlusIcon, UsersIcon } from './icons.js';
 import { AddPeopleDialog, BrowseChannelsDialog, CreateChannelDialog, DirectMessageDialog } from './dialogs.js';
 
 type SidebarDialog = 'create' | 'browse' | 'dm' | 'add-team' | 'leave-team' | undefined;
@@ -36,7 +37,7 @@ function ChannelLink({ team, channel, current }: { readonly team: Team; readonly
         }}
       >
         <span className="channel-icon" aria-hidden="true">
-          {partner !== undefined ? <PresenceDot status={state.presence[partner] ?? 'offline'} /> : direct ? '👥' : channel.type === 'private' ? '🔒' : '#'}
+          {partner !== undefined ? <PresenceDot status={state.presence[partner] ?? 'offline'} /> : direct ? <UsersIcon /> : channel.type === 'private' ? <LockIcon /> : '#'}
         </span>
         <span className="channel-name">{label}</span>
         {!current && (direct ? <CountBadge count={counts.unread} mention /> : counts.mentions > 0 ? <CountBadge count={counts.mentions} mention /> : <CountBadge count={counts.unread} />)}
@@ -75,8 +76,8 @@ export function Sidebar({ team, currentChannelId }: { readonly team: Team; reado
         <section aria-labelledby="sb-channels">
           <div className="section-title">
             <h3 id="sb-channels">Channels</h3>
-            <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => setDialog('browse')}>☰</button>
-            <button type="button" className="icon" aria-label="Create a channel" title="Create a channel" onClick={() => setDialog('create')}>+</button>
+            <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => setDialog('browse')}><ListIcon /></button>
+            <button type="button" className="icon" aria-label="Create a channel" title="Create a channel" onClick={() => setDialog('create')}><PlusIcon /></button>
           </div>
           <ul className="channel-list">
             {teamChannels.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} />)}
@@ -85,7 +86,7 @@ export function Sidebar({ team, currentChannelId }: { readonly team: Team; reado
         <section aria-labelledby="sb-direct">
           <div className="section-title">
             <h3 id="sb-direct">Direct messages</h3>
-            <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => setDialog('dm')}>+</button>
+            <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => setDialog('dm')}><PlusIcon /></button>
           </div>
           <ul className="channel-list">
             {conversations.length === 0 && <li className="empty">No conversations yet.</li>}

@@ -13,6 +13,7 @@ import { teamUnreads } from '../state/reducer.js';
 import { CountBadge } from './bits.js';
 import { ChannelView } from './ChannelView.js';
 import { CreateTeamDialog, CreateTeamForm, JoinTeamDialog, JoinableTeams } from './dialogs.js';
+import { CloseIcon, JoinIcon, PlusIcon } from './icons.js';
 import { PinnedPanel, ThreadPanel } from './SidePanel.js';
 import { Sidebar } from './Sidebar.js';
 
@@ -38,7 +39,7 @@ function Toasts() {
       {toasts.map((t) => (
         <div key={t.id} className="toast">
           <span>{t.message}</span>
-          <button type="button" className="icon" aria-label="Dismiss" onClick={() => actions.dismissToast(t.id)}>×</button>
+          <button type="button" className="icon" aria-label="Dismiss" onClick={() => actions.dismissToast(t.id)}><CloseIcon /></button>
         </div>
       ))}
     </div>
@@ -75,8 +76,8 @@ function TeamRail({ teams, current, onCreate, onJoin }: { readonly teams: readon
           );
         })}
       </ul>
-      <button type="button" className="team-button add" aria-label="Create a team" title="Create a team" onClick={onCreate}>+</button>
-      <button type="button" className="team-button add" aria-label="Join a team" title="Join a team" onClick={onJoin}>⇥</button>
+      <button type="button" className="team-button add" aria-label="Create a team" title="Create a team" onClick={onCreate}><PlusIcon /></button>
+      <button type="button" className="team-button add" aria-label="Join a team" title="Join a team" onClick={onJoin}><JoinIcon /></button>
     </nav>
   );
 }
