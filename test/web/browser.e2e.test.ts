@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSP } from '../../src/http/server.js';
 import { startApp, type TestApp } from '../helpers/app.js';
+import { createChannel, createPost, createTeam, registerUser } from '../helpers/factories.js';
 import { PASSWORD, buildClient, channelLink, cspViolationsIn, installCspCounter, launchChromium, postWith, signUp, storedToken, watchPage, type PageWatch } from './browser.js';
 
 /**
@@ -133,6 +134,84 @@ describe('served client', () => {
       expect(watch.cspViolations).toEqual([]);
     } finally {
       await ctx.close();
+    }
+  }, 120_000);
+});
+
+describe('history and sending', () => {
+  async function signedIn() {
+    const person = await newPerson();
+    const u = await registerUser(t.api, 'hist');
+    const team = await createTeam(t.api, u, 'open');
+    const channel = await createChannel(t.api, u, team.id);
+    await person.page.goto(`${baseUrl}/${team.name}/channels/${channel.name}`);
+    await person.page.getByLabel('E-mail or username').fill(u.username);
+    await person.page.getByLabel('Password').fill(u.password);
+    await person.page.getByRole('button', { name: 'Sign in' }).click();
+    await person.page.getByRole('navigation', { name: `Team ${team.name} channels` }).waitFor(WAIT);
+    return { ...person, u, team, channel };
+  }
+
+  it('loads older messages page by page when scrolled to the top', async () => {
+    const p = await signedIn();
+    try {
+      for (let i = 1; i <= 120; i++) await createPost(t.api, p.u, p.channel.id, `history message ${i}.`);
+      await p.page.reload();
+      await postWith(p.page, 'history message 120.').waitFor(WAIT);
+      const posts = p.page.locator('main article.post');
+      expect(await posts.count()).toBe(50); // one page
+      expect(await postWith(p.page, 'history message 70.').count()).toBe(0);
+      const log = p.page.getByRole('log', { name: /Messages in/ });
+      // Opened at the newest message.
+      expect(await log.evaluate((el) => Math.abs(el.scrollHeight - el.clientHeight - el.scrollTop) < 2)).toBe(true);
+
+      await log.evaluate((el) => { el.scrollTop = 0; });
+      await postWith(p.page, 'history message 70.').waitFor(WAIT);
+      expect(await posts.count()).toBe(100);
+      // The reader stays where they were: the page was added above, not scrolled to.
+      expect(await log.evaluate((el) => el.scrollTop)).toBeGreaterThan(0);
+
+      await log.evaluate((el) => { el.scrollTop = 0; });
+      await postWith(p.page, 'history message 1.').waitFor(WAIT);
+      expect(await posts.count()).toBe(120);
+      await p.page.getByText(/This is the very beginning of/).waitFor(WAIT);
+      expect(p.watch.pageErrors).toEqual([]);
+    } finally {
+      await p.ctx.close();
+    }
+  }, 180_000);
+
+  it('keeps a message whose send failed, and Retry posts it exactly once (same client_msg_id)', async () => {
+    const p = await signedIn();
+    try {
+      await channelLink(p.page, p.channel.name).click();
+      const box = p.page.getByRole('textbox', { name: /^Message #/ });
+      // The server receives and stores the post, but the answer never reaches the browser.
+      const postsUrl = `${baseUrl}/api/v1/channels/${p.channel.id}/posts`;
+      let sent = 0;
+      await p.page.route(postsUrl, async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        sent++;
+        await route.fetch();
+        await route.abort('connectionreset');
+      });
+      await box.fill('sent while the network flickered');
+      await box.press('Enter');
+      const failed = p.page.getByRole('article', { name: 'Message not sent' });
+      await failed.getByText('Cannot reach the server. Check your connection and try again.').waitFor(WAIT);
+      expect(sent).toBe(1);
+      await p.page.unroute(postsUrl);
+
+      await failed.getByRole('button', { name: 'Retry' }).click();
+      await postWith(p.page, 'sent while the network flickered').waitFor(WAIT);
+      await failed.waitFor({ state: 'detached', timeout: 20_000 });
+      expect(await postWith(p.page, 'sent while the network flickered').count()).toBe(1);
+      const list = await t.api.get(`/api/v1/channels/${p.channel.id}/posts`, p.u.token);
+      const same = list.body.messages.filter((m: { message: string }) => m.message === 'sent while the network flickered');
+      expect(same).toHaveLength(1);
+      expect(same[0].client_msg_id).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await p.ctx.close();
     }
   }, 120_000);
 });
