@@ -214,6 +214,25 @@ describe('history and sending', () => {
       await p.ctx.close();
     }
   }, 120_000);
+
+  it('a session ended elsewhere sends the browser back to sign-in, with the reason', async () => {
+    const p = await signedIn();
+    try {
+      await p.page.getByRole('textbox', { name: /^Message #/ }).waitFor(WAIT);
+      const token = await storedToken(p.page);
+      expect(token).not.toBeNull();
+      expect((await t.api.post('/api/v1/auth/logout', undefined, token!)).status).toBe(200);
+      const box = p.page.getByRole('textbox', { name: /^Message #/ });
+      await box.fill('are you still there?');
+      await box.press('Enter');
+      await p.page.getByText('Your session has ended. Please sign in again.').waitFor(WAIT);
+      await p.page.getByRole('heading', { name: 'Sign in' }).waitFor(WAIT);
+      expect(new URL(p.page.url()).pathname).toBe('/login');
+      expect(await storedToken(p.page)).toBeNull();
+    } finally {
+      await p.ctx.close();
+    }
+  }, 120_000);
 });
 
 describe('two people chatting in the browser', () => {
