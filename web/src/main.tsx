@@ -36,7 +36,16 @@ async function boot(): Promise<Boot> {
         return { user: undefined, notice: expired ? 'That sign-in link has expired or was already used. Please sign in again.' : describeError(err) };
       }
     }
-    tokens.clear();
+    // Already signed in in this tab: /login just leads back into the app.
+    if (tokens.get() !== undefined) {
+      try {
+        const user = await api.me();
+        window.history.replaceState(null, '', '/');
+        return { user };
+      } catch {
+        tokens.clear();
+      }
+    }
     return { user: undefined };
   }
   if (tokens.get() === undefined) return { user: undefined };

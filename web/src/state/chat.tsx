@@ -432,10 +432,13 @@ export function ChatProvider({ user, api, getToken, onSignedOut, children }: Cha
     rt.start();
     const wake = () => rt.reconnectNow();
     window.addEventListener('online', wake);
+    const readTimersNow = readTimers.current;
     return () => {
       window.removeEventListener('online', wake);
       rt.stop();
       rtRef.current = undefined;
+      for (const timer of readTimersNow.values()) clearTimeout(timer);
+      readTimersNow.clear();
     };
   }, [engine, getToken]);
 
