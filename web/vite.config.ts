@@ -26,8 +26,8 @@ export default defineConfig({
     strictPort: true,
     proxy: {
       // The server checks Origin on unsafe requests and on WebSocket handshakes; present the
-      // API's own origin so that the dev server needs no CORS configuration.
-      '/api': { target: api, ws: true, headers: { origin: api } },
+      // API's own host and origin so that the dev server needs no CORS configuration.
+      '/api': { target: api, ws: true, changeOrigin: true, headers: { origin: new URL(api).origin } },
     },
   },
 });

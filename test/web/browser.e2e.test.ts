@@ -4,6 +4,8 @@
  * up, share a team, talk, react, reply in a thread and watch unread badges come and go.
  */
 import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSP } from '../../src/http/server.js';
@@ -18,7 +20,8 @@ import { PASSWORD, buildClient, channelLink, cspViolationsIn, installCspCounter,
  */
 const REALTIME_GATEWAY = false;
 
-const WAIT = { timeout: 20_000 };
+// Generous: the machine is shared with other test runs.
+const WAIT = { timeout: 30_000 };
 
 let webRoot: string;
 let t: TestApp;
@@ -40,7 +43,7 @@ afterAll(async () => {
 async function newPerson(): Promise<{ ctx: BrowserContext; page: Page; watch: PageWatch }> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(30_000);
   await installCspCounter(page);
   return { ctx, page, watch: watchPage(page) };
 }
@@ -204,7 +207,7 @@ describe('history and sending', () => {
 
       await failed.getByRole('button', { name: 'Retry' }).click();
       await postWith(p.page, 'sent while the network flickered').waitFor(WAIT);
-      await failed.waitFor({ state: 'detached', timeout: 20_000 });
+      await failed.waitFor({ state: 'detached', timeout: 30_000 });
       expect(await postWith(p.page, 'sent while the network flickered').count()).toBe(1);
       const list = await t.api.get(`/api/v1/channels/${p.channel.id}/posts`, p.u.token);
       const same = list.body.messages.filter((m: { message: string }) => m.message === 'sent while the network flickered');
@@ -392,7 +395,7 @@ describe('two people chatting in the browser', () => {
       await doomed.hover();
       await doomed.getByRole('button', { name: 'Delete message' }).click();
       await A.getByRole('dialog', { name: 'Delete message' }).getByRole('button', { name: 'Delete' }).click();
-      await doomed.waitFor({ state: 'detached', timeout: 20_000 });
+      await doomed.waitFor({ state: 'detached', timeout: 30_000 });
       await A.reload();
       await postWith(A, 'welcome aboard').waitFor(WAIT);
       expect(await postWith(A, 'a message to delete').count()).toBe(0);
@@ -432,8 +435,10 @@ describe('two people chatting in the browser', () => {
         expect(await cspViolationsIn(person.page)).toEqual([]);
       }
     } catch (err) {
-      await A.screenshot({ path: 'test-results-alice.png' }).catch(() => undefined);
-      await B.screenshot({ path: 'test-results-bob.png' }).catch(() => undefined);
+      const shots = join(tmpdir(), `rustchat-e2e-${Date.now()}`);
+      await A.screenshot({ path: `${shots}-alice.png` }).catch(() => undefined);
+      await B.screenshot({ path: `${shots}-bob.png` }).catch(() => undefined);
+      console.log(`screenshots: ${shots}-{alice,bob}.png`);
       console.log('alice console:\n', alice.watch.console.join('\n'), '\nbob console:\n', bob.watch.console.join('\n'));
       throw err;
     } finally {
@@ -489,7 +494,7 @@ describe('two people chatting in the browser', () => {
       await D.locator('a.channel-link.unread[data-channel="ops"] .badge.mention').waitFor(WAIT);
       await channelLink(D, 'ops').click();
       await postWith(D, 'ops needs you').waitFor(WAIT);
-      await D.locator('a.channel-link.unread[data-channel="ops"]').waitFor({ state: 'detached', timeout: 20_000 });
+      await D.locator('a.channel-link.unread[data-channel="ops"]').waitFor({ state: 'detached', timeout: 30_000 });
 
       for (const person of [carol, dave]) {
         expect(person.watch.pageErrors).toEqual([]);
