@@ -400,6 +400,14 @@ describe('two people chatting in the browser', () => {
       await postWith(A, 'welcome aboard').waitFor(WAIT);
       expect(await postWith(A, 'a message to delete').count()).toBe(0);
 
+      // ---- the member list of the channel, with a way to message each person ----
+      await A.getByRole('button', { name: 'Members' }).click();
+      const members = A.getByRole('complementary', { name: 'Members' });
+      await members.getByRole('list', { name: 'Channel members' }).getByText('Bob Builder').waitFor(WAIT);
+      expect(await members.getByRole('listitem').count()).toBe(2);
+      await members.getByRole('button', { name: 'Message Bob Builder' }).waitFor(WAIT);
+      await A.getByRole('button', { name: 'Close members' }).click();
+
       // ---- a direct message from Bob shows up for Alice with an unread badge ----
       await B.getByRole('button', { name: 'New direct message' }).click();
       const dm = B.getByRole('dialog', { name: 'New direct message' });

@@ -129,10 +129,11 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone }: {
   );
 }
 
-export function ChannelView({ channel, onOpenThread, onShowPinned, onLeft }: {
+export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers, onLeft }: {
   readonly channel: Channel;
   readonly onOpenThread: (rootId: string) => void;
   readonly onShowPinned: () => void;
+  readonly onShowMembers: () => void;
   readonly onLeft: () => void;
 }) {
   const { state, actions } = useChat();
@@ -157,6 +158,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onLeft }: {
             {partner !== undefined && <PresenceDot status={state.presence[partner] ?? 'offline'} />}{channel.type === 'private' && <LockIcon />} {title}
           </h1>
           <div className="channel-tools">
+            <button type="button" onClick={onShowMembers}>Members</button>
             <button type="button" onClick={onShowPinned}>Pinned</button>
             {!conversation && !channel.is_archived && <button type="button" onClick={() => {
               setDialog('add');

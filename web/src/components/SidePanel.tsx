@@ -3,7 +3,8 @@ import { useEffect, useState } from 'react';
 import { describeError } from '../lib/api.js';
 import type { Channel, Post } from '../lib/types.js';
 import { useChat } from '../state/chat.js';
-import { channelLabel } from '../state/reducer.js';
+import { channelLabel, userLabel } from '../state/reducer.js';
+import { PresenceDot, presenceLabel } from './bits.js';
 import { PostList } from './ChannelView.js';
 import { Composer, TypingIndicator } from './Composer.js';
 import { CloseIcon } from './icons.js';
@@ -69,6 +70,45 @@ export function PinnedPanel({ channel, onClose, onOpenThread }: { readonly chann
         {fetched !== undefined && pinned.length === 0 && <p className="muted panel-note">Nothing is pinned yet. Pin a message with its pin button.</p>}
         {pinned.map((p) => <PostItem key={p.id} post={p} compact={false} context="pinned" onOpenThread={onOpenThread} />)}
       </div>
+    </aside>
+  );
+}
+
+export function MembersPanel({ channel, onClose, onOpenDirect }: { readonly channel: Channel; readonly onClose: () => void; readonly onOpenDirect: (c: Channel) => void }) {
+  const { state, actions } = useChat();
+  const [error, setError] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    actions.loadMembers(channel.id).catch((err: unknown) => setError(describeError(err)));
+  }, [actions, channel.id]);
+  const ids = state.members[channel.id];
+  const people = (ids ?? []).map((id) => ({ id, user: state.users[id], status: state.presence[id] ?? 'offline' }))
+    .sort((a, b) => Number(b.status !== 'offline') - Number(a.status !== 'offline') || (a.user ? userLabel(a.user) : '').localeCompare(b.user ? userLabel(b.user) : ''));
+  return (
+    <aside className="side-panel" aria-labelledby="members-title">
+      <header className="panel-header">
+        <h2 id="members-title">Members</h2>
+        <span className="muted">{ids !== undefined ? `${ids.length} in ${channelLabel(state, channel)}` : ''}</span>
+        <button type="button" className="icon" aria-label="Close members" onClick={onClose}><CloseIcon /></button>
+      </header>
+      {error !== undefined && <p className="error" role="alert">{error}</p>}
+      <ul className="pick-list member-list" aria-busy={ids === undefined} aria-label="Channel members">
+        {people.map(({ id, user, status }) => (
+          <li key={id}>
+            <span className="who">
+              <PresenceDot status={status} />
+              <span className="name">{user !== undefined ? userLabel(user) : '…'}</span>
+              {user !== undefined && <span className="muted">@{user.username}</span>}
+              <span className="sr-only">, {presenceLabel(status)}</span>
+            </span>
+            {id === state.me.id ? <span className="muted">you</span> : (
+              <button type="button" aria-label={`Message ${user !== undefined ? userLabel(user) : 'this person'}`}
+                onClick={() => void actions.openDirect(id).then(onOpenDirect, (err: unknown) => setError(describeError(err)))}>
+                Message
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
     </aside>
   );
 }

@@ -145,6 +145,12 @@ export function ChatProvider({ user, api, getToken, onSignedOut, children }: Cha
       }
     };
 
+    /** Fresh presence of these people (POST /users/status/ids). */
+    const loadPresence = async (userIds: readonly string[]) => {
+      if (userIds.length === 0) return;
+      for (const s of await api.statuses([...new Set(userIds)].slice(0, 500))) dispatch({ type: 'presence', userId: s.user_id, status: s.status });
+    };
+
     const loadMembers = async (channelId: string) => {
       if (membersInFlight.current.has(channelId)) return;
       membersInFlight.current.add(channelId);
@@ -153,6 +159,7 @@ export function ChatProvider({ user, api, getToken, onSignedOut, children }: Cha
         const ids = members.map((m) => m.user_id);
         dispatch({ type: 'members', channelId, userIds: ids });
         ensureUsers(ids);
+        loadPresence(ids).catch(() => undefined);
       } finally {
         membersInFlight.current.delete(channelId);
       }
