@@ -218,6 +218,39 @@ describe('history and sending', () => {
     }
   }, 120_000);
 
+  it('works from the keyboard: skip link, Enter to send, Tab to a message\'s actions, react', async () => {
+    const p = await signedIn();
+    const page = p.page;
+    const focused = () => page.evaluate<string>("document.activeElement ? (document.activeElement.getAttribute('aria-label') || document.activeElement.id || document.activeElement.tagName) : ''");
+    try {
+      await page.getByRole('textbox', { name: /^Message #/ }).waitFor(WAIT);
+      // The skip link is the first stop on the page, just before the team rail.
+      await page.locator('.team-rail a').first().focus();
+      await page.keyboard.press('Shift+Tab');
+      expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Skip to message box');
+      await page.keyboard.press('Enter');
+      expect(await focused()).toBe('message-box');
+      await page.keyboard.type('typed without a mouse');
+      await page.keyboard.press('Enter');
+      const mine = postWith(page, 'typed without a mouse');
+      await mine.waitFor(WAIT);
+      // Backwards from the message box into the last message's toolbar.
+      let label = '';
+      for (let i = 0; i < 10 && label !== 'Add reaction'; i++) {
+        await page.keyboard.press('Shift+Tab');
+        label = await focused();
+      }
+      expect(label).toBe('Add reaction');
+      expect(await mine.locator('.post-actions').evaluate('(el) => getComputedStyle(el).opacity')).toBe('1');
+      await page.keyboard.press('Enter');
+      expect(await focused()).toBe('React with +1');
+      await page.keyboard.press('Enter');
+      await mine.getByRole('button', { name: /^\+1: 1 \(you\)/ }).waitFor(WAIT);
+    } finally {
+      await p.ctx.close();
+    }
+  }, 120_000);
+
   it('a session ended elsewhere sends the browser back to sign-in, with the reason', async () => {
     const p = await signedIn();
     try {

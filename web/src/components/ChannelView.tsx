@@ -179,6 +179,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
         label={`Message ${conversation ? label : `#${label}`}`}
         disabled={channel.is_archived ? 'This channel is archived: it can be read but not written to.' : undefined}
         onEditLast={editLast}
+        inputId="message-box"
       />
       {dialog === 'edit' && <EditChannelDialog channel={channel} onClose={() => setDialog(undefined)} />}
       {dialog === 'add' && (

@@ -50,14 +50,17 @@ interface Props {
   readonly label: string;
   readonly disabled?: string | undefined;
   readonly onEditLast?: () => void;
+  /** A fixed id for the text box (the skip link targets the channel's). */
+  readonly inputId?: string;
 }
 
-export function Composer({ channelId, rootId, label, disabled, onEditLast }: Props) {
+export function Composer({ channelId, rootId, label, disabled, onEditLast, inputId }: Props) {
   const { actions } = useChat();
   const key = `${channelId}:${rootId ?? ''}`;
   const [text, setText] = useState(() => drafts.get(key) ?? '');
   const ref = useRef<HTMLTextAreaElement>(null);
-  const id = useId();
+  const generatedId = useId();
+  const id = inputId ?? generatedId;
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<string | undefined>(undefined);

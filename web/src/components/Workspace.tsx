@@ -160,10 +160,10 @@ export function Workspace() {
   const shownPanel = panel !== undefined && panel.kind !== 'thread' && panel.channelId !== channelId ? undefined : panel;
   return (
     <div className={`workspace${shownPanel !== undefined ? ' with-panel' : ''}`}>
-      <a href="#composer-anchor" className="skip-link">Skip to message box</a>
+      <a href="#message-box" className="skip-link">Skip to message box</a>
       <TeamRail teams={teams} current={team} onCreate={() => setDialog('create-team')} onJoin={() => setDialog('join-team')} />
       <Sidebar team={team} currentChannelId={channelId} />
-      <main className="channel-pane" id="composer-anchor">
+      <main className="channel-pane">
         {channel !== undefined
           ? <ChannelView key={channel.id} channel={channel} onOpenThread={(rootId) => setPanel({ kind: 'thread', rootId })} onShowPinned={() => setPanel({ kind: 'pinned', channelId: channel.id })} onShowMembers={() => setPanel({ kind: 'members', channelId: channel.id })} onLeft={() => navigate(`/${encodeURIComponent(team.name)}`)} />
           : <p className="muted panel-note">No channel to show. Create one or browse the team’s channels.</p>}
