@@ -241,7 +241,7 @@ describe('history and sending', () => {
         label = await focused();
       }
       expect(label).toBe('Add reaction');
-      expect(await mine.locator('.post-actions').evaluate('(el) => getComputedStyle(el).opacity')).toBe('1');
+      expect(await mine.locator('.post-actions').evaluate((el) => (el.ownerDocument.defaultView as any).getComputedStyle(el).opacity as string)).toBe('1');
       await page.keyboard.press('Enter');
       expect(await focused()).toBe('React with +1');
       await page.keyboard.press('Enter');
