@@ -54,7 +54,9 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone }: {
   const { state, actions, outbox } = useChat();
   const cp = state.channelPosts[channel.id];
   const posts = (cp?.order ?? []).map((id) => state.posts[id]).filter((p): p is Post => p !== undefined);
-  const pending = outbox.filter((o) => o.channelId === channel.id && o.rootId === null);
+  // A message whose post already arrived (say, over the WebSocket before the POST answered) shows once.
+  const arrived = new Set(posts.map((p) => p.client_msg_id));
+  const pending = outbox.filter((o) => o.channelId === channel.id && o.rootId === null && !arrived.has(o.clientMsgId));
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);

@@ -19,7 +19,8 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
   const root = state.posts[rootId];
   const replies = (state.threads[rootId] ?? []).map((id) => state.posts[id]).filter((p): p is Post => p !== undefined);
   const channel = root !== undefined ? state.channels[root.channel_id] : undefined;
-  const pending = outbox.filter((o) => o.rootId === rootId);
+  const arrived = new Set(replies.map((p) => p.client_msg_id));
+  const pending = outbox.filter((o) => o.rootId === rootId && !arrived.has(o.clientMsgId));
   return (
     <aside className="side-panel" aria-labelledby="thread-title">
       <header className="panel-header">

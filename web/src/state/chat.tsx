@@ -374,6 +374,8 @@ export function ChatProvider({ user, api, getToken, onSignedOut, children }: Cha
         case 'posted': {
           const { post } = ev.data;
           ensureUsers([post.user_id]);
+          // My message arrived before (or instead of) the POST's answer: it is sent.
+          if (post.user_id === s.me.id && post.client_msg_id !== null) setOutbox((o) => o.filter((x) => x.clientMsgId !== post.client_msg_id));
           if (s.channels[post.channel_id] === undefined) {
             api.channel(post.channel_id).then(upsertChannel, () => undefined);
           } else if (s.viewing.channelId === post.channel_id && s.viewing.visible && post.user_id !== s.me.id) {
