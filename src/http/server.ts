@@ -323,7 +323,18 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await registerRoutes(app, deps);
 
   if (deps.webRoot !== undefined && existsSync(deps.webRoot)) {
-    await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: ['index.html'], wildcard: false, cacheControl: true, maxAge: '1h' });
+    await app.register(fastifyStatic, {
+      root: deps.webRoot,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: false,
+      cacheControl: false,
+      // index.html must be revalidated (it names the current asset files); Vite's hashed
+      // assets never change under their name.
+      setHeaders: (reply, path) => {
+        void reply.header('Cache-Control', path.endsWith('.html') ? 'no-cache' : /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
+      },
+    });
   }
 
   app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) => {
