@@ -39,8 +39,8 @@ export interface AppOptions {
   readonly logger?: Logger;
   /** Collect process metrics (off in tests that start many apps). */
   readonly defaultMetrics?: boolean;
-  /** Directory of the built web client; defaults to web/dist next to the package. */
-  readonly webRoot?: string | undefined;
+  /** Directory of the built web client; defaults to web/dist next to the package; null serves none. */
+  readonly webRoot?: string | null;
   readonly clock?: () => number;
 }
 
@@ -171,7 +171,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const http = await buildHttp({
     config, logger, metrics, security, limits, services, readiness, version: VERSION,
     ipResolver,
-    webRoot: options.webRoot === undefined ? defaultWebRoot() : options.webRoot,
+    webRoot: options.webRoot === undefined ? defaultWebRoot() : (options.webRoot ?? undefined),
   });
   gateway.attach(http.server);
   const realtime: Realtime = { nodeId, hub, gateway, presence };
