@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { LocalBus, type Bus } from './realtime/bus/local.js';
 import { clientIpResolver } from './security/client-ip.js';
+import { SecretBox } from './security/crypto.js';
 import { SecurityEvents } from './security/events.js';
 import { RateLimits } from './security/rate-limit.js';
 import { TokenService } from './security/tokens.js';
@@ -97,6 +98,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     presence: NO_PRESENCE,
     expiryHours: config.jwt.expiryHours,
     allowRegistration: config.allowRegistration,
+    secretBox: new SecretBox(config.encryption.key, config.encryption.previousKey),
+    sso: { siteUrl: config.siteUrl, isProduction: config.isProduction },
   });
 
   const readiness: Record<string, () => Promise<void>> = { database: () => store.ping() };
