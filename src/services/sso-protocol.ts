@@ -103,6 +103,8 @@ function describe(err: unknown): string {
   if (err instanceof Error) {
     const e = err as Error & { code?: unknown; error?: unknown; status?: unknown };
     const parts = [e.name, e.message];
+    // openid-client wraps oauth4webapi's precise (fixed-text) message in a generic one.
+    if (err.cause instanceof Error && err.cause.message !== err.message) parts.push(err.cause.message);
     if (typeof e.code === 'string') parts.push(`code=${e.code}`);
     if (typeof e.error === 'string' && /^[\w.-]{1,64}$/.test(e.error)) parts.push(`error=${e.error}`);
     if (typeof e.status === 'number') parts.push(`status=${e.status}`);

@@ -305,12 +305,15 @@ export class SsoService {
     if (states.length > 1) this.badState(key, 'repeated_state', ctx);
     const state = states[0]!;
     const stateHash = hashSecret(state);
-    const row = await this.deps.store.sso.consumeState(stateHash);
-    if (row === undefined) this.badState(key, (await this.deps.store.sso.getState(stateHash)) === undefined ? 'unknown_state' : 'state_reused', ctx);
+    const row = await this.deps.store.sso.getState(stateHash);
+    if (row === undefined) this.badState(key, 'unknown_state', ctx);
+    if (row.used !== 0) this.badState(key, 'state_reused', ctx);
     if (row.provider_id !== provider.id) this.badState(key, 'provider_mismatch', ctx);
     if (row.expires_at <= this.deps.clock()) this.badState(key, 'state_expired', ctx);
+    // Checked before consuming: a callback replayed in another browser must not burn the real one.
     if (binding === undefined || binding === '') this.badState(key, 'missing_browser_cookie', ctx);
     if (!safeEqual(hashSecret(binding), row.browser_hash)) this.badState(key, 'browser_mismatch', ctx);
+    if ((await this.deps.store.sso.consumeState(stateHash)) === undefined) this.badState(key, 'state_reused', ctx);
 
     try {
       if (provider.enabled !== 1) throw new LoginRefused('provider_disabled', 'This sign-in method has been turned off.');
