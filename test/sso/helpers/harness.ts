@@ -2,7 +2,6 @@
  * An app listening on a real loopback port, reachable by the scripted browser as its site
  * URL http://rustchat.test, with a system admin; and the browser side of the SSO flow.
  */
-import { randomBytes } from 'node:crypto';
 import { startApp, type StartOptions, type StoreKind, type TestApp } from '../../helpers/app.js';
 import { Browser, type BrowserResponse } from './browser.js';
 
@@ -25,7 +24,8 @@ export async function startSsoApp(kind: StoreKind, opts: StartOptions = {}): Pro
   try {
     const { port } = await t.app.listen();
     const hosts = new Map([[SITE_HOST, `127.0.0.1:${port}`]]);
-    const password = `adm-${randomBytes(12).toString('hex')}`;
+    // A fixed password, so an app restarted on the same database can sign the admin in again.
+    const password = 'sso-admin-password-1';
     await t.app.services.accounts.createAdmin('sso-admin@corp.example', 'ssoadmin', password);
     const login = await t.api.post('/api/v1/auth/login', { email: 'sso-admin@corp.example', password });
     if (login.status !== 200) throw new Error(`admin login failed: ${login.text}`);
