@@ -25,7 +25,7 @@ import {
   validateDomains, validateProviderKey, validateScopes, type SsoProvider, type SsoProviderType,
 } from '../domain/sso.js';
 import { EMAIL_RE, normalizeEmail, validateDisplayName } from '../domain/rules.js';
-import { hashSecret, randomToken, safeEqual, type SecretBox } from '../security/crypto.js';
+import { DecryptError, hashSecret, randomToken, safeEqual, type SecretBox } from '../security/crypto.js';
 import { UniqueViolation } from '../store/errors.js';
 import { OAUTH_PKCE_VERIFIER, SSO_CLIENT_SECRET } from '../store/sealed.js';
 import type { SsoProviderPatch } from '../store/sso.js';
@@ -240,12 +240,18 @@ export class SsoService {
     return provider;
   }
 
-  private clientSecret(provider: SsoProvider): string {
+  /** Opens a sealed value; one that cannot be opened (key rotated without the previous key) refuses the sign-in. */
+  private unseal(sealed: string, aad: string, what: string): string {
     try {
-      return this.box.open(provider.client_secret_sealed, SSO_CLIENT_SECRET.aad(provider.id));
+      return this.box.open(sealed, aad);
     } catch (err) {
-      throw new LoginRefused(`client secret cannot be decrypted (${(err as Error).message})`, 'This sign-in method is misconfigured. Please tell an administrator.');
+      if (!(err instanceof DecryptError)) throw err;
+      throw new LoginRefused(`${what} cannot be decrypted (${err.message})`, 'This sign-in method is misconfigured. Please tell an administrator.');
     }
+  }
+
+  private clientSecret(provider: SsoProvider): string {
+    return this.unseal(provider.client_secret_sealed, SSO_CLIENT_SECRET.aad(provider.id), 'client secret');
   }
 
   private errorLocation(message: string): string {
@@ -325,7 +331,7 @@ export class SsoService {
       const callbackUrl = new URL(this.callbackUrl(provider.provider_key));
       callbackUrl.search = params.toString();
       const identity = await this.idp.complete(provider, this.clientSecret(provider), {
-        callbackUrl, state, nonce: row.nonce, codeVerifier: this.box.open(row.pkce_verifier_sealed, OAUTH_PKCE_VERIFIER.aad(stateHash)),
+        callbackUrl, state, nonce: row.nonce, codeVerifier: this.unseal(row.pkce_verifier_sealed, OAUTH_PKCE_VERIFIER.aad(stateHash), 'PKCE verifier'),
       });
       const { user, outcome } = await this.resolveUser(provider, identity, ctx);
       const code = randomToken(32);

@@ -112,6 +112,14 @@ describe.each(STORES)('encryption key rotation (%s)', (kind: StoreKind) => {
     expect(await store.replace(SSO_CLIENT_SECRET, target.id, stranger, target.value)).toBe(true);
   });
 
+  it('a server that cannot open a secret (new key, previous key not given) refuses the sign-in politely', async () => {
+    // The running server still has only the old key, and everything is now under the new one.
+    const res = await s.browser().get(`${SITE}/api/v1/oauth2/kc/login`);
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe(`/login?error=${encodeURIComponent('This sign-in method is misconfigured. Please tell an administrator.')}`);
+    expect(s.t.logs.text()).toContain('client secret cannot be decrypted');
+  });
+
   it('the server restarted with only the new key finishes the pending login and signs in again', async () => {
     await s.close();
     s = await startSsoApp(kind, { ...location, env: { RUSTCHAT_ENCRYPTION_KEY: keyB } });
