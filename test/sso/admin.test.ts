@@ -121,6 +121,7 @@ describe('SSO provider administration', () => {
     expect(new SecretBox(t.config.encryption.key).open(after.client_secret_sealed, SSO_CLIENT_SECRET.aad(created.id))).toBe('a-new-secret-value');
 
     expect((await t.api.put(`/api/v1/admin/sso/${created.id}`, { provider_key: 'google' }, admin)).status).toBe(409);
+    expect((await t.api.put(`/api/v1/admin/sso/${created.id}`, { client_secret_sealed: 'v1.x.y.z' }, admin)).status).toBe(400);
     expect((await t.api.put(`/api/v1/admin/sso/${created.id}`, { issuer_url: 'http://sso.corp.example' }, admin)).status).toBe(422);
     expect((await t.api.put('/api/v1/admin/sso/00000000-0000-4000-8000-000000000000', { display_name: 'x' }, admin)).status).toBe(404);
     // Changing the type drops the old type's URLs for the new type's defaults.

@@ -95,10 +95,10 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
   app.put('/api/v1/admin/sso/:id', {
     schema: {
       tags: ['admin', 'sso'], summary: 'Change a single sign-on provider (fields left out keep their value; client_secret only when given)',
-      params: IdParams, body: Body(Object.fromEntries(Object.entries(providerFields).map(([k, v]) => [k, Type.Optional(v)]))),
+      params: IdParams, body: Type.Partial(Body(providerFields)),
       response: { 200: ProviderSchema, ...errors(400, 401, 403, 404, 409, 422) },
     },
-  }, async (req) => view(await sso.update(callCtx(req), req.params.id, req.body as Parameters<typeof sso.update>[2])));
+  }, async (req) => view(await sso.update(callCtx(req), req.params.id, req.body)));
 
   app.delete('/api/v1/admin/sso/:id', {
     schema: { tags: ['admin', 'sso'], summary: 'Remove a single sign-on provider and its account links', params: IdParams, response: { 200: Ok, ...errors(401, 403, 404) } },
