@@ -95,7 +95,7 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
   app.put('/api/v1/admin/sso/:id', {
     schema: {
       tags: ['admin', 'sso'], summary: 'Change a single sign-on provider (fields left out keep their value; client_secret only when given)',
-      params: IdParams, body: Type.Partial(Body(providerFields)),
+      params: IdParams, body: Type.Partial(Body(providerFields), { additionalProperties: false }),
       response: { 200: ProviderSchema, ...errors(400, 401, 403, 404, 409, 422) },
     },
   }, async (req) => view(await sso.update(callCtx(req), req.params.id, req.body)));
