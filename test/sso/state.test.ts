@@ -3,7 +3,9 @@
  * the flow by a cookie. Missing, unknown, reused, expired, foreign or mismatched state → 400
  * and one `invalid_oauth_state` security event (log line and counter).
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretBox, hashSecret } from '../../src/security/crypto.js';
 import type { Browser } from './helpers/browser.js';
 import { SITE, exchange, signIn, startSsoApp, testClock, type SsoApp } from './helpers/harness.js';
 import { startOidcIdp, type TestIdp } from './helpers/oidc-idp.js';
@@ -62,6 +64,23 @@ describe('OAuth state', () => {
     expect(res.status).toBe(302);
     const landing = new URL(res.headers.location!, SITE);
     expect((await exchange(b, landing.searchParams.get('code')!)).status).toBe(200);
+  });
+
+  it('is stored hashed, with the PKCE verifier sealed (and matching the challenge sent)', async () => {
+    const b = s.browser();
+    const callback = await toCallback(b);
+    const state = callback.searchParams.get('state')!;
+    expect(await s.t.app.store.sso.getState(state)).toBeUndefined();
+    const row = (await s.t.app.store.sso.getState(hashSecret(state)))!;
+    expect(row).toMatchObject({ used: 0, redirect_to: '/' });
+    expect(row.expires_at - row.created_at).toBe(5 * 60_000);
+    expect(row.pkce_verifier_sealed.startsWith('v1.')).toBe(true);
+    const verifier = new SecretBox(s.t.config.encryption.key).open(row.pkce_verifier_sealed, `oauth_states.pkce_verifier:${row.state_hash}`);
+    const sent = idp.authorizationRequests.find((p) => p.get('state') === state)!;
+    expect(createHash('sha256').update(verifier).digest('base64url')).toBe(sent.get('code_challenge'));
+    expect(sent.get('nonce')).toBe(row.nonce);
+    // The binding cookie is stored hashed too.
+    expect(row.browser_hash).toBe(hashSecret(b.cookie(callback.href, 'rustchat_oauth_browser')!.value));
   });
 
   it('missing state', async () => {
