@@ -126,40 +126,50 @@ export function hasControlChars(value: string): boolean {
   return false;
 }
 
+const REDIRECT_BASE = 'http://rustchat.invalid';
+
+/** The normalised path of `value` when it is a plain same-origin absolute path; undefined otherwise. */
+function samePath(value: string): string | undefined {
+  if (!value.startsWith('/') || value.startsWith('//') || value.includes('\\') || hasControlChars(value)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value, REDIRECT_BASE);
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== REDIRECT_BASE) return undefined;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // Normalising dot segments can create what the checks above refused: `/.//evil` → `//evil`.
+  if (path.startsWith('//') || path.includes('\\')) return undefined;
+  return path;
+}
+
 /**
  * The `redirect_to` of a login, when it is a same-origin relative path; undefined otherwise.
  *
  * Browsers treat `//host`, `/\host` and `\\host` as other origins, strip tabs and newlines
  * from URLs, and some layers decode percent-escapes again; so the raw value and each
- * decoding of it must be a plain absolute path without backslashes or control characters.
- * Returns the normalised path (pathname + search + hash).
+ * decoding of it must be a plain absolute path that stays one after normalisation.
+ * Returns the normalised raw path (pathname + search + hash).
  */
 export function safeRedirectPath(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return '/';
   if (raw.length > MAX_REDIRECT) return undefined;
+  const result = samePath(raw);
+  if (result === undefined) return undefined;
   let value = raw;
   for (let i = 0; ; i++) {
-    if (!value.startsWith('/') || value.startsWith('//') || value.includes('\\') || hasControlChars(value)) return undefined;
     let decoded: string;
     try {
       decoded = decodeURIComponent(value);
     } catch {
       return undefined;
     }
-    if (decoded === value) break;
+    if (decoded === value) return result;
     // Still encoded after several rounds: nobody needs that, refuse rather than guess.
-    if (i === 4) return undefined;
+    if (i === 4 || samePath(decoded) === undefined) return undefined;
     value = decoded;
   }
-  const base = 'http://rustchat.invalid';
-  let url: URL;
-  try {
-    url = new URL(raw, base);
-  } catch {
-    return undefined;
-  }
-  if (url.origin !== base) return undefined;
-  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 /** A free-to-try username for a provisioned user, from the IdP's hints (preferred username, e-mail). */

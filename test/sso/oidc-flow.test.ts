@@ -259,7 +259,7 @@ describe.each(STORES)('single sign-on with a real OpenID Connect provider (%s)',
 
   it('open-redirect attempts are refused before anything starts', async () => {
     const attempts = ['//evil.example', '/\\evil.example', 'https:evil.example', 'https://evil.example/x', '%2F%2Fevil.example', '/%2F%2Fevil.example',
-      '/%5Cevil.example', '/%5cevil.example', '/%252F%252Fevil.example', '\\\\evil.example', '/\tevil', 'javascript:alert(1)', '//%09/evil.example', 'evil.example'];
+      '/%5Cevil.example', '/%5cevil.example', '/%252F%252Fevil.example', '\\\\evil.example', '/\tevil', 'javascript:alert(1)', '//%09/evil.example', 'evil.example', '/.//evil.example', '/.%2F/evil.example'];
     const b = s.browser();
     for (const attempt of attempts) {
       const res = await b.get(`${SITE}/api/v1/oauth2/kc/login?redirect_to=${encodeURIComponent(attempt)}`);
