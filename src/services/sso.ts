@@ -21,7 +21,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { SystemRole, User } from '../domain/entities.js';
 import { AppError, badRequest, conflict, invalid, notFound } from '../domain/errors.js';
 import {
-  GITHUB_API_URL, GITHUB_URL, GOOGLE_ISSUER, emailDomainAllowed, hasControlChars, safeRedirectPath, usernameCandidate, usernameVariant,
+  GITHUB_API_URL, GITHUB_URL, GOOGLE_ISSUER, PROVIDER_KEY_RE, emailDomainAllowed, hasControlChars, safeRedirectPath, usernameCandidate, usernameVariant,
   validateDomains, validateProviderKey, validateScopes, type SsoProvider, type SsoProviderType,
 } from '../domain/sso.js';
 import { EMAIL_RE, normalizeEmail, validateDisplayName } from '../domain/rules.js';
@@ -86,14 +86,14 @@ class LoginRefused extends Error {
   }
 }
 
-const OAUTH_ERRORS: Record<string, string> = {
+const OAUTH_ERRORS: ReadonlyMap<string, string> = new Map(Object.entries({
   access_denied: 'Sign-in was cancelled or refused at the identity provider.',
   login_required: 'The identity provider asked you to sign in again.',
   consent_required: 'The identity provider needs your consent before you can sign in.',
   interaction_required: 'The identity provider needs more information before you can sign in.',
   temporarily_unavailable: 'The identity provider is temporarily unavailable. Please try again later.',
   server_error: 'The identity provider had a problem. Please try again later.',
-};
+}));
 
 function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
@@ -235,7 +235,7 @@ export class SsoService {
   }
 
   private async enabledProvider(key: string): Promise<SsoProvider> {
-    const provider = /^[a-z0-9][a-z0-9_-]{0,31}$/.test(key) ? await this.deps.store.sso.getProviderByKey(key) : undefined;
+    const provider = PROVIDER_KEY_RE.test(key) ? await this.deps.store.sso.getProviderByKey(key) : undefined;
     if (provider === undefined || provider.enabled !== 1) throw notFound('Sign-in provider');
     return provider;
   }
@@ -303,7 +303,7 @@ export class SsoService {
    * state; otherwise answers where to send the browser: /login?code=… or /login?error=….
    */
   async finishLogin(key: string, params: URLSearchParams, binding: string | undefined, ctx: AnonymousContext): Promise<string> {
-    const provider = /^[a-z0-9][a-z0-9_-]{0,31}$/.test(key) ? await this.deps.store.sso.getProviderByKey(key) : undefined;
+    const provider = PROVIDER_KEY_RE.test(key) ? await this.deps.store.sso.getProviderByKey(key) : undefined;
     if (provider === undefined) throw notFound('Sign-in provider');
 
     const states = params.getAll('state');
@@ -326,7 +326,7 @@ export class SsoService {
       const error = params.get('error');
       if (error !== null) {
         const code = /^[a-z_]{1,64}$/.test(error) ? error : 'invalid';
-        throw new LoginRefused(`provider_error:${code}`, OAUTH_ERRORS[code] ?? 'The identity provider refused the sign-in. Please try again.');
+        throw new LoginRefused(`provider_error:${code}`, OAUTH_ERRORS.get(code) ?? 'The identity provider refused the sign-in. Please try again.');
       }
       const callbackUrl = new URL(this.callbackUrl(provider.provider_key));
       callbackUrl.search = params.toString();

@@ -83,6 +83,24 @@ describe('OAuth state', () => {
     expect(row.browser_hash).toBe(hashSecret(b.cookie(callback.href, 'rustchat_oauth_browser')!.value));
   });
 
+  it('an error from the provider (with a valid state) becomes a fixed human message, whatever it says', async () => {
+    for (const [error, message] of [
+      ['access_denied', 'Sign-in was cancelled or refused at the identity provider.'],
+      ['constructor', 'The identity provider refused the sign-in. Please try again.'],
+      ['<script>alert(1)</script>', 'The identity provider refused the sign-in. Please try again.'],
+    ] as const) {
+      const b = s.browser();
+      const callback = await toCallback(b);
+      const failed = new URL(callback);
+      failed.searchParams.delete('code');
+      failed.searchParams.set('error', error);
+      failed.searchParams.set('error_description', 'Stack trace: at Object.<anonymous> <img src=x>');
+      const res = await b.get(failed.href);
+      expect(res.status).toBe(302);
+      expect(res.headers.location).toBe(`/login?error=${encodeURIComponent(message)}`);
+    }
+  });
+
   it('missing state', async () => {
     const b = s.browser();
     const callback = await toCallback(b);
