@@ -4,7 +4,7 @@
  * by the tests, which start real instances in process.
  */
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -13,6 +13,7 @@ import { buildHttp } from './http/server.js';
 import type { App } from './http/types.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { startMetricsServer } from './observability/metrics-server.js';
 import { LocalBus, type Bus } from './realtime/bus/local.js';
 import { clientIpResolver } from './security/client-ip.js';
 import { SecretBox } from './security/crypto.js';
@@ -125,24 +126,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await http.listen({ host: config.server.host, port: config.server.port });
       const address = http.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
-      if (config.metrics.port !== 0) {
-        metricsServer = createServer((req, res) => {
-          if (req.url !== '/metrics') {
-            res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"Route not found"}}');
-            return;
-          }
-          metrics.registry.metrics().then(
-            (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-            () => res.writeHead(500).end(),
-          );
-        });
-        await new Promise<void>((resolve, reject) => {
-          metricsServer!.once('error', reject);
-          metricsServer!.listen(config.metrics.port, config.metrics.host, () => resolve());
-        });
-      }
+      if (config.metrics.port !== 0) metricsServer = await startMetricsServer(metrics, config.metrics.host, config.metrics.port);
       const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-      return { port, host, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+      return { port, host, url: `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}` };
     },
     async close() {
       await http.close();

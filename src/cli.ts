@@ -11,10 +11,6 @@
  *                           reading old values with RUSTCHAT_ENCRYPTION_KEY_PREVIOUS (safe to re-run)
  */
 import { boot, serve } from './main.js';
-import { openStore } from './store/open.js';
-import { createApp } from './app.js';
-import { SecretBox } from './security/crypto.js';
-import { rotateEncryptionKey } from './services/key-rotation.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -32,6 +28,7 @@ async function run(argv: readonly string[]): Promise<number> {
     case 'migrate': {
       const booted = boot();
       if (booted === undefined) return 1;
+      const { openStore } = await import('./store/open.js');
       const { store, migrations } = await openStore({ databaseUrl: booted.config.database.url, dataDir: booted.config.dataDir, poolSize: 2 });
       booted.logger.info({ applied: migrations?.applied ?? [], schema_version: migrations?.current }, 'migrations up to date');
       await store.close();
@@ -46,6 +43,7 @@ async function run(argv: readonly string[]): Promise<number> {
       const booted = boot();
       if (booted === undefined) return 1;
       const password = process.env.RUSTCHAT_NEW_ADMIN_PASSWORD ?? (await readStdin());
+      const { createApp } = await import('./app.js');
       const app = await createApp(booted.config, { logger: booted.logger, defaultMetrics: false });
       try {
         const outcome = await app.services.accounts.createAdmin(email, username, password);
@@ -65,6 +63,9 @@ async function run(argv: readonly string[]): Promise<number> {
       if (config.encryption.previousKey === undefined) {
         logger.warn('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS is not set: values sealed under an older key cannot be read and will be reported');
       }
+      const { openStore } = await import('./store/open.js');
+      const { SecretBox } = await import('./security/crypto.js');
+      const { rotateEncryptionKey } = await import('./services/key-rotation.js');
       const { store } = await openStore({ databaseUrl: config.database.url, dataDir: config.dataDir, poolSize: 2 });
       try {
         const report = await rotateEncryptionKey(store.sealed, new SecretBox(config.encryption.key, config.encryption.previousKey));

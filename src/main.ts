@@ -5,7 +5,7 @@
  */
 import type { Config } from './config/config.js';
 import { environmentWithDotenv, loadConfig, type Env } from './config/load.js';
-import { createApp, type RustChat } from './app.js';
+import type { RustChat } from './app.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { SecurityEvents } from './security/events.js';
@@ -13,6 +13,8 @@ import { SecurityEvents } from './security/events.js';
 export interface Boot {
   readonly config: Config;
   readonly logger: Logger;
+  /** A secret check found a problem (development: a warning); the app emits the event. */
+  readonly weakSecret: boolean;
 }
 
 /**
@@ -24,16 +26,16 @@ export function boot(env: Env = process.env, cwd: string = process.cwd()): Boot 
   const levelRaw = (env.RUSTCHAT_LOG_LEVEL ?? 'info').toLowerCase();
   const logger = createLogger(result.config?.logLevel ?? (['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(levelRaw) ? (levelRaw as Config['logLevel']) : 'info'));
   for (const w of result.warnings) logger.warn({ config: true }, w);
-  if (result.weakSecret) {
-    // Counted by a throwaway registry: the process either stops now or starts its own.
-    new SecurityEvents(logger, new Metrics({ defaultMetrics: false })).emit('weak_secret_detected', { reason: result.errors.length > 0 ? 'startup refused' : 'development: warning only' });
-  }
   if (result.config === undefined) {
+    if (result.weakSecret) {
+      // The process stops now, so a throwaway registry counts it; the log line is what matters.
+      new SecurityEvents(logger, new Metrics({ defaultMetrics: false })).emit('weak_secret_detected', { reason: 'startup refused' });
+    }
     for (const e of result.errors) logger.fatal({ config: true }, e);
     logger.fatal({ config: true, problems: result.errors.length }, `configuration has ${result.errors.length} problem(s); not starting`);
     return undefined;
   }
-  return { config: result.config, logger };
+  return { config: result.config, logger, weakSecret: result.weakSecret };
 }
 
 export async function serve(env: Env = process.env): Promise<number> {
@@ -42,11 +44,15 @@ export async function serve(env: Env = process.env): Promise<number> {
   const { config, logger } = booted;
   let app: RustChat;
   try {
+    // Loaded only now: a refused configuration stops before the server's modules load.
+    const { createApp } = await import('./app.js');
     app = await createApp(config, { logger });
   } catch (err) {
     logger.fatal({ err }, 'could not start');
     return 1;
   }
+  // Development started with a weak secret: counted on the running server's metrics too.
+  if (booted.weakSecret) app.security.emit('weak_secret_detected', { reason: 'development: warning only, production would refuse to start' });
   if (config.admin !== undefined) {
     try {
       const outcome = await app.services.accounts.bootstrapAdmin(config.admin.email, config.admin.password);

@@ -6,6 +6,8 @@ export interface Config {
   readonly environment: Environment;
   readonly isProduction: boolean;
   readonly server: { readonly host: string; readonly port: number };
+  /** Terminate TLS in process (TLS 1.2+); undefined: plain HTTP behind a TLS proxy. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Public origin of the site, without a trailing slash. */
   readonly siteUrl: string;
   readonly dataDir: string;

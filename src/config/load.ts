@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parseEnv } from 'node:util';
 import type { Config, Environment, LogLevel } from './config.js';
 import { VARIABLE_NAMES } from './schema.js';
@@ -215,6 +216,24 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
 
   const dataDir = resolve(cwd, r.string('RUSTCHAT_DATA_DIR', './data'));
 
+  // In-process TLS (optional): both files or neither, and they must make a usable pair.
+  let tls: Config['tls'];
+  const certRaw = r.raw('RUSTCHAT_TLS_CERT_FILE');
+  const keyRaw = r.raw('RUSTCHAT_TLS_KEY_FILE');
+  if ((certRaw === undefined) !== (keyRaw === undefined)) {
+    r.errors.push('RUSTCHAT_TLS_CERT_FILE and RUSTCHAT_TLS_KEY_FILE must be set together');
+  } else if (certRaw !== undefined && keyRaw !== undefined) {
+    const certFile = resolve(cwd, certRaw);
+    const keyFile = resolve(cwd, keyRaw);
+    try {
+      createSecureContext({ cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' });
+      tls = { certFile, keyFile };
+    } catch (err) {
+      // The message names a file or a PEM problem, never key material.
+      r.errors.push(`RUSTCHAT_TLS_CERT_FILE/RUSTCHAT_TLS_KEY_FILE are not a readable PEM certificate and matching key (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+
   // Secrets (contract §1): check what is given, generate what is missing in development.
   const secretNames = ['RUSTCHAT_JWT_SECRET', 'RUSTCHAT_ENCRYPTION_KEY'] as const;
   const secrets: Record<(typeof secretNames)[number], string | undefined> = {
@@ -253,6 +272,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     (isProduction ? r.errors : r.warnings).push('RUSTCHAT_JWT_SECRET and RUSTCHAT_ENCRYPTION_KEY must be different');
   }
 
+  // Read everything before deciding, so that every problem is reported in one go.
+  const poolSize = r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000);
+  const redisPrefix = r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:');
+  const allowRegistration = r.bool('RUSTCHAT_ALLOW_REGISTRATION', true);
+
   if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
 
   if (!isProduction && (secrets.RUSTCHAT_JWT_SECRET === undefined || secrets.RUSTCHAT_ENCRYPTION_KEY === undefined)) {
@@ -269,11 +293,12 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     environment,
     isProduction,
     server: { host, port },
+    tls,
     siteUrl,
     dataDir,
-    database: { url: databaseUrl, poolSize: r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000) },
+    database: { url: databaseUrl, poolSize },
     redisUrl,
-    redisPrefix: r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:'),
+    redisPrefix,
     admin: adminEmail !== undefined && adminPassword !== undefined ? { email: adminEmail, password: adminPassword } : undefined,
     corsAllowedOrigins,
     jwt: {
@@ -284,15 +309,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
       expiryHours,
     },
     encryption: { key: secrets.RUSTCHAT_ENCRYPTION_KEY!, previousKey: r.secret('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS') },
-    allowRegistration: r.bool('RUSTCHAT_ALLOW_REGISTRATION', true),
+    allowRegistration,
     logLevel,
     maxBodyBytes,
     security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, trustedProxies, oauthTokenDelivery: 'cookie' },
     ws: { maxConnectionsPerUser, maxFrameBytes },
     metrics: { port: metricsPort, host: metricsHost, token: metricsToken },
   });
-  // Errors may have been added by late reads (pool size).
-  if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
   return { config, errors: [], warnings: r.warnings, weakSecret };
 }
 

@@ -56,7 +56,9 @@ export const TEAM_POLICY: Readonly<Record<TeamAction, readonly Rule<TeamContext>
   create_channel: [teamLive(teamMember)],
 };
 
+/** Whether `actor` may do `action`; nothing is allowed on a team the actor may not even see. */
 export function teamCan(actor: Actor, action: TeamAction, ctx: TeamContext): boolean {
+  if (action !== 'view' && !TEAM_POLICY.view.some((rule) => rule(actor, ctx))) return false;
   return TEAM_POLICY[action].some((rule) => rule(actor, ctx));
 }
 
@@ -91,15 +93,18 @@ export const CHANNEL_POLICY: Readonly<Record<ChannelAction, readonly Rule<Channe
   join: [whenLive(publicInMyTeam), whenLive(sysAdminC)],
   add_member: [whenLive(teamChannelOnly(isMember)), whenLive(teamAdminOf), whenLive(sysAdminC)],
   remove_member: [channelAdmin, teamAdminOf, sysAdminC],
-  update_info: [whenLive(isMember), whenLive(sysAdminC)],
+  /** Purpose and header. */
+  update_info: [whenLive(isMember), whenLive(teamAdminOf), whenLive(sysAdminC)],
   rename: [whenLive(channelAdmin), whenLive(teamAdminOf), whenLive(sysAdminC)],
   archive: [channelAdmin, teamAdminOf, sysAdminC],
   manage_roles: [whenLive(channelAdmin), whenLive(teamAdminOf), whenLive(sysAdminC)],
-  /** Delete or pin other people's posts. */
+  /** Delete other people's posts (any member may pin and unpin, as in Mattermost). */
   moderate_posts: [whenLive(channelAdmin), whenLive(teamAdminOf), whenLive(sysAdminC)],
 };
 
+/** Whether `actor` may do `action`; nothing is allowed on a channel the actor may not read. */
 export function channelCan(actor: Actor, action: ChannelAction, ctx: ChannelContext): boolean {
+  if (action !== 'read' && !CHANNEL_POLICY.read.some((rule) => rule(actor, ctx))) return false;
   return CHANNEL_POLICY[action].some((rule) => rule(actor, ctx));
 }
 

@@ -7,9 +7,13 @@
  * body parsing → preValidation [NUL/Unicode scan] → schema validation → handler →
  * onSend [security headers] → onResponse [metrics, access log].
  */
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import { existsSync, readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -52,7 +56,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const CSP = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data: blob:",
   "font-src 'self' data:",
   "connect-src 'self'",
@@ -61,6 +65,63 @@ export const CSP = [
   "form-action 'self'",
   "frame-ancestors 'self'",
 ].join('; ');
+
+/** Headers every response carries (security contract §6); HSTS only in production. */
+export function securityHeaders(isProduction: boolean): Readonly<Record<string, string>> {
+  return {
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'SAMEORIGIN',
+    'Referrer-Policy': 'no-referrer',
+    'Content-Security-Policy': CSP,
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
+    ...(isProduction ? { 'Strict-Transport-Security': 'max-age=63072000' } : {}),
+  };
+}
+
+/** A route that counts against a rate limiter, as declared in its `config.rateLimit`. */
+export interface LimitedRoute {
+  readonly method: string;
+  readonly url: string;
+}
+const limited = new WeakMap<object, LimitedRoute[]>();
+
+/** Every route of this app that counts against the per-IP auth limit (the tests walk them all). */
+export function limitedRoutes(app: App): readonly LimitedRoute[] {
+  return limited.get(app) ?? [];
+}
+
+/**
+ * Answers requests that Node's HTTP parser refused before Fastify saw them (malformed
+ * request line, oversized headers, timeouts) with the same envelope, request id and
+ * security headers as every other response. The default handler sends neither.
+ */
+function clientErrorHandler(isProduction: boolean): (err: NodeJS.ErrnoException, socket: Socket) => void {
+  const headerLines = Object.entries(securityHeaders(isProduction)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return (err, socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const id = randomUUID();
+    const body = JSON.stringify({ error: { code: status === 400 ? 'BAD_REQUEST' : status === 408 ? 'REQUEST_TIMEOUT' : 'HEADERS_TOO_LARGE', message: STATUS_CODES[status], request_id: id } });
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\n${headerLines}\r\n${body}`);
+    }
+    socket.destroy();
+  };
+}
+
+/** In-process TLS (RUSTCHAT_TLS_*): an HTTPS server that speaks TLS 1.2 and 1.3 only. */
+function tlsServerFactory(config: Config): FastifyServerOptions['serverFactory'] {
+  const tls = config.tls;
+  if (tls === undefined) return undefined;
+  return (handler) => {
+    const server = createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.2' }, handler);
+    // What Fastify sets on the servers it creates itself.
+    server.keepAliveTimeout = 72_000;
+    server.requestTimeout = 0;
+    return server;
+  };
+}
 
 function hasBadText(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed();
@@ -87,30 +148,58 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   const paramAjv = addFormats.default(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
 
   const baseLogger: FastifyBaseLogger = deps.logger;
+  const serverFactory = tlsServerFactory(config);
   const app = Fastify({
     loggerInstance: baseLogger,
     // One access-log line per request is written in onResponse below (path only).
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    // Our own ids only: a client-chosen id could forge or confuse log correlation.
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: config.maxBodyBytes,
+    // The client IP comes from our resolver (RUSTCHAT_SECURITY_TRUSTED_PROXIES), not Fastify's.
     trustProxy: false,
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has neither our envelope nor our headers: see preClose below.
+    return503OnClosing: false,
+    clientErrorHandler: clientErrorHandler(config.isProduction),
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    // Refusals raised before routing (malformed percent-encoding, over-long path parameters)
+    // get the same JSON envelope and X-Request-Id as every other answer.
+    frameworkErrors: (err, req, reply) => {
+      void reply.header('X-Request-Id', req.id).headers(securityHeaders(config.isProduction));
+      void renderError(err, req, reply);
+    },
+    ...(serverFactory ? { serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const routes: LimitedRoute[] = [];
+  limited.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    if (route.config?.rateLimit === 'auth') {
+      for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+    }
+  });
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
 
-  // JSON only: drop the built-in text/plain parser; an empty JSON body counts as no body.
+  // JSON only: drop the built-in text/plain parser (any other type is a 415); an empty JSON
+  // body counts as no body; bytes that are not UTF-8 are refused rather than silently
+  // replaced with U+FFFD; `__proto__` and `constructor` keys are refused (prototype pollution).
   app.removeContentTypeParser('text/plain');
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '' || (typeof body === 'string' && body.trim() === '')) {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, raw, done) => {
+    const bytes = raw as Buffer;
+    if (!isUtf8(bytes)) {
+      done(Object.assign(new Error('bad text'), { statusCode: 400, code: 'RC_BAD_TEXT' }), undefined);
+      return;
+    }
+    const body = bytes.toString('utf8');
+    if (body.trim() === '') {
       done(null, undefined);
       return;
     }
-    void jsonParser(req, body as string, done);
+    void jsonParser(req, body, done);
   });
 
   app.decorateRequest('clientIp', '');
@@ -145,10 +234,19 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     },
   });
 
+  // While closing, new requests get a 503 in our envelope (and the connection is closed).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
   // ---- onRequest: client IP, request id, origin check, rate limit, authentication ----
   app.addHook('onRequest', async (req, reply) => {
     req.clientIp = ipResolver.resolve(req.socket.remoteAddress, req.headers);
     void reply.header('X-Request-Id', req.id);
+    if (closing) {
+      return reply.code(503).header('Connection', 'close').type('application/json').send(errorBody(req, 'SERVICE_UNAVAILABLE', 'The server is shutting down'));
+    }
 
     // Cross-site unsafe requests from origins we do not know are refused outright.
     const origin = req.headers.origin;
@@ -199,15 +297,9 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   });
 
   // ---- onSend: security headers on every response, errors and static files included ----
-  const hsts = config.isProduction;
+  const headers = securityHeaders(config.isProduction);
   app.addHook('onSend', async (req, reply, payload) => {
-    void reply.header('X-Content-Type-Options', 'nosniff');
-    void reply.header('X-Frame-Options', 'SAMEORIGIN');
-    void reply.header('Referrer-Policy', 'no-referrer');
-    void reply.header('Content-Security-Policy', CSP);
-    void reply.header('Cross-Origin-Opener-Policy', 'same-origin');
-    void reply.header('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
-    if (hsts) void reply.header('Strict-Transport-Security', 'max-age=63072000');
+    void reply.headers(headers);
     if (req.url.startsWith('/api/') && !reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
     return payload;
   });

@@ -30,7 +30,17 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       },
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return scrubChildren(destination ? pino(options, destination) : pino(options));
+}
+
+/**
+ * Child-logger bindings are serialised once, when the child is made, and pino applies no
+ * formatter to them: scrub them on the way in, for children of children too.
+ */
+function scrubChildren(logger: Logger): Logger {
+  const child = logger.child.bind(logger);
+  logger.child = ((bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => scrubChildren(child(scrub(bindings) as pino.Bindings, options))) as unknown as Logger['child'];
+  return logger;
 }
 
 /** The path of a URL without its query string. */

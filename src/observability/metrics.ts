@@ -15,6 +15,7 @@ export class Metrics {
   readonly dbQueries = new Histogram({ name: 'rustchat_db_query_duration_seconds', help: 'Database query duration', labelNames: ['outcome'] as const, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'rustchat_rate_limit_rejections_total', help: 'Requests refused by a rate limiter', labelNames: ['limiter'] as const, registers: [this.registry] });
   readonly rateLimitChecks = new Counter({ name: 'rustchat_rate_limit_checks_total', help: 'Requests checked by a rate limiter', labelNames: ['limiter'] as const, registers: [this.registry] });
+  readonly rateLimitStoreFallback = new Gauge({ name: 'rustchat_rate_limit_store_fallback', help: '1 while Redis is unreachable and the rate limiters count per node in memory', registers: [this.registry] });
   readonly securityEvents = new Counter({ name: 'rustchat_security_events_total', help: 'Security events by kind', labelNames: ['event'] as const, registers: [this.registry] });
   readonly postsCreated = new Counter({ name: 'rustchat_posts_created_total', help: 'Posts created', registers: [this.registry] });
 

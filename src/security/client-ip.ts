@@ -31,15 +31,25 @@ export function parseCidrList(entries: readonly string[]): CidrParse {
   return { list, error: undefined };
 }
 
-/** Strips brackets, zone ids and the IPv4-mapped IPv6 prefix (::ffff:1.2.3.4 → 1.2.3.4). */
+/**
+ * Strips brackets, zone ids and ports, and turns IPv4-mapped IPv6 (`::ffff:1.2.3.4`, also
+ * written `::ffff:102:304`) into the IPv4 address, so one client has one bucket however its
+ * address is spelled.
+ */
 export function normalizeIp(raw: string): string {
   let ip = raw.trim();
   if (ip.startsWith('[') && ip.includes(']')) ip = ip.slice(1, ip.indexOf(']'));
+  else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(ip)) ip = ip.slice(0, ip.indexOf(':'));
   const zone = ip.indexOf('%');
   if (zone >= 0) ip = ip.slice(0, zone);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) ip = mapped[1]!;
-  return ip.toLowerCase();
+  ip = ip.toLowerCase();
+  if (isIP(ip) === 6) {
+    const g = ipv6Groups(ip);
+    if (g !== undefined && g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+      return `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
+    }
+  }
+  return ip;
 }
 
 function isTrusted(list: BlockList, ip: string): boolean {

@@ -3,17 +3,25 @@
  *
  * - `auth`: one bucket per client IP (IPv6 by /64) shared by every auth endpoint.
  * - `ws`: WebSocket handshakes per client IP.
- * - `loginAccount`: failed logins per account per hour, whatever the IP, so an attack spread
- *   over many addresses still gets ~100 guesses an hour; a success clears the counter.
+ * - `login_account`: failed logins per account per hour, whatever the IP, so an attack spread
+ *   over many addresses still gets at most ~100 guesses an hour. A successful login does
+ *   not reset it (that would hand the attacker a fresh budget each time the real user
+ *   signs in).
+ * - Not locking the real user out: a successful login remembers the (account, client IP
+ *   bucket) pair for 14 days (`login_known`). While the account budget is used up, a
+ *   remembered pair may still try, with its own small failure budget (`login_known_fail`,
+ *   a tenth of the account budget). An attacker spread over other addresses cannot use it.
  *
  * With Redis the counters are shared by every node. When Redis is unreachable each limiter
  * falls back to per-node in-memory counters (rate-limiter-flexible's insurance limiter) and
- * logs that it did; it never becomes unlimited.
+ * logs that it did (and sets `rustchat_rate_limit_store_fallback` to 1); it never becomes
+ * unlimited.
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { rateLimitBucket } from './client-ip.js';
 
 export interface LimitDecision {
   readonly allowed: boolean;
@@ -32,7 +40,13 @@ export interface RateLimiterConfig {
   readonly loginPerAccountPerHour: number;
 }
 
-type LimiterName = 'auth' | 'ws' | 'login_account';
+type LimiterName = 'auth' | 'ws' | 'login_account' | 'login_known' | 'login_known_fail';
+
+/**
+ * How long a successful (account, client) pair is remembered. The in-memory store expires
+ * keys with a timer, so this must stay under setTimeout's 24.8-day ceiling.
+ */
+const KNOWN_CLIENT_SECONDS = 14 * 24 * 3600;
 
 class Limiter {
   constructor(
@@ -68,18 +82,36 @@ class Limiter {
     }
   }
 
+  /** Counts one event against `key` without deciding anything (failed logins). */
+  async record(key: string): Promise<void> {
+    this.onStoreFallback();
+    await this.impl.consume(key).catch((rej: unknown) => {
+      if (!(rej instanceof RateLimiterRes)) throw rej;
+    });
+  }
+
   /** Current state without consuming: blocked when the points are used up. */
   async peek(key: string): Promise<LimitDecision> {
     this.onStoreFallback();
     const res = await this.impl.get(key);
     if (res === null) return { allowed: true, limit: this.points, remaining: this.points, resetAt: Math.ceil(Date.now() / 1000), retryAfter: 0 };
-    const allowed = res.consumedPoints < this.points;
-    if (!allowed) this.metrics.rateLimited.inc({ limiter: this.name });
-    return this.decision(res, allowed);
+    return this.decision(res, res.consumedPoints < this.points);
   }
 
   async reset(key: string): Promise<void> {
+    this.onStoreFallback();
     await this.impl.delete(key);
+  }
+
+  /** Marks `key` as present for `seconds` (used as a shared, expiring set). */
+  async remember(key: string, seconds: number): Promise<void> {
+    this.onStoreFallback();
+    await this.impl.set(key, 1, seconds);
+  }
+
+  async has(key: string): Promise<boolean> {
+    this.onStoreFallback();
+    return (await this.impl.get(key)) !== null;
   }
 }
 
@@ -89,11 +121,13 @@ export class RateLimits {
   private readonly auth: Limiter;
   private readonly ws: Limiter;
   private readonly loginAccount: Limiter;
+  private readonly loginKnown: Limiter;
+  private readonly loginKnownFail: Limiter;
   private fallbackLogged = false;
 
   constructor(
     private readonly config: RateLimiterConfig,
-    metrics: Metrics,
+    private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly redis: Redis | undefined,
     redisPrefix = 'rustchat:',
@@ -109,6 +143,8 @@ export class RateLimits {
     this.auth = make('auth', config.authPerMinute, 60);
     this.ws = make('ws', config.wsPerMinute, 60);
     this.loginAccount = make('login_account', config.loginPerAccountPerHour, 3600);
+    this.loginKnown = make('login_known', 1, KNOWN_CLIENT_SECONDS);
+    this.loginKnownFail = make('login_known_fail', Math.max(1, Math.ceil(config.loginPerAccountPerHour / 10)), 3600);
   }
 
   /** Logs once when Redis is not ready (counters are then per node), and once when it is back. */
@@ -117,10 +153,12 @@ export class RateLimits {
     const ready = this.redis.status === 'ready';
     if (!ready && !this.fallbackLogged) {
       this.fallbackLogged = true;
-      this.logger.warn({ redis_status: this.redis.status }, 'rate limiter: Redis unreachable, falling back to per-node counters');
+      this.metrics.rateLimitStoreFallback.set(1);
+      this.logger.warn({ redis_status: this.redis.status, rate_limit_store: 'memory' }, 'rate limiter: Redis unreachable, falling back to per-node in-memory counters (limits still apply on each node)');
     } else if (ready && this.fallbackLogged) {
       this.fallbackLogged = false;
-      this.logger.info('rate limiter: Redis reachable again, counters are shared');
+      this.metrics.rateLimitStoreFallback.set(0);
+      this.logger.info({ rate_limit_store: 'redis' }, 'rate limiter: Redis reachable again, counters are shared');
     }
   }
 
@@ -128,24 +166,55 @@ export class RateLimits {
     return this.config.rateLimitEnabled;
   }
 
+  /** One request to an auth endpoint from this bucket (see `rateLimitBucket`). */
   async consumeAuth(bucket: string): Promise<LimitDecision> {
     return this.config.rateLimitEnabled ? this.auth.consume(bucket) : ALLOW_ALL;
   }
 
+  /** One WebSocket handshake from this bucket. */
   async consumeWs(bucket: string): Promise<LimitDecision> {
     return this.config.rateLimitEnabled ? this.ws.consume(bucket) : ALLOW_ALL;
   }
 
-  /** Whether the account may try a password now. */
-  async loginAllowed(account: string): Promise<LimitDecision> {
-    return this.config.rateLimitEnabled ? this.loginAccount.peek(account) : ALLOW_ALL;
+  /**
+   * Whether the account may try a password now, from this client. `account` is the user id
+   * (or the normalised login for unknown users, so they are throttled the same way).
+   */
+  async loginAllowed(account: string, clientIp?: string): Promise<LimitDecision> {
+    if (!this.config.rateLimitEnabled) return ALLOW_ALL;
+    this.metrics.rateLimitChecks.inc({ limiter: 'login_account' });
+    const gate = await this.loginAccount.peek(account);
+    if (gate.allowed) return gate;
+    if (clientIp !== undefined) {
+      const pair = knownPair(account, clientIp);
+      if (await this.loginKnown.has(pair)) {
+        const own = await this.loginKnownFail.peek(pair);
+        if (own.allowed) return own;
+      }
+    }
+    this.metrics.rateLimited.inc({ limiter: 'login_account' });
+    return gate;
   }
 
-  async loginFailed(account: string): Promise<void> {
-    if (this.config.rateLimitEnabled) await this.loginAccount.consume(account);
+  /** A wrong password (or unknown user) for this account from this client. */
+  async loginFailed(account: string, clientIp?: string): Promise<void> {
+    if (!this.config.rateLimitEnabled) return;
+    await this.loginAccount.record(account);
+    if (clientIp !== undefined) {
+      const pair = knownPair(account, clientIp);
+      if (await this.loginKnown.has(pair)) await this.loginKnownFail.record(pair);
+    }
   }
 
-  async loginSucceeded(account: string): Promise<void> {
-    if (this.config.rateLimitEnabled) await this.loginAccount.reset(account);
+  /** A successful login: the client is remembered for this account, its own failures forgiven. */
+  async loginSucceeded(account: string, clientIp?: string): Promise<void> {
+    if (!this.config.rateLimitEnabled || clientIp === undefined) return;
+    const pair = knownPair(account, clientIp);
+    await this.loginKnown.remember(pair, KNOWN_CLIENT_SECONDS);
+    await this.loginKnownFail.reset(pair);
   }
+}
+
+function knownPair(account: string, clientIp: string): string {
+  return `${account}|${rateLimitBucket(clientIp)}`;
 }

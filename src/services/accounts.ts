@@ -93,18 +93,18 @@ export class AccountService {
   async login(login: string, password: string, ctx: AnonymousContext): Promise<SignedIn> {
     const user = await this.deps.store.users.getByLogin(login);
     const account = user?.id ?? `login:${login.trim().toLowerCase()}`;
-    const gate = await this.limits.loginAllowed(account);
+    const gate = await this.limits.loginAllowed(account, ctx.ip);
     if (!gate.allowed) {
-      this.deps.security.emit('rate_limit_exceeded', { ip: ctx.ip, requestId: ctx.requestId, limiter: 'login_account' });
+      this.deps.security.emit('rate_limit_exceeded', { ip: ctx.ip, userId: user?.id, requestId: ctx.requestId, limiter: 'login_account' });
       throw new RateLimitedError(gate.limit, gate.resetAt, gate.retryAfter);
     }
     const ok = await verifyOrDummy(user?.password_hash, password);
     if (!ok || user === undefined || user.deactivated_at !== null || user.is_bot === 1) {
-      await this.limits.loginFailed(account);
+      await this.limits.loginFailed(account, ctx.ip);
       this.deps.security.emit('login_failure', { ip: ctx.ip, requestId: ctx.requestId, userId: user?.id, reason: 'invalid_credentials' });
       throw unauthorized(INVALID_LOGIN);
     }
-    await this.limits.loginSucceeded(account);
+    await this.limits.loginSucceeded(account, ctx.ip);
     const started = await this.sessions.start(user, 'password', ctx);
     return { started, user };
   }
@@ -154,9 +154,14 @@ export class AccountService {
       throw invalid('current_password', 'Current password is not correct');
     }
     checkPassword(newPassword, { username: user.username, email: user.email });
+    const hash = await hashPassword(newPassword);
     const now = this.deps.clock();
-    await this.deps.store.users.setPasswordHash(user.id, await hashPassword(newPassword), now);
-    await this.sessions.endAll(user.id, 'password_change', ctx);
+    // One transaction: a new password never coexists with the sessions it was meant to end.
+    const revoked = await this.deps.store.transaction(async (tx) => {
+      await tx.users.setPasswordHash(user.id, hash, now);
+      return tx.sessions.revokeAllForUser(user.id, now);
+    });
+    this.sessions.announceRevoked(user.id, revoked, 'password_change', ctx);
     const started = await this.sessions.start(user, 'password', ctx);
     return { started, user };
   }
@@ -205,9 +210,12 @@ export class AccountService {
     if (userId === ctx.actor.userId && !active) throw new AppError('BAD_REQUEST', 'You cannot deactivate yourself');
     const user = await this.get(userId);
     const now = this.deps.clock();
-    await this.deps.store.users.setDeactivated(userId, active ? null : now, now);
+    const revoked = await this.deps.store.transaction(async (tx) => {
+      await tx.users.setDeactivated(userId, active ? null : now, now);
+      return active ? [] : tx.sessions.revokeAllForUser(userId, now);
+    });
     if (!active) {
-      await this.sessions.endAll(userId, 'deactivation', ctx);
+      this.sessions.announceRevoked(userId, revoked, 'deactivation', ctx);
       this.deps.events.control({ kind: 'user_deactivated', userId });
     }
     await this.audit(ctx, active ? 'user.reactivate' : 'user.deactivate', userId, {});

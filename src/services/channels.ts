@@ -31,6 +31,11 @@ export interface ChannelPatch {
   readonly header?: string | undefined;
 }
 
+/** Direct and group channels: fixed membership, no team, no admins. */
+function isConversation(row: { channel: Channel }): boolean {
+  return row.channel.type === 'direct' || row.channel.type === 'group';
+}
+
 export const GROUP_MIN = 3;
 export const GROUP_MAX = 8;
 
@@ -135,8 +140,9 @@ export class ChannelService {
 
   async update(ctx: CallContext, channelId: string, patch: ChannelPatch): Promise<Channel> {
     const renaming = patch.name !== undefined || patch.display_name !== undefined;
-    const { channel } = await this.access.channel(ctx, channelId, renaming ? 'rename' : 'update_info');
-    if (renaming && (channel.type === 'direct' || channel.type === 'group')) throw badRequest('Direct and group channels cannot be renamed');
+    // Renaming a conversation is a malformed request (400) for its members, not a permission question.
+    const { channel } = await this.access.channel(ctx, channelId, (r) => (renaming ? (isConversation(r) ? 'read' : 'rename') : 'update_info'));
+    if (renaming && isConversation({ channel })) throw badRequest('Direct and group channels cannot be renamed');
     const set: { name?: string; display_name?: string; purpose?: string; header?: string } = {};
     if (patch.name !== undefined) set.name = validateChannelName(patch.name);
     if (patch.display_name !== undefined) set.display_name = validateDisplayName('display_name', patch.display_name);
@@ -155,8 +161,8 @@ export class ChannelService {
   }
 
   async archive(ctx: CallContext, channelId: string): Promise<Channel> {
-    const { channel } = await this.access.channel(ctx, channelId, 'archive');
-    if (channel.type === 'direct' || channel.type === 'group') throw badRequest('Direct and group channels cannot be archived');
+    const { channel } = await this.access.channel(ctx, channelId, (r) => (isConversation(r) ? 'read' : 'archive'));
+    if (isConversation({ channel })) throw badRequest('Direct and group channels cannot be archived');
     if (channel.archived_at !== null) return channel;
     const now = this.deps.clock();
     const updated = (await this.deps.store.channels.update(channelId, { archived_at: now }, now))!;
@@ -189,9 +195,9 @@ export class ChannelService {
   /** Adds a user: themself to a public channel of their team; others when the caller is a member. */
   async addMember(ctx: CallContext, channelId: string, userId: string): Promise<ChannelMember> {
     const self = userId === ctx.actor.userId;
-    const row = await this.access.channel(ctx, channelId, (r) => (self && !channelCan(ctx.actor, 'add_member', r) ? 'join' : 'add_member'));
+    const row = await this.access.channel(ctx, channelId, (r) => (isConversation(r) ? 'read' : self && !channelCan(ctx.actor, 'add_member', r) ? 'join' : 'add_member'));
     const { channel } = row;
-    if (channel.type === 'direct' || channel.type === 'group') throw badRequest('Members cannot be added to direct or group channels');
+    if (isConversation(row)) throw badRequest('Members cannot be added to direct or group channels; start a new group instead');
     const target = await this.deps.store.users.get(userId);
     if (target === undefined || target.deactivated_at !== null) throw notFound('User');
     if ((await this.deps.store.teams.getMember(channel.team_id!, userId)) === undefined) throw badRequest('The user is not a member of this channel\'s team');
@@ -206,7 +212,7 @@ export class ChannelService {
   /** Removes a member; anyone may leave a team or group channel, but nobody leaves a direct channel. */
   async removeMember(ctx: CallContext, channelId: string, userId: string): Promise<void> {
     const self = userId === ctx.actor.userId;
-    const { channel } = await this.access.channel(ctx, channelId, self ? 'read' : 'remove_member');
+    const { channel } = await this.access.channel(ctx, channelId, (r) => (self || isConversation(r) ? 'read' : 'remove_member'));
     if (channel.type === 'direct') throw badRequest('You cannot leave a direct channel');
     if (channel.type === 'group' && !self) throw badRequest('Members cannot be removed from group channels');
     const removed = await this.deps.store.channels.removeMember(channelId, userId);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Post, Reaction } from '../domain/entities.js';
 import { badRequest, forbidden, invalid, notFound } from '../domain/errors.js';
-import { parseMentions } from '../domain/mentions.js';
+import { parseMentions, resolveMentionNames } from '../domain/mentions.js';
 import { channelCan, type ChannelContext } from '../domain/policy.js';
 import { postView, reactionView, type PostView } from '../domain/presenters.js';
 import { validateEmoji, validateMessage } from '../domain/rules.js';
@@ -81,7 +81,9 @@ export class PostService {
     if (parsed.usernames.length > 0 || parsed.here) {
       const members = new Set(await store.channels.memberIds(channelId));
       if (parsed.usernames.length > 0) {
-        for (const u of await store.users.getByUsernames(parsed.usernames)) if (members.has(u.id) && u.deactivated_at === null) ids.add(u.id);
+        const found = await store.users.getByUsernames(parsed.usernames);
+        const named = new Set(resolveMentionNames(message, new Set(found.map((u) => u.username))));
+        for (const u of found) if (named.has(u.username) && members.has(u.id) && u.deactivated_at === null) ids.add(u.id);
       }
       if (parsed.here) for (const id of members) if (this.presence.isOnline(id)) ids.add(id);
     }

@@ -74,10 +74,17 @@ export class SessionService {
   /** Ends every session of a user (except `exceptId`). */
   async endAll(userId: string, reason: string, ctx: { ip: string; requestId: string }, exceptId?: string): Promise<number> {
     const ids = await this.deps.store.sessions.revokeAllForUser(userId, this.deps.clock(), exceptId);
-    if (ids.length > 0) {
-      this.deps.events.control({ kind: 'session_revoked', sessionIds: ids, userId });
-      this.deps.security.emit('session_revoked', { ip: ctx.ip, userId, requestId: ctx.requestId, reason, sessions: ids.length });
-    }
+    this.announceRevoked(userId, ids, reason, ctx);
     return ids.length;
+  }
+
+  /**
+   * Tells every node (and the security log) that these sessions ended. For callers that
+   * revoked them inside their own transaction: call it after the commit.
+   */
+  announceRevoked(userId: string, sessionIds: readonly string[], reason: string, ctx: { ip: string; requestId: string }): void {
+    if (sessionIds.length === 0) return;
+    this.deps.events.control({ kind: 'session_revoked', sessionIds, userId });
+    this.deps.security.emit('session_revoked', { ip: ctx.ip, userId, requestId: ctx.requestId, reason, sessions: sessionIds.length });
   }
 }

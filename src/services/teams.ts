@@ -84,6 +84,13 @@ export class TeamService {
     return (await this.deps.store.teams.update(teamId, { archived_at: this.deps.clock() }, this.deps.clock()))!;
   }
 
+  /** Unarchives a team (team admins and system admins, like archiving). */
+  async restore(ctx: CallContext, teamId: string): Promise<Team> {
+    const { team } = await this.access.team(ctx, teamId, 'archive');
+    if (team.archived_at === null) return team;
+    return (await this.deps.store.teams.update(teamId, { archived_at: null }, this.deps.clock()))!;
+  }
+
   async members(ctx: CallContext, teamId: string, page?: number, perPage?: number): Promise<TeamMember[]> {
     await this.access.team(ctx, teamId, 'read');
     const { offset, limit } = clampPage(page, perPage);

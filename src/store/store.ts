@@ -26,7 +26,7 @@ export interface UserStore {
   setPasswordHash(id: string, hash: string, now: number): Promise<void>;
   setRole(id: string, role: SystemRole, now: number): Promise<void>;
   setDeactivated(id: string, at: number | null, now: number): Promise<void>;
-  /** Active (unless includeInactive) users whose username, display or real name contains `q`. */
+  /** Active (unless includeInactive) users whose username, display, real or nick name contains `q` (any case), by username. */
   search(query: { q?: string | undefined; offset: number; limit: number; includeInactive?: boolean }): Promise<User[]>;
   count(): Promise<number>;
 }
@@ -58,9 +58,11 @@ export interface TeamStore {
   /** The team and the user's membership in it, in one query. */
   getWithMember(id: string, userId: string): Promise<TeamWithMembership | undefined>;
   update(id: string, patch: Partial<Pick<Team, 'display_name' | 'description' | 'type' | 'archived_at'>>, now: number): Promise<Team | undefined>;
+  /** The user's teams by display name (case-insensitive, the same on both databases). */
   listForUser(userId: string, includeArchived: boolean): Promise<Team[]>;
-  /** Open, live teams the user is not a member of. */
+  /** Open, live teams the user is not a member of, by display name. */
   listJoinable(userId: string): Promise<Team[]>;
+  /** Every team by name (byte order), paged. */
   listAll(offset: number, limit: number): Promise<Team[]>;
   addMember(member: TeamMember): Promise<boolean>;
   removeMember(teamId: string, userId: string): Promise<boolean>;
@@ -101,7 +103,7 @@ export interface ChannelStore {
   getByName(teamId: string, name: string): Promise<Channel | undefined>;
   getByMemberKey(key: string): Promise<Channel | undefined>;
   update(id: string, patch: Partial<Pick<Channel, 'name' | 'display_name' | 'purpose' | 'header' | 'archived_at'>>, now: number): Promise<Channel | undefined>;
-  /** Public channels of a team plus the private ones `userId` belongs to. */
+  /** Public channels of a team plus the private ones `userId` belongs to, by display name (case-insensitive). */
   listVisibleInTeam(teamId: string, userId: string, includeArchived: boolean): Promise<Channel[]>;
   /** Every channel the user is a member of (team channels, direct and group). */
   listForUser(userId: string): Promise<Channel[]>;
@@ -116,7 +118,11 @@ export interface ChannelStore {
   /** Moves the read pointer (never backwards unless `allowBackwards`). */
   setLastViewed(channelId: string, userId: string, seq: number, at: number, allowBackwards?: boolean): Promise<void>;
   stats(channelId: string): Promise<ChannelStats>;
-  /** Unread and mention counts for one membership, or all of a user's (channelId omitted). */
+  /**
+   * Unread and mention counts for one membership, or all of a user's (channelId omitted).
+   * Unread: live posts by others after the read pointer. Mentions: @user and @channel/@all
+   * among those; in direct and group channels every unread post is a mention.
+   */
   unreads(userId: string, channelId?: string): Promise<UnreadRow[]>;
   /** Marks every channel of the user read; returns the channel ids that changed. */
   markAllRead(userId: string, at: number): Promise<string[]>;
@@ -132,7 +138,10 @@ export interface PostPage {
 }
 
 export interface PostStore {
-  /** Inserts the post and returns it with its global `seq`. Throws UniqueViolation on a repeated client_msg_id. */
+  /**
+   * Inserts the post and returns it with its global `seq`; within a channel, seq order is
+   * commit order. Throws UniqueViolation on a repeated client_msg_id.
+   */
   create(post: NewPost): Promise<Post>;
   get(id: string): Promise<Post | undefined>;
   getByClientMsgId(userId: string, clientMsgId: string): Promise<Post | undefined>;

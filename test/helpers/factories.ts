@@ -54,3 +54,30 @@ export async function createPost(api: Api, user: TestUser, channelId: string, me
   if (res.status !== 201) throw new Error(`post failed: ${res.status} ${res.text}`);
   return res.body;
 }
+
+/** Signs in through the API (e-mail or username in `email`); returns the new token. */
+export async function login(api: Api, loginName: string, password: string): Promise<string> {
+  const res = await api.post('/api/v1/auth/login', { email: loginName, password });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+  return res.body.token as string;
+}
+
+/** Makes an existing user a system admin, straight in the database (as `rustchat create-admin` would). */
+export async function makeSystemAdmin(app: { store: { users: { setRole(id: string, role: 'system_admin' | 'system_user', now: number): Promise<void> } } }, user: TestUser): Promise<TestUser> {
+  await app.store.users.setRole(user.id, 'system_admin', Date.now());
+  return user;
+}
+
+/** Opens (or finds) the direct channel between two users. */
+export async function directChannel(api: Api, a: TestUser, b: TestUser): Promise<{ id: string }> {
+  const res = await api.post('/api/v1/channels', { channel_type: 'direct', target_user_id: b.id }, a.token);
+  if (res.status !== 201 && res.status !== 200) throw new Error(`direct channel failed: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** The error envelope without its per-request id, for comparing two refusals. */
+export function envelope(res: { status: number; body: any; headers: Record<string, string | string[] | undefined> }): { status: number; contentType: string; error: Record<string, unknown> } {
+  const { request_id: _rid, ...error } = (res.body?.error ?? {}) as Record<string, unknown>;
+  const type = res.headers['content-type'];
+  return { status: res.status, contentType: (Array.isArray(type) ? type.join() : type ?? '').split(';')[0]!, error };
+}

@@ -43,6 +43,10 @@ export function teamRoutes(app: App, deps: HttpDeps): void {
     schema: { tags: ['teams'], summary: 'Archive a team (team admins)', params: IdParams, response: { 200: TeamSchema, ...errors(401, 403, 404) } },
   }, async (req) => teamView(await teams.archive(callCtx(req), req.params.id)));
 
+  app.post('/api/v1/teams/:id/restore', {
+    schema: { tags: ['teams'], summary: 'Unarchive a team (team admins)', params: IdParams, response: { 200: TeamSchema, ...errors(401, 403, 404) } },
+  }, async (req) => teamView(await teams.restore(callCtx(req), req.params.id)));
+
   app.get('/api/v1/teams/:id/members', {
     schema: { tags: ['teams'], summary: 'Members of a team', params: IdParams, querystring: Paging, response: { 200: Type.Array(TeamMemberSchema), ...errors(401, 404) } },
   }, async (req) => (await teams.members(callCtx(req), req.params.id, req.query.page, req.query.per_page)).map(teamMemberView));

@@ -48,8 +48,24 @@ function likePattern(q: string): string {
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
+/**
+ * Order of names shown to people (team and channel display names): case-insensitive and
+ * numeric-aware, the same on both databases. Sorting these short, unpaged lists here rather
+ * than in SQL keeps the result independent of the PostgreSQL collation a deployment uses
+ * (SQLite compares bytes, `en_US.UTF-8` ignores case and punctuation).
+ */
+const nameCollator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+function byDisplayName<T extends { display_name: string; id: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) => nameCollator.compare(a.display_name, b.display_name) || (a.display_name < b.display_name ? -1 : a.display_name > b.display_name ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** ORDER BY a column in byte order on both databases (PostgreSQL would otherwise use the database collation). */
+function bytewise(dialect: Dialect, column: string) {
+  return dialect === 'postgres' ? sql`${sql.ref(column)} COLLATE "C"` : sql`${sql.ref(column)}`;
+}
+
 class Users implements UserStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly dialect: Dialect) {}
   async create(user: NewUser): Promise<User> {
     const row = { ...user, deactivated_at: null };
     await unique(this.db.insertInto('users').values(row).execute());
@@ -98,7 +114,7 @@ class Users implements UserStore {
         ]),
       );
     }
-    return qb.orderBy('username').offset(query.offset).limit(query.limit).execute();
+    return qb.orderBy(bytewise(this.dialect, 'username')).offset(query.offset).limit(query.limit).execute();
   }
   async count(): Promise<number> {
     const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
@@ -147,7 +163,7 @@ class Sessions implements SessionStore {
 }
 
 class Teams implements TeamStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly dialect: Dialect) {}
   async create(team: Team): Promise<void> {
     await unique(this.db.insertInto('teams').values({ ...team }).execute());
   }
@@ -170,23 +186,23 @@ class Teams implements TeamStore {
     await this.db.updateTable('teams').set({ ...patch, updated_at: now }).where('id', '=', id).execute();
     return this.get(id);
   }
-  listForUser(userId: string, includeArchived: boolean): Promise<Team[]> {
+  async listForUser(userId: string, includeArchived: boolean): Promise<Team[]> {
     let q = this.db.selectFrom('teams as t').innerJoin('team_members as m', 'm.team_id', 't.id').selectAll('t').where('m.user_id', '=', userId);
     if (!includeArchived) q = q.where('t.archived_at', 'is', null);
-    return q.orderBy('t.display_name').execute();
+    return byDisplayName(await q.execute());
   }
-  listJoinable(userId: string): Promise<Team[]> {
-    return this.db
+  async listJoinable(userId: string): Promise<Team[]> {
+    const rows = await this.db
       .selectFrom('teams as t')
       .selectAll('t')
       .where('t.type', '=', 'open')
       .where('t.archived_at', 'is', null)
       .where((eb) => eb.not(eb.exists(eb.selectFrom('team_members as m').select('m.user_id').whereRef('m.team_id', '=', 't.id').where('m.user_id', '=', userId))))
-      .orderBy('t.display_name')
       .execute();
+    return byDisplayName(rows);
   }
   listAll(offset: number, limit: number): Promise<Team[]> {
-    return this.db.selectFrom('teams').selectAll().orderBy('name').offset(offset).limit(limit).execute();
+    return this.db.selectFrom('teams').selectAll().orderBy(bytewise(this.dialect, 'name')).offset(offset).limit(limit).execute();
   }
   async addMember(member: TeamMember): Promise<boolean> {
     const r = await this.db.insertInto('team_members').values({ ...member }).onConflict((oc) => oc.columns(['team_id', 'user_id']).doNothing()).executeTakeFirst();
@@ -272,7 +288,7 @@ class Channels implements ChannelStore {
     await unique(this.db.updateTable('channels').set({ ...patch, updated_at: now }).where('id', '=', id).execute());
     return this.get(id);
   }
-  listVisibleInTeam(teamId: string, userId: string, includeArchived: boolean): Promise<Channel[]> {
+  async listVisibleInTeam(teamId: string, userId: string, includeArchived: boolean): Promise<Channel[]> {
     let q = this.db
       .selectFrom('channels as c')
       .selectAll('c')
@@ -284,7 +300,7 @@ class Channels implements ChannelStore {
         ]),
       );
     if (!includeArchived) q = q.where('c.archived_at', 'is', null);
-    return q.orderBy('c.display_name').orderBy('c.id').execute();
+    return byDisplayName(await q.execute());
   }
   listForUser(userId: string): Promise<Channel[]> {
     return this.db.selectFrom('channels as c').innerJoin('channel_members as m', 'm.channel_id', 'c.id').selectAll('c').where('m.user_id', '=', userId).orderBy('c.last_post_at', 'desc').orderBy('c.id').execute();
@@ -336,9 +352,14 @@ class Channels implements ChannelStore {
     const r = rows[0]!;
     return { member_count: num(r.member_count), post_count: num(r.post_count), pinned_post_count: num(r.pinned_post_count) };
   }
+  /**
+   * Mentions: explicit @mentions of the user plus @channel/@all posts by others. In direct
+   * and group channels every message is addressed to the user, so each unread one counts as
+   * a mention (as in Slack and Mattermost: the red badge).
+   */
   async unreads(userId: string, channelId?: string): Promise<UnreadRow[]> {
-    const { rows } = await sql<UnreadRow>`
-      SELECT cm.channel_id AS channel_id, c.team_id AS team_id, cm.last_viewed_seq AS last_viewed_seq, c.last_post_seq AS last_post_seq,
+    const { rows } = await sql<UnreadRow & { channel_type: Channel['type'] }>`
+      SELECT cm.channel_id AS channel_id, c.team_id AS team_id, c.type AS channel_type, cm.last_viewed_seq AS last_viewed_seq, c.last_post_seq AS last_post_seq,
         (SELECT COUNT(*) FROM posts p WHERE p.channel_id = cm.channel_id AND p.seq > cm.last_viewed_seq
             AND p.deleted_at IS NULL AND p.user_id <> cm.user_id) AS unread_count,
         (SELECT COUNT(*) FROM post_mentions pm WHERE pm.user_id = cm.user_id AND pm.channel_id = cm.channel_id AND pm.seq > cm.last_viewed_seq)
@@ -354,7 +375,7 @@ class Channels implements ChannelStore {
       last_viewed_seq: num(r.last_viewed_seq),
       last_post_seq: num(r.last_post_seq),
       unread_count: num(r.unread_count),
-      mention_count: num(r.mention_count),
+      mention_count: r.channel_type === 'direct' || r.channel_type === 'group' ? num(r.unread_count) : num(r.mention_count),
     }));
   }
   async markAllRead(userId: string, at: number): Promise<string[]> {
@@ -376,15 +397,20 @@ class Channels implements ChannelStore {
 
 class Posts implements PostStore {
   constructor(private readonly db: Db) {}
+  /**
+   * Ordering: the channel row is locked (by updating it) BEFORE the post takes its seq, and
+   * stays locked until commit. So within a channel, seq order is commit order: once a reader
+   * sees seq n, no post with a lower seq can still appear in that channel. Without this, on
+   * PostgreSQL a writer could take seq 10, another take 11 and commit first, and a client
+   * paging with `after=11` or marking read up to 11 would never see post 10 as new.
+   * (SQLite serialises writers anyway.)
+   */
   async create(post: NewPost): Promise<Post> {
+    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx).create(post));
+    await this.db.updateTable('channels').set({ last_post_at: post.created_at }).where('id', '=', post.channel_id).execute();
     const r = await unique(this.db.insertInto('posts').values({ ...post }).returning('seq').executeTakeFirstOrThrow());
     const seq = num(r.seq);
-    await this.db
-      .updateTable('channels')
-      .set({ last_post_seq: seq, last_post_at: post.created_at })
-      .where('id', '=', post.channel_id)
-      .where('last_post_seq', '<', seq)
-      .execute();
+    await this.db.updateTable('channels').set({ last_post_seq: seq }).where('id', '=', post.channel_id).where('last_post_seq', '<', seq).execute();
     return { ...post, seq };
   }
   get(id: string): Promise<Post | undefined> {
@@ -523,9 +549,9 @@ export class KyselyStore implements Store {
     private readonly inTransaction = false,
   ) {
     this.dialect = options.dialect;
-    this.users = new Users(db);
+    this.users = new Users(db, options.dialect);
     this.sessions = new Sessions(db);
-    this.teams = new Teams(db);
+    this.teams = new Teams(db, options.dialect);
     this.channels = new Channels(db);
     this.posts = new Posts(db);
     this.audit = new Audit(db);

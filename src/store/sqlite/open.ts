@@ -25,6 +25,9 @@ export function openSqlite(options: SqliteOpenOptions): { db: Kysely<Database>; 
   raw.pragma('synchronous = FULL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
+  // SQLite's built-in lower() folds ASCII only; PostgreSQL's folds all of Unicode. User
+  // search compares lower(name) with a lower-cased query, so both must fold the same way.
+  raw.function('lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }), ...(options.log ? { log: options.log } : {}) });
   return { db, raw };
 }

@@ -1,0 +1,119 @@
+/**
+ * The authorization tables, as the full matrix of who may do what. Each row is a situation
+ * (actor and their relation to the channel or team); the expected list is every action
+ * allowed there, so adding or dropping a rule changes exactly the rows it should.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Channel, ChannelType, Team, TeamType } from '../../src/domain/entities.js';
+import { CHANNEL_POLICY, TEAM_POLICY, channelCan, isLive, teamCan, type Actor, type ChannelAction, type ChannelContext, type TeamAction, type TeamContext } from '../../src/domain/policy.js';
+
+const user: Actor = { userId: 'u', username: 'u', role: 'system_user', sessionId: 's' };
+const sysadmin: Actor = { ...user, role: 'system_admin' };
+
+function team(type: TeamType = 'invite', archived = false): Team {
+  return { id: 't', name: 'team', display_name: 'Team', description: '', type, creator_id: 'x', created_at: 0, updated_at: 0, archived_at: archived ? 1 : null };
+}
+
+function channel(type: ChannelType, archived = false): Channel {
+  return {
+    id: 'c', team_id: type === 'direct' || type === 'group' ? null : 't', type, name: 'c', display_name: 'C', purpose: '', header: '', creator_id: 'x', created_at: 0,
+    updated_at: 0, archived_at: archived ? 1 : null, last_post_at: 0, last_post_seq: 0, member_key: null,
+  };
+}
+
+type Relation = 'outsider' | 'team member' | 'team admin' | 'channel member' | 'channel admin' | 'team admin + channel member';
+
+function channelCtx(type: ChannelType, relation: Relation, opts: { archived?: boolean; teamArchived?: boolean } = {}): ChannelContext {
+  const c = channel(type, opts.archived);
+  const t = c.team_id === null ? undefined : team('invite', opts.teamArchived);
+  const teamRole = relation === 'team admin' || relation === 'team admin + channel member' ? 'team_admin' : relation === 'outsider' ? undefined : 'member';
+  const channelRole = relation === 'channel admin' ? 'channel_admin' : relation === 'channel member' || relation === 'team admin + channel member' ? 'member' : undefined;
+  return {
+    channel: c,
+    team: t,
+    teamMember: t !== undefined && teamRole !== undefined ? { team_id: 't', user_id: 'u', role: teamRole, created_at: 0 } : undefined,
+    member: channelRole !== undefined ? { channel_id: 'c', user_id: 'u', role: channelRole, last_viewed_seq: 0, last_viewed_at: 0, created_at: 0 } : undefined,
+  };
+}
+
+const CHANNEL_ACTIONS = Object.keys(CHANNEL_POLICY) as ChannelAction[];
+const TEAM_ACTIONS = Object.keys(TEAM_POLICY) as TeamAction[];
+const allowedIn = (actor: Actor, ctx: ChannelContext) => CHANNEL_ACTIONS.filter((a) => channelCan(actor, a, ctx));
+const teamAllowed = (actor: Actor, ctx: TeamContext) => TEAM_ACTIONS.filter((a) => teamCan(actor, a, ctx));
+
+const MEMBER = ['read', 'post', 'add_member', 'update_info'];
+const ADMIN = ['read', 'post', 'add_member', 'remove_member', 'update_info', 'rename', 'archive', 'manage_roles', 'moderate_posts'];
+const MANAGE = ['add_member', 'remove_member', 'update_info', 'rename', 'archive', 'manage_roles', 'moderate_posts'];
+
+describe('channel policy', () => {
+  it.each<[string, Actor, ChannelContext, string[]]>([
+    // Public channel of a live team.
+    ['public: outsider of the team', user, channelCtx('public', 'outsider'), []],
+    ['public: team member, not in the channel', user, channelCtx('public', 'team member'), ['read', 'join']],
+    ['public: channel member', user, channelCtx('public', 'channel member'), [...MEMBER, 'join']],
+    ['public: channel admin', user, channelCtx('public', 'channel admin'), [...ADMIN, 'join']],
+    ['public: team admin, not in the channel', user, channelCtx('public', 'team admin'), ['read', 'join', ...MANAGE]],
+    ['public: system admin outside the team', sysadmin, channelCtx('public', 'outsider'), ['read', 'join', ...MANAGE]],
+    // Private channel: invisible unless a member (or system admin).
+    ['private: outsider of the team', user, channelCtx('private', 'outsider'), []],
+    ['private: team member, not in the channel', user, channelCtx('private', 'team member'), []],
+    ['private: team admin, not in the channel', user, channelCtx('private', 'team admin'), []],
+    ['private: channel member', user, channelCtx('private', 'channel member'), MEMBER],
+    ['private: channel admin', user, channelCtx('private', 'channel admin'), ADMIN],
+    ['private: team admin in the channel', user, channelCtx('private', 'team admin + channel member'), ADMIN],
+    ['private: system admin', sysadmin, channelCtx('private', 'outsider'), ['read', 'join', ...MANAGE]],
+    // Archived: read-only, but it can still be left, emptied and restored by its admins.
+    ['archived public: team member', user, channelCtx('public', 'team member', { archived: true }), ['read']],
+    ['archived public: channel member', user, channelCtx('public', 'channel member', { archived: true }), ['read']],
+    ['archived public: channel admin', user, channelCtx('public', 'channel admin', { archived: true }), ['read', 'remove_member', 'archive']],
+    ['archived private: system admin', sysadmin, channelCtx('private', 'outsider', { archived: true }), ['read', 'remove_member', 'archive']],
+    ['channel of an archived team: channel admin', user, channelCtx('public', 'channel admin', { teamArchived: true }), ['read', 'remove_member', 'archive']],
+    // Direct and group messages: members only; never system admins, never managed.
+    ['direct: member', user, channelCtx('direct', 'channel member'), ['read', 'post', 'update_info']],
+    ['direct: not a member', user, channelCtx('direct', 'outsider'), []],
+    ['direct: system admin, not a member', sysadmin, channelCtx('direct', 'outsider'), []],
+    ['group: member', user, channelCtx('group', 'channel member'), ['read', 'post', 'update_info']],
+    ['group: system admin, not a member', sysadmin, channelCtx('group', 'outsider'), []],
+  ])('%s', (_name, actor, ctx, expected) => {
+    expect(allowedIn(actor, ctx).sort()).toEqual([...new Set(expected)].sort());
+  });
+
+  it('knows when a channel is live', () => {
+    expect(isLive(channelCtx('public', 'channel member'))).toBe(true);
+    expect(isLive(channelCtx('public', 'channel member', { archived: true }))).toBe(false);
+    expect(isLive(channelCtx('public', 'channel member', { teamArchived: true }))).toBe(false);
+    expect(isLive(channelCtx('direct', 'channel member'))).toBe(true);
+  });
+
+  it('has at least one rule for every action', () => {
+    for (const action of CHANNEL_ACTIONS) expect(CHANNEL_POLICY[action].length).toBeGreaterThan(0);
+  });
+});
+
+describe('team policy', () => {
+  const ctx = (type: TeamType, role: 'team_admin' | 'member' | undefined, archived = false): TeamContext => ({
+    team: team(type, archived),
+    member: role === undefined ? undefined : { team_id: 't', user_id: 'u', role, created_at: 0 },
+  });
+  const ADMIN_T = ['view', 'read', 'update', 'archive', 'add_member', 'remove_member', 'manage_roles', 'create_channel'];
+  const SYS_T = ['view', 'read', 'update', 'archive', 'add_member', 'remove_member', 'manage_roles'];
+
+  it.each<[string, Actor, TeamContext, string[]]>([
+    ['invite team: outsider', user, ctx('invite', undefined), []],
+    ['invite team: member', user, ctx('invite', 'member'), ['view', 'read', 'create_channel']],
+    ['invite team: team admin', user, ctx('invite', 'team_admin'), ADMIN_T],
+    ['invite team: system admin outside it', sysadmin, ctx('invite', undefined), SYS_T],
+    ['open team: outsider', user, ctx('open', undefined), ['view', 'join']],
+    ['open team: member', user, ctx('open', 'member'), ['view', 'read', 'join', 'create_channel']],
+    ['archived team: member', user, ctx('invite', 'member', true), ['view', 'read']],
+    ['archived team: team admin', user, ctx('invite', 'team_admin', true), ['view', 'read', 'archive', 'remove_member']],
+    ['archived open team: outsider', user, ctx('open', undefined, true), []],
+    ['archived team: system admin', sysadmin, ctx('invite', undefined, true), SYS_T],
+  ])('%s', (_name, actor, c, expected) => {
+    expect(teamAllowed(actor, c).sort()).toEqual([...expected].sort());
+  });
+
+  it('has at least one rule for every action', () => {
+    for (const action of TEAM_ACTIONS) expect(TEAM_POLICY[action].length).toBeGreaterThan(0);
+  });
+});
