@@ -1,8 +1,13 @@
 /**
- * The composition root: config → store → bus, limits, services → HTTP (and, later, the
- * WebSocket gateway). Only this file chooses implementations. Used by `rustchat serve` and
- * by the tests, which start real instances in process.
+ * The composition root: config → store → bus, presence, limits, services → HTTP and the
+ * WebSocket gateway on the same server. Only this file chooses implementations (LocalBus on
+ * one node, RedisBus when RUSTCHAT_REDIS_URL is set). Used by `rustchat serve` and by the
+ * tests, which start real instances in process.
+ *
+ * Shutdown order: stop new WebSocket handshakes → close every socket with 1001 (and wait for
+ * presence updates) → stop HTTP → bus → Redis → database.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -15,12 +20,16 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { LocalBus, type Bus } from './realtime/bus/local.js';
+import { RedisBus } from './realtime/bus/redis.js';
+import { Gateway } from './realtime/gateway.js';
+import { Hub } from './realtime/hub.js';
+import { Presence } from './realtime/presence.js';
 import { clientIpResolver } from './security/client-ip.js';
 import { SecretBox } from './security/crypto.js';
 import { SecurityEvents } from './security/events.js';
 import { RateLimits } from './security/rate-limit.js';
 import { TokenService } from './security/tokens.js';
-import { NO_PRESENCE, type ServiceDeps } from './services/context.js';
+import type { ServiceDeps } from './services/context.js';
 import { buildServices, type Services } from './services/index.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -36,6 +45,14 @@ export interface AppOptions {
   readonly clock?: () => number;
 }
 
+/** The real-time parts (tests look inside). */
+export interface Realtime {
+  readonly nodeId: string;
+  readonly hub: Hub;
+  readonly gateway: Gateway;
+  readonly presence: Presence;
+}
+
 export interface RustChat {
   readonly config: Config;
   readonly http: App;
@@ -46,6 +63,7 @@ export interface RustChat {
   readonly logger: Logger;
   readonly bus: Bus;
   readonly redis: Redis | undefined;
+  readonly realtime: Realtime;
   /** Starts listening (HTTP on the configured host/port, metrics on theirs); returns the HTTP address. */
   listen(): Promise<{ port: number; host: string; url: string }>;
   /** Graceful stop: no new requests, then close sockets, bus, Redis and the database. */
@@ -88,7 +106,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
   }
 
-  const bus: Bus = new LocalBus();
+  const nodeId = randomUUID();
+  let bus: Bus;
+  if (config.redisUrl !== undefined) {
+    const redisBus = new RedisBus({ url: config.redisUrl, prefix: config.redisPrefix, nodeId, logger, metrics });
+    await redisBus.start();
+    bus = redisBus;
+  } else {
+    bus = new LocalBus();
+  }
+  // status_change needs the user's teams: the hub has them loaded for connected users.
+  const hubRef: { hub?: Hub } = {};
+  const presence = new Presence({
+    redis,
+    prefix: config.redisPrefix,
+    nodeId,
+    events: bus,
+    logger,
+    teamsOf: async (userId) => hubRef.hub?.teamsOf(userId) ?? store.teams.teamIdsForUser(userId),
+  });
+  presence.start();
   const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix);
   const tokens = new TokenService(config.jwt);
   const deps: ServiceDeps = { store, events: bus, security, logger, clock };
@@ -96,12 +133,34 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     tokens,
     limits,
     metrics,
-    presence: NO_PRESENCE,
+    presence,
     expiryHours: config.jwt.expiryHours,
     allowRegistration: config.allowRegistration,
     secretBox: new SecretBox(config.encryption.key, config.encryption.previousKey),
     sso: { siteUrl: config.siteUrl, isProduction: config.isProduction },
   });
+  const hub = new Hub({
+    store,
+    bus,
+    presence,
+    metrics,
+    logger,
+    version: VERSION,
+    limits: {
+      replayFrames: config.ws.replayBufferSize,
+      replayBytes: 2 * 1024 * 1024,
+      queueFrames: config.ws.sendQueueSize,
+      queueBytes: 2 * 1024 * 1024,
+      socketHighWater: config.ws.socketBufferBytes,
+    },
+    resumeWindowMs: config.ws.resumeWindowSeconds * 1000,
+    heartbeatMs: config.ws.heartbeatSeconds * 1000,
+    actionsPerSecond: config.ws.maxActionsPerSecond,
+  });
+  hubRef.hub = hub;
+  hub.start();
+  const ipResolver = clientIpResolver(config.security.trustedProxies);
+  const gateway = new Gateway({ config, logger, metrics, security, limits, ipResolver, sessions: services.sessions, presence, hub, clock });
 
   const readiness: Record<string, () => Promise<void>> = { database: () => store.ping() };
   if (redis !== undefined) {
@@ -114,14 +173,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const http = await buildHttp({
     config, logger, metrics, security, limits, services, readiness, version: VERSION,
-    ipResolver: clientIpResolver(config.security.trustedProxies),
+    ipResolver,
     webRoot: options.webRoot === undefined ? defaultWebRoot() : options.webRoot,
   });
+  gateway.attach(http.server);
+  const realtime: Realtime = { nodeId, hub, gateway, presence };
 
   let metricsServer: Server | undefined;
 
   return {
-    config, http, store, services, metrics, security, logger, bus, redis,
+    config, http, store, services, metrics, security, logger, bus, redis, realtime,
     async listen() {
       await http.listen({ host: config.server.host, port: config.server.port });
       const address = http.server.address();
@@ -131,8 +192,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return { port, host, url: `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}` };
     },
     async close() {
+      await gateway.close();
+      await realtime.hub.close();
       await http.close();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+      await presence.close();
       await bus.close();
       if (redis) redis.disconnect();
       await store.close();

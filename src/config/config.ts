@@ -35,6 +35,15 @@ export interface Config {
     readonly trustedProxies: readonly string[];
     readonly oauthTokenDelivery: 'cookie';
   };
-  readonly ws: { readonly maxConnectionsPerUser: number; readonly maxFrameBytes: number };
+  readonly ws: {
+    readonly maxConnectionsPerUser: number;
+    readonly maxFrameBytes: number;
+    readonly replayBufferSize: number;
+    readonly resumeWindowSeconds: number;
+    readonly sendQueueSize: number;
+    readonly socketBufferBytes: number;
+    readonly maxActionsPerSecond: number;
+    readonly heartbeatSeconds: number;
+  };
   readonly metrics: { readonly port: number; readonly host: string; readonly token: string | undefined };
 }

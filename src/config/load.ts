@@ -209,6 +209,16 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
 
   const maxConnectionsPerUser = r.int('RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER', 20, 1, 10_000);
   const maxFrameBytes = r.int('RUSTCHAT_WS_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024);
+  const ws = {
+    maxConnectionsPerUser,
+    maxFrameBytes,
+    replayBufferSize: r.int('RUSTCHAT_WS_REPLAY_BUFFER_SIZE', 512, 1, 100_000),
+    resumeWindowSeconds: r.int('RUSTCHAT_WS_RESUME_WINDOW_SECONDS', 120, 1, 3600),
+    sendQueueSize: r.int('RUSTCHAT_WS_SEND_QUEUE_SIZE', 256, 1, 100_000),
+    socketBufferBytes: r.int('RUSTCHAT_WS_SOCKET_BUFFER_BYTES', 256 * 1024, 16 * 1024, 64 * 1024 * 1024),
+    maxActionsPerSecond: r.int('RUSTCHAT_WS_MAX_ACTIONS_PER_SECOND', 10, 1, 10_000),
+    heartbeatSeconds: r.int('RUSTCHAT_WS_HEARTBEAT_SECONDS', 30, 1, 3600),
+  };
   const metricsPort = r.int('RUSTCHAT_METRICS_PORT', 9464, 0, 65535);
   const metricsHost = r.string('RUSTCHAT_METRICS_HOST', '127.0.0.1');
   const metricsToken = r.secret('RUSTCHAT_METRICS_TOKEN');
@@ -313,7 +323,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     logLevel,
     maxBodyBytes,
     security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, trustedProxies, oauthTokenDelivery: 'cookie' },
-    ws: { maxConnectionsPerUser, maxFrameBytes },
+    ws,
     metrics: { port: metricsPort, host: metricsHost, token: metricsToken },
   });
   return { config, errors: [], warnings: r.warnings, weakSecret };

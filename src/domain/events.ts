@@ -39,12 +39,15 @@ export const EVENT_NAMES: readonly EventName[] = [
 ];
 
 /**
- * Audience of an event. Exactly one of channel_id (its current members), user_id (that user's
- * connections) or team_id (the team's members) selects recipients; omit_user_id excludes one.
+ * Audience of an event: channel_id (its current members), team_id (the team's members),
+ * team_ids (members of any of those teams, each reached once) and user_id (that user's
+ * connections) select recipients, as a union (services set one; status_change sets team_ids
+ * plus the user themself); omit_user_id excludes one user.
  */
 export interface Broadcast {
   channel_id?: string;
   team_id?: string;
+  team_ids?: readonly string[];
   user_id?: string;
   omit_user_id?: string;
 }
@@ -69,3 +72,76 @@ export interface EventPublisher {
 }
 
 export const NO_EVENTS: EventPublisher = { publish: () => undefined, control: () => undefined };
+
+// ---- The WebSocket wire protocol (GET /api/v1/ws), shared by the gateway and the web client ----
+
+export const WS_PATH = '/api/v1/ws';
+/** Browsers offer `[WS_SUBPROTOCOL, token]`; the server selects WS_SUBPROTOCOL and never echoes the token. */
+export const WS_SUBPROTOCOL = 'rustchat.v1';
+
+/** Close codes the server uses. */
+export const WS_CLOSE = {
+  /** Server shutting down: reconnect (to any node) and resume. */
+  GOING_AWAY: 1001,
+  /** The session ended (logout, revoke, deactivation) or the token expired: sign in again. */
+  SESSION_ENDED: 1008,
+  /** A client frame was larger than RUSTCHAT_WS_MAX_FRAME_BYTES. */
+  TOO_LARGE: 1009,
+  /** The server could not set the connection up (e.g. the database did not answer): reconnect later. */
+  INTERNAL_ERROR: 1011,
+} as const;
+
+/** First event of every connection (seq 0), and again (seq 0, new connection_id) when the client must refetch. */
+export interface HelloData {
+  connection_id: string;
+  server_version: string;
+}
+
+export interface ServerEventMap extends EventMap {
+  hello: HelloData;
+}
+export type ServerEventName = keyof ServerEventMap;
+
+/** `broadcast` as sent to clients: the selector that matched, '' where unused. */
+export interface EnvelopeBroadcast {
+  channel_id: string;
+  team_id: string;
+  user_id: string;
+}
+
+/** One server → client event frame. `seq` is per connection: 0 for hello, then +1 per event. */
+export interface Envelope<K extends ServerEventName = ServerEventName> {
+  event: K;
+  seq: number;
+  data: ServerEventMap[K];
+  broadcast: EnvelopeBroadcast;
+}
+/** Any event frame, discriminated by `event`. */
+export type AnyEnvelope = { [K in ServerEventName]: Envelope<K> }[ServerEventName];
+
+/** Client → server actions: `{"action": name, "seq": n, "data": ...}`. */
+export interface ClientActionMap {
+  ping: Record<string, never> | undefined;
+  user_typing: { channel_id: string; parent_id?: string | null };
+  presence: { status: Presence };
+}
+export type ClientActionName = keyof ClientActionMap;
+export const CLIENT_ACTIONS: readonly ClientActionName[] = ['ping', 'user_typing', 'presence'];
+
+export interface ActionFrame<K extends ClientActionName = ClientActionName> {
+  action: K;
+  seq: number;
+  data?: ClientActionMap[K];
+}
+
+/** `data` of an OK reply, per action. */
+export interface ActionReplyData {
+  ping: { text: 'pong'; version: string; server_time: number };
+  user_typing: Record<string, never>;
+  presence: { status: Presence };
+}
+
+/** The answer to one action; `seq_reply` is the action's `seq` (0 when the frame had none). */
+export type ActionReply =
+  | { status: 'OK'; seq_reply: number; data?: ActionReplyData[ClientActionName] }
+  | { status: 'FAIL'; seq_reply: number; error: { code: string; message: string } };

@@ -12,6 +12,10 @@ export class Metrics {
   readonly wsMessagesSent = new Counter({ name: 'rustchat_ws_messages_sent_total', help: 'WebSocket frames sent to clients', registers: [this.registry] });
   readonly wsMessagesDropped = new Counter({ name: 'rustchat_ws_messages_dropped_total', help: 'WebSocket events dropped by backpressure', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly wsDisconnects = new Counter({ name: 'rustchat_ws_disconnects_total', help: 'WebSocket connections closed by the server', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly wsHandshakes = new Counter({ name: 'rustchat_ws_handshakes_total', help: 'WebSocket upgrade attempts by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly wsResumes = new Counter({ name: 'rustchat_ws_resumes_total', help: 'WebSocket reconnects with a connection_id, by outcome (replayed or new_hello)', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly busMessages = new Counter({ name: 'rustchat_bus_messages_total', help: 'Cluster bus messages by direction and kind (e event, c control, r resync)', labelNames: ['direction', 'kind'] as const, registers: [this.registry] });
+  readonly busResyncs = new Counter({ name: 'rustchat_bus_resyncs_total', help: 'Times this node made its WebSocket clients resync after a bus gap', registers: [this.registry] });
   readonly dbQueries = new Histogram({ name: 'rustchat_db_query_duration_seconds', help: 'Database query duration', labelNames: ['outcome'] as const, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'rustchat_rate_limit_rejections_total', help: 'Requests refused by a rate limiter', labelNames: ['limiter'] as const, registers: [this.registry] });
   readonly rateLimitChecks = new Counter({ name: 'rustchat_rate_limit_checks_total', help: 'Requests checked by a rate limiter', labelNames: ['limiter'] as const, registers: [this.registry] });

@@ -27,15 +27,20 @@ export interface AnonymousContext {
   readonly userAgent: string;
 }
 
-/** Live presence, filled in by the real-time layer; everyone is offline without it. */
+/**
+ * Live presence, filled in by the real-time layer (realtime/presence.ts); everyone is offline
+ * without it. Async because with several nodes the answer comes from Redis.
+ */
 export interface PresenceReader {
+  /** Each user's status as others see it (offline when they hold no connection anywhere). */
   presenceOf(userIds: readonly string[]): Promise<Map<string, 'online' | 'away' | 'dnd' | 'offline'>>;
-  isOnline(userId: string): boolean;
+  /** Whether the user is connected and shows as `online` (not away, dnd or invisible). */
+  isOnline(userId: string): Promise<boolean>;
 }
 
 export const NO_PRESENCE: PresenceReader = {
   presenceOf: (ids) => Promise.resolve(new Map(ids.map((id) => [id, 'offline' as const]))),
-  isOnline: () => false,
+  isOnline: () => Promise.resolve(false),
 };
 
 export function clampPage(page: number | undefined, perPage: number | undefined, maxPerPage = 200): { offset: number; limit: number } {

@@ -85,7 +85,10 @@ export class PostService {
         const named = new Set(resolveMentionNames(message, new Set(found.map((u) => u.username))));
         for (const u of found) if (named.has(u.username) && members.has(u.id) && u.deactivated_at === null) ids.add(u.id);
       }
-      if (parsed.here) for (const id of members) if (this.presence.isOnline(id)) ids.add(id);
+      if (parsed.here) {
+        const presence = await this.presence.presenceOf([...members]);
+        for (const id of members) if (presence.get(id) === 'online') ids.add(id);
+      }
     }
     ids.delete(authorId);
     return { userIds: [...ids], all: false };

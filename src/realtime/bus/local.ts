@@ -6,8 +6,12 @@
 import type { ControlMessage, EventName, EventPublisher, RealtimeEvent } from '../../domain/events.js';
 
 export interface BusSubscriber {
+  /** An event to deliver (already committed). */
   onEvent(event: RealtimeEvent): void;
+  /** A control message (session revoked, team membership changed...). */
   onControl(message: ControlMessage): void;
+  /** Messages from other nodes may have been lost (Redis outage): clients must refetch. */
+  onResync?(): void;
 }
 
 export interface Bus extends EventPublisher {

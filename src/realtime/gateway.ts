@@ -1,0 +1,261 @@
+/**
+ * The WebSocket entry point, `GET /api/v1/ws`, on Fastify's own HTTP server (`ws` with
+ * `noServer` and the server's 'upgrade' event).
+ *
+ * A handshake passes, in this order, before anything is allocated for it:
+ *   1. path and method (404 / 405), server not shutting down (503);
+ *   2. per-IP rate limit, RUSTCHAT_SECURITY_RATE_LIMIT_WS_PER_MINUTE (the exact 429 of the
+ *      security contract §5, `rate_limit_exceeded` event);
+ *   3. no token in the query string (`?token=`, `?access_token=`): 401 even when valid;
+ *   4. Origin, when present, is the site URL or in the CORS allow list (403) — checked before the
+ *      token because it costs no database read;
+ *   5. the token, from `Authorization: Bearer` or from `Sec-WebSocket-Protocol`
+ *      (`rustchat.v1, <token>`), must name a live session (401);
+ *   6. the user's connection cap across the cluster (429 `TOO_MANY_CONNECTIONS`);
+ * then `ws.handleUpgrade` answers 101, selecting `rustchat.v1` when offered — never the token.
+ * Steps 3–5 emit `websocket_auth_failure`. Nothing here logs a URL with its query string.
+ */
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { decodeJwt } from 'jose';
+import { WebSocketServer } from 'ws';
+import type { Config } from '../config/config.js';
+import { WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '../domain/events.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { rateLimitBucket, type ClientIpResolver } from '../security/client-ip.js';
+import type { SecurityEvents } from '../security/events.js';
+import type { RateLimits } from '../security/rate-limit.js';
+import type { SessionService } from '../services/sessions.js';
+import type { Hub } from './hub.js';
+import type { Presence } from './presence.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface GatewayOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly security: SecurityEvents;
+  readonly limits: RateLimits;
+  readonly ipResolver: ClientIpResolver;
+  readonly sessions: Pick<SessionService, 'authenticate'>;
+  readonly presence: Presence;
+  readonly hub: Hub;
+  /** The services' clock (session expiry times are on it). */
+  readonly clock: () => number;
+}
+
+interface Refusal {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly outcome: string;
+}
+
+/** The token from `Authorization: Bearer …` or from the subprotocol list `rustchat.v1, <token>`. */
+export function tokenFromHandshake(headers: IncomingMessage['headers']): string | undefined {
+  const auth = headers.authorization;
+  if (typeof auth === 'string') return /^bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+  const offered = (headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  if (!offered.includes(WS_SUBPROTOCOL)) return undefined;
+  const others = offered.filter((p) => p !== WS_SUBPROTOCOL);
+  return others.length === 1 ? others[0] : undefined;
+}
+
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  /** Headers for the 101 of a handshake in progress (rate-limit state, request id). */
+  private readonly extraHeaders = new WeakMap<IncomingMessage, string[]>();
+  private readonly pending = new Set<Duplex>();
+  private readonly allowedOrigins: Set<string>;
+  private readonly anyOrigin: boolean;
+  private server: Server | undefined;
+  private closing = false;
+  private readonly listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.onUpgrade(req, socket, head);
+
+  constructor(private readonly options: GatewayOptions) {
+    const { config } = options;
+    this.allowedOrigins = new Set([config.siteUrl, ...config.corsAllowedOrigins.filter((o) => o !== '*')]);
+    // `*` is refused at startup in production; in development it lets any origin in, as for the REST API.
+    this.anyOrigin = config.corsAllowedOrigins.includes('*') && !config.isProduction;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.ws.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+    });
+    this.wss.on('headers', (headers, req) => {
+      const extra = this.extraHeaders.get(req);
+      if (extra !== undefined) headers.push(...extra);
+    });
+  }
+
+  /** Starts answering upgrades on `server`. */
+  attach(server: Server): void {
+    this.server = server;
+    server.on('upgrade', this.listener);
+  }
+
+  /** Refuses new handshakes and drops the ones in progress (the hub closes open sockets). */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.server?.off('upgrade', this.listener);
+    for (const socket of this.pending) socket.destroy();
+    this.pending.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (err: Error) => this.options.logger.debug({ err: { message: err.message } }, 'websocket: socket error during handshake'));
+    const requestId = randomUUID();
+    const ip = this.options.ipResolver.resolve((socket as Socket).remoteAddress, req.headers);
+    this.pending.add(socket);
+    socket.once('close', () => this.pending.delete(socket));
+    this.handshake(req, socket, head, requestId, ip).then(
+      (refusal) => {
+        if (refusal !== undefined) this.refuse(socket, refusal, requestId, ip);
+      },
+      (err: unknown) => {
+        this.options.logger.error({ err, request_id: requestId }, 'websocket: handshake failed');
+        this.refuse(socket, { status: 500, body: errorBody('INTERNAL_ERROR', 'Internal server error', requestId), outcome: 'error' }, requestId, ip);
+      },
+    );
+  }
+
+  private authFailure(reason: string, status: 401 | 403, message: string, ip: string, requestId: string): Refusal {
+    this.options.security.emit('websocket_auth_failure', { ip, requestId, reason });
+    return { status, body: errorBody(status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message, requestId), outcome: reason };
+  }
+
+  /** Runs the checks; resolves to a refusal, or to undefined once the socket was upgraded. */
+  private async handshake(req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string, ip: string): Promise<Refusal | undefined> {
+    const { config, limits, security, sessions, presence, hub } = this.options;
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return { status: 400, body: errorBody('BAD_REQUEST', 'Malformed URL', requestId), outcome: 'bad_request' };
+    }
+    if (url.pathname !== WS_PATH && url.pathname !== `${WS_PATH}/`) return { status: 404, body: errorBody('NOT_FOUND', 'Route not found', requestId), outcome: 'not_found' };
+    if (req.method !== 'GET') return { status: 405, body: errorBody('METHOD_NOT_ALLOWED', 'Use GET to open a WebSocket', requestId), outcome: 'bad_request' };
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return { status: 400, body: errorBody('BAD_REQUEST', 'Expected a WebSocket upgrade', requestId), outcome: 'bad_request' };
+    if (this.closing) return { status: 503, body: errorBody('SERVICE_UNAVAILABLE', 'Server is shutting down', requestId), outcome: 'shutting_down' };
+
+    const decision = await limits.consumeWs(rateLimitBucket(ip));
+    if (!decision.allowed) {
+      security.emit('rate_limit_exceeded', { ip, requestId, limiter: 'ws', route: WS_PATH });
+      return {
+        status: 429,
+        headers: { 'X-RateLimit-Limit': String(decision.limit), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(decision.resetAt), 'Retry-After': String(decision.retryAfter) },
+        body: { error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Too many requests. Please try again later.', retry_after: decision.retryAfter } },
+        outcome: 'rate_limited',
+      };
+    }
+    const rateHeaders = limits.enabled
+      ? [`X-RateLimit-Limit: ${decision.limit}`, `X-RateLimit-Remaining: ${decision.remaining}`, `X-RateLimit-Reset: ${decision.resetAt}`]
+      : [];
+
+    if (url.searchParams.has('token') || url.searchParams.has('access_token')) {
+      return this.authFailure('query_token', 401, 'Tokens in the URL are not accepted; send the Authorization header or the rustchat.v1 subprotocol', ip, requestId);
+    }
+
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.originAllowed(origin)) return this.authFailure('bad_origin', 403, 'Origin not allowed', ip, requestId);
+
+    const token = tokenFromHandshake(req.headers);
+    if (token === undefined) return this.authFailure('missing_token', 401, 'Authentication required', ip, requestId);
+    const auth = await sessions.authenticate(token);
+    if (auth === undefined) return this.authFailure('invalid_token', 401, 'Invalid or expired session', ip, requestId);
+    if (socket.destroyed) return undefined;
+
+    // Expiry: the token's own `exp` (wall clock) or the session's end (service clock), whichever is first.
+    const tokenExp = decodeJwt(token).exp;
+    const sessionEnd = auth.session.expires_at - this.options.clock() + Date.now();
+    const expiresAt = Math.min(sessionEnd, typeof tokenExp === 'number' ? tokenExp * 1000 : sessionEnd);
+
+    const resume = resumeParams(url);
+    // The same user reconnecting to a connection we still think is open: that old socket is dead, free its slot.
+    if (resume !== undefined) hub.takeOver(resume.connectionId, auth.user.id);
+    if (!(await presence.acquire(auth.user.id, config.ws.maxConnectionsPerUser))) {
+      return {
+        status: 429,
+        body: errorBody('TOO_MANY_CONNECTIONS', `At most ${config.ws.maxConnectionsPerUser} WebSocket connections per user`, requestId),
+        outcome: 'too_many_connections',
+      };
+    }
+    if (socket.destroyed) {
+      presence.release(auth.user.id);
+      return undefined;
+    }
+
+    let opened = false;
+    const releaseIfNotOpened = (): void => {
+      if (!opened) presence.release(auth.user.id);
+    };
+    socket.once('close', releaseIfNotOpened);
+    this.extraHeaders.set(req, [...rateHeaders, `X-Request-Id: ${requestId}`]);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      opened = true;
+      socket.off('close', releaseIfNotOpened);
+      this.pending.delete(socket);
+      ws.on('error', (err: Error) => this.options.logger.info({ err: { message: err.message }, user_id: auth.user.id }, 'websocket: connection error'));
+      try {
+        const { connection, resumed } = hub.open({ ws, socket, userId: auth.user.id, session: { sessionId: auth.session.id, expiresAt }, resume });
+        this.options.metrics.wsHandshakes.inc({ outcome: 'ok' });
+        this.options.logger.info({ path: WS_PATH, status: 101, client_ip: ip, user_id: auth.user.id, connection_id: connection.id, resumed, request_id: requestId }, 'websocket connected');
+      } catch (err) {
+        this.options.logger.error({ err, request_id: requestId }, 'websocket: could not register the connection');
+        ws.close(WS_CLOSE.INTERNAL_ERROR, 'try again later');
+      }
+    });
+    return undefined;
+  }
+
+  private originAllowed(origin: string): boolean {
+    if (origin === 'null') return false;
+    let normalized: string;
+    try {
+      normalized = new URL(origin).origin;
+    } catch {
+      return false;
+    }
+    return this.anyOrigin || this.allowedOrigins.has(normalized);
+  }
+
+  private refuse(socket: Duplex, refusal: Refusal, requestId: string, ip: string): void {
+    this.options.metrics.wsHandshakes.inc({ outcome: refusal.outcome });
+    this.options.logger.info({ path: WS_PATH, status: refusal.status, client_ip: ip, request_id: requestId, outcome: refusal.outcome }, 'websocket handshake refused');
+    if (socket.destroyed) return;
+    const body = JSON.stringify(refusal.body);
+    const headers = {
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Request-Id': requestId,
+      ...(refusal.headers ?? {}),
+    };
+    const lines = [`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+    const timer = setTimeout(() => socket.destroy(), 1000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+}
+
+function errorBody(code: string, message: string, requestId: string): { error: { code: string; message: string; request_id: string } } {
+  return { error: { code, message, request_id: requestId } };
+}
+
+/** `?connection_id=<uuid>&sequence_number=<n>`; anything malformed means "no resume" (a fresh hello). */
+function resumeParams(url: URL): { connectionId: string; sequenceNumber: number } | undefined {
+  const id = url.searchParams.get('connection_id');
+  const seq = url.searchParams.get('sequence_number');
+  if (id === null || seq === null || !UUID_RE.test(id) || !/^\d{1,15}$/.test(seq)) return undefined;
+  return { connectionId: id.toLowerCase(), sequenceNumber: Number(seq) };
+}

@@ -1,0 +1,125 @@
+/**
+ * Pure pieces of the WebSocket protocol: parsing client action frames (never throws, whatever
+ * arrives), encoding event frames once per event, and replies.
+ *
+ * Fan-out cost: an event is serialised once per node into a `Frame` — the envelope split
+ * around its `seq` (`{"event":"posted","seq":` + `,"data":…,"broadcast":…}`) as Buffers.
+ * Each connection only splices its own seq digits between the two halves (a memcpy), so
+ * delivering to N connections never runs JSON.stringify N times.
+ */
+import type { ActionReply, Broadcast, ClientActionName, EnvelopeBroadcast, ServerEventMap, ServerEventName } from '../domain/events.js';
+import type { Presence } from '../domain/presenters.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STATUSES: readonly Presence[] = ['online', 'away', 'dnd', 'offline'];
+
+export type ParsedAction =
+  | { readonly ok: true; readonly seq: number; readonly action: 'ping' }
+  | { readonly ok: true; readonly seq: number; readonly action: 'user_typing'; readonly channelId: string; readonly parentId: string | null }
+  | { readonly ok: true; readonly seq: number; readonly action: 'presence'; readonly status: Presence }
+  | { readonly ok: false; readonly seq: number; readonly code: 'BAD_REQUEST'; readonly message: string };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function fail(seq: number, message: string): ParsedAction {
+  return { ok: false, seq, code: 'BAD_REQUEST', message };
+}
+
+/**
+ * Parses one client text frame. Invalid input yields `{ok:false}` with the frame's seq when
+ * it had a usable one (0 otherwise); error messages never echo the input back.
+ */
+export function parseAction(text: string): ParsedAction {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail(0, 'Frame is not valid JSON');
+  }
+  if (!isRecord(value)) return fail(0, 'Frame must be a JSON object');
+  const rawSeq = value.seq;
+  const seqOk = typeof rawSeq === 'number' && Number.isSafeInteger(rawSeq) && rawSeq >= 0;
+  const seq = seqOk ? rawSeq : 0;
+  if (!seqOk) return fail(0, '"seq" must be a non-negative integer');
+  const action = value.action;
+  if (typeof action !== 'string') return fail(seq, '"action" must be a string');
+  const data = value.data;
+  if (data !== undefined && data !== null && !isRecord(data)) return fail(seq, '"data" must be an object');
+  const d: Record<string, unknown> = isRecord(data) ? data : {};
+  switch (action as ClientActionName) {
+    case 'ping':
+      return { ok: true, seq, action: 'ping' };
+    case 'user_typing': {
+      const channelId = d.channel_id;
+      if (typeof channelId !== 'string' || !UUID_RE.test(channelId)) return fail(seq, '"data.channel_id" must be a channel id');
+      const parent = d.parent_id;
+      if (parent !== undefined && parent !== null && parent !== '' && (typeof parent !== 'string' || !UUID_RE.test(parent))) {
+        return fail(seq, '"data.parent_id" must be a post id');
+      }
+      return { ok: true, seq, action: 'user_typing', channelId: channelId.toLowerCase(), parentId: typeof parent === 'string' && parent !== '' ? parent.toLowerCase() : null };
+    }
+    case 'presence': {
+      const status = d.status;
+      if (typeof status !== 'string' || !(STATUSES as readonly string[]).includes(status)) return fail(seq, `"data.status" must be one of ${STATUSES.join(', ')}`);
+      return { ok: true, seq, action: 'presence', status: status as Presence };
+    }
+    default:
+      return fail(seq, 'Unknown action');
+  }
+}
+
+export function encodeReply(reply: ActionReply): string {
+  return JSON.stringify(reply);
+}
+
+/** Events the server may drop first under backpressure, and never queues for a disconnected client. */
+export const DROPPABLE: ReadonlySet<ServerEventName> = new Set<ServerEventName>(['typing', 'stop_typing', 'status_change']);
+const TYPING: ReadonlySet<ServerEventName> = new Set<ServerEventName>(['typing', 'stop_typing']);
+
+/** One event, serialised once, shared by every connection it goes to on this node. */
+export interface Frame {
+  readonly event: ServerEventName;
+  readonly head: Buffer;
+  readonly tail: Buffer;
+  readonly size: number;
+  /** The audience the frame was addressed to: queued and replayed frames are re-checked against it. */
+  readonly channelId: string | undefined;
+  readonly teamIds: readonly string[];
+  readonly userId: string | undefined;
+  /** For user_added / user_removed: the member concerned (a removed user still gets their own user_removed). */
+  readonly subjectUserId: string | undefined;
+  readonly droppable: boolean;
+  /** typing / stop_typing: stale by the time a disconnected client comes back. */
+  readonly transient: boolean;
+}
+
+function envelopeBroadcast(b: Broadcast): EnvelopeBroadcast {
+  return { channel_id: b.channel_id ?? '', team_id: b.team_id ?? '', user_id: b.user_id ?? '' };
+}
+
+export function encodeFrame<K extends ServerEventName>(event: K, data: ServerEventMap[K], broadcast: Broadcast): Frame {
+  const head = Buffer.from(`{"event":${JSON.stringify(event)},"seq":`);
+  const tail = Buffer.from(`,"data":${JSON.stringify(data)},"broadcast":${JSON.stringify(envelopeBroadcast(broadcast))}}`);
+  const teamIds = [...(broadcast.team_id !== undefined ? [broadcast.team_id] : []), ...(broadcast.team_ids ?? [])];
+  const subject = event === 'user_added' || event === 'user_removed' ? (data as ServerEventMap['user_added']).user_id : undefined;
+  return {
+    event,
+    head,
+    tail,
+    size: head.length + tail.length + 4,
+    channelId: broadcast.channel_id,
+    teamIds,
+    userId: broadcast.user_id,
+    subjectUserId: subject,
+    droppable: DROPPABLE.has(event),
+    transient: TYPING.has(event),
+  };
+}
+
+/** The bytes of `frame` as the `seq`-th event of a connection. */
+export function frameBytes(frame: Frame, seq: number): Buffer {
+  const digits = Buffer.from(String(seq), 'latin1');
+  return Buffer.concat([frame.head, digits, frame.tail], frame.head.length + digits.length + frame.tail.length);
+}
