@@ -25,6 +25,7 @@ import { Gateway } from './realtime/gateway.js';
 import { Hub } from './realtime/hub.js';
 import { Presence } from './realtime/presence.js';
 import { clientIpResolver } from './security/client-ip.js';
+import { SecretBox } from './security/crypto.js';
 import { SecurityEvents } from './security/events.js';
 import { RateLimits } from './security/rate-limit.js';
 import { TokenService } from './security/tokens.js';
@@ -135,6 +136,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     presence,
     expiryHours: config.jwt.expiryHours,
     allowRegistration: config.allowRegistration,
+    secretBox: new SecretBox(config.encryption.key, config.encryption.previousKey),
+    sso: { siteUrl: config.siteUrl, isProduction: config.isProduction },
   });
   const hub = new Hub({
     store,

@@ -8,6 +8,9 @@ import type { Channel, ChannelMember, ChannelRole, Post, Reaction, Session, Syst
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { asUniqueViolation } from '../errors.js';
+import type { SealedValueStore } from '../sealed.js';
+import type { SsoStore } from '../sso.js';
+import { KyselySealedValueStore, KyselySsoStore } from './sso.js';
 import type {
   AuditEntry,
   AuditStore,
@@ -537,6 +540,8 @@ export class KyselyStore implements Store {
   readonly channels: ChannelStore;
   readonly posts: PostStore;
   readonly audit: AuditStore;
+  readonly sso: SsoStore;
+  readonly sealed: SealedValueStore;
 
   constructor(
     private readonly options: KyselyStoreOptions,
@@ -550,6 +555,8 @@ export class KyselyStore implements Store {
     this.channels = new Channels(db);
     this.posts = new Posts(db);
     this.audit = new Audit(db);
+    this.sso = new KyselySsoStore(db);
+    this.sealed = new KyselySealedValueStore(db);
   }
 
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
