@@ -25,6 +25,7 @@ import { Gateway } from './realtime/gateway.js';
 import { Hub } from './realtime/hub.js';
 import { Presence } from './realtime/presence.js';
 import { clientIpResolver } from './security/client-ip.js';
+import { SecretBox } from './security/crypto.js';
 import { SecurityEvents } from './security/events.js';
 import { RateLimits } from './security/rate-limit.js';
 import { TokenService } from './security/tokens.js';
@@ -39,8 +40,8 @@ export interface AppOptions {
   readonly logger?: Logger;
   /** Collect process metrics (off in tests that start many apps). */
   readonly defaultMetrics?: boolean;
-  /** Directory of the built web client; defaults to web/dist next to the package. */
-  readonly webRoot?: string | undefined;
+  /** Directory of the built web client; defaults to web/dist next to the package; null serves none. */
+  readonly webRoot?: string | null;
   readonly clock?: () => number;
 }
 
@@ -135,6 +136,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     presence,
     expiryHours: config.jwt.expiryHours,
     allowRegistration: config.allowRegistration,
+    secretBox: new SecretBox(config.encryption.key, config.encryption.previousKey),
+    sso: { siteUrl: config.siteUrl, isProduction: config.isProduction },
   });
   const hub = new Hub({
     store,
@@ -171,7 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const http = await buildHttp({
     config, logger, metrics, security, limits, services, readiness, version: VERSION,
     ipResolver,
-    webRoot: options.webRoot === undefined ? defaultWebRoot() : options.webRoot,
+    webRoot: options.webRoot === undefined ? defaultWebRoot() : (options.webRoot ?? undefined),
   });
   gateway.attach(http.server);
   const realtime: Realtime = { nodeId, hub, gateway, presence };

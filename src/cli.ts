@@ -7,6 +7,8 @@
  *   rustchat check-config   validate the configuration and exit (0 when it would start)
  *   rustchat create-admin <email> <username>   create a system admin; the password is read
  *                           from RUSTCHAT_NEW_ADMIN_PASSWORD or standard input
+ *   rustchat rotate-encryption-key   re-encrypt every sealed secret under RUSTCHAT_ENCRYPTION_KEY,
+ *                           reading old values with RUSTCHAT_ENCRYPTION_KEY_PREVIOUS (safe to re-run)
  */
 import { boot, serve } from './main.js';
 
@@ -54,8 +56,31 @@ async function run(argv: readonly string[]): Promise<number> {
         await app.close();
       }
     }
+    case 'rotate-encryption-key': {
+      const booted = boot();
+      if (booted === undefined) return 1;
+      const { config, logger } = booted;
+      if (config.encryption.previousKey === undefined) {
+        logger.warn('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS is not set: values sealed under an older key cannot be read and will be reported');
+      }
+      const { openStore } = await import('./store/open.js');
+      const { SecretBox } = await import('./security/crypto.js');
+      const { rotateEncryptionKey } = await import('./services/key-rotation.js');
+      const { store } = await openStore({ databaseUrl: config.database.url, dataDir: config.dataDir, poolSize: 2 });
+      try {
+        const report = await rotateEncryptionKey(store.sealed, new SecretBox(config.encryption.key, config.encryption.previousKey));
+        for (const f of report.failed) logger.error({ table: f.table, column: f.column, id: f.id, reason: f.reason }, 'could not re-encrypt a sealed value');
+        logger.info(
+          { rotated: report.rotated, already_current: report.alreadyCurrent, changed_meanwhile: report.changedMeanwhile, failed: report.failed.length },
+          report.failed.length === 0 ? 'every sealed value is under the current encryption key' : 'encryption key rotation finished with unreadable values',
+        );
+        return report.failed.length === 0 ? 0 : 1;
+      } finally {
+        await store.close();
+      }
+    }
     default:
-      process.stderr.write(`unknown command: ${command}\nusage: rustchat [serve|migrate|check-config|create-admin]\n`);
+      process.stderr.write(`unknown command: ${command}\nusage: rustchat [serve|migrate|check-config|create-admin|rotate-encryption-key]\n`);
       return 2;
   }
 }

@@ -3,6 +3,7 @@
  * the same shape. Times are milliseconds since the epoch.
  */
 import type { Channel, ChannelMember, ChannelRole, ChannelType, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User } from './entities.js';
+import type { SsoProvider, SsoProviderType } from './sso.js';
 
 export type Presence = 'online' | 'away' | 'dnd' | 'offline';
 
@@ -210,3 +211,62 @@ export interface ReactionView {
 }
 
 export const reactionView = (r: Reaction): ReactionView => ({ post_id: r.post_id, user_id: r.user_id, emoji_name: r.emoji_name, created_at: r.created_at });
+
+/** An SSO provider for administrators. The client secret is never shown, only whether one is set. */
+export interface SsoProviderView {
+  id: string;
+  provider_key: string;
+  provider_type: SsoProviderType;
+  display_name: string;
+  issuer_url: string | null;
+  github_url: string | null;
+  github_api_url: string | null;
+  client_id: string;
+  has_client_secret: boolean;
+  scopes: string[];
+  auto_provision: boolean;
+  allow_domains: string[];
+  default_role: SystemRole;
+  enabled: boolean;
+  login_url: string;
+  /** The redirect URI to register at the identity provider. */
+  callback_url: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export function ssoProviderView(p: SsoProvider, urls: { login_url: string; callback_url: string }): SsoProviderView {
+  const words = (v: string): string[] => v.split(' ').filter((w) => w !== '');
+  return {
+    id: p.id,
+    provider_key: p.provider_key,
+    provider_type: p.provider_type,
+    display_name: p.display_name,
+    issuer_url: p.issuer_url,
+    github_url: p.github_url,
+    github_api_url: p.github_api_url,
+    client_id: p.client_id,
+    has_client_secret: p.client_secret_sealed !== '',
+    scopes: words(p.scopes),
+    auto_provision: p.auto_provision === 1,
+    allow_domains: words(p.allow_domains),
+    default_role: p.default_role,
+    enabled: p.enabled === 1,
+    login_url: urls.login_url,
+    callback_url: urls.callback_url,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+  };
+}
+
+/** An enabled SSO provider on the public login page. */
+export interface SsoLoginOptionView {
+  provider_key: string;
+  provider_type: SsoProviderType;
+  display_name: string;
+  login_url: string;
+}
+
+export const ssoLoginOptionView = (p: SsoProvider, loginUrl: string): SsoLoginOptionView => ({
+  provider_key: p.provider_key, provider_type: p.provider_type, display_name: p.display_name, login_url: loginUrl,
+});

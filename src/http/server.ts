@@ -29,6 +29,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ClientIpResolver } from '../security/client-ip.js';
 import { rateLimitBucket } from '../security/client-ip.js';
 import type { SecurityEvents } from '../security/events.js';
+import { OriginPolicy } from '../security/origin.js';
 import type { RateLimits } from '../security/rate-limit.js';
 import type { Services } from '../services/index.js';
 import { errorBody, renderError, sendRateLimited } from './errors.js';
@@ -208,6 +209,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
 
   await app.register(cookie);
 
+  const origins = new OriginPolicy(config);
   // CORS: only listed origins (never `null`); credentials never with the `*` wildcard.
   const wildcard = config.corsAllowedOrigins.includes('*');
   const allowed = new Set(config.corsAllowedOrigins.filter((o) => o !== '*'));
@@ -251,13 +253,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     // Cross-site unsafe requests from origins we do not know are refused outright.
     const origin = req.headers.origin;
     if (origin !== undefined && !SAFE_METHODS.has(req.method)) {
-      let sameHost = false;
-      try {
-        sameHost = new URL(origin).host === req.headers.host || new URL(origin).origin === config.siteUrl;
-      } catch {
-        sameHost = false;
-      }
-      if (!sameHost && !allowed.has(origin) && !(wildcard && origin !== 'null')) {
+      if (!origins.allows(origin, req.headers.host)) {
         security.emit('access_denied', { ip: req.clientIp, requestId: req.id, reason: 'origin_not_allowed' });
         throw forbidden('Origin not allowed');
       }
@@ -323,7 +319,18 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await registerRoutes(app, deps);
 
   if (deps.webRoot !== undefined && existsSync(deps.webRoot)) {
-    await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: ['index.html'], wildcard: false, cacheControl: true, maxAge: '1h' });
+    await app.register(fastifyStatic, {
+      root: deps.webRoot,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: false,
+      cacheControl: false,
+      // index.html must be revalidated (it names the current asset files); Vite's hashed
+      // assets never change under their name.
+      setHeaders: (reply, path) => {
+        void reply.header('Cache-Control', path.endsWith('.html') ? 'no-cache' : /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
+      },
+    });
   }
 
   app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) => {

@@ -7,7 +7,7 @@
  *   2. per-IP rate limit, RUSTCHAT_SECURITY_RATE_LIMIT_WS_PER_MINUTE (the exact 429 of the
  *      security contract §5, `rate_limit_exceeded` event);
  *   3. no token in the query string (`?token=`, `?access_token=`): 401 even when valid;
- *   4. Origin, when present, is the site URL or in the CORS allow list (403) — checked before the
+ *   4. Origin, when present, passes security/origin.ts (site URL, allow list; 403) — checked before the
  *      token because it costs no database read;
  *   5. the token, from `Authorization: Bearer` or from `Sec-WebSocket-Protocol`
  *      (`rustchat.v1, <token>`), must name a live session (401);
@@ -25,6 +25,7 @@ import type { Config } from '../config/config.js';
 import { WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '../domain/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { OriginPolicy } from '../security/origin.js';
 import { rateLimitBucket, type ClientIpResolver } from '../security/client-ip.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { RateLimits } from '../security/rate-limit.js';
@@ -70,17 +71,14 @@ export class Gateway {
   /** Headers for the 101 of a handshake in progress (rate-limit state, request id). */
   private readonly extraHeaders = new WeakMap<IncomingMessage, string[]>();
   private readonly pending = new Set<Duplex>();
-  private readonly allowedOrigins: Set<string>;
-  private readonly anyOrigin: boolean;
+  private readonly origins: OriginPolicy;
   private server: Server | undefined;
   private closing = false;
   private readonly listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.onUpgrade(req, socket, head);
 
   constructor(private readonly options: GatewayOptions) {
     const { config } = options;
-    this.allowedOrigins = new Set([config.siteUrl, ...config.corsAllowedOrigins.filter((o) => o !== '*')]);
-    // `*` is refused at startup in production; in development it lets any origin in, as for the REST API.
-    this.anyOrigin = config.corsAllowedOrigins.includes('*') && !config.isProduction;
+    this.origins = new OriginPolicy(config);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.ws.maxFrameBytes,
@@ -164,7 +162,7 @@ export class Gateway {
     }
 
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.originAllowed(origin)) return this.authFailure('bad_origin', 403, 'Origin not allowed', ip, requestId);
+    if (origin !== undefined && !this.origins.allows(origin, req.headers.host)) return this.authFailure('bad_origin', 403, 'Origin not allowed', ip, requestId);
 
     const token = tokenFromHandshake(req.headers);
     if (token === undefined) return this.authFailure('missing_token', 401, 'Authentication required', ip, requestId);
@@ -213,17 +211,6 @@ export class Gateway {
       }
     });
     return undefined;
-  }
-
-  private originAllowed(origin: string): boolean {
-    if (origin === 'null') return false;
-    let normalized: string;
-    try {
-      normalized = new URL(origin).origin;
-    } catch {
-      return false;
-    }
-    return this.anyOrigin || this.allowedOrigins.has(normalized);
   }
 
   private refuse(socket: Duplex, refusal: Refusal, requestId: string, ip: string): void {

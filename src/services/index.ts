@@ -1,5 +1,6 @@
 /** Builds every service from its dependencies (called by the composition root only). */
 import type { Metrics } from '../observability/metrics.js';
+import type { SecretBox } from '../security/crypto.js';
 import type { RateLimits } from '../security/rate-limit.js';
 import type { TokenService } from '../security/tokens.js';
 import { Access } from './access.js';
@@ -8,6 +9,7 @@ import { ChannelService } from './channels.js';
 import type { PresenceReader, ServiceDeps } from './context.js';
 import { PostService } from './posts.js';
 import { SessionService } from './sessions.js';
+import { SsoService, type SsoOptions } from './sso.js';
 import { TeamService } from './teams.js';
 
 export interface Services {
@@ -17,6 +19,7 @@ export interface Services {
   readonly teams: TeamService;
   readonly channels: ChannelService;
   readonly posts: PostService;
+  readonly sso: SsoService;
 }
 
 export interface ServiceOptions {
@@ -26,6 +29,9 @@ export interface ServiceOptions {
   readonly presence: PresenceReader;
   readonly expiryHours: number;
   readonly allowRegistration: boolean;
+  /** Seals secrets at rest (RUSTCHAT_ENCRYPTION_KEY, previous key readable). */
+  readonly secretBox: SecretBox;
+  readonly sso: SsoOptions;
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
@@ -38,5 +44,6 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     teams: new TeamService(deps, access),
     channels: new ChannelService(deps, access),
     posts: new PostService(deps, access, options.presence, options.metrics),
+    sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
   };
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Session, User } from '../domain/entities.js';
 import type { Actor } from '../domain/policy.js';
 import type { TokenService } from '../security/tokens.js';
+import type { Store } from '../store/store.js';
 import type { AnonymousContext, ServiceDeps } from './context.js';
 
 export interface StartedSession {
@@ -29,10 +30,14 @@ export class SessionService {
     private readonly expiryHours: number,
   ) {}
 
-  async start(user: User, kind: Session['kind'], meta: Pick<AnonymousContext, 'ip' | 'userAgent'>): Promise<StartedSession> {
+  /**
+   * Starts a session for the user. `store` lets a caller create it inside its own
+   * transaction; `id` lets it name the session before the row exists (SSO exchange codes).
+   */
+  async start(user: User, kind: Session['kind'], meta: Pick<AnonymousContext, 'ip' | 'userAgent'>, opts: { store?: Store; id?: string } = {}): Promise<StartedSession> {
     const now = this.deps.clock();
     const session: Session = {
-      id: randomUUID(),
+      id: opts.id ?? randomUUID(),
       user_id: user.id,
       kind,
       created_at: now,
@@ -41,7 +46,7 @@ export class SessionService {
       user_agent: meta.userAgent.slice(0, 256),
       ip: meta.ip,
     };
-    await this.deps.store.sessions.create(session);
+    await (opts.store ?? this.deps.store).sessions.create(session);
     const token = await this.tokens.sign(user.id, session.id, session.expires_at);
     return { token, expiresIn: this.expiryHours * 3600, session };
   }

@@ -4,6 +4,7 @@
  * A migration never changes once released: add a new file in migrations/ and list it below.
  */
 import { core } from './migrations/001-core.js';
+import { sso } from './migrations/002-sso.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -29,4 +30,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core];
+export const MIGRATIONS: readonly Migration[] = [core, sso];

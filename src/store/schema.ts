@@ -1,6 +1,7 @@
 /** Kysely table types: what the queries in store/kysely may read and write. */
 import type { Generated } from 'kysely';
 import type { Channel, ChannelMember, Post, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -51,4 +52,8 @@ export interface Database {
   saved_posts: SavedPostTable;
   audit_log: AuditTable;
   schema_migrations: MigrationTable;
+  sso_providers: Mutable<SsoProvider>;
+  user_identities: Mutable<UserIdentity>;
+  oauth_states: Mutable<OAuthState>;
+  oauth_exchange_codes: Mutable<ExchangeCode>;
 }

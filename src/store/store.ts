@@ -8,6 +8,8 @@
  */
 import type { Channel, ChannelMember, ChannelRole, Post, Reaction, Session, SystemRole, Team, TeamMember, TeamRole, User } from '../domain/entities.js';
 import type { Dialect } from './migrations.js';
+import type { SealedValueStore } from './sealed.js';
+import type { SsoStore } from './sso.js';
 
 export type NewUser = Omit<User, 'deactivated_at'>;
 export type UserPatch = Partial<Pick<User, 'display_name' | 'first_name' | 'last_name' | 'nickname' | 'position' | 'avatar_url' | 'status_text' | 'status_emoji' | 'timezone' | 'email' | 'username' | 'email_verified'>>;
@@ -190,6 +192,10 @@ export interface Store {
   readonly channels: ChannelStore;
   readonly posts: PostStore;
   readonly audit: AuditStore;
+  /** Single sign-on: providers, identities, login states, exchange codes. */
+  readonly sso: SsoStore;
+  /** Sealed secrets at rest, by column (key rotation). */
+  readonly sealed: SealedValueStore;
   /** Runs `fn` in one transaction: all of it commits (durably) before the promise resolves, or none of it. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Answers when the database is reachable (readiness probe). */

@@ -92,12 +92,18 @@ const PROBES: Probe[] = [
   { route: 'POST /api/v1/admin/users/{id}/reactivate', kind: 'user' },
   { route: 'PUT /api/v1/admin/users/{id}/role', kind: 'user', body: () => ({ role: 'system_admin' }) },
   { route: 'POST /api/v1/admin/users/{id}/revoke_sessions', kind: 'user' },
+  // SSO provider administration: system admins only, checked before the id is looked at.
+  { route: 'GET /api/v1/admin/sso/{id}', kind: 'user' },
+  { route: 'PUT /api/v1/admin/sso/{id}', kind: 'user', body: () => ({ display_name: 'Taken over' }) },
+  { route: 'DELETE /api/v1/admin/sso/{id}', kind: 'user' },
 ];
 
 /** Id-taking routes that are not member-scoped, and why. */
 const GLOBAL: Record<string, string> = {
   'GET /api/v1/users/{id}': 'the user directory is server-wide (e-mail addresses stay hidden)',
   'GET /api/v1/users/{id}/status': 'presence is server-wide, like the directory',
+  'GET /api/v1/oauth2/{provider}/login': 'public sign-in entry; {provider} is a provider key on the login page (test/sso)',
+  'GET /api/v1/oauth2/{provider}/callback': 'public sign-in return; guarded by the state bound to the browser (test/sso/state.test.ts)',
 };
 
 describe.each(STORES)('access-control matrix (%s)', (kind) => {

@@ -6,6 +6,7 @@ import { authRoutes } from './auth.js';
 import { channelRoutes } from './channels.js';
 import { healthRoutes } from './health.js';
 import { postRoutes } from './posts.js';
+import { ssoRoutes } from './sso.js';
 import { teamRoutes } from './teams.js';
 import { unreadRoutes } from './unreads.js';
 import { userRoutes } from './users.js';
@@ -19,5 +20,6 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   postRoutes(app, deps);
   unreadRoutes(app, deps);
   adminRoutes(app, deps);
+  ssoRoutes(app, deps);
   await Promise.resolve();
 }

@@ -9,6 +9,9 @@ import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { asUniqueViolation } from '../errors.js';
 import { GroupCommit } from '../group-commit.js';
+import type { SealedValueStore } from '../sealed.js';
+import type { SsoStore } from '../sso.js';
+import { KyselySealedValueStore, KyselySsoStore } from './sso.js';
 import type {
   AuditEntry,
   AuditStore,
@@ -541,6 +544,8 @@ export class KyselyStore implements Store {
   readonly channels: ChannelStore;
   readonly posts: PostStore;
   readonly audit: AuditStore;
+  readonly sso: SsoStore;
+  readonly sealed: SealedValueStore;
 
   private readonly committer: GroupCommit<Store> | undefined;
 
@@ -557,6 +562,8 @@ export class KyselyStore implements Store {
     this.channels = new Channels(db);
     this.posts = new Posts(db);
     this.audit = new Audit(db);
+    this.sso = new KyselySsoStore(db);
+    this.sealed = new KyselySealedValueStore(db);
   }
 
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -1,0 +1,100 @@
+/**
+ * Browser test helpers: build the web client with Vite into a temporary directory, start the
+ * system Chromium (never a downloaded browser) through playwright-core, and the few page
+ * steps every scenario needs.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { packageRoot } from '../../src/app.js';
+
+const run = promisify(execFile);
+
+export const CHROMIUM = process.env.RUSTCHAT_TEST_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Builds web/ (production mode) into a fresh temporary directory and returns it. */
+export async function buildClient(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), 'rustchat-web-'));
+  const root = packageRoot();
+  const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  // A child process, so that Vitest's own NODE_ENV=test cannot leak into the bundle.
+  await run(process.execPath, [vite, 'build', '--config', join(root, 'web', 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'production' },
+    timeout: 240_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (!existsSync(join(outDir, 'index.html'))) throw new Error(`vite build wrote no index.html into ${outDir}`);
+  return outDir;
+}
+
+/** The system Chromium, headless. Fails loudly (never skips) when it is not installed. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}. Install it with "apt-get install -y chromium" (.ci/run does), or point RUSTCHAT_TEST_CHROMIUM at it.`);
+  }
+  // playwright gives every launch a fresh temporary --user-data-dir (it refuses one in args).
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 120_000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** What a page printed that a test must look at: CSP violations and uncaught errors. */
+export interface PageWatch {
+  readonly cspViolations: string[];
+  readonly pageErrors: string[];
+  readonly console: string[];
+}
+
+export function watchPage(page: Page): PageWatch {
+  const watch: PageWatch = { cspViolations: [], pageErrors: [], console: [] };
+  page.on('console', (m: ConsoleMessage) => {
+    const text = m.text();
+    watch.console.push(`${m.type()}: ${text}`);
+    if (/Content[- ]Security[- ]Policy/i.test(text)) watch.cspViolations.push(text);
+  });
+  page.on('pageerror', (err) => watch.pageErrors.push(err.message));
+  return watch;
+}
+
+/** Counts `securitypolicyviolation` events in the page itself (they also reach the console). */
+export async function installCspCounter(page: Page): Promise<void> {
+  await page.addInitScript({
+    content: `window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));`,
+  });
+}
+
+export async function cspViolationsIn(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>('window.__cspViolations || []');
+}
+
+/** The session token as the page keeps it (sessionStorage), or null. */
+export async function storedToken(page: Page): Promise<string | null> {
+  return page.evaluate<string | null>("sessionStorage.getItem('rustchat.token')");
+}
+
+export const PASSWORD = 'a long and unusual passphrase 42';
+
+export async function signUp(page: Page, baseUrl: string, username: string, displayName: string): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('E-mail').fill(`${username}@example.com`);
+  await page.getByLabel('Display name').fill(displayName);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+}
+
+/** The sidebar link of a channel (by its URL name). */
+export const channelLink = (page: Page, name: string) => page.locator(`a.channel-link[data-channel="${name}"]`);
+
+/** A message in the channel view (or `scope`) containing `text`. */
+export const postWith = (page: Page, text: string, scope = 'main') =>
+  page.locator(`${scope} article.post`).filter({ has: page.locator('.message-text', { hasText: text }) });

@@ -1,0 +1,65 @@
+/** Signed out → the sign-in page; signed in → the workspace, with its state and WebSocket. */
+import { useCallback, useEffect, useState } from 'react';
+import type { ApiClient } from './lib/api.js';
+import type { TokenStore } from './lib/session.js';
+import type { SessionResponse, User } from './lib/types.js';
+import { AuthPage } from './components/AuthPage.js';
+import { Workspace } from './components/Workspace.js';
+import { ChatProvider } from './state/chat.js';
+import { navigate } from './navigation.js';
+
+export interface Boot {
+  readonly user: User | undefined;
+  readonly notice?: string;
+  /** The server could not be asked whether the kept session is valid. */
+  readonly unreachable?: boolean;
+}
+
+interface AppProps {
+  readonly initial: Boot;
+  readonly api: ApiClient;
+  readonly tokens: TokenStore;
+  /** Lets the API client report a session the server ended (any 401). */
+  readonly onSessionEndedRef: (fn: () => void) => void;
+}
+
+export function App({ initial, api, tokens, onSessionEndedRef }: AppProps) {
+  const [user, setUser] = useState(initial.user);
+  const [notice, setNotice] = useState(initial.notice);
+
+  const signedOut = useCallback((reason: 'signed_out' | 'session_ended') => {
+    tokens.clear();
+    setUser(undefined);
+    setNotice(reason === 'session_ended' ? 'Your session has ended. Please sign in again.' : 'You have signed out.');
+    navigate('/login');
+  }, [tokens]);
+
+  useEffect(() => onSessionEndedRef(() => signedOut('session_ended')), [onSessionEndedRef, signedOut]);
+
+  const signedIn = useCallback((session: SessionResponse) => {
+    tokens.set(session.token);
+    setNotice(undefined);
+    setUser(session.user);
+    if (window.location.pathname === '/login') navigate('/', { replace: true });
+  }, [tokens]);
+
+  const getToken = useCallback(() => tokens.get(), [tokens]);
+
+  if (initial.unreachable === true && user === undefined) {
+    return (
+      <main className="center-page">
+        <section className="card" aria-labelledby="unreachable-title">
+          <h1 id="unreachable-title">RustChat</h1>
+          <p role="alert">{notice}</p>
+          <button type="button" className="primary" onClick={() => window.location.reload()}>Try again</button>
+        </section>
+      </main>
+    );
+  }
+  if (user === undefined) return <AuthPage api={api} notice={notice} onSignedIn={signedIn} />;
+  return (
+    <ChatProvider key={user.id} user={user} api={api} getToken={getToken} onSignedOut={signedOut}>
+      <Workspace />
+    </ChatProvider>
+  );
+}

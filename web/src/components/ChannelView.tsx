@@ -1,0 +1,210 @@
+/** The open channel: its header, its history (older pages load on scroll) and the composer. */
+import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { describeError } from '../lib/api.js';
+import { formatDay, sameDay } from '../lib/format.js';
+import type { Channel, Post } from '../lib/types.js';
+import { useChat } from '../state/chat.js';
+import { channelLabel, directPartner } from '../state/reducer.js';
+import { PresenceDot } from './bits.js';
+import { Composer, TypingIndicator } from './Composer.js';
+import { ConfirmDialog } from './Dialog.js';
+import { AddPeopleDialog, EditChannelDialog } from './dialogs.js';
+import { LockIcon } from './icons.js';
+import { MessageText, OutgoingItem, PostItem } from './Post.js';
+
+const GROUP_WINDOW_MS = 5 * 60_000;
+
+/** Messages grouped the way people read them: day separators, same-author runs, the unread line. */
+export function PostList({ posts, context, onOpenThread, firstUnreadSeq, meId, editPostId, onEditDone }: {
+  readonly posts: readonly Post[];
+  readonly context: 'channel' | 'thread';
+  readonly onOpenThread?: (rootId: string) => void;
+  readonly firstUnreadSeq?: number | null;
+  readonly meId: string;
+  readonly editPostId?: string | undefined;
+  readonly onEditDone?: () => void;
+}) {
+  return (
+    <>
+      {posts.map((post, i) => {
+        const prev = posts[i - 1];
+        const newDay = prev === undefined || !sameDay(prev.created_at, post.created_at);
+        const unreadLine = firstUnreadSeq != null && post.seq === firstUnreadSeq && post.user_id !== meId;
+        const compact = !newDay && !unreadLine && prev !== undefined && prev.user_id === post.user_id && post.created_at - prev.created_at < GROUP_WINDOW_MS
+          && (context === 'thread' || (prev.root_post_id === post.root_post_id));
+        return (
+          <Fragment key={post.id}>
+            {newDay && <div className="day-separator" role="separator"><span>{formatDay(post.created_at)}</span></div>}
+            {unreadLine && <div className="unread-separator" role="separator"><span>New messages</span></div>}
+            <PostItem post={post} compact={compact} context={context} {...(onOpenThread ? { onOpenThread } : {})}
+              editRequested={editPostId === post.id} {...(onEditDone ? { onEditDone } : {})} />
+          </Fragment>
+        );
+      })}
+    </>
+  );
+}
+
+function MessageList({ channel, onOpenThread, editPostId, onEditDone }: {
+  readonly channel: Channel;
+  readonly onOpenThread: (rootId: string) => void;
+  readonly editPostId: string | undefined;
+  readonly onEditDone: () => void;
+}) {
+  const { state, actions, outbox } = useChat();
+  const cp = state.channelPosts[channel.id];
+  const posts = (cp?.order ?? []).map((id) => state.posts[id]).filter((p): p is Post => p !== undefined);
+  // A message whose post already arrived (say, over the WebSocket before the POST answered) shows once.
+  const arrived = new Set(posts.map((p) => p.client_msg_id));
+  const pending = outbox.filter((o) => o.channelId === channel.id && o.rootId === null && !arrived.has(o.clientMsgId));
+  const scroller = useRef<HTMLDivElement>(null);
+  const sentinel = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const last = useRef<{ channelId: string; first: string | undefined; lastId: string | undefined; height: number; count: number } | undefined>(undefined);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const loadingRef = useRef(false);
+
+  const firstId = posts[0]?.id;
+  const lastId = posts[posts.length - 1]?.id;
+
+  // Keep the view where the reader expects it: at the bottom for new messages, in place when
+  // older ones are added above.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el === null) return;
+    const prev = last.current;
+    if (prev === undefined || prev.channelId !== channel.id) {
+      el.scrollTop = el.scrollHeight;
+    } else if (prev.first !== firstId && prev.lastId === lastId) {
+      el.scrollTop += el.scrollHeight - prev.height;
+    } else if ((prev.lastId !== lastId || prev.count !== pending.length) && atBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+    last.current = { channelId: channel.id, first: firstId, lastId, height: el.scrollHeight, count: pending.length };
+  }, [channel.id, firstId, lastId, pending.length, posts.length]);
+
+  const hasMore = cp?.hasMore === true;
+  useEffect(() => {
+    const el = sentinel.current;
+    const root = scroller.current;
+    if (el === null || root === null || !hasMore) return;
+    const io = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting) || loadingRef.current) return;
+      loadingRef.current = true;
+      setLoadingOlder(true);
+      actions.loadOlder(channel.id).catch((err: unknown) => actions.notify(describeError(err))).finally(() => {
+        loadingRef.current = false;
+        setLoadingOlder(false);
+      });
+    }, { root, rootMargin: '200px 0px 0px 0px' });
+    io.observe(el);
+    return () => io.disconnect();
+  }, [actions, channel.id, hasMore, firstId]);
+
+  return (
+    <div
+      ref={scroller}
+      className="messages"
+      role="log"
+      aria-label={`Messages in ${channelLabel(state, channel)}`}
+      aria-busy={cp === undefined}
+      tabIndex={0}
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+      }}
+    >
+      {hasMore ? (
+        <div ref={sentinel} className="history-start">
+          <button type="button" className="link" disabled={loadingOlder} onClick={() => void actions.loadOlder(channel.id)}>
+            {loadingOlder ? 'Loading…' : 'Load older messages'}
+          </button>
+        </div>
+      ) : cp !== undefined && (
+        <div className="history-start">
+          <p className="channel-intro">This is the very beginning of <strong>{channelLabel(state, channel)}</strong>.</p>
+        </div>
+      )}
+      <PostList posts={posts} context="channel" onOpenThread={onOpenThread} firstUnreadSeq={cp?.firstUnreadSeq ?? null} meId={state.me.id} editPostId={editPostId} onEditDone={onEditDone} />
+      {pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
+    </div>
+  );
+}
+
+export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers, onLeft }: {
+  readonly channel: Channel;
+  readonly onOpenThread: (rootId: string) => void;
+  readonly onShowPinned: () => void;
+  readonly onShowMembers: () => void;
+  readonly onLeft: () => void;
+}) {
+  const { state, actions } = useChat();
+  const [dialog, setDialog] = useState<'edit' | 'add' | 'leave' | undefined>(undefined);
+  const [editPostId, setEditPostId] = useState<string | undefined>(undefined);
+  const label = channelLabel(state, channel);
+  const conversation = channel.type === 'direct' || channel.type === 'group';
+  const partner = directPartner(state, channel);
+  const title = conversation ? label : `${channel.type === 'private' ? '' : '# '}${label}`;
+
+  function editLast() {
+    const cp = state.channelPosts[channel.id];
+    const mine = [...(cp?.order ?? [])].reverse().map((id) => state.posts[id]).find((p) => p !== undefined && p.user_id === state.me.id);
+    if (mine !== undefined) setEditPostId(mine.id);
+  }
+
+  return (
+    <section className="channel" aria-labelledby="channel-title">
+      <header className="channel-header">
+        <div className="channel-title-row">
+          <h1 id="channel-title">
+            {partner !== undefined && <PresenceDot status={state.presence[partner] ?? 'offline'} />}{channel.type === 'private' && <LockIcon />} {title}
+          </h1>
+          <div className="channel-tools">
+            <button type="button" onClick={onShowMembers}>Members</button>
+            <button type="button" onClick={onShowPinned}>Pinned</button>
+            {!conversation && !channel.is_archived && <button type="button" onClick={() => {
+              setDialog('add');
+              actions.loadMembers(channel.id).catch(() => undefined);
+            }}>Add people</button>}
+            {!channel.is_archived && <button type="button" onClick={() => setDialog('edit')}>Edit details</button>}
+            {channel.type !== 'direct' && <button type="button" onClick={() => setDialog('leave')}>Leave</button>}
+          </div>
+        </div>
+        {channel.purpose !== '' && <p className="channel-purpose">{channel.purpose}</p>}
+        {channel.header !== '' && <div className="channel-headline"><MessageText message={channel.header} me={state.me.username} /></div>}
+      </header>
+      <MessageList channel={channel} onOpenThread={onOpenThread} editPostId={editPostId} onEditDone={() => setEditPostId(undefined)} />
+      <TypingIndicator channelId={channel.id} parentId={null} />
+      <Composer
+        channelId={channel.id}
+        rootId={null}
+        label={`Message ${conversation ? label : `#${label}`}`}
+        disabled={channel.is_archived ? 'This channel is archived: it can be read but not written to.' : undefined}
+        onEditLast={editLast}
+        inputId="message-box"
+      />
+      {dialog === 'edit' && <EditChannelDialog channel={channel} onClose={() => setDialog(undefined)} />}
+      {dialog === 'add' && (
+        <AddPeopleDialog
+          title={`Add people to ${label}`}
+          exclude={new Set(state.members[channel.id] ?? [state.me.id])}
+          add={(userId) => actions.addChannelMember(channel.id, userId)}
+          onClose={() => setDialog(undefined)}
+        />
+      )}
+      {dialog === 'leave' && (
+        <ConfirmDialog
+          title={`Leave ${label}`}
+          message={channel.type === 'private' ? 'You will need to be added again to come back.' : 'You can join again from “Browse channels”.'}
+          confirmLabel="Leave"
+          danger
+          onConfirm={async () => {
+            await actions.leaveChannel(channel.id);
+            onLeft();
+          }}
+          onClose={() => setDialog(undefined)}
+        />
+      )}
+    </section>
+  );
+}

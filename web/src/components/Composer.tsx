@@ -1,0 +1,195 @@
+/**
+ * The message box. Enter sends, Shift+Enter starts a new line, Up in an empty box edits my
+ * last message. While typing it tells the others (throttled) over the WebSocket.
+ */
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { describeError } from '../lib/api.js';
+import { mentionQueryAt } from '../lib/format.js';
+import { useChat, useNow } from '../state/chat.js';
+import { typingIn, userLabel } from '../state/reducer.js';
+
+interface Suggestion {
+  readonly username: string;
+  readonly label: string;
+}
+
+const SPECIAL: readonly Suggestion[] = [
+  { username: 'channel', label: 'Notifies everyone in this channel' },
+  { username: 'all', label: 'Notifies everyone in this channel' },
+  { username: 'here', label: 'Notifies everyone online in this channel' },
+];
+
+/** @-mention suggestions for the word being typed: people from the directory, then @channel/@all/@here. */
+function useMentionSuggestions(query: string | undefined): Suggestion[] {
+  const { api, state } = useChat();
+  const [found, setFound] = useState<{ query: string; list: Suggestion[] }>({ query: '', list: [] });
+  useEffect(() => {
+    if (query === undefined) return;
+    let cancelled = false;
+    const t = setTimeout(() => {
+      api.searchUsers(query, 8).then((users) => {
+        if (!cancelled) setFound({ query, list: users.filter((u) => u.id !== state.me.id).map((u) => ({ username: u.username, label: userLabel(u) })) });
+      }, () => undefined);
+    }, 120);
+    return () => {
+      cancelled = true;
+      clearTimeout(t);
+    };
+  }, [api, query, state.me.id]);
+  if (query === undefined) return [];
+  const people = found.query === query ? found.list : [];
+  return [...people, ...SPECIAL.filter((s) => s.username.startsWith(query))].slice(0, 8);
+}
+
+/** Drafts survive switching channels (not reloads). */
+const drafts = new Map<string, string>();
+
+interface Props {
+  readonly channelId: string;
+  readonly rootId: string | null;
+  readonly label: string;
+  readonly disabled?: string | undefined;
+  readonly onEditLast?: () => void;
+  /** A fixed id for the text box (the skip link targets the channel's). */
+  readonly inputId?: string;
+}
+
+export function Composer({ channelId, rootId, label, disabled, onEditLast, inputId }: Props) {
+  const { actions } = useChat();
+  const key = `${channelId}:${rootId ?? ''}`;
+  const [text, setText] = useState(() => drafts.get(key) ?? '');
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const generatedId = useId();
+  const id = inputId ?? generatedId;
+  const [caret, setCaret] = useState(0);
+  const [active, setActive] = useState(0);
+  const [dismissed, setDismissed] = useState<string | undefined>(undefined);
+  const mention = mentionQueryAt(text, caret);
+  const mentionKey = mention === undefined ? undefined : `${mention.start}:${mention.query}`;
+  const suggestions = useMentionSuggestions(mention !== undefined && mentionKey !== dismissed ? mention.query : undefined);
+  const open = suggestions.length > 0;
+  const selected = Math.min(active, suggestions.length - 1);
+
+  function complete(s: Suggestion) {
+    if (mention === undefined) return;
+    const before = `${text.slice(0, mention.start)}@${s.username} `;
+    const next = before + text.slice(caret).replace(/^\S*/, '');
+    setText(next);
+    setCaret(before.length);
+    setActive(0);
+    requestAnimationFrame(() => {
+      ref.current?.setSelectionRange(before.length, before.length);
+    });
+  }
+
+  useEffect(() => {
+    drafts.set(key, text);
+  }, [key, text]);
+
+  useEffect(() => {
+    ref.current?.focus();
+  }, [key]);
+
+  // Grow with the text, up to a limit (then scroll).
+  useEffect(() => {
+    const el = ref.current;
+    if (el === null) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+  }, [text]);
+
+  function submit(e?: FormEvent) {
+    e?.preventDefault();
+    const message = text.trim();
+    if (message === '' || disabled !== undefined) return;
+    setText('');
+    drafts.delete(key);
+    actions.sendPost(channelId, message, rootId).catch((err: unknown) => actions.notify(describeError(err)));
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (open && !e.nativeEvent.isComposing) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const n = suggestions.length;
+        setActive((selected + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        complete(suggestions[selected]!);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setDismissed(mentionKey);
+        return;
+      }
+    }
+    if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      submit();
+    } else if (e.key === 'ArrowUp' && text === '' && onEditLast !== undefined) {
+      e.preventDefault();
+      onEditLast();
+    }
+  }
+
+  return (
+    <form className="composer" onSubmit={submit}>
+      <label htmlFor={id} className="sr-only">{label}</label>
+      {open && (
+        <ul className="suggestions" role="listbox" id={`${id}-list`} aria-label="Mention suggestions">
+          {suggestions.map((s, i) => (
+            <li
+              key={s.username}
+              id={`${id}-opt-${i}`}
+              role="option"
+              aria-selected={i === selected}
+              onMouseDown={(e) => {
+                e.preventDefault(); // keep focus in the box
+                complete(s);
+              }}
+            >
+              <strong>@{s.username}</strong> <span className="muted">{s.label}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <textarea
+        id={id}
+        ref={ref}
+        rows={1}
+        value={text}
+        placeholder={disabled ?? label}
+        disabled={disabled !== undefined}
+        aria-describedby={`${id}-hint`}
+        aria-autocomplete="list"
+        aria-expanded={open}
+        aria-controls={open ? `${id}-list` : undefined}
+        aria-activedescendant={open ? `${id}-opt-${selected}` : undefined}
+        onChange={(e) => {
+          setText(e.target.value);
+          setCaret(e.target.selectionStart);
+          setActive(0);
+          if (e.target.value !== '') actions.typing(channelId, rootId);
+        }}
+        onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
+        onKeyDown={onKeyDown}
+      />
+      <span id={`${id}-hint`} className="sr-only">Enter sends, Shift+Enter adds a new line.</span>
+      <button type="submit" className="primary" disabled={disabled !== undefined || text.trim() === ''}>Send</button>
+    </form>
+  );
+}
+
+export function TypingIndicator({ channelId, parentId }: { readonly channelId: string; readonly parentId: string | null }) {
+  const { state } = useChat();
+  const now = useNow(1000);
+  const names = typingIn(state, channelId, parentId, now).map((id) => (state.users[id] ? userLabel(state.users[id]) : 'Someone'));
+  let text = '';
+  if (names.length === 1) text = `${names[0]} is typing…`;
+  else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
+  else if (names.length > 2) text = 'Several people are typing…';
+  return <div className="typing" aria-live="polite">{text}</div>;
+}

@@ -1,0 +1,158 @@
+/**
+ * Modal dialogs on the native <dialog> element: it traps focus, closes on Escape and returns
+ * focus to where it was — accessibility the browser already gets right.
+ */
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
+import { describeError } from '../lib/api.js';
+import type { User } from '../lib/types.js';
+import { useChat } from '../state/chat.js';
+import { userLabel } from '../state/reducer.js';
+import { PresenceDot } from './bits.js';
+import { CloseIcon } from './icons.js';
+
+interface DialogProps {
+  readonly title: string;
+  readonly onClose: () => void;
+  readonly children: ReactNode;
+  readonly className?: string;
+}
+
+export function Dialog({ title, onClose, children, className }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const id = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog === null) return;
+    if (!dialog.open) dialog.showModal();
+    return () => dialog.close();
+  }, []);
+  // In <body>, so that no surrounding styles (sidebar colours, hover states) reach it.
+  return createPortal(
+    <dialog
+      ref={ref}
+      className={className === undefined ? 'dialog' : `dialog ${className}`}
+      aria-labelledby={id}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      <header className="dialog-header">
+        <h2 id={id}>{title}</h2>
+        <button type="button" className="icon" aria-label="Close" onClick={onClose}><CloseIcon /></button>
+      </header>
+      {children}
+    </dialog>,
+    document.body,
+  );
+}
+
+/** A yes/no question (e.g. "Delete this message?") that runs `onConfirm` and reports failures. */
+export function ConfirmDialog({ title, message, confirmLabel, danger, onConfirm, onClose }: {
+  readonly title: string;
+  readonly message: string;
+  readonly confirmLabel: string;
+  readonly danger?: boolean;
+  readonly onConfirm: () => Promise<void>;
+  readonly onClose: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <form
+        method="dialog"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setBusy(true);
+          onConfirm().then(onClose, (err: unknown) => {
+            setError(describeError(err));
+            setBusy(false);
+          });
+        }}
+      >
+        <p>{message}</p>
+        {error !== undefined && <p className="error" role="alert">{error}</p>}
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className={danger === true ? 'danger' : 'primary'} disabled={busy} autoFocus>{confirmLabel}</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Finds people by username or name (GET /users?q=) and hands the chosen one to `onPick`. */
+export function UserPicker({ label, exclude, action, actionLabel, onPick }: {
+  readonly label: string;
+  readonly exclude: ReadonlySet<string>;
+  /** Button text, e.g. "Add". */
+  readonly action: string;
+  /** Accessible name of the button for one person, e.g. "Add alice to the team". */
+  readonly actionLabel: (u: User) => string;
+  readonly onPick: (u: User) => Promise<void>;
+}) {
+  const { api, state } = useChat();
+  const [q, setQ] = useState('');
+  const [results, setResults] = useState<User[] | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busyId, setBusyId] = useState<string | undefined>(undefined);
+  const id = useId();
+
+  useEffect(() => {
+    let cancelled = false;
+    const t = setTimeout(() => {
+      api.searchUsers(q.trim()).then(
+        (users) => {
+          if (!cancelled) setResults(users);
+        },
+        (err: unknown) => {
+          if (!cancelled) setError(describeError(err));
+        },
+      );
+    }, q === '' ? 0 : 200);
+    return () => {
+      cancelled = true;
+      clearTimeout(t);
+    };
+  }, [api, q]);
+
+  const shown = (results ?? []).filter((u) => !exclude.has(u.id));
+  return (
+    <div className="user-picker">
+      <label htmlFor={`${id}-q`}>{label}</label>
+      <input id={`${id}-q`} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Search by username or name" autoFocus autoComplete="off" />
+      {error !== undefined && <p className="error" role="alert">{error}</p>}
+      <ul className="pick-list" aria-label="People" aria-busy={results === undefined}>
+        {results !== undefined && shown.length === 0 && <li className="empty">Nobody found.</li>}
+        {shown.map((u) => (
+          <li key={u.id}>
+            <span className="who">
+              <PresenceDot status={state.presence[u.id] ?? u.presence} />
+              <span className="name">{userLabel(u)}</span> <span className="muted">@{u.username}</span>
+            </span>
+            <button
+              type="button"
+              disabled={busyId !== undefined}
+              aria-label={actionLabel(u)}
+              onClick={() => {
+                setBusyId(u.id);
+                setError(undefined);
+                onPick(u).then(
+                  () => setBusyId(undefined),
+                  (err: unknown) => {
+                    setError(describeError(err));
+                    setBusyId(undefined);
+                  },
+                );
+              }}
+            >
+              {busyId === u.id ? '…' : action}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

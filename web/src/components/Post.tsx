@@ -1,0 +1,230 @@
+/** One message: author, time, text (mentions highlighted), reactions, and its actions. */
+import { Fragment, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { describeError } from '../lib/api.js';
+import { QUICK_REACTIONS, emojiChar } from '../lib/emoji.js';
+import { formatClock, segmentMessage } from '../lib/format.js';
+import type { Post } from '../lib/types.js';
+import { useChat, type Outgoing } from '../state/chat.js';
+import { userLabel } from '../state/reducer.js';
+import { Avatar } from './bits.js';
+import { EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
+import { ConfirmDialog } from './Dialog.js';
+
+export function MessageText({ message, me }: { readonly message: string; readonly me: string }) {
+  const segments = segmentMessage(message, me);
+  return (
+    <div className="message-text">
+      {segments.map((s, i) => {
+        switch (s.kind) {
+          case 'text':
+            return <Fragment key={i}>{s.text}</Fragment>;
+          case 'mention':
+            return <span key={i} className={s.me ? 'mention mention-me' : 'mention'}>{s.text}</span>;
+          case 'link':
+            return <a key={i} href={s.href} target="_blank" rel="noopener noreferrer nofollow">{s.text}</a>;
+          case 'code':
+            return <code key={i}>{s.text}</code>;
+          case 'codeblock':
+            return <pre key={i}><code>{s.text}</code></pre>;
+        }
+      })}
+    </div>
+  );
+}
+
+function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) => void; readonly onClose: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector('button')?.focus();
+    const onDown = (e: MouseEvent) => {
+      if (ref.current !== null && !ref.current.contains(e.target as Node)) onClose();
+    };
+    document.addEventListener('mousedown', onDown);
+    return () => document.removeEventListener('mousedown', onDown);
+  }, [onClose]);
+  return (
+    <div ref={ref} className="reaction-picker" role="group" aria-label="Pick a reaction" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+      {QUICK_REACTIONS.map((name) => (
+        <button key={name} type="button" className="icon" aria-label={`React with ${name}`} title={`:${name}:`} onClick={() => onPick(name)}>
+          {emojiChar(name)}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+interface PostItemProps {
+  readonly post: Post;
+  /** Same author as the previous message, a moment later: no repeated name. */
+  readonly compact: boolean;
+  /** Where it is shown: the channel (replies say so) or the thread panel. */
+  readonly context: 'channel' | 'thread' | 'pinned';
+  readonly onOpenThread?: (rootId: string) => void;
+  /** Start editing this post (Up arrow in an empty composer). */
+  readonly editRequested?: boolean;
+  readonly onEditDone?: () => void;
+}
+
+export function PostItem({ post, compact, context, onOpenThread, editRequested, onEditDone }: PostItemProps) {
+  const { state, actions } = useChat();
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(post.message);
+  const [picking, setPicking] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const author = state.users[post.user_id];
+  const name = author !== undefined ? userLabel(author) : 'Someone';
+  const mine = post.user_id === state.me.id;
+  const archived = state.channels[post.channel_id]?.is_archived === true;
+  const root = post.root_post_id !== null ? state.posts[post.root_post_id] : undefined;
+
+  // Up arrow in an empty composer asks the parent to edit this post.
+  const isEditing = editing || (editRequested === true && mine);
+
+  const fail = (err: unknown) => actions.notify(describeError(err));
+
+  function save() {
+    const text = draft.trim();
+    if (text === '' || text === post.message) {
+      setEditing(false);
+      onEditDone?.();
+      return;
+    }
+    actions.editPost(post.id, text).then(() => {
+      setEditing(false);
+      onEditDone?.();
+    }, fail);
+  }
+
+  function onEditKey(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      save();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      setEditing(false);
+      onEditDone?.();
+    }
+  }
+
+  const when = new Date(post.created_at);
+  return (
+    <article className={`post${compact ? ' compact' : ''}${post.is_pinned ? ' pinned' : ''}`} aria-label={`${name} at ${formatClock(post.created_at)}`} data-post-id={post.id}>
+      <div className="post-gutter">
+        {compact ? <time dateTime={when.toISOString()} title={when.toLocaleString()} className="gutter-time">{formatClock(post.created_at)}</time> : <Avatar id={post.user_id} name={name} />}
+      </div>
+      <div className="post-body">
+        {!compact && (
+          <header className="post-header">
+            <span className="author">{name}</span>
+            <time dateTime={when.toISOString()} title={when.toLocaleString()}>{formatClock(post.created_at)}</time>
+          </header>
+        )}
+        {context === 'channel' && post.root_post_id !== null && (
+          <p className="reply-ref">
+            <button type="button" className="link" onClick={() => onOpenThread?.(post.root_post_id!)}>
+              Replied in a thread{root !== undefined ? `: “${root.message.slice(0, 60)}${root.message.length > 60 ? '…' : ''}”` : ''}
+            </button>
+          </p>
+        )}
+        {isEditing ? (
+          <div className="edit-box">
+            <label className="sr-only" htmlFor={`edit-${post.id}`}>Edit message</label>
+            <textarea id={`edit-${post.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onEditKey} autoFocus rows={Math.min(8, draft.split('\n').length + 1)} />
+            <div className="edit-actions">
+              <span className="hint">Enter to save, Escape to cancel</span>
+              <button type="button" onClick={() => { setEditing(false); onEditDone?.(); }}>Cancel</button>
+              <button type="button" className="primary" onClick={save}>Save</button>
+            </div>
+          </div>
+        ) : (
+          <>
+            <MessageText message={post.message} me={state.me.username} />
+            {(post.edited_at !== null || post.is_pinned) && (
+              <p className="post-flags">
+                {post.edited_at !== null && <span className="edited">(edited)</span>}
+                {post.is_pinned && <span className="pin-flag">Pinned</span>}
+              </p>
+            )}
+          </>
+        )}
+        {post.reactions.length > 0 && (
+          <ul className="reactions" aria-label="Reactions">
+            {post.reactions.map((r) => {
+              const reacted = r.users.includes(state.me.id);
+              const who = r.users.map((id) => (id === state.me.id ? 'you' : state.users[id] ? userLabel(state.users[id]) : 'someone')).join(', ');
+              return (
+                <li key={r.emoji}>
+                  <button type="button" className={reacted ? 'reaction mine' : 'reaction'} aria-pressed={reacted} disabled={archived}
+                    aria-label={`${r.emoji}: ${r.count} (${who}). ${reacted ? 'Remove your reaction' : 'Add your reaction'}`} title={`:${r.emoji}: by ${who}`}
+                    onClick={() => void actions.react(post, r.emoji).catch(fail)}>
+                    <span aria-hidden="true">{emojiChar(r.emoji)}</span> <span className="count">{r.count}</span>
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        {context === 'channel' && post.root_post_id === null && post.reply_count > 0 && (
+          <button type="button" className="link replies" onClick={() => onOpenThread?.(post.id)}>
+            {post.reply_count} {post.reply_count === 1 ? 'reply' : 'replies'}
+          </button>
+        )}
+      </div>
+      {!isEditing && !archived && (
+        <div className="post-actions" role="toolbar" aria-label="Message actions">
+          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picking} onClick={() => setPicking((p) => !p)}><SmileIcon /></button>
+          {context !== 'thread' && onOpenThread !== undefined && (
+            <button type="button" className="icon" aria-label="Reply in thread" onClick={() => onOpenThread(post.root_post_id ?? post.id)}><ReplyIcon /></button>
+          )}
+          <button type="button" className="icon" aria-label={post.is_pinned ? 'Unpin message' : 'Pin message'} onClick={() => void actions.setPinned(post.id, !post.is_pinned).catch(fail)}><PinIcon /></button>
+          {mine && <button type="button" className="icon" aria-label="Edit message" onClick={() => { setDraft(post.message); setEditing(true); }}><EditIcon /></button>}
+          {mine && <button type="button" className="icon danger" aria-label="Delete message" onClick={() => setConfirming(true)}><TrashIcon /></button>}
+          {picking && (
+            <ReactionPicker
+              onClose={() => setPicking(false)}
+              onPick={(emoji) => {
+                setPicking(false);
+                const has = post.reactions.some((r) => r.emoji === emoji && r.users.includes(state.me.id));
+                if (!has) actions.react(post, emoji).catch(fail);
+              }}
+            />
+          )}
+        </div>
+      )}
+      {confirming && (
+        <ConfirmDialog
+          title="Delete message"
+          message={post.root_post_id === null && post.reply_count > 0 ? 'Delete this message and its replies? This cannot be undone.' : 'Delete this message? This cannot be undone.'}
+          confirmLabel="Delete"
+          danger
+          onConfirm={() => actions.deletePost(post.id)}
+          onClose={() => setConfirming(false)}
+        />
+      )}
+    </article>
+  );
+}
+
+/** A message still on its way (or that failed, with Retry). */
+export function OutgoingItem({ item }: { readonly item: Outgoing }) {
+  const { state, actions } = useChat();
+  return (
+    <article className={`post outgoing ${item.status}`} aria-label={item.status === 'sending' ? 'Sending message' : 'Message not sent'}>
+      <div className="post-gutter"><Avatar id={state.me.id} name={userLabel(state.me)} /></div>
+      <div className="post-body">
+        <header className="post-header">
+          <span className="author">{userLabel(state.me)}</span>
+          <span className="muted">{item.status === 'sending' ? 'Sending…' : 'Not sent'}</span>
+        </header>
+        <MessageText message={item.message} me={state.me.username} />
+        {item.status === 'failed' && (
+          <p className="error" role="alert">
+            {item.error ?? 'The message was not sent.'}{' '}
+            <button type="button" className="link" onClick={() => void actions.retryPost(item.clientMsgId)}>Retry</button>{' '}
+            <button type="button" className="link" onClick={() => actions.discardPost(item.clientMsgId)}>Discard</button>
+          </p>
+        )}
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,138 @@
+/** The team's channels and my direct messages, with unread and mention badges; me at the bottom. */
+import { useState, type MouseEvent } from 'react';
+import { describeError } from '../lib/api.js';
+import { channelPath } from '../lib/route.js';
+import type { Channel, Presence, Team } from '../lib/types.js';
+import { navigate } from '../navigation.js';
+import { useChat } from '../state/chat.js';
+import { channelLabel, directPartner, userLabel } from '../state/reducer.js';
+import { CountBadge, PresenceDot, presenceLabel } from './bits.js';
+import { ConfirmDialog } from './Dialog.js';
+import { ListIcon, LockIcon, PlusIcon, UsersIcon } from './icons.js';
+import { AddPeopleDialog, BrowseChannelsDialog, CreateChannelDialog, DirectMessageDialog } from './dialogs.js';
+
+type SidebarDialog = 'create' | 'browse' | 'dm' | 'add-team' | 'leave-team' | undefined;
+
+function ChannelLink({ team, channel, current }: { readonly team: Team; readonly channel: Channel; readonly current: boolean }) {
+  const { state } = useChat();
+  const counts = state.unreads[channel.id] ?? { unread: 0, mentions: 0 };
+  const label = channelLabel(state, channel);
+  const partner = directPartner(state, channel);
+  const direct = channel.type === 'direct' || channel.type === 'group';
+  const unread = counts.unread > 0 && !current;
+  const href = channelPath(team.name, channel.name);
+  const a11y = [label, unread ? `${counts.unread} unread` : '', counts.mentions > 0 && !current ? `${counts.mentions} mention${counts.mentions === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  return (
+    <li>
+      <a
+        href={href}
+        className={`channel-link${unread ? ' unread' : ''}`}
+        aria-current={current ? 'page' : undefined}
+        aria-label={a11y}
+        data-channel={channel.name}
+        onClick={(e: MouseEvent) => {
+          if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+          e.preventDefault();
+          navigate(href);
+        }}
+      >
+        <span className="channel-icon" aria-hidden="true">
+          {partner !== undefined ? <PresenceDot status={state.presence[partner] ?? 'offline'} /> : direct ? <UsersIcon /> : channel.type === 'private' ? <LockIcon /> : '#'}
+        </span>
+        <span className="channel-name">{label}</span>
+        {!current && (direct ? <CountBadge count={counts.unread} mention /> : counts.mentions > 0 ? <CountBadge count={counts.mentions} mention /> : <CountBadge count={counts.unread} />)}
+      </a>
+    </li>
+  );
+}
+
+export function Sidebar({ team, currentChannelId }: { readonly team: Team; readonly currentChannelId: string | undefined }) {
+  const { state, actions } = useChat();
+  const [dialog, setDialog] = useState<SidebarDialog>(undefined);
+  const all = Object.values(state.channels);
+  const teamChannels = all
+    .filter((c) => c.team_id === team.id && (c.type === 'public' || c.type === 'private') && (!c.is_archived || c.id === currentChannelId))
+    .sort((a, b) => channelLabel(state, a).localeCompare(channelLabel(state, b)));
+  const conversations = all
+    .filter((c) => c.type === 'direct' || c.type === 'group')
+    .sort((a, b) => b.last_post_at - a.last_post_at);
+  const go = (c: Channel) => {
+    setDialog(undefined);
+    navigate(channelPath(team.name, c.name));
+  };
+  const conn = state.connection;
+  const connText = conn === 'open' ? 'Connected' : conn === 'waiting' ? 'Offline — reconnecting…' : conn === 'ended' ? 'Disconnected' : 'Connecting…';
+
+  return (
+    <nav className="sidebar" aria-label={`${team.display_name} channels`}>
+      <header className="sidebar-header">
+        <h2 className="team-name">{team.display_name}</h2>
+        <div className="sidebar-tools">
+          <button type="button" onClick={() => setDialog('add-team')}>Add people</button>
+          <button type="button" onClick={() => setDialog('leave-team')}>Leave team</button>
+        </div>
+      </header>
+      <div className="sidebar-scroll">
+        <section aria-labelledby="sb-channels">
+          <div className="section-title">
+            <h3 id="sb-channels">Channels</h3>
+            <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => setDialog('browse')}><ListIcon /></button>
+            <button type="button" className="icon" aria-label="Create a channel" title="Create a channel" onClick={() => setDialog('create')}><PlusIcon /></button>
+          </div>
+          <ul className="channel-list">
+            {teamChannels.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} />)}
+          </ul>
+        </section>
+        <section aria-labelledby="sb-direct">
+          <div className="section-title">
+            <h3 id="sb-direct">Direct messages</h3>
+            <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => setDialog('dm')}><PlusIcon /></button>
+          </div>
+          <ul className="channel-list">
+            {conversations.length === 0 && <li className="empty">No conversations yet.</li>}
+            {conversations.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} />)}
+          </ul>
+        </section>
+      </div>
+      <footer className="me">
+        <div className="me-row">
+          <PresenceDot status={state.presence[state.me.id] ?? 'online'} />
+          <span className="me-name" title={`@${state.me.username}`}>{userLabel(state.me)}</span>
+          <button type="button" onClick={() => void actions.signOut()}>Sign out</button>
+        </div>
+        <div className="me-row">
+          <label htmlFor="my-status" className="sr-only">My status</label>
+          <select
+            id="my-status"
+            value={state.presence[state.me.id] === 'offline' ? 'online' : state.presence[state.me.id] ?? 'online'}
+            disabled={conn !== 'open'}
+            onChange={(e) => void actions.setPresence(e.target.value as Presence).catch((err: unknown) => actions.notify(describeError(err)))}
+          >
+            {(['online', 'away', 'dnd'] as const).map((p) => <option key={p} value={p}>{presenceLabel(p)}</option>)}
+          </select>
+          <span className={`conn conn-${conn}`} role="status">{connText}</span>
+        </div>
+      </footer>
+
+      {dialog === 'create' && <CreateChannelDialog team={team} onClose={() => setDialog(undefined)} onCreated={go} />}
+      {dialog === 'browse' && <BrowseChannelsDialog team={team} onClose={() => setDialog(undefined)} onJoined={go} />}
+      {dialog === 'dm' && <DirectMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}
+      {dialog === 'add-team' && (
+        <AddPeopleDialog title={`Add people to ${team.display_name}`} exclude={new Set([state.me.id])} add={(userId) => actions.addTeamMember(team.id, userId)} onClose={() => setDialog(undefined)} />
+      )}
+      {dialog === 'leave-team' && (
+        <ConfirmDialog
+          title={`Leave ${team.display_name}`}
+          message="You will leave the team and all of its channels."
+          confirmLabel="Leave team"
+          danger
+          onConfirm={async () => {
+            await actions.leaveTeam(team.id);
+            navigate('/');
+          }}
+          onClose={() => setDialog(undefined)}
+        />
+      )}
+    </nav>
+  );
+}

@@ -1,0 +1,181 @@
+/**
+ * The signed-in screen: team rail, channel sidebar, the open channel and the side panel.
+ * The URL (`/<team>/channels/<channel>`) decides what is open; unknown or missing parts are
+ * replaced by the team's first channel.
+ */
+import { useEffect, useState } from 'react';
+import { describeError } from '../lib/api.js';
+import { channelPath } from '../lib/route.js';
+import type { Channel, Team } from '../lib/types.js';
+import { navigate, useRoute } from '../navigation.js';
+import { useChat } from '../state/chat.js';
+import { teamUnreads } from '../state/reducer.js';
+import { CountBadge } from './bits.js';
+import { ChannelView } from './ChannelView.js';
+import { CreateTeamDialog, CreateTeamForm, JoinTeamDialog, JoinableTeams } from './dialogs.js';
+import { CloseIcon, JoinIcon, PlusIcon } from './icons.js';
+import { MembersPanel, PinnedPanel, ThreadPanel } from './SidePanel.js';
+import { Sidebar } from './Sidebar.js';
+
+const LAST_TEAM_KEY = 'rustchat.lastTeam';
+const DEFAULT_CHANNEL = 'town-square';
+
+type Panel = { kind: 'thread'; rootId: string } | { kind: 'pinned' | 'members'; channelId: string } | undefined;
+
+function pickChannel(channels: readonly Channel[], team: Team, name: string | undefined): Channel | undefined {
+  const visible = channels.filter((c) => c.team_id === team.id || c.team_id === null);
+  if (name !== undefined) {
+    const found = visible.find((c) => c.name === name);
+    if (found !== undefined) return found;
+  }
+  const own = visible.filter((c) => c.team_id === team.id && !c.is_archived);
+  return own.find((c) => c.name === DEFAULT_CHANNEL) ?? own.sort((a, b) => a.name.localeCompare(b.name))[0];
+}
+
+function Toasts() {
+  const { toasts, actions } = useChat();
+  return (
+    <div className="toasts" role="status" aria-live="polite">
+      {toasts.map((t) => (
+        <div key={t.id} className="toast">
+          <span>{t.message}</span>
+          <button type="button" className="icon" aria-label="Dismiss" onClick={() => actions.dismissToast(t.id)}><CloseIcon /></button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function TeamRail({ teams, current, onCreate, onJoin }: { readonly teams: readonly Team[]; readonly current: Team | undefined; readonly onCreate: () => void; readonly onJoin: () => void }) {
+  const { state } = useChat();
+  return (
+    <nav className="team-rail" aria-label="Teams">
+      <ul>
+        {teams.map((t) => {
+          const u = teamUnreads(state, t.id);
+          const initials = t.display_name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => Array.from(w)[0]!.toUpperCase()).join('') || '?';
+          const label = [t.display_name, u.mentions > 0 ? `${u.mentions} mention${u.mentions === 1 ? '' : 's'}` : u.unread > 0 ? 'unread messages' : ''].filter(Boolean).join(', ');
+          return (
+            <li key={t.id}>
+              <a
+                href={`/${encodeURIComponent(t.name)}`}
+                className={`team-button${u.unread > 0 && t.id !== current?.id ? ' unread' : ''}`}
+                aria-current={t.id === current?.id ? 'page' : undefined}
+                aria-label={label}
+                title={t.display_name}
+                onClick={(e) => {
+                  if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+                  e.preventDefault();
+                  navigate(`/${encodeURIComponent(t.name)}`);
+                }}
+              >
+                <span aria-hidden="true">{initials}</span>
+                {t.id !== current?.id && <CountBadge count={u.mentions} mention />}
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+      <button type="button" className="team-button add" aria-label="Create a team" title="Create a team" onClick={onCreate}><PlusIcon /></button>
+      <button type="button" className="team-button add" aria-label="Join a team" title="Join a team" onClick={onJoin}><JoinIcon /></button>
+    </nav>
+  );
+}
+
+function NoTeam() {
+  const { state, actions } = useChat();
+  const open = (t: Team) => navigate(`/${encodeURIComponent(t.name)}`);
+  return (
+    <main className="center-page">
+      <section className="card wide-card" aria-labelledby="welcome-title">
+        <h1 id="welcome-title">Welcome, {state.me.display_name || state.me.username}</h1>
+        <p>You are not in a team yet. Create one, or join an open team.</p>
+        <div className="two-col">
+          <section aria-labelledby="nt-create">
+            <h2 id="nt-create">Create a team</h2>
+            <CreateTeamForm onCreated={open} />
+          </section>
+          <section aria-labelledby="nt-join">
+            <h2 id="nt-join">Join a team</h2>
+            <JoinableTeams onJoined={open} />
+          </section>
+        </div>
+        <p><button type="button" className="link" onClick={() => void actions.signOut()}>Sign out</button></p>
+      </section>
+    </main>
+  );
+}
+
+export function Workspace() {
+  const { state, actions } = useChat();
+  const route = useRoute();
+  const [panel, setPanel] = useState<Panel>(undefined);
+  const [dialog, setDialog] = useState<'create-team' | 'join-team' | undefined>(undefined);
+
+  const teams = [...state.teams].sort((a, b) => a.display_name.localeCompare(b.display_name));
+  const wantedTeam = route.kind === 'app' ? route.team : undefined;
+  let remembered: string | null = null;
+  try {
+    remembered = window.localStorage.getItem(LAST_TEAM_KEY);
+  } catch {
+    remembered = null;
+  }
+  const team = teams.find((t) => t.name === wantedTeam) ?? teams.find((t) => t.name === remembered) ?? teams[0];
+  const channel = team !== undefined ? pickChannel(Object.values(state.channels), team, route.kind === 'app' ? route.channel : undefined) : undefined;
+  const channelId = channel?.id;
+
+  // Canonical URL for what is shown.
+  useEffect(() => {
+    if (team === undefined || channel === undefined) return;
+    const path = channelPath(team.name, channel.name);
+    if (window.location.pathname !== path) navigate(path, { replace: true });
+    try {
+      window.localStorage.setItem(LAST_TEAM_KEY, team.name);
+    } catch {
+      // not remembered
+    }
+  }, [team, channel]);
+
+  useEffect(() => {
+    if (channelId === undefined) return;
+    actions.openChannel(channelId).catch((err: unknown) => actions.notify(describeError(err)));
+    return () => actions.closeChannel();
+  }, [actions, channelId]);
+
+  useEffect(() => {
+    const title = channel !== undefined ? `${channel.type === 'direct' ? '' : '#'}${channel.display_name || channel.name}` : undefined;
+    const unread = Object.values(state.unreads).reduce((n, u) => n + u.mentions, 0);
+    document.title = `${unread > 0 ? `(${unread}) ` : ''}${title !== undefined ? `${title} – ` : ''}RustChat`;
+  }, [channel, state.unreads]);
+
+  if (!state.loaded) return (<><main className="center-page"><p className="muted" role="status">Loading…</p></main><Toasts /></>);
+  if (team === undefined) return (<><NoTeam /><Toasts /></>);
+
+  const openTeam = (t: Team) => {
+    setDialog(undefined);
+    navigate(`/${encodeURIComponent(t.name)}`);
+  };
+
+  // The pinned and member lists belong to the channel they were opened in.
+  const shownPanel = panel !== undefined && panel.kind !== 'thread' && panel.channelId !== channelId ? undefined : panel;
+  return (
+    <div className={`workspace${shownPanel !== undefined ? ' with-panel' : ''}`}>
+      <a href="#message-box" className="skip-link">Skip to message box</a>
+      <TeamRail teams={teams} current={team} onCreate={() => setDialog('create-team')} onJoin={() => setDialog('join-team')} />
+      <Sidebar team={team} currentChannelId={channelId} />
+      <main className="channel-pane">
+        {channel !== undefined
+          ? <ChannelView key={channel.id} channel={channel} onOpenThread={(rootId) => setPanel({ kind: 'thread', rootId })} onShowPinned={() => setPanel({ kind: 'pinned', channelId: channel.id })} onShowMembers={() => setPanel({ kind: 'members', channelId: channel.id })} onLeft={() => navigate(`/${encodeURIComponent(team.name)}`)} />
+          : <p className="muted panel-note">No channel to show. Create one or browse the team’s channels.</p>}
+      </main>
+      {shownPanel?.kind === 'thread' && <ThreadPanel key={shownPanel.rootId} rootId={shownPanel.rootId} onClose={() => setPanel(undefined)} />}
+      {shownPanel?.kind === 'pinned' && channel !== undefined && <PinnedPanel channel={channel} onClose={() => setPanel(undefined)} onOpenThread={(rootId) => setPanel({ kind: 'thread', rootId })} />}
+      {shownPanel?.kind === 'members' && channel !== undefined && (
+        <MembersPanel channel={channel} onClose={() => setPanel(undefined)} onOpenDirect={(c) => navigate(channelPath(team.name, c.name))} />
+      )}
+      {dialog === 'create-team' && <CreateTeamDialog onClose={() => setDialog(undefined)} onCreated={openTeam} />}
+      {dialog === 'join-team' && <JoinTeamDialog onClose={() => setDialog(undefined)} onJoined={openTeam} />}
+      <Toasts />
+    </div>
+  );
+}

@@ -1,0 +1,29 @@
+/** Small shared pieces: presence dots, badges, avatars. */
+import type { Presence } from '../lib/types.js';
+
+const PRESENCE_LABEL: Record<Presence, string> = { online: 'Online', away: 'Away', dnd: 'Do not disturb', offline: 'Offline' };
+
+export function presenceLabel(status: Presence): string {
+  return PRESENCE_LABEL[status];
+}
+
+export function PresenceDot({ status }: { readonly status: Presence }) {
+  return <span className={`presence presence-${status}`} role="img" aria-label={PRESENCE_LABEL[status]} title={PRESENCE_LABEL[status]} />;
+}
+
+/** Initials on a colour derived from the id (stable per person, no images to load). */
+export function Avatar({ id, name, size = 32 }: { readonly id: string; readonly name: string; readonly size?: number }) {
+  let hash = 0;
+  for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  const initials = name.split(/[\s._-]+/).filter(Boolean).slice(0, 2).map((w) => Array.from(w)[0]!.toUpperCase()).join('') || '?';
+  return (
+    <span className="avatar" aria-hidden="true" style={{ width: size, height: size, background: `hsl(${hash % 360} 45% 42%)`, fontSize: size * 0.4 }}>
+      {initials}
+    </span>
+  );
+}
+
+export function CountBadge({ count, mention }: { readonly count: number; readonly mention?: boolean }) {
+  if (count <= 0) return null;
+  return <span className={mention === true ? 'badge mention' : 'badge'} aria-hidden="true">{count > 99 ? '99+' : count}</span>;
+}

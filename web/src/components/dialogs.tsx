@@ -1,0 +1,280 @@
+/** The workspace's dialogs: teams, channels, people and direct messages. */
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { describeError } from '../lib/api.js';
+import { slugify } from '../lib/format.js';
+import type { Channel, Team } from '../lib/types.js';
+import { useChat } from '../state/chat.js';
+import { userLabel } from '../state/reducer.js';
+import { Dialog, UserPicker } from './Dialog.js';
+
+/** Name + URL name fields shared by "create team" and "create channel". */
+function useNamedForm() {
+  const [displayName, setDisplayName] = useState('');
+  const [name, setName] = useState('');
+  const [nameTouched, setNameTouched] = useState(false);
+  return {
+    displayName,
+    name: nameTouched ? name : slugify(displayName),
+    setDisplayName,
+    setName: (v: string) => {
+      setNameTouched(true);
+      setName(v);
+    },
+  };
+}
+
+export function CreateTeamForm({ onCreated, onCancel }: { readonly onCreated: (team: Team) => void; readonly onCancel?: () => void }) {
+  const { actions } = useChat();
+  const f = useNamedForm();
+  const [open, setOpen] = useState(true);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    if (f.displayName.trim() === '') return setError('Give the team a name.');
+    setBusy(true);
+    actions.createTeam({ display_name: f.displayName.trim(), name: f.name, type: open ? 'open' : 'invite' }).then(onCreated, (err: unknown) => {
+      setError(describeError(err));
+      setBusy(false);
+    });
+  }
+  return (
+    <form onSubmit={submit} noValidate>
+      {error !== undefined && <p className="error" role="alert">{error}</p>}
+      <label htmlFor={`${id}-dn`}>Team name</label>
+      <input id={`${id}-dn`} value={f.displayName} onChange={(e) => f.setDisplayName(e.target.value)} maxLength={64} autoFocus />
+      <label htmlFor={`${id}-n`}>URL name</label>
+      <input id={`${id}-n`} value={f.name} onChange={(e) => f.setName(e.target.value)} aria-describedby={`${id}-n-hint`} spellCheck={false} autoCapitalize="none" />
+      <p id={`${id}-n-hint`} className="hint">3–64 lower-case letters, digits and “-”.</p>
+      <label className="check">
+        <input type="checkbox" checked={open} onChange={(e) => setOpen(e.target.checked)} /> Anyone on this server may join
+      </label>
+      <div className="dialog-actions">
+        {onCancel !== undefined && <button type="button" onClick={onCancel}>Cancel</button>}
+        <button type="submit" className="primary" disabled={busy}>Create team</button>
+      </div>
+    </form>
+  );
+}
+
+export function CreateTeamDialog({ onClose, onCreated }: { readonly onClose: () => void; readonly onCreated: (team: Team) => void }) {
+  return (
+    <Dialog title="Create a team" onClose={onClose}>
+      <CreateTeamForm onCreated={onCreated} onCancel={onClose} />
+    </Dialog>
+  );
+}
+
+export function JoinableTeams({ onJoined }: { readonly onJoined: (team: Team) => void }) {
+  const { api, actions } = useChat();
+  const [teams, setTeams] = useState<Team[] | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    api.joinableTeams().then(setTeams, (err: unknown) => setError(describeError(err)));
+  }, [api]);
+  return (
+    <div>
+      {error !== undefined && <p className="error" role="alert">{error}</p>}
+      <ul className="pick-list" aria-label="Open teams" aria-busy={teams === undefined}>
+        {teams !== undefined && teams.length === 0 && <li className="empty">There are no open teams to join.</li>}
+        {teams?.map((t) => (
+          <li key={t.id}>
+            <span className="who">
+              <span className="name">{t.display_name}</span>
+              {t.description !== '' && <span className="muted"> — {t.description}</span>}
+            </span>
+            <button
+              type="button"
+              disabled={busy !== undefined}
+              aria-label={`Join ${t.display_name}`}
+              onClick={() => {
+                setBusy(t.id);
+                actions.joinTeam(t.id).then(() => onJoined(t), (err: unknown) => {
+                  setError(describeError(err));
+                  setBusy(undefined);
+                });
+              }}
+            >
+              {busy === t.id ? 'Joining…' : 'Join'}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function JoinTeamDialog({ onClose, onJoined }: { readonly onClose: () => void; readonly onJoined: (team: Team) => void }) {
+  return (
+    <Dialog title="Join a team" onClose={onClose}>
+      <JoinableTeams onJoined={onJoined} />
+    </Dialog>
+  );
+}
+
+export function CreateChannelDialog({ team, onClose, onCreated }: { readonly team: Team; readonly onClose: () => void; readonly onCreated: (c: Channel) => void }) {
+  const { actions } = useChat();
+  const f = useNamedForm();
+  const [purpose, setPurpose] = useState('');
+  const [priv, setPriv] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    if (f.displayName.trim() === '') return setError('Give the channel a name.');
+    setBusy(true);
+    actions.createChannel({ team_id: team.id, display_name: f.displayName.trim(), name: f.name, purpose: purpose.trim(), channel_type: priv ? 'private' : 'public' }).then(onCreated, (err: unknown) => {
+      setError(describeError(err));
+      setBusy(false);
+    });
+  }
+  return (
+    <Dialog title={`Create a channel in ${team.display_name}`} onClose={onClose}>
+      <form onSubmit={submit} noValidate>
+        {error !== undefined && <p className="error" role="alert">{error}</p>}
+        <label htmlFor={`${id}-dn`}>Channel name</label>
+        <input id={`${id}-dn`} value={f.displayName} onChange={(e) => f.setDisplayName(e.target.value)} maxLength={64} autoFocus />
+        <label htmlFor={`${id}-n`}>URL name</label>
+        <input id={`${id}-n`} value={f.name} onChange={(e) => f.setName(e.target.value)} spellCheck={false} autoCapitalize="none" aria-describedby={`${id}-n-hint`} />
+        <p id={`${id}-n-hint`} className="hint">Lower-case letters, digits, “_” and “-”.</p>
+        <label htmlFor={`${id}-p`}>Purpose <span className="optional">(optional)</span></label>
+        <input id={`${id}-p`} value={purpose} onChange={(e) => setPurpose(e.target.value)} maxLength={250} />
+        <label className="check">
+          <input type="checkbox" checked={priv} onChange={(e) => setPriv(e.target.checked)} /> Private — only invited members can see it
+        </label>
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="primary" disabled={busy}>Create channel</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+export function BrowseChannelsDialog({ team, onClose, onJoined }: { readonly team: Team; readonly onClose: () => void; readonly onJoined: (c: Channel) => void }) {
+  const { api, actions, state } = useChat();
+  const [channels, setChannels] = useState<Channel[] | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState<string | undefined>(undefined);
+  const [filter, setFilter] = useState('');
+  const id = useId();
+  useEffect(() => {
+    api.teamChannels(team.id).then(setChannels, (err: unknown) => setError(describeError(err)));
+  }, [api, team.id]);
+  const q = filter.trim().toLowerCase();
+  const shown = (channels ?? [])
+    .filter((c) => c.type === 'public' && !c.is_archived && state.channels[c.id] === undefined)
+    .filter((c) => q === '' || c.name.includes(q) || c.display_name.toLowerCase().includes(q))
+    .sort((a, b) => a.display_name.localeCompare(b.display_name));
+  return (
+    <Dialog title="Browse channels" onClose={onClose}>
+      <label htmlFor={`${id}-f`}>Find a channel</label>
+      <input id={`${id}-f`} type="search" value={filter} onChange={(e) => setFilter(e.target.value)} autoFocus />
+      {error !== undefined && <p className="error" role="alert">{error}</p>}
+      <ul className="pick-list" aria-label="Public channels you have not joined" aria-busy={channels === undefined}>
+        {channels !== undefined && shown.length === 0 && <li className="empty">No more channels to join.</li>}
+        {shown.map((c) => (
+          <li key={c.id}>
+            <span className="who">
+              <span className="name"># {c.display_name}</span>
+              {c.purpose !== '' && <span className="muted"> — {c.purpose}</span>}
+            </span>
+            <button
+              type="button"
+              disabled={busy !== undefined}
+              aria-label={`Join ${c.display_name}`}
+              onClick={() => {
+                setBusy(c.id);
+                actions.joinChannel(c.id).then(onJoined, (err: unknown) => {
+                  setError(describeError(err));
+                  setBusy(undefined);
+                });
+              }}
+            >
+              {busy === c.id ? 'Joining…' : 'Join'}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </Dialog>
+  );
+}
+
+export function DirectMessageDialog({ onClose, onOpened }: { readonly onClose: () => void; readonly onOpened: (c: Channel) => void }) {
+  const { actions, state } = useChat();
+  return (
+    <Dialog title="New direct message" onClose={onClose}>
+      <UserPicker
+        label="Find a person"
+        exclude={new Set([state.me.id])}
+        action="Message"
+        actionLabel={(u) => `Message ${userLabel(u)}`}
+        onPick={async (u) => onOpened(await actions.openDirect(u.id))}
+      />
+    </Dialog>
+  );
+}
+
+export function AddPeopleDialog({ title, exclude, add, onClose }: {
+  readonly title: string;
+  readonly exclude: ReadonlySet<string>;
+  readonly add: (userId: string) => Promise<void>;
+  readonly onClose: () => void;
+}) {
+  const [added, setAdded] = useState<string[]>([]);
+  const skip = new Set([...exclude, ...added]);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <UserPicker
+        label="Find people to add"
+        exclude={skip}
+        action="Add"
+        actionLabel={(u) => `Add ${userLabel(u)}`}
+        onPick={async (u) => {
+          await add(u.id);
+          setAdded((a) => [...a, u.id]);
+        }}
+      />
+      {added.length > 0 && <p role="status" className="notice">Added {added.length} {added.length === 1 ? 'person' : 'people'}.</p>}
+      <div className="dialog-actions">
+        <button type="button" className="primary" onClick={onClose}>Done</button>
+      </div>
+    </Dialog>
+  );
+}
+
+export function EditChannelDialog({ channel, onClose }: { readonly channel: Channel; readonly onClose: () => void }) {
+  const { actions } = useChat();
+  const [purpose, setPurpose] = useState(channel.purpose);
+  const [header, setHeader] = useState(channel.header);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  return (
+    <Dialog title="Edit channel details" onClose={onClose}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setBusy(true);
+          actions.updateChannel(channel.id, { purpose: purpose.trim(), header: header.trim() }).then(onClose, (err: unknown) => {
+            setError(describeError(err));
+            setBusy(false);
+          });
+        }}
+      >
+        {error !== undefined && <p className="error" role="alert">{error}</p>}
+        <label htmlFor={`${id}-p`}>Purpose</label>
+        <input id={`${id}-p`} value={purpose} onChange={(e) => setPurpose(e.target.value)} maxLength={250} autoFocus />
+        <label htmlFor={`${id}-h`}>Header</label>
+        <textarea id={`${id}-h`} value={header} onChange={(e) => setHeader(e.target.value)} rows={3} maxLength={1024} />
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="primary" disabled={busy}>Save</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,211 @@
+/**
+ * The REST client. Every call sends `Authorization: Bearer <token>` (when signed in) and
+ * `X-Requested-With: XMLHttpRequest` (the server demands it of cookie-authenticated writes;
+ * sending it always means a request never depends on which credential the server picks).
+ * Errors become `ApiError`s carrying the server's code, message, field and request id;
+ * `describeError` turns any failure into a sentence a person can act on.
+ *
+ * Pure apart from the injected `fetch`, so it runs under Vitest without a browser.
+ */
+import type {
+  Channel, ChannelMember, OAuthProvider, PasswordPolicy, Post, PostPage, SessionResponse, Team, TeamMember, ThreadPage, Unread, UnreadOverview, User,
+} from './types.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly requestId?: string,
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Builds the ApiError for a non-2xx answer from its status, parsed body and Retry-After header. */
+export function errorFromResponse(status: number, body: unknown, retryAfterHeader?: string | null): ApiError {
+  const envelope = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const headerRetry = retryAfterHeader != null && /^\d+$/.test(retryAfterHeader) ? Number(retryAfterHeader) : undefined;
+  const retryAfter = typeof envelope?.retry_after === 'number' ? envelope.retry_after : headerRetry;
+  const code = str(envelope?.code) ?? (status >= 500 ? 'INTERNAL_ERROR' : `HTTP_${status}`);
+  const message = str(envelope?.message) ?? `Request failed with status ${status}`;
+  return new ApiError(status, code, message, str(envelope?.field), str(envelope?.request_id), retryAfter);
+}
+
+/** The ApiError for a request that never got an answer (offline, DNS, server down). */
+export function networkError(cause: unknown): ApiError {
+  const err = new ApiError(0, 'NETWORK_ERROR', 'Cannot reach the server');
+  (err as { cause?: unknown }).cause = cause;
+  return err;
+}
+
+/** A sentence for the person in front of the screen, whatever went wrong. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.status === 0) return 'Cannot reach the server. Check your connection and try again.';
+    if (err.status === 429) {
+      const wait = err.retryAfter !== undefined ? ` Please wait ${err.retryAfter} second${err.retryAfter === 1 ? '' : 's'} and try again.` : ' Please try again later.';
+      return `Too many attempts.${wait}`;
+    }
+    if (err.status >= 500) return `Something went wrong on the server. Please try again.${err.requestId ? ` (Reference: ${err.requestId})` : ''}`;
+    return err.message;
+  }
+  if (err instanceof Error && err.message !== '') return err.message;
+  return 'Something went wrong. Please try again.';
+}
+
+export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body?: string; credentials: 'same-origin' }) => Promise<{
+  status: number;
+  ok: boolean;
+  text(): Promise<string>;
+  headers: { get(name: string): string | null };
+}>;
+
+export interface ApiClientOptions {
+  readonly fetch: FetchLike;
+  /** The current session token, if signed in. */
+  readonly getToken: () => string | undefined;
+  /** Called when a request that carried a token is refused with 401: the session has ended. */
+  readonly onSessionEnded?: () => void;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export function withQuery(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const qs = params.toString();
+  return qs === '' ? path : `${path}?${qs}`;
+}
+
+const seg = encodeURIComponent;
+
+/**
+ * A provider's login link must stay on this site: only same-origin absolute paths are used
+ * (`/x`, never `//x`, `/\x` or a scheme), so a misconfigured or hostile provider list cannot
+ * turn a button into a `javascript:` or off-site link.
+ */
+export function safeLoginPath(candidate: unknown, fallback: string): string {
+  if (typeof candidate !== 'string') return fallback;
+  if (!/^\/(?![/\\])[^\s]*$/.test(candidate)) return fallback;
+  return candidate;
+}
+
+/** Normalises the provider list (an array, or `{providers: [...]}`) into buttons. */
+export function parseProviders(body: unknown): OAuthProvider[] {
+  const list: unknown = Array.isArray(body) ? body : isRecord(body) ? body.providers : undefined;
+  if (!Array.isArray(list)) return [];
+  const out: OAuthProvider[] = [];
+  for (const item of list) {
+    if (!isRecord(item)) continue;
+    const id = [item.id, item.name, item.provider].find((v): v is string => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v));
+    if (id === undefined) continue;
+    const label = [item.display_name, item.displayName, item.name].find((v): v is string => typeof v === 'string' && v.trim() !== '') ?? id;
+    out.push({ id, display_name: label, login_url: safeLoginPath(item.login_url ?? item.loginUrl, `/api/v1/oauth2/${seg(id)}/login`) });
+  }
+  return out;
+}
+
+export class ApiClient {
+  constructor(private readonly opts: ApiClientOptions) {}
+
+  /** One request; resolves with the parsed JSON body or rejects with an ApiError. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const token = this.opts.getToken();
+    const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+    const init: Parameters<FetchLike>[1] = { method, headers, credentials: 'same-origin' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let res: Awaited<ReturnType<FetchLike>>;
+    try {
+      res = await this.opts.fetch(path, init);
+    } catch (err) {
+      throw networkError(err);
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw networkError(err);
+    }
+    let parsed: unknown = undefined;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (!res.ok) {
+      const err = errorFromResponse(res.status, parsed, res.headers.get('Retry-After'));
+      if (res.status === 401 && token !== undefined) this.opts.onSessionEnded?.();
+      throw err;
+    }
+    return parsed as T;
+  }
+
+  // ---- auth ----
+  policy = () => this.request<PasswordPolicy>('GET', '/api/v1/auth/policy');
+  login = (login: string, password: string) => this.request<SessionResponse>('POST', '/api/v1/auth/login', { email: login, password });
+  register = (input: { username: string; email: string; password: string; display_name?: string }) => this.request<SessionResponse>('POST', '/api/v1/auth/register', input);
+  logout = () => this.request<{ status: 'ok' }>('POST', '/api/v1/auth/logout');
+  me = () => this.request<User>('GET', '/api/v1/users/me');
+  exchangeCode = (code: string) => this.request<SessionResponse>('POST', '/api/v1/oauth2/exchange', { code });
+
+  /** SSO buttons; a server without SSO (404) simply has none. */
+  async providers(): Promise<OAuthProvider[]> {
+    try {
+      return parseProviders(await this.request<unknown>('GET', '/api/v1/oauth2/providers'));
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return [];
+      throw err;
+    }
+  }
+
+  // ---- users ----
+  searchUsers = (q: string, perPage = 20) => this.request<User[]>('GET', withQuery('/api/v1/users', { q: q === '' ? undefined : q, per_page: perPage }));
+  user = (id: string) => this.request<User>('GET', `/api/v1/users/${seg(id)}`);
+  statuses = (ids: string[]) => this.request<{ user_id: string; status: User['presence'] }[]>('POST', '/api/v1/users/status/ids', ids);
+
+  // ---- teams ----
+  teams = () => this.request<Team[]>('GET', '/api/v1/teams');
+  joinableTeams = () => this.request<Team[]>('GET', '/api/v1/teams/joinable');
+  createTeam = (input: { name: string; display_name: string; description?: string; type?: 'open' | 'invite' }) => this.request<Team>('POST', '/api/v1/teams', input);
+  addTeamMember = (teamId: string, userId: string) => this.request<TeamMember>('POST', `/api/v1/teams/${seg(teamId)}/members`, { user_id: userId });
+  leaveTeam = (teamId: string, userId: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/teams/${seg(teamId)}/members/${seg(userId)}`);
+  teamChannels = (teamId: string) => this.request<Channel[]>('GET', `/api/v1/teams/${seg(teamId)}/channels`);
+
+  // ---- channels ----
+  myChannels = () => this.request<Channel[]>('GET', '/api/v1/channels');
+  channel = (id: string) => this.request<Channel>('GET', `/api/v1/channels/${seg(id)}`);
+  createChannel = (input: { team_id?: string; name?: string; display_name?: string; purpose?: string; header?: string; channel_type: Channel['type']; target_user_id?: string; user_ids?: string[] }) =>
+    this.request<Channel>('POST', '/api/v1/channels', input);
+  updateChannel = (id: string, patch: { display_name?: string; purpose?: string; header?: string }) => this.request<Channel>('PATCH', `/api/v1/channels/${seg(id)}`, patch);
+  channelMembers = (id: string) => this.request<ChannelMember[]>('GET', withQuery(`/api/v1/channels/${seg(id)}/members`, { per_page: 200 }));
+  joinChannel = (id: string, userId: string) => this.request<ChannelMember>('POST', `/api/v1/channels/${seg(id)}/members`, { user_id: userId });
+  leaveChannel = (id: string, userId: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/channels/${seg(id)}/members/${seg(userId)}`);
+  markRead = (id: string) => this.request<Unread | { status: 'ok' }>('POST', `/api/v1/channels/${seg(id)}/read`);
+  unreads = () => this.request<UnreadOverview>('GET', '/api/v1/unreads/overview');
+
+  // ---- posts ----
+  posts = (channelId: string, opts: { before?: string; limit?: number } = {}) => this.request<PostPage>('GET', withQuery(`/api/v1/channels/${seg(channelId)}/posts`, opts));
+  pinned = (channelId: string) => this.request<Post[]>('GET', `/api/v1/channels/${seg(channelId)}/pinned`);
+  createPost = (channelId: string, input: { message: string; root_post_id?: string; client_msg_id: string }) => this.request<Post>('POST', `/api/v1/channels/${seg(channelId)}/posts`, input);
+  editPost = (id: string, message: string) => this.request<Post>('PUT', `/api/v1/posts/${seg(id)}`, { message });
+  deletePost = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/posts/${seg(id)}`);
+  thread = (id: string) => this.request<ThreadPage>('GET', withQuery(`/api/v1/posts/${seg(id)}/thread`, { limit: 200 }));
+  react = (id: string, emoji: string) => this.request<Post>('POST', `/api/v1/posts/${seg(id)}/reactions`, { emoji_name: emoji });
+  unreact = (id: string, emoji: string) => this.request<Post>('DELETE', `/api/v1/posts/${seg(id)}/reactions/${seg(emoji)}`);
+  pin = (id: string, pinned: boolean) => this.request<Post>(pinned ? 'POST' : 'DELETE', `/api/v1/posts/${seg(id)}/pin`);
+}

@@ -1,0 +1,66 @@
+/**
+ * Entry point. Before the first render it settles who is signed in: an SSO landing
+ * (`/login?code=…`) is exchanged for a session exactly once (a code is single use: a second
+ * use is treated as theft and ends the session), otherwise a token kept in this tab's
+ * sessionStorage is checked with the server.
+ */
+import { createRoot } from 'react-dom/client';
+import { App, type Boot } from './App.js';
+import { ApiClient, ApiError, describeError } from './lib/api.js';
+import { parseRoute, ssoErrorMessage } from './lib/route.js';
+import { tokenStore } from './lib/session.js';
+import './styles.css';
+
+const tokens = tokenStore(window.sessionStorage);
+let sessionEnded: () => void = () => undefined;
+const api = new ApiClient({
+  fetch: (input, init) => window.fetch(input, init),
+  getToken: () => tokens.get(),
+  onSessionEnded: () => sessionEnded(),
+});
+
+async function boot(): Promise<Boot> {
+  const route = parseRoute(window.location.pathname, window.location.search);
+  if (route.kind === 'login') {
+    // The code and any error leave the address bar (and history) at once.
+    window.history.replaceState(null, '', '/login');
+    if (route.error !== undefined) return { user: undefined, notice: ssoErrorMessage(route.error, route.errorDescription) };
+    if (route.code !== undefined) {
+      try {
+        const session = await api.exchangeCode(route.code);
+        tokens.set(session.token);
+        window.history.replaceState(null, '', '/');
+        return { user: session.user };
+      } catch (err) {
+        const expired = err instanceof ApiError && (err.status === 400 || err.status === 401 || err.status === 404);
+        return { user: undefined, notice: expired ? 'That sign-in link has expired or was already used. Please sign in again.' : describeError(err) };
+      }
+    }
+    // Already signed in in this tab: /login just leads back into the app.
+    if (tokens.get() !== undefined) {
+      try {
+        const user = await api.me();
+        window.history.replaceState(null, '', '/');
+        return { user };
+      } catch {
+        tokens.clear();
+      }
+    }
+    return { user: undefined };
+  }
+  if (tokens.get() === undefined) return { user: undefined };
+  try {
+    return { user: await api.me() };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      tokens.clear();
+      return { user: undefined, notice: 'Your session has ended. Please sign in again.' };
+    }
+    return { user: undefined, notice: describeError(err), unreachable: true };
+  }
+}
+
+const root = createRoot(document.getElementById('root')!);
+void boot().then((initial) => {
+  root.render(<App initial={initial} api={api} tokens={tokens} onSessionEndedRef={(fn) => { sessionEnded = fn; }} />);
+});
