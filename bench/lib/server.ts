@@ -54,7 +54,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       HOME: process.env.HOME ?? '/tmp',
       RUSTCHAT_SERVER_HOST: '127.0.0.1',
       RUSTCHAT_SERVER_PORT: String(port),
-      RUSTCHAT_METRICS_PORT: '0',
+      RUSTCHAT_METRICS_PORT: process.env.RUSTCHAT_BENCH_METRICS_PORT ?? '0',
       RUSTCHAT_LOG_LEVEL: 'warn',
       ...options.env,
     },

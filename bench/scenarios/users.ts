@@ -19,6 +19,8 @@ import { printTable } from '../lib/table.js';
 
 interface StepResult {
   readonly users: number;
+  /** Failed requests by HTTP status ("0" = timeout or connection error). */
+  readonly error_kinds: Record<string, number>;
   readonly requests: number;
   readonly errors: number;
   readonly error_rate_pct: number;
@@ -28,6 +30,7 @@ interface StepResult {
 }
 
 const LIMITS = { mean_ms: 100, p99_ms: 2000, error_pct: 0.025 };
+const CHANNELS_PER_USER = 4;
 
 export async function usersScenario(ctx: BenchContext): Promise<Record<string, unknown>> {
   const maxUsers = ctx.knob('max-users', 15000, 60);
@@ -36,12 +39,13 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
   const think = ctx.knob('think', 5, 2);
   const channelSize = ctx.knob('channel-size', 50, 10);
   const processes = ctx.knob('processes', 2, 1);
-  const channels = Math.max(4, Math.ceil(maxUsers / channelSize) * 4 / 4);
+  // Every person is in CHANNELS_PER_USER channels of `channelSize` people.
+  const channels = Math.max(CHANNELS_PER_USER, Math.ceil((maxUsers * CHANNELS_PER_USER) / channelSize));
 
   const dataDir = ctx.tempDir('users');
   const databaseUrl = ctx.options.postgres ? await ctx.database() : undefined;
   console.log(`seeding ${maxUsers} users in ${channels} channels of ${channelSize}…`);
-  const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: maxUsers, channels, membersPerChannel: channelSize * 4 > maxUsers ? maxUsers : channelSize * 4 });
+  const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: maxUsers, channels, membersPerChannel: Math.min(channelSize, maxUsers) });
   const channelsOf = new Map<number, string[]>();
   for (const [channelId, idx] of seeded.members) for (const i of idx) channelsOf.set(i, [...(channelsOf.get(i) ?? []), channelId]);
 
@@ -76,7 +80,9 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
     // Discard what happened while the new users were connecting, then measure one step.
     await fleet.each((_i) => ({ type: 'report' }), 'stats');
     await new Promise((r) => setTimeout(r, stepSeconds * 1000));
-    const stats = await fleet.each<{ ok: number; errors: number; latencies: number[]; open: number }>((_i) => ({ type: 'report' }), 'stats');
+    const stats = await fleet.each<{ ok: number; errors: number; latencies: number[]; open: number; statuses: Record<string, number> }>((_i) => ({ type: 'report' }), 'stats');
+    const statuses: Record<string, number> = {};
+    for (const s of stats) for (const [k, v] of Object.entries(s.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
     const latencies = stats.flatMap((s) => s.latencies);
     const ok = stats.reduce((n, s) => n + s.ok, 0);
     const errors = stats.reduce((n, s) => n + s.errors, 0);
@@ -84,9 +90,9 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
     const latency = summarize(latencies);
     const errorPct = ok + errors > 0 ? (errors / (ok + errors)) * 100 : 0;
     const healthy = latency.mean <= LIMITS.mean_ms && latency.p99 <= LIMITS.p99_ms && errorPct <= LIMITS.error_pct && open >= active;
-    const step: StepResult = { users: active, requests: ok + errors, errors, error_rate_pct: round(errorPct, 4), latency_ms: latency, requests_per_s: round((ok + errors) / stepSeconds, 1), healthy };
+    const step: StepResult = { error_kinds: statuses, users: active, requests: ok + errors, errors, error_rate_pct: round(errorPct, 4), latency_ms: latency, requests_per_s: round((ok + errors) / stepSeconds, 1), healthy };
     steps.push(step);
-    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%${healthy ? '' : '  ← limit broken'}`);
+    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%${errors > 0 ? ` ${JSON.stringify(statuses)}` : ''}${healthy ? '' : '  ← limit broken'}`);
     if (!healthy) break;
     best = active;
   }
