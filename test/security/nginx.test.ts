@@ -293,6 +293,13 @@ describe('deploy/nginx.conf with the real nginx', () => {
     expect(jsonLines(t.logs.text()).filter((l) => l.msg === 'websocket connected').at(-1)?.client_ip).toBe('127.0.0.13');
     other.close();
 
+    // A browser's Origin crosses the proxy: the site's own passes, a foreign one is refused (403).
+    const fromSite = await WsClient.connect(base, { token: session, via: 'protocol', origin: t.config.siteUrl, tls: tls('127.0.0.14') });
+    fromSite.close();
+    const foreign = await refused(base, { token: session, via: 'protocol', origin: 'https://evil.example', tls: tls('127.0.0.14') });
+    expect(foreign.status).toBe(403);
+    expect(jsonLines(t.logs.text()).filter((l) => l.security_event === 'websocket_auth_failure').at(-1)).toMatchObject({ reason: 'bad_origin', client_ip: '127.0.0.14' });
+
     // Logging out over https closes this session's sockets through the proxy (1008).
     expect((await call('127.0.0.11', 'POST', '/api/v1/auth/logout', { headers: { authorization: `Bearer ${session}` } })).status).toBe(200);
     for (const c of [viaHeader, viaProtocol]) expect((await c.waitClose()).code).toBe(WS_CLOSE.SESSION_ENDED);
@@ -392,6 +399,17 @@ describe('the guide\'s own nginx example, as written', () => {
     const login = await post('127.0.0.8', '/api/v1/auth/login', { email: 'guide@example.com', password: 'a-guide-password-1' }, origin);
     expect(login.status).toBe(200);
     expect(login.json.token).toEqual(expect.any(String));
+  });
+
+  it('forwards the WebSocket upgrade: wss with the subprotocol token from the site\'s origin, hello, and the client\'s address', async () => {
+    const user = await registerUser(t.api, 'guidews');
+    const c = await WsClient.connect(`https://127.0.0.1:${tlsPort}`, {
+      token: user.token, via: 'protocol', origin: `https://localhost:${tlsPort}`, tls: { ca: readFileSync(cert.cert), servername: 'localhost', localAddress: '127.0.0.15' },
+    });
+    expect(c.events[0]).toMatchObject({ event: 'hello', seq: 0 });
+    expect(c.ws.protocol).toBe(WS_SUBPROTOCOL);
+    expect(jsonLines(t.logs.text()).filter((l) => l.msg === 'websocket connected').at(-1)?.client_ip).toBe('127.0.0.15');
+    c.close();
   });
 
   it('forwards the client address for rate limiting', async () => {
