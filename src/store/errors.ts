@@ -24,3 +24,12 @@ export function asUniqueViolation(err: unknown): UniqueViolation | undefined {
   if (e.code === '23505') return new UniqueViolation(typeof e.constraint === 'string' ? e.constraint : 'unknown', err);
   return undefined;
 }
+
+/** Runs a write, rethrowing a driver unique-key error as UniqueViolation. */
+export async function unique<T>(op: Promise<T>): Promise<T> {
+  try {
+    return await op;
+  } catch (err) {
+    throw asUniqueViolation(err) ?? err;
+  }
+}

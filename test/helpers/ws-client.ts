@@ -18,8 +18,9 @@ export interface ConnectOptions {
   readonly resume?: { readonly connectionId: string; readonly sequenceNumber: number };
   readonly query?: Readonly<Record<string, string>>;
   readonly headers?: Readonly<Record<string, string>>;
-  /** Read ws' socket by hand (the slow-consumer test pauses it). */
   readonly timeoutMs?: number;
+  /** Socket options for going through a proxy: the CA of a `wss://` server, SNI name, and the local address to connect from. */
+  readonly tls?: { readonly ca?: string | Buffer; readonly servername?: string; readonly localAddress?: string };
 }
 
 export interface Refused {
@@ -56,7 +57,12 @@ function buildSocket(baseUrl: string, opts: ConnectOptions): WebSocket {
     if ((opts.via ?? 'header') === 'header') headers.authorization = `Bearer ${opts.token}`;
     else protocols = [WS_SUBPROTOCOL, opts.token];
   }
-  return new WebSocket(wsUrl(baseUrl, query), protocols, { headers, ...(opts.origin !== undefined ? { origin: opts.origin } : {}), handshakeTimeout: opts.timeoutMs ?? DEFAULT_TIMEOUT });
+  return new WebSocket(wsUrl(baseUrl, query), protocols, {
+    headers,
+    ...(opts.origin !== undefined ? { origin: opts.origin } : {}),
+    ...(opts.tls ?? {}),
+    handshakeTimeout: opts.timeoutMs ?? DEFAULT_TIMEOUT,
+  });
 }
 
 /** Attempts a handshake that should be refused; resolves with the HTTP answer. */

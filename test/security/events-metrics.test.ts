@@ -10,8 +10,9 @@ import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { SECURITY_EVENTS, SecurityEvents, type SecurityEventName } from '../../src/security/events.js';
 import { captureLogs, STORES, startApp, type TestApp } from '../helpers/app.js';
-import { createTeam, registerUser } from '../helpers/factories.js';
-import { freePort, jsonLines } from './support.js';
+import { createChannel, createPost, createTeam, registerUser } from '../helpers/factories.js';
+import { refused, WsClient } from '../helpers/ws-client.js';
+import { freePort, jsonLines, waitFor } from './support.js';
 
 /** The value of one sample line of the Prometheus text, or 0 when absent. */
 function sample(text: string, name: string, labels = ''): number {
@@ -175,8 +176,63 @@ describe('/metrics', () => {
     }
   });
 
-  // Enable after merging the realtime branch: open a WebSocket (Authorization header) and
-  // check rustchat_ws_connections goes 0 → 1 → 0 and rustchat_ws_messages_sent_total grows
-  // when a post is delivered; a refused handshake counts in rustchat_rate_limit_checks_total{limiter="ws"}.
-  it.todo('WebSocket metrics move (needs the gateway from the realtime branch)');
+  it('WebSocket metrics move: connections, frames sent, handshakes by outcome, server disconnects, the ws limiter; websocket_auth_failure is logged and counted', async () => {
+    const WS_LIMIT = 4;
+    const t = await startApp('sqlite', { env: { RUSTCHAT_SECURITY_RATE_LIMIT_WS_PER_MINUTE: String(WS_LIMIT) } });
+    try {
+      const { url } = await t.app.listen();
+      const user = await registerUser(t.api, 'wsm');
+      const team = await createTeam(t.api, user, 'open');
+      const channel = await createChannel(t.api, user, team.id);
+      const before = await t.app.metrics.registry.metrics();
+      const delta = async (name: string, labels = '') => sample(await t.app.metrics.registry.metrics(), name, labels) - sample(before, name, labels);
+      const gauge = async () => sample(await t.app.metrics.registry.metrics(), 'rustchat_ws_connections');
+      expect(await gauge()).toBe(0);
+
+      const first = await WsClient.connect(url, { token: user.token });
+      const second = await WsClient.connect(url, { token: user.token, via: 'protocol' });
+      expect(await gauge()).toBe(2);
+      expect(await delta('rustchat_ws_handshakes_total', 'outcome="ok"')).toBe(2);
+
+      // Every frame the server sent (hellos, the post, whatever followed) is counted once.
+      const post = await createPost(t.api, user, channel.id, 'counted frames');
+      for (const c of [first, second]) await c.waitForEvent('posted', (d) => d.post.id === post.id);
+      await waitFor('the sent-frames counter to match what the clients received', async () => (await delta('rustchat_ws_messages_sent_total')) === first.events.length + second.events.length);
+      expect(first.events.length).toBeGreaterThanOrEqual(2);
+
+      // A client closing its socket leaves the gauge; it is not a server disconnect.
+      second.close();
+      await waitFor('the gauge to drop to 1', async () => (await gauge()) === 1);
+
+      // Refused handshakes: counted by outcome, a websocket_auth_failure line and counter each.
+      const failures = jsonLines(t.logs.text()).filter((l) => l.security_event === 'websocket_auth_failure').length;
+      expect((await refused(url, { query: { token: user.token } })).status).toBe(401);
+      expect((await refused(url)).status).toBe(401);
+      expect(await delta('rustchat_ws_handshakes_total', 'outcome="query_token"')).toBe(1);
+      expect(await delta('rustchat_ws_handshakes_total', 'outcome="missing_token"')).toBe(1);
+      expect(await delta('rustchat_security_events_total', 'event="websocket_auth_failure"')).toBe(2);
+      const lines = jsonLines(t.logs.text()).filter((l) => l.security_event === 'websocket_auth_failure').slice(failures);
+      expect(lines.map((l) => l.reason)).toEqual(['query_token', 'missing_token']);
+      expect(lines[0]).toMatchObject({ severity: 'info', client_ip: '127.0.0.1', request_id: expect.any(String) });
+
+      // The ws limiter saw every handshake; the next one over the limit is refused and counted.
+      expect(await delta('rustchat_rate_limit_checks_total', 'limiter="ws"')).toBe(WS_LIMIT);
+      expect((await refused(url, { token: user.token })).status).toBe(429);
+      expect(await delta('rustchat_rate_limit_rejections_total', 'limiter="ws"')).toBe(1);
+      expect(await delta('rustchat_ws_handshakes_total', 'outcome="rate_limited"')).toBe(1);
+      expect(await delta('rustchat_security_events_total', 'event="rate_limit_exceeded"')).toBe(1);
+
+      // Logout: the server closes the session's socket (1008), counted as a server disconnect.
+      expect((await t.api.post('/api/v1/auth/logout', {}, user.token)).status).toBe(200);
+      expect((await first.waitClose()).code).toBe(1008);
+      await waitFor('the gauge to drop to 0', async () => (await gauge()) === 0);
+      expect(await delta('rustchat_ws_disconnects_total', 'reason="session_ended"')).toBe(1);
+
+      // No label holds a token, a user id or a connection id.
+      const after = await t.app.metrics.registry.metrics();
+      for (const v of [user.token, user.id, user.email, first.connectionId!]) expect(after).not.toContain(v);
+    } finally {
+      await t.close();
+    }
+  });
 });

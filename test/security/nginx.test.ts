@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { registerUser, type TestUser } from '../helpers/factories.js';
+import { createChannel, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
+import { refused, WsClient } from '../helpers/ws-client.js';
+import { WS_CLOSE, WS_SUBPROTOCOL } from '../../src/domain/events.js';
 import { ROOT, freePort, jsonLines, requireBinary, selfSignedCert, waitFor } from './support.js';
 
 interface Res {
@@ -96,6 +98,7 @@ function safeRead(path: string): string {
 
 describe('deploy/nginx.conf with the real nginx', () => {
   const LIMIT = 3;
+  const WS_LIMIT = 4;
   let dir: string;
   let cert: { cert: string; key: string };
   let t: TestApp;
@@ -136,6 +139,7 @@ describe('deploy/nginx.conf with the real nginx', () => {
       env: {
         RUSTCHAT_SECURITY_TRUSTED_PROXIES: '127.0.0.1/32',
         RUSTCHAT_SECURITY_RATE_LIMIT_AUTH_PER_MINUTE: String(LIMIT),
+        RUSTCHAT_SECURITY_RATE_LIMIT_WS_PER_MINUTE: String(WS_LIMIT),
         RUSTCHAT_SITE_URL: `https://localhost:${tlsPort}`,
       },
     });
@@ -243,15 +247,72 @@ describe('deploy/nginx.conf with the real nginx', () => {
     expect(log).not.toMatch(/[?&](code|state|access_token)=/);
   });
 
-  // Enable after merging the realtime branch (GET /api/v1/ws). Through nginx, over wss:
-  //  - `new WebSocket('wss://localhost:<tlsPort>/api/v1/ws', { headers: { authorization: 'Bearer <token>' }, ca })`
-  //    opens, receives `hello` (seq 0), and a post made over REST arrives as `posted`;
-  //  - the same with `new WebSocket(url, ['rustchat.v1', token])`: the selected protocol is
-  //    `rustchat.v1`, never the token;
-  //  - `?token=<valid token>` is refused with 401 and logs `websocket_auth_failure` with
-  //    client_ip 127.0.0.x;
-  //  - WS_PER_MINUTE handshakes per client address: the next is refused, per client, not per nginx.
-  it.todo('a WebSocket over wss through nginx (needs the gateway from the realtime branch)');
+  it('a WebSocket over wss through nginx: token in the header or the subprotocol, hello, live posts, logout; the client\'s own address and bucket', async () => {
+    const team = await createTeam(t.api, user, 'open'); // in process, outside the proxied buckets
+    const channel = await createChannel(t.api, user, team.id);
+    const base = `https://127.0.0.1:${nginx.tlsPort}`;
+    const tls = (from: string) => ({ ca: readFileSync(cert.cert), servername: 'localhost', localAddress: from });
+    const session = (await call('127.0.0.11', 'POST', '/api/v1/auth/login', { body: { email: user.email, password: user.password } })).json.token as string;
+
+    const viaHeader = await WsClient.connect(base, { token: session, tls: tls('127.0.0.11') });
+    const viaProtocol = await WsClient.connect(base, { token: session, via: 'protocol', tls: tls('127.0.0.11') });
+    for (const c of [viaHeader, viaProtocol]) expect(c.events[0]).toMatchObject({ event: 'hello', seq: 0, broadcast: { user_id: user.id } });
+    expect(viaHeader.ws.protocol).toBe('');
+    // nginx passes the subprotocol answer through: rustchat.v1, never the token.
+    expect(viaProtocol.ws.protocol).toBe(WS_SUBPROTOCOL);
+    expect(viaProtocol.responseHeaders['sec-websocket-protocol']).toBe(WS_SUBPROTOCOL);
+    expect(JSON.stringify(viaProtocol.responseHeaders)).not.toContain(session);
+    expect(viaProtocol.responseHeaders['strict-transport-security']).toBe('max-age=63072000');
+
+    // A post made over https, through nginx, arrives on both sockets.
+    const posted = await call('127.0.0.11', 'POST', `/api/v1/channels/${channel.id}/posts`, { body: { message: 'through nginx, both ways' }, headers: { authorization: `Bearer ${session}` } });
+    expect(posted.status).toBe(201);
+    for (const c of [viaHeader, viaProtocol]) {
+      const e = await c.waitForEvent('posted', (d) => d.post.id === posted.json.id);
+      expect(e.data).toMatchObject({ post: { message: 'through nginx, both ways', user_id: user.id } });
+      expect(c.seqErrors).toEqual([]);
+    }
+    // The gateway logged the client's address, not nginx's.
+    const connected = jsonLines(t.logs.text()).filter((l) => l.msg === 'websocket connected' && l.user_id === user.id);
+    expect(connected.map((l) => l.client_ip)).toEqual(['127.0.0.11', '127.0.0.11']);
+
+    // A token in the query string is refused (401) even through the proxy, and the event names the client.
+    const query = await refused(base, { query: { token: session }, tls: tls('127.0.0.12') });
+    expect(query.status).toBe(401);
+    expect(jsonLines(t.logs.text()).filter((l) => l.security_event === 'websocket_auth_failure').at(-1)).toMatchObject({ reason: 'query_token', client_ip: '127.0.0.12' });
+
+    // WS_LIMIT handshakes per client address: 127.0.0.11 has used two, two more pass, the next is refused...
+    for (let n = 0; n < WS_LIMIT - 2; n++) (await WsClient.connect(base, { token: session, tls: tls('127.0.0.11') })).close();
+    const limited = await refused(base, { token: session, tls: tls('127.0.0.11') });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('RATE_LIMIT_EXCEEDED');
+    expect(limited.headers['retry-after']).toMatch(/^\d+$/);
+    expect(jsonLines(t.logs.text()).filter((l) => l.security_event === 'rate_limit_exceeded').at(-1)).toMatchObject({ limiter: 'ws', client_ip: '127.0.0.11' });
+    // ...for that client only: another address still connects, even one claiming to be the limited client.
+    const other = await WsClient.connect(base, { token: session, tls: tls('127.0.0.13'), headers: { 'x-forwarded-for': '127.0.0.11', 'x-real-ip': '127.0.0.11' } });
+    expect(jsonLines(t.logs.text()).filter((l) => l.msg === 'websocket connected').at(-1)?.client_ip).toBe('127.0.0.13');
+    other.close();
+
+    // A browser's Origin crosses the proxy: the site's own passes, a foreign one is refused (403).
+    const fromSite = await WsClient.connect(base, { token: session, via: 'protocol', origin: t.config.siteUrl, tls: tls('127.0.0.14') });
+    fromSite.close();
+    const foreign = await refused(base, { token: session, via: 'protocol', origin: 'https://evil.example', tls: tls('127.0.0.14') });
+    expect(foreign.status).toBe(403);
+    expect(jsonLines(t.logs.text()).filter((l) => l.security_event === 'websocket_auth_failure').at(-1)).toMatchObject({ reason: 'bad_origin', client_ip: '127.0.0.14' });
+
+    // Logging out over https closes this session's sockets through the proxy (1008).
+    expect((await call('127.0.0.11', 'POST', '/api/v1/auth/logout', { headers: { authorization: `Bearer ${session}` } })).status).toBe(200);
+    for (const c of [viaHeader, viaProtocol]) expect((await c.waitClose()).code).toBe(WS_CLOSE.SESSION_ENDED);
+
+    // nginx's own log has the WebSocket path without its query, so without the token.
+    const log = await waitFor('the WebSocket lines in the access log', () => {
+      const text = safeRead(nginx.accessLog);
+      return text.includes('/api/v1/ws HTTP') ? text : '';
+    });
+    expect(log).toMatch(/^127\.0\.0\.12 - - .*"GET \/api\/v1\/ws HTTP\/1\.1" 401 /m);
+    expect(log).not.toContain(session);
+    expect(log).not.toContain(session.split('.')[2]!);
+  });
 });
 
 /** The guide's nginx example, verbatim apart from the upstream definition it leaves out. */
@@ -338,6 +399,17 @@ describe('the guide\'s own nginx example, as written', () => {
     const login = await post('127.0.0.8', '/api/v1/auth/login', { email: 'guide@example.com', password: 'a-guide-password-1' }, origin);
     expect(login.status).toBe(200);
     expect(login.json.token).toEqual(expect.any(String));
+  });
+
+  it('forwards the WebSocket upgrade: wss with the subprotocol token from the site\'s origin, hello, and the client\'s address', async () => {
+    const user = await registerUser(t.api, 'guidews');
+    const c = await WsClient.connect(`https://127.0.0.1:${tlsPort}`, {
+      token: user.token, via: 'protocol', origin: `https://localhost:${tlsPort}`, tls: { ca: readFileSync(cert.cert), servername: 'localhost', localAddress: '127.0.0.15' },
+    });
+    expect(c.events[0]).toMatchObject({ event: 'hello', seq: 0 });
+    expect(c.ws.protocol).toBe(WS_SUBPROTOCOL);
+    expect(jsonLines(t.logs.text()).filter((l) => l.msg === 'websocket connected').at(-1)?.client_ip).toBe('127.0.0.15');
+    c.close();
   });
 
   it('forwards the client address for rate limiting', async () => {

@@ -4,14 +4,21 @@
  * passwords, tokens, cookies, Authorization headers, exchange codes, OAuth code/state,
  * server secrets — and for e-mail addresses (which the reference's HTTP trace leaked).
  *
- * The scenario is a list of steps sharing one context. To extend it (the WebSocket and
- * OAuth-exchange parts, once those branches are merged), append steps to SCENARIO that
- * register every secret they use with `ctx.secret(...)`.
+ * The scenario is a list of steps sharing one context; each registers every secret it uses
+ * with `ctx.secret(...)`. It covers REST, the WebSocket handshake (header, subprotocol, a
+ * refused query token, logout closing the socket) and a whole OpenID Connect sign-in against
+ * the real test provider of test/sso (authorization code, state, nonce, PKCE verifier,
+ * client secret, ID token, exchange code, session token), with an exchange-code reuse.
+ * Metric labels are searched too.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, startApp, strongSecret, type ApiResponse, type TestApp } from '../helpers/app.js';
 import { registerUser, type TestUser } from '../helpers/factories.js';
+import { refused, WsClient, type Refused } from '../helpers/ws-client.js';
+import { Browser, type BrowserResponse } from '../sso/helpers/browser.js';
+import { exchange, signIn, SITE, SITE_HOST } from '../sso/helpers/harness.js';
+import { startOidcIdp } from '../sso/helpers/oidc-idp.js';
 
 interface ScenarioContext {
   readonly t: TestApp;
@@ -22,7 +29,21 @@ interface ScenarioContext {
   /** Every response seen, for the error-body check. */
   readonly responses: ApiResponse[];
   readonly users: Record<string, TestUser>;
+  /** Session tokens by name (the admin's, for the admin API). */
+  readonly tokens: Record<string, string>;
+  /** Starts the real listener once (WebSocket, SSO browser); its loopback port. */
+  listen(): Promise<number>;
+  /** Run after the scenario's app is closed (e.g. stop the identity provider). */
+  onClose(fn: () => Promise<void>): void;
 }
+
+/** A refused WebSocket handshake or a scripted-browser answer, as a response to search. */
+const asResponse = (r: Refused | BrowserResponse): ApiResponse => {
+  const text = 'url' in r ? r.body : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+  return { status: r.status, headers: r.headers, body: undefined, text };
+};
+
+const SSO_KEY = 'redact';
 
 interface Step {
   readonly name: string;
@@ -42,7 +63,7 @@ const SCENARIO: Step[] = [
       const res = await ctx.t.api.post('/api/v1/auth/login', { email: ctx.t.config.admin!.email, password });
       ctx.responses.push(res);
       expect(res.status).toBe(200);
-      ctx.secret(res.body.token);
+      ctx.tokens.admin = ctx.secret(res.body.token);
     },
   },
   {
@@ -179,8 +200,101 @@ const SCENARIO: Step[] = [
       expect(ctx.responses.at(-1)!.status).toBe(429);
     },
   },
-  // Append the WebSocket steps (token in Authorization / Sec-WebSocket-Protocol, a query
-  // token refused) and the OAuth exchange steps (code, state, reused code) here.
+  {
+    name: 'WebSocket: token in the Authorization header and in the subprotocol, refused tokens in the query and elsewhere, logout closes the sockets',
+    async run(ctx) {
+      const port = await ctx.listen();
+      const url = `http://127.0.0.1:${port}`;
+      const user = await registerUser(ctx.t.api, 'wsred');
+      ctx.secret(user.password);
+      ctx.secret(user.token);
+      ctx.personal(user.email);
+      const viaHeader = await WsClient.connect(url, { token: user.token });
+      const viaProtocol = await WsClient.connect(url, { token: user.token, via: 'protocol' });
+      expect(viaProtocol.ws.protocol).toBe('rustchat.v1');
+      for (const query of [{ token: user.token }, { access_token: user.token }] as Record<string, string>[]) {
+        const r = await refused(url, { query });
+        expect(r.status).toBe(401);
+        ctx.responses.push(asResponse(r));
+      }
+      const bad = [
+        await refused(url, { token: ctx.secret(pw('ws-garbage-token')) }),
+        await refused(url, { token: ctx.secret(`${user.token.slice(0, -4)}AAAA`), via: 'protocol' }),
+        await refused(url, { token: user.token, origin: 'https://evil.example' }),
+      ];
+      expect(bad.map((r) => r.status)).toEqual([401, 401, 403]);
+      ctx.responses.push(...bad.map(asResponse));
+      const out = await ctx.t.api.post('/api/v1/auth/logout', {}, user.token);
+      ctx.responses.push(out);
+      expect(out.status).toBe(200);
+      for (const c of [viaHeader, viaProtocol]) expect((await c.waitClose()).code).toBe(1008);
+      const dead = await refused(url, { token: user.token, via: 'protocol' });
+      expect(dead.status).toBe(401);
+      ctx.responses.push(asResponse(dead));
+    },
+  },
+  {
+    name: 'OpenID Connect sign-in against the real test provider, then an exchange-code reuse and a replayed callback',
+    async run(ctx) {
+      const port = await ctx.listen();
+      const idp = await startOidcIdp({
+        redirectUris: [`${SITE}/api/v1/oauth2/${SSO_KEY}/callback`],
+        users: [{ sub: 'sso-redact-subject', email: ctx.personal(`sso-${randomBytes(3).toString('hex')}@corp.example`), email_verified: true, name: 'Red Actor' }],
+      });
+      ctx.onClose(() => idp.close());
+      ctx.secret(idp.clientSecret);
+      // What only the IdP and RustChat's server side see: the PKCE verifier, the ID and access tokens.
+      const serverSide: Record<string, string> = {};
+      idp.provider.on('grant.success', (koa: { oidc: { params?: Record<string, unknown> }; body?: unknown }) => {
+        const body = (koa.body ?? {}) as Record<string, unknown>;
+        for (const [name, value] of [['code_verifier', koa.oidc.params?.code_verifier], ['id_token', body.id_token], ['access_token', body.access_token]] as const) {
+          if (typeof value === 'string') serverSide[name] = ctx.secret(value);
+        }
+      });
+      const added = await ctx.t.api.post('/api/v1/admin/sso', {
+        provider_key: SSO_KEY, provider_type: 'oidc', display_name: 'Redaction IdP', issuer_url: idp.issuer, client_id: idp.clientId, client_secret: idp.clientSecret, auto_provision: true,
+      }, ctx.tokens.admin);
+      ctx.responses.push(added);
+      expect(added.status).toBe(201);
+
+      const hosts = new Map([[SITE_HOST, `127.0.0.1:${port}`]]);
+      const browser = new Browser(hosts);
+      const flow = await signIn(browser, SSO_KEY, { login: 'sso-redact-subject', redirectTo: '/somewhere' });
+      ctx.responses.push(asResponse(flow.start), asResponse(flow.last));
+      expect(flow.error).toBeUndefined();
+      const authorization = idp.authorizationRequests.at(-1)!;
+      ctx.secret(authorization.get('state')!);
+      ctx.secret(authorization.get('nonce')!);
+      ctx.secret(flow.callback!.searchParams.get('code')!);
+      expect(flow.callback!.searchParams.get('state')).toBe(authorization.get('state'));
+      const code = ctx.secret(flow.code!);
+
+      const first = await exchange(browser, code);
+      ctx.responses.push(asResponse(first));
+      expect(first.status).toBe(200);
+      const token = ctx.secret(first.json<{ token: string }>().token);
+      expect((await ctx.t.api.get('/api/v1/auth/me', token)).status).toBe(200);
+
+      // The code again, from elsewhere: refused, the session it started is ended.
+      const reuse = await exchange(new Browser(hosts), code);
+      ctx.responses.push(asResponse(reuse));
+      expect(reuse.status).toBe(400);
+      const ended = await ctx.t.api.get('/api/v1/auth/me', token);
+      ctx.responses.push(ended);
+      expect(ended.status).toBe(401);
+      // The callback replayed (state already used): 400, invalid_oauth_state.
+      const replay = await browser.get(flow.callback!.href);
+      ctx.responses.push(asResponse(replay));
+      expect(replay.status).toBe(400);
+      const unknown = await exchange(browser, ctx.secret(randomBytes(32).toString('base64url')));
+      ctx.responses.push(asResponse(unknown));
+      expect(unknown.status).toBe(400);
+      // The server-side secrets really were seen (the grant happened at the IdP).
+      expect(Object.keys(serverSide).sort()).toEqual(['access_token', 'code_verifier', 'id_token']);
+      expect(ctx.t.logs.text()).toContain('"security_event":"exchange_code_reuse"');
+      expect(ctx.t.logs.text()).toContain('"security_event":"invalid_oauth_state"');
+    },
+  },
   {
     name: 'last: an internal error while a token and a cookie are sent',
     async run(ctx) {
@@ -201,6 +315,7 @@ describe.each(STORES)('no secret reaches a log line or an error body (%s)', (kin
   const secrets = new Set<string>();
   const personal = new Set<string>();
   const responses: ApiResponse[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
   const serverSecrets = { RUSTCHAT_JWT_SECRET: strongSecret(), RUSTCHAT_ENCRYPTION_KEY: strongSecret(), RUSTCHAT_JWT_SECRET_PREVIOUS: strongSecret(), RUSTCHAT_METRICS_TOKEN: `metrics-${randomBytes(12).toString('hex')}` };
 
   beforeAll(async () => {
@@ -211,15 +326,21 @@ describe.each(STORES)('no secret reaches a log line or an error body (%s)', (kin
         RUSTCHAT_ADMIN_USER: `root-${randomBytes(3).toString('hex')}@example.net`,
         RUSTCHAT_ADMIN_PASSWORD: pw('admin-password'),
         RUSTCHAT_SECURITY_RATE_LIMIT_AUTH_PER_MINUTE: '30',
+        // The SSO step's scripted browser reaches the listener under this name.
+        RUSTCHAT_SITE_URL: SITE,
       },
     });
     for (const v of Object.values(serverSecrets)) secrets.add(v);
+    let listening: Promise<number> | undefined;
     const ctx: ScenarioContext = {
       t,
       secret: (v) => (secrets.add(v), v),
       personal: (v) => (personal.add(v), v),
       responses,
       users: {},
+      tokens: {},
+      listen: async () => (listening ??= t.app.listen().then((a) => a.port)),
+      onClose: (fn) => cleanups.push(fn),
     };
     for (const step of SCENARIO) {
       try {
@@ -229,7 +350,10 @@ describe.each(STORES)('no secret reaches a log line or an error body (%s)', (kin
       }
     }
   }, 120_000);
-  afterAll(async () => t?.close().catch(() => undefined));
+  afterAll(async () => {
+    await t?.close().catch(() => undefined);
+    for (const fn of cleanups) await fn();
+  });
 
   /** The forms a value may take in a log: as is, URL-encoded, JSON-escaped, and a JWT's signature alone. */
   function forms(value: string): string[] {
@@ -261,6 +385,13 @@ describe.each(STORES)('no secret reaches a log line or an error body (%s)', (kin
         if (v) expect(v[1]).toBe('[REDACTED]');
       }
     }
+  });
+
+  it('no metric label holds a secret or an e-mail address', async () => {
+    const text = await t.app.metrics.registry.metrics();
+    expect(text).toMatch(/rustchat_security_events_total\{event="exchange_code_reuse"\} 1/);
+    expect([...secrets].flatMap((s) => forms(s).filter((f) => text.includes(f)).map((f) => f.slice(0, 12)))).toEqual([]);
+    expect([...personal].filter((e) => text.includes(e))).toEqual([]);
   });
 
   it('no error body holds a secret, and no body at all holds a password or a server secret', () => {

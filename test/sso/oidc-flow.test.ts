@@ -44,6 +44,10 @@ describe.each(STORES)('single sign-on with a real OpenID Connect provider (%s)',
     return { ...r, browser: b };
   };
 
+  /** rustchat_security_events_total{event="exchange_code_reuse"} of the running app. */
+  const reuseCounter = async (): Promise<number> =>
+    (await s.t.app.metrics.registry.getSingleMetric('rustchat_security_events_total')!.get()).values.find((v) => v.labels.event === 'exchange_code_reuse')?.value ?? 0;
+
   const signedIn = async (key: string, login: string) => {
     const r = await flow(key, login);
     expect(r.error, `sign-in error: ${r.error}`).toBeUndefined();
@@ -139,6 +143,7 @@ describe.each(STORES)('single sign-on with a real OpenID Connect provider (%s)',
     secrets.push(token);
     expect((await s.t.api.get('/api/v1/auth/me', token)).status).toBe(200);
     const reuses = securityEvents(s.t, 'exchange_code_reuse').length;
+    const counted = await reuseCounter();
 
     const thief = s.browser();
     const second = await exchange(thief, r.code!);
@@ -147,6 +152,7 @@ describe.each(STORES)('single sign-on with a real OpenID Connect provider (%s)',
     expect(second.headers['set-cookie']).toBeUndefined();
     expect(securityEvents(s.t, 'exchange_code_reuse').length).toBe(reuses + 1);
     expect(securityEvents(s.t, 'exchange_code_reuse').at(-1)).toMatchObject({ severity: 'warning', client_ip: '127.0.0.1' });
+    expect(await reuseCounter()).toBe(counted + 1);
     // The session the first use started is over.
     expect((await s.t.api.get('/api/v1/auth/me', token)).status).toBe(401);
     expect(securityEvents(s.t, 'session_revoked').some((e) => e.reason === 'exchange_code_reuse')).toBe(true);

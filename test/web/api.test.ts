@@ -1,6 +1,7 @@
 /** The REST client: headers it always sends, error envelopes, messages for people, SSO list parsing. */
 import { describe, expect, it } from 'vitest';
-import { ApiClient, ApiError, describeError, errorFromResponse, parseProviders, safeLoginPath, type FetchLike } from '../../web/src/lib/api.js';
+import { ApiClient, ApiError, describeError, errorFromResponse, parseProviders, safeLoginPath, ssoLoginHref, type FetchLike } from '../../web/src/lib/api.js';
+import { startApp } from '../helpers/app.js';
 
 interface Call {
   url: string;
@@ -88,15 +89,33 @@ describe('ApiClient', () => {
 });
 
 describe('SSO provider list', () => {
-  it('accepts an array or {providers}, and builds buttons', () => {
-    const list = [{ id: 'gitlab', display_name: 'GitLab', login_url: '/api/v1/oauth2/gitlab/login' }, { name: 'okta' }];
-    expect(parseProviders(list)).toEqual([
-      { id: 'gitlab', display_name: 'GitLab', login_url: '/api/v1/oauth2/gitlab/login' },
-      { id: 'okta', display_name: 'okta', login_url: '/api/v1/oauth2/okta/login' },
+  it('reads the list exactly as the server sends it (a real server, a provider added through the admin API)', async () => {
+    const t = await startApp('sqlite');
+    try {
+      await t.app.services.accounts.createAdmin('web-admin@example.com', 'webadmin', 'web-admin-password-1');
+      const admin = (await t.api.post('/api/v1/auth/login', { email: 'web-admin@example.com', password: 'web-admin-password-1' })).body.token as string;
+      const created = await t.api.post('/api/v1/admin/sso', {
+        provider_key: 'corp', provider_type: 'oidc', display_name: 'Corp login', issuer_url: 'http://127.0.0.1:9/realm', client_id: 'rustchat', client_secret: 'not-used-here-0123456789',
+      }, admin);
+      expect(created.status).toBe(201);
+      const list = await t.api.get('/api/v1/oauth2/providers');
+      expect(list.status).toBe(200);
+      expect(parseProviders(list.body)).toEqual([{ provider_key: 'corp', provider_type: 'oidc', display_name: 'Corp login', login_url: '/api/v1/oauth2/corp/login' }]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('leaves out entries that do not fit, and labels a provider by its key when it has no name', () => {
+    expect(parseProviders([{ provider_key: 'gitlab', provider_type: 'oidc', display_name: ' ', login_url: '/api/v1/oauth2/gitlab/login' }])).toEqual([
+      { provider_key: 'gitlab', provider_type: 'oidc', display_name: 'gitlab', login_url: '/api/v1/oauth2/gitlab/login' },
     ]);
-    expect(parseProviders({ providers: list })).toHaveLength(2);
+    expect(parseProviders([{ provider_key: 'gh', provider_type: 'github', display_name: 'GitHub' }])).toEqual([
+      { provider_key: 'gh', provider_type: 'github', display_name: 'GitHub', login_url: '/api/v1/oauth2/gh/login' },
+    ]);
     expect(parseProviders(null)).toEqual([]);
-    expect(parseProviders([{ id: 'bad id!' }, 5, null])).toEqual([]);
+    expect(parseProviders({ providers: [{ provider_key: 'x' }] })).toEqual([]);
+    expect(parseProviders([{ provider_key: 'bad key!' }, { id: 'x' }, 5, null])).toEqual([]);
   });
 
   it('never lets a login link leave the site', () => {
@@ -105,6 +124,15 @@ describe('SSO provider list', () => {
       expect(safeLoginPath(bad, fallback), String(bad)).toBe(fallback);
     }
     expect(safeLoginPath('/api/v1/oauth2/x/login?redirect_to=%2F', fallback)).toBe('/api/v1/oauth2/x/login?redirect_to=%2F');
-    expect(parseProviders([{ id: 'x', login_url: 'javascript:alert(1)' }])[0]!.login_url).toBe(fallback);
+    expect(parseProviders([{ provider_key: 'x', login_url: 'javascript:alert(1)' }])[0]!.login_url).toBe(fallback);
+  });
+
+  it('a button opened from a deep link carries that page as redirect_to', () => {
+    const login = '/api/v1/oauth2/corp/login';
+    expect(ssoLoginHref(login, '/')).toBe(login);
+    expect(ssoLoginHref(login, '/login')).toBe(login);
+    expect(ssoLoginHref(login, '/login?error=x')).toBe(login);
+    expect(ssoLoginHref(login, '//evil.example/x')).toBe(login);
+    expect(ssoLoginHref(login, '/web-team/channels/town-square?tab=files')).toBe(`${login}?redirect_to=${encodeURIComponent('/web-team/channels/town-square?tab=files')}`);
   });
 });

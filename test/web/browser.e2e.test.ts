@@ -202,8 +202,9 @@ describe('history and sending', () => {
       await box.press('Enter');
       const failed = p.page.getByRole('article', { name: 'Message not sent' });
       if (REALTIME_GATEWAY) {
-        // The post arrives over the WebSocket: it counts as sent, nothing to retry.
-        await postWith(p.page, 'sent while the network flickered').waitFor(WAIT);
+        // The post arrives over the WebSocket: it counts as sent, nothing to retry. (Wait for the
+        // delivered post, not the outgoing copy shown while sending: that one is there at once.)
+        await postWith(p.page, 'sent while the network flickered', 'main').and(p.page.locator('article.post:not(.outgoing)')).waitFor(WAIT);
         expect(await failed.count()).toBe(0);
       } else {
         await failed.getByText('Cannot reach the server. Check your connection and try again.').waitFor(WAIT);

@@ -31,8 +31,11 @@ export async function buildClient(): Promise<string> {
   return outDir;
 }
 
-/** The system Chromium, headless. Fails loudly (never skips) when it is not installed. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * The system Chromium, headless. Fails loudly (never skips) when it is not installed.
+ * `extraArgs` add switches, e.g. `--host-resolver-rules` to give a loopback server a site name.
+ */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}. Install it with "apt-get install -y chromium" (.ci/run does), or point RUSTCHAT_TEST_CHROMIUM at it.`);
   }
@@ -41,7 +44,7 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     timeout: 120_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...extraArgs],
   });
 }
 

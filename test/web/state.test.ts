@@ -1,7 +1,7 @@
 /** The client's reducer (REST answers and events through one path), routes and token storage. */
 import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../web/src/lib/realtime.js';
-import { channelPath, parseRoute, ssoErrorMessage } from '../../web/src/lib/route.js';
+import { channelPath, parseRoute, safeRedirectTarget, ssoErrorMessage } from '../../web/src/lib/route.js';
 import { tokenStore } from '../../web/src/lib/session.js';
 import type { Channel, Post, User } from '../../web/src/lib/types.js';
 import { applyReaction, channelLabel, initialState, reduce, teamUnreads, typingIn, type Action, type ChatState } from '../../web/src/state/reducer.js';
@@ -180,6 +180,19 @@ describe('routes', () => {
     expect(ssoErrorMessage('access_denied')).toBe('Sign-in was cancelled or refused by the identity provider.');
     expect(ssoErrorMessage('weird')).toBe('Single sign-on failed (weird).');
     expect(ssoErrorMessage('weird', 'x'.repeat(1000)).length).toBeLessThan(400);
+    // The server's callback sends a whole sentence: shown in full, not cut to a code's length.
+    const sentence = 'An account with this e-mail address already exists, and the identity provider has not verified the address, so it cannot be linked. Sign in with your password instead.';
+    expect(ssoErrorMessage(sentence)).toBe(sentence);
+    expect(ssoErrorMessage('y '.repeat(1000)).length).toBeLessThanOrEqual(300);
+  });
+
+  it('follows redirect_to after an SSO sign-in only to a path on this origin', () => {
+    const origin = 'https://chat.example.com';
+    expect(safeRedirectTarget('/web-team/channels/town-square?tab=files#p1', origin)).toBe('/web-team/channels/town-square?tab=files#p1');
+    expect(safeRedirectTarget('/', origin)).toBe('/');
+    for (const bad of [undefined, 42, '', 'web-team', '//evil.example', '/\\evil.example', '\\\\evil.example', 'https://evil.example/x', 'https:evil.example', 'javascript:alert(1)', '/\t/evil.example', '/\n/evil.example', '/login', '/login?code=x']) {
+      expect(safeRedirectTarget(bad, origin), String(bad)).toBe('/');
+    }
   });
 });
 

@@ -1,13 +1,14 @@
 /**
  * Entry point. Before the first render it settles who is signed in: an SSO landing
  * (`/login?code=…`) is exchanged for a session exactly once (a code is single use: a second
- * use is treated as theft and ends the session), otherwise a token kept in this tab's
+ * use is treated as theft and ends the session) and the browser goes on to the exchange's
+ * `redirect_to`, otherwise a token kept in this tab's
  * sessionStorage is checked with the server.
  */
 import { createRoot } from 'react-dom/client';
 import { App, type Boot } from './App.js';
 import { ApiClient, ApiError, describeError } from './lib/api.js';
-import { parseRoute, ssoErrorMessage } from './lib/route.js';
+import { parseRoute, safeRedirectTarget, ssoErrorMessage } from './lib/route.js';
 import { tokenStore } from './lib/session.js';
 import './styles.css';
 
@@ -29,7 +30,8 @@ async function boot(): Promise<Boot> {
       try {
         const session = await api.exchangeCode(route.code);
         tokens.set(session.token);
-        window.history.replaceState(null, '', '/');
+        // Back to where the sign-in started (a deep link), when that is a path on this site.
+        window.history.replaceState(null, '', safeRedirectTarget(session.redirect_to, window.location.origin));
         return { user: session.user };
       } catch (err) {
         const expired = err instanceof ApiError && (err.status === 400 || err.status === 401 || err.status === 404);

@@ -22,8 +22,13 @@ function subscribe(cb: () => void): () => void {
 
 const snapshot = () => window.location.pathname + window.location.search;
 
+/** The current path and query (`/team/channels/x?y`), following navigation. */
+export function useHref(): string {
+  return useSyncExternalStore(subscribe, snapshot);
+}
+
 export function useRoute(): Route {
-  const href = useSyncExternalStore(subscribe, snapshot);
+  const href = useHref();
   const q = href.indexOf('?');
   return parseRoute(q === -1 ? href : href.slice(0, q), q === -1 ? '' : href.slice(q));
 }

@@ -1,20 +1,12 @@
 /** SsoStore and SealedValueStore over Kysely (both dialects). */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../../domain/sso.js';
-import { asUniqueViolation } from '../errors.js';
+import { unique } from '../errors.js';
 import type { Database } from '../schema.js';
 import type { SealedColumn, SealedRow, SealedValueStore } from '../sealed.js';
 import type { SsoProviderPatch, SsoStore } from '../sso.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-
-async function unique<T>(op: Promise<T>): Promise<T> {
-  try {
-    return await op;
-  } catch (err) {
-    throw asUniqueViolation(err) ?? err;
-  }
-}
 
 export class KyselySsoStore implements SsoStore {
   constructor(private readonly db: Db) {}

@@ -7,7 +7,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Channel, ChannelMember, ChannelRole, Post, Reaction, Session, SystemRole, Team, TeamMember, TeamRole, User } from '../../domain/entities.js';
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
-import { asUniqueViolation } from '../errors.js';
+import { unique } from '../errors.js';
 import { GroupCommit } from '../group-commit.js';
 import type { SealedValueStore } from '../sealed.js';
 import type { SsoStore } from '../sso.js';
@@ -33,15 +33,6 @@ import type {
 } from '../store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-
-/** Rethrows driver unique-key errors as UniqueViolation. */
-async function unique<T>(op: Promise<T>): Promise<T> {
-  try {
-    return await op;
-  } catch (err) {
-    throw asUniqueViolation(err) ?? err;
-  }
-}
 
 function likePattern(q: string): string {
   return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

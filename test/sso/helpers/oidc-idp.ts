@@ -2,7 +2,8 @@
  * A real OpenID Connect provider (oidc-provider 9) on a loopback port, for the SSO tests.
  * One confidential client (client_secret_basic, PKCE required), a few users (one whose
  * e-mail is not verified), and the login/consent interaction endpoints a scripted browser
- * submits (GET /interaction/:uid answers JSON saying which prompt is due).
+ * submits (GET /interaction/:uid answers JSON saying which prompt is due). A real browser
+ * (Accept: text/html) gets the same prompts as HTML forms posting to the same endpoints.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +29,20 @@ export interface TestIdp {
   /** Parameters of every authorization request received. */
   readonly authorizationRequests: URLSearchParams[];
   close(): Promise<void>;
+}
+
+const escapeHtml = (v: string): string => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The prompt as a page with a form, for a real browser. */
+function promptPage(uid: string, prompt: string): string {
+  const action = (what: string) => `/interaction/${encodeURIComponent(uid)}/${what}`;
+  const body = prompt === 'login'
+    ? `<h1>Test identity provider: sign in</h1>
+<form method="post" action="${escapeHtml(action('login'))}"><label for="login">Account</label> <input id="login" name="login" autocomplete="off"> <button type="submit">Sign in</button></form>
+<form method="post" action="${escapeHtml(action('abort'))}"><button type="submit">Cancel</button></form>`
+    : `<h1>Test identity provider: share your profile?</h1>
+<form method="post" action="${escapeHtml(action('confirm'))}"><button type="submit">Allow</button></form>`;
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Test IdP</title></head><body>${body}</body></html>`;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -93,7 +108,8 @@ export async function startOidcIdp(opts: { redirectUris: string[]; users: IdpUse
       const details = await provider.interactionDetails(req, res);
       const action = m[2];
       if (action === undefined && req.method === 'GET') {
-        send(200, { uid: details.uid, prompt: details.prompt.name, details: details.prompt.details });
+        if ((req.headers.accept ?? '').includes('text/html')) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(promptPage(details.uid, details.prompt.name));
+        else send(200, { uid: details.uid, prompt: details.prompt.name, details: details.prompt.details });
         return;
       }
       if (req.method !== 'POST') {

@@ -1,6 +1,7 @@
 /** Sign in (e-mail or username), create an account, or sign in with an SSO provider. */
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { ApiError, describeError, type ApiClient } from '../lib/api.js';
+import { ApiError, describeError, ssoLoginHref, type ApiClient } from '../lib/api.js';
+import { useHref } from '../navigation.js';
 import type { OAuthProvider, PasswordPolicy, SessionResponse } from '../lib/types.js';
 
 const USERNAME_RE = /^[a-z][a-z0-9._-]{2,21}$/;
@@ -37,6 +38,7 @@ export function AuthPage({ api, notice, onSignedIn }: Props) {
   const [email, setEmail] = useState('');
   const [displayName, setDisplayName] = useState('');
   const ids = useId();
+  const here = useHref();
 
   useEffect(() => {
     api.policy().then(setPolicy, () => undefined);
@@ -129,7 +131,7 @@ export function AuthPage({ api, notice, onSignedIn }: Props) {
           <div className="sso" role="group" aria-label="Single sign-on">
             <p className="divider"><span>or</span></p>
             {providers.map((p) => (
-              <a key={p.id} className="button wide" href={p.login_url}>Sign in with {p.display_name}</a>
+              <a key={p.provider_key} className="button wide" href={ssoLoginHref(p.login_url, here)}>Sign in with {p.display_name}</a>
             ))}
           </div>
         )}

@@ -8,7 +8,7 @@
  * Pure apart from the injected `fetch`, so it runs under Vitest without a browser.
  */
 import type {
-  Channel, ChannelMember, OAuthProvider, PasswordPolicy, Post, PostPage, SessionResponse, Team, TeamMember, ThreadPage, Unread, UnreadOverview, User,
+  Channel, ChannelMember, OAuthProvider, PasswordPolicy, Post, PostPage, SessionResponse, SsoSessionResponse, Team, TeamMember, ThreadPage, Unread, UnreadOverview, User,
 } from './types.js';
 
 export class ApiError extends Error {
@@ -99,19 +99,36 @@ export function safeLoginPath(candidate: unknown, fallback: string): string {
   return candidate;
 }
 
-/** Normalises the provider list (an array, or `{providers: [...]}`) into buttons. */
+const PROVIDER_TYPES: ReadonlySet<string> = new Set(['oidc', 'google', 'github']);
+
+/**
+ * The buttons from GET /api/v1/oauth2/providers (`[{provider_key, provider_type,
+ * display_name, login_url}]`). Entries that do not fit are left out rather than guessed at.
+ */
 export function parseProviders(body: unknown): OAuthProvider[] {
-  const list: unknown = Array.isArray(body) ? body : isRecord(body) ? body.providers : undefined;
-  if (!Array.isArray(list)) return [];
+  if (!Array.isArray(body)) return [];
   const out: OAuthProvider[] = [];
-  for (const item of list) {
+  for (const item of body) {
     if (!isRecord(item)) continue;
-    const id = [item.id, item.name, item.provider].find((v): v is string => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v));
-    if (id === undefined) continue;
-    const label = [item.display_name, item.displayName, item.name].find((v): v is string => typeof v === 'string' && v.trim() !== '') ?? id;
-    out.push({ id, display_name: label, login_url: safeLoginPath(item.login_url ?? item.loginUrl, `/api/v1/oauth2/${seg(id)}/login`) });
+    const key = item.provider_key;
+    if (typeof key !== 'string' || !/^[a-z0-9_-]{1,64}$/.test(key)) continue;
+    const label = typeof item.display_name === 'string' && item.display_name.trim() !== '' ? item.display_name : key;
+    const type = typeof item.provider_type === 'string' && PROVIDER_TYPES.has(item.provider_type) ? (item.provider_type as OAuthProvider['provider_type']) : 'oidc';
+    out.push({ provider_key: key, provider_type: type, display_name: label, login_url: safeLoginPath(item.login_url, `/api/v1/oauth2/${seg(key)}/login`) });
   }
   return out;
+}
+
+/**
+ * The href of a "Sign in with …" button. When the sign-in page stands in for a page of the
+ * app (a deep link opened while signed out), that page goes along as `redirect_to`, which the
+ * exchange hands back after the provider round trip.
+ */
+export function ssoLoginHref(loginUrl: string, here: string): string {
+  if (here === '/' || here === '/login' || here.startsWith('/login?') || here.startsWith('/login/') || !here.startsWith('/') || here.startsWith('//')) return loginUrl;
+  const url = new URL(loginUrl, 'http://client.invalid');
+  url.searchParams.set('redirect_to', here);
+  return `${url.pathname}${url.search}`;
 }
 
 export class ApiClient {
@@ -161,7 +178,7 @@ export class ApiClient {
   register = (input: { username: string; email: string; password: string; display_name?: string }) => this.request<SessionResponse>('POST', '/api/v1/auth/register', input);
   logout = () => this.request<{ status: 'ok' }>('POST', '/api/v1/auth/logout');
   me = () => this.request<User>('GET', '/api/v1/users/me');
-  exchangeCode = (code: string) => this.request<SessionResponse>('POST', '/api/v1/oauth2/exchange', { code });
+  exchangeCode = (code: string) => this.request<SsoSessionResponse>('POST', '/api/v1/oauth2/exchange', { code });
 
   /** SSO buttons; a server without SSO (404) simply has none. */
   async providers(): Promise<OAuthProvider[]> {

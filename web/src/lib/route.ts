@@ -35,7 +35,33 @@ export function channelPath(team: string, channel: string): string {
   return `/${encodeURIComponent(team)}/channels/${encodeURIComponent(channel)}`;
 }
 
-/** A sentence for an SSO failure (`/login?error=…`); provider text is shown as plain text only. */
+/**
+ * Where to go after an SSO sign-in: the exchange's `redirect_to` when it is a path on this
+ * origin (`/x`, never `//x`, `/\x`, a scheme or another host), else `/`. The server checked it
+ * when the login started; the browser checks again with its own URL parser, since it is the
+ * one that will follow it. `/login` itself would only loop back to the sign-in page.
+ */
+export function safeRedirectTarget(candidate: unknown, origin: string): string {
+  if (typeof candidate !== 'string' || !candidate.startsWith('/') || candidate.startsWith('//') || candidate.includes('\\')) return '/';
+  // Browsers drop tabs and newlines from URLs, which can turn `/\t/evil` into `//evil`.
+  for (let i = 0; i < candidate.length; i++) if (candidate.charCodeAt(i) < 0x20 || candidate.charCodeAt(i) === 0x7f) return '/';
+  let url: URL;
+  try {
+    url = new URL(candidate, origin);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== origin) return '/';
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  if (path.startsWith('//') || url.pathname === '/login' || url.pathname === '/login/') return '/';
+  return path;
+}
+
+/**
+ * A sentence for an SSO failure (`/login?error=…`). RustChat's callback sends a sentence for
+ * people (shown as it is); a bare error code (`access_denied`, from a provider or an older
+ * server) is put into words. Shown as plain text only, and kept short.
+ */
 export function ssoErrorMessage(error: string, description?: string): string {
   const known: Record<string, string> = {
     access_denied: 'Sign-in was cancelled or refused by the identity provider.',
@@ -50,7 +76,8 @@ export function ssoErrorMessage(error: string, description?: string): string {
     unknown_provider: 'That sign-in method is not available.',
     server_error: 'Something went wrong during sign-in. Please try again.',
   };
-  const base = known[error] ?? `Single sign-on failed (${error.slice(0, 64)}).`;
+  const isCode = /^[a-z0-9_.-]{1,64}$/i.test(error);
+  const base = known[error] ?? (isCode ? `Single sign-on failed (${error}).` : Array.from(error.trim()).slice(0, 300).join(''));
   const extra = description !== undefined && description.trim() !== '' ? ` ${description.trim().slice(0, 300)}` : '';
   return base + extra;
 }

@@ -2,7 +2,9 @@
  * The API's shapes. Users, teams, channels, posts and real-time events come from the
  * server's own presenters and event map, so the client and the server cannot drift apart.
  */
-import type { ChannelMemberView, ChannelView, PostView, Presence, ReactionSummary, ReactionView, TeamMemberView, TeamView, UserView } from '../../../src/domain/presenters.js';
+import type {
+  ChannelMemberView, ChannelView, PostView, Presence, ReactionSummary, ReactionView, SsoLoginOptionView, TeamMemberView, TeamView, UserView,
+} from '../../../src/domain/presenters.js';
 import type { EventMap, EventName } from '../../../src/domain/events.js';
 
 export type { EventMap, EventName, Presence, ReactionSummary, ReactionView };
@@ -23,6 +25,11 @@ export interface SessionResponse {
   token_type?: 'Bearer';
   expires_in?: number;
   user: User;
+}
+
+/** POST /api/v1/oauth2/exchange: a session, plus where the sign-in started (a same-origin path, checked again before use). */
+export interface SsoSessionResponse extends SessionResponse {
+  redirect_to: string;
 }
 
 export interface PasswordPolicy {
@@ -60,9 +67,5 @@ export interface ThreadPage {
   next_cursor: string | null;
 }
 
-/** A "Sign in with …" button: where it goes and what it says. */
-export interface OAuthProvider {
-  id: string;
-  display_name: string;
-  login_url: string;
-}
+/** A "Sign in with …" button, as GET /api/v1/oauth2/providers lists it. */
+export type OAuthProvider = SsoLoginOptionView;
