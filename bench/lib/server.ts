@@ -107,8 +107,8 @@ export interface BareHandle {
 }
 
 /** Starts the bare `ws` baseline server (bench/lib/bare-ws-server.ts) as a child process. */
-export async function startBareWs(): Promise<BareHandle> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('bench', 'lib', 'bare-ws-server.ts')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startBareWs(nodeArgs: readonly string[] = []): Promise<BareHandle> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join('bench', 'lib', 'bare-ws-server.ts')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (c: Buffer) => {

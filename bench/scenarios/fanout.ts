@@ -98,7 +98,7 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, 
   const markerPattern = 'fanout-([a-z0-9]+-\\d+)';
 
   // --- baseline: bare ws server ---
-  const bare = await startBareWs();
+  const bare = await startBareWs(ctx.options.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/results/bare'] : []);
   ctx.onCleanup(() => bare.stop());
   const bareFleet = await Fleet.start(processes);
   ctx.onCleanup(() => bareFleet.stop());

@@ -48,6 +48,32 @@ export interface SessionInfo {
   readonly expiresAt: number;
 }
 
+/**
+ * Write coalescing. Each write to a socket is a system call, and on a chat server that is
+ * most of the fan-out cost. Frames written to a socket during one turn of the event loop
+ * (e.g. the `posted` events of every post in one group-commit batch) are held by corking
+ * the socket and go out together in one `writev` when the current tick's work is done.
+ * This never delays a frame past the end of the tick that produced it.
+ */
+const corked = new Set<Duplex>();
+let uncorkScheduled = false;
+
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  for (const socket of corked) socket.uncork();
+  corked.clear();
+}
+
+function corkUntilNextTick(socket: Duplex | undefined): void {
+  if (socket === undefined || corked.has(socket)) return;
+  socket.cork();
+  corked.add(socket);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    process.nextTick(uncorkAll);
+  }
+}
+
 /** A fixed-size ring of sent frames with their seq, bounded by count and bytes. */
 class ReplayRing {
   private readonly seqs: number[] = [];
@@ -283,6 +309,7 @@ export class Connection {
   private write(frame: Frame): void {
     const seq = this.nextSeq++;
     this.ring.push(seq, frame);
+    corkUntilNextTick(this.socket);
     this.ws!.send(frameBytes(frame, seq), { binary: false });
     this.metrics.wsMessagesSent.inc();
   }
