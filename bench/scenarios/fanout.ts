@@ -74,13 +74,16 @@ async function measure(ctx: BenchContext, fleet: Fleet, target: Target, members:
     best = rate;
     rate *= 2;
   }
-  if (best > 0 && rate <= maxRate) {
-    // One refinement between the last good and the first failed rate.
-    const mid = Math.round(best * 1.5);
+  // Bisect between the last sustained and the first failed rate (three steps: within ~6 %).
+  let failed = rate <= maxRate ? rate : 0;
+  for (let i = 0; i < 3 && best > 0 && failed > best; i++) {
+    const mid = Math.round((best + failed) / 2);
+    if (mid <= best || mid >= failed) break;
     const step = await runStep(fleet, target, members, mid, seconds, `${label}${steps.length}`);
     steps.push(step);
     console.log(`  ${label} rate ${mid}/s: ${step.complete}/${step.posts} complete, p50 ${step.latency_ms.p50} ms, p99 ${step.latency_ms.p99} ms${step.sustained ? '' : '  (not sustained)'}`);
     if (step.sustained) best = mid;
+    else failed = mid;
   }
   let atHalf: Step | null = null;
   if (best > 0) {
