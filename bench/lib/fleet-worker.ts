@@ -38,7 +38,13 @@ const send = (msg: unknown): void => {
 };
 const now = (): number => performance.timeOrigin + performance.now();
 
+let running = true;
 const sockets: WebSocket[] = [];
+/** Why sockets of this worker closed or failed to open (kept across reports). */
+const socketProblems: Record<string, number> = {};
+const problem = (what: string): void => {
+  socketProblems[what] = (socketProblems[what] ?? 0) + 1;
+};
 let markerRe: RegExp | undefined;
 const markers = new Map<string, { count: number; first: number; last: number }>();
 let flushTimer: NodeJS.Timeout | undefined;
@@ -80,9 +86,11 @@ function open(url: string, token: string, localAddress: string, auth: 'header' |
       }
     });
     ws.once('error', (err) => {
+      problem(`error: ${err.message.slice(0, 60)}`);
       if (!hello) reject(err);
     });
     ws.once('close', (code) => {
+      if (running) problem(`close ${code}`);
       if (!hello) reject(new Error(`closed ${code} before hello`));
     });
   });
@@ -124,7 +132,6 @@ const failed = (status: number): void => {
   sample.errors++;
   sample.statuses[String(status)] = (sample.statuses[String(status)] ?? 0) + 1;
 };
-let running = true;
 
 function http(agent: Agent, base: URL, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: string }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -161,14 +168,34 @@ async function simulate(spec: UsersSpec): Promise<void> {
   const wsUrl = `ws://${base.host}/api/v1/ws`;
   const agents = spec.localAddresses.map((a) => new Agent({ keepAlive: true, maxSockets: 64, localAddress: a }));
   let started = 0;
+  // People arrive over a moment, not in the same millisecond: at most 100 handshakes in
+  // flight (a burst of thousands overflows any listen backlog), and a refused one retries.
+  let inFlight = 0;
+  const waiting: Array<() => void> = [];
+  const slot = async (): Promise<void> => {
+    if (inFlight >= 100) await new Promise<void>((r) => waiting.push(r));
+    inFlight++;
+  };
+  const release = (): void => {
+    inFlight--;
+    waiting.shift()?.();
+  };
   await Promise.all(
     spec.users.map(async (u, i) => {
       const localAddress = spec.localAddresses[i % spec.localAddresses.length]!;
       const agent = agents[i % agents.length]!;
-      let ws: WebSocket;
-      try {
-        ws = await open(wsUrl, u.token, localAddress, 'header');
-      } catch {
+      let ws: WebSocket | undefined;
+      for (let attempt = 0; attempt < 3 && ws === undefined; attempt++) {
+        await slot();
+        try {
+          ws = await open(wsUrl, u.token, localAddress, 'header');
+        } catch {
+          // retried below
+        } finally {
+          release();
+        }
+      }
+      if (ws === undefined) {
         failed(-1);
         return;
       }
@@ -218,7 +245,7 @@ process.on('message', (msg: Inbound) => {
   else if (msg.type === 'report') {
     const s = sample;
     sample = emptySample();
-    send({ type: 'stats', ok: s.ok, errors: s.errors, latencies: s.latencies, statuses: s.statuses, open: sockets.filter((w) => w.readyState === WebSocket.OPEN).length });
+    send({ type: 'stats', ok: s.ok, errors: s.errors, latencies: s.latencies, statuses: s.statuses, socketProblems, open: sockets.filter((w) => w.readyState === WebSocket.OPEN).length });
   } else if (msg.type === 'stop') {
     running = false;
     for (const ws of sockets) ws.terminate();

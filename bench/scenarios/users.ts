@@ -80,7 +80,9 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
     // Discard what happened while the new users were connecting, then measure one step.
     await fleet.each((_i) => ({ type: 'report' }), 'stats');
     await new Promise((r) => setTimeout(r, stepSeconds * 1000));
-    const stats = await fleet.each<{ ok: number; errors: number; latencies: number[]; open: number; statuses: Record<string, number> }>((_i) => ({ type: 'report' }), 'stats');
+    const stats = await fleet.each<{ ok: number; errors: number; latencies: number[]; open: number; statuses: Record<string, number>; socketProblems: Record<string, number> }>((_i) => ({ type: 'report' }), 'stats');
+    const socketProblems: Record<string, number> = {};
+    for (const s of stats) for (const [k, v] of Object.entries(s.socketProblems)) socketProblems[k] = (socketProblems[k] ?? 0) + v;
     const statuses: Record<string, number> = {};
     for (const s of stats) for (const [k, v] of Object.entries(s.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
     const latencies = stats.flatMap((s) => s.latencies);
@@ -92,7 +94,7 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
     const healthy = latency.mean <= LIMITS.mean_ms && latency.p99 <= LIMITS.p99_ms && errorPct <= LIMITS.error_pct && open >= active;
     const step: StepResult = { error_kinds: statuses, users: active, requests: ok + errors, errors, error_rate_pct: round(errorPct, 4), latency_ms: latency, requests_per_s: round((ok + errors) / stepSeconds, 1), healthy };
     steps.push(step);
-    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%${errors > 0 ? ` ${JSON.stringify(statuses)}` : ''}${healthy ? '' : '  ← limit broken'}`);
+    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%${errors > 0 ? ` ${JSON.stringify(statuses)}` : ''}${open < active ? ` sockets: ${JSON.stringify(socketProblems)}` : ''}${healthy ? '' : '  ← limit broken'}`);
     if (!healthy) break;
     best = active;
   }
