@@ -64,8 +64,8 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-8000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<never>((_r, reject) => child.once('exit', (code) => reject(new Error(`${options.label ?? 'server'} exited with ${code}:\n${output}`))));
   const deadline = Date.now() + 60_000;
@@ -111,7 +111,7 @@ export async function startBareWs(nodeArgs: readonly string[] = []): Promise<Bar
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join('bench', 'lib', 'bare-ws-server.ts')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       buf += c.toString('utf8');
       const m = /listening (\d+)/.exec(buf);
       if (m) resolve(Number(m[1]));

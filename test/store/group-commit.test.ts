@@ -69,7 +69,7 @@ describe.each(['sqlite', 'postgres'] as const)('group commit (%s)', (kind) => {
     const results = await Promise.allSettled(jobs);
     const rejected = results.filter((r) => r.status === 'rejected');
     expect(rejected).toHaveLength(4);
-    expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value)).toHaveLength(16);
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r).value)).toHaveLength(16);
     expect(await count(prefix)).toBe(16);
     expect(await count(`${prefix}x`)).toBe(0);
   });

@@ -44,7 +44,7 @@ export function cachingStatements(raw: BetterSqlite3.Database, max = 500): Sqlit
     prepare(sqlText: string): SqliteStatement {
       let stmt = cache.get(sqlText);
       if (stmt === undefined) {
-        stmt = raw.prepare(sqlText) as unknown as SqliteStatement;
+        stmt = raw.prepare(sqlText);
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
         cache.set(sqlText, stmt);
       }
