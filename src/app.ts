@@ -123,7 +123,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     nodeId,
     events: bus,
     logger,
-    teamsOf: async (userId) => hubRef.hub?.teamsOf(userId) ?? store.teams.teamIdsForUser(userId),
+    channelsOf: async (userId) => hubRef.hub?.channelsOf(userId) ?? store.channels.channelIdsForUser(userId),
   });
   presence.start();
   const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix);
@@ -156,6 +156,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     resumeWindowMs: config.ws.resumeWindowSeconds * 1000,
     heartbeatMs: config.ws.heartbeatSeconds * 1000,
     actionsPerSecond: config.ws.maxActionsPerSecond,
+    presenceFanoutLimit: config.ws.presenceFanoutLimit,
   });
   hubRef.hub = hub;
   hub.start();

@@ -43,6 +43,7 @@ export interface Config {
     readonly sendQueueSize: number;
     readonly socketBufferBytes: number;
     readonly maxActionsPerSecond: number;
+    readonly presenceFanoutLimit: number;
     readonly heartbeatSeconds: number;
   };
   readonly metrics: { readonly port: number; readonly host: string; readonly token: string | undefined };

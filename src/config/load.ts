@@ -217,6 +217,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     sendQueueSize: r.int('RUSTCHAT_WS_SEND_QUEUE_SIZE', 256, 1, 100_000),
     socketBufferBytes: r.int('RUSTCHAT_WS_SOCKET_BUFFER_BYTES', 256 * 1024, 16 * 1024, 64 * 1024 * 1024),
     maxActionsPerSecond: r.int('RUSTCHAT_WS_MAX_ACTIONS_PER_SECOND', 10, 1, 10_000),
+    presenceFanoutLimit: r.int('RUSTCHAT_WS_PRESENCE_FANOUT_LIMIT', 500, 0, 1_000_000),
     heartbeatSeconds: r.int('RUSTCHAT_WS_HEARTBEAT_SECONDS', 30, 1, 3600),
   };
   const metricsPort = r.int('RUSTCHAT_METRICS_PORT', 9464, 0, 65535);

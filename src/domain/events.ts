@@ -40,14 +40,17 @@ export const EVENT_NAMES: readonly EventName[] = [
 
 /**
  * Audience of an event: channel_id (its current members), team_id (the team's members),
- * team_ids (members of any of those teams, each reached once) and user_id (that user's
- * connections) select recipients, as a union (services set one; status_change sets team_ids
- * plus the user themself); omit_user_id excludes one user.
+ * team_ids (members of any of those teams, each reached once), channel_ids (co-members in any
+ * of those channels, each reached once, skipping channels with more people online than the
+ * presence fan-out limit) and user_id (that user's connections) select recipients, as a
+ * union (services set one; status_change sets channel_ids plus the user themself);
+ * omit_user_id excludes one user.
  */
 export interface Broadcast {
   channel_id?: string;
   team_id?: string;
   team_ids?: readonly string[];
+  channel_ids?: readonly string[];
   user_id?: string;
   omit_user_id?: string;
 }

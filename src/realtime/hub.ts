@@ -56,6 +56,8 @@ export interface HubOptions {
   /** WebSocket ping period; a connection that misses one pong is dropped. */
   readonly heartbeatMs: number;
   readonly actionsPerSecond: number;
+  /** status_change skips channels with more members online here than this. */
+  readonly presenceFanoutLimit: number;
 }
 
 type Parked = { readonly kind: 'event'; readonly event: RealtimeEvent } | { readonly kind: 'control'; readonly message: ControlMessage };
@@ -222,6 +224,12 @@ export class Hub implements BusSubscriber, MembershipView {
   teamsOf(userId: string): string[] | undefined {
     const e = this.users.get(userId);
     return e?.ready ? [...e.teams] : undefined;
+  }
+
+  /** The user's channels when this node has them loaded. */
+  channelsOf(userId: string): string[] | undefined {
+    const e = this.users.get(userId);
+    return e?.ready ? [...e.channels] : undefined;
   }
 
   /** The state of a connection by id (tests and diagnostics). */
@@ -421,6 +429,13 @@ export class Hub implements BusSubscriber, MembershipView {
     if (b.channel_id !== undefined) addAll(this.byChannel.get(b.channel_id));
     if (b.team_id !== undefined) addAll(this.byTeam.get(b.team_id));
     for (const t of b.team_ids ?? []) addAll(this.byTeam.get(t));
+    // Presence goes to co-members, but not through channels with more people online than the
+    // fan-out limit: there, one change times everyone is the O(n²) that sinks a big server,
+    // and clients load presence on demand (POST /users/status/ids) when they show such lists.
+    for (const c of b.channel_ids ?? []) {
+      const set = this.byChannel.get(c);
+      if (set !== undefined && set.size <= this.options.presenceFanoutLimit) addAll(set);
+    }
     if (b.omit_user_id !== undefined) {
       const e = this.users.get(b.omit_user_id);
       if (e !== undefined) out.delete(e);
@@ -435,6 +450,7 @@ export class Hub implements BusSubscriber, MembershipView {
       return entry.channels.has(frame.channelId) || (frame.event === 'user_removed' && frame.subjectUserId === entry.userId);
     }
     if (frame.teamIds.length > 0) return frame.teamIds.some((t) => entry.teams.has(t));
+    if (frame.channelIds.length > 0) return frame.channelIds.some((c) => entry.channels.has(c));
     return true;
   }
 
@@ -598,6 +614,7 @@ function matches(entry: UserEntry, b: Broadcast): boolean {
   if (b.user_id === entry.userId) return true;
   if (b.channel_id !== undefined && entry.channels.has(b.channel_id)) return true;
   if (b.team_id !== undefined && entry.teams.has(b.team_id)) return true;
+  if ((b.channel_ids ?? []).some((c) => entry.channels.has(c))) return true;
   return (b.team_ids ?? []).some((t) => entry.teams.has(t));
 }
 

@@ -3,7 +3,8 @@
  *
  * A user is online while they hold at least one live WebSocket on any node; their chosen
  * status (`away`, `dnd`, `offline` = invisible) applies while they are connected. Transitions
- * publish `status_change` to the user and to the members of their teams.
+ * publish `status_change` to the user and to the people they share a channel with (the hub
+ * leaves out channels with more people online than the presence fan-out limit).
  *
  * Without Redis everything is counted in this process. With Redis (keys under the prefix):
  *
@@ -97,8 +98,8 @@ export interface PresenceOptions {
   readonly nodeId: string;
   readonly events: EventPublisher;
   readonly logger: Logger;
-  /** Teams of a user: status_change goes to their members. */
-  readonly teamsOf: (userId: string) => Promise<readonly string[]>;
+  /** Channels of a user: status_change goes to their co-members. */
+  readonly channelsOf: (userId: string) => Promise<readonly string[]>;
   /** A node whose heartbeat is older than this is dead (default 30 s). */
   readonly nodeTtlMs?: number;
   /** Heartbeat period (default a third of the TTL). */
@@ -162,13 +163,13 @@ export class Presence implements PresenceReader {
   }
 
   private async publish(userId: string, status: Status): Promise<void> {
-    let teams: readonly string[] = [];
+    let channels: readonly string[] = [];
     try {
-      teams = await this.options.teamsOf(userId);
+      channels = await this.options.channelsOf(userId);
     } catch (err) {
-      this.options.logger.warn({ err, user_id: userId }, 'presence: could not load teams for status_change');
+      this.options.logger.warn({ err, user_id: userId }, 'presence: could not load channels for status_change');
     }
-    this.options.events.publish({ event: 'status_change', data: { user_id: userId, status }, broadcast: { user_id: userId, team_ids: teams } });
+    this.options.events.publish({ event: 'status_change', data: { user_id: userId, status }, broadcast: { user_id: userId, channel_ids: channels } });
   }
 
   /**

@@ -87,6 +87,8 @@ export interface Frame {
   /** The audience the frame was addressed to: queued and replayed frames are re-checked against it. */
   readonly channelId: string | undefined;
   readonly teamIds: readonly string[];
+  /** status_change: the channels whose co-members it was addressed to. */
+  readonly channelIds: readonly string[];
   readonly userId: string | undefined;
   /** For user_added / user_removed: the member concerned (a removed user still gets their own user_removed). */
   readonly subjectUserId: string | undefined;
@@ -111,6 +113,7 @@ export function encodeFrame<K extends ServerEventName>(event: K, data: ServerEve
     size: head.length + tail.length + 4,
     channelId: broadcast.channel_id,
     teamIds,
+    channelIds: broadcast.channel_ids ?? [],
     userId: broadcast.user_id,
     subjectUserId: subject,
     droppable: DROPPABLE.has(event),

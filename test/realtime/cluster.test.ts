@@ -122,7 +122,7 @@ describe('presence across nodes', () => {
     return new Presence({
       redis, prefix, nodeId, logger: silent, nodeTtlMs: ttl, heartbeatMs: 300,
       events: { publish: (e) => published.push(e), control: () => undefined },
-      teamsOf: () => Promise.resolve(['team-1']),
+      channelsOf: () => Promise.resolve(['channel-1']),
     });
   }
 
@@ -139,7 +139,7 @@ describe('presence across nodes', () => {
     p2.start();
     try {
       expect(await p1.acquire('u', 2)).toBe(true);
-      expect(seen1.map((e) => [e.event, e.data, e.broadcast])).toEqual([['status_change', { user_id: 'u', status: 'online' }, { user_id: 'u', team_ids: ['team-1'] }]]);
+      expect(seen1.map((e) => [e.event, e.data, e.broadcast])).toEqual([['status_change', { user_id: 'u', status: 'online' }, { user_id: 'u', channel_ids: ['channel-1'] }]]);
       expect(await p2.acquire('u', 2)).toBe(true);
       expect(await p2.acquire('u', 2)).toBe(false);
       expect(await p1.acquire('u', 2)).toBe(false);

@@ -140,7 +140,7 @@ describe.each(STORES)('event delivery (%s)', (kind) => {
     await onlyTo([alice, dave], [bob, carol], 'posted', (d) => d.post.id === hi.id);
   });
 
-  it('sends status changes to the user and their teammates', async () => {
+  it('sends status changes to the user and the people they share a channel with', async () => {
     const eve = await registerUser(live.t.api, 'eve');
     await addTeamMember(live.t.api, alice.user, team.id, eve);
     const eveWs = await WsClient.connect(live.url, { token: eve.token });
