@@ -60,8 +60,15 @@ let uncorkScheduled = false;
 
 function uncorkAll(): void {
   uncorkScheduled = false;
-  for (const socket of corked) socket.uncork();
+  const sockets = [...corked];
   corked.clear();
+  for (const socket of sockets) {
+    try {
+      socket.uncork();
+    } catch {
+      // A socket destroyed meanwhile has nothing left to flush.
+    }
+  }
 }
 
 function corkUntilNextTick(socket: Duplex | undefined): void {

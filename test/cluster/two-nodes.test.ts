@@ -107,7 +107,9 @@ describe('two server processes', () => {
       await current(alice).waitForEvent('posted', (d) => d.post.id === fromBob);
     }
 
-    // Each browser saw every message exactly once, in order, with no seq gap.
+    // Each browser saw every message exactly once, in order, with no seq gap. (Bob's own last
+    // post reaches his socket from node B while Alice's copy crosses Redis: wait for both.)
+    await current(bob).waitForEvent('posted', (d) => d.post.id === sent[sent.length - 1]);
     expect(postedIds(alice)).toEqual(sent);
     expect(postedIds(bob)).toEqual(sent);
     for (const s of [...alice.sockets, ...bob.sockets]) expect(s.seqErrors).toEqual([]);
