@@ -26,7 +26,11 @@ describe('presence fan-out limit', () => {
   beforeAll(async () => {
     live = await listening('sqlite', { env: { RUSTCHAT_WS_PRESENCE_FANOUT_LIMIT: '3' } });
     const { api } = live.t;
-    [alice, bob, carol, dave, eve] = await Promise.all(['alice', 'bob', 'carol', 'dave', 'eve'].map((n) => registerUser(api, n)));
+    alice = await registerUser(api, 'alice');
+    bob = await registerUser(api, 'bob');
+    carol = await registerUser(api, 'carol');
+    dave = await registerUser(api, 'dave');
+    eve = await registerUser(api, 'eve');
     const team = await createTeam(api, alice);
     for (const u of [bob, carol, dave, eve]) await addTeamMember(api, alice, team.id, u);
     // Eve and Bob share a small private channel; Eve and Dave a direct channel; Carol shares
