@@ -15,7 +15,8 @@ export function isSecretKey(key: string): boolean {
 }
 
 export function scrubString(value: string): string {
-  if (value.length < 6) return value;
+  // Fast path for the common case (ids, paths, messages without any of the three shapes).
+  if (value.length < 6 || (!value.includes('@') && !value.includes('eyJ') && !/bearer/i.test(value))) return value;
   return value.replace(JWT_RE, REDACTED).replace(BEARER_RE, `$1 ${REDACTED}`).replace(EMAIL_RE, '[EMAIL]');
 }
 

@@ -1,18 +1,24 @@
 /**
  * Group commit: transactions requested while one is running are run back to back inside
- * ONE database transaction, each in its own savepoint, and committed (one fsync) together.
+ * ONE database transaction and committed (one fsync) together.
  *
- *   request A ─┐                     ┌─ SAVEPOINT → fn(A) → RELEASE ─┐
- *   request B ─┼─ queue ─ BEGIN ─────┼─ SAVEPOINT → fn(B) → RELEASE ─┼─ COMMIT ─ resolve A, B, C
- *   request C ─┘                     └─ SAVEPOINT → fn(C) ✗ ROLLBACK TO (C rejects, A/B unaffected)
+ *   request A ─┐                    ┌─ fn(A) ─┐
+ *   request B ─┼─ queue ─ BEGIN ────┼─ fn(B) ─┼─ COMMIT ─ resolve A, B, C
+ *   request C ─┘                    └─ fn(C) ─┘
  *
- * Guarantees are those of separate transactions run one after another: each job is atomic
- * (its savepoint), jobs see each other's writes in order, and no job's promise resolves
- * before the COMMIT holding its writes is durable. If the COMMIT fails, every job of the
- * batch rejects. Jobs must only do database work on the `tx` they are given (no network,
- * no password hashing): the whole batch waits for each job.
+ * Optimistic: no savepoint per job (they cost two statements each, a quarter of a post's
+ * work). If any job throws, or the COMMIT fails, the whole batch is rolled back and every
+ * job of it is run again in a transaction of its own, so only the guilty job fails and the
+ * others commit as if they had been alone. Failures are rare (validation happens before
+ * the transaction), so the common case pays one BEGIN/COMMIT per batch.
+ *
+ * Guarantees are those of separate transactions run one after another: each job is atomic,
+ * jobs see each other's writes in order, and no job's promise resolves before the COMMIT
+ * holding its writes is durable. Jobs must only do database work on the `tx` they are given
+ * (no network, no password hashing: the batch waits for each job) and must be safe to run a
+ * second time after a rollback (they are: their effects are the rolled-back writes).
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 interface Job<S> {
@@ -62,54 +68,16 @@ export class GroupCommit<S> {
   }
 
   private async batch(jobs: Job<S>[]): Promise<void> {
-    let trx;
+    const values: unknown[] = [];
     try {
-      trx = await this.db.startTransaction().execute();
-    } catch (err) {
-      for (const job of jobs) job.reject(err);
+      await this.db.transaction().execute(async (trx) => {
+        for (const job of jobs) values.push(await job.fn(this.wrap(trx)));
+      });
+    } catch {
+      // Rolled back: replay each job alone, so the failure lands on the job that caused it.
+      for (const job of jobs) await this.single(job);
       return;
     }
-    const succeeded: Array<[Job<S>, unknown]> = [];
-    let broken: unknown;
-    for (const job of jobs) {
-      if (broken !== undefined) {
-        job.reject(broken);
-        continue;
-      }
-      try {
-        await sql.raw('SAVEPOINT group_commit').execute(trx);
-      } catch (err) {
-        broken = err;
-        job.reject(err);
-        continue;
-      }
-      try {
-        const value = await job.fn(this.wrap(trx));
-        await sql.raw('RELEASE SAVEPOINT group_commit').execute(trx);
-        succeeded.push([job, value]);
-      } catch (err) {
-        job.reject(err);
-        try {
-          await sql.raw('ROLLBACK TO SAVEPOINT group_commit').execute(trx);
-          await sql.raw('RELEASE SAVEPOINT group_commit').execute(trx);
-        } catch (undoErr) {
-          // The transaction itself is unusable: nothing of this batch may commit.
-          broken = undoErr;
-        }
-      }
-    }
-    if (broken !== undefined) {
-      await trx.rollback().execute().catch(() => undefined);
-      for (const [job] of succeeded) job.reject(broken);
-      return;
-    }
-    try {
-      await trx.commit().execute();
-    } catch (err) {
-      await trx.rollback().execute().catch(() => undefined);
-      for (const [job] of succeeded) job.reject(err);
-      return;
-    }
-    for (const [job, value] of succeeded) job.resolve(value);
+    jobs.forEach((job, i) => job.resolve(values[i]));
   }
 }

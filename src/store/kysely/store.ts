@@ -381,20 +381,20 @@ class Channels implements ChannelStore {
 }
 
 class Posts implements PostStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly dialect: Dialect) {}
   /**
-   * Ordering: the channel row is locked (by updating it) BEFORE the post takes its seq, and
-   * stays locked until commit. So within a channel, seq order is commit order: once a reader
-   * sees seq n, no post with a lower seq can still appear in that channel. Without this, on
-   * PostgreSQL a writer could take seq 10, another take 11 and commit first, and a client
-   * paging with `after=11` or marking read up to 11 would never see post 10 as new.
-   * (SQLite serialises writers anyway.)
+   * Ordering: on PostgreSQL the channel row is locked (by updating it) BEFORE the post takes
+   * its seq, and stays locked until commit. So within a channel, seq order is commit order:
+   * once a reader sees seq n, no post with a lower seq can still appear in that channel.
+   * Without this a writer could take seq 10, another take 11 and commit first, and a client
+   * paging with `after=11` or marking read up to 11 would never see post 10 as new. SQLite
+   * has one writer at a time, so there the lock would only cost a statement per post.
    */
   async create(post: NewPost): Promise<Post> {
-    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx).create(post));
+    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx, this.dialect).create(post));
     // Hot path: plain SQL (the query builder costs more than SQLite spends running it).
     const p = post;
-    await sql`UPDATE channels SET last_post_at = ${p.created_at} WHERE id = ${p.channel_id}`.execute(this.db);
+    if (this.dialect === 'postgres') await sql`UPDATE channels SET last_post_at = ${p.created_at} WHERE id = ${p.channel_id}`.execute(this.db);
     const { rows } = await unique(sql<{ seq: number }>`
       INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
                          reply_count, last_reply_at, client_msg_id, mention_all)
@@ -402,7 +402,7 @@ class Posts implements PostStore {
               ${p.edited_at}, ${p.deleted_at}, ${p.reply_count}, ${p.last_reply_at}, ${p.client_msg_id}, ${p.mention_all})
       RETURNING seq`.execute(this.db));
     const seq = num(rows[0]!.seq);
-    await sql`UPDATE channels SET last_post_seq = ${seq} WHERE id = ${p.channel_id} AND last_post_seq < ${seq}`.execute(this.db);
+    await sql`UPDATE channels SET last_post_seq = ${seq}, last_post_at = ${p.created_at} WHERE id = ${p.channel_id} AND last_post_seq < ${seq}`.execute(this.db);
     return { ...post, seq };
   }
   get(id: string): Promise<Post | undefined> {
@@ -551,7 +551,7 @@ export class KyselyStore implements Store {
     this.sessions = new Sessions(db);
     this.teams = new Teams(db, options.dialect);
     this.channels = new Channels(db);
-    this.posts = new Posts(db);
+    this.posts = new Posts(db, options.dialect);
     this.audit = new Audit(db);
     this.sso = new KyselySsoStore(db);
     this.sealed = new KyselySealedValueStore(db);

@@ -25,6 +25,10 @@ export function openSqlite(options: SqliteOpenOptions): { db: Kysely<Database>; 
   raw.pragma('synchronous = FULL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
+  // Reads through a memory map and a 64 MiB page cache; durability is unchanged (FULL above).
+  raw.pragma('mmap_size = 268435456');
+  raw.pragma('cache_size = -65536');
+  raw.pragma('temp_store = MEMORY');
   // SQLite's built-in lower() folds ASCII only; PostgreSQL's folds all of Unicode. User
   // search compares lower(name) with a lower-cased query, so both must fold the same way.
   raw.function('lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
