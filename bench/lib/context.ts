@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { REPO_ROOT } from './server.js';
+import { REPO_ROOT, startServer, type ServerHandle } from './server.js';
 
 export interface BenchOptions {
   readonly scenario: string;
@@ -112,6 +112,21 @@ export class BenchContext {
       ...(this.options.nodes > 1 ? { RUSTCHAT_REDIS_URL: REDIS_URL } : {}),
       ...extra,
     };
+  }
+
+  /**
+   * Starts the run's RustChat node(s) (`--nodes`), each stopped at cleanup; with `--profile`
+   * each writes a `.cpuprofile` to bench/results/.
+   */
+  async startNodes(dataDir: string, databaseUrl: string | undefined, extra: Record<string, string> = {}, count = this.options.nodes): Promise<ServerHandle[]> {
+    const nodeArgs = this.options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(REPO_ROOT, 'bench', 'results')}`] : [];
+    const servers: ServerHandle[] = [];
+    for (let n = 0; n < count; n++) {
+      const s = await startServer({ env: this.serverEnv(dataDir, databaseUrl, extra), label: count > 1 ? `rustchat-${n}` : 'rustchat', nodeArgs });
+      this.onCleanup(() => s.stop());
+      servers.push(s);
+    }
+    return servers;
   }
 
   onCleanup(fn: () => Promise<void> | void): void {

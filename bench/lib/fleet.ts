@@ -53,6 +53,11 @@ export class Fleet {
     return fleet;
   }
 
+  /** Process ids of the load-generator workers (for their CPU use). */
+  get pids(): number[] {
+    return this.workers.map((w) => w.pid ?? 0).filter((pid) => pid > 0);
+  }
+
   get size(): number {
     return this.workers.length;
   }

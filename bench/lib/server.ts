@@ -28,6 +28,39 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat
+ * (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+ */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after it are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Cores used by a set of processes between two readings of `cpuSeconds`. */
+export class CpuMeter {
+  private start = new Map<number, number>();
+  private t0 = 0;
+  constructor(private readonly pids: () => readonly number[]) {}
+  reset(): void {
+    this.t0 = performance.now();
+    this.start = new Map(this.pids().map((pid) => [pid, cpuSeconds(pid)]));
+  }
+  /** Average cores busy since `reset` (1.0 = one core fully busy). */
+  cores(): number {
+    const seconds = (performance.now() - this.t0) / 1000;
+    let used = 0;
+    for (const pid of this.pids()) used += cpuSeconds(pid) - (this.start.get(pid) ?? 0);
+    return seconds > 0 ? used / seconds : 0;
+  }
+}
+
 export interface ServerHandle {
   readonly url: string;
   readonly port: number;

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { BenchContext } from '../lib/context.js';
 import { Fleet, loopbackAddresses, split } from '../lib/fleet.js';
 import { seed } from '../lib/seed.js';
-import { startBareWs, startServer } from '../lib/server.js';
+import { startBareWs, type ServerHandle } from '../lib/server.js';
 import { round } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 
@@ -83,8 +83,7 @@ export async function connectionsScenario(ctx: BenchContext): Promise<Record<str
   const dataDir = ctx.tempDir('conn');
   const databaseUrl = ctx.options.postgres ? await ctx.database() : undefined;
   const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: userCount, channels: 4 });
-  const server = await startServer({ env: ctx.serverEnv(dataDir, databaseUrl, { RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER: String(perUser + 10) }), label: 'rustchat' });
-  ctx.onCleanup(() => server.stop());
+  const [server] = (await ctx.startNodes(dataDir, databaseUrl, { RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER: String(perUser + 10) }, 1)) as [ServerHandle];
   const fleet = await Fleet.start(processes);
   ctx.onCleanup(() => fleet.stop());
   const tokens = Array.from({ length: n }, (_v, i) => seeded.users[i % seeded.users.length]!.token);

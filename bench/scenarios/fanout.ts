@@ -9,7 +9,7 @@ import type { BenchContext } from '../lib/context.js';
 import { Fleet, loopbackAddresses, split } from '../lib/fleet.js';
 import { HttpClient } from '../lib/http.js';
 import { seed } from '../lib/seed.js';
-import { startBareWs, startServer, type ServerHandle } from '../lib/server.js';
+import { startBareWs } from '../lib/server.js';
 import { round, summarize, type Summary } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 
@@ -126,12 +126,7 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, 
   const dataDir = ctx.tempDir('fanout');
   const databaseUrl = ctx.options.postgres ? await ctx.database() : undefined;
   const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: members + 1, channels: 1 });
-  const servers: ServerHandle[] = [];
-  for (let n = 0; n < ctx.options.nodes; n++) {
-    const s = await startServer({ env: ctx.serverEnv(dataDir, databaseUrl), label: `rustchat-${n}`, ...(ctx.options.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir=bench/results'] } : {}) });
-    ctx.onCleanup(() => s.stop());
-    servers.push(s);
-  }
+  const servers = await ctx.startNodes(dataDir, databaseUrl);
   const fleet = await Fleet.start(processes);
   ctx.onCleanup(() => fleet.stop());
   const receivers = seeded.users.slice(1);

@@ -13,7 +13,7 @@
 import type { BenchContext } from '../lib/context.js';
 import { Fleet, loopbackAddresses, split } from '../lib/fleet.js';
 import { seed } from '../lib/seed.js';
-import { startServer, type ServerHandle } from '../lib/server.js';
+import { CpuMeter } from '../lib/server.js';
 import { round, summarize, type Summary } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 
@@ -26,6 +26,9 @@ interface StepResult {
   readonly error_rate_pct: number;
   readonly latency_ms: Summary;
   readonly requests_per_s: number;
+  /** Cores busy during the step (1.0 = one core): the server node(s), and the load generator. */
+  readonly server_cores: number;
+  readonly generator_cores: number;
   readonly healthy: boolean;
 }
 
@@ -49,15 +52,12 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
   const channelsOf = new Map<number, string[]>();
   for (const [channelId, idx] of seeded.members) for (const i of idx) channelsOf.set(i, [...(channelsOf.get(i) ?? []), channelId]);
 
-  const servers: ServerHandle[] = [];
-  for (let n = 0; n < ctx.options.nodes; n++) {
-    const s = await startServer({ env: ctx.serverEnv(dataDir, databaseUrl), label: `rustchat-${n}`, ...(ctx.options.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir=bench/results'] } : {}) });
-    ctx.onCleanup(() => s.stop());
-    servers.push(s);
-  }
+  const servers = await ctx.startNodes(dataDir, databaseUrl);
   const fleet = await Fleet.start(processes);
   ctx.onCleanup(() => fleet.stop());
   const addresses = loopbackAddresses(4);
+  const serverCpu = new CpuMeter(() => servers.map((s) => s.pid));
+  const generatorCpu = new CpuMeter(() => fleet.pids);
 
   const steps: StepResult[] = [];
   let active = 0;
@@ -79,7 +79,11 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
     active += add;
     // Discard what happened while the new users were connecting, then measure one step.
     await fleet.each((_i) => ({ type: 'report' }), 'stats');
+    serverCpu.reset();
+    generatorCpu.reset();
     await new Promise((r) => setTimeout(r, stepSeconds * 1000));
+    const serverCores = round(serverCpu.cores(), 2);
+    const generatorCores = round(generatorCpu.cores(), 2);
     const stats = await fleet.each<{ ok: number; errors: number; latencies: number[]; open: number; statuses: Record<string, number>; socketProblems: Record<string, number> }>((_i) => ({ type: 'report' }), 'stats');
     const socketProblems: Record<string, number> = {};
     for (const s of stats) for (const [k, v] of Object.entries(s.socketProblems)) socketProblems[k] = (socketProblems[k] ?? 0) + v;
@@ -92,9 +96,9 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
     const latency = summarize(latencies);
     const errorPct = ok + errors > 0 ? (errors / (ok + errors)) * 100 : 0;
     const healthy = latency.mean <= LIMITS.mean_ms && latency.p99 <= LIMITS.p99_ms && errorPct <= LIMITS.error_pct && open >= active;
-    const step: StepResult = { error_kinds: statuses, users: active, requests: ok + errors, errors, error_rate_pct: round(errorPct, 4), latency_ms: latency, requests_per_s: round((ok + errors) / stepSeconds, 1), healthy };
+    const step: StepResult = { error_kinds: statuses, users: active, requests: ok + errors, errors, error_rate_pct: round(errorPct, 4), latency_ms: latency, requests_per_s: round((ok + errors) / stepSeconds, 1), server_cores: serverCores, generator_cores: generatorCores, healthy };
     steps.push(step);
-    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%${errors > 0 ? ` ${JSON.stringify(statuses)}` : ''}${open < active ? ` sockets: ${JSON.stringify(socketProblems)}` : ''}${healthy ? '' : '  ← limit broken'}`);
+    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%, cores: server ${serverCores} generator ${generatorCores}${errors > 0 ? ` ${JSON.stringify(statuses)}` : ''}${open < active ? ` sockets: ${JSON.stringify(socketProblems)}` : ''}${healthy ? '' : '  ← limit broken'}`);
     if (!healthy) break;
     best = active;
   }
@@ -102,7 +106,7 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
   await fleet.stop();
   for (const s of servers) await s.stop();
 
-  printTable(`users: ${ctx.options.nodes} node(s), ${ctx.options.postgres ? 'postgres' : 'sqlite'}, think ${think}s, channels of ${channelSize}`, steps.map((s) => ({ users: s.users, 'req/s': s.requests_per_s, 'mean ms': s.latency_ms.mean, 'p99 ms': s.latency_ms.p99, 'errors %': s.error_rate_pct, healthy: s.healthy })));
+  printTable(`users: ${ctx.options.nodes} node(s), ${ctx.options.postgres ? 'postgres' : 'sqlite'}, think ${think}s, channels of ${channelSize}`, steps.map((s) => ({ users: s.users, 'req/s': s.requests_per_s, 'mean ms': s.latency_ms.mean, 'p99 ms': s.latency_ms.p99, 'errors %': s.error_rate_pct, 'server cores': s.server_cores, 'generator cores': s.generator_cores, healthy: s.healthy })));
   console.log(`largest healthy step: ${best} concurrent users (target ≥ 10000 on one node)`);
   return {
     parameters: { max_users: maxUsers, step_users: stepUsers, step_seconds: stepSeconds, think_seconds: think, channel_size: channelSize, nodes: ctx.options.nodes, database: ctx.options.postgres ? 'postgres' : 'sqlite', load_processes: processes },

@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { BenchContext } from '../lib/context.js';
 import { HttpClient } from '../lib/http.js';
 import { seed } from '../lib/seed.js';
-import { startServer } from '../lib/server.js';
+import type { ServerHandle } from '../lib/server.js';
 import { nowMs, round, summarize } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 import { openStore } from '../../src/store/open.js';
@@ -89,13 +89,7 @@ async function rustchat(ctx: BenchContext, clients: number, seconds: number): Pr
   const dataDir = ctx.tempDir('write');
   const databaseUrl = ctx.options.postgres ? await ctx.database() : undefined;
   const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: clients, channels: ctx.knob('channels', 8, 8) });
-  const profileDir = ctx.options.profile ? ctx.tempDir('prof') : undefined;
-  const server = await startServer({
-    env: ctx.serverEnv(dataDir, databaseUrl),
-    ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(process.cwd(), 'bench', 'results')}`] } : {}),
-    label: 'rustchat',
-  });
-  ctx.onCleanup(() => server.stop());
+  const [server] = (await ctx.startNodes(dataDir, databaseUrl, {}, 1)) as [ServerHandle];
   const http = new HttpClient(server.url, clients);
   const latencies: number[] = [];
   let acked = 0;

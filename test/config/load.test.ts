@@ -4,14 +4,13 @@
  * entry point).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { productionEnv, strongSecret } from '../helpers/env.js';
 import { DEV_SECRETS_FILE, environmentWithDotenv, loadConfig, type Env } from '../../src/config/load.js';
 
-const strong = () => randomBytes(48).toString('base64');
 const dirs: string[] = [];
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'rustchat-config-'));
@@ -23,18 +22,7 @@ afterAll(() => {
 });
 
 /** A production environment that passes every check. */
-function production(overrides: Env = {}): Env {
-  return {
-    RUSTCHAT_ENVIRONMENT: 'production',
-    RUSTCHAT_JWT_SECRET: strong(),
-    RUSTCHAT_ENCRYPTION_KEY: strong(),
-    RUSTCHAT_SITE_URL: 'https://chat.example.com',
-    RUSTCHAT_JWT_ISSUER: 'https://chat.example.com',
-    RUSTCHAT_JWT_AUDIENCE: 'rustchat',
-    RUSTCHAT_DATA_DIR: tempDir(),
-    ...overrides,
-  };
-}
+const production = (overrides: Env = {}): Env => productionEnv(tempDir(), overrides);
 const load = (env: Env) => loadConfig(env, { persistGeneratedSecrets: false });
 
 describe('production', () => {
@@ -75,7 +63,7 @@ describe('production', () => {
   });
 
   it('refuses a JWT secret equal to the encryption key, even a strong one', () => {
-    const same = strong();
+    const same = strongSecret();
     const r = load(production({ RUSTCHAT_JWT_SECRET: same, RUSTCHAT_ENCRYPTION_KEY: same }));
     expect(r.config).toBeUndefined();
     expect(r.errors).toEqual(['RUSTCHAT_JWT_SECRET and RUSTCHAT_ENCRYPTION_KEY must be different']);

@@ -3,17 +3,16 @@
  * an operator would meet them: exit status 1, every problem named, no secret printed, and
  * nothing opened or listened to. A positive control proves the same setup does start.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { productionEnv as production, strongSecret } from '../helpers/env.js';
 import { freePort, jsonLines, runCli, startCli, waitFor } from '../security/support.js';
 
 // Each test starts real processes on a shared 2-core machine: be generous.
 vi.setConfig({ testTimeout: 180_000 });
 
-const strong = () => randomBytes(48).toString('base64');
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -25,20 +24,9 @@ function tempDir(): string {
 }
 
 type Env = Record<string, string | undefined>;
-function productionEnv(overrides: Env = {}): Env {
-  return {
-    RUSTCHAT_ENVIRONMENT: 'production',
-    RUSTCHAT_JWT_SECRET: strong(),
-    RUSTCHAT_ENCRYPTION_KEY: strong(),
-    RUSTCHAT_SITE_URL: 'https://chat.example.com',
-    RUSTCHAT_JWT_ISSUER: 'https://chat.example.com',
-    RUSTCHAT_JWT_AUDIENCE: 'rustchat',
-    RUSTCHAT_SERVER_HOST: '127.0.0.1',
-    RUSTCHAT_METRICS_PORT: '0',
-    RUSTCHAT_DATA_DIR: tempDir(),
-    ...overrides,
-  };
-}
+/** A production environment that passes every check, listening on loopback only. */
+const productionEnv = (overrides: Env = {}): Env =>
+  production(tempDir(), { RUSTCHAT_SERVER_HOST: '127.0.0.1', RUSTCHAT_METRICS_PORT: '0', ...overrides });
 
 const warningsOf = (output: string) => jsonLines(output).filter((l) => l.level === 'warn').map((l) => String(l.msg)).join('\n');
 
@@ -84,7 +72,7 @@ describe.concurrent('production refuses to start', () => {
     await expectRefusal(productionEnv({ RUSTCHAT_ENCRYPTION_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789' }), [/RUSTCHAT_ENCRYPTION_KEY is made of weak patterns/], { weakSecret: true });
   });
   it('with RUSTCHAT_JWT_SECRET equal to RUSTCHAT_ENCRYPTION_KEY', async () => {
-    const same = strong();
+    const same = strongSecret();
     await expectRefusal(productionEnv({ RUSTCHAT_JWT_SECRET: same, RUSTCHAT_ENCRYPTION_KEY: same }), [/RUSTCHAT_JWT_SECRET and RUSTCHAT_ENCRYPTION_KEY must be different/], { weakSecret: true });
   });
   it('without an https:// site URL', async () => {

@@ -13,6 +13,7 @@ import { loadConfig, type Env } from '../../src/config/load.js';
 import type { Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createTestDatabase } from './services.js';
+import { strongSecret } from './env.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export const STORES: readonly StoreKind[] = ['sqlite', 'postgres'];
@@ -85,8 +86,7 @@ export class Api {
   }
 }
 
-/** A random secret that passes the startup checks. */
-export const strongSecret = (): string => randomBytes(48).toString('base64');
+export { strongSecret } from './env.js';
 
 export function testEnv(overrides: Env = {}): Env {
   return {

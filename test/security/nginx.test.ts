@@ -41,6 +41,18 @@ interface Nginx {
 }
 
 /** Renders a site config into a private prefix and runs nginx in the foreground. */
+/**
+ * A site configuration made runnable here: upstream on the test app's port, TLS on a free
+ * loopback port with a self-signed certificate, the security access log in `dir`.
+ */
+function localSite(site: string, o: { appPort: number; tlsPort: number; cert: { cert: string; key: string }; dir: string }): string {
+  site = replaceOnce(site, /server 127\.0\.0\.1:3000;/, `server 127.0.0.1:${o.appPort};`);
+  site = replaceOnce(site, /listen 443 ssl http2;/, `listen 127.0.0.1:${o.tlsPort} ssl http2;`);
+  site = replaceOnce(site, /ssl_certificate \S+;/, `ssl_certificate ${o.cert.cert};`);
+  site = replaceOnce(site, /ssl_certificate_key \S+;/, `ssl_certificate_key ${o.cert.key};`);
+  return site.replace(/access_log \S+ security;/g, `access_log ${o.dir}/access.log security;`);
+}
+
 async function startNginx(site: string, dir: string): Promise<Nginx> {
   const nginx = requireBinary('nginx', 'nginx');
   const main = join(dir, 'nginx.conf');
@@ -146,12 +158,8 @@ describe('deploy/nginx.conf with the real nginx', () => {
     user = await registerUser(t.api, 'proxied'); // in process, outside the proxied buckets
     const app = await t.app.listen();
     let site = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8');
-    site = replaceOnce(site, /server 127\.0\.0\.1:3000;/, `server 127.0.0.1:${app.port};`);
-    site = replaceOnce(site, /listen 443 ssl http2;/, `listen 127.0.0.1:${tlsPort} ssl http2;`);
+    site = localSite(site, { appPort: app.port, tlsPort, cert, dir });
     site = replaceOnce(site, /listen 80;/, `listen 127.0.0.1:${httpPort};`);
-    site = replaceOnce(site, /ssl_certificate \S+;/, `ssl_certificate ${cert.cert};`);
-    site = replaceOnce(site, /ssl_certificate_key \S+;/, `ssl_certificate_key ${cert.key};`);
-    site = site.replace(/access_log \/var\/log\/nginx\/rustchat-access\.log security;/g, `access_log ${dir}/access.log security;`);
     nginx = await startNginx(site, dir);
   }, 120_000);
 
@@ -362,11 +370,7 @@ describe('the guide\'s own nginx example, as written', () => {
     });
     const app = await t.app.listen();
     let site = GUIDE_EXAMPLE;
-    site = replaceOnce(site, /server 127\.0\.0\.1:3000;/, `server 127.0.0.1:${app.port};`);
-    site = replaceOnce(site, /listen 443 ssl http2;/, `listen 127.0.0.1:${tlsPort} ssl http2;`);
-    site = replaceOnce(site, /ssl_certificate \S+;/, `ssl_certificate ${cert.cert};`);
-    site = replaceOnce(site, /ssl_certificate_key \S+;/, `ssl_certificate_key ${cert.key};`);
-    site = replaceOnce(site, /access_log \S+ security;/, `access_log ${dir}/access.log security;`);
+    site = localSite(site, { appPort: app.port, tlsPort, cert, dir });
     nginx = await startNginx(site, dir);
   }, 120_000);
 

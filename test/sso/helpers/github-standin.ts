@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readForm } from './form.js';
 
 export interface GithubUser {
   readonly id: number;
@@ -26,15 +27,6 @@ export interface GithubStandIn {
   /** Parameters of every authorization request. */
   readonly authorizations: URLSearchParams[];
   close(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export async function startGithubStandIn(users: GithubUser[]): Promise<GithubStandIn> {
@@ -84,7 +76,7 @@ export async function startGithubStandIn(users: GithubUser[]): Promise<GithubSta
           return;
         }
         case 'POST /login/oauth/access_token': {
-          const form = new URLSearchParams(await readBody(req));
+          const form = await readForm(req);
           const grant = codes.get(form.get('code') ?? '');
           codes.delete(form.get('code') ?? '');
           if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) return json(res, 200, { error: 'incorrect_client_credentials' });

@@ -5,10 +5,11 @@
  * submits (GET /interaction/:uid answers JSON saying which prompt is due). A real browser
  * (Accept: text/html) gets the same prompts as HTML forms posting to the same endpoints.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Configuration } from 'oidc-provider';
+import { readForm } from './form.js';
 
 export interface IdpUser {
   readonly sub: string;
@@ -43,15 +44,6 @@ function promptPage(uid: string, prompt: string): string {
     : `<h1>Test identity provider: share your profile?</h1>
 <form method="post" action="${escapeHtml(action('confirm'))}"><button type="submit">Allow</button></form>`;
   return `<!doctype html><html><head><meta charset="utf-8"><title>Test IdP</title></head><body>${body}</body></html>`;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export async function startOidcIdp(opts: { redirectUris: string[]; users: IdpUser[] }): Promise<TestIdp> {
@@ -116,7 +108,7 @@ export async function startOidcIdp(opts: { redirectUris: string[]; users: IdpUse
         send(405, { error: 'method' });
         return;
       }
-      const form = new URLSearchParams(await readBody(req));
+      const form = await readForm(req);
       if (action === 'login') {
         const accountId = form.get('login') ?? '';
         if (!users.has(accountId)) {

@@ -8,9 +8,10 @@
  * token endpoint (client_secret_basic and PKCE S256 checked) and UserInfo.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import type { IdpUser } from './oidc-idp.js';
+import { readForm } from './form.js';
 
 interface SigningKey {
   readonly kid: string;
@@ -49,15 +50,6 @@ export interface StandInIdp {
   /** Replaces the signing key; `keepOld` keeps the previous key in the JWKS. */
   rotateKey(keepOld?: boolean): Promise<void>;
   close(): Promise<void>;
-}
-
-function body(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export async function startStandInIdp(opts: { users: IdpUser[] }): Promise<StandInIdp> {
@@ -135,7 +127,7 @@ export async function startStandInIdp(opts: { users: IdpUser[] }): Promise<Stand
           const auth = req.headers.authorization ?? '';
           const [id, secret] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString('utf8').split(':').map((v) => decodeURIComponent(v));
           if (id !== clientId || secret !== clientSecret) return json(res, 401, { error: 'invalid_client' });
-          const form = new URLSearchParams(await body(req));
+          const form = await readForm(req);
           const grant = codes.get(form.get('code') ?? '');
           codes.delete(form.get('code') ?? '');
           if (grant === undefined || form.get('redirect_uri') !== grant.redirectUri) return json(res, 400, { error: 'invalid_grant' });
