@@ -11,8 +11,8 @@ import { REPO_ROOT } from './lib/server.js';
 type Json = Record<string, any>;
 const dir = join(REPO_ROOT, 'bench', 'results');
 
-function load(scenario: string): Json | undefined {
-  for (const name of [`${scenario}-latest.json`, `${scenario}-latest-quick.json`]) {
+function load(scenario: string, variant = ''): Json | undefined {
+  for (const name of [`${scenario}${variant}-latest.json`, `${scenario}${variant}-latest-quick.json`]) {
     const path = join(dir, name);
     if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Json;
   }
@@ -28,14 +28,23 @@ async function render(spec: vl.TopLevelSpec, file: string): Promise<void> {
 const title = (r: Json, text: string): string => `${text} (${r.machine?.cores} cores, ${r.started_at?.slice(0, 10)})`;
 
 async function main(): Promise<void> {
-  const write = load('write');
-  if (write) {
+  // write: one pair of bars per database that has a result.
+  const writes = [load('write'), load('write', '-postgres')].filter((r): r is Json => r !== undefined);
+  if (writes.length > 0) {
     await render({
-      title: title(write, `write: acknowledged posts/s, ${write.parameters.clients} clients, ${write.parameters.database}`),
-      width: 420, height: 200,
-      data: { values: [{ system: 'raw driver (baseline)', rate: write.baseline.per_second }, { system: 'RustChat over HTTP', rate: write.rustchat.per_second }] },
+      title: title(writes[0]!, `write: acknowledged posts/s, ${writes[0]!.parameters.clients} clients`),
+      width: 420, height: 60 * writes.length + 60,
+      data: { values: writes.flatMap((w) => [
+        { database: w.parameters.database, system: 'raw driver (baseline)', rate: w.baseline.per_second },
+        { database: w.parameters.database, system: 'RustChat over HTTP', rate: w.rustchat.per_second },
+      ]) },
       mark: 'bar',
-      encoding: { y: { field: 'system', type: 'nominal', title: null }, x: { field: 'rate', type: 'quantitative', title: 'acknowledged posts per second' } },
+      encoding: {
+        y: { field: 'system', type: 'nominal', title: null },
+        row: { field: 'database', type: 'nominal', title: null },
+        x: { field: 'rate', type: 'quantitative', title: 'acknowledged posts per second' },
+        color: { field: 'system', type: 'nominal', legend: null },
+      },
     }, 'write.svg');
   }
   const fanout = load('fanout');
@@ -66,17 +75,22 @@ async function main(): Promise<void> {
       encoding: { y: { field: 'system', type: 'nominal', title: null }, x: { field: 'bytes', type: 'quantitative', title: 'bytes per connection (RSS delta / N)' } },
     }, 'connections.svg');
   }
-  const users = load('users');
-  if (users) {
+  // users: mean and p99 latency per step, one line per setup (1 node SQLite; 2 nodes PostgreSQL + Redis).
+  const users = [load('users'), load('users', '-2nodes')].filter((r): r is Json => r !== undefined);
+  if (users.length > 0) {
+    const setup = (u: Json): string => `${u.parameters.nodes} node${u.parameters.nodes > 1 ? 's' : ''}, ${u.parameters.database}`;
     await render({
-      title: title(users, `users: request latency while ramping (${users.parameters.nodes} node, ${users.parameters.database})`),
+      title: title(users[0]!, 'users: request latency while ramping up simulated users'),
       width: 480, height: 260,
-      data: { values: users.rustchat.steps.flatMap((s: Json) => [{ users: s.users, ms: s.latency_ms.mean, stat: 'mean' }, { users: s.users, ms: s.latency_ms.p99, stat: 'p99' }]) },
+      data: { values: users.flatMap((u) => u.rustchat.steps.flatMap((s: Json) => [
+        { users: s.users, ms: s.latency_ms.mean, line: `${setup(u)}: mean` },
+        { users: s.users, ms: s.latency_ms.p99, line: `${setup(u)}: p99` },
+      ])) },
       mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'users', type: 'quantitative', title: 'concurrent simulated users' },
         y: { field: 'ms', type: 'quantitative', scale: { type: 'symlog' }, title: 'request latency (ms)' },
-        color: { field: 'stat', type: 'nominal' },
+        color: { field: 'line', type: 'nominal', title: null },
       },
     }, 'users.svg');
   }

@@ -143,7 +143,7 @@ export class BenchContext {
     }
   }
 
-  /** Writes the result to bench/results/<scenario>-<stamp>.json (and --json when given); returns the path. */
+  /** Writes the result to bench/results/<scenario>-<stamp>.json and <scenario>[-<setup>]-latest.json (and --json when given); returns the path. */
   writeResult(result: Record<string, unknown>): string {
     const dir = join(REPO_ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
@@ -151,8 +151,18 @@ export class BenchContext {
     const path = join(dir, `${this.options.scenario}-${stamp}.json`);
     const text = JSON.stringify(result, null, 2) + '\n';
     writeFileSync(path, text);
-    writeFileSync(join(dir, `${this.options.scenario}-latest${this.options.quick ? '-quick' : ''}.json`), text);
+    writeFileSync(join(dir, latestName(this.options.scenario, this.options)), text);
     if (this.options.json !== undefined) writeFileSync(this.options.json, text);
     return path;
   }
+}
+
+/**
+ * The "latest" result file of a scenario in a setup: `<scenario>-latest.json` for one node on
+ * the embedded database, `-postgres` or `-<n>nodes` (PostgreSQL and Redis) otherwise, and
+ * `-quick` for smoke runs. The charts and the README read these.
+ */
+export function latestName(scenario: string, setup: { readonly postgres: boolean; readonly nodes: number; readonly quick: boolean }): string {
+  const variant = setup.nodes > 1 ? `-${setup.nodes}nodes` : setup.postgres ? '-postgres' : '';
+  return `${scenario}${variant}-latest${setup.quick ? '-quick' : ''}.json`;
 }

@@ -13,7 +13,7 @@
 import type { BenchContext } from '../lib/context.js';
 import { Fleet, loopbackAddresses, split } from '../lib/fleet.js';
 import { seed } from '../lib/seed.js';
-import { CpuMeter } from '../lib/server.js';
+import { CpuMeter, pidsNamed } from '../lib/server.js';
 import { round, summarize, type Summary } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 
@@ -29,6 +29,8 @@ interface StepResult {
   /** Cores busy during the step (1.0 = one core): the server node(s), and the load generator. */
   readonly server_cores: number;
   readonly generator_cores: number;
+  /** PostgreSQL and Redis processes of this machine (0 on the embedded database without Redis). */
+  readonly services_cores: number;
   readonly healthy: boolean;
 }
 
@@ -58,6 +60,8 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
   const addresses = loopbackAddresses(4);
   const serverCpu = new CpuMeter(() => servers.map((s) => s.pid));
   const generatorCpu = new CpuMeter(() => fleet.pids);
+  // Read at each sample: PostgreSQL starts a backend process per new pool connection.
+  const servicesCpu = new CpuMeter(() => (ctx.options.postgres || ctx.options.nodes > 1 ? pidsNamed(['postgres', 'redis-server']) : []));
 
   const steps: StepResult[] = [];
   let active = 0;
@@ -81,9 +85,11 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
     await fleet.each((_i) => ({ type: 'report' }), 'stats');
     serverCpu.reset();
     generatorCpu.reset();
+    servicesCpu.reset();
     await new Promise((r) => setTimeout(r, stepSeconds * 1000));
     const serverCores = round(serverCpu.cores(), 2);
     const generatorCores = round(generatorCpu.cores(), 2);
+    const servicesCores = round(servicesCpu.cores(), 2);
     const stats = await fleet.each<{ ok: number; errors: number; latencies: number[]; open: number; statuses: Record<string, number>; socketProblems: Record<string, number> }>((_i) => ({ type: 'report' }), 'stats');
     const socketProblems: Record<string, number> = {};
     for (const s of stats) for (const [k, v] of Object.entries(s.socketProblems)) socketProblems[k] = (socketProblems[k] ?? 0) + v;
@@ -96,9 +102,9 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
     const latency = summarize(latencies);
     const errorPct = ok + errors > 0 ? (errors / (ok + errors)) * 100 : 0;
     const healthy = latency.mean <= LIMITS.mean_ms && latency.p99 <= LIMITS.p99_ms && errorPct <= LIMITS.error_pct && open >= active;
-    const step: StepResult = { error_kinds: statuses, users: active, requests: ok + errors, errors, error_rate_pct: round(errorPct, 4), latency_ms: latency, requests_per_s: round((ok + errors) / stepSeconds, 1), server_cores: serverCores, generator_cores: generatorCores, healthy };
+    const step: StepResult = { error_kinds: statuses, users: active, requests: ok + errors, errors, error_rate_pct: round(errorPct, 4), latency_ms: latency, requests_per_s: round((ok + errors) / stepSeconds, 1), server_cores: serverCores, generator_cores: generatorCores, services_cores: servicesCores, healthy };
     steps.push(step);
-    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%, cores: server ${serverCores} generator ${generatorCores}${errors > 0 ? ` ${JSON.stringify(statuses)}` : ''}${open < active ? ` sockets: ${JSON.stringify(socketProblems)}` : ''}${healthy ? '' : '  ← limit broken'}`);
+    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%, cores: server ${serverCores} generator ${generatorCores} postgres+redis ${servicesCores}${errors > 0 ? ` ${JSON.stringify(statuses)}` : ''}${open < active ? ` sockets: ${JSON.stringify(socketProblems)}` : ''}${healthy ? '' : '  ← limit broken'}`);
     if (!healthy) break;
     best = active;
   }
@@ -106,7 +112,7 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
   await fleet.stop();
   for (const s of servers) await s.stop();
 
-  printTable(`users: ${ctx.options.nodes} node(s), ${ctx.options.postgres ? 'postgres' : 'sqlite'}, think ${think}s, channels of ${channelSize}`, steps.map((s) => ({ users: s.users, 'req/s': s.requests_per_s, 'mean ms': s.latency_ms.mean, 'p99 ms': s.latency_ms.p99, 'errors %': s.error_rate_pct, 'server cores': s.server_cores, 'generator cores': s.generator_cores, healthy: s.healthy })));
+  printTable(`users: ${ctx.options.nodes} node(s), ${ctx.options.postgres ? 'postgres' : 'sqlite'}, think ${think}s, channels of ${channelSize}`, steps.map((s) => ({ users: s.users, 'req/s': s.requests_per_s, 'mean ms': s.latency_ms.mean, 'p99 ms': s.latency_ms.p99, 'errors %': s.error_rate_pct, 'server cores': s.server_cores, 'generator cores': s.generator_cores, 'pg+redis cores': s.services_cores, healthy: s.healthy })));
   console.log(`largest healthy step: ${best} concurrent users (target ≥ 10000 on one node)`);
   return {
     parameters: { max_users: maxUsers, step_users: stepUsers, step_seconds: stepSeconds, think_seconds: think, channel_size: channelSize, nodes: ctx.options.nodes, database: ctx.options.postgres ? 'postgres' : 'sqlite', load_processes: processes },

@@ -5,13 +5,14 @@
  * transaction per row (better-sqlite3 in WAL with synchronous=FULL, or pg autocommit).
  */
 import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { BenchContext } from '../lib/context.js';
 import { HttpClient } from '../lib/http.js';
 import { seed } from '../lib/seed.js';
-import type { ServerHandle } from '../lib/server.js';
+import { CpuMeter, type ServerHandle } from '../lib/server.js';
 import { nowMs, round, summarize } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 import { openStore } from '../../src/store/open.js';
@@ -85,7 +86,7 @@ async function baselinePostgres(ctx: BenchContext, clients: number, seconds: num
   return { acked, errors: 0, seconds: round(elapsed), per_second: round(acked / elapsed), latency_ms: summarize(latencies) };
 }
 
-async function rustchat(ctx: BenchContext, clients: number, seconds: number): Promise<Rate & { server_rss_mb: number }> {
+async function rustchat(ctx: BenchContext, clients: number, seconds: number): Promise<Rate & { server_rss_mb: number; server_cores: number; client_cores: number }> {
   const dataDir = ctx.tempDir('write');
   const databaseUrl = ctx.options.postgres ? await ctx.database() : undefined;
   const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: clients, channels: ctx.knob('channels', 8, 8) });
@@ -96,6 +97,9 @@ async function rustchat(ctx: BenchContext, clients: number, seconds: number): Pr
   let errors = 0;
   // Warm up the JIT and the connection pool before measuring.
   await Promise.all(seeded.users.slice(0, clients).map((u, c) => http.send('POST', `/api/v1/channels/${seeded.channelIds[c % seeded.channelIds.length]}/posts`, u.token, { message: 'warmup' })));
+  const serverCpu = new CpuMeter(() => [server.pid]);
+  const clientCpu = process.cpuUsage();
+  serverCpu.reset();
   const deadline = nowMs() + seconds * 1000;
   const t0 = nowMs();
   await Promise.all(
@@ -114,10 +118,14 @@ async function rustchat(ctx: BenchContext, clients: number, seconds: number): Pr
     }),
   );
   const elapsed = (nowMs() - t0) / 1000;
+  // Cores busy while measuring: the server, and this process (the HTTP clients).
+  const serverCores = round(serverCpu.cores(), 2);
+  const used = process.cpuUsage(clientCpu);
+  const clientCores = round((used.user + used.system) / 1e6 / elapsed, 2);
   const rss = server.rss();
   http.close();
   await server.stop();
-  return { acked, errors, seconds: round(elapsed), per_second: round(acked / elapsed), latency_ms: summarize(latencies), server_rss_mb: round(rss / 2 ** 20, 1) };
+  return { acked, errors, seconds: round(elapsed), per_second: round(acked / elapsed), latency_ms: summarize(latencies), server_rss_mb: round(rss / 2 ** 20, 1), server_cores: serverCores, client_cores: clientCores };
 }
 
 export async function writeScenario(ctx: BenchContext): Promise<Record<string, unknown>> {
@@ -135,6 +143,7 @@ export async function writeScenario(ctx: BenchContext): Promise<Record<string, u
     { system: `raw ${database} driver (baseline)`, 'acked/s': baseline.per_second, acked: baseline.acked, errors: baseline.errors, 'p50 ms': baseline.latency_ms.p50, 'p99 ms': baseline.latency_ms.p99 },
     { system: 'rustchat HTTP', 'acked/s': ours.per_second, acked: ours.acked, errors: ours.errors, 'p50 ms': ours.latency_ms.p50, 'p99 ms': ours.latency_ms.p99 },
   ]);
+  console.log(`cores busy during the RustChat run: server ${ours.server_cores}, HTTP clients ${ours.client_cores} (of ${cpus().length})`);
   console.log(`ratio rustchat/baseline = ${ratio} (target ≥ 1.0)`);
   return {
     parameters: { clients, seconds, database, nodes: ctx.options.nodes },

@@ -236,7 +236,7 @@ export class ChannelService {
     const { channel, member } = await this.access.channel(ctx, channelId);
     if (member === undefined) return undefined;
     const now = this.deps.clock();
-    await this.deps.store.channels.setLastViewed(channelId, ctx.actor.userId, channel.last_post_seq, now);
+    await this.deps.store.write((tx) => tx.channels.setLastViewed(channelId, ctx.actor.userId, channel.last_post_seq, now));
     this.deps.events.publish({ event: 'channel_viewed', data: { channel_id: channelId, last_viewed_seq: channel.last_post_seq }, broadcast: { user_id: ctx.actor.userId } });
     return (await this.deps.store.channels.unreads(ctx.actor.userId, channelId))[0];
   }

@@ -281,7 +281,7 @@ export class PostService {
     }
     const name = validateEmoji(emoji);
     const reaction: Reaction = { post_id: postId, user_id: ctx.actor.userId, emoji_name: name, created_at: this.deps.clock() };
-    const changed = add ? await this.deps.store.posts.addReaction(reaction) : await this.deps.store.posts.removeReaction(postId, ctx.actor.userId, name);
+    const changed = await this.deps.store.write((tx) => (add ? tx.posts.addReaction(reaction) : tx.posts.removeReaction(postId, ctx.actor.userId, name)));
     if (changed) {
       this.deps.events.publish({ event: add ? 'reaction_added' : 'reaction_removed', data: { reaction: reactionView(reaction) }, broadcast: { channel_id: post.channel_id } });
     } else if (!add) {

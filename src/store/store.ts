@@ -198,6 +198,12 @@ export interface Store {
   readonly sealed: SealedValueStore;
   /** Runs `fn` in one transaction: all of it commits (durably) before the promise resolves, or none of it. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Runs a single-statement write durably, as cheaply as the database allows: on the embedded
+   * database it joins the group commit (its fsync shared with the writes running alongside);
+   * elsewhere it runs as it is (one autocommit statement, no extra round trips).
+   */
+  write<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Answers when the database is reachable (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

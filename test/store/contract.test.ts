@@ -647,6 +647,21 @@ describe.each(STORES)('store contract (%s)', (kind) => {
       expect(await store.users.get(a.id)).toBeUndefined();
     });
 
+    it('write: concurrent single-statement writes all land, a failing one fails alone', async () => {
+      const { users: [a, b], channel } = await world(2);
+      const post = await store.posts.create(newPost(channel.id, a!.id));
+      const results = await Promise.allSettled([
+        store.write((tx) => tx.posts.addReaction({ post_id: post.id, user_id: a!.id, emoji_name: 'tada', created_at: 1 })),
+        store.write((tx) => tx.users.create({ ...newUser(), username: a!.username })),
+        store.write((tx) => tx.posts.addReaction({ post_id: post.id, user_id: b!.id, emoji_name: 'tada', created_at: 2 })),
+        store.write((tx) => tx.channels.setLastViewed(channel.id, b!.id, post.seq, 3)),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(UniqueViolation);
+      expect((await store.posts.reactionsFor([post.id])).map((r) => r.user_id).sort()).toEqual([a!.id, b!.id].sort());
+      expect((await store.channels.unreads(b!.id, channel.id))[0]?.last_viewed_seq).toBe(post.seq);
+    });
+
     it('orders posts of a channel by commit: a post cannot commit with a lower seq than a visible one', async () => {
       // Readers page with `after=<seq>` and mark read up to the channel's last seq; if a
       // post could commit after a higher-seq post of the same channel became visible, they

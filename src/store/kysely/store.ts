@@ -563,6 +563,10 @@ export class KyselyStore implements Store {
     return this.options.db.transaction().execute((trx) => fn(new KyselyStore(this.options, trx, true)));
   }
 
+  write<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return this.committer !== undefined ? this.committer.run(fn) : fn(this);
+  }
+
   async ping(): Promise<void> {
     await sql`SELECT 1`.execute(this.db);
   }
