@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       encoding: {
         x: { field: 'users', type: 'quantitative', title: 'concurrent simulated users' },
         y: { field: 'ms', type: 'quantitative', scale: { type: 'symlog' }, title: 'request latency (ms)' },
-        color: { field: 'line', type: 'nominal', title: null },
+        color: { field: 'line', type: 'nominal', title: null, legend: { labelLimit: 400 } },
       },
     }, 'users.svg');
   }
