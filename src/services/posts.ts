@@ -12,7 +12,7 @@ import { postView, reactionView, type PostView } from '../domain/presenters.js';
 import { validateEmoji, validateMessage } from '../domain/rules.js';
 import type { Metrics } from '../observability/metrics.js';
 import { UniqueViolation } from '../store/errors.js';
-import type { Store } from '../store/store.js';
+import type { NewPost, Store } from '../store/store.js';
 import type { Access } from './access.js';
 import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
 
@@ -111,22 +111,29 @@ export class PostService {
       rootId = root.root_post_id ?? root.id;
     }
     const now = this.deps.clock();
+    const newPost = (mentionAll: boolean): NewPost => ({
+      id: randomUUID(), channel_id: channelId, user_id: userId, root_post_id: rootId, message, props, file_ids: '[]', is_pinned: 0,
+      created_at: now, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, client_msg_id: input.client_msg_id ?? null,
+      mention_all: mentionAll ? 1 : 0,
+    });
+    // Posting marks the channel read for its author (`readBy`).
     let post: Post;
     let mentions: string[];
     try {
-      ({ post, mentions } = await this.deps.store.transaction(async (tx) => {
-        const targets = await this.mentionTargets(tx, channelId, userId, message);
-        const created = await tx.posts.create({
-          id: randomUUID(), channel_id: channelId, user_id: userId, root_post_id: rootId, message, props, file_ids: '[]', is_pinned: 0,
-          created_at: now, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, client_msg_id: input.client_msg_id ?? null,
-          mention_all: targets.all ? 1 : 0,
-        });
-        if (targets.userIds.length > 0) await tx.posts.replaceMentions(created.id, channelId, created.seq, targets.userIds);
-        if (rootId !== null) await tx.posts.touchThread(rootId, 1, now);
-        // Posting marks the channel read for its author.
-        await tx.channels.setLastViewed(channelId, userId, created.seq, now);
-        return { post: created, mentions: targets.all ? await tx.channels.memberIds(channelId) : targets.userIds };
-      }));
+      const parsed = parseMentions(message);
+      if (rootId === null && !parsed.all && !parsed.here && parsed.usernames.length === 0) {
+        // The common case, one write: a single statement on PostgreSQL, the group commit on SQLite.
+        post = await this.deps.store.write((tx) => tx.posts.create(newPost(false), { readBy: userId }));
+        mentions = [];
+      } else {
+        ({ post, mentions } = await this.deps.store.transaction(async (tx) => {
+          const targets = await this.mentionTargets(tx, channelId, userId, message);
+          const created = await tx.posts.create(newPost(targets.all), { readBy: userId });
+          if (targets.userIds.length > 0) await tx.posts.replaceMentions(created.id, channelId, created.seq, targets.userIds);
+          if (rootId !== null) await tx.posts.touchThread(rootId, 1, now);
+          return { post: created, mentions: targets.all ? await tx.channels.memberIds(channelId) : targets.userIds };
+        }));
+      }
     } catch (err) {
       // A retry raced its original: answer with the post that won.
       if (err instanceof UniqueViolation && input.client_msg_id !== undefined) {

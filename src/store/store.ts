@@ -140,9 +140,10 @@ export interface PostPage {
 export interface PostStore {
   /**
    * Inserts the post and returns it with its global `seq`; within a channel, seq order is
-   * commit order. Throws UniqueViolation on a repeated client_msg_id.
+   * commit order. Throws UniqueViolation on a repeated client_msg_id. `readBy`: also moves
+   * that member's read pointer up to the new post, in the same atomic step.
    */
-  create(post: NewPost): Promise<Post>;
+  create(post: NewPost, options?: { readBy?: string }): Promise<Post>;
   get(id: string): Promise<Post | undefined>;
   getByClientMsgId(userId: string, clientMsgId: string): Promise<Post | undefined>;
   getMany(ids: readonly string[]): Promise<Post[]>;

@@ -1,8 +1,9 @@
 /**
  * PostgreSQL only (SQLite has one writer at a time, so the race cannot happen there): two
- * posts in one channel must commit in seq order. A trigger holds the first insert inside
- * the INSERT statement (after it took its seq) until the test lets go, which opens exactly
- * the window where a second writer could take a higher seq and commit first.
+ * posts in one channel must commit in seq order. A BEFORE INSERT trigger holds the first
+ * insert right after it drew its seq (NEW already has it) and before the rest of its
+ * statement runs, until the test lets go: exactly the window where a second writer could
+ * take a higher seq and commit first, unless the channel lock was taken before the seq.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ describe('post commit order on PostgreSQL', () => {
         IF NEW.message = 'held' THEN PERFORM pg_advisory_xact_lock(${LOCK_KEY}); END IF;
         RETURN NEW;
       END $$`);
-    await admin.query('CREATE TRIGGER rc_test_hold AFTER INSERT ON posts FOR EACH ROW EXECUTE FUNCTION rc_test_hold()');
+    await admin.query('CREATE TRIGGER rc_test_hold BEFORE INSERT ON posts FOR EACH ROW EXECUTE FUNCTION rc_test_hold()');
   });
   afterAll(async () => {
     await admin?.end();

@@ -383,18 +383,21 @@ class Channels implements ChannelStore {
 class Posts implements PostStore {
   constructor(private readonly db: Db, private readonly dialect: Dialect) {}
   /**
-   * Ordering: on PostgreSQL the channel row is locked (by updating it) BEFORE the post takes
-   * its seq, and stays locked until commit. So within a channel, seq order is commit order:
-   * once a reader sees seq n, no post with a lower seq can still appear in that channel.
-   * Without this a writer could take seq 10, another take 11 and commit first, and a client
-   * paging with `after=11` or marking read up to 11 would never see post 10 as new. SQLite
-   * has one writer at a time, so there the lock would only cost a statement per post.
+   * Ordering: on PostgreSQL the channel row is locked BEFORE the post takes its seq, and
+   * stays locked until commit. So within a channel, seq order is commit order: once a reader
+   * sees seq n, no post with a lower seq can still appear in that channel. Without this a
+   * writer could take seq 10, another take 11 and commit first, and a client paging with
+   * `after=11` or marking read up to 11 would never see post 10 as new. SQLite has one writer
+   * at a time, so there the lock would only cost a statement per post.
+   *
+   * `readBy`: also move that member's read pointer to the new post (an author's own post is
+   * read), in the same atomic step.
    */
-  async create(post: NewPost): Promise<Post> {
-    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx, this.dialect).create(post));
-    // Hot path: plain SQL (the query builder costs more than SQLite spends running it).
+  async create(post: NewPost, options: { readBy?: string } = {}): Promise<Post> {
     const p = post;
-    if (this.dialect === 'postgres') await sql`UPDATE channels SET last_post_at = ${p.created_at} WHERE id = ${p.channel_id}`.execute(this.db);
+    if (this.dialect === 'postgres') return { ...post, seq: await this.createPostgres(p, options.readBy) };
+    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx, this.dialect).create(post, options));
+    // Hot path: plain SQL (the query builder costs more than SQLite spends running it).
     const { rows } = await unique(sql<{ seq: number }>`
       INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
                          reply_count, last_reply_at, client_msg_id, mention_all)
@@ -403,7 +406,36 @@ class Posts implements PostStore {
       RETURNING seq`.execute(this.db));
     const seq = num(rows[0]!.seq);
     await sql`UPDATE channels SET last_post_seq = ${seq}, last_post_at = ${p.created_at} WHERE id = ${p.channel_id} AND last_post_seq < ${seq}`.execute(this.db);
+    if (options.readBy !== undefined) await new Channels(this.db).setLastViewed(p.channel_id, options.readBy, seq, p.created_at);
     return { ...post, seq };
+  }
+
+  /**
+   * The PostgreSQL insert as ONE statement (one round trip, atomic even outside a
+   * transaction): `lock` takes the channel row (FOR UPDATE) and the INSERT draws its rows from
+   * `lock`, so the seq is taken only once the lock is held; the channel's last post and the
+   * author's read pointer follow from the inserted row.
+   */
+  private async createPostgres(p: NewPost, readBy: string | undefined): Promise<number> {
+    const { rows } = await unique(sql<{ seq: string | number }>`
+      WITH lock AS (SELECT id FROM channels WHERE id = ${p.channel_id} FOR UPDATE),
+      ins AS (
+        INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
+                           reply_count, last_reply_at, client_msg_id, mention_all)
+        SELECT ${p.id}::text, lock.id, ${p.user_id}::text, ${p.root_post_id}::text, ${p.message}::text, ${p.props}::text, ${p.file_ids}::text,
+               ${p.is_pinned}::smallint, ${p.created_at}::bigint, ${p.edited_at}::bigint, ${p.deleted_at}::bigint, ${p.reply_count}::integer,
+               ${p.last_reply_at}::bigint, ${p.client_msg_id}::text, ${p.mention_all}::smallint
+        FROM lock
+        RETURNING seq),
+      last_post AS (
+        UPDATE channels SET last_post_seq = ins.seq, last_post_at = ${p.created_at}::bigint FROM ins
+        WHERE channels.id = ${p.channel_id} AND channels.last_post_seq < ins.seq)
+      ${readBy === undefined ? sql`` : sql`, read_pointer AS (
+        UPDATE channel_members SET last_viewed_seq = ins.seq, last_viewed_at = ${p.created_at}::bigint FROM ins
+        WHERE channel_members.channel_id = ${p.channel_id} AND channel_members.user_id = ${readBy} AND channel_members.last_viewed_seq < ins.seq)`}
+      SELECT seq FROM ins`.execute(this.db));
+    if (rows[0] === undefined) throw new Error(`posts.create: channel ${p.channel_id} does not exist`);
+    return num(rows[0].seq);
   }
   get(id: string): Promise<Post | undefined> {
     return this.db.selectFrom('posts').selectAll().where('id', '=', id).executeTakeFirst();
