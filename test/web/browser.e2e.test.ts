@@ -238,7 +238,8 @@ describe('history and sending', () => {
       expect(await focused()).toBe('message-box');
       await page.keyboard.type('typed without a mouse');
       await page.keyboard.press('Enter');
-      const mine = postWith(page, 'typed without a mouse');
+      // The delivered post, not its "Sending…" placeholder (which has no toolbar yet).
+      const mine = postWith(page, 'typed without a mouse').and(page.locator('article.post:not(.outgoing)'));
       await mine.waitFor(WAIT);
       // Backwards from the message box into the last message's toolbar.
       let label = '';
