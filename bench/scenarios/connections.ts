@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { BenchContext } from '../lib/context.js';
 import { Fleet, loopbackAddresses, split } from '../lib/fleet.js';
 import { seed } from '../lib/seed.js';
-import { startBareWs, type ServerHandle } from '../lib/server.js';
+import { startBareWs } from '../lib/server.js';
 import { round } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 
@@ -63,7 +63,7 @@ export async function connectionsScenario(ctx: BenchContext): Promise<Record<str
   const n = Math.min(requested, limit - 400);
   const notes: string[] = [];
   if (n < requested) notes.push(`open-file limit ${limit} (hard limit on this machine) caps one server process at ${n} connections; ${requested} requested`);
-  const processes = Math.max(1, Math.ceil(n / 9000));
+  const processes = Math.max(ctx.options.nodes, Math.ceil(n / 9000));
   const addresses = loopbackAddresses(4);
   const perUser = ctx.knob('per-user', 100, 20);
   const userCount = Math.max(1, Math.ceil(n / perUser));
@@ -83,14 +83,16 @@ export async function connectionsScenario(ctx: BenchContext): Promise<Record<str
   const dataDir = ctx.tempDir('conn');
   const databaseUrl = ctx.options.postgres ? await ctx.database() : undefined;
   const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: userCount, channels: 4 });
-  const [server] = (await ctx.startNodes(dataDir, databaseUrl, { RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER: String(perUser + 10) }, 1)) as [ServerHandle];
+  // With --nodes, generator process i connects to node i mod nodes; memory is the sum over the nodes.
+  const servers = await ctx.startNodes(dataDir, databaseUrl, { RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER: String(perUser + 10) });
   const fleet = await Fleet.start(processes);
   ctx.onCleanup(() => fleet.stop());
   const tokens = Array.from({ length: n }, (_v, i) => seeded.users[i % seeded.users.length]!.token);
-  const ours = await measure(fleet, () => server.rss(), (i) => ({ type: 'connect', url: server.url.replace('http', 'ws') + '/api/v1/ws', tokens: split(tokens, processes)[i], localAddresses: addresses, auth: 'header', concurrency: 500, markerPattern: '^$' }));
+  const rss = (): number => servers.reduce((sum, s) => sum + s.rss(), 0);
+  const ours = await measure(fleet, rss, (i) => ({ type: 'connect', url: servers[i % servers.length]!.url.replace('http', 'ws') + '/api/v1/ws', tokens: split(tokens, processes)[i], localAddresses: addresses, auth: 'header', concurrency: 500, markerPattern: '^$' }));
   if (fleet.errors.length > 0) notes.push(`client errors: ${fleet.errors.slice(0, 3).join('; ')}`);
   await fleet.stop();
-  await server.stop();
+  for (const s of servers) await s.stop();
 
   const ratio = baseline.bytes_per_connection > 0 ? round(ours.bytes_per_connection / baseline.bytes_per_connection, 3) : 0;
   printTable(`connections: ${n} idle WebSockets (${userCount} users × ${perUser})`, [
@@ -100,7 +102,7 @@ export async function connectionsScenario(ctx: BenchContext): Promise<Record<str
   console.log(`memory ratio rustchat/baseline = ${ratio} (target ≤ 2.0)`);
   for (const note of notes) console.log(`note: ${note}`);
   return {
-    parameters: { connections: n, requested, users: userCount, connections_per_user: perUser, processes, source_addresses: addresses.length, database: ctx.options.postgres ? 'postgres' : 'sqlite' },
+    parameters: { connections: n, requested, users: userCount, connections_per_user: perUser, processes, source_addresses: addresses.length, nodes: ctx.options.nodes, database: ctx.options.postgres ? 'postgres' : 'sqlite' },
     baseline: { name: 'bare ws server, same N', ...baseline },
     rustchat: ours,
     ratio,

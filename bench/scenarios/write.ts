@@ -12,7 +12,7 @@ import pg from 'pg';
 import type { BenchContext } from '../lib/context.js';
 import { HttpClient } from '../lib/http.js';
 import { seed } from '../lib/seed.js';
-import { CpuMeter, type ServerHandle } from '../lib/server.js';
+import { CpuMeter } from '../lib/server.js';
 import { nowMs, round, summarize } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 import { openStore } from '../../src/store/open.js';
@@ -90,14 +90,16 @@ async function rustchat(ctx: BenchContext, clients: number, seconds: number): Pr
   const dataDir = ctx.tempDir('write');
   const databaseUrl = ctx.options.postgres ? await ctx.database() : undefined;
   const seeded = await seed({ dataDir, databaseUrl, jwtSecret: ctx.jwtSecret, users: clients, channels: ctx.knob('channels', 8, 8) });
-  const [server] = (await ctx.startNodes(dataDir, databaseUrl, {}, 1)) as [ServerHandle];
-  const http = new HttpClient(server.url, clients);
+  // With --nodes, client c talks to node c mod nodes.
+  const servers = await ctx.startNodes(dataDir, databaseUrl);
+  const https = servers.map((s) => new HttpClient(s.url, Math.ceil(clients / servers.length)));
+  const httpFor = (c: number): HttpClient => https[c % https.length]!;
   const latencies: number[] = [];
   let acked = 0;
   let errors = 0;
   // Warm up the JIT and the connection pool before measuring.
-  await Promise.all(seeded.users.slice(0, clients).map((u, c) => http.send('POST', `/api/v1/channels/${seeded.channelIds[c % seeded.channelIds.length]}/posts`, u.token, { message: 'warmup' })));
-  const serverCpu = new CpuMeter(() => [server.pid]);
+  await Promise.all(seeded.users.slice(0, clients).map((u, c) => httpFor(c).send('POST', `/api/v1/channels/${seeded.channelIds[c % seeded.channelIds.length]}/posts`, u.token, { message: 'warmup' })));
+  const serverCpu = new CpuMeter(() => servers.map((s) => s.pid));
   const clientCpu = process.cpuUsage();
   serverCpu.reset();
   const deadline = nowMs() + seconds * 1000;
@@ -109,7 +111,7 @@ async function rustchat(ctx: BenchContext, clients: number, seconds: number): Pr
       let n = 0;
       while (nowMs() < deadline) {
         const s = nowMs();
-        const res = await http.send('POST', path, user.token, { message: `bench message ${c}-${n++}` });
+        const res = await httpFor(c).send('POST', path, user.token, { message: `bench message ${c}-${n++}` });
         if (res.status === 201) {
           acked++;
           latencies.push(nowMs() - s);
@@ -122,9 +124,9 @@ async function rustchat(ctx: BenchContext, clients: number, seconds: number): Pr
   const serverCores = round(serverCpu.cores(), 2);
   const used = process.cpuUsage(clientCpu);
   const clientCores = round((used.user + used.system) / 1e6 / elapsed, 2);
-  const rss = server.rss();
-  http.close();
-  await server.stop();
+  const rss = servers.reduce((sum, s) => sum + s.rss(), 0);
+  for (const h of https) h.close();
+  for (const s of servers) await s.stop();
   return { acked, errors, seconds: round(elapsed), per_second: round(acked / elapsed), latency_ms: summarize(latencies), server_rss_mb: round(rss / 2 ** 20, 1), server_cores: serverCores, client_cores: clientCores };
 }
 
