@@ -5,6 +5,7 @@ import { badRequest, conflict, notFound } from '../domain/errors.js';
 import { teamCan } from '../domain/policy.js';
 import { validateDisplayName, validateTeamName, validateText } from '../domain/rules.js';
 import { UniqueViolation } from '../store/errors.js';
+import type { Store } from '../store/store.js';
 import type { TeamMember } from '../domain/entities.js';
 import type { Access } from './access.js';
 import { clampPage, type CallContext, type ServiceDeps } from './context.js';
@@ -131,6 +132,7 @@ export class TeamService {
     const left = await this.deps.store.transaction(async (tx) => {
       const member = await tx.teams.getMember(teamId, userId);
       if (member === undefined) return undefined;
+      if (member.role === 'team_admin') await this.keepAnAdmin(tx, teamId);
       const channels = await tx.channels.removeUserFromTeamChannels(teamId, userId);
       await tx.teams.removeMember(teamId, userId);
       return channels;
@@ -144,8 +146,23 @@ export class TeamService {
 
   async setMemberRole(ctx: CallContext, teamId: string, userId: string, role: TeamRole): Promise<TeamMember> {
     await this.access.team(ctx, teamId, 'manage_roles');
-    if (!(await this.deps.store.teams.setMemberRole(teamId, userId, role))) throw notFound('Team member');
-    return (await this.deps.store.teams.getMember(teamId, userId))!;
+    return this.deps.store.transaction(async (tx) => {
+      const member = await tx.teams.getMember(teamId, userId);
+      if (member === undefined) throw notFound('Team member');
+      if (member.role === 'team_admin' && role !== 'team_admin') await this.keepAnAdmin(tx, teamId);
+      await tx.teams.setMemberRole(teamId, userId, role);
+      return { ...member, role };
+    });
+  }
+
+  /**
+   * A team with other members keeps at least one team admin: the last one cannot leave, be
+   * removed or be demoted until another member is made team admin (the sole member may leave).
+   * Called inside the transaction that makes the change, before it, for a current team admin.
+   */
+  private async keepAnAdmin(tx: Store, teamId: string): Promise<void> {
+    const { members, admins } = await tx.teams.memberCounts(teamId);
+    if (admins <= 1 && members > 1) throw conflict('The team needs a team admin: make another member team admin first');
   }
 
   /** Every team (system admins; the route checks the role). */

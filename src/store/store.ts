@@ -69,6 +69,12 @@ export interface TeamStore {
   getMember(teamId: string, userId: string): Promise<TeamMember | undefined>;
   listMembers(teamId: string, offset: number, limit: number): Promise<TeamMember[]>;
   setMemberRole(teamId: string, userId: string, role: TeamRole): Promise<boolean>;
+  /**
+   * How many members and team admins the team has. Inside a transaction on PostgreSQL the
+   * team row is locked first (FOR UPDATE), so that two membership changes checked against
+   * these counts run one after the other (SQLite has one writer at a time anyway).
+   */
+  memberCounts(teamId: string): Promise<{ members: number; admins: number }>;
   /** Ids of the teams the user belongs to. */
   teamIdsForUser(userId: string): Promise<string[]>;
 }

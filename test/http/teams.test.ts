@@ -102,6 +102,41 @@ describe.each(STORES)('teams (%s)', (kind) => {
     expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${carol.id}`, bob.token)).status).toBe(404);
   });
 
+  it('a team with other members keeps a team admin: the last one cannot leave, be removed or be demoted', async () => {
+    const team = await createTeam(t.api, alice);
+    await addTeamMember(t.api, alice, team.id, bob);
+    const lastAdmin = { status: 409, contentType: 'application/json', error: { code: 'CONFLICT', message: 'The team needs a team admin: make another member team admin first' } };
+    expect(envelope(await t.api.delete(`/api/v1/teams/${team.id}/members/${alice.id}`, alice.token))).toEqual(lastAdmin);
+    expect(envelope(await t.api.patch(`/api/v1/teams/${team.id}/members/${alice.id}`, { role: 'member' }, alice.token))).toEqual(lastAdmin);
+    // Not even a system admin can leave the team without one; nothing changed.
+    const root = await makeSystemAdmin(t.app, await registerUser(t.api, 'root'));
+    expect(envelope(await t.api.delete(`/api/v1/teams/${team.id}/members/${alice.id}`, root.token))).toEqual(lastAdmin);
+    expect((await t.api.get(`/api/v1/teams/${team.id}/members`, bob.token)).body.map((m: any) => [m.user_id, m.role]).sort()).toEqual([[alice.id, 'team_admin'], [bob.id, 'member']].sort());
+    // Once Bob is an admin too, Alice may step down, and then leave.
+    expect((await t.api.patch(`/api/v1/teams/${team.id}/members/${bob.id}`, { role: 'team_admin' }, alice.token)).status).toBe(200);
+    expect((await t.api.patch(`/api/v1/teams/${team.id}/members/${alice.id}`, { role: 'member' }, alice.token)).body).toMatchObject({ user_id: alice.id, role: 'member' });
+    expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${alice.id}`, alice.token)).status).toBe(200);
+    // The sole member, admin or not, may leave.
+    expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${bob.id}`, bob.token)).status).toBe(200);
+  });
+
+  it('two admins demoting each other at once leave one admin, never none', async () => {
+    const team = await createTeam(t.api, alice);
+    await addTeamMember(t.api, alice, team.id, bob);
+    await addTeamMember(t.api, alice, team.id, carol);
+    expect((await t.api.patch(`/api/v1/teams/${team.id}/members/${bob.id}`, { role: 'team_admin' }, alice.token)).status).toBe(200);
+    const [a, b] = await Promise.all([
+      t.api.patch(`/api/v1/teams/${team.id}/members/${bob.id}`, { role: 'member' }, alice.token),
+      t.api.patch(`/api/v1/teams/${team.id}/members/${alice.id}`, { role: 'member' }, bob.token),
+    ]);
+    // The loser is refused: 409 when both were checked before either committed, 403 when the
+    // winner committed first (the loser is no longer an admin). The store test proves the lock.
+    expect([a.status, b.status].filter((st) => st === 200)).toHaveLength(1);
+    expect([403, 409]).toContain([a.status, b.status].find((st) => st !== 200));
+    const admins = (await t.api.get(`/api/v1/teams/${team.id}/members`, carol.token)).body.filter((m: any) => m.role === 'team_admin');
+    expect(admins).toHaveLength(1);
+  });
+
   it('removing a member takes them out of every channel of the team, private ones included', async () => {
     const team = await createTeam(t.api, alice);
     await addTeamMember(t.api, alice, team.id, bob);

@@ -693,6 +693,37 @@ describe.each(STORES)('store contract (%s)', (kind) => {
       expect((await store.channels.get(channel.id))?.last_post_seq).toBe(p2.seq);
     });
 
+    it('memberCounts inside a transaction holds off a second membership check until the first commits', async () => {
+      // The last-team-admin rule counts admins and then changes a role; two such changes
+      // must not both count before either commits, or a team could lose its last admin.
+      const { users: [a, b], team } = await world(2);
+      await store.teams.setMemberRole(team.id, b!.id, 'team_admin');
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let counted!: () => void;
+      const firstCounted = new Promise<void>((r) => (counted = r));
+      const first = store.transaction(async (tx) => {
+        const c = await tx.teams.memberCounts(team.id);
+        counted();
+        await gate;
+        await tx.teams.setMemberRole(team.id, a!.id, 'member');
+        return c;
+      });
+      await firstCounted;
+      let secondDone = false;
+      const second = store.transaction((tx) => tx.teams.memberCounts(team.id)).then((c) => {
+        secondDone = true;
+        return c;
+      });
+      await waitFor(async () => secondDone || (await blockedWriters(t)) > 0);
+      const finishedWhileFirstOpen = secondDone;
+      release();
+      const [c1, c2] = await Promise.all([first, second]);
+      expect(finishedWhileFirstOpen).toBe(false);
+      expect(c1).toEqual({ members: 2, admins: 2 });
+      expect(c2).toEqual({ members: 2, admins: 1 });
+    });
+
     it('keeps last_post_seq at the highest seq under concurrent writers', async () => {
       const { users: [a], channel } = await world(1);
       const posts = await Promise.all(Array.from({ length: 12 }, () => store.posts.create(newPost(channel.id, a!.id))));

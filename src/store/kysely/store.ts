@@ -208,6 +208,12 @@ class Teams implements TeamStore {
     const r = await this.db.updateTable('team_members').set({ role }).where('team_id', '=', teamId).where('user_id', '=', userId).executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
+  async memberCounts(teamId: string): Promise<{ members: number; admins: number }> {
+    if (this.dialect === 'postgres' && this.db.isTransaction) await sql`SELECT id FROM teams WHERE id = ${teamId} FOR UPDATE`.execute(this.db);
+    const { rows } = await sql<{ members: number | string; admins: number | string }>`
+      SELECT COUNT(*) AS members, COUNT(*) FILTER (WHERE role = 'team_admin') AS admins FROM team_members WHERE team_id = ${teamId}`.execute(this.db);
+    return { members: num(rows[0]!.members), admins: num(rows[0]!.admins) };
+  }
   async teamIdsForUser(userId: string): Promise<string[]> {
     const rows = await this.db.selectFrom('team_members').select('team_id').where('user_id', '=', userId).execute();
     return rows.map((r) => r.team_id);
