@@ -63,12 +63,12 @@ export function teamRoutes(app: App, deps: HttpDeps): void {
     schema: {
       tags: ['teams'], summary: 'Change a member\'s team role (team admins)', params: MemberParams,
       body: Body({ role: Type.Union([Type.Literal('team_admin'), Type.Literal('member')]) }),
-      response: { 200: TeamMemberSchema, ...errors(400, 401, 403, 404) },
+      response: { 200: TeamMemberSchema, ...errors(400, 401, 403, 404, 409) },
     },
   }, async (req) => teamMemberView(await teams.setMemberRole(callCtx(req), req.params.id, req.params.user_id, req.body.role)));
 
   app.delete('/api/v1/teams/:id/members/:user_id', {
-    schema: { tags: ['teams'], summary: 'Remove a member (or leave)', params: MemberParams, response: { 200: Ok, ...errors(401, 403, 404) } },
+    schema: { tags: ['teams'], summary: 'Remove a member (or leave)', params: MemberParams, response: { 200: Ok, ...errors(401, 403, 404, 409) } },
   }, async (req) => {
     await teams.removeMember(callCtx(req), req.params.id, req.params.user_id);
     return { status: 'ok' as const };
