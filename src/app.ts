@@ -30,6 +30,7 @@ import { SecurityEvents } from './security/events.js';
 import { RateLimits } from './security/rate-limit.js';
 import { TokenService } from './security/tokens.js';
 import type { ServiceDeps } from './services/context.js';
+import { createMailer } from './services/mail.js';
 import { buildServices, type Services } from './services/index.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -129,7 +130,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix);
   const tokens = new TokenService(config.jwt);
   const deps: ServiceDeps = { store, events: bus, security, logger, clock };
+  const mailer = config.smtp === undefined ? undefined : createMailer(config.smtp);
   const services = buildServices(deps, {
+    mailer,
     tokens,
     limits,
     metrics,
@@ -199,6 +202,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
       await presence.close();
       await bus.close();
+      mailer?.close();
       if (redis) redis.disconnect();
       await store.close();
     },

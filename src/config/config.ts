@@ -24,6 +24,8 @@ export interface Config {
     readonly expiryHours: number;
   };
   readonly encryption: { readonly key: string; readonly previousKey: string | undefined };
+  /** Outgoing mail (password reset); undefined: no mail transport, reset by e-mail is off. */
+  readonly smtp: { readonly url: string; readonly from: string } | undefined;
   readonly allowRegistration: boolean;
   readonly logLevel: LogLevel;
   readonly maxBodyBytes: number;

@@ -172,6 +172,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
   const redisUrl = r.raw('RUSTCHAT_REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) r.errors.push('RUSTCHAT_REDIS_URL must be a redis:// or rediss:// URL');
 
+  const smtpUrl = r.secret('RUSTCHAT_SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/\s]+/.test(smtpUrl)) r.errors.push('RUSTCHAT_SMTP_URL must be an smtp:// or smtps:// URL');
+  const smtpFrom = r.raw('RUSTCHAT_SMTP_FROM');
+  if (smtpFrom !== undefined && !/@[^@\s>]+>?\s*$/.test(smtpFrom)) r.errors.push('RUSTCHAT_SMTP_FROM must be an e-mail address, optionally with a name: `RustChat <no-reply@example.com>`');
+
   const adminEmail = r.raw('RUSTCHAT_ADMIN_USER');
   const adminPassword = r.secret('RUSTCHAT_ADMIN_PASSWORD');
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
@@ -320,6 +325,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
       expiryHours,
     },
     encryption: { key: secrets.RUSTCHAT_ENCRYPTION_KEY!, previousKey: r.secret('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS') },
+    smtp: smtpUrl === undefined ? undefined : { url: smtpUrl, from: smtpFrom ?? `RustChat <no-reply@${new URL(siteUrl).hostname}>` },
     allowRegistration,
     logLevel,
     maxBodyBytes,

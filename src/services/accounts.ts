@@ -159,6 +159,8 @@ export class AccountService {
     // One transaction: a new password never coexists with the sessions it was meant to end.
     const revoked = await this.deps.store.transaction(async (tx) => {
       await tx.users.setPasswordHash(user.id, hash, now);
+      // Reset links asked for before the change must not undo it.
+      await tx.passwordResets.useAllForUser(user.id, now);
       return tx.sessions.revokeAllForUser(user.id, now);
     });
     this.sessions.announceRevoked(user.id, revoked, 'password_change', ctx);

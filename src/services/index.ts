@@ -7,6 +7,8 @@ import { Access } from './access.js';
 import { AccountService } from './accounts.js';
 import { ChannelService } from './channels.js';
 import type { PresenceReader, ServiceDeps } from './context.js';
+import type { Mailer } from './mail.js';
+import { PasswordResetService } from './password-reset.js';
 import { PostService } from './posts.js';
 import { SessionService } from './sessions.js';
 import { SsoService, type SsoOptions } from './sso.js';
@@ -20,6 +22,7 @@ export interface Services {
   readonly channels: ChannelService;
   readonly posts: PostService;
   readonly sso: SsoService;
+  readonly passwordResets: PasswordResetService;
 }
 
 export interface ServiceOptions {
@@ -32,6 +35,8 @@ export interface ServiceOptions {
   /** Seals secrets at rest (RUSTCHAT_ENCRYPTION_KEY, previous key readable). */
   readonly secretBox: SecretBox;
   readonly sso: SsoOptions;
+  /** Sends password-reset links; undefined: no mail transport configured. */
+  readonly mailer: Mailer | undefined;
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
@@ -45,5 +50,6 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     channels: new ChannelService(deps, access),
     posts: new PostService(deps, access, options.presence, options.metrics),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
+    passwordResets: new PasswordResetService(deps, sessions, options.mailer, options.sso.siteUrl),
   };
 }

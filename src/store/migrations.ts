@@ -5,6 +5,7 @@
  */
 import { core } from './migrations/001-core.js';
 import { sso } from './migrations/002-sso.js';
+import { passwordReset } from './migrations/003-password-reset.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -30,4 +31,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset];

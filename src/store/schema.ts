@@ -33,6 +33,14 @@ export interface AuditTable {
   created_at: number;
 }
 
+export interface PasswordResetTokenTable {
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface MigrationTable {
   version: number;
   name: string;
@@ -56,4 +64,5 @@ export interface Database {
   user_identities: Mutable<UserIdentity>;
   oauth_states: Mutable<OAuthState>;
   oauth_exchange_codes: Mutable<ExchangeCode>;
+  password_reset_tokens: PasswordResetTokenTable;
 }

@@ -186,6 +186,30 @@ export interface AuditEntry {
   readonly created_at: number;
 }
 
+export interface PasswordResetToken {
+  readonly token_hash: string;
+  readonly user_id: string;
+  readonly created_at: number;
+  readonly expires_at: number;
+  readonly used_at: number | null;
+}
+
+/** Password-reset tokens, by the SHA-256 hash of the token (the token is only in the e-mail). */
+export interface PasswordResetStore {
+  create(token: PasswordResetToken): Promise<void>;
+  /** A live token: unused and not expired at `now`. */
+  getLive(tokenHash: string, now: number): Promise<PasswordResetToken | undefined>;
+  /**
+   * Uses a live token in one conditional UPDATE: of concurrent callers exactly one gets the
+   * user id, the others (and any later one) undefined.
+   */
+  use(tokenHash: string, now: number): Promise<string | undefined>;
+  /** Marks every unused token of the user used (after a reset or a password change). */
+  useAllForUser(userId: string, now: number): Promise<void>;
+  /** How many tokens were issued to the user since `since` (the per-account mail throttle). */
+  countSince(userId: string, since: number): Promise<number>;
+}
+
 export interface AuditStore {
   append(entry: AuditEntry): Promise<void>;
   list(offset: number, limit: number): Promise<AuditEntry[]>;
@@ -203,6 +227,7 @@ export interface Store {
   readonly sso: SsoStore;
   /** Sealed secrets at rest, by column (key rotation). */
   readonly sealed: SealedValueStore;
+  readonly passwordResets: PasswordResetStore;
   /** Runs `fn` in one transaction: all of it commits (durably) before the promise resolves, or none of it. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /**

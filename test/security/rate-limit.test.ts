@@ -66,6 +66,8 @@ describe('the 429 contract', () => {
     const routes = limitedRoutes(t.app.http).map((r) => `${r.method} ${r.url}`);
     expect(routes).toContain('POST /api/v1/auth/register');
     expect(routes).toContain('POST /api/v1/auth/login');
+    expect(routes).toContain('POST /api/v1/auth/password/forgot');
+    expect(routes).toContain('POST /api/v1/auth/password/reset');
   });
 
   it('every limited route: allowed answers count down, then the exact 429 and a rate_limit_exceeded event', async () => {

@@ -3,12 +3,14 @@
  * (`/login?code=…`) is exchanged for a session exactly once (a code is single use: a second
  * use is treated as theft and ends the session) and the browser goes on to the exchange's
  * `redirect_to`, otherwise a token kept in this tab's
- * sessionStorage is checked with the server.
+ * sessionStorage is checked with the server. A password-reset link (`/reset-password#token=…`)
+ * gives up its token at once: it is taken from the fragment and the fragment is removed from
+ * the address bar (and so from history) before anything else runs.
  */
 import { createRoot } from 'react-dom/client';
 import { App, type Boot } from './App.js';
 import { ApiClient, ApiError, describeError } from './lib/api.js';
-import { parseRoute, safeRedirectTarget, ssoErrorMessage } from './lib/route.js';
+import { parseRoute, resetTokenFromHash, safeRedirectTarget, ssoErrorMessage } from './lib/route.js';
 import { tokenStore } from './lib/session.js';
 import './styles.css';
 
@@ -20,8 +22,14 @@ const api = new ApiClient({
   onSessionEnded: () => sessionEnded(),
 });
 
+/** Synchronous up to its first await, so the reset token leaves the address bar before any request or render. */
 async function boot(): Promise<Boot> {
   const route = parseRoute(window.location.pathname, window.location.search);
+  if (route.kind === 'reset-password') {
+    const resetToken = resetTokenFromHash(window.location.hash);
+    if (window.location.hash !== '') window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    return { ...(await keptSession()), resetToken };
+  }
   if (route.kind === 'login') {
     // The code and any error leave the address bar (and history) at once.
     window.history.replaceState(null, '', '/login');
@@ -50,6 +58,11 @@ async function boot(): Promise<Boot> {
     }
     return { user: undefined };
   }
+  return keptSession();
+}
+
+/** Whether the token kept in this tab (if any) is still a valid session. */
+async function keptSession(): Promise<Boot> {
   if (tokens.get() === undefined) return { user: undefined };
   try {
     return { user: await api.me() };

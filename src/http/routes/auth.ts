@@ -1,4 +1,4 @@
-/** /api/v1/auth: register, login, logout, me, password policy and password change. */
+/** /api/v1/auth: register, login, logout, me, password policy, password change and reset by e-mail. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { passwordPolicy } from '../../domain/password-policy.js';
@@ -88,5 +88,29 @@ export function authRoutes(app: App, deps: HttpDeps): void {
     const signedIn = await accounts.changePassword({ ...callCtx(req), userAgent: userAgent(req) }, req.body.current_password, req.body.new_password);
     setSessionCookie(reply, deps, signedIn.started.token, signedIn.started.expiresIn);
     return sessionBody(deps, signedIn);
+  });
+
+  app.post('/api/v1/auth/password/forgot', {
+    config: { public: true, rateLimit: 'auth' },
+    schema: {
+      tags: ['auth'], summary: 'E-mail a password-reset link (the same answer whether or not the address has an account)', security: [],
+      body: Body({ email: Type.String({ maxLength: 254 }) }),
+      response: { 200: Ok, ...errors(400, 422, 429, 503) },
+    },
+  }, async (req) => {
+    deps.services.passwordResets.forgot(req.body.email, anon(req));
+    return { status: 'ok' as const };
+  });
+
+  app.post('/api/v1/auth/password/reset', {
+    config: { public: true, rateLimit: 'auth' },
+    schema: {
+      tags: ['auth'], summary: 'Set a new password with the token from a reset e-mail (ends every session of the account)', security: [],
+      body: Body({ token: Type.String({ maxLength: 256 }), new_password: Type.String({ maxLength: 1024 }) }),
+      response: { 200: Ok, ...errors(400, 422, 429) },
+    },
+  }, async (req) => {
+    await deps.services.passwordResets.reset(req.body.token, req.body.new_password, anon(req));
+    return { status: 'ok' as const };
   });
 }

@@ -30,6 +30,8 @@ import type {
   UnreadRow,
   UserPatch,
   UserStore,
+  PasswordResetStore,
+  PasswordResetToken,
 } from '../store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -556,6 +558,29 @@ class Audit implements AuditStore {
   }
 }
 
+class PasswordResets implements PasswordResetStore {
+  constructor(private readonly db: Db) {}
+  async create(token: PasswordResetToken): Promise<void> {
+    await this.db.insertInto('password_reset_tokens').values({ ...token }).execute();
+  }
+  getLive(tokenHash: string, now: number): Promise<PasswordResetToken | undefined> {
+    return this.db.selectFrom('password_reset_tokens').selectAll().where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+  }
+  async use(tokenHash: string, now: number): Promise<string | undefined> {
+    const row = await this.db.updateTable('password_reset_tokens').set({ used_at: now })
+      .where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', now)
+      .returning('user_id').executeTakeFirst();
+    return row?.user_id;
+  }
+  async useAllForUser(userId: string, now: number): Promise<void> {
+    await this.db.updateTable('password_reset_tokens').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+  }
+  async countSince(userId: string, since: number): Promise<number> {
+    const r = await this.db.selectFrom('password_reset_tokens').select((eb) => eb.fn.countAll().as('n')).where('user_id', '=', userId).where('created_at', '>=', since).executeTakeFirstOrThrow();
+    return num(r.n);
+  }
+}
+
 export interface KyselyStoreOptions {
   readonly dialect: Dialect;
   readonly db: Kysely<Database>;
@@ -575,6 +600,7 @@ export class KyselyStore implements Store {
   readonly audit: AuditStore;
   readonly sso: SsoStore;
   readonly sealed: SealedValueStore;
+  readonly passwordResets: PasswordResetStore;
 
   private readonly committer: GroupCommit<Store> | undefined;
 
@@ -593,6 +619,7 @@ export class KyselyStore implements Store {
     this.audit = new Audit(db);
     this.sso = new KyselySsoStore(db);
     this.sealed = new KyselySealedValueStore(db);
+    this.passwordResets = new PasswordResets(db);
   }
 
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -1,14 +1,26 @@
-/** Sign in (e-mail or username), create an account, or sign in with an SSO provider. */
+/**
+ * Sign in (e-mail or username), create an account, sign in with an SSO provider, or ask for a
+ * password-reset link by e-mail ("Forgot your password?"). The answer to that request is the
+ * same whether or not an account has the address, and so is what this page says.
+ */
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { ApiError, describeError, ssoLoginHref, type ApiClient } from '../lib/api.js';
 import { useHref } from '../navigation.js';
 import type { OAuthProvider, PasswordPolicy, SessionResponse } from '../lib/types.js';
 
 const USERNAME_RE = /^[a-z][a-z0-9._-]{2,21}$/;
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export type AuthMode = 'signin' | 'signup' | 'forgot';
+
+/** The confirmation of a reset request: neutral, so that it tells nobody whether the account exists. */
+export const RESET_LINK_SENT = 'If an account exists for that address, we sent a link to reset its password. The link works for 30 minutes.';
 
 interface Props {
   readonly api: ApiClient;
   readonly notice: string | undefined;
+  /** Which form to show first (`forgot` when a reset link turned out to be invalid). */
+  readonly initialMode?: AuthMode;
   readonly onSignedIn: (session: SessionResponse) => void;
 }
 
@@ -26,8 +38,18 @@ function fieldOf(err: unknown): keyof FieldErrors {
   return 'form';
 }
 
-export function AuthPage({ api, notice, onSignedIn }: Props) {
-  const [mode, setMode] = useState<'signin' | 'signup'>('signin');
+/**
+ * A request for a reset link that is refused: a server without a mail transport (503) says so
+ * in its own words; anything else is put as everywhere else.
+ */
+function describeResetRequestError(err: unknown): string {
+  if (err instanceof ApiError && err.status === 503 && err.code === 'SERVICE_UNAVAILABLE') return err.message;
+  return describeError(err);
+}
+
+export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Props) {
+  const [mode, setMode] = useState<AuthMode>(initialMode);
+  const [resetSent, setResetSent] = useState(false);
   const [policy, setPolicy] = useState<PasswordPolicy | undefined>(undefined);
   const [providers, setProviders] = useState<OAuthProvider[]>([]);
   const [busy, setBusy] = useState(false);
@@ -50,6 +72,25 @@ export function AuthPage({ api, notice, onSignedIn }: Props) {
   const max = policy?.max_length ?? 256;
   const passwordHint = `At least ${min} characters${policy?.rejects_common_passwords ? '; very common passwords are refused' : ''}. ${policy?.notes ?? ''}`.trim();
 
+  async function requestReset(e: FormEvent) {
+    e.preventDefault();
+    const address = email.trim();
+    if (!EMAIL_RE.test(address)) {
+      setErrors({ email: 'Enter the e-mail address of your account.' });
+      return;
+    }
+    setErrors({});
+    setBusy(true);
+    try {
+      await api.forgotPassword(address);
+      setResetSent(true);
+    } catch (err) {
+      setErrors({ form: describeResetRequestError(err) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
   async function submit(e: FormEvent) {
     e.preventDefault();
     const found: FieldErrors = {};
@@ -58,7 +99,7 @@ export function AuthPage({ api, notice, onSignedIn }: Props) {
       if (password === '') found.password = 'Enter your password.';
     } else {
       if (!USERNAME_RE.test(username.trim().toLowerCase())) found.username = 'Username must be 3–22 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter.';
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) found.email = 'Enter a valid e-mail address.';
+      if (!EMAIL_RE.test(email.trim())) found.email = 'Enter a valid e-mail address.';
       const length = Array.from(password).length;
       if (length < min) found.password = `Password must be at least ${min} characters.`;
       else if (length > max) found.password = `Password must be at most ${max} characters.`;
@@ -77,8 +118,12 @@ export function AuthPage({ api, notice, onSignedIn }: Props) {
     }
   }
 
-  function switchMode(next: 'signin' | 'signup') {
+  function switchMode(next: AuthMode) {
+    // An address typed to sign in is most likely the one to send the reset link to, and back.
+    if (next === 'forgot' && email === '' && login.includes('@')) setEmail(login.trim());
+    if (next === 'signin' && mode === 'forgot' && login === '' && email !== '') setLogin(email.trim());
     setMode(next);
+    setResetSent(false);
     setErrors({});
   }
 
@@ -88,46 +133,66 @@ export function AuthPage({ api, notice, onSignedIn }: Props) {
     <main className="center-page">
       <section className="card auth" aria-labelledby={`${ids}-title`}>
         <p className="brand" aria-hidden="true">RustChat</p>
-        <h1 id={`${ids}-title`}>{mode === 'signin' ? 'Sign in' : 'Create your account'}</h1>
-        {notice !== undefined && <p className="notice" role="status">{notice}</p>}
-        <form onSubmit={(e) => void submit(e)} noValidate aria-busy={busy}>
-          {errors.form !== undefined && <p className="error" role="alert">{errors.form}</p>}
-          {mode === 'signin' ? (
+        <h1 id={`${ids}-title`}>{mode === 'signin' ? 'Sign in' : mode === 'signup' ? 'Create your account' : 'Reset your password'}</h1>
+        {notice !== undefined && mode !== 'forgot' && <p className="notice" role="status">{notice}</p>}
+        {mode === 'forgot' ? (
+          resetSent ? (
             <>
-              <label htmlFor={`${ids}-login`}>E-mail or username</label>
-              <input id={`${ids}-login`} name="login" autoComplete="username" value={login} onChange={(e) => setLogin(e.target.value)}
-                aria-invalid={errors.login !== undefined} aria-describedby={describedBy(errors.login !== undefined && `${ids}-login-err`)} autoFocus />
-              {errors.login !== undefined && <p id={`${ids}-login-err`} className="field-error" role="alert">{errors.login}</p>}
+              <p className="notice" role="status">{RESET_LINK_SENT}</p>
+              <p className="hint">No mail? Check your spam folder, or ask for another link in a few minutes.</p>
             </>
           ) : (
-            <>
-              <label htmlFor={`${ids}-username`}>Username</label>
-              <input id={`${ids}-username`} name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoCapitalize="none" spellCheck={false}
-                aria-invalid={errors.username !== undefined} aria-describedby={describedBy(`${ids}-username-hint`, errors.username !== undefined && `${ids}-username-err`)} autoFocus />
-              <p id={`${ids}-username-hint`} className="hint">3–22 characters: lower-case letters, digits, “.”, “_” or “-”.</p>
-              {errors.username !== undefined && <p id={`${ids}-username-err`} className="field-error" role="alert">{errors.username}</p>}
+            <form onSubmit={(e) => void requestReset(e)} noValidate aria-busy={busy}>
+              <p id={`${ids}-reset-hint`} className="hint">Enter the e-mail address of your account and we will send you a link to choose a new password.</p>
+              {errors.form !== undefined && <p className="error" role="alert">{errors.form}</p>}
+              <label htmlFor={`${ids}-reset-email`}>E-mail</label>
+              <input id={`${ids}-reset-email`} name="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} autoCapitalize="none" spellCheck={false}
+                aria-invalid={errors.email !== undefined} aria-describedby={describedBy(`${ids}-reset-hint`, errors.email !== undefined && `${ids}-reset-email-err`)} autoFocus />
+              {errors.email !== undefined && <p id={`${ids}-reset-email-err`} className="field-error" role="alert">{errors.email}</p>}
+              <button type="submit" className="primary wide" disabled={busy}>Send reset link</button>
+            </form>
+          )
+        ) : (
+          <form onSubmit={(e) => void submit(e)} noValidate aria-busy={busy}>
+            {errors.form !== undefined && <p className="error" role="alert">{errors.form}</p>}
+            {mode === 'signin' ? (
+              <>
+                <label htmlFor={`${ids}-login`}>E-mail or username</label>
+                <input id={`${ids}-login`} name="login" autoComplete="username" value={login} onChange={(e) => setLogin(e.target.value)}
+                  aria-invalid={errors.login !== undefined} aria-describedby={describedBy(errors.login !== undefined && `${ids}-login-err`)} autoFocus />
+                {errors.login !== undefined && <p id={`${ids}-login-err`} className="field-error" role="alert">{errors.login}</p>}
+              </>
+            ) : (
+              <>
+                <label htmlFor={`${ids}-username`}>Username</label>
+                <input id={`${ids}-username`} name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoCapitalize="none" spellCheck={false}
+                  aria-invalid={errors.username !== undefined} aria-describedby={describedBy(`${ids}-username-hint`, errors.username !== undefined && `${ids}-username-err`)} autoFocus />
+                <p id={`${ids}-username-hint`} className="hint">3–22 characters: lower-case letters, digits, “.”, “_” or “-”.</p>
+                {errors.username !== undefined && <p id={`${ids}-username-err`} className="field-error" role="alert">{errors.username}</p>}
 
-              <label htmlFor={`${ids}-email`}>E-mail</label>
-              <input id={`${ids}-email`} name="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)}
-                aria-invalid={errors.email !== undefined} aria-describedby={describedBy(errors.email !== undefined && `${ids}-email-err`)} />
-              {errors.email !== undefined && <p id={`${ids}-email-err`} className="field-error" role="alert">{errors.email}</p>}
+                <label htmlFor={`${ids}-email`}>E-mail</label>
+                <input id={`${ids}-email`} name="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)}
+                  aria-invalid={errors.email !== undefined} aria-describedby={describedBy(errors.email !== undefined && `${ids}-email-err`)} />
+                {errors.email !== undefined && <p id={`${ids}-email-err`} className="field-error" role="alert">{errors.email}</p>}
 
-              <label htmlFor={`${ids}-display`}>Display name <span className="optional">(optional)</span></label>
-              <input id={`${ids}-display`} name="display_name" autoComplete="name" value={displayName} onChange={(e) => setDisplayName(e.target.value)}
-                aria-invalid={errors.display_name !== undefined} aria-describedby={describedBy(errors.display_name !== undefined && `${ids}-display-err`)} />
-              {errors.display_name !== undefined && <p id={`${ids}-display-err`} className="field-error" role="alert">{errors.display_name}</p>}
-            </>
-          )}
-          <label htmlFor={`${ids}-password`}>Password</label>
-          <input id={`${ids}-password`} name="password" type="password" autoComplete={mode === 'signin' ? 'current-password' : 'new-password'} value={password} onChange={(e) => setPassword(e.target.value)}
-            aria-invalid={errors.password !== undefined} aria-describedby={describedBy(mode === 'signup' && `${ids}-password-hint`, errors.password !== undefined && `${ids}-password-err`)} />
-          {mode === 'signup' && <p id={`${ids}-password-hint`} className="hint">{passwordHint}</p>}
-          {errors.password !== undefined && <p id={`${ids}-password-err`} className="field-error" role="alert">{errors.password}</p>}
+                <label htmlFor={`${ids}-display`}>Display name <span className="optional">(optional)</span></label>
+                <input id={`${ids}-display`} name="display_name" autoComplete="name" value={displayName} onChange={(e) => setDisplayName(e.target.value)}
+                  aria-invalid={errors.display_name !== undefined} aria-describedby={describedBy(errors.display_name !== undefined && `${ids}-display-err`)} />
+                {errors.display_name !== undefined && <p id={`${ids}-display-err`} className="field-error" role="alert">{errors.display_name}</p>}
+              </>
+            )}
+            <label htmlFor={`${ids}-password`}>Password</label>
+            <input id={`${ids}-password`} name="password" type="password" autoComplete={mode === 'signin' ? 'current-password' : 'new-password'} value={password} onChange={(e) => setPassword(e.target.value)}
+              aria-invalid={errors.password !== undefined} aria-describedby={describedBy(mode === 'signup' && `${ids}-password-hint`, errors.password !== undefined && `${ids}-password-err`)} />
+            {mode === 'signup' && <p id={`${ids}-password-hint`} className="hint">{passwordHint}</p>}
+            {errors.password !== undefined && <p id={`${ids}-password-err`} className="field-error" role="alert">{errors.password}</p>}
+            {mode === 'signin' && <p className="forgot"><button type="button" className="link" onClick={() => switchMode('forgot')}>Forgot your password?</button></p>}
 
-          <button type="submit" className="primary wide" disabled={busy}>{mode === 'signin' ? 'Sign in' : 'Create account'}</button>
-        </form>
+            <button type="submit" className="primary wide" disabled={busy}>{mode === 'signin' ? 'Sign in' : 'Create account'}</button>
+          </form>
+        )}
 
-        {providers.length > 0 && (
+        {providers.length > 0 && mode !== 'forgot' && (
           <div className="sso" role="group" aria-label="Single sign-on">
             <p className="divider"><span>or</span></p>
             {providers.map((p) => (
@@ -139,7 +204,9 @@ export function AuthPage({ api, notice, onSignedIn }: Props) {
         <p className="switch">
           {mode === 'signin'
             ? registrationOpen && <>New here? <button type="button" className="link" onClick={() => switchMode('signup')}>Create an account</button></>
-            : <>Already have an account? <button type="button" className="link" onClick={() => switchMode('signin')}>Sign in</button></>}
+            : mode === 'signup'
+              ? <>Already have an account? <button type="button" className="link" onClick={() => switchMode('signin')}>Sign in</button></>
+              : <button type="button" className="link" onClick={() => switchMode('signin')}>Back to sign in</button>}
         </p>
       </section>
     </main>

@@ -178,6 +178,10 @@ export class ApiClient {
   register = (input: { username: string; email: string; password: string; display_name?: string }) => this.request<SessionResponse>('POST', '/api/v1/auth/register', input);
   logout = () => this.request<{ status: 'ok' }>('POST', '/api/v1/auth/logout');
   me = () => this.request<User>('GET', '/api/v1/users/me');
+  /** Always `{status: 'ok'}` when accepted, whether or not an account has that address. */
+  forgotPassword = (email: string) => this.request<{ status: 'ok' }>('POST', '/api/v1/auth/password/forgot', { email });
+  /** Sets a new password with a reset link's token; ends every session of the account and does not sign in. */
+  resetPassword = (token: string, newPassword: string) => this.request<{ status: 'ok' }>('POST', '/api/v1/auth/password/reset', { token, new_password: newPassword });
   exchangeCode = (code: string) => this.request<SsoSessionResponse>('POST', '/api/v1/oauth2/exchange', { code });
 
   /** SSO buttons; a server without SSO (404) simply has none. */

@@ -1,14 +1,20 @@
 /**
  * The client's URLs. `/login` is the sign-in page (and where SSO lands with `?code=` or
- * `?error=`); `/<team>/channels/<channel>` opens a channel; anything else opens the last team.
- * The server answers every non-API GET with index.html, so these URLs survive a reload.
+ * `?error=`); `/reset-password` is where the link of a password-reset mail lands (with the
+ * token in the `#token=` fragment); `/<team>/channels/<channel>` opens a channel; anything
+ * else opens the last team. The server answers every non-API GET with index.html, so these
+ * URLs survive a reload.
  */
 export type Route =
   | { kind: 'login'; code?: string; error?: string; errorDescription?: string }
+  | { kind: 'reset-password' }
   | { kind: 'app'; team?: string; channel?: string };
+
+export const RESET_PASSWORD_PATH = '/reset-password';
 
 export function parseRoute(pathname: string, search: string): Route {
   const params = new URLSearchParams(search);
+  if (pathname === RESET_PASSWORD_PATH || pathname === `${RESET_PASSWORD_PATH}/`) return { kind: 'reset-password' };
   if (pathname === '/login' || pathname === '/login/') {
     const route: Route = { kind: 'login' };
     const code = params.get('code');
@@ -29,6 +35,16 @@ export function parseRoute(pathname: string, search: string): Route {
   if (parts.length >= 3 && parts[1] === 'channels') return { kind: 'app', team: parts[0]!, channel: parts[2]! };
   if (parts.length === 1) return { kind: 'app', team: parts[0]! };
   return { kind: 'app' };
+}
+
+/**
+ * The token of a password-reset link from its fragment (`#token=<base64url>`), or undefined
+ * when there is none or it cannot be one (then the link is shown as invalid, with no request).
+ */
+export function resetTokenFromHash(hash: string): string | undefined {
+  const token = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash).get('token');
+  if (token === null || !/^[A-Za-z0-9_-]{1,512}$/.test(token)) return undefined;
+  return token;
 }
 
 export function channelPath(team: string, channel: string): string {

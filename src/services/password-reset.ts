@@ -1,0 +1,105 @@
+/**
+ * Password reset by e-mail.
+ *
+ * `forgot(email)` answers the same whatever the address (no way to learn who has an account):
+ * the lookup and the mail happen after the answer. An account gets at most
+ * RESETS_PER_HOUR links an hour (no mail bombing); SSO-only and deactivated accounts get none.
+ * The link is `<site>/reset-password#token=…`: the token travels in the URL fragment, which
+ * browsers never send to a server, so it stays out of access logs and Referer headers. The
+ * database keeps only its SHA-256 hash.
+ *
+ * `reset(token, password)` checks the password rules first (a weak password does not burn
+ * the link), then in one transaction uses the token (once, on any node), sets the password,
+ * ends every session of the account and voids its other links.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { AppError, badRequest } from '../domain/errors.js';
+import { checkPassword } from '../domain/password-policy.js';
+import { validateEmail } from '../domain/rules.js';
+import { hashPassword } from '../security/passwords.js';
+import type { AnonymousContext, ServiceDeps } from './context.js';
+import type { Mailer } from './mail.js';
+import type { SessionService } from './sessions.js';
+
+export const RESET_TOKEN_TTL_MS = 30 * 60_000;
+export const RESETS_PER_HOUR = 3;
+const INVALID_LINK = 'This password reset link is invalid or has expired';
+
+const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+export class PasswordResetService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly sessions: SessionService,
+    private readonly mailer: Mailer | undefined,
+    private readonly siteUrl: string,
+  ) {}
+
+  get enabled(): boolean {
+    return this.mailer !== undefined;
+  }
+
+  /** Starts a reset for `email`; resolves before anything about the account is looked up. */
+  forgot(email: string, ctx: AnonymousContext): void {
+    if (this.mailer === undefined) throw new AppError('SERVICE_UNAVAILABLE', 'Password reset by e-mail is not set up on this server: ask an administrator');
+    const address = validateEmail(email);
+    // Not awaited: the answer must not depend on whether (or how slowly) a mail goes out.
+    void this.sendLink(address, ctx).catch((err: unknown) => {
+      this.deps.logger.error({ err, request_id: ctx.requestId }, 'password reset mail failed');
+    });
+  }
+
+  private async sendLink(email: string, ctx: AnonymousContext): Promise<void> {
+    const user = await this.deps.store.users.getByLogin(email);
+    if (user === undefined || user.email.toLowerCase() !== email.toLowerCase() || user.deactivated_at !== null || user.password_hash === null) return;
+    const now = this.deps.clock();
+    if ((await this.deps.store.passwordResets.countSince(user.id, now - 3_600_000)) >= RESETS_PER_HOUR) {
+      this.deps.logger.info({ user_id: user.id, request_id: ctx.requestId }, 'password reset throttled: too many links this hour');
+      return;
+    }
+    const token = randomBytes(32).toString('base64url');
+    await this.deps.store.write((tx) => tx.passwordResets.create({ token_hash: hashToken(token), user_id: user.id, created_at: now, expires_at: now + RESET_TOKEN_TTL_MS, used_at: null }));
+    await this.mailer!.send({
+      to: user.email,
+      subject: 'Reset your RustChat password',
+      text: [
+        `Hello ${user.display_name || user.username},`,
+        '',
+        `Someone (hopefully you) asked to reset the password of your RustChat account at ${this.siteUrl}.`,
+        'To choose a new password, open this link within 30 minutes:',
+        '',
+        `${this.siteUrl}/reset-password#token=${token}`,
+        '',
+        'If you did not ask for this, ignore this e-mail: your password stays as it is.',
+      ].join('\n'),
+    });
+  }
+
+  async reset(token: string, newPassword: string, ctx: AnonymousContext): Promise<void> {
+    const tokenHash = hashToken(token);
+    const now = this.deps.clock();
+    const live = /^[A-Za-z0-9_-]{20,100}$/.test(token) ? await this.deps.store.passwordResets.getLive(tokenHash, now) : undefined;
+    const user = live === undefined ? undefined : await this.deps.store.users.get(live.user_id);
+    if (live === undefined || user === undefined || user.deactivated_at !== null) {
+      this.deps.security.emit('login_failure', { ip: ctx.ip, requestId: ctx.requestId, reason: 'password_reset_invalid_token' });
+      throw badRequest(INVALID_LINK);
+    }
+    checkPassword(newPassword, { username: user.username, email: user.email });
+    const hash = await hashPassword(newPassword);
+    const at = this.deps.clock();
+    const revoked = await this.deps.store.transaction(async (tx) => {
+      if ((await tx.passwordResets.use(tokenHash, at)) !== user.id) return undefined;
+      await tx.users.setPasswordHash(user.id, hash, at);
+      await tx.passwordResets.useAllForUser(user.id, at);
+      await tx.audit.append({ id: randomUUID(), actor_id: user.id, action: 'user.password_reset', target_type: 'user', target_id: user.id, ip: ctx.ip, details: '{}', created_at: at });
+      return tx.sessions.revokeAllForUser(user.id, at);
+    });
+    if (revoked === undefined) {
+      // Used (or expired) between the check and now: a concurrent reset won.
+      this.deps.security.emit('login_failure', { ip: ctx.ip, requestId: ctx.requestId, userId: user.id, reason: 'password_reset_invalid_token' });
+      throw badRequest(INVALID_LINK);
+    }
+    this.sessions.announceRevoked(user.id, revoked, 'password_reset', ctx);
+  }
+}
