@@ -130,7 +130,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix);
   const tokens = new TokenService(config.jwt);
   const deps: ServiceDeps = { store, events: bus, security, logger, clock };
-  const mailer = config.smtp === undefined ? undefined : createMailer(config.smtp);
+  const mailer = config.smtp === undefined ? undefined : createMailer(config.smtp, config.isProduction);
   const services = buildServices(deps, {
     mailer,
     tokens,

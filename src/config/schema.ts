@@ -34,7 +34,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: 'RUSTCHAT_JWT_EXPIRY_HOURS', default: '24', doc: 'Lifetime of a session and its token, in hours.' },
   { name: 'RUSTCHAT_ENCRYPTION_KEY', default: 'generated (development)', doc: 'Key for secrets stored at rest (AES-256-GCM), ≥ 32 random characters, different from the JWT secret. Required in production.', secret: true },
   { name: 'RUSTCHAT_ENCRYPTION_KEY_PREVIOUS', default: '', doc: 'Old encryption key, read by `rustchat rotate-encryption-key` and while a rotation is under way.', secret: true },
-  { name: 'RUSTCHAT_SMTP_URL', default: '', doc: 'Mail relay for password-reset e-mails: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`. Unset: `POST /auth/password/forgot` answers 503 (no reset by e-mail).', secret: true },
+  { name: 'RUSTCHAT_SMTP_URL', default: '', doc: 'Mail relay for password-reset e-mails: `smtp://user:pass@host:587` (STARTTLS when offered; required in production unless the relay is on loopback) or `smtps://…:465`. Unset: `POST /auth/password/forgot` answers 503 (no reset by e-mail).', secret: true },
   { name: 'RUSTCHAT_SMTP_FROM', default: 'RustChat <no-reply@<site host>>', doc: 'Sender (`From:`) of the e-mails the server sends.' },
   { name: 'RUSTCHAT_ALLOW_REGISTRATION', default: 'true', doc: 'Whether anyone may create an account with `POST /api/v1/auth/register`. `false`: only admins create accounts (and SSO auto-provisioning, where enabled).' },
   { name: 'RUSTCHAT_LOG_LEVEL', default: 'info', doc: 'One of `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.' },

@@ -15,8 +15,19 @@ export interface Mailer {
   close(): void;
 }
 
-export function createMailer(smtp: { readonly url: string; readonly from: string }): Mailer {
-  const transport = nodemailer.createTransport(smtp.url);
+/**
+ * Transport options: the URL as given, plus, in production, TLS required for a plain smtp://
+ * relay that is not on this machine — reset links (and the relay password) never cross a
+ * network in clear text; a relay without STARTTLS is refused rather than used.
+ */
+export function transportOptions(url: string, isProduction: boolean): { url: string; requireTLS: boolean } {
+  const u = new URL(url);
+  const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || u.hostname.startsWith('127.');
+  return { url, requireTLS: isProduction && u.protocol === 'smtp:' && !loopback };
+}
+
+export function createMailer(smtp: { readonly url: string; readonly from: string }, isProduction: boolean): Mailer {
+  const transport = nodemailer.createTransport(transportOptions(smtp.url, isProduction));
   return {
     async send(mail) {
       await transport.sendMail({ from: smtp.from, to: mail.to, subject: mail.subject, text: mail.text });
