@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSP } from '../../src/http/server.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { createChannel, createPost, createTeam, registerUser } from '../helpers/factories.js';
-import { PASSWORD, buildClient, channelLink, cspViolationsIn, installCspCounter, launchChromium, postWith, signUp, storedToken, watchPage, type PageWatch } from './browser.js';
+import { PASSWORD, buildClient, channelLink, cspViolationsIn, launchChromium, openPage, postWith, signUp, storedToken, type PageWatch } from './browser.js';
 
 /**
  * With the WebSocket gateway (`/api/v1/ws`) the scenario asserts live delivery, typing
@@ -40,13 +40,7 @@ afterAll(async () => {
   if (webRoot !== undefined) rmSync(webRoot, { recursive: true, force: true });
 });
 
-async function newPerson(): Promise<{ ctx: BrowserContext; page: Page; watch: PageWatch }> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(30_000);
-  await installCspCounter(page);
-  return { ctx, page, watch: watchPage(page) };
-}
+const newPerson = (): Promise<{ ctx: BrowserContext; page: Page; watch: PageWatch }> => openPage(browser);
 
 /** Until the gateway lands: reload to see what others did. With it: nothing to do. */
 async function catchUp(page: Page): Promise<void> {

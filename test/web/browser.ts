@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { packageRoot } from '../../src/app.js';
 
 const run = promisify(execFile);
@@ -64,6 +64,20 @@ export function watchPage(page: Page): PageWatch {
   });
   page.on('pageerror', (err) => watch.pageErrors.push(err.message));
   return watch;
+}
+
+/**
+ * A fresh browser context and page as the tests use them: desktop viewport, 30 s default
+ * timeout, CSP violations counted in the page and watched on the console. `onContext` runs
+ * before the page opens (to record the context's requests, say).
+ */
+export async function openPage(browser: Browser, onContext?: (ctx: BrowserContext) => void): Promise<{ ctx: BrowserContext; page: Page; watch: PageWatch }> {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  onContext?.(ctx);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(30_000);
+  await installCspCounter(page);
+  return { ctx, page, watch: watchPage(page) };
 }
 
 /** Counts `securitypolicyviolation` events in the page itself (they also reach the console). */

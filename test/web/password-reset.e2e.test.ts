@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { resetTokenIn, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { PASSWORD, buildClient, cspViolationsIn, installCspCounter, launchChromium, signUp, storedToken, watchPage, type PageWatch } from './browser.js';
+import { PASSWORD, buildClient, cspViolationsIn, launchChromium, openPage, signUp, storedToken, type PageWatch } from './browser.js';
 
 // Generous: the machine is shared with other test runs.
 const WAIT = { timeout: 30_000 };
@@ -50,13 +50,10 @@ interface Person {
 }
 
 async function newPerson(): Promise<Person> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(30_000);
-  await installCspCounter(page);
   const requests: Request[] = [];
+  const { ctx, page, watch } = await openPage(browser);
   page.on('request', (r) => requests.push(r));
-  return { ctx, page, watch: watchPage(page), requests };
+  return { ctx, page, watch, requests };
 }
 
 const calls = (p: Person, path: string) => p.requests.filter((r) => r.method() === 'POST' && new URL(r.url()).pathname === path).length;

@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SITE, SITE_HOST, startSsoApp, type SsoApp } from '../sso/helpers/harness.js';
 import { startOidcIdp, type TestIdp } from '../sso/helpers/oidc-idp.js';
-import { buildClient, cspViolationsIn, installCspCounter, launchChromium, storedToken, watchPage, type PageWatch } from './browser.js';
+import { buildClient, cspViolationsIn, launchChromium, openPage, storedToken, type PageWatch } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
 const PROVIDER = { key: 'corp', name: 'Corp login' };
@@ -54,15 +54,11 @@ interface Visit {
 }
 
 async function visit(): Promise<Visit> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const urls: string[] = [];
-  ctx.on('request', (r) => urls.push(r.url()));
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(30_000);
+  const { ctx, page, watch } = await openPage(browser, (c) => c.on('request', (r) => urls.push(r.url())));
   page.on('framenavigated', (f) => urls.push(f.url()));
   page.on('websocket', (ws) => urls.push(ws.url()));
-  await installCspCounter(page);
-  return { ctx, page, watch: watchPage(page), urls };
+  return { ctx, page, watch, urls };
 }
 
 /** Clicks "Sign in with …" and goes through the provider's login and consent forms. */
