@@ -40,6 +40,36 @@ describe.each(STORES)('store contract (%s)', (kind) => {
     return { users, team, channel };
   }
 
+  /**
+   * Runs `first` in a transaction and holds that transaction open (then runs `then` in it);
+   * meanwhile starts `second` and waits until it has either finished or is blocked behind
+   * the first. Reports whether it finished while the first was still open.
+   */
+  async function secondWaitsForFirst<A, B>(first: (tx: Store) => Promise<A>, second: () => Promise<B>, then?: (tx: Store) => Promise<unknown>) {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const firstStarted = new Promise<void>((r) => (started = r));
+    const one = store.transaction(async (tx) => {
+      const value = await first(tx);
+      started();
+      await gate;
+      await then?.(tx);
+      return value;
+    });
+    await firstStarted;
+    let secondDone = false;
+    const two = second().then((v) => {
+      secondDone = true;
+      return v;
+    });
+    await waitFor(async () => secondDone || (await blockedWriters(t)) > 0);
+    const finishedWhileFirstOpen = secondDone;
+    release();
+    const [a, b] = await Promise.all([one, two]);
+    return { finishedWhileFirstOpen, first: a, second: b };
+  }
+
   it('reports its dialect and answers ping', async () => {
     expect(store.dialect).toBe(kind);
     await expect(store.ping()).resolves.toBeUndefined();
@@ -667,27 +697,10 @@ describe.each(STORES)('store contract (%s)', (kind) => {
       // post could commit after a higher-seq post of the same channel became visible, they
       // would skip it for ever. So a second writer waits for the first one's commit.
       const { users: [a, b], channel } = await world(2);
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      let inserted!: () => void;
-      const firstInserted = new Promise<void>((r) => (inserted = r));
-      const first = store.transaction(async (tx) => {
-        const p = await tx.posts.create(newPost(channel.id, a!.id));
-        inserted();
-        await gate;
-        return p;
-      });
-      await firstInserted;
-      let secondDone = false;
-      const second = store.posts.create(newPost(channel.id, b!.id)).then((p) => {
-        secondDone = true;
-        return p;
-      });
-      // Wait until the second writer has either finished or is blocked behind the first.
-      await waitFor(async () => secondDone || (await blockedWriters(t)) > 0);
-      const finishedWhileFirstOpen = secondDone;
-      release();
-      const [p1, p2] = await Promise.all([first, second]);
+      const { finishedWhileFirstOpen, first: p1, second: p2 } = await secondWaitsForFirst(
+        (tx) => tx.posts.create(newPost(channel.id, a!.id)),
+        () => store.posts.create(newPost(channel.id, b!.id)),
+      );
       expect(finishedWhileFirstOpen).toBe(false);
       expect(p2.seq).toBeGreaterThan(p1.seq);
       expect((await store.channels.get(channel.id))?.last_post_seq).toBe(p2.seq);
@@ -698,27 +711,11 @@ describe.each(STORES)('store contract (%s)', (kind) => {
       // must not both count before either commits, or a team could lose its last admin.
       const { users: [a, b], team } = await world(2);
       await store.teams.setMemberRole(team.id, b!.id, 'team_admin');
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      let counted!: () => void;
-      const firstCounted = new Promise<void>((r) => (counted = r));
-      const first = store.transaction(async (tx) => {
-        const c = await tx.teams.memberCounts(team.id);
-        counted();
-        await gate;
-        await tx.teams.setMemberRole(team.id, a!.id, 'member');
-        return c;
-      });
-      await firstCounted;
-      let secondDone = false;
-      const second = store.transaction((tx) => tx.teams.memberCounts(team.id)).then((c) => {
-        secondDone = true;
-        return c;
-      });
-      await waitFor(async () => secondDone || (await blockedWriters(t)) > 0);
-      const finishedWhileFirstOpen = secondDone;
-      release();
-      const [c1, c2] = await Promise.all([first, second]);
+      const { finishedWhileFirstOpen, first: c1, second: c2 } = await secondWaitsForFirst(
+        (tx) => tx.teams.memberCounts(team.id),
+        () => store.transaction((tx) => tx.teams.memberCounts(team.id)),
+        (tx) => tx.teams.setMemberRole(team.id, a!.id, 'member'),
+      );
       expect(finishedWhileFirstOpen).toBe(false);
       expect(c1).toEqual({ members: 2, admins: 2 });
       expect(c2).toEqual({ members: 2, admins: 1 });
