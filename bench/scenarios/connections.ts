@@ -59,10 +59,15 @@ async function measure(fleet: Fleet, rss: () => number, spec: (i: number) => obj
 export async function connectionsScenario(ctx: BenchContext): Promise<Record<string, unknown>> {
   const requested = ctx.knob('connections', 20000, 300);
   const limit = openFileLimit();
-  // The server needs one descriptor per connection plus its own (database, listeners, logs).
-  const n = Math.min(requested, limit - 400);
+  // The server needs one descriptor per connection plus its own (database, listeners, logs);
+  // with --nodes the connections are spread over the nodes, each under the limit.
+  const perProcess = limit - 400;
+  const n = Math.min(requested, perProcess * ctx.options.nodes);
+  // The baseline is one bare process, so it measures at most what one process can hold.
+  const baselineN = Math.min(n, perProcess);
   const notes: string[] = [];
-  if (n < requested) notes.push(`open-file limit ${limit} (hard limit on this machine) caps one server process at ${n} connections; ${requested} requested`);
+  if (n < requested) notes.push(`open-file limit ${limit} (hard limit on this machine) caps one server process at ${perProcess} connections; ${requested} requested`);
+  if (baselineN < n) notes.push(`the bare ws baseline is one process: measured with ${baselineN} connections (bytes per connection compare)`);
   const processes = Math.max(ctx.options.nodes, Math.ceil(n / 9000));
   const addresses = loopbackAddresses(4);
   const perUser = ctx.knob('per-user', 100, 20);
@@ -73,7 +78,7 @@ export async function connectionsScenario(ctx: BenchContext): Promise<Record<str
   ctx.onCleanup(() => bare.stop());
   const bareFleet = await Fleet.start(processes);
   ctx.onCleanup(() => bareFleet.stop());
-  const blanks = Array.from({ length: n }, () => '');
+  const blanks = Array.from({ length: baselineN }, () => '');
   const baseline = await measure(bareFleet, () => bare.rss(), (i) => ({ type: 'connect', url: bare.url.replace('http', 'ws') + '/ws', tokens: split(blanks, processes)[i], localAddresses: addresses, auth: 'none', concurrency: 500, markerPattern: '^$' }));
   await bareFleet.stop();
   await bare.stop();
