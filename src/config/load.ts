@@ -173,7 +173,21 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) r.errors.push('RUSTCHAT_REDIS_URL must be a redis:// or rediss:// URL');
 
   const smtpUrl = r.secret('RUSTCHAT_SMTP_URL');
-  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/\s]+/.test(smtpUrl)) r.errors.push('RUSTCHAT_SMTP_URL must be an smtp:// or smtps:// URL');
+  if (smtpUrl !== undefined) {
+    // Parsed here, so that a malformed URL stops the server with its name, never later. No
+    // query string: nodemailer would let it override TLS and logging settings.
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(smtpUrl);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') || parsed.hostname === '') {
+      r.errors.push('RUSTCHAT_SMTP_URL must be an smtp:// or smtps:// URL (user and password percent-encoded)');
+    } else if (parsed.search !== '' || parsed.hash !== '' || (parsed.pathname !== '' && parsed.pathname !== '/')) {
+      r.errors.push('RUSTCHAT_SMTP_URL must be smtp[s]://[user:password@]host[:port] with no path or query options');
+    }
+  }
   const smtpFrom = r.raw('RUSTCHAT_SMTP_FROM');
   if (smtpFrom !== undefined && !/@[^@\s>]+>?\s*$/.test(smtpFrom)) r.errors.push('RUSTCHAT_SMTP_FROM must be an e-mail address, optionally with a name: `RustChat <no-reply@example.com>`');
 

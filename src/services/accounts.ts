@@ -141,7 +141,15 @@ export class AccountService {
     if (patch.status_text !== undefined) set.status_text = validateText('status_text', patch.status_text.trim(), 100);
     if (patch.status_emoji !== undefined) set.status_emoji = validateText('status_emoji', patch.status_emoji.trim(), 64);
     if (patch.timezone !== undefined) set.timezone = validateTimezone(patch.timezone);
-    const user = await this.deps.store.users.update(current.id, set, this.deps.clock()).catch(uniqueToConflict);
+    const now = this.deps.clock();
+    const user = await this.deps.store
+      .transaction(async (tx) => {
+        const updated = await tx.users.update(current.id, set, now);
+        // Reset links sent to the old address must not work once it is no longer the account's.
+        if (updated !== undefined && set.email !== undefined) await tx.passwordResets.useAllForUser(current.id, now);
+        return updated;
+      })
+      .catch(uniqueToConflict);
     if (user === undefined) throw notFound('User');
     return user;
   }

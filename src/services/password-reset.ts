@@ -2,7 +2,7 @@
  * Password reset by e-mail.
  *
  * `forgot(email)` answers the same whatever the address (no way to learn who has an account):
- * the lookup and the mail happen after the answer. An account gets at most
+ * the lookup and the mail happen after the answer, in a bounded queue. An account gets at most
  * RESETS_PER_HOUR links an hour (no mail bombing); SSO-only and deactivated accounts get none.
  * The link is `<site>/reset-password#token=…`: the token travels in the URL fragment, which
  * browsers never send to a server, so it stays out of access logs and Referer headers. The
@@ -24,6 +24,8 @@ import type { SessionService } from './sessions.js';
 
 export const RESET_TOKEN_TTL_MS = 30 * 60_000;
 export const RESETS_PER_HOUR = 3;
+const MAX_PENDING = 1000;
+const MAX_SENDING = 4;
 const INVALID_LINK = 'This password reset link is invalid or has expired';
 
 const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
@@ -40,26 +42,52 @@ export class PasswordResetService {
     return this.mailer !== undefined;
   }
 
-  /** Starts a reset for `email`; resolves before anything about the account is looked up. */
+  /**
+   * Starts a reset for `email`. Nothing about the account is looked at before the answer
+   * goes out: the work is queued for after this tick (at most MAX_PENDING waiting, MAX_SENDING
+   * mails in flight; beyond that requests are dropped with a log line).
+   */
   forgot(email: string, ctx: AnonymousContext): void {
     if (this.mailer === undefined) throw new AppError('SERVICE_UNAVAILABLE', 'Password reset by e-mail is not set up on this server: ask an administrator');
     const address = validateEmail(email);
-    // Not awaited: the answer must not depend on whether (or how slowly) a mail goes out.
-    void this.sendLink(address, ctx).catch((err: unknown) => {
-      this.deps.logger.error({ err, request_id: ctx.requestId }, 'password reset mail failed');
-    });
+    if (this.pending.length >= MAX_PENDING) {
+      this.deps.logger.warn({ request_id: ctx.requestId }, 'password reset dropped: too many waiting');
+      return;
+    }
+    this.pending.push({ email: address, ctx });
+    setImmediate(() => this.pump());
+  }
+
+  private readonly pending: Array<{ email: string; ctx: AnonymousContext }> = [];
+  private sending = 0;
+
+  private pump(): void {
+    while (this.sending < MAX_SENDING && this.pending.length > 0) {
+      const job = this.pending.shift()!;
+      this.sending++;
+      this.sendLink(job.email, job.ctx)
+        .catch((err: unknown) => this.deps.logger.error({ err, request_id: job.ctx.requestId }, 'password reset mail failed'))
+        .finally(() => {
+          this.sending--;
+          this.pump();
+        });
+    }
   }
 
   private async sendLink(email: string, ctx: AnonymousContext): Promise<void> {
     const user = await this.deps.store.users.getByLogin(email);
     if (user === undefined || user.email.toLowerCase() !== email.toLowerCase() || user.deactivated_at !== null || user.password_hash === null) return;
     const now = this.deps.clock();
-    if ((await this.deps.store.passwordResets.countSince(user.id, now - 3_600_000)) >= RESETS_PER_HOUR) {
+    const token = randomBytes(32).toString('base64url');
+    // Count and insert in one transaction (the user row locked on PostgreSQL), so that
+    // concurrent requests cannot all see "fewer than RESETS_PER_HOUR".
+    const issued = await this.deps.store.transaction((tx) =>
+      tx.passwordResets.issue({ token_hash: hashToken(token), user_id: user.id, created_at: now, expires_at: now + RESET_TOKEN_TTL_MS, used_at: null }, now - 3_600_000, RESETS_PER_HOUR),
+    );
+    if (!issued) {
       this.deps.logger.info({ user_id: user.id, request_id: ctx.requestId }, 'password reset throttled: too many links this hour');
       return;
     }
-    const token = randomBytes(32).toString('base64url');
-    await this.deps.store.write((tx) => tx.passwordResets.create({ token_hash: hashToken(token), user_id: user.id, created_at: now, expires_at: now + RESET_TOKEN_TTL_MS, used_at: null }));
     await this.mailer!.send({
       to: user.email,
       subject: 'Reset your RustChat password',

@@ -107,10 +107,15 @@ export class TeamService {
     const target = await this.deps.store.users.get(userId);
     if (target === undefined || target.deactivated_at !== null) throw notFound('User');
     const now = this.deps.clock();
-    const member: TeamMember = { team_id: teamId, user_id: userId, role: 'member', created_at: now };
+    let member: TeamMember = { team_id: teamId, user_id: userId, role: 'member', created_at: now };
     const joined = await this.deps.store.transaction(async (tx) => {
       const added = await tx.teams.addMember(member);
       if (!added) return undefined;
+      // A team whose last member left has no admin: whoever joins it first becomes one.
+      if ((await tx.teams.memberCounts(teamId)).admins === 0) {
+        await tx.teams.setMemberRole(teamId, userId, 'team_admin');
+        member = { ...member, role: 'team_admin' };
+      }
       const square = await tx.channels.getByName(teamId, DEFAULT_CHANNEL);
       if (square !== undefined && square.archived_at === null) {
         await tx.channels.addMember({ channel_id: square.id, user_id: userId, role: 'member', last_viewed_seq: square.last_post_seq, last_viewed_at: now, created_at: now });
@@ -150,14 +155,15 @@ export class TeamService {
       const member = await tx.teams.getMember(teamId, userId);
       if (member === undefined) throw notFound('Team member');
       if (member.role === 'team_admin' && role !== 'team_admin') await this.keepAnAdmin(tx, teamId);
-      await tx.teams.setMemberRole(teamId, userId, role);
+      if (!(await tx.teams.setMemberRole(teamId, userId, role))) throw notFound('Team member');
       return { ...member, role };
     });
   }
 
   /**
    * A team with other members keeps at least one team admin: the last one cannot leave, be
-   * removed or be demoted until another member is made team admin (the sole member may leave).
+   * removed or be demoted until another member is made team admin (the sole member may leave;
+   * the next person to join then becomes team admin, see addMember).
    * Called inside the transaction that makes the change, before it, for a current team admin.
    */
   private async keepAnAdmin(tx: Store, teamId: string): Promise<void> {

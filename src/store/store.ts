@@ -206,8 +206,12 @@ export interface PasswordResetStore {
   use(tokenHash: string, now: number): Promise<string | undefined>;
   /** Marks every unused token of the user used (after a reset or a password change). */
   useAllForUser(userId: string, now: number): Promise<void>;
-  /** How many tokens were issued to the user since `since` (the per-account mail throttle). */
-  countSince(userId: string, since: number): Promise<number>;
+  /**
+   * Stores the token unless `max` or more were issued to its user since `since` (the
+   * per-account mail throttle); true when stored. Call it inside a transaction: on
+   * PostgreSQL the user row is locked first, so concurrent calls count one after another.
+   */
+  issue(token: PasswordResetToken, since: number, max: number): Promise<boolean>;
 }
 
 export interface AuditStore {

@@ -212,3 +212,21 @@ describe('in-process TLS', () => {
     expect(load({ RUSTCHAT_DATA_DIR: tempDir() }).config?.tls).toBeUndefined();
   });
 });
+
+describe('mail relay (RUSTCHAT_SMTP_URL)', () => {
+  const withSmtp = (url: string, from?: string) => load({ RUSTCHAT_SMTP_URL: url, ...(from ? { RUSTCHAT_SMTP_FROM: from } : {}), RUSTCHAT_DATA_DIR: tempDir() });
+  it('takes smtp:// and smtps:// with credentials; the sender defaults to the site host', () => {
+    expect(withSmtp('smtp://user:p%40ss@mail.example.com:587').config?.smtp).toEqual({ url: 'smtp://user:p%40ss@mail.example.com:587', from: 'RustChat <no-reply@localhost>' });
+    expect(withSmtp('smtps://mail.example.com:465', 'Chat <chat@example.com>').config?.smtp).toEqual({ url: 'smtps://mail.example.com:465', from: 'Chat <chat@example.com>' });
+    expect(load({ RUSTCHAT_DATA_DIR: tempDir() }).config?.smtp).toBeUndefined();
+  });
+  it('refuses what is not a plain relay address: other schemes, broken URLs, query options that would override TLS or logging', () => {
+    for (const url of ['http://mail.example.com', 'smtp://u:a/b@host', 'not a url']) expect(withSmtp(url).errors.join(), url).toMatch(/RUSTCHAT_SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/);
+    for (const url of ['smtp://mail.example.com/?requireTLS=false', 'smtp://mail.example.com:25?logger=true', 'smtp://mail.example.com/path']) expect(withSmtp(url).errors.join(), url).toMatch(/no path or query options/);
+    expect(withSmtp('smtp://mail.example.com', 'no address here').errors.join()).toMatch(/RUSTCHAT_SMTP_FROM must be an e-mail address/);
+  });
+  it('never prints the relay password in an error', () => {
+    const r = withSmtp('smtp://user:hunter2-secret@mail.example.com/?x=1');
+    expect(r.errors.join()).not.toContain('hunter2-secret');
+  });
+});

@@ -16,14 +16,17 @@ export interface SmtpSink {
   /** `smtp://127.0.0.1:<port>` for RUSTCHAT_SMTP_URL. */
   readonly url: string;
   readonly mails: SentMail[];
-  /** Resolves with the first mail to `to` received after the call (or already kept, when `since` is 0). */
+  /** Resolves with the first mail to `to` received after the call. */
   next(to: string, timeoutMs?: number): Promise<SentMail>;
+  /** Resolves once `check(mails)` holds (checked now and on every new mail). */
+  until(check: (mails: readonly SentMail[]) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
   const mails: SentMail[] = [];
   const waiters: Array<{ to: string; resolve: (m: SentMail) => void }> = [];
+  const checks: Array<() => void> = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -38,6 +41,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
           raw: Buffer.concat(chunks).toString('utf8'),
         };
         mails.push(mail);
+        for (const c of [...checks]) c();
         for (const w of [...waiters]) {
           if (mail.to.includes(w.to)) {
             waiters.splice(waiters.indexOf(w), 1);
@@ -63,6 +67,22 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       return new Promise<SentMail>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no mail to ${to} within ${timeoutMs} ms`)), timeoutMs);
         waiters.push({ to: want, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+      });
+    },
+    until(check, timeoutMs = 15_000) {
+      return new Promise<void>((resolve, reject) => {
+        const run = (): void => {
+          if (!check(mails)) return;
+          checks.splice(checks.indexOf(run), 1);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          checks.splice(checks.indexOf(run), 1);
+          reject(new Error(`mail condition not reached within ${timeoutMs} ms`));
+        }, timeoutMs);
+        checks.push(run);
+        run();
       });
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -110,6 +110,24 @@ describe.each(STORES)('password reset (%s)', (kind) => {
     expect(smtp.mails.filter((m) => m.to.includes(gone.email))).toHaveLength(0);
   });
 
+  it('the three-an-hour throttle holds when requests arrive all at once', async () => {
+    const user = await registerUser(t.api, 'burst');
+    const answers = await Promise.all(Array.from({ length: 12 }, () => forgot(user.email)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    await smtp.until((mails) => mails.filter((m) => m.to.includes(user.email)).length >= 3);
+    // Every request of the burst was handled before this later one's mail went out.
+    await linkFor(await registerUser(t.api, 'burstmarker'));
+    expect(smtp.mails.filter((m) => m.to.includes(user.email))).toHaveLength(3);
+  });
+
+  it('changing an account e-mail address voids the links sent to the old one', async () => {
+    const user = await registerUser(t.api, 'mover');
+    const token = await linkFor(user);
+    const moved = await t.api.patch('/api/v1/users/me', { email: `moved-${user.email}`, current_password: user.password }, user.token);
+    expect(moved.status).toBe(200);
+    expect(envelope(await reset(token))).toEqual(INVALID);
+  });
+
   it('two uses of one link at once: exactly one sets the password', async () => {
     const user = await registerUser(t.api, 'racer');
     const token = await linkFor(user);

@@ -120,6 +120,16 @@ describe.each(STORES)('teams (%s)', (kind) => {
     expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${bob.id}`, bob.token)).status).toBe(200);
   });
 
+  it('whoever joins an open team its last member left becomes its team admin', async () => {
+    const team = await createTeam(t.api, alice, 'open');
+    expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${alice.id}`, alice.token)).status).toBe(200);
+    const joined = await t.api.post(`/api/v1/teams/${team.id}/members`, { user_id: carol.id }, carol.token);
+    expect(joined.status).toBe(201);
+    expect(joined.body).toMatchObject({ user_id: carol.id, role: 'team_admin' });
+    // The next one is an ordinary member again.
+    expect((await t.api.post(`/api/v1/teams/${team.id}/members`, { user_id: bob.id }, bob.token)).body).toMatchObject({ user_id: bob.id, role: 'member' });
+  });
+
   it('two admins demoting each other at once leave one admin, never none', async () => {
     const team = await createTeam(t.api, alice);
     await addTeamMember(t.api, alice, team.id, bob);

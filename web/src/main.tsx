@@ -5,7 +5,9 @@
  * `redirect_to`, otherwise a token kept in this tab's
  * sessionStorage is checked with the server. A password-reset link (`/reset-password#token=…`)
  * gives up its token at once: it is taken from the fragment and the fragment is removed from
- * the address bar (and so from history) before anything else runs.
+ * the address bar and from this tab's back/forward entry before anything else runs (the
+ * browser's global history list may still hold the visited URL: the link works once, for
+ * 30 minutes).
  */
 import { createRoot } from 'react-dom/client';
 import { App, type Boot } from './App.js';

@@ -559,7 +559,7 @@ class Audit implements AuditStore {
 }
 
 class PasswordResets implements PasswordResetStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly dialect: Dialect) {}
   async create(token: PasswordResetToken): Promise<void> {
     await this.db.insertInto('password_reset_tokens').values({ ...token }).execute();
   }
@@ -575,9 +575,12 @@ class PasswordResets implements PasswordResetStore {
   async useAllForUser(userId: string, now: number): Promise<void> {
     await this.db.updateTable('password_reset_tokens').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
   }
-  async countSince(userId: string, since: number): Promise<number> {
-    const r = await this.db.selectFrom('password_reset_tokens').select((eb) => eb.fn.countAll().as('n')).where('user_id', '=', userId).where('created_at', '>=', since).executeTakeFirstOrThrow();
-    return num(r.n);
+  async issue(token: PasswordResetToken, since: number, max: number): Promise<boolean> {
+    if (this.dialect === 'postgres' && this.db.isTransaction) await sql`SELECT id FROM users WHERE id = ${token.user_id} FOR UPDATE`.execute(this.db);
+    const r = await this.db.selectFrom('password_reset_tokens').select((eb) => eb.fn.countAll().as('n')).where('user_id', '=', token.user_id).where('created_at', '>=', since).executeTakeFirstOrThrow();
+    if (num(r.n) >= max) return false;
+    await this.create(token);
+    return true;
   }
 }
 
@@ -619,7 +622,7 @@ export class KyselyStore implements Store {
     this.audit = new Audit(db);
     this.sso = new KyselySsoStore(db);
     this.sealed = new KyselySealedValueStore(db);
-    this.passwordResets = new PasswordResets(db);
+    this.passwordResets = new PasswordResets(db, options.dialect);
   }
 
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
