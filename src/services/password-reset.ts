@@ -14,11 +14,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import { AppError, badRequest } from '../domain/errors.js';
+import type { User } from '../domain/entities.js';
+import { AppError, badRequest, conflict, notFound } from '../domain/errors.js';
 import { checkPassword } from '../domain/password-policy.js';
 import { validateEmail } from '../domain/rules.js';
 import { hashPassword } from '../security/passwords.js';
-import type { AnonymousContext, ServiceDeps } from './context.js';
+import type { AnonymousContext, CallContext, ServiceDeps } from './context.js';
 import type { Mailer } from './mail.js';
 import type { SessionService } from './sessions.js';
 
@@ -77,6 +78,37 @@ export class PasswordResetService {
   private async sendLink(email: string, ctx: AnonymousContext): Promise<void> {
     const user = await this.deps.store.users.getByLogin(email);
     if (user === undefined || user.email.toLowerCase() !== email.toLowerCase() || user.deactivated_at !== null || user.password_hash === null) return;
+    if ((await this.issueAndMail(user, 'Someone (hopefully you) asked')) === 'throttled') {
+      this.deps.logger.info({ user_id: user.id, request_id: ctx.requestId }, 'password reset throttled: too many links this hour');
+    }
+  }
+
+  /**
+   * A system admin mails a reset link to a user (who then chooses a password themself; the
+   * admin never sees it). Same link, limits and throttle as `forgot`; waits for the relay so
+   * that the admin learns when it refused. The caller checks the admin role.
+   */
+  async adminSend(ctx: CallContext, userId: string): Promise<void> {
+    if (this.mailer === undefined) throw new AppError('SERVICE_UNAVAILABLE', 'Password reset by e-mail is not set up on this server');
+    const user = await this.deps.store.users.get(userId);
+    if (user === undefined) throw notFound('User');
+    if (user.deactivated_at !== null) throw badRequest('The account is deactivated');
+    if (user.password_hash === null) throw badRequest('The account signs in with single sign-on only');
+    let outcome: 'sent' | 'throttled';
+    try {
+      outcome = await this.issueAndMail(user, 'An administrator asked');
+    } catch (err) {
+      this.deps.logger.error({ err, request_id: ctx.requestId }, 'password reset mail failed');
+      throw new AppError('SERVICE_UNAVAILABLE', 'The mail relay did not accept the message; try again later');
+    }
+    if (outcome === 'throttled') throw conflict(`${RESETS_PER_HOUR} reset links were sent to this account in the last hour; try again later`);
+    await this.deps.store.audit.append({
+      id: randomUUID(), actor_id: ctx.actor.userId, action: 'user.password_reset_sent', target_type: 'user', target_id: user.id, ip: ctx.ip, details: '{}', created_at: this.deps.clock(),
+    });
+  }
+
+  /** Stores a new token unless the account is throttled, then mails its link. */
+  private async issueAndMail(user: User, who: string): Promise<'sent' | 'throttled'> {
     const now = this.deps.clock();
     const token = randomBytes(32).toString('base64url');
     // Count and insert in one transaction (the user row locked on PostgreSQL), so that
@@ -84,24 +116,22 @@ export class PasswordResetService {
     const issued = await this.deps.store.transaction((tx) =>
       tx.passwordResets.issue({ token_hash: hashToken(token), user_id: user.id, created_at: now, expires_at: now + RESET_TOKEN_TTL_MS, used_at: null }, now - 3_600_000, RESETS_PER_HOUR),
     );
-    if (!issued) {
-      this.deps.logger.info({ user_id: user.id, request_id: ctx.requestId }, 'password reset throttled: too many links this hour');
-      return;
-    }
+    if (!issued) return 'throttled';
     await this.mailer!.send({
       to: user.email,
       subject: 'Reset your RustChat password',
       text: [
         `Hello ${user.display_name || user.username},`,
         '',
-        `Someone (hopefully you) asked to reset the password of your RustChat account at ${this.siteUrl}.`,
+        `${who} to reset the password of your RustChat account at ${this.siteUrl}.`,
         'To choose a new password, open this link within 30 minutes:',
         '',
         `${this.siteUrl}/reset-password#token=${token}`,
         '',
-        'If you did not ask for this, ignore this e-mail: your password stays as it is.',
+        'If you did not expect this, ignore this e-mail: your password stays as it is.',
       ].join('\n'),
     });
+    return 'sent';
   }
 
   async reset(token: string, newPassword: string, ctx: AnonymousContext): Promise<void> {

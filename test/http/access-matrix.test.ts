@@ -92,6 +92,7 @@ const PROBES: Probe[] = [
   { route: 'POST /api/v1/admin/users/{id}/reactivate', kind: 'user' },
   { route: 'PUT /api/v1/admin/users/{id}/role', kind: 'user', body: () => ({ role: 'system_admin' }) },
   { route: 'POST /api/v1/admin/users/{id}/revoke_sessions', kind: 'user' },
+  { route: 'POST /api/v1/admin/users/{id}/password_reset', kind: 'user' },
   // SSO provider administration: system admins only, checked before the id is looked at.
   { route: 'GET /api/v1/admin/sso/{id}', kind: 'user' },
   { route: 'PUT /api/v1/admin/sso/{id}', kind: 'user', body: () => ({ display_name: 'Taken over' }) },

@@ -3,7 +3,7 @@
  * same answer for every address, one link per mail that works once and for 30 minutes, the
  * password rules, every session ended, a per-account mail throttle, and no token in a log.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { envelope, registerUser, type TestUser } from '../helpers/factories.js';
@@ -126,6 +126,26 @@ describe.each(STORES)('password reset (%s)', (kind) => {
     const moved = await t.api.patch('/api/v1/users/me', { email: `moved-${user.email}`, current_password: user.password }, user.token);
     expect(moved.status).toBe(200);
     expect(envelope(await reset(token))).toEqual(INVALID);
+  });
+
+  it('a system admin can mail a user a reset link; nobody else can', async () => {
+    const user = await registerUser(t.api, 'helped');
+    const admin = await registerUser(t.api, 'helper');
+    await t.app.store.users.setRole(admin.id, 'system_admin', Date.now());
+    expect(envelope(await t.api.post(`/api/v1/admin/users/${admin.id}/password_reset`, {}, user.token)).status).toBe(403);
+    expect(envelope(await t.api.post(`/api/v1/admin/users/${randomUUID()}/password_reset`, {}, admin.token)).status).toBe(404);
+    const mail = smtp.next(user.email);
+    expect(await t.api.post(`/api/v1/admin/users/${user.id}/password_reset`, {}, admin.token)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    const received = await mail;
+    expect(received.raw).toMatch(/An administrator asked/);
+    expect((await reset(resetTokenIn(received))).status).toBe(200);
+    expect((await t.api.post('/api/v1/auth/login', { email: user.email, password: NEW_PASSWORD })).status).toBe(200);
+    expect(await t.app.store.audit.list(0, 50)).toContainEqual(expect.objectContaining({ action: 'user.password_reset_sent', actor_id: admin.id, target_id: user.id }));
+    // The hourly throttle applies here too, and says so.
+    for (let i = 0; i < 2; i++) expect((await t.api.post(`/api/v1/admin/users/${user.id}/password_reset`, {}, admin.token)).status).toBe(200);
+    const throttled = envelope(await t.api.post(`/api/v1/admin/users/${user.id}/password_reset`, {}, admin.token));
+    expect(throttled.status).toBe(409);
+    expect(throttled.error.message).toMatch(/3 reset links were sent to this account in the last hour/);
   });
 
   it('two uses of one link at once: exactly one sets the password', async () => {

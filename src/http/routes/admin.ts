@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { teamView } from '../../domain/presenters.js';
 import type { CallContext } from '../../services/context.js';
 import type { HttpDeps } from '../server.js';
-import { Body, Id, IdParams, Millis, Paging, TeamSchema, UserSchema, errors } from '../schemas.js';
+import { Body, Id, IdParams, Millis, Ok, Paging, TeamSchema, UserSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
 
 const SystemRole = Type.Union([Type.Literal('system_admin'), Type.Literal('system_user')]);
@@ -49,6 +49,18 @@ export function adminRoutes(app: App, deps: HttpDeps): void {
   app.post('/api/v1/admin/users/:id/revoke_sessions', {
     schema: { tags: ['admin'], summary: 'End every session of a user', params: IdParams, response: { 200: Type.Object({ revoked: Type.Integer() }), ...errors(401, 403, 404) } },
   }, async (req) => ({ revoked: await accounts.adminRevokeSessions(callCtx(req), req.params.id) }));
+
+  app.post('/api/v1/admin/users/:id/password_reset', {
+    schema: {
+      tags: ['admin'], summary: 'E-mail the user a password-reset link (they choose the new password)', params: IdParams,
+      response: { 200: Ok, ...errors(400, 401, 403, 404, 409, 503) },
+    },
+  }, async (req) => {
+    const ctx = callCtx(req);
+    admin(ctx);
+    await deps.services.passwordResets.adminSend(ctx, req.params.id);
+    return { status: 'ok' as const };
+  });
 
   app.get('/api/v1/admin/teams', {
     schema: { tags: ['admin'], summary: 'All teams', querystring: Paging, response: { 200: Type.Array(TeamSchema), ...errors(401, 403) } },
