@@ -34,6 +34,8 @@ const ROUTES: Record<string, Route> = {
   'create post': { method: 'POST', url: (w) => `/api/v1/channels/${w.channel.id}/posts`, valid: () => ({ message: 'hello', props: { a: 1 } }), auth: true },
   'edit post': { method: 'PUT', url: (w) => `/api/v1/posts/${w.post.id}`, valid: () => ({ message: 'edited' }), auth: true },
   react: { method: 'POST', url: (w) => `/api/v1/posts/${w.post.id}/reactions`, valid: () => ({ emoji_name: 'tada' }), auth: true },
+  'forgot password': { method: 'POST', url: () => '/api/v1/auth/password/forgot', valid: (w) => ({ email: w.member.email }), auth: false },
+  'reset password': { method: 'POST', url: () => '/api/v1/auth/password/reset', valid: () => ({ token: 'A'.repeat(43), new_password: 'a new passphrase' }), auth: false },
 };
 
 type Breaker = (valid: Record<string, unknown>, w: World) => { raw?: string | Buffer; body?: unknown; contentType?: string | null; expect: number };
