@@ -111,8 +111,10 @@ export class TeamService {
     const joined = await this.deps.store.transaction(async (tx) => {
       const added = await tx.teams.addMember(member);
       if (!added) return undefined;
-      // A team whose last member left has no admin: whoever joins it first becomes one.
-      if ((await tx.teams.memberCounts(teamId)).admins === 0) {
+      // A team whose last member left has no admin: whoever joins it first becomes one. (A
+      // team that still has members but only deactivated admins is for a system admin to fix.)
+      const counts = await tx.teams.memberCounts(teamId);
+      if (counts.admins === 0 && counts.members === 1) {
         await tx.teams.setMemberRole(teamId, userId, 'team_admin');
         member = { ...member, role: 'team_admin' };
       }

@@ -70,7 +70,7 @@ export interface TeamStore {
   listMembers(teamId: string, offset: number, limit: number): Promise<TeamMember[]>;
   setMemberRole(teamId: string, userId: string, role: TeamRole): Promise<boolean>;
   /**
-   * How many members and team admins the team has. Inside a transaction on PostgreSQL the
+   * How many members and active (not deactivated) team admins the team has. Inside a transaction on PostgreSQL the
    * team row is locked first (FOR UPDATE), so that two membership changes checked against
    * these counts run one after the other (SQLite has one writer at a time anyway).
    */

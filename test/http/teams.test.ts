@@ -120,6 +120,19 @@ describe.each(STORES)('teams (%s)', (kind) => {
     expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${bob.id}`, bob.token)).status).toBe(200);
   });
 
+  it('a deactivated admin does not count: the last active one still cannot leave', async () => {
+    const dora = await registerUser(t.api, 'dora');
+    const team = await createTeam(t.api, alice);
+    await addTeamMember(t.api, alice, team.id, dora);
+    await addTeamMember(t.api, alice, team.id, carol);
+    expect((await t.api.patch(`/api/v1/teams/${team.id}/members/${dora.id}`, { role: 'team_admin' }, alice.token)).status).toBe(200);
+    const root = await makeSystemAdmin(t.app, await registerUser(t.api, 'root'));
+    expect((await t.api.post(`/api/v1/admin/users/${dora.id}/deactivate`, {}, root.token)).status).toBe(200);
+    expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${alice.id}`, alice.token)).status).toBe(409);
+    expect((await t.api.patch(`/api/v1/teams/${team.id}/members/${carol.id}`, { role: 'team_admin' }, alice.token)).status).toBe(200);
+    expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${alice.id}`, alice.token)).status).toBe(200);
+  });
+
   it('whoever joins an open team its last member left becomes its team admin', async () => {
     const team = await createTeam(t.api, alice, 'open');
     expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${alice.id}`, alice.token)).status).toBe(200);

@@ -212,8 +212,10 @@ class Teams implements TeamStore {
   }
   async memberCounts(teamId: string): Promise<{ members: number; admins: number }> {
     if (this.dialect === 'postgres' && this.db.isTransaction) await sql`SELECT id FROM teams WHERE id = ${teamId} FOR UPDATE`.execute(this.db);
+    // A deactivated admin cannot manage anything, so only active ones count as admins.
     const { rows } = await sql<{ members: number | string; admins: number | string }>`
-      SELECT COUNT(*) AS members, COUNT(*) FILTER (WHERE role = 'team_admin') AS admins FROM team_members WHERE team_id = ${teamId}`.execute(this.db);
+      SELECT COUNT(*) AS members, COUNT(*) FILTER (WHERE tm.role = 'team_admin' AND u.deactivated_at IS NULL) AS admins
+      FROM team_members tm JOIN users u ON u.id = tm.user_id WHERE tm.team_id = ${teamId}`.execute(this.db);
     return { members: num(rows[0]!.members), admins: num(rows[0]!.admins) };
   }
   async teamIdsForUser(userId: string): Promise<string[]> {
