@@ -3,6 +3,7 @@
  * password-reset link by e-mail ("Forgot your password?"). The answer to that request is the
  * same whether or not an account has the address, and so is what this page says.
  */
+import { describedBy, passwordRules } from '../lib/password.js';
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { ApiError, describeError, ssoLoginHref, type ApiClient } from '../lib/api.js';
 import { useHref } from '../navigation.js';
@@ -68,9 +69,8 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
   }, [api]);
 
   const registrationOpen = policy?.registration_open !== false;
-  const min = policy?.min_length ?? 8;
-  const max = policy?.max_length ?? 256;
-  const passwordHint = `At least ${min} characters${policy?.rejects_common_passwords ? '; very common passwords are refused' : ''}. ${policy?.notes ?? ''}`.trim();
+  const rules = passwordRules(policy);
+  const passwordHint = rules.hint;
 
   async function requestReset(e: FormEvent) {
     e.preventDefault();
@@ -100,9 +100,8 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
     } else {
       if (!USERNAME_RE.test(username.trim().toLowerCase())) found.username = 'Username must be 3–22 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter.';
       if (!EMAIL_RE.test(email.trim())) found.email = 'Enter a valid e-mail address.';
-      const length = Array.from(password).length;
-      if (length < min) found.password = `Password must be at least ${min} characters.`;
-      else if (length > max) found.password = `Password must be at most ${max} characters.`;
+      const tooLong = rules.lengthError(password);
+      if (tooLong !== undefined) found.password = tooLong;
     }
     setErrors(found);
     if (Object.keys(found).length > 0) return;
@@ -126,8 +125,6 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
     setResetSent(false);
     setErrors({});
   }
-
-  const describedBy = (...parts: (string | false | undefined)[]) => parts.filter(Boolean).join(' ') || undefined;
 
   return (
     <main className="center-page">

@@ -4,6 +4,7 @@
  * the new password twice and sends it with the token. Success ends every session of the
  * account, so the next step is the sign-in page, not the app. Needs no session.
  */
+import { describedBy, passwordRules } from '../lib/password.js';
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { ApiError, describeError, type ApiClient } from '../lib/api.js';
 import type { PasswordPolicy } from '../lib/types.js';
@@ -42,18 +43,16 @@ export function ResetPasswordPage({ api, token, onReset, onLeave }: Props) {
     api.policy().then(setPolicy, () => undefined);
   }, [api]);
 
-  const min = policy?.min_length ?? 8;
-  const max = policy?.max_length ?? 256;
-  const passwordHint = `At least ${min} characters${policy?.rejects_common_passwords ? '; very common passwords are refused' : ''}. ${policy?.notes ?? ''}`.trim();
+  const rules = passwordRules(policy);
+  const passwordHint = rules.hint;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     if (token === undefined) return;
     const found: FieldErrors = {};
-    const length = Array.from(password).length;
     if (password === '') found.password = 'Enter a new password.';
-    else if (length < min) found.password = `Password must be at least ${min} characters.`;
-    else if (length > max) found.password = `Password must be at most ${max} characters.`;
+    else found.password = rules.lengthError(password);
+    if (found.password === undefined) delete found.password;
     if (found.password === undefined && confirm !== password) found.confirm = 'The two passwords do not match.';
     setErrors(found);
     if (Object.keys(found).length > 0) return;
@@ -69,7 +68,6 @@ export function ResetPasswordPage({ api, token, onReset, onLeave }: Props) {
     }
   }
 
-  const describedBy = (...parts: (string | false | undefined)[]) => parts.filter(Boolean).join(' ') || undefined;
   const invalid = token === undefined ? INVALID_RESET_LINK : refused;
 
   return (

@@ -58,7 +58,7 @@ export function PinnedPanel({ channel, onClose, onOpenThread }: { readonly chann
   const byId = new Map<string, Post>();
   for (const p of fetched ?? []) byId.set(p.id, state.posts[p.id] ?? p);
   for (const p of Object.values(state.posts)) if (p.channel_id === channel.id && p.is_pinned) byId.set(p.id, p);
-  const pinned = [...byId.values()].filter((p) => p.is_pinned && state.posts[p.id]?.is_pinned !== false).sort((a, b) => b.seq - a.seq);
+  const pinned = [...byId.values()].filter((p) => p.is_pinned).sort((a, b) => b.seq - a.seq);
   return (
     <aside className="side-panel" aria-labelledby="pinned-title">
       <header className="panel-header">

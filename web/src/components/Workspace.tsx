@@ -9,7 +9,7 @@ import { channelPath } from '../lib/route.js';
 import type { Channel, Team } from '../lib/types.js';
 import { navigate, useRoute } from '../navigation.js';
 import { useChat } from '../state/chat.js';
-import { teamUnreads } from '../state/reducer.js';
+import { channelLabel, teamUnreads, userLabel } from '../state/reducer.js';
 import { CountBadge } from './bits.js';
 import { ChannelView } from './ChannelView.js';
 import { CreateTeamDialog, CreateTeamForm, JoinTeamDialog, JoinableTeams } from './dialogs.js';
@@ -88,7 +88,7 @@ function NoTeam() {
   return (
     <main className="center-page">
       <section className="card wide-card" aria-labelledby="welcome-title">
-        <h1 id="welcome-title">Welcome, {state.me.display_name || state.me.username}</h1>
+        <h1 id="welcome-title">Welcome, {userLabel(state.me)}</h1>
         <p>You are not in a team yet. Create one, or join an open team.</p>
         <div className="two-col">
           <section aria-labelledby="nt-create">
@@ -143,10 +143,10 @@ export function Workspace() {
   }, [actions, channelId]);
 
   useEffect(() => {
-    const title = channel !== undefined ? `${channel.type === 'direct' ? '' : '#'}${channel.display_name || channel.name}` : undefined;
+    const title = channel !== undefined ? `${channel.type === 'public' || channel.type === 'private' ? '#' : ''}${channelLabel(state, channel)}` : undefined;
     const unread = Object.values(state.unreads).reduce((n, u) => n + u.mentions, 0);
     document.title = `${unread > 0 ? `(${unread}) ` : ''}${title !== undefined ? `${title} – ` : ''}RustChat`;
-  }, [channel, state.unreads]);
+  }, [channel, state]);
 
   if (!state.loaded) return (<><main className="center-page"><p className="muted" role="status">Loading…</p></main><Toasts /></>);
   if (team === undefined) return (<><NoTeam /><Toasts /></>);
