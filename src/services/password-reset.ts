@@ -12,12 +12,12 @@
  * the link), then in one transaction uses the token (once, on any node), sets the password,
  * ends every session of the account and voids its other links.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import type { User } from '../domain/entities.js';
 import { AppError, badRequest, conflict, notFound } from '../domain/errors.js';
 import { checkPassword } from '../domain/password-policy.js';
 import { validateEmail } from '../domain/rules.js';
+import { hashSecret, randomToken } from '../security/crypto.js';
 import { hashPassword } from '../security/passwords.js';
 import type { AnonymousContext, CallContext, ServiceDeps } from './context.js';
 import type { Mailer } from './mail.js';
@@ -29,7 +29,6 @@ const MAX_PENDING = 1000;
 const MAX_SENDING = 4;
 const INVALID_LINK = 'This password reset link is invalid or has expired';
 
-const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export class PasswordResetService {
   constructor(
@@ -110,11 +109,11 @@ export class PasswordResetService {
   /** Stores a new token unless the account is throttled, then mails its link. */
   private async issueAndMail(user: User, who: string): Promise<'sent' | 'throttled'> {
     const now = this.deps.clock();
-    const token = randomBytes(32).toString('base64url');
+    const token = randomToken();
     // Count and insert in one transaction (the user row locked on PostgreSQL), so that
     // concurrent requests cannot all see "fewer than RESETS_PER_HOUR".
     const issued = await this.deps.store.transaction((tx) =>
-      tx.passwordResets.issue({ token_hash: hashToken(token), user_id: user.id, created_at: now, expires_at: now + RESET_TOKEN_TTL_MS, used_at: null }, now - 3_600_000, RESETS_PER_HOUR),
+      tx.passwordResets.issue({ token_hash: hashSecret(token), user_id: user.id, created_at: now, expires_at: now + RESET_TOKEN_TTL_MS, used_at: null }, now - 3_600_000, RESETS_PER_HOUR),
     );
     if (!issued) return 'throttled';
     await this.mailer!.send({
@@ -135,7 +134,7 @@ export class PasswordResetService {
   }
 
   async reset(token: string, newPassword: string, ctx: AnonymousContext): Promise<void> {
-    const tokenHash = hashToken(token);
+    const tokenHash = hashSecret(token);
     const now = this.deps.clock();
     const live = /^[A-Za-z0-9_-]{20,100}$/.test(token) ? await this.deps.store.passwordResets.getLive(tokenHash, now) : undefined;
     const user = live === undefined ? undefined : await this.deps.store.users.get(live.user_id);

@@ -99,7 +99,14 @@ function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
 
-const clip = (v: string | undefined, max = 64): string => (v === undefined ? '' : Array.from(v.trim()).slice(0, max).join(''));
+/**
+ * A name from the provider, made safe to store: well-formed Unicode (no lone surrogates,
+ * which PostgreSQL refuses), no control characters (NUL included), trimmed, at most `max`.
+ */
+export const clip = (v: string | undefined, max = 64): string =>
+  v === undefined ? '' : Array.from(v.toWellFormed().replace(/\p{Cc}/gu, '').trim()).slice(0, max).join('');
+/** A provider's subject we can key on: 1–255 characters, well formed, no control characters. */
+export const usableSubject = (subject: string): boolean => subject.length > 0 && subject.length <= 255 && subject.isWellFormed() && !/\p{Cc}/u.test(subject);
 
 export class SsoService {
   private readonly idp: IdpClients;
@@ -354,6 +361,8 @@ export class SsoService {
     const now = this.deps.clock();
     const email = identity.email === undefined ? undefined : normalizeEmail(identity.email);
     if (email !== undefined && (email.length > 254 || !EMAIL_RE.test(email))) throw new LoginRefused('invalid_email', 'The identity provider gave an e-mail address that cannot be used here.');
+
+    if (!usableSubject(identity.subject)) throw new LoginRefused('invalid_subject', 'The identity provider gave an account identifier that cannot be used here.');
 
     const domains = provider.allow_domains.split(' ').filter((d) => d !== '');
     if (domains.length > 0 && (email === undefined || !identity.emailVerified || !emailDomainAllowed(email, domains))) {

@@ -111,10 +111,10 @@ export class TeamService {
     const joined = await this.deps.store.transaction(async (tx) => {
       const added = await tx.teams.addMember(member);
       if (!added) return undefined;
-      // A team whose last member left has no admin: whoever joins it first becomes one. (A
-      // team that still has members but only deactivated admins is for a system admin to fix.)
-      const counts = await tx.teams.memberCounts(teamId);
-      if (counts.admins === 0 && counts.members === 1) {
+      // A team with no active admin (its last member left, or its admins were deactivated)
+      // gets one when a system admin adds someone. Never by joining an open team oneself:
+      // that would hand team-admin rights, private channels included, to whoever comes first.
+      if (ctx.actor.role === 'system_admin' && (await tx.teams.memberCounts(teamId)).admins === 0) {
         await tx.teams.setMemberRole(teamId, userId, 'team_admin');
         member = { ...member, role: 'team_admin' };
       }
@@ -165,7 +165,7 @@ export class TeamService {
   /**
    * A team with other members keeps at least one team admin: the last one cannot leave, be
    * removed or be demoted until another member is made team admin (the sole member may leave;
-   * the next person to join then becomes team admin, see addMember).
+   * a system admin then appoints one by adding them, see addMember).
    * Called inside the transaction that makes the change, before it, for a current team admin.
    */
   private async keepAnAdmin(tx: Store, teamId: string): Promise<void> {

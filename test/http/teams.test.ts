@@ -133,14 +133,17 @@ describe.each(STORES)('teams (%s)', (kind) => {
     expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${alice.id}`, alice.token)).status).toBe(200);
   });
 
-  it('whoever joins an open team its last member left becomes its team admin', async () => {
+  it('an emptied team gets an admin only from a system admin, never by joining it', async () => {
     const team = await createTeam(t.api, alice, 'open');
     expect((await t.api.delete(`/api/v1/teams/${team.id}/members/${alice.id}`, alice.token)).status).toBe(200);
     const joined = await t.api.post(`/api/v1/teams/${team.id}/members`, { user_id: carol.id }, carol.token);
     expect(joined.status).toBe(201);
-    expect(joined.body).toMatchObject({ user_id: carol.id, role: 'team_admin' });
-    // The next one is an ordinary member again.
-    expect((await t.api.post(`/api/v1/teams/${team.id}/members`, { user_id: bob.id }, bob.token)).body).toMatchObject({ user_id: bob.id, role: 'member' });
+    expect(joined.body).toMatchObject({ user_id: carol.id, role: 'member' });
+    const root = await makeSystemAdmin(t.app, await registerUser(t.api, 'rootjoin'));
+    expect((await t.api.post(`/api/v1/teams/${team.id}/members`, { user_id: bob.id }, root.token)).body).toMatchObject({ user_id: bob.id, role: 'team_admin' });
+    // With an admin in place, the next one added is an ordinary member again.
+    const dave = await registerUser(t.api, 'davejoin');
+    expect((await t.api.post(`/api/v1/teams/${team.id}/members`, { user_id: dave.id }, root.token)).body).toMatchObject({ user_id: dave.id, role: 'member' });
   });
 
   it('two admins demoting each other at once leave one admin, never none', async () => {

@@ -7,6 +7,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Channel, ChannelMember, ChannelRole, Post, Reaction, Session, SystemRole, Team, TeamMember, TeamRole, User } from '../../domain/entities.js';
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
+import { notFound } from '../../domain/errors.js';
 import { unique } from '../errors.js';
 import { GroupCommit } from '../group-commit.js';
 import type { SealedValueStore } from '../sealed.js';
@@ -444,7 +445,8 @@ class Posts implements PostStore {
         UPDATE channel_members SET last_viewed_seq = ins.seq, last_viewed_at = ${p.created_at}::bigint FROM ins
         WHERE channel_members.channel_id = ${p.channel_id} AND channel_members.user_id = ${readBy} AND channel_members.last_viewed_seq < ins.seq)`}
       SELECT seq FROM ins`.execute(this.db));
-    if (rows[0] === undefined) throw new Error(`posts.create: channel ${p.channel_id} does not exist`);
+    // The channel was deleted after the caller's access check: the post has nowhere to go.
+    if (rows[0] === undefined) throw notFound('Channel');
     return num(rows[0].seq);
   }
   get(id: string): Promise<Post | undefined> {
