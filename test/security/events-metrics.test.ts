@@ -203,6 +203,9 @@ describe('/metrics', () => {
       // A client closing its socket leaves the gauge; it is not a server disconnect.
       second.close();
       await waitFor('the gauge to drop to 1', async () => (await gauge()) === 1);
+      const serverDisconnects = (text: string) =>
+        text.split('\n').filter((l) => l.startsWith('rustchat_ws_disconnects_total{')).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+      expect(serverDisconnects(await t.app.metrics.registry.metrics()) - serverDisconnects(before)).toBe(0);
 
       // Refused handshakes: counted by outcome, a websocket_auth_failure line and counter each.
       const failures = jsonLines(t.logs.text()).filter((l) => l.security_event === 'websocket_auth_failure').length;

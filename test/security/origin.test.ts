@@ -36,5 +36,9 @@ describe('OriginPolicy', () => {
     const star = new OriginPolicy({ siteUrl: 'http://localhost:3000', corsAllowedOrigins: ['*'], isProduction: false });
     expect(star.allows('https://anything.example', 'localhost:3000')).toBe(true);
     expect(star.allows('null', 'localhost:3000')).toBe(false);
+    // Config loading refuses `*` in production; the policy ignores it there all the same.
+    const prodStar = new OriginPolicy({ siteUrl: 'https://chat.example.com', corsAllowedOrigins: ['*'], isProduction: true });
+    expect(prodStar.allows('https://anything.example', 'chat.example.com')).toBe(false);
+    expect(prodStar.allows('https://chat.example.com', 'chat.example.com')).toBe(true);
   });
 });

@@ -83,8 +83,10 @@ describe.each(STORES)('concurrent exchanges (%s)', (kind) => {
         expect(atB.status).toBe(200);
         expect((await s.t.api.get('/api/v1/auth/me', atB.json().token)).status).toBe(200);
         // Presented again at node A: reuse, and the session (started by B) ends everywhere.
+        const reusesBefore = securityEvents(s.t, 'exchange_code_reuse').length;
         expect((await exchange(s.browser(), r.code!)).status).toBe(400);
         expect(securityEvents(s.t, 'exchange_code_reuse').length).toBeGreaterThan(0);
+        expect(securityEvents(s.t, 'exchange_code_reuse').length - reusesBefore).toBe(1);
         expect((await nodeB.api.get('/api/v1/auth/me', atB.json().token)).status).toBe(401);
       });
 
