@@ -213,6 +213,32 @@ describe('history and sending', () => {
       const same = list.body.messages.filter((m: { message: string }) => m.message === 'sent while the network flickered');
       expect(same).toHaveLength(1);
       expect(same[0].client_msg_id).toMatch(/^[0-9a-f-]{36}$/);
+
+      // A send that never reaches the server: kept as "Message not sent"; Retry sends it again
+      // with the same client_msg_id, and the server ends up with it once.
+      await p.page.unroute(postsUrl);
+      const attempts: string[] = [];
+      let dropNext = true;
+      await p.page.route(postsUrl, async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        attempts.push((route.request().postDataJSON() as { client_msg_id: string }).client_msg_id);
+        if (dropNext) {
+          dropNext = false;
+          await route.abort('connectionreset');
+        } else await route.continue();
+      });
+      await box.fill('lost on the way, then retried');
+      await box.press('Enter');
+      await failed.getByText('Cannot reach the server. Check your connection and try again.').waitFor(WAIT);
+      await failed.getByRole('button', { name: 'Retry' }).click();
+      await postWith(p.page, 'lost on the way, then retried', 'main').and(p.page.locator('article.post:not(.outgoing)')).waitFor(WAIT);
+      await failed.waitFor({ state: 'detached', timeout: 30_000 });
+      expect(attempts).toHaveLength(2);
+      expect(attempts[1]).toBe(attempts[0]);
+      const after = await t.api.get(`/api/v1/channels/${p.channel.id}/posts`, p.u.token);
+      const retried = after.body.messages.filter((m: { message: string }) => m.message === 'lost on the way, then retried');
+      expect(retried).toHaveLength(1);
+      expect(retried[0].client_msg_id).toBe(attempts[0]);
     } finally {
       await p.ctx.close();
     }
