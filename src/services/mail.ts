@@ -2,8 +2,8 @@
  * Outgoing e-mail through an SMTP relay (nodemailer). One transport per process; STARTTLS
  * is used whenever the relay offers it (`smtps://` for implicit TLS).
  */
-import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
+import { isLoopbackHost } from '../security/loopback.js';
 
 export interface Mail {
   readonly to: string;
@@ -24,16 +24,6 @@ export interface Mailer {
 export function transportOptions(url: string, isProduction: boolean): { url: string; requireTLS: boolean } {
   const u = new URL(url);
   return { url, requireTLS: isProduction && u.protocol === 'smtp:' && !isLoopbackHost(u.hostname) };
-}
-
-/** `localhost`, 127.0.0.0/8 or ::1 — by address, not by how the name starts. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.split('.')[0] === '127';
-  // URL parsing writes an IPv6 address in its shortest form (0:0:0:0:0:0:0:1 → ::1).
-  if (isIP(host) === 6) return new URL(`http://[${host}]/`).hostname === '[::1]';
-  return false;
 }
 
 export function createMailer(smtp: { readonly url: string; readonly from: string }, isProduction: boolean): Mailer {

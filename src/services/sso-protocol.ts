@@ -19,7 +19,7 @@
  * providers). Errors carry a log-safe `reason` (never a token, code or secret) and a
  * message for the person signing in.
  */
-import { isIP } from 'node:net';
+import { isLoopbackHost } from '../security/loopback.js';
 import * as oidc from 'openid-client';
 import { compactVerify, createLocalJWKSet, errors as joseErrors, type JSONWebKeySet } from 'jose';
 import type { SsoProvider } from '../domain/sso.js';
@@ -63,14 +63,6 @@ const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512
 const VERIFY_FAILED = 'The identity provider\'s answer could not be verified. Please try again.';
 const UNREACHABLE = 'The identity provider could not be reached. Please try again later.';
 
-function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || /^::ffff:127\./.test(h);
-  return false;
-}
-
 /**
  * Whether the server may talk to `url`: https always; http only to a loopback address and
  * only outside production. Returns an error message, or undefined when allowed.
@@ -87,14 +79,15 @@ export function endpointProblem(raw: string, isProduction: boolean): string | un
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:') {
     if (isProduction) return 'must use https:// in production';
-    if (!isLoopback(url.hostname)) return 'must use https:// (http:// is accepted only for loopback addresses in development)';
+    if (!isLoopbackHost(url.hostname)) return 'must use https:// (http:// is accepted only for loopback addresses in development)';
     return undefined;
   }
   return 'must be an https:// URL';
 }
 
 function insecureAllowed(url: string, isProduction: boolean): boolean {
-  return !isProduction && new URL(url).protocol === 'http:' && isLoopback(new URL(url).hostname);
+  const u = new URL(url);
+  return !isProduction && u.protocol === 'http:' && isLoopbackHost(u.hostname);
 }
 
 /** A log-safe description of an error from openid-client, jose or fetch. */

@@ -1,6 +1,7 @@
 /** Mail transport options (pure): TLS is required in production for a relay off this machine. */
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, transportOptions } from '../../src/services/mail.js';
+import { isLoopbackHost } from '../../src/security/loopback.js';
+import { transportOptions } from '../../src/services/mail.js';
 
 describe('transportOptions', () => {
   it('requires TLS in production for a plain smtp:// relay on another machine', () => {
@@ -17,8 +18,8 @@ describe('transportOptions', () => {
 
 describe('isLoopbackHost', () => {
   it('goes by address, not by how a name starts', () => {
-    for (const h of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', '::1', '0:0:0:0:0:0:0:1']) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ['127.evil.example', 'mail.example.com', '10.0.0.1', '::2', '128.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ['localhost', 'idp.localhost', '127.0.0.1', '127.1.2.3', '[::1]', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '[::ffff:7f00:1]']) expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['127.evil.example', 'mail.example.com', '10.0.0.1', '::2', '128.0.0.1', '::ffff:10.0.0.1', 'localhost.evil.example']) expect(isLoopbackHost(h), h).toBe(false);
   });
   it('a name that merely starts with 127. does not escape the TLS requirement', () => {
     expect(transportOptions('smtp://127.evil.example:25', true).requireTLS).toBe(true);
