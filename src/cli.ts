@@ -10,6 +10,8 @@
  *   rustchat rotate-encryption-key   re-encrypt every sealed secret under RUSTCHAT_ENCRYPTION_KEY,
  *                           reading old values with RUSTCHAT_ENCRYPTION_KEY_PREVIOUS (safe to re-run)
  */
+// First: refuse an unsupported Node.js before any other module (or native addon) loads.
+import './runtime-check.js';
 import { boot, serve } from './main.js';
 
 async function readStdin(): Promise<string> {

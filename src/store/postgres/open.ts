@@ -46,6 +46,10 @@ function preparingStatements(pool: pg.Pool): PostgresPool {
     return name;
   };
   return {
+    // Kysely 0.29 reads the pool's options and Client class to open a control connection
+    // when it cancels a query; hand it the real ones.
+    options: pool.options,
+    Client: (pool as unknown as { Client: PostgresPool['Client'] }).Client,
     end: () => pool.end(),
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
@@ -57,6 +61,10 @@ function preparingStatements(pool: pg.Pool): PostgresPool {
           return (client.query as (a: unknown, b?: unknown) => unknown)(textOrCursor, parameters);
         },
         release: (destroy?: boolean) => client.release(destroy),
+        // Kysely 0.29 cancels an aborted query by the backend's process id.
+        get processID(): number | undefined {
+          return (client as unknown as { processID?: number }).processID;
+        },
       };
       return wrapped as PostgresPoolClient;
     },
