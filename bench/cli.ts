@@ -8,6 +8,7 @@
 import { BenchContext, machine, parseArgs } from './lib/context.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { fanoutScenario } from './scenarios/fanout.js';
+import { startupScenario } from './scenarios/startup.js';
 import { usersScenario } from './scenarios/users.js';
 import { writeScenario } from './scenarios/write.js';
 
@@ -16,6 +17,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Record<string, un
   write: writeScenario,
   connections: connectionsScenario,
   users: usersScenario,
+  startup: startupScenario,
 };
 
 async function main(): Promise<number> {

@@ -25,7 +25,7 @@ export const REDIS_URL = process.env.RUSTCHAT_BENCH_REDIS_URL ?? 'redis://127.0.
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const [scenario, ...rest] = argv;
-  if (scenario === undefined || scenario.startsWith('-')) throw new Error('usage: npm run bench -- <fanout|write|connections|users> [--quick] [--json <file>] [--postgres] [--nodes 2] [--profile] [--<knob> <n>]');
+  if (scenario === undefined || scenario.startsWith('-')) throw new Error('usage: npm run bench -- <fanout|write|connections|users|startup> [--quick] [--json <file>] [--postgres] [--nodes 2] [--profile] [--<knob> <n>]');
   let quick = false;
   let postgres = false;
   let nodes = 1;
