@@ -1,12 +1,8 @@
-/** SsoStore and SealedValueStore over Kysely (both dialects). */
-import { sql, type Kysely, type Transaction } from 'kysely';
+/** SsoStore over Kysely: providers, identities, login states, exchange codes. */
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../../domain/sso.js';
 import { unique } from '../errors.js';
-import type { Database } from '../schema.js';
-import type { SealedColumn, SealedRow, SealedValueStore } from '../sealed.js';
 import type { SsoProviderPatch, SsoStore } from '../sso.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import type { Db } from './shared.js';
 
 export class KyselySsoStore implements SsoStore {
   constructor(private readonly db: Db) {}
@@ -77,27 +73,5 @@ export class KyselySsoStore implements SsoStore {
   async purgeExpired(statesBefore: number, codesBefore: number): Promise<void> {
     await this.db.deleteFrom('oauth_states').where('expires_at', '<', statesBefore).execute();
     await this.db.deleteFrom('oauth_exchange_codes').where('expires_at', '<', codesBefore).execute();
-  }
-}
-
-export class KyselySealedValueStore implements SealedValueStore {
-  constructor(private readonly db: Db) {}
-
-  async scan(column: SealedColumn, afterId: string, limit: number): Promise<SealedRow[]> {
-    // Identifiers come from the fixed registry in store/sealed.ts, never from input.
-    const { rows } = await sql<SealedRow>`
-      SELECT ${sql.ref(column.idColumn)} AS id, ${sql.ref(column.column)} AS value
-      FROM ${sql.table(column.table)}
-      WHERE ${sql.ref(column.idColumn)} > ${afterId} AND ${sql.ref(column.column)} IS NOT NULL
-      ORDER BY ${sql.ref(column.idColumn)}
-      LIMIT ${limit}`.execute(this.db);
-    return rows;
-  }
-
-  async replace(column: SealedColumn, id: string, expected: string, next: string): Promise<boolean> {
-    const r = await sql`
-      UPDATE ${sql.table(column.table)} SET ${sql.ref(column.column)} = ${next}
-      WHERE ${sql.ref(column.idColumn)} = ${id} AND ${sql.ref(column.column)} = ${expected}`.execute(this.db);
-    return Number(r.numAffectedRows ?? 0) > 0;
   }
 }

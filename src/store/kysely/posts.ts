@@ -1,0 +1,163 @@
+/** PostStore over Kysely: posts, their mentions and thread counters (reactions and saved posts in their own files). */
+import { sql } from 'kysely';
+import type { Post, Reaction } from '../../domain/entities.js';
+import { notFound } from '../../domain/errors.js';
+import { unique } from '../errors.js';
+import type { Dialect } from '../migrations.js';
+import type { NewPost, PostPage, PostStore } from '../posts.js';
+import { ReadPointers } from './read-pointers.js';
+import { Reactions } from './reactions.js';
+import { SavedPosts } from './saved-posts.js';
+import { num, type Db } from './shared.js';
+
+export class Posts implements PostStore {
+  private readonly reactions: Reactions;
+  private readonly saved: SavedPosts;
+  constructor(private readonly db: Db, private readonly dialect: Dialect) {
+    this.reactions = new Reactions(db);
+    this.saved = new SavedPosts(db);
+  }
+  /**
+   * Ordering: on PostgreSQL the channel row is locked BEFORE the post takes its seq, and
+   * stays locked until commit. So within a channel, seq order is commit order: once a reader
+   * sees seq n, no post with a lower seq can still appear in that channel. Without this a
+   * writer could take seq 10, another take 11 and commit first, and a client paging with
+   * `after=11` or marking read up to 11 would never see post 10 as new. SQLite has one writer
+   * at a time, so there the lock would only cost a statement per post.
+   *
+   * `readBy`: also move that member's read pointer to the new post (an author's own post is
+   * read), in the same atomic step.
+   */
+  async create(post: NewPost, options: { readBy?: string } = {}): Promise<Post> {
+    const p = post;
+    if (this.dialect === 'postgres') return { ...post, seq: await this.createPostgres(p, options.readBy) };
+    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx, this.dialect).create(post, options));
+    // Hot path: plain SQL (the query builder costs more than SQLite spends running it).
+    const { rows } = await unique(sql<{ seq: number }>`
+      INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
+                         reply_count, last_reply_at, client_msg_id, mention_all)
+      VALUES (${p.id}, ${p.channel_id}, ${p.user_id}, ${p.root_post_id}, ${p.message}, ${p.props}, ${p.file_ids}, ${p.is_pinned}, ${p.created_at},
+              ${p.edited_at}, ${p.deleted_at}, ${p.reply_count}, ${p.last_reply_at}, ${p.client_msg_id}, ${p.mention_all})
+      RETURNING seq`.execute(this.db));
+    const seq = num(rows[0]!.seq);
+    await sql`UPDATE channels SET last_post_seq = ${seq}, last_post_at = ${p.created_at} WHERE id = ${p.channel_id} AND last_post_seq < ${seq}`.execute(this.db);
+    if (options.readBy !== undefined) await new ReadPointers(this.db).setLastViewed(p.channel_id, options.readBy, seq, p.created_at);
+    return { ...post, seq };
+  }
+
+  /**
+   * The PostgreSQL insert as ONE statement (one round trip, atomic even outside a
+   * transaction): `lock` takes the channel row (FOR UPDATE) and the INSERT draws its rows from
+   * `lock`, so the seq is taken only once the lock is held; the channel's last post and the
+   * author's read pointer follow from the inserted row.
+   */
+  private async createPostgres(p: NewPost, readBy: string | undefined): Promise<number> {
+    const { rows } = await unique(sql<{ seq: string | number }>`
+      WITH lock AS (SELECT id FROM channels WHERE id = ${p.channel_id} FOR UPDATE),
+      ins AS (
+        INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
+                           reply_count, last_reply_at, client_msg_id, mention_all)
+        SELECT ${p.id}::text, lock.id, ${p.user_id}::text, ${p.root_post_id}::text, ${p.message}::text, ${p.props}::text, ${p.file_ids}::text,
+               ${p.is_pinned}::smallint, ${p.created_at}::bigint, ${p.edited_at}::bigint, ${p.deleted_at}::bigint, ${p.reply_count}::integer,
+               ${p.last_reply_at}::bigint, ${p.client_msg_id}::text, ${p.mention_all}::smallint
+        FROM lock
+        RETURNING seq),
+      last_post AS (
+        UPDATE channels SET last_post_seq = ins.seq, last_post_at = ${p.created_at}::bigint FROM ins
+        WHERE channels.id = ${p.channel_id} AND channels.last_post_seq < ins.seq)
+      ${readBy === undefined ? sql`` : sql`, read_pointer AS (
+        UPDATE channel_members SET last_viewed_seq = ins.seq, last_viewed_at = ${p.created_at}::bigint FROM ins
+        WHERE channel_members.channel_id = ${p.channel_id} AND channel_members.user_id = ${readBy} AND channel_members.last_viewed_seq < ins.seq)`}
+      SELECT seq FROM ins`.execute(this.db));
+    // The channel was deleted after the caller's access check: the post has nowhere to go.
+    if (rows[0] === undefined) throw notFound('Channel');
+    return num(rows[0].seq);
+  }
+  get(id: string): Promise<Post | undefined> {
+    return this.db.selectFrom('posts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+  async getByClientMsgId(userId: string, clientMsgId: string): Promise<Post | undefined> {
+    const { rows } = await sql<Post>`SELECT * FROM posts WHERE user_id = ${userId} AND client_msg_id = ${clientMsgId}`.execute(this.db);
+    return rows[0];
+  }
+  async getMany(ids: readonly string[]): Promise<Post[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('posts').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+  }
+  async updateMessage(id: string, message: string, mentionAll: boolean, editedAt: number): Promise<Post | undefined> {
+    await this.db.updateTable('posts').set({ message, mention_all: mentionAll ? 1 : 0, edited_at: editedAt }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+    return this.get(id);
+  }
+  async softDelete(id: string, at: number): Promise<string[]> {
+    const rows = await this.db
+      .updateTable('posts')
+      .set({ deleted_at: at, is_pinned: 0 })
+      .where((eb) => eb.or([eb('id', '=', id), eb('root_post_id', '=', id)]))
+      .where('deleted_at', 'is', null)
+      .returning('id')
+      .execute();
+    const ids = rows.map((r) => r.id);
+    if (ids.length > 0) await this.db.deleteFrom('post_mentions').where('post_id', 'in', ids).execute();
+    return ids;
+  }
+  async touchThread(rootId: string, delta: number, lastReplyAt: number | null): Promise<void> {
+    if (delta > 0) {
+      await this.db.updateTable('posts').set((eb) => ({ reply_count: eb('reply_count', '+', delta), last_reply_at: lastReplyAt })).where('id', '=', rootId).execute();
+      return;
+    }
+    // A reply went away: recount from the live replies so the numbers can never drift.
+    const { rows } = await sql<{ n: number; last: number | null }>`
+      SELECT COUNT(*) AS n, MAX(created_at) AS last FROM posts WHERE root_post_id = ${rootId} AND deleted_at IS NULL`.execute(this.db);
+    const r = rows[0]!;
+    await this.db.updateTable('posts').set({ reply_count: num(r.n), last_reply_at: r.last === null ? null : num(r.last) }).where('id', '=', rootId).execute();
+  }
+  async setPinned(id: string, pinned: boolean): Promise<Post | undefined> {
+    await this.db.updateTable('posts').set({ is_pinned: pinned ? 1 : 0 }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+    return this.get(id);
+  }
+  async listChannel(channelId: string, opts: { before?: number | undefined; after?: number | undefined; limit: number; pinnedOnly?: boolean }): Promise<PostPage> {
+    let q = this.db.selectFrom('posts').selectAll().where('channel_id', '=', channelId).where('deleted_at', 'is', null);
+    if (opts.before !== undefined) q = q.where('seq', '<', opts.before);
+    if (opts.after !== undefined) q = q.where('seq', '>', opts.after);
+    if (opts.pinnedOnly) q = q.where('is_pinned', '=', 1);
+    // With only `after`, walk forwards from the cursor; otherwise backwards from the newest.
+    const forwards = opts.after !== undefined && opts.before === undefined;
+    const rows = await q.orderBy('seq', forwards ? 'asc' : 'desc').limit(opts.limit + 1).execute();
+    const hasMore = rows.length > opts.limit;
+    const page = rows.slice(0, opts.limit);
+    if (forwards) page.reverse();
+    return { posts: page, hasMore };
+  }
+  async listThread(rootId: string, afterSeq: number, limit: number): Promise<PostPage> {
+    const rows = await this.db.selectFrom('posts').selectAll().where('root_post_id', '=', rootId).where('deleted_at', 'is', null).where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(limit + 1).execute();
+    return { posts: rows.slice(0, limit), hasMore: rows.length > limit };
+  }
+  async replaceMentions(postId: string, channelId: string, seq: number, userIds: readonly string[]): Promise<void> {
+    await this.db.deleteFrom('post_mentions').where('post_id', '=', postId).execute();
+    if (userIds.length === 0) return;
+    await this.db.insertInto('post_mentions').values([...new Set(userIds)].map((user_id) => ({ post_id: postId, channel_id: channelId, user_id, seq }))).execute();
+  }
+  async seqBefore(channelId: string, seq: number): Promise<number> {
+    const r = await this.db.selectFrom('posts').select('seq').where('channel_id', '=', channelId).where('seq', '<', seq).where('deleted_at', 'is', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return r === undefined ? 0 : num(r.seq);
+  
+  }
+  addReaction(reaction: Reaction): Promise<boolean> {
+    return this.reactions.addReaction(reaction);
+  }
+  removeReaction(postId: string, userId: string, emoji: string): Promise<boolean> {
+    return this.reactions.removeReaction(postId, userId, emoji);
+  }
+  reactionsFor(postIds: readonly string[]): Promise<Reaction[]> {
+    return this.reactions.reactionsFor(postIds);
+  }
+  save(userId: string, postId: string, at: number): Promise<boolean> {
+    return this.saved.save(userId, postId, at);
+  }
+  unsave(userId: string, postId: string): Promise<boolean> {
+    return this.saved.unsave(userId, postId);
+  }
+  listSaved(userId: string, offset: number, limit: number): Promise<Post[]> {
+    return this.saved.listSaved(userId, offset, limit);
+  }
+}
