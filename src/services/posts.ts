@@ -11,7 +11,7 @@ import { channelCan, type ChannelContext } from '../domain/policy.js';
 import { postView, reactionView, type PostView } from '../domain/presenters.js';
 import { validateEmoji, validateMessage } from '../domain/rules.js';
 import type { Metrics } from '../observability/metrics.js';
-import { UniqueViolation } from '../store/errors.js';
+import { NotFound, UniqueViolation } from '../store/errors.js';
 import type { NewPost, Store } from '../store/store.js';
 import type { Access } from './access.js';
 import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
@@ -140,6 +140,8 @@ export class PostService {
         const existing = await this.deps.store.posts.getByClientMsgId(userId, input.client_msg_id);
         if (existing !== undefined) return { post: await this.replay(existing, channelId), created: false };
       }
+      // The channel was deleted after the access check above.
+      if (err instanceof NotFound) throw notFound('Channel');
       throw err;
     }
     this.metrics.postsCreated.inc();

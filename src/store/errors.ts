@@ -1,8 +1,20 @@
-/** Store-level errors, independent of the database driver. Services turn them into domain errors. */
+/**
+ * Store-level errors, independent of the database driver. The store throws only these (or
+ * the driver's own errors for a broken database); services turn them into domain errors, so
+ * nothing under store/ knows about HTTP statuses or error codes.
+ */
 export class UniqueViolation extends Error {
   constructor(readonly constraint: string, cause: unknown) {
     super(`unique constraint violated: ${constraint}`, { cause });
     this.name = 'UniqueViolation';
+  }
+}
+
+/** A row the write depends on is gone (for example a post's channel, deleted after the caller's check). */
+export class NotFound extends Error {
+  constructor(readonly entity: string, cause?: unknown) {
+    super(`${entity} not found`, cause === undefined ? undefined : { cause });
+    this.name = 'NotFound';
   }
 }
 
@@ -32,4 +44,11 @@ export async function unique<T>(op: Promise<T>): Promise<T> {
   } catch (err) {
     throw asUniqueViolation(err) ?? err;
   }
+}
+
+/** True for a foreign-key violation from better-sqlite3 or pg (a referenced row is missing). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as DriverError).code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }

@@ -1,8 +1,7 @@
 /** PostStore over Kysely: posts, their mentions and thread counters (reactions and saved posts in their own files). */
 import { sql } from 'kysely';
 import type { Post, Reaction } from '../../domain/entities.js';
-import { notFound } from '../../domain/errors.js';
-import { unique } from '../errors.js';
+import { NotFound, isForeignKeyViolation, unique } from '../errors.js';
 import type { Dialect } from '../migrations.js';
 import type { NewPost, PostPage, PostStore } from '../posts.js';
 import { ReadPointers } from './read-pointers.js';
@@ -33,16 +32,31 @@ export class Posts implements PostStore {
     if (this.dialect === 'postgres') return { ...post, seq: await this.createPostgres(p, options.readBy) };
     if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx, this.dialect).create(post, options));
     // Hot path: plain SQL (the query builder costs more than SQLite spends running it).
-    const { rows } = await unique(sql<{ seq: number }>`
+    const { rows } = await this.channelMustExist(p.channel_id, unique(sql<{ seq: number }>`
       INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
                          reply_count, last_reply_at, client_msg_id, mention_all)
       VALUES (${p.id}, ${p.channel_id}, ${p.user_id}, ${p.root_post_id}, ${p.message}, ${p.props}, ${p.file_ids}, ${p.is_pinned}, ${p.created_at},
               ${p.edited_at}, ${p.deleted_at}, ${p.reply_count}, ${p.last_reply_at}, ${p.client_msg_id}, ${p.mention_all})
-      RETURNING seq`.execute(this.db));
+      RETURNING seq`.execute(this.db)));
     const seq = num(rows[0]!.seq);
     await sql`UPDATE channels SET last_post_seq = ${seq}, last_post_at = ${p.created_at} WHERE id = ${p.channel_id} AND last_post_seq < ${seq}`.execute(this.db);
     if (options.readBy !== undefined) await new ReadPointers(this.db).setLastViewed(p.channel_id, options.readBy, seq, p.created_at);
     return { ...post, seq };
+  }
+
+  /**
+   * SQLite refuses a post whose channel is gone with a foreign-key error: the same NotFound
+   * PostgreSQL gives (checked only after a failure, so the hot path pays nothing).
+   */
+  private async channelMustExist<T>(channelId: string, insert: Promise<T>): Promise<T> {
+    try {
+      return await insert;
+    } catch (err) {
+      if (isForeignKeyViolation(err) && (await this.db.selectFrom('channels').select('id').where('id', '=', channelId).executeTakeFirst()) === undefined) {
+        throw new NotFound('channel', err);
+      }
+      throw err;
+    }
   }
 
   /**
@@ -70,7 +84,7 @@ export class Posts implements PostStore {
         WHERE channel_members.channel_id = ${p.channel_id} AND channel_members.user_id = ${readBy} AND channel_members.last_viewed_seq < ins.seq)`}
       SELECT seq FROM ins`.execute(this.db));
     // The channel was deleted after the caller's access check: the post has nowhere to go.
-    if (rows[0] === undefined) throw notFound('Channel');
+    if (rows[0] === undefined) throw new NotFound('channel');
     return num(rows[0].seq);
   }
   get(id: string): Promise<Post | undefined> {
@@ -140,7 +154,6 @@ export class Posts implements PostStore {
   async seqBefore(channelId: string, seq: number): Promise<number> {
     const r = await this.db.selectFrom('posts').select('seq').where('channel_id', '=', channelId).where('seq', '<', seq).where('deleted_at', 'is', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     return r === undefined ? 0 : num(r.seq);
-  
   }
   addReaction(reaction: Reaction): Promise<boolean> {
     return this.reactions.addReaction(reaction);

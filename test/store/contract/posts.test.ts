@@ -1,7 +1,7 @@
 /** The store contract for posts, on SQLite and PostgreSQL (see harness.ts). */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { UniqueViolation } from '../../../src/store/errors.js';
+import { NotFound, UniqueViolation } from '../../../src/store/errors.js';
 import { STORES } from '../../helpers/app.js';
 import { newChannel, newPost } from '../../helpers/store.js';
 import { contract } from './harness.js';
@@ -24,6 +24,16 @@ describe.each(STORES)('store contract: posts (%s)', (kind) => {
     expect(await store.posts.get(randomUUID())).toBeUndefined();
     expect((await store.posts.getMany([p1.id, p3.id, p1.id])).map((p) => p.id).sort()).toEqual([p1.id, p3.id].sort());
     expect(await store.posts.getMany([])).toEqual([]);
+  });
+
+  it('refuses a post into a channel that does not exist with the store\'s own NotFound, in and out of a transaction', async () => {
+    // A channel deleted between the service's access check and the insert looks like this.
+    const { users: [a] } = await world(1);
+    const orphan = newPost(randomUUID(), a!.id);
+    await expect(store.posts.create(orphan)).rejects.toMatchObject({ name: 'NotFound', entity: 'channel' });
+    await expect(store.write((tx) => tx.posts.create(newPost(randomUUID(), a!.id), { readBy: a!.id }))).rejects.toBeInstanceOf(NotFound);
+    await expect(store.transaction((tx) => tx.posts.create(newPost(randomUUID(), a!.id)))).rejects.toBeInstanceOf(NotFound);
+    expect(await store.posts.get(orphan.id)).toBeUndefined();
   });
 
   it('makes client_msg_id unique per user, not globally', async () => {
