@@ -2,7 +2,7 @@
  * The embedded database: SQLite through better-sqlite3, in WAL mode with
  * `synchronous=FULL` so that every acknowledged commit is on disk before we answer.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type LogEvent, type SqliteDatabase, type SqliteStatement } from 'kysely';
@@ -19,6 +19,7 @@ export function openSqlite(options: SqliteOpenOptions): { db: Kysely<Database>; 
   if (options.dataDir !== ':memory:') {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     file = join(options.dataDir, 'rustchat.db');
+    ownerOnly(file);
   }
   const raw = new BetterSqlite3(file);
   raw.pragma('journal_mode = WAL');
@@ -34,6 +35,17 @@ export function openSqlite(options: SqliteOpenOptions): { db: Kysely<Database>; 
   raw.function('lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }), ...(options.log ? { log: options.log } : {}) });
   return { db, raw };
+}
+
+/**
+ * The database holds password hashes, sessions and sealed secrets: readable by the owner only,
+ * like the development secrets. Creating the file 0600 before SQLite opens it is enough for
+ * new files (SQLite gives -wal and -shm the mode of the database file); chmod fixes the files
+ * of a data directory created before this rule.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
 /**
