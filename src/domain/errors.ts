@@ -51,6 +51,8 @@ export const forbidden = (message = 'You do not have permission to do that'): Ap
 export const notFound = (what = 'Resource'): AppError => new AppError('NOT_FOUND', `${what} not found`);
 export const conflict = (message: string, details?: Record<string, unknown>): AppError => new AppError('CONFLICT', message, details);
 export const invalid = (field: string, message: string): AppError => new AppError('VALIDATION_ERROR', message, { field });
+/** A dependency (the database) is down for now; the client should retry after `retryAfter` seconds (sent as Retry-After). */
+export const unavailable = (message: string, retryAfter: number): AppError => new AppError('SERVICE_UNAVAILABLE', message, { retry_after: retryAfter });
 
 /** A rate-limit refusal; the HTTP layer renders the exact 429 of security contract §5. */
 export class RateLimitedError extends AppError {

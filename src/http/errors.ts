@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, RateLimitedError, type ErrorCode } from '../domain/errors.js';
+import { domainError } from '../services/store-errors.js';
 
 const BY_STATUS: Record<number, ErrorCode> = {
   400: 'BAD_REQUEST',
@@ -50,9 +51,14 @@ export function sendRateLimited(reply: FastifyReply, req: FastifyRequest, limit:
     .send({ error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Too many requests. Please try again later.', retry_after: retryAfter } });
 }
 
-export function renderError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function renderError(thrown: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const err = domainError(thrown) as FastifyError | Error;
   if (err instanceof RateLimitedError) return sendRateLimited(reply, req, err.limit, err.resetAt, err.retryAfter);
-  if (err instanceof AppError) return reply.code(err.status).type('application/json').send(errorBody(req, err.code, err.message, err.details));
+  if (err instanceof AppError) {
+    if (err.status >= 500) req.log.warn({ err: err.cause ?? err, request_id: req.id }, err.message);
+    if (err.status === 503 && typeof err.details?.retry_after === 'number') void reply.header('Retry-After', String(err.details.retry_after));
+    return reply.code(err.status).type('application/json').send(errorBody(req, err.code, err.message, err.details));
+  }
   const fe = err as FastifyError;
   if (fe.validation) {
     return reply.code(400).type('application/json').send(errorBody(req, 'BAD_REQUEST', `Invalid request: ${fe.message}`));

@@ -52,3 +52,36 @@ export function isForeignKeyViolation(err: unknown): boolean {
   const code = (err as DriverError).code;
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
+
+/**
+ * The database cannot be reached or cannot take work right now (connection refused or lost,
+ * server shutting down, pool timeout, SQLite busy or failing I/O). Nothing about the request
+ * is wrong: the same request may succeed in a moment.
+ */
+export class Unavailable extends Error {
+  constructor(cause: unknown) {
+    super('database unavailable', { cause });
+    this.name = 'Unavailable';
+  }
+}
+
+/** Socket errors of a lost or refused connection (Node's net and dns). */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** PostgreSQL SQLSTATEs of a server that is going away or not taking connections; class 08 is matched as a class. */
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+/** `pg` and `pg-pool` report a dropped connection or a pool wait that timed out with a message only, no code. */
+const PG_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable)/;
+
+/** Recognises a driver error meaning "the database is unavailable" (see Unavailable); undefined for any other error. */
+export function asUnavailable(err: unknown): Unavailable | undefined {
+  if (err instanceof Unavailable) return err;
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as DriverError & { errors?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (NETWORK_CODES.has(code) || PG_UNAVAILABLE.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return new Unavailable(err);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_IOERR')) return new Unavailable(err);
+  if (code === '' && typeof e.message === 'string' && PG_MESSAGES.test(e.message)) return new Unavailable(err);
+  // A connect to a host with several addresses fails with an AggregateError of the attempts.
+  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((x) => asUnavailable(x) !== undefined)) return new Unavailable(err);
+  return undefined;
+}

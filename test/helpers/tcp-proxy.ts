@@ -3,6 +3,9 @@
  * silently swallow traffic in both directions without closing it — what a client whose Wi-Fi
  * dropped looks like to the server (it keeps writing, nobody reads, no FIN arrives).
  * Connections made after the pull go through normally (the network is back).
+ *
+ * `cut()` is the other failure: the server behind the proxy is gone. Every open connection is
+ * reset and new ones are reset on arrival, until `restore()`.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -15,7 +18,9 @@ interface Pair {
 export class PullableProxy {
   private readonly pairs = new Set<Pair>();
   private readonly server: Server;
+  private refusing = false;
   url = '';
+  port = 0;
 
   private constructor(private readonly target: URL) {
     this.server = createServer((client) => this.accept(client));
@@ -25,11 +30,16 @@ export class PullableProxy {
     const proxy = new PullableProxy(new URL(targetUrl));
     await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
     const address = proxy.server.address();
-    proxy.url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    proxy.port = typeof address === 'object' && address !== null ? address.port : 0;
+    proxy.url = `http://127.0.0.1:${proxy.port}`;
     return proxy;
   }
 
   private accept(client: Socket): void {
+    if (this.refusing) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = connect(Number(this.target.port), this.target.hostname);
     const pair: Pair = { client, upstream, pulled: false };
     this.pairs.add(pair);
@@ -55,6 +65,21 @@ export class PullableProxy {
   /** Every connection open now goes silent, both ways, without closing. */
   pull(): void {
     for (const p of this.pairs) p.pulled = true;
+  }
+
+  /** The server behind is gone: every connection is reset, now and until restore(). */
+  cut(): void {
+    this.refusing = true;
+    for (const p of this.pairs) {
+      p.client.resetAndDestroy();
+      p.upstream.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  /** The server behind is back: new connections go through again. */
+  restore(): void {
+    this.refusing = false;
   }
 
   async close(): Promise<void> {

@@ -53,6 +53,12 @@ function preparingStatements(pool: pg.Pool): PostgresPool {
     end: () => pool.end(),
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
+      // While a client is checked out the pool stops listening for its errors, so a connection
+      // lost between two queries (the database restarting, a network cut) would be an uncaught
+      // 'error' event and end the process. The query in flight or the next one fails with the
+      // error instead (answered 503), and release() drops the broken client from the pool.
+      const ignoreLost = (): void => undefined;
+      client.on('error', ignoreLost);
       const wrapped = {
         query(textOrCursor: unknown, parameters?: ReadonlyArray<unknown>): unknown {
           if (typeof textOrCursor === 'string' && parameters !== undefined && parameters.length > 0) {
@@ -60,7 +66,10 @@ function preparingStatements(pool: pg.Pool): PostgresPool {
           }
           return (client.query as (a: unknown, b?: unknown) => unknown)(textOrCursor, parameters);
         },
-        release: (destroy?: boolean) => client.release(destroy),
+        release: (destroy?: boolean) => {
+          client.off('error', ignoreLost);
+          client.release(destroy);
+        },
         // Kysely 0.29 cancels an aborted query by the backend's process id.
         get processID(): number | undefined {
           return (client as unknown as { processID?: number }).processID;
