@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { Channel, Post, Team, User } from '../../src/domain/entities.js';
+import type { SsoProvider } from '../../src/domain/sso.js';
 import { openStore } from '../../src/store/open.js';
 import type { NewPost, NewUser, Store } from '../../src/store/store.js';
 import type { StoreKind } from './app.js';
@@ -113,6 +114,15 @@ export function newPost(channelId: string, userId: string, overrides: Partial<Ne
   return {
     id: randomUUID(), channel_id: channelId, user_id: userId, root_post_id: null, message: `message ${i}`, props: '{}', file_ids: '[]', is_pinned: 0,
     created_at: 4_000 + i, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, client_msg_id: null, mention_all: 0, ...overrides,
+  };
+}
+
+export function newProvider(overrides: Partial<SsoProvider> = {}): SsoProvider {
+  const key = `p${randomUUID().slice(0, 8)}`;
+  return {
+    id: randomUUID(), provider_key: key, provider_type: 'oidc', display_name: `Provider ${key}`, issuer_url: `https://${key}.example`, github_url: null,
+    github_api_url: null, client_id: 'client', client_secret_sealed: 'v1.k.iv.body', scopes: 'openid email profile', auto_provision: 0, allow_domains: '',
+    default_role: 'system_user', enabled: 1, created_at: 1_000, updated_at: 1_000, ...overrides,
   };
 }
 
