@@ -55,7 +55,8 @@ export function renderError(thrown: FastifyError | Error, req: FastifyRequest, r
   const err = domainError(thrown) as FastifyError | Error;
   if (err instanceof RateLimitedError) return sendRateLimited(reply, req, err.limit, err.resetAt, err.retryAfter);
   if (err instanceof AppError) {
-    if (err.status >= 500) req.log.warn({ err: err.cause ?? err, request_id: req.id }, err.message);
+    // A dependency failure (the database down) keeps the driver's error as its cause: log it, the client sees only the envelope.
+    if (err.status >= 500 && err.cause !== undefined) req.log.warn({ err: err.cause, request_id: req.id }, err.message);
     if (err.status === 503 && typeof err.details?.retry_after === 'number') void reply.header('Retry-After', String(err.details.retry_after));
     return reply.code(err.status).type('application/json').send(errorBody(req, err.code, err.message, err.details));
   }

@@ -21,7 +21,7 @@ export function domainError(err: unknown): unknown {
   const down = asUnavailable(err);
   if (down !== undefined) {
     const e = unavailable('The service is temporarily unavailable. Please try again shortly.', DATABASE_RETRY_AFTER_SECONDS);
-    // Keep the driver's error for the log: the client sees only the envelope.
+    // The driver's error, for the log (the renderer logs a 5xx with a cause); the client sees only the envelope.
     return Object.assign(e, { cause: down.cause });
   }
   return err;

@@ -57,6 +57,8 @@ describe('PostgreSQL unreachable (behind a proxy that is cut and restored)', () 
     for (const res of [me, post, login]) expectUnavailable(res);
     expect((await t.api.get('/api/v1/health/ready')).status).toBe(503);
     expect(t.logs.text()).not.toContain('unhandled error');
+    // The operator sees why, with the driver's error; the client saw only the envelope.
+    expect(t.logs.lines.filter((l) => l.includes('temporarily unavailable') && l.includes('"err"')).length).toBeGreaterThanOrEqual(3);
 
     proxy.restore();
     expect((await t.api.get('/api/v1/users/me', alice.token)).status).toBe(200);
