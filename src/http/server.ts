@@ -210,14 +210,12 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await app.register(cookie);
 
   const origins = new OriginPolicy(config);
-  // CORS: only listed origins (never `null`); credentials never with the `*` wildcard.
+  // CORS: the origins OriginPolicy allows (never `null`); credentials never with the `*` wildcard.
   const wildcard = config.corsAllowedOrigins.includes('*');
-  const allowed = new Set(config.corsAllowedOrigins.filter((o) => o !== '*'));
   await app.register(cors, {
     origin: (origin, cb) => {
       if (origin === undefined) return cb(null, false);
-      if (origin === 'null') return cb(null, false);
-      cb(null, allowed.has(origin) || wildcard);
+      cb(null, origins.corsOrigin(origin) ?? false);
     },
     credentials: !wildcard,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
