@@ -228,7 +228,8 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'RustChat API', version: deps.version, description: 'Generated from the route schemas.' },
+      // The API's version, not the server's: the document is public (no version for anonymous probes).
+      info: { title: 'RustChat API', version: '1', description: 'Generated from the route schemas.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
     },

@@ -7,6 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/app.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 
 const PRODUCTION = { RUSTCHAT_ENVIRONMENT: 'production', RUSTCHAT_SITE_URL: 'https://chat.example.com', RUSTCHAT_JWT_ISSUER: 'https://chat.example.com', RUSTCHAT_JWT_AUDIENCE: 'rustchat' };
@@ -38,5 +39,22 @@ describe('CORS uses OriginPolicy', () => {
   it.each(['https://admin.example.com:8443', 'http://admin.example.com', 'https://admin.example.com.evil.example', 'null'])('%s is not', async (origin) => {
     const res = await t.api.request('OPTIONS', '/api/v1/auth/login', { headers: { origin, 'access-control-request-method': 'POST' } });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('anonymous probes tell no version', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp('sqlite', { env: PRODUCTION });
+  });
+  afterAll(async () => t?.close());
+
+  it('/health/live and the OpenAPI document', async () => {
+    const live = await t.api.get('/api/v1/health/live');
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({ status: 'ok' });
+    const openapi = await t.api.get('/api/v1/openapi.json');
+    expect(openapi.status).toBe(200);
+    for (const res of [live, openapi]) expect(res.text).not.toContain(VERSION);
   });
 });
