@@ -124,6 +124,36 @@ function tlsServerFactory(config: Config): FastifyServerOptions['serverFactory']
   };
 }
 
+/**
+ * Every route's path pattern and methods, to tell "no such path" (404) from "not with this
+ * method" (405 with `Allow`). Wildcard routes (the CORS preflight `*`) say nothing about a path.
+ */
+class KnownPaths {
+  private readonly patterns = new Map<string, { regex: RegExp; methods: Set<string> }>();
+
+  add(methods: readonly string[], url: string): void {
+    if (url.includes('*')) return;
+    let entry = this.patterns.get(url);
+    if (entry === undefined) {
+      const source = url
+        .split('/')
+        .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/');
+      entry = { regex: new RegExp(`^${source}/?$`), methods: new Set() };
+      this.patterns.set(url, entry);
+    }
+    for (const m of methods) entry.methods.add(m);
+  }
+
+  /** The methods `path` answers to, sorted; empty when no route has this path. */
+  methodsFor(path: string): string[] {
+    const methods = new Set<string>();
+    for (const { regex, methods: ms } of this.patterns.values()) if (regex.test(path)) for (const m of ms) methods.add(m);
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  }
+}
+
 function hasBadText(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed();
   if (value === null || typeof value !== 'object' || depth > 32) return depth > 32;
@@ -175,10 +205,12 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
 
   const routes: LimitedRoute[] = [];
   limited.set(app, routes);
+  const known = new KnownPaths();
   app.addHook('onRoute', (route) => {
     if (route.config?.rateLimit === 'auth') {
       for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
     }
+    known.add([route.method].flat(), route.url);
   });
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
@@ -333,8 +365,15 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   }
 
   app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = pathOf(req.url);
+    // A known path asked with another method (TRACE included): 405 and what it does answer to.
+    // (A route that itself calls not-found stays a 404.)
+    const allow = known.methodsFor(path);
+    if (allow.length > 0 && !allow.includes(req.method)) {
+      return reply.code(405).header('Allow', allow.join(', ')).type('application/json').send(errorBody(req, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed here`));
+    }
     // Client-side routes of the web client (e.g. /login?code=…) get its index.html.
-    if (req.method === 'GET' && !req.url.startsWith('/api/') && deps.webRoot !== undefined && existsSync(`${deps.webRoot}/index.html`)) {
+    if (req.method === 'GET' && !path.startsWith('/api/') && deps.webRoot !== undefined && existsSync(`${deps.webRoot}/index.html`)) {
       return reply.type('text/html').header('Cache-Control', 'no-cache').sendFile('index.html');
     }
     return reply.code(404).type('application/json').send(errorBody(req, 'NOT_FOUND', 'Route not found'));

@@ -5,7 +5,9 @@
  * not the web client; no public source maps in production; a body over the limit gets a 413
  * the client can read, also when it is sent over a real socket.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/app.js';
 import { startApp, type TestApp } from '../helpers/app.js';
@@ -56,5 +58,54 @@ describe('anonymous probes tell no version', () => {
     const openapi = await t.api.get('/api/v1/openapi.json');
     expect(openapi.status).toBe(200);
     for (const res of [live, openapi]) expect(res.text).not.toContain(VERSION);
+  });
+});
+
+function webRoot(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rustchat-web-'));
+  tmp.push(dir);
+  mkdirSync(join(dir, 'assets'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>RustChat</title><script type="module" src="/assets/app.js"></script>');
+  writeFileSync(join(dir, 'assets', 'app.js'), 'console.log("hi")\n//# sourceMappingURL=app.js.map');
+  writeFileSync(join(dir, 'assets', 'app.js.map'), '{"version":3,"sources":["../src/secret-source.ts"],"mappings":""}');
+  return dir;
+}
+
+const expectEnvelope = (res: { headers: Record<string, unknown>; body: any }, code: string): void => {
+  expect(String(res.headers['content-type'])).toMatch(/^application\/json/);
+  expect(res.body.error.code).toBe(code);
+  expect(res.body.error.request_id).toBe(res.headers['x-request-id']);
+  expect(res.headers['x-content-type-options']).toBe('nosniff');
+  expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+};
+
+describe('wrong methods on known paths', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp('sqlite', { env: PRODUCTION, webRoot: webRoot() });
+  });
+  afterAll(async () => t?.close());
+
+  it.each([
+    ['TRACE', '/api/v1/health/live', 'GET, HEAD'],
+    ['TRACE', '/', 'GET, HEAD'],
+    ['POST', '/api/v1/health/live', 'GET, HEAD'],
+    ['GET', '/api/v1/auth/login', 'POST'],
+    ['DELETE', '/api/v1/auth/login/', 'POST'],
+    ['PUT', '/api/v1/channels/0b5e4a3c-4e2d-4f55-9d7a-2f1c8e6b7a10', 'DELETE, GET, HEAD, PATCH'],
+    ['TRACE', '/api/v1/channels/0b5e4a3c-4e2d-4f55-9d7a-2f1c8e6b7a10/members/x', 'DELETE, GET, HEAD, PATCH'],
+  ])('%s %s answers 405 with Allow: %s', async (method, url, allow) => {
+    const res = await t.api.request(method, url);
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe(allow);
+    expectEnvelope(res, 'METHOD_NOT_ALLOWED');
+  });
+
+  it('an unknown path is still a 404, whatever the method', async () => {
+    for (const method of ['GET', 'TRACE', 'DELETE']) {
+      const res = await t.api.request(method, '/api/v1/no-such-thing');
+      expect(res.status, method).toBe(404);
+      expectEnvelope(res, 'NOT_FOUND');
+    }
   });
 });
