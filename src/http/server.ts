@@ -124,6 +124,11 @@ function tlsServerFactory(config: Config): FastifyServerOptions['serverFactory']
   };
 }
 
+/** Paths that name a file of the web client's build, never a client-side route. */
+function isFilePath(path: string): boolean {
+  return path.startsWith('/assets/') || path.endsWith('.map');
+}
+
 /**
  * Every route's path pattern and methods, to tell "no such path" (404) from "not with this
  * method" (405 with `Allow`). Wildcard routes (the CORS preflight `*`) say nothing about a path.
@@ -356,6 +361,8 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       index: ['index.html'],
       wildcard: false,
       cacheControl: false,
+      // Source maps would hand out the client's original source: development only.
+      allowedPath: (path) => !(config.isProduction && path.endsWith('.map')),
       // index.html must be revalidated (it names the current asset files); Vite's hashed
       // assets never change under their name.
       setHeaders: (reply, path) => {
@@ -367,13 +374,15 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) => {
     const path = pathOf(req.url);
     // A known path asked with another method (TRACE included): 405 and what it does answer to.
-    // (A route that itself calls not-found stays a 404.)
+    // (A route that itself calls not-found, like a withheld source map, stays a 404.)
     const allow = known.methodsFor(path);
     if (allow.length > 0 && !allow.includes(req.method)) {
       return reply.code(405).header('Allow', allow.join(', ')).type('application/json').send(errorBody(req, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed here`));
     }
-    // Client-side routes of the web client (e.g. /login?code=…) get its index.html.
-    if (req.method === 'GET' && !path.startsWith('/api/') && deps.webRoot !== undefined && existsSync(`${deps.webRoot}/index.html`)) {
+    // Client-side routes of the web client (e.g. /login?code=…) get its index.html; a missing
+    // file (an old asset name, a source map withheld in production) is a 404, not a page the
+    // browser would try to run as a script.
+    if (req.method === 'GET' && !path.startsWith('/api/') && !isFilePath(path) && deps.webRoot !== undefined && existsSync(`${deps.webRoot}/index.html`)) {
       return reply.type('text/html').header('Cache-Control', 'no-cache').sendFile('index.html');
     }
     return reply.code(404).type('application/json').send(errorBody(req, 'NOT_FOUND', 'Route not found'));

@@ -109,3 +109,39 @@ describe('wrong methods on known paths', () => {
     }
   });
 });
+
+describe.each([
+  ['development', {}],
+  ['production', PRODUCTION],
+] as const)('web client files (%s)', (name, env) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp('sqlite', { env, webRoot: webRoot() });
+  });
+  afterAll(async () => t?.close());
+
+  it('a missing file under /assets/ is a 404, not index.html; client routes still get index.html', async () => {
+    for (const path of ['/assets/missing.js', '/assets/old-1234.css', '/assets/nested/gone.png']) {
+      const res = await t.api.get(path);
+      expect(res.status, path).toBe(404);
+      expect(res.text, path).not.toContain('<!doctype html>');
+      expectEnvelope(res, 'NOT_FOUND');
+    }
+    expect((await t.api.get('/assets/app.js')).status).toBe(200);
+    const page = await t.api.get('/team/channels/town-square');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<!doctype html>');
+  });
+
+  it(name === 'production' ? 'source maps are not served' : 'source maps are served for debugging', async () => {
+    const res = await t.api.get('/assets/app.js.map');
+    if (name === 'production') {
+      expect(res.status).toBe(404);
+      expect(res.text).not.toContain('secret-source');
+      expect(res.text).not.toContain('<!doctype html>');
+    } else {
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('secret-source');
+    }
+  });
+});
