@@ -10,7 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -111,6 +111,41 @@ function clientErrorHandler(isProduction: boolean): (err: NodeJS.ErrnoException,
   };
 }
 
+/** What a client may still send after it was refused before its body was read, and for how long. */
+const LINGER_BYTES = 16 * 1024 * 1024;
+const LINGER_MS = 10_000;
+const lingering = new WeakSet<Socket>();
+
+/**
+ * Closes `socket` gently after the current response: a client refused before its body was
+ * read (413, 401, ...) is usually still sending it, and closing at once turns the rest into
+ * a TCP reset that makes the client drop the answer unread (curl and fetch report a network
+ * error, status 0). So: send our FIN after the response, then read and discard what the
+ * client still sends, up to LINGER_BYTES or LINGER_MS, and only then close (Apache's
+ * "lingering close"). Node's HTTP server ends a `Connection: close` response with
+ * `socket.destroySoon()`; this replaces it on this one socket.
+ */
+function lingerOnClose(socket: Socket): void {
+  if (lingering.has(socket)) return;
+  lingering.add(socket);
+  (socket as Socket & { destroySoon: () => void }).destroySoon = () => {
+    socket.end();
+    let seen = 0;
+    const stop = (): void => {
+      socket.destroy();
+    };
+    const timer = setTimeout(stop, LINGER_MS);
+    timer.unref();
+    socket.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > LINGER_BYTES) stop();
+    });
+    socket.once('end', stop);
+    socket.once('close', () => clearTimeout(timer));
+    socket.resume();
+  };
+}
+
 /** In-process TLS (RUSTCHAT_TLS_*): an HTTPS server that speaks TLS 1.2 and 1.3 only. */
 function tlsServerFactory(config: Config): FastifyServerOptions['serverFactory'] {
   const tls = config.tls;
@@ -207,6 +242,13 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     },
     ...(serverFactory ? { serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // `Expect: 100-continue` (curl's default for large bodies): a body over the limit gets its
+  // 413 instead of the 100, so the client never sends it; everything else is invited in.
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!(Number(req.headers['content-length']) > config.maxBodyBytes)) res.writeContinue();
+    app.server.emit('request', req, res);
+  });
 
   const routes: LimitedRoute[] = [];
   limited.set(app, routes);
@@ -332,6 +374,12 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   const headers = securityHeaders(config.isProduction);
   app.addHook('onSend', async (req, reply, payload) => {
     void reply.headers(headers);
+    // Answered before the body was read (too large, unauthenticated, ...): no keep-alive
+    // (the rest of the body is in the way), and a close the client can read the answer through.
+    if (req.raw.complete === false) {
+      void reply.header('Connection', 'close');
+      lingerOnClose(req.raw.socket);
+    }
     if (req.url.startsWith('/api/') && !reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
     return payload;
   });
