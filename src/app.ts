@@ -27,6 +27,7 @@ import { Presence } from './realtime/presence.js';
 import { clientIpResolver } from './security/client-ip.js';
 import { SecretBox } from './security/crypto.js';
 import { SecurityEvents } from './security/events.js';
+import { OutboundClient } from './security/outbound.js';
 import { RateLimits } from './security/rate-limit.js';
 import { TokenService } from './security/tokens.js';
 import type { ServiceDeps } from './services/context.js';
@@ -130,6 +131,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix);
   const tokens = new TokenService(config.jwt);
   const deps: ServiceDeps = { store, events: bus, security, logger, clock };
+  const outbound = new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: !config.isProduction });
   const mailer = config.smtp === undefined ? undefined : createMailer(config.smtp, config.isProduction);
   const services = buildServices(deps, {
     mailer,
@@ -140,7 +142,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     expiryHours: config.jwt.expiryHours,
     allowRegistration: config.allowRegistration,
     secretBox: new SecretBox(config.encryption.key, config.encryption.previousKey),
-    sso: { siteUrl: config.siteUrl, isProduction: config.isProduction },
+    sso: { siteUrl: config.siteUrl, isProduction: config.isProduction, fetch: outbound.fetch },
   });
   const hub = new Hub({
     store,

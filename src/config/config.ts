@@ -26,6 +26,8 @@ export interface Config {
   readonly encryption: { readonly key: string; readonly previousKey: string | undefined };
   /** Outgoing mail (password reset); undefined: no mail transport, reset by e-mail is off. */
   readonly smtp: { readonly url: string; readonly from: string } | undefined;
+  /** The outbound HTTP client (src/security/outbound.ts): internal hosts an admin trusts. */
+  readonly outbound: { readonly allowedHosts: readonly string[] };
   readonly allowRegistration: boolean;
   readonly logLevel: LogLevel;
   readonly maxBodyBytes: number;

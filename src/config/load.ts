@@ -15,6 +15,7 @@ import type { Config, Environment, LogLevel } from './config.js';
 import { VARIABLE_NAMES } from './schema.js';
 import { checkSecret } from '../security/secret-strength.js';
 import { parseCidrList } from '../security/client-ip.js';
+import { normalizeHost } from '../security/outbound.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -191,6 +192,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
   const smtpFrom = r.raw('RUSTCHAT_SMTP_FROM');
   if (smtpFrom !== undefined && !/@[^@\s>]+>?\s*$/.test(smtpFrom)) r.errors.push('RUSTCHAT_SMTP_FROM must be an e-mail address, optionally with a name: `RustChat <no-reply@example.com>`');
 
+  const outboundAllowedHosts: string[] = [];
+  for (const entry of r.list('RUSTCHAT_OUTBOUND_ALLOWED_HOSTS')) {
+    const host = normalizeHost(entry);
+    if (host === undefined) r.errors.push(`RUSTCHAT_OUTBOUND_ALLOWED_HOSTS has an entry that is not a host name or address (no scheme, port or path): ${JSON.stringify(entry)}`);
+    else outboundAllowedHosts.push(host);
+  }
+
   const adminEmail = r.raw('RUSTCHAT_ADMIN_USER');
   const adminPassword = r.secret('RUSTCHAT_ADMIN_PASSWORD');
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
@@ -340,6 +348,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     },
     encryption: { key: secrets.RUSTCHAT_ENCRYPTION_KEY!, previousKey: r.secret('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS') },
     smtp: smtpUrl === undefined ? undefined : { url: smtpUrl, from: smtpFrom ?? `RustChat <no-reply@${new URL(siteUrl).hostname}>` },
+    outbound: { allowedHosts: outboundAllowedHosts },
     allowRegistration,
     logLevel,
     maxBodyBytes,

@@ -36,6 +36,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: 'RUSTCHAT_ENCRYPTION_KEY_PREVIOUS', default: '', doc: 'Old encryption key, read by `rustchat rotate-encryption-key` and while a rotation is under way.', secret: true },
   { name: 'RUSTCHAT_SMTP_URL', default: '', doc: 'Mail relay for password-reset e-mails: `smtp://user:pass@host:587` (STARTTLS when offered; required in production unless the relay is on loopback) or `smtps://…:465`. Unset: `POST /auth/password/forgot` answers 503 (no reset by e-mail).', secret: true },
   { name: 'RUSTCHAT_SMTP_FROM', default: 'RustChat <no-reply@<site host>>', doc: 'Sender (`From:`) of the e-mails the server sends.' },
+  { name: 'RUSTCHAT_OUTBOUND_ALLOWED_HOSTS', default: '', doc: 'Comma-separated host names (or addresses) the server may fetch from even though they are internal: loopback, private, link-local, CGNAT and the like are refused otherwise (SSRF). For an identity provider an admin runs inside the network, e.g. `sso.corp.internal`. Outside production loopback is always allowed.' },
   { name: 'RUSTCHAT_ALLOW_REGISTRATION', default: 'true', doc: 'Whether anyone may create an account with `POST /api/v1/auth/register`. `false`: only admins create accounts (and SSO auto-provisioning, where enabled).' },
   { name: 'RUSTCHAT_LOG_LEVEL', default: 'info', doc: 'One of `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.' },
   { name: 'RUSTCHAT_MAX_BODY_BYTES', default: '1048576', doc: 'Largest accepted JSON request body; larger bodies get 413.' },

@@ -10,7 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -111,6 +111,41 @@ function clientErrorHandler(isProduction: boolean): (err: NodeJS.ErrnoException,
   };
 }
 
+/** What a client may still send after it was refused before its body was read, and for how long. */
+const LINGER_BYTES = 16 * 1024 * 1024;
+const LINGER_MS = 10_000;
+const lingering = new WeakSet<Socket>();
+
+/**
+ * Closes `socket` gently after the current response: a client refused before its body was
+ * read (413, 401, ...) is usually still sending it, and closing at once turns the rest into
+ * a TCP reset that makes the client drop the answer unread (curl and fetch report a network
+ * error, status 0). So: send our FIN after the response, then read and discard what the
+ * client still sends, up to LINGER_BYTES or LINGER_MS, and only then close (Apache's
+ * "lingering close"). Node's HTTP server ends a `Connection: close` response with
+ * `socket.destroySoon()`; this replaces it on this one socket.
+ */
+function lingerOnClose(socket: Socket): void {
+  if (lingering.has(socket)) return;
+  lingering.add(socket);
+  (socket as Socket & { destroySoon: () => void }).destroySoon = () => {
+    socket.end();
+    let seen = 0;
+    const stop = (): void => {
+      socket.destroy();
+    };
+    const timer = setTimeout(stop, LINGER_MS);
+    timer.unref();
+    socket.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > LINGER_BYTES) stop();
+    });
+    socket.once('end', stop);
+    socket.once('close', () => clearTimeout(timer));
+    socket.resume();
+  };
+}
+
 /** In-process TLS (RUSTCHAT_TLS_*): an HTTPS server that speaks TLS 1.2 and 1.3 only. */
 function tlsServerFactory(config: Config): FastifyServerOptions['serverFactory'] {
   const tls = config.tls;
@@ -122,6 +157,41 @@ function tlsServerFactory(config: Config): FastifyServerOptions['serverFactory']
     server.requestTimeout = 0;
     return server;
   };
+}
+
+/** Paths that name a file of the web client's build, never a client-side route. */
+function isFilePath(path: string): boolean {
+  return path.startsWith('/assets/') || path.endsWith('.map');
+}
+
+/**
+ * Every route's path pattern and methods, to tell "no such path" (404) from "not with this
+ * method" (405 with `Allow`). Wildcard routes (the CORS preflight `*`) say nothing about a path.
+ */
+class KnownPaths {
+  private readonly patterns = new Map<string, { regex: RegExp; methods: Set<string> }>();
+
+  add(methods: readonly string[], url: string): void {
+    if (url.includes('*')) return;
+    let entry = this.patterns.get(url);
+    if (entry === undefined) {
+      const source = url
+        .split('/')
+        .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/');
+      entry = { regex: new RegExp(`^${source}/?$`), methods: new Set() };
+      this.patterns.set(url, entry);
+    }
+    for (const m of methods) entry.methods.add(m);
+  }
+
+  /** The methods `path` answers to, sorted; empty when no route has this path. */
+  methodsFor(path: string): string[] {
+    const methods = new Set<string>();
+    for (const { regex, methods: ms } of this.patterns.values()) if (regex.test(path)) for (const m of ms) methods.add(m);
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  }
 }
 
 function hasBadText(value: unknown, depth = 0): boolean {
@@ -173,12 +243,21 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     ...(serverFactory ? { serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // `Expect: 100-continue` (curl's default for large bodies): a body over the limit gets its
+  // 413 instead of the 100, so the client never sends it; everything else is invited in.
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!(Number(req.headers['content-length']) > config.maxBodyBytes)) res.writeContinue();
+    app.server.emit('request', req, res);
+  });
+
   const routes: LimitedRoute[] = [];
   limited.set(app, routes);
+  const known = new KnownPaths();
   app.addHook('onRoute', (route) => {
     if (route.config?.rateLimit === 'auth') {
       for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
     }
+    known.add([route.method].flat(), route.url);
   });
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
@@ -210,14 +289,12 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await app.register(cookie);
 
   const origins = new OriginPolicy(config);
-  // CORS: only listed origins (never `null`); credentials never with the `*` wildcard.
+  // CORS: the origins OriginPolicy allows (never `null`); credentials never with the `*` wildcard.
   const wildcard = config.corsAllowedOrigins.includes('*');
-  const allowed = new Set(config.corsAllowedOrigins.filter((o) => o !== '*'));
   await app.register(cors, {
     origin: (origin, cb) => {
       if (origin === undefined) return cb(null, false);
-      if (origin === 'null') return cb(null, false);
-      cb(null, allowed.has(origin) || wildcard);
+      cb(null, origins.corsOrigin(origin) ?? false);
     },
     credentials: !wildcard,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
@@ -230,7 +307,8 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'RustChat API', version: deps.version, description: 'Generated from the route schemas.' },
+      // The API's version, not the server's: the document is public (no version for anonymous probes).
+      info: { title: 'RustChat API', version: '1', description: 'Generated from the route schemas.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
     },
@@ -296,6 +374,12 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   const headers = securityHeaders(config.isProduction);
   app.addHook('onSend', async (req, reply, payload) => {
     void reply.headers(headers);
+    // Answered before the body was read (too large, unauthenticated, ...): no keep-alive
+    // (the rest of the body is in the way), and a close the client can read the answer through.
+    if (req.raw.complete === false) {
+      void reply.header('Connection', 'close');
+      lingerOnClose(req.raw.socket);
+    }
     if (req.url.startsWith('/api/') && !reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
     return payload;
   });
@@ -325,6 +409,8 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       index: ['index.html'],
       wildcard: false,
       cacheControl: false,
+      // Source maps would hand out the client's original source: development only.
+      allowedPath: (path) => !(config.isProduction && path.endsWith('.map')),
       // index.html must be revalidated (it names the current asset files); Vite's hashed
       // assets never change under their name.
       setHeaders: (reply, path) => {
@@ -334,8 +420,17 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   }
 
   app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) => {
-    // Client-side routes of the web client (e.g. /login?code=…) get its index.html.
-    if (req.method === 'GET' && !req.url.startsWith('/api/') && deps.webRoot !== undefined && existsSync(`${deps.webRoot}/index.html`)) {
+    const path = pathOf(req.url);
+    // A known path asked with another method (TRACE included): 405 and what it does answer to.
+    // (A route that itself calls not-found, like a withheld source map, stays a 404.)
+    const allow = known.methodsFor(path);
+    if (allow.length > 0 && !allow.includes(req.method)) {
+      return reply.code(405).header('Allow', allow.join(', ')).type('application/json').send(errorBody(req, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed here`));
+    }
+    // Client-side routes of the web client (e.g. /login?code=…) get its index.html; a missing
+    // file (an old asset name, a source map withheld in production) is a 404, not a page the
+    // browser would try to run as a script.
+    if (req.method === 'GET' && !path.startsWith('/api/') && !isFilePath(path) && deps.webRoot !== undefined && existsSync(`${deps.webRoot}/index.html`)) {
       return reply.type('text/html').header('Cache-Control', 'no-cache').sendFile('index.html');
     }
     return reply.code(404).type('application/json').send(errorBody(req, 'NOT_FOUND', 'Route not found'));

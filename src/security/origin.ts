@@ -22,15 +22,32 @@ export class OriginPolicy {
   }
 
   allows(origin: string, host: string | undefined): boolean {
-    if (origin === 'null') return false;
-    let url: URL;
-    try {
-      url = new URL(origin);
-    } catch {
-      return false;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    const url = parseOrigin(origin);
+    if (url === undefined) return false;
     if (this.allowed.has(url.origin) || this.wildcard) return true;
     return this.sameHostOk && host !== undefined && url.host === host.toLowerCase();
   }
+
+  /**
+   * The `Access-Control-Allow-Origin` to grant a cross-origin request from `origin`, or
+   * undefined for none. The same normalised comparison as `allows` (case of the host, default
+   * port), so CORS and the CSRF/WebSocket check cannot disagree about an origin. The
+   * development same-host rule is not needed here: such a page is same-origin to the browser.
+   */
+  corsOrigin(origin: string): string | undefined {
+    const url = parseOrigin(origin);
+    if (url === undefined) return undefined;
+    return this.allowed.has(url.origin) || this.wildcard ? url.origin : undefined;
+  }
+}
+
+function parseOrigin(origin: string): URL | undefined {
+  if (origin === 'null') return undefined;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
 }

@@ -16,7 +16,9 @@
  * because it costs one cached key lookup.
  *
  * Transport: https only, except http to a loopback address outside production (local test
- * providers). Errors carry a log-safe `reason` (never a token, code or secret) and a
+ * providers); every request (discovery, JWKS, token, user info, GitHub API) goes through
+ * the one outbound client (`IdpOptions.fetch`, src/security/outbound.ts), which refuses
+ * internal addresses at connect time and after redirects. Errors carry a log-safe `reason` (never a token, code or secret) and a
  * message for the person signing in.
  */
 import { isLoopbackHost } from '../security/loopback.js';
@@ -49,6 +51,8 @@ export class IdpError extends Error {
 export interface IdpOptions {
   readonly isProduction: boolean;
   readonly clock: () => number;
+  /** The SSRF-safe outbound client's fetch: every request to the provider goes through it. */
+  readonly fetch: typeof fetch;
   /** Seconds for each request to the provider. */
   readonly timeoutSeconds?: number;
   /** How long discovered metadata is reused. */
@@ -118,12 +122,13 @@ class JwksCache {
     private readonly maxAgeMs: number,
     private readonly cooldownMs: number,
     private readonly timeoutMs: number,
+    private readonly fetch: typeof globalThis.fetch,
   ) {}
 
   private refresh(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const res = await fetch(this.uri, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(this.timeoutMs) });
+        const res = await this.fetch(this.uri, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(this.timeoutMs) });
         if (!res.ok) throw new IdpError(`JWKS request answered ${res.status}`, UNREACHABLE);
         const body: unknown = await res.json();
         if (typeof body !== 'object' || body === null || !Array.isArray((body as { keys?: unknown }).keys)) throw new IdpError('JWKS is not a key set', VERIFY_FAILED);
@@ -213,12 +218,13 @@ export class IdpClients {
     let config: oidc.Configuration;
     try {
       // Client authentication: whatever the provider registered us with; HTTP Basic unless it only offers POST.
-      const probe = await oidc.discovery(new URL(issuer), provider.client_id, undefined, oidc.None(), { timeout: this.timeout, execute: insecure ? [oidc.allowInsecureRequests] : [] });
+      const probe = await oidc.discovery(new URL(issuer), provider.client_id, undefined, oidc.None(), { timeout: this.timeout, execute: insecure ? [oidc.allowInsecureRequests] : [], [oidc.customFetch]: this.options.fetch });
       const discovered: oidc.ServerMetadata = { ...probe.serverMetadata() };
       const methods = discovered.token_endpoint_auth_methods_supported;
       const auth = methods !== undefined && !methods.includes('client_secret_basic') && methods.includes('client_secret_post') ? oidc.ClientSecretPost(clientSecret) : oidc.ClientSecretBasic(clientSecret);
       config = new oidc.Configuration(discovered, provider.client_id, { client_secret: clientSecret }, auth);
       config.timeout = this.timeout;
+      config[oidc.customFetch] = this.options.fetch;
       if (insecure) oidc.allowInsecureRequests(config);
     } catch (err) {
       throw new IdpError(`discovery failed: ${describe(err)}`, UNREACHABLE);
@@ -241,6 +247,7 @@ export class IdpClients {
       oidc.ClientSecretPost(clientSecret),
     );
     config.timeout = this.timeout;
+    config[oidc.customFetch] = this.options.fetch;
     if (insecureAllowed(web, this.options.isProduction)) oidc.allowInsecureRequests(config);
     return config;
   }
@@ -249,7 +256,7 @@ export class IdpClients {
     const key = `${provider.id} ${uri}`;
     let cache = this.jwks.get(key);
     if (cache === undefined) {
-      cache = new JwksCache(uri, this.options.clock, this.jwksMaxAgeMs, this.jwksCooldownMs, this.timeout * 1000);
+      cache = new JwksCache(uri, this.options.clock, this.jwksMaxAgeMs, this.jwksCooldownMs, this.timeout * 1000, this.options.fetch);
       this.jwks.set(key, cache);
     }
     return cache;

@@ -64,7 +64,9 @@ export interface SsoOptions {
   /** Public origin: redirect URIs are built from it, never from request headers. */
   readonly siteUrl: string;
   readonly isProduction: boolean;
-  readonly idp?: Partial<Omit<IdpOptions, 'isProduction' | 'clock'>>;
+  /** The outbound client's fetch (src/security/outbound.ts): every request to a provider uses it. */
+  readonly fetch: typeof fetch;
+  readonly idp?: Partial<Omit<IdpOptions, 'isProduction' | 'clock' | 'fetch'>>;
 }
 
 export interface LoginStart {
@@ -118,7 +120,7 @@ export class SsoService {
     private readonly box: SecretBox,
     private readonly options: SsoOptions,
   ) {
-    this.idp = new IdpClients({ ...options.idp, isProduction: options.isProduction, clock: deps.clock });
+    this.idp = new IdpClients({ ...options.idp, isProduction: options.isProduction, clock: deps.clock, fetch: options.fetch });
   }
 
   /** The redirect URI to register at the identity provider. */

@@ -43,14 +43,15 @@ describe.each(STORES)('health, errors and OpenAPI (%s)', (kind) => {
   it('answers the liveness and readiness probes without a token', async () => {
     const live = await t.api.get('/api/v1/health/live');
     expect(live.status).toBe(200);
-    expect(live.body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(live.body).toEqual({ status: 'ok' });
     const ready = await t.api.get('/api/v1/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: 'ok', checks: { database: 'ok' } });
   });
 
+  // (A known path asked with the wrong method is a 405: test/security/http-review.test.ts.)
   it('answers unknown routes with a JSON 404, signed in or not, whatever the method', async () => {
-    for (const [method, url, token] of [['GET', '/api/v1/nope', undefined], ['GET', '/api/v1/nope', u.token], ['POST', '/api/v1/teams/x/y/z', u.token], ['PUT', '/api/v1/teams', u.token], ['GET', '/api/v2/anything', undefined]] as const) {
+    for (const [method, url, token] of [['GET', '/api/v1/nope', undefined], ['GET', '/api/v1/nope', u.token], ['POST', '/api/v1/teams/x/y/z', u.token], ['PUT', '/api/v1/teams/x/y/z/w', u.token], ['GET', '/api/v2/anything', undefined]] as const) {
       const res = await t.api.request(method, url, { token });
       expect(res.status).toBe(404);
       expect(res.headers['content-type']).toMatch(/^application\/json/);

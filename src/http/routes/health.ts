@@ -8,8 +8,10 @@ import type { App } from '../types.js';
 export function healthRoutes(app: App, deps: HttpDeps): void {
   app.get('/api/v1/health/live', {
     config: { public: true },
-    schema: { tags: ['health'], summary: 'The process is up', security: [], response: { 200: Type.Object({ status: Type.Literal('ok'), version: Type.String() }) } },
-  }, async () => ({ status: 'ok' as const, version: deps.version }));
+    // No version: an anonymous probe must not help anyone match the server to known flaws
+    // (admins see it in GET /admin/stats).
+    schema: { tags: ['health'], summary: 'The process is up', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+  }, async () => ({ status: 'ok' as const }));
 
   app.get('/api/v1/health/ready', {
     config: { public: true },

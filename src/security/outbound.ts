@@ -1,0 +1,326 @@
+/**
+ * The one outbound HTTP client (security contract §9). Everything the server fetches from a
+ * URL that an admin or a user typed (SSO discovery, JWKS, token and user-info endpoints;
+ * later link previews, webhooks, slash commands, push) goes through `OutboundClient.fetch`,
+ * so nobody can point the server at its own network (SSRF).
+ *
+ * One hop:
+ *   URL: http/https only, no credentials
+ *   → host: an IP literal is classified here (the WHATWG URL parser has already rewritten
+ *     2130706433, 0x7f.1, 127.1 and [::ffff:127.0.0.1] into canonical addresses); a name is
+ *     resolved by our own `lookup`, which classifies every address the resolver returns and
+ *     hands exactly those to the socket, so the address connected to is the address that was
+ *     checked (a DNS-rebinding name gets no second resolution). The connected peer is
+ *     checked once more on `connect`, in case a future change bypasses the lookup.
+ *   → request: no shared agent (no pool, no environment proxy), no cookie jar, no
+ *     compression
+ *   → response: read up to `maxBytes` within the deadline, else the request fails.
+ * A 3xx is followed (at most `maxRedirects`) only as a new hop through the same checks; an
+ * `Authorization` header does not follow a redirect to another origin.
+ *
+ * Internal addresses are refused unless the host is in `allowedHosts`
+ * (RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: an IdP an admin runs inside the network). Outside
+ * production loopback is allowed too, so a developer's (and the tests') local IdP works.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction, type Socket } from 'node:net';
+
+export type AddressClass =
+  | 'public'
+  | 'unspecified'
+  | 'loopback'
+  | 'private'
+  | 'cgnat'
+  | 'link_local'
+  | 'metadata'
+  | 'unique_local'
+  | 'multicast'
+  | 'broadcast'
+  | 'documentation'
+  | 'reserved';
+
+const V4_RANGES: readonly (readonly [string, number, AddressClass])[] = [
+  ['0.0.0.0', 8, 'unspecified'],
+  ['10.0.0.0', 8, 'private'],
+  ['100.64.0.0', 10, 'cgnat'],
+  ['127.0.0.0', 8, 'loopback'],
+  // Cloud instance metadata (AWS, GCP, Azure, OpenStack): named apart from the rest of
+  // link-local because it is the address attackers aim for.
+  ['169.254.169.254', 32, 'metadata'],
+  ['169.254.0.0', 16, 'link_local'],
+  ['172.16.0.0', 12, 'private'],
+  ['192.0.0.0', 24, 'reserved'],
+  ['192.0.2.0', 24, 'documentation'],
+  ['192.88.99.0', 24, 'reserved'],
+  ['192.168.0.0', 16, 'private'],
+  ['198.18.0.0', 15, 'reserved'],
+  ['198.51.100.0', 24, 'documentation'],
+  ['203.0.113.0', 24, 'documentation'],
+  ['224.0.0.0', 4, 'multicast'],
+  ['255.255.255.255', 32, 'broadcast'],
+  ['240.0.0.0', 4, 'reserved'],
+];
+
+function v4ToInt(address: string): number {
+  return address.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+const V4_TABLE = V4_RANGES.map(([base, bits, cls]) => {
+  const size = 2 ** (32 - bits);
+  const start = v4ToInt(base);
+  return { start, end: start + size - 1, cls };
+});
+
+function classifyV4(address: string): AddressClass {
+  const n = v4ToInt(address);
+  return V4_TABLE.find((r) => n >= r.start && n <= r.end)?.cls ?? 'public';
+}
+
+/** Eight 16-bit groups of an IPv6 address (dotted IPv4 tail and `::` expanded), or undefined. */
+function v6Groups(address: string): number[] | undefined {
+  let a = address.toLowerCase();
+  const zone = a.indexOf('%');
+  if (zone >= 0) a = a.slice(0, zone);
+  const lastColon = a.lastIndexOf(':');
+  const dotted = a.slice(lastColon + 1);
+  if (dotted.includes('.')) {
+    if (isIP(dotted) !== 4) return undefined;
+    const n = v4ToInt(dotted);
+    a = `${a.slice(0, lastColon + 1)}${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
+  }
+  const halves = a.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const head = parse(halves[0]!);
+  const rest = halves.length === 2 ? parse(halves[1]!) : [];
+  const fill = 8 - head.length - rest.length;
+  if ((halves.length === 1 && fill !== 0) || fill < 0 || [...head, ...rest].some((g) => Number.isNaN(g))) return undefined;
+  return [...head, ...Array<number>(fill).fill(0), ...rest];
+}
+
+const v4From = (hi: number, lo: number): string => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+
+function classifyV6(address: string): AddressClass {
+  const g = v6Groups(address);
+  if (g === undefined) return 'reserved';
+  const zeros = (n: number): boolean => g.slice(0, n).every((x) => x === 0);
+  if (zeros(8)) return 'unspecified';
+  if (zeros(7) && g[7] === 1) return 'loopback';
+  // IPv4-mapped (::ffff:a.b.c.d) and SIIT-translated (::ffff:0:a.b.c.d): the IPv4 address decides.
+  if (zeros(5) && g[5] === 0xffff) return classifyV4(v4From(g[6]!, g[7]!));
+  if (zeros(4) && g[4] === 0xffff && g[5] === 0) return classifyV4(v4From(g[6]!, g[7]!));
+  // IPv4-compatible (deprecated): never a legitimate destination.
+  if (zeros(6)) return 'reserved';
+  // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4 address they embed.
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return classifyV4(v4From(g[6]!, g[7]!));
+  if (g[0] === 0x2002) return classifyV4(v4From(g[1]!, g[2]!));
+  if (g[0] === 0x2001 && g[1] === 0x0db8) return 'documentation';
+  if (g[0] === 0x2001 && g[1]! < 0x200) return 'reserved'; // IETF protocol assignments, Teredo
+  if ((g[0]! & 0xfe00) === 0xfc00) return 'unique_local';
+  if ((g[0]! & 0xffc0) === 0xfe80) return 'link_local';
+  if ((g[0]! & 0xffc0) === 0xfec0) return 'private'; // site-local (deprecated)
+  if ((g[0]! & 0xff00) === 0xff00) return 'multicast';
+  // Only 2000::/3 is allocated as global unicast.
+  if ((g[0]! & 0xe000) !== 0x2000) return 'reserved';
+  return 'public';
+}
+
+/** What kind of address an IP address is; 'public' is the only kind the server fetches from unasked. */
+export function classifyAddress(address: string): AddressClass {
+  const bare = address.replace(/^\[|\]$/g, '');
+  const family = isIP(bare);
+  if (family === 4) return classifyV4(bare);
+  if (family === 6) return classifyV6(bare);
+  return 'reserved';
+}
+
+/**
+ * The IP address a URL host names, in canonical form, or undefined for a DNS name. Goes
+ * through the WHATWG URL parser, so every numeric spelling of an IPv4 address (decimal
+ * `2130706433`, hex `0x7f.1`, short `127.1`, octal `0177.0.0.1`) is recognised as the
+ * address it is, the same way `fetch` and browsers read it.
+ */
+export function hostAddress(host: string): string | undefined {
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}/`).hostname;
+  } catch {
+    return undefined;
+  }
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  return isIP(bare) === 0 ? undefined : bare;
+}
+
+/** A host as RUSTCHAT_OUTBOUND_ALLOWED_HOSTS and the client compare it: URL-parsed hostname, lower case. */
+export function normalizeHost(entry: string): string | undefined {
+  if (entry === '' || /[/?#@\s]/.test(entry)) return undefined;
+  try {
+    const u = new URL(`http://${entry.includes(':') && !entry.startsWith('[') ? `[${entry}]` : entry}/`);
+    if (u.port !== '') return undefined;
+    return u.hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A request the outbound client refused (not a network error): `reason` is log-safe. */
+export class OutboundRefused extends Error {
+  readonly code = 'OUTBOUND_REFUSED';
+  constructor(readonly reason: string) {
+    super(`outbound request refused: ${reason}`);
+    this.name = 'OutboundRefused';
+  }
+}
+
+export interface OutboundOptions {
+  /** Host names (or addresses) that may be internal: RUSTCHAT_OUTBOUND_ALLOWED_HOSTS. */
+  readonly allowedHosts: readonly string[];
+  /** Loopback allowed (development and tests: a local IdP). Never in production. */
+  readonly allowLoopback: boolean;
+  readonly maxRedirects?: number;
+  /** Largest response body read. */
+  readonly maxBytes?: number;
+  /** Deadline for one call, redirects included. */
+  readonly timeoutMs?: number;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const NO_BODY = new Set([204, 205, 304]);
+
+export class OutboundClient {
+  private readonly allowedHosts: ReadonlySet<string>;
+  private readonly maxRedirects: number;
+  private readonly maxBytes: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: OutboundOptions) {
+    this.allowedHosts = new Set(options.allowedHosts.map((h) => normalizeHost(h) ?? h.toLowerCase()));
+    this.maxRedirects = options.maxRedirects ?? 3;
+    this.maxBytes = options.maxBytes ?? 1024 * 1024;
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  /** Why an address may not be fetched from (undefined: it may). */
+  addressProblem(address: string): string | undefined {
+    const cls = classifyAddress(address);
+    if (cls === 'public' || (cls === 'loopback' && this.options.allowLoopback)) return undefined;
+    return `${cls} address`;
+  }
+
+  /**
+   * A `fetch` with the checks above: same arguments, same Response. `redirect: 'manual'`
+   * (what openid-client sends) returns a 3xx as is; `'error'` throws on one; `'follow'`
+   * follows it through the same checks.
+   */
+  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const first = new Request(input, init);
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(init?.signal ? [init.signal] : [])]);
+    let url = new URL(first.url);
+    let method = first.method;
+    let body = first.body === null ? undefined : Buffer.from(await first.arrayBuffer());
+    const headers = new Headers(first.headers);
+    headers.delete('cookie');
+    headers.set('accept-encoding', 'identity');
+    for (let hop = 0; ; hop++) {
+      const res = await this.once(url, method, headers, body, signal);
+      const location = res.headers.get('location');
+      if (!REDIRECTS.has(res.status) || location === null || first.redirect === 'manual') return res;
+      if (first.redirect === 'error') throw new OutboundRefused('redirect not allowed');
+      if (hop >= this.maxRedirects) throw new OutboundRefused('too many redirects');
+      const next = new URL(location, url);
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        method = method === 'HEAD' ? 'HEAD' : 'GET';
+        body = undefined;
+        headers.delete('content-type');
+        headers.delete('content-length');
+      }
+      if (next.origin !== url.origin) headers.delete('authorization');
+      url = next;
+    }
+  };
+
+  private target(url: URL): { host: string; ip: string | undefined } {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundRefused(`scheme ${url.protocol} not allowed`);
+    if (url.username !== '' || url.password !== '') throw new OutboundRefused('credentials in URL');
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    return { host, ip: isIP(host) === 0 ? undefined : host };
+  }
+
+  private once(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal): Promise<Response> {
+    const { host, ip } = this.target(url);
+    const trusted = this.allowedHosts.has(url.hostname);
+    if (!trusted && ip !== undefined) {
+      const problem = this.addressProblem(ip);
+      if (problem !== undefined) return Promise.reject(new OutboundRefused(problem));
+    }
+    const lookup: LookupFunction = (hostname, opts, callback) => {
+      dnsLookup(hostname, { all: true, family: opts.family, hints: opts.hints }, (err, addresses: LookupAddress[]) => {
+        if (err) return callback(err, '', 0);
+        const refused = trusted ? undefined : addresses.map((a) => this.addressProblem(a.address)).find((p) => p !== undefined);
+        if (refused !== undefined) return callback(new OutboundRefused(refused), '', 0);
+        if (addresses.length === 0) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+        if (opts.all === true) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        else callback(null, addresses[0]!.address, addresses[0]!.family);
+      });
+    };
+    const outgoing: Record<string, string> = Object.fromEntries(headers);
+    outgoing.host = url.host;
+    if (body !== undefined) outgoing['content-length'] = String(body.length);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<Response>((resolve, reject) => {
+      const req = send({
+        protocol: url.protocol,
+        hostname: host,
+        port: url.port === '' ? undefined : Number(url.port),
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers: outgoing,
+        agent: false,
+        lookup,
+        signal,
+        ...(url.protocol === 'https:' && ip === undefined ? { servername: host } : {}),
+      });
+      req.on('socket', (socket: Socket) => {
+        socket.once('connect', () => {
+          const peer = socket.remoteAddress;
+          const problem = trusted || peer === undefined ? undefined : this.addressProblem(peer);
+          if (problem !== undefined) req.destroy(new OutboundRefused(problem));
+        });
+      });
+      req.on('error', reject);
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.maxBytes) {
+            res.destroy();
+            reject(new OutboundRefused(`response larger than ${this.maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', reject);
+        res.on('end', () => {
+          const responseHeaders = new Headers();
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+            const name = res.rawHeaders[i]!;
+            // No cookie jar, and nothing to tempt a caller into keeping one.
+            if (name.toLowerCase() === 'set-cookie') continue;
+            try {
+              responseHeaders.append(name, res.rawHeaders[i + 1]!);
+            } catch {
+              // A header value fetch would refuse: leave it out rather than fail the call.
+            }
+          }
+          const status = res.statusCode ?? 502;
+          const payload = NO_BODY.has(status) || method === 'HEAD' ? null : Buffer.concat(chunks);
+          resolve(new Response(payload, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
+        });
+      });
+      req.end(body);
+    });
+  }
+}
