@@ -23,6 +23,8 @@ export type { ChatActions, ChatStore, Outgoing, Toast };
 export interface ChatActionsValue {
   readonly actions: ChatActions;
   readonly api: ApiClient;
+  /** For useChatSelector: subscribe to one slice instead of the whole state. */
+  readonly store: ChatStore;
 }
 
 export const ChatStateContext = createContext<ChatState | undefined>(undefined);
@@ -42,8 +44,17 @@ export function useChatActions(): ChatActionsValue {
   return value;
 }
 
+/**
+ * One slice of the state; the caller re-renders only when that slice changes (compared with
+ * Object.is, so return something the reducer keeps when unchanged: an id, a stored object).
+ */
+export function useChatSelector<T>(select: (state: ChatState) => T): T {
+  const { store } = useChatActions();
+  return useSyncExternalStore(store.subscribe, () => select(store.getState()));
+}
+
 /** State and actions together, for components that show state anyway. */
-export function useChat(): ChatActionsValue & { readonly state: ChatState; readonly outbox: ChatState['outbox']; readonly toasts: ChatState['toasts'] } {
+export function useChat(): Omit<ChatActionsValue, 'store'> & { readonly state: ChatState; readonly outbox: ChatState['outbox']; readonly toasts: ChatState['toasts'] } {
   const state = useChatState();
   const { actions, api } = useChatActions();
   return { state, outbox: state.outbox, toasts: state.toasts, actions, api };
@@ -77,8 +88,8 @@ export interface ChatProviderProps {
 }
 
 /** Provides a store and actions built elsewhere (tests and the live client alike). */
-export function ChatContexts({ store, value, children }: { readonly store: ChatStore; readonly value: ChatActionsValue; readonly children: ReactNode }) {
-  const state = useSyncExternalStore(store.subscribe, store.getState);
+export function ChatContexts({ value, children }: { readonly value: ChatActionsValue; readonly children: ReactNode }) {
+  const state = useSyncExternalStore(value.store.subscribe, value.store.getState);
   return (
     <ChatActionsContext.Provider value={value}>
       <ChatStateContext.Provider value={state}>{children}</ChatStateContext.Provider>
@@ -89,7 +100,7 @@ export function ChatContexts({ store, value, children }: { readonly store: ChatS
 export function ChatProvider({ user, api, getToken, onSignedOut, children }: ChatProviderProps) {
   // One store and engine per signed-in user: App keys this provider by user id and passes
   // stable callbacks, so the first ones are the ones used.
-  const [{ store, engine, value }] = useState(() => {
+  const [{ engine, value }] = useState(() => {
     const s = createChatStore(user);
     const e = new ChatEngine({
       getState: s.getState,
@@ -98,7 +109,7 @@ export function ChatProvider({ user, api, getToken, onSignedOut, children }: Cha
       realtime: (handlers) => new RealtimeClient({ url: (path) => wsUrl(window.location, path), getToken, createSocket: browserSocket }, handlers),
       onSignedOut,
     });
-    return { store: s, engine: e, value: { actions: e, api } };
+    return { engine: e, value: { actions: e, api, store: s } };
   });
 
   useEffect(() => {
@@ -114,7 +125,7 @@ export function ChatProvider({ user, api, getToken, onSignedOut, children }: Cha
     };
   }, [engine]);
 
-  return <ChatContexts store={store} value={value}>{children}</ChatContexts>;
+  return <ChatContexts value={value}>{children}</ChatContexts>;
 }
 
 /** Re-renders every `ms` (for relative times and fading typing indicators). */
