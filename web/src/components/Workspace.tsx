@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { describeError } from '../lib/api.js';
 import { channelPath } from '../lib/route.js';
 import type { Channel, Team } from '../lib/types.js';
-import { navigate, useRoute } from '../navigation.js';
+import { navigate, useHref, useRoute } from '../navigation.js';
 import { useChat, useChatActions, useChatSelector } from '../state/chat.js';
 import { channelLabel, teamUnreads, userLabel } from '../state/reducer.js';
 import { CountBadge } from './bits.js';
@@ -127,7 +127,9 @@ export function Workspace() {
   const channel = team !== undefined ? pickChannel(Object.values(state.channels), team, route.kind === 'app' ? route.channel : undefined) : undefined;
   const channelId = channel?.id;
 
-  // Canonical URL for what is shown.
+  // Canonical URL for what is shown, checked again whenever the URL changes (a navigation to
+  // the bare team path can arrive after the channel it resolves to is already on screen).
+  const href = useHref();
   useEffect(() => {
     if (team === undefined || channel === undefined) return;
     const path = channelPath(team.name, channel.name);
@@ -137,7 +139,7 @@ export function Workspace() {
     } catch {
       // not remembered
     }
-  }, [team, channel]);
+  }, [team, channel, href]);
 
   useEffect(() => {
     if (channelId === undefined) return;
