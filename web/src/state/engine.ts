@@ -12,6 +12,7 @@
  * getState() is read after each dispatch, so follow-up logic always sees the applied event.
  */
 import { ApiError, describeError, type ApiClient } from '../lib/api.js';
+import type { ClientActionMap } from '../../../src/domain/events.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../lib/realtime.js';
 import type { Channel, Post, Presence, Team } from '../lib/types.js';
 import type { Action, ChatState, Outgoing } from './reducer.js';
@@ -28,7 +29,7 @@ export interface RealtimeLike {
   start(): void;
   stop(): void;
   reconnectNow(): void;
-  send(action: 'user_typing' | 'presence', data: Record<string, unknown>): Promise<ClientReply>;
+  send<K extends 'user_typing' | 'presence'>(action: K, data: ClientActionMap[K]): Promise<ClientReply>;
 }
 
 export interface EngineTimers {
