@@ -1,10 +1,12 @@
 /**
- * A test page (test/web/render-count.e2e.test.ts): the real ChannelView with 200 messages on
- * the real store, engine and contexts, no server. The test sends events through
- * `window.harness` and reads how many message rows rendered.
+ * A test page (test/web/harness.e2e.test.ts): the real ChannelView with 200 messages on the
+ * real store, engine and contexts, no server, beside a sidebar and team rail showing the
+ * unread badges. The test sends events through `window.harness` and reads how many message
+ * rows rendered.
  */
 import { rowCounter } from './devtools-hook.js';
 import { createRoot } from 'react-dom/client';
+import { CountBadge } from '../src/components/bits.js';
 import { ChannelView } from '../src/components/ChannelView.js';
 import { PostItem } from '../src/components/Post.js';
 import { ApiClient } from '../src/lib/api.js';
@@ -64,8 +66,21 @@ Object.assign(window, {
 
 createRoot(document.getElementById('root')!).render(
   <ChatContexts value={{ actions: engine, api, store }}>
-    <main className="channel-pane">
-      <ChannelView channel={channel} onOpenThread={noop} onShowPinned={noop} onShowMembers={noop} onLeft={noop} />
-    </main>
+    <div className="workspace">
+      <nav className="team-rail" aria-label="Teams">
+        <ul>
+          <li><a className="team-button unread" href="#t2" data-badge="team-mention"><span aria-hidden="true">OP</span><CountBadge count={4} mention /></a></li>
+        </ul>
+      </nav>
+      <nav className="sidebar" aria-label="Channels">
+        <ul className="channel-list">
+          <li><a className="channel-link unread" href="#c2" data-badge="mention"><span className="channel-icon" aria-hidden="true">#</span><span className="channel-name">design</span><CountBadge count={3} mention /></a></li>
+          <li><a className="channel-link unread" href="#c3" data-badge="unread"><span className="channel-icon" aria-hidden="true">#</span><span className="channel-name">random</span><CountBadge count={12} /></a></li>
+        </ul>
+      </nav>
+      <main className="channel-pane">
+        <ChannelView channel={channel} onOpenThread={noop} onShowPinned={noop} onShowMembers={noop} onLeft={noop} />
+      </main>
+    </div>
   </ChatContexts>,
 );
