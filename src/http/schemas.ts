@@ -25,6 +25,11 @@ export const ErrorEnvelope = Type.Object(
 
 export const Presence = Type.Union([Type.Literal('online'), Type.Literal('away'), Type.Literal('dnd'), Type.Literal('offline')]);
 
+// Roles as src/domain/entities.ts names them (test/web/view-types.test.ts keeps them equal).
+export const SystemRole = Type.Union([Type.Literal('system_admin'), Type.Literal('system_user')]);
+export const TeamRole = Type.Union([Type.Literal('team_admin'), Type.Literal('member')]);
+export const ChannelRole = Type.Union([Type.Literal('channel_admin'), Type.Literal('member')]);
+
 export const UserSchema = Type.Object({
   id: Id,
   username: Type.String(),
@@ -36,7 +41,7 @@ export const UserSchema = Type.Object({
   position: Type.String(),
   avatar_url: Nullable(Type.String()),
   is_bot: Type.Boolean(),
-  role: Type.String(),
+  role: SystemRole,
   presence: Presence,
   status_text: Type.String(),
   status_emoji: Type.String(),
@@ -57,7 +62,7 @@ export const TeamSchema = Type.Object({
   is_archived: Type.Boolean(),
 });
 
-export const TeamMemberSchema = Type.Object({ team_id: Id, user_id: Id, role: Type.String(), created_at: Millis });
+export const TeamMemberSchema = Type.Object({ team_id: Id, user_id: Id, role: TeamRole, created_at: Millis });
 
 export const ChannelType = Type.Union([Type.Literal('public'), Type.Literal('private'), Type.Literal('direct'), Type.Literal('group')]);
 
@@ -80,7 +85,7 @@ export const ChannelSchema = Type.Object({
 export const ChannelMemberSchema = Type.Object({
   channel_id: Id,
   user_id: Id,
-  role: Type.String(),
+  role: ChannelRole,
   last_viewed_seq: Type.Integer(),
   last_viewed_at: Millis,
   created_at: Millis,
@@ -94,7 +99,7 @@ export const PostSchema = Type.Object({
   user_id: Id,
   root_post_id: Nullable(Id),
   message: Type.String(),
-  props: Type.Object({}, { additionalProperties: true }),
+  props: Type.Record(Type.String(), Type.Unknown()),
   file_ids: Type.Array(Type.String()),
   is_pinned: Type.Boolean(),
   created_at: Millis,
@@ -114,6 +119,19 @@ export const UnreadSchema = Type.Object({
   unread_count: Type.Integer(),
   mention_count: Type.Integer(),
 });
+
+/** GET /api/v1/channels/:id/posts. */
+export const PostPageSchema = Type.Object({
+  messages: Type.Array(PostSchema),
+  has_more: Type.Boolean(),
+  read_state: Nullable(Type.Object({ last_read_seq: Type.Integer(), first_unread_seq: Nullable(Type.Integer()) })),
+});
+
+/** GET /api/v1/posts/:id/thread. */
+export const ThreadPageSchema = Type.Object({ order: Type.Array(Id), posts: Type.Record(Type.String(), PostSchema), next_cursor: Nullable(Type.String()) });
+
+/** GET /api/v1/unreads/overview. */
+export const UnreadOverviewSchema = Type.Object({ channels: Type.Array(UnreadSchema), total_unread: Type.Integer(), total_mentions: Type.Integer() });
 
 export const SessionResponse = Type.Object({
   token: Type.String(),

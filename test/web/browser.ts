@@ -15,13 +15,17 @@ const run = promisify(execFile);
 
 export const CHROMIUM = process.env.RUSTCHAT_TEST_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Builds web/ (production mode) into a fresh temporary directory and returns it. */
-export async function buildClient(): Promise<string> {
+/**
+ * Builds web/ (production mode) into a fresh temporary directory and returns it. `page` builds
+ * another page of web/ instead (a directory with its own index.html, e.g. 'harness').
+ */
+export async function buildClient(page?: string): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), 'rustchat-web-'));
   const root = packageRoot();
   const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  const pageRoot = page === undefined ? [] : [join(root, 'web', page)];
   // A child process, so that Vitest's own NODE_ENV=test cannot leak into the bundle.
-  await run(process.execPath, [vite, 'build', '--config', join(root, 'web', 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+  await run(process.execPath, [vite, 'build', ...pageRoot, '--config', join(root, 'web', 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production' },
     timeout: 240_000,

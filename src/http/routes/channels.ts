@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { channelMemberView, channelView } from '../../domain/presenters.js';
 import type { HttpDeps } from '../server.js';
-import { Body, ChannelMemberSchema, ChannelSchema, ChannelType, Id, IdParams, MemberParams, Ok, Paging, PostSchema, UnreadSchema, errors } from '../schemas.js';
+import { Body, ChannelMemberSchema, ChannelSchema, ChannelType, Id, IdParams, MemberParams, Ok, Paging, PostPageSchema, PostSchema, UnreadSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
 
 const Cursor = Type.String({ maxLength: 64, description: 'A post id of this channel or a sequence number' });
@@ -110,14 +110,7 @@ export function channelRoutes(app: App, deps: HttpDeps): void {
     schema: {
       tags: ['posts'], summary: 'Posts of a channel, newest first', params: IdParams,
       querystring: Type.Object({ before: Type.Optional(Cursor), after: Type.Optional(Cursor), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }),
-      response: {
-        200: Type.Object({
-          messages: Type.Array(PostSchema),
-          has_more: Type.Boolean(),
-          read_state: Type.Union([Type.Object({ last_read_seq: Type.Integer(), first_unread_seq: Type.Union([Type.Integer(), Type.Null()]) }), Type.Null()]),
-        }),
-        ...errors(400, 401, 404),
-      },
+      response: { 200: PostPageSchema, ...errors(400, 401, 404) },
     },
   }, async (req) => posts.listChannel(callCtx(req), req.params.id, req.query));
 

@@ -1,7 +1,7 @@
 /** /api/v1/posts: single posts, threads, reactions, pins, saved posts and unread marks. */
 import { Type } from 'typebox';
 import type { HttpDeps } from '../server.js';
-import { Body, Id, IdParams, Ok, Paging, PostSchema, errors } from '../schemas.js';
+import { Body, Id, IdParams, Ok, Paging, PostSchema, ThreadPageSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
 
 export function postRoutes(app: App, deps: HttpDeps): void {
@@ -31,7 +31,7 @@ export function postRoutes(app: App, deps: HttpDeps): void {
       tags: ['posts'], summary: 'The thread of a post: root first, then replies in order', params: IdParams,
       querystring: Type.Object({ cursor: Type.Optional(Type.String({ maxLength: 20 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }),
       response: {
-        200: Type.Object({ order: Type.Array(Id), posts: Type.Record(Type.String(), PostSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) }),
+        200: ThreadPageSchema,
         ...errors(400, 401, 404),
       },
     },

@@ -1,7 +1,7 @@
 /** /api/v1/unreads: unread and mention counts across my channels. */
 import { Type } from 'typebox';
 import type { HttpDeps } from '../server.js';
-import { Id, UnreadSchema, errors } from '../schemas.js';
+import { Id, UnreadOverviewSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
 
 export function unreadRoutes(app: App, deps: HttpDeps): void {
@@ -10,7 +10,7 @@ export function unreadRoutes(app: App, deps: HttpDeps): void {
   app.get('/api/v1/unreads/overview', {
     schema: {
       tags: ['unreads'], summary: 'Unread and mention counts per channel, with totals',
-      response: { 200: Type.Object({ channels: Type.Array(UnreadSchema), total_unread: Type.Integer(), total_mentions: Type.Integer() }), ...errors(401) },
+      response: { 200: UnreadOverviewSchema, ...errors(401) },
     },
   }, async (req) => {
     const rows = await channels.overview(callCtx(req));

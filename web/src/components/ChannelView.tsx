@@ -1,26 +1,26 @@
 /** The open channel: its header, its history (older pages load on scroll) and the composer. */
-import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { describeError } from '../lib/api.js';
 import { formatDay, sameDay } from '../lib/format.js';
 import type { Channel, Post } from '../lib/types.js';
 import { useChat } from '../state/chat.js';
-import { channelLabel, directPartner } from '../state/reducer.js';
+import { channelLabel, directPartner, type ChatState } from '../state/reducer.js';
 import { PresenceDot } from './bits.js';
 import { Composer, TypingIndicator } from './Composer.js';
 import { ConfirmDialog } from './Dialog.js';
 import { AddPeopleDialog, EditChannelDialog } from './dialogs.js';
 import { LockIcon } from './icons.js';
-import { MessageText, OutgoingItem, PostItem } from './Post.js';
+import { MessageText, OutgoingItem, PostItem, rowProps } from './Post.js';
 
 const GROUP_WINDOW_MS = 5 * 60_000;
 
 /** Messages grouped the way people read them: day separators, same-author runs, the unread line. */
-export function PostList({ posts, context, onOpenThread, firstUnreadSeq, meId, editPostId, onEditDone }: {
+export function PostList({ posts, context, onOpenThread, firstUnreadSeq, state, editPostId, onEditDone }: {
   readonly posts: readonly Post[];
   readonly context: 'channel' | 'thread';
   readonly onOpenThread?: (rootId: string) => void;
   readonly firstUnreadSeq?: number | null;
-  readonly meId: string;
+  readonly state: ChatState;
   readonly editPostId?: string | undefined;
   readonly onEditDone?: () => void;
 }) {
@@ -29,7 +29,7 @@ export function PostList({ posts, context, onOpenThread, firstUnreadSeq, meId, e
       {posts.map((post, i) => {
         const prev = posts[i - 1];
         const newDay = prev === undefined || !sameDay(prev.created_at, post.created_at);
-        const unreadLine = firstUnreadSeq != null && post.seq === firstUnreadSeq && post.user_id !== meId;
+        const unreadLine = firstUnreadSeq != null && post.seq === firstUnreadSeq && post.user_id !== state.me.id;
         const compact = !newDay && !unreadLine && prev !== undefined && prev.user_id === post.user_id && post.created_at - prev.created_at < GROUP_WINDOW_MS
           && (context === 'thread' || (prev.root_post_id === post.root_post_id));
         return (
@@ -37,7 +37,7 @@ export function PostList({ posts, context, onOpenThread, firstUnreadSeq, meId, e
             {newDay && <div className="day-separator" role="separator"><span>{formatDay(post.created_at)}</span></div>}
             {unreadLine && <div className="unread-separator" role="separator"><span>New messages</span></div>}
             <PostItem post={post} compact={compact} context={context} {...(onOpenThread ? { onOpenThread } : {})}
-              editRequested={editPostId === post.id} {...(onEditDone ? { onEditDone } : {})} />
+              editRequested={editPostId === post.id} {...(onEditDone ? { onEditDone } : {})} {...rowProps(state, post)} />
           </Fragment>
         );
       })}
@@ -125,7 +125,7 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone }: {
           <p className="channel-intro">This is the very beginning of <strong>{channelLabel(state, channel)}</strong>.</p>
         </div>
       )}
-      <PostList posts={posts} context="channel" onOpenThread={onOpenThread} firstUnreadSeq={cp?.firstUnreadSeq ?? null} meId={state.me.id} editPostId={editPostId} onEditDone={onEditDone} />
+      <PostList posts={posts} context="channel" onOpenThread={onOpenThread} firstUnreadSeq={cp?.firstUnreadSeq ?? null} state={state} editPostId={editPostId} onEditDone={onEditDone} />
       {pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
     </div>
   );
@@ -141,6 +141,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
   const { state, actions } = useChat();
   const [dialog, setDialog] = useState<'edit' | 'add' | 'leave' | undefined>(undefined);
   const [editPostId, setEditPostId] = useState<string | undefined>(undefined);
+  const editDone = useCallback(() => setEditPostId(undefined), []);
   const label = channelLabel(state, channel);
   const conversation = channel.type === 'direct' || channel.type === 'group';
   const partner = directPartner(state, channel);
@@ -173,7 +174,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
         {channel.purpose !== '' && <p className="channel-purpose">{channel.purpose}</p>}
         {channel.header !== '' && <div className="channel-headline"><MessageText message={channel.header} me={state.me.username} /></div>}
       </header>
-      <MessageList channel={channel} onOpenThread={onOpenThread} editPostId={editPostId} onEditDone={() => setEditPostId(undefined)} />
+      <MessageList channel={channel} onOpenThread={onOpenThread} editPostId={editPostId} onEditDone={editDone} />
       <TypingIndicator channelId={channel.id} parentId={null} />
       <Composer
         channelId={channel.id}

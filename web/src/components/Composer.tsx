@@ -5,7 +5,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { describeError } from '../lib/api.js';
 import { mentionQueryAt } from '../lib/format.js';
-import { useChat, useNow } from '../state/chat.js';
+import { useChatActions, useChatSelector, useChatState, useNow } from '../state/chat.js';
 import { typingIn, userLabel } from '../state/reducer.js';
 
 interface Suggestion {
@@ -21,21 +21,22 @@ const SPECIAL: readonly Suggestion[] = [
 
 /** @-mention suggestions for the word being typed: people from the directory, then @channel/@all/@here. */
 function useMentionSuggestions(query: string | undefined): Suggestion[] {
-  const { api, state } = useChat();
+  const { api } = useChatActions();
+  const meId = useChatSelector((s) => s.me.id);
   const [found, setFound] = useState<{ query: string; list: Suggestion[] }>({ query: '', list: [] });
   useEffect(() => {
     if (query === undefined) return;
     let cancelled = false;
     const t = setTimeout(() => {
       api.searchUsers(query, 8).then((users) => {
-        if (!cancelled) setFound({ query, list: users.filter((u) => u.id !== state.me.id).map((u) => ({ username: u.username, label: userLabel(u) })) });
+        if (!cancelled) setFound({ query, list: users.filter((u) => u.id !== meId).map((u) => ({ username: u.username, label: userLabel(u) })) });
       }, () => undefined);
     }, 120);
     return () => {
       cancelled = true;
       clearTimeout(t);
     };
-  }, [api, query, state.me.id]);
+  }, [api, query, meId]);
   if (query === undefined) return [];
   const people = found.query === query ? found.list : [];
   return [...people, ...SPECIAL.filter((s) => s.username.startsWith(query))].slice(0, 8);
@@ -55,7 +56,7 @@ interface Props {
 }
 
 export function Composer({ channelId, rootId, label, disabled, onEditLast, inputId }: Props) {
-  const { actions } = useChat();
+  const { actions } = useChatActions();
   const key = `${channelId}:${rootId ?? ''}`;
   const [text, setText] = useState(() => drafts.get(key) ?? '');
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -184,7 +185,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
 }
 
 export function TypingIndicator({ channelId, parentId }: { readonly channelId: string; readonly parentId: string | null }) {
-  const { state } = useChat();
+  const state = useChatState();
   const now = useNow(1000);
   const names = typingIn(state, channelId, parentId, now).map((id) => (state.users[id] ? userLabel(state.users[id]) : 'Someone'));
   let text = '';

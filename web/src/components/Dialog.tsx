@@ -6,7 +6,7 @@ import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import { describeError } from '../lib/api.js';
 import type { User } from '../lib/types.js';
-import { useChat } from '../state/chat.js';
+import { useChatActions, useChatSelector } from '../state/chat.js';
 import { userLabel } from '../state/reducer.js';
 import { PresenceDot } from './bits.js';
 import { CloseIcon } from './icons.js';
@@ -93,7 +93,8 @@ export function UserPicker({ label, exclude, action, actionLabel, onPick }: {
   readonly actionLabel: (u: User) => string;
   readonly onPick: (u: User) => Promise<void>;
 }) {
-  const { api, state } = useChat();
+  const { api } = useChatActions();
+  const presence = useChatSelector((s) => s.presence);
   const [q, setQ] = useState('');
   const [results, setResults] = useState<User[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
@@ -129,7 +130,7 @@ export function UserPicker({ label, exclude, action, actionLabel, onPick }: {
         {shown.map((u) => (
           <li key={u.id}>
             <span className="who">
-              <PresenceDot status={state.presence[u.id] ?? u.presence} />
+              <PresenceDot status={presence[u.id] ?? u.presence} />
               <span className="name">{userLabel(u)}</span> <span className="muted">@{u.username}</span>
             </span>
             <button

@@ -1,10 +1,11 @@
 /** One message: author, time, text (mentions highlighted), reactions, and its actions. */
-import { Fragment, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { Fragment, memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { describeError } from '../lib/api.js';
 import { QUICK_REACTIONS, emojiChar } from '../lib/emoji.js';
 import { formatClock, segmentMessage } from '../lib/format.js';
-import type { Post } from '../lib/types.js';
-import { useChat, type Outgoing } from '../state/chat.js';
+import type { Post, User } from '../lib/types.js';
+import { useChat, useChatActions, type Outgoing } from '../state/chat.js';
+import type { ChatState } from '../state/reducer.js';
 import { userLabel } from '../state/reducer.js';
 import { Avatar } from './bits.js';
 import { EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
@@ -63,19 +64,39 @@ interface PostItemProps {
   /** Start editing this post (Up arrow in an empty composer). */
   readonly editRequested?: boolean;
   readonly onEditDone?: () => void;
+  readonly me: User;
+  /** Known people (authors, who reacted); changes only when someone new is fetched. */
+  readonly users: ChatState['users'];
+  /** The post's channel is archived: read only. */
+  readonly archived: boolean;
+  /** The thread's root, for a reply shown in the channel. */
+  readonly root: Post | undefined;
 }
 
-export function PostItem({ post, compact, context, onOpenThread, editRequested, onEditDone }: PostItemProps) {
-  const { state, actions } = useChat();
+/** The row's props from the state: values the reducer keeps (same object) while they do not change. */
+export function rowProps(state: Pick<ChatState, 'me' | 'users' | 'channels' | 'posts'>, post: Post): Pick<PostItemProps, 'me' | 'users' | 'archived' | 'root'> {
+  return {
+    me: state.me,
+    users: state.users,
+    archived: state.channels[post.channel_id]?.is_archived === true,
+    root: post.root_post_id !== null ? state.posts[post.root_post_id] : undefined,
+  };
+}
+
+/**
+ * One message. Memoized, and it reads no state context: it shows only its props, so a change
+ * elsewhere (someone typing, a new message below) does not re-render it. Its callbacks must
+ * therefore be stable (useCallback in the screens that pass them).
+ */
+export const PostItem = memo(function PostItem({ post, compact, context, onOpenThread, editRequested, onEditDone, me, users, archived, root }: PostItemProps) {
+  const { actions } = useChatActions();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(post.message);
   const [picking, setPicking] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const author = state.users[post.user_id];
+  const author = users[post.user_id];
   const name = author !== undefined ? userLabel(author) : 'Someone';
-  const mine = post.user_id === state.me.id;
-  const archived = state.channels[post.channel_id]?.is_archived === true;
-  const root = post.root_post_id !== null ? state.posts[post.root_post_id] : undefined;
+  const mine = post.user_id === me.id;
 
   // Up arrow in an empty composer asks the parent to edit this post.
   const isEditing = editing || (editRequested === true && mine);
@@ -138,7 +159,7 @@ export function PostItem({ post, compact, context, onOpenThread, editRequested, 
           </div>
         ) : (
           <>
-            <MessageText message={post.message} me={state.me.username} />
+            <MessageText message={post.message} me={me.username} />
             {(post.edited_at !== null || post.is_pinned) && (
               <p className="post-flags">
                 {post.edited_at !== null && <span className="edited">(edited)</span>}
@@ -150,8 +171,8 @@ export function PostItem({ post, compact, context, onOpenThread, editRequested, 
         {post.reactions.length > 0 && (
           <ul className="reactions" aria-label="Reactions">
             {post.reactions.map((r) => {
-              const reacted = r.users.includes(state.me.id);
-              const who = r.users.map((id) => (id === state.me.id ? 'you' : state.users[id] ? userLabel(state.users[id]) : 'someone')).join(', ');
+              const reacted = r.users.includes(me.id);
+              const who = r.users.map((id) => (id === me.id ? 'you' : users[id] ? userLabel(users[id]) : 'someone')).join(', ');
               return (
                 <li key={r.emoji}>
                   <button type="button" className={reacted ? 'reaction mine' : 'reaction'} aria-pressed={reacted} disabled={archived}
@@ -184,7 +205,7 @@ export function PostItem({ post, compact, context, onOpenThread, editRequested, 
               onClose={() => setPicking(false)}
               onPick={(emoji) => {
                 setPicking(false);
-                const has = post.reactions.some((r) => r.emoji === emoji && r.users.includes(state.me.id));
+                const has = post.reactions.some((r) => r.emoji === emoji && r.users.includes(me.id));
                 if (!has) actions.react(post, emoji).catch(fail);
               }}
             />
@@ -203,7 +224,7 @@ export function PostItem({ post, compact, context, onOpenThread, editRequested, 
       )}
     </article>
   );
-}
+});
 
 /** A message still on its way (or that failed, with Retry). */
 export function OutgoingItem({ item }: { readonly item: Outgoing }) {

@@ -8,7 +8,7 @@ import { PresenceDot, presenceLabel } from './bits.js';
 import { PostList } from './ChannelView.js';
 import { Composer, TypingIndicator } from './Composer.js';
 import { CloseIcon } from './icons.js';
-import { OutgoingItem, PostItem } from './Post.js';
+import { OutgoingItem, PostItem, rowProps } from './Post.js';
 
 export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; readonly onClose: () => void }) {
   const { state, actions, outbox } = useChat();
@@ -34,9 +34,9 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
       {root !== undefined && (
         <>
           <div className="messages thread" role="log" aria-label="Thread messages" tabIndex={0}>
-            <PostItem post={root} compact={false} context="thread" />
+            <PostItem post={root} compact={false} context="thread" {...rowProps(state, root)} />
             {replies.length > 0 && <div className="day-separator" role="separator"><span>{replies.length} {replies.length === 1 ? 'reply' : 'replies'}</span></div>}
-            <PostList posts={replies} context="thread" meId={state.me.id} />
+            <PostList posts={replies} context="thread" state={state} />
             {pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
           </div>
           <TypingIndicator channelId={root.channel_id} parentId={rootId} />
@@ -69,7 +69,7 @@ export function PinnedPanel({ channel, onClose, onOpenThread }: { readonly chann
       {error !== undefined && <p className="error" role="alert">{error}</p>}
       <div className="messages" aria-busy={fetched === undefined}>
         {fetched !== undefined && pinned.length === 0 && <p className="muted panel-note">Nothing is pinned yet. Pin a message with its pin button.</p>}
-        {pinned.map((p) => <PostItem key={p.id} post={p} compact={false} context="pinned" onOpenThread={onOpenThread} />)}
+        {pinned.map((p) => <PostItem key={p.id} post={p} compact={false} context="pinned" onOpenThread={onOpenThread} {...rowProps(state, p)} />)}
       </div>
     </aside>
   );

@@ -3,12 +3,12 @@
  * The URL (`/<team>/channels/<channel>`) decides what is open; unknown or missing parts are
  * replaced by the team's first channel.
  */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { describeError } from '../lib/api.js';
 import { channelPath } from '../lib/route.js';
 import type { Channel, Team } from '../lib/types.js';
-import { navigate, useRoute } from '../navigation.js';
-import { useChat } from '../state/chat.js';
+import { navigate, useHref, useRoute } from '../navigation.js';
+import { useChat, useChatActions, useChatSelector } from '../state/chat.js';
 import { channelLabel, teamUnreads, userLabel } from '../state/reducer.js';
 import { CountBadge } from './bits.js';
 import { ChannelView } from './ChannelView.js';
@@ -33,7 +33,8 @@ function pickChannel(channels: readonly Channel[], team: Team, name: string | un
 }
 
 function Toasts() {
-  const { toasts, actions } = useChat();
+  const toasts = useChatSelector((s) => s.toasts);
+  const { actions } = useChatActions();
   return (
     <div className="toasts" role="status" aria-live="polite">
       {toasts.map((t) => (
@@ -111,6 +112,8 @@ export function Workspace() {
   const route = useRoute();
   const [panel, setPanel] = useState<Panel>(undefined);
   const [dialog, setDialog] = useState<'create-team' | 'join-team' | undefined>(undefined);
+  // Stable: it reaches every message row, which re-renders only when its props change.
+  const openThread = useCallback((rootId: string) => setPanel({ kind: 'thread', rootId }), []);
 
   const teams = [...state.teams].sort((a, b) => a.display_name.localeCompare(b.display_name));
   const wantedTeam = route.kind === 'app' ? route.team : undefined;
@@ -124,7 +127,9 @@ export function Workspace() {
   const channel = team !== undefined ? pickChannel(Object.values(state.channels), team, route.kind === 'app' ? route.channel : undefined) : undefined;
   const channelId = channel?.id;
 
-  // Canonical URL for what is shown.
+  // Canonical URL for what is shown, checked again whenever the URL changes (a navigation to
+  // the bare team path can arrive after the channel it resolves to is already on screen).
+  const href = useHref();
   useEffect(() => {
     if (team === undefined || channel === undefined) return;
     const path = channelPath(team.name, channel.name);
@@ -134,7 +139,7 @@ export function Workspace() {
     } catch {
       // not remembered
     }
-  }, [team, channel]);
+  }, [team, channel, href]);
 
   useEffect(() => {
     if (channelId === undefined) return;
@@ -165,11 +170,11 @@ export function Workspace() {
       <Sidebar team={team} currentChannelId={channelId} />
       <main className="channel-pane">
         {channel !== undefined
-          ? <ChannelView key={channel.id} channel={channel} onOpenThread={(rootId) => setPanel({ kind: 'thread', rootId })} onShowPinned={() => setPanel({ kind: 'pinned', channelId: channel.id })} onShowMembers={() => setPanel({ kind: 'members', channelId: channel.id })} onLeft={() => navigate(`/${encodeURIComponent(team.name)}`)} />
+          ? <ChannelView key={channel.id} channel={channel} onOpenThread={openThread} onShowPinned={() => setPanel({ kind: 'pinned', channelId: channel.id })} onShowMembers={() => setPanel({ kind: 'members', channelId: channel.id })} onLeft={() => navigate(`/${encodeURIComponent(team.name)}`)} />
           : <p className="muted panel-note">No channel to show. Create one or browse the team’s channels.</p>}
       </main>
       {shownPanel?.kind === 'thread' && <ThreadPanel key={shownPanel.rootId} rootId={shownPanel.rootId} onClose={() => setPanel(undefined)} />}
-      {shownPanel?.kind === 'pinned' && channel !== undefined && <PinnedPanel channel={channel} onClose={() => setPanel(undefined)} onOpenThread={(rootId) => setPanel({ kind: 'thread', rootId })} />}
+      {shownPanel?.kind === 'pinned' && channel !== undefined && <PinnedPanel channel={channel} onClose={() => setPanel(undefined)} onOpenThread={openThread} />}
       {shownPanel?.kind === 'members' && channel !== undefined && (
         <MembersPanel channel={channel} onClose={() => setPanel(undefined)} onOpenDirect={(c) => navigate(channelPath(team.name, c.name))} />
       )}

@@ -3,7 +3,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { describeError } from '../lib/api.js';
 import { slugify } from '../lib/format.js';
 import type { Channel, Team } from '../lib/types.js';
-import { useChat } from '../state/chat.js';
+import { useChat, useChatActions } from '../state/chat.js';
 import { userLabel } from '../state/reducer.js';
 import { Dialog, UserPicker } from './Dialog.js';
 
@@ -24,7 +24,7 @@ function useNamedForm() {
 }
 
 export function CreateTeamForm({ onCreated, onCancel }: { readonly onCreated: (team: Team) => void; readonly onCancel?: () => void }) {
-  const { actions } = useChat();
+  const { actions } = useChatActions();
   const f = useNamedForm();
   const [open, setOpen] = useState(true);
   const [error, setError] = useState<string | undefined>(undefined);
@@ -67,7 +67,7 @@ export function CreateTeamDialog({ onClose, onCreated }: { readonly onClose: () 
 }
 
 export function JoinableTeams({ onJoined }: { readonly onJoined: (team: Team) => void }) {
-  const { api, actions } = useChat();
+  const { api, actions } = useChatActions();
   const [teams, setTeams] = useState<Team[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState<string | undefined>(undefined);
@@ -115,7 +115,7 @@ export function JoinTeamDialog({ onClose, onJoined }: { readonly onClose: () => 
 }
 
 export function CreateChannelDialog({ team, onClose, onCreated }: { readonly team: Team; readonly onClose: () => void; readonly onCreated: (c: Channel) => void }) {
-  const { actions } = useChat();
+  const { actions } = useChatActions();
   const f = useNamedForm();
   const [purpose, setPurpose] = useState('');
   const [priv, setPriv] = useState(false);
@@ -247,7 +247,7 @@ export function AddPeopleDialog({ title, exclude, add, onClose }: {
 }
 
 export function EditChannelDialog({ channel, onClose }: { readonly channel: Channel; readonly onClose: () => void }) {
-  const { actions } = useChat();
+  const { actions } = useChatActions();
   const [purpose, setPurpose] = useState(channel.purpose);
   const [header, setHeader] = useState(channel.header);
   const [error, setError] = useState<string | undefined>(undefined);

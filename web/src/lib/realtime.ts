@@ -16,6 +16,7 @@
  *   `onHello('reset')` tells the app to refetch what it shows.
  * - A ping every 30 s proves the connection is alive; no reply within 10 s → reconnect.
  */
+import { WS_CLOSE, WS_PATH, WS_SUBPROTOCOL, type ActionReply, type ClientActionMap, type HelloData } from '../../../src/domain/events.js';
 import type { EventMap, EventName } from './types.js';
 
 /** The part of the browser's WebSocket this client uses. */
@@ -44,19 +45,11 @@ export interface Broadcast {
 /** A server → client event, typed by the server's own event map. */
 export type ServerEvent = { [K in EventName]: { event: K; seq: number; data: EventMap[K]; broadcast: Broadcast } }[EventName];
 
-export interface Hello {
-  connection_id: string;
-  server_version?: string;
-}
+export type Hello = HelloData;
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'waiting' | 'ended' | 'stopped';
 
-export interface ClientReply {
-  status: 'OK' | 'FAIL';
-  seq_reply: number;
-  data?: unknown;
-  error?: unknown;
-}
+export type ClientReply = ActionReply;
 
 export interface RealtimeHandlers {
   /** An event, in order, exactly once. */
@@ -83,10 +76,7 @@ export interface RealtimeOptions {
   readonly replyTimeoutMs?: number;
 }
 
-export const WS_PATH = '/api/v1/ws';
-export const SUBPROTOCOL = 'rustchat.v1';
-export const CLOSE_POLICY_VIOLATION = 1008;
-/** Client-chosen close codes (4000–4999 are for applications). */
+/** Client-chosen close codes (4000–4999 are for applications; the server's are WS_CLOSE). */
 export const CLOSE_SEQ_GAP = 4000;
 export const CLOSE_PING_TIMEOUT = 4001;
 
@@ -172,7 +162,7 @@ export class RealtimeClient {
   }
 
   /** Sends an action; resolves with the server's reply, rejects when not connected or unanswered. */
-  send(action: 'ping' | 'user_typing' | 'presence', data: Record<string, unknown> = {}): Promise<ClientReply> {
+  send<K extends keyof ClientActionMap>(action: K, data?: ClientActionMap[K]): Promise<ClientReply> {
     const socket = this.socket;
     if (socket === undefined || this.state !== 'open') return Promise.reject(new Error('not connected'));
     const seq = ++this.actionSeq;
@@ -183,7 +173,7 @@ export class RealtimeClient {
       }, this.opts.replyTimeoutMs ?? 10_000);
       this.pending.set(seq, { resolve, reject, timer });
       try {
-        socket.send(JSON.stringify({ action, seq, data }));
+        socket.send(JSON.stringify({ action, seq, data: data ?? {} }));
       } catch (err) {
         this.timers.clearTimeout(timer);
         this.pending.delete(seq);
@@ -203,7 +193,7 @@ export class RealtimeClient {
     const query = this.connectionId === undefined ? '' : `?connection_id=${encodeURIComponent(this.connectionId)}&sequence_number=${this.nextSeq}`;
     let socket: SocketLike;
     try {
-      socket = this.opts.createSocket(this.opts.url(`${WS_PATH}${query}`), [SUBPROTOCOL, token]);
+      socket = this.opts.createSocket(this.opts.url(`${WS_PATH}${query}`), [WS_SUBPROTOCOL, token]);
     } catch {
       this.scheduleReconnect();
       return;
@@ -284,7 +274,7 @@ export class RealtimeClient {
     this.clearHeartbeat();
     this.failPending('connection closed');
     if (this.state === 'stopped' || this.state === 'ended') return;
-    if (code === CLOSE_POLICY_VIOLATION) {
+    if (code === WS_CLOSE.SESSION_ENDED) {
       this.setState('ended');
       this.handlers.onSessionEnded?.();
       return;

@@ -1,30 +1,33 @@
 /**
- * The API's shapes. Users, teams, channels, posts and real-time events come from the
- * server's own presenters and event map, so the client and the server cannot drift apart.
+ * The API's shapes, written once on the server: response bodies are the TypeBox schemas the
+ * routes declare (src/http/schemas.ts, `Static<typeof X>`), real-time events come from the
+ * server's event map (src/domain/events.ts). Type-only imports: nothing of the server ends up
+ * in the bundle.
  */
-import type {
-  ChannelMemberView, ChannelView, PostView, Presence, ReactionSummary, ReactionView, SsoLoginOptionView, TeamMemberView, TeamView, UserView,
-} from '../../../src/domain/presenters.js';
+import type { Static } from 'typebox';
 import type { EventMap, EventName } from '../../../src/domain/events.js';
+import type { Presence, ReactionSummary, ReactionView, SsoLoginOptionView } from '../../../src/domain/presenters.js';
+import type {
+  ChannelMemberSchema, ChannelSchema, PostPageSchema, PostSchema, SessionResponse as SessionResponseSchema, TeamMemberSchema, TeamSchema,
+  ThreadPageSchema, UnreadOverviewSchema, UnreadSchema, UserSchema,
+} from '../../../src/http/schemas.js';
 
 export type { EventMap, EventName, Presence, ReactionSummary, ReactionView };
-export type User = UserView;
-export type Team = TeamView;
-export type TeamMember = TeamMemberView;
-export type Channel = ChannelView;
-export type ChannelMember = ChannelMemberView;
-export type Post = PostView;
+export type User = Static<typeof UserSchema>;
+export type Team = Static<typeof TeamSchema>;
+export type TeamMember = Static<typeof TeamMemberSchema>;
+export type Channel = Static<typeof ChannelSchema>;
+export type ChannelMember = Static<typeof ChannelMemberSchema>;
+export type Post = Static<typeof PostSchema>;
+export type Unread = Static<typeof UnreadSchema>;
+export type UnreadOverview = Static<typeof UnreadOverviewSchema>;
+export type PostPage = Static<typeof PostPageSchema>;
+export type ThreadPage = Static<typeof ThreadPageSchema>;
+export type SessionResponse = Static<typeof SessionResponseSchema>;
 
 export interface Session {
   readonly token: string;
   readonly user: User;
-}
-
-export interface SessionResponse {
-  token: string;
-  token_type?: 'Bearer';
-  expires_in?: number;
-  user: User;
 }
 
 /** POST /api/v1/oauth2/exchange: a session, plus where the sign-in started (a same-origin path, checked again before use). */
@@ -38,33 +41,6 @@ export interface PasswordPolicy {
   rejects_common_passwords: boolean;
   notes: string;
   registration_open: boolean;
-}
-
-export interface Unread {
-  channel_id: string;
-  team_id: string | null;
-  last_viewed_seq: number;
-  last_post_seq: number;
-  unread_count: number;
-  mention_count: number;
-}
-
-export interface UnreadOverview {
-  channels: Unread[];
-  total_unread: number;
-  total_mentions: number;
-}
-
-export interface PostPage {
-  messages: Post[];
-  has_more: boolean;
-  read_state: { last_read_seq: number; first_unread_seq: number | null } | null;
-}
-
-export interface ThreadPage {
-  order: string[];
-  posts: Record<string, Post>;
-  next_cursor: string | null;
 }
 
 /** A "Sign in with …" button, as GET /api/v1/oauth2/providers lists it. */

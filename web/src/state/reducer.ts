@@ -2,7 +2,7 @@
  * The client's state and the one pure function that changes it. REST answers and real-time
  * events go through the same actions, so a post that arrives twice (the POST's answer and
  * the `posted` event) is stored once, and unread counts follow the same rules everywhere.
- * Side effects (fetching an unknown channel, marking read) live in the store hook, not here.
+ * Side effects (fetching an unknown channel, marking read) live in the engine (engine.ts), not here.
  */
 import type { ConnectionState, ServerEvent } from '../lib/realtime.js';
 import type { Channel, Post, PostPage, Presence, ReactionSummary, Team, ThreadPage, UnreadOverview, User } from '../lib/types.js';
@@ -26,6 +26,21 @@ export interface UnreadCounts {
   readonly mentions: number;
 }
 
+/** A message on its way to the server (shown greyed until the server has it). */
+export interface Outgoing {
+  readonly clientMsgId: string;
+  readonly channelId: string;
+  readonly rootId: string | null;
+  readonly message: string;
+  readonly status: 'sending' | 'failed';
+  readonly error?: string;
+}
+
+export interface Toast {
+  readonly id: number;
+  readonly message: string;
+}
+
 export interface ChatState {
   readonly me: User;
   /** Whether my teams have been fetched at least once. */
@@ -46,6 +61,10 @@ export interface ChatState {
   /** The channel on screen and whether the page is visible (a post there is read at once). */
   readonly viewing: { readonly channelId: string | undefined; readonly visible: boolean };
   readonly connection: ConnectionState;
+  /** My messages the server has not confirmed yet, oldest first. */
+  readonly outbox: readonly Outgoing[];
+  /** Notices shown at the corner of the screen (the last four). */
+  readonly toasts: readonly Toast[];
 }
 
 export type Action =
@@ -68,7 +87,13 @@ export type Action =
   | { type: 'viewing'; channelId?: string | undefined; visible?: boolean }
   | { type: 'connection'; state: ConnectionState }
   | { type: 'typing_expire'; now: number }
-  | { type: 'rt'; event: ServerEvent; now: number };
+  | { type: 'rt'; event: ServerEvent; now: number }
+  | { type: 'outbox_add'; item: Outgoing }
+  | { type: 'outbox_failed'; clientMsgId: string; error: string }
+  | { type: 'outbox_sending'; clientMsgId: string }
+  | { type: 'outbox_remove'; clientMsgId: string }
+  | { type: 'toast_add'; toast: Toast }
+  | { type: 'toast_remove'; id: number };
 
 /** How long a typing indicator lasts without a new `typing` event. */
 export const TYPING_TTL_MS = 6000;
@@ -77,6 +102,7 @@ export function initialState(me: User): ChatState {
   return {
     me, loaded: false, teams: [], channels: {}, members: {}, unreads: {}, users: { [me.id]: me }, presence: { [me.id]: me.presence },
     posts: {}, channelPosts: {}, threads: {}, typing: {}, viewing: { channelId: undefined, visible: true }, connection: 'idle',
+    outbox: [], toasts: [],
   };
 }
 
@@ -166,6 +192,15 @@ function removePost(state: ChatState, postId: string): ChatState {
   return { ...state, posts, channelPosts, threads };
 }
 
+function withoutOutgoing(state: ChatState, clientMsgId: string): ChatState {
+  return state.outbox.some((o) => o.clientMsgId === clientMsgId) ? { ...state, outbox: state.outbox.filter((o) => o.clientMsgId !== clientMsgId) } : state;
+}
+
+function updateOutgoing(state: ChatState, clientMsgId: string, patch: Pick<Outgoing, 'status'> & { error?: string }): ChatState {
+  if (!state.outbox.some((o) => o.clientMsgId === clientMsgId)) return state;
+  return { ...state, outbox: state.outbox.map((o) => (o.clientMsgId === clientMsgId ? { ...o, ...patch } : o)) };
+}
+
 function isViewing(state: ChatState, channelId: string): boolean {
   return state.viewing.channelId === channelId && state.viewing.visible;
 }
@@ -176,6 +211,8 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
       const { post } = ev.data;
       const fresh = state.posts[post.id] === undefined;
       let next = upsertPost(state, post);
+      // My message arrived before (or instead of) the POST's answer: it is sent.
+      if (post.user_id === state.me.id && post.client_msg_id !== null) next = withoutOutgoing(next, post.client_msg_id);
       // The author has stopped typing.
       const typing = next.typing[post.channel_id];
       if (typing !== undefined) next = { ...next, typing: { ...next.typing, [post.channel_id]: typing.filter((t) => t.userId !== post.user_id) } };
@@ -334,6 +371,22 @@ export function reduce(state: ChatState, action: Action): ChatState {
     }
     case 'rt':
       return onEvent(state, action.event, action.now);
+    case 'outbox_add':
+      return { ...state, outbox: [...state.outbox, action.item] };
+    case 'outbox_failed':
+      return updateOutgoing(state, action.clientMsgId, { status: 'failed', error: action.error });
+    case 'outbox_sending': {
+      const item = state.outbox.find((o) => o.clientMsgId === action.clientMsgId);
+      if (item === undefined) return state;
+      const { error: _error, ...rest } = item;
+      return { ...state, outbox: state.outbox.map((o) => (o === item ? { ...rest, status: 'sending' } : o)) };
+    }
+    case 'outbox_remove':
+      return withoutOutgoing(state, action.clientMsgId);
+    case 'toast_add':
+      return { ...state, toasts: [...state.toasts.slice(-3), action.toast] };
+    case 'toast_remove':
+      return state.toasts.some((t) => t.id === action.id) ? { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) } : state;
   }
 }
 

@@ -1,0 +1,386 @@
+/**
+ * The client engine (web/src/state/engine.ts) without React or a browser: a real store
+ * (reducer.ts), a scripted REST client that records what was asked, a fake WebSocket client
+ * whose handlers the test calls, and manual timers. Each test drives an event or a life-cycle
+ * change and checks what the engine fetched and what the state became.
+ */
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../web/src/lib/api.js';
+import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../../web/src/lib/realtime.js';
+import type { Channel, Post, PostPage, Team, ThreadPage, UnreadOverview, User } from '../../web/src/lib/types.js';
+import { createChatStore } from '../../web/src/state/store.js';
+import { ChatEngine, MARK_READ_DELAY_MS, TOAST_MS, TYPING_SWEEP_MS, type EngineApi, type EngineTimers, type RealtimeLike, type SignOutReason } from '../../web/src/state/engine.js';
+import { TYPING_TTL_MS } from '../../web/src/state/reducer.js';
+
+const user = (id: string): User => ({
+  id, username: id, display_name: id.toUpperCase(), first_name: '', last_name: '', nickname: '', position: '', avatar_url: null, is_bot: false, role: 'system_user',
+  presence: 'online', status_text: '', status_emoji: '', timezone: '', created_at: 0, is_active: true,
+});
+const channel = (id: string, type: Channel['type'] = 'public', team_id: string | null = 't1'): Channel => ({
+  id, team_id, type, name: id, display_name: id, purpose: '', header: '', is_archived: false, creator_id: 'me', created_at: 0, updated_at: 0, last_post_at: 0, last_post_seq: 0,
+});
+const team = (id: string): Team => ({ id, name: id, display_name: id, description: '', type: 'open', creator_id: 'me', created_at: 0, updated_at: 0, is_archived: false });
+const post = (id: string, seq: number, over: Partial<Post> = {}): Post => ({
+  id, channel_id: 'c1', user_id: 'u2', root_post_id: null, message: `m${seq}`, props: {}, file_ids: [], is_pinned: false, created_at: seq, edited_at: null,
+  reply_count: 0, last_reply_at: null, reactions: [], client_msg_id: null, seq, ...over,
+});
+const page = (...messages: Post[]): PostPage => ({ messages, has_more: false, read_state: null });
+const overview = (channels: UnreadOverview['channels'] = []): UnreadOverview => ({ channels, total_unread: 0, total_mentions: 0 });
+const posted = (p: Post): ServerEvent => ({
+  event: 'posted', seq: 1, broadcast: { channel_id: p.channel_id },
+  data: { post: p, channel_type: 'public', channel_name: p.channel_id, channel_display_name: p.channel_id, team_id: 't1', sender_name: 'u2', mentions: [] },
+});
+
+/** Timers the test fires by hand, in due order. */
+class ManualTimers implements EngineTimers {
+  now = 0;
+  private seq = 0;
+  private readonly due = new Map<number, { at: number; fn: () => void; every?: number }>();
+  setTimeout(fn: () => void, ms: number): unknown {
+    this.due.set(++this.seq, { at: this.now + ms, fn });
+    return this.seq;
+  }
+  setInterval(fn: () => void, ms: number): unknown {
+    this.due.set(++this.seq, { at: this.now + ms, fn, every: ms });
+    return this.seq;
+  }
+  clearTimeout(h: unknown): void {
+    this.due.delete(h as number);
+  }
+  clearInterval(h: unknown): void {
+    this.due.delete(h as number);
+  }
+  get pending(): number {
+    return this.due.size;
+  }
+  advance(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      const next = [...this.due.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (next === undefined) break;
+      const [id, t] = next;
+      this.now = t.at;
+      if (t.every !== undefined) t.at += t.every;
+      else this.due.delete(id);
+      t.fn();
+    }
+    this.now = end;
+  }
+}
+
+class FakeRealtime implements RealtimeLike {
+  connectionState: ConnectionState = 'idle';
+  started = 0;
+  stopped = 0;
+  reconnects = 0;
+  readonly sent: { action: string; data: Record<string, unknown> }[] = [];
+  constructor(readonly handlers: RealtimeHandlers) {}
+  start() {
+    this.started++;
+  }
+  stop() {
+    this.stopped++;
+  }
+  reconnectNow() {
+    this.reconnects++;
+  }
+  send(action: 'user_typing' | 'presence', data: Record<string, unknown>): Promise<ClientReply> {
+    this.sent.push({ action, data });
+    return Promise.resolve({ status: 'OK', seq_reply: this.sent.length });
+  }
+  hello(kind: 'first' | 'resumed' | 'reset') {
+    this.connectionState = 'open';
+    this.handlers.onHello?.(kind, { connection_id: 'c', server_version: 'test' });
+  }
+}
+
+type Answers = { [K in keyof EngineApi]?: (...args: Parameters<EngineApi[K]>) => Awaited<ReturnType<EngineApi[K]>> | Promise<Awaited<ReturnType<EngineApi[K]>>> };
+
+/** Everything settles: the engine's follow-ups are chains of resolved promises. */
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+function setup(answers: Answers = {}) {
+  const calls: string[] = [];
+  const defaults: Answers = {
+    teams: () => [team('t1')],
+    myChannels: () => [channel('c1'), channel('c2')],
+    unreads: () => overview(),
+    posts: () => page(),
+    markRead: () => ({ status: 'ok' }),
+    user: (id) => user(id),
+    statuses: (ids) => ids.map((id) => ({ user_id: id, status: 'online' as const })),
+    channelMembers: (id) => ['me', 'u2'].map((u) => ({ channel_id: id, user_id: u, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 0 })),
+    thread: (id) => ({ order: [id], posts: { [id]: post(id, 1) }, next_cursor: null }) satisfies ThreadPage,
+    logout: () => ({ status: 'ok' }),
+  };
+  const all = { ...defaults, ...answers } as Record<string, (...args: unknown[]) => unknown>;
+  const api = new Proxy({}, {
+    get: (_t, name: string) => (...args: unknown[]) => {
+      calls.push(`${name}${args.length > 0 ? ` ${args.map((a) => JSON.stringify(a)).join(' ')}` : ''}`);
+      const answer = all[name];
+      if (answer === undefined) return Promise.reject(new Error(`unexpected call: ${name}`));
+      try {
+        return Promise.resolve(answer(...args));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+  }) as EngineApi;
+  const store = createChatStore(user('me'));
+  const timers = new ManualTimers();
+  const signedOut: SignOutReason[] = [];
+  let rt: FakeRealtime | undefined;
+  let ids = 0;
+  const engine = new ChatEngine({
+    getState: store.getState,
+    dispatch: store.dispatch,
+    api,
+    realtime: (handlers) => (rt = new FakeRealtime(handlers)),
+    onSignedOut: (r) => signedOut.push(r),
+    timers,
+    now: () => timers.now,
+    newClientMsgId: () => `cmid-${++ids}`,
+  });
+  return {
+    engine, store, timers, calls, signedOut,
+    get rt(): FakeRealtime {
+      if (rt === undefined) throw new Error('not started');
+      return rt;
+    },
+    /** Calls made since the last look. */
+    take(): string[] {
+      return calls.splice(0);
+    },
+  };
+}
+
+async function started(answers: Answers = {}) {
+  const t = setup(answers);
+  t.engine.start();
+  await settle();
+  t.rt.hello('first');
+  await settle();
+  t.take();
+  return t;
+}
+
+describe('ChatEngine: connection life cycle', () => {
+  it('loads teams, channels and unreads, then connects; the first hello fetches unreads once', async () => {
+    const t = setup();
+    t.engine.start();
+    await settle();
+    expect(t.rt.started).toBe(1);
+    expect(t.take().sort()).toEqual(['myChannels', 'teams', 'unreads']);
+    expect(t.store.getState().loaded).toBe(true);
+    expect(Object.keys(t.store.getState().channels)).toEqual(['c1', 'c2']);
+    t.rt.hello('first');
+    await settle();
+    expect(t.take()).toEqual(['unreads']);
+  });
+
+  it('a resumed stream fetches nothing: the server replayed what was missed', async () => {
+    const t = await started();
+    t.rt.hello('resumed');
+    await settle();
+    expect(t.take()).toEqual([]);
+  });
+
+  it('a reset stream refetches what is on screen: lists, unreads, the open channel and every loaded thread', async () => {
+    const t = await started({ posts: () => page(post('p1', 1)) });
+    await t.engine.openChannel('c1');
+    await t.engine.loadThread('r1');
+    await settle();
+    t.take();
+    t.rt.hello('reset');
+    await settle();
+    expect(t.take().sort()).toEqual(['myChannels', 'posts "c1" {"limit":50}', 'teams', 'thread "r1"', 'unreads']);
+  });
+
+  it('the WebSocket ending the session signs out with that reason; stop() closes it and cancels timers', async () => {
+    const t = await started();
+    t.rt.handlers.onSessionEnded?.();
+    expect(t.signedOut).toEqual(['session_ended']);
+    t.engine.notify('hello');
+    expect(t.timers.pending).toBe(1);
+    t.engine.stop();
+    expect(t.rt.stopped).toBe(1);
+    expect(t.timers.pending).toBe(0);
+  });
+
+  it('signing out closes the socket, tells the server, and signs out locally even when the server fails', async () => {
+    const t = await started({ logout: () => { throw new ApiError(500, 'INTERNAL_ERROR', 'boom'); } });
+    await t.engine.signOut();
+    expect(t.rt.stopped).toBe(1);
+    expect(t.take()).toEqual(['logout']);
+    expect(t.signedOut).toEqual(['signed_out']);
+  });
+});
+
+describe('ChatEngine: follow-up after channel events', () => {
+  it('a post in a channel the client does not know fetches that channel (and names a direct one by its members)', async () => {
+    const t = await started({ channel: (id) => channel(id, 'direct', null) });
+    t.engine.onEvent(posted(post('p9', 9, { channel_id: 'd1' })));
+    await settle();
+    const calls = t.take();
+    expect(calls).toContain('channel "d1"');
+    expect(calls).toContain('channelMembers "d1"');
+    expect(calls).toContain('user "u2"');
+    expect(t.store.getState().channels.d1?.type).toBe('direct');
+    expect(t.store.getState().members.d1).toEqual(['me', 'u2']);
+  });
+
+  it('posts arriving in the open, visible channel are marked read once per burst', async () => {
+    const t = await started();
+    await t.engine.openChannel('c1');
+    await settle();
+    t.take();
+    t.engine.onEvent(posted(post('a', 10)));
+    t.engine.onEvent(posted(post('b', 11)));
+    await settle();
+    expect(t.take().filter((c) => c.startsWith('markRead'))).toEqual([]);
+    t.timers.advance(MARK_READ_DELAY_MS);
+    await settle();
+    expect(t.take().filter((c) => c.startsWith('markRead'))).toEqual(['markRead "c1"']);
+    // My own post is not something I have to read.
+    t.engine.onEvent(posted(post('c', 12, { user_id: 'me' })));
+    t.timers.advance(MARK_READ_DELAY_MS);
+    await settle();
+    expect(t.take().filter((c) => c.startsWith('markRead'))).toEqual([]);
+  });
+
+  it('a hidden page does not read the open channel; becoming visible reconnects and reads it', async () => {
+    const t = await started();
+    await t.engine.openChannel('c1');
+    await settle();
+    t.take();
+    t.engine.setVisible(false);
+    t.engine.onEvent(posted(post('a', 10)));
+    t.timers.advance(MARK_READ_DELAY_MS);
+    await settle();
+    expect(t.take().filter((c) => c.startsWith('markRead'))).toEqual([]);
+    expect(t.store.getState().unreads.c1).toEqual({ unread: 1, mentions: 0 });
+    t.engine.setVisible(true);
+    await settle();
+    expect(t.rt.reconnects).toBe(1);
+    expect(t.take()).toEqual(['posts "c1" {"limit":50}', 'markRead "c1"']);
+    expect(t.store.getState().unreads.c1).toEqual({ unread: 0, mentions: 0 });
+  });
+
+  it('becoming visible with nothing unread only reconnects', async () => {
+    const t = await started();
+    await t.engine.openChannel('c1');
+    await settle();
+    t.take();
+    t.engine.setVisible(false);
+    t.engine.setVisible(true);
+    await settle();
+    expect(t.rt.reconnects).toBe(1);
+    expect(t.take()).toEqual([]);
+  });
+
+  it('being added to a channel of an unknown team fetches the channel, the teams and the unreads', async () => {
+    let joined = false;
+    const t = await started({ channel: (id) => channel(id, 'public', 't2'), teams: () => (joined ? [team('t1'), team('t2')] : [team('t1')]) });
+    joined = true;
+    t.engine.onEvent({ event: 'user_added', seq: 2, broadcast: {}, data: { user_id: 'me', channel_id: 'c9', team_id: 't2', added_by: 'u2' } });
+    await settle();
+    expect(t.take()).toEqual(['channel "c9"', 'teams', 'unreads']);
+    expect(t.store.getState().channels.c9?.team_id).toBe('t2');
+    expect(t.store.getState().teams.map((x) => x.id)).toEqual(['t1', 't2']);
+  });
+
+  it('someone else added to a channel: only their name is fetched, once', async () => {
+    const t = await started();
+    const added: ServerEvent = { event: 'user_added', seq: 2, broadcast: {}, data: { user_id: 'u7', channel_id: 'c1', team_id: 't1', added_by: 'u2' } };
+    t.engine.onEvent(added);
+    t.engine.onEvent(added);
+    await settle();
+    expect(t.take()).toEqual(['user "u7"']);
+  });
+
+  it('a created group channel gets its members; a public one does not', async () => {
+    const t = await started();
+    t.engine.onEvent({ event: 'channel_created', seq: 2, broadcast: {}, data: { channel: channel('g1', 'group', null) } });
+    t.engine.onEvent({ event: 'channel_created', seq: 3, broadcast: {}, data: { channel: channel('c5') } });
+    await settle();
+    expect(t.take().filter((c) => c.startsWith('channelMembers'))).toEqual(['channelMembers "g1"']);
+  });
+
+  it('typing indicators are swept while shown and the sweep stops when none is left', async () => {
+    const t = await started();
+    t.engine.onEvent({ event: 'typing', seq: 2, broadcast: {}, data: { user_id: 'u2', channel_id: 'c1', parent_id: null } });
+    expect(t.store.getState().typing.c1).toHaveLength(1);
+    expect(t.timers.pending).toBe(1);
+    t.timers.advance(TYPING_TTL_MS - TYPING_SWEEP_MS);
+    expect(t.store.getState().typing.c1).toHaveLength(1);
+    t.timers.advance(TYPING_SWEEP_MS);
+    expect(t.store.getState().typing).toEqual({});
+    expect(t.timers.pending).toBe(0);
+  });
+
+  it('my typing is sent at most once per throttle window and only on an open connection', async () => {
+    const t = setup();
+    t.engine.start();
+    t.engine.typing('c1', null); // not connected yet
+    t.rt.hello('first');
+    t.engine.typing('c1', null);
+    t.engine.typing('c1', null);
+    t.engine.typing('c1', 'r1');
+    expect(t.rt.sent).toEqual([
+      { action: 'user_typing', data: { channel_id: 'c1' } },
+      { action: 'user_typing', data: { channel_id: 'c1', parent_id: 'r1' } },
+    ]);
+  });
+});
+
+describe('ChatEngine: outbox', () => {
+  it('a send that fails to reach the server stays failed; Retry sends the same client_msg_id and clears it', async () => {
+    let attempt = 0;
+    const bodies: unknown[] = [];
+    const t = await started({
+      createPost: (channelId, body) => {
+        bodies.push(body);
+        if (++attempt === 1) throw new ApiError(0, 'NETWORK_ERROR', 'Cannot reach the server');
+        return post('p1', 1, { channel_id: channelId, user_id: 'me', message: body.message, client_msg_id: body.client_msg_id });
+      },
+    });
+    await t.engine.sendPost('c1', 'hello');
+    expect(t.store.getState().outbox).toEqual([
+      { clientMsgId: 'cmid-1', channelId: 'c1', rootId: null, message: 'hello', status: 'failed', error: 'Cannot reach the server. Check your connection and try again.' },
+    ]);
+    await t.engine.retryPost('cmid-1');
+    expect(bodies).toEqual([{ message: 'hello', client_msg_id: 'cmid-1' }, { message: 'hello', client_msg_id: 'cmid-1' }]);
+    expect(t.store.getState().outbox).toEqual([]);
+    expect(t.store.getState().posts.p1?.client_msg_id).toBe('cmid-1');
+  });
+
+  it('a refusal a retry cannot fix drops the message and says why', async () => {
+    const t = await started({ createPost: () => { throw new ApiError(403, 'FORBIDDEN', 'This channel is archived'); } });
+    await t.engine.sendPost('c1', 'hello');
+    expect(t.store.getState().outbox).toEqual([]);
+    expect(t.store.getState().toasts.map((x) => x.message)).toEqual(['Message not sent: This channel is archived']);
+    t.timers.advance(TOAST_MS);
+    expect(t.store.getState().toasts).toEqual([]);
+  });
+
+  it('a rate-limited send stays in the outbox for a retry', async () => {
+    const t = await started({ createPost: () => { throw new ApiError(429, 'RATE_LIMITED', 'slow down', undefined, undefined, 3); } });
+    await t.engine.sendPost('c1', 'hello');
+    expect(t.store.getState().outbox.map((o) => o.status)).toEqual(['failed']);
+  });
+
+  it('my post arriving over the WebSocket before the POST answers settles the outgoing message', async () => {
+    let answer: (p: Post) => void = () => undefined;
+    const t = await started({ createPost: () => new Promise<Post>((resolve) => { answer = resolve; }) });
+    const sending = t.engine.sendPost('c1', 'hello', 'root1');
+    expect(t.store.getState().outbox.map((o) => [o.clientMsgId, o.rootId, o.status])).toEqual([['cmid-1', 'root1', 'sending']]);
+    const mine = post('p1', 1, { user_id: 'me', client_msg_id: 'cmid-1', root_post_id: 'root1' });
+    t.engine.onEvent(posted(mine));
+    expect(t.store.getState().outbox).toEqual([]);
+    answer(mine);
+    await sending;
+    expect(t.store.getState().outbox).toEqual([]);
+  });
+});

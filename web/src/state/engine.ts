@@ -1,0 +1,517 @@
+/**
+ * The signed-in client's engine: the actions the screens call and the follow-up work after a
+ * real-time event (fetching a channel we were just added to, naming the people of a direct
+ * message, marking the open channel read, refetching after a lost stream). A plain class: the
+ * state (getState/dispatch over reducer.ts), the REST client, the WebSocket client and the
+ * timers are injected, so it is tested under Vitest without React or a browser.
+ *
+ *   screen ──► engine.action() ──► api ──► dispatch(answer)
+ *   socket ──► onEvent: dispatch(rt) ──► follow-up (fetch what is missing, mark read)
+ *   hello  ──► 'first': unreads │ 'resumed': nothing │ 'reset': refetch what is on screen
+ *
+ * getState() is read after each dispatch, so follow-up logic always sees the applied event.
+ */
+import { ApiError, describeError, type ApiClient } from '../lib/api.js';
+import type { ClientActionMap } from '../../../src/domain/events.js';
+import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../lib/realtime.js';
+import type { Channel, Post, Presence, Team } from '../lib/types.js';
+import type { Action, ChatState, Outgoing } from './reducer.js';
+
+/** The REST calls the engine makes. */
+export type EngineApi = Pick<ApiClient,
+  | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost'
+  | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
+  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout'>;
+
+/** The part of RealtimeClient the engine drives. */
+export interface RealtimeLike {
+  readonly connectionState: ConnectionState;
+  start(): void;
+  stop(): void;
+  reconnectNow(): void;
+  send<K extends 'user_typing' | 'presence'>(action: K, data: ClientActionMap[K]): Promise<ClientReply>;
+}
+
+export interface EngineTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export type SignOutReason = 'signed_out' | 'session_ended';
+
+export interface ChatEngineOptions {
+  readonly getState: () => ChatState;
+  readonly dispatch: (action: Action) => void;
+  readonly api: EngineApi;
+  /** Builds the WebSocket client that reports to these handlers (not started yet). */
+  readonly realtime: (handlers: RealtimeHandlers) => RealtimeLike;
+  /** Sign-out or a session the server ended (WebSocket 1008). */
+  readonly onSignedOut: (reason: SignOutReason) => void;
+  readonly timers?: EngineTimers;
+  readonly now?: () => number;
+  readonly newClientMsgId?: () => string;
+}
+
+/** What the screens may call; every method may be passed around unbound. */
+export interface ChatActions {
+  openChannel(channelId: string): Promise<void>;
+  closeChannel(): void;
+  loadOlder(channelId: string): Promise<void>;
+  sendPost(channelId: string, message: string, rootId?: string | null): Promise<void>;
+  retryPost(clientMsgId: string): Promise<void>;
+  discardPost(clientMsgId: string): void;
+  editPost(postId: string, message: string): Promise<void>;
+  deletePost(postId: string): Promise<void>;
+  react(post: Post, emoji: string): Promise<void>;
+  setPinned(postId: string, pinned: boolean): Promise<void>;
+  loadThread(rootId: string): Promise<void>;
+  loadPinned(channelId: string): Promise<Post[]>;
+  createTeam(input: { name: string; display_name: string; type: 'open' | 'invite' }): Promise<Team>;
+  joinTeam(teamId: string): Promise<void>;
+  leaveTeam(teamId: string): Promise<void>;
+  addTeamMember(teamId: string, userId: string): Promise<void>;
+  createChannel(input: { team_id: string; name: string; display_name: string; purpose: string; channel_type: 'public' | 'private' }): Promise<Channel>;
+  joinChannel(channelId: string): Promise<Channel>;
+  leaveChannel(channelId: string): Promise<void>;
+  addChannelMember(channelId: string, userId: string): Promise<void>;
+  updateChannel(channelId: string, patch: { purpose?: string; header?: string; display_name?: string }): Promise<void>;
+  openDirect(userId: string): Promise<Channel>;
+  loadMembers(channelId: string): Promise<void>;
+  ensureUsers(ids: readonly string[]): void;
+  setPresence(status: Presence): Promise<void>;
+  typing(channelId: string, parentId: string | null): void;
+  refresh(): Promise<void>;
+  notify(message: string): void;
+  dismissToast(id: number): void;
+  signOut(): Promise<void>;
+}
+
+/** A `typing` action per channel/thread at most this often. */
+export const TYPING_THROTTLE_MS = 3000;
+/** A burst of posts in the open channel is marked read once, this long after the last. */
+export const MARK_READ_DELAY_MS = 500;
+export const TOAST_MS = 8000;
+/** How often typing indicators are checked for expiry while any is shown. */
+export const TYPING_SWEEP_MS = 1000;
+
+const globalTimers: EngineTimers = {
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
+  setInterval: (fn, ms) => globalThis.setInterval(fn, ms),
+  clearInterval: (h) => globalThis.clearInterval(h as ReturnType<typeof globalThis.setInterval>),
+};
+
+const ignore = () => undefined;
+
+/** Errors a retry cannot fix (validation, permission): the message is dropped with a notice. */
+function isPermanent(err: unknown): boolean {
+  return err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429 && err.status !== 408;
+}
+
+export class ChatEngine implements ChatActions {
+  private rt: RealtimeLike | undefined;
+  private readonly usersInFlight = new Set<string>();
+  private readonly membersInFlight = new Set<string>();
+  private readonly typingSent = new Map<string, number>();
+  private readonly readTimers = new Map<string, unknown>();
+  private readonly toastTimers = new Set<unknown>();
+  private typingSweep: unknown;
+  private toastSeq = 0;
+  private readonly timers: EngineTimers;
+  private readonly now: () => number;
+  private readonly newClientMsgId: () => string;
+
+  constructor(private readonly opts: ChatEngineOptions) {
+    this.timers = opts.timers ?? globalTimers;
+    this.now = opts.now ?? Date.now;
+    this.newClientMsgId = opts.newClientMsgId ?? (() => crypto.randomUUID());
+    // Screens pass actions around as callbacks (`onClick={actions.closeChannel}`).
+    for (const key of Object.getOwnPropertyNames(ChatEngine.prototype)) {
+      const value: unknown = Object.getOwnPropertyDescriptor(ChatEngine.prototype, key)?.value;
+      if (key !== 'constructor' && typeof value === 'function') Object.defineProperty(this, key, { value: value.bind(this) });
+    }
+  }
+
+  private get state(): ChatState {
+    return this.opts.getState();
+  }
+
+  private get api(): EngineApi {
+    return this.opts.api;
+  }
+
+  /** Every change goes through here, so the typing sweep runs exactly while an indicator is shown. */
+  private dispatch(action: Action): void {
+    this.opts.dispatch(action);
+    const typing = Object.keys(this.state.typing).length > 0;
+    if (typing && this.typingSweep === undefined) {
+      this.typingSweep = this.timers.setInterval(() => this.dispatch({ type: 'typing_expire', now: this.now() }), TYPING_SWEEP_MS);
+    } else if (!typing && this.typingSweep !== undefined) {
+      this.timers.clearInterval(this.typingSweep);
+      this.typingSweep = undefined;
+    }
+  }
+
+  // ---- life cycle ----
+
+  /** Initial load, then the WebSocket. */
+  start(): void {
+    if (this.rt !== undefined) return;
+    this.refresh().catch((err: unknown) => this.notify(describeError(err)));
+    const rt = this.opts.realtime({
+      onEvent: (ev) => this.onEvent(ev),
+      onHello: (kind) => this.onHello(kind),
+      onState: (s) => this.dispatch({ type: 'connection', state: s }),
+      onSessionEnded: () => this.opts.onSignedOut('session_ended'),
+    });
+    this.rt = rt;
+    rt.start();
+  }
+
+  /** Closes the WebSocket and cancels every timer (sign-out, unmount). */
+  stop(): void {
+    this.rt?.stop();
+    this.rt = undefined;
+    for (const timer of this.readTimers.values()) this.timers.clearTimeout(timer);
+    this.readTimers.clear();
+    for (const timer of this.toastTimers) this.timers.clearTimeout(timer);
+    this.toastTimers.clear();
+    if (this.typingSweep !== undefined) this.timers.clearInterval(this.typingSweep);
+    this.typingSweep = undefined;
+  }
+
+  /** The browser is online again: skip the reconnect backoff. */
+  online(): void {
+    this.rt?.reconnectNow();
+  }
+
+  /** The page's visibility decides whether posts in the open channel count as read. */
+  setVisible(visible: boolean): void {
+    this.dispatch({ type: 'viewing', visible });
+    if (!visible) return;
+    this.rt?.reconnectNow();
+    const channelId = this.state.viewing.channelId;
+    if (channelId !== undefined && (this.state.unreads[channelId]?.unread ?? 0) > 0) this.openChannel(channelId).catch(ignore);
+  }
+
+  // ---- follow-up after events ----
+
+  /** Applies a server event, then does what it calls for. */
+  onEvent(ev: ServerEvent): void {
+    this.dispatch({ type: 'rt', event: ev, now: this.now() });
+    const s = this.state;
+    switch (ev.event) {
+      case 'posted': {
+        const { post } = ev.data;
+        this.ensureUsers([post.user_id]);
+        if (s.channels[post.channel_id] === undefined) {
+          this.api.channel(post.channel_id).then((c) => this.upsertChannel(c), ignore);
+        } else if (s.viewing.channelId === post.channel_id && s.viewing.visible && post.user_id !== s.me.id) {
+          this.markReadSoon(post.channel_id);
+        }
+        break;
+      }
+      case 'typing':
+        this.ensureUsers([ev.data.user_id]);
+        break;
+      case 'channel_created':
+        this.loadConversationMembers([ev.data.channel]);
+        break;
+      case 'user_added':
+        if (ev.data.user_id === s.me.id && s.channels[ev.data.channel_id] === undefined) {
+          this.api.channel(ev.data.channel_id).then((channel) => {
+            this.upsertChannel(channel);
+            if (channel.team_id !== null && !this.state.teams.some((t) => t.id === channel.team_id)) {
+              this.api.teams().then((teams) => this.dispatch({ type: 'teams', teams }), ignore);
+            }
+            this.refreshUnreads().catch(ignore);
+          }, ignore);
+        } else {
+          this.ensureUsers([ev.data.user_id]);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A (re)connection said hello. */
+  onHello(kind: 'first' | 'resumed' | 'reset'): void {
+    if (kind === 'resumed') return; // the server replayed what was missed
+    if (kind === 'first') {
+      this.refreshUnreads().catch(ignore);
+      return;
+    }
+    // Events were lost for good: reload what is on screen.
+    this.refresh().catch(ignore);
+    const viewing = this.state.viewing.channelId;
+    if (viewing !== undefined) this.loadLatest(viewing).catch(ignore);
+    for (const rootId of Object.keys(this.state.threads)) this.loadThread(rootId).catch(ignore);
+  }
+
+  // ---- helpers ----
+
+  private async loadPresence(userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    for (const s of await this.api.statuses([...new Set(userIds)].slice(0, 500))) this.dispatch({ type: 'presence', userId: s.user_id, status: s.status });
+  }
+
+  private loadConversationMembers(channels: readonly Channel[]): void {
+    for (const c of channels) {
+      if ((c.type === 'direct' || c.type === 'group') && this.state.members[c.id] === undefined) this.loadMembers(c.id).catch(ignore);
+    }
+  }
+
+  private async refreshUnreads(): Promise<void> {
+    this.dispatch({ type: 'unreads', overview: await this.api.unreads() });
+  }
+
+  private markReadNow(channelId: string): void {
+    this.timers.clearTimeout(this.readTimers.get(channelId));
+    this.readTimers.delete(channelId);
+    this.dispatch({ type: 'unread_set', channelId, unread: 0, mentions: 0 });
+    this.api.markRead(channelId).catch(ignore); // the next view retries
+  }
+
+  private markReadSoon(channelId: string): void {
+    this.timers.clearTimeout(this.readTimers.get(channelId));
+    this.readTimers.set(channelId, this.timers.setTimeout(() => this.markReadNow(channelId), MARK_READ_DELAY_MS));
+  }
+
+  private async loadLatest(channelId: string): Promise<void> {
+    const page = await this.api.posts(channelId, { limit: 50 });
+    this.dispatch({ type: 'channel_page', channelId, page, mode: 'latest' });
+    this.ensureUsers(page.messages.map((p) => p.user_id));
+  }
+
+  private upsertChannel(channel: Channel): void {
+    this.dispatch({ type: 'channel_upsert', channel });
+    this.loadConversationMembers([channel]);
+  }
+
+  /** One attempt to deliver an outgoing message; it stays in the outbox (failed) when a retry may help. */
+  private async send(item: Outgoing): Promise<void> {
+    try {
+      const post = await this.api.createPost(item.channelId, { message: item.message, client_msg_id: item.clientMsgId, ...(item.rootId ? { root_post_id: item.rootId } : {}) });
+      this.dispatch({ type: 'post_upsert', post });
+      this.dispatch({ type: 'outbox_remove', clientMsgId: item.clientMsgId });
+    } catch (err) {
+      if (isPermanent(err)) {
+        this.dispatch({ type: 'outbox_remove', clientMsgId: item.clientMsgId });
+        this.notify(`Message not sent: ${describeError(err)}`);
+        return;
+      }
+      this.dispatch({ type: 'outbox_failed', clientMsgId: item.clientMsgId, error: describeError(err) });
+    }
+  }
+
+  // ---- actions ----
+
+  async openChannel(channelId: string): Promise<void> {
+    this.dispatch({ type: 'viewing', channelId });
+    const channel = this.state.channels[channelId];
+    if (channel !== undefined) this.loadConversationMembers([channel]);
+    try {
+      await this.loadLatest(channelId);
+    } finally {
+      if (this.state.viewing.channelId === channelId) this.markReadNow(channelId);
+    }
+  }
+
+  closeChannel(): void {
+    this.dispatch({ type: 'viewing', channelId: undefined });
+  }
+
+  async loadOlder(channelId: string): Promise<void> {
+    const cp = this.state.channelPosts[channelId];
+    const oldest = cp?.order[0];
+    if (cp === undefined || !cp.hasMore || oldest === undefined) return;
+    const page = await this.api.posts(channelId, { before: oldest, limit: 50 });
+    this.dispatch({ type: 'channel_page', channelId, page, mode: 'older' });
+    this.ensureUsers(page.messages.map((p) => p.user_id));
+  }
+
+  async sendPost(channelId: string, message: string, rootId: string | null = null): Promise<void> {
+    const item: Outgoing = { clientMsgId: this.newClientMsgId(), channelId, rootId, message, status: 'sending' };
+    this.dispatch({ type: 'outbox_add', item });
+    this.typingSent.delete(`${channelId}:${rootId ?? ''}`);
+    await this.send(item);
+  }
+
+  async retryPost(clientMsgId: string): Promise<void> {
+    const item = this.state.outbox.find((x) => x.clientMsgId === clientMsgId);
+    if (item === undefined) return;
+    this.dispatch({ type: 'outbox_sending', clientMsgId });
+    // Same client_msg_id: if the first attempt did reach the server, this returns that post.
+    await this.send(item);
+  }
+
+  discardPost(clientMsgId: string): void {
+    this.dispatch({ type: 'outbox_remove', clientMsgId });
+  }
+
+  async editPost(postId: string, message: string): Promise<void> {
+    this.dispatch({ type: 'post_upsert', post: await this.api.editPost(postId, message) });
+  }
+
+  async deletePost(postId: string): Promise<void> {
+    await this.api.deletePost(postId);
+    this.dispatch({ type: 'post_removed', postId });
+  }
+
+  async react(post: Post, emoji: string): Promise<void> {
+    const mine = post.reactions.some((r) => r.emoji === emoji && r.users.includes(this.state.me.id));
+    const updated = mine ? await this.api.unreact(post.id, emoji) : await this.api.react(post.id, emoji);
+    this.dispatch({ type: 'post_upsert', post: updated });
+  }
+
+  async setPinned(postId: string, pinned: boolean): Promise<void> {
+    this.dispatch({ type: 'post_upsert', post: await this.api.pin(postId, pinned) });
+  }
+
+  async loadThread(rootId: string): Promise<void> {
+    const page = await this.api.thread(rootId);
+    this.dispatch({ type: 'thread', rootId, page });
+    this.ensureUsers(Object.values(page.posts).map((p) => p.user_id));
+  }
+
+  async loadPinned(channelId: string): Promise<Post[]> {
+    const posts = await this.api.pinned(channelId);
+    this.ensureUsers(posts.map((p) => p.user_id));
+    return posts;
+  }
+
+  async createTeam(input: { name: string; display_name: string; type: 'open' | 'invite' }): Promise<Team> {
+    const team = await this.api.createTeam(input);
+    this.dispatch({ type: 'team_upsert', team });
+    this.dispatch({ type: 'channels', channels: await this.api.myChannels() });
+    return team;
+  }
+
+  async joinTeam(teamId: string): Promise<void> {
+    await this.api.addTeamMember(teamId, this.state.me.id);
+    await this.refresh();
+  }
+
+  async leaveTeam(teamId: string): Promise<void> {
+    await this.api.leaveTeam(teamId, this.state.me.id);
+    this.dispatch({ type: 'team_removed', teamId });
+  }
+
+  async addTeamMember(teamId: string, userId: string): Promise<void> {
+    await this.api.addTeamMember(teamId, userId);
+  }
+
+  async createChannel(input: { team_id: string; name: string; display_name: string; purpose: string; channel_type: 'public' | 'private' }): Promise<Channel> {
+    const channel = await this.api.createChannel(input);
+    this.upsertChannel(channel);
+    return channel;
+  }
+
+  async joinChannel(channelId: string): Promise<Channel> {
+    await this.api.joinChannel(channelId, this.state.me.id);
+    const channel = await this.api.channel(channelId);
+    this.upsertChannel(channel);
+    return channel;
+  }
+
+  async leaveChannel(channelId: string): Promise<void> {
+    await this.api.leaveChannel(channelId, this.state.me.id);
+    this.dispatch({ type: 'channel_removed', channelId });
+  }
+
+  async addChannelMember(channelId: string, userId: string): Promise<void> {
+    await this.api.joinChannel(channelId, userId);
+    if (this.state.members[channelId] !== undefined) await this.loadMembers(channelId);
+  }
+
+  async updateChannel(channelId: string, patch: { purpose?: string; header?: string; display_name?: string }): Promise<void> {
+    this.upsertChannel(await this.api.updateChannel(channelId, patch));
+  }
+
+  async openDirect(userId: string): Promise<Channel> {
+    const channel = await this.api.createChannel({ channel_type: 'direct', target_user_id: userId });
+    this.dispatch({ type: 'channel_upsert', channel });
+    await this.loadMembers(channel.id);
+    return channel;
+  }
+
+  async loadMembers(channelId: string): Promise<void> {
+    if (this.membersInFlight.has(channelId)) return;
+    this.membersInFlight.add(channelId);
+    try {
+      const members = await this.api.channelMembers(channelId);
+      const ids = members.map((m) => m.user_id);
+      this.dispatch({ type: 'members', channelId, userIds: ids });
+      this.ensureUsers(ids);
+      this.loadPresence(ids).catch(ignore);
+    } finally {
+      this.membersInFlight.delete(channelId);
+    }
+  }
+
+  ensureUsers(ids: readonly string[]): void {
+    const s = this.state;
+    const missing = [...new Set(ids)].filter((id) => s.users[id] === undefined && !this.usersInFlight.has(id));
+    for (const id of missing) {
+      this.usersInFlight.add(id);
+      this.api.user(id).then(
+        (u) => this.dispatch({ type: 'users', users: [u] }),
+        ignore, // an unknown author is shown as "Someone"
+      ).finally(() => this.usersInFlight.delete(id));
+    }
+  }
+
+  async setPresence(status: Presence): Promise<void> {
+    const rt = this.rt;
+    if (rt === undefined) throw new Error('Not connected');
+    const reply = await rt.send('presence', { status });
+    if (reply.status !== 'OK') throw new Error('The server refused the status change');
+    this.dispatch({ type: 'presence', userId: this.state.me.id, status });
+  }
+
+  typing(channelId: string, parentId: string | null): void {
+    const key = `${channelId}:${parentId ?? ''}`;
+    const now = this.now();
+    const last = this.typingSent.get(key);
+    if (last !== undefined && now - last < TYPING_THROTTLE_MS) return;
+    const rt = this.rt;
+    if (rt === undefined || rt.connectionState !== 'open') return;
+    this.typingSent.set(key, now);
+    rt.send('user_typing', parentId === null ? { channel_id: channelId } : { channel_id: channelId, parent_id: parentId }).catch(ignore);
+  }
+
+  async refresh(): Promise<void> {
+    const [teams, channels] = await Promise.all([this.api.teams(), this.api.myChannels()]);
+    this.dispatch({ type: 'teams', teams });
+    this.dispatch({ type: 'channels', channels });
+    this.loadConversationMembers(channels);
+    await this.refreshUnreads();
+  }
+
+  notify(message: string): void {
+    const id = ++this.toastSeq;
+    this.dispatch({ type: 'toast_add', toast: { id, message } });
+    const timer = this.timers.setTimeout(() => {
+      this.toastTimers.delete(timer);
+      this.dispatch({ type: 'toast_remove', id });
+    }, TOAST_MS);
+    this.toastTimers.add(timer);
+  }
+
+  dismissToast(id: number): void {
+    this.dispatch({ type: 'toast_remove', id });
+  }
+
+  async signOut(): Promise<void> {
+    this.stop();
+    try {
+      await this.api.logout();
+    } catch {
+      // the session may already be gone; signing out locally is what matters
+    }
+    this.opts.onSignedOut('signed_out');
+  }
+}
