@@ -1,6 +1,6 @@
 /**
- * The composition root: config → store → bus, presence, limits, services → HTTP and the
- * WebSocket gateway on the same server. Only this file chooses implementations (LocalBus on
+ * The composition root: config → bus → store (which publishes to the bus after each commit),
+ * presence, limits, services → HTTP and the WebSocket gateway on the same server. Only this file chooses implementations (LocalBus on
  * one node, RedisBus when RUSTCHAT_REDIS_URL is set). Used by `rustchat serve` and by the
  * tests, which start real instances in process.
  *
@@ -89,12 +89,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const security = new SecurityEvents(logger, metrics);
   const clock = options.clock ?? Date.now;
 
-  const { store, migrations } = await openStore({
-    databaseUrl: config.database.url,
-    dataDir: config.dataDir,
-    poolSize: config.database.poolSize,
-    log: (event) => metrics.dbQueries.observe({ outcome: event.level === 'error' ? 'error' : 'ok' }, event.queryDurationMillis / 1000),
-  });
+  const nodeId = randomUUID();
+  let bus: Bus;
+  if (config.redisUrl !== undefined) {
+    const redisBus = new RedisBus({ url: config.redisUrl, prefix: config.redisPrefix, nodeId, logger, metrics });
+    await redisBus.start();
+    bus = redisBus;
+  } else {
+    bus = new LocalBus();
+  }
+  // The store publishes what its transactions queued, after each commit, to this bus.
+  let opened: Awaited<ReturnType<typeof openStore>>;
+  try {
+    opened = await openStore({
+      databaseUrl: config.database.url,
+      dataDir: config.dataDir,
+      poolSize: config.database.poolSize,
+      events: bus,
+      log: (event) => metrics.dbQueries.observe({ outcome: event.level === 'error' ? 'error' : 'ok' }, event.queryDurationMillis / 1000),
+    });
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+  const { store, migrations } = opened;
   if (migrations && migrations.applied.length > 0) logger.info({ applied: migrations.applied, schema_version: migrations.current }, 'database migrated');
 
   let redis: Redis | undefined;
@@ -108,15 +126,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
   }
 
-  const nodeId = randomUUID();
-  let bus: Bus;
-  if (config.redisUrl !== undefined) {
-    const redisBus = new RedisBus({ url: config.redisUrl, prefix: config.redisPrefix, nodeId, logger, metrics });
-    await redisBus.start();
-    bus = redisBus;
-  } else {
-    bus = new LocalBus();
-  }
   // status_change needs the user's teams: the hub has them loaded for connected users.
   const hubRef: { hub?: Hub } = {};
   const presence = new Presence({
@@ -130,7 +139,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   presence.start();
   const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix);
   const tokens = new TokenService(config.jwt);
-  const deps: ServiceDeps = { store, events: bus, security, logger, clock };
+  const deps: ServiceDeps = { store, security, logger, clock };
   const outbound = new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: !config.isProduction });
   const mailer = config.smtp === undefined ? undefined : createMailer(config.smtp, config.isProduction);
   const services = buildServices(deps, {

@@ -68,7 +68,10 @@ export type ControlMessage =
   | { readonly kind: 'team_member_removed'; readonly teamId: string; readonly userId: string }
   | { readonly kind: 'team_member_added'; readonly teamId: string; readonly userId: string };
 
-/** What services publish to, after their transaction has committed. */
+/**
+ * Where real-time events go. The bus implements it; so does a store transaction (`Tx` in
+ * store/store.ts), as a queue handed to the bus after its commit: services only ever publish there.
+ */
 export interface EventPublisher {
   publish<K extends EventName>(event: RealtimeEvent<K>): void;
   control(message: ControlMessage): void;

@@ -169,9 +169,9 @@ export class AccountService {
       await tx.users.setPasswordHash(user.id, hash, now);
       // Reset links asked for before the change must not undo it.
       await tx.passwordResets.useAllForUser(user.id, now);
-      return tx.sessions.revokeAllForUser(user.id, now);
+      return this.sessions.revokeAll(tx, user.id, now);
     });
-    this.sessions.announceRevoked(user.id, revoked, 'password_change', ctx);
+    this.sessions.logRevoked(user.id, revoked, 'password_change', ctx);
     const started = await this.sessions.start(user, 'password', ctx);
     return { started, user };
   }
@@ -222,12 +222,12 @@ export class AccountService {
     const now = this.deps.clock();
     const revoked = await this.deps.store.transaction(async (tx) => {
       await tx.users.setDeactivated(userId, active ? null : now, now);
-      return active ? [] : tx.sessions.revokeAllForUser(userId, now);
+      if (active) return [];
+      const ids = await this.sessions.revokeAll(tx, userId, now);
+      tx.control({ kind: 'user_deactivated', userId });
+      return ids;
     });
-    if (!active) {
-      this.sessions.announceRevoked(userId, revoked, 'deactivation', ctx);
-      this.deps.events.control({ kind: 'user_deactivated', userId });
-    }
+    this.sessions.logRevoked(userId, revoked, 'deactivation', ctx);
     await this.audit(ctx, active ? 'user.reactivate' : 'user.deactivate', userId, {});
     return { ...user, deactivated_at: active ? null : now };
   }

@@ -70,13 +70,13 @@ export class ChannelService {
       await this.deps.store.transaction(async (tx) => {
         await tx.channels.create(channel);
         await tx.channels.addMember({ channel_id: channel.id, user_id: ctx.actor.userId, role: 'channel_admin', last_viewed_seq: 0, last_viewed_at: now, created_at: now });
+        tx.publish({ event: 'channel_created', data: { channel: channelView(channel) }, broadcast: channel.type === 'public' ? { team_id: channel.team_id! } : { user_id: ctx.actor.userId } });
+        tx.publish({ event: 'user_added', data: { user_id: ctx.actor.userId, channel_id: channel.id, team_id: channel.team_id, added_by: ctx.actor.userId }, broadcast: { channel_id: channel.id } });
       });
     } catch (err) {
       if (err instanceof UniqueViolation) throw conflict('A channel with that name already exists in this team', { field: 'name' });
       throw err;
     }
-    this.deps.events.publish({ event: 'channel_created', data: { channel: channelView(channel) }, broadcast: channel.type === 'public' ? { team_id: channel.team_id! } : { user_id: ctx.actor.userId } });
-    this.deps.events.publish({ event: 'user_added', data: { user_id: ctx.actor.userId, channel_id: channel.id, team_id: channel.team_id, added_by: ctx.actor.userId }, broadcast: { channel_id: channel.id } });
     return { channel, created: true };
   }
 
@@ -108,6 +108,7 @@ export class ChannelService {
         await tx.channels.create(channel);
         for (const userId of members) {
           await tx.channels.addMember({ channel_id: channel.id, user_id: userId, role: 'member', last_viewed_seq: 0, last_viewed_at: now, created_at: now });
+          tx.publish({ event: 'channel_created', data: { channel: channelView(channel) }, broadcast: { user_id: userId } });
         }
       });
     } catch (err) {
@@ -117,9 +118,6 @@ export class ChannelService {
         if (winner !== undefined) return { channel: winner, created: false };
       }
       throw err;
-    }
-    for (const userId of members) {
-      this.deps.events.publish({ event: 'channel_created', data: { channel: channelView(channel) }, broadcast: { user_id: userId } });
     }
     return { channel, created: true };
   }
@@ -150,13 +148,16 @@ export class ChannelService {
     if (patch.header !== undefined) set.header = validateText('header', patch.header, 1024);
     let updated: Channel | undefined;
     try {
-      updated = await this.deps.store.channels.update(channelId, set, this.deps.clock());
+      updated = await this.deps.store.write(async (tx) => {
+        const changed = await tx.channels.update(channelId, set, this.deps.clock());
+        if (changed !== undefined) tx.publish({ event: 'channel_updated', data: { channel: channelView(changed) }, broadcast: { channel_id: channelId } });
+        return changed;
+      });
     } catch (err) {
       if (err instanceof UniqueViolation) throw conflict('A channel with that name already exists in this team', { field: 'name' });
       throw err;
     }
     if (updated === undefined) throw notFound('Channel');
-    this.deps.events.publish({ event: 'channel_updated', data: { channel: channelView(updated) }, broadcast: { channel_id: channelId } });
     return updated;
   }
 
@@ -165,18 +166,22 @@ export class ChannelService {
     if (isConversation({ channel })) throw badRequest('Direct and group channels cannot be archived');
     if (channel.archived_at !== null) return channel;
     const now = this.deps.clock();
-    const updated = (await this.deps.store.channels.update(channelId, { archived_at: now }, now))!;
-    this.deps.events.publish({ event: 'channel_deleted', data: { channel_id: channelId, team_id: channel.team_id, archived_at: now }, broadcast: { channel_id: channelId } });
-    return updated;
+    return this.deps.store.write(async (tx) => {
+      const updated = (await tx.channels.update(channelId, { archived_at: now }, now))!;
+      tx.publish({ event: 'channel_deleted', data: { channel_id: channelId, team_id: channel.team_id, archived_at: now }, broadcast: { channel_id: channelId } });
+      return updated;
+    });
   }
 
   async restore(ctx: CallContext, channelId: string): Promise<Channel> {
     const row = await this.access.channel(ctx, channelId, 'archive');
     if (row.channel.archived_at === null) return row.channel;
     if (row.team?.archived_at !== null && row.team?.archived_at !== undefined) throw badRequest('The team is archived');
-    const updated = (await this.deps.store.channels.update(channelId, { archived_at: null }, this.deps.clock()))!;
-    this.deps.events.publish({ event: 'channel_updated', data: { channel: channelView(updated) }, broadcast: { channel_id: channelId } });
-    return updated;
+    return this.deps.store.write(async (tx) => {
+      const updated = (await tx.channels.update(channelId, { archived_at: null }, this.deps.clock()))!;
+      tx.publish({ event: 'channel_updated', data: { channel: channelView(updated) }, broadcast: { channel_id: channelId } });
+      return updated;
+    });
   }
 
   async members(ctx: CallContext, channelId: string, page?: number, perPage?: number): Promise<ChannelMember[]> {
@@ -203,9 +208,12 @@ export class ChannelService {
     if ((await this.deps.store.teams.getMember(channel.team_id!, userId)) === undefined) throw badRequest('The user is not a member of this channel\'s team');
     const now = this.deps.clock();
     const member: ChannelMember = { channel_id: channelId, user_id: userId, role: 'member', last_viewed_seq: channel.last_post_seq, last_viewed_at: now, created_at: now };
-    const added = await this.deps.store.channels.addMember(member);
+    const added = await this.deps.store.write(async (tx) => {
+      if (!(await tx.channels.addMember(member))) return false;
+      tx.publish({ event: 'user_added', data: { user_id: userId, channel_id: channelId, team_id: channel.team_id, added_by: ctx.actor.userId }, broadcast: { channel_id: channelId } });
+      return true;
+    });
     if (!added) return (await this.deps.store.channels.getMember(channelId, userId))!;
-    this.deps.events.publish({ event: 'user_added', data: { user_id: userId, channel_id: channelId, team_id: channel.team_id, added_by: ctx.actor.userId }, broadcast: { channel_id: channelId } });
     return member;
   }
 
@@ -215,9 +223,12 @@ export class ChannelService {
     const { channel } = await this.access.channel(ctx, channelId, (r) => (self || isConversation(r) ? 'read' : 'remove_member'));
     if (channel.type === 'direct') throw badRequest('You cannot leave a direct channel');
     if (channel.type === 'group' && !self) throw badRequest('Members cannot be removed from group channels');
-    const removed = await this.deps.store.channels.removeMember(channelId, userId);
+    const removed = await this.deps.store.write(async (tx) => {
+      if (!(await tx.channels.removeMember(channelId, userId))) return false;
+      tx.publish({ event: 'user_removed', data: { user_id: userId, channel_id: channelId, removed_by: ctx.actor.userId }, broadcast: { channel_id: channelId } });
+      return true;
+    });
     if (!removed) throw notFound('Channel member');
-    this.deps.events.publish({ event: 'user_removed', data: { user_id: userId, channel_id: channelId, removed_by: ctx.actor.userId }, broadcast: { channel_id: channelId } });
   }
 
   async setMemberRole(ctx: CallContext, channelId: string, userId: string, role: ChannelRole): Promise<ChannelMember> {
@@ -236,8 +247,10 @@ export class ChannelService {
     const { channel, member } = await this.access.channel(ctx, channelId);
     if (member === undefined) return undefined;
     const now = this.deps.clock();
-    await this.deps.store.write((tx) => tx.channels.setLastViewed(channelId, ctx.actor.userId, channel.last_post_seq, now));
-    this.deps.events.publish({ event: 'channel_viewed', data: { channel_id: channelId, last_viewed_seq: channel.last_post_seq }, broadcast: { user_id: ctx.actor.userId } });
+    await this.deps.store.write(async (tx) => {
+      await tx.channels.setLastViewed(channelId, ctx.actor.userId, channel.last_post_seq, now);
+      tx.publish({ event: 'channel_viewed', data: { channel_id: channelId, last_viewed_seq: channel.last_post_seq }, broadcast: { user_id: ctx.actor.userId } });
+    });
     return (await this.deps.store.channels.unreads(ctx.actor.userId, channelId))[0];
   }
 
@@ -252,11 +265,13 @@ export class ChannelService {
   }
 
   async markAllRead(ctx: CallContext): Promise<string[]> {
-    const changed = await this.deps.store.channels.markAllRead(ctx.actor.userId, this.deps.clock());
-    for (const channelId of changed) {
-      const row = await this.deps.store.channels.getMember(channelId, ctx.actor.userId);
-      this.deps.events.publish({ event: 'channel_viewed', data: { channel_id: channelId, last_viewed_seq: row?.last_viewed_seq ?? 0 }, broadcast: { user_id: ctx.actor.userId } });
-    }
-    return changed;
+    return this.deps.store.transaction(async (tx) => {
+      const changed = await tx.channels.markAllRead(ctx.actor.userId, this.deps.clock());
+      for (const channelId of changed) {
+        const row = await tx.channels.getMember(channelId, ctx.actor.userId);
+        tx.publish({ event: 'channel_viewed', data: { channel_id: channelId, last_viewed_seq: row?.last_viewed_seq ?? 0 }, broadcast: { user_id: ctx.actor.userId } });
+      }
+      return changed;
+    });
   }
 }

@@ -1,13 +1,16 @@
 /** What every service receives, and what every call carries about its caller. */
-import type { EventPublisher } from '../domain/events.js';
 import type { Actor } from '../domain/policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
 
+/**
+ * There is no bus here on purpose: services publish real-time events only by queueing them
+ * on the transaction that makes the change (`tx.publish`, see store/store.ts `Tx`), which
+ * the store hands to the bus after the commit.
+ */
 export interface ServiceDeps {
   readonly store: Store;
-  readonly events: EventPublisher;
   readonly security: SecurityEvents;
   readonly logger: Logger;
   readonly clock: () => number;

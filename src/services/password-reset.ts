@@ -150,13 +150,13 @@ export class PasswordResetService {
       await tx.users.setPasswordHash(user.id, hash, at);
       await tx.passwordResets.useAllForUser(user.id, at);
       await tx.audit.append({ id: randomUUID(), actor_id: user.id, action: 'user.password_reset', target_type: 'user', target_id: user.id, ip: ctx.ip, details: '{}', created_at: at });
-      return tx.sessions.revokeAllForUser(user.id, at);
+      return this.sessions.revokeAll(tx, user.id, at);
     });
     if (revoked === undefined) {
       // Used (or expired) between the check and now: a concurrent reset won.
       this.deps.security.emit('login_failure', { ip: ctx.ip, requestId: ctx.requestId, userId: user.id, reason: 'password_reset_invalid_token' });
       throw badRequest(INVALID_LINK);
     }
-    this.sessions.announceRevoked(user.id, revoked, 'password_reset', ctx);
+    this.sessions.logRevoked(user.id, revoked, 'password_reset', ctx);
   }
 }

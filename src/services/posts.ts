@@ -12,7 +12,7 @@ import { postView, reactionView, type PostView } from '../domain/presenters.js';
 import { validateEmoji, validateMessage } from '../domain/rules.js';
 import type { Metrics } from '../observability/metrics.js';
 import { NotFound, UniqueViolation } from '../store/errors.js';
-import type { NewPost, Store } from '../store/store.js';
+import type { NewPost, Store, Tx } from '../store/store.js';
 import type { Access } from './access.js';
 import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
 
@@ -58,8 +58,8 @@ export class PostService {
     private readonly metrics: Metrics,
   ) {}
 
-  private async withReactions(posts: readonly Post[]): Promise<PostView[]> {
-    const reactions = await this.deps.store.posts.reactionsFor(posts.map((p) => p.id));
+  private async withReactions(posts: readonly Post[], store: Store = this.deps.store): Promise<PostView[]> {
+    const reactions = await store.posts.reactionsFor(posts.map((p) => p.id));
     const by = new Map<string, Reaction[]>();
     for (const r of reactions) {
       const list = by.get(r.post_id);
@@ -69,8 +69,8 @@ export class PostService {
     return posts.map((p) => postView(p, by.get(p.id) ?? []));
   }
 
-  async view(post: Post): Promise<PostView> {
-    return (await this.withReactions([post]))[0]!;
+  async view(post: Post, store: Store = this.deps.store): Promise<PostView> {
+    return (await this.withReactions([post], store))[0]!;
   }
 
   /** Resolves mentions to channel members: explicit @usernames, plus online members for @here. */
@@ -117,22 +117,20 @@ export class PostService {
       mention_all: mentionAll ? 1 : 0,
     });
     // Posting marks the channel read for its author (`readBy`).
-    let post: Post;
-    let mentions: string[];
+    let view: PostView;
     try {
       const parsed = parseMentions(message);
       if (rootId === null && !parsed.all && !parsed.here && parsed.usernames.length === 0) {
         // The common case, one write: a single statement on PostgreSQL, the group commit on SQLite.
-        post = await this.deps.store.write((tx) => tx.posts.create(newPost(false), { readBy: userId }));
-        mentions = [];
+        view = await this.deps.store.write(async (tx) => this.posted(tx, row, ctx.actor.username, await tx.posts.create(newPost(false), { readBy: userId }), []));
       } else {
-        ({ post, mentions } = await this.deps.store.transaction(async (tx) => {
+        view = await this.deps.store.transaction(async (tx) => {
           const targets = await this.mentionTargets(tx, channelId, userId, message);
           const created = await tx.posts.create(newPost(targets.all), { readBy: userId });
           if (targets.userIds.length > 0) await tx.posts.replaceMentions(created.id, channelId, created.seq, targets.userIds);
           if (rootId !== null) await tx.posts.touchThread(rootId, 1, now);
-          return { post: created, mentions: targets.all ? await tx.channels.memberIds(channelId) : targets.userIds };
-        }));
+          return this.posted(tx, row, ctx.actor.username, created, targets.all ? await tx.channels.memberIds(channelId) : targets.userIds);
+        });
       }
     } catch (err) {
       // A retry raced its original: answer with the post that won.
@@ -145,8 +143,6 @@ export class PostService {
       throw err;
     }
     this.metrics.postsCreated.inc();
-    const view = postView(post);
-    this.publishPosted(row, view, ctx.actor.username, mentions.filter((id) => id !== userId));
     return { post: view, created: true };
   }
 
@@ -156,9 +152,12 @@ export class PostService {
     return this.view(existing);
   }
 
-  private publishPosted(row: ChannelContext, post: PostView, senderName: string, mentions: string[]): void {
+  /** Queues the `posted` event of a new post on its write; returns the post's view. */
+  private posted(tx: Tx, row: ChannelContext, senderName: string, created: Post, mentioned: readonly string[]): PostView {
     const { channel } = row;
-    this.deps.events.publish({
+    const post = postView(created);
+    const mentions = mentioned.filter((id) => id !== created.user_id);
+    tx.publish({
       event: 'posted',
       data: {
         post,
@@ -171,6 +170,7 @@ export class PostService {
       },
       broadcast: { channel_id: channel.id },
     });
+    return post;
   }
 
   /** A live post the caller may read, with its channel context. */
@@ -201,15 +201,16 @@ export class PostService {
     if (!channelCan(ctx.actor, 'post', row)) throw forbidden('The channel is read-only');
     const text = validateMessage(message);
     const now = this.deps.clock();
-    const updated = await this.deps.store.transaction(async (tx) => {
+    const view = await this.deps.store.transaction(async (tx) => {
       const targets = await this.mentionTargets(tx, post.channel_id, post.user_id, text);
       const p = await tx.posts.updateMessage(postId, text, targets.all, now);
-      if (p !== undefined) await tx.posts.replaceMentions(postId, post.channel_id, post.seq, targets.userIds);
-      return p;
+      if (p === undefined) return undefined;
+      await tx.posts.replaceMentions(postId, post.channel_id, post.seq, targets.userIds);
+      const edited = await this.view(p, tx);
+      tx.publish({ event: 'post_edited', data: { post: edited }, broadcast: { channel_id: post.channel_id } });
+      return edited;
     });
-    if (updated === undefined) throw notFound('Post');
-    const view = await this.view(updated);
-    this.deps.events.publish({ event: 'post_edited', data: { post: view }, broadcast: { channel_id: post.channel_id } });
+    if (view === undefined) throw notFound('Post');
     return view;
   }
 
@@ -223,11 +224,12 @@ export class PostService {
     const now = this.deps.clock();
     const deleted = await this.deps.store.transaction(async (tx) => {
       const ids = await tx.posts.softDelete(postId, now);
-      if (ids.length > 0 && post.root_post_id !== null) await tx.posts.touchThread(post.root_post_id, -1, null);
+      if (ids.length === 0) return ids;
+      if (post.root_post_id !== null) await tx.posts.touchThread(post.root_post_id, -1, null);
+      tx.publish({ event: 'post_deleted', data: { post: { ...postView(post), message: '', props: {} } }, broadcast: { channel_id: post.channel_id } });
       return ids;
     });
     if (deleted.length === 0) throw notFound('Post');
-    this.deps.events.publish({ event: 'post_deleted', data: { post: { ...postView(post), message: '', props: {} } }, broadcast: { channel_id: post.channel_id } });
   }
 
   /** A channel's posts, newest first. `before`/`after` accept a post id or a seq. */
@@ -290,12 +292,12 @@ export class PostService {
     }
     const name = validateEmoji(emoji);
     const reaction: Reaction = { post_id: postId, user_id: ctx.actor.userId, emoji_name: name, created_at: this.deps.clock() };
-    const changed = await this.deps.store.write((tx) => (add ? tx.posts.addReaction(reaction) : tx.posts.removeReaction(postId, ctx.actor.userId, name)));
-    if (changed) {
-      this.deps.events.publish({ event: add ? 'reaction_added' : 'reaction_removed', data: { reaction: reactionView(reaction) }, broadcast: { channel_id: post.channel_id } });
-    } else if (!add) {
-      throw notFound('Reaction');
-    }
+    const changed = await this.deps.store.write(async (tx) => {
+      if (!(await (add ? tx.posts.addReaction(reaction) : tx.posts.removeReaction(postId, ctx.actor.userId, name)))) return false;
+      tx.publish({ event: add ? 'reaction_added' : 'reaction_removed', data: { reaction: reactionView(reaction) }, broadcast: { channel_id: post.channel_id } });
+      return true;
+    });
+    if (!changed && !add) throw notFound('Reaction');
     return this.view(post);
   }
 
@@ -305,10 +307,14 @@ export class PostService {
       this.deps.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource: 'post', action: 'pin', resource_id: postId });
       throw forbidden('Only channel members can pin posts');
     }
-    const updated = await this.deps.store.posts.setPinned(postId, pinned);
-    if (updated === undefined) throw notFound('Post');
-    const view = await this.view(updated);
-    this.deps.events.publish({ event: 'post_edited', data: { post: view }, broadcast: { channel_id: updated.channel_id } });
+    const view = await this.deps.store.write(async (tx) => {
+      const updated = await tx.posts.setPinned(postId, pinned);
+      if (updated === undefined) return undefined;
+      const edited = await this.view(updated, tx);
+      tx.publish({ event: 'post_edited', data: { post: edited }, broadcast: { channel_id: updated.channel_id } });
+      return edited;
+    });
+    if (view === undefined) throw notFound('Post');
     return view;
   }
 
@@ -332,11 +338,13 @@ export class PostService {
     const { post, row } = await this.readable(ctx, postId);
     if (row.member === undefined) throw badRequest('You are not a member of this channel');
     const seq = await this.deps.store.posts.seqBefore(post.channel_id, post.seq);
-    await this.deps.store.channels.setLastViewed(post.channel_id, ctx.actor.userId, seq, this.deps.clock(), true);
-    const unread = (await this.deps.store.channels.unreads(ctx.actor.userId, post.channel_id))[0]!;
-    const result = { channel_id: post.channel_id, last_viewed_seq: seq, unread_count: unread.unread_count, mention_count: unread.mention_count };
-    this.deps.events.publish({ event: 'post_unread', data: { ...result, post_id: postId }, broadcast: { user_id: ctx.actor.userId } });
-    return result;
+    return this.deps.store.write(async (tx) => {
+      await tx.channels.setLastViewed(post.channel_id, ctx.actor.userId, seq, this.deps.clock(), true);
+      const unread = (await tx.channels.unreads(ctx.actor.userId, post.channel_id))[0]!;
+      const result = { channel_id: post.channel_id, last_viewed_seq: seq, unread_count: unread.unread_count, mention_count: unread.mention_count };
+      tx.publish({ event: 'post_unread', data: { ...result, post_id: postId }, broadcast: { user_id: ctx.actor.userId } });
+      return result;
+    });
   }
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Session, User } from '../domain/entities.js';
 import type { Actor } from '../domain/policy.js';
 import type { TokenService } from '../security/tokens.js';
-import type { Store } from '../store/store.js';
+import type { Store, Tx } from '../store/store.js';
 import type { AnonymousContext, ServiceDeps } from './context.js';
 
 export interface StartedSession {
@@ -65,26 +65,35 @@ export class SessionService {
 
   /** Ends one session. */
   async end(sessionId: string, userId: string, reason: string, ctx: { ip: string; requestId: string }): Promise<void> {
-    const revoked = await this.deps.store.sessions.revoke(sessionId, this.deps.clock());
-    if (!revoked) return;
-    this.deps.events.control({ kind: 'session_revoked', sessionIds: [sessionId], userId });
-    this.deps.security.emit('session_revoked', { ip: ctx.ip, userId, requestId: ctx.requestId, reason, sessions: 1 });
+    const revoked = await this.deps.store.write(async (tx) => {
+      if (!(await tx.sessions.revoke(sessionId, this.deps.clock()))) return false;
+      tx.control({ kind: 'session_revoked', sessionIds: [sessionId], userId });
+      return true;
+    });
+    if (revoked) this.logRevoked(userId, [sessionId], reason, ctx);
   }
 
   /** Ends every session of a user (except `exceptId`). */
   async endAll(userId: string, reason: string, ctx: { ip: string; requestId: string }, exceptId?: string): Promise<number> {
-    const ids = await this.deps.store.sessions.revokeAllForUser(userId, this.deps.clock(), exceptId);
-    this.announceRevoked(userId, ids, reason, ctx);
+    const ids = await this.deps.store.write((tx) => this.revokeAll(tx, userId, this.deps.clock(), exceptId));
+    this.logRevoked(userId, ids, reason, ctx);
     return ids.length;
   }
 
   /**
-   * Tells every node (and the security log) that these sessions ended. For callers that
-   * revoked them inside their own transaction: call it after the commit.
+   * Revokes every live session of a user (except `exceptId`) inside the caller's write; once
+   * it commits, every node closes those sessions' WebSockets. Returns the ids revoked (for
+   * `logRevoked`, after the commit).
    */
-  announceRevoked(userId: string, sessionIds: readonly string[], reason: string, ctx: { ip: string; requestId: string }): void {
+  async revokeAll(tx: Tx, userId: string, at: number, exceptId?: string): Promise<string[]> {
+    const ids = await tx.sessions.revokeAllForUser(userId, at, exceptId);
+    if (ids.length > 0) tx.control({ kind: 'session_revoked', sessionIds: ids, userId });
+    return ids;
+  }
+
+  /** The security log entry for sessions that ended: call it after the commit. */
+  logRevoked(userId: string, sessionIds: readonly string[], reason: string, ctx: { ip: string; requestId: string }): void {
     if (sessionIds.length === 0) return;
-    this.deps.events.control({ kind: 'session_revoked', sessionIds, userId });
     this.deps.security.emit('session_revoked', { ip: ctx.ip, userId, requestId: ctx.requestId, reason, sessions: sessionIds.length });
   }
 }

@@ -46,13 +46,13 @@ export class TeamService {
         await tx.teams.addMember({ team_id: team.id, user_id: ctx.actor.userId, role: 'team_admin', created_at: now });
         await tx.channels.create(square);
         await tx.channels.addMember({ channel_id: square.id, user_id: ctx.actor.userId, role: 'channel_admin', last_viewed_seq: 0, last_viewed_at: now, created_at: now });
+        tx.control({ kind: 'team_member_added', teamId: team.id, userId: ctx.actor.userId });
+        tx.publish({ event: 'user_added', data: { user_id: ctx.actor.userId, channel_id: square.id, team_id: team.id, added_by: ctx.actor.userId }, broadcast: { channel_id: square.id } });
       });
     } catch (err) {
       if (err instanceof UniqueViolation) throw conflict('A team with that name already exists', { field: 'name' });
       throw err;
     }
-    this.deps.events.control({ kind: 'team_member_added', teamId: team.id, userId: ctx.actor.userId });
-    this.deps.events.publish({ event: 'user_added', data: { user_id: ctx.actor.userId, channel_id: square.id, team_id: team.id, added_by: ctx.actor.userId }, broadcast: { channel_id: square.id } });
     return team;
   }
 
@@ -110,7 +110,7 @@ export class TeamService {
     let member: TeamMember = { team_id: teamId, user_id: userId, role: 'member', created_at: now };
     const joined = await this.deps.store.transaction(async (tx) => {
       const added = await tx.teams.addMember(member);
-      if (!added) return undefined;
+      if (!added) return false;
       // A team with no active admin (its last member left, or its admins were deactivated)
       // gets one when a system admin adds someone. Never by joining an open team oneself:
       // that would hand team-admin rights, private channels included, to whoever comes first.
@@ -118,17 +118,15 @@ export class TeamService {
         await tx.teams.setMemberRole(teamId, userId, 'team_admin');
         member = { ...member, role: 'team_admin' };
       }
+      tx.control({ kind: 'team_member_added', teamId, userId });
       const square = await tx.channels.getByName(teamId, DEFAULT_CHANNEL);
       if (square !== undefined && square.archived_at === null) {
         await tx.channels.addMember({ channel_id: square.id, user_id: userId, role: 'member', last_viewed_seq: square.last_post_seq, last_viewed_at: now, created_at: now });
+        tx.publish({ event: 'user_added', data: { user_id: userId, channel_id: square.id, team_id: teamId, added_by: ctx.actor.userId }, broadcast: { channel_id: square.id } });
       }
-      return { square };
+      return true;
     });
-    if (joined === undefined) return (await this.deps.store.teams.getMember(teamId, userId))!;
-    this.deps.events.control({ kind: 'team_member_added', teamId, userId });
-    if (joined.square !== undefined) {
-      this.deps.events.publish({ event: 'user_added', data: { user_id: userId, channel_id: joined.square.id, team_id: teamId, added_by: ctx.actor.userId }, broadcast: { channel_id: joined.square.id } });
-    }
+    if (!joined) return (await this.deps.store.teams.getMember(teamId, userId))!;
     return member;
   }
 
@@ -138,17 +136,17 @@ export class TeamService {
     await this.access.team(ctx, teamId, self ? 'view' : 'remove_member');
     const left = await this.deps.store.transaction(async (tx) => {
       const member = await tx.teams.getMember(teamId, userId);
-      if (member === undefined) return undefined;
+      if (member === undefined) return false;
       if (member.role === 'team_admin') await this.keepAnAdmin(tx, teamId);
       const channels = await tx.channels.removeUserFromTeamChannels(teamId, userId);
       await tx.teams.removeMember(teamId, userId);
-      return channels;
+      for (const channelId of channels) {
+        tx.publish({ event: 'user_removed', data: { user_id: userId, channel_id: channelId, removed_by: ctx.actor.userId }, broadcast: { channel_id: channelId } });
+      }
+      tx.control({ kind: 'team_member_removed', teamId, userId });
+      return true;
     });
-    if (left === undefined) throw notFound('Team member');
-    for (const channelId of left) {
-      this.deps.events.publish({ event: 'user_removed', data: { user_id: userId, channel_id: channelId, removed_by: ctx.actor.userId }, broadcast: { channel_id: channelId } });
-    }
-    this.deps.events.control({ kind: 'team_member_removed', teamId, userId });
+    if (!left) throw notFound('Team member');
   }
 
   async setMemberRole(ctx: CallContext, teamId: string, userId: string, role: TeamRole): Promise<TeamMember> {

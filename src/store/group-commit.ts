@@ -2,9 +2,9 @@
  * Group commit: transactions requested while one is running are run back to back inside
  * ONE database transaction and committed (one fsync) together.
  *
- *   request A ─┐                    ┌─ fn(A) ─┐
- *   request B ─┼─ queue ─ BEGIN ────┼─ fn(B) ─┼─ COMMIT ─ resolve A, B, C
- *   request C ─┘                    └─ fn(C) ─┘
+ *   request A ─┐                    ┌─ fn(A) ─┐          ┌ committed(A), resolve A
+ *   request B ─┼─ queue ─ BEGIN ────┼─ fn(B) ─┼─ COMMIT ─┼ committed(B), resolve B
+ *   request C ─┘                    └─ fn(C) ─┘          └ committed(C), resolve C
  *
  * Optimistic: no savepoint per job (they cost two statements each, a quarter of a post's
  * work). If any job throws, or the COMMIT fails, the whole batch is rolled back and every
@@ -17,6 +17,13 @@
  * holding its writes is durable. Jobs must only do database work on the `tx` they are given
  * (no network, no password hashing: the batch waits for each job) and must be safe to run a
  * second time after a rollback (they are: their effects are the rolled-back writes).
+ *
+ * After-commit work: every run of a job gets a fresh `tx` from `wrap`, and `committed(tx)`
+ * is called for it only once the COMMIT holding that run has succeeded, in job order, just
+ * before the job's promise resolves. A run that was rolled back (its own failure or a
+ * neighbour's) is never passed to `committed`; its replay gets a new `tx`. The store uses
+ * this to publish each write's events after the commit that contains it, in commit order
+ * (so a channel's events leave in the order their rows were written).
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
@@ -34,6 +41,8 @@ export class GroupCommit<S> {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly wrap: (trx: Transaction<Database>) => S,
+    /** Runs after the COMMIT holding `tx`'s writes; if it throws, that job's promise rejects with the error. */
+    private readonly committed: (tx: S) => void = () => undefined,
     private readonly maxBatch = 256,
   ) {}
 
@@ -61,23 +70,41 @@ export class GroupCommit<S> {
 
   private async single(job: Job<S>): Promise<void> {
     try {
-      job.resolve(await this.db.transaction().execute((trx) => job.fn(this.wrap(trx))));
+      let tx: S | undefined;
+      const value = await this.db.transaction().execute((trx) => job.fn((tx = this.wrap(trx))));
+      this.settle(job, tx!, value);
     } catch (err) {
       job.reject(err);
     }
   }
 
   private async batch(jobs: Job<S>[]): Promise<void> {
+    const txs: S[] = [];
     const values: unknown[] = [];
     try {
       await this.db.transaction().execute(async (trx) => {
-        for (const job of jobs) values.push(await job.fn(this.wrap(trx)));
+        for (const job of jobs) {
+          const tx = this.wrap(trx);
+          txs.push(tx);
+          values.push(await job.fn(tx));
+        }
       });
     } catch {
       // Rolled back: replay each job alone, so the failure lands on the job that caused it.
       for (const job of jobs) await this.single(job);
       return;
     }
-    jobs.forEach((job, i) => job.resolve(values[i]));
+    jobs.forEach((job, i) => this.settle(job, txs[i]!, values[i]));
+  }
+
+  /** After the commit: the job's after-commit work, then its answer (one job's failure there never touches another). */
+  private settle(job: Job<S>, tx: S, value: unknown): void {
+    try {
+      this.committed(tx);
+    } catch (err) {
+      job.reject(err);
+      return;
+    }
+    job.resolve(value);
   }
 }

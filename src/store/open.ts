@@ -1,5 +1,6 @@
 /** Chooses the store: PostgreSQL when a database URL is configured, the embedded SQLite otherwise. */
 import type { LogEvent } from 'kysely';
+import type { EventPublisher } from '../domain/events.js';
 import { KyselyStore } from './kysely/store.js';
 import { migrate, type MigrationReport } from './migrate.js';
 import { openPostgres } from './postgres/open.js';
@@ -13,13 +14,15 @@ export interface OpenStoreOptions {
   /** Apply pending migrations before returning (default true). */
   readonly migrate?: boolean;
   readonly log?: (event: LogEvent) => void;
+  /** Receives the events of committed writes (the bus); without it they are dropped. */
+  readonly events?: EventPublisher;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<{ store: Store; migrations: MigrationReport | undefined }> {
   const log = options.log ? { log: options.log } : {};
   if (options.databaseUrl !== undefined) {
     const { db } = openPostgres({ url: options.databaseUrl, poolSize: options.poolSize, ...log });
-    const store = new KyselyStore({ dialect: 'postgres', db });
+    const store = new KyselyStore({ dialect: 'postgres', db, events: options.events });
     try {
       const migrations = options.migrate === false ? undefined : await migrate(db, 'postgres');
       return { store, migrations };
@@ -29,7 +32,7 @@ export async function openStore(options: OpenStoreOptions): Promise<{ store: Sto
     }
   }
   const { db, raw } = openSqlite({ dataDir: options.dataDir, ...log });
-  const store = new KyselyStore({ dialect: 'sqlite', db, groupCommit: true, onClose: () => { if (raw.open) raw.close(); } });
+  const store = new KyselyStore({ dialect: 'sqlite', db, groupCommit: true, events: options.events, onClose: () => { if (raw.open) raw.close(); } });
   try {
     const migrations = options.migrate === false ? undefined : await migrate(db, 'sqlite');
     return { store, migrations };

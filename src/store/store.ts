@@ -13,6 +13,7 @@
  */
 import type { AuditStore } from './audit.js';
 import type { ChannelStore } from './channels.js';
+import type { EventPublisher } from '../domain/events.js';
 import type { Dialect } from './migrations.js';
 import type { PasswordResetStore } from './password-resets.js';
 import type { PostStore } from './posts.js';
@@ -46,15 +47,29 @@ export interface Store {
   /** Sealed secrets at rest, by column (key rotation). */
   readonly sealed: SealedValueStore;
   readonly passwordResets: PasswordResetStore;
-  /** Runs `fn` in one transaction: all of it commits (durably) before the promise resolves, or none of it. */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: all of it commits (durably) before the promise resolves, or none of it.
+   * The events `fn` queued on `tx` are published after the commit, before the promise resolves.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * Runs a single-statement write durably, as cheaply as the database allows: on the embedded
    * database it joins the group commit (its fsync shared with the writes running alongside);
-   * elsewhere it runs as it is (one autocommit statement, no extra round trips).
+   * elsewhere it runs as it is (one autocommit statement, no extra round trips). Events
+   * queued on `tx` are published once it has committed, as with `transaction`.
    */
-  write<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Answers when the database is reachable (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The store inside `transaction()` or `write()`: the same verbs, plus the write's outbox.
+ * `publish` and `control` queue real-time events; the store hands them to the bus only after
+ * the COMMIT that holds this write (in the order queued, before the write's promise
+ * resolves; with group commit, after the shared COMMIT, in commit order) and drops them when
+ * it rolls back. Services have no other way to reach the bus, so an event can neither
+ * describe an uncommitted change nor be written somewhere a write forgot it.
+ */
+export interface Tx extends Store, EventPublisher {}

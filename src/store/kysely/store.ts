@@ -5,12 +5,14 @@
  * sub-stores are the few SQL spellings that differ. This file owns the transaction boundary.
  */
 import { sql, type Kysely } from 'kysely';
+import { NO_EVENTS, type ControlMessage, type EventName, type EventPublisher, type RealtimeEvent } from '../../domain/events.js';
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { GroupCommit } from '../group-commit.js';
+import { Outbox } from '../outbox.js';
 import type { SealedValueStore } from '../sealed.js';
 import type { SsoStore } from '../sso.js';
-import type { AuditStore, ChannelStore, PasswordResetStore, PostStore, SessionStore, Store, TeamStore, UserStore } from '../store.js';
+import type { AuditStore, ChannelStore, PasswordResetStore, PostStore, SessionStore, TeamStore, Tx, UserStore } from '../store.js';
 import { Audit } from './audit.js';
 import { Channels } from './channels.js';
 import { PasswordResets } from './password-resets.js';
@@ -27,11 +29,17 @@ export interface KyselyStoreOptions {
   readonly db: Kysely<Database>;
   /** Batch concurrent transactions into one commit (see store/group-commit.ts). */
   readonly groupCommit?: boolean;
+  /** Where committed writes' events go (the bus); without it they are dropped (CLI, store tests). */
+  readonly events?: EventPublisher;
   /** Extra cleanup (closing the driver) after Kysely is destroyed. */
   readonly onClose?: () => Promise<void> | void;
 }
 
-export class KyselyStore implements Store {
+/**
+ * The root store (no outbox) and, for each transaction or write, a store over its
+ * connection with that write's outbox (see store/outbox.ts).
+ */
+export class KyselyStore implements Tx {
   readonly dialect: Dialect;
   readonly users: UserStore;
   readonly sessions: SessionStore;
@@ -43,14 +51,17 @@ export class KyselyStore implements Store {
   readonly sealed: SealedValueStore;
   readonly passwordResets: PasswordResetStore;
 
-  private readonly committer: GroupCommit<Store> | undefined;
+  private readonly committer: GroupCommit<KyselyStore> | undefined;
 
   constructor(
     private readonly options: KyselyStoreOptions,
     private readonly db: Db = options.db,
     private readonly inTransaction = false,
+    private readonly outbox?: Outbox,
   ) {
-    this.committer = !inTransaction && options.groupCommit ? new GroupCommit<Store>(options.db, (trx) => new KyselyStore(options, trx, true)) : undefined;
+    this.committer = outbox === undefined && options.groupCommit
+      ? new GroupCommit<KyselyStore>(options.db, (trx) => new KyselyStore(options, trx, true, new Outbox()), (tx) => tx.deliver())
+      : undefined;
     this.dialect = options.dialect;
     this.users = new Users(db, options.dialect);
     this.sessions = new Sessions(db);
@@ -63,14 +74,43 @@ export class KyselyStore implements Store {
     this.passwordResets = new PasswordResets(db, options.dialect);
   }
 
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     if (this.committer !== undefined) return this.committer.run(fn);
-    return this.options.db.transaction().execute((trx) => fn(new KyselyStore(this.options, trx, true)));
+    let tx: KyselyStore | undefined;
+    const value = await this.options.db.transaction().execute((trx) => fn((tx = new KyselyStore(this.options, trx, true, new Outbox()))));
+    tx!.deliver();
+    return value;
   }
 
-  write<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
-    return this.committer !== undefined ? this.committer.run(fn) : fn(this);
+  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.committer !== undefined) return this.committer.run(fn);
+    // Already inside a write: its outbox leaves with the enclosing commit.
+    if (this.outbox !== undefined) return fn(this);
+    // Autocommit: the statement has committed once `fn` resolves.
+    const tx = new KyselyStore(this.options, this.db, false, new Outbox());
+    const value = await fn(tx);
+    tx.deliver();
+    return value;
+  }
+
+  publish<K extends EventName>(event: RealtimeEvent<K>): void {
+    this.queue().publish(event);
+  }
+
+  control(message: ControlMessage): void {
+    this.queue().control(message);
+  }
+
+  private queue(): Outbox {
+    // Typed away (only a Tx has publish); this guards the class itself.
+    if (this.outbox === undefined) throw new Error('Events are published through a transaction or write, after its commit');
+    return this.outbox;
+  }
+
+  /** Hands this write's events to the bus: call only after its COMMIT. */
+  private deliver(): void {
+    this.outbox?.deliver(this.options.events ?? NO_EVENTS);
   }
 
   async ping(): Promise<void> {
