@@ -73,7 +73,9 @@ export type ControlMessage =
  * store/store.ts), as a queue handed to the bus after its commit: services only ever publish there.
  */
 export interface EventPublisher {
+  /** An event for clients, routed by its `broadcast`. */
   publish<K extends EventName>(event: RealtimeEvent<K>): void;
+  /** A message that changes what nodes deliver (not sent to clients). */
   control(message: ControlMessage): void;
 }
 

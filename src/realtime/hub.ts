@@ -34,7 +34,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import { ActionHandler, TypingTracker, type MembershipView } from './actions.js';
-import type { Bus, BusSubscriber } from './bus/local.js';
+import type { Bus, BusSubscriber } from './bus/bus.js';
 import { Connection, type ConnectionLimits, type SessionInfo } from './connection.js';
 import type { Presence } from './presence.js';
 import { encodeFrame, encodeReply, type Frame } from './protocol.js';

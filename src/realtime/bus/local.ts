@@ -1,23 +1,10 @@
 /**
- * The in-process event bus: what services publish (after commit) is handed to local
- * subscribers (the WebSocket hub) on the same tick. The Redis bus (bus/redis.ts) has the
- * same shape and also forwards to other nodes.
+ * The in-process bus: what is published is handed to this node's subscribers (the WebSocket
+ * hub) on the same tick. On its own it is the bus of a single node; the Redis bus
+ * (bus/redis.ts) uses it for its own node's fan-out and adds the other nodes.
  */
-import type { ControlMessage, EventName, EventPublisher, RealtimeEvent } from '../../domain/events.js';
-
-export interface BusSubscriber {
-  /** An event to deliver (already committed). */
-  onEvent(event: RealtimeEvent): void;
-  /** A control message (session revoked, team membership changed...). */
-  onControl(message: ControlMessage): void;
-  /** Messages from other nodes may have been lost (Redis outage): clients must refetch. */
-  onResync?(): void;
-}
-
-export interface Bus extends EventPublisher {
-  subscribe(subscriber: BusSubscriber): () => void;
-  close(): Promise<void>;
-}
+import type { ControlMessage, EventName, RealtimeEvent } from '../../domain/events.js';
+import type { Bus, BusSubscriber } from './bus.js';
 
 export class LocalBus implements Bus {
   private readonly subscribers = new Set<BusSubscriber>();
@@ -28,6 +15,11 @@ export class LocalBus implements Bus {
 
   control(message: ControlMessage): void {
     for (const s of this.subscribers) s.onControl(message);
+  }
+
+  /** Tells every subscriber that messages may have been lost, so their clients refetch. */
+  resync(): void {
+    for (const s of this.subscribers) s.onResync?.();
   }
 
   subscribe(subscriber: BusSubscriber): () => void {

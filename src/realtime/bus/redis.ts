@@ -1,12 +1,13 @@
 /**
- * The cluster bus: what a node publishes is handed to its local subscribers at once (exactly
- * like LocalBus) and sent to every other node over one Redis pub/sub channel
- * (`<prefix>bus`). Each message carries the sender's node id; a node drops its own echoes.
+ * The cluster bus: what a node publishes is handed to its local subscribers at once (through
+ * a LocalBus, the same fan-out a single node uses) and sent to every other node over one
+ * Redis pub/sub channel (`<prefix>bus`). Each message carries the sender's node id; a node
+ * drops its own echoes, and hands what other nodes sent to the same LocalBus.
  *
  * Flow:
  *
- *   service ──publish──▶ RedisBus ──▶ local hub            (same tick, never waits for Redis)
- *                            └──PUBLISH──▶ Redis ──▶ other nodes' RedisBus ──▶ their hubs
+ *   commit ──publish──▶ RedisBus ──▶ LocalBus ──▶ local hub      (same tick, never waits for Redis)
+ *                          └──PUBLISH──▶ Redis ──▶ other nodes' RedisBus ──▶ their LocalBus ──▶ their hubs
  *
  * Gaps are never silent. Two things can lose messages:
  * - this node's subscription drops: messages sent meanwhile never reach it. When the subscriber
@@ -20,7 +21,8 @@ import { Redis } from 'ioredis';
 import type { ControlMessage, EventName, RealtimeEvent } from '../../domain/events.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { Bus, BusSubscriber } from './local.js';
+import type { Bus, BusSubscriber } from './bus.js';
+import { LocalBus } from './local.js';
 
 type Wire =
   | { readonly n: string; readonly t: 'e'; readonly p: RealtimeEvent }
@@ -40,7 +42,8 @@ export class RedisBus implements Bus {
   private readonly channel: string;
   private readonly pub: Redis;
   private readonly sub: Redis;
-  private readonly subscribers = new Set<BusSubscriber>();
+  /** This node's fan-out: our own messages at once, and other nodes' as they arrive. */
+  private readonly local = new LocalBus();
   /** Our subscription was (or may have been) interrupted: resync local clients once it is back. */
   private subscriptionGap = false;
   /** A publish failed: ask the other nodes to resync once we can publish again. */
@@ -111,7 +114,7 @@ export class RedisBus implements Bus {
 
   private resyncLocal(): void {
     this.options.metrics.busResyncs.inc();
-    for (const s of this.subscribers) s.onResync?.();
+    this.local.resync();
   }
 
   private receive(text: string): void {
@@ -124,8 +127,8 @@ export class RedisBus implements Bus {
     }
     if (msg.n === this.nodeId) return;
     this.options.metrics.busMessages.inc({ direction: 'in', kind: msg.t });
-    if (msg.t === 'e') for (const s of this.subscribers) s.onEvent(msg.p);
-    else if (msg.t === 'c') for (const s of this.subscribers) s.onControl(msg.p);
+    if (msg.t === 'e') this.local.publish(msg.p);
+    else if (msg.t === 'c') this.local.control(msg.p);
     else if (msg.t === 'r') this.resyncLocal();
   }
 
@@ -154,18 +157,17 @@ export class RedisBus implements Bus {
   }
 
   publish<K extends EventName>(event: RealtimeEvent<K>): void {
-    for (const s of this.subscribers) s.onEvent(event);
+    this.local.publish(event);
     this.send({ n: this.nodeId, t: 'e', p: event });
   }
 
   control(message: ControlMessage): void {
-    for (const s of this.subscribers) s.onControl(message);
+    this.local.control(message);
     this.send({ n: this.nodeId, t: 'c', p: message });
   }
 
   subscribe(subscriber: BusSubscriber): () => void {
-    this.subscribers.add(subscriber);
-    return () => this.subscribers.delete(subscriber);
+    return this.local.subscribe(subscriber);
   }
 
   /** Whether messages from other nodes are arriving (for readiness). */
@@ -175,7 +177,7 @@ export class RedisBus implements Bus {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.subscribers.clear();
+    await this.local.close();
     await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
     this.pub.disconnect();
     this.sub.disconnect();
