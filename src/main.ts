@@ -3,7 +3,7 @@
  * listening), start the server, create the bootstrap admin, and stop gracefully on
  * SIGINT/SIGTERM.
  */
-import type { Config } from './config/config.js';
+import { isLogLevel, type Config } from './config/config.js';
 import { environmentWithDotenv, loadConfig, type Env } from './config/load.js';
 import type { RustChat } from './app.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -24,7 +24,7 @@ export interface Boot {
 export function boot(env: Env = process.env, cwd: string = process.cwd()): Boot | undefined {
   const result = loadConfig(environmentWithDotenv(env, cwd), { cwd });
   const levelRaw = (env.RUSTCHAT_LOG_LEVEL ?? 'info').toLowerCase();
-  const logger = createLogger(result.config?.logLevel ?? (['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(levelRaw) ? (levelRaw as Config['logLevel']) : 'info'));
+  const logger = createLogger(result.config?.logLevel ?? (isLogLevel(levelRaw) ? levelRaw : 'info'));
   for (const w of result.warnings) logger.warn({ config: true }, w);
   if (result.config === undefined) {
     if (result.weakSecret) {

@@ -1,6 +1,12 @@
 /** The typed, frozen configuration object passed to every part of the server. */
 export type Environment = 'production' | 'development';
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** The log levels (pino's), most severe first: the one list the parser, the docs and early boot use. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
 
 export interface Config {
   readonly environment: Environment;

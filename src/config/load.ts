@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parseEnv } from 'node:util';
-import type { Config, Environment, LogLevel } from './config.js';
+import { LOG_LEVELS, type Config, type Environment, type LogLevel } from './config.js';
 import { VARIABLE_NAMES } from './schema.js';
 import { checkSecret } from '../security/secret-strength.js';
 import { parseCidrList } from '../security/client-ip.js';
@@ -37,7 +37,6 @@ export function environmentWithDotenv(env: Env, dir: string): Env {
 
 const BOOL_TRUE = new Set(['true', '1', 'yes', 'on']);
 const BOOL_FALSE = new Set(['false', '0', 'no', 'off']);
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 class Reader {
   readonly errors: string[] = [];

@@ -5,6 +5,8 @@
  * unknown RUSTCHAT_* names (typos), and the README configuration table (a test checks
  * that every variable here is documented there).
  */
+import { LOG_LEVELS } from './config.js';
+
 export interface VariableDoc {
   readonly name: string;
   /** Default as written in the README; '' means "unset". */
@@ -38,7 +40,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: 'RUSTCHAT_SMTP_FROM', default: 'RustChat <no-reply@<site host>>', doc: 'Sender (`From:`) of the e-mails the server sends.' },
   { name: 'RUSTCHAT_OUTBOUND_ALLOWED_HOSTS', default: '', doc: 'Comma-separated host names (or addresses) the server may fetch from even though they are internal: loopback, private, link-local, CGNAT and the like are refused otherwise (SSRF). For an identity provider an admin runs inside the network, e.g. `sso.corp.internal`. Outside production loopback is always allowed.' },
   { name: 'RUSTCHAT_ALLOW_REGISTRATION', default: 'true', doc: 'Whether anyone may create an account with `POST /api/v1/auth/register`. `false`: only admins create accounts (and SSO auto-provisioning, where enabled).' },
-  { name: 'RUSTCHAT_LOG_LEVEL', default: 'info', doc: 'One of `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.' },
+  { name: 'RUSTCHAT_LOG_LEVEL', default: 'info', doc: `One of ${LOG_LEVELS.map((l) => `\`${l}\``).join(', ')}.` },
   { name: 'RUSTCHAT_MAX_BODY_BYTES', default: '1048576', doc: 'Largest accepted JSON request body; larger bodies get 413.' },
   { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_ENABLED', default: 'true', doc: 'Per-IP rate limiting of auth endpoints and WebSocket handshakes. Turning it off in production logs a warning.' },
   { name: 'RUSTCHAT_SECURITY_RATE_LIMIT_AUTH_PER_MINUTE', default: '10', doc: 'Requests per minute per client IP, shared by all auth endpoints (login, register, password reset, OAuth login/callback/exchange).' },
