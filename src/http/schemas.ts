@@ -4,9 +4,11 @@
  * Body objects refuse unknown fields (400) so that nothing can be mass-assigned.
  */
 import { Type, type TSchema } from 'typebox';
+import { UUID_PATTERN } from '../domain/ids.js';
 
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-export const Id = Type.String({ format: 'uuid', description: 'A UUID' });
+// `format` for the OpenAPI reader; `pattern` is the check (ajv's uuid format also takes a `urn:uuid:` prefix).
+export const Id = Type.String({ format: 'uuid', pattern: UUID_PATTERN, description: 'A UUID' });
 export const Millis = Type.Integer({ description: 'Milliseconds since the Unix epoch' });
 export const Body = <P extends Parameters<typeof Type.Object>[0]>(props: P) => Type.Object(props, { additionalProperties: false });
 

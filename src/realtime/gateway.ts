@@ -23,6 +23,7 @@ import { decodeJwt } from 'jose';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config/config.js';
 import { WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '../domain/events.js';
+import { UUID_RE } from '../domain/ids.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { OriginPolicy } from '../security/origin.js';
@@ -33,7 +34,6 @@ import type { SessionService } from '../services/sessions.js';
 import type { Hub } from './hub.js';
 import type { Presence } from './presence.js';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface GatewayOptions {
   readonly config: Config;

@@ -8,9 +8,9 @@
  * delivering to N connections never runs JSON.stringify N times.
  */
 import type { ActionReply, Broadcast, ClientActionName, EnvelopeBroadcast, ServerEventMap, ServerEventName } from '../domain/events.js';
+import { UUID_RE } from '../domain/ids.js';
 import type { Presence } from '../domain/presenters.js';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATUSES: readonly Presence[] = ['online', 'away', 'dnd', 'offline'];
 
 export type ParsedAction =

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Post, Reaction } from '../domain/entities.js';
 import { badRequest, forbidden, invalid, notFound } from '../domain/errors.js';
+import { isUuid } from '../domain/ids.js';
 import { parseMentions, resolveMentionNames } from '../domain/mentions.js';
 import { channelCan, type ChannelContext } from '../domain/policy.js';
 import { postView, reactionView, type PostView } from '../domain/presenters.js';
@@ -37,7 +38,6 @@ export interface ThreadPage {
 }
 
 const MAX_PROPS_BYTES = 8 * 1024;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function checkProps(props: Readonly<Record<string, unknown>> | undefined): string {
   if (props === undefined) return '{}';
@@ -255,7 +255,7 @@ export class PostService {
 
   private async cursorSeq(channelId: string, cursor: string): Promise<number> {
     if (/^\d{1,15}$/.test(cursor)) return Number(cursor);
-    if (UUID_RE.test(cursor)) {
+    if (isUuid(cursor)) {
       const p = await this.deps.store.posts.get(cursor);
       if (p !== undefined && p.channel_id === channelId) return p.seq;
     }

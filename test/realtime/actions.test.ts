@@ -5,12 +5,12 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UUID_RE } from '../../src/domain/ids.js';
 import { parseAction } from '../../src/realtime/protocol.js';
 import { registerUser, type TestUser } from '../helpers/factories.js';
 import { WsClient } from '../helpers/ws-client.js';
 import { listening, until, type Live } from './helpers.js';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Frames shaped like actions, with every field sometimes wrong. */
 const actionLike = fc.record(

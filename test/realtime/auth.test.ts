@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WS_SUBPROTOCOL } from '../../src/domain/events.js';
+import { UUID_RE } from '../../src/domain/ids.js';
 import { registerUser, type TestUser } from '../helpers/factories.js';
 import { refused, WsClient } from '../helpers/ws-client.js';
 import { listening, securityEvents, until, type Live } from './helpers.js';
@@ -22,7 +23,7 @@ describe('WebSocket authentication', () => {
     const c = await WsClient.connect(live.url, { token: alice.token });
     const hello = c.events[0]!;
     expect(hello).toMatchObject({ event: 'hello', seq: 0, data: { server_version: expect.any(String) }, broadcast: { user_id: alice.id, channel_id: '', team_id: '' } });
-    expect(hello.event === 'hello' && hello.data.connection_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(hello.event === 'hello' && hello.data.connection_id).toMatch(UUID_RE);
     expect(c.responseHeaders['sec-websocket-protocol']).toBeUndefined();
     c.close();
   });
