@@ -113,21 +113,28 @@ describe.each(STORES)('events through the write path (%s)', (kind) => {
 
   it('every event describes committed rows', async () => {
     const { api } = t;
-    const alice = await registerUser(api, 'alice');
-    const bob = await registerUser(api, 'bob');
-    const team = await createTeam(api, alice);
-    await addTeamMember(api, alice, team.id, bob);
-    const channel = await createChannel(api, alice, team.id);
-    expect((await api.post(`/api/v1/channels/${channel.id}/members`, { user_id: bob.id }, alice.token)).status).toBe(201);
-    const first = await createPost(api, alice, channel.id, 'hello');
-    const mention = await createPost(api, bob, channel.id, `@${alice.username} hi`);
-    expect((await api.put(`/api/v1/posts/${first.id}`, { message: 'hello, edited' }, alice.token)).status).toBe(200);
-    expect((await api.post(`/api/v1/posts/${first.id}/reactions`, { emoji_name: 'thumbsup' }, bob.token)).status).toBeLessThan(300);
-    expect((await api.post(`/api/v1/posts/${first.id}/pin`, {}, alice.token)).status).toBeLessThan(300);
-    expect((await api.post(`/api/v1/posts/${mention.id}/unread`, {}, alice.token)).status).toBeLessThan(300);
-    expect((await api.post(`/api/v1/channels/${channel.id}/read`, {}, alice.token)).status).toBeLessThan(300);
-    expect((await api.request('DELETE', `/api/v1/posts/${mention.id}`, { token: bob.token })).status).toBeLessThan(300);
-    expect((await api.request('DELETE', `/api/v1/channels/${channel.id}/members/${bob.id}`, { token: bob.token })).status).toBeLessThan(300);
+    // Each step's events are published before its response; their checks finish before the
+    // next step writes (on PostgreSQL the read is asynchronous and a later write could move the row).
+    const step = async <T>(action: Promise<T>): Promise<T> => {
+      const value = await action;
+      await Promise.all(checks);
+      return value;
+    };
+    const alice = await step(registerUser(api, 'alice'));
+    const bob = await step(registerUser(api, 'bob'));
+    const team = await step(createTeam(api, alice));
+    await step(addTeamMember(api, alice, team.id, bob));
+    const channel = await step(createChannel(api, alice, team.id));
+    expect((await step(api.post(`/api/v1/channels/${channel.id}/members`, { user_id: bob.id }, alice.token))).status).toBe(201);
+    const first = await step(createPost(api, alice, channel.id, 'hello'));
+    const mention = await step(createPost(api, bob, channel.id, `@${alice.username} hi`));
+    expect((await step(api.put(`/api/v1/posts/${first.id}`, { message: 'hello, edited' }, alice.token))).status).toBe(200);
+    expect((await step(api.post(`/api/v1/posts/${first.id}/reactions`, { emoji_name: 'thumbsup' }, bob.token))).status).toBeLessThan(300);
+    expect((await step(api.post(`/api/v1/posts/${first.id}/pin`, {}, alice.token))).status).toBeLessThan(300);
+    expect((await step(api.post(`/api/v1/posts/${mention.id}/unread`, {}, alice.token))).status).toBeLessThan(300);
+    expect((await step(api.post(`/api/v1/channels/${channel.id}/read`, {}, alice.token))).status).toBeLessThan(300);
+    expect((await step(api.request('DELETE', `/api/v1/posts/${mention.id}`, { token: bob.token }))).status).toBeLessThan(300);
+    expect((await step(api.request('DELETE', `/api/v1/channels/${channel.id}/members/${bob.id}`, { token: bob.token }))).status).toBeLessThan(300);
 
     const results = await Promise.all(checks);
     const names = new Set(results.map((r) => r.event));
