@@ -1,51 +1,148 @@
 /**
- * The one place where "may this caller see / do this to that channel or team" is answered.
- * A caller who may not see a thing gets the same 404 as for a thing that does not exist;
- * a caller who may see it but not do the action gets 403 (and an `access_denied` event).
+ * The one place where "may this caller see / do this to that channel, team, post, user or
+ * session, and is this caller a system admin" is answered (the tables are domain/policy.ts). A caller who may not see a thing gets the same 404 as for a thing that does not
+ * exist; a caller who may see it but not do the action gets 403. Every refusal of a thing
+ * that exists, hidden or not, is an `access_denied` event with its reason (policy.ts), sent
+ * from `refuse` and nowhere else. Every answer, yes or no, is also a recorded decision
+ * (authz-trace.ts), which the access matrix uses to prove that no route reads the store by an
+ * id before deciding.
  */
+import type { Post, User } from '../domain/entities.js';
 import { forbidden, notFound } from '../domain/errors.js';
-import { channelCan, teamCan, type ChannelAction, type ChannelContext, type TeamAction, type TeamContext } from '../domain/policy.js';
+import {
+  channelCan, channelRefusal, postRefusal, teamRefusal, userCan,
+  type ChannelAction, type ChannelContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction,
+} from '../domain/policy.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
+import { deciding, recordDecision } from './authz-trace.js';
 import type { CallContext } from './context.js';
 
-export class Access {
-  constructor(private readonly store: Store, private readonly security: SecurityEvents) {}
+/** What the author of a 403 sees, per post action (the event carries the exact reason). */
+const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
+  edit: 'Only the author can edit a post',
+  delete: 'Only the author or a channel admin can delete this post',
+  react: 'Only channel members can react',
+  pin: 'Only channel members can pin posts',
+};
 
-  private denied(ctx: CallContext, resource: string, action: string, id: string): never {
-    this.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource, action, resource_id: id });
-    throw forbidden();
+const NOT_FOUND_NAME: Readonly<Record<string, string>> = { channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User' };
+
+export class Access {
+  constructor(private readonly store: Store, private readonly security: SecurityEvents, private readonly clock: () => number = Date.now) {}
+
+  /** The single refusal path: the event, then the error. */
+  private refuse(ctx: CallContext, resource: string, action: string, id: string | undefined, reason: RefusalReason, status: 403 | 404, message?: string): never {
+    recordDecision({ resource, action, id, allowed: false, reason });
+    this.security.emit('access_denied', {
+      ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource, action, ...(id === undefined ? {} : { resource_id: id }), reason, status,
+    });
+    if (status === 404) throw notFound(NOT_FOUND_NAME[resource]);
+    throw forbidden(message);
   }
 
-  /** System administrators only (403 and an `access_denied` event otherwise). */
-  requireSystemAdmin(ctx: CallContext): void {
-    if (ctx.actor.role !== 'system_admin') {
-      this.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, reason: 'not_system_admin' });
-      throw forbidden('System administrators only');
-    }
+  /** Nothing there to refuse: the plain 404, no event (a decision all the same). */
+  private missing(resource: string, action: string, id: string): never {
+    recordDecision({ resource, action, id, allowed: false, reason: 'not_found' });
+    throw notFound(NOT_FOUND_NAME[resource]);
+  }
+
+  /** System administrators only (403 and an `access_denied` event otherwise). `action` names what was asked, for the event. */
+  requireSystemAdmin(ctx: CallContext, action = 'admin'): void {
+    if (ctx.actor.role !== 'system_admin') this.refuse(ctx, 'system', action, undefined, 'not_system_admin', 403, 'System administrators only');
+    recordDecision({ resource: 'system', action, id: undefined, allowed: true });
   }
 
   /** Loads a channel the caller may read, then checks `action` (403 when not allowed). */
-  async channel(ctx: CallContext, channelId: string, action: ChannelAction | ((row: ChannelContext) => ChannelAction) = 'read', store: Store = this.store): Promise<ChannelContext> {
-    const row = await store.channels.getAccess(channelId, ctx.actor.userId);
-    if (row === undefined || !channelCan(ctx.actor, 'read', row)) throw notFound('Channel');
-    const act = typeof action === 'function' ? action(row) : action;
-    if (act !== 'read' && !channelCan(ctx.actor, act, row)) this.denied(ctx, 'channel', act, channelId);
-    return row;
+  channel(ctx: CallContext, channelId: string, action: ChannelAction | ((row: ChannelContext) => ChannelAction) = 'read', store: Store = this.store): Promise<ChannelContext> {
+    return deciding(async () => {
+      const row = await store.channels.getAccess(channelId, ctx.actor.userId);
+      if (row === undefined) this.missing('channel', typeof action === 'function' ? 'read' : action, channelId);
+      const act = typeof action === 'function' ? action(row) : action;
+      const reason = channelRefusal(ctx.actor, act, row);
+      if (reason !== undefined) this.refuse(ctx, 'channel', act, channelId, reason, channelCan(ctx.actor, 'read', row) ? 403 : 404);
+      recordDecision({ resource: 'channel', action: act, id: channelId, allowed: true });
+      return row;
+    });
   }
 
   /** Whether the caller may read the channel (no error, no event): for filtering lists. */
-  async canReadChannel(ctx: Pick<CallContext, 'actor'>, channelId: string): Promise<boolean> {
-    const row = await this.store.channels.getAccess(channelId, ctx.actor.userId);
-    return row !== undefined && channelCan(ctx.actor, 'read', row);
+  canReadChannel(ctx: Pick<CallContext, 'actor'>, channelId: string): Promise<boolean> {
+    return deciding(async () => {
+      const row = await this.store.channels.getAccess(channelId, ctx.actor.userId);
+      const allowed = row !== undefined && channelCan(ctx.actor, 'read', row);
+      recordDecision({ resource: 'channel', action: 'read', id: channelId, allowed });
+      return allowed;
+    });
   }
 
   /** Loads a team the caller may see, then checks `action`. */
-  async team(ctx: CallContext, teamId: string, action: TeamAction | ((row: TeamContext) => TeamAction) = 'view', store: Store = this.store): Promise<TeamContext> {
-    const row = await store.teams.getWithMember(teamId, ctx.actor.userId);
-    if (row === undefined || !teamCan(ctx.actor, 'view', row)) throw notFound('Team');
-    const act = typeof action === 'function' ? action(row) : action;
-    if (act !== 'view' && !teamCan(ctx.actor, act, row)) this.denied(ctx, 'team', act, teamId);
-    return row;
+  team(ctx: CallContext, teamId: string, action: TeamAction | ((row: TeamContext) => TeamAction) = 'view', store: Store = this.store): Promise<TeamContext> {
+    return deciding(async () => {
+      const row = await store.teams.getWithMember(teamId, ctx.actor.userId);
+      if (row === undefined) this.missing('team', typeof action === 'function' ? 'view' : action, teamId);
+      const act = typeof action === 'function' ? action(row) : action;
+      const reason = teamRefusal(ctx.actor, act, row);
+      if (reason !== undefined) this.refuse(ctx, 'team', act, teamId, reason, teamRefusal(ctx.actor, 'view', row) === undefined ? 403 : 404);
+      recordDecision({ resource: 'team', action: act, id: teamId, allowed: true });
+      return row;
+    });
+  }
+
+  /**
+   * Loads a live post the caller may read, with its channel, then checks `action` against
+   * POST_POLICY (ownership included). A post in a channel the caller cannot see is a 404.
+   */
+  post(ctx: CallContext, postId: string, action: PostAction = 'read', store: Store = this.store): Promise<{ post: Post; row: ChannelContext }> {
+    return deciding(async () => {
+      const post = await store.posts.get(postId);
+      if (post === undefined || post.deleted_at !== null) this.missing('post', action, postId);
+      const row = await store.channels.getAccess(post.channel_id, ctx.actor.userId);
+      if (row === undefined) this.missing('post', action, postId);
+      const pc: PostContext = { post, channel: row };
+      const reason = postRefusal(ctx.actor, action, pc);
+      if (reason !== undefined) {
+        const hidden = postRefusal(ctx.actor, 'read', pc) !== undefined;
+        this.refuse(ctx, 'post', action, postId, reason, hidden ? 404 : 403, action === 'read' ? undefined : POST_FORBIDDEN[action]);
+      }
+      recordDecision({ resource: 'post', action, id: postId, allowed: true });
+      return { post, row };
+    });
+  }
+
+  /** Loads a user and checks `action` (USER_POLICY; nothing there refuses a signed-in caller yet). */
+  user(ctx: CallContext, userId: string, action: UserAction): Promise<User> {
+    return deciding(async () => {
+      const user = await this.store.users.get(userId);
+      if (user === undefined) this.missing('user', action, userId);
+      if (!userCan(ctx.actor, action, { user })) this.refuse(ctx, 'user', action, userId, 'insufficient_role', 403);
+      recordDecision({ resource: 'user', action, id: userId, allowed: true });
+      return user;
+    });
+  }
+
+  /** Loads several users and checks `action` on each (a missing one: 404, like a single one). */
+  users(ctx: CallContext, userIds: readonly string[], action: UserAction): Promise<User[]> {
+    return deciding(async () => {
+      const users = await this.store.users.getMany(userIds);
+      const found = new Map(users.map((u) => [u.id, u]));
+      for (const id of userIds) {
+        const user = found.get(id);
+        if (user === undefined) this.missing('user', action, id);
+        if (!userCan(ctx.actor, action, { user })) this.refuse(ctx, 'user', action, id, 'insufficient_role', 403);
+        recordDecision({ resource: 'user', action, id, allowed: true });
+      }
+      return users;
+    });
+  }
+
+  /** One of the caller's own sessions; anyone else's is a 404 like a session that does not exist. */
+  session(ctx: CallContext, sessionId: string): Promise<void> {
+    return deciding(async () => {
+      const session = (await this.store.sessions.getWithUser(sessionId))?.session;
+      if (session === undefined || session.revoked_at !== null || session.expires_at <= this.clock()) this.missing('session', 'revoke', sessionId);
+      if (session.user_id !== ctx.actor.userId) this.refuse(ctx, 'session', 'revoke', sessionId, 'not_owner', 404);
+      recordDecision({ resource: 'session', action: 'revoke', id: sessionId, allowed: true });
+    });
   }
 }

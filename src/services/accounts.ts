@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Session, SystemRole, User } from '../domain/entities.js';
 import { AppError, RateLimitedError, conflict, forbidden, invalid, notFound, unauthorized } from '../domain/errors.js';
 import { checkPassword } from '../domain/password-policy.js';
+import { userCan } from '../domain/policy.js';
 import { userView, type UserView } from '../domain/presenters.js';
 import { validateDisplayName, validateEmail, validateText, validateUsername } from '../domain/rules.js';
 import { UniqueViolation } from '../store/errors.js';
@@ -65,7 +66,7 @@ export class AccountService {
   ) {}
 
   view(user: User, viewer: { userId: string; role: SystemRole }, presence?: UserView['presence']): UserView {
-    return userView(user, { showEmail: viewer.userId === user.id || viewer.role === 'system_admin', ...(presence ? { presence } : {}) });
+    return userView(user, { showEmail: userCan(viewer, 'see_email', { user }), ...(presence ? { presence } : {}) });
   }
 
   private async newUser(input: RegisterInput, role: SystemRole, emailVerified: boolean): Promise<User> {
@@ -181,7 +182,18 @@ export class AccountService {
     return this.deps.store.sessions.listActiveForUser(ctx.actor.userId, this.deps.clock());
   }
 
+  /** Signs out one of the caller's own live sessions (anyone else's is a 404). */
+  async endSession(ctx: CallContext, sessionId: string): Promise<void> {
+    await this.access.session(ctx, sessionId);
+    await this.sessions.end(sessionId, ctx.actor.userId, 'user_revoke', ctx);
+  }
+
   // ---- users (any signed-in user) ----
+
+  /** Anyone's profile (USER_POLICY.view), as the directory shows it. */
+  async profile(ctx: CallContext, id: string): Promise<User> {
+    return this.access.user(ctx, id, 'view');
+  }
 
   async get(id: string): Promise<User> {
     const user = await this.deps.store.users.get(id);
@@ -199,24 +211,24 @@ export class AccountService {
 
   // ---- administration (system admins) ----
 
-  private requireAdmin(ctx: CallContext): void {
-    this.access.requireSystemAdmin(ctx);
+  private requireAdmin(ctx: CallContext, action: string): void {
+    this.access.requireSystemAdmin(ctx, action);
   }
 
   async adminList(ctx: CallContext, q: string | undefined, page?: number, perPage?: number): Promise<User[]> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.list');
     return this.deps.store.users.search({ q, includeInactive: true, ...clampPage(page, perPage) });
   }
 
   async adminCreate(ctx: CallContext, input: RegisterInput & { role?: SystemRole | undefined }): Promise<User> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.create');
     const user = await this.newUser(input, input.role ?? 'system_user', true);
     await this.audit(ctx, 'user.create', user.id, { role: user.role });
     return user;
   }
 
   async adminSetActive(ctx: CallContext, userId: string, active: boolean): Promise<User> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.set_active');
     if (userId === ctx.actor.userId && !active) throw new AppError('BAD_REQUEST', 'You cannot deactivate yourself');
     const user = await this.get(userId);
     const now = this.deps.clock();
@@ -233,7 +245,7 @@ export class AccountService {
   }
 
   async adminSetRole(ctx: CallContext, userId: string, role: SystemRole): Promise<User> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.role');
     if (userId === ctx.actor.userId && role !== 'system_admin') throw new AppError('BAD_REQUEST', 'You cannot remove your own admin role');
     const user = await this.get(userId);
     await this.deps.store.users.setRole(userId, role, this.deps.clock());
@@ -242,7 +254,7 @@ export class AccountService {
   }
 
   async adminRevokeSessions(ctx: CallContext, userId: string): Promise<number> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.revoke_sessions');
     await this.get(userId);
     const n = await this.sessions.endAll(userId, 'admin_revoke', ctx);
     await this.audit(ctx, 'user.revoke_sessions', userId, { sessions: n });
@@ -277,16 +289,17 @@ export class AccountService {
     }
   }
 
-  auditLog(offset: number, limit: number): Promise<AuditEntry[]> {
+  /** The audit log, newest first (system admins). */
+  async auditLog(ctx: CallContext, page?: number, perPage?: number): Promise<AuditEntry[]> {
+    this.requireAdmin(ctx, 'audit.read');
+    const { offset, limit } = clampPage(page, perPage);
     return this.deps.store.audit.list(offset, limit);
   }
 
-  userCount(): Promise<number> {
-    return this.deps.store.users.count();
-  }
-
-  get dialect(): string {
-    return this.deps.store.dialect;
+  /** Server statistics (system admins). */
+  async stats(ctx: CallContext): Promise<{ users: number; database: string }> {
+    this.requireAdmin(ctx, 'stats.read');
+    return { users: await this.deps.store.users.count(), database: this.deps.store.dialect };
   }
 
   async audit(ctx: CallContext, action: string, targetId: string, details: Record<string, unknown>): Promise<void> {

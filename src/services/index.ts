@@ -40,7 +40,7 @@ export interface ServiceOptions {
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
-  const access = new Access(deps.store, deps.security);
+  const access = new Access(deps.store, deps.security, deps.clock);
   const sessions = new SessionService(deps, options.tokens, options.expiryHours);
   return {
     access,
@@ -50,6 +50,6 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     channels: new ChannelService(deps, access),
     posts: new PostService(deps, access, options.presence, options.metrics),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
-    passwordResets: new PasswordResetService(deps, sessions, options.mailer, options.sso.siteUrl),
+    passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
   };
 }
