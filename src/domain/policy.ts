@@ -7,7 +7,7 @@
  * The actor always comes from the session (roles read from the database), never from the
  * request body.
  */
-import type { Channel, ChannelMember, SystemRole, Team, TeamMember } from './entities.js';
+import type { Channel, ChannelMember, Post, SystemRole, Team, TeamMember } from './entities.js';
 
 export interface Actor {
   readonly userId: string;
@@ -110,4 +110,86 @@ export function channelCan(actor: Actor, action: ChannelAction, ctx: ChannelCont
 
 export function isLive(ctx: ChannelContext): boolean {
   return live(ctx);
+}
+
+// ---- posts ----
+/** A post and the context of its channel (loaded by the same Access call). */
+export interface PostContext {
+  readonly post: Post;
+  readonly channel: ChannelContext;
+}
+
+const inChannel = (action: ChannelAction): Rule<PostContext> => (a, c) => channelCan(a, action, c.channel);
+const isAuthor: Rule<PostContext> = (a, c) => c.post.user_id === a.userId;
+const both = <C>(x: Rule<C>, y: Rule<C>): Rule<C> => (a, c) => x(a, c) && y(a, c);
+
+export type PostAction = 'read' | 'edit' | 'delete' | 'react' | 'pin';
+
+export const POST_POLICY: Readonly<Record<PostAction, readonly Rule<PostContext>[]>> = {
+  /** Posts are as visible as their channel. */
+  read: [inChannel('read')],
+  /** Only the author, and only while they may still post there. */
+  edit: [both(isAuthor, inChannel('post'))],
+  /** The author (while they may post there), or a moderator of the channel. */
+  delete: [both(isAuthor, inChannel('post')), inChannel('moderate_posts')],
+  /** Any member of a live channel, on anyone's post (as in Mattermost). */
+  react: [inChannel('post')],
+  pin: [inChannel('post')],
+};
+
+/** Whether `actor` may do `action` to the post; nothing is allowed on a post the actor may not read. */
+export function postCan(actor: Actor, action: PostAction, ctx: PostContext): boolean {
+  if (action !== 'read' && !POST_POLICY.read.some((rule) => rule(actor, ctx))) return false;
+  return POST_POLICY[action].some((rule) => rule(actor, ctx));
+}
+
+// ---- why a refusal happened ----
+// For the `access_denied` security event only: the client sees the same 404 (or 403) whatever
+// the reason. The reason is found by asking which one change to the context would allow the
+// action, so it always agrees with the tables above.
+
+export type RefusalReason = 'not_team_member' | 'private_channel' | 'not_member' | 'archived' | 'not_owner' | 'insufficient_role' | 'not_system_admin';
+
+const revivedChannel = (c: ChannelContext): ChannelContext => ({ ...c, channel: { ...c.channel, archived_at: null }, team: c.team && { ...c.team, archived_at: null } });
+const asChannelMember = (a: Actor, c: ChannelContext): ChannelContext =>
+  c.member !== undefined ? c : { ...c, member: { channel_id: c.channel.id, user_id: a.userId, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 0 } };
+
+/** Why the caller may not see the channel at all (answered as 404). */
+function hiddenChannelReason(ctx: ChannelContext): RefusalReason {
+  if (ctx.channel.type === 'private') return 'private_channel';
+  return isTeamChannel(ctx) && ctx.teamMember === undefined ? 'not_team_member' : 'not_member';
+}
+
+/** Why `action` is refused on the channel; undefined when it is allowed. */
+export function channelRefusal(actor: Actor, action: ChannelAction, ctx: ChannelContext): RefusalReason | undefined {
+  if (channelCan(actor, action, ctx)) return undefined;
+  if (!channelCan(actor, 'read', ctx)) return hiddenChannelReason(ctx);
+  const can = (c: ChannelContext): boolean => channelCan(actor, action, c);
+  if (!live(ctx) && (can(revivedChannel(ctx)) || can(asChannelMember(actor, revivedChannel(ctx))))) return 'archived';
+  if (ctx.member === undefined && can(asChannelMember(actor, ctx))) return 'not_member';
+  return 'insufficient_role';
+}
+
+/** Why `action` is refused on the team; undefined when it is allowed. */
+export function teamRefusal(actor: Actor, action: TeamAction, ctx: TeamContext): RefusalReason | undefined {
+  if (teamCan(actor, action, ctx)) return undefined;
+  if (!teamCan(actor, 'view', ctx)) return 'not_team_member';
+  const can = (c: TeamContext): boolean => teamCan(actor, action, c);
+  const revived: TeamContext = { ...ctx, team: { ...ctx.team, archived_at: null } };
+  const asMember = (c: TeamContext): TeamContext => (c.member !== undefined ? c : { ...c, member: { team_id: c.team.id, user_id: actor.userId, role: 'member', created_at: 0 } });
+  if (ctx.team.archived_at !== null && (can(revived) || can(asMember(revived)))) return 'archived';
+  if (ctx.member === undefined && can(asMember(ctx))) return 'not_team_member';
+  return 'insufficient_role';
+}
+
+/** Why `action` is refused on the post; undefined when it is allowed. */
+export function postRefusal(actor: Actor, action: PostAction, ctx: PostContext): RefusalReason | undefined {
+  if (postCan(actor, action, ctx)) return undefined;
+  if (!postCan(actor, 'read', ctx)) return hiddenChannelReason(ctx.channel);
+  const can = (c: ChannelContext): boolean => postCan(actor, action, { ...ctx, channel: c });
+  const channel = ctx.channel;
+  if (!live(channel) && (can(revivedChannel(channel)) || can(asChannelMember(actor, revivedChannel(channel))))) return 'archived';
+  if (channel.member === undefined && can(asChannelMember(actor, channel))) return 'not_member';
+  if (ctx.post.user_id !== actor.userId) return 'not_owner';
+  return 'insufficient_role';
 }

@@ -1,36 +1,53 @@
 /**
- * The one place where "may this caller see / do this to that channel or team" is answered.
- * A caller who may not see a thing gets the same 404 as for a thing that does not exist;
- * a caller who may see it but not do the action gets 403 (and an `access_denied` event).
+ * The one place where "may this caller see / do this to that channel, team or post" is
+ * answered. A caller who may not see a thing gets the same 404 as for a thing that does not
+ * exist; a caller who may see it but not do the action gets 403. Every refusal of a thing
+ * that exists, hidden or not, is an `access_denied` event with its reason (policy.ts), sent
+ * from `refuse` and nowhere else.
  */
+import type { Post } from '../domain/entities.js';
 import { forbidden, notFound } from '../domain/errors.js';
-import { channelCan, teamCan, type ChannelAction, type ChannelContext, type TeamAction, type TeamContext } from '../domain/policy.js';
+import {
+  channelCan, channelRefusal, postRefusal, teamRefusal,
+  type ChannelAction, type ChannelContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext,
+} from '../domain/policy.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
 import type { CallContext } from './context.js';
 
+/** What the author of a 403 sees, per post action (the event carries the exact reason). */
+const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
+  edit: 'Only the author can edit a post',
+  delete: 'Only the author or a channel admin can delete this post',
+  react: 'Only channel members can react',
+  pin: 'Only channel members can pin posts',
+};
+
 export class Access {
   constructor(private readonly store: Store, private readonly security: SecurityEvents) {}
 
-  private denied(ctx: CallContext, resource: string, action: string, id: string): never {
-    this.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource, action, resource_id: id });
-    throw forbidden();
+  /** The single refusal path: the event, then the error. */
+  private refuse(ctx: CallContext, resource: string, action: string, id: string | undefined, reason: RefusalReason, status: 403 | 404, message?: string): never {
+    this.security.emit('access_denied', {
+      ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource, action, ...(id === undefined ? {} : { resource_id: id }), reason, status,
+    });
+    if (status === 404) throw notFound(resource === 'post' ? 'Post' : resource === 'team' ? 'Team' : 'Channel');
+    throw forbidden(message);
   }
 
-  /** System administrators only (403 and an `access_denied` event otherwise). */
-  requireSystemAdmin(ctx: CallContext): void {
-    if (ctx.actor.role !== 'system_admin') {
-      this.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, reason: 'not_system_admin' });
-      throw forbidden('System administrators only');
-    }
+  /** System administrators only (403 and an `access_denied` event otherwise). `action` names what was asked, for the event. */
+  requireSystemAdmin(ctx: CallContext, action = 'admin'): void {
+    if (ctx.actor.role !== 'system_admin') this.refuse(ctx, 'system', action, undefined, 'not_system_admin', 403, 'System administrators only');
   }
 
   /** Loads a channel the caller may read, then checks `action` (403 when not allowed). */
   async channel(ctx: CallContext, channelId: string, action: ChannelAction | ((row: ChannelContext) => ChannelAction) = 'read', store: Store = this.store): Promise<ChannelContext> {
     const row = await store.channels.getAccess(channelId, ctx.actor.userId);
-    if (row === undefined || !channelCan(ctx.actor, 'read', row)) throw notFound('Channel');
+    if (row === undefined) throw notFound('Channel');
     const act = typeof action === 'function' ? action(row) : action;
-    if (act !== 'read' && !channelCan(ctx.actor, act, row)) this.denied(ctx, 'channel', act, channelId);
+    const reason = channelRefusal(ctx.actor, act, row);
+    if (!channelCan(ctx.actor, 'read', row)) throw notFound('Channel');
+    if (reason !== undefined) this.refuse(ctx, 'channel', act, channelId, reason, 403);
     return row;
   }
 
@@ -43,9 +60,29 @@ export class Access {
   /** Loads a team the caller may see, then checks `action`. */
   async team(ctx: CallContext, teamId: string, action: TeamAction | ((row: TeamContext) => TeamAction) = 'view', store: Store = this.store): Promise<TeamContext> {
     const row = await store.teams.getWithMember(teamId, ctx.actor.userId);
-    if (row === undefined || !teamCan(ctx.actor, 'view', row)) throw notFound('Team');
+    if (row === undefined) throw notFound('Team');
     const act = typeof action === 'function' ? action(row) : action;
-    if (act !== 'view' && !teamCan(ctx.actor, act, row)) this.denied(ctx, 'team', act, teamId);
+    const reason = teamRefusal(ctx.actor, act, row);
+    if (teamRefusal(ctx.actor, 'view', row) !== undefined) throw notFound('Team');
+    if (reason !== undefined) this.refuse(ctx, 'team', act, teamId, reason, 403);
     return row;
+  }
+
+  /**
+   * Loads a live post the caller may read, with its channel, then checks `action` against
+   * POST_POLICY (ownership included). A post in a channel the caller cannot see is a 404.
+   */
+  async post(ctx: CallContext, postId: string, action: PostAction = 'read', store: Store = this.store): Promise<{ post: Post; row: ChannelContext }> {
+    const post = await store.posts.get(postId);
+    if (post === undefined || post.deleted_at !== null) throw notFound('Post');
+    const row = await store.channels.getAccess(post.channel_id, ctx.actor.userId);
+    if (row === undefined) throw notFound('Post');
+    const pc: PostContext = { post, channel: row };
+    const reason = postRefusal(ctx.actor, action, pc);
+    if (reason !== undefined) {
+      if (action === 'read' || postRefusal(ctx.actor, 'read', pc) !== undefined) throw notFound('Post');
+      this.refuse(ctx, 'post', action, postId, reason, 403, POST_FORBIDDEN[action]);
+    }
+    return { post, row };
   }
 }

@@ -1,14 +1,15 @@
 /**
  * Posts: create (idempotent per client_msg_id), edit, soft delete, threads, reactions, pins,
  * saved posts, mentions and the read-pointer moves that go with them. Every read goes
- * through Access.channel, including the lists (saved posts are filtered by current access).
+ * through Access.channel or Access.post (which also answers ownership: POST_POLICY), including
+ * the lists (saved posts are filtered by current access).
  */
 import { randomUUID } from 'node:crypto';
 import type { Post, Reaction } from '../domain/entities.js';
-import { badRequest, forbidden, invalid, notFound } from '../domain/errors.js';
+import { badRequest, invalid, notFound } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
 import { parseMentions, resolveMentionNames } from '../domain/mentions.js';
-import { channelCan, type ChannelContext } from '../domain/policy.js';
+import type { ChannelContext } from '../domain/policy.js';
 import { postView, reactionView, type PostView } from '../domain/presenters.js';
 import { validateEmoji, validateMessage } from '../domain/rules.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -173,32 +174,13 @@ export class PostService {
     return post;
   }
 
-  /** A live post the caller may read, with its channel context. */
-  private async readable(ctx: CallContext, postId: string, store: Store = this.deps.store): Promise<{ post: Post; row: ChannelContext }> {
-    const post = await store.posts.get(postId);
-    if (post === undefined || post.deleted_at !== null) throw notFound('Post');
-    try {
-      const row = await this.access.channel(ctx, post.channel_id, 'read', store);
-      return { post, row };
-    } catch (err) {
-      // Never reveal that a post exists in a channel the caller cannot see.
-      if (err instanceof Error && 'code' in err && err.code === 'NOT_FOUND') throw notFound('Post');
-      throw err;
-    }
-  }
-
   async get(ctx: CallContext, postId: string): Promise<PostView> {
-    const { post } = await this.readable(ctx, postId);
+    const { post } = await this.access.post(ctx, postId);
     return this.view(post);
   }
 
   async edit(ctx: CallContext, postId: string, message: string): Promise<PostView> {
-    const { post, row } = await this.readable(ctx, postId);
-    if (post.user_id !== ctx.actor.userId) {
-      this.deps.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource: 'post', action: 'edit', resource_id: postId });
-      throw forbidden('Only the author can edit a post');
-    }
-    if (!channelCan(ctx.actor, 'post', row)) throw forbidden('The channel is read-only');
+    const { post } = await this.access.post(ctx, postId, 'edit');
     const text = validateMessage(message);
     const now = this.deps.clock();
     const view = await this.deps.store.transaction(async (tx) => {
@@ -215,12 +197,7 @@ export class PostService {
   }
 
   async delete(ctx: CallContext, postId: string): Promise<void> {
-    const { post, row } = await this.readable(ctx, postId);
-    const own = post.user_id === ctx.actor.userId && channelCan(ctx.actor, 'post', row);
-    if (!own && !channelCan(ctx.actor, 'moderate_posts', row)) {
-      this.deps.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource: 'post', action: 'delete', resource_id: postId });
-      throw forbidden('Only the author or a channel admin can delete this post');
-    }
+    const { post } = await this.access.post(ctx, postId, 'delete');
     const now = this.deps.clock();
     const deleted = await this.deps.store.transaction(async (tx) => {
       const ids = await tx.posts.softDelete(postId, now);
@@ -264,7 +241,7 @@ export class PostService {
 
   /** The thread a post belongs to: root first, then replies in order, paged by `cursor`. */
   async thread(ctx: CallContext, postId: string, opts: { cursor?: string | undefined; limit?: number | undefined }): Promise<ThreadPage> {
-    const { post } = await this.readable(ctx, postId);
+    const { post } = await this.access.post(ctx, postId);
     const root = post.root_post_id === null ? post : await this.deps.store.posts.get(post.root_post_id);
     if (root === undefined || root.deleted_at !== null) throw notFound('Post');
     const limit = Math.min(Math.max(opts.limit ?? 100, 1), 200);
@@ -285,11 +262,7 @@ export class PostService {
   }
 
   async react(ctx: CallContext, postId: string, emoji: string, add: boolean): Promise<PostView> {
-    const { post, row } = await this.readable(ctx, postId);
-    if (!channelCan(ctx.actor, 'post', row)) {
-      this.deps.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource: 'post', action: 'react', resource_id: postId });
-      throw forbidden('Only channel members can react');
-    }
+    const { post } = await this.access.post(ctx, postId, 'react');
     const name = validateEmoji(emoji);
     const reaction: Reaction = { post_id: postId, user_id: ctx.actor.userId, emoji_name: name, created_at: this.deps.clock() };
     const changed = await this.deps.store.write(async (tx) => {
@@ -302,11 +275,7 @@ export class PostService {
   }
 
   async pin(ctx: CallContext, postId: string, pinned: boolean): Promise<PostView> {
-    const { row } = await this.readable(ctx, postId);
-    if (!channelCan(ctx.actor, 'post', row)) {
-      this.deps.security.emit('access_denied', { ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource: 'post', action: 'pin', resource_id: postId });
-      throw forbidden('Only channel members can pin posts');
-    }
+    await this.access.post(ctx, postId, 'pin');
     const view = await this.deps.store.write(async (tx) => {
       const updated = await tx.posts.setPinned(postId, pinned);
       if (updated === undefined) return undefined;
@@ -319,7 +288,7 @@ export class PostService {
   }
 
   async save(ctx: CallContext, postId: string, saved: boolean): Promise<void> {
-    await this.readable(ctx, postId);
+    await this.access.post(ctx, postId);
     if (saved) await this.deps.store.posts.save(ctx.actor.userId, postId, this.deps.clock());
     else if (!(await this.deps.store.posts.unsave(ctx.actor.userId, postId))) throw notFound('Saved post');
   }
@@ -335,7 +304,7 @@ export class PostService {
 
   /** Marks the channel unread from this post on (for the caller). */
   async markUnread(ctx: CallContext, postId: string): Promise<{ channel_id: string; last_viewed_seq: number; unread_count: number; mention_count: number }> {
-    const { post, row } = await this.readable(ctx, postId);
+    const { post, row } = await this.access.post(ctx, postId);
     if (row.member === undefined) throw badRequest('You are not a member of this channel');
     const seq = await this.deps.store.posts.seqBefore(post.channel_id, post.seq);
     return this.deps.store.write(async (tx) => {

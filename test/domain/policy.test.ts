@@ -4,8 +4,11 @@
  * allowed there, so adding or dropping a rule changes exactly the rows it should.
  */
 import { describe, expect, it } from 'vitest';
-import type { Channel, ChannelType, Team, TeamType } from '../../src/domain/entities.js';
-import { CHANNEL_POLICY, TEAM_POLICY, channelCan, isLive, teamCan, type Actor, type ChannelAction, type ChannelContext, type TeamAction, type TeamContext } from '../../src/domain/policy.js';
+import type { Channel, ChannelType, Post, Team, TeamType } from '../../src/domain/entities.js';
+import {
+  CHANNEL_POLICY, POST_POLICY, TEAM_POLICY, channelCan, channelRefusal, isLive, postCan, postRefusal, teamCan, teamRefusal,
+  type Actor, type ChannelAction, type ChannelContext, type PostAction, type PostContext, type TeamAction, type TeamContext,
+} from '../../src/domain/policy.js';
 
 const user: Actor = { userId: 'u', username: 'u', role: 'system_user', sessionId: 's' };
 const sysadmin: Actor = { ...user, role: 'system_admin' };
@@ -115,5 +118,77 @@ describe('team policy', () => {
 
   it('has at least one rule for every action', () => {
     for (const action of TEAM_ACTIONS) expect(TEAM_POLICY[action].length).toBeGreaterThan(0);
+  });
+});
+
+describe('post policy', () => {
+  const POST_ACTIONS = Object.keys(POST_POLICY) as PostAction[];
+  const post = (author: 'mine' | 'theirs'): Post => ({
+    id: 'p', channel_id: 'c', user_id: author === 'mine' ? 'u' : 'x', root_post_id: null, message: 'm', props: '{}', file_ids: '[]', is_pinned: 0,
+    created_at: 0, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, client_msg_id: null, mention_all: 0, seq: 1,
+  });
+  const ctx = (author: 'mine' | 'theirs', type: ChannelType, relation: Relation, opts: { archived?: boolean } = {}): PostContext => ({ post: post(author), channel: channelCtx(type, relation, opts) });
+  const allowed = (actor: Actor, c: PostContext) => POST_ACTIONS.filter((a) => postCan(actor, a, c));
+  const MEMBER_P = ['read', 'react', 'pin'];
+
+  it.each<[string, Actor, PostContext, string[]]>([
+    ['my post, channel member', user, ctx('mine', 'public', 'channel member'), [...MEMBER_P, 'edit', 'delete']],
+    ['their post, channel member', user, ctx('theirs', 'public', 'channel member'), MEMBER_P],
+    ['their post, channel admin', user, ctx('theirs', 'public', 'channel admin'), [...MEMBER_P, 'delete']],
+    ['their post, team admin outside the channel', user, ctx('theirs', 'public', 'team admin'), ['read', 'delete']],
+    ['their post, team member outside a public channel', user, ctx('theirs', 'public', 'team member'), ['read']],
+    ['my post, after I left the channel', user, ctx('mine', 'public', 'team member'), ['read']],
+    ['their post, private channel I am not in', user, ctx('theirs', 'private', 'team member'), []],
+    ['my post, archived channel', user, ctx('mine', 'public', 'channel member', { archived: true }), ['read']],
+    ['their post, archived channel, channel admin', user, ctx('theirs', 'public', 'channel admin', { archived: true }), ['read']],
+    ['their post, system admin outside a private channel', sysadmin, ctx('theirs', 'private', 'outsider'), ['read', 'delete']],
+    ['their direct message, system admin', sysadmin, ctx('theirs', 'direct', 'outsider'), []],
+    ['their direct message, the other member', user, ctx('theirs', 'direct', 'channel member'), MEMBER_P],
+  ])('%s', (_name, actor, c, expected) => {
+    expect(allowed(actor, c).sort()).toEqual([...expected].sort());
+  });
+
+  it('has at least one rule for every action', () => {
+    for (const action of POST_ACTIONS) expect(POST_POLICY[action].length).toBeGreaterThan(0);
+  });
+});
+
+describe('refusal reasons (what the access_denied event says)', () => {
+  const post = (mine: boolean): Post => ({ id: 'p', channel_id: 'c', user_id: mine ? 'u' : 'x', deleted_at: null } as Post);
+
+  it.each<[string, ChannelAction, ChannelContext, string | undefined]>([
+    ['allowed', 'post', channelCtx('public', 'channel member'), undefined],
+    ['private channel I am not in', 'read', channelCtx('private', 'team member'), 'private_channel'],
+    ['private channel of another team', 'read', channelCtx('private', 'outsider'), 'private_channel'],
+    ['public channel of another team', 'read', channelCtx('public', 'outsider'), 'not_team_member'],
+    ['someone else\'s direct message', 'read', channelCtx('direct', 'outsider'), 'not_member'],
+    ['posting without joining', 'post', channelCtx('public', 'team member'), 'not_member'],
+    ['posting into an archived channel', 'post', channelCtx('public', 'channel member', { archived: true }), 'archived'],
+    ['posting into an archived channel I never joined', 'post', channelCtx('public', 'team member', { archived: true }), 'archived'],
+    ['renaming as a plain member', 'rename', channelCtx('public', 'channel member'), 'insufficient_role'],
+  ])('channel: %s', (_name, action, c, reason) => {
+    expect(channelRefusal(user, action, c)).toBe(reason);
+  });
+
+  it.each<[string, TeamAction, TeamContext, string | undefined]>([
+    ['allowed', 'read', { team: team('invite'), member: { team_id: 't', user_id: 'u', role: 'member', created_at: 0 } }, undefined],
+    ['invite team I am not in', 'view', { team: team('invite'), member: undefined }, 'not_team_member'],
+    ['reading an open team before joining', 'read', { team: team('open'), member: undefined }, 'not_team_member'],
+    ['archiving as a plain member', 'archive', { team: team('invite'), member: { team_id: 't', user_id: 'u', role: 'member', created_at: 0 } }, 'insufficient_role'],
+    ['updating an archived team as its admin', 'update', { team: team('invite', true), member: { team_id: 't', user_id: 'u', role: 'team_admin', created_at: 0 } }, 'archived'],
+  ])('team: %s', (_name, action, c, reason) => {
+    expect(teamRefusal(user, action, c)).toBe(reason);
+  });
+
+  it.each<[string, PostAction, PostContext, string | undefined]>([
+    ['editing my own post', 'edit', { post: post(true), channel: channelCtx('public', 'channel member') }, undefined],
+    ['editing someone else\'s post', 'edit', { post: post(false), channel: channelCtx('public', 'channel member') }, 'not_owner'],
+    ['deleting someone else\'s post', 'delete', { post: post(false), channel: channelCtx('public', 'channel member') }, 'not_owner'],
+    ['editing my post after leaving', 'edit', { post: post(true), channel: channelCtx('public', 'team member') }, 'not_member'],
+    ['editing my post in an archived channel', 'edit', { post: post(true), channel: channelCtx('public', 'channel member', { archived: true }) }, 'archived'],
+    ['reacting without joining', 'react', { post: post(false), channel: channelCtx('public', 'team member') }, 'not_member'],
+    ['reading a post of a private channel', 'read', { post: post(false), channel: channelCtx('private', 'team member') }, 'private_channel'],
+  ])('post: %s', (_name, action, c, reason) => {
+    expect(postRefusal(user, action, c)).toBe(reason);
   });
 });

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
+import { jsonLines } from '../security/support.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
 
 describe.each(STORES)('posts (%s)', (kind) => {
@@ -83,7 +84,11 @@ describe.each(STORES)('posts (%s)', (kind) => {
     it('lets only the author edit', async () => {
       const c = await channel();
       const p = await createPost(t.api, bob, c, 'draft');
-      expect((await t.api.put(`/api/v1/posts/${p.id}`, { message: 'hijack' }, alice.token)).status).toBe(403);
+      const hijack = await t.api.put(`/api/v1/posts/${p.id}`, { message: 'hijack' }, alice.token);
+      expect(hijack.status).toBe(403);
+      // One event from the one refusal path (Access), with the ownership reason.
+      expect(jsonLines(t.logs.text()).filter((l) => l.request_id === hijack.headers['x-request-id'] && l.security_event === 'access_denied'))
+        .toEqual([expect.objectContaining({ user_id: alice.id, resource: 'post', action: 'edit', resource_id: p.id, reason: 'not_owner', status: 403 })]);
       const edited = await t.api.put(`/api/v1/posts/${p.id}`, { message: 'final' }, bob.token);
       expect(edited.status).toBe(200);
       expect(edited.body).toMatchObject({ id: p.id, message: 'final', seq: p.seq });
