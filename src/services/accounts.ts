@@ -199,24 +199,24 @@ export class AccountService {
 
   // ---- administration (system admins) ----
 
-  private requireAdmin(ctx: CallContext): void {
-    this.access.requireSystemAdmin(ctx);
+  private requireAdmin(ctx: CallContext, action: string): void {
+    this.access.requireSystemAdmin(ctx, action);
   }
 
   async adminList(ctx: CallContext, q: string | undefined, page?: number, perPage?: number): Promise<User[]> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.list');
     return this.deps.store.users.search({ q, includeInactive: true, ...clampPage(page, perPage) });
   }
 
   async adminCreate(ctx: CallContext, input: RegisterInput & { role?: SystemRole | undefined }): Promise<User> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.create');
     const user = await this.newUser(input, input.role ?? 'system_user', true);
     await this.audit(ctx, 'user.create', user.id, { role: user.role });
     return user;
   }
 
   async adminSetActive(ctx: CallContext, userId: string, active: boolean): Promise<User> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.set_active');
     if (userId === ctx.actor.userId && !active) throw new AppError('BAD_REQUEST', 'You cannot deactivate yourself');
     const user = await this.get(userId);
     const now = this.deps.clock();
@@ -233,7 +233,7 @@ export class AccountService {
   }
 
   async adminSetRole(ctx: CallContext, userId: string, role: SystemRole): Promise<User> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.role');
     if (userId === ctx.actor.userId && role !== 'system_admin') throw new AppError('BAD_REQUEST', 'You cannot remove your own admin role');
     const user = await this.get(userId);
     await this.deps.store.users.setRole(userId, role, this.deps.clock());
@@ -242,7 +242,7 @@ export class AccountService {
   }
 
   async adminRevokeSessions(ctx: CallContext, userId: string): Promise<number> {
-    this.requireAdmin(ctx);
+    this.requireAdmin(ctx, 'user.revoke_sessions');
     await this.get(userId);
     const n = await this.sessions.endAll(userId, 'admin_revoke', ctx);
     await this.audit(ctx, 'user.revoke_sessions', userId, { sessions: n });
@@ -277,16 +277,17 @@ export class AccountService {
     }
   }
 
-  auditLog(offset: number, limit: number): Promise<AuditEntry[]> {
+  /** The audit log, newest first (system admins). */
+  async auditLog(ctx: CallContext, page?: number, perPage?: number): Promise<AuditEntry[]> {
+    this.requireAdmin(ctx, 'audit.read');
+    const { offset, limit } = clampPage(page, perPage);
     return this.deps.store.audit.list(offset, limit);
   }
 
-  userCount(): Promise<number> {
-    return this.deps.store.users.count();
-  }
-
-  get dialect(): string {
-    return this.deps.store.dialect;
+  /** Server statistics (system admins). */
+  async stats(ctx: CallContext): Promise<{ users: number; database: string }> {
+    this.requireAdmin(ctx, 'stats.read');
+    return { users: await this.deps.store.users.count(), database: this.deps.store.dialect };
   }
 
   async audit(ctx: CallContext, action: string, targetId: string, details: Record<string, unknown>): Promise<void> {

@@ -50,6 +50,6 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     channels: new ChannelService(deps, access),
     posts: new PostService(deps, access, options.presence, options.metrics),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
-    passwordResets: new PasswordResetService(deps, sessions, options.mailer, options.sso.siteUrl),
+    passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
   };
 }

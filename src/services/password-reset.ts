@@ -19,6 +19,7 @@ import { checkPassword } from '../domain/password-policy.js';
 import { validateEmail } from '../domain/rules.js';
 import { hashSecret, randomToken } from '../security/crypto.js';
 import { hashPassword } from '../security/passwords.js';
+import type { Access } from './access.js';
 import type { AnonymousContext, CallContext, ServiceDeps } from './context.js';
 import type { Mailer } from './mail.js';
 import type { SessionService } from './sessions.js';
@@ -34,6 +35,7 @@ export class PasswordResetService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly sessions: SessionService,
+    private readonly access: Access,
     private readonly mailer: Mailer | undefined,
     private readonly siteUrl: string,
   ) {}
@@ -85,9 +87,10 @@ export class PasswordResetService {
   /**
    * A system admin mails a reset link to a user (who then chooses a password themself; the
    * admin never sees it). Same link, limits and throttle as `forgot`; waits for the relay so
-   * that the admin learns when it refused. The caller checks the admin role.
+   * that the admin learns when it refused. System admins only, checked here first.
    */
   async adminSend(ctx: CallContext, userId: string): Promise<void> {
+    this.access.requireSystemAdmin(ctx, 'user.password_reset');
     if (this.mailer === undefined) throw new AppError('SERVICE_UNAVAILABLE', 'Password reset by e-mail is not set up on this server');
     const user = await this.deps.store.users.get(userId);
     if (user === undefined) throw notFound('User');

@@ -171,8 +171,10 @@ export class TeamService {
     if (admins <= 1 && members > 1) throw conflict('The team needs a team admin: make another member team admin first');
   }
 
-  /** Every team (system admins; the route checks the role). */
-  listAll(offset: number, limit: number): Promise<Team[]> {
+  /** Every team, archived ones included (system admins). */
+  async listAll(ctx: CallContext, page?: number, perPage?: number): Promise<Team[]> {
+    this.access.requireSystemAdmin(ctx, 'team.list_all');
+    const { offset, limit } = clampPage(page, perPage);
     return this.deps.store.teams.listAll(offset, limit);
   }
 

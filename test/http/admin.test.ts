@@ -24,6 +24,7 @@ describe.each(STORES)('admin (%s)', (kind) => {
       t.api.post(`/api/v1/admin/users/${randomUUID()}/reactivate`, undefined, user.token),
       t.api.put(`/api/v1/admin/users/${id}/role`, { role: 'system_admin' }, user.token),
       t.api.post(`/api/v1/admin/users/${id}/revoke_sessions`, undefined, user.token),
+      t.api.post(`/api/v1/admin/users/${id}/password_reset`, undefined, user.token),
       t.api.get('/api/v1/admin/teams', user.token),
       t.api.get('/api/v1/admin/audit', user.token),
       t.api.get('/api/v1/admin/stats', user.token),
