@@ -46,8 +46,7 @@ export class Access {
     if (row === undefined) throw notFound('Channel');
     const act = typeof action === 'function' ? action(row) : action;
     const reason = channelRefusal(ctx.actor, act, row);
-    if (!channelCan(ctx.actor, 'read', row)) throw notFound('Channel');
-    if (reason !== undefined) this.refuse(ctx, 'channel', act, channelId, reason, 403);
+    if (reason !== undefined) this.refuse(ctx, 'channel', act, channelId, reason, channelCan(ctx.actor, 'read', row) ? 403 : 404);
     return row;
   }
 
@@ -63,8 +62,7 @@ export class Access {
     if (row === undefined) throw notFound('Team');
     const act = typeof action === 'function' ? action(row) : action;
     const reason = teamRefusal(ctx.actor, act, row);
-    if (teamRefusal(ctx.actor, 'view', row) !== undefined) throw notFound('Team');
-    if (reason !== undefined) this.refuse(ctx, 'team', act, teamId, reason, 403);
+    if (reason !== undefined) this.refuse(ctx, 'team', act, teamId, reason, teamRefusal(ctx.actor, 'view', row) === undefined ? 403 : 404);
     return row;
   }
 
@@ -80,8 +78,8 @@ export class Access {
     const pc: PostContext = { post, channel: row };
     const reason = postRefusal(ctx.actor, action, pc);
     if (reason !== undefined) {
-      if (action === 'read' || postRefusal(ctx.actor, 'read', pc) !== undefined) throw notFound('Post');
-      this.refuse(ctx, 'post', action, postId, reason, 403, POST_FORBIDDEN[action]);
+      const hidden = postRefusal(ctx.actor, 'read', pc) !== undefined;
+      this.refuse(ctx, 'post', action, postId, reason, hidden ? 404 : 403, action === 'read' ? undefined : POST_FORBIDDEN[action]);
     }
     return { post, row };
   }
