@@ -31,6 +31,7 @@ import { SecurityEvents } from './security/events.js';
 import { OutboundClient } from './security/outbound.js';
 import { RateLimits } from './security/rate-limit.js';
 import { TokenService } from './security/tokens.js';
+import { AuthzTraces, traceStore } from './services/authz-trace.js';
 import type { ServiceDeps } from './services/context.js';
 import { createMailer } from './services/mail.js';
 import { buildServices, type Services } from './services/index.js';
@@ -46,6 +47,11 @@ export interface AppOptions {
   /** Directory of the built web client; defaults to web/dist next to the package; null serves none. */
   readonly webRoot?: string | null;
   readonly clock?: () => number;
+  /**
+   * Record every authorization decision and store call per HTTP request (tests only:
+   * services/authz-trace.ts). The traces are kept in `authzTraces`.
+   */
+  readonly traceAuthorization?: boolean;
 }
 
 /** The real-time parts (tests look inside). */
@@ -67,6 +73,8 @@ export interface RustChat {
   readonly bus: Bus;
   readonly redis: Redis | undefined;
   readonly realtime: Realtime;
+  /** Per-request authorization traces, when `traceAuthorization` was set. */
+  readonly authzTraces: AuthzTraces | undefined;
   /** Starts listening (HTTP on the configured host/port, metrics on theirs); returns the HTTP address. */
   listen(): Promise<{ port: number; host: string; url: string }>;
   /** Graceful stop: no new requests, then close sockets, bus, Redis and the database. */
@@ -140,7 +148,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   presence.start();
   const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix);
   const tokens = new TokenService(config.jwt);
-  const deps: ServiceDeps = { store, security, logger, clock };
+  const authzTraces = options.traceAuthorization === true ? new AuthzTraces() : undefined;
+  const deps: ServiceDeps = { store: authzTraces === undefined ? store : traceStore(store), security, logger, clock };
   const outbound = new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: !config.isProduction });
   const mailer = config.smtp === undefined ? undefined : createMailer(config.smtp, config.isProduction);
   const services = buildServices(deps, {
@@ -190,6 +199,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const http = await buildHttp({
     config, logger, metrics, security, limits, services, readiness, version: VERSION,
     ipResolver,
+    authzTraces,
     webRoot: options.webRoot === undefined ? defaultWebRoot() : (options.webRoot ?? undefined),
   });
   gateway.attach(http.server);
@@ -198,7 +208,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let metricsServer: Server | undefined;
 
   return {
-    config, http, store, services, metrics, security, logger, bus, redis, realtime,
+    config, http, store, services, metrics, security, logger, bus, redis, realtime, authzTraces,
     async listen() {
       await http.listen({ host: config.server.host, port: config.server.port });
       const address = http.server.address();

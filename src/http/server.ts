@@ -31,6 +31,7 @@ import { rateLimitBucket } from '../security/client-ip.js';
 import type { SecurityEvents } from '../security/events.js';
 import { OriginPolicy } from '../security/origin.js';
 import type { RateLimits } from '../security/rate-limit.js';
+import { runTraced, type AuthzTraces } from '../services/authz-trace.js';
 import type { Services } from '../services/index.js';
 import { errorBody, renderError, sendRateLimited } from './errors.js';
 import { registerRoutes } from './routes/index.js';
@@ -47,6 +48,8 @@ export interface HttpDeps {
   /** Named readiness checks: resolve when healthy, reject with a reason otherwise. */
   readonly readiness: Readonly<Record<string, () => Promise<void>>>;
   readonly version: string;
+  /** When set (tests), every route handler runs inside an authorization trace kept here. */
+  readonly authzTraces?: AuthzTraces | undefined;
   /** Built web client (index.html and assets); served at / when present. */
   readonly webRoot: string | undefined;
 }
@@ -259,6 +262,16 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     }
     known.add([route.method].flat(), route.url);
   });
+
+  const traces = deps.authzTraces;
+  if (traces !== undefined) {
+    app.addHook('onRoute', (route) => {
+      const handler = route.handler;
+      route.handler = function traced(this: unknown, req, reply) {
+        return runTraced(traces.start(req.id), () => handler.call(this as never, req, reply));
+      };
+    });
+  }
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
 

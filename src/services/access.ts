@@ -3,7 +3,9 @@
  * answered. A caller who may not see a thing gets the same 404 as for a thing that does not
  * exist; a caller who may see it but not do the action gets 403. Every refusal of a thing
  * that exists, hidden or not, is an `access_denied` event with its reason (policy.ts), sent
- * from `refuse` and nowhere else.
+ * from `refuse` and nowhere else. Every answer, yes or no, is also a recorded decision
+ * (authz-trace.ts), which the access matrix uses to prove that no route reads the store by an
+ * id before deciding.
  */
 import type { Post } from '../domain/entities.js';
 import { forbidden, notFound } from '../domain/errors.js';
@@ -13,6 +15,7 @@ import {
 } from '../domain/policy.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
+import { deciding, recordDecision } from './authz-trace.js';
 import type { CallContext } from './context.js';
 
 /** What the author of a 403 sees, per post action (the event carries the exact reason). */
@@ -23,31 +26,44 @@ const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
   pin: 'Only channel members can pin posts',
 };
 
+const NOT_FOUND_NAME: Readonly<Record<string, string>> = { channel: 'Channel', team: 'Team', post: 'Post', session: 'Session' };
+
 export class Access {
-  constructor(private readonly store: Store, private readonly security: SecurityEvents) {}
+  constructor(private readonly store: Store, private readonly security: SecurityEvents, private readonly clock: () => number = Date.now) {}
 
   /** The single refusal path: the event, then the error. */
   private refuse(ctx: CallContext, resource: string, action: string, id: string | undefined, reason: RefusalReason, status: 403 | 404, message?: string): never {
+    recordDecision({ resource, action, id, allowed: false, reason });
     this.security.emit('access_denied', {
       ip: ctx.ip, userId: ctx.actor.userId, requestId: ctx.requestId, resource, action, ...(id === undefined ? {} : { resource_id: id }), reason, status,
     });
-    if (status === 404) throw notFound(resource === 'post' ? 'Post' : resource === 'team' ? 'Team' : 'Channel');
+    if (status === 404) throw notFound(NOT_FOUND_NAME[resource]);
     throw forbidden(message);
+  }
+
+  /** Nothing there to refuse: the plain 404, no event (a decision all the same). */
+  private missing(resource: string, action: string, id: string): never {
+    recordDecision({ resource, action, id, allowed: false, reason: 'not_found' });
+    throw notFound(NOT_FOUND_NAME[resource]);
   }
 
   /** System administrators only (403 and an `access_denied` event otherwise). `action` names what was asked, for the event. */
   requireSystemAdmin(ctx: CallContext, action = 'admin'): void {
     if (ctx.actor.role !== 'system_admin') this.refuse(ctx, 'system', action, undefined, 'not_system_admin', 403, 'System administrators only');
+    recordDecision({ resource: 'system', action, id: undefined, allowed: true });
   }
 
   /** Loads a channel the caller may read, then checks `action` (403 when not allowed). */
-  async channel(ctx: CallContext, channelId: string, action: ChannelAction | ((row: ChannelContext) => ChannelAction) = 'read', store: Store = this.store): Promise<ChannelContext> {
-    const row = await store.channels.getAccess(channelId, ctx.actor.userId);
-    if (row === undefined) throw notFound('Channel');
-    const act = typeof action === 'function' ? action(row) : action;
-    const reason = channelRefusal(ctx.actor, act, row);
-    if (reason !== undefined) this.refuse(ctx, 'channel', act, channelId, reason, channelCan(ctx.actor, 'read', row) ? 403 : 404);
-    return row;
+  channel(ctx: CallContext, channelId: string, action: ChannelAction | ((row: ChannelContext) => ChannelAction) = 'read', store: Store = this.store): Promise<ChannelContext> {
+    return deciding(async () => {
+      const row = await store.channels.getAccess(channelId, ctx.actor.userId);
+      if (row === undefined) this.missing('channel', typeof action === 'function' ? 'read' : action, channelId);
+      const act = typeof action === 'function' ? action(row) : action;
+      const reason = channelRefusal(ctx.actor, act, row);
+      if (reason !== undefined) this.refuse(ctx, 'channel', act, channelId, reason, channelCan(ctx.actor, 'read', row) ? 403 : 404);
+      recordDecision({ resource: 'channel', action: act, id: channelId, allowed: true });
+      return row;
+    });
   }
 
   /** Whether the caller may read the channel (no error, no event): for filtering lists. */
@@ -57,30 +73,46 @@ export class Access {
   }
 
   /** Loads a team the caller may see, then checks `action`. */
-  async team(ctx: CallContext, teamId: string, action: TeamAction | ((row: TeamContext) => TeamAction) = 'view', store: Store = this.store): Promise<TeamContext> {
-    const row = await store.teams.getWithMember(teamId, ctx.actor.userId);
-    if (row === undefined) throw notFound('Team');
-    const act = typeof action === 'function' ? action(row) : action;
-    const reason = teamRefusal(ctx.actor, act, row);
-    if (reason !== undefined) this.refuse(ctx, 'team', act, teamId, reason, teamRefusal(ctx.actor, 'view', row) === undefined ? 403 : 404);
-    return row;
+  team(ctx: CallContext, teamId: string, action: TeamAction | ((row: TeamContext) => TeamAction) = 'view', store: Store = this.store): Promise<TeamContext> {
+    return deciding(async () => {
+      const row = await store.teams.getWithMember(teamId, ctx.actor.userId);
+      if (row === undefined) this.missing('team', typeof action === 'function' ? 'view' : action, teamId);
+      const act = typeof action === 'function' ? action(row) : action;
+      const reason = teamRefusal(ctx.actor, act, row);
+      if (reason !== undefined) this.refuse(ctx, 'team', act, teamId, reason, teamRefusal(ctx.actor, 'view', row) === undefined ? 403 : 404);
+      recordDecision({ resource: 'team', action: act, id: teamId, allowed: true });
+      return row;
+    });
   }
 
   /**
    * Loads a live post the caller may read, with its channel, then checks `action` against
    * POST_POLICY (ownership included). A post in a channel the caller cannot see is a 404.
    */
-  async post(ctx: CallContext, postId: string, action: PostAction = 'read', store: Store = this.store): Promise<{ post: Post; row: ChannelContext }> {
-    const post = await store.posts.get(postId);
-    if (post === undefined || post.deleted_at !== null) throw notFound('Post');
-    const row = await store.channels.getAccess(post.channel_id, ctx.actor.userId);
-    if (row === undefined) throw notFound('Post');
-    const pc: PostContext = { post, channel: row };
-    const reason = postRefusal(ctx.actor, action, pc);
-    if (reason !== undefined) {
-      const hidden = postRefusal(ctx.actor, 'read', pc) !== undefined;
-      this.refuse(ctx, 'post', action, postId, reason, hidden ? 404 : 403, action === 'read' ? undefined : POST_FORBIDDEN[action]);
-    }
-    return { post, row };
+  post(ctx: CallContext, postId: string, action: PostAction = 'read', store: Store = this.store): Promise<{ post: Post; row: ChannelContext }> {
+    return deciding(async () => {
+      const post = await store.posts.get(postId);
+      if (post === undefined || post.deleted_at !== null) this.missing('post', action, postId);
+      const row = await store.channels.getAccess(post.channel_id, ctx.actor.userId);
+      if (row === undefined) this.missing('post', action, postId);
+      const pc: PostContext = { post, channel: row };
+      const reason = postRefusal(ctx.actor, action, pc);
+      if (reason !== undefined) {
+        const hidden = postRefusal(ctx.actor, 'read', pc) !== undefined;
+        this.refuse(ctx, 'post', action, postId, reason, hidden ? 404 : 403, action === 'read' ? undefined : POST_FORBIDDEN[action]);
+      }
+      recordDecision({ resource: 'post', action, id: postId, allowed: true });
+      return { post, row };
+    });
+  }
+
+  /** One of the caller's own sessions; anyone else's is a 404 like a session that does not exist. */
+  session(ctx: CallContext, sessionId: string): Promise<void> {
+    return deciding(async () => {
+      const session = (await this.store.sessions.getWithUser(sessionId))?.session;
+      if (session === undefined || session.revoked_at !== null || session.expires_at <= this.clock()) this.missing('session', 'revoke', sessionId);
+      if (session.user_id !== ctx.actor.userId) this.refuse(ctx, 'session', 'revoke', sessionId, 'not_owner', 404);
+      recordDecision({ resource: 'session', action: 'revoke', id: sessionId, allowed: true });
+    });
   }
 }

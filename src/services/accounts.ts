@@ -181,6 +181,12 @@ export class AccountService {
     return this.deps.store.sessions.listActiveForUser(ctx.actor.userId, this.deps.clock());
   }
 
+  /** Signs out one of the caller's own live sessions (anyone else's is a 404). */
+  async endSession(ctx: CallContext, sessionId: string): Promise<void> {
+    await this.access.session(ctx, sessionId);
+    await this.sessions.end(sessionId, ctx.actor.userId, 'user_revoke', ctx);
+  }
+
   // ---- users (any signed-in user) ----
 
   async get(id: string): Promise<User> {

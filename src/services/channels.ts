@@ -127,6 +127,8 @@ export class ChannelService {
   }
 
   async getByName(ctx: CallContext, teamId: string, name: string): Promise<Channel> {
+    // Decide about the team before looking inside it (the channel's own check follows).
+    await this.access.team(ctx, teamId);
     const channel = await this.deps.store.channels.getByName(teamId, name.toLowerCase());
     if (channel === undefined) throw notFound('Channel');
     return this.get(ctx, channel.id);

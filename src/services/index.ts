@@ -40,7 +40,7 @@ export interface ServiceOptions {
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
-  const access = new Access(deps.store, deps.security);
+  const access = new Access(deps.store, deps.security, deps.clock);
   const sessions = new SessionService(deps, options.tokens, options.expiryHours);
   return {
     access,

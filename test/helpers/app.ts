@@ -123,6 +123,8 @@ export interface StartOptions {
   readonly clock?: () => number;
   /** Serve this directory as the web client (index.html and assets); none by default. */
   readonly webRoot?: string;
+  /** Record authorization decisions and store calls per request (`app.authzTraces`). */
+  readonly traceAuthorization?: boolean;
 }
 
 export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promise<TestApp> {
@@ -139,7 +141,7 @@ export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promis
   if (loaded.config === undefined) throw new Error(`test config invalid: ${loaded.errors.join('; ')}`);
   const config = loaded.config;
   const { stream, capture } = captureLogs();
-  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}) });
   await app.http.ready();
   return {
     app,

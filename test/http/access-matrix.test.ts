@@ -5,8 +5,15 @@
  * is the same (status, content type, code and message) as for a random id that exists
  * nowhere. And none of these refusals writes anything.
  *
- * A coverage check makes every id-taking route in the OpenAPI document appear here, or in
- * GLOBAL with the reason it is not member-scoped.
+ * A coverage check makes every route in the OpenAPI document appear here: id-taking routes
+ * (an id in the path or an `…_id(s)` field in the body) as a probe, or in GLOBAL with the
+ * reason they are not member-scoped; every other route in NO_ID with the reason it needs no
+ * per-resource decision.
+ *
+ * The app runs with authorization tracing (src/services/authz-trace.ts): every probe must
+ * have made an authorization decision in Access, and no client-supplied id may reach the store
+ * before the first decision (Access's own lookups excepted). A service that reads by id first
+ * and checks afterwards fails here even when its answers look right.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,15 +110,38 @@ const PROBES: Probe[] = [
 const GLOBAL: Record<string, string> = {
   'GET /api/v1/users/{id}': 'the user directory is server-wide (e-mail addresses stay hidden)',
   'GET /api/v1/users/{id}/status': 'presence is server-wide, like the directory',
+  'POST /api/v1/users/status/ids': 'presence is server-wide, like the directory',
   'GET /api/v1/oauth2/{provider}/login': 'public sign-in entry; {provider} is a provider key on the login page (test/sso)',
   'GET /api/v1/oauth2/{provider}/callback': 'public sign-in return; guarded by the state bound to the browser (test/sso/state.test.ts)',
 };
+
+/** Body fields named `…_id` that name no stored resource: an SSO provider's OAuth client id, the caller's own idempotency key. */
+const NOT_RESOURCE_IDS = new Set(['client_id', 'client_msg_id']);
+
+/** Routes that take no id of someone else's resource, and why no per-resource decision is needed. */
+const NO_ID: Record<string, string> = Object.fromEntries(([
+  ['the caller\'s own data (the session names the user)', [
+    'GET /api/v1/auth/me', 'POST /api/v1/auth/logout', 'GET /api/v1/users/me', 'PATCH /api/v1/users/me', 'GET /api/v1/users/me/sessions', 'POST /api/v1/users/me/password',
+    'GET /api/v1/teams', 'GET /api/v1/teams/joinable', 'GET /api/v1/channels', 'GET /api/v1/unreads/overview', 'POST /api/v1/unreads/mark_all_read',
+  ]],
+  ['lists the caller\'s saved posts, filtered through Access.canReadChannel', ['GET /api/v1/active_user/saved_posts']],
+  ['creates a team owned by the caller', ['POST /api/v1/teams']],
+  ['the server-wide user directory (e-mail addresses hidden)', ['GET /api/v1/users']],
+  ['system admins only, checked in the service (test/services/system-admin.test.ts)', [
+    'GET /api/v1/admin/users', 'POST /api/v1/admin/users', 'GET /api/v1/admin/teams', 'GET /api/v1/admin/audit', 'GET /api/v1/admin/stats', 'GET /api/v1/admin/sso', 'POST /api/v1/admin/sso',
+  ]],
+  ['anonymous: sign-in, registration and password reset (rate limited, test/http/auth.test.ts)', [
+    'GET /api/v1/auth/policy', 'POST /api/v1/auth/login', 'POST /api/v1/auth/register', 'POST /api/v1/auth/password/forgot', 'POST /api/v1/auth/password/reset',
+    'POST /api/v1/oauth2/exchange', 'GET /api/v1/oauth2/providers',
+  ]],
+  ['anonymous: health', ['GET /api/v1/health/live', 'GET /api/v1/health/ready']],
+] as const).flatMap(([why, routes]) => routes.map((r) => [r, why])));
 
 describe.each(STORES)('access-control matrix (%s)', (kind) => {
   let t: TestApp;
   let w: World;
   beforeAll(async () => {
-    t = await startApp(kind);
+    t = await startApp(kind, { traceAuthorization: true });
     const [alice, bob, erin, gina, carol, dave] = await Promise.all(['alice', 'bob', 'erin', 'gina', 'carol', 'dave'].map((n) => registerUser(t.api, n)));
     const teamA = await createTeam(t.api, alice!, 'invite');
     await addTeamMember(t.api, alice!, teamA.id, bob!);
@@ -151,12 +181,30 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     }
   }
 
-  function call(p: Probe, actor: TestUser, id: string) {
+  /** What the authorization trace of each probe got wrong (checked at the end of each test). */
+  let traceFailures: string[] = [];
+
+  async function call(p: Probe, actor: TestUser, id: string) {
     const [method, template] = p.route.split(' ') as [string, string];
     const params: Record<string, string> = { ...(p.idInBody ? {} : { id }), ...(p.params?.(w, actor) ?? {}) };
     const url = template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name]!));
     const body = p.body?.(w, actor, id);
-    return t.api.request(method, url, { token: actor.token, ...(body === undefined ? {} : { body }) });
+    const res = await t.api.request(method, url, { token: actor.token, ...(body === undefined ? {} : { body }) });
+    const supplied = [id, ...Object.values(params), ...(body !== null && typeof body === 'object' ? Object.values(body).flat() : [])].filter((v): v is string => typeof v === 'string');
+    audit(`${p.route} as ${actor.username} on ${id}`, String(res.headers['x-request-id']), new Set(supplied));
+    return res;
+  }
+
+  /** The request decided through Access, and read nothing by a client-supplied id before its first decision. */
+  function audit(label: string, requestId: string, supplied: ReadonlySet<string>): void {
+    const trace = t.app.authzTraces!.get(requestId);
+    if (trace === undefined) {
+      traceFailures.push(`${label}: the route handler never ran`);
+      return;
+    }
+    if (trace.decisions.length === 0) traceFailures.push(`${label}: no authorization decision`);
+    const early = trace.storeCalls.find((c) => !c.byAccess && c.decisionsBefore === 0 && c.ids.some((x) => supplied.has(x)));
+    if (early !== undefined) traceFailures.push(`${label}: store ${early.method}(${early.ids.join(', ')}) before any authorization decision`);
   }
 
   it('refuses outsiders exactly as it refuses a random id, and writes nothing', async () => {
@@ -183,6 +231,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
       }
     }
     expect(failures).toEqual([]);
+    expect(traceFailures).toEqual([]);
     expect(compared).toBeGreaterThan(300);
     expect(await dbDigest(locationOf(t))).toBe(before);
   });
@@ -196,16 +245,34 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     expect(await ok(byRoute('GET /api/v1/teams/{id}/members'), w.teamA.id)).toBe(200);
     expect((await t.api.get(`/api/v1/channels/${w.pub.id}`, w.erin.token)).status).toBe(200);
     expect((await t.api.get(`/api/v1/posts/${w.postGrp.id}`, w.gina.token)).status).toBe(200);
+    traceFailures = [];
+    for (const p of PROBES) {
+      // Every probe as an insider too: allowed paths must decide before reading as well.
+      if (p.kind === 'session' || p.kind === 'user' || p.route.startsWith('DELETE') || p.route.endsWith('/restore')) continue;
+      const id = { team: w.teamA.id, channel: w.priv.id, post: w.postPriv.id }[p.kind];
+      await call(p, w.bob, id);
+    }
+    expect(traceFailures).toEqual([]);
   });
 
-  it('covers every id-taking route of the API', async () => {
+  it('covers every route of the API: id-taking ones with a probe (or GLOBAL), the rest in NO_ID', async () => {
     const doc = (await t.api.get('/api/v1/openapi.json')).body;
-    const idRoutes: string[] = [];
-    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
-      if (!path.includes('{')) continue;
-      for (const method of Object.keys(ops)) idRoutes.push(`${method.toUpperCase()} ${path}`);
-    }
     const covered = new Set(PROBES.map((p) => p.route));
-    expect(idRoutes.filter((r) => !covered.has(r) && GLOBAL[r] === undefined)).toEqual([]);
+    const missing: string[] = [];
+    const all = new Set<string>();
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }>>)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const route = `${method.toUpperCase()} ${path}`;
+        all.add(route);
+        const bodyFields = Object.keys(op.requestBody?.content?.['application/json']?.schema?.properties ?? {});
+        const takesId = path.includes('{') || bodyFields.some((f) => /_ids?$/.test(f) && !NOT_RESOURCE_IDS.has(f));
+        if (covered.has(route) || GLOBAL[route] !== undefined) continue;
+        if (takesId) missing.push(`${route}: takes an id, needs a probe (or a GLOBAL reason)`);
+        else if (NO_ID[route] === undefined) missing.push(`${route}: needs a row (a probe, or NO_ID with its reason)`);
+      }
+    }
+    expect(missing).toEqual([]);
+    // No stale rows: every row names a route that exists.
+    expect([...covered, ...Object.keys(GLOBAL), ...Object.keys(NO_ID)].filter((r) => !all.has(r))).toEqual([]);
   });
 });

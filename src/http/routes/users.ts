@@ -1,6 +1,5 @@
 /** /api/v1/users: directory, profiles, presence and my sessions. */
 import { Type } from 'typebox';
-import { notFound } from '../../domain/errors.js';
 import type { User } from '../../domain/entities.js';
 import type { Actor } from '../../domain/policy.js';
 import type { HttpDeps } from '../server.js';
@@ -11,7 +10,7 @@ const StatusSchema = Type.Object({ user_id: Id, status: Presence });
 const SessionSchema = Type.Object({ id: Id, kind: Type.String(), created_at: Millis, expires_at: Millis, user_agent: Type.String(), ip: Type.String(), current: Type.Boolean() });
 
 export function userRoutes(app: App, deps: HttpDeps): void {
-  const { accounts, sessions } = deps.services;
+  const { accounts } = deps.services;
 
   async function views(users: readonly User[], actor: Actor) {
     const presence = await accounts.presenceOf(users.map((u) => u.id));
@@ -70,10 +69,7 @@ export function userRoutes(app: App, deps: HttpDeps): void {
   app.delete('/api/v1/users/me/sessions/:id', {
     schema: { tags: ['users'], summary: 'Sign out one of my sessions', params: IdParams, response: { 200: Ok, ...errors(401, 404) } },
   }, async (req) => {
-    const ctx = callCtx(req);
-    const mine = await deps.services.accounts.sessionsOf(ctx);
-    if (!mine.some((s) => s.id === req.params.id)) throw notFound('Session');
-    await sessions.end(req.params.id, ctx.actor.userId, 'user_revoke', ctx);
+    await accounts.endSession(callCtx(req), req.params.id);
     return { status: 'ok' as const };
   });
 
