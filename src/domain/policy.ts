@@ -7,7 +7,7 @@
  * The actor always comes from the session (roles read from the database), never from the
  * request body.
  */
-import type { Channel, ChannelMember, Post, SystemRole, Team, TeamMember } from './entities.js';
+import type { Channel, ChannelMember, Post, SystemRole, Team, TeamMember, User } from './entities.js';
 
 export interface Actor {
   readonly userId: string;
@@ -141,6 +141,24 @@ export const POST_POLICY: Readonly<Record<PostAction, readonly Rule<PostContext>
 export function postCan(actor: Actor, action: PostAction, ctx: PostContext): boolean {
   if (action !== 'read' && !POST_POLICY.read.some((rule) => rule(actor, ctx))) return false;
   return POST_POLICY[action].some((rule) => rule(actor, ctx));
+}
+
+// ---- users ----
+export interface UserContext {
+  readonly user: Pick<User, 'id'>;
+}
+
+export type UserAction = 'view' | 'see_email';
+
+export const USER_POLICY: Readonly<Record<UserAction, readonly Rule<UserContext>[]>> = {
+  /** The directory is server-wide: any signed-in user sees anyone's profile and presence. */
+  view: [() => true],
+  /** E-mail addresses: one's own, and system admins. */
+  see_email: [(a, c) => c.user.id === a.userId, (a) => isSystemAdmin(a)],
+};
+
+export function userCan(actor: Pick<Actor, 'userId' | 'role'>, action: UserAction, ctx: UserContext): boolean {
+  return USER_POLICY[action].some((rule) => rule(actor as Actor, ctx));
 }
 
 // ---- why a refusal happened ----

@@ -7,11 +7,11 @@
  * (authz-trace.ts), which the access matrix uses to prove that no route reads the store by an
  * id before deciding.
  */
-import type { Post } from '../domain/entities.js';
+import type { Post, User } from '../domain/entities.js';
 import { forbidden, notFound } from '../domain/errors.js';
 import {
-  channelCan, channelRefusal, postRefusal, teamRefusal,
-  type ChannelAction, type ChannelContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext,
+  channelCan, channelRefusal, postRefusal, teamRefusal, userCan,
+  type ChannelAction, type ChannelContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction,
 } from '../domain/policy.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
@@ -26,7 +26,7 @@ const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
   pin: 'Only channel members can pin posts',
 };
 
-const NOT_FOUND_NAME: Readonly<Record<string, string>> = { channel: 'Channel', team: 'Team', post: 'Post', session: 'Session' };
+const NOT_FOUND_NAME: Readonly<Record<string, string>> = { channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User' };
 
 export class Access {
   constructor(private readonly store: Store, private readonly security: SecurityEvents, private readonly clock: () => number = Date.now) {}
@@ -103,6 +103,17 @@ export class Access {
       }
       recordDecision({ resource: 'post', action, id: postId, allowed: true });
       return { post, row };
+    });
+  }
+
+  /** Loads a user and checks `action` (USER_POLICY; nothing there refuses a signed-in caller yet). */
+  user(ctx: CallContext, userId: string, action: UserAction): Promise<User> {
+    return deciding(async () => {
+      const user = await this.store.users.get(userId);
+      if (user === undefined) this.missing('user', action, userId);
+      if (!userCan(ctx.actor, action, { user })) this.refuse(ctx, 'user', action, userId, 'insufficient_role', 403);
+      recordDecision({ resource: 'user', action, id: userId, allowed: true });
+      return user;
     });
   }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Session, SystemRole, User } from '../domain/entities.js';
 import { AppError, RateLimitedError, conflict, forbidden, invalid, notFound, unauthorized } from '../domain/errors.js';
 import { checkPassword } from '../domain/password-policy.js';
+import { userCan } from '../domain/policy.js';
 import { userView, type UserView } from '../domain/presenters.js';
 import { validateDisplayName, validateEmail, validateText, validateUsername } from '../domain/rules.js';
 import { UniqueViolation } from '../store/errors.js';
@@ -65,7 +66,7 @@ export class AccountService {
   ) {}
 
   view(user: User, viewer: { userId: string; role: SystemRole }, presence?: UserView['presence']): UserView {
-    return userView(user, { showEmail: viewer.userId === user.id || viewer.role === 'system_admin', ...(presence ? { presence } : {}) });
+    return userView(user, { showEmail: userCan(viewer, 'see_email', { user }), ...(presence ? { presence } : {}) });
   }
 
   private async newUser(input: RegisterInput, role: SystemRole, emailVerified: boolean): Promise<User> {
@@ -188,6 +189,11 @@ export class AccountService {
   }
 
   // ---- users (any signed-in user) ----
+
+  /** Anyone's profile (USER_POLICY.view), as the directory shows it. */
+  async profile(ctx: CallContext, id: string): Promise<User> {
+    return this.access.user(ctx, id, 'view');
+  }
 
   async get(id: string): Promise<User> {
     const user = await this.deps.store.users.get(id);

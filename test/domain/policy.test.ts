@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel, ChannelType, Post, Team, TeamType } from '../../src/domain/entities.js';
 import {
-  CHANNEL_POLICY, POST_POLICY, TEAM_POLICY, channelCan, channelRefusal, isLive, postCan, postRefusal, teamCan, teamRefusal,
+  CHANNEL_POLICY, POST_POLICY, TEAM_POLICY, USER_POLICY, channelCan, channelRefusal, isLive, postCan, postRefusal, teamCan, teamRefusal, userCan,
   type Actor, type ChannelAction, type ChannelContext, type PostAction, type PostContext, type TeamAction, type TeamContext,
 } from '../../src/domain/policy.js';
 
@@ -190,5 +190,15 @@ describe('refusal reasons (what the access_denied event says)', () => {
     ['reading a post of a private channel', 'read', { post: post(false), channel: channelCtx('private', 'team member') }, 'private_channel'],
   ])('post: %s', (_name, action, c, reason) => {
     expect(postRefusal(user, action, c)).toBe(reason);
+  });
+});
+
+describe('user policy', () => {
+  it.each<[string, Actor, string, string[]]>([
+    ['my own profile', user, 'u', ['view', 'see_email']],
+    ['someone else\'s profile', user, 'x', ['view']],
+    ['someone else\'s profile, as a system admin', sysadmin, 'x', ['view', 'see_email']],
+  ])('%s', (_name, actor, id, expected) => {
+    expect((Object.keys(USER_POLICY) as Array<keyof typeof USER_POLICY>).filter((a) => userCan(actor, a, { user: { id } }))).toEqual(expected);
   });
 });

@@ -252,6 +252,10 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
       const id = { team: w.teamA.id, channel: w.priv.id, post: w.postPriv.id }[p.kind];
       await call(p, w.bob, id);
     }
+    // Server-wide routes answer anyone, but through a decision all the same.
+    for (const route of ['GET /api/v1/users/{id}', 'GET /api/v1/users/{id}/status']) {
+      expect((await call({ route, kind: 'user' }, w.dave, w.bob.id)).status).toBe(200);
+    }
     expect(traceFailures).toEqual([]);
   });
 

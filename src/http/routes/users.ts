@@ -77,14 +77,13 @@ export function userRoutes(app: App, deps: HttpDeps): void {
     schema: { tags: ['users'], summary: 'A user', params: IdParams, response: { 200: UserSchema, ...errors(401, 404) } },
   }, async (req) => {
     const ctx = callCtx(req);
-    return (await views([await accounts.get(req.params.id)], ctx.actor))[0]!;
+    return (await views([await accounts.profile(ctx, req.params.id)], ctx.actor))[0]!;
   });
 
   app.get('/api/v1/users/:id/status', {
     schema: { tags: ['users'], summary: 'A user\'s presence', params: IdParams, response: { 200: StatusSchema, ...errors(401, 404) } },
   }, async (req) => {
-    callCtx(req);
-    const user = await accounts.get(req.params.id);
+    const user = await accounts.profile(callCtx(req), req.params.id);
     const presence = await accounts.presenceOf([user.id]);
     return { user_id: user.id, status: presence.get(user.id) ?? 'offline' };
   });
