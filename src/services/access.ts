@@ -117,6 +117,21 @@ export class Access {
     });
   }
 
+  /** Loads several users and checks `action` on each (a missing one: 404, like a single one). */
+  users(ctx: CallContext, userIds: readonly string[], action: UserAction): Promise<User[]> {
+    return deciding(async () => {
+      const users = await this.store.users.getMany(userIds);
+      const found = new Map(users.map((u) => [u.id, u]));
+      for (const id of userIds) {
+        const user = found.get(id);
+        if (user === undefined) this.missing('user', action, id);
+        if (!userCan(ctx.actor, action, { user })) this.refuse(ctx, 'user', action, id, 'insufficient_role', 403);
+        recordDecision({ resource: 'user', action, id, allowed: true });
+      }
+      return users;
+    });
+  }
+
   /** One of the caller's own sessions; anyone else's is a 404 like a session that does not exist. */
   session(ctx: CallContext, sessionId: string): Promise<void> {
     return deciding(async () => {

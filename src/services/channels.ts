@@ -91,7 +91,7 @@ export class ChannelService {
         throw invalid('user_ids', `A group channel has ${GROUP_MIN} to ${GROUP_MAX} members including you`);
       }
     }
-    const users = await this.deps.store.users.getMany(others);
+    const users = await this.access.users(ctx, others, 'view');
     const live = new Set(users.filter((u) => u.deactivated_at === null).map((u) => u.id));
     if (others.some((id) => !live.has(id))) throw notFound('User');
     const members = [...new Set([ctx.actor.userId, ...others])];

@@ -256,6 +256,8 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     for (const route of ['GET /api/v1/users/{id}', 'GET /api/v1/users/{id}/status']) {
       expect((await call({ route, kind: 'user' }, w.dave, w.bob.id)).status).toBe(200);
     }
+    const conversation: Probe = { route: 'POST /api/v1/channels', kind: 'user', idInBody: true, body: (_w, _a, id) => ({ channel_type: 'direct', target_user_id: id }) };
+    expect((await call(conversation, w.dave, w.bob.id)).status).toBe(201);
     expect(traceFailures).toEqual([]);
   });
 
