@@ -1,6 +1,6 @@
 /**
- * The one place where "may this caller see / do this to that channel, team or post" is
- * answered. A caller who may not see a thing gets the same 404 as for a thing that does not
+ * The one place where "may this caller see / do this to that channel, team, post, user or
+ * session, and is this caller a system admin" is answered (the tables are domain/policy.ts). A caller who may not see a thing gets the same 404 as for a thing that does not
  * exist; a caller who may see it but not do the action gets 403. Every refusal of a thing
  * that exists, hidden or not, is an `access_denied` event with its reason (policy.ts), sent
  * from `refuse` and nowhere else. Every answer, yes or no, is also a recorded decision
@@ -67,9 +67,13 @@ export class Access {
   }
 
   /** Whether the caller may read the channel (no error, no event): for filtering lists. */
-  async canReadChannel(ctx: Pick<CallContext, 'actor'>, channelId: string): Promise<boolean> {
-    const row = await this.store.channels.getAccess(channelId, ctx.actor.userId);
-    return row !== undefined && channelCan(ctx.actor, 'read', row);
+  canReadChannel(ctx: Pick<CallContext, 'actor'>, channelId: string): Promise<boolean> {
+    return deciding(async () => {
+      const row = await this.store.channels.getAccess(channelId, ctx.actor.userId);
+      const allowed = row !== undefined && channelCan(ctx.actor, 'read', row);
+      recordDecision({ resource: 'channel', action: 'read', id: channelId, allowed });
+      return allowed;
+    });
   }
 
   /** Loads a team the caller may see, then checks `action`. */
