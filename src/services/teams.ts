@@ -149,9 +149,18 @@ export class TeamService {
     if (!left) throw notFound('Team member');
   }
 
+  /**
+   * Changes a member's team role. The caller's right is checked again inside the transaction,
+   * after the team row is locked (memberCounts): of two admins demoting each other at once,
+   * the second one to get the lock is no longer an admin and gets 403, exactly as if the two
+   * requests had come one after the other. Checked only before the lock, the answer would
+   * depend on timing (403 or the last-admin 409).
+   */
   async setMemberRole(ctx: CallContext, teamId: string, userId: string, role: TeamRole): Promise<TeamMember> {
     await this.access.team(ctx, teamId, 'manage_roles');
     return this.deps.store.transaction(async (tx) => {
+      await tx.teams.memberCounts(teamId);
+      await this.access.team(ctx, teamId, 'manage_roles', tx);
       const member = await tx.teams.getMember(teamId, userId);
       if (member === undefined) throw notFound('Team member');
       if (member.role === 'team_admin' && role !== 'team_admin') await this.keepAnAdmin(tx, teamId);
