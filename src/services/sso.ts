@@ -213,6 +213,13 @@ export class SsoService {
     const clientId = input.client_id.trim();
     if (clientId === '' || clientId.length > 256 || hasControlChars(clientId)) throw invalid('client_id', 'client_id must be 1–256 printable characters');
     const oidcType = type === 'oidc' || type === 'google';
+    const allowDomains = validateDomains(input.allow_domains);
+    const defaultRole = input.default_role ?? 'system_user';
+    // Every account the IdP knows (for Google or GitHub: anyone on the internet) would become a
+    // system admin on first sign-in. Create and update both pass here, so no edit can get there.
+    if (input.auto_provision === true && defaultRole === 'system_admin' && allowDomains.length === 0) {
+      throw badRequest('A provider that creates accounts (auto_provision) with default_role system_admin must list allow_domains: otherwise anyone who can sign in at the identity provider becomes a system admin here', { field: 'default_role' });
+    }
     return {
       provider_key: validateProviderKey(input.provider_key),
       provider_type: type,
@@ -223,8 +230,8 @@ export class SsoService {
       client_id: clientId,
       scopes: validateScopes(type, input.scopes).join(' '),
       auto_provision: input.auto_provision === true ? 1 : 0,
-      allow_domains: validateDomains(input.allow_domains).join(' '),
-      default_role: input.default_role ?? 'system_user',
+      allow_domains: allowDomains.join(' '),
+      default_role: defaultRole,
       enabled: input.enabled === false ? 0 : 1,
     };
   }

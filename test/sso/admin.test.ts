@@ -7,7 +7,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { registerUser } from '../helpers/factories.js';
+import { envelope, registerUser } from '../helpers/factories.js';
 import { SecretBox, hashSecret, randomToken } from '../../src/security/crypto.js';
 import { SSO_CLIENT_SECRET } from '../../src/store/sealed.js';
 import { securityEvents } from './helpers/events.js';
@@ -91,6 +91,28 @@ describe('SSO provider administration', () => {
     await bad({ provider_type: 'saml' }, 400);
     await bad({ role: 'system_admin' }, 400);
     await bad({ display_name: '' }, 422, 'display_name');
+  });
+
+  it('refuses a provider that would make anyone who signs in a system admin (auto_provision, system_admin, no allow_domains)', async () => {
+    const message = 'A provider that creates accounts (auto_provision) with default_role system_admin must list allow_domains: otherwise anyone who can sign in at the identity provider becomes a system admin here';
+    const refused = { status: 400, contentType: 'application/json', error: { code: 'BAD_REQUEST', message, field: 'default_role' } };
+    const open = { ...base, provider_key: 'openadmin', auto_provision: true, default_role: 'system_admin' };
+    expect(envelope(await t.api.post('/api/v1/admin/sso', { ...open, allow_domains: [] }, admin))).toEqual(refused);
+    expect(envelope(await t.api.post('/api/v1/admin/sso', (({ allow_domains: _d, ...rest }) => rest)(open), admin))).toEqual(refused);
+    expect((await t.api.get('/api/v1/admin/sso', admin)).body.map((p: any) => p.provider_key)).not.toContain('openadmin');
+    // Each of the three alone is fine.
+    const scoped = await t.api.post('/api/v1/admin/sso', { ...open, allow_domains: ['corp.example'] }, admin);
+    expect(scoped.status).toBe(201);
+    const manual = await t.api.post('/api/v1/admin/sso', { ...open, provider_key: 'manualadmin', auto_provision: false, allow_domains: [] }, admin);
+    expect(manual.status).toBe(201);
+    // An update cannot get there either, whichever field it changes last.
+    expect(envelope(await t.api.put(`/api/v1/admin/sso/${scoped.body.id}`, { allow_domains: [] }, admin))).toEqual(refused);
+    expect(envelope(await t.api.put(`/api/v1/admin/sso/${manual.body.id}`, { auto_provision: true }, admin))).toEqual(refused);
+    const plain = await t.api.post('/api/v1/admin/sso', { ...base, provider_key: 'plainprov', auto_provision: true }, admin);
+    expect(envelope(await t.api.put(`/api/v1/admin/sso/${plain.body.id}`, { default_role: 'system_admin' }, admin))).toEqual(refused);
+    expect((await t.api.get(`/api/v1/admin/sso/${scoped.body.id}`, admin)).body).toMatchObject({ auto_provision: true, default_role: 'system_admin', allow_domains: ['corp.example'] });
+    expect((await t.api.get(`/api/v1/admin/sso/${manual.body.id}`, admin)).body).toMatchObject({ auto_provision: false, default_role: 'system_admin' });
+    expect((await t.api.get(`/api/v1/admin/sso/${plain.body.id}`, admin)).body).toMatchObject({ auto_provision: true, default_role: 'system_user' });
   });
 
   it('accepts http issuers on loopback in development (local test providers)', async () => {
