@@ -52,6 +52,8 @@ export interface AppOptions {
    * services/authz-trace.ts). The traces are kept in `authzTraces`.
    */
   readonly traceAuthorization?: boolean;
+  /** How often expired SSO states and codes are purged (default services/sso.ts PURGE_INTERVAL_MS). */
+  readonly ssoPurgeIntervalMs?: number;
 }
 
 /** The real-time parts (tests look inside). */
@@ -203,6 +205,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     webRoot: options.webRoot === undefined ? defaultWebRoot() : (options.webRoot ?? undefined),
   });
   gateway.attach(http.server);
+  const stopSsoPurge = services.sso.startPurging(options.ssoPurgeIntervalMs);
   const realtime: Realtime = { nodeId, hub, gateway, presence };
 
   let metricsServer: Server | undefined;
@@ -218,6 +221,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return { port, host, url: `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}` };
     },
     async close() {
+      stopSsoPurge();
       await gateway.close();
       await realtime.hub.close();
       await http.close();

@@ -40,6 +40,8 @@ export const EXCHANGE_CODE_TTL_MS = 60_000;
 /** Consumed codes are kept this long after they expire, so that a late reuse is still recognised. */
 const CODE_RETENTION_MS = 24 * 3600_000;
 const STATE_RETENTION_MS = 3600_000;
+/** How often expired states and codes are deleted (a timer started with the app; see startPurging). */
+export const PURGE_INTERVAL_MS = 10 * 60_000;
 const BINDING_RE = /^[A-Za-z0-9_-]{43}$/;
 
 export interface SsoProviderInput {
@@ -243,6 +245,34 @@ export class SsoService {
     });
   }
 
+  // ---- housekeeping ----
+
+  /** Deletes states and codes long past their expiry (kept a while so a late reuse is still recognised). */
+  async purgeExpired(): Promise<void> {
+    const now = this.deps.clock();
+    await this.deps.store.sso.purgeExpired(now - STATE_RETENTION_MS, now - CODE_RETENTION_MS);
+  }
+
+  /**
+   * Purges every `intervalMs` until the returned function is called (the app calls it on
+   * close). A timer rather than a DELETE on every /login: an anonymous request should not
+   * buy a table scan, and a quiet server still gets cleaned. Unref'd, so it never keeps the
+   * process alive; a run never overlaps the previous one; a failure is logged and retried
+   * at the next tick.
+   */
+  startPurging(intervalMs = PURGE_INTERVAL_MS): () => void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.purgeExpired()
+        .catch((err: unknown) => this.deps.logger.warn({ err }, 'sso purge of expired states and codes failed'))
+        .finally(() => { running = false; });
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   // ---- sign-in (anonymous) ----
 
   /** Enabled providers, for the login page. */
@@ -286,7 +316,6 @@ export class SsoService {
     if (redirectTo === undefined) throw invalid('redirect_to', 'redirect_to must be a path on this site, such as /channels');
     const browserBinding = binding !== undefined && BINDING_RE.test(binding) ? binding : randomToken();
     const now = this.deps.clock();
-    await this.deps.store.sso.purgeExpired(now - STATE_RETENTION_MS, now - CODE_RETENTION_MS);
 
     const state = randomToken();
     const nonce = randomToken();

@@ -121,6 +121,7 @@ export interface StartOptions {
   readonly dataDir?: string;
   readonly databaseUrl?: string;
   readonly clock?: () => number;
+  readonly ssoPurgeIntervalMs?: number;
   /** Serve this directory as the web client (index.html and assets); none by default. */
   readonly webRoot?: string;
   /** Record authorization decisions and store calls per request (`app.authzTraces`). */
@@ -141,7 +142,7 @@ export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promis
   if (loaded.config === undefined) throw new Error(`test config invalid: ${loaded.errors.join('; ')}`);
   const config = loaded.config;
   const { stream, capture } = captureLogs();
-  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}) });
+  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}) });
   await app.http.ready();
   return {
     app,
