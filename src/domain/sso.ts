@@ -6,6 +6,19 @@ import { invalid } from './errors.js';
 import type { SystemRole } from './entities.js';
 import { RESERVED_USERNAMES, USERNAME_RE } from './rules.js';
 
+/**
+ * Why an SSO sign-in failed, as sent to the browser (`/login?error=<code>`). Codes only: the
+ * web client says each in its own words, so nobody can put a sentence of their choosing on
+ * the sign-in page with a crafted link. The reason in detail goes to the server log.
+ */
+export const SSO_LOGIN_ERRORS = [
+  'idp_access_denied', 'idp_login_required', 'idp_consent_required', 'idp_interaction_required', 'idp_unavailable', 'idp_refused',
+  'idp_unreachable', 'idp_unverifiable', 'provider_disabled', 'misconfigured', 'email_unusable', 'subject_unusable', 'domain_not_allowed',
+  'account_inactive', 'email_unverified_at_idp', 'account_email_unverified', 'account_linked_elsewhere', 'no_account', 'no_email',
+  'no_free_username', 'try_again',
+] as const;
+export type SsoLoginError = (typeof SSO_LOGIN_ERRORS)[number];
+
 export type SsoProviderType = 'oidc' | 'google' | 'github';
 export const SSO_PROVIDER_TYPES: readonly SsoProviderType[] = ['oidc', 'google', 'github'];
 

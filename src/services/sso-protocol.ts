@@ -24,7 +24,7 @@
 import { isLoopbackHost } from '../security/loopback.js';
 import * as oidc from 'openid-client';
 import { compactVerify, createLocalJWKSet, errors as joseErrors, type JSONWebKeySet } from 'jose';
-import type { SsoProvider } from '../domain/sso.js';
+import type { SsoLoginError, SsoProvider } from '../domain/sso.js';
 import { GITHUB_API_URL, GITHUB_URL, GOOGLE_ISSUER } from '../domain/sso.js';
 
 export interface VerifiedIdentity {
@@ -42,7 +42,8 @@ export interface VerifiedIdentity {
 
 /** A failed sign-in at or with the provider. `reason` is for the log; `message` for the user. */
 export class IdpError extends Error {
-  constructor(readonly reason: string, readonly userMessage: string) {
+  /** `reason` is for the log; `code` is all the browser is told. */
+  constructor(readonly reason: string, readonly code: SsoLoginError) {
     super(reason);
     this.name = 'IdpError';
   }
@@ -64,8 +65,8 @@ export interface IdpOptions {
 }
 
 const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
-const VERIFY_FAILED = 'The identity provider\'s answer could not be verified. Please try again.';
-const UNREACHABLE = 'The identity provider could not be reached. Please try again later.';
+const VERIFY_FAILED: SsoLoginError = 'idp_unverifiable';
+const UNREACHABLE: SsoLoginError = 'idp_unreachable';
 
 /**
  * Whether the server may talk to `url`: https always; http only to a loopback address and

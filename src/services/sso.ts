@@ -5,7 +5,8 @@
  *                                  a cookie), PKCE verifier (sealed), nonce → 302 to the IdP
  *   GET  /oauth2/{key}/callback  → consume state → code grant + ID token checks (sso-protocol)
  *                                  → find, link or provision the user → one-time exchange code
- *                                  (hashed, 60 s) → 302 /login?code=…  (failures: /login?error=…)
+ *                                  (hashed, 60 s) → 302 /login?code=…  (failures: /login?error=<code>,
+ *                                  a code from SSO_LOGIN_ERRORS, never a sentence)
  *   POST /oauth2/exchange        → consume the code and start the session in one transaction
  *                                  → token (JSON) + HttpOnly cookie (set by the route)
  *
@@ -22,7 +23,7 @@ import type { SystemRole, User } from '../domain/entities.js';
 import { AppError, badRequest, conflict, invalid, notFound } from '../domain/errors.js';
 import {
   GITHUB_API_URL, GITHUB_URL, GOOGLE_ISSUER, PROVIDER_KEY_RE, emailDomainAllowed, hasControlChars, safeRedirectPath, usernameCandidate, usernameVariant,
-  validateDomains, validateProviderKey, validateScopes, type SsoProvider, type SsoProviderType,
+  validateDomains, validateProviderKey, validateScopes, type SsoLoginError, type SsoProvider, type SsoProviderType,
 } from '../domain/sso.js';
 import { EMAIL_RE, normalizeEmail, validateDisplayName } from '../domain/rules.js';
 import { DecryptError, hashSecret, randomToken, safeEqual, type SecretBox } from '../security/crypto.js';
@@ -83,21 +84,22 @@ export interface Exchanged {
   readonly redirectTo: string;
 }
 
-/** A sign-in the callback refuses after a valid state: logged with `reason`, shown with `message`. */
+/** A sign-in the callback refuses after a valid state: logged with `reason`, sent to the browser as `code`. */
 class LoginRefused extends Error {
-  constructor(readonly reason: string, readonly userMessage: string) {
+  constructor(readonly reason: string, readonly code: SsoLoginError) {
     super(reason);
   }
 }
 
-const OAUTH_ERRORS: ReadonlyMap<string, string> = new Map(Object.entries({
-  access_denied: 'Sign-in was cancelled or refused at the identity provider.',
-  login_required: 'The identity provider asked you to sign in again.',
-  consent_required: 'The identity provider needs your consent before you can sign in.',
-  interaction_required: 'The identity provider needs more information before you can sign in.',
-  temporarily_unavailable: 'The identity provider is temporarily unavailable. Please try again later.',
-  server_error: 'The identity provider had a problem. Please try again later.',
-}));
+/** The provider's own error codes (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) that we pass on; any other is `idp_refused`. */
+const OAUTH_ERRORS: ReadonlyMap<string, SsoLoginError> = new Map(Object.entries({
+  access_denied: 'idp_access_denied',
+  login_required: 'idp_login_required',
+  consent_required: 'idp_consent_required',
+  interaction_required: 'idp_interaction_required',
+  temporarily_unavailable: 'idp_unavailable',
+  server_error: 'idp_unavailable',
+} as const));
 
 function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
@@ -292,7 +294,7 @@ export class SsoService {
       return this.box.open(sealed, aad);
     } catch (err) {
       if (!(err instanceof DecryptError)) throw err;
-      throw new LoginRefused(`${what} cannot be decrypted (${err.message})`, 'This sign-in method is misconfigured. Please tell an administrator.');
+      throw new LoginRefused(`${what} cannot be decrypted (${err.message})`, 'misconfigured');
     }
   }
 
@@ -300,13 +302,9 @@ export class SsoService {
     return this.unseal(provider.client_secret_sealed, SSO_CLIENT_SECRET.aad(provider.id), 'client secret');
   }
 
-  private errorLocation(message: string): string {
-    return `/login?error=${encodeURIComponent(message)}`;
-  }
-
-  private refused(providerKey: string, reason: string, userMessage: string, ctx: { ip: string; requestId: string }): string {
+  private refused(providerKey: string, reason: string, code: SsoLoginError, ctx: { ip: string; requestId: string }): string {
     this.deps.logger.warn({ provider: providerKey, reason, client_ip: ctx.ip, request_id: ctx.requestId }, 'sso sign-in refused');
-    return this.errorLocation(userMessage);
+    return `/login?error=${code}`;
   }
 
   /** Starts a login: records the state and answers where to send the browser. */
@@ -327,7 +325,7 @@ export class SsoService {
         redirectUri: this.callbackUrl(provider.provider_key), state, nonce, codeChallenge: pkceChallenge(verifier),
       });
     } catch (err) {
-      if (err instanceof IdpError || err instanceof LoginRefused) return { location: this.refused(provider.provider_key, err.reason, err.userMessage, ctx), browserBinding };
+      if (err instanceof IdpError || err instanceof LoginRefused) return { location: this.refused(provider.provider_key, err.reason, err.code, ctx), browserBinding };
       throw err;
     }
     await this.deps.store.sso.createState({
@@ -367,11 +365,12 @@ export class SsoService {
     if ((await this.deps.store.sso.consumeState(stateHash)) === undefined) this.badState(key, 'state_reused', ctx);
 
     try {
-      if (provider.enabled !== 1) throw new LoginRefused('provider_disabled', 'This sign-in method has been turned off.');
+      if (provider.enabled !== 1) throw new LoginRefused('provider_disabled', 'provider_disabled');
       const error = params.get('error');
       if (error !== null) {
         const code = /^[a-z_]{1,64}$/.test(error) ? error : 'invalid';
-        throw new LoginRefused(`provider_error:${code}`, OAUTH_ERRORS.get(code) ?? 'The identity provider refused the sign-in. Please try again.');
+        // The provider's error_description is neither logged nor passed on: it is free text from the query string.
+        throw new LoginRefused(`provider_error:${code}`, OAUTH_ERRORS.get(code) ?? 'idp_refused');
       }
       const callbackUrl = new URL(this.callbackUrl(provider.provider_key));
       callbackUrl.search = params.toString();
@@ -388,7 +387,7 @@ export class SsoService {
       this.deps.logger.info({ provider: provider.provider_key, user_id: user.id, outcome, request_id: ctx.requestId }, 'sso sign-in');
       return `/login?code=${encodeURIComponent(code)}`;
     } catch (err) {
-      if (err instanceof IdpError || err instanceof LoginRefused) return this.refused(provider.provider_key, err.reason, err.userMessage, ctx);
+      if (err instanceof IdpError || err instanceof LoginRefused) return this.refused(provider.provider_key, err.reason, err.code, ctx);
       throw err;
     }
   }
@@ -398,17 +397,17 @@ export class SsoService {
     const store = this.deps.store;
     const now = this.deps.clock();
     const email = identity.email === undefined ? undefined : normalizeEmail(identity.email);
-    if (email !== undefined && (email.length > 254 || !EMAIL_RE.test(email))) throw new LoginRefused('invalid_email', 'The identity provider gave an e-mail address that cannot be used here.');
+    if (email !== undefined && (email.length > 254 || !EMAIL_RE.test(email))) throw new LoginRefused('invalid_email', 'email_unusable');
 
-    if (!usableSubject(identity.subject)) throw new LoginRefused('invalid_subject', 'The identity provider gave an account identifier that cannot be used here.');
+    if (!usableSubject(identity.subject)) throw new LoginRefused('invalid_subject', 'subject_unusable');
 
     const domains = provider.allow_domains.split(' ').filter((d) => d !== '');
     if (domains.length > 0 && (email === undefined || !identity.emailVerified || !emailDomainAllowed(email, domains))) {
-      throw new LoginRefused(email !== undefined && !identity.emailVerified ? 'unverified_email_domain' : 'domain_not_allowed', 'Your e-mail address is not from a domain that may sign in here.');
+      throw new LoginRefused(email !== undefined && !identity.emailVerified ? 'unverified_email_domain' : 'domain_not_allowed', 'domain_not_allowed');
     }
 
     const active = (user: User | undefined): User => {
-      if (user === undefined || user.deactivated_at !== null || user.is_bot === 1) throw new LoginRefused('account_inactive', 'This account has been deactivated.');
+      if (user === undefined || user.deactivated_at !== null || user.is_bot === 1) throw new LoginRefused('account_inactive', 'account_inactive');
       return user;
     };
 
@@ -422,14 +421,14 @@ export class SsoService {
     const existing = email === undefined ? undefined : await store.users.getByLogin(email);
     if (existing !== undefined && existing.email === email) {
       if (!identity.emailVerified) {
-        throw new LoginRefused('unverified_email_matches_account', 'An account with this e-mail address already exists, and the identity provider has not verified the address, so it cannot be linked. Sign in with your password instead.');
+        throw new LoginRefused('unverified_email_matches_account', 'email_unverified_at_idp');
       }
       if (existing.email_verified !== 1) {
-        throw new LoginRefused('account_email_unverified', 'An account with this e-mail address already exists, but its address was never verified here, so it cannot be linked automatically. Sign in with your password, or ask an administrator.');
+        throw new LoginRefused('account_email_unverified', 'account_email_unverified');
       }
       active(existing);
       if ((await store.sso.getIdentityOfUser(provider.id, existing.id)) !== undefined) {
-        throw new LoginRefused('account_linked_elsewhere', `This account is already linked to another ${provider.display_name} identity.`);
+        throw new LoginRefused('account_linked_elsewhere', 'account_linked_elsewhere');
       }
       try {
         await store.sso.createIdentity({ provider_id: provider.id, subject: identity.subject, user_id: existing.id, email, created_at: now, last_login_at: now });
@@ -437,14 +436,14 @@ export class SsoService {
         if (!(err instanceof UniqueViolation)) throw err;
         // The same identity signed in twice at once: fine if the other attempt linked it to the same account.
         const raced = await store.sso.getIdentity(provider.id, identity.subject);
-        if (raced?.user_id !== existing.id) throw new LoginRefused('link_race', 'Signing in failed. Please try again.');
+        if (raced?.user_id !== existing.id) throw new LoginRefused('link_race', 'try_again');
       }
       await this.audit(undefined, 'user.sso_link', existing.id, { provider_key: provider.provider_key }, ctx.ip);
       return { user: existing, outcome: 'linked' };
     }
 
-    if (provider.auto_provision !== 1) throw new LoginRefused('no_account', 'You do not have an account on this server yet. Ask an administrator to create one.');
-    if (email === undefined) throw new LoginRefused('no_email', 'The identity provider did not share your e-mail address, which is needed to create your account.');
+    if (provider.auto_provision !== 1) throw new LoginRefused('no_account', 'no_account');
+    if (email === undefined) throw new LoginRefused('no_email', 'no_email');
     const base = usernameCandidate([identity.username, email]);
     for (let n = 1; n <= 20; n++) {
       const user: User = {
@@ -462,12 +461,12 @@ export class SsoService {
         if (!(err instanceof UniqueViolation)) throw err;
         if (/username/.test(err.constraint)) continue;
         // Someone registered that e-mail, or this identity was provisioned, a moment ago: start over.
-        throw new LoginRefused('provision_race', 'Signing in failed. Please try again.');
+        throw new LoginRefused('provision_race', 'try_again');
       }
       await this.audit(undefined, 'user.sso_provision', user.id, { provider_key: provider.provider_key, role: user.role }, ctx.ip);
       return { user, outcome: 'provisioned' };
     }
-    throw new LoginRefused('no_free_username', 'No free username could be found for your account. Ask an administrator.');
+    throw new LoginRefused('no_free_username', 'no_free_username');
   }
 
   /**

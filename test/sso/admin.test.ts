@@ -98,7 +98,7 @@ describe('SSO provider administration', () => {
     const refused = { status: 400, contentType: 'application/json', error: { code: 'BAD_REQUEST', message, field: 'default_role' } };
     const open = { ...base, provider_key: 'openadmin', auto_provision: true, default_role: 'system_admin' };
     expect(envelope(await t.api.post('/api/v1/admin/sso', { ...open, allow_domains: [] }, admin))).toEqual(refused);
-    expect(envelope(await t.api.post('/api/v1/admin/sso', (({ allow_domains: _d, ...rest }) => rest)(open), admin))).toEqual(refused);
+    expect(envelope(await t.api.post('/api/v1/admin/sso', open, admin))).toEqual(refused);
     expect((await t.api.get('/api/v1/admin/sso', admin)).body.map((p: any) => p.provider_key)).not.toContain('openadmin');
     // Each of the three alone is fine.
     const scoped = await t.api.post('/api/v1/admin/sso', { ...open, allow_domains: ['corp.example'] }, admin);
@@ -201,12 +201,11 @@ describe('SSO in production', () => {
     expect((await t.api.post('/api/v1/admin/sso', { ...base, issuer_url: `https://127.0.0.1:${closedPort}` }, admin)).status).toBe(201);
   });
 
-  it('the browser-binding cookie is Secure; an unreachable provider is a human error on /login', async () => {
+  it('the browser-binding cookie is Secure; an unreachable provider is an error code on /login', async () => {
     const res = await t.api.get('/api/v1/oauth2/kc/login');
     expect(res.status).toBe(302);
     const location = String(res.headers.location);
-    expect(location.startsWith('/login?error=')).toBe(true);
-    expect(new URLSearchParams(location.slice(location.indexOf('?'))).get('error')).toBe('The identity provider could not be reached. Please try again later.');
+    expect(location).toBe('/login?error=idp_unreachable');
     const cookie = String(res.headers['set-cookie']);
     expect(cookie).toMatch(/^rustchat_oauth_browser=/);
     expect(cookie).toMatch(/; Secure/);

@@ -68,7 +68,7 @@ describe('GitHub sign-in', () => {
     expect(boss.status).toBe(201);
     const r = await login('mallory');
     expect(r.code).toBeUndefined();
-    expect(r.error).toMatch(/has not verified the address/);
+    expect(r.error).toBe('email_unverified_at_idp');
     expect(await s.t.app.store.sso.getIdentity(providerId, '1001')).toBeUndefined();
   });
 
@@ -82,7 +82,7 @@ describe('GitHub sign-in', () => {
     expect((await s.t.api.put(`/api/v1/admin/sso/${providerId}`, { client_secret: 'not-the-secret' }, s.adminToken)).status).toBe(200);
     const r = await login('octocat');
     expect(r.code).toBeUndefined();
-    expect(r.error).toBe('The identity provider\'s answer could not be verified. Please try again.');
+    expect(r.error).toBe('idp_unverifiable');
     expect((await s.t.api.put(`/api/v1/admin/sso/${providerId}`, { client_secret: gh.clientSecret }, s.adminToken)).status).toBe(200);
     const again = await login('octocat');
     expect(again.code).toBeDefined();

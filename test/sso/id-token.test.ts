@@ -39,7 +39,7 @@ describe('ID token validation', () => {
     const r = await signIn(s.browser(), 'si');
     expect(r.landing?.pathname).toBe('/login');
     expect(r.code).toBeUndefined();
-    expect(r.error).toBe('The identity provider\'s answer could not be verified. Please try again.');
+    expect(r.error).toBe('idp_unverifiable');
     const logged = refusals().slice(before);
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatch(reason);

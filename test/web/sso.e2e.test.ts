@@ -151,6 +151,28 @@ describe('signing in with an OpenID Connect provider in the browser', () => {
     }
   }, 120_000);
 
+  it('a crafted /login?error=…&error_description=… link never puts its text on the sign-in page', async () => {
+    const v = await visit();
+    try {
+      const lure = 'Your account is locked. Call +1 555 0100 to unlock it.';
+      for (const [query, shown] of [
+        [`?error=idp_access_denied&error_description=${encodeURIComponent(lure)}`, 'Sign-in was cancelled or refused at the identity provider.'],
+        [`?error=${encodeURIComponent(lure)}&error_description=${encodeURIComponent(lure)}`, 'Single sign-on did not work. Please try again.'],
+        [`?error=call_555_0100_to_unlock&error_description=${encodeURIComponent(lure)}`, 'Single sign-on did not work. Please try again.'],
+      ] as const) {
+        await v.page.goto(`${SITE}/login${query}`);
+        await v.page.getByText(shown, { exact: true }).waitFor(WAIT);
+        const text = await v.page.locator('body').innerText();
+        expect(text).not.toContain('555');
+        expect(text).not.toContain('locked');
+        expect(new URL(v.page.url()).search).toBe('');
+      }
+      expect(v.watch.pageErrors).toEqual([]);
+    } finally {
+      await v.ctx.close();
+    }
+  }, 120_000);
+
   it('cancelling at the provider comes back to the sign-in page with the server\'s explanation', async () => {
     const v = await visit();
     try {

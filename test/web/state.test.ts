@@ -1,7 +1,8 @@
 /** The client's reducer (REST answers and events through one path), routes and token storage. */
 import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../web/src/lib/realtime.js';
-import { channelPath, parseRoute, safeRedirectTarget, ssoErrorMessage } from '../../web/src/lib/route.js';
+import { SSO_ERROR_GENERIC, channelPath, parseRoute, safeRedirectTarget, ssoErrorMessage } from '../../web/src/lib/route.js';
+import { SSO_LOGIN_ERRORS } from '../../src/domain/sso.js';
 import { tokenStore } from '../../web/src/lib/session.js';
 import type { Channel, Post, User } from '../../web/src/lib/types.js';
 import { applyReaction, channelLabel, initialState, reduce, teamUnreads, typingIn, type Action, type ChatState } from '../../web/src/state/reducer.js';
@@ -168,7 +169,8 @@ describe('reducer', () => {
 describe('routes', () => {
   it('parses the sign-in landing and channel URLs', () => {
     expect(parseRoute('/login', '?code=abc')).toEqual({ kind: 'login', code: 'abc' });
-    expect(parseRoute('/login', '?error=access_denied&error_description=nope')).toEqual({ kind: 'login', error: 'access_denied', errorDescription: 'nope' });
+    // error_description is free text anyone can put in a link: not even read.
+    expect(parseRoute('/login', '?error=idp_access_denied&error_description=nope')).toEqual({ kind: 'login', error: 'idp_access_denied' });
     expect(parseRoute('/web-team/channels/town-square', '')).toEqual({ kind: 'app', team: 'web-team', channel: 'town-square' });
     expect(parseRoute('/web-team', '')).toEqual({ kind: 'app', team: 'web-team' });
     expect(parseRoute('/', '')).toEqual({ kind: 'app' });
@@ -176,14 +178,14 @@ describe('routes', () => {
     expect(channelPath('a b', 'c/d')).toBe('/a%20b/channels/c%2Fd');
   });
 
-  it('explains SSO errors in words, with provider text kept short', () => {
-    expect(ssoErrorMessage('access_denied')).toBe('Sign-in was cancelled or refused by the identity provider.');
-    expect(ssoErrorMessage('weird')).toBe('Single sign-on failed (weird).');
-    expect(ssoErrorMessage('weird', 'x'.repeat(1000)).length).toBeLessThan(400);
-    // The server's callback sends a whole sentence: shown in full, not cut to a code's length.
-    const sentence = 'An account with this e-mail address already exists, and the identity provider has not verified the address, so it cannot be linked. Sign in with your password instead.';
-    expect(ssoErrorMessage(sentence)).toBe(sentence);
-    expect(ssoErrorMessage('y '.repeat(1000)).length).toBeLessThanOrEqual(300);
+  it('explains SSO error codes in its own words and never shows text from the link', () => {
+    expect(ssoErrorMessage('idp_access_denied')).toBe('Sign-in was cancelled or refused at the identity provider.');
+    // Every code the server sends has its own sentence.
+    for (const code of SSO_LOGIN_ERRORS) expect(ssoErrorMessage(code), code).not.toBe(SSO_ERROR_GENERIC);
+    expect(new Set(SSO_LOGIN_ERRORS.map(ssoErrorMessage)).size).toBeGreaterThan(SSO_LOGIN_ERRORS.length - 3);
+    // Unknown codes, sentences, markup and prototype keys all get the generic sentence.
+    const crafted = ['weird', 'Your account is locked: call +1 555 0100', '<img src=x onerror=alert(1)>', 'toString', '__proto__', 'constructor', ''];
+    for (const error of crafted) expect(ssoErrorMessage(error), error).toBe(SSO_ERROR_GENERIC);
   });
 
   it('follows redirect_to after an SSO sign-in only to a path on this origin', () => {

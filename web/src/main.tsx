@@ -35,7 +35,7 @@ async function boot(): Promise<Boot> {
   if (route.kind === 'login') {
     // The code and any error leave the address bar (and history) at once.
     window.history.replaceState(null, '', '/login');
-    if (route.error !== undefined) return { user: undefined, notice: ssoErrorMessage(route.error, route.errorDescription) };
+    if (route.error !== undefined) return { user: undefined, notice: ssoErrorMessage(route.error) };
     if (route.code !== undefined) {
       try {
         const session = await api.exchangeCode(route.code);

@@ -5,8 +5,10 @@
  * else opens the last team. The server answers every non-API GET with index.html, so these
  * URLs survive a reload.
  */
+import type { SsoLoginError } from '../../../src/domain/sso.js';
+
 export type Route =
-  | { kind: 'login'; code?: string; error?: string; errorDescription?: string }
+  | { kind: 'login'; code?: string; error?: string }
   | { kind: 'reset-password' }
   | { kind: 'app'; team?: string; channel?: string };
 
@@ -19,10 +21,8 @@ export function parseRoute(pathname: string, search: string): Route {
     const route: Route = { kind: 'login' };
     const code = params.get('code');
     const error = params.get('error');
-    const description = params.get('error_description');
     if (code !== null && code !== '') route.code = code;
     if (error !== null && error !== '') route.error = error;
-    if (description !== null && description !== '') route.errorDescription = description;
     return route;
   }
   const parts = pathname.split('/').filter((p) => p !== '').map((p) => {
@@ -74,26 +74,37 @@ export function safeRedirectTarget(candidate: unknown, origin: string): string {
 }
 
 /**
- * A sentence for an SSO failure (`/login?error=…`). RustChat's callback sends a sentence for
- * people (shown as it is); a bare error code (`access_denied`, from a provider or an older
- * server) is put into words. Shown as plain text only, and kept short.
+ * What the sign-in page says for an SSO failure (`/login?error=<code>`). The server sends
+ * codes only; the sentences are ours. Anything else in the link (an unknown code, free text,
+ * an `error_description`) could have been written by whoever crafted the link, so it is never
+ * shown: an unknown code gets the generic sentence.
  */
-export function ssoErrorMessage(error: string, description?: string): string {
-  const known: Record<string, string> = {
-    access_denied: 'Sign-in was cancelled or refused by the identity provider.',
-    invalid_state: 'The sign-in link expired or was opened in another browser. Please try again.',
-    invalid_oauth_state: 'The sign-in link expired or was opened in another browser. Please try again.',
-    state_mismatch: 'The sign-in link expired or was opened in another browser. Please try again.',
-    provider_error: 'The identity provider reported an error. Please try again.',
-    account_exists: 'An account with this e-mail already exists. Sign in with your password first.',
-    email_not_verified: 'The identity provider has not verified your e-mail address.',
-    registration_closed: 'New accounts cannot be created on this server.',
-    account_disabled: 'This account has been deactivated.',
-    unknown_provider: 'That sign-in method is not available.',
-    server_error: 'Something went wrong during sign-in. Please try again.',
-  };
-  const isCode = /^[a-z0-9_.-]{1,64}$/i.test(error);
-  const base = known[error] ?? (isCode ? `Single sign-on failed (${error}).` : Array.from(error.trim()).slice(0, 300).join(''));
-  const extra = description !== undefined && description.trim() !== '' ? ` ${description.trim().slice(0, 300)}` : '';
-  return base + extra;
+const SSO_ERROR_SENTENCES: Readonly<Record<SsoLoginError, string>> = {
+  idp_access_denied: 'Sign-in was cancelled or refused at the identity provider.',
+  idp_login_required: 'The identity provider asked you to sign in again.',
+  idp_consent_required: 'The identity provider needs your consent before you can sign in.',
+  idp_interaction_required: 'The identity provider needs more information before you can sign in.',
+  idp_unavailable: 'The identity provider is temporarily unavailable. Please try again later.',
+  idp_refused: 'The identity provider refused the sign-in. Please try again.',
+  idp_unreachable: 'The identity provider could not be reached. Please try again later.',
+  idp_unverifiable: 'The identity provider\'s answer could not be verified. Please try again.',
+  provider_disabled: 'This sign-in method has been turned off.',
+  misconfigured: 'This sign-in method is misconfigured. Please tell an administrator.',
+  email_unusable: 'The identity provider gave an e-mail address that cannot be used here.',
+  subject_unusable: 'The identity provider gave an account identifier that cannot be used here.',
+  domain_not_allowed: 'Your e-mail address is not from a domain that may sign in here.',
+  account_inactive: 'This account has been deactivated.',
+  email_unverified_at_idp: 'An account with this e-mail address already exists, and the identity provider has not verified the address, so it cannot be linked. Sign in with your password instead.',
+  account_email_unverified: 'An account with this e-mail address already exists, but its address was never verified here, so it cannot be linked automatically. Sign in with your password, or ask an administrator.',
+  account_linked_elsewhere: 'This account is already linked to another identity at this provider.',
+  no_account: 'You do not have an account on this server yet. Ask an administrator to create one.',
+  no_email: 'The identity provider did not share your e-mail address, which is needed to create your account.',
+  no_free_username: 'No free username could be found for your account. Ask an administrator.',
+  try_again: 'Signing in failed. Please try again.',
+};
+
+export const SSO_ERROR_GENERIC = 'Single sign-on did not work. Please try again.';
+
+export function ssoErrorMessage(code: string): string {
+  return Object.hasOwn(SSO_ERROR_SENTENCES, code) ? SSO_ERROR_SENTENCES[code as SsoLoginError] : SSO_ERROR_GENERIC;
 }
