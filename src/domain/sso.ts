@@ -81,6 +81,8 @@ export interface ExchangeCode {
   readonly created_at: number;
   readonly expires_at: number;
   readonly consumed_at: number | null;
+  /** Hash of the flow cookie of the browser that started the sign-in; null: bound to no browser (never redeemable). */
+  readonly browser_hash: string | null;
 }
 
 export const PROVIDER_KEY_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;

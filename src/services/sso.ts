@@ -23,7 +23,7 @@ import type { SystemRole, User } from '../domain/entities.js';
 import { AppError, badRequest, conflict, invalid, notFound } from '../domain/errors.js';
 import {
   GITHUB_API_URL, GITHUB_URL, GOOGLE_ISSUER, PROVIDER_KEY_RE, emailDomainAllowed, hasControlChars, safeRedirectPath, usernameCandidate, usernameVariant,
-  validateDomains, validateProviderKey, validateScopes, type SsoLoginError, type SsoProvider, type SsoProviderType,
+  validateDomains, validateProviderKey, validateScopes, type ExchangeCode, type SsoLoginError, type SsoProvider, type SsoProviderType,
 } from '../domain/sso.js';
 import { EMAIL_RE, normalizeEmail, validateDisplayName } from '../domain/rules.js';
 import { DecryptError, hashSecret, randomToken, safeEqual, type SecretBox } from '../security/crypto.js';
@@ -77,6 +77,16 @@ export interface LoginStart {
   readonly location: string;
   /** The browser-binding cookie value to (re)set. */
   readonly browserBinding: string;
+}
+
+/**
+ * What the presenter of an exchange code shows to prove it is the client that started the
+ * sign-in. The web flow shows its flow cookie. The mobile flow will show its PKCE verifier
+ * here (`{ pkceVerifier }`, checked against a challenge stored with the code); until then a
+ * code carries only a browser binding.
+ */
+export interface ExchangeProof {
+  readonly browserBinding: string | undefined;
 }
 
 export interface Exchanged {
@@ -382,7 +392,7 @@ export class SsoService {
       const now = this.deps.clock();
       await this.deps.store.sso.createExchangeCode({
         code_hash: hashSecret(code), user_id: user.id, provider_id: provider.id, redirect_to: row.redirect_to,
-        session_id: null, created_at: now, expires_at: now + EXCHANGE_CODE_TTL_MS, consumed_at: null,
+        session_id: null, created_at: now, expires_at: now + EXCHANGE_CODE_TTL_MS, consumed_at: null, browser_hash: row.browser_hash,
       });
       this.deps.logger.info({ provider: provider.provider_key, user_id: user.id, outcome, request_id: ctx.requestId }, 'sso sign-in');
       return `/login?code=${encodeURIComponent(code)}`;
@@ -472,11 +482,25 @@ export class SsoService {
   /**
    * Trades a one-time code for a session. The code is consumed and the session created in
    * one transaction, so a code is never consumed without its session nor twice.
+   *
+   * Only the client that started the sign-in may redeem it (contract §9): a code presented
+   * without its binding was taken from the URL by someone else. It is refused like a reused
+   * code (same answer, `exchange_code_reuse`), and never works again: a live one is burned,
+   * a consumed one has its session ended. The binding is written once with the code and never
+   * changes, so checking it before the atomic consume leaves no race.
    */
-  async exchange(code: string, ctx: AnonymousContext): Promise<Exchanged> {
+  async exchange(code: string, proof: ExchangeProof, ctx: AnonymousContext): Promise<Exchanged> {
     const codeHash = hashSecret(code);
     const now = this.deps.clock();
     const sessionId = randomUUID();
+    const presented = await this.deps.store.sso.getExchangeCode(codeHash);
+    const unbound = presented === undefined ? undefined : bindingProblem(presented, proof);
+    if (presented !== undefined && unbound !== undefined && (presented.consumed_at !== null || presented.expires_at > now)) {
+      const burned = presented.consumed_at === null && (await this.deps.store.sso.consumeExchangeCode(codeHash, null, now)) !== undefined;
+      // Not burned: it was consumed (before, or a moment ago by its own browser): a reuse proper.
+      const row = burned ? presented : ((await this.deps.store.sso.getExchangeCode(codeHash)) ?? presented);
+      return this.reused(row, unbound, ctx);
+    }
     const won = await this.deps.store.transaction(async (tx) => {
       const row = await tx.sso.consumeExchangeCode(codeHash, sessionId, now);
       if (row === undefined) return undefined;
@@ -488,14 +512,23 @@ export class SsoService {
     if (won !== undefined) return won;
 
     const row = await this.deps.store.sso.getExchangeCode(codeHash);
-    if (row !== undefined && row.consumed_at !== null) {
-      this.deps.security.emit('exchange_code_reuse', { ip: ctx.ip, requestId: ctx.requestId, userId: row.user_id, reason: 'consumed_code_presented_again' });
-      // A reused code was stolen: whoever used it first may not be its owner.
-      if (row.session_id !== null) await this.sessions.end(row.session_id, row.user_id, 'exchange_code_reuse', ctx);
-      throw badRequest('This sign-in code has already been used. Please sign in again.');
-    }
+    if (row !== undefined && row.consumed_at !== null) return this.reused(row, 'consumed_code_presented_again', ctx);
     throw badRequest('This sign-in code is not valid or has expired. Please sign in again.');
   }
+
+  private async reused(row: ExchangeCode, reason: string, ctx: AnonymousContext): Promise<never> {
+    this.deps.security.emit('exchange_code_reuse', { ip: ctx.ip, requestId: ctx.requestId, userId: row.user_id, reason });
+    // A reused code was stolen: whoever used it first may not be its owner.
+    if (row.session_id !== null) await this.sessions.end(row.session_id, row.user_id, 'exchange_code_reuse', ctx);
+    throw badRequest('This sign-in code has already been used. Please sign in again.');
+  }
+}
+
+/** Why `proof` does not show the client a code is bound to, or undefined when it does. */
+function bindingProblem(row: ExchangeCode, proof: ExchangeProof): string | undefined {
+  if (row.browser_hash === null) return 'code_bound_to_no_client';
+  if (proof.browserBinding === undefined || !BINDING_RE.test(proof.browserBinding)) return 'missing_browser_cookie';
+  return safeEqual(hashSecret(proof.browserBinding), row.browser_hash) ? undefined : 'browser_mismatch';
 }
 
 function keyTaken(err: unknown): never {

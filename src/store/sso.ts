@@ -30,9 +30,10 @@ export interface SsoStore {
   createExchangeCode(code: ExchangeCode): Promise<void>;
   /**
    * Consumes a live, unconsumed code in one conditional UPDATE … RETURNING, recording the
-   * session it starts: of concurrent callers exactly one gets the row.
+   * session it starts (null: the code is burned without one): of concurrent callers exactly
+   * one gets the row.
    */
-  consumeExchangeCode(codeHash: string, sessionId: string, now: number): Promise<ExchangeCode | undefined>;
+  consumeExchangeCode(codeHash: string, sessionId: string | null, now: number): Promise<ExchangeCode | undefined>;
   getExchangeCode(codeHash: string): Promise<ExchangeCode | undefined>;
 
   /** Deletes states that expired before `statesBefore` and codes that expired before `codesBefore`. */

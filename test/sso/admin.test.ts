@@ -218,8 +218,11 @@ describe('SSO in production', () => {
     const user = (await t.app.store.users.getByLogin('root@corp.example'))!;
     const code = randomToken(32);
     const now = Date.now();
-    await t.app.store.sso.createExchangeCode({ code_hash: hashSecret(code), user_id: user.id, provider_id: provider.id, redirect_to: '/', session_id: null, created_at: now, expires_at: now + 60_000, consumed_at: null });
-    const res = await t.api.post('/api/v1/oauth2/exchange', { code });
+    const binding = randomToken();
+    await t.app.store.sso.createExchangeCode({
+      code_hash: hashSecret(code), user_id: user.id, provider_id: provider.id, redirect_to: '/', session_id: null, created_at: now, expires_at: now + 60_000, consumed_at: null, browser_hash: hashSecret(binding),
+    });
+    const res = await t.api.post('/api/v1/oauth2/exchange', { code }, undefined, { headers: { cookie: `rustchat_oauth_browser=${binding}` } });
     expect(res.status).toBe(200);
     const cookie = String(res.headers['set-cookie']);
     expect(cookie).toMatch(/^rustchat_session=/);

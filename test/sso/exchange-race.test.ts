@@ -9,14 +9,18 @@ import { STORES, startApp, strongSecret, type TestApp } from '../helpers/app.js'
 import { registerUser, type TestUser } from '../helpers/factories.js';
 import { hashSecret, randomToken } from '../../src/security/crypto.js';
 import { Browser } from './helpers/browser.js';
-import { SITE, exchange, signIn, startSsoApp, type SsoApp } from './helpers/harness.js';
+import { SITE, copyFlowCookie, exchange, shareFlowCookie, signIn, startSsoApp, type SsoApp } from './helpers/harness.js';
 import { startOidcIdp, type TestIdp } from './helpers/oidc-idp.js';
 import { securityEvents } from './helpers/events.js';
 
-async function mint(t: TestApp, providerId: string, userId: string): Promise<string> {
+/** A code bound to the flow cookie that `browsers` all hold (tabs of one browser racing each other). */
+async function mint(t: TestApp, providerId: string, userId: string, browsers: Browser[]): Promise<string> {
   const code = randomToken(32);
   const now = Date.now();
-  await t.app.store.sso.createExchangeCode({ code_hash: hashSecret(code), user_id: userId, provider_id: providerId, redirect_to: '/', session_id: null, created_at: now, expires_at: now + 60_000, consumed_at: null });
+  await t.app.store.sso.createExchangeCode({
+    code_hash: hashSecret(code), user_id: userId, provider_id: providerId, redirect_to: '/', session_id: null, created_at: now, expires_at: now + 60_000, consumed_at: null,
+    browser_hash: shareFlowCookie(...browsers),
+  });
   return code;
 }
 
@@ -38,19 +42,20 @@ describe.each(STORES)('concurrent exchanges (%s)', (kind) => {
     await s?.close();
   });
 
-  it('a code from the browser flow, exchanged by eight requests at once: exactly one 200', async () => {
+  it('a code from the browser flow, exchanged by eight requests (all with its flow cookie) at once: exactly one 200', async () => {
     const b = s.browser();
     const r = await signIn(b, 'kc', { login: 'alice' });
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => exchange(i === 0 ? b : s.browser(), r.code!)));
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => exchange(i === 0 ? b : copyFlowCookie(b, s.browser()), r.code!)));
     expect(results.filter((x) => x.status === 200)).toHaveLength(1);
     expect(results.filter((x) => x.status === 400)).toHaveLength(7);
   });
 
   it('repeated rounds of racing exchanges: one winner each, whose session the losers end once', async () => {
     for (let round = 0; round < 5; round++) {
-      const code = await mint(s.t, providerId, user.id);
+      const racers = Array.from({ length: 6 }, () => s.browser());
+      const code = await mint(s.t, providerId, user.id, racers);
       const revokedBefore = securityEvents(s.t, 'session_revoked').filter((e) => e.reason === 'exchange_code_reuse').length;
-      const results = await Promise.all(Array.from({ length: 6 }, () => exchange(s.browser(), code)));
+      const results = await Promise.all(racers.map((b) => exchange(b, code)));
       const winners = results.filter((x) => x.status === 200);
       expect(winners, `round ${round}`).toHaveLength(1);
       const row = (await s.t.app.store.sso.getExchangeCode(hashSecret(code)))!;
@@ -78,8 +83,9 @@ describe.each(STORES)('concurrent exchanges (%s)', (kind) => {
       afterAll(async () => nodeB?.close());
 
       it('a code issued by node A is redeemed at node B, once', async () => {
-        const r = await signIn(s.browser(), 'kc', { login: 'alice' });
-        const atB = await exchange(browserB(), r.code!);
+        const a = s.browser();
+        const r = await signIn(a, 'kc', { login: 'alice' });
+        const atB = await exchange(copyFlowCookie(a, browserB()), r.code!);
         expect(atB.status).toBe(200);
         expect((await s.t.api.get('/api/v1/auth/me', atB.json().token)).status).toBe(200);
         // Presented again at node A: reuse, and the session (started by B) ends everywhere.
@@ -92,8 +98,9 @@ describe.each(STORES)('concurrent exchanges (%s)', (kind) => {
 
       it('racing node A against node B: exactly one winner', async () => {
         for (let round = 0; round < 5; round++) {
-          const code = await mint(s.t, providerId, user.id);
-          const results = await Promise.all([exchange(s.browser(), code), exchange(browserB(), code), exchange(s.browser(), code), exchange(browserB(), code)]);
+          const racers = [s.browser(), browserB(), s.browser(), browserB()];
+          const code = await mint(s.t, providerId, user.id, racers);
+          const results = await Promise.all(racers.map((b) => exchange(b, code)));
           expect(results.filter((x) => x.status === 200), `round ${round}`).toHaveLength(1);
         }
       });

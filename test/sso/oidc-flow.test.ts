@@ -6,8 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES } from '../helpers/app.js';
+import { hashSecret } from '../../src/security/crypto.js';
 import type { Browser } from './helpers/browser.js';
-import { SITE, exchange, signIn, startSsoApp, testClock, type SsoApp } from './helpers/harness.js';
+import { SITE, copyFlowCookie, exchange, signIn, startSsoApp, testClock, type SsoApp } from './helpers/harness.js';
 import { startOidcIdp, type TestIdp } from './helpers/oidc-idp.js';
 import { securityEvents } from './helpers/events.js';
 
@@ -158,6 +159,44 @@ describe.each(STORES)('single sign-on with a real OpenID Connect provider (%s)',
     expect(securityEvents(s.t, 'session_revoked').some((e) => e.reason === 'exchange_code_reuse')).toBe(true);
   });
 
+  it('a code is bound to the browser that started the sign-in: presented without its flow cookie it is refused like a reused one, and burned', async () => {
+    // The answer a reuse gets, for comparison.
+    const used = await flow('kc', 'alice');
+    expect((await exchange(used.browser, used.code!)).status).toBe(200);
+    const reuse = await exchange(used.browser, used.code!);
+    expect(reuse.status).toBe(400);
+
+    const r = await flow('kc', 'alice');
+    const reuses = securityEvents(s.t, 'exchange_code_reuse').length;
+    const counted = await reuseCounter();
+    const thief = s.browser();
+    const stolen = await exchange(thief, r.code!);
+    expect(stolen.status).toBe(400);
+    expect(stolen.json().error).toEqual({ ...reuse.json().error, request_id: stolen.json().error.request_id });
+    expect(stolen.headers['set-cookie']).toBeUndefined();
+    expect(securityEvents(s.t, 'exchange_code_reuse').length).toBe(reuses + 1);
+    expect(securityEvents(s.t, 'exchange_code_reuse').at(-1)).toMatchObject({ severity: 'warning', reason: 'missing_browser_cookie', request_id: stolen.headers['x-request-id'] });
+    expect(await reuseCounter()).toBe(counted + 1);
+    // A leaked code never works again, not even for its own browser (which signs in again).
+    const row = (await s.t.app.store.sso.getExchangeCode(hashSecret(r.code!)))!;
+    expect(row.consumed_at).not.toBeNull();
+    expect(row.session_id).toBeNull();
+    expect((await exchange(r.browser, r.code!)).status).toBe(400);
+  });
+
+  it('another sign-in\'s flow cookie does not redeem a code either', async () => {
+    const victim = await flow('kc', 'alice');
+    // The thief started a sign-in of their own, so holds a valid flow cookie: not this code's.
+    const thief = await flow('kc', 'alice');
+    const reuses = securityEvents(s.t, 'exchange_code_reuse').length;
+    const res = await exchange(thief.browser, victim.code!);
+    expect(res.status).toBe(400);
+    expect(securityEvents(s.t, 'exchange_code_reuse').length).toBe(reuses + 1);
+    expect(securityEvents(s.t, 'exchange_code_reuse').at(-1)).toMatchObject({ reason: 'browser_mismatch' });
+    // The thief's own code still works in the thief's browser.
+    expect((await exchange(thief.browser, thief.code!)).status).toBe(200);
+  });
+
   it('a code lives 60 seconds', async () => {
     const late = await flow('kc', 'alice');
     clock.advance(61_000);
@@ -176,9 +215,9 @@ describe.each(STORES)('single sign-on with a real OpenID Connect provider (%s)',
     expect(res.status).toBe(400);
   });
 
-  it('two concurrent exchanges of one code: exactly one wins', async () => {
+  it('two concurrent exchanges of one code (from the browser that started it): exactly one wins', async () => {
     const r = await flow('kc', 'alice');
-    const results = await Promise.all([exchange(r.browser, r.code!), exchange(s.browser(), r.code!)]);
+    const results = await Promise.all([exchange(r.browser, r.code!), exchange(copyFlowCookie(r.browser, s.browser()), r.code!)]);
     expect(results.map((x) => x.status).sort()).toEqual([200, 400]);
     // The loser presented a consumed code: that is a reuse, and the winner's session ends.
     const token = results.find((x) => x.status === 200)!.json().token;

@@ -21,7 +21,7 @@ async function seed(s: SsoApp): Promise<{ oldState: string; liveState: string; o
   await s.t.app.store.sso.createState(state(ids.liveState, now + 5 * 60_000));
   const user = await s.t.app.store.users.getByLogin('sso-admin@corp.example');
   await s.t.app.store.sso.createExchangeCode({
-    code_hash: ids.oldCode, user_id: user!.id, provider_id: provider.id, redirect_to: '/', session_id: null, created_at: now - 3 * 24 * HOUR, expires_at: now - 2 * 24 * HOUR, consumed_at: null,
+    code_hash: ids.oldCode, user_id: user!.id, provider_id: provider.id, redirect_to: '/', session_id: null, created_at: now - 3 * 24 * HOUR, expires_at: now - 2 * 24 * HOUR, consumed_at: null, browser_hash: null,
   });
   return ids;
 }

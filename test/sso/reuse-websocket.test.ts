@@ -22,10 +22,12 @@ describe('exchange-code reuse and WebSockets', () => {
   });
 
   it('closes the socket of the session started with the code, and not another session\'s', async () => {
-    const first = await signIn(s.browser(), 'kc', { login: 'alice' });
-    const stolen = (await exchange(s.browser(), first.code!)).json().token as string;
-    const other = await signIn(s.browser(), 'kc', { login: 'alice' });
-    const own = (await exchange(s.browser(), other.code!)).json().token as string;
+    const firstBrowser = s.browser();
+    const first = await signIn(firstBrowser, 'kc', { login: 'alice' });
+    const stolen = (await exchange(firstBrowser, first.code!)).json().token as string;
+    const otherBrowser = s.browser();
+    const other = await signIn(otherBrowser, 'kc', { login: 'alice' });
+    const own = (await exchange(otherBrowser, other.code!)).json().token as string;
     const url = `http://${s.hosts.get(SITE_HOST)!}`;
     const victim = await WsClient.connect(url, { token: stolen, via: 'protocol' });
     const bystander = await WsClient.connect(url, { token: own, via: 'protocol' });

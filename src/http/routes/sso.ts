@@ -153,7 +153,7 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
       response: { 200: ExchangeResponse, ...errors(400, 403, 429) },
     },
   }, async (req, reply) => {
-    const { signedIn, redirectTo } = await sso.exchange(req.body.code, anon(req));
+    const { signedIn, redirectTo } = await sso.exchange(req.body.code, { browserBinding: req.cookies[OAUTH_BROWSER_COOKIE] }, anon(req));
     setSessionCookie(reply, deps, signedIn.started.token, signedIn.started.expiresIn);
     return { ...sessionBody(deps, signedIn), redirect_to: redirectTo };
   });

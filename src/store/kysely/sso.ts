@@ -54,7 +54,7 @@ export class KyselySsoStore implements SsoStore {
   async createExchangeCode(code: ExchangeCode): Promise<void> {
     await this.db.insertInto('oauth_exchange_codes').values({ ...code }).execute();
   }
-  consumeExchangeCode(codeHash: string, sessionId: string, now: number): Promise<ExchangeCode | undefined> {
+  consumeExchangeCode(codeHash: string, sessionId: string | null, now: number): Promise<ExchangeCode | undefined> {
     // One statement: the row lock (PostgreSQL) or the single writer (SQLite) lets exactly one
     // concurrent caller see `consumed_at IS NULL`; the others update nothing.
     return this.db

@@ -2,6 +2,8 @@
  * An app listening on a real loopback port, reachable by the scripted browser as its site
  * URL http://rustchat.test, with a system admin; and the browser side of the SSO flow.
  */
+import { hashSecret, randomToken } from '../../../src/security/crypto.js';
+import { OAUTH_BROWSER_COOKIE } from '../../../src/http/routes/sso.js';
 import { startApp, type StartOptions, type StoreKind, type TestApp } from '../../helpers/app.js';
 import { Browser, type BrowserResponse } from './browser.js';
 
@@ -106,6 +108,24 @@ export async function signIn(browser: Browser, providerKey: string, opts: FlowOp
     return { start, landing: undefined, callback, last: response, code: undefined, error: undefined };
   }
   throw new Error('sign-in did not finish');
+}
+
+/**
+ * Gives every browser the same flow cookie, as if they were one browser (tabs, or a thief
+ * who also stole the cookie), and returns its hash, to bind a code minted in the database to.
+ */
+export function shareFlowCookie(...browsers: Browser[]): string {
+  const value = randomToken();
+  for (const b of browsers) b.put({ name: OAUTH_BROWSER_COOKIE, value, host: SITE_HOST, path: '/api/v1/oauth2/', expiresAt: undefined, attributes: {} });
+  return hashSecret(value);
+}
+
+/** Copies `from`'s flow cookie into `to` (the same person's browser, reaching another node). */
+export function copyFlowCookie(from: Browser, to: Browser): Browser {
+  const cookie = from.cookie(`${SITE}/api/v1/oauth2/exchange`, OAUTH_BROWSER_COOKIE);
+  if (cookie === undefined) throw new Error('no flow cookie to copy');
+  to.put(cookie);
+  return to;
 }
 
 export function exchange(browser: Browser, code: string): Promise<BrowserResponse> {

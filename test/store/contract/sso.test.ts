@@ -20,7 +20,7 @@ describe.each(STORES)('store contract: single sign-on (%s)', (kind) => {
   });
   const code = (providerId: string, userId: string, overrides: Partial<ExchangeCode> = {}): ExchangeCode => ({
     code_hash: randomUUID(), user_id: userId, provider_id: providerId, redirect_to: '/', session_id: null, created_at: 1_000, expires_at: 2_000,
-    consumed_at: null, ...overrides,
+    consumed_at: null, browser_hash: randomUUID(), ...overrides,
   });
 
   it('stores providers, keeps provider_key unique, lists them by display name, updates and deletes', async () => {
@@ -88,6 +88,20 @@ describe.each(STORES)('store contract: single sign-on (%s)', (kind) => {
     await store.sso.createExchangeCode(expired);
     expect(await store.sso.consumeExchangeCode(expired.code_hash, randomUUID(), 2_000)).toBeUndefined();
     expect((await store.sso.getExchangeCode(expired.code_hash))?.consumed_at).toBeNull();
+  });
+
+  it('an exchange code keeps its browser binding, and can be burned without a session (once)', async () => {
+    const p = newProvider();
+    await store.sso.createProvider(p);
+    const u = await user();
+    const bound = code(p.id, u.id, { browser_hash: 'browser-hash' });
+    const unbound = code(p.id, u.id, { browser_hash: null });
+    await store.sso.createExchangeCode(bound);
+    await store.sso.createExchangeCode(unbound);
+    expect(await store.sso.getExchangeCode(bound.code_hash)).toEqual(bound);
+    expect((await store.sso.getExchangeCode(unbound.code_hash))!.browser_hash).toBeNull();
+    expect(await store.sso.consumeExchangeCode(bound.code_hash, null, 1_500)).toEqual({ ...bound, consumed_at: 1_500, session_id: null });
+    expect(await store.sso.consumeExchangeCode(bound.code_hash, 'late-session', 1_600)).toBeUndefined();
   });
 
   it('purges expired states and codes only', async () => {
