@@ -35,7 +35,7 @@ import { runTraced, type AuthzTraces } from '../services/authz-trace.js';
 import type { Services } from '../services/index.js';
 import { errorBody, renderError, sendRateLimited } from './errors.js';
 import { registerRoutes } from './routes/index.js';
-import { SESSION_COOKIE, type App } from './types.js';
+import { sessionCookieName, type App } from './types.js';
 
 export interface HttpDeps {
   readonly config: Config;
@@ -205,18 +205,19 @@ function hasBadText(value: unknown, depth = 0): boolean {
   return false;
 }
 
-function bearerFrom(req: FastifyRequest): { token: string; via: 'header' | 'cookie' } | undefined {
+function bearerFrom(req: FastifyRequest, cookieName: string): { token: string; via: 'header' | 'cookie' } | undefined {
   const header = req.headers.authorization;
   if (typeof header === 'string') {
     const m = /^bearer\s+(\S+)\s*$/i.exec(header);
     return m ? { token: m[1]!, via: 'header' } : undefined;
   }
-  const c = req.cookies[SESSION_COOKIE];
+  const c = req.cookies[cookieName];
   return c ? { token: c, via: 'cookie' } : undefined;
 }
 
 export async function buildHttp(deps: HttpDeps): Promise<App> {
   const { config, metrics, security, limits, ipResolver, services } = deps;
+  const sessionCookie = sessionCookieName(config.isProduction);
 
   const bodyAjv = addFormats.default(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
   const paramAjv = addFormats.default(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
@@ -364,7 +365,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
 
     if (!req.url.startsWith('/api/') || routeConfig.public === true || req.method === 'OPTIONS') return;
     if (req.routeOptions.url === undefined) return; // unknown route: the 404 handler answers
-    const presented = bearerFrom(req);
+    const presented = bearerFrom(req, sessionCookie);
     if (presented === undefined) throw unauthorized();
     const auth = await services.sessions.authenticate(presented.token);
     if (auth === undefined) throw unauthorized('Invalid or expired session');

@@ -22,7 +22,16 @@ declare module 'fastify' {
   }
 }
 
-export const SESSION_COOKIE = 'rustchat_session';
+/**
+ * The session cookie's name. Production: `__Host-` prefixed, so that browsers accept it only
+ * when set Secure, with Path=/ and no Domain, from this very host: a sibling subdomain can
+ * then neither set nor shadow it. Development keeps the plain name, since the cookie is not
+ * Secure on http:// (browsers refuse `__Host-` without Secure). Each environment reads only
+ * its own name, so a plain cookie planted by a sibling is never read in production.
+ */
+export function sessionCookieName(isProduction: boolean): string {
+  return isProduction ? '__Host-rustchat_session' : 'rustchat_session';
+}
 
 /** The caller of an authenticated route. */
 export function callCtx(req: FastifyRequest): CallContext {

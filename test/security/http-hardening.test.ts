@@ -119,7 +119,7 @@ describe.each([
     const res = await t.api.post('/api/v1/auth/login', { email: user.email, password: user.password }, undefined, { ip: '203.0.113.78' });
     expect(res.status).toBe(200);
     const cookie = header(res, 'set-cookie') ?? '';
-    expect(cookie).toMatch(/^rustchat_session=/);
+    expect(cookie).toMatch(hsts ? /^__Host-rustchat_session=/ : /^rustchat_session=/);
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
     if (hsts) expect(cookie).toMatch(/;\s*Secure/i);

@@ -4,16 +4,21 @@ import { Type } from 'typebox';
 import { passwordPolicy } from '../../domain/password-policy.js';
 import type { HttpDeps } from '../server.js';
 import { Body, Ok, SessionResponse, UserSchema, errors } from '../schemas.js';
-import { SESSION_COOKIE, callCtx, userAgent, type App } from '../types.js';
+import { callCtx, sessionCookieName, userAgent, type App } from '../types.js';
 import type { SignedIn } from '../../services/accounts.js';
 
-/** Sets the HttpOnly session cookie (SameSite=Lax; Secure in production) next to the JSON token. */
+/**
+ * Sets the HttpOnly session cookie next to the JSON token: SameSite=Lax, Path=/, no Domain;
+ * in production Secure and named `__Host-…` (see sessionCookieName).
+ */
 export function setSessionCookie(reply: FastifyReply, deps: Pick<HttpDeps, 'config'>, token: string, maxAgeSeconds: number): void {
-  void reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: deps.config.isProduction, path: '/', maxAge: maxAgeSeconds });
+  const { isProduction } = deps.config;
+  void reply.setCookie(sessionCookieName(isProduction), token, { httpOnly: true, sameSite: 'lax', secure: isProduction, path: '/', maxAge: maxAgeSeconds });
 }
 
 export function clearSessionCookie(reply: FastifyReply, deps: Pick<HttpDeps, 'config'>): void {
-  void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.config.isProduction, path: '/' });
+  const { isProduction } = deps.config;
+  void reply.clearCookie(sessionCookieName(isProduction), { httpOnly: true, sameSite: 'lax', secure: isProduction, path: '/' });
 }
 
 export function sessionBody(deps: HttpDeps, signedIn: SignedIn) {
