@@ -1,11 +1,11 @@
 /**
- * Accounts: registration, password login, profile, password change and the admin verbs on
+ * Accounts: password login, profile, password change and the admin verbs on
  * users. Login answers the same (status, body and time) for an unknown user, a wrong
  * password, a deactivated account and an SSO-only account.
  */
 import { randomUUID } from 'node:crypto';
 import type { Session, SystemRole, User } from '../domain/entities.js';
-import { AppError, RateLimitedError, conflict, forbidden, invalid, notFound, unauthorized } from '../domain/errors.js';
+import { AppError, RateLimitedError, conflict, invalid, notFound, unauthorized } from '../domain/errors.js';
 import { checkPassword } from '../domain/password-policy.js';
 import { userCan } from '../domain/policy.js';
 import { userView, type UserView } from '../domain/presenters.js';
@@ -62,7 +62,6 @@ export class AccountService {
     private readonly access: Access,
     private readonly limits: RateLimits,
     private readonly presence: PresenceReader,
-    private readonly options: { readonly allowRegistration: boolean },
   ) {}
 
   view(user: User, viewer: { userId: string; role: SystemRole }, presence?: UserView['presence']): UserView {
@@ -82,13 +81,6 @@ export class AccountService {
         avatar_url: null, is_bot: 0, role, status_text: '', status_emoji: '', timezone: '', email_verified: emailVerified ? 1 : 0, created_at: now, updated_at: now,
       })
       .catch(uniqueToConflict);
-  }
-
-  async register(input: RegisterInput, ctx: AnonymousContext): Promise<SignedIn> {
-    if (!this.options.allowRegistration) throw forbidden('Registration is closed on this server; ask an administrator for an account');
-    const user = await this.newUser(input, 'system_user', false);
-    const started = await this.sessions.start(user, 'password', ctx);
-    return { started, user };
   }
 
   async login(login: string, password: string, ctx: AnonymousContext): Promise<SignedIn> {

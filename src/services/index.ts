@@ -10,6 +10,7 @@ import type { PresenceReader, ServiceDeps } from './context.js';
 import type { Mailer } from './mail.js';
 import { PasswordResetService } from './password-reset.js';
 import { PostService } from './posts.js';
+import { RegistrationService } from './registration.js';
 import { SessionService } from './sessions.js';
 import { SsoService, type SsoOptions } from './sso.js';
 import { TeamService } from './teams.js';
@@ -23,6 +24,7 @@ export interface Services {
   readonly posts: PostService;
   readonly sso: SsoService;
   readonly passwordResets: PasswordResetService;
+  readonly registration: RegistrationService;
 }
 
 export interface ServiceOptions {
@@ -35,7 +37,7 @@ export interface ServiceOptions {
   /** Seals secrets at rest (RUSTCHAT_ENCRYPTION_KEY, previous key readable). */
   readonly secretBox: SecretBox;
   readonly sso: SsoOptions;
-  /** Sends password-reset links; undefined: no mail transport configured. */
+  /** Sends password-reset and registration mail; undefined: no mail transport configured. */
   readonly mailer: Mailer | undefined;
 }
 
@@ -45,11 +47,12 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   return {
     access,
     sessions,
-    accounts: new AccountService(deps, sessions, access, options.limits, options.presence, { allowRegistration: options.allowRegistration }),
+    accounts: new AccountService(deps, sessions, access, options.limits, options.presence),
     teams: new TeamService(deps, access),
     channels: new ChannelService(deps, access),
     posts: new PostService(deps, access, options.presence, options.metrics),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
+    registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),
   };
 }

@@ -35,3 +35,43 @@ export function createMailer(smtp: { readonly url: string; readonly from: string
     close: () => transport.close(),
   };
 }
+
+/**
+ * Work that must not delay (or show in) the answer to an anonymous request: looking an
+ * address up and mailing it. Jobs run after the current tick, at most `maxSending` at once,
+ * at most `maxPending` waiting; beyond that a job is dropped with a log line (a flood of
+ * requests must not grow memory or mail without bound). Failures are logged, never thrown.
+ */
+export class MailQueue {
+  private readonly pending: Array<{ run: () => Promise<void>; what: string; requestId: string }> = [];
+  private sending = 0;
+
+  constructor(
+    private readonly logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void },
+    private readonly maxPending = 1000,
+    private readonly maxSending = 4,
+  ) {}
+
+  /** Queues `run`; `what` names the job in log lines. */
+  push(what: string, requestId: string, run: () => Promise<void>): void {
+    if (this.pending.length >= this.maxPending) {
+      this.logger.warn({ request_id: requestId }, `${what} dropped: too many waiting`);
+      return;
+    }
+    this.pending.push({ run, what, requestId });
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    while (this.sending < this.maxSending && this.pending.length > 0) {
+      const job = this.pending.shift()!;
+      this.sending++;
+      job.run()
+        .catch((err: unknown) => this.logger.error({ err, request_id: job.requestId }, `${job.what} failed`))
+        .finally(() => {
+          this.sending--;
+          this.pump();
+        });
+    }
+  }
+}

@@ -21,24 +21,26 @@ import { hashSecret, randomToken } from '../security/crypto.js';
 import { hashPassword } from '../security/passwords.js';
 import type { Access } from './access.js';
 import type { AnonymousContext, CallContext, ServiceDeps } from './context.js';
-import type { Mailer } from './mail.js';
+import { MailQueue, type Mailer } from './mail.js';
 import type { SessionService } from './sessions.js';
 
 export const RESET_TOKEN_TTL_MS = 30 * 60_000;
 export const RESETS_PER_HOUR = 3;
-const MAX_PENDING = 1000;
-const MAX_SENDING = 4;
 const INVALID_LINK = 'This password reset link is invalid or has expired';
 
 
 export class PasswordResetService {
+  private readonly queue: MailQueue;
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly sessions: SessionService,
     private readonly access: Access,
     private readonly mailer: Mailer | undefined,
     private readonly siteUrl: string,
-  ) {}
+  ) {
+    this.queue = new MailQueue(deps.logger);
+  }
 
   get enabled(): boolean {
     return this.mailer !== undefined;
@@ -46,34 +48,13 @@ export class PasswordResetService {
 
   /**
    * Starts a reset for `email`. Nothing about the account is looked at before the answer
-   * goes out: the work is queued for after this tick (at most MAX_PENDING waiting, MAX_SENDING
-   * mails in flight; beyond that requests are dropped with a log line).
+   * goes out: the work is queued for after this tick (see MailQueue: bounded, drops with a log
+   * line beyond its limits).
    */
   forgot(email: string, ctx: AnonymousContext): void {
     if (this.mailer === undefined) throw new AppError('SERVICE_UNAVAILABLE', 'Password reset by e-mail is not set up on this server: ask an administrator');
     const address = validateEmail(email);
-    if (this.pending.length >= MAX_PENDING) {
-      this.deps.logger.warn({ request_id: ctx.requestId }, 'password reset dropped: too many waiting');
-      return;
-    }
-    this.pending.push({ email: address, ctx });
-    setImmediate(() => this.pump());
-  }
-
-  private readonly pending: Array<{ email: string; ctx: AnonymousContext }> = [];
-  private sending = 0;
-
-  private pump(): void {
-    while (this.sending < MAX_SENDING && this.pending.length > 0) {
-      const job = this.pending.shift()!;
-      this.sending++;
-      this.sendLink(job.email, job.ctx)
-        .catch((err: unknown) => this.deps.logger.error({ err, request_id: job.ctx.requestId }, 'password reset mail failed'))
-        .finally(() => {
-          this.sending--;
-          this.pump();
-        });
-    }
+    this.queue.push('password reset mail', ctx.requestId, () => this.sendLink(address, ctx));
   }
 
   private async sendLink(email: string, ctx: AnonymousContext): Promise<void> {

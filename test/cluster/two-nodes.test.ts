@@ -27,8 +27,9 @@ async function register(rest: string, name: string): Promise<{ token: string; id
   const username = `${name}${Date.now() % 1_000_000}`;
   const password = `pw-${Math.random().toString(36).slice(2)}-long`;
   const email = `${username}@example.com`;
-  const res = await http(rest, 'POST', '/api/v1/auth/register', { username, email, password });
-  expect(res.status).toBe(201);
+  expect((await http(rest, 'POST', '/api/v1/auth/register', { username, email, password })).status).toBe(202);
+  const res = await http(rest, 'POST', '/api/v1/auth/login', { email, password });
+  expect(res.status).toBe(200);
   return { token: res.body.token, id: res.body.user.id, email, password };
 }
 

@@ -176,8 +176,10 @@ describe('starting', () => {
     try {
       expect(warningsOf(first.run.output())).toMatch(/RUSTCHAT_JWT_SECRET is not set: using a random development value/);
       const reg = await fetch(`${first.base}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'restarter', email: 'restart@example.com', password: 'restart-password-1' }) });
-      expect(reg.status).toBe(201);
-      token = ((await reg.json()) as { token: string }).token;
+      expect(reg.status).toBe(202);
+      const signedIn = await fetch(`${first.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'restart@example.com', password: 'restart-password-1' }) });
+      expect(signedIn.status).toBe(200);
+      token = ((await signedIn.json()) as { token: string }).token;
     } finally {
       first.run.child.kill('SIGTERM');
       await first.run.exited;

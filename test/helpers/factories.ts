@@ -1,6 +1,7 @@
 /** Small builders for test data, all through the public API. */
 import { randomBytes } from 'node:crypto';
 import type { Api } from './app.js';
+import { registrationTokenIn, type SmtpSink } from './smtp-sink.js';
 
 export interface TestUser {
   readonly id: string;
@@ -16,13 +17,24 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${counter}${randomBytes(3).toString('hex')}`.toLowerCase().slice(0, 22);
 }
 
-export async function registerUser(api: Api, prefix = 'user'): Promise<TestUser> {
+/**
+ * Registers a user the way the web client does. Without a mail relay (the test default):
+ * register (202, `next: sign_in`), then sign in with the same password. With one (`mail`, the
+ * sink the app sends to): register (202, `next: check_email`), then finish with the link of
+ * the mail that arrives.
+ */
+export async function registerUser(api: Api, prefix = 'user', mail?: SmtpSink): Promise<TestUser> {
   const username = uniqueName(prefix.replace(/[^a-z]/g, '') || 'user');
   const email = `${username}@example.com`;
   const password = `pw-${randomBytes(8).toString('hex')}`;
+  const mailed = mail?.next(email);
   const res = await api.post('/api/v1/auth/register', { username, email, password });
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
-  return { id: res.body.user.id, username, email, password, token: res.body.token };
+  if (res.status !== 202 || res.body.next !== (mail === undefined ? 'sign_in' : 'check_email')) throw new Error(`register failed: ${res.status} ${res.text}`);
+  const signedIn = mailed === undefined
+    ? await api.post('/api/v1/auth/login', { email, password })
+    : await api.post('/api/v1/auth/register/complete', { token: registrationTokenIn(await mailed) });
+  if (signedIn.status !== (mailed === undefined ? 200 : 201)) throw new Error(`signing in after register failed: ${signedIn.status} ${signedIn.text}`);
+  return { id: signedIn.body.user.id, username, email, password, token: signedIn.body.token };
 }
 
 export async function createTeam(api: Api, owner: TestUser, type: 'open' | 'invite' = 'invite'): Promise<{ id: string; name: string }> {

@@ -97,3 +97,11 @@ export function resetTokenIn(mail: SentMail): string {
   if (m === null) throw new Error(`no reset link in mail:\n${mail.raw}`);
   return m[1]!;
 }
+
+/** The token of the registration link in a "finish creating your account" mail. */
+export function registrationTokenIn(mail: SentMail): string {
+  const text = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const m = /\/register#token=([A-Za-z0-9_.-]+)/.exec(text);
+  if (m === null) throw new Error(`no registration link in mail:\n${mail.raw}`);
+  return m[1]!;
+}

@@ -399,7 +399,7 @@ describe('the guide\'s own nginx example, as written', () => {
   it('register and log in from a browser origin (Connection: upgrade on every request, no Host header forwarded)', async () => {
     const origin = { origin: `https://localhost:${tlsPort}` };
     const reg = await post('127.0.0.7', '/api/v1/auth/register', { username: 'guideuser', email: 'guide@example.com', password: 'a-guide-password-1' }, origin);
-    expect(reg.status).toBe(201);
+    expect(reg.status).toBe(202);
     const login = await post('127.0.0.8', '/api/v1/auth/login', { email: 'guide@example.com', password: 'a-guide-password-1' }, origin);
     expect(login.status).toBe(200);
     expect(login.json.token).toEqual(expect.any(String));

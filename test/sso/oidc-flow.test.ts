@@ -248,7 +248,8 @@ describe.each(STORES)('single sign-on with a real OpenID Connect provider (%s)',
 
   it('a self-registered account (address never verified here) is not linked: no pre-account hijacking', async () => {
     const reg = await s.t.api.post('/api/v1/auth/register', { username: 'davesquatter', email: 'dave@corp.example', password: 'squatter-password-1' });
-    expect(reg.status).toBe(201);
+    expect(reg.status).toBe(202);
+    expect((await s.t.app.store.users.getByLogin('dave@corp.example'))!.email_verified).toBe(0);
     const r = await flow('kc', 'dave-at-idp');
     expect(r.code).toBeUndefined();
     expect(r.error).toBe('account_email_unverified');

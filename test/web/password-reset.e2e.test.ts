@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { resetTokenIn, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { registrationTokenIn, resetTokenIn, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { PASSWORD, buildClient, cspViolationsIn, launchChromium, openPage, signUp, storedToken, type PageWatch } from './browser.js';
 
 // Generous: the machine is shared with other test runs.
@@ -81,14 +81,42 @@ async function chooseNewPassword(page: Page, password: string, confirm = passwor
   await page.getByRole('button', { name: 'Change password' }).click();
 }
 
+describe('registering with a mail relay, in the browser', () => {
+  it('a taken address shows exactly what a free one shows; its owner gets a mail, not a link', async () => {
+    await t.app.services.accounts.createAdmin('taken@example.com', 'takenowner', 'taken-owner-password-1');
+    const warned = smtp.next('taken@example.com', 30_000);
+    const p = await newPerson();
+    try {
+      await p.page.goto(`${baseUrl}/`);
+      await p.page.getByRole('button', { name: 'Create an account' }).click();
+      await p.page.getByLabel('Username').fill('squatter');
+      await p.page.getByLabel('E-mail').fill('taken@example.com');
+      await p.page.getByLabel('Password').fill(PASSWORD);
+      await p.page.getByRole('button', { name: 'Create account' }).click();
+      await p.page.getByRole('status').filter({ hasText: 'Check your e-mail to finish creating your account.' }).waitFor(WAIT);
+      expect(await p.page.getByRole('alert').count()).toBe(0);
+      expect(await storedToken(p.page)).toBeNull();
+      expect((await warned).raw).toMatch(/Subject: Someone tried to create a RustChat account with your address/);
+      await expectClean(p);
+    } finally {
+      await p.ctx.close();
+    }
+  }, 120_000);
+});
+
 describe('password reset by e-mail in the browser', () => {
   it('forgot → mail → link → new password → signed in with it; the link works once and leaves the address bar', async () => {
     // ---- an account, signed up in the browser; this session must end with the reset ----
     const owner = await newPerson();
     let oldToken: string | null;
     try {
+      const mailed = smtp.next('rosa@example.com', 30_000);
       await signUp(owner.page, baseUrl, 'rosa', 'Rosa Parks');
+      // With a mail relay, registering ends with a link by mail, which signs in.
+      await owner.page.getByRole('status').filter({ hasText: 'Check your e-mail to finish creating your account.' }).waitFor(WAIT);
+      await owner.page.goto(`${baseUrl}/register#token=${registrationTokenIn(await mailed)}`);
       await owner.page.getByRole('heading', { name: 'Welcome, Rosa Parks' }).waitFor(WAIT);
+      expect(new URL(owner.page.url()).hash).toBe('');
       oldToken = await storedToken(owner.page);
       expect(oldToken).toMatch(/^eyJ/);
       await expectClean(owner);

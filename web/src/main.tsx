@@ -12,7 +12,7 @@
 import { createRoot } from 'react-dom/client';
 import { App, type Boot } from './App.js';
 import { ApiClient, ApiError, describeError } from './lib/api.js';
-import { parseRoute, resetTokenFromHash, safeRedirectTarget, ssoErrorMessage } from './lib/route.js';
+import { parseRoute, registrationTokenFromHash, resetTokenFromHash, safeRedirectTarget, ssoErrorMessage } from './lib/route.js';
 import { tokenStore } from './lib/session.js';
 import './styles.css';
 
@@ -31,6 +31,20 @@ async function boot(): Promise<Boot> {
     const resetToken = resetTokenFromHash(window.location.hash);
     if (window.location.hash !== '') window.history.replaceState(null, '', window.location.pathname + window.location.search);
     return { ...(await keptSession()), resetToken };
+  }
+  if (route.kind === 'register') {
+    // Like a reset link: the token leaves the address bar before anything else.
+    const token = registrationTokenFromHash(window.location.hash);
+    window.history.replaceState(null, '', '/login');
+    if (token === undefined) return { user: undefined, notice: 'That link to finish creating your account is not complete. Open it again from the e-mail, or register again.' };
+    try {
+      const session = await api.completeRegistration(token);
+      tokens.set(session.token);
+      window.history.replaceState(null, '', '/');
+      return { user: session.user };
+    } catch (err) {
+      return { user: undefined, notice: describeError(err) };
+    }
   }
   if (route.kind === 'login') {
     // The code and any error leave the address bar (and history) at once.

@@ -6,6 +6,7 @@ import type { HttpDeps } from '../server.js';
 import { Body, Ok, SessionResponse, UserSchema, errors } from '../schemas.js';
 import { callCtx, sessionCookieName, userAgent, type App } from '../types.js';
 import type { SignedIn } from '../../services/accounts.js';
+import type { RegisterNext } from '../../services/registration.js';
 
 /**
  * Sets the HttpOnly session cookie next to the JSON token: SameSite=Lax, Path=/, no Domain;
@@ -30,6 +31,19 @@ export function sessionBody(deps: HttpDeps, signedIn: SignedIn) {
   };
 }
 
+const RegisterAccepted = Type.Object({
+  status: Type.Literal('accepted'),
+  next: Type.Union([Type.Literal('check_email'), Type.Literal('sign_in')], {
+    description: 'check_email: a mail with a link to finish was sent (when the address can take a new account). sign_in: no mail relay; sign in with the password just sent. The same for every address.',
+  }),
+  message: Type.String(),
+});
+
+const REGISTER_MESSAGES: Record<RegisterNext, string> = {
+  check_email: 'Check your e-mail to finish creating your account.',
+  sign_in: 'Registration received: sign in with your e-mail address and password.',
+};
+
 export function authRoutes(app: App, deps: HttpDeps): void {
   const { accounts } = deps.services;
   const anon = (req: FastifyRequest) => ({ ip: req.clientIp, requestId: req.id, userAgent: userAgent(req) });
@@ -37,12 +51,25 @@ export function authRoutes(app: App, deps: HttpDeps): void {
   app.post('/api/v1/auth/register', {
     config: { public: true, rateLimit: 'auth' },
     schema: {
-      tags: ['auth'], summary: 'Create an account', security: [],
+      tags: ['auth'], security: [],
+      summary: 'Ask for an account (202 whether or not the e-mail address has one; finish with the mailed link, or sign in when no mail relay is configured)',
       body: Body({ username: Type.String({ maxLength: 64 }), email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }), display_name: Type.Optional(Type.String({ maxLength: 256 })) }),
-      response: { 201: SessionResponse, ...errors(400, 403, 409, 422, 429) },
+      response: { 202: RegisterAccepted, ...errors(400, 403, 409, 422, 429) },
     },
   }, async (req, reply) => {
-    const signedIn = await accounts.register(req.body, anon(req));
+    const next = await deps.services.registration.register(req.body, anon(req));
+    return reply.code(202).send({ status: 'accepted' as const, next, message: REGISTER_MESSAGES[next] });
+  });
+
+  app.post('/api/v1/auth/register/complete', {
+    config: { public: true, rateLimit: 'auth' },
+    schema: {
+      tags: ['auth'], summary: 'Finish a registration with the token from its e-mail (creates the account, starts a session)', security: [],
+      body: Body({ token: Type.String({ minLength: 1, maxLength: 4096 }) }),
+      response: { 201: SessionResponse, ...errors(400, 409, 429) },
+    },
+  }, async (req, reply) => {
+    const signedIn = await deps.services.registration.complete(req.body.token, anon(req));
     setSessionCookie(reply, deps, signedIn.started.token, signedIn.started.expiresIn);
     return reply.code(201).send(sessionBody(deps, signedIn));
   });

@@ -15,6 +15,9 @@ const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export type AuthMode = 'signin' | 'signup' | 'forgot';
 
 /** The confirmation of a reset request: neutral, so that it tells nobody whether the account exists. */
+/** After registering on a server with mail: the same for every address. */
+export const REGISTRATION_MAIL_SENT = 'Check your e-mail to finish creating your account.';
+
 export const RESET_LINK_SENT = 'If an account exists for that address, we sent a link to reset its password. The link works for 30 minutes.';
 
 interface Props {
@@ -51,6 +54,7 @@ function describeResetRequestError(err: unknown): string {
 export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Props) {
   const [mode, setMode] = useState<AuthMode>(initialMode);
   const [resetSent, setResetSent] = useState(false);
+  const [registered, setRegistered] = useState<string | undefined>(undefined);
   const [policy, setPolicy] = useState<PasswordPolicy | undefined>(undefined);
   const [providers, setProviders] = useState<OAuthProvider[]>([]);
   const [busy, setBusy] = useState(false);
@@ -107,10 +111,19 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
     if (Object.keys(found).length > 0) return;
     setBusy(true);
     try {
-      const session = mode === 'signin'
-        ? await api.login(login.trim(), password)
-        : await api.register({ username: username.trim().toLowerCase(), email: email.trim(), password, ...(displayName.trim() !== '' ? { display_name: displayName.trim() } : {}) });
-      onSignedIn(session);
+      if (mode === 'signin') {
+        onSignedIn(await api.login(login.trim(), password));
+        return;
+      }
+      const accepted = await api.register({ username: username.trim().toLowerCase(), email: email.trim(), password, ...(displayName.trim() !== '' ? { display_name: displayName.trim() } : {}) });
+      if (accepted.next === 'sign_in') {
+        // A server without mail: the account exists now if the address was free. Signing in
+        // tells, as it tells anyone, whether this password opens an account with this address.
+        onSignedIn(await api.login(email.trim(), password));
+        return;
+      }
+      setRegistered(email.trim());
+      setBusy(false);
     } catch (err) {
       setErrors({ [fieldOf(err)]: describeError(err) });
       setBusy(false);
@@ -123,6 +136,7 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
     if (next === 'signin' && mode === 'forgot' && login === '' && email !== '') setLogin(email.trim());
     setMode(next);
     setResetSent(false);
+    setRegistered(undefined);
     setErrors({});
   }
 
@@ -132,7 +146,12 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
         <p className="brand" aria-hidden="true">RustChat</p>
         <h1 id={`${ids}-title`}>{mode === 'signin' ? 'Sign in' : mode === 'signup' ? 'Create your account' : 'Reset your password'}</h1>
         {notice !== undefined && mode !== 'forgot' && <p className="notice" role="status">{notice}</p>}
-        {mode === 'forgot' ? (
+        {mode === 'signup' && registered !== undefined ? (
+          <>
+            <p className="notice" role="status">{REGISTRATION_MAIL_SENT}</p>
+            <p className="hint">We wrote to {registered}. The link works for an hour. No mail? Check your spam folder. If you already have an account with this address, the mail says so and how to sign in.</p>
+          </>
+        ) : mode === 'forgot' ? (
           resetSent ? (
             <>
               <p className="notice" role="status">{RESET_LINK_SENT}</p>

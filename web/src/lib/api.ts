@@ -131,6 +131,13 @@ export function ssoLoginHref(loginUrl: string, here: string): string {
   return `${url.pathname}${url.search}`;
 }
 
+/** The answer to a registration: `check_email` (a link was mailed) or `sign_in` (a server without mail). */
+export interface RegisterAccepted {
+  readonly status: 'accepted';
+  readonly next: 'check_email' | 'sign_in';
+  readonly message: string;
+}
+
 export class ApiClient {
   constructor(private readonly opts: ApiClientOptions) {}
 
@@ -175,7 +182,10 @@ export class ApiClient {
   // ---- auth ----
   policy = () => this.request<PasswordPolicy>('GET', '/api/v1/auth/policy');
   login = (login: string, password: string) => this.request<SessionResponse>('POST', '/api/v1/auth/login', { email: login, password });
-  register = (input: { username: string; email: string; password: string; display_name?: string }) => this.request<SessionResponse>('POST', '/api/v1/auth/register', input);
+  /** The same answer whether or not the address has an account: `next` says what to do (it depends on the server's configuration only). */
+  register = (input: { username: string; email: string; password: string; display_name?: string }) => this.request<RegisterAccepted>('POST', '/api/v1/auth/register', input);
+  /** Finishes a registration with the token of its mail; signs in. */
+  completeRegistration = (token: string) => this.request<SessionResponse>('POST', '/api/v1/auth/register/complete', { token });
   logout = () => this.request<{ status: 'ok' }>('POST', '/api/v1/auth/logout');
   me = () => this.request<User>('GET', '/api/v1/users/me');
   /** Always `{status: 'ok'}` when accepted, whether or not an account has that address. */

@@ -1,7 +1,8 @@
 /**
  * The client's URLs. `/login` is the sign-in page (and where SSO lands with `?code=` or
  * `?error=`); `/reset-password` is where the link of a password-reset mail lands (with the
- * token in the `#token=` fragment); `/<team>/channels/<channel>` opens a channel; anything
+ * token in the `#token=` fragment); `/register` is where the link of a registration mail lands
+ * (likewise); `/<team>/channels/<channel>` opens a channel; anything
  * else opens the last team. The server answers every non-API GET with index.html, so these
  * URLs survive a reload.
  */
@@ -10,13 +11,17 @@ import type { SsoLoginError } from '../../../src/domain/sso.js';
 export type Route =
   | { kind: 'login'; code?: string; error?: string }
   | { kind: 'reset-password' }
+  | { kind: 'register' }
   | { kind: 'app'; team?: string; channel?: string };
 
 export const RESET_PASSWORD_PATH = '/reset-password';
+/** Where the link of a "finish creating your account" mail lands (token in `#token=`). */
+export const REGISTER_PATH = '/register';
 
 export function parseRoute(pathname: string, search: string): Route {
   const params = new URLSearchParams(search);
   if (pathname === RESET_PASSWORD_PATH || pathname === `${RESET_PASSWORD_PATH}/`) return { kind: 'reset-password' };
+  if (pathname === REGISTER_PATH || pathname === `${REGISTER_PATH}/`) return { kind: 'register' };
   if (pathname === '/login' || pathname === '/login/') {
     const route: Route = { kind: 'login' };
     const code = params.get('code');
@@ -44,6 +49,13 @@ export function parseRoute(pathname: string, search: string): Route {
 export function resetTokenFromHash(hash: string): string | undefined {
   const token = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash).get('token');
   if (token === null || !/^[A-Za-z0-9_-]{1,512}$/.test(token)) return undefined;
+  return token;
+}
+
+/** The token of a registration link (`#token=<sealed registration>`), or undefined when there is none or it cannot be one. */
+export function registrationTokenFromHash(hash: string): string | undefined {
+  const token = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash).get('token');
+  if (token === null || !/^[A-Za-z0-9_.-]{1,4096}$/.test(token)) return undefined;
   return token;
 }
 
