@@ -119,9 +119,12 @@ describe('served client', () => {
   it('shows SSO errors and refuses an unknown exchange code without leaving it in the address bar', async () => {
     const { ctx, page, watch } = await newPerson();
     try {
-      await page.goto(`${baseUrl}/login?error=access_denied`);
-      await page.getByText('Sign-in was cancelled or refused by the identity provider.').waitFor(WAIT);
+      await page.goto(`${baseUrl}/login?error=idp_access_denied`);
+      await page.getByText('Sign-in was cancelled or refused at the identity provider.').waitFor(WAIT);
       expect(new URL(page.url()).search).toBe('');
+      // Not one of the server's codes: the generic sentence.
+      await page.goto(`${baseUrl}/login?error=access_denied`);
+      await page.getByText('Single sign-on did not work. Please try again.').waitFor(WAIT);
 
       await page.goto(`${baseUrl}/login?code=not-a-real-code`);
       await page.getByText(/sign-in link has expired or was already used/i).waitFor(WAIT);
