@@ -225,7 +225,10 @@ describe('SSO in production', () => {
     const res = await t.api.post('/api/v1/oauth2/exchange', { code }, undefined, { headers: { cookie: `rustchat_oauth_browser=${binding}` } });
     expect(res.status).toBe(200);
     const cookie = String(res.headers['set-cookie']);
-    expect(cookie).toMatch(/^rustchat_session=/);
+    // Production: the __Host- name (Secure, Path=/, no Domain).
+    expect(cookie).toMatch(/^__Host-rustchat_session=/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(cookie).not.toMatch(/; Domain=/i);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);
