@@ -130,8 +130,8 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ['system admins only, checked in the service (test/services/system-admin.test.ts)', [
     'GET /api/v1/admin/users', 'POST /api/v1/admin/users', 'GET /api/v1/admin/teams', 'GET /api/v1/admin/audit', 'GET /api/v1/admin/stats', 'GET /api/v1/admin/sso', 'POST /api/v1/admin/sso',
   ]],
-  ['anonymous: sign-in, registration and password reset (rate limited, test/http/auth.test.ts)', [
-    'GET /api/v1/auth/policy', 'POST /api/v1/auth/login', 'POST /api/v1/auth/register', 'POST /api/v1/auth/password/forgot', 'POST /api/v1/auth/password/reset',
+  ['anonymous: sign-in, registration and password reset (rate limited, test/http/auth.test.ts, test/http/registration.test.ts)', [
+    'GET /api/v1/auth/policy', 'POST /api/v1/auth/login', 'POST /api/v1/auth/register', 'POST /api/v1/auth/register/complete', 'POST /api/v1/auth/password/forgot', 'POST /api/v1/auth/password/reset',
     'POST /api/v1/oauth2/exchange', 'GET /api/v1/oauth2/providers',
   ]],
   ['anonymous: health', ['GET /api/v1/health/live', 'GET /api/v1/health/ready']],
