@@ -172,6 +172,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     logger,
     version: VERSION,
+    access: services.access,
     limits: {
       replayFrames: config.ws.replayBufferSize,
       replayBytes: 2 * 1024 * 1024,

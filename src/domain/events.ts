@@ -55,11 +55,13 @@ export interface Broadcast {
   omit_user_id?: string;
 }
 
-export interface RealtimeEvent<K extends EventName = EventName> {
-  readonly event: K;
-  readonly data: EventMap[K];
-  readonly broadcast: Broadcast;
-}
+/**
+ * One event as published: a union discriminated by `event`, so `switch (ev.event)` narrows
+ * `data` without casts. `RealtimeEvent<'posted'>` is the one member.
+ */
+export type RealtimeEvent<K extends EventName = EventName> = {
+  readonly [P in K]: { readonly event: P; readonly data: EventMap[P]; readonly broadcast: Broadcast };
+}[K];
 
 /** Control messages between nodes: not delivered to clients, they change what nodes deliver. */
 export type ControlMessage =
@@ -74,7 +76,7 @@ export type ControlMessage =
  */
 export interface EventPublisher {
   /** An event for clients, routed by its `broadcast`. */
-  publish<K extends EventName>(event: RealtimeEvent<K>): void;
+  publish(event: RealtimeEvent): void;
   /** A message that changes what nodes deliver (not sent to clients). */
   control(message: ControlMessage): void;
 }

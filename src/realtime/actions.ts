@@ -5,25 +5,28 @@
  * read until a token is back, so a flood is slowed down by TCP backpressure instead of
  * costing the server CPU.
  *
- * Typing: `user_typing` is accepted only from members of the channel (the same membership
- * index the hub delivers with). The node that received it publishes `typing`, re-publishing at
+ * Typing: `user_typing` is accepted when the channel policy lets the caller post there (the
+ * answer POST /channels/{id}/posts would get: 404 → NOT_FOUND, 403 → FORBIDDEN). The node that received it publishes `typing`, re-publishing at
  * most every TYPING_RESEND_MS while the user keeps typing, and `stop_typing` when the user
  * posts in that channel/thread or TYPING_TIMEOUT_MS after the last `user_typing`.
  */
 import type { EventPublisher } from '../domain/events.js';
 import type { Presence } from '../domain/presenters.js';
+import { AppError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { Access } from '../services/access.js';
 import type { Connection } from './connection.js';
 import { encodeReply, parseAction } from './protocol.js';
 
 export const TYPING_TIMEOUT_MS = 5000;
 export const TYPING_RESEND_MS = 2000;
 
-/** Who may send typing to which channel: answered from the hub's membership index. */
-export interface MembershipView {
-  /** Whether the user is currently a member of the channel. */
-  isMember(userId: string, channelId: string): boolean;
-}
+/**
+ * Actions on a channel are answered by the channel policy, exactly as REST answers them
+ * (services/access.ts): a channel the caller may not read is NOT_FOUND, one they may read but
+ * not act on (archived, say) is FORBIDDEN with an `access_denied` event.
+ */
+export type ChannelGate = Pick<Access, 'channel'>;
 
 /** What actions need from presence. */
 export interface StatusSetter {
@@ -86,7 +89,7 @@ export class ActionHandler {
 
   constructor(
     private readonly deps: {
-      readonly membership: MembershipView;
+      readonly access: ChannelGate;
       readonly status: StatusSetter;
       readonly typing: TypingTracker;
       readonly logger: Logger;
@@ -129,23 +132,34 @@ export class ActionHandler {
       case 'ping':
         conn.reply(encodeReply({ status: 'OK', seq_reply: seq, data: { text: 'pong', version: this.deps.version, server_time: Date.now() } }));
         return;
-      case 'user_typing':
-        if (!this.deps.membership.isMember(conn.userId, parsed.channelId)) {
-          conn.reply(encodeReply({ status: 'FAIL', seq_reply: seq, error: { code: 'NOT_FOUND', message: 'Channel not found' } }));
-          return;
-        }
-        this.deps.typing.typing(conn.userId, parsed.channelId, parsed.parentId);
-        conn.reply(encodeReply({ status: 'OK', seq_reply: seq, data: {} }));
+      case 'user_typing': {
+        const { channelId, parentId } = parsed;
+        this.deps.access.channel(conn.session.caller, channelId, 'post').then(
+          () => {
+            if (conn.state === 'closed') return;
+            this.deps.typing.typing(conn.userId, channelId, parentId);
+            conn.reply(encodeReply({ status: 'OK', seq_reply: seq, data: {} }));
+          },
+          (err: unknown) => this.fail(conn, seq, err, 'could not check typing permission'),
+        );
         return;
+      }
       case 'presence':
         this.deps.status.setStatus(conn.userId, parsed.status).then(
           (status) => conn.reply(encodeReply({ status: 'OK', seq_reply: seq, data: { status } })),
-          (err: unknown) => {
-            this.deps.logger.error({ err, user_id: conn.userId }, 'websocket: could not set presence');
-            conn.reply(encodeReply({ status: 'FAIL', seq_reply: seq, error: { code: 'INTERNAL_ERROR', message: 'Could not set the status' } }));
-          },
+          (err: unknown) => this.fail(conn, seq, err, 'could not set presence'),
         );
         return;
     }
+  }
+
+  /** A refusal answers with the code and message REST would send; anything else is a generic INTERNAL_ERROR. */
+  private fail(conn: Connection, seq: number, err: unknown, what: string): void {
+    if (err instanceof AppError && err.status < 500) {
+      conn.reply(encodeReply({ status: 'FAIL', seq_reply: seq, error: { code: err.code, message: err.message } }));
+      return;
+    }
+    this.deps.logger.error({ err, user_id: conn.userId }, `websocket: ${what}`);
+    conn.reply(encodeReply({ status: 'FAIL', seq_reply: seq, error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } }));
   }
 }

@@ -19,6 +19,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import type { Metrics } from '../observability/metrics.js';
+import type { CallContext } from '../services/context.js';
 import { encodeFrame, frameBytes, type Frame } from './protocol.js';
 
 export interface ConnectionLimits {
@@ -42,10 +43,13 @@ export interface ConnectionHooks {
 
 export type DeliverResult = 'sent' | 'queued' | 'dropped' | 'overflow';
 
+/** Who is behind the socket, as authenticated at the handshake (a resume brings a new one). */
 export interface SessionInfo {
   readonly sessionId: string;
   /** Epoch ms when the token or the session expires, whichever is first. */
   readonly expiresAt: number;
+  /** The caller as actions present it to the channel policy (roles as read at the handshake). */
+  readonly caller: CallContext;
 }
 
 /**

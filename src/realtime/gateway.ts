@@ -202,7 +202,7 @@ export class Gateway {
       this.pending.delete(socket);
       ws.on('error', (err: Error) => this.options.logger.info({ err: { message: err.message }, user_id: auth.user.id }, 'websocket: connection error'));
       try {
-        const { connection, resumed } = hub.open({ ws, socket, userId: auth.user.id, session: { sessionId: auth.session.id, expiresAt }, resume });
+        const { connection, resumed } = hub.open({ ws, socket, userId: auth.user.id, session: { sessionId: auth.session.id, expiresAt, caller: { actor: auth.actor, ip, requestId } }, resume });
         this.options.metrics.wsHandshakes.inc({ outcome: 'ok' });
         this.options.logger.info({ path: WS_PATH, status: 101, client_ip: ip, user_id: auth.user.id, connection_id: connection.id, resumed, request_id: requestId }, 'websocket connected');
       } catch (err) {

@@ -1,5 +1,7 @@
 /**
- * The hub: this node's WebSocket connections and who receives what.
+ * The hub routes: bus items in, frames out. It owns no index of its own: connections live in
+ * the registry (registry.ts), memberships in the index (membership-index.ts), and who receives
+ * an event is answered by audience.ts. What the hub adds is the order in which those change.
  *
  * Membership index. For every user with a connection here (live or dormant) the hub keeps the
  * ids of their channels and teams, loaded from the store when their first connection opens and
@@ -9,6 +11,9 @@
  *   user_removed (channel)        → unsubscribe, drop queued frames of that channel, then deliver
  *                                   the user_removed (the removed user gets it too)
  *   team_member_added/removed     → (control messages) subscribe/unsubscribe the team
+ *   channel_deleted               → nothing: members keep reading an archived channel (the channel
+ *                                   policy's `read`); what they may do there (typing) is asked of
+ *                                   the policy per action (actions.ts), never of this index
  * so a removal takes effect at once, including for frames already queued, and a replay after a
  * resume is filtered against the same index.
  *
@@ -29,19 +34,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
-import { WS_CLOSE, type Broadcast, type ControlMessage, type EventMap, type RealtimeEvent } from '../domain/events.js';
+import { WS_CLOSE, type ControlMessage, type RealtimeEvent } from '../domain/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
-import { ActionHandler, TypingTracker, type MembershipView } from './actions.js';
+import { ActionHandler, TypingTracker, type ChannelGate } from './actions.js';
+import { targetOf } from './audience.js';
 import type { Bus, BusSubscriber } from './bus/bus.js';
 import { Connection, type ConnectionLimits, type SessionInfo } from './connection.js';
+import { MembershipIndex } from './membership-index.js';
 import type { Presence } from './presence.js';
 import { encodeFrame, encodeReply, type Frame } from './protocol.js';
+import { ConnectionRegistry } from './registry.js';
 
 /** Bus items parked per user while their index loads; beyond this the index is loaded again. */
 const PENDING_MAX = 10_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface HubOptions {
   readonly store: Store;
@@ -51,6 +58,8 @@ export interface HubOptions {
   readonly logger: Logger;
   readonly version: string;
   readonly limits: ConnectionLimits;
+  /** Answers WebSocket actions on a channel through the channel policy (services/access.ts). */
+  readonly access: ChannelGate;
   /** How long a dropped connection stays resumable. */
   readonly resumeWindowMs: number;
   /** WebSocket ping period; a connection that misses one pong is dropped. */
@@ -62,12 +71,9 @@ export interface HubOptions {
 
 type Parked = { readonly kind: 'event'; readonly event: RealtimeEvent } | { readonly kind: 'control'; readonly message: ControlMessage };
 
-interface UserEntry {
+/** A user whose memberships are being loaded; bus items meanwhile wait in `pending`. */
+interface Loading {
   readonly userId: string;
-  readonly channels: Set<string>;
-  readonly teams: Set<string>;
-  readonly conns: Set<Connection>;
-  ready: boolean;
   pending: Parked[];
   /** `pending` overflowed during the load: load again. */
   stale: boolean;
@@ -81,14 +87,10 @@ export interface OpenParams {
   readonly resume: { readonly connectionId: string; readonly sequenceNumber: number } | undefined;
 }
 
-export class Hub implements BusSubscriber, MembershipView {
-  private readonly users = new Map<string, UserEntry>();
-  private readonly byChannel = new Map<string, Set<UserEntry>>();
-  private readonly byTeam = new Map<string, Set<UserEntry>>();
-  private readonly loading = new Set<UserEntry>();
-  private readonly connections = new Map<string, Connection>();
-  private readonly bySession = new Map<string, Set<Connection>>();
-  private readonly expiry = new Map<Connection, NodeJS.Timeout>();
+export class Hub implements BusSubscriber {
+  private readonly index: MembershipIndex;
+  private readonly registry: ConnectionRegistry;
+  private readonly loading = new Map<string, Loading>();
   private readonly typing: TypingTracker;
   private readonly actions: ActionHandler;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -100,9 +102,11 @@ export class Hub implements BusSubscriber, MembershipView {
   };
 
   constructor(private readonly options: HubOptions) {
+    this.index = new MembershipIndex(options.presenceFanoutLimit);
+    this.registry = new ConnectionRegistry((conn) => this.closeConnection(conn, WS_CLOSE.SESSION_ENDED, 'session expired', 'expired'));
     this.typing = new TypingTracker(options.bus);
     this.actions = new ActionHandler({
-      membership: this,
+      access: options.access,
       status: options.presence,
       typing: this.typing,
       logger: options.logger,
@@ -126,7 +130,7 @@ export class Hub implements BusSubscriber, MembershipView {
   onEvent(event: RealtimeEvent): void {
     if (this.closing) return;
     try {
-      for (const entry of this.loading) this.park(entry, { kind: 'event', event });
+      for (const l of this.loading.values()) this.park(l, { kind: 'event', event });
       this.applyEvent(event, undefined);
     } catch (err) {
       this.options.logger.error({ err, event: event.event }, 'websocket: event delivery failed');
@@ -137,7 +141,7 @@ export class Hub implements BusSubscriber, MembershipView {
     if (this.closing) return;
     try {
       if (message.kind === 'team_member_added' || message.kind === 'team_member_removed') {
-        for (const entry of this.loading) this.park(entry, { kind: 'control', message });
+        for (const l of this.loading.values()) this.park(l, { kind: 'control', message });
       }
       this.applyControl(message, undefined);
     } catch (err) {
@@ -149,8 +153,8 @@ export class Hub implements BusSubscriber, MembershipView {
   onResync(): void {
     if (this.closing) return;
     let live = 0;
-    for (const entry of [...this.users.values()]) {
-      for (const conn of [...entry.conns]) {
+    for (const userId of this.registry.users()) {
+      for (const conn of [...this.registry.ofUser(userId)]) {
         if (conn.isLive) {
           conn.awaitingHello = true;
           live++;
@@ -158,12 +162,9 @@ export class Hub implements BusSubscriber, MembershipView {
           this.forget(conn);
         }
       }
-      if (!this.users.has(entry.userId)) continue;
-      this.unindex(entry);
-      entry.ready = false;
-      entry.pending = [];
-      this.loading.add(entry);
-      void this.load(entry);
+      if (this.registry.ofUser(userId).size === 0) continue;
+      this.index.delete(userId);
+      this.startLoad(userId);
     }
     this.options.logger.info({ connections: live }, 'websocket: resync, clients get a new hello');
   }
@@ -175,7 +176,7 @@ export class Hub implements BusSubscriber, MembershipView {
    * socket is usually dead without the server knowing yet). Returns true when it did.
    */
   takeOver(connectionId: string, userId: string): boolean {
-    const conn = this.connections.get(connectionId);
+    const conn = this.registry.get(connectionId);
     if (conn === undefined || conn.userId !== userId || !conn.isLive) return false;
     this.options.metrics.wsDisconnects.inc({ reason: 'replaced' });
     this.dropSocket(conn);
@@ -184,18 +185,14 @@ export class Hub implements BusSubscriber, MembershipView {
 
   /** Registers an upgraded socket: resumes `resume.connectionId` when possible, else a new connection with a hello. */
   open(p: OpenParams): { connection: Connection; resumed: boolean } {
-    let entry = this.users.get(p.userId);
-    if (entry === undefined) entry = this.newEntry(p.userId);
     if (p.resume !== undefined) {
-      const old = this.connections.get(p.resume.connectionId);
+      const old = this.registry.get(p.resume.connectionId);
       // Another user's connection id is treated as unknown: never attached, never disturbed.
       if (old !== undefined && old.userId === p.userId && old.state !== 'closed') {
         if (old.isLive) this.dropSocket(old);
-        const e = entry;
-        if (e.ready && old.resume(p.resume.sequenceNumber, (f) => this.allowed(e, f))) {
-          this.moveSession(old, p.session);
+        if (this.index.has(p.userId) && old.resume(p.resume.sequenceNumber, (f) => this.allowed(p.userId, f))) {
+          this.registry.setSession(old, p.session);
           old.attach(p.ws, p.socket, p.session);
-          this.armExpiry(old);
           old.flush();
           this.options.metrics.wsResumes.inc({ outcome: 'replayed' });
           return { connection: old, resumed: true };
@@ -204,32 +201,23 @@ export class Hub implements BusSubscriber, MembershipView {
       }
       this.options.metrics.wsResumes.inc({ outcome: 'new_hello' });
     }
+    // After the resume attempt: forgetting the old connection may have dropped the user's index.
+    if (!this.index.has(p.userId) && !this.loading.has(p.userId)) this.startLoad(p.userId);
     const conn = new Connection(randomUUID(), p.userId, p.session, this.options.limits, this.hooks, this.options.metrics);
-    this.connections.set(conn.id, conn);
-    entry.conns.add(conn);
-    this.moveSession(conn, p.session);
+    this.registry.add(conn);
     conn.attach(p.ws, p.socket, p.session);
-    this.armExpiry(conn);
-    if (entry.ready) this.sayHello(conn);
+    if (this.index.has(p.userId)) this.sayHello(conn);
     return { connection: conn, resumed: false };
-  }
-
-  /** MembershipView: the index answers typing permission checks. */
-  isMember(userId: string, channelId: string): boolean {
-    const e = this.users.get(userId);
-    return e !== undefined && e.ready && e.channels.has(channelId);
   }
 
   /** The user's teams when this node has them loaded. */
   teamsOf(userId: string): string[] | undefined {
-    const e = this.users.get(userId);
-    return e?.ready ? [...e.teams] : undefined;
+    return this.index.teamsOf(userId);
   }
 
   /** The user's channels when this node has them loaded. */
   channelsOf(userId: string): string[] | undefined {
-    const e = this.users.get(userId);
-    return e?.ready ? [...e.channels] : undefined;
+    return this.index.channelsOf(userId);
   }
 
   /** The state of a connection by id (tests and diagnostics). */
@@ -239,20 +227,14 @@ export class Hub implements BusSubscriber, MembershipView {
 
   /** State, queued frames and unsent socket bytes of a connection (tests and diagnostics). */
   inspect(connectionId: string): { state: 'live' | 'dormant'; queued: number; buffered: number } | undefined {
-    const c = this.connections.get(connectionId);
+    const c = this.registry.get(connectionId);
     if (c === undefined || c.state === 'closed') return undefined;
     return { state: c.state, queued: c.queuedFrames, buffered: c.bufferedBytes };
   }
 
   /** Counts for tests and metrics. */
   stats(): { live: number; dormant: number; users: number } {
-    let live = 0;
-    let dormant = 0;
-    for (const c of this.connections.values()) {
-      if (c.isLive) live++;
-      else if (c.state === 'dormant') dormant++;
-    }
-    return { live, dormant, users: this.users.size };
+    return this.registry.stats();
   }
 
   /** Graceful shutdown: every socket gets 1001, stragglers are terminated. */
@@ -263,267 +245,144 @@ export class Hub implements BusSubscriber, MembershipView {
     for (const t of this.timers) clearInterval(t);
     this.typing.close();
     const waits: Promise<void>[] = [];
-    for (const conn of [...this.connections.values()]) {
+    for (const conn of this.registry.all()) {
       const ws = this.closeConnection(conn, WS_CLOSE.GOING_AWAY, 'server shutting down', 'shutdown');
       if (ws !== undefined) waits.push(waitClosed(ws, 1500));
     }
     await Promise.all(waits);
   }
 
-  // ---- internals ----
+  // ---- loading ----
 
-  private newEntry(userId: string): UserEntry {
-    const entry: UserEntry = { userId, channels: new Set(), teams: new Set(), conns: new Set(), ready: false, pending: [], stale: false };
-    this.users.set(userId, entry);
-    this.loading.add(entry);
-    void this.load(entry);
-    return entry;
+  private startLoad(userId: string): void {
+    const l: Loading = { userId, pending: [], stale: false };
+    this.loading.set(userId, l);
+    void this.load(l);
   }
 
-  private park(entry: UserEntry, item: Parked): void {
-    if (entry.pending.length >= PENDING_MAX) {
-      entry.stale = true;
-      entry.pending = [];
+  private park(l: Loading, item: Parked): void {
+    if (l.pending.length >= PENDING_MAX) {
+      l.stale = true;
+      l.pending = [];
       return;
     }
-    entry.pending.push(item);
+    l.pending.push(item);
   }
 
-  private async load(entry: UserEntry): Promise<void> {
+  private async load(l: Loading): Promise<void> {
+    const { userId } = l;
     let channels: string[] = [];
     let teams: string[] = [];
     do {
-      entry.stale = false;
+      l.stale = false;
       try {
-        [channels, teams] = await Promise.all([this.options.store.channels.channelIdsForUser(entry.userId), this.options.store.teams.teamIdsForUser(entry.userId)]);
+        [channels, teams] = await Promise.all([this.options.store.channels.channelIdsForUser(userId), this.options.store.teams.teamIdsForUser(userId)]);
       } catch (err) {
-        this.options.logger.error({ err, user_id: entry.userId }, 'websocket: could not load memberships');
-        if (this.users.get(entry.userId) === entry) {
-          for (const conn of [...entry.conns]) this.closeConnection(conn, WS_CLOSE.INTERNAL_ERROR, 'try again later', 'load_failed');
-          this.dropEntry(entry);
+        this.options.logger.error({ err, user_id: userId }, 'websocket: could not load memberships');
+        if (this.loading.get(userId) === l) {
+          this.loading.delete(userId);
+          for (const conn of [...this.registry.ofUser(userId)]) this.closeConnection(conn, WS_CLOSE.INTERNAL_ERROR, 'try again later', 'load_failed');
         }
         return;
       }
-      if (this.users.get(entry.userId) !== entry || this.closing) return;
-    } while (entry.stale);
-    for (const c of channels) this.subscribeChannel(entry, c);
-    for (const t of teams) this.subscribeTeam(entry, t);
-    entry.ready = true;
-    this.loading.delete(entry);
-    for (const conn of [...entry.conns]) {
+      if (this.loading.get(userId) !== l || this.closing) return;
+    } while (l.stale);
+    this.loading.delete(userId);
+    this.index.set(userId, channels, teams);
+    for (const conn of [...this.registry.ofUser(userId)]) {
       if (!conn.awaitingHello) continue;
       if (conn.isLive) this.sayHello(conn);
       else this.forget(conn);
     }
-    const parked = entry.pending;
-    entry.pending = [];
-    for (const item of parked) {
-      if (item.kind === 'event') this.applyEvent(item.event, entry);
-      else this.applyControl(item.message, entry);
+    for (const item of l.pending) {
+      if (item.kind === 'event') this.applyEvent(item.event, userId);
+      else this.applyControl(item.message, userId);
     }
-    if (entry.conns.size === 0) this.dropEntry(entry);
+    if (this.registry.ofUser(userId).size === 0) this.index.delete(userId);
   }
 
   /** Gives the connection a new id and a hello at seq 0. */
   private sayHello(conn: Connection): void {
-    if (this.connections.get(conn.id) === conn) this.connections.delete(conn.id);
     const id = randomUUID();
-    this.connections.set(id, conn);
+    this.registry.rekey(conn, id);
     conn.hello(id, this.options.version);
   }
 
-  private readyEntry(userId: string, only: UserEntry | undefined): UserEntry | undefined {
-    const e = this.users.get(userId);
-    if (e === undefined || !e.ready || (only !== undefined && only !== e)) return undefined;
-    return e;
+  // ---- routing ----
+
+  /** Whether membership changes for `userId` apply now: indexed here, and (for a parked replay) the one user being replayed. */
+  private applies(userId: string, only: string | undefined): boolean {
+    return (only === undefined || only === userId) && this.index.has(userId);
   }
 
-  private applyEvent(ev: RealtimeEvent, only: UserEntry | undefined): void {
-    const b = ev.broadcast;
-    let removed: UserEntry | undefined;
+  /** Applies an event to the index, then delivers it; `only` limits both to one user (parked items after their load). */
+  private applyEvent(ev: RealtimeEvent, only: string | undefined): void {
+    let removed: string | undefined;
     switch (ev.event) {
-      case 'user_added': {
-        const d = ev.data as EventMap['user_added'];
-        const e = this.readyEntry(d.user_id, only);
-        if (e !== undefined) this.subscribeChannel(e, d.channel_id);
+      case 'user_added':
+        if (this.applies(ev.data.user_id, only)) this.index.addChannel(ev.data.user_id, ev.data.channel_id);
         break;
-      }
       case 'channel_created': {
         // Direct and group channels announce their members one by one, with no user_added.
-        const c = (ev.data as EventMap['channel_created']).channel;
-        if (b.user_id !== undefined && (c.type === 'direct' || c.type === 'group')) {
-          const e = this.readyEntry(b.user_id, only);
-          if (e !== undefined) this.subscribeChannel(e, c.id);
-        }
+        const { channel } = ev.data;
+        const to = ev.broadcast.user_id;
+        if (to !== undefined && (channel.type === 'direct' || channel.type === 'group') && this.applies(to, only)) this.index.addChannel(to, channel.id);
         break;
       }
-      case 'user_removed': {
-        const d = ev.data as EventMap['user_removed'];
-        const e = this.readyEntry(d.user_id, only);
-        if (e !== undefined && e.channels.has(d.channel_id)) {
-          this.unsubscribeChannel(e, d.channel_id);
-          this.purge(e);
-          removed = e;
-        }
+      case 'user_removed':
+        removed = ev.data.user_id;
+        if (this.applies(removed, only) && this.index.removeChannel(removed, ev.data.channel_id)) this.purge(removed);
         break;
-      }
-      case 'posted': {
-        const post = (ev.data as EventMap['posted']).post;
-        if (only === undefined) this.typing.posted(post.user_id, post.channel_id, post.root_post_id);
+      case 'posted':
+        if (only === undefined) this.typing.posted(ev.data.post.user_id, ev.data.post.channel_id, ev.data.post.root_post_id);
         break;
-      }
       default:
         break;
     }
-    const recipients = only !== undefined ? (matches(only, b) ? new Set([only]) : new Set<UserEntry>()) : this.recipients(b);
-    if (removed !== undefined && b.omit_user_id !== removed.userId) recipients.add(removed);
-    if (recipients.size === 0) return;
-    const frame = encodeFrame(ev.event, ev.data, b);
-    for (const entry of recipients) {
-      for (const conn of entry.conns) {
+    const target = targetOf(ev.broadcast, removed);
+    const recipients = only !== undefined ? (this.index.receives(only, target) ? [only] : []) : this.index.audience(target);
+    let frame: Frame | undefined;
+    for (const userId of recipients) {
+      for (const conn of this.registry.ofUser(userId)) {
         if (conn.awaitingHello) continue;
+        frame ??= encodeFrame(ev.event, ev.data, ev.broadcast, removed);
         if (conn.deliver(frame) === 'overflow') this.overflow(conn, frame);
       }
     }
   }
 
-  private applyControl(message: ControlMessage, only: UserEntry | undefined): void {
+  private applyControl(message: ControlMessage, only: string | undefined): void {
     switch (message.kind) {
       case 'session_revoked':
         if (only !== undefined) return;
         for (const sid of message.sessionIds) {
-          for (const conn of [...(this.bySession.get(sid) ?? [])]) this.closeConnection(conn, WS_CLOSE.SESSION_ENDED, 'session ended', 'session_ended');
+          for (const conn of [...this.registry.ofSession(sid)]) this.closeConnection(conn, WS_CLOSE.SESSION_ENDED, 'session ended', 'session_ended');
         }
         return;
-      case 'user_deactivated': {
+      case 'user_deactivated':
         if (only !== undefined) return;
-        const e = this.users.get(message.userId);
-        if (e !== undefined) for (const conn of [...e.conns]) this.closeConnection(conn, WS_CLOSE.SESSION_ENDED, 'account deactivated', 'deactivated');
+        for (const conn of [...this.registry.ofUser(message.userId)]) this.closeConnection(conn, WS_CLOSE.SESSION_ENDED, 'account deactivated', 'deactivated');
         return;
-      }
-      case 'team_member_added': {
-        const e = this.readyEntry(message.userId, only);
-        if (e !== undefined) this.subscribeTeam(e, message.teamId);
+      case 'team_member_added':
+        if (this.applies(message.userId, only)) this.index.addTeam(message.userId, message.teamId);
         return;
-      }
-      case 'team_member_removed': {
-        const e = this.readyEntry(message.userId, only);
-        if (e !== undefined) {
-          this.unsubscribeTeam(e, message.teamId);
-          this.purge(e);
-        }
+      case 'team_member_removed':
+        if (this.applies(message.userId, only) && this.index.removeTeam(message.userId, message.teamId)) this.purge(message.userId);
         return;
-      }
     }
-  }
-
-  private recipients(b: Broadcast): Set<UserEntry> {
-    const out = new Set<UserEntry>();
-    const addAll = (set: Set<UserEntry> | undefined): void => {
-      if (set !== undefined) for (const e of set) out.add(e);
-    };
-    if (b.user_id !== undefined) {
-      const e = this.users.get(b.user_id);
-      if (e?.ready) out.add(e);
-    }
-    if (b.channel_id !== undefined) addAll(this.byChannel.get(b.channel_id));
-    if (b.team_id !== undefined) addAll(this.byTeam.get(b.team_id));
-    for (const t of b.team_ids ?? []) addAll(this.byTeam.get(t));
-    // Presence goes to co-members, but not through channels with more people online than the
-    // fan-out limit: there, one change times everyone is the O(n²) that sinks a big server,
-    // and clients load presence on demand (POST /users/status/ids) when they show such lists.
-    for (const c of b.channel_ids ?? []) {
-      const set = this.byChannel.get(c);
-      if (set !== undefined && set.size <= this.options.presenceFanoutLimit) addAll(set);
-    }
-    if (b.omit_user_id !== undefined) {
-      const e = this.users.get(b.omit_user_id);
-      if (e !== undefined) out.delete(e);
-    }
-    return out;
   }
 
   /** Whether a queued or buffered frame may still go to this user, by current membership. */
-  private allowed(entry: UserEntry, frame: Frame): boolean {
-    if (frame.event === 'hello' || frame.userId === entry.userId) return true;
-    if (frame.channelId !== undefined) {
-      return entry.channels.has(frame.channelId) || (frame.event === 'user_removed' && frame.subjectUserId === entry.userId);
-    }
-    if (frame.teamIds.length > 0) return frame.teamIds.some((t) => entry.teams.has(t));
-    if (frame.channelIds.length > 0) return frame.channelIds.some((c) => entry.channels.has(c));
-    return true;
+  private allowed(userId: string, frame: Frame): boolean {
+    return frame.event === 'hello' || this.index.receives(userId, frame.target);
   }
 
-  private purge(entry: UserEntry): void {
-    for (const conn of entry.conns) conn.purge((f) => this.allowed(entry, f));
+  /** Drops queued frames the user may no longer receive (after a removal). */
+  private purge(userId: string): void {
+    for (const conn of this.registry.ofUser(userId)) conn.purge((f) => this.allowed(userId, f));
   }
 
-  private subscribeChannel(entry: UserEntry, channelId: string): void {
-    entry.channels.add(channelId);
-    let set = this.byChannel.get(channelId);
-    if (set === undefined) this.byChannel.set(channelId, (set = new Set()));
-    set.add(entry);
-  }
-
-  private unsubscribeChannel(entry: UserEntry, channelId: string): void {
-    entry.channels.delete(channelId);
-    const set = this.byChannel.get(channelId);
-    if (set === undefined) return;
-    set.delete(entry);
-    if (set.size === 0) this.byChannel.delete(channelId);
-  }
-
-  private subscribeTeam(entry: UserEntry, teamId: string): void {
-    entry.teams.add(teamId);
-    let set = this.byTeam.get(teamId);
-    if (set === undefined) this.byTeam.set(teamId, (set = new Set()));
-    set.add(entry);
-  }
-
-  private unsubscribeTeam(entry: UserEntry, teamId: string): void {
-    entry.teams.delete(teamId);
-    const set = this.byTeam.get(teamId);
-    if (set === undefined) return;
-    set.delete(entry);
-    if (set.size === 0) this.byTeam.delete(teamId);
-  }
-
-  private unindex(entry: UserEntry): void {
-    for (const c of [...entry.channels]) this.unsubscribeChannel(entry, c);
-    for (const t of [...entry.teams]) this.unsubscribeTeam(entry, t);
-  }
-
-  private dropEntry(entry: UserEntry): void {
-    this.unindex(entry);
-    this.loading.delete(entry);
-    if (this.users.get(entry.userId) === entry) this.users.delete(entry.userId);
-  }
-
-  private moveSession(conn: Connection, session: SessionInfo): void {
-    const old = this.bySession.get(conn.session.sessionId);
-    if (old !== undefined) {
-      old.delete(conn);
-      if (old.size === 0) this.bySession.delete(conn.session.sessionId);
-    }
-    conn.session = session;
-    let set = this.bySession.get(session.sessionId);
-    if (set === undefined) this.bySession.set(session.sessionId, (set = new Set()));
-    set.add(conn);
-  }
-
-  /** Closes the connection when its token or session expires. */
-  private armExpiry(conn: Connection): void {
-    const previous = this.expiry.get(conn);
-    if (previous !== undefined) clearTimeout(previous);
-    const delay = conn.session.expiresAt - Date.now();
-    const timer = setTimeout(() => {
-      this.expiry.delete(conn);
-      if (Date.now() >= conn.session.expiresAt) this.closeConnection(conn, WS_CLOSE.SESSION_ENDED, 'session expired', 'expired');
-      else this.armExpiry(conn);
-    }, Math.min(Math.max(delay, 0), MAX_TIMER_MS));
-    timer.unref();
-    this.expiry.set(conn, timer);
-  }
+  // ---- connection life cycle ----
 
   /** The live socket of `conn` is gone (closed by the peer or dropped by us): the connection becomes resumable. */
   private socketGone(conn: Connection): void {
@@ -565,22 +424,8 @@ export class Hub implements BusSubscriber, MembershipView {
 
   private forget(conn: Connection): void {
     if (conn.state !== 'closed') conn.close(WS_CLOSE.GOING_AWAY, 'forgotten');
-    if (this.connections.get(conn.id) === conn) this.connections.delete(conn.id);
-    const sessions = this.bySession.get(conn.session.sessionId);
-    if (sessions !== undefined) {
-      sessions.delete(conn);
-      if (sessions.size === 0) this.bySession.delete(conn.session.sessionId);
-    }
-    const timer = this.expiry.get(conn);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.expiry.delete(conn);
-    }
-    const entry = this.users.get(conn.userId);
-    if (entry !== undefined) {
-      entry.conns.delete(conn);
-      if (entry.conns.size === 0 && entry.ready) this.dropEntry(entry);
-    }
+    // The index of a user still loading is dropped when the load ends and finds no connection.
+    if (this.registry.remove(conn)) this.index.delete(conn.userId);
   }
 
   private onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
@@ -593,7 +438,7 @@ export class Hub implements BusSubscriber, MembershipView {
   }
 
   private heartbeat(): void {
-    for (const conn of [...this.connections.values()]) {
+    for (const conn of this.registry.all()) {
       if (conn.isLive && !conn.heartbeat()) {
         this.options.metrics.wsDisconnects.inc({ reason: 'heartbeat' });
         this.dropSocket(conn);
@@ -603,19 +448,10 @@ export class Hub implements BusSubscriber, MembershipView {
 
   private sweep(): void {
     const cutoff = Date.now() - this.options.resumeWindowMs;
-    for (const conn of [...this.connections.values()]) {
+    for (const conn of this.registry.all()) {
       if (conn.state === 'dormant' && conn.dormantSince < cutoff) this.forget(conn);
     }
   }
-}
-
-function matches(entry: UserEntry, b: Broadcast): boolean {
-  if (b.omit_user_id === entry.userId) return false;
-  if (b.user_id === entry.userId) return true;
-  if (b.channel_id !== undefined && entry.channels.has(b.channel_id)) return true;
-  if (b.team_id !== undefined && entry.teams.has(b.team_id)) return true;
-  if ((b.channel_ids ?? []).some((c) => entry.channels.has(c))) return true;
-  return (b.team_ids ?? []).some((t) => entry.teams.has(t));
 }
 
 function waitClosed(ws: WebSocket, ms: number): Promise<void> {

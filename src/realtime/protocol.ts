@@ -10,6 +10,7 @@
 import type { ActionReply, Broadcast, ClientActionName, EnvelopeBroadcast, ServerEventMap, ServerEventName } from '../domain/events.js';
 import { UUID_RE } from '../domain/ids.js';
 import type { Presence } from '../domain/presenters.js';
+import { targetOf, type Target } from './audience.js';
 
 const STATUSES: readonly Presence[] = ['online', 'away', 'dnd', 'offline'];
 
@@ -84,14 +85,8 @@ export interface Frame {
   readonly head: Buffer;
   readonly tail: Buffer;
   readonly size: number;
-  /** The audience the frame was addressed to: queued and replayed frames are re-checked against it. */
-  readonly channelId: string | undefined;
-  readonly teamIds: readonly string[];
-  /** status_change: the channels whose co-members it was addressed to. */
-  readonly channelIds: readonly string[];
-  readonly userId: string | undefined;
-  /** For user_added / user_removed: the member concerned (a removed user still gets their own user_removed). */
-  readonly subjectUserId: string | undefined;
+  /** The audience the frame was addressed to: queued and replayed frames are re-checked against it (audience.ts). */
+  readonly target: Target;
   readonly droppable: boolean;
   /** typing / stop_typing: stale by the time a disconnected client comes back. */
   readonly transient: boolean;
@@ -101,21 +96,16 @@ function envelopeBroadcast(b: Broadcast): EnvelopeBroadcast {
   return { channel_id: b.channel_id ?? '', team_id: b.team_id ?? '', user_id: b.user_id ?? '' };
 }
 
-export function encodeFrame<K extends ServerEventName>(event: K, data: ServerEventMap[K], broadcast: Broadcast): Frame {
+/** `removedUserId`: for user_removed, the removed user (they get their own removal; see audience.ts). */
+export function encodeFrame<K extends ServerEventName>(event: K, data: ServerEventMap[K], broadcast: Broadcast, removedUserId?: string): Frame {
   const head = Buffer.from(`{"event":${JSON.stringify(event)},"seq":`);
   const tail = Buffer.from(`,"data":${JSON.stringify(data)},"broadcast":${JSON.stringify(envelopeBroadcast(broadcast))}}`);
-  const teamIds = [...(broadcast.team_id !== undefined ? [broadcast.team_id] : []), ...(broadcast.team_ids ?? [])];
-  const subject = event === 'user_added' || event === 'user_removed' ? (data as ServerEventMap['user_added']).user_id : undefined;
   return {
     event,
     head,
     tail,
     size: head.length + tail.length + 4,
-    channelId: broadcast.channel_id,
-    teamIds,
-    channelIds: broadcast.channel_ids ?? [],
-    userId: broadcast.user_id,
-    subjectUserId: subject,
+    target: targetOf(broadcast, removedUserId),
     droppable: DROPPABLE.has(event),
     transient: TYPING.has(event),
   };

@@ -4,14 +4,14 @@
  * order queued. A rolled-back transaction's outbox is simply dropped, so no event can
  * describe a change that never happened, and the only way to publish is to write.
  */
-import type { ControlMessage, EventName, EventPublisher, RealtimeEvent } from '../domain/events.js';
+import type { ControlMessage, EventPublisher, RealtimeEvent } from '../domain/events.js';
 
 type Queued = { readonly event: RealtimeEvent; readonly control?: undefined } | { readonly event?: undefined; readonly control: ControlMessage };
 
 export class Outbox implements EventPublisher {
   private queued: Queued[] = [];
 
-  publish<K extends EventName>(event: RealtimeEvent<K>): void {
+  publish(event: RealtimeEvent): void {
     this.queued.push({ event });
   }
 

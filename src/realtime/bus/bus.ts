@@ -5,7 +5,7 @@
  * (typing, presence). Implementations: bus/local.ts (one node), bus/redis.ts (a cluster; it
  * uses the local bus for its own node's fan-out).
  */
-import type { ControlMessage, EventName, EventPublisher, RealtimeEvent } from '../../domain/events.js';
+import type { ControlMessage, EventPublisher, RealtimeEvent } from '../../domain/events.js';
 
 export interface BusSubscriber {
   /** An event to deliver (already committed). */
@@ -18,7 +18,7 @@ export interface BusSubscriber {
 
 export interface Bus extends EventPublisher {
   /** Hands an event to every subscriber on every node (this node's on the same tick, never waiting for the network). */
-  publish<K extends EventName>(event: RealtimeEvent<K>): void;
+  publish(event: RealtimeEvent): void;
   /** Hands a control message to every subscriber on every node, like `publish`. */
   control(message: ControlMessage): void;
   /** Adds a subscriber (the hub); returns the function that removes it. */

@@ -3,13 +3,13 @@
  * hub) on the same tick. On its own it is the bus of a single node; the Redis bus
  * (bus/redis.ts) uses it for its own node's fan-out and adds the other nodes.
  */
-import type { ControlMessage, EventName, RealtimeEvent } from '../../domain/events.js';
+import type { ControlMessage, RealtimeEvent } from '../../domain/events.js';
 import type { Bus, BusSubscriber } from './bus.js';
 
 export class LocalBus implements Bus {
   private readonly subscribers = new Set<BusSubscriber>();
 
-  publish<K extends EventName>(event: RealtimeEvent<K>): void {
+  publish(event: RealtimeEvent): void {
     for (const s of this.subscribers) s.onEvent(event);
   }
 

@@ -18,7 +18,7 @@
  * Meanwhile local delivery goes on: a node keeps serving its own clients without Redis.
  */
 import { Redis } from 'ioredis';
-import type { ControlMessage, EventName, RealtimeEvent } from '../../domain/events.js';
+import type { ControlMessage, RealtimeEvent } from '../../domain/events.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Bus, BusSubscriber } from './bus.js';
@@ -156,7 +156,7 @@ export class RedisBus implements Bus {
     );
   }
 
-  publish<K extends EventName>(event: RealtimeEvent<K>): void {
+  publish(event: RealtimeEvent): void {
     this.local.publish(event);
     this.send({ n: this.nodeId, t: 'e', p: event });
   }

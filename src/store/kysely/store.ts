@@ -5,7 +5,7 @@
  * sub-stores are the few SQL spellings that differ. This file owns the transaction boundary.
  */
 import { sql, type Kysely } from 'kysely';
-import { NO_EVENTS, type ControlMessage, type EventName, type EventPublisher, type RealtimeEvent } from '../../domain/events.js';
+import { NO_EVENTS, type ControlMessage, type EventPublisher, type RealtimeEvent } from '../../domain/events.js';
 import type { Dialect } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { GroupCommit } from '../group-commit.js';
@@ -94,7 +94,7 @@ export class KyselyStore implements Tx {
     return value;
   }
 
-  publish<K extends EventName>(event: RealtimeEvent<K>): void {
+  publish(event: RealtimeEvent): void {
     this.queue().publish(event);
   }
 
