@@ -188,7 +188,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   hubRef.hub = hub;
   hub.start();
   const ipResolver = clientIpResolver(config.security.trustedProxies);
-  const gateway = new Gateway({ config, logger, metrics, security, limits, ipResolver, sessions: services.sessions, presence, hub, clock });
+  const gateway = new Gateway({ config, logger, metrics, security, limits, ipResolver, sessions: services.sessions, presence, hub });
 
   const readiness: Record<string, () => Promise<void>> = { database: () => store.ping() };
   if (redis !== undefined) {

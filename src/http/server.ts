@@ -31,6 +31,7 @@ import { rateLimitBucket } from '../security/client-ip.js';
 import type { SecurityEvents } from '../security/events.js';
 import { OriginPolicy } from '../security/origin.js';
 import type { RateLimits } from '../security/rate-limit.js';
+import { bearerToken } from '../security/tokens.js';
 import { runTraced, type AuthzTraces } from '../services/authz-trace.js';
 import type { Services } from '../services/index.js';
 import { errorBody, renderError, sendRateLimited } from './errors.js';
@@ -205,11 +206,12 @@ function hasBadText(value: unknown, depth = 0): boolean {
   return false;
 }
 
-function bearerFrom(req: FastifyRequest, cookieName: string): { token: string; via: 'header' | 'cookie' } | undefined {
+/** The presented credential: the Authorization header when there is one (a malformed one is refused, never replaced by the cookie), else the session cookie. */
+function credentialOf(req: FastifyRequest, cookieName: string): { token: string; via: 'header' | 'cookie' } | 'malformed_header' | undefined {
   const header = req.headers.authorization;
   if (typeof header === 'string') {
-    const m = /^bearer\s+(\S+)\s*$/i.exec(header);
-    return m ? { token: m[1]!, via: 'header' } : undefined;
+    const token = bearerToken(header);
+    return token === undefined ? 'malformed_header' : { token, via: 'header' };
   }
   const c = req.cookies[cookieName];
   return c ? { token: c, via: 'cookie' } : undefined;
@@ -365,10 +367,17 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
 
     if (!req.url.startsWith('/api/') || routeConfig.public === true || req.method === 'OPTIONS') return;
     if (req.routeOptions.url === undefined) return; // unknown route: the 404 handler answers
-    const presented = bearerFrom(req, sessionCookie);
-    if (presented === undefined) throw unauthorized();
-    const auth = await services.sessions.authenticate(presented.token);
-    if (auth === undefined) throw unauthorized('Invalid or expired session');
+    // Every refusal is an event with its reason; the client sees only the 401.
+    const refused = (reason: string, via?: 'header' | 'cookie'): never => {
+      security.emit('access_denied', { ip: req.clientIp, requestId: req.id, reason, stage: 'authentication', via, route: req.routeOptions.url });
+      throw reason === 'missing_token' ? unauthorized() : unauthorized('Invalid or expired session');
+    };
+    const presented = credentialOf(req, sessionCookie);
+    if (presented === undefined) return refused('missing_token');
+    if (presented === 'malformed_header') return refused('malformed_header', 'header');
+    const result = await services.sessions.authenticate(presented.token);
+    if (!result.ok) return refused(result.reason, presented.via);
+    const { auth } = result;
     if (presented.via === 'cookie' && !SAFE_METHODS.has(req.method) && req.headers['x-requested-with'] !== 'XMLHttpRequest') {
       // CSRF: a cookie-authenticated write must carry a header a cross-site form cannot set.
       throw forbidden('Cookie-authenticated requests must send X-Requested-With: XMLHttpRequest');

@@ -9,8 +9,9 @@
  *   3. no token in the query string (`?token=`, `?access_token=`): 401 even when valid;
  *   4. Origin, when present, passes security/origin.ts (site URL, allow list; 403) — checked before the
  *      token because it costs no database read;
- *   5. the token, from `Authorization: Bearer` or from `Sec-WebSocket-Protocol`
- *      (`rustchat.v1, <token>`), must name a live session (401);
+ *   5. the token, from `Authorization: Bearer` (the same parser as REST, security/tokens.ts) or
+ *      from `Sec-WebSocket-Protocol` (`rustchat.v1, <token>`), must name a live session (401;
+ *      the event's reason says why: token_expired, bad_signature, session_revoked...);
  *   6. the user's connection cap across the cluster (429 `TOO_MANY_CONNECTIONS`);
  * then `ws.handleUpgrade` answers 101, selecting `rustchat.v1` when offered — never the token.
  * Steps 3–5 emit `websocket_auth_failure`. Nothing here logs a URL with its query string.
@@ -19,7 +20,6 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { decodeJwt } from 'jose';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config/config.js';
 import { WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '../domain/events.js';
@@ -30,6 +30,7 @@ import { OriginPolicy } from '../security/origin.js';
 import { rateLimitBucket, type ClientIpResolver } from '../security/client-ip.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { RateLimits } from '../security/rate-limit.js';
+import { bearerToken } from '../security/tokens.js';
 import type { SessionService } from '../services/sessions.js';
 import type { Hub } from './hub.js';
 import type { Presence } from './presence.js';
@@ -45,8 +46,6 @@ export interface GatewayOptions {
   readonly sessions: Pick<SessionService, 'authenticate'>;
   readonly presence: Presence;
   readonly hub: Hub;
-  /** The services' clock (session expiry times are on it). */
-  readonly clock: () => number;
 }
 
 interface Refusal {
@@ -59,7 +58,7 @@ interface Refusal {
 /** The token from `Authorization: Bearer …` or from the subprotocol list `rustchat.v1, <token>`. */
 export function tokenFromHandshake(headers: IncomingMessage['headers']): string | undefined {
   const auth = headers.authorization;
-  if (typeof auth === 'string') return /^bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+  if (typeof auth === 'string') return bearerToken(auth);
   const offered = (headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
   if (!offered.includes(WS_SUBPROTOCOL)) return undefined;
   const others = offered.filter((p) => p !== WS_SUBPROTOCOL);
@@ -166,14 +165,10 @@ export class Gateway {
 
     const token = tokenFromHandshake(req.headers);
     if (token === undefined) return this.authFailure('missing_token', 401, 'Authentication required', ip, requestId);
-    const auth = await sessions.authenticate(token);
-    if (auth === undefined) return this.authFailure('invalid_token', 401, 'Invalid or expired session', ip, requestId);
+    const result = await sessions.authenticate(token);
+    if (!result.ok) return this.authFailure(result.reason, 401, 'Invalid or expired session', ip, requestId);
+    const { auth } = result;
     if (socket.destroyed) return undefined;
-
-    // Expiry: the token's own `exp` (wall clock) or the session's end (service clock), whichever is first.
-    const tokenExp = decodeJwt(token).exp;
-    const sessionEnd = auth.session.expires_at - this.options.clock() + Date.now();
-    const expiresAt = Math.min(sessionEnd, typeof tokenExp === 'number' ? tokenExp * 1000 : sessionEnd);
 
     const resume = resumeParams(url);
     // The same user reconnecting to a connection we still think is open: that old socket is dead, free its slot.
@@ -202,7 +197,7 @@ export class Gateway {
       this.pending.delete(socket);
       ws.on('error', (err: Error) => this.options.logger.info({ err: { message: err.message }, user_id: auth.user.id }, 'websocket: connection error'));
       try {
-        const { connection, resumed } = hub.open({ ws, socket, userId: auth.user.id, session: { sessionId: auth.session.id, expiresAt, caller: { actor: auth.actor, ip, requestId } }, resume });
+        const { connection, resumed } = hub.open({ ws, socket, userId: auth.user.id, session: { sessionId: auth.session.id, expiresAt: auth.expiresAt, caller: { actor: auth.actor, ip, requestId } }, resume });
         this.options.metrics.wsHandshakes.inc({ outcome: 'ok' });
         this.options.logger.info({ path: WS_PATH, status: 101, client_ip: ip, user_id: auth.user.id, connection_id: connection.id, resumed, request_id: requestId }, 'websocket connected');
       } catch (err) {

@@ -22,6 +22,19 @@ export interface TokenConfig {
   readonly audience: string;
 }
 
+/** Why a token was refused (a security event's `reason`; the client only ever sees 401). */
+export type TokenRejection = 'malformed' | 'token_expired' | 'bad_signature' | 'bad_algorithm' | 'bad_claims';
+
+export type TokenCheck = { readonly ok: true; readonly claims: TokenClaims } | { readonly ok: false; readonly reason: TokenRejection };
+
+/**
+ * The token of an `Authorization` header value: scheme `Bearer` (any case), one token. The
+ * one parser for REST and the WebSocket handshake; undefined when the value is not that shape.
+ */
+export function bearerToken(header: string): string | undefined {
+  return /^bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
+
 const ALGORITHMS = ['HS256'];
 /** Verified tokens kept (token → claims) so a busy client is not re-verified on every request. */
 const VERIFIED_CACHE_SIZE = 10_000;
@@ -56,22 +69,28 @@ export class TokenService {
 
   /** The claims of a valid token, or undefined for anything else (bad signature, expired, wrong audience...). */
   async verify(token: string): Promise<TokenClaims | undefined> {
-    const cached = this.verified.get(token);
-    if (cached !== undefined) {
-      if (cached.expiresAt > Date.now()) return cached;
-      this.verified.delete(token);
-      return undefined;
-    }
-    const claims = await this.verifySignature(token);
-    if (claims !== undefined) {
-      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, claims);
-    }
-    return claims;
+    const checked = await this.check(token);
+    return checked.ok ? checked.claims : undefined;
   }
 
-  private async verifySignature(token: string): Promise<TokenClaims | undefined> {
-    if (token.length > 4096 || token.split('.').length !== 3) return undefined;
+  /** The claims of a valid token, or why it was refused. */
+  async check(token: string): Promise<TokenCheck> {
+    const cached = this.verified.get(token);
+    if (cached !== undefined) {
+      if (cached.expiresAt > Date.now()) return { ok: true, claims: cached };
+      this.verified.delete(token);
+      return { ok: false, reason: 'token_expired' };
+    }
+    const checked = await this.verifySignature(token);
+    if (checked.ok) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, checked.claims);
+    }
+    return checked;
+  }
+
+  private async verifySignature(token: string): Promise<TokenCheck> {
+    if (token.length > 4096 || token.split('.').length !== 3) return { ok: false, reason: 'malformed' };
     for (const key of this.keys) {
       try {
         const { payload } = await jwtVerify(token, key, {
@@ -80,14 +99,21 @@ export class TokenService {
           audience: this.config.audience,
           requiredClaims: ['exp', 'sub', 'sid'],
         });
-        if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') return undefined;
-        return { userId: payload.sub, sessionId: payload.sid, expiresAt: payload.exp * 1000 };
+        if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') return { ok: false, reason: 'bad_claims' };
+        return { ok: true, claims: { userId: payload.sub, sessionId: payload.sid, expiresAt: payload.exp * 1000 } };
       } catch (err) {
         // Only a signature mismatch may be retried with the previous key.
         if (err instanceof joseErrors.JWSSignatureVerificationFailed) continue;
-        return undefined;
+        return { ok: false, reason: rejection(err) };
       }
     }
-    return undefined;
+    return { ok: false, reason: 'bad_signature' };
   }
+}
+
+function rejection(err: unknown): TokenRejection {
+  if (err instanceof joseErrors.JWTExpired) return 'token_expired';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported) return 'bad_algorithm';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return 'bad_claims';
+  return 'malformed';
 }

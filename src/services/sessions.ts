@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Session, User } from '../domain/entities.js';
 import type { Actor } from '../domain/policy.js';
-import type { TokenService } from '../security/tokens.js';
+import type { TokenRejection, TokenService } from '../security/tokens.js';
 import type { Store, Tx } from '../store/store.js';
 import type { AnonymousContext, ServiceDeps } from './context.js';
 
@@ -21,7 +21,17 @@ export interface Authenticated {
   readonly actor: Actor;
   readonly user: User;
   readonly session: Session;
+  /**
+   * Epoch ms on the wall clock (Date.now) when this authentication stops holding: the token's
+   * `exp` or the session's end, whichever is first (a WebSocket is closed then).
+   */
+  readonly expiresAt: number;
 }
+
+/** Why a presented token did not authenticate: the security event's reason (the client sees only 401). */
+export type AuthFailureReason = TokenRejection | 'unknown_session' | 'session_revoked' | 'session_expired' | 'user_deactivated';
+
+export type AuthResult = { readonly ok: true; readonly auth: Authenticated } | { readonly ok: false; readonly reason: AuthFailureReason };
 
 export class SessionService {
   constructor(
@@ -51,16 +61,22 @@ export class SessionService {
     return { token, expiresIn: this.expiryHours * 3600, session };
   }
 
-  /** The caller behind a token, or undefined when the token or its session is not valid now. */
-  async authenticate(token: string): Promise<Authenticated | undefined> {
-    const claims = await this.tokens.verify(token);
-    if (claims === undefined) return undefined;
+  /** The caller behind a token, or why there is none (bad token, session ended or expired, account deactivated). */
+  async authenticate(token: string): Promise<AuthResult> {
+    const checked = await this.tokens.check(token);
+    if (!checked.ok) return checked;
+    const { claims } = checked;
     const found = await this.deps.store.sessions.getWithUser(claims.sessionId);
-    if (found === undefined) return undefined;
+    // A session of someone else is as unknown as a missing one.
+    if (found === undefined || found.session.user_id !== claims.userId) return { ok: false, reason: 'unknown_session' };
     const { session, user } = found;
     const now = this.deps.clock();
-    if (session.user_id !== claims.userId || session.revoked_at !== null || session.expires_at <= now || user.deactivated_at !== null) return undefined;
-    return { actor: { userId: user.id, username: user.username, role: user.role, sessionId: session.id }, user, session };
+    if (session.revoked_at !== null) return { ok: false, reason: 'session_revoked' };
+    if (session.expires_at <= now) return { ok: false, reason: 'session_expired' };
+    if (user.deactivated_at !== null) return { ok: false, reason: 'user_deactivated' };
+    // Session times are on the services' clock; the token's exp and timers are on the wall clock.
+    const expiresAt = Math.min(claims.expiresAt, Date.now() + (session.expires_at - now));
+    return { ok: true, auth: { actor: { userId: user.id, username: user.username, role: user.role, sessionId: session.id }, user, session, expiresAt } };
   }
 
   /** Ends one session. */

@@ -110,6 +110,34 @@ describe.each(STORES)('tokens and sessions (%s)', (kind) => {
     expect((await t.api.get('/api/v1/auth/me', undefined, { headers: { authorization: `bEaReR ${u.token}` } })).status).toBe(200);
   });
 
+  it('makes every refused token an access_denied event with its reason, while the client sees the same 401', async () => {
+    const u = await registerUser(t.api, 'tok');
+    const events = (): Array<Record<string, any>> => t.logs.lines.map((l) => JSON.parse(l) as Record<string, any>).filter((o) => o.security_event === 'access_denied' && o.stage === 'authentication');
+    const reasonOf = async (headers: Record<string, string>): Promise<string> => {
+      const before = events().length;
+      const res = await t.api.request('GET', '/api/v1/auth/me', { headers });
+      expect(envelope(res)).toEqual({ status: 401, contentType: 'application/json', error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
+      const fresh = events().slice(before);
+      expect(fresh).toHaveLength(1);
+      expect(fresh[0]).toMatchObject({ severity: 'info', client_ip: expect.any(String), request_id: res.headers['x-request-id'] });
+      return fresh[0]!.reason as string;
+    };
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    const [h, p, sig] = u.token.split('.') as [string, string, string];
+    expect(await reasonOf(bearer(`${h}.${p}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`))).toBe('bad_signature');
+    expect(await reasonOf(bearer(await forge(u, { exp: Math.floor(Date.now() / 1000) - 60 })))).toBe('token_expired');
+    expect(await reasonOf(bearer(await forge(u, { alg: 'HS512' })))).toBe('bad_algorithm');
+    expect(await reasonOf(bearer(await forge(u, { aud: 'other-app' })))).toBe('bad_claims');
+    expect(await reasonOf(bearer(await forge(u, { sid: randomUUID() })))).toBe('unknown_session');
+    expect(await reasonOf(bearer('not-a-jwt'))).toBe('malformed');
+    expect(await reasonOf({ authorization: `Basic ${u.token}` })).toBe('malformed_header');
+    expect(await reasonOf({})).toBe('missing_token');
+    const other = await login(t.api, u.username, u.password);
+    expect((await t.api.post('/api/v1/auth/logout', undefined, other)).status).toBeLessThan(300);
+    expect(await reasonOf(bearer(other))).toBe('session_revoked');
+    expect(t.logs.text()).not.toContain(sig);
+  });
+
   it('ends a session that expired in the database even if the token is still within its exp', async () => {
     const u = await registerUser(t.api, 'expire');
     expect((await t.api.get('/api/v1/auth/me', u.token)).status).toBe(200);

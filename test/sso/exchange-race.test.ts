@@ -63,7 +63,7 @@ describe.each(STORES)('concurrent exchanges (%s)', (kind) => {
       expect(session.user_id).toBe(user.id);
       expect(session.kind).toBe('sso');
       // The session the winner got is the one recorded on the code, and it was ended exactly once.
-      expect((await s.t.app.services.sessions.authenticate(winners[0]!.json().token))).toBeUndefined();
+      expect(await s.t.app.services.sessions.authenticate(winners[0]!.json().token)).toEqual({ ok: false, reason: 'session_revoked' });
       expect(session.revoked_at).not.toBeNull();
       expect(securityEvents(s.t, 'session_revoked').filter((e) => e.reason === 'exchange_code_reuse').length).toBe(revokedBefore + 1);
     }
