@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, RateLimitedError, type ErrorCode } from '../domain/errors.js';
+import { rateLimitedAnswer, type LimitDecision } from '../security/rate-limit.js';
 import { domainError } from '../services/store-errors.js';
 
 const BY_STATUS: Record<number, ErrorCode> = {
@@ -36,24 +37,24 @@ export interface ErrorBody {
   error: { code: string; message: string; request_id: string; [k: string]: unknown };
 }
 
-export function errorBody(req: FastifyRequest, code: ErrorCode, message: string, details?: Readonly<Record<string, unknown>>): ErrorBody {
-  return { error: { code, message, ...(details ?? {}), request_id: req.id } };
+/** The one error envelope, for HTTP responses and WebSocket handshake refusals alike. */
+export function errorEnvelope(code: string, message: string, requestId: string, details?: Readonly<Record<string, unknown>>): ErrorBody {
+  return { error: { code, message, ...(details ?? {}), request_id: requestId } };
 }
 
-export function sendRateLimited(reply: FastifyReply, req: FastifyRequest, limit: number, resetAt: number, retryAfter: number): FastifyReply {
-  return reply
-    .code(429)
-    .header('X-RateLimit-Limit', String(limit))
-    .header('X-RateLimit-Remaining', '0')
-    .header('X-RateLimit-Reset', String(resetAt))
-    .header('Retry-After', String(retryAfter))
-    .type('application/json')
-    .send({ error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Too many requests. Please try again later.', retry_after: retryAfter } });
+export function errorBody(req: FastifyRequest, code: ErrorCode, message: string, details?: Readonly<Record<string, unknown>>): ErrorBody {
+  return errorEnvelope(code, message, req.id, details);
+}
+
+/** Sends the one 429 answer (security/rate-limit.ts). */
+export function sendRateLimited(reply: FastifyReply, decision: Pick<LimitDecision, 'limit' | 'resetAt' | 'retryAfter'>): FastifyReply {
+  const answer = rateLimitedAnswer(decision);
+  return reply.code(answer.status).headers(answer.headers).type('application/json').send(answer.body);
 }
 
 export function renderError(thrown: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const err = domainError(thrown) as FastifyError | Error;
-  if (err instanceof RateLimitedError) return sendRateLimited(reply, req, err.limit, err.resetAt, err.retryAfter);
+  if (err instanceof RateLimitedError) return sendRateLimited(reply, err);
   if (err instanceof AppError) {
     // A dependency failure (the database down) keeps the driver's error as its cause: log it, the client sees only the envelope.
     if (err.status >= 500 && err.cause !== undefined) req.log.warn({ err: err.cause, request_id: req.id }, err.message);

@@ -30,7 +30,7 @@ import type { ClientIpResolver } from '../security/client-ip.js';
 import { rateLimitBucket } from '../security/client-ip.js';
 import type { SecurityEvents } from '../security/events.js';
 import { OriginPolicy } from '../security/origin.js';
-import type { RateLimits } from '../security/rate-limit.js';
+import { rateLimitHeaders, type RateLimits } from '../security/rate-limit.js';
 import { bearerToken } from '../security/tokens.js';
 import { runTraced, type AuthzTraces } from '../services/authz-trace.js';
 import type { Services } from '../services/index.js';
@@ -358,11 +358,9 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       const decision = await limits.consumeAuth(rateLimitBucket(req.clientIp));
       if (!decision.allowed) {
         security.emit('rate_limit_exceeded', { ip: req.clientIp, requestId: req.id, limiter: 'auth', route: req.routeOptions.url });
-        return sendRateLimited(reply, req, decision.limit, decision.resetAt, decision.retryAfter);
+        return sendRateLimited(reply, decision);
       }
-      if (limits.enabled) {
-        void reply.header('X-RateLimit-Limit', String(decision.limit)).header('X-RateLimit-Remaining', String(decision.remaining)).header('X-RateLimit-Reset', String(decision.resetAt));
-      }
+      void reply.headers(rateLimitHeaders(limits.enabled, decision));
     }
 
     if (!req.url.startsWith('/api/') || routeConfig.public === true || req.method === 'OPTIONS') return;

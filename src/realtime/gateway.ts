@@ -12,9 +12,11 @@
  *   5. the token, from `Authorization: Bearer` (the same parser as REST, security/tokens.ts) or
  *      from `Sec-WebSocket-Protocol` (`rustchat.v1, <token>`), must name a live session (401;
  *      the event's reason says why: token_expired, bad_signature, session_revoked...);
- *   6. the user's connection cap across the cluster (429 `TOO_MANY_CONNECTIONS`);
+ *   6. the user's connection cap across the cluster (429 `TOO_MANY_CONNECTIONS` with `Retry-After`);
  * then `ws.handleUpgrade` answers 101, selecting `rustchat.v1` when offered — never the token.
- * Steps 3–5 emit `websocket_auth_failure`. Nothing here logs a URL with its query string.
+ * Steps 3–5 emit `websocket_auth_failure`. Every refusal carries the HTTP responses' security
+ * headers and error envelope (http/errors.ts; the 429 of step 2 is security/rate-limit.ts's).
+ * Nothing here logs a URL with its query string.
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
@@ -24,12 +26,14 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../config/config.js';
 import { WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '../domain/events.js';
 import { UUID_RE } from '../domain/ids.js';
+import { errorEnvelope, type ErrorBody } from '../http/errors.js';
+import { securityHeaders } from '../http/server.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { OriginPolicy } from '../security/origin.js';
 import { rateLimitBucket, type ClientIpResolver } from '../security/client-ip.js';
 import type { SecurityEvents } from '../security/events.js';
-import type { RateLimits } from '../security/rate-limit.js';
+import { rateLimitedAnswer, rateLimitHeaders, type RateLimitedAnswer, type RateLimits } from '../security/rate-limit.js';
 import { bearerToken } from '../security/tokens.js';
 import type { SessionService } from '../services/sessions.js';
 import type { Hub } from './hub.js';
@@ -50,7 +54,7 @@ export interface GatewayOptions {
 
 interface Refusal {
   readonly status: number;
-  readonly body: unknown;
+  readonly body: ErrorBody | RateLimitedAnswer['body'];
   readonly headers?: Readonly<Record<string, string>>;
   readonly outcome: string;
 }
@@ -71,6 +75,7 @@ export class Gateway {
   private readonly extraHeaders = new WeakMap<IncomingMessage, string[]>();
   private readonly pending = new Set<Duplex>();
   private readonly origins: OriginPolicy;
+  private readonly hardening: Readonly<Record<string, string>>;
   private server: Server | undefined;
   private closing = false;
   private readonly listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.onUpgrade(req, socket, head);
@@ -78,6 +83,7 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     const { config } = options;
     this.origins = new OriginPolicy(config);
+    this.hardening = securityHeaders(config.isProduction);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.ws.maxFrameBytes,
@@ -118,14 +124,14 @@ export class Gateway {
       },
       (err: unknown) => {
         this.options.logger.error({ err, request_id: requestId }, 'websocket: handshake failed');
-        this.refuse(socket, { status: 500, body: errorBody('INTERNAL_ERROR', 'Internal server error', requestId), outcome: 'error' }, requestId, ip);
+        this.refuse(socket, { status: 500, body: errorEnvelope('INTERNAL_ERROR', 'Internal server error', requestId), outcome: 'error' }, requestId, ip);
       },
     );
   }
 
   private authFailure(reason: string, status: 401 | 403, message: string, ip: string, requestId: string): Refusal {
     this.options.security.emit('websocket_auth_failure', { ip, requestId, reason });
-    return { status, body: errorBody(status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message, requestId), outcome: reason };
+    return { status, body: errorEnvelope(status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message, requestId), outcome: reason };
   }
 
   /** Runs the checks; resolves to a refusal, or to undefined once the socket was upgraded. */
@@ -135,26 +141,19 @@ export class Gateway {
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      return { status: 400, body: errorBody('BAD_REQUEST', 'Malformed URL', requestId), outcome: 'bad_request' };
+      return { status: 400, body: errorEnvelope('BAD_REQUEST', 'Malformed URL', requestId), outcome: 'bad_request' };
     }
-    if (url.pathname !== WS_PATH && url.pathname !== `${WS_PATH}/`) return { status: 404, body: errorBody('NOT_FOUND', 'Route not found', requestId), outcome: 'not_found' };
-    if (req.method !== 'GET') return { status: 405, body: errorBody('METHOD_NOT_ALLOWED', 'Use GET to open a WebSocket', requestId), outcome: 'bad_request' };
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return { status: 400, body: errorBody('BAD_REQUEST', 'Expected a WebSocket upgrade', requestId), outcome: 'bad_request' };
-    if (this.closing) return { status: 503, body: errorBody('SERVICE_UNAVAILABLE', 'Server is shutting down', requestId), outcome: 'shutting_down' };
+    if (url.pathname !== WS_PATH && url.pathname !== `${WS_PATH}/`) return { status: 404, body: errorEnvelope('NOT_FOUND', 'Route not found', requestId), outcome: 'not_found' };
+    if (req.method !== 'GET') return { status: 405, body: errorEnvelope('METHOD_NOT_ALLOWED', 'Use GET to open a WebSocket', requestId), outcome: 'bad_request' };
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return { status: 400, body: errorEnvelope('BAD_REQUEST', 'Expected a WebSocket upgrade', requestId), outcome: 'bad_request' };
+    if (this.closing) return { status: 503, body: errorEnvelope('SERVICE_UNAVAILABLE', 'Server is shutting down', requestId), outcome: 'shutting_down' };
 
     const decision = await limits.consumeWs(rateLimitBucket(ip));
     if (!decision.allowed) {
       security.emit('rate_limit_exceeded', { ip, requestId, limiter: 'ws', route: WS_PATH });
-      return {
-        status: 429,
-        headers: { 'X-RateLimit-Limit': String(decision.limit), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(decision.resetAt), 'Retry-After': String(decision.retryAfter) },
-        body: { error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Too many requests. Please try again later.', retry_after: decision.retryAfter } },
-        outcome: 'rate_limited',
-      };
+      return { ...rateLimitedAnswer(decision), outcome: 'rate_limited' };
     }
-    const rateHeaders = limits.enabled
-      ? [`X-RateLimit-Limit: ${decision.limit}`, `X-RateLimit-Remaining: ${decision.remaining}`, `X-RateLimit-Reset: ${decision.resetAt}`]
-      : [];
+    const rateHeaders = Object.entries(rateLimitHeaders(limits.enabled, decision)).map(([k, v]) => `${k}: ${v}`);
 
     if (url.searchParams.has('token') || url.searchParams.has('access_token')) {
       return this.authFailure('query_token', 401, 'Tokens in the URL are not accepted; send the Authorization header or the rustchat.v1 subprotocol', ip, requestId);
@@ -174,9 +173,12 @@ export class Gateway {
     // The same user reconnecting to a connection we still think is open: that old socket is dead, free its slot.
     if (resume !== undefined) hub.takeOver(resume.connectionId, auth.user.id);
     if (!(await presence.acquire(auth.user.id, config.ws.maxConnectionsPerUser))) {
+      // A slot frees when one of the user's sockets closes; a dead one is dropped within two heartbeats.
+      const retryAfter = 2 * config.ws.heartbeatSeconds;
       return {
         status: 429,
-        body: errorBody('TOO_MANY_CONNECTIONS', `At most ${config.ws.maxConnectionsPerUser} WebSocket connections per user`, requestId),
+        headers: { 'Retry-After': String(retryAfter) },
+        body: errorEnvelope('TOO_MANY_CONNECTIONS', `At most ${config.ws.maxConnectionsPerUser} WebSocket connections per user`, requestId, { retry_after: retryAfter }),
         outcome: 'too_many_connections',
       };
     }
@@ -213,12 +215,13 @@ export class Gateway {
     this.options.logger.info({ path: WS_PATH, status: refusal.status, client_ip: ip, request_id: requestId, outcome: refusal.outcome }, 'websocket handshake refused');
     if (socket.destroyed) return;
     const body = JSON.stringify(refusal.body);
+    // The same headers as every HTTP response (security contract §6, §9), HSTS in production.
     const headers = {
+      ...this.hardening,
       'Content-Type': 'application/json',
       'Content-Length': String(Buffer.byteLength(body)),
       Connection: 'close',
       'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
       'X-Request-Id': requestId,
       ...(refusal.headers ?? {}),
     };
@@ -228,10 +231,6 @@ export class Gateway {
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   }
-}
-
-function errorBody(code: string, message: string, requestId: string): { error: { code: string; message: string; request_id: string } } {
-  return { error: { code, message, request_id: requestId } };
 }
 
 /** `?connection_id=<uuid>&sequence_number=<n>`; anything malformed means "no resume" (a fresh hello). */

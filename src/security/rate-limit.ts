@@ -12,6 +12,14 @@
  *   remembered pair may still try, with its own small failure budget (`login_known_fail`,
  *   a tenth of the account budget). An attacker spread over other addresses cannot use it.
  *
+ * The mechanisms, and why each is needed: the per-IP buckets (`auth`, `ws`) stop floods of
+ * anonymous requests before any work is done; the per-account ones stop a password attack
+ * spread over many IPs (they answer from inside the login service, through RateLimitedError).
+ * Both answer with `rateLimitedAnswer` below. Two other limits are not rate limits of this
+ * kind and answer in their own transport: the per-connection action bucket of an open
+ * WebSocket (realtime/actions.ts: a FAIL reply plus TCP backpressure, no HTTP to answer with)
+ * and the per-user connection cap (realtime/presence.ts: 429 TOO_MANY_CONNECTIONS).
+ *
  * With Redis the counters are shared by every node. When Redis is unreachable each limiter
  * falls back to per-node in-memory counters (rate-limiter-flexible's insurance limiter) and
  * logs that it did (and sets `rustchat_rate_limit_store_fallback` to 1); it never becomes
@@ -113,6 +121,27 @@ class Limiter {
     this.onStoreFallback();
     return (await this.impl.get(key)) !== null;
   }
+}
+
+/** A rate-limit refusal as every transport sends it: HTTP routes (http/errors.ts) and WebSocket handshakes (realtime/gateway.ts). */
+export interface RateLimitedAnswer {
+  readonly status: 429;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: { readonly error: { readonly code: 'RATE_LIMIT_EXCEEDED'; readonly message: string; readonly retry_after: number } };
+}
+
+/** The exact 429 of security contract §5, built in this one place. */
+export function rateLimitedAnswer(d: Pick<LimitDecision, 'limit' | 'resetAt' | 'retryAfter'>): RateLimitedAnswer {
+  return {
+    status: 429,
+    headers: { 'X-RateLimit-Limit': String(d.limit), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(d.resetAt), 'Retry-After': String(d.retryAfter) },
+    body: { error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Too many requests. Please try again later.', retry_after: d.retryAfter } },
+  };
+}
+
+/** The X-RateLimit-* headers an allowed request on a limited route carries (none while limiting is off). */
+export function rateLimitHeaders(enabled: boolean, d: LimitDecision): Readonly<Record<string, string>> {
+  return enabled ? { 'X-RateLimit-Limit': String(d.limit), 'X-RateLimit-Remaining': String(d.remaining), 'X-RateLimit-Reset': String(d.resetAt) } : {};
 }
 
 const ALLOW_ALL: LimitDecision = { allowed: true, limit: 0, remaining: 0, resetAt: 0, retryAfter: 0 };
