@@ -5,12 +5,20 @@
  */
 export const REDACTED = '[REDACTED]';
 
-const SECRET_KEY_RE = /pass(word|wd)?|secret|token|authorization|cookie|^code$|^state$|api[-_]?key|credential|^nonce$|code_verifier|private[-_]?key|encryption[-_]?key/i;
+const SECRET_KEY_RE = /pass(word|wd)?|secret|token|authorization|cookie|api[-_]?key|credential|^nonce$|code_verifier|private[-_]?key|encryption[-_]?key/i;
+/**
+ * `code` and `state` name an OAuth secret when they hold a string, and a harmless number
+ * otherwise (a WebSocket close code, an HTTP status): numbers under them are kept.
+ */
+const STRING_SECRET_KEY_RE = /^(code|state)$/i;
 const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+/g;
 const BEARER_RE = /\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 const EMAIL_RE = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
-export function isSecretKey(key: string): boolean {
+/** Whether `value` under `key` must not reach a log. */
+export function isSecretField(key: string, value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  if (STRING_SECRET_KEY_RE.test(key)) return typeof value !== 'number' && typeof value !== 'boolean';
   return SECRET_KEY_RE.test(key);
 }
 
@@ -32,7 +40,7 @@ export function scrub(value: unknown, depth = 0, seen: WeakSet<object> = new Wea
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? REDACTED : scrub(v, depth + 1, seen);
+    out[k] = isSecretField(k, v) ? REDACTED : scrub(v, depth + 1, seen);
   }
   return out;
 }

@@ -88,6 +88,9 @@ describe('WebSocket authentication', () => {
     const closed = await mine.waitClose(2000);
     expect(closed.code).toBe(1008);
     expect(Date.now() - started).toBeLessThan(2000);
+    // The log says which close code was sent (redaction keeps numbers under `code`).
+    const logged = live.t.logs.lines.map((l) => JSON.parse(l) as Record<string, any>).find((o) => o.msg === 'websocket closed by the server' && o.user_id === bob.id);
+    expect(logged).toMatchObject({ code: 1008, reason: 'session_ended' });
     // The other session keeps its socket and still gets answers.
     expect((await second.send('ping')).status).toBe('OK');
     // And the ended session cannot open a new one.

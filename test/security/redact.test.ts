@@ -19,6 +19,13 @@ describe('scrub', () => {
     expect(out.harmless).toBe('ok');
   });
 
+  it('keeps numeric codes (WebSocket close codes, statuses) while a string code or state stays redacted', () => {
+    const out = scrub({ code: 1008, state: 4, nested: { code: 'oauth-code', state: { v: 1 } } }) as Record<string, any>;
+    expect(out.code).toBe(1008);
+    expect(out.state).toBe(4);
+    expect(out.nested).toEqual({ code: REDACTED, state: REDACTED });
+  });
+
   it('masks JWTs, bearer credentials and e-mail addresses inside innocent strings and errors', () => {
     expect(scrub(`failed for ${JWT} today`)).toBe(`failed for ${REDACTED} today`);
     expect(scrub('header was Bearer abcdefgh12345678')).toBe(`header was Bearer ${REDACTED}`);
