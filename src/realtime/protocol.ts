@@ -7,7 +7,7 @@
  * Each connection only splices its own seq digits between the two halves (a memcpy), so
  * delivering to N connections never runs JSON.stringify N times.
  */
-import type { ActionReply, Broadcast, ClientActionName, EnvelopeBroadcast, ServerEventMap, ServerEventName } from '../domain/events.js';
+import { CLIENT_ACTIONS, type ActionReply, type Broadcast, type ClientActionName, type EnvelopeBroadcast, type ServerEventMap, type ServerEventName } from '../domain/events.js';
 import { UUID_RE } from '../domain/ids.js';
 import type { Presence } from '../domain/presenters.js';
 import { targetOf, type Target } from './audience.js';
@@ -46,6 +46,8 @@ export function parseAction(text: string): ParsedAction {
   if (!seqOk) return fail(0, '"seq" must be a non-negative integer');
   const action = value.action;
   if (typeof action !== 'string') return fail(seq, '"action" must be a string');
+  // CLIENT_ACTIONS is the list the WebSocket access matrix covers: nothing outside it is ever dispatched.
+  if (!(CLIENT_ACTIONS as readonly string[]).includes(action)) return fail(seq, 'Unknown action');
   const data = value.data;
   if (data !== undefined && data !== null && !isRecord(data)) return fail(seq, '"data" must be an object');
   const d: Record<string, unknown> = isRecord(data) ? data : {};
