@@ -143,6 +143,9 @@ describe('/metrics', () => {
       expect((await t.api.get('/metrics', token.slice(0, -1))).status).toBe(401);
       const ok = await t.api.get('/metrics', token);
       expect(ok.status).toBe(200);
+      // The scheme is case-insensitive, as on every other route (one bearer parser).
+      expect((await t.api.request('GET', '/metrics', { headers: { authorization: `bearer ${token}` } })).status).toBe(200);
+      expect((await t.api.request('GET', '/metrics', { headers: { authorization: `Basic ${token}` } })).status).toBe(401);
       expect(ok.text).toMatch(/rustchat_security_events_total|rustchat_http_requests_total/);
       expect(t.logs.text()).not.toContain(token);
     } finally {

@@ -2,6 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Type } from 'typebox';
 import { unauthorized } from '../../domain/errors.js';
+import { bearerToken } from '../../security/tokens.js';
 import type { HttpDeps } from '../server.js';
 import type { App } from '../types.js';
 
@@ -43,9 +44,10 @@ export function healthRoutes(app: App, deps: HttpDeps): void {
 
   const token = deps.config.metrics.token;
   if (token !== undefined) {
-    const expected = Buffer.from(`Bearer ${token}`);
+    const expected = Buffer.from(token);
     app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
-      const got = Buffer.from(req.headers.authorization ?? '');
+      // The same bearer parser as every authenticated request (scheme case-insensitive), then a constant-time compare.
+      const got = Buffer.from(bearerToken(req.headers.authorization ?? '') ?? '');
       if (got.length !== expected.length || !timingSafeEqual(got, expected)) throw unauthorized();
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     });
