@@ -3,9 +3,9 @@
  * the registry (registry.ts), memberships in the index (membership-index.ts), and who receives
  * an event is answered by audience.ts. What the hub adds is the order in which those change.
  *
- * Membership index. For every user with a connection here (live or dormant) the hub keeps the
- * ids of their channels and teams, loaded from the store when their first connection opens and
- * then kept current by the events themselves, in bus order:
+ * Keeping the index current. For every user with a connection here (live or dormant) the index
+ * holds the ids of their channels and teams, loaded from the store when their first connection
+ * opens and then kept current by the events themselves, in bus order:
  *   user_added (channel)          → subscribe first, so the added user gets their own user_added
  *   channel_created to one user   → (direct/group channels, which have no user_added) subscribe
  *   user_removed (channel)        → unsubscribe, drop queued frames of that channel, then deliver
