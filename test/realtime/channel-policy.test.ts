@@ -85,6 +85,12 @@ describe.each(STORES)('WebSocket actions and delivery follow the channel policy 
     await notDelivered(alice, 'typing', (d) => d.channel_id === ch.id);
   });
 
+  it('a public channel of the team the caller has not joined: readable, so 403 / FORBIDDEN', async () => {
+    const ch = await createChannel(live.t.api, alice.user, team.id, 'public');
+    expect((await live.t.api.get(`/api/v1/channels/${ch.id}/posts`, bob.user.token)).status).toBe(200);
+    await sameAnswer(bob, ch.id, 403);
+  });
+
   it('a channel the caller left: 404 / NOT_FOUND, nothing delivered', async () => {
     const ch = await privateWithBob();
     expect((await live.t.api.delete(`/api/v1/channels/${ch}/members/${bob.user.id}`, bob.user.token)).status).toBe(200);
