@@ -51,11 +51,11 @@ describe.each(STORES)('publish after commit (%s)', (kind) => {
     bus.subscribe({
       onEvent(event) {
         if (event.event === 'user_added') {
-          const userId = (event as RealtimeEvent<'user_added'>).data.user_id;
+          const userId = event.data.user_id;
           timeline.push(`event ${userId}`);
           seen.push(reader.visible(userId).then((visible) => ({ userId, visible })));
         } else if (event.event === 'channel_viewed') {
-          timeline.push(`seq ${(event as RealtimeEvent<'channel_viewed'>).data.last_viewed_seq}`);
+          timeline.push(`seq ${event.data.last_viewed_seq}`);
         }
       },
       onControl(message) {
