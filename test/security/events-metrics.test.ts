@@ -166,7 +166,7 @@ describe('/metrics', () => {
       expect(delta('rustchat_http_request_duration_seconds_count', 'method="GET",route="/api/v1/auth/me"')).toBe(3);
       expect(delta('rustchat_http_requests_total', 'method="POST",route="/api/v1/auth/login",status="429"')).toBe(1);
       expect(delta('rustchat_db_query_duration_seconds_count', 'outcome="ok"')).toBeGreaterThan(5);
-      expect(delta('rustchat_rate_limit_checks_total', 'limiter="auth"')).toBe(4); // register + 3 logins
+      expect(delta('rustchat_rate_limit_checks_total', 'limiter="auth"')).toBe(5); // register, its sign-in, 3 logins
       expect(delta('rustchat_rate_limit_rejections_total', 'limiter="auth"')).toBe(1);
       expect(delta('rustchat_security_events_total', 'event="login_failure"')).toBe(2);
       expect(delta('rustchat_security_events_total', 'event="rate_limit_exceeded"')).toBe(1);
