@@ -24,6 +24,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config/config.js';
+import { AppError } from '../domain/errors.js';
 import { WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '../domain/events.js';
 import { UUID_RE } from '../domain/ids.js';
 import { errorEnvelope, type ErrorBody } from '../http/errors.js';
@@ -36,6 +37,7 @@ import type { SecurityEvents } from '../security/events.js';
 import { rateLimitedAnswer, rateLimitHeaders, type RateLimitedAnswer, type RateLimits } from '../security/rate-limit.js';
 import { bearerToken } from '../security/tokens.js';
 import type { SessionService } from '../services/sessions.js';
+import { DATABASE_RETRY_AFTER_SECONDS, domainError } from '../services/store-errors.js';
 import type { Hub } from './hub.js';
 import type { Presence } from './presence.js';
 
@@ -123,6 +125,20 @@ export class Gateway {
         if (refusal !== undefined) this.refuse(socket, refusal, requestId, ip);
       },
       (err: unknown) => {
+        // A database outage during the handshake (session lookup, presence) is a 503 with
+        // Retry-After, as on REST; anything else is a bug and stays a logged 500.
+        const mapped = domainError(err);
+        if (mapped instanceof AppError && mapped.status === 503) {
+          this.options.logger.warn({ err: (mapped as { cause?: unknown }).cause, request_id: requestId }, 'websocket: handshake refused, the database is temporarily unavailable');
+          const retryAfter = DATABASE_RETRY_AFTER_SECONDS;
+          this.refuse(socket, {
+            status: 503,
+            headers: { 'Retry-After': String(retryAfter) },
+            body: errorEnvelope('SERVICE_UNAVAILABLE', mapped.message, requestId, { retry_after: retryAfter }),
+            outcome: 'unavailable',
+          }, requestId, ip);
+          return;
+        }
         this.options.logger.error({ err, request_id: requestId }, 'websocket: handshake failed');
         this.refuse(socket, { status: 500, body: errorEnvelope('INTERNAL_ERROR', 'Internal server error', requestId), outcome: 'error' }, requestId, ip);
       },

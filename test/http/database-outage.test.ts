@@ -12,6 +12,7 @@ import { startApp, STORES, type ApiResponse, type TestApp } from '../helpers/app
 import { createChannel, createTeam, envelope, registerUser, type TestUser } from '../helpers/factories.js';
 import { createTestDatabase } from '../helpers/services.js';
 import { PullableProxy } from '../helpers/tcp-proxy.js';
+import { refused, WsClient } from '../helpers/ws-client.js';
 
 const UNAVAILABLE = {
   status: 503,
@@ -55,6 +56,12 @@ describe('PostgreSQL unreachable (behind a proxy that is cut and restored)', () 
     const post = await t.api.post(`/api/v1/channels/${channel.id}/posts`, { message: 'while the database is down' }, alice.token);
     const login = await t.api.post('/api/v1/auth/login', { email: alice.email, password: alice.password });
     for (const res of [me, post, login]) expectUnavailable(res);
+    // The WebSocket handshake looks the session up too: the same 503, never a 500.
+    const { url: liveUrl } = await t.app.listen();
+    const ws = await refused(liveUrl, { token: alice.token });
+    expect(ws.status).toBe(503);
+    expect(ws.headers['retry-after']).toBe('5');
+    expect(ws.body.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retry_after: 5 });
     expect((await t.api.get('/api/v1/health/ready')).status).toBe(503);
     expect(t.logs.text()).not.toContain('unhandled error');
     // The operator sees why, with the driver's error; the client saw only the envelope.
@@ -65,6 +72,8 @@ describe('PostgreSQL unreachable (behind a proxy that is cut and restored)', () 
     expect((await t.api.post(`/api/v1/channels/${channel.id}/posts`, { message: 'back' }, alice.token)).status).toBe(201);
     expect((await t.api.post('/api/v1/auth/login', { email: alice.email, password: alice.password })).status).toBe(200);
     expect((await t.api.get('/api/v1/health/ready')).status).toBe(200);
+    const back = await WsClient.connect(liveUrl, { token: alice.token });
+    back.close();
   });
 });
 
