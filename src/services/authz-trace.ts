@@ -13,6 +13,7 @@
  *                                          └──────────────▶ store (records ids + decisions so far)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isUuid } from '../domain/ids.js';
 
 export interface AuthzDecision {
   readonly resource: string;
@@ -76,12 +77,10 @@ export function recordDecision(decision: AuthzDecision): void {
   scope.getStore()?.trace.decisions.push(decision);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function idsIn(args: readonly unknown[]): string[] {
   const out: string[] = [];
   const add = (v: unknown): void => {
-    if (typeof v === 'string' && UUID.test(v)) out.push(v);
+    if (isUuid(v)) out.push(v);
   };
   for (const arg of args) {
     if (Array.isArray(arg)) arg.forEach(add);

@@ -5,6 +5,7 @@
  * optional in-process TLS.
  */
 import { randomUUID } from 'node:crypto';
+import { UUID_RE } from '../../src/domain/ids.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,6 @@ import { startApp, type ApiResponse, type TestApp } from '../helpers/app.js';
 import { registerUser, type TestUser } from '../helpers/factories.js';
 import { jsonLines, selfSignedCert, waitFor } from './support.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function header(res: { headers: Record<string, unknown> }, name: string): string | undefined {
   const v = res.headers[name.toLowerCase()];
@@ -35,7 +35,7 @@ function expectHardened(res: ApiResponse | { headers: Record<string, unknown> },
   expect(csp).not.toContain('unsafe-eval');
   if (opts.hsts) expect(header(res, 'strict-transport-security')).toBe('max-age=63072000');
   else expect(header(res, 'strict-transport-security')).toBeUndefined();
-  expect(header(res, 'x-request-id')).toMatch(UUID);
+  expect(header(res, 'x-request-id')).toMatch(UUID_RE);
 }
 
 const tmp: string[] = [];
@@ -255,7 +255,7 @@ describe('errors', () => {
       const res = await t.api.get('/api/v1/auth/me', user.token);
       expect(res.status).toBe(500);
       const id = header(res, 'x-request-id');
-      expect(id).toMatch(UUID);
+      expect(id).toMatch(UUID_RE);
       expect(res.body).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal server error', request_id: id } });
       expect(res.text).not.toMatch(/sqlite|database|\bat\s|\.ts:|stack/i);
       expectHardened(res, { hsts: false });
@@ -274,7 +274,7 @@ describe('errors', () => {
       for (let i = 0; i < 5; i++) {
         const res = await t.api.get('/api/v1/health/live', undefined, { headers: { 'x-request-id': 'chosen-by-client' } });
         const id = header(res, 'x-request-id')!;
-        expect(id).toMatch(UUID);
+        expect(id).toMatch(UUID_RE);
         ids.add(id);
       }
       expect(ids.size).toBe(5);
@@ -299,7 +299,7 @@ describe('errors', () => {
       expect(raw).toMatch(/X-Frame-Options: SAMEORIGIN/i);
       expect(raw).toMatch(/Content-Security-Policy: default-src 'self'/i);
       const id = /X-Request-Id: ([0-9a-f-]{36})/i.exec(raw)?.[1];
-      expect(id).toMatch(UUID);
+      expect(id).toMatch(UUID_RE);
       expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'BAD_REQUEST', message: 'Bad Request', request_id: id } });
     } finally {
       await t.close();
