@@ -92,5 +92,6 @@ describe.each(STORES)('kill -9 durability (%s)', (kind) => {
 
     // A graceful stop exits 0.
     expect(await second.kill('SIGTERM')).toBe(0);
-  });
+    // Two real server processes start and restart here: seconds each, more on a busy machine.
+  }, 90_000);
 });
