@@ -316,8 +316,18 @@ export class OutboundClient {
             }
           }
           const status = res.statusCode ?? 502;
+          // Node reads any three digits as a status; `Response` throws on one outside 200–599,
+          // and a throw here (an event handler) would be uncaught: any server could stop ours.
+          if (status < 200 || status > 599) {
+            reject(new OutboundRefused(`status ${status} is not an HTTP response status`));
+            return;
+          }
           const payload = NO_BODY.has(status) || method === 'HEAD' ? null : Buffer.concat(chunks);
-          resolve(new Response(payload, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
+          try {
+            resolve(new Response(payload, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
         });
       });
       req.end(body);

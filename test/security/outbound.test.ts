@@ -178,6 +178,19 @@ describe('the outbound client', () => {
     await expect(client.fetch(`http://localhost:${webPort}/big`)).rejects.toThrow(/larger than/);
   });
 
+  it('a status outside 200–599 is a refused call, not an uncaught exception that stops the server', async () => {
+    // Node's parser takes any three digits; the WHATWG Response does not.
+    const odd = createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 999 Odd\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok')));
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    const port = (odd.address() as { port: number }).port;
+    try {
+      const client = new OutboundClient({ allowedHosts: ['127.0.0.1'], allowLoopback: false, timeoutMs: 5_000 });
+      await expect(client.fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow(/status 999/);
+    } finally {
+      odd.close();
+    }
+  });
+
   it('gives up at its deadline', async () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
