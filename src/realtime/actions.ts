@@ -15,6 +15,7 @@ import type { Presence } from '../domain/presenters.js';
 import { AppError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Access } from '../services/access.js';
+import { domainError } from '../services/store-errors.js';
 import type { Connection } from './connection.js';
 import { encodeReply, parseAction } from './protocol.js';
 
@@ -153,13 +154,19 @@ export class ActionHandler {
     }
   }
 
-  /** A refusal answers with the code and message REST would send; anything else is a generic INTERNAL_ERROR. */
-  private fail(conn: Connection, seq: number, err: unknown, what: string): void {
-    if (err instanceof AppError && err.status < 500) {
-      conn.reply(encodeReply({ status: 'FAIL', seq_reply: seq, error: { code: err.code, message: err.message } }));
+  /**
+   * A refusal answers with the code and message REST would send, and so does a database outage
+   * (SERVICE_UNAVAILABLE with retry_after, services/store-errors.ts); anything else is a generic
+   * INTERNAL_ERROR.
+   */
+  private fail(conn: Connection, seq: number, thrown: unknown, what: string): void {
+    const err = domainError(thrown);
+    if (err instanceof AppError && (err.status < 500 || err.status === 503)) {
+      if (err.status === 503) this.deps.logger.warn({ err: err.cause ?? err, user_id: conn.userId }, `websocket: ${what}`);
+      conn.reply(encodeReply({ status: 'FAIL', seq_reply: seq, error: { code: err.code, message: err.message, ...(err.status === 503 ? err.details : {}) } }));
       return;
     }
-    this.deps.logger.error({ err, user_id: conn.userId }, `websocket: ${what}`);
+    this.deps.logger.error({ err: thrown, user_id: conn.userId }, `websocket: ${what}`);
     conn.reply(encodeReply({ status: 'FAIL', seq_reply: seq, error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } }));
   }
 }

@@ -51,17 +51,23 @@ describe('PostgreSQL unreachable (behind a proxy that is cut and restored)', () 
   it('me, posting and login answer 503 + Retry-After + envelope, and recover without a restart', async () => {
     // Warm the pool: the outage must also break connections already open, not only new ones.
     expect((await t.api.get('/api/v1/users/me', alice.token)).status).toBe(200);
+    // Listening before the cut, with a socket open: actions on it need the database too.
+    const { url: liveUrl } = await t.app.listen();
+    const socket = await WsClient.connect(liveUrl, { token: alice.token });
     proxy.cut();
     const me = await t.api.get('/api/v1/users/me', alice.token);
     const post = await t.api.post(`/api/v1/channels/${channel.id}/posts`, { message: 'while the database is down' }, alice.token);
     const login = await t.api.post('/api/v1/auth/login', { email: alice.email, password: alice.password });
     for (const res of [me, post, login]) expectUnavailable(res);
     // The WebSocket handshake looks the session up too: the same 503, never a 500.
-    const { url: liveUrl } = await t.app.listen();
     const ws = await refused(liveUrl, { token: alice.token });
     expect(ws.status).toBe(503);
     expect(ws.headers['retry-after']).toBe('5');
     expect(ws.body.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retry_after: 5 });
+    // An action on the open socket that reads the database (typing asks the channel policy): the same answer.
+    const typing = await socket.send('user_typing', { channel_id: channel.id });
+    expect(typing).toMatchObject({ status: 'FAIL', error: UNAVAILABLE.error });
+    socket.close();
     expect((await t.api.get('/api/v1/health/ready')).status).toBe(503);
     expect(t.logs.text()).not.toContain('unhandled error');
     // The operator sees why, with the driver's error; the client saw only the envelope.
