@@ -79,7 +79,7 @@ export class RegistrationService {
   }
 
   async register(input: RegisterInput, ctx: AnonymousContext): Promise<RegisterNext> {
-    if (!this.options.allowRegistration) throw forbidden('Registration is closed on this server; ask an administrator for an account');
+    if (!this.options.allowRegistration) throw registrationClosed();
     const username = validateUsername(input.username);
     const email = validateEmail(input.email);
     checkPassword(input.password, { username, email });
@@ -105,6 +105,8 @@ export class RegistrationService {
 
   /** Finishes a registration with the token from its mail: creates the account and signs in. */
   async complete(token: string, ctx: AnonymousContext): Promise<SignedIn> {
+    // A link mailed before registration was closed must not open it again for its hour.
+    if (!this.options.allowRegistration) throw registrationClosed();
     const pending = this.openToken(token);
     if (pending === undefined || pending.expires_at <= this.deps.clock()) {
       this.deps.security.emit('login_failure', { ip: ctx.ip, requestId: ctx.requestId, reason: 'registration_invalid_link' });
@@ -203,6 +205,10 @@ export class RegistrationService {
       ].join('\n'),
     });
   }
+}
+
+function registrationClosed(): AppError {
+  return forbidden('Registration is closed on this server; ask an administrator for an account');
 }
 
 function usernameTaken(): AppError {

@@ -5,7 +5,7 @@
  * one, a free address gets its account at once and a taken one nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORES, startApp, type ApiResponse, type TestApp } from '../helpers/app.js';
+import { STORES, startApp, strongSecret, type ApiResponse, type TestApp } from '../helpers/app.js';
 import { envelope, registerUser, uniqueName } from '../helpers/factories.js';
 import { registrationTokenIn, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { securityEvents } from '../sso/helpers/events.js';
@@ -174,5 +174,35 @@ describe('registration without a mail relay', () => {
 
   it('completing a link is refused: there are none', async () => {
     expect((await t.api.post('/api/v1/auth/register/complete', { token: 'v1.x.y.z' })).status).toBe(400);
+  });
+});
+
+describe('registration closed after a link was mailed', () => {
+  const key = strongSecret();
+  let open: TestApp;
+  let closed: TestApp;
+  let smtp: SmtpSink;
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    // The same server before and after an admin sets RUSTCHAT_ALLOW_REGISTRATION=false: same key, so the link still opens.
+    open = await startApp('sqlite', { env: { RUSTCHAT_SMTP_URL: smtp.url, RUSTCHAT_ENCRYPTION_KEY: key } });
+    closed = await startApp('sqlite', { env: { RUSTCHAT_SMTP_URL: smtp.url, RUSTCHAT_ENCRYPTION_KEY: key, RUSTCHAT_ALLOW_REGISTRATION: 'false' } });
+  });
+  afterAll(async () => {
+    await open?.close();
+    await closed?.close();
+    await smtp?.close();
+  });
+
+  it('the link no longer creates an account: 403, like register itself', async () => {
+    const username = uniqueName('early');
+    const email = `${username}@example.com`;
+    const mailed = smtp.next(email);
+    expect((await open.api.post('/api/v1/auth/register', { username, email, password: PASSWORD })).status).toBe(202);
+    const token = registrationTokenIn(await mailed);
+    const closedAnswer = { status: 403, contentType: 'application/json', error: { code: 'FORBIDDEN', message: 'Registration is closed on this server; ask an administrator for an account' } };
+    expect(envelope(await closed.api.post('/api/v1/auth/register', { username: uniqueName('late'), email: `${uniqueName('late')}@example.com`, password: PASSWORD }))).toEqual(closedAnswer);
+    expect(envelope(await closed.api.post('/api/v1/auth/register/complete', { token }))).toEqual(closedAnswer);
+    expect(await closed.app.store.users.getByLogin(email)).toBeUndefined();
   });
 });

@@ -66,7 +66,7 @@ export function authRoutes(app: App, deps: HttpDeps): void {
     schema: {
       tags: ['auth'], summary: 'Finish a registration with the token from its e-mail (creates the account, starts a session)', security: [],
       body: Body({ token: Type.String({ minLength: 1, maxLength: 4096 }) }),
-      response: { 201: SessionResponse, ...errors(400, 409, 429) },
+      response: { 201: SessionResponse, ...errors(400, 403, 409, 429) },
     },
   }, async (req, reply) => {
     const signedIn = await deps.services.registration.complete(req.body.token, anon(req));
