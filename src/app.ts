@@ -117,6 +117,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       dataDir: config.dataDir,
       poolSize: config.database.poolSize,
       events: bus,
+      onEventError: (err) => logger.error({ err }, 'publishing the events of a committed write failed'),
       log: (event) => metrics.dbQueries.observe({ outcome: event.level === 'error' ? 'error' : 'ok' }, event.queryDurationMillis / 1000),
     });
   } catch (err) {

@@ -16,13 +16,15 @@ export interface OpenStoreOptions {
   readonly log?: (event: LogEvent) => void;
   /** Receives the events of committed writes (the bus); without it they are dropped. */
   readonly events?: EventPublisher;
+  /** Told when `events` throws for a committed write (the write itself still succeeds). */
+  readonly onEventError?: (err: unknown) => void;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<{ store: Store; migrations: MigrationReport | undefined }> {
   const log = options.log ? { log: options.log } : {};
   if (options.databaseUrl !== undefined) {
     const { db } = openPostgres({ url: options.databaseUrl, poolSize: options.poolSize, ...log });
-    const store = new KyselyStore({ dialect: 'postgres', db, events: options.events });
+    const store = new KyselyStore({ dialect: 'postgres', db, events: options.events, onEventError: options.onEventError });
     try {
       const migrations = options.migrate === false ? undefined : await migrate(db, 'postgres');
       return { store, migrations };
@@ -32,7 +34,7 @@ export async function openStore(options: OpenStoreOptions): Promise<{ store: Sto
     }
   }
   const { db, raw } = openSqlite({ dataDir: options.dataDir, ...log });
-  const store = new KyselyStore({ dialect: 'sqlite', db, groupCommit: true, events: options.events, onClose: () => { if (raw.open) raw.close(); } });
+  const store = new KyselyStore({ dialect: 'sqlite', db, groupCommit: true, events: options.events, onEventError: options.onEventError, onClose: () => { if (raw.open) raw.close(); } });
   try {
     const migrations = options.migrate === false ? undefined : await migrate(db, 'sqlite');
     return { store, migrations };

@@ -21,22 +21,21 @@ export class Outbox implements EventPublisher {
 
   /**
    * Hands every queued message to `to`, once (call it after the commit). A subscriber that
-   * throws does not stop the rest from being handed over: the commit has happened and the
-   * other nodes must hear of all of it; the first error is rethrown at the end.
+   * throws does not stop the rest from being handed over, and never fails the write: the
+   * commit has happened, so its caller must hear "done" (a retry would repeat the write). The
+   * error goes to `failed` (the app logs it).
    */
-  deliver(to: EventPublisher): void {
+  deliver(to: EventPublisher, failed: (err: unknown) => void): void {
     if (this.queued.length === 0) return;
     const queued = this.queued;
     this.queued = [];
-    let failure: { err: unknown } | undefined;
     for (const q of queued) {
       try {
         if (q.event !== undefined) to.publish(q.event);
         else to.control(q.control);
       } catch (err) {
-        failure ??= { err };
+        failed(err);
       }
     }
-    if (failure !== undefined) throw failure.err;
   }
 }

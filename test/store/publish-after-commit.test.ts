@@ -190,3 +190,61 @@ describe.each(STORES)('publish after commit (%s)', (kind) => {
     expect(() => root.publish(aboutUser(randomUUID()))).toThrow(/transaction or write/);
   });
 });
+
+describe.each(STORES)('a subscriber that throws after the commit (%s)', (kind) => {
+  let store: Store;
+  let dataDir: string;
+  let dropDb: (() => Promise<void>) | undefined;
+  const received: string[] = [];
+  const reported: unknown[] = [];
+  let failNext = false;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'rustchat-outbox-fail-'));
+    let databaseUrl: string | undefined;
+    if (kind === 'postgres') {
+      const db = await createTestDatabase();
+      databaseUrl = db.url;
+      dropDb = db.drop;
+    }
+    const publisher = {
+      publish(event: RealtimeEvent) {
+        if (failNext) {
+          failNext = false;
+          throw new Error('subscriber broke');
+        }
+        if (event.event === 'user_added') received.push(event.data.user_id);
+      },
+      control() {},
+    };
+    ({ store } = await openStore({ databaseUrl, dataDir, poolSize: 4, events: publisher, onEventError: (err) => reported.push(err) }));
+  });
+  afterAll(async () => {
+    await store?.close();
+    await dropDb?.();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  // The write has committed: its caller must hear "done" (a retry would write twice); the
+  // failure is reported, and the write's other events still go out.
+  it.each(['transaction', 'write'] as const)('%s: resolves, keeps the row, reports the error and delivers the rest', async (method) => {
+    const first = newUser();
+    const second = newUser();
+    reported.length = 0;
+    failNext = true;
+    const value = await store[method](async (tx) => {
+      await tx.users.create(first);
+      tx.publish(aboutUser(first.id));
+      await tx.users.create(second);
+      tx.publish(aboutUser(second.id));
+      return 'done';
+    });
+    expect(value).toBe('done');
+    expect(await store.users.get(first.id)).toBeDefined();
+    expect(await store.users.get(second.id)).toBeDefined();
+    expect(reported).toHaveLength(1);
+    expect((reported[0] as Error).message).toBe('subscriber broke');
+    expect(received).toContain(second.id);
+    expect(received).not.toContain(first.id);
+  });
+});

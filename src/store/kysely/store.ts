@@ -31,6 +31,8 @@ export interface KyselyStoreOptions {
   readonly groupCommit?: boolean;
   /** Where committed writes' events go (the bus); without it they are dropped (CLI, store tests). */
   readonly events?: EventPublisher;
+  /** Told when `events` throws for a committed write (the write still succeeds); default: rethrown on the next tick, as an uncaught error. */
+  readonly onEventError?: (err: unknown) => void;
   /** Extra cleanup (closing the driver) after Kysely is destroyed. */
   readonly onClose?: () => Promise<void> | void;
 }
@@ -110,7 +112,7 @@ export class KyselyStore implements Tx {
 
   /** Hands this write's events to the bus: call only after its COMMIT. */
   private deliver(): void {
-    this.outbox?.deliver(this.options.events ?? NO_EVENTS);
+    this.outbox?.deliver(this.options.events ?? NO_EVENTS, this.options.onEventError ?? rethrowLater);
   }
 
   async ping(): Promise<void> {
@@ -121,4 +123,11 @@ export class KyselyStore implements Tx {
     await this.options.db.destroy();
     await this.options.onClose?.();
   }
+}
+
+/** Without a handler, a failing subscriber is a bug to see: an uncaught error, not a failed write. */
+function rethrowLater(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
 }
