@@ -90,6 +90,7 @@ const PROBES: Probe[] = [
   { route: 'DELETE /api/v1/posts/{id}/pin', kind: 'post' },
   { route: 'POST /api/v1/posts/{id}/save', kind: 'post' },
   { route: 'DELETE /api/v1/posts/{id}/save', kind: 'post' },
+  // Access.post(…, 'mark_unread'): hidden like reading the post; a reader outside the channel gets 403 (test/http/posts.test.ts).
   { route: 'POST /api/v1/posts/{id}/unread', kind: 'post' },
   { route: 'POST /api/v1/channels/{id}/posts', kind: 'post', idInBody: true, params: (w, a) => ({ id: a === w.erin ? w.pub.id : w.daves.id }), body: (_w, _a, id) => ({ message: 'reply', root_post_id: id }) },
   // Sessions are per user.
