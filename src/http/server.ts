@@ -244,7 +244,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     // get the same JSON envelope and X-Request-Id as every other answer.
     frameworkErrors: (err, req, reply) => {
       void reply.header('X-Request-Id', req.id).headers(securityHeaders(config.isProduction));
-      void renderError(err, req, reply);
+      void renderError(err, req, reply, security);
     },
     ...(serverFactory ? { serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -356,10 +356,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     const routeConfig = req.routeOptions.config;
     if (routeConfig.rateLimit === 'auth') {
       const decision = await limits.consumeAuth(rateLimitBucket(req.clientIp));
-      if (!decision.allowed) {
-        security.emit('rate_limit_exceeded', { ip: req.clientIp, requestId: req.id, limiter: 'auth', route: req.routeOptions.url });
-        return sendRateLimited(reply, decision);
-      }
+      if (!decision.allowed) return sendRateLimited(reply, security, decision, { ip: req.clientIp, requestId: req.id, limiter: 'auth', route: req.routeOptions.url });
       void reply.headers(rateLimitHeaders(limits.enabled, decision));
     }
 
@@ -418,7 +415,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     if ((err as { code?: string }).code === 'RC_BAD_TEXT') {
       return reply.code(400).type('application/json').send(errorBody(req, 'BAD_REQUEST', 'Text must be valid Unicode without NUL characters'));
     }
-    return renderError(err as Error, req, reply);
+    return renderError(err as Error, req, reply, security);
   });
 
   await registerRoutes(app, deps);

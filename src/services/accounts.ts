@@ -87,10 +87,7 @@ export class AccountService {
     const user = await this.deps.store.users.getByLogin(login);
     const account = user?.id ?? `login:${login.trim().toLowerCase()}`;
     const gate = await this.limits.loginAllowed(account, ctx.ip);
-    if (!gate.allowed) {
-      this.deps.security.emit('rate_limit_exceeded', { ip: ctx.ip, userId: user?.id, requestId: ctx.requestId, limiter: 'login_account' });
-      throw new RateLimitedError(gate.limit, gate.resetAt, gate.retryAfter);
-    }
+    if (!gate.allowed) throw new RateLimitedError(gate.limit, gate.resetAt, gate.retryAfter, 'login_account', user?.id);
     const ok = await verifyOrDummy(user?.password_hash, password);
     if (!ok || user === undefined || user.deactivated_at !== null || user.is_bot === 1) {
       await this.limits.loginFailed(account, ctx.ip);
