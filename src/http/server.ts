@@ -34,7 +34,7 @@ import { rateLimitHeaders, type RateLimits } from '../security/rate-limit.js';
 import { bearerToken } from '../security/tokens.js';
 import { runTraced, type AuthzTraces } from '../services/authz-trace.js';
 import type { Services } from '../services/index.js';
-import { errorBody, renderError, sendRateLimited } from './errors.js';
+import { errorBody, errorEnvelope, renderError, sendRateLimited } from './errors.js';
 import { registerRoutes } from './routes/index.js';
 import { sessionCookieName, type App } from './types.js';
 
@@ -107,7 +107,7 @@ function clientErrorHandler(isProduction: boolean): (err: NodeJS.ErrnoException,
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const id = randomUUID();
-    const body = JSON.stringify({ error: { code: status === 400 ? 'BAD_REQUEST' : status === 408 ? 'REQUEST_TIMEOUT' : 'HEADERS_TOO_LARGE', message: STATUS_CODES[status], request_id: id } });
+    const body = JSON.stringify(errorEnvelope(status === 400 ? 'BAD_REQUEST' : status === 408 ? 'REQUEST_TIMEOUT' : 'HEADERS_TOO_LARGE', STATUS_CODES[status]!, id));
     if (socket.writable) {
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\n${headerLines}\r\n${body}`);
     }
