@@ -198,6 +198,18 @@ export class AccountService {
     return this.presence.presenceOf(ids);
   }
 
+  /**
+   * Presence of several users, decided like the directory (USER_POLICY.view, one decision per
+   * user): an id that names no user is a 404, as for one user's status.
+   */
+  async statuses(ctx: CallContext, ids: readonly string[]): Promise<Array<{ user_id: string; status: UserView['presence'] }>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    await this.access.users(ctx, unique, 'view');
+    const presence = await this.presenceOf(unique);
+    return unique.map((id) => ({ user_id: id, status: presence.get(id) ?? 'offline' }));
+  }
+
   // ---- administration (system admins) ----
 
   private requireAdmin(ctx: CallContext, action: string): void {
