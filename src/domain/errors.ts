@@ -54,12 +54,18 @@ export const invalid = (field: string, message: string): AppError => new AppErro
 /** A dependency (the database) is down for now; the client should retry after `retryAfter` seconds (sent as Retry-After). */
 export const unavailable = (message: string, retryAfter: number): AppError => new AppError('SERVICE_UNAVAILABLE', message, { retry_after: retryAfter });
 
-/** A rate-limit refusal; the HTTP layer renders the exact 429 of security contract §5. */
+/**
+ * A rate-limit refusal raised inside a service; the HTTP layer renders the exact 429 of
+ * security contract §5 and emits its event (security/rate-limit.ts `refuseRateLimited`), so
+ * it carries what the event needs.
+ */
 export class RateLimitedError extends AppError {
   constructor(
     readonly limit: number,
     readonly resetAt: number,
     readonly retryAfter: number,
+    readonly limiter: string,
+    readonly userId?: string,
   ) {
     super('RATE_LIMIT_EXCEEDED', 'Too many requests. Please try again later.', { retry_after: retryAfter });
     this.name = 'RateLimitedError';

@@ -122,8 +122,9 @@ export interface PostContext {
 const inChannel = (action: ChannelAction): Rule<PostContext> => (a, c) => channelCan(a, action, c.channel);
 const isAuthor: Rule<PostContext> = (a, c) => c.post.user_id === a.userId;
 const both = <C>(x: Rule<C>, y: Rule<C>): Rule<C> => (a, c) => x(a, c) && y(a, c);
+const channelMember: Rule<PostContext> = (_a, c) => c.channel.member !== undefined;
 
-export type PostAction = 'read' | 'edit' | 'delete' | 'react' | 'pin';
+export type PostAction = 'read' | 'edit' | 'delete' | 'react' | 'pin' | 'mark_unread';
 
 export const POST_POLICY: Readonly<Record<PostAction, readonly Rule<PostContext>[]>> = {
   /** Posts are as visible as their channel. */
@@ -135,6 +136,8 @@ export const POST_POLICY: Readonly<Record<PostAction, readonly Rule<PostContext>
   /** Any member of a live channel, on anyone's post (as in Mattermost). */
   react: [inChannel('post')],
   pin: [inChannel('post')],
+  /** Move my read position back: only a member has one, archived channels included (reading them is allowed). */
+  mark_unread: [both(channelMember, inChannel('read'))],
 };
 
 /** Whether `actor` may do `action` to the post; nothing is allowed on a post the actor may not read. */

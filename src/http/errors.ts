@@ -5,7 +5,8 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, RateLimitedError, type ErrorCode } from '../domain/errors.js';
-import { rateLimitedAnswer, type LimitDecision } from '../security/rate-limit.js';
+import type { SecurityEvents } from '../security/events.js';
+import { refuseRateLimited, type LimitDecision, type RateLimitRefusal } from '../security/rate-limit.js';
 import { domainError } from '../services/store-errors.js';
 
 const BY_STATUS: Record<number, ErrorCode> = {
@@ -46,15 +47,19 @@ export function errorBody(req: FastifyRequest, code: ErrorCode, message: string,
   return errorEnvelope(code, message, req.id, details);
 }
 
-/** Sends the one 429 answer (security/rate-limit.ts). */
-export function sendRateLimited(reply: FastifyReply, decision: Pick<LimitDecision, 'limit' | 'resetAt' | 'retryAfter'>): FastifyReply {
-  const answer = rateLimitedAnswer(decision);
+/** Sends the one 429 answer, with its event (security/rate-limit.ts). */
+export function sendRateLimited(
+  reply: FastifyReply, security: SecurityEvents, decision: Pick<LimitDecision, 'limit' | 'resetAt' | 'retryAfter'>, who: RateLimitRefusal,
+): FastifyReply {
+  const answer = refuseRateLimited(security, decision, who);
   return reply.code(answer.status).headers(answer.headers).type('application/json').send(answer.body);
 }
 
-export function renderError(thrown: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function renderError(thrown: FastifyError | Error, req: FastifyRequest, reply: FastifyReply, security: SecurityEvents): FastifyReply {
   const err = domainError(thrown) as FastifyError | Error;
-  if (err instanceof RateLimitedError) return sendRateLimited(reply, err);
+  if (err instanceof RateLimitedError) {
+    return sendRateLimited(reply, security, err, { ip: req.clientIp, requestId: req.id, limiter: err.limiter, userId: err.userId });
+  }
   if (err instanceof AppError) {
     // A dependency failure (the database down) keeps the driver's error as its cause: log it, the client sees only the envelope.
     if (err.status >= 500 && err.cause !== undefined) req.log.warn({ err: err.cause, request_id: req.id }, err.message);

@@ -34,7 +34,7 @@ import { rateLimitHeaders, type RateLimits } from '../security/rate-limit.js';
 import { bearerToken } from '../security/tokens.js';
 import { runTraced, type AuthzTraces } from '../services/authz-trace.js';
 import type { Services } from '../services/index.js';
-import { errorBody, renderError, sendRateLimited } from './errors.js';
+import { errorBody, errorEnvelope, renderError, sendRateLimited } from './errors.js';
 import { registerRoutes } from './routes/index.js';
 import { sessionCookieName, type App } from './types.js';
 
@@ -107,7 +107,7 @@ function clientErrorHandler(isProduction: boolean): (err: NodeJS.ErrnoException,
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const id = randomUUID();
-    const body = JSON.stringify({ error: { code: status === 400 ? 'BAD_REQUEST' : status === 408 ? 'REQUEST_TIMEOUT' : 'HEADERS_TOO_LARGE', message: STATUS_CODES[status], request_id: id } });
+    const body = JSON.stringify(errorEnvelope(status === 400 ? 'BAD_REQUEST' : status === 408 ? 'REQUEST_TIMEOUT' : 'HEADERS_TOO_LARGE', STATUS_CODES[status]!, id));
     if (socket.writable) {
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\n${headerLines}\r\n${body}`);
     }
@@ -244,7 +244,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     // get the same JSON envelope and X-Request-Id as every other answer.
     frameworkErrors: (err, req, reply) => {
       void reply.header('X-Request-Id', req.id).headers(securityHeaders(config.isProduction));
-      void renderError(err, req, reply);
+      void renderError(err, req, reply, security);
     },
     ...(serverFactory ? { serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -356,10 +356,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     const routeConfig = req.routeOptions.config;
     if (routeConfig.rateLimit === 'auth') {
       const decision = await limits.consumeAuth(rateLimitBucket(req.clientIp));
-      if (!decision.allowed) {
-        security.emit('rate_limit_exceeded', { ip: req.clientIp, requestId: req.id, limiter: 'auth', route: req.routeOptions.url });
-        return sendRateLimited(reply, decision);
-      }
+      if (!decision.allowed) return sendRateLimited(reply, security, decision, { ip: req.clientIp, requestId: req.id, limiter: 'auth', route: req.routeOptions.url });
       void reply.headers(rateLimitHeaders(limits.enabled, decision));
     }
 
@@ -418,7 +415,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     if ((err as { code?: string }).code === 'RC_BAD_TEXT') {
       return reply.code(400).type('application/json').send(errorBody(req, 'BAD_REQUEST', 'Text must be valid Unicode without NUL characters'));
     }
-    return renderError(err as Error, req, reply);
+    return renderError(err as Error, req, reply, security);
   });
 
   await registerRoutes(app, deps);

@@ -34,7 +34,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { OriginPolicy } from '../security/origin.js';
 import { rateLimitBucket, type ClientIpResolver } from '../security/client-ip.js';
 import type { SecurityEvents } from '../security/events.js';
-import { rateLimitedAnswer, rateLimitHeaders, type RateLimitedAnswer, type RateLimits } from '../security/rate-limit.js';
+import { rateLimitHeaders, refuseRateLimited, type RateLimitedAnswer, type RateLimits } from '../security/rate-limit.js';
 import { bearerToken } from '../security/tokens.js';
 import type { SessionService } from '../services/sessions.js';
 import { DATABASE_RETRY_AFTER_SECONDS, domainError } from '../services/store-errors.js';
@@ -165,10 +165,7 @@ export class Gateway {
     if (this.closing) return { status: 503, body: errorEnvelope('SERVICE_UNAVAILABLE', 'Server is shutting down', requestId), outcome: 'shutting_down' };
 
     const decision = await limits.consumeWs(rateLimitBucket(ip));
-    if (!decision.allowed) {
-      security.emit('rate_limit_exceeded', { ip, requestId, limiter: 'ws', route: WS_PATH });
-      return { ...rateLimitedAnswer(decision), outcome: 'rate_limited' };
-    }
+    if (!decision.allowed) return { ...refuseRateLimited(security, decision, { ip, requestId, limiter: 'ws', route: WS_PATH }), outcome: 'rate_limited' };
     const rateHeaders = Object.entries(rateLimitHeaders(limits.enabled, decision)).map(([k, v]) => `${k}: ${v}`);
 
     if (url.searchParams.has('token') || url.searchParams.has('access_token')) {

@@ -15,7 +15,8 @@
  * The mechanisms, and why each is needed: the per-IP buckets (`auth`, `ws`) stop floods of
  * anonymous requests before any work is done; the per-account ones stop a password attack
  * spread over many IPs (they answer from inside the login service, through RateLimitedError).
- * Both answer with `rateLimitedAnswer` below. Two other limits are not rate limits of this
+ * Both answer through `refuseRateLimited` below, which emits the `rate_limit_exceeded` event
+ * and builds the 429: there is no way to build the answer without the event. Two other limits are not rate limits of this
  * kind and answer in their own transport: the per-connection action bucket of an open
  * WebSocket (realtime/actions.ts: a FAIL reply plus TCP backpressure, no HTTP to answer with)
  * and the per-user connection cap (realtime/presence.ts: 429 TOO_MANY_CONNECTIONS).
@@ -30,6 +31,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { rateLimitBucket } from './client-ip.js';
+import type { SecurityEvents } from './events.js';
 
 export interface LimitDecision {
   readonly allowed: boolean;
@@ -130,8 +132,22 @@ export interface RateLimitedAnswer {
   readonly body: { readonly error: { readonly code: 'RATE_LIMIT_EXCEEDED'; readonly message: string; readonly retry_after: number } };
 }
 
-/** The exact 429 of security contract §5, built in this one place. */
-export function rateLimitedAnswer(d: Pick<LimitDecision, 'limit' | 'resetAt' | 'retryAfter'>): RateLimitedAnswer {
+/** Who was limited, for the `rate_limit_exceeded` event. */
+export interface RateLimitRefusal {
+  readonly ip: string;
+  readonly requestId: string;
+  /** Which limiter said no (`auth`, `ws`, `login_account`). */
+  readonly limiter: string;
+  readonly route?: string | undefined;
+  readonly userId?: string | undefined;
+}
+
+/**
+ * The one way to refuse with a 429 (HTTP routes through http/errors.ts, WebSocket handshakes
+ * through realtime/gateway.ts): the security event, then the exact answer of contract §5.
+ */
+export function refuseRateLimited(security: SecurityEvents, d: Pick<LimitDecision, 'limit' | 'resetAt' | 'retryAfter'>, who: RateLimitRefusal): RateLimitedAnswer {
+  security.emit('rate_limit_exceeded', { ip: who.ip, userId: who.userId, requestId: who.requestId, limiter: who.limiter, ...(who.route === undefined ? {} : { route: who.route }) });
   return {
     status: 429,
     headers: { 'X-RateLimit-Limit': String(d.limit), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(d.resetAt), 'Retry-After': String(d.retryAfter) },

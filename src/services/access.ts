@@ -24,6 +24,7 @@ const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
   delete: 'Only the author or a channel admin can delete this post',
   react: 'Only channel members can react',
   pin: 'Only channel members can pin posts',
+  mark_unread: 'Only channel members have a read position',
 };
 
 const NOT_FOUND_NAME: Readonly<Record<string, string>> = { channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User' };

@@ -87,10 +87,7 @@ export class AccountService {
     const user = await this.deps.store.users.getByLogin(login);
     const account = user?.id ?? `login:${login.trim().toLowerCase()}`;
     const gate = await this.limits.loginAllowed(account, ctx.ip);
-    if (!gate.allowed) {
-      this.deps.security.emit('rate_limit_exceeded', { ip: ctx.ip, userId: user?.id, requestId: ctx.requestId, limiter: 'login_account' });
-      throw new RateLimitedError(gate.limit, gate.resetAt, gate.retryAfter);
-    }
+    if (!gate.allowed) throw new RateLimitedError(gate.limit, gate.resetAt, gate.retryAfter, 'login_account', user?.id);
     const ok = await verifyOrDummy(user?.password_hash, password);
     if (!ok || user === undefined || user.deactivated_at !== null || user.is_bot === 1) {
       await this.limits.loginFailed(account, ctx.ip);
@@ -199,6 +196,18 @@ export class AccountService {
 
   async presenceOf(ids: readonly string[]): Promise<Map<string, UserView['presence']>> {
     return this.presence.presenceOf(ids);
+  }
+
+  /**
+   * Presence of several users, decided like the directory (USER_POLICY.view, one decision per
+   * user): an id that names no user is a 404, as for one user's status.
+   */
+  async statuses(ctx: CallContext, ids: readonly string[]): Promise<Array<{ user_id: string; status: UserView['presence'] }>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    await this.access.users(ctx, unique, 'view');
+    const presence = await this.presenceOf(unique);
+    return unique.map((id) => ({ user_id: id, status: presence.get(id) ?? 'offline' }));
   }
 
   // ---- administration (system admins) ----

@@ -304,8 +304,7 @@ export class PostService {
 
   /** Marks the channel unread from this post on (for the caller). */
   async markUnread(ctx: CallContext, postId: string): Promise<{ channel_id: string; last_viewed_seq: number; unread_count: number; mention_count: number }> {
-    const { post, row } = await this.access.post(ctx, postId);
-    if (row.member === undefined) throw badRequest('You are not a member of this channel');
+    const { post } = await this.access.post(ctx, postId, 'mark_unread');
     const seq = await this.deps.store.posts.seqBefore(post.channel_id, post.seq);
     return this.deps.store.write(async (tx) => {
       await tx.channels.setLastViewed(post.channel_id, ctx.actor.userId, seq, this.deps.clock(), true);

@@ -129,7 +129,7 @@ describe('post policy', () => {
   });
   const ctx = (author: 'mine' | 'theirs', type: ChannelType, relation: Relation, opts: { archived?: boolean } = {}): PostContext => ({ post: post(author), channel: channelCtx(type, relation, opts) });
   const allowed = (actor: Actor, c: PostContext) => POST_ACTIONS.filter((a) => postCan(actor, a, c));
-  const MEMBER_P = ['read', 'react', 'pin'];
+  const MEMBER_P = ['read', 'react', 'pin', 'mark_unread'];
 
   it.each<[string, Actor, PostContext, string[]]>([
     ['my post, channel member', user, ctx('mine', 'public', 'channel member'), [...MEMBER_P, 'edit', 'delete']],
@@ -139,8 +139,8 @@ describe('post policy', () => {
     ['their post, team member outside a public channel', user, ctx('theirs', 'public', 'team member'), ['read']],
     ['my post, after I left the channel', user, ctx('mine', 'public', 'team member'), ['read']],
     ['their post, private channel I am not in', user, ctx('theirs', 'private', 'team member'), []],
-    ['my post, archived channel', user, ctx('mine', 'public', 'channel member', { archived: true }), ['read']],
-    ['their post, archived channel, channel admin', user, ctx('theirs', 'public', 'channel admin', { archived: true }), ['read']],
+    ['my post, archived channel', user, ctx('mine', 'public', 'channel member', { archived: true }), ['read', 'mark_unread']],
+    ['their post, archived channel, channel admin', user, ctx('theirs', 'public', 'channel admin', { archived: true }), ['read', 'mark_unread']],
     ['their post, system admin outside a private channel', sysadmin, ctx('theirs', 'private', 'outsider'), ['read', 'delete']],
     ['their direct message, system admin', sysadmin, ctx('theirs', 'direct', 'outsider'), []],
     ['their direct message, the other member', user, ctx('theirs', 'direct', 'channel member'), MEMBER_P],
@@ -187,6 +187,7 @@ describe('refusal reasons (what the access_denied event says)', () => {
     ['editing my post after leaving', 'edit', { post: post(true), channel: channelCtx('public', 'team member') }, 'not_member'],
     ['editing my post in an archived channel', 'edit', { post: post(true), channel: channelCtx('public', 'channel member', { archived: true }) }, 'archived'],
     ['reacting without joining', 'react', { post: post(false), channel: channelCtx('public', 'team member') }, 'not_member'],
+    ['marking unread without joining', 'mark_unread', { post: post(false), channel: channelCtx('public', 'team member') }, 'not_member'],
     ['reading a post of a private channel', 'read', { post: post(false), channel: channelCtx('private', 'team member') }, 'private_channel'],
   ])('post: %s', (_name, action, c, reason) => {
     expect(postRefusal(user, action, c)).toBe(reason);

@@ -90,6 +90,7 @@ const PROBES: Probe[] = [
   { route: 'DELETE /api/v1/posts/{id}/pin', kind: 'post' },
   { route: 'POST /api/v1/posts/{id}/save', kind: 'post' },
   { route: 'DELETE /api/v1/posts/{id}/save', kind: 'post' },
+  // Access.post(…, 'mark_unread'): hidden like reading the post; a reader outside the channel gets 403 (test/http/posts.test.ts).
   { route: 'POST /api/v1/posts/{id}/unread', kind: 'post' },
   { route: 'POST /api/v1/channels/{id}/posts', kind: 'post', idInBody: true, params: (w, a) => ({ id: a === w.erin ? w.pub.id : w.daves.id }), body: (_w, _a, id) => ({ message: 'reply', root_post_id: id }) },
   // Sessions are per user.
@@ -110,7 +111,7 @@ const PROBES: Probe[] = [
 const GLOBAL: Record<string, string> = {
   'GET /api/v1/users/{id}': 'the user directory is server-wide (e-mail addresses stay hidden)',
   'GET /api/v1/users/{id}/status': 'presence is server-wide, like the directory',
-  'POST /api/v1/users/status/ids': 'presence is server-wide, like the directory',
+  'POST /api/v1/users/status/ids': 'presence is server-wide, like the directory: decided per user by Access.users (USER_POLICY.view), checked below',
   'GET /api/v1/oauth2/{provider}/login': 'public sign-in entry; {provider} is a provider key on the login page (test/sso)',
   'GET /api/v1/oauth2/{provider}/callback': 'public sign-in return; guarded by the state bound to the browser (test/sso/state.test.ts)',
 };
@@ -256,6 +257,11 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     for (const route of ['GET /api/v1/users/{id}', 'GET /api/v1/users/{id}/status']) {
       expect((await call({ route, kind: 'user' }, w.dave, w.bob.id)).status).toBe(200);
     }
+    const statuses: Probe = { route: 'POST /api/v1/users/status/ids', kind: 'user', idInBody: true, body: (_w, _a, id) => [id] };
+    expect((await call(statuses, w.dave, w.bob.id)).status).toBe(200);
+    // A bulk lookup learns no more than a single one: an id that is no user is the same 404.
+    const unknown = await call(statuses, w.dave, randomUUID());
+    expect(envelope(unknown)).toEqual(envelope(await t.api.get(`/api/v1/users/${randomUUID()}/status`, w.dave.token)));
     const conversation: Probe = { route: 'POST /api/v1/channels', kind: 'user', idInBody: true, body: (_w, _a, id) => ({ channel_type: 'direct', target_user_id: id }) };
     expect((await call(conversation, w.dave, w.bob.id)).status).toBe(201);
     expect(traceFailures).toEqual([]);

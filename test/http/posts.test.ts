@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { jsonLines } from '../security/support.js';
-import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
+import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, envelope, makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
 
 describe.each(STORES)('posts (%s)', (kind) => {
   let t: TestApp;
@@ -258,7 +258,20 @@ describe.each(STORES)('posts (%s)', (kind) => {
       await t.api.post(`/api/v1/channels/${c}/read`, undefined, bob.token);
       const res = await t.api.post(`/api/v1/posts/${p2.id}/unread`, undefined, bob.token);
       expect(res.body).toEqual({ channel_id: c, last_viewed_seq: p1.seq, unread_count: 2, mention_count: 1 });
-      expect((await t.api.post(`/api/v1/posts/${p2.id}/unread`, undefined, carol.token)).status).toBe(400);
+      // Carol may read the public channel but has no read position in it: refused by Access
+      // with its reason, like any other post action a reader may not do.
+      const refused = await t.api.post(`/api/v1/posts/${p2.id}/unread`, undefined, carol.token);
+      expect(refused.status).toBe(403);
+      expect(jsonLines(t.logs.text()).filter((l) => l.request_id === refused.headers['x-request-id'] && l.security_event === 'access_denied'))
+        .toEqual([expect.objectContaining({ user_id: carol.id, resource: 'post', action: 'mark_unread', resource_id: p2.id, reason: 'not_member', status: 403 })]);
+      // A post of a channel she cannot read: the same 404 (and event) as reading it.
+      const priv = await createChannel(t.api, alice, team.id, 'private');
+      const secret = await createPost(t.api, alice, priv.id, 'secret');
+      const hidden = await t.api.post(`/api/v1/posts/${secret.id}/unread`, undefined, carol.token);
+      expect(envelope(hidden)).toEqual(envelope(await t.api.get(`/api/v1/posts/${secret.id}`, carol.token)));
+      expect(hidden.status).toBe(404);
+      expect(jsonLines(t.logs.text()).filter((l) => l.request_id === hidden.headers['x-request-id'] && l.security_event === 'access_denied'))
+        .toEqual([expect.objectContaining({ user_id: carol.id, resource: 'post', action: 'mark_unread', resource_id: secret.id, reason: 'private_channel', status: 404 })]);
     });
   });
 

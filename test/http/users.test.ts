@@ -52,6 +52,8 @@ describe.each(STORES)('users (%s)', (kind) => {
     expect((await t.api.get(`/api/v1/users/${randomUUID()}/status`, alice.token)).status).toBe(404);
     const many = await t.api.post('/api/v1/users/status/ids', [alice.id, bob.id, alice.id], alice.token);
     expect(many.body).toEqual([{ user_id: alice.id, status: 'offline' }, { user_id: bob.id, status: 'offline' }]);
+    expect((await t.api.post('/api/v1/users/status/ids', [bob.id, randomUUID()], alice.token)).status).toBe(404);
+    expect((await t.api.post('/api/v1/users/status/ids', [], alice.token)).body).toEqual([]);
     expect((await t.api.post('/api/v1/users/status/ids', [alice.id])).status).toBe(401);
     expect((await t.api.post('/api/v1/users/status/ids', ['not-a-uuid'], alice.token)).status).toBe(400);
   });

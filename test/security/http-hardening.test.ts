@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { UUID_RE } from '../../src/domain/ids.js';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type ApiResponse, type TestApp } from '../helpers/app.js';
@@ -304,6 +304,14 @@ describe('errors', () => {
     } finally {
       await t.close();
     }
+  });
+
+  it('the error envelope is built in one place (http/errors.ts errorEnvelope), so its shape cannot drift', () => {
+    const src = join(import.meta.dirname, '../../src');
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    const builders = sources(src).filter((f) => /error:\s*\{\s*code\b[^}]*\brequest_id\b/.test(readFileSync(f, 'utf8'))).map((f) => relative(src, f));
+    expect(builders).toEqual(['http/errors.ts']);
   });
 });
 

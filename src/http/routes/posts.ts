@@ -61,7 +61,7 @@ export function postRoutes(app: App, deps: HttpDeps): void {
   app.post('/api/v1/posts/:id/unread', {
     schema: {
       tags: ['unreads'], summary: 'Mark the channel unread from this post on', params: IdParams,
-      response: { 200: Type.Object({ channel_id: Id, last_viewed_seq: Type.Integer(), unread_count: Type.Integer(), mention_count: Type.Integer() }), ...errors(400, 401, 404) },
+      response: { 200: Type.Object({ channel_id: Id, last_viewed_seq: Type.Integer(), unread_count: Type.Integer(), mention_count: Type.Integer() }), ...errors(401, 403, 404) },
     },
   }, async (req) => posts.markUnread(callCtx(req), req.params.id));
 

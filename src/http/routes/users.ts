@@ -92,11 +92,7 @@ export function userRoutes(app: App, deps: HttpDeps): void {
     schema: {
       tags: ['users'], summary: 'Presence of several users',
       body: Type.Array(Id, { maxItems: 500 }),
-      response: { 200: Type.Array(StatusSchema), ...errors(400, 401) },
+      response: { 200: Type.Array(StatusSchema), ...errors(400, 401, 404) },
     },
-  }, async (req) => {
-    callCtx(req);
-    const presence = await accounts.presenceOf(req.body);
-    return [...new Set(req.body)].map((id) => ({ user_id: id, status: presence.get(id) ?? 'offline' }));
-  });
+  }, async (req) => accounts.statuses(callCtx(req), req.body));
 }
