@@ -10,7 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { Channel, Post, Team, User } from '../../src/domain/entities.js';
 import type { SsoProvider } from '../../src/domain/sso.js';
-import { openStore } from '../../src/store/open.js';
+import { openStore, type OpenStoreOptions } from '../../src/store/open.js';
 import type { NewPost, NewUser, Store } from '../../src/store/store.js';
 import type { StoreKind } from './app.js';
 import { createTestDatabase } from './services.js';
@@ -25,7 +25,8 @@ export interface TestStore {
   close(): Promise<void>;
 }
 
-export async function openTestStore(kind: StoreKind): Promise<TestStore> {
+/** A fresh store of `kind` (its own data directory or database); `options` adds e.g. `events`. */
+export async function openTestStore(kind: StoreKind, options: Partial<Pick<OpenStoreOptions, 'events' | 'onEventError' | 'log'>> = {}): Promise<TestStore> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rustchat-store-'));
   let drop: (() => Promise<void>) | undefined;
   let databaseUrl: string | undefined;
@@ -34,7 +35,7 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
     databaseUrl = db.url;
     drop = db.drop;
   }
-  const { store } = await openStore({ databaseUrl, dataDir, poolSize: 4 });
+  const { store } = await openStore({ databaseUrl, dataDir, poolSize: 4, ...options });
   return {
     kind,
     store,

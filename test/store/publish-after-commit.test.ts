@@ -20,7 +20,7 @@ import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { STORES } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/services.js';
-import { newChannel, newPost, newTeam, newUser } from '../helpers/store.js';
+import { newChannel, newPost, newTeam, newUser, openTestStore, type TestStore } from '../helpers/store.js';
 
 /** An event naming a user row, so the subscriber can look for that row. */
 const aboutUser = (userId: string): RealtimeEvent<'user_added'> => ({
@@ -192,38 +192,25 @@ describe.each(STORES)('publish after commit (%s)', (kind) => {
 });
 
 describe.each(STORES)('a subscriber that throws after the commit (%s)', (kind) => {
-  let store: Store;
-  let dataDir: string;
-  let dropDb: (() => Promise<void>) | undefined;
+  let t: TestStore;
   const received: string[] = [];
   const reported: unknown[] = [];
   let failNext = false;
+  const publisher = {
+    publish(event: RealtimeEvent) {
+      if (failNext) {
+        failNext = false;
+        throw new Error('subscriber broke');
+      }
+      if (event.event === 'user_added') received.push(event.data.user_id);
+    },
+    control() {},
+  };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'rustchat-outbox-fail-'));
-    let databaseUrl: string | undefined;
-    if (kind === 'postgres') {
-      const db = await createTestDatabase();
-      databaseUrl = db.url;
-      dropDb = db.drop;
-    }
-    const publisher = {
-      publish(event: RealtimeEvent) {
-        if (failNext) {
-          failNext = false;
-          throw new Error('subscriber broke');
-        }
-        if (event.event === 'user_added') received.push(event.data.user_id);
-      },
-      control() {},
-    };
-    ({ store } = await openStore({ databaseUrl, dataDir, poolSize: 4, events: publisher, onEventError: (err) => reported.push(err) }));
+    t = await openTestStore(kind, { events: publisher, onEventError: (err) => reported.push(err) });
   });
-  afterAll(async () => {
-    await store?.close();
-    await dropDb?.();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => t?.close());
 
   // The write has committed: its caller must hear "done" (a retry would write twice); the
   // failure is reported, and the write's other events still go out.
@@ -232,7 +219,7 @@ describe.each(STORES)('a subscriber that throws after the commit (%s)', (kind) =
     const second = newUser();
     reported.length = 0;
     failNext = true;
-    const value = await store[method](async (tx) => {
+    const value = await t.store[method](async (tx) => {
       await tx.users.create(first);
       tx.publish(aboutUser(first.id));
       await tx.users.create(second);
@@ -240,8 +227,8 @@ describe.each(STORES)('a subscriber that throws after the commit (%s)', (kind) =
       return 'done';
     });
     expect(value).toBe('done');
-    expect(await store.users.get(first.id)).toBeDefined();
-    expect(await store.users.get(second.id)).toBeDefined();
+    expect(await t.store.users.get(first.id)).toBeDefined();
+    expect(await t.store.users.get(second.id)).toBeDefined();
     expect(reported).toHaveLength(1);
     expect((reported[0] as Error).message).toBe('subscriber broke');
     expect(received).toContain(second.id);
