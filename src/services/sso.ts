@@ -69,6 +69,11 @@ export interface SsoOptions {
   readonly isProduction: boolean;
   /** The outbound client's fetch (src/security/outbound.ts): every request to a provider uses it. */
   readonly fetch: typeof fetch;
+  /**
+   * The same client's verdict on a URL about to be saved (`OutboundClient.destinationProblem`),
+   * so a provider it would refuse at sign-in is refused when an admin saves it.
+   */
+  readonly destinationProblem: (url: URL) => string | undefined;
   readonly idp?: Partial<Omit<IdpOptions, 'isProduction' | 'clock' | 'fetch'>>;
 }
 
@@ -219,6 +224,10 @@ export class SsoService {
     if (v === undefined) throw invalid(field, `${field} is required for this provider type`);
     const problem = endpointProblem(v, this.options.isProduction);
     if (problem !== undefined) throw invalid(field, `${field} ${problem}`);
+    const internal = this.options.destinationProblem(new URL(v));
+    if (internal !== undefined) {
+      throw badRequest(`${field} names an internal address (${internal}): the server does not connect to it unless its host is listed in RUSTCHAT_OUTBOUND_ALLOWED_HOSTS`, { field });
+    }
     return v;
   }
 

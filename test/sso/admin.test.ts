@@ -181,7 +181,8 @@ describe('SSO in production', () => {
 
   beforeAll(async () => {
     t = await startApp('sqlite', {
-      env: { RUSTCHAT_ENVIRONMENT: 'production', RUSTCHAT_SITE_URL: 'https://chat.corp.example', RUSTCHAT_JWT_ISSUER: 'rustchat-test', RUSTCHAT_JWT_AUDIENCE: 'rustchat-test' },
+      // 127.0.0.1 allow-listed: the cookie tests below need a provider that is saved and then unreachable.
+      env: { RUSTCHAT_ENVIRONMENT: 'production', RUSTCHAT_SITE_URL: 'https://chat.corp.example', RUSTCHAT_JWT_ISSUER: 'rustchat-test', RUSTCHAT_JWT_AUDIENCE: 'rustchat-test', RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' },
     });
     admin = await adminToken(t);
     // A loopback port nobody listens on: the provider's discovery fails fast.
@@ -199,6 +200,32 @@ describe('SSO in production', () => {
     const gh = await t.api.post('/api/v1/admin/sso', { provider_key: 'gh', provider_type: 'github', display_name: 'GHE', client_id: 'x', client_secret: 'y', github_url: 'http://127.0.0.1:1' }, admin);
     expect(gh.status).toBe(422);
     expect((await t.api.post('/api/v1/admin/sso', { ...base, issuer_url: `https://127.0.0.1:${closedPort}` }, admin)).status).toBe(201);
+  });
+
+  it('refuses to save an internal issuer or GitHub URL, in any spelling, unless its host is allow-listed', async () => {
+    const refused = (field: string, kind: string): unknown => ({
+      status: 400, contentType: 'application/json',
+      error: { code: 'BAD_REQUEST', field, message: `${field} names an internal address (${kind} address): the server does not connect to it unless its host is listed in RUSTCHAT_OUTBOUND_ALLOWED_HOSTS` },
+    });
+    const internal: [string, string][] = [
+      ['localhost', 'loopback'], ['idp.localhost', 'loopback'], ['127.0.0.2', 'loopback'], ['2130706434', 'loopback'], ['0x7f.0.0.2', 'loopback'], ['127.2', 'loopback'],
+      ['[::1]', 'loopback'], ['[::ffff:127.0.0.2]', 'loopback'], ['10.1.2.3', 'private'], ['0xa9fea9fe', 'metadata'], ['[fd00::1]', 'unique_local'],
+    ];
+    for (const [i, [host, kind]] of internal.entries()) {
+      const res = await t.api.post('/api/v1/admin/sso', { ...base, provider_key: `internal${i}`, issuer_url: `https://${host}:8443/realms/main` }, admin);
+      expect(envelope(res), host).toEqual(refused('issuer_url', kind));
+    }
+    const gh = { provider_key: 'ghe', provider_type: 'github', display_name: 'GHE', client_id: 'x', client_secret: 'y' };
+    expect(envelope(await t.api.post('/api/v1/admin/sso', { ...gh, github_url: 'https://localhost' }, admin))).toEqual(refused('github_url', 'loopback'));
+    expect(envelope(await t.api.post('/api/v1/admin/sso', { ...gh, github_api_url: 'https://192.168.0.1/api/v3' }, admin))).toEqual(refused('github_api_url', 'private'));
+    expect((await t.api.get('/api/v1/admin/sso', admin)).body.map((p: any) => p.provider_key)).not.toContain('internal0');
+    // An update is checked the same way; a public name (resolved only at connect time) and an
+    // allow-listed address are saved.
+    const saved = await t.api.post('/api/v1/admin/sso', { ...base, provider_key: 'public1' }, admin);
+    expect(saved.status).toBe(201);
+    expect(envelope(await t.api.put(`/api/v1/admin/sso/${saved.body.id}`, { issuer_url: 'https://2130706434' }, admin))).toEqual(refused('issuer_url', 'loopback'));
+    expect((await t.api.get(`/api/v1/admin/sso/${saved.body.id}`, admin)).body.issuer_url).toBe(base.issuer_url);
+    expect((await t.api.put(`/api/v1/admin/sso/${saved.body.id}`, { issuer_url: 'https://2130706433:8443' }, admin)).status).toBe(200);
   });
 
   it('the browser-binding cookie is Secure; an unreachable provider is an error code on /login', async () => {
