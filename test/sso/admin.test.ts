@@ -36,9 +36,17 @@ describe('SSO provider administration', () => {
   it('only system admins may manage providers', async () => {
     const user = await registerUser(t.api, 'plain');
     const denied = securityEvents(t, 'access_denied').length;
+    // Refused before the provider is looked up: an id that does not exist gets 403 as well.
+    const id = '0b9a3f3e-6a53-4a0e-9d3c-1d2f7c3a9e11';
     expect((await t.api.get('/api/v1/admin/sso', user.token)).status).toBe(403);
+    expect((await t.api.get(`/api/v1/admin/sso/${id}`, user.token)).status).toBe(403);
     expect((await t.api.post('/api/v1/admin/sso', base, user.token)).status).toBe(403);
-    expect(securityEvents(t, 'access_denied').length).toBe(denied + 2);
+    expect((await t.api.put(`/api/v1/admin/sso/${id}`, { display_name: 'Mine' }, user.token)).status).toBe(403);
+    expect((await t.api.delete(`/api/v1/admin/sso/${id}`, user.token)).status).toBe(403);
+    // Each refusal names what was asked, not a vague "admin".
+    expect(securityEvents(t, 'access_denied').slice(denied).map((e) => [e.resource, e.action, e.reason, e.user_id])).toEqual(
+      ['sso_provider.list', 'sso_provider.read', 'sso_provider.create', 'sso_provider.update', 'sso_provider.delete'].map((action) => ['system', action, 'not_system_admin', user.id]),
+    );
     expect((await t.api.get('/api/v1/admin/sso')).status).toBe(401);
   });
 
