@@ -2,7 +2,7 @@
  * Provider administration: system admins only; client secrets sealed at rest (SecretBox,
  * AAD bound to the row) and never returned; input validation (https issuers in production,
  * http only on loopback in development); edits, deletion with its links; audit entries.
- * Also the production cookie flags (Secure) of the flow's two cookies.
+ * Also the production cookie names and flags (`__Host-`, Secure) of the flow's two cookies.
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,22 +242,32 @@ describe('SSO in production', () => {
     const location = String(res.headers.location);
     expect(location).toBe('/login?error=idp_unreachable');
     const cookie = String(res.headers['set-cookie']);
-    expect(cookie).toMatch(/^rustchat_oauth_browser=/);
+    // Production: the __Host- name (Secure, Path=/, no Domain), like the session cookie.
+    expect(cookie).toMatch(/^__Host-rustchat_oauth_browser=/);
+    expect(cookie).toMatch(/; Path=\/(;|$)/);
+    expect(cookie).not.toMatch(/; Domain=/i);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);
   });
 
-  it('the session cookie from an exchange is HttpOnly, SameSite=Lax and Secure', async () => {
+  it('the exchange reads only the __Host- flow cookie; the session cookie is HttpOnly, SameSite=Lax and Secure', async () => {
     const provider = (await t.app.store.sso.getProviderByKey('kc'))!;
     const user = (await t.app.store.users.getByLogin('root@corp.example'))!;
-    const code = randomToken(32);
-    const now = Date.now();
-    const binding = randomToken();
-    await t.app.store.sso.createExchangeCode({
-      code_hash: hashSecret(code), user_id: user.id, provider_id: provider.id, redirect_to: '/', session_id: null, created_at: now, expires_at: now + 60_000, consumed_at: null, browser_hash: hashSecret(binding),
-    });
-    const res = await t.api.post('/api/v1/oauth2/exchange', { code }, undefined, { headers: { cookie: `rustchat_oauth_browser=${binding}` } });
+    const mint = async (): Promise<{ code: string; binding: string }> => {
+      const code = randomToken(32);
+      const now = Date.now();
+      const binding = randomToken();
+      await t.app.store.sso.createExchangeCode({
+        code_hash: hashSecret(code), user_id: user.id, provider_id: provider.id, redirect_to: '/', session_id: null, created_at: now, expires_at: now + 60_000, consumed_at: null, browser_hash: hashSecret(binding),
+      });
+      return { code, binding };
+    };
+    // A plain-named cookie (which a sibling subdomain could set) is not read: no binding.
+    const planted = await mint();
+    expect((await t.api.post('/api/v1/oauth2/exchange', { code: planted.code }, undefined, { headers: { cookie: `rustchat_oauth_browser=${planted.binding}` } })).status).toBe(400);
+    const { code, binding } = await mint();
+    const res = await t.api.post('/api/v1/oauth2/exchange', { code }, undefined, { headers: { cookie: `__Host-rustchat_oauth_browser=${binding}` } });
     expect(res.status).toBe(200);
     const cookie = String(res.headers['set-cookie']);
     // Production: the __Host- name (Secure, Path=/, no Domain).

@@ -11,12 +11,9 @@ import type { SsoProvider } from '../../domain/sso.js';
 import { STATE_TTL_MS } from '../../services/sso.js';
 import type { HttpDeps } from '../server.js';
 import { Body, Id, IdParams, Millis, Nullable, Ok, SessionResponse, errors } from '../schemas.js';
-import { callCtx, userAgent, type App } from '../types.js';
+import { callCtx, oauthBrowserCookie, userAgent, type App } from '../types.js';
 import { sessionBody, setSessionCookie } from './auth.js';
 
-/** Binds a started login to the browser that started it (contract §4). */
-export const OAUTH_BROWSER_COOKIE = 'rustchat_oauth_browser';
-const OAUTH_COOKIE_PATH = '/api/v1/oauth2/';
 
 const ProviderType = Type.Union([Type.Literal('oidc'), Type.Literal('google'), Type.Literal('github')]);
 const Role = Type.Union([Type.Literal('system_user'), Type.Literal('system_admin')]);
@@ -75,6 +72,7 @@ function rawQuery(req: FastifyRequest): URLSearchParams {
 
 export function ssoRoutes(app: App, deps: HttpDeps): void {
   const { sso } = deps.services;
+  const browserCookie = oauthBrowserCookie(deps.config.isProduction);
   const anon = (req: FastifyRequest) => ({ ip: req.clientIp, requestId: req.id, userAgent: userAgent(req) });
   const view = (p: SsoProvider) => ssoProviderView(p, { login_url: sso.loginPath(p.provider_key), callback_url: sso.callbackUrl(p.provider_key) });
 
@@ -126,9 +124,10 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
       response: { 302: Type.Null(), ...errors(400, 404, 422, 429) },
     },
   }, async (req, reply) => {
-    const start = await sso.startLogin(req.params.provider, req.query.redirect_to, req.cookies[OAUTH_BROWSER_COOKIE], anon(req));
-    void reply.setCookie(OAUTH_BROWSER_COOKIE, start.browserBinding, {
-      httpOnly: true, sameSite: 'lax', secure: deps.config.isProduction, path: OAUTH_COOKIE_PATH, maxAge: Math.ceil((2 * STATE_TTL_MS) / 1000),
+    const start = await sso.startLogin(req.params.provider, req.query.redirect_to, req.cookies[browserCookie.name], anon(req));
+    // Binds the started login to the browser that started it (contract §4).
+    void reply.setCookie(browserCookie.name, start.browserBinding, {
+      httpOnly: true, sameSite: 'lax', secure: deps.config.isProduction, path: browserCookie.path, maxAge: Math.ceil((2 * STATE_TTL_MS) / 1000),
     });
     return reply.redirect(start.location, 302);
   });
@@ -141,7 +140,7 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
       response: { 302: Type.Null(), ...errors(400, 404, 429) },
     },
   }, async (req, reply) => {
-    const location = await sso.finishLogin(req.params.provider, rawQuery(req), req.cookies[OAUTH_BROWSER_COOKIE], anon(req));
+    const location = await sso.finishLogin(req.params.provider, rawQuery(req), req.cookies[browserCookie.name], anon(req));
     return reply.redirect(location, 302);
   });
 
@@ -153,7 +152,7 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
       response: { 200: ExchangeResponse, ...errors(400, 403, 429) },
     },
   }, async (req, reply) => {
-    const { signedIn, redirectTo } = await sso.exchange(req.body.code, { browserBinding: req.cookies[OAUTH_BROWSER_COOKIE] }, anon(req));
+    const { signedIn, redirectTo } = await sso.exchange(req.body.code, { browserBinding: req.cookies[browserCookie.name] }, anon(req));
     setSessionCookie(reply, deps, signedIn.started.token, signedIn.started.expiresIn);
     return { ...sessionBody(deps, signedIn), redirect_to: redirectTo };
   });
