@@ -164,7 +164,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     expiryHours: config.jwt.expiryHours,
     allowRegistration: config.allowRegistration,
     secretBox: new SecretBox(config.encryption.key, config.encryption.previousKey),
-    sso: { siteUrl: config.siteUrl, isProduction: config.isProduction, fetch: outbound.fetch },
+    sso: { siteUrl: config.siteUrl, isProduction: config.isProduction, fetch: outbound.fetch, destinationProblem: (url) => outbound.destinationProblem(url) },
   });
   const hub = new Hub({
     store,

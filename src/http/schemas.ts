@@ -142,6 +142,23 @@ export const SessionResponse = Type.Object({
   user: UserSchema,
 });
 
+/** POST /api/v1/oauth2/exchange: a session, plus where the sign-in started. */
+export const SsoSessionResponse = Type.Object({
+  ...SessionResponse.properties,
+  redirect_to: Type.String({ description: 'Where the client should go next: the validated redirect_to of the login, or /' }),
+});
+
+/** GET /api/v1/auth/policy. */
+export const PasswordPolicySchema = Type.Object({
+  min_length: Type.Integer(), max_length: Type.Integer(), rejects_common_passwords: Type.Boolean(), notes: Type.String(), registration_open: Type.Boolean(),
+});
+
+// As src/domain/sso.ts names them (test/web/view-types.test.ts keeps them equal).
+export const SsoProviderType = Type.Union([Type.Literal('oidc'), Type.Literal('google'), Type.Literal('github')]);
+
+/** One "Sign in with …" button, as GET /api/v1/oauth2/providers lists it (SsoLoginOptionView). */
+export const SsoLoginOptionSchema = Type.Object({ provider_key: Type.String(), provider_type: SsoProviderType, display_name: Type.String(), login_url: Type.String() });
+
 export const IdParams = Type.Object({ id: Id });
 export const MemberParams = Type.Object({ id: Id, user_id: Id });
 export const Paging = Type.Object({

@@ -33,6 +33,16 @@ export function sessionCookieName(isProduction: boolean): string {
   return isProduction ? '__Host-rustchat_session' : 'rustchat_session';
 }
 
+/**
+ * The SSO flow's browser cookie (binds a started login, and its exchange code, to the browser
+ * that started it), prefixed like the session cookie and for the same reason: a sibling
+ * subdomain must not plant a binding of its choosing. `__Host-` requires Path=/, so in
+ * production it is sent to every path; in development it stays scoped to the OAuth routes.
+ */
+export function oauthBrowserCookie(isProduction: boolean): { readonly name: string; readonly path: string } {
+  return isProduction ? { name: '__Host-rustchat_oauth_browser', path: '/' } : { name: 'rustchat_oauth_browser', path: '/api/v1/oauth2/' };
+}
+
 /** The caller of an authenticated route. */
 export function callCtx(req: FastifyRequest): CallContext {
   if (req.auth === null) throw unauthorized();

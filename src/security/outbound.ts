@@ -210,6 +210,22 @@ export class OutboundClient {
   }
 
   /**
+   * Why a URL an admin is about to save names a host the client would refuse (undefined: it
+   * may be saved). Only what the URL itself says, IP literals in any spelling and
+   * `localhost`: a DNS name is resolved at connect time, where the same rules apply, because
+   * what it resolves to can change after it is saved.
+   */
+  destinationProblem(url: URL): string | undefined {
+    if (this.allowedHosts.has(url.hostname)) return undefined;
+    const host = url.hostname.toLowerCase();
+    const ip = hostAddress(url.hostname);
+    if (ip !== undefined) return this.addressProblem(ip);
+    // The resolver answers loopback for localhost and its subdomains (RFC 6761).
+    if (host === 'localhost' || host.endsWith('.localhost')) return this.addressProblem('127.0.0.1');
+    return undefined;
+  }
+
+  /**
    * A `fetch` with the checks above: same arguments, same Response. `redirect: 'manual'`
    * (what openid-client sends) returns a 3xx as is; `'error'` throws on one; `'follow'`
    * follows it through the same checks.

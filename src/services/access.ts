@@ -48,8 +48,12 @@ export class Access {
     throw notFound(NOT_FOUND_NAME[resource]);
   }
 
-  /** System administrators only (403 and an `access_denied` event otherwise). `action` names what was asked, for the event. */
-  requireSystemAdmin(ctx: CallContext, action = 'admin'): void {
+  /**
+   * System administrators only (403 and an `access_denied` event otherwise). `action` names
+   * what was asked (`<resource>.<verb>`, e.g. `user.create`), for the event; it has no default
+   * so that no refusal is logged as a vague "admin".
+   */
+  requireSystemAdmin(ctx: CallContext, action: string): void {
     if (ctx.actor.role !== 'system_admin') this.refuse(ctx, 'system', action, undefined, 'not_system_admin', 403, 'System administrators only');
     recordDecision({ resource: 'system', action, id: undefined, allowed: true });
   }

@@ -69,6 +69,11 @@ export interface SsoOptions {
   readonly isProduction: boolean;
   /** The outbound client's fetch (src/security/outbound.ts): every request to a provider uses it. */
   readonly fetch: typeof fetch;
+  /**
+   * The same client's verdict on a URL about to be saved (`OutboundClient.destinationProblem`),
+   * so a provider it would refuse at sign-in is refused when an admin saves it.
+   */
+  readonly destinationProblem: (url: URL) => string | undefined;
   readonly idp?: Partial<Omit<IdpOptions, 'isProduction' | 'clock' | 'fetch'>>;
 }
 
@@ -149,19 +154,23 @@ export class SsoService {
   // ---- administration (system admins) ----
 
   async list(ctx: CallContext): Promise<SsoProvider[]> {
-    this.access.requireSystemAdmin(ctx);
+    this.access.requireSystemAdmin(ctx, 'sso_provider.list');
     return this.deps.store.sso.listProviders();
   }
 
   async get(ctx: CallContext, id: string): Promise<SsoProvider> {
-    this.access.requireSystemAdmin(ctx);
+    this.access.requireSystemAdmin(ctx, 'sso_provider.read');
+    return this.load(id);
+  }
+
+  private async load(id: string): Promise<SsoProvider> {
     const provider = await this.deps.store.sso.getProvider(id);
     if (provider === undefined) throw notFound('Sign-in provider');
     return provider;
   }
 
   async create(ctx: CallContext, input: SsoProviderInput): Promise<SsoProvider> {
-    this.access.requireSystemAdmin(ctx);
+    this.access.requireSystemAdmin(ctx, 'sso_provider.create');
     const id = randomUUID();
     const now = this.deps.clock();
     const fields = this.normalize(input);
@@ -173,7 +182,8 @@ export class SsoService {
   }
 
   async update(ctx: CallContext, id: string, patch: SsoProviderUpdate): Promise<SsoProvider> {
-    const current = await this.get(ctx, id);
+    this.access.requireSystemAdmin(ctx, 'sso_provider.update');
+    const current = await this.load(id);
     const type = patch.provider_type ?? current.provider_type;
     // After a type change the other type's URLs and scopes fall back to the new type's defaults.
     const keep = type === current.provider_type;
@@ -203,7 +213,7 @@ export class SsoService {
   }
 
   async remove(ctx: CallContext, id: string): Promise<void> {
-    this.access.requireSystemAdmin(ctx);
+    this.access.requireSystemAdmin(ctx, 'sso_provider.delete');
     if (!(await this.deps.store.sso.deleteProvider(id))) throw notFound('Sign-in provider');
     this.idp.forget(id);
     await this.audit(ctx, 'sso.delete', id, {});
@@ -219,6 +229,10 @@ export class SsoService {
     if (v === undefined) throw invalid(field, `${field} is required for this provider type`);
     const problem = endpointProblem(v, this.options.isProduction);
     if (problem !== undefined) throw invalid(field, `${field} ${problem}`);
+    const internal = this.options.destinationProblem(new URL(v));
+    if (internal !== undefined) {
+      throw badRequest(`${field} names an internal address (${internal}): the server does not connect to it unless its host is listed in RUSTCHAT_OUTBOUND_ALLOWED_HOSTS`, { field });
+    }
     return v;
   }
 

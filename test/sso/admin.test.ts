@@ -2,7 +2,7 @@
  * Provider administration: system admins only; client secrets sealed at rest (SecretBox,
  * AAD bound to the row) and never returned; input validation (https issuers in production,
  * http only on loopback in development); edits, deletion with its links; audit entries.
- * Also the production cookie flags (Secure) of the flow's two cookies.
+ * Also the production cookie names and flags (`__Host-`, Secure) of the flow's two cookies.
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,9 +36,17 @@ describe('SSO provider administration', () => {
   it('only system admins may manage providers', async () => {
     const user = await registerUser(t.api, 'plain');
     const denied = securityEvents(t, 'access_denied').length;
+    // Refused before the provider is looked up: an id that does not exist gets 403 as well.
+    const id = '0b9a3f3e-6a53-4a0e-9d3c-1d2f7c3a9e11';
     expect((await t.api.get('/api/v1/admin/sso', user.token)).status).toBe(403);
+    expect((await t.api.get(`/api/v1/admin/sso/${id}`, user.token)).status).toBe(403);
     expect((await t.api.post('/api/v1/admin/sso', base, user.token)).status).toBe(403);
-    expect(securityEvents(t, 'access_denied').length).toBe(denied + 2);
+    expect((await t.api.put(`/api/v1/admin/sso/${id}`, { display_name: 'Mine' }, user.token)).status).toBe(403);
+    expect((await t.api.delete(`/api/v1/admin/sso/${id}`, user.token)).status).toBe(403);
+    // Each refusal names what was asked, not a vague "admin".
+    expect(securityEvents(t, 'access_denied').slice(denied).map((e) => [e.resource, e.action, e.reason, e.user_id])).toEqual(
+      ['sso_provider.list', 'sso_provider.read', 'sso_provider.create', 'sso_provider.update', 'sso_provider.delete'].map((action) => ['system', action, 'not_system_admin', user.id]),
+    );
     expect((await t.api.get('/api/v1/admin/sso')).status).toBe(401);
   });
 
@@ -181,7 +189,8 @@ describe('SSO in production', () => {
 
   beforeAll(async () => {
     t = await startApp('sqlite', {
-      env: { RUSTCHAT_ENVIRONMENT: 'production', RUSTCHAT_SITE_URL: 'https://chat.corp.example', RUSTCHAT_JWT_ISSUER: 'rustchat-test', RUSTCHAT_JWT_AUDIENCE: 'rustchat-test' },
+      // 127.0.0.1 allow-listed: the cookie tests below need a provider that is saved and then unreachable.
+      env: { RUSTCHAT_ENVIRONMENT: 'production', RUSTCHAT_SITE_URL: 'https://chat.corp.example', RUSTCHAT_JWT_ISSUER: 'rustchat-test', RUSTCHAT_JWT_AUDIENCE: 'rustchat-test', RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' },
     });
     admin = await adminToken(t);
     // A loopback port nobody listens on: the provider's discovery fails fast.
@@ -201,28 +210,64 @@ describe('SSO in production', () => {
     expect((await t.api.post('/api/v1/admin/sso', { ...base, issuer_url: `https://127.0.0.1:${closedPort}` }, admin)).status).toBe(201);
   });
 
+  it('refuses to save an internal issuer or GitHub URL, in any spelling, unless its host is allow-listed', async () => {
+    const refused = (field: string, kind: string): unknown => ({
+      status: 400, contentType: 'application/json',
+      error: { code: 'BAD_REQUEST', field, message: `${field} names an internal address (${kind} address): the server does not connect to it unless its host is listed in RUSTCHAT_OUTBOUND_ALLOWED_HOSTS` },
+    });
+    const internal: [string, string][] = [
+      ['localhost', 'loopback'], ['idp.localhost', 'loopback'], ['127.0.0.2', 'loopback'], ['2130706434', 'loopback'], ['0x7f.0.0.2', 'loopback'], ['127.2', 'loopback'],
+      ['[::1]', 'loopback'], ['[::ffff:127.0.0.2]', 'loopback'], ['10.1.2.3', 'private'], ['0xa9fea9fe', 'metadata'], ['[fd00::1]', 'unique_local'],
+    ];
+    for (const [i, [host, kind]] of internal.entries()) {
+      const res = await t.api.post('/api/v1/admin/sso', { ...base, provider_key: `internal${i}`, issuer_url: `https://${host}:8443/realms/main` }, admin);
+      expect(envelope(res), host).toEqual(refused('issuer_url', kind));
+    }
+    const gh = { provider_key: 'ghe', provider_type: 'github', display_name: 'GHE', client_id: 'x', client_secret: 'y' };
+    expect(envelope(await t.api.post('/api/v1/admin/sso', { ...gh, github_url: 'https://localhost' }, admin))).toEqual(refused('github_url', 'loopback'));
+    expect(envelope(await t.api.post('/api/v1/admin/sso', { ...gh, github_api_url: 'https://192.168.0.1/api/v3' }, admin))).toEqual(refused('github_api_url', 'private'));
+    expect((await t.api.get('/api/v1/admin/sso', admin)).body.map((p: any) => p.provider_key)).not.toContain('internal0');
+    // An update is checked the same way; a public name (resolved only at connect time) and an
+    // allow-listed address are saved.
+    const saved = await t.api.post('/api/v1/admin/sso', { ...base, provider_key: 'public1' }, admin);
+    expect(saved.status).toBe(201);
+    expect(envelope(await t.api.put(`/api/v1/admin/sso/${saved.body.id}`, { issuer_url: 'https://2130706434' }, admin))).toEqual(refused('issuer_url', 'loopback'));
+    expect((await t.api.get(`/api/v1/admin/sso/${saved.body.id}`, admin)).body.issuer_url).toBe(base.issuer_url);
+    expect((await t.api.put(`/api/v1/admin/sso/${saved.body.id}`, { issuer_url: 'https://2130706433:8443' }, admin)).status).toBe(200);
+  });
+
   it('the browser-binding cookie is Secure; an unreachable provider is an error code on /login', async () => {
     const res = await t.api.get('/api/v1/oauth2/kc/login');
     expect(res.status).toBe(302);
     const location = String(res.headers.location);
     expect(location).toBe('/login?error=idp_unreachable');
     const cookie = String(res.headers['set-cookie']);
-    expect(cookie).toMatch(/^rustchat_oauth_browser=/);
+    // Production: the __Host- name (Secure, Path=/, no Domain), like the session cookie.
+    expect(cookie).toMatch(/^__Host-rustchat_oauth_browser=/);
+    expect(cookie).toMatch(/; Path=\/(;|$)/);
+    expect(cookie).not.toMatch(/; Domain=/i);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);
   });
 
-  it('the session cookie from an exchange is HttpOnly, SameSite=Lax and Secure', async () => {
+  it('the exchange reads only the __Host- flow cookie; the session cookie is HttpOnly, SameSite=Lax and Secure', async () => {
     const provider = (await t.app.store.sso.getProviderByKey('kc'))!;
     const user = (await t.app.store.users.getByLogin('root@corp.example'))!;
-    const code = randomToken(32);
-    const now = Date.now();
-    const binding = randomToken();
-    await t.app.store.sso.createExchangeCode({
-      code_hash: hashSecret(code), user_id: user.id, provider_id: provider.id, redirect_to: '/', session_id: null, created_at: now, expires_at: now + 60_000, consumed_at: null, browser_hash: hashSecret(binding),
-    });
-    const res = await t.api.post('/api/v1/oauth2/exchange', { code }, undefined, { headers: { cookie: `rustchat_oauth_browser=${binding}` } });
+    const mint = async (): Promise<{ code: string; binding: string }> => {
+      const code = randomToken(32);
+      const now = Date.now();
+      const binding = randomToken();
+      await t.app.store.sso.createExchangeCode({
+        code_hash: hashSecret(code), user_id: user.id, provider_id: provider.id, redirect_to: '/', session_id: null, created_at: now, expires_at: now + 60_000, consumed_at: null, browser_hash: hashSecret(binding),
+      });
+      return { code, binding };
+    };
+    // A plain-named cookie (which a sibling subdomain could set) is not read: no binding.
+    const planted = await mint();
+    expect((await t.api.post('/api/v1/oauth2/exchange', { code: planted.code }, undefined, { headers: { cookie: `rustchat_oauth_browser=${planted.binding}` } })).status).toBe(400);
+    const { code, binding } = await mint();
+    const res = await t.api.post('/api/v1/oauth2/exchange', { code }, undefined, { headers: { cookie: `__Host-rustchat_oauth_browser=${binding}` } });
     expect(res.status).toBe(200);
     const cookie = String(res.headers['set-cookie']);
     // Production: the __Host- name (Secure, Path=/, no Domain).

@@ -4,10 +4,17 @@
  * be the same shapes, or an event's post would not be a response's post. Checked by the
  * compiler (`npm run typecheck` covers test/); the test body only makes Vitest list it.
  */
+import type { Static } from 'typebox';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { ChannelMemberView, ChannelView, PostView, TeamMemberView, TeamView, UserView } from '../../src/domain/presenters.js';
+import type { ChannelRole as DomainChannelRole, SystemRole as DomainSystemRole, TeamRole as DomainTeamRole } from '../../src/domain/entities.js';
+import type { passwordPolicy } from '../../src/domain/password-policy.js';
+import type { ChannelMemberView, ChannelView, PostView, SsoLoginOptionView, TeamMemberView, TeamView, UserView } from '../../src/domain/presenters.js';
+import type { SsoProviderType as DomainSsoProviderType } from '../../src/domain/sso.js';
 import type { EventMap } from '../../src/domain/events.js';
-import type { Channel, ChannelMember, Post, Team, TeamMember, User } from '../../web/src/lib/types.js';
+import type { ChannelRole, SsoProviderType, SystemRole, TeamRole } from '../../src/http/schemas.js';
+import type {
+  Channel, ChannelMember, OAuthProvider, PasswordPolicy, Post, SessionResponse, SsoSessionResponse, Team, TeamMember, User,
+} from '../../web/src/lib/types.js';
 import type { ServerEvent } from '../../web/src/lib/realtime.js';
 
 describe('view types', () => {
@@ -18,6 +25,22 @@ describe('view types', () => {
     expectTypeOf<Channel>().toEqualTypeOf<ChannelView>();
     expectTypeOf<ChannelMember>().toEqualTypeOf<ChannelMemberView>();
     expectTypeOf<Post>().toEqualTypeOf<PostView>();
+    expectTypeOf<OAuthProvider>().toEqualTypeOf<SsoLoginOptionView>();
+  });
+
+  it('the sign-in shapes are the schemas the routes declare', () => {
+    expectTypeOf<Omit<SsoSessionResponse, 'redirect_to'>>().toEqualTypeOf<SessionResponse>();
+    expectTypeOf<SsoSessionResponse['redirect_to']>().toEqualTypeOf<string>();
+    // What GET /api/v1/auth/policy returns fits the schema, and the schema has nothing more.
+    expectTypeOf<typeof passwordPolicy & { registration_open: boolean }>().toExtend<PasswordPolicy>();
+    expectTypeOf<keyof PasswordPolicy>().toEqualTypeOf<keyof typeof passwordPolicy | 'registration_open'>();
+  });
+
+  it('the schemas name roles and provider types as the domain does', () => {
+    expectTypeOf<Static<typeof SystemRole>>().toEqualTypeOf<DomainSystemRole>();
+    expectTypeOf<Static<typeof TeamRole>>().toEqualTypeOf<DomainTeamRole>();
+    expectTypeOf<Static<typeof ChannelRole>>().toEqualTypeOf<DomainChannelRole>();
+    expectTypeOf<Static<typeof SsoProviderType>>().toEqualTypeOf<DomainSsoProviderType>();
   });
 
   it('the client reads events with the server event map', () => {

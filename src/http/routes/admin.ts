@@ -2,10 +2,8 @@
 import { Type } from 'typebox';
 import { teamView } from '../../domain/presenters.js';
 import type { HttpDeps } from '../server.js';
-import { Body, Id, IdParams, Millis, Ok, Paging, TeamSchema, UserSchema, errors } from '../schemas.js';
+import { Body, Id, IdParams, Millis, Ok, Paging, SystemRole, TeamSchema, UserSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
-
-const SystemRole = Type.Union([Type.Literal('system_admin'), Type.Literal('system_user')]);
 
 export function adminRoutes(app: App, deps: HttpDeps): void {
   const { accounts } = deps.services;

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { passwordPolicy } from '../../domain/password-policy.js';
 import type { HttpDeps } from '../server.js';
-import { Body, Ok, SessionResponse, UserSchema, errors } from '../schemas.js';
+import { Body, Ok, PasswordPolicySchema, SessionResponse, UserSchema, errors } from '../schemas.js';
 import { callCtx, sessionCookieName, userAgent, type App } from '../types.js';
 import type { SignedIn } from '../../services/accounts.js';
 import type { RegisterNext } from '../../services/registration.js';
@@ -106,7 +106,7 @@ export function authRoutes(app: App, deps: HttpDeps): void {
     config: { public: true },
     schema: {
       tags: ['auth'], summary: 'Password rules', security: [],
-      response: { 200: Type.Object({ min_length: Type.Integer(), max_length: Type.Integer(), rejects_common_passwords: Type.Boolean(), notes: Type.String(), registration_open: Type.Boolean() }) },
+      response: { 200: PasswordPolicySchema },
     },
   }, async () => ({ ...passwordPolicy, registration_open: deps.config.allowRegistration }));
 

@@ -10,16 +10,11 @@ import { ssoLoginOptionView, ssoProviderView } from '../../domain/presenters.js'
 import type { SsoProvider } from '../../domain/sso.js';
 import { STATE_TTL_MS } from '../../services/sso.js';
 import type { HttpDeps } from '../server.js';
-import { Body, Id, IdParams, Millis, Nullable, Ok, SessionResponse, errors } from '../schemas.js';
-import { callCtx, userAgent, type App } from '../types.js';
+import { Body, Id, IdParams, Millis, Nullable, Ok, SsoLoginOptionSchema, SsoProviderType, SsoSessionResponse, SystemRole, errors } from '../schemas.js';
+import { callCtx, oauthBrowserCookie, userAgent, type App } from '../types.js';
 import { sessionBody, setSessionCookie } from './auth.js';
 
-/** Binds a started login to the browser that started it (contract §4). */
-export const OAUTH_BROWSER_COOKIE = 'rustchat_oauth_browser';
-const OAUTH_COOKIE_PATH = '/api/v1/oauth2/';
 
-const ProviderType = Type.Union([Type.Literal('oidc'), Type.Literal('google'), Type.Literal('github')]);
-const Role = Type.Union([Type.Literal('system_user'), Type.Literal('system_admin')]);
 const UrlField = Nullable(Type.String({ maxLength: 2048 }));
 const Scopes = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 });
 const Domains = Type.Array(Type.String({ maxLength: 253 }), { maxItems: 100 });
@@ -27,7 +22,7 @@ const Domains = Type.Array(Type.String({ maxLength: 253 }), { maxItems: 100 });
 const ProviderSchema = Type.Object({
   id: Id,
   provider_key: Type.String(),
-  provider_type: ProviderType,
+  provider_type: SsoProviderType,
   display_name: Type.String(),
   issuer_url: Nullable(Type.String()),
   github_url: Nullable(Type.String()),
@@ -37,7 +32,7 @@ const ProviderSchema = Type.Object({
   scopes: Type.Array(Type.String()),
   auto_provision: Type.Boolean(),
   allow_domains: Type.Array(Type.String()),
-  default_role: Role,
+  default_role: SystemRole,
   enabled: Type.Boolean(),
   login_url: Type.String(),
   callback_url: Type.String({ description: 'The redirect URI to register at the identity provider' }),
@@ -47,7 +42,7 @@ const ProviderSchema = Type.Object({
 
 const providerFields = {
   provider_key: Type.String({ maxLength: 64 }),
-  provider_type: ProviderType,
+  provider_type: SsoProviderType,
   display_name: Type.String({ maxLength: 256 }),
   issuer_url: Type.Optional(UrlField),
   github_url: Type.Optional(UrlField),
@@ -57,14 +52,9 @@ const providerFields = {
   scopes: Type.Optional(Scopes),
   auto_provision: Type.Optional(Type.Boolean()),
   allow_domains: Type.Optional(Domains),
-  default_role: Type.Optional(Role),
+  default_role: Type.Optional(SystemRole),
   enabled: Type.Optional(Type.Boolean()),
 };
-
-const ExchangeResponse = Type.Object({
-  ...SessionResponse.properties,
-  redirect_to: Type.String({ description: 'Where the client should go next: the validated redirect_to of the login, or /' }),
-});
 
 const ProviderParams = Type.Object({ provider: Type.String({ maxLength: 64 }) });
 
@@ -75,6 +65,7 @@ function rawQuery(req: FastifyRequest): URLSearchParams {
 
 export function ssoRoutes(app: App, deps: HttpDeps): void {
   const { sso } = deps.services;
+  const browserCookie = oauthBrowserCookie(deps.config.isProduction);
   const anon = (req: FastifyRequest) => ({ ip: req.clientIp, requestId: req.id, userAgent: userAgent(req) });
   const view = (p: SsoProvider) => ssoProviderView(p, { login_url: sso.loginPath(p.provider_key), callback_url: sso.callbackUrl(p.provider_key) });
 
@@ -113,7 +104,7 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
     config: { public: true, rateLimit: 'auth' },
     schema: {
       tags: ['sso'], summary: 'Enabled single sign-on providers and their login URLs', security: [],
-      response: { 200: Type.Array(Type.Object({ provider_key: Type.String(), provider_type: ProviderType, display_name: Type.String(), login_url: Type.String() })), ...errors(429) },
+      response: { 200: Type.Array(SsoLoginOptionSchema), ...errors(429) },
     },
   }, async () => (await sso.enabledProviders()).map((p) => ssoLoginOptionView(p, sso.loginPath(p.provider_key))));
 
@@ -126,9 +117,10 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
       response: { 302: Type.Null(), ...errors(400, 404, 422, 429) },
     },
   }, async (req, reply) => {
-    const start = await sso.startLogin(req.params.provider, req.query.redirect_to, req.cookies[OAUTH_BROWSER_COOKIE], anon(req));
-    void reply.setCookie(OAUTH_BROWSER_COOKIE, start.browserBinding, {
-      httpOnly: true, sameSite: 'lax', secure: deps.config.isProduction, path: OAUTH_COOKIE_PATH, maxAge: Math.ceil((2 * STATE_TTL_MS) / 1000),
+    const start = await sso.startLogin(req.params.provider, req.query.redirect_to, req.cookies[browserCookie.name], anon(req));
+    // Binds the started login to the browser that started it (contract §4).
+    void reply.setCookie(browserCookie.name, start.browserBinding, {
+      httpOnly: true, sameSite: 'lax', secure: deps.config.isProduction, path: browserCookie.path, maxAge: Math.ceil((2 * STATE_TTL_MS) / 1000),
     });
     return reply.redirect(start.location, 302);
   });
@@ -141,7 +133,7 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
       response: { 302: Type.Null(), ...errors(400, 404, 429) },
     },
   }, async (req, reply) => {
-    const location = await sso.finishLogin(req.params.provider, rawQuery(req), req.cookies[OAUTH_BROWSER_COOKIE], anon(req));
+    const location = await sso.finishLogin(req.params.provider, rawQuery(req), req.cookies[browserCookie.name], anon(req));
     return reply.redirect(location, 302);
   });
 
@@ -150,10 +142,10 @@ export function ssoRoutes(app: App, deps: HttpDeps): void {
     schema: {
       tags: ['sso'], summary: 'Trade the one-time code from /login?code=… for a session (token and HttpOnly cookie)', security: [],
       body: Body({ code: Type.String({ minLength: 1, maxLength: 256 }) }),
-      response: { 200: ExchangeResponse, ...errors(400, 403, 429) },
+      response: { 200: SsoSessionResponse, ...errors(400, 403, 429) },
     },
   }, async (req, reply) => {
-    const { signedIn, redirectTo } = await sso.exchange(req.body.code, { browserBinding: req.cookies[OAUTH_BROWSER_COOKIE] }, anon(req));
+    const { signedIn, redirectTo } = await sso.exchange(req.body.code, { browserBinding: req.cookies[browserCookie.name] }, anon(req));
     setSessionCookie(reply, deps, signedIn.started.token, signedIn.started.expiresIn);
     return { ...sessionBody(deps, signedIn), redirect_to: redirectTo };
   });

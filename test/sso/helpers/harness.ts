@@ -3,9 +3,13 @@
  * URL http://rustchat.test, with a system admin; and the browser side of the SSO flow.
  */
 import { hashSecret, randomToken } from '../../../src/security/crypto.js';
-import { OAUTH_BROWSER_COOKIE } from '../../../src/http/routes/sso.js';
+import { oauthBrowserCookie } from '../../../src/http/types.js';
 import { startApp, type StartOptions, type StoreKind, type TestApp } from '../../helpers/app.js';
 import { Browser, type BrowserResponse } from './browser.js';
+
+// The harness runs in development: the plain name, scoped to the OAuth routes.
+const FLOW_COOKIE = oauthBrowserCookie(false);
+const OAUTH_BROWSER_COOKIE = FLOW_COOKIE.name;
 
 export const SITE = 'http://rustchat.test';
 export const SITE_HOST = 'rustchat.test';
@@ -116,7 +120,7 @@ export async function signIn(browser: Browser, providerKey: string, opts: FlowOp
  */
 export function shareFlowCookie(...browsers: Browser[]): string {
   const value = randomToken();
-  for (const b of browsers) b.put({ name: OAUTH_BROWSER_COOKIE, value, host: SITE_HOST, path: '/api/v1/oauth2/', expiresAt: undefined, attributes: {} });
+  for (const b of browsers) b.put({ name: OAUTH_BROWSER_COOKIE, value, host: SITE_HOST, path: FLOW_COOKIE.path, expiresAt: undefined, attributes: {} });
   return hashSecret(value);
 }
 

@@ -6,10 +6,10 @@
  */
 import type { Static } from 'typebox';
 import type { EventMap, EventName } from '../../../src/domain/events.js';
-import type { Presence, ReactionSummary, ReactionView, SsoLoginOptionView } from '../../../src/domain/presenters.js';
+import type { Presence, ReactionSummary, ReactionView } from '../../../src/domain/presenters.js';
 import type {
-  ChannelMemberSchema, ChannelSchema, PostPageSchema, PostSchema, SessionResponse as SessionResponseSchema, TeamMemberSchema, TeamSchema,
-  ThreadPageSchema, UnreadOverviewSchema, UnreadSchema, UserSchema,
+  ChannelMemberSchema, ChannelSchema, PasswordPolicySchema, PostPageSchema, PostSchema, SessionResponse as SessionResponseSchema, SsoLoginOptionSchema,
+  SsoSessionResponse as SsoSessionResponseSchema, TeamMemberSchema, TeamSchema, ThreadPageSchema, UnreadOverviewSchema, UnreadSchema, UserSchema,
 } from '../../../src/http/schemas.js';
 
 export type { EventMap, EventName, Presence, ReactionSummary, ReactionView };
@@ -31,17 +31,8 @@ export interface Session {
 }
 
 /** POST /api/v1/oauth2/exchange: a session, plus where the sign-in started (a same-origin path, checked again before use). */
-export interface SsoSessionResponse extends SessionResponse {
-  redirect_to: string;
-}
-
-export interface PasswordPolicy {
-  min_length: number;
-  max_length: number;
-  rejects_common_passwords: boolean;
-  notes: string;
-  registration_open: boolean;
-}
-
+export type SsoSessionResponse = Static<typeof SsoSessionResponseSchema>;
+/** GET /api/v1/auth/policy. */
+export type PasswordPolicy = Static<typeof PasswordPolicySchema>;
 /** A "Sign in with …" button, as GET /api/v1/oauth2/providers lists it. */
-export type OAuthProvider = SsoLoginOptionView;
+export type OAuthProvider = Static<typeof SsoLoginOptionSchema>;
