@@ -71,6 +71,15 @@ export class Access {
     });
   }
 
+  /** The users of a list (the directory) the caller may see (no error, no event): for filtering lists. */
+  visibleUsers(ctx: Pick<CallContext, 'actor'>, users: readonly User[], action: UserAction): User[] {
+    return users.filter((user) => {
+      const allowed = userCan(ctx.actor, action, { user });
+      recordDecision({ resource: 'user', action, id: user.id, allowed });
+      return allowed;
+    });
+  }
+
   /** Whether the caller may read the channel (no error, no event): for filtering lists. */
   canReadChannel(ctx: Pick<CallContext, 'actor'>, channelId: string): Promise<boolean> {
     return deciding(async () => {

@@ -190,8 +190,9 @@ export class AccountService {
     return user;
   }
 
-  search(q: string | undefined, page?: number, perPage?: number): Promise<User[]> {
-    return this.deps.store.users.search({ q, ...clampPage(page, perPage) });
+  /** The directory: active users matching `q`, each one the caller may see (USER_POLICY.view, decided by Access). */
+  async search(ctx: CallContext, q: string | undefined, page?: number, perPage?: number): Promise<User[]> {
+    return this.access.visibleUsers(ctx, await this.deps.store.users.search({ q, ...clampPage(page, perPage) }), 'view');
   }
 
   async presenceOf(ids: readonly string[]): Promise<Map<string, UserView['presence']>> {

@@ -127,7 +127,7 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ]],
   ['lists the caller\'s saved posts, filtered through Access.canReadChannel', ['GET /api/v1/active_user/saved_posts']],
   ['creates a team owned by the caller', ['POST /api/v1/teams']],
-  ['the server-wide user directory (e-mail addresses hidden)', ['GET /api/v1/users']],
+  ['the server-wide user directory (e-mail addresses hidden), filtered through Access.visibleUsers (checked below)', ['GET /api/v1/users']],
   ['system admins only, checked in the service (test/services/system-admin.test.ts)', [
     'GET /api/v1/admin/users', 'POST /api/v1/admin/users', 'GET /api/v1/admin/teams', 'GET /api/v1/admin/audit', 'GET /api/v1/admin/stats', 'GET /api/v1/admin/sso', 'POST /api/v1/admin/sso',
   ]],
@@ -257,6 +257,12 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     for (const route of ['GET /api/v1/users/{id}', 'GET /api/v1/users/{id}/status']) {
       expect((await call({ route, kind: 'user' }, w.dave, w.bob.id)).status).toBe(200);
     }
+    // The directory decides about every user it lists.
+    const directory = await t.api.get(`/api/v1/users?q=${encodeURIComponent(w.bob.username)}`, w.dave.token);
+    expect(directory.status).toBe(200);
+    expect(directory.body.map((u: { id: string }) => u.id)).toContain(w.bob.id);
+    audit('GET /api/v1/users as dave', String(directory.headers['x-request-id']), new Set());
+    expect(t.app.authzTraces!.get(String(directory.headers['x-request-id']))!.decisions.map((d) => d.id)).toContain(w.bob.id);
     const statuses: Probe = { route: 'POST /api/v1/users/status/ids', kind: 'user', idInBody: true, body: (_w, _a, id) => [id] };
     expect((await call(statuses, w.dave, w.bob.id)).status).toBe(200);
     // A bulk lookup learns no more than a single one: an id that is no user is the same 404.

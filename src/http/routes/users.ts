@@ -25,7 +25,7 @@ export function userRoutes(app: App, deps: HttpDeps): void {
     },
   }, async (req) => {
     const ctx = callCtx(req);
-    return views(await accounts.search(req.query.q, req.query.page, req.query.per_page), ctx.actor);
+    return views(await accounts.search(ctx, req.query.q, req.query.page, req.query.per_page), ctx.actor);
   });
 
   app.get('/api/v1/users/me', {
