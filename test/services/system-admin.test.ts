@@ -40,9 +40,9 @@ describe.each(STORES)('system-admin checks inside the services (%s)', (kind) => 
       ['audit.read', () => accounts.auditLog(ctx)],
       ['stats.read', () => accounts.stats(ctx)],
       ['team.list_all', () => teams.listAll(ctx)],
-      ['admin', () => sso.list(ctx)],
-      ['admin', () => sso.get(ctx, randomUUID())],
-      ['admin', () => sso.remove(ctx, randomUUID())],
+      ['sso_provider.list', () => sso.list(ctx)],
+      ['sso_provider.read', () => sso.get(ctx, randomUUID())],
+      ['sso_provider.delete', () => sso.remove(ctx, randomUUID())],
     ];
   };
 
