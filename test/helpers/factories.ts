@@ -1,6 +1,6 @@
 /** Small builders for test data, all through the public API. */
 import { randomBytes } from 'node:crypto';
-import type { Api } from './app.js';
+import { startApp, type Api, type StoreKind, type TestApp } from './app.js';
 import { registrationTokenIn, type SmtpSink } from './smtp-sink.js';
 
 export interface TestUser {
@@ -92,4 +92,12 @@ export function envelope(res: { status: number; body: any; headers: Record<strin
   const { request_id: _rid, ...error } = (res.body?.error ?? {}) as Record<string, unknown>;
   const type = res.headers['content-type'];
   return { status: res.status, contentType: (Array.isArray(type) ? type.join() : type ?? '').split(';')[0]!, error };
+}
+
+/** A fresh app of `kind` with a system admin ("root") and a plain user: the admin tests' world. */
+export async function startAppWithAdmin(kind: StoreKind, plainPrefix = 'user'): Promise<{ t: TestApp; root: TestUser; user: TestUser }> {
+  const t = await startApp(kind);
+  const root = await makeSystemAdmin(t.app, await registerUser(t.api, 'root'));
+  const user = await registerUser(t.api, plainPrefix);
+  return { t, root, user };
 }

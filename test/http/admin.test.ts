@@ -1,17 +1,15 @@
 /** /api/v1/admin on both stores: system admins only, every change audited. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORES, startApp, type TestApp } from '../helpers/app.js';
-import { createTeam, envelope, login, makeSystemAdmin, registerUser, uniqueName, type TestUser } from '../helpers/factories.js';
+import { STORES, type TestApp } from '../helpers/app.js';
+import { createTeam, envelope, login, registerUser, startAppWithAdmin, uniqueName, type TestUser } from '../helpers/factories.js';
 
 describe.each(STORES)('admin (%s)', (kind) => {
   let t: TestApp;
   let root: TestUser;
   let user: TestUser;
   beforeAll(async () => {
-    t = await startApp(kind);
-    root = await makeSystemAdmin(t.app, await registerUser(t.api, 'root'));
-    user = await registerUser(t.api, 'user');
+    ({ t, root, user } = await startAppWithAdmin(kind, 'user'));
   });
   afterAll(async () => t?.close());
 

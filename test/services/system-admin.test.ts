@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import type { CallContext } from '../../src/services/context.js';
-import { STORES, startApp, type TestApp } from '../helpers/app.js';
-import { makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
+import { STORES, type TestApp } from '../helpers/app.js';
+import { startAppWithAdmin, type TestUser } from '../helpers/factories.js';
 import { jsonLines } from '../security/support.js';
 
 function ctxOf(user: TestUser, role: 'system_admin' | 'system_user'): CallContext {
@@ -21,9 +21,7 @@ describe.each(STORES)('system-admin checks inside the services (%s)', (kind) => 
   let root: TestUser;
   let user: TestUser;
   beforeAll(async () => {
-    t = await startApp(kind);
-    root = await makeSystemAdmin(t.app, await registerUser(t.api, 'root'));
-    user = await registerUser(t.api, 'plain');
+    ({ t, root, user } = await startAppWithAdmin(kind, 'plain'));
   });
   afterAll(async () => t?.close());
 
