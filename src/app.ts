@@ -13,6 +13,8 @@ import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { AggregatorRegistry } from 'prom-client';
+import type { PrimaryLink } from './cluster/worker.js';
 import type { Config } from './config/config.js';
 import { buildHttp } from './http/server.js';
 import type { App } from './http/types.js';
@@ -20,6 +22,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import type { Bus } from './realtime/bus/bus.js';
+import { ClusterBus } from './realtime/bus/cluster.js';
 import { LocalBus } from './realtime/bus/local.js';
 import { RedisBus } from './realtime/bus/redis.js';
 import { Gateway } from './realtime/gateway.js';
@@ -54,6 +57,11 @@ export interface AppOptions {
   readonly traceAuthorization?: boolean;
   /** How often expired SSO states and codes are purged (default services/sso.ts PURGE_INTERVAL_MS). */
   readonly ssoPurgeIntervalMs?: number;
+  /**
+   * This process is a worker of a primary (RUSTCHAT_WORKERS > 1): events, presence counts and
+   * rate limits are shared through it (unless Redis shares them), resumes are handed over.
+   */
+  readonly cluster?: PrimaryLink;
 }
 
 /** The real-time parts (tests look inside). */
@@ -96,7 +104,10 @@ export function defaultWebRoot(): string {
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<RustChat> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const link = options.cluster;
+  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true, ...(link === undefined ? {} : { collect: () => link.call('metrics') }) });
+  // The primary aggregates this registry with the other workers' (prom-client's cluster support).
+  if (link !== undefined) AggregatorRegistry.setRegistries([metrics.registry]);
   const security = new SecurityEvents(logger, metrics);
   const clock = options.clock ?? Date.now;
 
@@ -106,6 +117,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const redisBus = new RedisBus({ url: config.redisUrl, prefix: config.redisPrefix, nodeId, logger, metrics });
     await redisBus.start();
     bus = redisBus;
+  } else if (link !== undefined) {
+    bus = new ClusterBus(link);
   } else {
     bus = new LocalBus();
   }
@@ -147,9 +160,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     events: bus,
     logger,
     channelsOf: async (userId) => hubRef.hub?.channelsOf(userId) ?? store.channels.channelIdsForUser(userId),
+    // Without Redis, the workers of one machine count connections once, in the primary.
+    ...(link === undefined || redis !== undefined ? {} : {
+      shared: {
+        acquire: (userId, cap) => link.call('acquire', userId, cap),
+        release: (userId) => link.call('release', userId),
+        setStatus: (userId, status) => link.call('setStatus', userId, status),
+        statuses: (userIds) => link.call('statuses', userIds),
+      },
+    }),
   });
   presence.start();
-  const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix);
+  if (link !== undefined && redis === undefined) link.onUsersOffline((userIds) => presence.announceOffline(userIds));
+  const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix, link !== undefined);
   const tokens = new TokenService(config.jwt);
   const authzTraces = options.traceAuthorization === true ? new AuthzTraces() : undefined;
   const deps: ServiceDeps = { store: authzTraces === undefined ? store : traceStore(store), security, logger, clock };
@@ -185,11 +208,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     heartbeatMs: config.ws.heartbeatSeconds * 1000,
     actionsPerSecond: config.ws.maxActionsPerSecond,
     presenceFanoutLimit: config.ws.presenceFanoutLimit,
+    ...(link === undefined ? {} : { onHello: (connectionId: string) => link.own(connectionId) }),
   });
   hubRef.hub = hub;
   hub.start();
   const ipResolver = clientIpResolver(config.security.trustedProxies);
-  const gateway = new Gateway({ config, logger, metrics, security, limits, ipResolver, sessions: services.sessions, presence, hub });
+  const gateway = new Gateway({ config, logger, metrics, security, limits, ipResolver, sessions: services.sessions, presence, hub, cluster: link });
 
   const readiness: Record<string, () => Promise<void>> = { database: () => store.ping() };
   if (redis !== undefined) {
@@ -218,7 +242,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await http.listen({ host: config.server.host, port: config.server.port });
       const address = http.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
-      if (config.metrics.port !== 0) metricsServer = await startMetricsServer(metrics, config.metrics.host, config.metrics.port);
+      // A worker's metrics are served by its primary, aggregated with the other workers'.
+      if (config.metrics.port !== 0 && link === undefined) metricsServer = await startMetricsServer(metrics, config.metrics.host, config.metrics.port);
+      link?.acceptOn(http.server);
       const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
       return { port, host, url: `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}` };
     },

@@ -12,6 +12,7 @@
  */
 // First: refuse an unsupported Node.js before any other module (or native addon) loads.
 import './runtime-check.js';
+import cluster from 'node:cluster';
 import { boot, serve } from './main.js';
 
 async function readStdin(): Promise<string> {
@@ -90,6 +91,8 @@ async function run(argv: readonly string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // A worker's IPC channel to its primary would keep it alive after its server stopped.
+    if (cluster.isWorker) process.exit(code);
   },
   (err: unknown) => {
     process.stderr.write(`fatal: ${err instanceof Error ? err.message : String(err)}\n`);

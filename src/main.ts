@@ -3,6 +3,8 @@
  * listening), start the server, create the bootstrap admin, and stop gracefully on
  * SIGINT/SIGTERM.
  */
+import cluster from 'node:cluster';
+import type { PrimaryLink } from './cluster/worker.js';
 import { isLogLevel, type Config } from './config/config.js';
 import { environmentWithDotenv, loadConfig, type Env } from './config/load.js';
 import type { RustChat } from './app.js';
@@ -25,7 +27,8 @@ export function boot(env: Env = process.env, cwd: string = process.cwd()): Boot 
   const result = loadConfig(environmentWithDotenv(env, cwd), { cwd });
   const levelRaw = (env.RUSTCHAT_LOG_LEVEL ?? 'info').toLowerCase();
   const logger = createLogger(result.config?.logLevel ?? (isLogLevel(levelRaw) ? levelRaw : 'info'));
-  for (const w of result.warnings) logger.warn({ config: true }, w);
+  // A worker reads the same configuration its primary has already checked and reported.
+  if (!cluster.isWorker) for (const w of result.warnings) logger.warn({ config: true }, w);
   if (result.config === undefined) {
     if (result.weakSecret) {
       // The process stops now, so a throwaway registry counts it; the log line is what matters.
@@ -41,19 +44,39 @@ export function boot(env: Env = process.env, cwd: string = process.cwd()): Boot 
 export async function serve(env: Env = process.env): Promise<number> {
   const booted = boot(env);
   if (booted === undefined) return 1;
-  const { config, logger } = booted;
+  const { config, logger: baseLogger } = booted;
+  if (cluster.isPrimary && config.workers > 1) {
+    // Several processes: this one only forks, relays and supervises (cluster/primary.ts).
+    const { runPrimary } = await import('./cluster/primary.js');
+    return runPrimary(config, baseLogger).done;
+  }
+  let link: PrimaryLink | undefined;
+  let logger = baseLogger;
+  if (cluster.isWorker) {
+    const { PrimaryLink: Link } = await import('./cluster/worker.js');
+    link = new Link();
+    logger = baseLogger.child({ worker: link.slot });
+    // Without its primary a worker gets no new connections and no events from the others: it stops.
+    process.once('disconnect', () => {
+      logger.error('cluster: the primary process is gone; stopping this worker');
+      process.kill(process.pid, 'SIGTERM');
+    });
+  }
   let app: RustChat;
   try {
     // Loaded only now: a refused configuration stops before the server's modules load.
     const { createApp } = await import('./app.js');
-    app = await createApp(config, { logger });
+    // Other workers open the database once the first has migrated it.
+    await link?.waitForGo();
+    app = await createApp(config, { logger, ...(link === undefined ? {} : { cluster: link }) });
   } catch (err) {
     logger.fatal({ err }, 'could not start');
     return 1;
   }
   // Development started with a weak secret: counted on the running server's metrics too.
   if (booted.weakSecret) app.security.emit('weak_secret_detected', { reason: 'development: warning only, production would refuse to start' });
-  if (config.admin !== undefined) {
+  // One worker creates the bootstrap admin (before the others start), never several at once.
+  if (config.admin !== undefined && (link === undefined || link.slot === 0)) {
     try {
       const outcome = await app.services.accounts.bootstrapAdmin(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info('created the bootstrap system admin from RUSTCHAT_ADMIN_USER');
@@ -64,7 +87,8 @@ export async function serve(env: Env = process.env): Promise<number> {
     }
   }
   const address = await app.listen();
-  logger.info({ url: address.url, database: app.store.dialect, environment: config.environment, redis: config.redisUrl !== undefined }, `RustChat listening on ${address.url}`);
+  if (link !== undefined) link.ready(address.url);
+  else logger.info({ url: address.url, database: app.store.dialect, environment: config.environment, redis: config.redisUrl !== undefined }, `RustChat listening on ${address.url}`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

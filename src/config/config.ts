@@ -18,6 +18,8 @@ export interface Config {
   readonly siteUrl: string;
   readonly dataDir: string;
   readonly database: { readonly url: string | undefined; readonly poolSize: number };
+  /** Server processes on this machine (1 = one process, no primary); default: the number of cores. */
+  readonly workers: number;
   readonly redisUrl: string | undefined;
   readonly redisPrefix: string;
   readonly admin: { readonly email: string; readonly password: string } | undefined;

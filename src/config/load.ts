@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { parseEnv } from 'node:util';
 import { LOG_LEVELS, type Config, type Environment, type LogLevel } from './config.js';
@@ -311,6 +312,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
 
   // Read everything before deciding, so that every problem is reported in one go.
   const poolSize = r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000);
+  const workers = r.int('RUSTCHAT_WORKERS', availableParallelism(), 1, 256);
   const redisPrefix = r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:');
   const allowRegistration = r.bool('RUSTCHAT_ALLOW_REGISTRATION', true);
 
@@ -334,6 +336,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     siteUrl,
     dataDir,
     database: { url: databaseUrl, poolSize },
+    workers,
     redisUrl,
     redisPrefix,
     admin: adminEmail !== undefined && adminPassword !== undefined ? { email: adminEmail, password: adminPassword } : undefined,

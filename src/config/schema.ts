@@ -24,6 +24,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: 'RUSTCHAT_DATA_DIR', default: './data', doc: 'Directory for the embedded database and, in development, generated secrets.' },
   { name: 'RUSTCHAT_DATABASE_URL', default: '', doc: 'PostgreSQL connection URL (`postgres://user@host:5432/db`). Unset: the embedded SQLite database in the data directory.' },
   { name: 'RUSTCHAT_DATABASE_POOL_SIZE', default: '10', doc: 'PostgreSQL connection pool size.' },
+  { name: 'RUSTCHAT_WORKERS', default: 'number of cores', doc: 'Server processes on this machine. More than 1: a primary process accepts the connections and hands them to that many workers sharing the database (SQLite in WAL mode or PostgreSQL), with events, presence, connection caps and rate limits shared between them (through the primary, or Redis when set). `1`: one process. See docs/process-model.md.' },
   { name: 'RUSTCHAT_REDIS_URL', default: '', doc: 'Redis URL (`redis://127.0.0.1:6379`). Set it to run several nodes: events, presence, connection caps and rate-limit counters are shared through it.' },
   { name: 'RUSTCHAT_REDIS_PREFIX', default: 'rustchat:', doc: 'Prefix of every Redis key and pub/sub channel, so several deployments (or test runs) can share one Redis.' },
   { name: 'RUSTCHAT_ADMIN_USER', default: '', doc: 'E-mail of a system admin created at start when no user has that e-mail.' },

@@ -8,15 +8,15 @@ import type { Metrics } from './metrics.js';
 
 const HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
 
-export async function startMetricsServer(metrics: Metrics, host: string, port: number): Promise<Server> {
+export async function startMetricsServer(metrics: Pick<Metrics, 'exposition'>, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { ...HEADERS, 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"Route not found"}}');
       return;
     }
-    metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { ...HEADERS, 'content-type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+    metrics.exposition().then(
+      ({ contentType, text }) => res.writeHead(200, { ...HEADERS, 'content-type': contentType }).end(req.method === 'HEAD' ? undefined : text),
       () => res.writeHead(500, { ...HEADERS, 'content-type': 'application/json' }).end('{"error":{"code":"INTERNAL_ERROR","message":"Internal server error"}}'),
     );
   });

@@ -23,7 +23,20 @@ export class Metrics {
   readonly securityEvents = new Counter({ name: 'rustchat_security_events_total', help: 'Security events by kind', labelNames: ['event'] as const, registers: [this.registry] });
   readonly postsCreated = new Counter({ name: 'rustchat_posts_created_total', help: 'Posts created', registers: [this.registry] });
 
-  constructor({ defaultMetrics = true } = {}) {
+  private readonly collect: (() => Promise<{ contentType: string; text: string }>) | undefined;
+
+  /**
+   * `collect` replaces this registry's own text (a worker process: the primary aggregates
+   * every worker's registry, cluster/primary.ts).
+   */
+  constructor({ defaultMetrics = true, collect }: { defaultMetrics?: boolean; collect?: () => Promise<{ contentType: string; text: string }> } = {}) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'rustchat_' });
+    this.collect = collect;
+  }
+
+  /** The Prometheus exposition served at /metrics: this process's, or the whole machine's. */
+  async exposition(): Promise<{ contentType: string; text: string }> {
+    if (this.collect !== undefined) return this.collect();
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 }

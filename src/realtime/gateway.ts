@@ -20,9 +20,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import type { PrimaryLink } from '../cluster/worker.js';
 import type { Config } from '../config/config.js';
 import { AppError } from '../domain/errors.js';
 import { WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '../domain/events.js';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   readonly sessions: Pick<SessionService, 'authenticate'>;
   readonly presence: Presence;
   readonly hub: Hub;
+  /** A worker of a primary (RUSTCHAT_WORKERS > 1): resumes of other workers' connections are handed to them. */
+  readonly cluster?: Pick<PrimaryLink, 'mayHandOff' | 'handOff'> | undefined;
 }
 
 interface Refusal {
@@ -115,6 +118,7 @@ export class Gateway {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.handOff(req, socket, head)) return;
     socket.on('error', (err: Error) => this.options.logger.debug({ err: { message: err.message } }, 'websocket: socket error during handshake'));
     const requestId = randomUUID();
     const ip = this.options.ipResolver.resolve((socket as Socket).remoteAddress, req.headers);
@@ -143,6 +147,28 @@ export class Gateway {
         this.refuse(socket, { status: 500, body: errorEnvelope('INTERNAL_ERROR', 'Internal server error', requestId), outcome: 'error' }, requestId, ip);
       },
     );
+  }
+
+  /**
+   * A resume of a connection this worker does not hold goes to the worker that does, before
+   * any check (that worker runs them all): the primary passes the socket on with the request's
+   * bytes. Not with TLS in process (the TLS session cannot move), nor twice for one socket.
+   */
+  private handOff(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const link = this.options.cluster;
+    if (link === undefined || this.options.config.tls !== undefined || !(socket instanceof Socket) || !link.mayHandOff(socket)) return false;
+    let resume: ReturnType<typeof resumeParams>;
+    try {
+      resume = resumeParams(new URL(req.url ?? '/', 'http://localhost'));
+    } catch {
+      return false;
+    }
+    if (resume === undefined || this.options.hub.connectionState(resume.connectionId) !== undefined) return false;
+    const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    this.options.logger.debug({ connection_id: resume.connectionId }, 'websocket: resume handed to the worker holding the connection');
+    link.handOff(resume.connectionId, socket, Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
+    return true;
   }
 
   private authFailure(reason: string, status: 401 | 403, message: string, ip: string, requestId: string): Refusal {

@@ -67,6 +67,8 @@ export interface HubOptions {
   readonly actionsPerSecond: number;
   /** status_change skips channels with more members online here than this. */
   readonly presenceFanoutLimit: number;
+  /** Called with the connection id each hello gives out (a worker tells its primary where resumes go). */
+  readonly onHello?: (connectionId: string) => void;
 }
 
 type Parked = { readonly kind: 'event'; readonly event: RealtimeEvent } | { readonly kind: 'control'; readonly message: ControlMessage };
@@ -306,6 +308,8 @@ export class Hub implements BusSubscriber {
     const id = randomUUID();
     this.registry.rekey(conn, id);
     conn.hello(id, this.options.version);
+    this.options.logger.debug({ user_id: conn.userId, connection_id: id }, 'websocket hello');
+    this.options.onHello?.(id);
   }
 
   // ---- routing ----

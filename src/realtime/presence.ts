@@ -104,6 +104,19 @@ export interface PresenceOptions {
   readonly nodeTtlMs?: number;
   /** Heartbeat period (default a third of the TTL). */
   readonly heartbeatMs?: number;
+  /**
+   * Counts kept outside this process, for every worker of the machine (the primary's, through
+   * cluster/worker.ts); used instead of this process's maps when there is no Redis.
+   */
+  readonly shared?: SharedPresenceCounts;
+}
+
+/** Presence counts shared by the worker processes of one machine (cluster/primary.ts keeps them). */
+export interface SharedPresenceCounts {
+  acquire(userId: string, cap: number): Promise<{ before: number; status: string }>;
+  release(userId: string): Promise<{ after: number; status: string }>;
+  setStatus(userId: string, status: Status): Promise<unknown>;
+  statuses(userIds: string[]): Promise<Status[]>;
 }
 
 const effective = (connections: number, manual: string | undefined): Status => (connections > 0 ? ((manual || 'online') as Status) : 'offline');
@@ -177,6 +190,14 @@ export class Presence implements PresenceReader {
    * false when over the cap. The caller must `release` every successful acquire.
    */
   async acquire(userId: string, cap: number): Promise<boolean> {
+    const shared = this.options.shared;
+    if (shared !== undefined) {
+      const { before, status } = await shared.acquire(userId, cap);
+      if (before < 0) return false;
+      this.local.set(userId, (this.local.get(userId) ?? 0) + 1);
+      if (before === 0 && effective(1, status) !== 'offline') this.track(this.publish(userId, effective(1, status)));
+      return true;
+    }
     const r = this.redis;
     if (r === undefined && this.options.redis !== undefined) this.needsReconcile = true;
     let before: number | undefined;
@@ -216,6 +237,12 @@ export class Presence implements PresenceReader {
   }
 
   private async afterRelease(userId: string, localAfter: number): Promise<void> {
+    const shared = this.options.shared;
+    if (shared !== undefined) {
+      const { after, status } = await shared.release(userId);
+      if (after === 0 && effective(1, status) !== 'offline') await this.publish(userId, 'offline');
+      return;
+    }
     const r = this.redis;
     if (r === undefined && this.options.redis !== undefined) this.needsReconcile = true;
     let after = localAfter;
@@ -235,6 +262,12 @@ export class Presence implements PresenceReader {
   /** Sets the user's chosen status; returns the status others now see. */
   async setStatus(userId: string, status: Status): Promise<Status> {
     const before = (await this.presenceOf([userId])).get(userId) ?? 'offline';
+    if (this.options.shared !== undefined) {
+      await this.options.shared.setStatus(userId, status);
+      const now = (await this.presenceOf([userId])).get(userId) ?? 'offline';
+      if (now !== before) await this.publish(userId, now);
+      return now;
+    }
     if (status === 'online') this.manual.delete(userId);
     else this.manual.set(userId, status);
     const r = this.redis;
@@ -258,6 +291,11 @@ export class Presence implements PresenceReader {
   async presenceOf(userIds: readonly string[]): Promise<Map<string, Status>> {
     const ids = [...new Set(userIds)];
     const out = new Map<string, Status>();
+    if (this.options.shared !== undefined && ids.length > 0) {
+      const statuses = await this.options.shared.statuses(ids);
+      ids.forEach((id, i) => out.set(id, statuses[i] ?? 'offline'));
+      return out;
+    }
     const r = this.redis;
     if (r !== undefined && ids.length > 0 && !this.needsReconcile) {
       try {
@@ -271,6 +309,11 @@ export class Presence implements PresenceReader {
     }
     for (const id of ids) out.set(id, effective(this.local.get(id) ?? 0, this.manual.get(id)));
     return out;
+  }
+
+  /** Publishes `offline` for users whose last connections were on a worker that died. */
+  announceOffline(userIds: readonly string[]): void {
+    for (const id of userIds) this.track(this.publish(id, 'offline'));
   }
 
   async isOnline(userId: string): Promise<boolean> {

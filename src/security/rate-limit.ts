@@ -21,13 +21,17 @@
  * WebSocket (realtime/actions.ts: a FAIL reply plus TCP backpressure, no HTTP to answer with)
  * and the per-user connection cap (realtime/presence.ts: 429 TOO_MANY_CONNECTIONS).
  *
+ * With several worker processes on one machine and no Redis (RUSTCHAT_WORKERS > 1), the counters
+ * live in the primary process (rate-limiter-flexible's cluster limiter, cluster/primary.ts), so a
+ * limit of 10 a minute is 10 for the machine, not 10 per worker.
+ *
  * With Redis the counters are shared by every node. When Redis is unreachable each limiter
  * falls back to per-node in-memory counters (rate-limiter-flexible's insurance limiter) and
  * logs that it did (and sets `rustchat_rate_limit_store_fallback` to 1); it never becomes
  * unlimited.
  */
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { rateLimitBucket } from './client-ip.js';
@@ -116,7 +120,8 @@ class Limiter {
   /** Marks `key` as present for `seconds` (used as a shared, expiring set). */
   async remember(key: string, seconds: number): Promise<void> {
     this.onStoreFallback();
-    await this.impl.set(key, 1, seconds);
+    // `block` rather than `set`: every store has it, the cluster limiter too.
+    await this.impl.block(key, seconds);
   }
 
   async has(key: string): Promise<boolean> {
@@ -176,13 +181,17 @@ export class RateLimits {
     private readonly logger: Logger,
     private readonly redis: Redis | undefined,
     redisPrefix = 'rustchat:',
+    /** Counters kept by the primary process for every worker (without Redis). */
+    sharedByWorkers = false,
   ) {
     const check = (): void => this.checkStore();
     const make = (name: LimiterName, points: number, duration: number): Limiter => {
-      const memory = new RateLimiterMemory({ keyPrefix: `rl:${name}`, points, duration });
+      const local = sharedByWorkers
+        ? new RateLimiterCluster({ keyPrefix: `rl:${name}`, points, duration, timeoutMs: 3000 })
+        : new RateLimiterMemory({ keyPrefix: `rl:${name}`, points, duration });
       const impl = redis
-        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}rl:${name}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true })
-        : memory;
+        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}rl:${name}`, points, duration, insuranceLimiter: local, rejectIfRedisNotReady: true })
+        : local;
       return new Limiter(name, impl, points, metrics, check);
     };
     this.auth = make('auth', config.authPerMinute, 60);

@@ -49,7 +49,8 @@ export function healthRoutes(app: App, deps: HttpDeps): void {
       // The same bearer parser as every authenticated request (scheme case-insensitive), then a constant-time compare.
       const got = Buffer.from(bearerToken(req.headers.authorization ?? '') ?? '');
       if (got.length !== expected.length || !timingSafeEqual(got, expected)) throw unauthorized();
-      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+      const { contentType, text } = await deps.metrics.exposition();
+      return reply.type(contentType).send(text);
     });
   }
 }

@@ -1,0 +1,155 @@
+/**
+ * A worker's side of the link to the primary (RUSTCHAT_WORKERS > 1, docs/process-model.md):
+ * start-up handshake, the relayed events, calls into the primary's shared presence counts,
+ * and sockets handed over for resumes. One per worker process; `createApp` takes it as
+ * `AppOptions.cluster` and routes the bus, presence, rate limits and resume hand-offs through it.
+ */
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ControlMessage, RealtimeEvent } from '../domain/events.js';
+import { isClusterMessage, WORKER_SLOT_ENV, type PrimaryToWorker, type RpcOp, type SharedPresenceOps, type WorkerToPrimary } from './protocol.js';
+
+/** How long a call into the primary may take before it fails (the primary answers from memory). */
+const RPC_TIMEOUT_MS = 5_000;
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export interface RelayTarget {
+  onEvent(event: RealtimeEvent): void;
+  onControl(message: ControlMessage): void;
+}
+
+export class PrimaryLink {
+  /** 0 for the worker that migrates the database and creates the bootstrap admin. */
+  readonly slot: number;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private relay: RelayTarget | undefined;
+  private server: Server | undefined;
+  private onOffline: ((userIds: readonly string[]) => void) | undefined;
+  private go: (() => void) | undefined;
+  private goReceived = false;
+  /** Sockets the primary handed to us: never handed on again (no loops). */
+  private readonly received = new WeakSet<object>();
+
+  constructor(slot = Number(process.env[WORKER_SLOT_ENV] ?? '0')) {
+    this.slot = slot;
+    process.on('message', (m: unknown, handle: unknown) => this.onMessage(m, handle));
+  }
+
+  private send(m: WorkerToPrimary, handle?: Socket): void {
+    if (!process.connected || process.send === undefined) return;
+    if (handle === undefined) process.send(m);
+    else process.send(m, handle);
+  }
+
+  private onMessage(m: unknown, handle: unknown): void {
+    if (!isClusterMessage<PrimaryToWorker>(m)) return;
+    switch (m.rc) {
+      case 'go':
+        this.goReceived = true;
+        this.go?.();
+        return;
+      case 'event':
+        this.relay?.onEvent(m.m);
+        return;
+      case 'control':
+        this.relay?.onControl(m.m);
+        return;
+      case 'rpc': {
+        const p = this.pending.get(m.id);
+        if (p === undefined) return;
+        this.pending.delete(m.id);
+        clearTimeout(p.timer);
+        if (m.ok) p.resolve(m.value);
+        else p.reject(new Error(`cluster: ${m.error}`));
+        return;
+      }
+      case 'conn': {
+        const socket = handle as Socket | undefined;
+        if (socket === undefined) return;
+        if (this.server === undefined) {
+          socket.destroy();
+          return;
+        }
+        this.received.add(socket);
+        this.server.emit('connection', socket);
+        // The request the other worker had read: parsed here as if it had just arrived.
+        socket.emit('data', Buffer.from(m.head, 'base64'));
+        return;
+      }
+      case 'offline':
+        this.onOffline?.(m.userIds);
+        return;
+    }
+  }
+
+  /** Resolves once the database is ready for this worker (slot 0 at once: it migrates). */
+  waitForGo(): Promise<void> {
+    if (this.slot === 0 || this.goReceived) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.go = resolve;
+      this.send({ rc: 'waiting' });
+    });
+  }
+
+  /** Tells the primary that this worker serves (at `url`). */
+  ready(url: string): void {
+    this.send({ rc: 'ready', url });
+  }
+
+  /** Where events and control messages of the other workers go (the cluster bus). */
+  setRelay(target: RelayTarget | undefined): void {
+    this.relay = target;
+  }
+
+  publish(event: RealtimeEvent): void {
+    this.send({ rc: 'event', m: event });
+  }
+
+  control(message: ControlMessage): void {
+    this.send({ rc: 'control', m: message });
+  }
+
+  /** A call into the primary's shared state. */
+  call<K extends RpcOp>(op: K, ...args: SharedPresenceOps[K]['args']): Promise<SharedPresenceOps[K]['result']> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`cluster: the primary did not answer ${op} within ${RPC_TIMEOUT_MS} ms`));
+      }, RPC_TIMEOUT_MS);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.send({ rc: 'rpc', id, op, args });
+    });
+  }
+
+  /** Sockets the primary hands over (resumes of our connections) join `server`. */
+  acceptOn(server: Server): void {
+    this.server = server;
+  }
+
+  /** Users who went offline with a dead worker: `handler` publishes their status. */
+  onUsersOffline(handler: (userIds: readonly string[]) => void): void {
+    this.onOffline = handler;
+  }
+
+  /** A WebSocket connection now lives here. */
+  own(connectionId: string): void {
+    this.send({ rc: 'own', id: connectionId });
+  }
+
+  /** True when `socket` may be handed to another worker (a plain TCP socket we accepted ourselves). */
+  mayHandOff(socket: object): boolean {
+    return !this.received.has(socket);
+  }
+
+  /** Hands a resume request to the worker holding `connectionId` (or back to us when none does). */
+  handOff(connectionId: string, socket: Socket, request: Buffer): void {
+    this.send({ rc: 'handoff', to: connectionId, head: request.toString('base64') }, socket);
+  }
+}
