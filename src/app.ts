@@ -107,7 +107,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const link = options.cluster;
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true, ...(link === undefined ? {} : { collect: () => link.call('metrics') }) });
   // The primary aggregates this registry with the other workers' (prom-client's cluster support).
-  if (link !== undefined) AggregatorRegistry.setRegistries([metrics.registry]);
+  // (Constructing one is what makes prom-client answer the primary's requests in this process.)
+  if (link !== undefined) {
+    AggregatorRegistry.setRegistries([metrics.registry]);
+    void new AggregatorRegistry();
+  }
   const security = new SecurityEvents(logger, metrics);
   const clock = options.clock ?? Date.now;
 

@@ -73,8 +73,8 @@ export async function serve(env: Env = process.env): Promise<number> {
     logger.fatal({ err }, 'could not start');
     return 1;
   }
-  // Development started with a weak secret: counted on the running server's metrics too.
-  if (booted.weakSecret) app.security.emit('weak_secret_detected', { reason: 'development: warning only, production would refuse to start' });
+  // Development started with a weak secret: counted on the running server's metrics too (once per machine).
+  if (booted.weakSecret && (link === undefined || link.slot === 0)) app.security.emit('weak_secret_detected', { reason: 'development: warning only, production would refuse to start' });
   // One worker creates the bootstrap admin (before the others start), never several at once.
   if (config.admin !== undefined && (link === undefined || link.slot === 0)) {
     try {
