@@ -182,6 +182,15 @@ describe.each(STORES)('two workers on one machine (%s)', (kind) => {
     expect(servedBy).toEqual(new Set([0, 1]));
   }, 60_000);
 
+  it('takes concurrent writes on both workers without a failure (one database file, two writers)', async () => {
+    const writers = [await user('mallory'), await user('niaj')];
+    const answers = await Promise.all(Array.from({ length: 90 }, (_, i) => post(writers[i % 2]!.token, `burst ${i}`, { client_msg_id: `burst-${i}` })));
+    expect(answers.map((a) => a.status).filter((s) => s !== 201)).toEqual([]);
+    const history = await req(base, 'GET', `/api/v1/channels/${channelId}/posts?limit=100`, { token: writers[0]!.token });
+    expect(history.status, JSON.stringify(history.body)).toBe(200);
+    expect(history.body.messages.filter((p: any) => String(p.message).startsWith('burst '))).toHaveLength(90);
+  }, 60_000);
+
   it('creates a post once when the same client_msg_id reaches both workers at once', async () => {
     const carol = await user('carol');
     const answers = await Promise.all(Array.from({ length: 6 }, () => post(carol.token, 'only once', { client_msg_id: 'same-everywhere' })));

@@ -57,7 +57,12 @@ export function cachingStatements(raw: BetterSqlite3.Database, max = 500): Sqlit
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => raw.close(),
-    prepare(sqlText: string): SqliteStatement {
+    prepare(text: string): SqliteStatement {
+      // Kysely opens transactions with a deferred `begin`. Every transaction here writes, and
+      // with several worker processes on one file a deferred one that read first could not
+      // take the write lock once another process had committed (SQLITE_BUSY at once, no
+      // waiting): IMMEDIATE takes the write lock at BEGIN, waiting up to busy_timeout.
+      const sqlText = text === 'begin' ? 'begin immediate' : text;
       let stmt = cache.get(sqlText);
       if (stmt === undefined) {
         stmt = raw.prepare(sqlText);
