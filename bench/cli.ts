@@ -38,6 +38,9 @@ async function main(): Promise<number> {
       started_at: started.toISOString(),
       duration_s: Math.round((performance.now() - t0) / 100) / 10,
       machine: machine(),
+      // Server processes per node: --workers, else the server's default (one per core).
+      workers_per_node: options.workers ?? machine().cores,
+      redis: options.redis,
       ...body,
     };
     const path = ctx.writeResult(result);

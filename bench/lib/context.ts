@@ -14,6 +14,10 @@ export interface BenchOptions {
   readonly quick: boolean;
   readonly postgres: boolean;
   readonly nodes: number;
+  /** RUSTCHAT_WORKERS of each node (`--workers n`); undefined = the server's default (the number of cores). */
+  readonly workers: number | undefined;
+  /** Redis for one node too (`--redis`): events, presence and limits through Redis. */
+  readonly redis: boolean;
   readonly json: string | undefined;
   readonly profile: boolean;
   /** Scenario-specific numeric knobs (--members 1000, --clients 64, --seconds 20 ...). */
@@ -25,10 +29,12 @@ export const REDIS_URL = process.env.RUSTCHAT_BENCH_REDIS_URL ?? 'redis://127.0.
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const [scenario, ...rest] = argv;
-  if (scenario === undefined || scenario.startsWith('-')) throw new Error('usage: npm run bench -- <fanout|write|connections|users|startup> [--quick] [--json <file>] [--postgres] [--nodes 2] [--profile] [--<knob> <n>]');
+  if (scenario === undefined || scenario.startsWith('-')) throw new Error('usage: npm run bench -- <fanout|write|connections|users|startup> [--quick] [--json <file>] [--postgres] [--redis] [--nodes 2] [--workers n] [--profile] [--<knob> <n>]');
   let quick = false;
   let postgres = false;
   let nodes = 1;
+  let workers: number | undefined;
+  let redis = false;
   let json: string | undefined;
   let profile = false;
   const knobs: Record<string, number> = {};
@@ -38,6 +44,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     else if (arg === '--postgres') postgres = true;
     else if (arg === '--profile') profile = true;
     else if (arg === '--nodes') nodes = Number(rest[++i]);
+    else if (arg === '--workers') workers = Number(rest[++i]);
+    else if (arg === '--redis') redis = true;
     else if (arg === '--json') json = rest[++i];
     else if (arg.startsWith('--')) {
       const value = Number(rest[++i]);
@@ -46,8 +54,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     } else throw new Error(`unknown argument ${arg}`);
   }
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 8) throw new Error('--nodes must be 1..8');
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) throw new Error('--workers must be 1..64');
   if (nodes > 1) postgres = true;
-  return { scenario, quick, postgres, nodes, json, profile, knobs };
+  if (nodes > 1) redis = true;
+  if (redis) postgres = true;
+  return { scenario, quick, postgres, nodes, workers, redis, json, profile, knobs };
 }
 
 export interface Machine {
@@ -109,7 +120,8 @@ export class BenchContext {
       RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER: '10000',
       RUSTCHAT_REDIS_PREFIX: this.redisPrefix,
       ...(databaseUrl ? { RUSTCHAT_DATABASE_URL: databaseUrl, RUSTCHAT_DATABASE_POOL_SIZE: '16' } : {}),
-      ...(this.options.nodes > 1 ? { RUSTCHAT_REDIS_URL: REDIS_URL } : {}),
+      ...(this.options.redis ? { RUSTCHAT_REDIS_URL: REDIS_URL } : {}),
+      ...(this.options.workers === undefined ? {} : { RUSTCHAT_WORKERS: String(this.options.workers) }),
       ...extra,
     };
   }
@@ -159,10 +171,12 @@ export class BenchContext {
 
 /**
  * The "latest" result file of a scenario in a setup: `<scenario>-latest.json` for one node on
- * the embedded database, `-postgres` or `-<n>nodes` (PostgreSQL and Redis) otherwise, and
- * `-quick` for smoke runs. The charts and the README read these.
+ * the embedded database with the default workers (one per core), `-postgres`, `-redis` (one node
+ * on PostgreSQL + Redis) or `-<n>nodes` (PostgreSQL and Redis) otherwise, `-w<n>` when
+ * `--workers` was given, and `-quick` for smoke runs. The charts and the README read these.
  */
-export function latestName(scenario: string, setup: { readonly postgres: boolean; readonly nodes: number; readonly quick: boolean }): string {
-  const variant = setup.nodes > 1 ? `-${setup.nodes}nodes` : setup.postgres ? '-postgres' : '';
-  return `${scenario}${variant}-latest${setup.quick ? '-quick' : ''}.json`;
+export function latestName(scenario: string, setup: { readonly postgres: boolean; readonly redis?: boolean; readonly nodes: number; readonly workers?: number | undefined; readonly quick: boolean }): string {
+  const variant = setup.nodes > 1 ? `-${setup.nodes}nodes` : setup.redis === true ? '-redis' : setup.postgres ? '-postgres' : '';
+  const workers = setup.workers === undefined ? '' : `-w${setup.workers}`;
+  return `${scenario}${variant}${workers}-latest${setup.quick ? '-quick' : ''}.json`;
 }

@@ -23,7 +23,12 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 export function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return 0; // exited meanwhile
+  }
   const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
   return m ? Number(m[1]) * 1024 : 0;
 }
@@ -41,6 +46,31 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** `pid` and every process descending from it (a primary and its workers), from /proc/<pid>/stat. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    out.push(p);
+    queue.push(...(children.get(p) ?? []));
+  }
+  return out;
 }
 
 /** Process ids of the running processes with one of these command names (from /proc/<pid>/comm). */
@@ -80,6 +110,9 @@ export interface ServerHandle {
   readonly port: number;
   readonly pid: number;
   readonly child: ChildProcess;
+  /** The server's processes: the one started and its descendants (a primary and its workers). */
+  pids(): number[];
+  /** Resident memory of all of them. */
   rss(): number;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -134,7 +167,8 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     port,
     pid: child.pid!,
     child,
-    rss: () => rssBytes(child.pid!),
+    pids: () => processTree(child.pid!),
+    rss: () => processTree(child.pid!).reduce((sum, pid) => sum + rssBytes(pid), 0),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null) return;
       const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -58,7 +58,7 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
   const fleet = await Fleet.start(processes);
   ctx.onCleanup(() => fleet.stop());
   const addresses = loopbackAddresses(4);
-  const serverCpu = new CpuMeter(() => servers.map((s) => s.pid));
+  const serverCpu = new CpuMeter(() => servers.flatMap((s) => s.pids()));
   const generatorCpu = new CpuMeter(() => fleet.pids);
   // Read at each sample: PostgreSQL starts a backend process per new pool connection.
   const servicesCpu = new CpuMeter(() => (ctx.options.postgres || ctx.options.nodes > 1 ? pidsNamed(['postgres', 'redis-server']) : []));

@@ -99,7 +99,7 @@ async function rustchat(ctx: BenchContext, clients: number, seconds: number): Pr
   let errors = 0;
   // Warm up the JIT and the connection pool before measuring.
   await Promise.all(seeded.users.slice(0, clients).map((u, c) => httpFor(c).send('POST', `/api/v1/channels/${seeded.channelIds[c % seeded.channelIds.length]}/posts`, u.token, { message: 'warmup' })));
-  const serverCpu = new CpuMeter(() => servers.map((s) => s.pid));
+  const serverCpu = new CpuMeter(() => servers.flatMap((s) => s.pids()));
   const clientCpu = process.cpuUsage();
   serverCpu.reset();
   const deadline = nowMs() + seconds * 1000;
