@@ -110,6 +110,12 @@ export interface PrimaryHandle {
 }
 
 export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
+  // The kernel spreads connections: every worker accepts on the shared socket. (With Node's
+  // round-robin the primary accepts and passes each socket on; a socket passed to a worker
+  // that dies before taking it stays open in the primary with nobody reading it, so its
+  // client hangs. With the shared socket, what a dead worker had not accepted waits in the
+  // backlog for the others.)
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   // The counters of rate limits shared by the workers (they create theirs on first use).
   // (also the fallback counters of the Redis limiters while Redis is unreachable).
   new RateLimiterClusterMaster();

@@ -34,6 +34,8 @@ describe.each(STORES)('kill -9 durability (%s)', (kind) => {
       RUSTCHAT_ENCRYPTION_KEY: strongSecret(),
       RUSTCHAT_ADMIN_USER: admin.email,
       RUSTCHAT_ADMIN_PASSWORD: admin.password,
+      // A primary and two workers: the first test kills the primary, the second a worker.
+      RUSTCHAT_WORKERS: '2',
       ...(databaseUrl ? { RUSTCHAT_DATABASE_URL: databaseUrl } : {}),
     };
   });
@@ -93,5 +95,38 @@ describe.each(STORES)('kill -9 durability (%s)', (kind) => {
     // A graceful stop exits 0.
     expect(await second.kill('SIGTERM')).toBe(0);
     // Two real server processes start and restart here: seconds each, more on a busy machine.
+  }, 90_000);
+
+  it('keeps every acknowledged post when a worker is killed with SIGKILL in the middle of a burst', async () => {
+    const server = await start();
+    const login = await http(server.url, 'POST', '/api/v1/auth/login', { body: { email: admin.email, password: admin.password } });
+    const token = login.body.token as string;
+    const team = await http(server.url, 'POST', '/api/v1/teams', { token, body: { name: 'midburst', display_name: 'Mid-burst' } });
+    const channel = await http(server.url, 'POST', '/api/v1/channels', { token, body: { team_id: team.body.id, name: 'midburst', channel_type: 'public' } });
+    expect(channel.status).toBe(201);
+    const workerPid = (slot: number): number => {
+      const line = server.lines.map((l) => { try { return JSON.parse(l); } catch { return {}; } }).filter((e) => e.msg === 'cluster: worker serving' && e.worker === slot).at(-1);
+      return line.pid as number;
+    };
+    const victim = workerPid(1);
+    // 60 posts in flight over several connections (both workers); worker 1 dies after the tenth answer.
+    let answered = 0;
+    const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) =>
+      http(server.url, 'POST', `/api/v1/channels/${channel.body.id}/posts`, { token, body: { message: `mid ${i}` } }).then(
+        (r) => {
+          if (++answered === 10) process.kill(victim, 'SIGKILL');
+          return r;
+        },
+        () => undefined, // its connection died with the worker: not acknowledged
+      )));
+    const acked = outcomes.filter((r) => r?.status === 201);
+    expect(acked.length).toBeGreaterThanOrEqual(10);
+    // Through the surviving worker (and the replacement): every acknowledged post is there.
+    const history = await http(server.url, 'GET', `/api/v1/channels/${channel.body.id}/posts?limit=100`, { token });
+    expect(history.status).toBe(200);
+    const ids = new Set(history.body.messages.map((p: any) => p.id));
+    for (const r of acked) expect(ids.has(r!.body.id)).toBe(true);
+    expect(server.lines.some((l) => l.includes('cluster: a worker died') && l.includes('SIGKILL'))).toBe(true);
+    expect(await server.kill('SIGTERM')).toBe(0);
   }, 90_000);
 });

@@ -36,6 +36,8 @@ export async function cluster(extra: Record<string, string> = {}): Promise<Clust
     RUSTCHAT_DATABASE_URL: db.url,
     RUSTCHAT_REDIS_URL: REDIS_URL,
     RUSTCHAT_REDIS_PREFIX: `rctest:${randomBytes(6).toString('hex')}:`,
+    // Several workers per node (as `npm start` on two cores): the cluster tests cover both levels.
+    RUSTCHAT_WORKERS: '2',
     RUSTCHAT_JWT_SECRET: strongSecret(),
     RUSTCHAT_ENCRYPTION_KEY: strongSecret(),
     RUSTCHAT_SERVER_HOST: '127.0.0.1',
