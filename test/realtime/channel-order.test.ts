@@ -9,6 +9,7 @@ import type { RealtimeEvent } from '../../src/domain/events.js';
 import { LocalBus } from '../../src/realtime/bus/local.js';
 import { ChannelOrder, OrderedBus } from '../../src/realtime/bus/ordered.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { captureLogs } from '../helpers/app.js';
 
 /** A stamped event of channel `c`, numbered `from`..`to`; `tag` names it in the output. */
 function ev(c: string, from: number, to = from, tag = `${c}${from}`): RealtimeEvent {
@@ -165,5 +166,25 @@ describe('OrderedBus', () => {
     inner.resync();
     expect(got).toEqual(['a1', 'user_deactivated', 'a2', 'a3', 'a5', 'resync']);
     void bus.close();
+  });
+
+  it('logs a skipped gap and delivers what waited (a process that died between its commit and its publish)', () => {
+    vi.useFakeTimers();
+    try {
+      const { stream, capture } = captureLogs();
+      const inner = new LocalBus();
+      const bus = new OrderedBus(inner, { logger: createLogger('info', stream), gapMs: 1000 });
+      const got: string[] = [];
+      bus.subscribe({ onEvent: (e) => got.push(tagOf(e)), onControl: () => undefined });
+      inner.publish(ev('a', 1));
+      inner.publish(ev('a', 3));
+      vi.advanceTimersByTime(1000);
+      expect(got).toEqual(['a1', 'a3']);
+      const line = capture.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'bus: channel events never arrived; delivering the later ones');
+      expect(line).toMatchObject({ level: 'warn', channel_id: 'a', missing_from: 2, missing_to: 2 });
+      void bus.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
