@@ -282,6 +282,7 @@ export class PostService {
     const view = await this.deps.store.write(async (tx) => {
       const updated = await tx.posts.setPinned(postId, pinned);
       if (updated === undefined) return undefined;
+      await tx.channels.takeEventSeq(updated.channel_id);
       const edited = await this.view(updated, tx);
       tx.publish({ event: 'post_edited', data: { post: edited }, broadcast: { channel_id: updated.channel_id } });
       return edited;
