@@ -24,6 +24,7 @@ import { startMetricsServer } from './observability/metrics-server.js';
 import type { Bus } from './realtime/bus/bus.js';
 import { ClusterBus } from './realtime/bus/cluster.js';
 import { LocalBus } from './realtime/bus/local.js';
+import { OrderedBus } from './realtime/bus/ordered.js';
 import { RedisBus } from './realtime/bus/redis.js';
 import { Gateway } from './realtime/gateway.js';
 import { Hub } from './realtime/hub.js';
@@ -62,6 +63,8 @@ export interface AppOptions {
    * rate limits are shared through it (unless Redis shares them), resumes are handed over.
    */
   readonly cluster?: PrimaryLink;
+  /** How long a channel's later events wait for a missing earlier one (default realtime/bus/ordered.ts, 1 s). */
+  readonly eventOrderGapMs?: number;
 }
 
 /** The real-time parts (tests look inside). */
@@ -126,6 +129,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   } else {
     bus = new LocalBus();
   }
+  // Every process's hub gets a channel's events in commit order, whoever wrote them.
+  bus = new OrderedBus(bus, { logger, gapMs: options.eventOrderGapMs });
   // The store publishes what its transactions queued, after each commit, to this bus.
   let opened: Awaited<ReturnType<typeof openStore>>;
   try {

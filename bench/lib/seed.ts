@@ -70,7 +70,7 @@ export async function seed(options: SeedOptions): Promise<Seeded> {
           for (const [n, channelId] of channelIds.entries()) {
             const channel: Channel = {
               id: channelId, team_id: teamId, type: 'public', name: `bench-${n}`, display_name: `Bench ${n}`, purpose: '', header: '', creator_id: users[0]!.id,
-              created_at: now, updated_at: now, archived_at: null, last_post_at: now, last_post_seq: 0, member_key: null,
+              created_at: now, updated_at: now, archived_at: null, last_post_at: now, last_post_seq: 0, event_seq: 0, member_key: null,
             };
             await tx.channels.create(channel);
           }

@@ -74,6 +74,12 @@ export interface Channel {
   readonly archived_at: number | null;
   readonly last_post_at: number;
   readonly last_post_seq: number;
+  /**
+   * How many ordered real-time events the channel has published: each write that publishes
+   * one takes the next number (posts/channels stores), which its events carry so that every
+   * node delivers them in commit order (realtime/bus/ordered.ts). 0 for a new channel.
+   */
+  readonly event_seq: number;
   /** Sorted member ids for direct/group channels (their uniqueness key); null otherwise. */
   readonly member_key: string | null;
 }

@@ -56,11 +56,25 @@ export interface Broadcast {
 }
 
 /**
+ * Where an event stands in its channel's commit order: the channel's `event_seq` numbers its
+ * write took, `from`..`to` (one number per post or edit; a write that took several stamps all
+ * its events to that channel with the whole range). Set by the store's outbox after the
+ * commit, read by realtime/bus/ordered.ts; it travels over the bus but never reaches a client
+ * (the hub encodes only event, data and broadcast).
+ */
+export interface EventOrder {
+  readonly channel_id: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
  * One event as published: a union discriminated by `event`, so `switch (ev.event)` narrows
- * `data` without casts. `RealtimeEvent<'posted'>` is the one member.
+ * `data` without casts. `RealtimeEvent<'posted'>` is the one member. `order` is internal
+ * (see EventOrder); events without it are delivered as they come.
  */
 export type RealtimeEvent<K extends EventName = EventName> = {
-  readonly [P in K]: { readonly event: P; readonly data: EventMap[P]; readonly broadcast: Broadcast };
+  readonly [P in K]: { readonly event: P; readonly data: EventMap[P]; readonly broadcast: Broadcast; readonly order?: EventOrder };
 }[K];
 
 /** Control messages between nodes: not delivered to clients, they change what nodes deliver. */

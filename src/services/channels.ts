@@ -63,7 +63,7 @@ export class ChannelService {
       updated_at: now,
       archived_at: null,
       last_post_at: now,
-      last_post_seq: 0,
+      last_post_seq: 0, event_seq: 0,
       member_key: null,
     };
     try {
@@ -101,7 +101,7 @@ export class ChannelService {
     const now = this.deps.clock();
     const channel: Channel = {
       id: randomUUID(), team_id: null, type: input.channel_type, name: key.replace(/[^a-z0-9]/gi, '').slice(0, 64), display_name: '', purpose: '', header: '',
-      creator_id: ctx.actor.userId, created_at: now, updated_at: now, archived_at: null, last_post_at: now, last_post_seq: 0, member_key: key,
+      creator_id: ctx.actor.userId, created_at: now, updated_at: now, archived_at: null, last_post_at: now, last_post_seq: 0, event_seq: 0, member_key: key,
     };
     try {
       await this.deps.store.transaction(async (tx) => {

@@ -188,6 +188,8 @@ export class PostService {
       const p = await tx.posts.updateMessage(postId, text, targets.all, now);
       if (p === undefined) return undefined;
       await tx.posts.replaceMentions(postId, post.channel_id, post.seq, targets.userIds);
+      // In the channel's commit order with its posts (an edit never overtakes its `posted`).
+      await tx.channels.takeEventSeq(post.channel_id);
       const edited = await this.view(p, tx);
       tx.publish({ event: 'post_edited', data: { post: edited }, broadcast: { channel_id: post.channel_id } });
       return edited;
@@ -203,6 +205,7 @@ export class PostService {
       const ids = await tx.posts.softDelete(postId, now);
       if (ids.length === 0) return ids;
       if (post.root_post_id !== null) await tx.posts.touchThread(post.root_post_id, -1, null);
+      await tx.channels.takeEventSeq(post.channel_id);
       tx.publish({ event: 'post_deleted', data: { post: { ...postView(post), message: '', props: {} } }, broadcast: { channel_id: post.channel_id } });
       return ids;
     });
@@ -279,6 +282,7 @@ export class PostService {
     const view = await this.deps.store.write(async (tx) => {
       const updated = await tx.posts.setPinned(postId, pinned);
       if (updated === undefined) return undefined;
+      await tx.channels.takeEventSeq(updated.channel_id);
       const edited = await this.view(updated, tx);
       tx.publish({ event: 'post_edited', data: { post: edited }, broadcast: { channel_id: updated.channel_id } });
       return edited;

@@ -38,7 +38,7 @@ export class TeamService {
     };
     const square: Channel = {
       id: randomUUID(), team_id: team.id, type: 'public', name: DEFAULT_CHANNEL, display_name: 'Town Square', purpose: '', header: '',
-      creator_id: ctx.actor.userId, created_at: now, updated_at: now, archived_at: null, last_post_at: now, last_post_seq: 0, member_key: null,
+      creator_id: ctx.actor.userId, created_at: now, updated_at: now, archived_at: null, last_post_at: now, last_post_seq: 0, event_seq: 0, member_key: null,
     };
     try {
       await this.deps.store.transaction(async (tx) => {

@@ -21,6 +21,12 @@ export interface ChannelStore extends ReadPointerStore {
   get(id: string): Promise<Channel | undefined>;
   /** Channel, team, team membership and channel membership of `userId`, in one query. */
   getAccess(id: string, userId: string): Promise<ChannelAccessRow | undefined>;
+  /**
+   * Takes the channel's next event number for this write (store/outbox.ts): the write's
+   * events to the channel leave stamped with it, in commit order (on PostgreSQL the channel
+   * row stays locked until the commit). Call it only in a write that publishes to the channel.
+   */
+  takeEventSeq(channelId: string): Promise<void>;
   getByName(teamId: string, name: string): Promise<Channel | undefined>;
   getByMemberKey(key: string): Promise<Channel | undefined>;
   /** Throws UniqueViolation on a name taken in the team; undefined when the channel is gone. */

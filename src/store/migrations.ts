@@ -7,6 +7,7 @@ import { core } from './migrations/001-core.js';
 import { sso } from './migrations/002-sso.js';
 import { passwordReset } from './migrations/003-password-reset.js';
 import { exchangeBinding } from './migrations/004-exchange-binding.js';
+import { channelEventSeq } from './migrations/005-channel-event-seq.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -32,4 +33,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq];

@@ -15,7 +15,8 @@ export interface PostStore extends ReactionStore, SavedPostStore {
    * Inserts the post and returns it with its global `seq`; within a channel, seq order is
    * commit order. Throws UniqueViolation on a repeated client_msg_id, and NotFound when the
    * channel is gone (deleted after the caller's access check). `readBy`: also moves that
-   * member's read pointer up to the new post, in the same atomic step.
+   * member's read pointer up to the new post, in the same atomic step. Takes the channel's
+   * next event number for the write's events (store/outbox.ts), in the same statement.
    */
   create(post: NewPost, options?: { readBy?: string }): Promise<Post>;
   get(id: string): Promise<Post | undefined>;

@@ -20,7 +20,7 @@ function team(type: TeamType = 'invite', archived = false): Team {
 function channel(type: ChannelType, archived = false): Channel {
   return {
     id: 'c', team_id: type === 'direct' || type === 'group' ? null : 't', type, name: 'c', display_name: 'C', purpose: '', header: '', creator_id: 'x', created_at: 0,
-    updated_at: 0, archived_at: archived ? 1 : null, last_post_at: 0, last_post_seq: 0, member_key: null,
+    updated_at: 0, archived_at: archived ? 1 : null, last_post_at: 0, last_post_seq: 0, event_seq: 0, member_key: null,
   };
 }
 

@@ -126,6 +126,8 @@ export interface StartOptions {
   readonly webRoot?: string;
   /** Record authorization decisions and store calls per request (`app.authzTraces`). */
   readonly traceAuthorization?: boolean;
+  /** How long a channel's later events wait for a missing earlier one (AppOptions.eventOrderGapMs). */
+  readonly eventOrderGapMs?: number;
 }
 
 export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promise<TestApp> {
@@ -142,7 +144,7 @@ export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promis
   if (loaded.config === undefined) throw new Error(`test config invalid: ${loaded.errors.join('; ')}`);
   const config = loaded.config;
   const { stream, capture } = captureLogs();
-  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}) });
+  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}), ...(opts.eventOrderGapMs !== undefined ? { eventOrderGapMs: opts.eventOrderGapMs } : {}) });
   await app.http.ready();
   return {
     app,

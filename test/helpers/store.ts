@@ -105,7 +105,7 @@ export function newChannel(creatorId: string, teamId: string | null, overrides: 
   const i = next();
   return {
     id: randomUUID(), team_id: teamId, type: teamId === null ? 'direct' : 'public', name: `chan-${i}-${randomUUID().slice(0, 6)}`, display_name: `Channel ${i}`,
-    purpose: '', header: '', creator_id: creatorId, created_at: 3_000 + i, updated_at: 3_000 + i, archived_at: null, last_post_at: 0, last_post_seq: 0,
+    purpose: '', header: '', creator_id: creatorId, created_at: 3_000 + i, updated_at: 3_000 + i, archived_at: null, last_post_at: 0, last_post_seq: 0, event_seq: 0,
     member_key: null, ...overrides,
   };
 }

@@ -15,7 +15,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RealtimeEvent } from '../../src/domain/events.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { LocalBus } from '../../src/realtime/bus/local.js';
+import { OrderedBus } from '../../src/realtime/bus/ordered.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { STORES } from '../helpers/app.js';
@@ -38,6 +40,8 @@ describe.each(STORES)('publish after commit (%s)', (kind) => {
   let timeline: string[] = [];
   /** For each event received: was its row visible to another connection at that moment? */
   let seen: Array<Promise<{ userId: string; visible: boolean }>> = [];
+  /** The channel order stamp of each channel_viewed event received. */
+  let stamps: Array<[number, number] | undefined> = [];
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'rustchat-outbox-'));
@@ -47,7 +51,9 @@ describe.each(STORES)('publish after commit (%s)', (kind) => {
       databaseUrl = db.url;
       dropDb = db.drop;
     }
-    const bus = new LocalBus();
+    // What the app has in front of its hub: the bus, reordered per channel. A gap never skips
+    // here (60 s): an order that holds, holds because the stamps are right.
+    const bus = new OrderedBus(new LocalBus(), { logger: createLogger('silent'), gapMs: 60_000 });
     bus.subscribe({
       onEvent(event) {
         if (event.event === 'user_added') {
@@ -56,6 +62,7 @@ describe.each(STORES)('publish after commit (%s)', (kind) => {
           seen.push(reader.visible(userId).then((visible) => ({ userId, visible })));
         } else if (event.event === 'channel_viewed') {
           timeline.push(`seq ${event.data.last_viewed_seq}`);
+          stamps.push(event.order === undefined ? undefined : [event.order.from, event.order.to]);
         }
       },
       onControl(message) {
@@ -96,6 +103,7 @@ describe.each(STORES)('publish after commit (%s)', (kind) => {
   beforeEach(() => {
     timeline = [];
     seen = [];
+    stamps = [];
   });
 
   it('hands a transaction\'s events to the bus after its COMMIT, before the transaction resolves', async () => {
@@ -165,16 +173,19 @@ describe.each(STORES)('publish after commit (%s)', (kind) => {
     if (kind === 'sqlite') expect(await store.users.get(users[5]!.id)).toBeUndefined();
   });
 
-  // Group commit settles its jobs in commit order. PostgreSQL's concurrent writers commit on
-  // separate connections, whose answers Node may read in either order: there a channel's
-  // events can swap places (as they could before events went through the write path).
-  it.runIf(kind === 'sqlite')('keeps a channel\'s events in the order of its posts', async () => {
+  // Group commit settles its jobs in commit order; PostgreSQL's concurrent writers commit on
+  // separate connections, whose answers Node may read in either order, so there the bus can
+  // receive a channel's events swapped. Each post's write stamps its events with the channel's
+  // next event number (taken under the channel row lock, so in commit order), and the ordered
+  // bus in front of the subscribers puts them back in that order.
+  it('keeps a channel\'s events in the order of its posts', async () => {
     const author = await store.users.create(newUser());
     const team = newTeam(author.id);
     await store.teams.create(team);
     const channel = newChannel(author.id, team.id);
     await store.channels.create(channel);
     timeline = [];
+    stamps = [];
     const posts = await Promise.all(Array.from({ length: 16 }, () => store.write(async (tx) => {
       const post = await tx.posts.create(newPost(channel.id, author.id));
       tx.publish({ event: 'channel_viewed', data: { channel_id: channel.id, last_viewed_seq: post.seq }, broadcast: { channel_id: channel.id } });
@@ -183,6 +194,31 @@ describe.each(STORES)('publish after commit (%s)', (kind) => {
     const order = timeline.filter((line) => line.startsWith('seq ')).map((line) => Number(line.slice(4)));
     expect(order).toHaveLength(posts.length);
     expect(order).toEqual([...order].sort((a, b) => a - b));
+    // One number per post, no gaps, in the same order as the posts' seq.
+    expect(stamps).toEqual(posts.map((_p, i) => [i + 1, i + 1]));
+    expect((await store.channels.get(channel.id))?.event_seq).toBe(posts.length);
+  });
+
+  it('stamps every event of a write to the channel with the numbers it took, and no event of another channel', async () => {
+    const author = await store.users.create(newUser());
+    const team = newTeam(author.id);
+    await store.teams.create(team);
+    const channel = newChannel(author.id, team.id);
+    const other = newChannel(author.id, team.id);
+    await store.channels.create(channel);
+    await store.channels.create(other);
+    // Two posts and an edit's number in one transaction: the write's events to the channel carry 1..3.
+    const viewed = (c: string) => ({ event: 'channel_viewed' as const, data: { channel_id: c, last_viewed_seq: 0 }, broadcast: { channel_id: c } });
+    stamps = [];
+    await store.transaction(async (tx) => {
+      await tx.posts.create(newPost(channel.id, author.id));
+      await tx.posts.create(newPost(channel.id, author.id));
+      await tx.channels.takeEventSeq(channel.id);
+      tx.publish(viewed(channel.id));
+      tx.publish(viewed(other.id));
+      tx.publish(viewed(channel.id));
+    });
+    expect(stamps).toEqual([[1, 3], undefined, [1, 3]]);
   });
 
   it('refuses to publish outside a transaction or write', () => {

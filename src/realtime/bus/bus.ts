@@ -3,7 +3,8 @@
  * this node and, in a cluster, of every node. Producers are the store's transactions (after
  * their commit, see store/outbox.ts) and the real-time layer's own ephemeral events
  * (typing, presence). Implementations: bus/local.ts (one node), bus/redis.ts (a cluster; it
- * uses the local bus for its own node's fan-out).
+ * uses the local bus for its own node's fan-out); bus/ordered.ts wraps either so that its
+ * subscribers get each channel's events in commit order.
  */
 import type { ControlMessage, EventPublisher, RealtimeEvent } from '../../domain/events.js';
 

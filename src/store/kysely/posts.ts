@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Post, Reaction } from '../../domain/entities.js';
 import { NotFound, isForeignKeyViolation, unique } from '../errors.js';
 import type { Dialect } from '../migrations.js';
+import type { EventStamps } from '../outbox.js';
 import type { NewPost, PostPage, PostStore } from '../posts.js';
 import { ReadPointers } from './read-pointers.js';
 import { Reactions } from './reactions.js';
@@ -12,7 +13,8 @@ import { num, type Db } from './shared.js';
 export class Posts implements PostStore {
   private readonly reactions: Reactions;
   private readonly saved: SavedPosts;
-  constructor(private readonly db: Db, private readonly dialect: Dialect) {
+  /** `stamps`: the write's outbox, told which channel event number each new post took. */
+  constructor(private readonly db: Db, private readonly dialect: Dialect, private readonly stamps?: EventStamps) {
     this.reactions = new Reactions(db);
     this.saved = new SavedPosts(db);
   }
@@ -26,11 +28,16 @@ export class Posts implements PostStore {
    *
    * `readBy`: also move that member's read pointer to the new post (an author's own post is
    * read), in the same atomic step.
+   *
+   * The channel's `event_seq` goes up by one in the UPDATE that records its last post (no
+   * extra statement): under the same lock, so those numbers follow commit order too, and
+   * without gaps, so a node that sees number n+1 before n knows to wait for n (see
+   * store/outbox.ts and realtime/bus/ordered.ts).
    */
   async create(post: NewPost, options: { readBy?: string } = {}): Promise<Post> {
     const p = post;
     if (this.dialect === 'postgres') return { ...post, seq: await this.createPostgres(p, options.readBy) };
-    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx, this.dialect).create(post, options));
+    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx, this.dialect, this.stamps).create(post, options));
     // Hot path: plain SQL (the query builder costs more than SQLite spends running it).
     const { rows } = await this.channelMustExist(p.channel_id, unique(sql<{ seq: number }>`
       INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
@@ -39,7 +46,11 @@ export class Posts implements PostStore {
               ${p.edited_at}, ${p.deleted_at}, ${p.reply_count}, ${p.last_reply_at}, ${p.client_msg_id}, ${p.mention_all})
       RETURNING seq`.execute(this.db)));
     const seq = num(rows[0]!.seq);
-    await sql`UPDATE channels SET last_post_seq = ${seq}, last_post_at = ${p.created_at} WHERE id = ${p.channel_id} AND last_post_seq < ${seq}`.execute(this.db);
+    const channel = await sql<{ event_seq: number }>`
+      UPDATE channels SET event_seq = event_seq + 1, last_post_at = CASE WHEN last_post_seq < ${seq} THEN ${p.created_at} ELSE last_post_at END,
+                          last_post_seq = MAX(last_post_seq, ${seq})
+      WHERE id = ${p.channel_id} RETURNING event_seq`.execute(this.db);
+    if (channel.rows[0] !== undefined) this.stamps?.taken(p.channel_id, num(channel.rows[0].event_seq));
     if (options.readBy !== undefined) await new ReadPointers(this.db).setLastViewed(p.channel_id, options.readBy, seq, p.created_at);
     return { ...post, seq };
   }
@@ -66,7 +77,7 @@ export class Posts implements PostStore {
    * author's read pointer follow from the inserted row.
    */
   private async createPostgres(p: NewPost, readBy: string | undefined): Promise<number> {
-    const { rows } = await unique(sql<{ seq: string | number }>`
+    const { rows } = await unique(sql<{ seq: string | number; event_seq: string | number | null }>`
       WITH lock AS (SELECT id FROM channels WHERE id = ${p.channel_id} FOR UPDATE),
       ins AS (
         INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
@@ -77,14 +88,17 @@ export class Posts implements PostStore {
         FROM lock
         RETURNING seq),
       last_post AS (
-        UPDATE channels SET last_post_seq = ins.seq, last_post_at = ${p.created_at}::bigint FROM ins
-        WHERE channels.id = ${p.channel_id} AND channels.last_post_seq < ins.seq)
+        UPDATE channels SET event_seq = channels.event_seq + 1, last_post_seq = GREATEST(channels.last_post_seq, ins.seq),
+               last_post_at = CASE WHEN channels.last_post_seq < ins.seq THEN ${p.created_at}::bigint ELSE channels.last_post_at END
+        FROM ins WHERE channels.id = ${p.channel_id}
+        RETURNING channels.event_seq)
       ${readBy === undefined ? sql`` : sql`, read_pointer AS (
         UPDATE channel_members SET last_viewed_seq = ins.seq, last_viewed_at = ${p.created_at}::bigint FROM ins
         WHERE channel_members.channel_id = ${p.channel_id} AND channel_members.user_id = ${readBy} AND channel_members.last_viewed_seq < ins.seq)`}
-      SELECT seq FROM ins`.execute(this.db));
+      SELECT seq, (SELECT event_seq FROM last_post) AS event_seq FROM ins`.execute(this.db));
     // The channel was deleted after the caller's access check: the post has nowhere to go.
     if (rows[0] === undefined) throw new NotFound('channel');
+    if (rows[0].event_seq !== null) this.stamps?.taken(p.channel_id, num(rows[0].event_seq));
     return num(rows[0].seq);
   }
   get(id: string): Promise<Post | undefined> {

@@ -68,8 +68,8 @@ export class KyselyStore implements Tx {
     this.users = new Users(db, options.dialect);
     this.sessions = new Sessions(db);
     this.teams = new Teams(db, options.dialect);
-    this.channels = new Channels(db);
-    this.posts = new Posts(db, options.dialect);
+    this.channels = new Channels(db, outbox);
+    this.posts = new Posts(db, options.dialect, outbox);
     this.audit = new Audit(db);
     this.sso = new KyselySsoStore(db);
     this.sealed = new KyselySealedValueStore(db);
