@@ -191,6 +191,23 @@ describe.each(STORES)('two workers on one machine (%s)', (kind) => {
     expect(history.body.messages.filter((p: any) => String(p.message).startsWith('burst '))).toHaveLength(90);
   }, 60_000);
 
+  it('keeps a channel\'s order for concurrent posts written by both workers, on every connection', async () => {
+    const writers = [await user('olivia'), await user('peggy')];
+    const watchers = [await connectOn(0, writers[0]!.token), await connectOn(1, writers[0]!.token), await connectOn(0, writers[1]!.token), await connectOn(1, writers[1]!.token)];
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => post(writers[i % 2]!.token, `race ${i}`)));
+    expect(answers.every((a) => a.status === 201)).toBe(true);
+    const ids = new Set(answers.map((a) => a.body.id as string));
+    const last = answers.reduce((a, b) => (a.body.seq > b.body.seq ? a : b)).body.id as string;
+    for (const ws of watchers) {
+      await ws.waitForEvent('posted', (d) => d.post.id === last);
+      const seqs = ws.named('posted').map((e) => (e.data as any).post).filter((p) => ids.has(p.id)).map((p) => p.seq as number);
+      expect(seqs).toHaveLength(40);
+      // In the order the posts were committed (their channel sequence), whichever worker wrote them.
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(ws.seqErrors).toEqual([]);
+    }
+  }, 60_000);
+
   it('creates a post once when the same client_msg_id reaches both workers at once', async () => {
     const carol = await user('carol');
     const answers = await Promise.all(Array.from({ length: 6 }, () => post(carol.token, 'only once', { client_msg_id: 'same-everywhere' })));

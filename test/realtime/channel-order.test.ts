@@ -36,9 +36,22 @@ describe('ChannelOrder', () => {
     vi.useRealTimers();
   });
 
-  it('hands on in-order events at once, and the first number seen starts the channel', () => {
-    for (const n of [7, 8, 9]) order.push(ev('a', n));
-    expect(out).toEqual(['a7', 'a8', 'a9']);
+  it('hands on a channel\'s first number and what follows it at once', () => {
+    for (const n of [1, 2, 3]) order.push(ev('a', n));
+    expect(out).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('starts a channel seen first in mid-stream after a short window, from the lowest number that arrived', () => {
+    order.push(ev('a', 8));
+    order.push(ev('a', 7));
+    order.push(ev('a', 10));
+    expect(out).toEqual([]);
+    vi.advanceTimersByTime(1000);
+    // 7 and 8 in order; 10 waits for 9 (its own gap window).
+    expect(out).toEqual(['a7', 'a8']);
+    order.push(ev('a', 9));
+    expect(out).toEqual(['a7', 'a8', 'a9', 'a10']);
+    expect(gaps).toEqual([]);
   });
 
   it('holds a later event until the missing one arrives, then hands on both in order', () => {
@@ -54,10 +67,10 @@ describe('ChannelOrder', () => {
 
   it('keeps channels apart: a gap in one holds nothing of another', () => {
     order.push(ev('a', 1));
-    order.push(ev('b', 10));
+    order.push(ev('b', 1));
     order.push(ev('a', 3));
-    order.push(ev('b', 11));
-    expect(out).toEqual(['a1', 'b10', 'b11']);
+    order.push(ev('b', 2));
+    expect(out).toEqual(['a1', 'b1', 'b2']);
   });
 
   it('passes unstamped events at once, even while the channel waits', () => {
@@ -138,6 +151,7 @@ describe('ChannelOrder', () => {
     expect(out).toEqual(['a1', 'a3', 'a4']);
     expect(order.size).toBe(0);
     order.push(ev('a', 9));
+    vi.advanceTimersByTime(1000);
     expect(out.at(-1)).toBe('a9');
   });
 

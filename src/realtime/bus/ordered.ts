@@ -15,9 +15,13 @@
  *                            └ gap not filled within gapMs: log, skip it, hand on what waited
  *
  * - Unstamped events (typing, presence, reactions, membership...) pass at once.
- * - The first number seen for a channel starts it (a process that just started, or a channel
- *   forgotten as idle); a number at or below the last one handed on (an event arriving after
- *   its gap was skipped) passes at once: late, never lost.
+ * - A channel's first number (1) passes at once. Any other number seen first for a channel (a
+ *   process that just started, or a channel forgotten as idle) opens a start window (`startMs`,
+ *   as long as the gap window): what arrives meanwhile is handed on sorted, from the lowest
+ *   number seen, so that an earlier event still on its way from another process is not
+ *   overtaken. (The price: after a restart, a channel's first event waits that long once.)
+ *   A number at or below the last one handed on (an event arriving after its gap was skipped)
+ *   passes at once: late, never lost.
  * - A gap is bounded: a process that died between its commit and its publish, or a write that
  *   took a number and published nothing, costs the channel's next events `gapMs`, not forever.
  * - Memory is bounded: at most `maxChannels` channels are remembered (the least recently used
@@ -36,6 +40,8 @@ import type { Bus, BusSubscriber } from './bus.js';
 export interface ChannelOrderOptions {
   /** How long a gap may stay open before it is skipped (default 1,000 ms). */
   readonly gapMs?: number | undefined;
+  /** How long a channel seen first at a number above 1 collects events before it starts (default: gapMs). */
+  readonly startMs?: number | undefined;
   /** Channels remembered at most (default 10,000). */
   readonly maxChannels?: number;
   /** Events waiting per channel at most (default 1,000). */
@@ -50,18 +56,22 @@ interface ChannelState {
   /** Events waiting for a lower number, sorted by `order.from` (stable). */
   readonly waiting: RealtimeEvent[];
   timer: NodeJS.Timeout | undefined;
+  /** In its start window: collecting, nothing handed on yet. */
+  starting: boolean;
 }
 
 /** The reordering itself, free of any bus: `push` events in arrival order, `deliver` gets them in channel order. */
 export class ChannelOrder {
   private readonly channels = new Map<string, ChannelState>();
   private readonly gapMs: number;
+  private readonly startMs: number;
   private readonly maxChannels: number;
   private readonly maxWaiting: number;
   private closed = false;
 
   constructor(private readonly deliver: (event: RealtimeEvent) => void, private readonly options: ChannelOrderOptions = {}) {
     this.gapMs = options.gapMs ?? 1000;
+    this.startMs = Math.min(this.gapMs, options.startMs ?? this.gapMs);
     this.maxChannels = options.maxChannels ?? 10_000;
     this.maxWaiting = options.maxWaiting ?? 1000;
   }
@@ -76,16 +86,32 @@ export class ChannelOrder {
     const id = order.channel_id;
     let state = this.channels.get(id);
     if (state === undefined) {
-      state = { last: order.to, waiting: [], timer: undefined };
-      this.channels.set(id, state);
+      if (order.from <= 1) {
+        state = { last: order.to, waiting: [], timer: undefined, starting: false };
+        this.channels.set(id, state);
+        this.forgetIdle();
+        this.deliver(event);
+        return;
+      }
+      // Seen first in mid-stream: collect for a moment, then start from the lowest number.
+      const starting: ChannelState = { last: order.from - 1, waiting: [event], timer: undefined, starting: true };
+      this.channels.set(id, starting);
       this.forgetIdle();
-      this.deliver(event);
+      starting.timer = setTimeout(() => {
+        starting.timer = undefined;
+        starting.starting = false;
+        if (this.closed || this.channels.get(id) !== starting || starting.waiting.length === 0) return;
+        starting.last = starting.waiting[0]!.order!.from - 1;
+        this.drain(id, starting);
+        if (starting.waiting.length > 0) starting.timer ??= this.arm(id, starting);
+      }, this.startMs);
+      starting.timer.unref();
       return;
     }
     // Most recently used last: the map's first entries are the idle ones.
     this.channels.delete(id);
     this.channels.set(id, state);
-    if (order.from <= state.last + 1) {
+    if (!state.starting && order.from <= state.last + 1) {
       state.last = Math.max(state.last, order.to);
       this.deliver(event);
       this.drain(id, state);
@@ -94,6 +120,7 @@ export class ChannelOrder {
     let at = state.waiting.length;
     while (at > 0 && state.waiting[at - 1]!.order!.from > order.from) at--;
     state.waiting.splice(at, 0, event);
+    if (state.starting) return;
     if (state.waiting.length > this.maxWaiting) this.skip(id, state);
     else state.timer ??= this.arm(id, state);
   }
