@@ -221,8 +221,19 @@ export class PostService {
     const page = await this.deps.store.posts.listChannel(channelId, { before, after, limit });
     let readState: ChannelPage['read_state'] = null;
     if (member !== undefined) {
-      const next = await this.deps.store.posts.listChannel(channelId, { after: member.last_viewed_seq, limit: 1 });
-      readState = { last_read_seq: member.last_viewed_seq, first_unread_seq: next.posts[0]?.seq ?? null };
+      const lastRead = member.last_viewed_seq;
+      // The newest page already holds every post after the read pointer when it reaches down
+      // to it (or holds the whole channel): the first unread is in it, no second query.
+      const oldest = page.posts.at(-1)?.seq;
+      const pageHasAllUnread = before === undefined && after === undefined && (!page.hasMore || (oldest !== undefined && oldest <= lastRead));
+      let firstUnread: number | null;
+      if (pageHasAllUnread) {
+        firstUnread = null;
+        for (const p of page.posts) if (p.seq > lastRead && (firstUnread === null || p.seq < firstUnread)) firstUnread = p.seq;
+      } else {
+        firstUnread = (await this.deps.store.posts.listChannel(channelId, { after: lastRead, limit: 1 })).posts[0]?.seq ?? null;
+      }
+      readState = { last_read_seq: lastRead, first_unread_seq: firstUnread };
     }
     return { messages: await this.withReactions(page.posts), has_more: page.hasMore, read_state: readState };
   }

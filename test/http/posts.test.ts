@@ -248,6 +248,16 @@ describe.each(STORES)('posts (%s)', (kind) => {
       expect(page.body.read_state).toEqual({ last_read_seq: p1.seq, first_unread_seq: p2.seq });
       // Not a member: no read state.
       expect((await t.api.get(`/api/v1/channels/${c}/posts`, carol.token)).body.read_state).toBeNull();
+      // The first unread below a short page, inside the page, with a cursor, and none at all.
+      const p3 = await createPost(t.api, alice, c, 'three');
+      const p4 = await createPost(t.api, alice, c, 'four');
+      expect((await t.api.get(`/api/v1/channels/${c}/posts?limit=1`, bob.token)).body.read_state).toEqual({ last_read_seq: p1.seq, first_unread_seq: p2.seq });
+      expect((await t.api.get(`/api/v1/channels/${c}/posts?limit=4`, bob.token)).body.read_state).toEqual({ last_read_seq: p1.seq, first_unread_seq: p2.seq });
+      expect((await t.api.get(`/api/v1/channels/${c}/posts?before=${p4.seq}&limit=1`, bob.token)).body.read_state).toEqual({ last_read_seq: p1.seq, first_unread_seq: p2.seq });
+      await t.api.post(`/api/v1/channels/${c}/read`, undefined, bob.token);
+      expect((await t.api.get(`/api/v1/channels/${c}/posts?limit=2`, bob.token)).body.read_state).toEqual({ last_read_seq: p4.seq, first_unread_seq: null });
+      expect((await t.api.get(`/api/v1/channels/${c}/posts`, bob.token)).body.read_state).toEqual({ last_read_seq: p4.seq, first_unread_seq: null });
+      expect(p3.seq).toBeLessThan(p4.seq);
     });
 
     it('marks a channel unread from a post on', async () => {
