@@ -17,7 +17,6 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
-import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -36,6 +35,7 @@ import { runTraced, type AuthzTraces } from '../services/authz-trace.js';
 import type { Services } from '../services/index.js';
 import { errorBody, errorEnvelope, renderError, sendRateLimited } from './errors.js';
 import { registerRoutes } from './routes/index.js';
+import { LazySchemaCompilers, rememberCompilers } from './schema-compilers.js';
 import { sessionCookieName, type App } from './types.js';
 
 export interface HttpDeps {
@@ -223,6 +223,8 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
 
   const bodyAjv = addFormats.default(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
   const paramAjv = addFormats.default(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
+  // Validators and serializers are compiled on a route's first use, not at start (schema-compilers.ts).
+  const compilers = new LazySchemaCompilers(bodyAjv, paramAjv);
 
   const baseLogger: FastifyBaseLogger = deps.logger;
   const serverFactory = tlsServerFactory(config);
@@ -246,8 +248,10 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       void reply.header('X-Request-Id', req.id).headers(securityHeaders(config.isProduction));
       void renderError(err, req, reply, security);
     },
+    schemaController: { compilersFactory: { buildValidator: compilers.validatorFactory, buildSerializer: compilers.serializerFactory } },
     ...(serverFactory ? { serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  rememberCompilers(app, compilers);
 
   // `Expect: 100-continue` (curl's default for large bodies): a body over the limit gets its
   // 413 instead of the 100, so the client never sends it; everything else is invited in.
@@ -276,7 +280,6 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     });
   }
 
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
 
   // JSON only: drop the built-in text/plain parser (any other type is a 415); an empty JSON
   // body counts as no body; bytes that are not UTF-8 are refused rather than silently
@@ -421,6 +424,8 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   await registerRoutes(app, deps);
 
   if (deps.webRoot !== undefined && existsSync(deps.webRoot)) {
+    // Loaded only when there is a client to serve (an API-only server starts without it).
+    const { default: fastifyStatic } = await import('@fastify/static');
     await app.register(fastifyStatic, {
       root: deps.webRoot,
       prefix: '/',

@@ -2,7 +2,7 @@
  * Outgoing e-mail through an SMTP relay (nodemailer). One transport per process; STARTTLS
  * is used whenever the relay offers it (`smtps://` for implicit TLS).
  */
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { isLoopbackHost } from '../security/loopback.js';
 
 export interface Mail {
@@ -27,12 +27,18 @@ export function transportOptions(url: string, isProduction: boolean): { url: str
 }
 
 export function createMailer(smtp: { readonly url: string; readonly from: string }, isProduction: boolean): Mailer {
-  const transport = nodemailer.createTransport(transportOptions(smtp.url, isProduction));
+  // nodemailer loads with the first e-mail, not at start (issue #11: cold start); creating
+  // the transport only parses the URL, which the configuration has already checked.
+  let transport: Promise<Transporter> | undefined;
+  const open = (): Promise<Transporter> =>
+    (transport ??= import('nodemailer').then((m) => m.default.createTransport(transportOptions(smtp.url, isProduction))));
   return {
     async send(mail) {
-      await transport.sendMail({ from: smtp.from, to: mail.to, subject: mail.subject, text: mail.text });
+      await (await open()).sendMail({ from: smtp.from, to: mail.to, subject: mail.subject, text: mail.text });
     },
-    close: () => transport.close(),
+    close: () => {
+      void transport?.then((t) => t.close(), () => undefined);
+    },
   };
 }
 

@@ -3,7 +3,6 @@ import type { LogEvent } from 'kysely';
 import type { EventPublisher } from '../domain/events.js';
 import { KyselyStore } from './kysely/store.js';
 import { migrate, type MigrationReport } from './migrate.js';
-import { openPostgres } from './postgres/open.js';
 import { openSqlite } from './sqlite/open.js';
 import type { Store } from './store.js';
 
@@ -23,6 +22,8 @@ export interface OpenStoreOptions {
 export async function openStore(options: OpenStoreOptions): Promise<{ store: Store; migrations: MigrationReport | undefined }> {
   const log = options.log ? { log: options.log } : {};
   if (options.databaseUrl !== undefined) {
+    // `pg` loads only for PostgreSQL: the embedded database starts without it (issue #11).
+    const { openPostgres } = await import('./postgres/open.js');
     const { db } = openPostgres({ url: options.databaseUrl, poolSize: options.poolSize, ...log });
     const store = new KyselyStore({ dialect: 'postgres', db, events: options.events, onEventError: options.onEventError });
     try {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { REDIS_URL } from '../helpers/services.js';
 import { registerUser, type TestUser } from '../helpers/factories.js';
+import { compileRouteSchemas } from '../../src/http/schema-compilers.js';
 
 /**
  * Every route the server has, from Fastify's own route tree (not from the OpenAPI document,
@@ -106,6 +107,13 @@ describe.each(STORES)('health, errors and OpenAPI (%s)', (kind) => {
     expect(res.body.paths['/api/v1/auth/login'].post.security).toEqual([]);
     expect(res.body.paths['/api/v1/channels/{id}'].get.security).toBeUndefined();
     expect(res.body.security).toEqual([{ bearer: [] }]);
+  });
+
+  // Route schemas compile on first use (src/http/schema-compilers.ts), so a schema Ajv or
+  // fast-json-stringify rejects would only fail its route's first request: compile them all.
+  it('compiles every route schema that no request has needed yet', () => {
+    expect(compileRouteSchemas(t.app.http)).toBeGreaterThan(50);
+    expect(compileRouteSchemas(t.app.http)).toBe(0);
   });
 });
 
