@@ -22,10 +22,14 @@
  * message for the person signing in.
  */
 import { isLoopbackHost } from '../security/loopback.js';
-import * as oidc from 'openid-client';
+import type * as OpenId from 'openid-client';
 import { compactVerify, createLocalJWKSet, errors as joseErrors, type JSONWebKeySet } from 'jose';
 import type { SsoLoginError, SsoProvider } from '../domain/sso.js';
 import { GITHUB_API_URL, GITHUB_URL, GOOGLE_ISSUER } from '../domain/sso.js';
+
+/** openid-client loads with the first sign-in through a provider, not at start (issue #11: cold start). */
+let openIdClient: Promise<typeof OpenId> | undefined;
+const loadOpenId = (): Promise<typeof OpenId> => (openIdClient ??= import('openid-client'));
 
 export interface VerifiedIdentity {
   /** Stable subject at the provider (`sub`, or GitHub's numeric user id). */
@@ -161,7 +165,7 @@ class JwksCache {
 
 interface Cached {
   readonly version: string;
-  readonly config: oidc.Configuration;
+  readonly config: OpenId.Configuration;
   readonly loadedAt: number;
 }
 
@@ -202,25 +206,26 @@ export class IdpClients {
     for (const key of [...this.jwks.keys()]) if (key.startsWith(`${providerId} `)) this.jwks.delete(key);
   }
 
-  private async configuration(provider: SsoProvider, clientSecret: string): Promise<oidc.Configuration> {
+  private async configuration(provider: SsoProvider, clientSecret: string): Promise<OpenId.Configuration> {
     const version = `${provider.updated_at}`;
     const cached = this.configs.get(provider.id);
     if (cached !== undefined && cached.version === version && this.options.clock() - cached.loadedAt < this.discoveryTtlMs) return cached.config;
-    const config = provider.provider_type === 'github' ? this.githubConfiguration(provider, clientSecret) : await this.discover(provider, clientSecret);
+    const oidc = await loadOpenId();
+    const config = provider.provider_type === 'github' ? this.githubConfiguration(oidc, provider, clientSecret) : await this.discover(oidc, provider, clientSecret);
     this.configs.set(provider.id, { version, config, loadedAt: this.options.clock() });
     return config;
   }
 
-  private async discover(provider: SsoProvider, clientSecret: string): Promise<oidc.Configuration> {
+  private async discover(oidc: typeof OpenId, provider: SsoProvider, clientSecret: string): Promise<OpenId.Configuration> {
     const issuer = provider.issuer_url ?? GOOGLE_ISSUER;
     const problem = endpointProblem(issuer, this.options.isProduction);
     if (problem !== undefined) throw new IdpError(`issuer URL ${problem}`, UNREACHABLE);
     const insecure = insecureAllowed(issuer, this.options.isProduction);
-    let config: oidc.Configuration;
+    let config: OpenId.Configuration;
     try {
       // Client authentication: whatever the provider registered us with; HTTP Basic unless it only offers POST.
       const probe = await oidc.discovery(new URL(issuer), provider.client_id, undefined, oidc.None(), { timeout: this.timeout, execute: insecure ? [oidc.allowInsecureRequests] : [], [oidc.customFetch]: this.options.fetch });
-      const discovered: oidc.ServerMetadata = { ...probe.serverMetadata() };
+      const discovered: OpenId.ServerMetadata = { ...probe.serverMetadata() };
       const methods = discovered.token_endpoint_auth_methods_supported;
       const auth = methods !== undefined && !methods.includes('client_secret_basic') && methods.includes('client_secret_post') ? oidc.ClientSecretPost(clientSecret) : oidc.ClientSecretBasic(clientSecret);
       config = new oidc.Configuration(discovered, provider.client_id, { client_secret: clientSecret }, auth);
@@ -237,7 +242,7 @@ export class IdpClients {
     return config;
   }
 
-  private githubConfiguration(provider: SsoProvider, clientSecret: string): oidc.Configuration {
+  private githubConfiguration(oidc: typeof OpenId, provider: SsoProvider, clientSecret: string): OpenId.Configuration {
     const web = (provider.github_url ?? GITHUB_URL).replace(/\/+$/, '');
     const problem = endpointProblem(web, this.options.isProduction);
     if (problem !== undefined) throw new IdpError(`github_url ${problem}`, UNREACHABLE);
@@ -274,7 +279,7 @@ export class IdpClients {
       code_challenge_method: 'S256',
     };
     if (provider.provider_type !== 'github') params.nonce = p.nonce;
-    return oidc.buildAuthorizationUrl(config, params);
+    return (await loadOpenId()).buildAuthorizationUrl(config, params);
   }
 
   /** Finishes the code flow and returns who signed in; throws IdpError. */
@@ -288,7 +293,8 @@ export class IdpClients {
     }
   }
 
-  private async completeOidc(provider: SsoProvider, config: oidc.Configuration, p: CompletionParams): Promise<VerifiedIdentity> {
+  private async completeOidc(provider: SsoProvider, config: OpenId.Configuration, p: CompletionParams): Promise<VerifiedIdentity> {
+    const oidc = await loadOpenId();
     const tokens = await oidc.authorizationCodeGrant(config, p.callbackUrl, {
       pkceCodeVerifier: p.codeVerifier,
       expectedState: p.state,
@@ -315,7 +321,8 @@ export class IdpClients {
     };
   }
 
-  private async completeGithub(provider: SsoProvider, config: oidc.Configuration, p: CompletionParams): Promise<VerifiedIdentity> {
+  private async completeGithub(provider: SsoProvider, config: OpenId.Configuration, p: CompletionParams): Promise<VerifiedIdentity> {
+    const oidc = await loadOpenId();
     const tokens = await oidc.authorizationCodeGrant(config, p.callbackUrl, { pkceCodeVerifier: p.codeVerifier, expectedState: p.state, idTokenExpected: false });
     const api = (provider.github_api_url ?? GITHUB_API_URL).replace(/\/+$/, '');
     const problem = endpointProblem(api, this.options.isProduction);
