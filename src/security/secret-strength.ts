@@ -51,14 +51,22 @@ const PLACEHOLDER_MIN = 6;
 const WORD_MIN = 4;
 const WORD_MAX = 16;
 
+const ALL_DIGITS = /^\d+$/;
 let dictionaryWords: Set<string> | undefined;
 /** English words (diceware list) and common passwords, ≥ 4 characters, lower case. */
 function dictionaryWordSet(): Set<string> {
   if (dictionaryWords === undefined) {
-    const all = [...(dictionary['diceware-common'] as readonly string[]), ...(dictionary['passwords-common'] as readonly string[]), ...WEAK_WORDS];
-    // Numbers are not words: digit runs and repeats are caught as runs and blocks, and
-    // random hex is full of four-digit strings that happen to be common passwords.
-    dictionaryWords = new Set(all.map((w) => w.toLowerCase()).filter((w) => w.length >= WORD_MIN && w.length <= WORD_MAX && !/^\d+$/.test(w)));
+    // Built at every start (the secrets are checked at boot), so in one pass without
+    // intermediate arrays of the ~57,000 words (issue #11: cold start).
+    dictionaryWords = new Set();
+    for (const list of [dictionary['diceware-common'] as readonly string[], dictionary['passwords-common'] as readonly string[], WEAK_WORDS]) {
+      for (const word of list) {
+        const w = word.toLowerCase();
+        // Numbers are not words: digit runs and repeats are caught as runs and blocks, and
+        // random hex is full of four-digit strings that happen to be common passwords.
+        if (w.length >= WORD_MIN && w.length <= WORD_MAX && !ALL_DIGITS.test(w)) dictionaryWords.add(w);
+      }
+    }
   }
   return dictionaryWords;
 }
