@@ -120,7 +120,9 @@ export async function startupScenario(ctx: BenchContext): Promise<Record<string,
   const rustchat = async (dataDir: string): Promise<Start> => {
     const port = await freePort();
     const env = { ...ctx.serverEnv(dataDir, undefined), RUSTCHAT_SERVER_HOST: '127.0.0.1', RUSTCHAT_SERVER_PORT: String(port), RUSTCHAT_METRICS_PORT: '0', RUSTCHAT_LOG_LEVEL: 'warn' };
-    return timeStart([cli, 'serve'], env, `http://127.0.0.1:${port}/api/v1/health/ready`, idleS);
+    // --profile: each start leaves a .cpuprofile in bench/results/ (what a cold start spends its time on).
+    const nodeArgs = ctx.options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(REPO_ROOT, 'bench', 'results')}`] : [];
+    return timeStart([...nodeArgs, cli, 'serve'], env, `http://127.0.0.1:${port}/api/v1/health/ready`, idleS);
   };
   const bare = async (dataDir: string): Promise<Start> => {
     const port = await freePort();
