@@ -61,6 +61,8 @@ describe('benchmark tool (smoke)', () => {
     expect(r.rustchat.fresh.median_ready_ms).toBeGreaterThan(0);
     expect(r.rustchat.existing.median_ready_ms).toBeGreaterThan(0);
     expect(r.rustchat.existing.median_rss_mb).toBeGreaterThan(0);
+    // Per process (the target) and the whole tree (a primary and its workers).
+    expect(r.rustchat.existing.median_rss_total_mb).toBeGreaterThanOrEqual(r.rustchat.existing.median_rss_mb);
     expect(r.params.database_file_mb).toBeGreaterThanOrEqual(4);
   }, 180_000);
 
