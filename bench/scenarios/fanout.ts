@@ -2,8 +2,10 @@
  * `fanout`: one channel with N members connected over WebSocket. Posts are sent at
  * increasing rates; we report the highest rate at which every post reached every member
  * in time (deliveries/s = posts/s × N), then the p50/p99 latency from POST to receipt at
- * ALL members at half that rate. Baseline, in the same run: a bare `ws` server
- * broadcasting a payload of the same size to the same N connections.
+ * ALL members at half that rate. Baselines, in the same run, on the same N connections: a
+ * bare `ws` server broadcasting a payload of the same size with `ws.send` per client, and
+ * the same server writing one pre-framed Buffer to every socket with corked writes (the
+ * best a plain Node process can do). The ratio is taken against the better of the two.
  */
 import type { BenchContext } from '../lib/context.js';
 import { Fleet, loopbackAddresses, split } from '../lib/fleet.js';
@@ -12,6 +14,11 @@ import { seed } from '../lib/seed.js';
 import { startBareWs } from '../lib/server.js';
 import { round, summarize, type Summary } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
+
+const PER_FRAME_NAME = 'bare ws server, ws.send to each client';
+const PREFRAMED_NAME = 'bare ws server, one pre-framed buffer written to every socket (corked)';
+/** Issue #11: at least 0.8 of the better baseline. */
+const RATIO_MIN = 0.8;
 
 interface Step {
   readonly rate: number;
@@ -111,13 +118,15 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, 
   const bareHttp = new HttpClient(bare.url, 64);
   // A payload the size of RustChat's `posted` event for the same message.
   const padding = 'p'.repeat(900);
-  const bareTarget: Target = {
+  const bareTarget = (path: string): Target => ({
     async send(message) {
-      await bareHttp.send('POST', '/broadcast', undefined, { event: 'posted', seq: 0, data: { post: { message }, padding }, broadcast: {} });
+      await bareHttp.send('POST', path, undefined, { event: 'posted', seq: 0, data: { post: { message }, padding }, broadcast: {} });
     },
-  };
-  console.log(`baseline: ${bareConnected.reduce((n, c) => n + c.connected, 0)} bare ws clients`);
-  const baseline = await measure(ctx, bareFleet, bareTarget, members, 'b');
+  });
+  console.log(`baselines: ${bareConnected.reduce((n, c) => n + c.connected, 0)} bare ws clients`);
+  const perFrame = await measure(ctx, bareFleet, bareTarget('/broadcast'), members, 'b');
+  const preframed = await measure(ctx, bareFleet, bareTarget('/broadcast/preframed'), members, 'p');
+  const baseline = preframed.top_deliveries_per_s >= perFrame.top_deliveries_per_s ? preframed : perFrame;
   bareHttp.close();
   await bareFleet.stop();
   await bare.stop();
@@ -155,17 +164,25 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, 
 
   const ratio = baseline.top_deliveries_per_s > 0 ? round(ours.top_deliveries_per_s / baseline.top_deliveries_per_s, 3) : 0;
   const p99Half = ours.at_half?.latency_ms.p99 ?? null;
+  const ratioTo = (b: { top_deliveries_per_s: number }): number => (b.top_deliveries_per_s > 0 ? round(ours.top_deliveries_per_s / b.top_deliveries_per_s, 3) : 0);
+  const row = (system: string, r: typeof ours, ratioCell: number | null): Record<string, string | number | null> => ({ system, 'top posts/s': r.top_rate, 'deliveries/s': r.top_deliveries_per_s, 'p50 ms @half': r.at_half?.latency_ms.p50 ?? null, 'p99 ms @half': r.at_half?.latency_ms.p99 ?? null, 'rustchat ratio': ratioCell });
   printTable(`fanout: ${members} members, ${ctx.options.postgres ? 'postgres' : 'sqlite'}, ${ctx.options.nodes} node(s)`, [
-    { system: 'bare ws (baseline)', 'top posts/s': baseline.top_rate, 'deliveries/s': baseline.top_deliveries_per_s, 'p50 ms @half': baseline.at_half?.latency_ms.p50 ?? null, 'p99 ms @half': baseline.at_half?.latency_ms.p99 ?? null },
-    { system: 'rustchat', 'top posts/s': ours.top_rate, 'deliveries/s': ours.top_deliveries_per_s, 'p50 ms @half': ours.at_half?.latency_ms.p50 ?? null, 'p99 ms @half': p99Half },
+    row('bare ws, ws.send per client (baseline)', perFrame, ratioTo(perFrame)),
+    row('bare ws, one pre-framed buffer, corked (baseline)', preframed, ratioTo(preframed)),
+    row('rustchat', ours, null),
   ]);
-  console.log(`ratio rustchat/baseline = ${ratio} (target ≥ 0.7), p99 at half rate = ${p99Half} ms (target ≤ 100)`);
+  console.log(`ratio rustchat/better baseline = ${ratio} (target ≥ ${RATIO_MIN}), p99 at half rate = ${p99Half} ms (target ≤ 100)`);
   return {
     parameters: { members, nodes: ctx.options.nodes, database: ctx.options.postgres ? 'postgres' : 'sqlite', step_seconds: ctx.knob('step', 5, 1.5) },
-    baseline: { name: 'bare ws server broadcasting the same payload size', ...baseline },
+    // `baseline` is the better of the two; both are kept with their own ratio.
+    baseline: { name: baseline === preframed ? PREFRAMED_NAME : PER_FRAME_NAME, ...baseline },
+    baselines: {
+      per_frame: { name: PER_FRAME_NAME, ...perFrame, ratio: ratioTo(perFrame) },
+      preframed: { name: PREFRAMED_NAME, ...preframed, ratio: ratioTo(preframed) },
+    },
     rustchat: { ...ours, server_rss_mb: rss },
     ratio,
-    target: { ratio_min: 0.7, p99_ms_at_half_max: 100 },
-    met: ratio >= 0.7 && p99Half !== null && p99Half <= 100,
+    target: { ratio_min: RATIO_MIN, p99_ms_at_half_max: 100 },
+    met: ratio >= RATIO_MIN && p99Half !== null && p99Half <= 100,
   };
 }

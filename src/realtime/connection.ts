@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import type { Metrics } from '../observability/metrics.js';
 import type { CallContext } from '../services/context.js';
-import { encodeFrame, frameBytes, type Frame } from './protocol.js';
+import { encodeFrame, wireBytes, type Frame } from './protocol.js';
 
 export interface ConnectionLimits {
   /** Frames kept after sending, for resume. */
@@ -317,11 +317,22 @@ export class Connection {
     if (i > 0) this.queue.splice(0, i);
   }
 
+  /**
+   * Numbers the frame, keeps it for resume and writes its complete WebSocket message
+   * (protocol.ts `wireBytes`, shared with other recipients at the same seq) straight to the
+   * socket: one write instead of ws's header + payload pair. This bypasses ws's Sender
+   * safely because the Sender writes synchronously and keeps no state between messages here
+   * (no permessage-deflate, no fragmentation, no Blobs), so frames and ws's own pings,
+   * replies and close frames stay in the order they were written. A socket that ws is
+   * closing gets nothing more (as `ws.send` would do); the frame stays in the ring.
+   */
   private write(frame: Frame): void {
     const seq = this.nextSeq++;
     this.ring.push(seq, frame);
+    const ws = this.ws!;
+    if (ws.readyState !== ws.OPEN) return;
     corkUntilNextTick(this.socket);
-    this.ws!.send(frameBytes(frame, seq), { binary: false });
+    this.socket!.write(wireBytes(frame, seq));
     this.metrics.wsMessagesSent.inc();
   }
 

@@ -349,7 +349,7 @@ export class Hub implements BusSubscriber {
     for (const userId of recipients) {
       for (const conn of this.registry.ofUser(userId)) {
         if (conn.awaitingHello) continue;
-        frame ??= encodeFrame(ev.event, ev.data, ev.broadcast, removed);
+        frame ??= encodeFrame(ev.event, ev.data, ev.broadcast, target);
         if (conn.deliver(frame) === 'overflow') this.overflow(conn, frame);
       }
     }

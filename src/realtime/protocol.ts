@@ -4,8 +4,11 @@
  *
  * Fan-out cost: an event is serialised once per node into a `Frame` — the envelope split
  * around its `seq` (`{"event":"posted","seq":` + `,"data":…,"broadcast":…}`) as Buffers.
- * Each connection only splices its own seq digits between the two halves (a memcpy), so
- * delivering to N connections never runs JSON.stringify N times.
+ * A connection needs the complete WebSocket message for its own seq: `wireBytes` builds it
+ * as one Buffer (the RFC 6455 header, the two halves and the seq digits: one allocation and
+ * three memcpys, never JSON.stringify), and recipients at the same seq share that same
+ * Buffer (the hub offers a frame to its recipients one after another, so a one-entry memo is
+ * enough). The socket then gets one write per frame instead of ws's two (header + payload).
  */
 import { CLIENT_ACTIONS, type ActionReply, type Broadcast, type ClientActionName, type EnvelopeBroadcast, type ServerEventMap, type ServerEventName } from '../domain/events.js';
 import { UUID_RE } from '../domain/ids.js';
@@ -98,8 +101,8 @@ function envelopeBroadcast(b: Broadcast): EnvelopeBroadcast {
   return { channel_id: b.channel_id ?? '', team_id: b.team_id ?? '', user_id: b.user_id ?? '' };
 }
 
-/** `removedUserId`: for user_removed, the removed user (they get their own removal; see audience.ts). */
-export function encodeFrame<K extends ServerEventName>(event: K, data: ServerEventMap[K], broadcast: Broadcast, removedUserId?: string): Frame {
+/** `target`: the audience as the caller already computed it (audience.ts `targetOf`), else derived from `broadcast`. */
+export function encodeFrame<K extends ServerEventName>(event: K, data: ServerEventMap[K], broadcast: Broadcast, target: Target = targetOf(broadcast)): Frame {
   const head = Buffer.from(`{"event":${JSON.stringify(event)},"seq":`);
   const tail = Buffer.from(`,"data":${JSON.stringify(data)},"broadcast":${JSON.stringify(envelopeBroadcast(broadcast))}}`);
   return {
@@ -107,14 +110,46 @@ export function encodeFrame<K extends ServerEventName>(event: K, data: ServerEve
     head,
     tail,
     size: head.length + tail.length + 4,
-    target: targetOf(broadcast, removedUserId),
+    target,
     droppable: DROPPABLE.has(event),
     transient: TYPING.has(event),
   };
 }
 
-/** The bytes of `frame` as the `seq`-th event of a connection. */
-export function frameBytes(frame: Frame, seq: number): Buffer {
-  const digits = Buffer.from(String(seq), 'latin1');
-  return Buffer.concat([frame.head, digits, frame.tail], frame.head.length + digits.length + frame.tail.length);
+/** One-entry memo of `wireBytes`: the last frame and seq built, and their bytes (immutable once built). */
+let memoFrame: Frame | undefined;
+let memoSeq = -1;
+let memoBytes: Buffer = Buffer.alloc(0);
+
+/**
+ * The complete WebSocket message carrying `frame` as the `seq`-th event of a connection: an
+ * unmasked, unfragmented text frame (RFC 6455 §5.2: FIN + opcode 1, then the payload length
+ * in 7 bits, or 126 + 16 bits, or 127 + 64 bits), ready to be written to the socket as is.
+ * Consecutive calls for the same frame and seq return the same Buffer, which must therefore
+ * never be modified.
+ */
+export function wireBytes(frame: Frame, seq: number): Buffer {
+  if (frame === memoFrame && seq === memoSeq) return memoBytes;
+  const digits = String(seq);
+  const n = frame.head.length + digits.length + frame.tail.length;
+  const headerLength = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(headerLength + n);
+  out[0] = 0x81;
+  if (n < 126) {
+    out[1] = n;
+  } else if (n < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeUIntBE(n, 4, 6);
+    out.writeUInt16BE(0, 2);
+  }
+  let at = headerLength + frame.head.copy(out, headerLength);
+  at += out.write(digits, at, 'latin1');
+  frame.tail.copy(out, at);
+  memoFrame = frame;
+  memoSeq = seq;
+  memoBytes = out;
+  return out;
 }
