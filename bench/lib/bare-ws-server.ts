@@ -9,8 +9,10 @@
  *   POST /broadcast/preframed  the best a plain Node process can do: the WebSocket frame
  *                              (RFC 6455 §5.2, unmasked server→client text frame) is built
  *                              once into one Buffer and that same Buffer is written to every
- *                              socket; sockets are corked until the end of the tick, so that
- *                              frames of several broadcasts in one tick leave in one writev.
+ *                              socket; sockets stay corked until the check phase of the event
+ *                              loop (`setImmediate`), so that the frames of every broadcast
+ *                              handled in one turn of the loop leave in one writev per socket
+ *                              (the same coalescing as RustChat's src/realtime/connection.ts).
  */
 import { createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -39,15 +41,16 @@ function textFrame(payload: Buffer): Buffer {
   return frame;
 }
 
-const corked: Duplex[] = [];
+let corked: Duplex[] = [];
 function uncorkAll(): void {
-  for (const socket of corked) socket.uncork();
-  corked.length = 0;
+  const sockets = corked;
+  corked = [];
+  for (const socket of sockets) socket.uncork();
 }
 
 function broadcastPreframed(payload: Buffer): void {
   const frame = textFrame(payload);
-  if (corked.length === 0) process.nextTick(uncorkAll);
+  if (corked.length === 0) setImmediate(uncorkAll);
   for (const [ws, socket] of clients) {
     if (ws.readyState !== 1) continue;
     if (socket.writableCorked === 0) {

@@ -121,12 +121,14 @@ async function connect(spec: ConnectSpec): Promise<void> {
 // ---- users: a realistic mix of actions per simulated person ----
 
 interface Sample {
+  /** User actions completed (one from the mix: a channel switch is one action of three requests). */
+  actions: number;
   ok: number;
   errors: number;
   latencies: number[];
   statuses: Record<string, number>;
 }
-const emptySample = (): Sample => ({ ok: 0, errors: 0, latencies: [], statuses: {} });
+const emptySample = (): Sample => ({ actions: 0, ok: 0, errors: 0, latencies: [], statuses: {} });
 let sample: Sample = emptySample();
 const failed = (status: number): void => {
   sample.errors++;
@@ -231,6 +233,7 @@ async function simulate(spec: UsersSpec): Promise<void> {
           await new Promise((r) => setTimeout(r, -Math.log(1 - Math.random()) * spec.thinkSeconds * 1000));
           if (!running) break;
           await act();
+          sample.actions++;
         }
       };
       void loop();
@@ -245,7 +248,7 @@ process.on('message', (msg: Inbound) => {
   else if (msg.type === 'report') {
     const s = sample;
     sample = emptySample();
-    send({ type: 'stats', ok: s.ok, errors: s.errors, latencies: s.latencies, statuses: s.statuses, socketProblems, open: sockets.filter((w) => w.readyState === WebSocket.OPEN).length });
+    send({ type: 'stats', actions: s.actions, ok: s.ok, errors: s.errors, latencies: s.latencies, statuses: s.statuses, socketProblems, open: sockets.filter((w) => w.readyState === WebSocket.OPEN).length });
   } else if (msg.type === 'stop') {
     running = false;
     for (const ws of sockets) ws.terminate();

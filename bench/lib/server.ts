@@ -96,12 +96,16 @@ export class CpuMeter {
     this.t0 = performance.now();
     this.start = new Map(this.pids().map((pid) => [pid, cpuSeconds(pid)]));
   }
+  /** CPU seconds used since `reset`. */
+  used(): number {
+    let used = 0;
+    for (const pid of this.pids()) used += cpuSeconds(pid) - (this.start.get(pid) ?? 0);
+    return used;
+  }
   /** Average cores busy since `reset` (1.0 = one core fully busy). */
   cores(): number {
     const seconds = (performance.now() - this.t0) / 1000;
-    let used = 0;
-    for (const pid of this.pids()) used += cpuSeconds(pid) - (this.start.get(pid) ?? 0);
-    return seconds > 0 ? used / seconds : 0;
+    return seconds > 0 ? this.used() / seconds : 0;
   }
 }
 

@@ -11,7 +11,7 @@ import type { BenchContext } from '../lib/context.js';
 import { Fleet, loopbackAddresses, split } from '../lib/fleet.js';
 import { HttpClient } from '../lib/http.js';
 import { seed } from '../lib/seed.js';
-import { startBareWs } from '../lib/server.js';
+import { CpuMeter, startBareWs } from '../lib/server.js';
 import { round, summarize, type Summary } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 
@@ -27,6 +27,10 @@ interface Step {
   readonly deliveries_per_s: number;
   readonly sustained: boolean;
   readonly latency_ms: Summary;
+  /** Server CPU seconds used from the first POST until every member had every post (or the wait gave up). */
+  readonly server_cpu_s: number;
+  /** server_cpu_s per delivery that arrived, POST handling included. */
+  readonly server_cpu_us_per_delivery: number;
 }
 
 interface Target {
@@ -36,8 +40,9 @@ interface Target {
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-async function runStep(fleet: Fleet, target: Target, members: number, rate: number, seconds: number, tag: string): Promise<Step> {
+async function runStep(fleet: Fleet, target: Target, members: number, rate: number, seconds: number, tag: string, meter: CpuMeter): Promise<Step> {
   const posts = Math.max(1, Math.round(rate * seconds));
+  meter.reset();
   const sent = new Map<string, number>();
   const t0 = now();
   const pending: Promise<void>[] = [];
@@ -52,10 +57,13 @@ async function runStep(fleet: Fleet, target: Target, members: number, rate: numb
   await Promise.all(pending);
   const allIn = (): boolean => [...sent.keys()].every((m) => (fleet.markers.get(m)?.count ?? 0) >= members);
   await fleet.waitMarkers(allIn, 3000 + seconds * 1000);
+  const cpu = meter.used();
   const latencies: number[] = [];
   let complete = 0;
+  let delivered = 0;
   for (const [m, at] of sent) {
     const stat = fleet.markers.get(m);
+    delivered += stat?.count ?? 0;
     if (stat !== undefined && stat.count >= members) {
       complete++;
       latencies.push(stat.last - at);
@@ -64,19 +72,35 @@ async function runStep(fleet: Fleet, target: Target, members: number, rate: numb
   }
   const latency = summarize(latencies);
   const sustained = complete === posts && latency.p99 <= 1000;
-  return { rate, posts, complete, deliveries_per_s: round(rate * members), sustained, latency_ms: latency };
+  return { rate, posts, complete, deliveries_per_s: round(rate * members), sustained, latency_ms: latency, server_cpu_s: round(cpu, 2), server_cpu_us_per_delivery: delivered > 0 ? round((cpu * 1e6) / delivered, 2) : 0 };
 }
 
-async function measure(ctx: BenchContext, fleet: Fleet, target: Target, members: number, label: string): Promise<{ steps: Step[]; top_rate: number; top_deliveries_per_s: number; at_half: Step | null }> {
+interface Measured {
+  readonly steps: Step[];
+  readonly top_rate: number;
+  readonly top_deliveries_per_s: number;
+  readonly at_half: Step | null;
+  /** A step at the fixed `cpu_rate` (every system at the same rate, so the same work), for the server CPU per delivery. */
+  readonly at_cpu_rate: Step;
+  /** Server CPU per delivery at the top sustained rate (where several posts share a tick, and a socket write). */
+  readonly top_cpu_us_per_delivery: number | null;
+}
+
+async function measure(ctx: BenchContext, fleet: Fleet, target: Target, members: number, label: string, serverPids: readonly number[]): Promise<Measured> {
   const seconds = ctx.knob('step', 5, 1.5);
+  // CPU time, unlike a top rate, hardly moves when other processes share the cores.
+  const cpuRate = ctx.knob('cpu-rate', 16, 4);
+  const meter = new CpuMeter(() => serverPids);
+  const atCpuRate = await runStep(fleet, target, members, cpuRate, seconds * 2, `${label}c`, meter);
+  console.log(`  ${label} CPU at ${cpuRate}/s: ${atCpuRate.server_cpu_s} s of server CPU for ${atCpuRate.complete}/${atCpuRate.posts} posts × ${members} members = ${atCpuRate.server_cpu_us_per_delivery} µs per delivery`);
   const steps: Step[] = [];
   let rate = ctx.knob('start-rate', 4, 2);
   let best = 0;
   const maxRate = ctx.knob('max-rate', 4096, 64);
   while (rate <= maxRate) {
-    const step = await runStep(fleet, target, members, rate, seconds, `${label}${steps.length}`);
+    const step = await runStep(fleet, target, members, rate, seconds, `${label}${steps.length}`, meter);
     steps.push(step);
-    console.log(`  ${label} rate ${rate}/s: ${step.complete}/${step.posts} complete, p50 ${step.latency_ms.p50} ms, p99 ${step.latency_ms.p99} ms${step.sustained ? '' : '  (not sustained)'}`);
+    console.log(`  ${label} rate ${rate}/s: ${step.complete}/${step.posts} complete, p50 ${step.latency_ms.p50} ms, p99 ${step.latency_ms.p99} ms, server CPU ${step.server_cpu_us_per_delivery} µs/delivery${step.sustained ? '' : '  (not sustained)'}`);
     if (!step.sustained) break;
     best = rate;
     rate *= 2;
@@ -86,19 +110,20 @@ async function measure(ctx: BenchContext, fleet: Fleet, target: Target, members:
   for (let i = 0; i < 3 && best > 0 && failed > best; i++) {
     const mid = Math.round((best + failed) / 2);
     if (mid <= best || mid >= failed) break;
-    const step = await runStep(fleet, target, members, mid, seconds, `${label}${steps.length}`);
+    const step = await runStep(fleet, target, members, mid, seconds, `${label}${steps.length}`, meter);
     steps.push(step);
-    console.log(`  ${label} rate ${mid}/s: ${step.complete}/${step.posts} complete, p50 ${step.latency_ms.p50} ms, p99 ${step.latency_ms.p99} ms${step.sustained ? '' : '  (not sustained)'}`);
+    console.log(`  ${label} rate ${mid}/s: ${step.complete}/${step.posts} complete, p50 ${step.latency_ms.p50} ms, p99 ${step.latency_ms.p99} ms, server CPU ${step.server_cpu_us_per_delivery} µs/delivery${step.sustained ? '' : '  (not sustained)'}`);
     if (step.sustained) best = mid;
     else failed = mid;
   }
   let atHalf: Step | null = null;
   if (best > 0) {
     const half = Math.max(1, best / 2);
-    atHalf = await runStep(fleet, target, members, half, seconds * 2, `${label}h`);
+    atHalf = await runStep(fleet, target, members, half, seconds * 2, `${label}h`, meter);
     console.log(`  ${label} at half the top rate (${half}/s): p50 ${atHalf.latency_ms.p50} ms, p99 ${atHalf.latency_ms.p99} ms`);
   }
-  return { steps, top_rate: best, top_deliveries_per_s: round(best * members), at_half: atHalf };
+  const top = steps.find((st) => st.rate === best && st.sustained);
+  return { steps, top_rate: best, top_deliveries_per_s: round(best * members), at_half: atHalf, at_cpu_rate: atCpuRate, top_cpu_us_per_delivery: top?.server_cpu_us_per_delivery ?? null };
 }
 
 export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, unknown>> {
@@ -124,8 +149,8 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, 
     },
   });
   console.log(`baselines: ${bareConnected.reduce((n, c) => n + c.connected, 0)} bare ws clients`);
-  const perFrame = await measure(ctx, bareFleet, bareTarget('/broadcast'), members, 'b');
-  const preframed = await measure(ctx, bareFleet, bareTarget('/broadcast/preframed'), members, 'p');
+  const perFrame = await measure(ctx, bareFleet, bareTarget('/broadcast'), members, 'b', [bare.pid]);
+  const preframed = await measure(ctx, bareFleet, bareTarget('/broadcast/preframed'), members, 'p', [bare.pid]);
   const baseline = preframed.top_deliveries_per_s >= perFrame.top_deliveries_per_s ? preframed : perFrame;
   bareHttp.close();
   await bareFleet.stop();
@@ -156,7 +181,7 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, 
       if (res.status !== 201) throw new Error(`post failed ${res.status}`);
     },
   };
-  const ours = await measure(ctx, fleet, target, members, 'r');
+  const ours = await measure(ctx, fleet, target, members, 'r', servers.map((s) => s.pid));
   const rss = servers.map((s) => round(s.rss() / 2 ** 20, 1));
   http.close();
   await fleet.stop();
@@ -165,15 +190,17 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, 
   const ratio = baseline.top_deliveries_per_s > 0 ? round(ours.top_deliveries_per_s / baseline.top_deliveries_per_s, 3) : 0;
   const p99Half = ours.at_half?.latency_ms.p99 ?? null;
   const ratioTo = (b: { top_deliveries_per_s: number }): number => (b.top_deliveries_per_s > 0 ? round(ours.top_deliveries_per_s / b.top_deliveries_per_s, 3) : 0);
-  const row = (system: string, r: typeof ours, ratioCell: number | null): Record<string, string | number | null> => ({ system, 'top posts/s': r.top_rate, 'deliveries/s': r.top_deliveries_per_s, 'p50 ms @half': r.at_half?.latency_ms.p50 ?? null, 'p99 ms @half': r.at_half?.latency_ms.p99 ?? null, 'rustchat ratio': ratioCell });
+  const row = (system: string, r: typeof ours, ratioCell: number | null): Record<string, string | number | null> => ({ system, 'top posts/s': r.top_rate, 'deliveries/s': r.top_deliveries_per_s, 'p50 ms @half': r.at_half?.latency_ms.p50 ?? null, 'p99 ms @half': r.at_half?.latency_ms.p99 ?? null, [`CPU µs/delivery @${r.at_cpu_rate.rate}/s`]: r.at_cpu_rate.server_cpu_us_per_delivery, 'CPU µs/delivery @top': r.top_cpu_us_per_delivery, 'rustchat ratio': ratioCell });
   printTable(`fanout: ${members} members, ${ctx.options.postgres ? 'postgres' : 'sqlite'}, ${ctx.options.nodes} node(s)`, [
     row('bare ws, ws.send per client (baseline)', perFrame, ratioTo(perFrame)),
     row('bare ws, one pre-framed buffer, corked (baseline)', preframed, ratioTo(preframed)),
     row('rustchat', ours, null),
   ]);
+  const cpuRatio = (b: Measured): number => (b.at_cpu_rate.server_cpu_us_per_delivery > 0 ? round(ours.at_cpu_rate.server_cpu_us_per_delivery / b.at_cpu_rate.server_cpu_us_per_delivery, 2) : 0);
+  console.log(`server CPU per delivery at ${ours.at_cpu_rate.rate}/s: rustchat/ws.send ${cpuRatio(perFrame)}, rustchat/pre-framed ${cpuRatio(preframed)}`);
   console.log(`ratio rustchat/better baseline = ${ratio} (target ≥ ${RATIO_MIN}), p99 at half rate = ${p99Half} ms (target ≤ 100)`);
   return {
-    parameters: { members, nodes: ctx.options.nodes, database: ctx.options.postgres ? 'postgres' : 'sqlite', step_seconds: ctx.knob('step', 5, 1.5) },
+    parameters: { members, nodes: ctx.options.nodes, database: ctx.options.postgres ? 'postgres' : 'sqlite', step_seconds: ctx.knob('step', 5, 1.5), cpu_rate: ctx.knob('cpu-rate', 16, 4) },
     // `baseline` is the better of the two; both are kept with their own ratio.
     baseline: { name: baseline === preframed ? PREFRAMED_NAME : PER_FRAME_NAME, ...baseline },
     baselines: {

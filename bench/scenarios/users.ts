@@ -26,6 +26,10 @@ interface StepResult {
   readonly error_rate_pct: number;
   readonly latency_ms: Summary;
   readonly requests_per_s: number;
+  /** User actions completed in the step (one from the mix; a channel switch is three requests). */
+  readonly actions: number;
+  /** Server CPU per completed action: server CPU seconds in the step / actions, in ms. */
+  readonly server_cpu_ms_per_action: number;
   /** Cores busy during the step (1.0 = one core): the server node(s), and the load generator. */
   readonly server_cores: number;
   readonly generator_cores: number;
@@ -87,24 +91,27 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
     generatorCpu.reset();
     servicesCpu.reset();
     await new Promise((r) => setTimeout(r, stepSeconds * 1000));
+    const serverCpuSeconds = serverCpu.used();
     const serverCores = round(serverCpu.cores(), 2);
     const generatorCores = round(generatorCpu.cores(), 2);
     const servicesCores = round(servicesCpu.cores(), 2);
-    const stats = await fleet.each<{ ok: number; errors: number; latencies: number[]; open: number; statuses: Record<string, number>; socketProblems: Record<string, number> }>((_i) => ({ type: 'report' }), 'stats');
+    const stats = await fleet.each<{ actions: number; ok: number; errors: number; latencies: number[]; open: number; statuses: Record<string, number>; socketProblems: Record<string, number> }>((_i) => ({ type: 'report' }), 'stats');
     const socketProblems: Record<string, number> = {};
     for (const s of stats) for (const [k, v] of Object.entries(s.socketProblems)) socketProblems[k] = (socketProblems[k] ?? 0) + v;
     const statuses: Record<string, number> = {};
     for (const s of stats) for (const [k, v] of Object.entries(s.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
     const latencies = stats.flatMap((s) => s.latencies);
     const ok = stats.reduce((n, s) => n + s.ok, 0);
+    const actions = stats.reduce((n, s) => n + s.actions, 0);
+    const cpuMsPerAction = actions > 0 ? round((serverCpuSeconds * 1000) / actions, 3) : 0;
     const errors = stats.reduce((n, s) => n + s.errors, 0);
     const open = stats.reduce((n, s) => n + s.open, 0);
     const latency = summarize(latencies);
     const errorPct = ok + errors > 0 ? (errors / (ok + errors)) * 100 : 0;
     const healthy = latency.mean <= LIMITS.mean_ms && latency.p99 <= LIMITS.p99_ms && errorPct <= LIMITS.error_pct && open >= active;
-    const step: StepResult = { error_kinds: statuses, users: active, requests: ok + errors, errors, error_rate_pct: round(errorPct, 4), latency_ms: latency, requests_per_s: round((ok + errors) / stepSeconds, 1), server_cores: serverCores, generator_cores: generatorCores, services_cores: servicesCores, healthy };
+    const step: StepResult = { error_kinds: statuses, users: active, requests: ok + errors, errors, error_rate_pct: round(errorPct, 4), latency_ms: latency, requests_per_s: round((ok + errors) / stepSeconds, 1), actions, server_cpu_ms_per_action: cpuMsPerAction, server_cores: serverCores, generator_cores: generatorCores, services_cores: servicesCores, healthy };
     steps.push(step);
-    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%, cores: server ${serverCores} generator ${generatorCores} postgres+redis ${servicesCores}${errors > 0 ? ` ${JSON.stringify(statuses)}` : ''}${open < active ? ` sockets: ${JSON.stringify(socketProblems)}` : ''}${healthy ? '' : '  ← limit broken'}`);
+    console.log(`  ${active} users (${open} sockets open): ${step.requests_per_s} req/s, mean ${latency.mean} ms, p99 ${latency.p99} ms, errors ${step.error_rate_pct}%, ${actions} actions, server CPU ${cpuMsPerAction} ms/action, cores: server ${serverCores} generator ${generatorCores} postgres+redis ${servicesCores}${errors > 0 ? ` ${JSON.stringify(statuses)}` : ''}${open < active ? ` sockets: ${JSON.stringify(socketProblems)}` : ''}${healthy ? '' : '  ← limit broken'}`);
     if (!healthy) break;
     best = active;
   }
@@ -112,7 +119,7 @@ export async function usersScenario(ctx: BenchContext): Promise<Record<string, u
   await fleet.stop();
   for (const s of servers) await s.stop();
 
-  printTable(`users: ${ctx.options.nodes} node(s), ${ctx.options.postgres ? 'postgres' : 'sqlite'}, think ${think}s, channels of ${channelSize}`, steps.map((s) => ({ users: s.users, 'req/s': s.requests_per_s, 'mean ms': s.latency_ms.mean, 'p99 ms': s.latency_ms.p99, 'errors %': s.error_rate_pct, 'server cores': s.server_cores, 'generator cores': s.generator_cores, 'pg+redis cores': s.services_cores, healthy: s.healthy })));
+  printTable(`users: ${ctx.options.nodes} node(s), ${ctx.options.postgres ? 'postgres' : 'sqlite'}, think ${think}s, channels of ${channelSize}`, steps.map((s) => ({ users: s.users, 'req/s': s.requests_per_s, 'mean ms': s.latency_ms.mean, 'p99 ms': s.latency_ms.p99, 'errors %': s.error_rate_pct, 'actions/s': round(s.actions / stepSeconds, 1), 'server CPU ms/action': s.server_cpu_ms_per_action, 'server cores': s.server_cores, 'generator cores': s.generator_cores, 'pg+redis cores': s.services_cores, healthy: s.healthy })));
   console.log(`largest healthy step: ${best} concurrent users (target ≥ 10000 on one node)`);
   return {
     parameters: { max_users: maxUsers, step_users: stepUsers, step_seconds: stepSeconds, think_seconds: think, channel_size: channelSize, nodes: ctx.options.nodes, database: ctx.options.postgres ? 'postgres' : 'sqlite', load_processes: processes },

@@ -55,17 +55,18 @@ export interface SessionInfo {
 /**
  * Write coalescing. Each write to a socket is a system call, and on a chat server that is
  * most of the fan-out cost. Frames written to a socket during one turn of the event loop
- * (e.g. the `posted` events of every post in one group-commit batch) are held by corking
- * the socket and go out together in one `writev` when the current tick's work is done.
- * This never delays a frame past the end of the tick that produced it.
+ * (every request, commit and bus message handled in that turn: e.g. the `posted` events of
+ * every post in one group-commit batch, or of several batches) are held by corking the
+ * socket and go out together in one `writev` in the loop's check phase (`setImmediate`),
+ * right after the I/O callbacks of the turn. An idle server therefore sends at once, and a
+ * busy one sends more frames per system call. A frame never waits past the end of the turn
+ * that produced it (or, if produced in the check phase itself, past the next poll).
  */
-const corked = new Set<Duplex>();
-let uncorkScheduled = false;
+let corked: Duplex[] = [];
 
 function uncorkAll(): void {
-  uncorkScheduled = false;
-  const sockets = [...corked];
-  corked.clear();
+  const sockets = corked;
+  corked = [];
   for (const socket of sockets) {
     try {
       socket.uncork();
@@ -75,14 +76,12 @@ function uncorkAll(): void {
   }
 }
 
-function corkUntilNextTick(socket: Duplex | undefined): void {
-  if (socket === undefined || corked.has(socket)) return;
+function corkForThisTurn(socket: Duplex): void {
+  // Corked by us this turn already (only this module corks the sockets it writes frames to).
+  if (socket.writableCorked > 0) return;
   socket.cork();
-  corked.add(socket);
-  if (!uncorkScheduled) {
-    uncorkScheduled = true;
-    process.nextTick(uncorkAll);
-  }
+  if (corked.length === 0) setImmediate(uncorkAll);
+  corked.push(socket);
 }
 
 /** A fixed-size ring of sent frames with their seq, bounded by count and bytes. */
@@ -331,8 +330,9 @@ export class Connection {
     this.ring.push(seq, frame);
     const ws = this.ws!;
     if (ws.readyState !== ws.OPEN) return;
-    corkUntilNextTick(this.socket);
-    this.socket!.write(wireBytes(frame, seq));
+    const socket = this.socket!;
+    corkForThisTurn(socket);
+    socket.write(wireBytes(frame, seq));
     this.metrics.wsMessagesSent.inc();
   }
 
