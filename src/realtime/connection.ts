@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import type { Metrics } from '../observability/metrics.js';
 import type { CallContext } from '../services/context.js';
-import { encodeFrame, wireBytes, type Frame } from './protocol.js';
+import { encodeFrame, wirePrefix, type Frame } from './protocol.js';
 
 export interface ConnectionLimits {
   /** Frames kept after sending, for resume. */
@@ -317,10 +317,10 @@ export class Connection {
   }
 
   /**
-   * Numbers the frame, keeps it for resume and writes its complete WebSocket message
-   * (protocol.ts `wireBytes`, shared with other recipients at the same seq) straight to the
-   * socket: one write instead of ws's header + payload pair. This bypasses ws's Sender
-   * safely because the Sender writes synchronously and keeps no state between messages here
+   * Numbers the frame, keeps it for resume and writes its WebSocket message straight to the
+   * socket, in two consecutive writes that leave in the same writev: the per-seq prefix
+   * (protocol.ts `wirePrefix`) and the frame's tail, shared by every recipient and never
+   * copied. This bypasses ws's Sender safely because the Sender writes synchronously and keeps no state between messages here
    * (no permessage-deflate, no fragmentation, no Blobs), so frames and ws's own pings,
    * replies and close frames stay in the order they were written. A socket that ws is
    * closing gets nothing more (as `ws.send` would do); the frame stays in the ring.
@@ -332,7 +332,8 @@ export class Connection {
     if (ws.readyState !== ws.OPEN) return;
     const socket = this.socket!;
     corkForThisTurn(socket);
-    socket.write(wireBytes(frame, seq));
+    socket.write(wirePrefix(frame, seq));
+    socket.write(frame.tail);
     this.metrics.wsMessagesSent.inc();
   }
 

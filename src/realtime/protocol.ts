@@ -4,11 +4,11 @@
  *
  * Fan-out cost: an event is serialised once per node into a `Frame` — the envelope split
  * around its `seq` (`{"event":"posted","seq":` + `,"data":…,"broadcast":…}`) as Buffers.
- * A connection needs the complete WebSocket message for its own seq: `wireBytes` builds it
- * as one Buffer (the RFC 6455 header, the two halves and the seq digits: one allocation and
- * three memcpys, never JSON.stringify), and recipients at the same seq share that same
- * Buffer (the hub offers a frame to its recipients one after another, so a one-entry memo is
- * enough). The socket then gets one write per frame instead of ws's two (header + payload).
+ * A connection writes the WebSocket message for its own seq itself, as two chunks: a small
+ * prefix (`wirePrefix`: the RFC 6455 header, the first half and the seq digits) and the
+ * second half as is, shared by every recipient, so the event is never copied per recipient
+ * and never serialised again. Recipients at the same seq share the prefix too (the hub offers
+ * a frame to its recipients one after another, so a one-entry memo is enough).
  */
 import { CLIENT_ACTIONS, type ActionReply, type Broadcast, type ClientActionName, type EnvelopeBroadcast, type ServerEventMap, type ServerEventName } from '../domain/events.js';
 import { UUID_RE } from '../domain/ids.js';
@@ -116,24 +116,26 @@ export function encodeFrame<K extends ServerEventName>(event: K, data: ServerEve
   };
 }
 
-/** One-entry memo of `wireBytes`: the last frame and seq built, and their bytes (immutable once built). */
+/** One-entry memo of `wirePrefix`: the last frame and seq built, and their bytes (immutable once built). */
 let memoFrame: Frame | undefined;
 let memoSeq = -1;
-let memoBytes: Buffer = Buffer.alloc(0);
+let memoPrefix: Buffer = Buffer.alloc(0);
 
 /**
- * The complete WebSocket message carrying `frame` as the `seq`-th event of a connection: an
- * unmasked, unfragmented text frame (RFC 6455 §5.2: FIN + opcode 1, then the payload length
- * in 7 bits, or 126 + 16 bits, or 127 + 64 bits), ready to be written to the socket as is.
- * Consecutive calls for the same frame and seq return the same Buffer, which must therefore
- * never be modified.
+ * The first bytes of the WebSocket message carrying `frame` as the `seq`-th event of a
+ * connection; the message is this prefix followed by `frame.tail`, written as two chunks of
+ * one writev. The prefix is the frame header of an unmasked, unfragmented text message
+ * (RFC 6455 §5.2: FIN + opcode 1, then the payload length in 7 bits, or 126 + 16 bits, or
+ * 127 + 64 bits), `frame.head` and the seq digits: some 30 bytes, while the tail (the event
+ * itself, often a kilobyte) is never copied per recipient. Consecutive calls for the same
+ * frame and seq return the same Buffer, which must therefore never be modified.
  */
-export function wireBytes(frame: Frame, seq: number): Buffer {
-  if (frame === memoFrame && seq === memoSeq) return memoBytes;
+export function wirePrefix(frame: Frame, seq: number): Buffer {
+  if (frame === memoFrame && seq === memoSeq) return memoPrefix;
   const digits = String(seq);
   const n = frame.head.length + digits.length + frame.tail.length;
   const headerLength = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(headerLength + n);
+  const out = Buffer.allocUnsafe(headerLength + frame.head.length + digits.length);
   out[0] = 0x81;
   if (n < 126) {
     out[1] = n;
@@ -142,14 +144,14 @@ export function wireBytes(frame: Frame, seq: number): Buffer {
     out.writeUInt16BE(n, 2);
   } else {
     out[1] = 127;
-    out.writeUIntBE(n, 4, 6);
     out.writeUInt16BE(0, 2);
+    out.writeUIntBE(n, 4, 6);
   }
   let at = headerLength + frame.head.copy(out, headerLength);
-  at += out.write(digits, at, 'latin1');
-  frame.tail.copy(out, at);
+  // A few ASCII digits: cheaper byte by byte than a call into Buffer#write.
+  for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
   memoFrame = frame;
   memoSeq = seq;
-  memoBytes = out;
+  memoPrefix = out;
   return out;
 }
