@@ -49,8 +49,12 @@ async function main(): Promise<void> {
   }
   const fanout = load('fanout');
   if (fanout) {
+    // Both bare baselines when the run has them (`baselines`), else the one it had.
+    const bare: Array<[string, Json]> = fanout.baselines
+      ? [['bare ws, ws.send (baseline)', fanout.baselines.per_frame], ['bare ws, pre-framed (baseline)', fanout.baselines.preframed]]
+      : [['bare ws (baseline)', fanout.baseline]];
     const rows = [
-      ...fanout.baseline.steps.map((s: Json) => ({ system: 'bare ws (baseline)', rate: s.rate, p99: s.latency_ms.p99, sustained: s.sustained })),
+      ...bare.flatMap(([system, b]) => b.steps.map((s: Json) => ({ system, rate: s.rate, p99: s.latency_ms.p99, sustained: s.sustained }))),
       ...fanout.rustchat.steps.map((s: Json) => ({ system: 'RustChat', rate: s.rate, p99: s.latency_ms.p99, sustained: s.sustained })),
     ];
     await render({
