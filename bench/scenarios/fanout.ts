@@ -86,11 +86,11 @@ interface Measured {
   readonly top_cpu_us_per_delivery: number | null;
 }
 
-async function measure(ctx: BenchContext, fleet: Fleet, target: Target, members: number, label: string, serverPids: readonly number[]): Promise<Measured> {
+async function measure(ctx: BenchContext, fleet: Fleet, target: Target, members: number, label: string, serverPids: () => readonly number[]): Promise<Measured> {
   const seconds = ctx.knob('step', 5, 1.5);
   // CPU time, unlike a top rate, hardly moves when other processes share the cores.
   const cpuRate = ctx.knob('cpu-rate', 16, 4);
-  const meter = new CpuMeter(() => serverPids);
+  const meter = new CpuMeter(serverPids);
   const atCpuRate = await runStep(fleet, target, members, cpuRate, seconds * 2, `${label}c`, meter);
   console.log(`  ${label} CPU at ${cpuRate}/s: ${atCpuRate.server_cpu_s} s of server CPU for ${atCpuRate.complete}/${atCpuRate.posts} posts × ${members} members = ${atCpuRate.server_cpu_us_per_delivery} µs per delivery`);
   const steps: Step[] = [];
@@ -149,8 +149,8 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, 
     },
   });
   console.log(`baselines: ${bareConnected.reduce((n, c) => n + c.connected, 0)} bare ws clients`);
-  const perFrame = await measure(ctx, bareFleet, bareTarget('/broadcast'), members, 'b', [bare.pid]);
-  const preframed = await measure(ctx, bareFleet, bareTarget('/broadcast/preframed'), members, 'p', [bare.pid]);
+  const perFrame = await measure(ctx, bareFleet, bareTarget('/broadcast'), members, 'b', () => [bare.pid]);
+  const preframed = await measure(ctx, bareFleet, bareTarget('/broadcast/preframed'), members, 'p', () => [bare.pid]);
   const baseline = preframed.top_deliveries_per_s >= perFrame.top_deliveries_per_s ? preframed : perFrame;
   bareHttp.close();
   await bareFleet.stop();
@@ -181,7 +181,7 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Record<string, 
       if (res.status !== 201) throw new Error(`post failed ${res.status}`);
     },
   };
-  const ours = await measure(ctx, fleet, target, members, 'r', servers.map((s) => s.pid));
+  const ours = await measure(ctx, fleet, target, members, 'r', () => servers.flatMap((s) => s.pids()));
   const rss = servers.map((s) => round(s.rss() / 2 ** 20, 1));
   http.close();
   await fleet.stop();
