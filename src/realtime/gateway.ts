@@ -92,6 +92,7 @@ export class Gateway {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.ws.maxFrameBytes,
+      // Must stay off: the hub writes pre-framed, uncompressed frames straight to the socket (realtime/connection.ts).
       perMessageDeflate: false,
       clientTracking: false,
       handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
