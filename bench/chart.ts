@@ -29,14 +29,14 @@ const title = (r: Json, text: string): string => `${text} (${r.machine?.cores} c
 
 async function main(): Promise<void> {
   // write: one pair of bars per database that has a result.
-  const writes = [load('write'), load('write', '-postgres')].filter((r): r is Json => r !== undefined);
+  const writes = [load('write'), load('write', '-w1'), load('write', '-postgres'), load('write', '-postgres-w1')].filter((r): r is Json => r !== undefined);
   if (writes.length > 0) {
     await render({
       title: title(writes[0]!, `write: acknowledged posts/s, ${writes[0]!.parameters.clients} clients`),
       width: 420, height: 60 * writes.length + 60,
       data: { values: writes.flatMap((w) => [
-        { database: w.parameters.database, system: 'raw driver (baseline)', rate: w.baseline.per_second },
-        { database: w.parameters.database, system: 'RustChat over HTTP', rate: w.rustchat.per_second },
+        { database: `${w.parameters.database}, ${w.workers_per_node ?? 1} worker(s)`, system: 'raw driver (baseline)', rate: w.baseline.per_second },
+        { database: `${w.parameters.database}, ${w.workers_per_node ?? 1} worker(s)`, system: 'RustChat over HTTP', rate: w.rustchat.per_second },
       ]) },
       mark: 'bar',
       encoding: {
@@ -80,9 +80,9 @@ async function main(): Promise<void> {
     }, 'connections.svg');
   }
   // users: mean and p99 latency per step, one line per setup (1 node SQLite; 2 nodes PostgreSQL + Redis).
-  const users = [load('users'), load('users', '-2nodes')].filter((r): r is Json => r !== undefined);
+  const users = [load('users'), load('users', '-w1'), load('users', '-redis'), load('users', '-redis-w1'), load('users', '-2nodes')].filter((r): r is Json => r !== undefined);
   if (users.length > 0) {
-    const setup = (u: Json): string => `${u.parameters.nodes} node${u.parameters.nodes > 1 ? 's' : ''}, ${u.parameters.database}`;
+    const setup = (u: Json): string => `${u.parameters.nodes} node${u.parameters.nodes > 1 ? 's' : ''}, ${u.parameters.database}${u.redis === true ? ' + redis' : ''}, ${u.workers_per_node ?? 1} worker(s)`;
     await render({
       title: title(users[0]!, 'users: request latency while ramping up simulated users'),
       width: 480, height: 260,
