@@ -258,9 +258,10 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
     const quick = Date.now() - slot.startedAt < QUICK_DEATH_MS;
     const delay = quick ? slot.backoffMs : 0;
     slot.backoffMs = quick ? Math.min(MAX_BACKOFF_MS, slot.backoffMs * 2) : 500;
+    // (Not unref'd: with every worker dead, this timer is what keeps the primary alive to retry.)
     setTimeout(() => {
       if (!stopping) fork(slot);
-    }, delay).unref();
+    }, delay);
   }
 
   let exitCode = 0;
