@@ -97,5 +97,7 @@ run(process.argv.slice(2)).then(
   (err: unknown) => {
     process.stderr.write(`fatal: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
+    // A worker that cannot serve must exit, so that its primary notices (and stops or replaces it).
+    if (cluster.isWorker) process.exit(1);
   },
 );

@@ -245,15 +245,15 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
       if (slots.every((s) => s.worker === undefined)) finish(0);
       return;
     }
+    if (!migrated && slot.index === 0) {
+      logger.fatal({ worker: slot.index, pid: w.process.pid, code, signal }, 'cluster: the first worker could not start (see its log above); stopping');
+      stop('startup failure', 1);
+      return;
+    }
     logger.error({ worker: slot.index, pid: w.process.pid, code, signal }, 'cluster: a worker died; its clients reconnect to the others, a replacement starts');
     if (offline.length > 0) {
       const survivor = live()[0];
       if (survivor !== undefined) send(survivor, { rc: 'offline', userIds: offline });
-    }
-    if (!migrated && slot.index === 0) {
-      logger.fatal({ code, signal }, 'cluster: the first worker could not start (see its log above); stopping');
-      stop('startup failure', 1);
-      return;
     }
     const quick = Date.now() - slot.startedAt < QUICK_DEATH_MS;
     const delay = quick ? slot.backoffMs : 0;

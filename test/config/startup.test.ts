@@ -144,6 +144,21 @@ describe.concurrent('every environment refuses', () => {
 });
 
 describe('starting', () => {
+  it('stops with exit status 1 when the port is taken, with several workers too (the first worker cannot serve)', async () => {
+    const { createServer } = await import('node:net');
+    const port = await freePort();
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const result = await runCli(['serve'], productionEnv({ RUSTCHAT_SERVER_PORT: String(port), RUSTCHAT_WORKERS: '2' }));
+      expect(result.code, result.output).toBe(1);
+      expect(result.output).toMatch(/EADDRINUSE/);
+      expect(jsonLines(result.output).some((l) => l.msg === 'cluster: the first worker could not start (see its log above); stopping')).toBe(true);
+    } finally {
+      squatter.close();
+    }
+  });
+
   it('production with a strong configuration listens, answers, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const env = productionEnv({ RUSTCHAT_SERVER_PORT: String(port) });
