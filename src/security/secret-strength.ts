@@ -136,9 +136,14 @@ export function weakPatterns(value: string): PatternMatch[] {
     }
   }
   const words = dictionaryWordSet();
+  // In a value that looks like base64/hex output, a word counts only when written the way
+  // people write words (`wash`, `Wash`, `WASH`): random output is full of mixed-case
+  // fragments (`wAsH`, `ashU`) that spell words only once lower-cased, and enough of them
+  // overlapping could cover a quarter of a genuinely random value.
+  const encoded = comparable && looksLikeEncodedRandom(value);
   for (let i = 0; i + WORD_MIN <= lower.length; i++) {
     for (let len = WORD_MIN; len <= WORD_MAX && i + len <= lower.length; len++) {
-      if (words.has(lower.slice(i, i + len))) out.push({ start: i, end: i + len, kind: 'dictionary word' });
+      if (words.has(lower.slice(i, i + len)) && (!encoded || naturalCasing(value.slice(i, i + len)))) out.push({ start: i, end: i + len, kind: 'dictionary word' });
     }
   }
   // Runs over code points, case-insensitive: the same character 4+ times, or 4+ consecutive

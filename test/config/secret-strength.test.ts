@@ -20,6 +20,12 @@ describe('random secrets always pass', () => {
     expect(rejected).toEqual([]);
   });
 
+  it('a random value whose mixed-case fragments spell words only once lower-cased passes (seen in CI)', () => {
+    expect(checkSecret('RUSTCHAT_JWT_SECRET', '1bj7AAFpC24KPLeiiaNdyfGTSvZPIlOPeU/oR5twashUpOjDNIgdsaggyvmLX04g')).toEqual([]);
+    // Words written the way people write them still count in a base64-looking value.
+    expect(warnings('monkeydragonfootballMonkeyDRAGONfootball' + randomBytes(30).toString('base64')).length + errors('monkeydragonfootballMonkeyDRAGONfootball' + randomBytes(30).toString('base64')).length).toBeGreaterThan(0);
+  });
+
   it('real `openssl rand -base64 48` output passes', () => {
     for (let i = 0; i < 25; i++) {
       const value = execFileSync('openssl', ['rand', '-base64', '48'], { encoding: 'utf8' }).trim();
