@@ -58,7 +58,7 @@ export async function seed(options: SeedOptions): Promise<Seeded> {
           const username = `bench${i}`;
           await tx.users.create({
             id, username, email: `${username}@bench.example`, password_hash: hash, display_name: `Bench ${i}`, first_name: '', last_name: '', nickname: '',
-            position: '', avatar_url: null, is_bot: 0, role: 'system_user', status_text: '', status_emoji: '', timezone: '', email_verified: 1, created_at: now, updated_at: now,
+            position: '', avatar_url: null, avatar_key: null, is_bot: 0, role: 'system_user', status_text: '', status_emoji: '', timezone: '', email_verified: 1, created_at: now, updated_at: now,
           });
           const sessionId = randomUUID();
           await tx.sessions.create({ id: sessionId, user_id: id, kind: 'password', created_at: now, expires_at: now + 24 * 3600_000, revoked_at: null, user_agent: 'bench', ip: '127.0.0.1' });

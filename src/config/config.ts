@@ -59,4 +59,32 @@ export interface Config {
     readonly heartbeatSeconds: number;
   };
   readonly metrics: { readonly port: number; readonly host: string; readonly token: string | undefined };
+  readonly files: FilesConfig;
+}
+
+/** Shared files and avatars (RUSTCHAT_FILES_*, RUSTCHAT_S3_*). */
+export interface FilesConfig {
+  /** Largest accepted file, in bytes. */
+  readonly maxSize: number;
+  /** Bytes of live files one user may keep; null: no quota. */
+  readonly userQuota: number | null;
+  /** Uploads never attached to a post are removed after this many hours. */
+  readonly unattachedHours: number;
+  /** Images larger than this many pixels (width × height, any frame) are refused. */
+  readonly maxImagePixels: number;
+  /** Local-disk storage root (used when `s3` is undefined). */
+  readonly dir: string;
+  /** Temporary files of uploads in progress (same filesystem as `dir`: stored by a rename). */
+  readonly tmpDir: string;
+  readonly s3: S3Config | undefined;
+}
+
+export interface S3Config {
+  readonly bucket: string;
+  readonly region: string;
+  /** Custom endpoint (MinIO, Ceph, ...); undefined: AWS. */
+  readonly endpoint: string | undefined;
+  readonly forcePathStyle: boolean;
+  /** Undefined: the SDK's default credential chain (environment, instance role). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
 }

@@ -17,6 +17,7 @@ import { VARIABLE_NAMES } from './schema.js';
 import { checkSecret } from '../security/secret-strength.js';
 import { parseCidrList } from '../security/client-ip.js';
 import { normalizeHost } from '../security/outbound.js';
+import { isLoopbackHost } from '../security/loopback.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -80,6 +81,19 @@ class Reader {
     const v = this.raw(name);
     if (v === undefined) return [];
     return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+  /** Bytes: a plain integer, or a number with KB/MB/GB (KiB/MiB/GiB; powers of 1024). */
+  bytes(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(v);
+    const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2] ?? '').charAt(0).toLowerCase()] ?? 1;
+    const value = m === null ? NaN : Math.floor(Number(m[1]) * unit);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      this.errors.push(`${name} must be a size between ${min} and ${max} bytes (bytes, or a number with KB, MB or GB)`);
+      return fallback;
+    }
+    return value;
   }
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const v = this.raw(name);
@@ -310,6 +324,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     (isProduction ? r.errors : r.warnings).push('RUSTCHAT_JWT_SECRET and RUSTCHAT_ENCRYPTION_KEY must be different');
   }
 
+  const files = readFilesConfig(r, dataDir, isProduction);
+
   // Read everything before deciding, so that every problem is reported in one go.
   const poolSize = r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000);
   const workers = r.int('RUSTCHAT_WORKERS', availableParallelism(), 1, 256);
@@ -357,8 +373,50 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, trustedProxies, oauthTokenDelivery: 'cookie' },
     ws,
     metrics: { port: metricsPort, host: metricsHost, token: metricsToken },
+    files,
   });
   return { config, errors: [], warnings: r.warnings, weakSecret };
+}
+
+function readFilesConfig(r: Reader, dataDir: string, isProduction: boolean): Config['files'] {
+  const dir = resolve(dataDir, r.string('RUSTCHAT_FILES_DIR', join(dataDir, 'files')));
+  const quota = r.bytes('RUSTCHAT_FILES_USER_QUOTA', 10 * 1024 ** 3, 0, 2 ** 50);
+  let s3: Config['files']['s3'];
+  const bucket = r.raw('RUSTCHAT_S3_BUCKET');
+  const endpoint = r.raw('RUSTCHAT_S3_ENDPOINT');
+  const accessKeyId = r.raw('RUSTCHAT_S3_ACCESS_KEY_ID');
+  const secretAccessKey = r.secret('RUSTCHAT_S3_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) r.errors.push('RUSTCHAT_S3_ACCESS_KEY_ID and RUSTCHAT_S3_SECRET_ACCESS_KEY must be set together');
+  if (endpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) r.errors.push('RUSTCHAT_S3_ENDPOINT must be an http:// or https:// URL');
+    else if (isProduction && url.protocol === 'http:' && !isLoopbackHost(url.hostname)) r.errors.push('RUSTCHAT_S3_ENDPOINT must use https:// in production (files would cross the network in the clear)');
+  }
+  if (bucket === undefined) {
+    if (endpoint !== undefined || accessKeyId !== undefined) r.errors.push('RUSTCHAT_S3_* is set without RUSTCHAT_S3_BUCKET');
+  } else {
+    s3 = {
+      bucket,
+      region: r.string('RUSTCHAT_S3_REGION', 'us-east-1'),
+      endpoint,
+      forcePathStyle: r.bool('RUSTCHAT_S3_FORCE_PATH_STYLE', false),
+      credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
+    };
+  }
+  return {
+    maxSize: r.bytes('RUSTCHAT_FILES_MAX_SIZE', 50 * 1024 ** 2, 1024, 2 ** 40),
+    userQuota: quota === 0 ? null : quota,
+    unattachedHours: r.int('RUSTCHAT_FILES_UNATTACHED_HOURS', 24, 1, 24 * 365),
+    maxImagePixels: r.int('RUSTCHAT_FILES_MAX_IMAGE_PIXELS', 50_000_000, 1, 1_000_000_000),
+    dir,
+    tmpDir: join(dir, '.tmp'),
+    s3,
+  };
 }
 
 export const DEV_SECRETS_FILE = 'dev-secrets.json';

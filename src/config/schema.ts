@@ -64,6 +64,17 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: 'RUSTCHAT_METRICS_PORT', default: '9464', doc: 'Port of the Prometheus `/metrics` listener. `0` turns the separate listener off.' },
   { name: 'RUSTCHAT_METRICS_HOST', default: '127.0.0.1', doc: 'Address of the metrics listener (loopback: not public by default).' },
   { name: 'RUSTCHAT_METRICS_TOKEN', default: '', doc: 'When set, `/metrics` is also served on the main port to requests with `Authorization: Bearer <token>`.', secret: true },
+  { name: 'RUSTCHAT_FILES_MAX_SIZE', default: '50MB', doc: 'Largest file one may upload: bytes, or a number with `KB`, `MB` or `GB` (powers of 1024). Larger uploads get 413.' },
+  { name: 'RUSTCHAT_FILES_USER_QUOTA', default: '10GB', doc: 'Bytes of files one user may keep (uploads of deleted posts no longer count), same units; `0`: no quota. An upload over it gets 413.' },
+  { name: 'RUSTCHAT_FILES_UNATTACHED_HOURS', default: '24', doc: 'Uploads that no post attached are removed after this many hours.' },
+  { name: 'RUSTCHAT_FILES_MAX_IMAGE_PIXELS', default: '50000000', doc: 'Images with more pixels than this (width × height) are refused with 400, before they are decoded (decompression bombs).' },
+  { name: 'RUSTCHAT_FILES_DIR', default: '<data dir>/files', doc: 'Where files are stored on local disk (when `RUSTCHAT_S3_BUCKET` is unset). Uploads in progress are written to `<this>/.tmp` first.' },
+  { name: 'RUSTCHAT_S3_BUCKET', default: '', doc: 'Store files in this S3 bucket (any S3-compatible store) instead of on local disk. The bucket must exist.' },
+  { name: 'RUSTCHAT_S3_REGION', default: 'us-east-1', doc: 'Region of the S3 bucket.' },
+  { name: 'RUSTCHAT_S3_ENDPOINT', default: '', doc: 'Endpoint of an S3-compatible store (`https://minio.internal:9000`). Unset: AWS. In production it must be `https://` unless it is on loopback.' },
+  { name: 'RUSTCHAT_S3_FORCE_PATH_STYLE', default: 'false', doc: '`true`: address the bucket in the path (`endpoint/bucket/key`), as MinIO and most self-hosted stores need.' },
+  { name: 'RUSTCHAT_S3_ACCESS_KEY_ID', default: '', doc: 'S3 access key. Unset (with the secret): the AWS SDK default credentials (environment, instance role).' },
+  { name: 'RUSTCHAT_S3_SECRET_ACCESS_KEY', default: '', doc: 'S3 secret key, set together with `RUSTCHAT_S3_ACCESS_KEY_ID`.', secret: true },
 ];
 
 export const VARIABLE_NAMES: ReadonlySet<string> = new Set(VARIABLES.map((v) => v.name));

@@ -19,6 +19,8 @@ export interface User {
   readonly nickname: string;
   readonly position: string;
   readonly avatar_url: string | null;
+  /** Storage key of the uploaded avatar (its sizes are derived keys); null: initials. */
+  readonly avatar_key: string | null;
   readonly is_bot: number;
   readonly role: SystemRole;
   readonly status_text: string;
@@ -120,4 +122,27 @@ export interface Reaction {
   readonly user_id: string;
   readonly emoji_name: string;
   readonly created_at: number;
+}
+
+/** A file shared in a channel (metadata; the bytes are in BlobStorage under `storage_key`). */
+export interface FileInfo {
+  readonly id: string;
+  /** The uploader. */
+  readonly user_id: string;
+  /** The channel it was uploaded to; it can only be attached to a post there. */
+  readonly channel_id: string;
+  /** Null until a post attaches it. */
+  readonly post_id: string | null;
+  readonly name: string;
+  /** Detected from the bytes, never taken from the client. */
+  readonly mime_type: string;
+  readonly size: number;
+  readonly width: number | null;
+  readonly height: number | null;
+  /** 1: a thumbnail and a preview exist (derived keys `thumb`, `preview`). */
+  readonly has_preview: number;
+  readonly storage_key: string;
+  readonly created_at: number;
+  /** Set when its post was deleted: the row goes once the stored objects are gone. */
+  readonly deleted_at: number | null;
 }

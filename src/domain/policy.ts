@@ -7,7 +7,7 @@
  * The actor always comes from the session (roles read from the database), never from the
  * request body.
  */
-import type { Channel, ChannelMember, Post, SystemRole, Team, TeamMember, User } from './entities.js';
+import type { Channel, ChannelMember, FileInfo, Post, SystemRole, Team, TeamMember, User } from './entities.js';
 
 export interface Actor {
   readonly userId: string;
@@ -146,6 +146,35 @@ export function postCan(actor: Actor, action: PostAction, ctx: PostContext): boo
   return POST_POLICY[action].some((rule) => rule(actor, ctx));
 }
 
+// ---- files ----
+/** A file and the context of the channel it was uploaded to (loaded by the same Access call). */
+export interface FileContext {
+  readonly file: FileInfo;
+  readonly channel: ChannelContext;
+}
+
+const inFileChannel = (action: ChannelAction): Rule<FileContext> => (a, c) => channelCan(a, action, c.channel);
+const isUploader: Rule<FileContext> = (a, c) => c.file.user_id === a.userId;
+const isPosted: Rule<FileContext> = (_a, c) => c.file.post_id !== null;
+
+export type FileAction = 'read' | 'delete';
+
+export const FILE_POLICY: Readonly<Record<FileAction, readonly Rule<FileContext>[]>> = {
+  /**
+   * A posted file is exactly as visible as its channel (every route to its bytes asks this);
+   * an upload not yet posted only to its uploader, and only while they may still read the channel.
+   */
+  read: [both(isPosted, inFileChannel('read')), both(isUploader, inFileChannel('read'))],
+  /** The uploader while they may post there; a moderator of the channel for a posted file. */
+  delete: [both(isUploader, inFileChannel('post')), both(isPosted, inFileChannel('moderate_posts'))],
+};
+
+/** Whether `actor` may do `action` to the file; nothing is allowed on a file the actor may not read. */
+export function fileCan(actor: Actor, action: FileAction, ctx: FileContext): boolean {
+  if (action !== 'read' && !FILE_POLICY.read.some((rule) => rule(actor, ctx))) return false;
+  return FILE_POLICY[action].some((rule) => rule(actor, ctx));
+}
+
 // ---- users ----
 export interface UserContext {
   readonly user: Pick<User, 'id'>;
@@ -212,5 +241,17 @@ export function postRefusal(actor: Actor, action: PostAction, ctx: PostContext):
   if (!live(channel) && (can(revivedChannel(channel)) || can(asChannelMember(actor, revivedChannel(channel))))) return 'archived';
   if (channel.member === undefined && can(asChannelMember(actor, channel))) return 'not_member';
   if (ctx.post.user_id !== actor.userId) return 'not_owner';
+  return 'insufficient_role';
+}
+
+/** Why `action` is refused on the file; undefined when it is allowed. */
+export function fileRefusal(actor: Actor, action: FileAction, ctx: FileContext): RefusalReason | undefined {
+  if (fileCan(actor, action, ctx)) return undefined;
+  if (!fileCan(actor, 'read', ctx)) return channelCan(actor, 'read', ctx.channel) ? 'not_owner' : hiddenChannelReason(ctx.channel);
+  const channel = ctx.channel;
+  const can = (c: ChannelContext): boolean => fileCan(actor, action, { ...ctx, channel: c });
+  if (!live(channel) && (can(revivedChannel(channel)) || can(asChannelMember(actor, revivedChannel(channel))))) return 'archived';
+  if (channel.member === undefined && can(asChannelMember(actor, channel))) return 'not_member';
+  if (ctx.file.user_id !== actor.userId) return 'not_owner';
   return 'insufficient_role';
 }

@@ -7,11 +7,11 @@
  * (authz-trace.ts), which the access matrix uses to prove that no route reads the store by an
  * id before deciding.
  */
-import type { Post, User } from '../domain/entities.js';
+import type { FileInfo, Post, User } from '../domain/entities.js';
 import { forbidden, notFound } from '../domain/errors.js';
 import {
-  channelCan, channelRefusal, postRefusal, teamRefusal, userCan,
-  type ChannelAction, type ChannelContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction,
+  channelCan, channelRefusal, fileCan, fileRefusal, postRefusal, teamRefusal, userCan,
+  type ChannelAction, type ChannelContext, type FileAction, type FileContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction,
 } from '../domain/policy.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
@@ -27,7 +27,7 @@ const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
   mark_unread: 'Only channel members have a read position',
 };
 
-const NOT_FOUND_NAME: Readonly<Record<string, string>> = { channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User' };
+const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User' };
 
 export class Access {
   constructor(private readonly store: Store, private readonly security: SecurityEvents, private readonly clock: () => number = Date.now) {}
@@ -121,6 +121,25 @@ export class Access {
       }
       recordDecision({ resource: 'post', action, id: postId, allowed: true });
       return { post, row };
+    });
+  }
+
+  /**
+   * Loads a live file the caller may read, with its channel, then checks `action` against
+   * FILE_POLICY. Every route to a file's metadata or bytes (download, thumbnail, preview)
+   * comes here first; a file the caller may not read is the same 404 as a missing one.
+   */
+  file(ctx: CallContext, fileId: string, action: FileAction = 'read', store: Store = this.store): Promise<FileContext> {
+    return deciding(async () => {
+      const file: FileInfo | undefined = await store.files.get(fileId);
+      if (file === undefined) this.missing('file', action, fileId);
+      const row = await store.channels.getAccess(file.channel_id, ctx.actor.userId);
+      if (row === undefined) this.missing('file', action, fileId);
+      const fc: FileContext = { file, channel: row };
+      const reason = fileRefusal(ctx.actor, action, fc);
+      if (reason !== undefined) this.refuse(ctx, 'file', action, fileId, reason, fileCan(ctx.actor, 'read', fc) ? 403 : 404, 'Only the uploader or a channel admin can delete this file');
+      recordDecision({ resource: 'file', action, id: fileId, allowed: true });
+      return fc;
     });
   }
 

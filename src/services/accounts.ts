@@ -78,7 +78,7 @@ export class AccountService {
     return this.deps.store.users
       .create({
         id: randomUUID(), username, email, password_hash: passwordHash, display_name: displayName, first_name: '', last_name: '', nickname: '', position: '',
-        avatar_url: null, is_bot: 0, role, status_text: '', status_emoji: '', timezone: '', email_verified: emailVerified ? 1 : 0, created_at: now, updated_at: now,
+        avatar_url: null, avatar_key: null, is_bot: 0, role, status_text: '', status_emoji: '', timezone: '', email_verified: emailVerified ? 1 : 0, created_at: now, updated_at: now,
       })
       .catch(uniqueToConflict);
   }

@@ -8,6 +8,7 @@ import { sso } from './migrations/002-sso.js';
 import { passwordReset } from './migrations/003-password-reset.js';
 import { exchangeBinding } from './migrations/004-exchange-binding.js';
 import { channelEventSeq } from './migrations/005-channel-event-seq.js';
+import { files } from './migrations/006-files.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -33,4 +34,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files];

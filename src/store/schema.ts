@@ -1,6 +1,6 @@
 /** Kysely table types: what the queries in store/kysely may read and write. */
 import type { Generated } from 'kysely';
-import type { Channel, ChannelMember, Post, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+import type { Channel, ChannelMember, FileInfo, Post, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -65,4 +65,5 @@ export interface Database {
   oauth_states: Mutable<OAuthState>;
   oauth_exchange_codes: Mutable<ExchangeCode>;
   password_reset_tokens: PasswordResetTokenTable;
+  files: Mutable<FileInfo>;
 }

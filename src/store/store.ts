@@ -14,6 +14,7 @@
 import type { AuditStore } from './audit.js';
 import type { ChannelStore } from './channels.js';
 import type { EventPublisher } from '../domain/events.js';
+import type { FileStore } from './files.js';
 import type { Dialect } from './migrations.js';
 import type { PasswordResetStore } from './password-resets.js';
 import type { PostStore } from './posts.js';
@@ -25,6 +26,7 @@ import type { UserStore } from './users.js';
 
 export type { AuditEntry, AuditStore } from './audit.js';
 export type { ChannelAccessRow, ChannelStats, ChannelStore } from './channels.js';
+export type { FileStore } from './files.js';
 export type { PasswordResetStore, PasswordResetToken } from './password-resets.js';
 export type { NewPost, PostPage, PostStore } from './posts.js';
 export type { ReactionStore } from './reactions.js';
@@ -41,6 +43,8 @@ export interface Store {
   readonly teams: TeamStore;
   readonly channels: ChannelStore;
   readonly posts: PostStore;
+  /** Metadata of shared files. */
+  readonly files: FileStore;
   readonly audit: AuditStore;
   /** Single sign-on: providers, identities, login states, exchange codes. */
   readonly sso: SsoStore;

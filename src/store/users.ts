@@ -2,7 +2,7 @@
 import type { SystemRole, User } from '../domain/entities.js';
 
 export type NewUser = Omit<User, 'deactivated_at'>;
-export type UserPatch = Partial<Pick<User, 'display_name' | 'first_name' | 'last_name' | 'nickname' | 'position' | 'avatar_url' | 'status_text' | 'status_emoji' | 'timezone' | 'email' | 'username' | 'email_verified'>>;
+export type UserPatch = Partial<Pick<User, 'display_name' | 'first_name' | 'last_name' | 'nickname' | 'position' | 'avatar_url' | 'avatar_key' | 'status_text' | 'status_emoji' | 'timezone' | 'email' | 'username' | 'email_verified'>>;
 
 export interface UserStore {
   /** Inserts a user; throws UniqueViolation on a taken username or e-mail. */

@@ -88,7 +88,7 @@ export function newUser(overrides: Partial<NewUser> = {}): NewUser {
   const username = overrides.username ?? `u${i}${randomUUID().slice(0, 6)}`;
   return {
     id: randomUUID(), username, email: `${username}@example.com`, password_hash: null, display_name: '', first_name: '', last_name: '', nickname: '',
-    position: '', avatar_url: null, is_bot: 0, role: 'system_user', status_text: '', status_emoji: '', timezone: '', email_verified: 0,
+    position: '', avatar_url: null, avatar_key: null, is_bot: 0, role: 'system_user', status_text: '', status_emoji: '', timezone: '', email_verified: 0,
     created_at: 1_000 + i, updated_at: 1_000 + i, ...overrides,
   };
 }

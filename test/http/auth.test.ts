@@ -131,7 +131,7 @@ describe.each(STORES)('auth (%s)', (kind) => {
       const username = uniqueName('sso');
       await t.app.store.users.create({
         id: crypto.randomUUID(), username, email: `${username}@example.com`, password_hash: null, display_name: '', first_name: '', last_name: '', nickname: '', position: '',
-        avatar_url: null, is_bot: 0, role: 'system_user', status_text: '', status_emoji: '', timezone: '', email_verified: 1, created_at: Date.now(), updated_at: Date.now(),
+        avatar_url: null, avatar_key: null, is_bot: 0, role: 'system_user', status_text: '', status_emoji: '', timezone: '', email_verified: 1, created_at: Date.now(), updated_at: Date.now(),
       });
       const res = await t.api.post('/api/v1/auth/login', { email: `${username}@example.com`, password: 'anything at all' });
       const unknown = await t.api.post('/api/v1/auth/login', { email: `nobody-${username}@example.com`, password: 'anything at all' });

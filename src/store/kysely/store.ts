@@ -12,9 +12,10 @@ import { GroupCommit } from '../group-commit.js';
 import { Outbox } from '../outbox.js';
 import type { SealedValueStore } from '../sealed.js';
 import type { SsoStore } from '../sso.js';
-import type { AuditStore, ChannelStore, PasswordResetStore, PostStore, SessionStore, TeamStore, Tx, UserStore } from '../store.js';
+import type { AuditStore, ChannelStore, FileStore, PasswordResetStore, PostStore, SessionStore, TeamStore, Tx, UserStore } from '../store.js';
 import { Audit } from './audit.js';
 import { Channels } from './channels.js';
+import { Files } from './files.js';
 import { PasswordResets } from './password-resets.js';
 import { Posts } from './posts.js';
 import { KyselySealedValueStore } from './sealed.js';
@@ -48,6 +49,7 @@ export class KyselyStore implements Tx {
   readonly teams: TeamStore;
   readonly channels: ChannelStore;
   readonly posts: PostStore;
+  readonly files: FileStore;
   readonly audit: AuditStore;
   readonly sso: SsoStore;
   readonly sealed: SealedValueStore;
@@ -70,6 +72,7 @@ export class KyselyStore implements Tx {
     this.teams = new Teams(db, options.dialect);
     this.channels = new Channels(db, outbox);
     this.posts = new Posts(db, options.dialect, outbox);
+    this.files = new Files(db, options.dialect);
     this.audit = new Audit(db);
     this.sso = new KyselySsoStore(db);
     this.sealed = new KyselySealedValueStore(db);

@@ -1,0 +1,34 @@
+/** Storage of file metadata (the bytes are in storage/blob-storage.ts). */
+import type { FileInfo } from '../domain/entities.js';
+
+export interface FileStore {
+  /**
+   * Inserts the file when the uploader's live files plus this one stay within `quotaBytes`
+   * (null: no quota); false when the quota would be exceeded. Checked under the uploader's row
+   * lock (PostgreSQL) or the single writer (SQLite), so concurrent uploads cannot both slip under it.
+   */
+  create(file: FileInfo, quotaBytes: number | null): Promise<boolean>;
+  /** A live (not deleted) file. */
+  get(id: string): Promise<FileInfo | undefined>;
+  /** Live files of these posts, in upload order. */
+  forPosts(postIds: readonly string[]): Promise<FileInfo[]>;
+  /**
+   * Attaches the uploader's own unattached live files of the channel to the post; returns the
+   * ids attached (a caller compares with what it asked for and rolls back on a difference).
+   */
+  attach(ids: readonly string[], postId: string, userId: string, channelId: string): Promise<string[]>;
+  /** Marks the live files of these posts deleted; returns them (their objects are to be removed). */
+  markDeletedForPosts(postIds: readonly string[], at: number): Promise<FileInfo[]>;
+  /** Marks one live file deleted; returns it, or undefined when it was not live. */
+  markDeleted(id: string, at: number): Promise<FileInfo | undefined>;
+  /** Files to remove from storage: deleted ones, and unattached ones created before `unattachedBefore`. */
+  sweepable(unattachedBefore: number, limit: number): Promise<FileInfo[]>;
+  /** Forgets rows whose objects are gone. */
+  purge(ids: readonly string[]): Promise<void>;
+  /** Attached live files of a channel, newest first, `before` an upload time (paging). */
+  listChannel(channelId: string, before: number | undefined, limit: number): Promise<FileInfo[]>;
+  /** Bytes of the user's live files (attached or not). */
+  usage(userId: string): Promise<number>;
+  /** Every storage key the metadata knows (files and their derivatives' bases, avatars), for `files check`. */
+  allKeys(): AsyncIterable<{ key: string; has_preview: boolean }>;
+}
