@@ -38,6 +38,7 @@ import { AuthzTraces, traceStore } from './services/authz-trace.js';
 import type { ServiceDeps } from './services/context.js';
 import { createMailer } from './services/mail.js';
 import { buildServices, type Services } from './services/index.js';
+import { openStorage } from './storage/open.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 
@@ -62,6 +63,8 @@ export interface AppOptions {
    * rate limits are shared through it (unless Redis shares them), resumes are handed over.
    */
   readonly cluster?: PrimaryLink;
+  /** How often expired uploads and deleted files are swept from storage (default services/files.ts, 10 minutes). */
+  readonly filesSweepIntervalMs?: number;
   /** How long a channel's later events wait for a missing earlier one (default realtime/bus/ordered.ts, 1 s). */
   readonly eventOrderGapMs?: number;
 }
@@ -189,6 +192,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const deps: ServiceDeps = { store: authzTraces === undefined ? store : traceStore(store), security, logger, clock };
   const outbound = new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: !config.isProduction });
   const mailer = config.smtp === undefined ? undefined : createMailer(config.smtp, config.isProduction);
+  const storage = await openStorage(config.files);
   const services = buildServices(deps, {
     mailer,
     tokens,
@@ -199,6 +203,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     allowRegistration: config.allowRegistration,
     secretBox: new SecretBox(config.encryption.key, config.encryption.previousKey),
     sso: { siteUrl: config.siteUrl, isProduction: config.isProduction, fetch: outbound.fetch, destinationProblem: (url) => outbound.destinationProblem(url) },
+    storage,
+    files: config.files,
   });
   const hub = new Hub({
     store,
@@ -226,7 +232,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const ipResolver = clientIpResolver(config.security.trustedProxies);
   const gateway = new Gateway({ config, logger, metrics, security, limits, ipResolver, sessions: services.sessions, presence, hub, cluster: link });
 
-  const readiness: Record<string, () => Promise<void>> = { database: () => store.ping() };
+  const readiness: Record<string, () => Promise<void>> = { database: () => store.ping(), storage: () => storage.ping() };
   if (redis !== undefined) {
     const r = redis;
     readiness.redis = async () => {
@@ -243,6 +249,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   gateway.attach(http.server);
   const stopSsoPurge = services.sso.startPurging(options.ssoPurgeIntervalMs);
+  const stopFilesSweep = services.files.startSweeping(options.filesSweepIntervalMs);
   const realtime: Realtime = { nodeId, hub, gateway, presence };
 
   let metricsServer: Server | undefined;
@@ -261,6 +268,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     async close() {
       stopSsoPurge();
+      stopFilesSweep();
       await gateway.close();
       await realtime.hub.close();
       await http.close();
@@ -269,6 +277,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await bus.close();
       mailer?.close();
       if (redis) redis.disconnect();
+      await storage.close();
       await store.close();
     },
   };

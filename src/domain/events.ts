@@ -18,6 +18,8 @@ export interface EventMap {
   };
   post_edited: { post: PostView };
   post_deleted: { post: PostView };
+  /** A file left its channel (deleted on its own; a deleted post's files go with its `post_deleted`). */
+  file_deleted: { file_id: string; post_id: string | null; channel_id: string };
   reaction_added: { reaction: ReactionView };
   reaction_removed: { reaction: ReactionView };
   typing: { user_id: string; channel_id: string; parent_id: string | null };
@@ -34,7 +36,7 @@ export interface EventMap {
 
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
-  'posted', 'post_edited', 'post_deleted', 'reaction_added', 'reaction_removed', 'typing', 'stop_typing', 'status_change',
+  'posted', 'post_edited', 'post_deleted', 'file_deleted', 'reaction_added', 'reaction_removed', 'typing', 'stop_typing', 'status_change',
   'channel_created', 'channel_updated', 'channel_deleted', 'user_added', 'user_removed', 'channel_viewed', 'post_unread',
 ];
 

@@ -2,7 +2,7 @@
  * Row → JSON views, shared by the REST API and the WebSocket events so both always show
  * the same shape. Times are milliseconds since the epoch.
  */
-import type { Channel, ChannelMember, ChannelRole, ChannelType, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User } from './entities.js';
+import type { Channel, ChannelMember, ChannelRole, ChannelType, FileInfo, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User } from './entities.js';
 import type { SsoProvider, SsoProviderType } from './sso.js';
 
 export type Presence = 'online' | 'away' | 'dnd' | 'offline';
@@ -157,8 +157,44 @@ export interface PostView {
   reply_count: number;
   last_reply_at: number | null;
   reactions: ReactionSummary[];
+  /** Metadata of the attached files that still exist (the bytes: GET /files/{id}/download). */
+  files: FileView[];
   client_msg_id: string | null;
   seq: number;
+}
+
+export interface FileView {
+  id: string;
+  name: string;
+  /** Lower-case extension of the name, without the dot ('' when none): for icons only, never trusted. */
+  extension: string;
+  mime_type: string;
+  size: number;
+  width?: number;
+  height?: number;
+  has_preview: boolean;
+  user_id: string;
+  channel_id: string;
+  post_id: string | null;
+  created_at: number;
+}
+
+export function fileView(f: FileInfo): FileView {
+  const dot = f.name.lastIndexOf('.');
+  return {
+    id: f.id,
+    name: f.name,
+    extension: dot > 0 ? f.name.slice(dot + 1).toLowerCase().slice(0, 16) : '',
+    mime_type: f.mime_type,
+    size: f.size,
+    ...(f.width === null ? {} : { width: f.width }),
+    ...(f.height === null ? {} : { height: f.height }),
+    has_preview: f.has_preview === 1,
+    user_id: f.user_id,
+    channel_id: f.channel_id,
+    post_id: f.post_id,
+    created_at: f.created_at,
+  };
 }
 
 function parseJson<T>(text: string, fallback: T): T {
@@ -183,7 +219,7 @@ export function summarizeReactions(reactions: readonly Reaction[]): ReactionSumm
   return [...by.values()];
 }
 
-export function postView(p: Post, reactions: readonly Reaction[] = []): PostView {
+export function postView(p: Post, reactions: readonly Reaction[] = [], files: readonly FileInfo[] = []): PostView {
   return {
     id: p.id,
     channel_id: p.channel_id,
@@ -198,6 +234,7 @@ export function postView(p: Post, reactions: readonly Reaction[] = []): PostView
     reply_count: p.reply_count,
     last_reply_at: p.last_reply_at,
     reactions: summarizeReactions(reactions),
+    files: files.map(fileView),
     client_msg_id: p.client_msg_id,
     seq: p.seq,
   };

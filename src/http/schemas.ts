@@ -95,6 +95,21 @@ export const ChannelMemberSchema = Type.Object({
 
 export const ReactionSummarySchema = Type.Object({ emoji: Type.String(), count: Type.Integer(), users: Type.Array(Id) });
 
+export const FileSchema = Type.Object({
+  id: Id,
+  name: Type.String(),
+  extension: Type.String(),
+  mime_type: Type.String({ description: 'Detected from the bytes' }),
+  size: Type.Integer(),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  has_preview: Type.Boolean({ description: 'A thumbnail and a preview exist (raster images)' }),
+  user_id: Id,
+  channel_id: Id,
+  post_id: Nullable(Id),
+  created_at: Millis,
+});
+
 export const PostSchema = Type.Object({
   id: Id,
   channel_id: Id,
@@ -109,6 +124,7 @@ export const PostSchema = Type.Object({
   reply_count: Type.Integer(),
   last_reply_at: Nullable(Millis),
   reactions: Type.Array(ReactionSummarySchema),
+  files: Type.Array(FileSchema),
   client_msg_id: Nullable(Type.String()),
   seq: Type.Integer({ description: 'Global, increasing sequence number' }),
 });

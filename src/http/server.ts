@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -70,6 +71,13 @@ export const CSP = [
   "form-action 'self'",
   "frame-ancestors 'self'",
 ].join('; ');
+
+/**
+ * The policy for uploaded bytes (GET /files/{id}/download, …, avatars): a document opened from
+ * there is sandboxed (a unique origin, no script, no forms, no plugins) and may load nothing,
+ * so an HTML or SVG file that slipped through as "inline" still could not act as this site.
+ */
+export const FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'";
 
 /** Headers every response carries (security contract §6); HSTS only in production. */
 export function securityHeaders(isProduction: boolean): Readonly<Record<string, string>> {
@@ -255,8 +263,11 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
 
   // `Expect: 100-continue` (curl's default for large bodies): a body over the limit gets its
   // 413 instead of the 100, so the client never sends it; everything else is invited in.
+  // Uploads (multipart) have their own limit: the file size, per file, checked while streaming.
+  const uploadLimit = config.files.maxSize * 10 + 1024 * 1024;
   app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!(Number(req.headers['content-length']) > config.maxBodyBytes)) res.writeContinue();
+    const limit = /^multipart\//i.test(req.headers['content-type'] ?? '') ? uploadLimit : config.maxBodyBytes;
+    if (!(Number(req.headers['content-length']) > limit)) res.writeContinue();
     app.server.emit('request', req, res);
   });
 
@@ -306,6 +317,12 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   app.decorateRequest('authVia', null);
 
   await app.register(cookie);
+  // Multipart bodies are parsed only by the routes that read them (req.parts()), as streams:
+  // files go to disk as they arrive, never into memory. One file at most RUSTCHAT_FILES_MAX_SIZE.
+  await app.register(multipart, {
+    limits: { fileSize: config.files.maxSize, files: 10, fields: 10, parts: 20, fieldSize: 64 * 1024, headerPairs: 50 },
+    throwFileSizeLimit: false,
+  });
 
   const origins = new OriginPolicy(config);
   // CORS: the origins OriginPolicy allows (never `null`); credentials never with the `*` wildcard.
@@ -393,8 +410,9 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
 
   // ---- onSend: security headers on every response, errors and static files included ----
   const headers = securityHeaders(config.isProduction);
+  const fileHeaders = { ...headers, 'Content-Security-Policy': FILE_CSP };
   app.addHook('onSend', async (req, reply, payload) => {
-    void reply.headers(headers);
+    void reply.headers(req.routeOptions.config.fileResponse === true ? fileHeaders : headers);
     // Answered before the body was read (too large, unauthenticated, ...): no keep-alive
     // (the rest of the body is in the way), and a close the client can read the answer through.
     if (req.raw.complete === false) {

@@ -13,6 +13,8 @@ declare module 'fastify' {
     public?: boolean;
     /** Route counts against the per-IP auth rate limit. */
     rateLimit?: 'auth';
+    /** Route serves uploaded bytes: FILE_CSP (sandbox) instead of the web client's policy. */
+    fileResponse?: boolean;
   }
   interface FastifyRequest {
     clientIp: string;

@@ -1,12 +1,15 @@
 /** Builds every service from its dependencies (called by the composition root only). */
+import type { FilesConfig } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { RateLimits } from '../security/rate-limit.js';
 import type { TokenService } from '../security/tokens.js';
+import type { BlobStorage } from '../storage/blob-storage.js';
 import { Access } from './access.js';
 import { AccountService } from './accounts.js';
 import { ChannelService } from './channels.js';
 import type { PresenceReader, ServiceDeps } from './context.js';
+import { FileService } from './files.js';
 import type { Mailer } from './mail.js';
 import { PasswordResetService } from './password-reset.js';
 import { PostService } from './posts.js';
@@ -22,6 +25,7 @@ export interface Services {
   readonly teams: TeamService;
   readonly channels: ChannelService;
   readonly posts: PostService;
+  readonly files: FileService;
   readonly sso: SsoService;
   readonly passwordResets: PasswordResetService;
   readonly registration: RegistrationService;
@@ -39,18 +43,23 @@ export interface ServiceOptions {
   readonly sso: SsoOptions;
   /** Sends password-reset and registration mail; undefined: no mail transport configured. */
   readonly mailer: Mailer | undefined;
+  /** Where file bytes live (local disk or S3), and the file limits. */
+  readonly storage: BlobStorage;
+  readonly files: FilesConfig;
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
   const access = new Access(deps.store, deps.security, deps.clock);
   const sessions = new SessionService(deps, options.tokens, options.expiryHours);
+  const files = new FileService(deps, access, options.storage, options.files);
   return {
     access,
     sessions,
     accounts: new AccountService(deps, sessions, access, options.limits, options.presence),
     teams: new TeamService(deps, access),
     channels: new ChannelService(deps, access),
-    posts: new PostService(deps, access, options.presence, options.metrics),
+    posts: new PostService(deps, access, options.presence, options.metrics, files),
+    files,
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),

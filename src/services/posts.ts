@@ -5,7 +5,7 @@
  * the lists (saved posts are filtered by current access).
  */
 import { randomUUID } from 'node:crypto';
-import type { Post, Reaction } from '../domain/entities.js';
+import type { FileInfo, Post, Reaction } from '../domain/entities.js';
 import { badRequest, invalid, notFound } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
 import { parseMentions, resolveMentionNames } from '../domain/mentions.js';
@@ -16,6 +16,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { NotFound, UniqueViolation } from '../store/errors.js';
 import type { NewPost, Store, Tx } from '../store/store.js';
 import type { Access } from './access.js';
+import type { FileService } from './files.js';
 import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
 
 export interface PostInput {
@@ -51,23 +52,44 @@ function checkProps(props: Readonly<Record<string, unknown>> | undefined): strin
   return text;
 }
 
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const by = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = by.get(k);
+    if (list) list.push(item);
+    else by.set(k, [item]);
+  }
+  return by;
+}
+
+/** `file_ids` of a new post: distinct ids; the store checks that each is the author's unattached upload to this channel. */
+function checkFileIds(ids: readonly string[] | undefined): string[] {
+  if (ids === undefined || ids.length === 0) return [];
+  if (ids.length > MAX_FILES_PER_POST) throw invalid('file_ids', `A post can have at most ${MAX_FILES_PER_POST} files`);
+  if (new Set(ids).size !== ids.length) throw invalid('file_ids', 'file_ids lists a file twice');
+  if (!ids.every(isUuid)) throw invalid('file_ids', 'file_ids must be ids of uploaded files');
+  return [...ids];
+}
+
+export const MAX_FILES_PER_POST = 10;
+
 export class PostService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly access: Access,
     private readonly presence: PresenceReader,
     private readonly metrics: Metrics,
+    private readonly files: FileService,
   ) {}
 
+  /** Views of posts with their reactions and their files' metadata (files are looked up only for posts that have some). */
   private async withReactions(posts: readonly Post[], store: Store = this.deps.store): Promise<PostView[]> {
-    const reactions = await store.posts.reactionsFor(posts.map((p) => p.id));
-    const by = new Map<string, Reaction[]>();
-    for (const r of reactions) {
-      const list = by.get(r.post_id);
-      if (list) list.push(r);
-      else by.set(r.post_id, [r]);
-    }
-    return posts.map((p) => postView(p, by.get(p.id) ?? []));
+    const withFiles = posts.filter((p) => p.file_ids !== '[]').map((p) => p.id);
+    const [reactions, files] = await Promise.all([store.posts.reactionsFor(posts.map((p) => p.id)), store.files.forPosts(withFiles)]);
+    const by = groupBy(reactions, (r) => r.post_id);
+    const filesBy = groupBy(files, (f) => f.post_id!);
+    return posts.map((p) => postView(p, by.get(p.id) ?? [], filesBy.get(p.id) ?? []));
   }
 
   async view(post: Post, store: Store = this.deps.store): Promise<PostView> {
@@ -103,7 +125,7 @@ export class PostService {
       if (existing !== undefined) return { post: await this.replay(existing, channelId), created: false };
     }
     const message = validateMessage(input.message);
-    if (input.file_ids !== undefined && input.file_ids.length > 0) throw invalid('file_ids', 'File attachments are not supported by this server yet');
+    const fileIds = checkFileIds(input.file_ids);
     const props = checkProps(input.props);
     let rootId: string | null = null;
     if (input.root_post_id !== undefined) {
@@ -112,8 +134,9 @@ export class PostService {
       rootId = root.root_post_id ?? root.id;
     }
     const now = this.deps.clock();
+    const postId = randomUUID();
     const newPost = (mentionAll: boolean): NewPost => ({
-      id: randomUUID(), channel_id: channelId, user_id: userId, root_post_id: rootId, message, props, file_ids: '[]', is_pinned: 0,
+      id: postId, channel_id: channelId, user_id: userId, root_post_id: rootId, message, props, file_ids: JSON.stringify(fileIds), is_pinned: 0,
       created_at: now, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, client_msg_id: input.client_msg_id ?? null,
       mention_all: mentionAll ? 1 : 0,
     });
@@ -121,16 +144,23 @@ export class PostService {
     let view: PostView;
     try {
       const parsed = parseMentions(message);
-      if (rootId === null && !parsed.all && !parsed.here && parsed.usernames.length === 0) {
+      if (rootId === null && fileIds.length === 0 && !parsed.all && !parsed.here && parsed.usernames.length === 0) {
         // The common case, one write: a single statement on PostgreSQL, the group commit on SQLite.
         view = await this.deps.store.write(async (tx) => this.posted(tx, row, ctx.actor.username, await tx.posts.create(newPost(false), { readBy: userId }), []));
       } else {
         view = await this.deps.store.transaction(async (tx) => {
           const targets = await this.mentionTargets(tx, channelId, userId, message);
           const created = await tx.posts.create(newPost(targets.all), { readBy: userId });
+          let files: FileInfo[] = [];
+          if (fileIds.length > 0) {
+            // All or nothing: a file that is not the author's unattached upload to this channel rolls the post back.
+            const attached = await tx.files.attach(fileIds, postId, userId, channelId);
+            if (attached.length !== fileIds.length) throw invalid('file_ids', 'Each file must be your own upload to this channel, not yet attached to a post');
+            files = await tx.files.forPosts([postId]);
+          }
           if (targets.userIds.length > 0) await tx.posts.replaceMentions(created.id, channelId, created.seq, targets.userIds);
           if (rootId !== null) await tx.posts.touchThread(rootId, 1, now);
-          return this.posted(tx, row, ctx.actor.username, created, targets.all ? await tx.channels.memberIds(channelId) : targets.userIds);
+          return this.posted(tx, row, ctx.actor.username, created, targets.all ? await tx.channels.memberIds(channelId) : targets.userIds, files);
         });
       }
     } catch (err) {
@@ -154,9 +184,9 @@ export class PostService {
   }
 
   /** Queues the `posted` event of a new post on its write; returns the post's view. */
-  private posted(tx: Tx, row: ChannelContext, senderName: string, created: Post, mentioned: readonly string[]): PostView {
+  private posted(tx: Tx, row: ChannelContext, senderName: string, created: Post, mentioned: readonly string[], files: readonly FileInfo[] = []): PostView {
     const { channel } = row;
-    const post = postView(created);
+    const post = postView(created, [], files);
     const mentions = mentioned.filter((id) => id !== created.user_id);
     tx.publish({
       event: 'posted',
@@ -201,15 +231,18 @@ export class PostService {
   async delete(ctx: CallContext, postId: string): Promise<void> {
     const { post } = await this.access.post(ctx, postId, 'delete');
     const now = this.deps.clock();
-    const deleted = await this.deps.store.transaction(async (tx) => {
+    const { ids: deleted, files } = await this.deps.store.transaction(async (tx) => {
       const ids = await tx.posts.softDelete(postId, now);
-      if (ids.length === 0) return ids;
+      if (ids.length === 0) return { ids, files: [] };
       if (post.root_post_id !== null) await tx.posts.touchThread(post.root_post_id, -1, null);
+      // The files of the post (and of the replies deleted with a root) go with it.
+      const gone = await tx.files.markDeletedForPosts(ids, now);
       await tx.channels.takeEventSeq(post.channel_id);
       tx.publish({ event: 'post_deleted', data: { post: { ...postView(post), message: '', props: {} } }, broadcast: { channel_id: post.channel_id } });
-      return ids;
+      return { ids, files: gone };
     });
     if (deleted.length === 0) throw notFound('Post');
+    await this.files.removeObjects(files);
   }
 
   /** A channel's posts, newest first. `before`/`after` accept a post id or a seq. */

@@ -7,6 +7,7 @@
  * bug and stays a logged 500.
  */
 import { AppError, unavailable } from '../domain/errors.js';
+import { StorageUnavailable } from '../storage/blob-storage.js';
 import { asUnavailable } from '../store/errors.js';
 
 /**
@@ -23,6 +24,10 @@ export function domainError(err: unknown): unknown {
     const e = unavailable('The service is temporarily unavailable. Please try again shortly.', DATABASE_RETRY_AFTER_SECONDS);
     // The driver's error, for the log (the renderer logs a 5xx with a cause); the client sees only the envelope.
     return Object.assign(e, { cause: down.cause });
+  }
+  if (err instanceof StorageUnavailable) {
+    // File storage (disk or S3) down: nothing was written (uploads store before they record).
+    return Object.assign(unavailable('File storage is temporarily unavailable. Please try again shortly.', DATABASE_RETRY_AFTER_SECONDS), { cause: err });
   }
   return err;
 }

@@ -21,14 +21,20 @@ export interface FileStore {
   markDeletedForPosts(postIds: readonly string[], at: number): Promise<FileInfo[]>;
   /** Marks one live file deleted; returns it, or undefined when it was not live. */
   markDeleted(id: string, at: number): Promise<FileInfo | undefined>;
-  /** Files to remove from storage: deleted ones, and unattached ones created before `unattachedBefore`. */
-  sweepable(unattachedBefore: number, limit: number): Promise<FileInfo[]>;
+  /**
+   * Marks deleted the unattached live files created before `before` (at most `limit`) and
+   * returns them. Conditional on still being unattached, so a post attaching one at the same
+   * moment either wins (the file stays) or finds it gone (its attach fails).
+   */
+  expireUnattached(before: number, at: number, limit: number): Promise<FileInfo[]>;
+  /** Files marked deleted whose rows remain (their objects may still exist), oldest first. */
+  pendingDeletion(limit: number): Promise<FileInfo[]>;
   /** Forgets rows whose objects are gone. */
   purge(ids: readonly string[]): Promise<void>;
   /** Attached live files of a channel, newest first, `before` an upload time (paging). */
   listChannel(channelId: string, before: number | undefined, limit: number): Promise<FileInfo[]>;
   /** Bytes of the user's live files (attached or not). */
   usage(userId: string): Promise<number>;
-  /** Every storage key the metadata knows (files and their derivatives' bases, avatars), for `files check`. */
-  allKeys(): AsyncIterable<{ key: string; has_preview: boolean }>;
+  /** Every stored object the metadata knows of (files, deleted ones not yet purged, avatars), for `files check`. */
+  allKeys(): AsyncIterable<{ key: string; kind: 'file' | 'avatar'; has_preview: boolean }>;
 }

@@ -28,6 +28,8 @@ export interface PostStore extends ReactionStore, SavedPostStore {
   /** Bumps (delta 1) or lowers (delta -1) the root's reply count and sets its last reply time. */
   touchThread(rootId: string, delta: number, lastReplyAt: number | null): Promise<void>;
   setPinned(id: string, pinned: boolean): Promise<Post | undefined>;
+  /** Replaces the post's list of attached file ids (a JSON array), when a file leaves it. */
+  setFileIds(id: string, fileIds: string): Promise<Post | undefined>;
   /** Live posts of a channel, newest first. `before`/`after` are exclusive seq bounds. */
   listChannel(channelId: string, opts: { before?: number | undefined; after?: number | undefined; limit: number; pinnedOnly?: boolean }): Promise<PostPage>;
   /** Live replies of a thread in order, after the `afterSeq` cursor. */

@@ -4,6 +4,7 @@ import type { App } from '../types.js';
 import { adminRoutes } from './admin.js';
 import { authRoutes } from './auth.js';
 import { channelRoutes } from './channels.js';
+import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
 import { postRoutes } from './posts.js';
 import { ssoRoutes } from './sso.js';
@@ -18,6 +19,7 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   teamRoutes(app, deps);
   channelRoutes(app, deps);
   postRoutes(app, deps);
+  fileRoutes(app, deps);
   unreadRoutes(app, deps);
   adminRoutes(app, deps);
   ssoRoutes(app, deps);

@@ -60,11 +60,15 @@ export class Files implements FileStore {
     return row && fromRow(row);
   }
 
-  async sweepable(unattachedBefore: number, limit: number): Promise<FileInfo[]> {
-    const deleted = await this.db.selectFrom('files').selectAll().where('deleted_at', 'is not', null).orderBy('deleted_at').limit(limit).execute();
-    const left = limit - deleted.length;
-    const stale = left <= 0 ? [] : await this.db.selectFrom('files').selectAll().where('post_id', 'is', null).where('deleted_at', 'is', null).where('created_at', '<', unattachedBefore).orderBy('created_at').limit(left).execute();
-    return [...deleted, ...stale].map(fromRow);
+  async expireUnattached(before: number, at: number, limit: number): Promise<FileInfo[]> {
+    const candidates = this.db.selectFrom('files').select('id').where('post_id', 'is', null).where('deleted_at', 'is', null).where('created_at', '<', before).orderBy('created_at').limit(limit);
+    const rows = await this.db.updateTable('files').set({ deleted_at: at }).where('id', 'in', candidates).where('post_id', 'is', null).where('deleted_at', 'is', null).returningAll().execute();
+    return rows.map(fromRow);
+  }
+
+  async pendingDeletion(limit: number): Promise<FileInfo[]> {
+    const rows = await this.db.selectFrom('files').selectAll().where('deleted_at', 'is not', null).orderBy('deleted_at').limit(limit).execute();
+    return rows.map(fromRow);
   }
 
   async purge(ids: readonly string[]): Promise<void> {
@@ -84,19 +88,19 @@ export class Files implements FileStore {
     return num(row?.total ?? 0);
   }
 
-  async *allKeys(): AsyncIterable<{ key: string; has_preview: boolean }> {
+  async *allKeys(): AsyncIterable<{ key: string; kind: 'file' | 'avatar'; has_preview: boolean }> {
     // Paged by key so a large table is never held at once.
     let after = '';
     for (;;) {
       const rows = await this.db.selectFrom('files').select(['storage_key', 'has_preview']).where('storage_key', '>', after).orderBy('storage_key').limit(1000).execute();
-      for (const r of rows) yield { key: r.storage_key, has_preview: num(r.has_preview) === 1 };
+      for (const r of rows) yield { key: r.storage_key, kind: 'file', has_preview: num(r.has_preview) === 1 };
       if (rows.length < 1000) break;
       after = rows[rows.length - 1]!.storage_key;
     }
     after = '';
     for (;;) {
       const rows = await this.db.selectFrom('users').select('avatar_key').where('avatar_key', 'is not', null).where('avatar_key', '>', after).orderBy('avatar_key').limit(1000).execute();
-      for (const r of rows) yield { key: r.avatar_key!, has_preview: false };
+      for (const r of rows) yield { key: r.avatar_key!, kind: 'avatar', has_preview: false };
       if (rows.length < 1000) break;
       after = rows[rows.length - 1]!.avatar_key!;
     }

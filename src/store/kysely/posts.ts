@@ -143,6 +143,10 @@ export class Posts implements PostStore {
     await this.db.updateTable('posts').set({ is_pinned: pinned ? 1 : 0 }).where('id', '=', id).where('deleted_at', 'is', null).execute();
     return this.get(id);
   }
+  async setFileIds(id: string, fileIds: string): Promise<Post | undefined> {
+    await this.db.updateTable('posts').set({ file_ids: fileIds }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+    return this.get(id);
+  }
   async listChannel(channelId: string, opts: { before?: number | undefined; after?: number | undefined; limit: number; pinnedOnly?: boolean }): Promise<PostPage> {
     let q = this.db.selectFrom('posts').selectAll().where('channel_id', '=', channelId).where('deleted_at', 'is', null);
     if (opts.before !== undefined) q = q.where('seq', '<', opts.before);
