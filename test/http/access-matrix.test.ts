@@ -20,8 +20,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, directChannel, envelope, registerUser, type TestUser } from '../helpers/factories.js';
 import { dbDigest, locationOf } from '../helpers/store.js';
+import { multipart, png, uploadFile } from '../helpers/uploads.js';
 
-type Kind = 'team' | 'channel' | 'post' | 'session' | 'user';
+type Kind = 'team' | 'channel' | 'post' | 'session' | 'user' | 'file';
 
 interface Probe {
   /** Route as in the OpenAPI document, e.g. `GET /api/v1/channels/{id}`. */
@@ -33,6 +34,8 @@ interface Probe {
   readonly body?: (w: World, actor: TestUser, id: string) => unknown;
   /** The id travels in the body, not in the path. */
   readonly idInBody?: boolean;
+  /** The id travels in the query string as this parameter, with a multipart upload as the body. */
+  readonly uploadTo?: string;
 }
 
 interface World {
@@ -42,6 +45,8 @@ interface World {
   dm: { id: string }; grp: { id: string };
   postPub: { id: string }; postPriv: { id: string }; postDm: { id: string }; postGrp: { id: string };
   bobSession: string;
+  /** Files posted in each channel, and bob's upload to the public channel that no post attached yet (only bob may see it). */
+  filePub: string; filePriv: string; fileDm: string; fileGrp: string; fileBobUnposted: string;
 }
 
 const member = (w: World) => ({ user_id: w.bob.id });
@@ -93,6 +98,15 @@ const PROBES: Probe[] = [
   // Access.post(…, 'mark_unread'): hidden like reading the post; a reader outside the channel gets 403 (test/http/posts.test.ts).
   { route: 'POST /api/v1/posts/{id}/unread', kind: 'post' },
   { route: 'POST /api/v1/channels/{id}/posts', kind: 'post', idInBody: true, params: (w, a) => ({ id: a === w.erin ? w.pub.id : w.daves.id }), body: (_w, _a, id) => ({ message: 'reply', root_post_id: id }) },
+  // Files: every route to the metadata or the bytes, and uploading into a channel.
+  { route: 'GET /api/v1/files/{id}', kind: 'file' },
+  { route: 'GET /api/v1/files/{id}/download', kind: 'file' },
+  { route: 'GET /api/v1/files/{id}/thumbnail', kind: 'file' },
+  { route: 'GET /api/v1/files/{id}/preview', kind: 'file' },
+  { route: 'DELETE /api/v1/files/{id}', kind: 'file' },
+  { route: 'GET /api/v1/channels/{id}/files', kind: 'channel' },
+  { route: 'POST /api/v1/files', kind: 'channel', uploadTo: 'channel_id' },
+  { route: 'POST /api/v1/channels/{id}/posts', kind: 'file', idInBody: true, params: (w, a) => ({ id: a === w.erin ? w.pub.id : w.daves.id }), body: (_w, _a, id) => ({ message: 'mine now', file_ids: [id] }) },
   // Sessions are per user.
   { route: 'DELETE /api/v1/users/me/sessions/{id}', kind: 'session' },
   // Admin routes: refused to non-admins before the id is even looked at.
@@ -111,6 +125,7 @@ const PROBES: Probe[] = [
 const GLOBAL: Record<string, string> = {
   'GET /api/v1/users/{id}': 'the user directory is server-wide (e-mail addresses stay hidden)',
   'GET /api/v1/users/{id}/status': 'presence is server-wide, like the directory',
+  'GET /api/v1/users/{id}/avatar': 'avatars are server-wide, like the directory: decided by Access.user (USER_POLICY.view), checked below',
   'POST /api/v1/users/status/ids': 'presence is server-wide, like the directory: decided per user by Access.users (USER_POLICY.view), checked below',
   'GET /api/v1/oauth2/{provider}/login': 'public sign-in entry; {provider} is a provider key on the login page (test/sso)',
   'GET /api/v1/oauth2/{provider}/callback': 'public sign-in return; guarded by the state bound to the browser (test/sso/state.test.ts)',
@@ -122,7 +137,7 @@ const NOT_RESOURCE_IDS = new Set(['client_id', 'client_msg_id']);
 /** Routes that take no id of someone else's resource, and why no per-resource decision is needed. */
 const NO_ID: Record<string, string> = Object.fromEntries(([
   ['the caller\'s own data (the session names the user)', [
-    'GET /api/v1/auth/me', 'POST /api/v1/auth/logout', 'GET /api/v1/users/me', 'PATCH /api/v1/users/me', 'GET /api/v1/users/me/sessions', 'POST /api/v1/users/me/password',
+    'GET /api/v1/auth/me', 'POST /api/v1/auth/logout', 'GET /api/v1/users/me', 'PATCH /api/v1/users/me', 'PUT /api/v1/users/me/avatar', 'DELETE /api/v1/users/me/avatar', 'GET /api/v1/users/me/sessions', 'POST /api/v1/users/me/password',
     'GET /api/v1/teams', 'GET /api/v1/teams/joinable', 'GET /api/v1/channels', 'GET /api/v1/unreads/overview', 'POST /api/v1/unreads/mark_all_read',
   ]],
   ['lists the caller\'s saved posts, filtered through Access.canReadChannel', ['GET /api/v1/active_user/saved_posts']],
@@ -166,7 +181,18 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     }
     await createPost(t.api, bob!, priv.id, 'a reply', { root_post_id: postPriv.id });
     const bobSession = (await t.api.get('/api/v1/users/me/sessions', bob!.token)).body[0].id;
-    w = { alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession };
+    const image = await png(24, 24);
+    const posted = async (channelId: string): Promise<string> => {
+      const id = await uploadFile(t.api, alice!, channelId, { name: 'shared.png', data: image });
+      await createPost(t.api, alice!, channelId, 'a file', { file_ids: [id] });
+      return id;
+    };
+    const [filePub, filePriv, fileDm, fileGrp] = [await posted(pub.id), await posted(priv.id), await posted(dm.id), await posted(grp.id)];
+    const fileBobUnposted = await uploadFile(t.api, bob!, pub.id, { name: 'draft.png', data: image });
+    w = {
+      alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession,
+      filePub: filePub!, filePriv: filePriv!, fileDm: fileDm!, fileGrp: fileGrp!, fileBobUnposted,
+    };
   });
   afterAll(async () => t?.close());
 
@@ -179,6 +205,8 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
       case 'post': return [w.postPriv.id, w.postDm.id, w.postGrp.id, ...(strangers ? [w.postPub.id] : [])];
       case 'session': return [w.bobSession];
       case 'user': return [w.bob.id];
+      // Someone else's upload that no post attached is hidden even from the channel's readers.
+      case 'file': return [w.filePriv, w.fileDm, w.fileGrp, ...(actor === w.bob ? [] : [w.fileBobUnposted]), ...(strangers ? [w.filePub] : [])];
     }
   }
 
@@ -187,10 +215,17 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
 
   async function call(p: Probe, actor: TestUser, id: string) {
     const [method, template] = p.route.split(' ') as [string, string];
-    const params: Record<string, string> = { ...(p.idInBody ? {} : { id }), ...(p.params?.(w, actor) ?? {}) };
-    const url = template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name]!));
+    const params: Record<string, string> = { ...(p.idInBody || p.uploadTo ? {} : { id }), ...(p.params?.(w, actor) ?? {}) };
+    let url = template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name]!));
     const body = p.body?.(w, actor, id);
-    const res = await t.api.request(method, url, { token: actor.token, ...(body === undefined ? {} : { body }) });
+    let res;
+    if (p.uploadTo !== undefined) {
+      url += `?${p.uploadTo}=${encodeURIComponent(id)}`;
+      const form = multipart([{ name: 'sneaky.txt', data: 'let me in' }]);
+      res = await t.api.request(method, url, { token: actor.token, rawBody: form.body, headers: { 'content-type': form.contentType } });
+    } else {
+      res = await t.api.request(method, url, { token: actor.token, ...(body === undefined ? {} : { body }) });
+    }
     const supplied = [id, ...Object.values(params), ...(body !== null && typeof body === 'object' ? Object.values(body).flat() : [])].filter((v): v is string => typeof v === 'string');
     audit(`${p.route} as ${actor.username} on ${id}`, String(res.headers['x-request-id']), new Set(supplied));
     return res;
@@ -217,6 +252,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
         for (const id of targets(actor, p.kind)) {
           if (actor === w.gina && id === w.grp.id) continue;
           if (actor === w.gina && id === w.postGrp.id) continue;
+          if (actor === w.gina && id === w.fileGrp) continue;
           const real = await call(p, actor, id);
           const random = await call(p, actor, randomUUID());
           compared++;
@@ -225,7 +261,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
           const label = `${p.route} as ${actor.username} on ${id}`;
           if (JSON.stringify(a) !== JSON.stringify(b)) failures.push(`${label}: ${JSON.stringify(a)} vs random ${JSON.stringify(b)}`);
           else if (real.status < 400 || real.status >= 500) failures.push(`${label}: not refused (${real.status})`);
-          else if (!(real.status === 404 || (p.kind === 'user' && real.status === 403) || (p.idInBody && p.kind === 'post' && real.status === 422))) {
+          else if (!(real.status === 404 || (p.kind === 'user' && real.status === 403) || (p.idInBody && (p.kind === 'post' || p.kind === 'file') && real.status === 422))) {
             failures.push(`${label}: unexpected ${real.status} ${real.text}`);
           }
         }
@@ -250,9 +286,16 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     for (const p of PROBES) {
       // Every probe as an insider too: allowed paths must decide before reading as well.
       if (p.kind === 'session' || p.kind === 'user' || p.route.startsWith('DELETE') || p.route.endsWith('/restore')) continue;
-      const id = { team: w.teamA.id, channel: w.priv.id, post: w.postPriv.id }[p.kind];
+      const id = { team: w.teamA.id, channel: w.priv.id, post: w.postPriv.id, file: w.filePriv }[p.kind];
       await call(p, w.bob, id);
     }
+    // Files: a channel's readers get the posted file's bytes; the uploader alone sees an unposted upload.
+    expect((await t.api.get(`/api/v1/files/${w.filePriv}/download`, w.bob.token)).status).toBe(200);
+    expect((await t.api.get(`/api/v1/files/${w.filePub}/thumbnail`, w.erin.token)).status).toBe(200);
+    expect((await t.api.get(`/api/v1/files/${w.fileBobUnposted}`, w.bob.token)).status).toBe(200);
+    expect((await t.api.get(`/api/v1/files/${w.fileGrp}/preview`, w.gina.token)).status).toBe(200);
+    // Avatars are as public as the directory, decided through Access.user (404: bob has none).
+    expect((await call({ route: 'GET /api/v1/users/{id}/avatar', kind: 'user' }, w.dave, w.bob.id)).status).toBe(404);
     // Server-wide routes answer anyone, but through a decision all the same.
     for (const route of ['GET /api/v1/users/{id}', 'GET /api/v1/users/{id}/status']) {
       expect((await call({ route, kind: 'user' }, w.dave, w.bob.id)).status).toBe(200);
