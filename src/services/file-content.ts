@@ -41,7 +41,8 @@ export async function detectType(path: string): Promise<string> {
   parser ??= import('file-type');
   const { fileTypeFromFile } = await parser;
   const found = await fileTypeFromFile(path);
-  if (found !== undefined) return found.mime;
+  // XML is text to file-type; SVG is XML that a browser runs: tell them apart below.
+  if (found !== undefined && found.mime !== 'application/xml' && found.mime !== 'text/xml') return found.mime;
   const handle = await open(path, 'r');
   try {
     const head = Buffer.alloc(4096);

@@ -48,3 +48,48 @@ export async function jpegWithGps(width: number, height: number): Promise<Buffer
     .withExif({ IFD0: { Make: 'RustChatCam', Model: 'Test' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2981/100', GPSLongitudeRef: 'E', GPSLongitude: '2/1 17/1 4000/100' } })
     .toBuffer();
 }
+
+/** A PNG whose header claims `width` × `height` pixels around a tiny body (a decompression bomb's calling card). */
+export async function pngClaiming(width: number, height: number): Promise<Buffer> {
+  const { crc32 } = await import('node:zlib');
+  const real = await png(1, 1);
+  // Signature (8) + IHDR length (4) + "IHDR" (4) + data (13) + CRC (4).
+  const out = Buffer.from(real);
+  out.writeUInt32BE(width, 16);
+  out.writeUInt32BE(height, 20);
+  out.writeUInt32BE(crc32(out.subarray(12, 29)), 29);
+  return out;
+}
+
+/** A zip archive with one entry of `size` zero bytes, deflated (a zip bomb in miniature). */
+export async function zipOfZeros(size: number, entryName = 'zeros.bin'): Promise<Buffer> {
+  const { crc32, deflateRawSync } = await import('node:zlib');
+  const plain = Buffer.alloc(size);
+  const data = deflateRawSync(plain, { level: 9 });
+  const name = Buffer.from(entryName);
+  const crc = crc32(plain);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(size, 22);
+  local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(size, 24);
+  central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + name.length, 12);
+  end.writeUInt32LE(local.length + name.length + data.length, 16);
+  return Buffer.concat([local, name, data, central, name, end]);
+}

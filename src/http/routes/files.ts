@@ -28,24 +28,26 @@ const UploadAnswer = Type.Intersect([
 
 const unsupported = (): AppError => new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data in the field "file"');
 
-/** The multipart file parts of the request, with the parser's own limits mapped to our errors. */
+/** The parser's own errors (limits, a broken body) as the 4xx they mean; anything else unchanged. */
+function multipartError(err: unknown, maxFiles: number): unknown {
+  if (err instanceof AppError) return err;
+  const code = (err as { code?: string }).code;
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') return badRequest(`At most ${maxFiles} files per request`);
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_NO_FORM_DATA') return unsupported();
+  if (typeof code === 'string' && code.startsWith('FST_')) return badRequest('Malformed multipart body');
+  if (err instanceof Error && /multipart|Malformed part header|Boundary not found|Unexpected end of form/i.test(err.message)) return badRequest('Malformed multipart body');
+  return err;
+}
+
+/** The multipart file parts of the request, in the field `field`. */
 async function* fileParts(req: FastifyRequest, field: string, maxFiles: number) {
   if (!req.isMultipart()) throw unsupported();
   let count = 0;
-  try {
-    for await (const part of req.parts()) {
-      if (part.type !== 'file') continue;
-      if (part.fieldname !== field) throw badRequest(`Unexpected file field "${part.fieldname}": send files in the field "${field}"`);
-      if (++count > maxFiles) throw badRequest(`At most ${maxFiles} files per request`);
-      yield part;
-    }
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') throw badRequest(`At most ${maxFiles} files per request`);
-    if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_NO_FORM_DATA') throw unsupported();
-    if (typeof code === 'string' && code.startsWith('FST_') && !(err instanceof AppError)) throw badRequest('Malformed multipart body');
-    if (err instanceof Error && /Unexpected end of form|Malformed part header|Multipart: Boundary not found/i.test(err.message)) throw badRequest('Malformed multipart body');
-    throw err;
+  for await (const part of req.parts()) {
+    if (part.type !== 'file') continue;
+    if (part.fieldname !== field) throw badRequest(`Unexpected file field "${part.fieldname}": send files in the field "${field}"`);
+    if (++count > maxFiles) throw badRequest(`At most ${maxFiles} files per request`);
+    yield part;
   }
 }
 
@@ -100,7 +102,7 @@ export function fileRoutes(app: App, deps: HttpDeps): void {
     } catch (err) {
       // All or nothing: the files this request already stored go too.
       await files.discard(stored.map((f) => f.id));
-      throw err;
+      throw multipartError(err, MAX_FILES_PER_REQUEST);
     }
     if (stored.length === 0) throw badRequest('No file in the request: send it in the multipart field "file"');
     return reply.code(201).send({ ...stored[0]!, files: stored });
@@ -154,7 +156,11 @@ export function fileRoutes(app: App, deps: HttpDeps): void {
     const ctx = callCtx(req);
     if (!req.isMultipart()) throw unsupported();
     let user;
-    for await (const part of fileParts(req, 'image', 1)) user = await files.setAvatar(ctx, part.file);
+    try {
+      for await (const part of fileParts(req, 'image', 1)) user = await files.setAvatar(ctx, part.file);
+    } catch (err) {
+      throw multipartError(err, 1);
+    }
     if (user === undefined) throw badRequest('No image in the request: send it in the multipart field "image"');
     const { accounts } = deps.services;
     return accounts.view(user, ctx.actor, (await accounts.presenceOf([user.id])).get(user.id));
