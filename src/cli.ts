@@ -9,6 +9,9 @@
  *                           from RUSTCHAT_NEW_ADMIN_PASSWORD or standard input
  *   rustchat rotate-encryption-key   re-encrypt every sealed secret under RUSTCHAT_ENCRYPTION_KEY,
  *                           reading old values with RUSTCHAT_ENCRYPTION_KEY_PREVIOUS (safe to re-run)
+ *   rustchat files check    compare file storage (disk or S3) with the metadata: prints a JSON
+ *                           report of stored objects no metadata names and of named objects
+ *                           that are missing; exits 1 when there are any (changes nothing)
  */
 // First: refuse an unsupported Node.js before any other module (or native addon) loads.
 import './runtime-check.js';
@@ -82,8 +85,32 @@ async function run(argv: readonly string[]): Promise<number> {
         await store.close();
       }
     }
+    case 'files': {
+      if (args[0] !== 'check') {
+        process.stderr.write('usage: rustchat files check\n');
+        return 2;
+      }
+      const booted = boot();
+      if (booted === undefined) return 1;
+      const { config, logger } = booted;
+      const { openStore } = await import('./store/open.js');
+      const { openStorage } = await import('./storage/open.js');
+      const { checkFiles } = await import('./services/files.js');
+      const { store } = await openStore({ databaseUrl: config.database.url, dataDir: config.dataDir, poolSize: 2 });
+      const storage = await openStorage(config.files);
+      try {
+        const report = await checkFiles(store.files, storage);
+        process.stdout.write(`${JSON.stringify({ storage: storage.kind, objects_seen: report.objectsSeen, keys_known: report.keysKnown, orphan_objects: report.orphanObjects, missing_objects: report.missingObjects }, null, 2)}\n`);
+        const clean = report.orphanObjects.length === 0 && report.missingObjects.length === 0;
+        logger.info({ orphan_objects: report.orphanObjects.length, missing_objects: report.missingObjects.length }, clean ? 'file storage and metadata agree' : 'file storage and metadata disagree');
+        return clean ? 0 : 1;
+      } finally {
+        await storage.close();
+        await store.close();
+      }
+    }
     default:
-      process.stderr.write(`unknown command: ${command}\nusage: rustchat [serve|migrate|check-config|create-admin|rotate-encryption-key]\n`);
+      process.stderr.write(`unknown command: ${command}\nusage: rustchat [serve|migrate|check-config|create-admin|rotate-encryption-key|files check]\n`);
       return 2;
   }
 }

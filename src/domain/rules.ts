@@ -53,8 +53,9 @@ export function validateText(field: string, value: string, max: number): string 
   return value;
 }
 
-export function validateMessage(message: string): string {
-  if (message.trim() === '') throw invalid('message', 'Message must not be empty');
+/** `allowEmpty`: a post that carries files may have no text. */
+export function validateMessage(message: string, allowEmpty = false): string {
+  if (message.trim() === '' && !allowEmpty) throw invalid('message', 'Message must not be empty');
   return validateText('message', message, MAX_POST_LENGTH);
 }
 

@@ -26,6 +26,7 @@ import type { FileInfo, User } from '../domain/entities.js';
 import { AppError, badRequest, notFound } from '../domain/errors.js';
 import { fileView, postView, type FileView } from '../domain/presenters.js';
 import { derivedKey, newObjectKey, ObjectNotFound, type BlobStorage, type ByteRange, type StoredObject } from '../storage/blob-storage.js';
+import type { FileStore } from '../store/files.js';
 import type { Access } from './access.js';
 import type { CallContext, ServiceDeps } from './context.js';
 import { AVATAR_SIZES, avatarImages, cleanFileName, detectType, imageDerivatives, imageFacts, RASTER_IMAGE_TYPES, type AvatarSize } from './file-content.js';
@@ -385,18 +386,27 @@ export class FileService {
   // ---- consistency ----
 
   /** Compares storage with the metadata (`rustchat files check`). */
-  async check(): Promise<FilesCheckReport> {
-    const known = new Set<string>();
-    for await (const entry of this.deps.store.files.allKeys()) for (const k of objectKeysOf(entry)) known.add(k);
-    const seen = new Set<string>();
-    const orphanObjects: string[] = [];
-    for (const prefix of ['files', 'avatars']) {
-      for await (const key of this.storage.list(prefix)) {
-        seen.add(key);
-        if (!known.has(key)) orphanObjects.push(key);
-      }
-    }
-    const missingObjects = [...known].filter((k) => !seen.has(k));
-    return { orphanObjects: orphanObjects.sort(), missingObjects: missingObjects.sort(), objectsSeen: seen.size, keysKnown: known.size };
+  check(): Promise<FilesCheckReport> {
+    return checkFiles(this.deps.store.files, this.storage);
   }
+}
+
+/**
+ * Storage against metadata: objects nobody knows (an upload whose row insert failed and whose
+ * cleanup failed too, an avatar replaced while storage was down) and objects the metadata
+ * names that storage lacks (lost data). Used by `rustchat files check`.
+ */
+export async function checkFiles(files: FileStore, storage: BlobStorage): Promise<FilesCheckReport> {
+  const known = new Set<string>();
+  for await (const entry of files.allKeys()) for (const k of objectKeysOf(entry)) known.add(k);
+  const seen = new Set<string>();
+  const orphanObjects: string[] = [];
+  for (const prefix of ['files', 'avatars']) {
+    for await (const key of storage.list(prefix)) {
+      seen.add(key);
+      if (!known.has(key)) orphanObjects.push(key);
+    }
+  }
+  const missingObjects = [...known].filter((k) => !seen.has(k));
+  return { orphanObjects: orphanObjects.sort(), missingObjects: missingObjects.sort(), objectsSeen: seen.size, keysKnown: known.size };
 }

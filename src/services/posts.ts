@@ -124,8 +124,8 @@ export class PostService {
       const existing = await this.deps.store.posts.getByClientMsgId(userId, input.client_msg_id);
       if (existing !== undefined) return { post: await this.replay(existing, channelId), created: false };
     }
-    const message = validateMessage(input.message);
     const fileIds = checkFileIds(input.file_ids);
+    const message = validateMessage(input.message, fileIds.length > 0);
     const props = checkProps(input.props);
     let rootId: string | null = null;
     if (input.root_post_id !== undefined) {
@@ -211,7 +211,7 @@ export class PostService {
 
   async edit(ctx: CallContext, postId: string, message: string): Promise<PostView> {
     const { post } = await this.access.post(ctx, postId, 'edit');
-    const text = validateMessage(message);
+    const text = validateMessage(message, post.file_ids !== '[]');
     const now = this.deps.clock();
     const view = await this.deps.store.transaction(async (tx) => {
       const targets = await this.mentionTargets(tx, post.channel_id, post.user_id, text);
