@@ -32,6 +32,11 @@ export function assertObjectKey(key: string): void {
   if (!OBJECT_KEY.test(key)) throw new Error(`not a storage key: ${JSON.stringify(key.slice(0, 80))}`);
 }
 
+/** A directory of keys (`files`, `files/2026`, `files/2026/12`), the only prefixes `list` takes. */
+export function assertPrefix(prefix: string): void {
+  if (!/^[a-z]+(\/[0-9]{4}(\/[0-9]{2})?)?\/?$/.test(prefix)) throw new Error(`not a storage prefix: ${JSON.stringify(prefix.slice(0, 80))}`);
+}
+
 export class ObjectNotFound extends Error {
   constructor(readonly key: string, options?: { cause?: unknown }) {
     super(`no stored object ${key}`, options);

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { assertObjectKey, ObjectNotFound, StorageUnavailable, type BlobStorage, type ByteRange, type StoredObject } from './blob-storage.js';
+import { assertObjectKey, assertPrefix, ObjectNotFound, StorageUnavailable, type BlobStorage, type ByteRange, type StoredObject } from './blob-storage.js';
 
 async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
@@ -106,8 +106,9 @@ export class LocalStorage implements BlobStorage {
   }
 
   async size(key: string): Promise<number | undefined> {
+    const path = this.pathOf(key);
     try {
-      return (await stat(this.pathOf(key))).size;
+      return (await stat(path)).size;
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw unavailable('stat', err);
@@ -115,9 +116,11 @@ export class LocalStorage implements BlobStorage {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) {
+    // Every key is checked before the first one is deleted: a bad batch deletes nothing.
+    const paths = keys.map((key) => this.pathOf(key));
+    for (const path of paths) {
       try {
-        await unlink(this.pathOf(key));
+        await unlink(path);
       } catch (err) {
         if (!isMissing(err)) throw unavailable('delete', err);
       }
@@ -125,6 +128,8 @@ export class LocalStorage implements BlobStorage {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
+    // Only key-shaped prefixes: nothing can walk out of the root.
+    assertPrefix(prefix);
     const start = join(this.root, ...prefix.split('/').filter((s) => s !== ''));
     const stack = [start];
     while (stack.length > 0) {

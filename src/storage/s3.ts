@@ -28,7 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../config/config.js';
-import { assertObjectKey, ObjectNotFound, StorageUnavailable, type BlobStorage, type ByteRange, type StoredObject } from './blob-storage.js';
+import { assertObjectKey, assertPrefix, ObjectNotFound, StorageUnavailable, type BlobStorage, type ByteRange, type StoredObject } from './blob-storage.js';
 
 const CONNECT_TIMEOUT_MS = 3_000;
 /** Requests without a large body: the server should answer (headers at least) in this time. */
@@ -280,6 +280,7 @@ export class S3Storage implements BlobStorage {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
+    assertPrefix(prefix);
     // Like a directory on disk: `files` lists files/..., not filesystem/...
     const dirPrefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
     let token: string | undefined;

@@ -252,8 +252,9 @@ describe.each(factories)('BlobStorage contract: $name', (factory) => {
     expect((await collect(d.storage.list('files/2001/02/'))).sort()).toEqual([files[0]!, files[1]!, thumb].sort());
     expect((await collect(d.storage.list('files/2001'))).sort()).toEqual([...files, thumb].sort());
     expect(await collect(d.storage.list('avatars/2001'))).toEqual(avatars);
-    // A prefix is a directory, not the start of a name.
-    expect(await collect(d.storage.list('files/2001/0'))).toEqual([]);
+    expect(await collect(d.storage.list('files/2001/04'))).toEqual([]);
+    // A prefix names a directory of keys; nothing else is listed (on disk it could climb out of the root).
+    await expect(collect(d.storage.list('../..'))).rejects.toThrow(/not a storage prefix/);
     expect(await collect(d.storage.list('files/1999'))).toEqual([]);
 
     const everything = await collect(d.storage.list('files'));
@@ -275,13 +276,8 @@ describe.each(factories)('BlobStorage contract: $name', (factory) => {
     expect(await d.requestCount()).toBe(before);
   });
 
-  // Known local.ts bugs (expected to fail there until fixed; then drop `knownLocalBug`):
-  // size() and delete() check the key inside their try, so a refused key comes out as
-  // StorageUnavailable ("stat failed (error)": a 503 for a caller's bug), and delete() checks
-  // each key just before unlinking it, so the keys before a bad one are already gone.
-  const knownLocalBug = factory.name === 'local' ? it.fails : it;
 
-  knownLocalBug('size and delete refuse keys that do not match OBJECT_KEY, as a refusal', async () => {
+  it('size and delete refuse keys that do not match OBJECT_KEY, as a refusal', async () => {
     const before = await d.requestCount();
     for (const key of BAD_KEYS) {
       await expectRefused(d.storage.size(key));
@@ -290,7 +286,7 @@ describe.each(factories)('BlobStorage contract: $name', (factory) => {
     expect(await d.requestCount()).toBe(before);
   });
 
-  knownLocalBug('delete refuses a batch containing a bad key without deleting any of it', async () => {
+  it('delete refuses a batch containing a bad key without deleting any of it', async () => {
     const good = newObjectKey('files');
     await d.storage.putBuffer(good, Buffer.from('keep me'), 'text/plain');
     const before = await d.requestCount();
