@@ -15,6 +15,7 @@ import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { createChannel, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
+import { multipart } from '../helpers/uploads.js';
 import { refused, WsClient } from '../helpers/ws-client.js';
 import { WS_CLOSE, WS_SUBPROTOCOL } from '../../src/domain/events.js';
 import { ROOT, freePort, jsonLines, requireBinary, selfSignedCert, waitFor } from './support.js';
@@ -118,9 +119,9 @@ describe('deploy/nginx.conf with the real nginx', () => {
   let user: TestUser;
 
   /** An HTTPS request through nginx from a chosen loopback address. */
-  function call(from: string, method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Res> {
+  function call(from: string, method: string, path: string, opts: { body?: unknown; raw?: Buffer; headers?: Record<string, string> } = {}): Promise<Res> {
     return new Promise((resolve, reject) => {
-      const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+      const payload = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
       const req = httpsRequest({
         host: '127.0.0.1', port: nginx.tlsPort, method, path, localAddress: from, servername: 'localhost', ca: readFileSync(cert.cert),
         headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}), ...(opts.headers ?? {}) },
@@ -215,6 +216,27 @@ describe('deploy/nginx.conf with the real nginx', () => {
     const missing = await call('127.0.0.5', 'GET', '/api/v1/no-such-route');
     expect(missing.status).toBe(404);
     expect(missing.headers['x-frame-options']).toBe('SAMEORIGIN');
+  });
+
+  it('passes uploads larger than the JSON body limit to RustChat, which keeps its own limits and headers', async () => {
+    const login = await call('127.0.0.9', 'POST', '/api/v1/auth/login', { body: { email: user.email, password: user.password } });
+    const token = login.json.token as string;
+    const team = await createTeam(t.api, user, 'invite');
+    const channel = await createChannel(t.api, user, team.id, 'private');
+    const data = Buffer.alloc(3 * 1024 * 1024, 0x41);
+    const form = multipart([{ name: 'three-megabytes.txt', data }]);
+    const up = await call('127.0.0.9', 'POST', `/api/v1/files?channel_id=${channel.id}`, { raw: form.body, headers: { authorization: `Bearer ${token}`, 'content-type': form.contentType } });
+    expect(up.status, up.body).toBe(201);
+    expect(up.json.size).toBe(data.length);
+    const dl = await call('127.0.0.9', 'GET', `/api/v1/files/${up.json.id as string}/download`, { headers: { authorization: `Bearer ${token}` } });
+    expect(dl.status).toBe(200);
+    expect(dl.body.length).toBe(data.length);
+    expect(dl.headers['content-security-policy']).toMatch(/^sandbox/);
+    expect(dl.headers['x-content-type-options']).toBe('nosniff');
+    expect(dl.headers['content-disposition']).toMatch(/^attachment; /);
+    // JSON bodies keep nginx's 1 MB limit.
+    const big = await call('127.0.0.9', 'POST', `/api/v1/channels/${channel.id}/posts`, { body: { message: 'x'.repeat(2 * 1024 * 1024) }, headers: { authorization: `Bearer ${token}` } });
+    expect(big.status).toBe(413);
   });
 
   it('the server sees the real client address: its own bucket and its `client_ip`, not nginx\'s', async () => {
