@@ -11,6 +11,7 @@
 import { open } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import sharp from 'sharp';
+import type * as FileTypes from 'file-type';
 import { badRequest } from '../domain/errors.js';
 
 // One image at a time per process, no cache: memory stays flat however many uploads arrive.
@@ -25,7 +26,7 @@ export const PREVIEW_WIDTH = 1920;
 export const AVATAR_SIZES = [512, 128] as const;
 export type AvatarSize = (typeof AVATAR_SIZES)[number];
 
-let parser: Promise<typeof import('file-type')> | undefined;
+let parser: Promise<typeof FileTypes> | undefined;
 
 /** Text types sniffed from the start of a UTF-8 file (file-type recognises binary formats only). */
 function sniffText(head: Buffer): string {
@@ -122,6 +123,7 @@ export async function avatarImages(path: string, maxPixels: number): Promise<Map
 // ---- names ----
 
 /** Bidirectional controls (a name like `exe.txt` shown reversed) and other invisible format characters. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it removes
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
 export const MAX_NAME_LENGTH = 255;
 

@@ -191,7 +191,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     const fileBobUnposted = await uploadFile(t.api, bob!, pub.id, { name: 'draft.png', data: image });
     w = {
       alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession,
-      filePub: filePub!, filePriv: filePriv!, fileDm: fileDm!, fileGrp: fileGrp!, fileBobUnposted,
+      filePub, filePriv, fileDm, fileGrp, fileBobUnposted,
     };
   });
   afterAll(async () => t?.close());

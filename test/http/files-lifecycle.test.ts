@@ -11,6 +11,7 @@ import { addChannelMember, createChannel, createPost, createTeam, addTeamMember,
 import { ROOT } from '../helpers/process.js';
 import { jpegWithGps, multipart, png, uploadFile } from '../helpers/uploads.js';
 import { WsClient } from '../helpers/ws-client.js';
+import type { PostView } from '../../src/domain/presenters.js';
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -27,7 +28,7 @@ describe('file life cycle (sqlite, local disk)', () => {
 
   beforeAll(async () => {
     t = await startApp('sqlite', { clock: () => now });
-    [alice, bob] = await Promise.all([registerUser(t.api, 'alice'), registerUser(t.api, 'bob')]) as [TestUser, TestUser];
+    [alice, bob] = await Promise.all([registerUser(t.api, 'alice'), registerUser(t.api, 'bob')]);
     const team = await createTeam(t.api, alice);
     await addTeamMember(t.api, alice, team.id, bob);
     channel = await createChannel(t.api, alice, team.id, 'private');
@@ -42,12 +43,12 @@ describe('file life cycle (sqlite, local disk)', () => {
       const a = await uploadFile(t.api, alice, channel.id, { name: 'one.png', data: await png(50, 40) });
       const b = await uploadFile(t.api, alice, channel.id, { name: 'two.txt', data: 'two' });
       const post = await createPost(t.api, alice, channel.id, '', { file_ids: [a, b] });
-      const posted = (await ws.waitForEvent('posted', (d) => d.post.id === post.id)).data;
-      expect(posted.post.files.map((f: { id: string; name: string }) => f.name)).toEqual(['one.png', 'two.txt']);
+      const posted = (await ws.waitForEvent('posted', (d) => d.post.id === post.id)).data as { post: PostView };
+      expect(posted.post.files.map((f) => f.name)).toEqual(['one.png', 'two.txt']);
       expect(posted.post.files[0]).toMatchObject({ width: 50, height: 40, has_preview: true, mime_type: 'image/png' });
       expect((await t.api.delete(`/api/v1/files/${b}`, alice.token)).status).toBe(200);
       await ws.waitForEvent('file_deleted', (d) => d.file_id === b && d.post_id === post.id && d.channel_id === channel.id);
-      const edited = (await ws.waitForEvent('post_edited', (d) => d.post.id === post.id)).data;
+      const edited = (await ws.waitForEvent('post_edited', (d) => d.post.id === post.id)).data as { post: PostView };
       expect(edited.post.file_ids).toEqual([a]);
       expect((await t.api.get(`/api/v1/posts/${post.id}`, bob.token)).body.files.map((f: { id: string }) => f.id)).toEqual([a]);
     } finally {

@@ -27,7 +27,7 @@ describe('files on S3 (postgres)', () => {
         RUSTCHAT_S3_ACCESS_KEY_ID: c.credentials!.accessKeyId, RUSTCHAT_S3_SECRET_ACCESS_KEY: c.credentials!.secretAccessKey,
       },
     });
-    [alice, carol] = await Promise.all([registerUser(t.api, 'alice'), registerUser(t.api, 'carol')]) as [TestUser, TestUser];
+    [alice, carol] = await Promise.all([registerUser(t.api, 'alice'), registerUser(t.api, 'carol')]);
     const team = await createTeam(t.api, alice);
     channel = await createChannel(t.api, alice, team.id, 'private');
   });
