@@ -93,8 +93,11 @@ export function fileRoutes(app: App, deps: HttpDeps): void {
   }, async (req, reply) => {
     const ctx = callCtx(req);
     const channelId = req.query.channel_id;
-    // Refused before a byte of the body is read: no access, no quota.
+    // Refused before a byte of the body is read: no access, no quota, a body that cannot fit.
     if (!req.isMultipart()) throw unsupported();
+    if (Number(req.headers['content-length']) > files.maxFileSize * MAX_FILES_PER_REQUEST + 1024 * 1024) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `At most ${MAX_FILES_PER_REQUEST} files of the size limit per request`);
+    }
     await files.beginUpload(ctx, channelId);
     const stored: FileView[] = [];
     try {
