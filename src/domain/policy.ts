@@ -108,6 +108,30 @@ export function channelCan(actor: Actor, action: ChannelAction, ctx: ChannelCont
   return CHANNEL_POLICY[action].some((rule) => rule(actor, ctx));
 }
 
+/**
+ * CHANNEL_POLICY.read as a set, for reads that must filter inside the database (search: a
+ * filter applied after fetching would make totals and paging lie, and timing tell counts).
+ * The store compiles it to SQL; `inReadScope` states the same set as a predicate, and a
+ * property test proves it equals `channelCan(actor, 'read', …)` for every context.
+ */
+export interface ChannelReadScope {
+  readonly userId: string;
+  /** Channels the user is a member of (any type), plus public channels of the user's teams. */
+  readonly memberAndTeamPublic: true;
+  /** System admins: every public and private channel (never others' direct or group messages). */
+  readonly allTeamChannels: boolean;
+}
+
+export function channelReadScope(actor: Actor): ChannelReadScope {
+  return { userId: actor.userId, memberAndTeamPublic: true, allTeamChannels: isSystemAdmin(actor) };
+}
+
+export function inReadScope(scope: ChannelReadScope, ctx: ChannelContext): boolean {
+  if (ctx.member !== undefined) return true;
+  if (ctx.channel.type === 'public' && ctx.teamMember !== undefined) return true;
+  return scope.allTeamChannels && isTeamChannel(ctx);
+}
+
 export function isLive(ctx: ChannelContext): boolean {
   return live(ctx);
 }

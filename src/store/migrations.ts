@@ -9,6 +9,7 @@ import { passwordReset } from './migrations/003-password-reset.js';
 import { exchangeBinding } from './migrations/004-exchange-binding.js';
 import { channelEventSeq } from './migrations/005-channel-event-seq.js';
 import { files } from './migrations/006-files.js';
+import { search } from './migrations/007-search.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -18,8 +19,21 @@ export interface Migration {
 }
 
 const TYPES: Record<Dialect, Record<string, string>> = {
-  sqlite: { SERIAL_PK: 'INTEGER PRIMARY KEY AUTOINCREMENT', BIGINT: 'INTEGER' },
-  postgres: { SERIAL_PK: 'BIGSERIAL PRIMARY KEY', BIGINT: 'BIGINT' },
+  sqlite: {
+    SERIAL_PK: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+    BIGINT: 'INTEGER',
+    POST_SEARCH_TABLE: "CREATE VIRTUAL TABLE post_search USING fts5(words, stems, tags, tokenize='unicode61 remove_diacritics 0', content='', contentless_delete=1)",
+  },
+  postgres: {
+    SERIAL_PK: 'BIGSERIAL PRIMARY KEY',
+    BIGINT: 'BIGINT',
+    POST_SEARCH_TABLE: [
+      'CREATE TABLE post_search (seq BIGINT PRIMARY KEY, words tsvector NOT NULL, stems tsvector NOT NULL, tags tsvector NOT NULL)',
+      'CREATE INDEX post_search_words ON post_search USING GIN (words)',
+      'CREATE INDEX post_search_stems ON post_search USING GIN (stems)',
+      'CREATE INDEX post_search_tags ON post_search USING GIN (tags)',
+    ].join(';\n'),
+  },
 };
 
 export function renderStatements(migration: Migration, dialect: Dialect): string[] {
@@ -34,4 +48,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search];

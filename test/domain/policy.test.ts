@@ -203,3 +203,25 @@ describe('user policy', () => {
     expect((Object.keys(USER_POLICY) as Array<keyof typeof USER_POLICY>).filter((a) => userCan(actor, a, { user: { id } }))).toEqual(expected);
   });
 });
+
+describe('the read scope (search filters inside the database with it)', () => {
+  it('is exactly CHANNEL_POLICY.read, for every actor and situation', async () => {
+    const { channelReadScope, inReadScope } = await import('../../src/domain/policy.js');
+    const relations: Relation[] = ['outsider', 'team member', 'team admin', 'channel member', 'channel admin', 'team admin + channel member'];
+    let checked = 0;
+    for (const actor of [user, sysadmin]) {
+      for (const type of ['public', 'private', 'direct', 'group'] as const) {
+        for (const relation of relations) {
+          for (const archived of [false, true]) {
+            for (const teamArchived of [false, true]) {
+              const ctx = channelCtx(type, relation, { archived, teamArchived });
+              expect(inReadScope(channelReadScope(actor), ctx), `${actor.role} ${type} ${relation} archived=${archived} teamArchived=${teamArchived}`).toBe(channelCan(actor, 'read', ctx));
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBe(2 * 4 * 6 * 4);
+  });
+});

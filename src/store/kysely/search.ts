@@ -1,0 +1,206 @@
+/**
+ * SearchStore over both engines. Clauses arrive as plain tokens (letters and digits only,
+ * domain/search.ts), so rendering them in an engine's syntax needs no escaping beyond quoting:
+ *   SQLite FTS5:  words : "deploy prod"   stems : "deploy"   words : "depl" *
+ *   PostgreSQL:   words @@ 'deploy' <-> 'prod'   stems @@ 'deploy'   words @@ 'depl':*
+ * Each clause targets one column; all positive clauses must match (AND), no negated one may.
+ *
+ * The read scope is a subquery over memberships (ChannelReadScope), joined in the same query:
+ * nothing is fetched and then dropped.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Channel, FileInfo, Post } from '../../domain/entities.js';
+import type { ChannelReadScope } from '../../domain/policy.js';
+import type { SearchClause, SearchColumn } from '../../domain/search.js';
+import type { Dialect } from '../migrations.js';
+import { SEARCH_COUNT_CAP, type FileQuery, type PostPageRequest, type PostQuery, type SearchDocument, type SearchStore } from '../search.js';
+import { likePattern, num, type Db } from './shared.js';
+
+const COLUMNS: readonly SearchColumn[] = ['words', 'stems', 'tags'];
+const TOKEN = /^[\p{L}\p{N}]{1,64}$/u;
+
+function checkTokens(tokens: readonly string[]): void {
+  // Defence in depth: the parser only makes such tokens; anything else must never reach an engine.
+  for (const t of tokens) if (!TOKEN.test(t)) throw new Error('search token with characters other than letters and digits');
+}
+
+/** FTS5: one clause. */
+function fts5Clause(c: SearchClause): string {
+  checkTokens(c.atom.tokens);
+  return `${c.column} : "${c.atom.tokens.join(' ')}"${c.atom.prefix ? ' *' : ''}`;
+}
+
+/** tsquery: one clause (its column is chosen by the caller). */
+function tsClause(c: SearchClause): string {
+  checkTokens(c.atom.tokens);
+  const parts = c.atom.tokens.map((t, i) => `'${t}'${c.atom.prefix && i === c.atom.tokens.length - 1 ? ':*' : ''}`);
+  return parts.length === 1 ? parts[0]! : `(${parts.join(' <-> ')})`;
+}
+
+/** A tsvector literal with positions, from space-separated tokens (no PostgreSQL text analysis). */
+export function tsvectorLiteral(text: string): string {
+  if (text === '') return '';
+  const positions = new Map<string, number[]>();
+  text.split(' ').forEach((t, i) => {
+    if (t === '') return;
+    checkTokens([t]);
+    // tsvector positions stop at 16383; later repeats add nothing for matching.
+    if (i >= 16383) return;
+    const list = positions.get(t);
+    if (list) list.push(i + 1);
+    else positions.set(t, [i + 1]);
+  });
+  return [...positions].map(([t, ps]) => `'${t}':${ps.slice(0, 256).join(',')}`).join(' ');
+}
+
+/** The channels the scope may read (CHANNEL_POLICY.read, as policy.ts ChannelReadScope states it). */
+export function readableChannels(scope: ChannelReadScope): RawBuilder<unknown> {
+  const base = sql`SELECT cm.channel_id FROM channel_members cm WHERE cm.user_id = ${scope.userId}
+    UNION SELECT rc.id FROM channels rc JOIN team_members rtm ON rtm.team_id = rc.team_id AND rtm.user_id = ${scope.userId} WHERE rc.type = 'public'`;
+  return scope.allTeamChannels ? sql`${base} UNION SELECT ac.id FROM channels ac WHERE ac.type IN ('public', 'private')` : base;
+}
+
+const list = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`));
+
+export class Search implements SearchStore {
+  constructor(private readonly db: Db, private readonly dialect: Dialect) {}
+
+  /** The text conditions on post `p` (seq) for this engine. */
+  private textConditions(clauses: readonly SearchClause[]): RawBuilder<unknown>[] {
+    const positive = clauses.filter((c) => !c.negated);
+    const negative = clauses.filter((c) => c.negated);
+    const out: RawBuilder<unknown>[] = [];
+    if (this.dialect === 'sqlite') {
+      if (positive.length > 0) out.push(sql`p.seq IN (SELECT rowid FROM post_search WHERE post_search MATCH ${positive.map(fts5Clause).join(' AND ')})`);
+      if (negative.length > 0) out.push(sql`p.seq NOT IN (SELECT rowid FROM post_search WHERE post_search MATCH ${negative.map(fts5Clause).join(' OR ')})`);
+      return out;
+    }
+    const per = (cs: readonly SearchClause[], column: SearchColumn, join: string): string | undefined => {
+      const mine = cs.filter((c) => c.column === column);
+      return mine.length === 0 ? undefined : mine.map(tsClause).join(join);
+    };
+    const pos = COLUMNS.map((col) => [col, per(positive, col, ' & ')] as const).filter(([, q]) => q !== undefined);
+    const neg = COLUMNS.map((col) => [col, per(negative, col, ' | ')] as const).filter(([, q]) => q !== undefined);
+    if (pos.length > 0) out.push(sql`p.seq IN (SELECT ps.seq FROM post_search ps WHERE ${sql.join(pos.map(([col, q]) => sql`${sql.ref(`ps.${col}`)} @@ ${q}::tsquery`), sql` AND `)})`);
+    if (neg.length > 0) out.push(sql`p.seq NOT IN (SELECT ns.seq FROM post_search ns WHERE ${sql.join(neg.map(([col, q]) => sql`${sql.ref(`ns.${col}`)} @@ ${q}::tsquery`), sql` OR `)})`);
+    return out;
+  }
+
+  private postConditions(q: PostQuery): RawBuilder<unknown>[] {
+    const where: RawBuilder<unknown>[] = [sql`p.deleted_at IS NULL`, sql`p.channel_id IN (${readableChannels(q.scope)})`, ...this.textConditions(q.clauses)];
+    if (q.teamId !== undefined) where.push(sql`p.channel_id IN (SELECT tc.id FROM channels tc WHERE tc.team_id = ${q.teamId} OR tc.team_id IS NULL)`);
+    if (q.channelIds !== undefined) where.push(q.channelIds.length === 0 ? sql`1 = 0` : sql`p.channel_id IN (${list(q.channelIds)})`);
+    if (q.userIds !== undefined) where.push(q.userIds.length === 0 ? sql`1 = 0` : sql`p.user_id IN (${list(q.userIds)})`);
+    if (q.createdFrom !== undefined) where.push(sql`p.created_at >= ${q.createdFrom}`);
+    if (q.createdBefore !== undefined) where.push(sql`p.created_at < ${q.createdBefore}`);
+    if (q.isPinned) where.push(sql`p.is_pinned = 1`);
+    if (q.hasFile) where.push(sql`p.file_ids <> '[]'`);
+    if (q.hasImage) where.push(sql`EXISTS (SELECT 1 FROM files f WHERE f.post_id = p.id AND f.deleted_at IS NULL AND f.mime_type LIKE 'image/%')`);
+    return where;
+  }
+
+  async posts(q: PostQuery, page: PostPageRequest): Promise<{ posts: Post[]; total: number }> {
+    const where = this.postConditions(q);
+    const whereSql = sql.join(where, sql` AND `);
+    const { rows: counted } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM (SELECT 1 FROM posts p WHERE ${whereSql} LIMIT ${SEARCH_COUNT_CAP}) capped`.execute(this.db);
+    const total = num(counted[0]?.n ?? 0);
+    const positive = q.clauses.filter((c) => !c.negated);
+    let rows: Post[];
+    if (page.order === 'relevance' && positive.length > 0) {
+      rows = await this.byRelevance(whereSql, positive, page);
+    } else {
+      const cursor = page.beforeSeq === undefined ? sql`` : sql` AND p.seq < ${page.beforeSeq}`;
+      const skip = page.beforeSeq === undefined && page.offset > 0 ? sql` OFFSET ${page.offset}` : sql``;
+      rows = (await sql<Post>`SELECT p.* FROM posts p WHERE ${whereSql}${cursor} ORDER BY p.seq DESC LIMIT ${page.limit}${skip}`.execute(this.db)).rows;
+    }
+    return { posts: rows.map((r) => ({ ...r, seq: num(r.seq) })), total };
+  }
+
+  private async byRelevance(whereSql: RawBuilder<unknown>, positive: readonly SearchClause[], page: PostPageRequest): Promise<Post[]> {
+    if (this.dialect === 'sqlite') {
+      const match = positive.map(fts5Clause).join(' AND ');
+      const { rows } = await sql<Post>`
+        SELECT p.* FROM posts p JOIN (SELECT rowid AS seq, bm25(post_search) AS score FROM post_search WHERE post_search MATCH ${match}) r ON r.seq = p.seq
+        WHERE ${whereSql} ORDER BY r.score, p.seq DESC LIMIT ${page.limit} OFFSET ${page.offset}`.execute(this.db);
+      return rows;
+    }
+    const rank = COLUMNS.map((col) => {
+      const mine = positive.filter((c) => c.column === col);
+      return mine.length === 0 ? undefined : sql`ts_rank(${sql.ref(`r.${col}`)}, ${mine.map(tsClause).join(' & ')}::tsquery)`;
+    }).filter((r): r is RawBuilder<unknown> => r !== undefined);
+    const { rows } = await sql<Post>`
+      SELECT p.* FROM posts p JOIN post_search r ON r.seq = p.seq
+      WHERE ${whereSql} ORDER BY ${sql.join(rank, sql` + `)} DESC, p.seq DESC LIMIT ${page.limit} OFFSET ${page.offset}`.execute(this.db);
+    return rows;
+  }
+
+  async files(q: FileQuery, offset: number, limit: number): Promise<{ files: FileInfo[]; total: number }> {
+    const where: RawBuilder<unknown>[] = [sql`f.deleted_at IS NULL`, sql`f.post_id IS NOT NULL`, sql`f.channel_id IN (${readableChannels(q.scope)})`];
+    for (const w of q.nameWords) where.push(sql`LOWER(f.name) LIKE ${likePattern(w)} ESCAPE '\\'`);
+    if (q.teamId !== undefined) where.push(sql`f.channel_id IN (SELECT tc.id FROM channels tc WHERE tc.team_id = ${q.teamId} OR tc.team_id IS NULL)`);
+    if (q.channelIds !== undefined) where.push(q.channelIds.length === 0 ? sql`1 = 0` : sql`f.channel_id IN (${list(q.channelIds)})`);
+    if (q.userIds !== undefined) where.push(q.userIds.length === 0 ? sql`1 = 0` : sql`f.user_id IN (${list(q.userIds)})`);
+    if (q.createdFrom !== undefined) where.push(sql`f.created_at >= ${q.createdFrom}`);
+    if (q.createdBefore !== undefined) where.push(sql`f.created_at < ${q.createdBefore}`);
+    if (q.extensions !== undefined && q.extensions.length > 0) where.push(sql`(${sql.join(q.extensions.map((e) => sql`LOWER(f.name) LIKE ${`%.${e.replace(/[\\%_]/g, (c) => `\\${c}`)}`} ESCAPE '\\'`), sql` OR `)})`);
+    if (q.mimePrefixes !== undefined && q.mimePrefixes.length > 0) where.push(sql`(${sql.join(q.mimePrefixes.map((m) => sql`f.mime_type LIKE ${`${m.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`), sql` OR `)})`);
+    const whereSql = sql.join(where, sql` AND `);
+    const { rows: counted } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM (SELECT 1 FROM files f WHERE ${whereSql} LIMIT ${SEARCH_COUNT_CAP}) capped`.execute(this.db);
+    const { rows } = await sql<FileInfo>`SELECT f.* FROM files f WHERE ${whereSql} ORDER BY f.created_at DESC, f.id DESC LIMIT ${limit} OFFSET ${offset}`.execute(this.db);
+    return {
+      files: rows.map((r) => ({ ...r, size: num(r.size), created_at: num(r.created_at), deleted_at: r.deleted_at === null ? null : num(r.deleted_at) })),
+      total: num(counted[0]?.n ?? 0),
+    };
+  }
+
+  async channels(scope: ChannelReadScope, words: readonly string[], opts: { teamId?: string | undefined; includeArchived: boolean; limit: number }): Promise<Channel[]> {
+    const where: RawBuilder<unknown>[] = [sql`c.type IN ('public', 'private')`, sql`c.id IN (${readableChannels(scope)})`];
+    for (const w of words) {
+      const pattern = likePattern(w);
+      where.push(sql`(LOWER(c.name) LIKE ${pattern} ESCAPE '\\' OR LOWER(c.display_name) LIKE ${pattern} ESCAPE '\\' OR LOWER(c.purpose) LIKE ${pattern} ESCAPE '\\')`);
+    }
+    if (opts.teamId !== undefined) where.push(sql`c.team_id = ${opts.teamId}`);
+    if (!opts.includeArchived) where.push(sql`c.archived_at IS NULL`);
+    const { rows } = await sql<Channel>`SELECT c.* FROM channels c WHERE ${sql.join(where, sql` AND `)} ORDER BY c.last_post_seq DESC, c.id LIMIT ${opts.limit}`.execute(this.db);
+    return rows.map((r) => ({ ...r, created_at: num(r.created_at), updated_at: num(r.updated_at), archived_at: r.archived_at === null ? null : num(r.archived_at), last_post_at: num(r.last_post_at), last_post_seq: num(r.last_post_seq), event_seq: num(r.event_seq) }));
+  }
+
+  async backfill(limit: number, analyze: (message: string) => SearchDocument): Promise<{ indexed: number; remaining: number }> {
+    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Search(trx, this.dialect).backfill(limit, analyze));
+    const state = (await sql<{ pending_through: number | string }>`SELECT pending_through FROM search_backfill${this.dialect === 'postgres' ? sql` FOR UPDATE` : sql``}`.execute(this.db)).rows[0];
+    const through = num(state?.pending_through ?? 0);
+    if (through <= 0) return { indexed: 0, remaining: 0 };
+    // The batch's rows stay locked until commit, so an edit cannot slip between read and index.
+    const { rows } = await sql<{ seq: number | string; message: string; deleted_at: number | null }>`
+      SELECT seq, message, deleted_at FROM posts WHERE seq <= ${through} ORDER BY seq DESC LIMIT ${limit}${this.dialect === 'postgres' ? sql` FOR UPDATE` : sql``}`.execute(this.db);
+    let indexed = 0;
+    for (const r of rows) {
+      if (r.deleted_at !== null) continue;
+      await writeIndex(this.db, this.dialect, num(r.seq), analyze(r.message));
+      indexed++;
+    }
+    const next = rows.length < limit ? 0 : num(rows[rows.length - 1]!.seq) - 1;
+    await sql`UPDATE search_backfill SET pending_through = ${next}`.execute(this.db);
+    const left = next <= 0 ? 0 : num((await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM posts WHERE seq <= ${next}`.execute(this.db)).rows[0]?.n ?? 0);
+    return { indexed, remaining: left };
+  }
+}
+
+/** Replaces the index entry of post `seq` (inside the caller's transaction or statement). */
+export async function writeIndex(db: Db, dialect: Dialect, seq: number, doc: SearchDocument): Promise<void> {
+  if (dialect === 'sqlite') {
+    await sql`DELETE FROM post_search WHERE rowid = ${seq}`.execute(db);
+    await sql`INSERT INTO post_search (rowid, words, stems, tags) VALUES (${seq}, ${doc.words}, ${doc.stems}, ${doc.tags})`.execute(db);
+    return;
+  }
+  await sql`
+    INSERT INTO post_search (seq, words, stems, tags) VALUES (${seq}, ${tsvectorLiteral(doc.words)}::tsvector, ${tsvectorLiteral(doc.stems)}::tsvector, ${tsvectorLiteral(doc.tags)}::tsvector)
+    ON CONFLICT (seq) DO UPDATE SET words = EXCLUDED.words, stems = EXCLUDED.stems, tags = EXCLUDED.tags`.execute(db);
+}
+
+/** Removes the index entries of these posts (by id). */
+export async function removeIndex(db: Db, dialect: Dialect, postIds: readonly string[]): Promise<void> {
+  if (postIds.length === 0) return;
+  const key = dialect === 'sqlite' ? sql`rowid` : sql`seq`;
+  await sql`DELETE FROM post_search WHERE ${key} IN (SELECT seq FROM posts WHERE id IN (${list(postIds)}))`.execute(db);
+}
