@@ -2,8 +2,9 @@
  * Files in the web client end to end: the built client served by a real RustChat (embedded
  * SQLite, files on local disk, real listener) and driven by the system Chromium. Alice and Bob
  * share a private channel, Carol is in the team but not in it. Alice drops an image and picks
- * a text file; Bob sees both arrive live, opens the image's viewer and downloads it; Carol gets
- * 404 for the same URL. All of it under the served strict CSP.
+ * a text file (sent without a word); Bob sees both arrive live, opens the image's viewer and
+ * downloads it; Carol gets 404 for the same URL. Alice's new profile picture replaces her
+ * initials. All of it under the served strict CSP.
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -141,12 +142,12 @@ describe('files in the browser', () => {
       await B.keyboard.press('Escape');
       await viewer.waitFor({ state: 'detached', timeout: 30_000 });
 
-      // ---- Alice picks a text file with the file input; Bob gets a card with its name and a download link ----
+      // ---- Alice picks a text file with the file input and sends it without a word; Bob gets a card with its name and a download link ----
       await composer.locator('input[type="file"]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('meeting notes: ship files\n') });
       await composer.locator('.attachment[data-status="done"]', { hasText: 'notes.txt' }).waitFor(WAIT);
-      await box.fill('the notes');
+      expect(await box.inputValue()).toBe('');
       await box.press('Enter');
-      const card = postWith(B, 'the notes').locator('.file-card', { hasText: 'notes.txt' });
+      const card = B.locator('main article.post .file-card', { hasText: 'notes.txt' });
       await card.waitFor(WAIT);
       const cardLink = card.getByRole('link', { name: 'Download notes.txt' });
       expect(await fetchFrom(B, (await cardLink.getAttribute('href'))!)).toEqual([200, expect.stringMatching(/^text\/plain/)]);

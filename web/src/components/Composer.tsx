@@ -16,12 +16,6 @@ import { typingIn, userLabel } from '../state/reducer.js';
 import { AttachmentList, useAttachmentTray, useAttachments } from './Files.js';
 import { PaperclipIcon } from './icons.js';
 
-/**
- * The server refuses a post whose message is empty even when it attaches files
- * (validateMessage in src/domain/rules.ts), so a message goes with every file.
- */
-const MESSAGE_REQUIRED_WITH_FILES = true;
-
 /** Adds files to a tray, saying so when some are left out by the per-message limit. */
 export function attachFiles(tray: AttachmentTray, files: readonly File[], actions: Pick<ChatActions, 'notify'>): void {
   const refused = tray.add(files);
@@ -124,11 +118,9 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
     el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
   }, [text]);
 
-  const needsText = text.trim() === '' && (MESSAGE_REQUIRED_WITH_FILES || ready === 0);
-  const canSend = disabled === undefined && !uploading && !needsText;
-  let status = '';
-  if (uploading) status = 'Uploading… the message can be sent when the files are up.';
-  else if (ready > 0 && needsText) status = 'Write a message to send with the files.';
+  // A message may be empty when it carries files (the server allows it then).
+  const canSend = disabled === undefined && !uploading && (text.trim() !== '' || ready > 0);
+  const status = uploading ? 'Uploading… the message can be sent when the files are up.' : '';
 
   function submit(e?: FormEvent) {
     e?.preventDefault();

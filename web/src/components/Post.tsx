@@ -107,7 +107,8 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
 
   function save() {
     const text = draft.trim();
-    if (text === '' || text === post.message) {
+    // Only a post with files may lose all its text (as the server allows).
+    if ((text === '' && post.files.length === 0) || text === post.message) {
       setEditing(false);
       onEditDone?.();
       return;
