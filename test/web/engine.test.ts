@@ -356,6 +356,24 @@ describe('ChatEngine: outbox', () => {
     expect(t.store.getState().posts.p1?.client_msg_id).toBe('cmid-1');
   });
 
+  it('a message with files sends their ids as file_ids, and shows them while sending', async () => {
+    const bodies: unknown[] = [];
+    let answer: (p: Post) => void = () => undefined;
+    const t = await started({
+      createPost: (_channelId, body) => {
+        bodies.push(body);
+        return new Promise<Post>((resolve) => { answer = resolve; });
+      },
+    });
+    const file = { id: 'f1', name: 'a.txt', extension: 'txt', mime_type: 'text/plain', size: 3, has_preview: false, user_id: 'me', channel_id: 'c1', post_id: null, created_at: 1 };
+    const sending = t.engine.sendPost('c1', 'see attached', null, [file]);
+    expect(t.store.getState().outbox.map((o) => o.files)).toEqual([[file]]);
+    answer(post('p1', 1, { user_id: 'me', client_msg_id: 'cmid-1', file_ids: ['f1'], files: [{ ...file, post_id: 'p1' }] }));
+    await sending;
+    expect(bodies).toEqual([{ message: 'see attached', client_msg_id: 'cmid-1', file_ids: ['f1'] }]);
+    expect(t.store.getState().posts.p1?.files.map((f) => f.id)).toEqual(['f1']);
+  });
+
   it('a refusal a retry cannot fix drops the message and says why', async () => {
     const t = await started({ createPost: () => { throw new ApiError(403, 'FORBIDDEN', 'This channel is archived'); } });
     await t.engine.sendPost('c1', 'hello');

@@ -4,7 +4,7 @@ import type { ServerEvent } from '../../web/src/lib/realtime.js';
 import { SSO_ERROR_GENERIC, channelPath, parseRoute, safeRedirectTarget, ssoErrorMessage } from '../../web/src/lib/route.js';
 import { SSO_LOGIN_ERRORS } from '../../src/domain/sso.js';
 import { tokenStore } from '../../web/src/lib/session.js';
-import type { Channel, Post, User } from '../../web/src/lib/types.js';
+import type { Channel, FileInfo, Post, User } from '../../web/src/lib/types.js';
 import { applyReaction, channelLabel, initialState, reduce, teamUnreads, typingIn, type Action, type ChatState } from '../../web/src/state/reducer.js';
 
 const user = (id: string, username: string, display_name = ''): User => ({
@@ -95,6 +95,19 @@ describe('reducer', () => {
     s = reduce(s, rt({ event: 'post_deleted', seq: 1, broadcast: {}, data: { post: post('p1', 1) } }));
     expect(s.posts.p1).toBeUndefined();
     expect(s.channelPosts.c1!.order).toEqual(['p2']);
+  });
+
+  it('file_deleted takes the file out of its post, and leaves everything else as it was', () => {
+    const file = (id: string): FileInfo => ({
+      id, name: `${id}.png`, extension: 'png', mime_type: 'image/png', size: 10, width: 2, height: 2, has_preview: true, user_id: 'u2', channel_id: 'c1', post_id: 'p1', created_at: 1,
+    });
+    let s = reduce(base(), { type: 'post_upsert', post: post('p1', 1, { file_ids: ['f1', 'f2'], files: [file('f1'), file('f2')] }) });
+    const deleted = (file_id: string, post_id: string | null): ServerEvent => ({ event: 'file_deleted', seq: 1, broadcast: { channel_id: 'c1' }, data: { file_id, post_id, channel_id: 'c1' } });
+    s = reduce(s, rt(deleted('f1', 'p1')));
+    expect(s.posts.p1!.files.map((f) => f.id)).toEqual(['f2']);
+    expect(s.posts.p1!.file_ids).toEqual(['f2']);
+    // An unattached upload, a post the client does not hold, a file already gone: nothing changes.
+    for (const ev of [deleted('f9', null), deleted('f2', 'p-unknown'), deleted('f1', 'p1')]) expect(reduce(s, rt(ev))).toBe(s);
   });
 
   it('threads: replies join the loaded thread, bump the root reply count once, and go with a deleted root', () => {

@@ -8,12 +8,12 @@ import type { Static } from 'typebox';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { ChannelRole as DomainChannelRole, SystemRole as DomainSystemRole, TeamRole as DomainTeamRole } from '../../src/domain/entities.js';
 import type { passwordPolicy } from '../../src/domain/password-policy.js';
-import type { ChannelMemberView, ChannelView, PostView, SsoLoginOptionView, TeamMemberView, TeamView, UserView } from '../../src/domain/presenters.js';
+import type { ChannelMemberView, ChannelView, FileView, PostView, SsoLoginOptionView, TeamMemberView, TeamView, UserView } from '../../src/domain/presenters.js';
 import type { SsoProviderType as DomainSsoProviderType } from '../../src/domain/sso.js';
 import type { EventMap } from '../../src/domain/events.js';
 import type { ChannelRole, SsoProviderType, SystemRole, TeamRole } from '../../src/http/schemas.js';
 import type {
-  Channel, ChannelMember, OAuthProvider, PasswordPolicy, Post, SessionResponse, SsoSessionResponse, Team, TeamMember, User,
+  Channel, ChannelMember, FileInfo, OAuthProvider, PasswordPolicy, Post, SessionResponse, SsoSessionResponse, Team, TeamMember, User,
 } from '../../web/src/lib/types.js';
 import type { ServerEvent } from '../../web/src/lib/realtime.js';
 
@@ -26,6 +26,7 @@ describe('view types', () => {
     expectTypeOf<ChannelMember>().toEqualTypeOf<ChannelMemberView>();
     expectTypeOf<Post>().toEqualTypeOf<PostView>();
     expectTypeOf<OAuthProvider>().toEqualTypeOf<SsoLoginOptionView>();
+    expectTypeOf<FileInfo>().toEqualTypeOf<FileView>();
   });
 
   it('the sign-in shapes are the schemas the routes declare', () => {
@@ -46,5 +47,6 @@ describe('view types', () => {
   it('the client reads events with the server event map', () => {
     expectTypeOf<Extract<ServerEvent, { event: 'posted' }>['data']>().toEqualTypeOf<EventMap['posted']>();
     expectTypeOf<EventMap['posted']['post']>().toEqualTypeOf<Post>();
+    expectTypeOf<Extract<ServerEvent, { event: 'file_deleted' }>['data']>().toEqualTypeOf<EventMap['file_deleted']>();
   });
 });

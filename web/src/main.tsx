@@ -14,12 +14,14 @@ import { App, type Boot } from './App.js';
 import { ApiClient, ApiError, describeError } from './lib/api.js';
 import { parseRoute, registrationTokenFromHash, resetTokenFromHash, safeRedirectTarget, ssoErrorMessage } from './lib/route.js';
 import { tokenStore } from './lib/session.js';
+import { xhrTransport } from './lib/upload.js';
 import './styles.css';
 
 const tokens = tokenStore(window.sessionStorage);
 let sessionEnded: () => void = () => undefined;
 const api = new ApiClient({
   fetch: (input, init) => window.fetch(input, init),
+  upload: xhrTransport(),
   getToken: () => tokens.get(),
   onSessionEnded: () => sessionEnded(),
 });

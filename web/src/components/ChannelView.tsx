@@ -6,9 +6,10 @@ import type { Channel, Post } from '../lib/types.js';
 import { useChat } from '../state/chat.js';
 import { channelLabel, directPartner, type ChatState } from '../state/reducer.js';
 import { PresenceDot } from './bits.js';
-import { Composer, TypingIndicator } from './Composer.js';
+import { Composer, TypingIndicator, attachFiles } from './Composer.js';
 import { ConfirmDialog } from './Dialog.js';
 import { AddPeopleDialog, EditChannelDialog } from './dialogs.js';
+import { DropHint, useAttachmentTray, useFileDrop } from './Files.js';
 import { LockIcon } from './icons.js';
 import { MessageText, OutgoingItem, PostItem, rowProps } from './Post.js';
 
@@ -131,14 +132,21 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone }: {
   );
 }
 
-export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers, onLeft }: {
+export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers, onShowFiles, onLeft }: {
   readonly channel: Channel;
   readonly onOpenThread: (rootId: string) => void;
   readonly onShowPinned: () => void;
   readonly onShowMembers: () => void;
+  readonly onShowFiles: () => void;
   readonly onLeft: () => void;
 }) {
   const { state, actions } = useChat();
+  const tray = useAttachmentTray(channel.id, null);
+  const archived = channel.is_archived;
+  const drop = useFileDrop(useCallback((files: File[]) => {
+    if (archived) actions.notify('This channel is archived: files cannot be added to it.');
+    else attachFiles(tray, files, actions);
+  }, [archived, actions, tray]));
   const [dialog, setDialog] = useState<'edit' | 'add' | 'leave' | undefined>(undefined);
   const [editPostId, setEditPostId] = useState<string | undefined>(undefined);
   const editDone = useCallback(() => setEditPostId(undefined), []);
@@ -154,7 +162,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
   }
 
   return (
-    <section className="channel" aria-labelledby="channel-title">
+    <section className={`channel${drop.over ? ' dropping' : ''}`} aria-labelledby="channel-title" {...drop.handlers}>
       <header className="channel-header">
         <div className="channel-title-row">
           <h1 id="channel-title">
@@ -163,6 +171,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
           <div className="channel-tools">
             <button type="button" onClick={onShowMembers}>Members</button>
             <button type="button" onClick={onShowPinned}>Pinned</button>
+            <button type="button" onClick={onShowFiles}>Files</button>
             {!conversation && !channel.is_archived && <button type="button" onClick={() => {
               setDialog('add');
               actions.loadMembers(channel.id).catch(() => undefined);
@@ -184,6 +193,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
         onEditLast={editLast}
         inputId="message-box"
       />
+      {drop.over && <DropHint label={archived ? 'This channel is archived' : `Drop files to attach them to your message in ${conversation ? label : `#${label}`}`} />}
       {dialog === 'edit' && <EditChannelDialog channel={channel} onClose={() => setDialog(undefined)} />}
       {dialog === 'add' && (
         <AddPeopleDialog

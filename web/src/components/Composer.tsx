@@ -1,12 +1,26 @@
 /**
  * The message box. Enter sends, Shift+Enter starts a new line, Up in an empty box edits my
  * last message. While typing it tells the others (throttled) over the WebSocket.
+ *
+ * Files are attached with the paperclip button, by pasting (screenshots) or by dropping them
+ * on the channel or thread (the parent's drop zone adds them to the same tray, see Files.tsx);
+ * each uploads at once and the message carries the finished ones.
  */
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { describeError } from '../lib/api.js';
+import type { AttachmentTray } from '../lib/attachments.js';
+import { MAX_FILES_PER_POST } from '../lib/files.js';
 import { mentionQueryAt } from '../lib/format.js';
-import { useChatActions, useChatSelector, useChatState, useNow } from '../state/chat.js';
+import { useChatActions, useChatSelector, useChatState, useNow, type ChatActions } from '../state/chat.js';
 import { typingIn, userLabel } from '../state/reducer.js';
+import { AttachmentList, useAttachmentTray, useAttachments } from './Files.js';
+import { PaperclipIcon } from './icons.js';
+
+/** Adds files to a tray, saying so when some are left out by the per-message limit. */
+export function attachFiles(tray: AttachmentTray, files: readonly File[], actions: Pick<ChatActions, 'notify'>): void {
+  const refused = tray.add(files);
+  if (refused > 0) actions.notify(`A message can carry at most ${MAX_FILES_PER_POST} files: ${refused} ${refused === 1 ? 'was' : 'were'} not attached.`);
+}
 
 interface Suggestion {
   readonly username: string;
@@ -58,6 +72,11 @@ interface Props {
 export function Composer({ channelId, rootId, label, disabled, onEditLast, inputId }: Props) {
   const { actions } = useChatActions();
   const key = `${channelId}:${rootId ?? ''}`;
+  const tray = useAttachmentTray(channelId, rootId);
+  const attachments = useAttachments(tray);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const uploading = attachments.some((a) => a.status === 'uploading');
+  const ready = attachments.filter((a) => a.status === 'done').length;
   const [text, setText] = useState(() => drafts.get(key) ?? '');
   const ref = useRef<HTMLTextAreaElement>(null);
   const generatedId = useId();
@@ -99,13 +118,26 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
     el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
   }, [text]);
 
+  // A message may be empty when it carries files (the server allows it then).
+  const canSend = disabled === undefined && !uploading && (text.trim() !== '' || ready > 0);
+  const status = uploading ? 'Uploading… the message can be sent when the files are up.' : '';
+
   function submit(e?: FormEvent) {
     e?.preventDefault();
+    if (!canSend) return;
     const message = text.trim();
-    if (message === '' || disabled !== undefined) return;
+    const files = tray.take();
     setText('');
     drafts.delete(key);
-    actions.sendPost(channelId, message, rootId).catch((err: unknown) => actions.notify(describeError(err)));
+    actions.sendPost(channelId, message, rootId, files).catch((err: unknown) => actions.notify(describeError(err)));
+  }
+
+  function onPaste(e: ClipboardEvent<HTMLTextAreaElement>) {
+    const files = Array.from(e.clipboardData.files);
+    if (files.length === 0 || disabled !== undefined) return;
+    // A pasted screenshot is a file, not text: attach it instead of pasting nothing.
+    e.preventDefault();
+    attachFiles(tray, files, actions);
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -139,6 +171,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
   return (
     <form className="composer" onSubmit={submit}>
       <label htmlFor={id} className="sr-only">{label}</label>
+      <AttachmentList tray={tray} />
       {open && (
         <ul className="suggestions" role="listbox" id={`${id}-list`} aria-label="Mention suggestions">
           {suggestions.map((s, i) => (
@@ -177,9 +210,28 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
         }}
         onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onKeyDown={onKeyDown}
+        onPaste={onPaste}
       />
-      <span id={`${id}-hint`} className="sr-only">Enter sends, Shift+Enter adds a new line.</span>
-      <button type="submit" className="primary" disabled={disabled !== undefined || text.trim() === ''}>Send</button>
+      <span id={`${id}-hint`} className="sr-only">Enter sends, Shift+Enter adds a new line. Paste or drop files to attach them.</span>
+      <input
+        ref={fileInput}
+        type="file"
+        multiple
+        hidden
+        tabIndex={-1}
+        aria-hidden="true"
+        onChange={(e) => {
+          const files = Array.from(e.target.files ?? []);
+          // Cleared, so that choosing the same file again still reports a change.
+          e.target.value = '';
+          if (files.length > 0) attachFiles(tray, files, actions);
+        }}
+      />
+      <button type="button" className="icon attach" aria-label="Attach files" title="Attach files" disabled={disabled !== undefined} onClick={() => fileInput.current?.click()}>
+        <PaperclipIcon />
+      </button>
+      <button type="submit" className="primary" disabled={!canSend}>Send</button>
+      <p className="composer-status" role="status">{status}</p>
     </form>
   );
 }

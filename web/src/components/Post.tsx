@@ -1,4 +1,4 @@
-/** One message: author, time, text (mentions highlighted), reactions, and its actions. */
+/** One message: author, time, text (mentions highlighted), files, reactions, and its actions. */
 import { Fragment, memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { describeError } from '../lib/api.js';
 import { QUICK_REACTIONS, emojiChar } from '../lib/emoji.js';
@@ -10,6 +10,8 @@ import { userLabel } from '../state/reducer.js';
 import { Avatar } from './bits.js';
 import { EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
 import { ConfirmDialog } from './Dialog.js';
+import { PostFiles } from './Files.js';
+import { formatSize } from '../lib/files.js';
 
 export function MessageText({ message, me }: { readonly message: string; readonly me: string }) {
   const segments = segmentMessage(message, me);
@@ -105,7 +107,8 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
 
   function save() {
     const text = draft.trim();
-    if (text === '' || text === post.message) {
+    // Only a post with files may lose all its text (as the server allows).
+    if ((text === '' && post.files.length === 0) || text === post.message) {
       setEditing(false);
       onEditDone?.();
       return;
@@ -131,7 +134,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
   return (
     <article className={`post${compact ? ' compact' : ''}${post.is_pinned ? ' pinned' : ''}`} aria-label={`${name} at ${formatClock(post.created_at)}`} data-post-id={post.id}>
       <div className="post-gutter">
-        {compact ? <time dateTime={when.toISOString()} title={when.toLocaleString()} className="gutter-time">{formatClock(post.created_at)}</time> : <Avatar id={post.user_id} name={name} />}
+        {compact ? <time dateTime={when.toISOString()} title={when.toLocaleString()} className="gutter-time">{formatClock(post.created_at)}</time> : <Avatar id={post.user_id} name={name} url={author?.avatar_url} />}
       </div>
       <div className="post-body">
         {!compact && (
@@ -168,6 +171,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
             )}
           </>
         )}
+        <PostFiles files={post.files} />
         {post.reactions.length > 0 && (
           <ul className="reactions" aria-label="Reactions">
             {post.reactions.map((r) => {
@@ -231,13 +235,18 @@ export function OutgoingItem({ item }: { readonly item: Outgoing }) {
   const { state, actions } = useChat();
   return (
     <article className={`post outgoing ${item.status}`} aria-label={item.status === 'sending' ? 'Sending message' : 'Message not sent'}>
-      <div className="post-gutter"><Avatar id={state.me.id} name={userLabel(state.me)} /></div>
+      <div className="post-gutter"><Avatar id={state.me.id} name={userLabel(state.me)} url={state.me.avatar_url} /></div>
       <div className="post-body">
         <header className="post-header">
           <span className="author">{userLabel(state.me)}</span>
           <span className="muted">{item.status === 'sending' ? 'Sending…' : 'Not sent'}</span>
         </header>
         <MessageText message={item.message} me={state.me.username} />
+        {item.files !== undefined && item.files.length > 0 && (
+          <ul className="outgoing-files" aria-label="Attached files">
+            {item.files.map((f) => <li key={f.id}>{f.name} <span className="muted">({formatSize(f.size)})</span></li>)}
+          </ul>
+        )}
         {item.status === 'failed' && (
           <p className="error" role="alert">
             {item.error ?? 'The message was not sent.'}{' '}

@@ -1,14 +1,32 @@
-/** The right-hand panel: a thread (root and replies, with its own composer) or the pinned messages. */
-import { useEffect, useState } from 'react';
+/** The right-hand panel: a thread (root and replies, with its own composer), the pinned messages, the members or the files of a channel. */
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { describeError } from '../lib/api.js';
-import type { Channel, Post } from '../lib/types.js';
+import { fileKind, fileKindLabel, fileUrl, formatSize } from '../lib/files.js';
+import type { Channel, FileInfo, Post } from '../lib/types.js';
 import { useChat } from '../state/chat.js';
 import { channelLabel, userLabel } from '../state/reducer.js';
 import { PresenceDot, presenceLabel } from './bits.js';
 import { PostList } from './ChannelView.js';
-import { Composer, TypingIndicator } from './Composer.js';
-import { CloseIcon } from './icons.js';
+import { Composer, TypingIndicator, attachFiles } from './Composer.js';
+import { DropHint, ImageViewer, useAttachmentTray, useFileDrop } from './Files.js';
+import { CloseIcon, DownloadIcon, FileKindIcon } from './icons.js';
 import { OutgoingItem, PostItem, rowProps } from './Post.js';
+
+/** Files dropped on a thread go to its composer (a panel whose thread is still loading has none yet). */
+function ThreadDrop({ channelId, rootId, archived, children }: { readonly channelId: string; readonly rootId: string; readonly archived: boolean; readonly children: ReactNode }) {
+  const { actions } = useChat();
+  const tray = useAttachmentTray(channelId, rootId);
+  const drop = useFileDrop(useCallback((files: File[]) => {
+    if (archived) actions.notify('This channel is archived: files cannot be added to it.');
+    else attachFiles(tray, files, actions);
+  }, [archived, actions, tray]));
+  return (
+    <div className={`thread-drop${drop.over ? ' dropping' : ''}`} {...drop.handlers}>
+      {children}
+      {drop.over && <DropHint label={archived ? 'This channel is archived' : 'Drop files to attach them to your reply'} />}
+    </div>
+  );
+}
 
 export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; readonly onClose: () => void }) {
   const { state, actions, outbox } = useChat();
@@ -32,7 +50,7 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
       {root === undefined && error === undefined && <p className="muted panel-note">Loading…</p>}
       {root !== undefined && state.threads[rootId] === undefined && error === undefined && <p className="muted panel-note">Loading replies…</p>}
       {root !== undefined && (
-        <>
+        <ThreadDrop channelId={root.channel_id} rootId={rootId} archived={channel?.is_archived === true}>
           <div className="messages thread" role="log" aria-label="Thread messages" tabIndex={0}>
             <PostItem post={root} compact={false} context="thread" {...rowProps(state, root)} />
             {replies.length > 0 && <div className="day-separator" role="separator"><span>{replies.length} {replies.length === 1 ? 'reply' : 'replies'}</span></div>}
@@ -41,7 +59,7 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
           </div>
           <TypingIndicator channelId={root.channel_id} parentId={rootId} />
           <Composer channelId={root.channel_id} rootId={rootId} label="Reply to thread" disabled={channel?.is_archived === true ? 'This channel is archived.' : undefined} />
-        </>
+        </ThreadDrop>
       )}
     </aside>
   );
@@ -110,6 +128,104 @@ export function MembersPanel({ channel, onClose, onOpenDirect }: { readonly chan
           </li>
         ))}
       </ul>
+    </aside>
+  );
+}
+
+const FILES_PAGE = 50;
+
+/**
+ * The files posted in a channel, newest first (GET /channels/{id}/files), page by page. Kept
+ * current with what the client learns meanwhile: files of new posts are added, and a file that
+ * left a post the client knows (deleted, or its post deleted) is dropped.
+ */
+export function FilesPanel({ channel, onClose }: { readonly channel: Channel; readonly onClose: () => void }) {
+  const { state, actions, api } = useChat();
+  const [fetched, setFetched] = useState<{ files: FileInfo[]; more: boolean } | undefined>(undefined);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [viewing, setViewing] = useState<FileInfo | undefined>(undefined);
+
+  useEffect(() => {
+    let cancelled = false;
+    api.channelFiles(channel.id, { limit: FILES_PAGE }).then((files) => {
+      if (cancelled) return;
+      setFetched({ files, more: files.length === FILES_PAGE });
+      actions.ensureUsers(files.map((f) => f.user_id));
+    }, (err: unknown) => {
+      if (!cancelled) setError(describeError(err));
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, channel.id, actions]);
+
+  function loadMore() {
+    const last = fetched?.files[fetched.files.length - 1];
+    if (last === undefined || loading) return;
+    setLoading(true);
+    api.channelFiles(channel.id, { before: last.created_at, limit: FILES_PAGE }).then((files) => {
+      setFetched((prev) => ({ files: [...(prev?.files ?? []), ...files], more: files.length === FILES_PAGE }));
+      actions.ensureUsers(files.map((f) => f.user_id));
+    }, (err: unknown) => setError(describeError(err))).finally(() => setLoading(false));
+  }
+
+  const byId = new Map<string, FileInfo>();
+  for (const f of fetched?.files ?? []) byId.set(f.id, f);
+  const oldest = fetched?.files[fetched.files.length - 1]?.created_at;
+  for (const p of Object.values(state.posts)) {
+    if (p.channel_id !== channel.id) continue;
+    // Newer than the loaded pages (or everything is loaded): a file posted since.
+    for (const f of p.files) if (fetched !== undefined && (!fetched.more || (oldest !== undefined && f.created_at >= oldest))) byId.set(f.id, f);
+  }
+  const files = [...byId.values()].filter((f) => {
+    if (f.post_id === null) return true;
+    const post = state.posts[f.post_id];
+    return post === undefined || post.files.some((x) => x.id === f.id);
+  }).sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : -1));
+
+  return (
+    <aside className="side-panel" aria-labelledby="files-title">
+      <header className="panel-header">
+        <h2 id="files-title">Files</h2>
+        <span className="muted">in {channelLabel(state, channel)}</span>
+        <button type="button" className="icon" aria-label="Close files" onClick={onClose}><CloseIcon /></button>
+      </header>
+      {error !== undefined && <p className="error" role="alert">{error}</p>}
+      <div className="messages">
+        {fetched !== undefined && files.length === 0 && <p className="muted panel-note">No files yet. Attach one to a message with the paperclip, or drop it on the channel.</p>}
+        <ul className="file-list" aria-label="Channel files" aria-busy={fetched === undefined}>
+          {files.map((f) => {
+            const kind = fileKind(f.mime_type, f.extension);
+            const who = state.users[f.user_id];
+            const when = new Date(f.created_at);
+            return (
+              <li key={f.id}>
+                {f.has_preview ? (
+                  <button type="button" className="file-thumb" aria-haspopup="dialog" aria-label={`Open image ${f.name}`} onClick={() => setViewing(f)}>
+                    <img src={fileUrl(f.id, 'thumbnail')} alt="" width={40} height={40} loading="lazy" />
+                  </button>
+                ) : (
+                  <span className="file-icon" role="img" aria-label={fileKindLabel(kind)}><FileKindIcon kind={kind} /></span>
+                )}
+                <span className="file-info">
+                  <a className="file-name" href={fileUrl(f.id, 'download')} download={f.name} title={f.name}>{f.name}</a>
+                  <span className="muted">
+                    {formatSize(f.size)} · {who !== undefined ? userLabel(who) : 'Someone'} · <time dateTime={when.toISOString()} title={when.toLocaleString()}>{when.toLocaleDateString()}</time>
+                  </span>
+                </span>
+                <a className="button icon-button" href={fileUrl(f.id, 'download')} download={f.name} aria-label={`Download ${f.name}`} title="Download"><DownloadIcon /></a>
+              </li>
+            );
+          })}
+        </ul>
+        {fetched?.more === true && (
+          <p className="panel-note">
+            <button type="button" className="link" disabled={loading} onClick={loadMore}>{loading ? 'Loading…' : 'Load older files'}</button>
+          </p>
+        )}
+      </div>
+      {viewing !== undefined && <ImageViewer file={viewing} onClose={() => setViewing(undefined)} />}
     </aside>
   );
 }

@@ -6,12 +6,12 @@ import type { Channel, Presence, Team } from '../lib/types.js';
 import { navigate } from '../navigation.js';
 import { useChat } from '../state/chat.js';
 import { channelLabel, directPartner, userLabel } from '../state/reducer.js';
-import { CountBadge, PresenceDot, presenceLabel } from './bits.js';
+import { Avatar, CountBadge, PresenceDot, presenceLabel } from './bits.js';
 import { ConfirmDialog } from './Dialog.js';
 import { ListIcon, LockIcon, PlusIcon, UsersIcon } from './icons.js';
-import { AddPeopleDialog, BrowseChannelsDialog, CreateChannelDialog, DirectMessageDialog } from './dialogs.js';
+import { AddPeopleDialog, BrowseChannelsDialog, CreateChannelDialog, DirectMessageDialog, ProfileDialog } from './dialogs.js';
 
-type SidebarDialog = 'create' | 'browse' | 'dm' | 'add-team' | 'leave-team' | undefined;
+type SidebarDialog = 'create' | 'browse' | 'dm' | 'add-team' | 'leave-team' | 'profile' | undefined;
 
 function ChannelLink({ team, channel, current }: { readonly team: Team; readonly channel: Channel; readonly current: boolean }) {
   const { state } = useChat();
@@ -96,8 +96,11 @@ export function Sidebar({ team, currentChannelId }: { readonly team: Team; reado
       </div>
       <footer className="me">
         <div className="me-row">
-          <PresenceDot status={state.presence[state.me.id] ?? 'online'} />
-          <span className="me-name" title={`@${state.me.username}`}>{userLabel(state.me)}</span>
+          <button type="button" className="me-button" aria-haspopup="dialog" aria-label={`Your profile: ${userLabel(state.me)}`} title={`@${state.me.username} — profile and picture`} onClick={() => setDialog('profile')}>
+            <Avatar id={state.me.id} name={userLabel(state.me)} size={24} url={state.me.avatar_url} />
+            <PresenceDot status={state.presence[state.me.id] ?? 'online'} />
+            <span className="me-name">{userLabel(state.me)}</span>
+          </button>
           <button type="button" onClick={() => void actions.signOut()}>Sign out</button>
         </div>
         <div className="me-row">
@@ -116,6 +119,7 @@ export function Sidebar({ team, currentChannelId }: { readonly team: Team; reado
 
       {dialog === 'create' && <CreateChannelDialog team={team} onClose={() => setDialog(undefined)} onCreated={go} />}
       {dialog === 'browse' && <BrowseChannelsDialog team={team} onClose={() => setDialog(undefined)} onJoined={go} />}
+      {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(undefined)} />}
       {dialog === 'dm' && <DirectMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}
       {dialog === 'add-team' && (
         <AddPeopleDialog title={`Add people to ${team.display_name}`} exclude={new Set([state.me.id])} add={(userId) => actions.addTeamMember(team.id, userId)} onClose={() => setDialog(undefined)} />

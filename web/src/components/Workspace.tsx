@@ -14,13 +14,13 @@ import { CountBadge } from './bits.js';
 import { ChannelView } from './ChannelView.js';
 import { CreateTeamDialog, CreateTeamForm, JoinTeamDialog, JoinableTeams } from './dialogs.js';
 import { CloseIcon, JoinIcon, PlusIcon } from './icons.js';
-import { MembersPanel, PinnedPanel, ThreadPanel } from './SidePanel.js';
+import { FilesPanel, MembersPanel, PinnedPanel, ThreadPanel } from './SidePanel.js';
 import { Sidebar } from './Sidebar.js';
 
 const LAST_TEAM_KEY = 'rustchat.lastTeam';
 const DEFAULT_CHANNEL = 'town-square';
 
-type Panel = { kind: 'thread'; rootId: string } | { kind: 'pinned' | 'members'; channelId: string } | undefined;
+type Panel = { kind: 'thread'; rootId: string } | { kind: 'pinned' | 'members' | 'files'; channelId: string } | undefined;
 
 function pickChannel(channels: readonly Channel[], team: Team, name: string | undefined): Channel | undefined {
   const visible = channels.filter((c) => c.team_id === team.id || c.team_id === null);
@@ -161,7 +161,7 @@ export function Workspace() {
     navigate(`/${encodeURIComponent(t.name)}`);
   };
 
-  // The pinned and member lists belong to the channel they were opened in.
+  // The pinned, member and file lists belong to the channel they were opened in.
   const shownPanel = panel !== undefined && panel.kind !== 'thread' && panel.channelId !== channelId ? undefined : panel;
   return (
     <div className={`workspace${shownPanel !== undefined ? ' with-panel' : ''}`}>
@@ -170,11 +170,12 @@ export function Workspace() {
       <Sidebar team={team} currentChannelId={channelId} />
       <main className="channel-pane">
         {channel !== undefined
-          ? <ChannelView key={channel.id} channel={channel} onOpenThread={openThread} onShowPinned={() => setPanel({ kind: 'pinned', channelId: channel.id })} onShowMembers={() => setPanel({ kind: 'members', channelId: channel.id })} onLeft={() => navigate(`/${encodeURIComponent(team.name)}`)} />
+          ? <ChannelView key={channel.id} channel={channel} onOpenThread={openThread} onShowPinned={() => setPanel({ kind: 'pinned', channelId: channel.id })} onShowMembers={() => setPanel({ kind: 'members', channelId: channel.id })} onShowFiles={() => setPanel({ kind: 'files', channelId: channel.id })} onLeft={() => navigate(`/${encodeURIComponent(team.name)}`)} />
           : <p className="muted panel-note">No channel to show. Create one or browse the team’s channels.</p>}
       </main>
       {shownPanel?.kind === 'thread' && <ThreadPanel key={shownPanel.rootId} rootId={shownPanel.rootId} onClose={() => setPanel(undefined)} />}
       {shownPanel?.kind === 'pinned' && channel !== undefined && <PinnedPanel channel={channel} onClose={() => setPanel(undefined)} onOpenThread={openThread} />}
+      {shownPanel?.kind === 'files' && channel !== undefined && <FilesPanel key={channel.id} channel={channel} onClose={() => setPanel(undefined)} />}
       {shownPanel?.kind === 'members' && channel !== undefined && (
         <MembersPanel channel={channel} onClose={() => setPanel(undefined)} onOpenDirect={(c) => navigate(channelPath(team.name, c.name))} />
       )}

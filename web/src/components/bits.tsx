@@ -1,4 +1,6 @@
 /** Small shared pieces: presence dots, badges, avatars. */
+import { useState } from 'react';
+import { avatarSrc } from '../lib/files.js';
 import type { Presence } from '../lib/types.js';
 
 const PRESENCE_LABEL: Record<Presence, string> = { online: 'Online', away: 'Away', dnd: 'Do not disturb', offline: 'Offline' };
@@ -11,8 +13,18 @@ export function PresenceDot({ status }: { readonly status: Presence }) {
   return <span className={`presence presence-${status}`} role="img" aria-label={PRESENCE_LABEL[status]} title={PRESENCE_LABEL[status]} />;
 }
 
-/** Initials on a colour derived from the id (stable per person, no images to load). */
-export function Avatar({ id, name, size = 32 }: { readonly id: string; readonly name: string; readonly size?: number }) {
+/**
+ * The person's picture when they have one (`avatar_url`), else initials on a colour derived
+ * from the id (stable per person). A picture that fails to load falls back to the initials.
+ * Decorative: the name is always written next to it.
+ */
+export function Avatar({ id, name, size = 32, url }: { readonly id: string; readonly name: string; readonly size?: number; readonly url?: string | null | undefined }) {
+  // Twice the shown size, for sharp pictures on high-density screens.
+  const src = avatarSrc(url, size * 2);
+  const [broken, setBroken] = useState<string | undefined>(undefined);
+  if (src !== undefined && broken !== src) {
+    return <img className="avatar avatar-image" src={src} alt="" aria-hidden="true" width={size} height={size} decoding="async" onError={() => setBroken(src)} />;
+  }
   let hash = 0;
   for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   const initials = name.split(/[\s._-]+/).filter(Boolean).slice(0, 2).map((w) => Array.from(w)[0]!.toUpperCase()).join('') || '?';

@@ -1,10 +1,13 @@
-/** The workspace's dialogs: teams, channels, people and direct messages. */
+/** The workspace's dialogs: teams, channels, people, direct messages and my profile. */
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { describeError } from '../lib/api.js';
+import { uploadErrorText } from '../lib/attachments.js';
+import { AVATAR_TYPES } from '../lib/files.js';
 import { slugify } from '../lib/format.js';
 import type { Channel, Team } from '../lib/types.js';
 import { useChat, useChatActions } from '../state/chat.js';
 import { userLabel } from '../state/reducer.js';
+import { Avatar } from './bits.js';
 import { Dialog, UserPicker } from './Dialog.js';
 
 /** Name + URL name fields shared by "create team" and "create channel". */
@@ -275,6 +278,63 @@ export function EditChannelDialog({ channel, onClose }: { readonly channel: Chan
           <button type="submit" className="primary" disabled={busy}>Save</button>
         </div>
       </form>
+    </Dialog>
+  );
+}
+
+/** My profile: who I am here, and my picture (upload an image, or go back to initials). */
+export function ProfileDialog({ onClose }: { readonly onClose: () => void }) {
+  const { state, actions } = useChat();
+  const me = state.me;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  const id = useId();
+
+  function run(work: Promise<void>, success: string) {
+    setBusy(true);
+    setError(undefined);
+    setDone(undefined);
+    work.then(() => setDone(success), (err: unknown) => setError(uploadErrorText(err))).finally(() => setBusy(false));
+  }
+
+  return (
+    <Dialog title="Your profile" onClose={onClose}>
+      <div className="profile-card">
+        <Avatar id={me.id} name={userLabel(me)} size={96} url={me.avatar_url} />
+        <div>
+          <p className="profile-name">{userLabel(me)}</p>
+          <p className="muted">@{me.username}</p>
+        </div>
+      </div>
+      {error !== undefined && <p className="error" role="alert">{error}</p>}
+      <p className="notice-line" role="status">{done}</p>
+      <label htmlFor={`${id}-pic`}>Profile picture</label>
+      <input
+        id={`${id}-pic`}
+        type="file"
+        accept={AVATAR_TYPES.join(',')}
+        disabled={busy}
+        aria-describedby={`${id}-pic-hint`}
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          e.target.value = '';
+          if (file === undefined) return;
+          if (!(AVATAR_TYPES as readonly string[]).includes(file.type)) {
+            setDone(undefined);
+            setError('Choose a PNG, JPEG, GIF or WebP image.');
+            return;
+          }
+          run(actions.setAvatar(file, file.name), 'Your picture is updated.');
+        }}
+      />
+      <p id={`${id}-pic-hint`} className="hint">PNG, JPEG, GIF or WebP. It is cropped to a square.</p>
+      <div className="dialog-actions">
+        {me.avatar_url !== null && (
+          <button type="button" disabled={busy} onClick={() => run(actions.removeAvatar(), 'Your picture is removed.')}>Remove picture</button>
+        )}
+        <button type="button" className="primary" onClick={onClose}>Done</button>
+      </div>
     </Dialog>
   );
 }

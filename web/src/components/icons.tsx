@@ -23,3 +23,32 @@ export const LockIcon = () => <Svg><rect x="5" y="11" width="14" height="9" rx="
 export const UsersIcon = () => <Svg><circle cx="9" cy="9" r="3" /><path d="M3 19c0-3 2.7-5 6-5s6 2 6 5" /><path d="M16 6a3 3 0 0 1 0 6M18 14c2 .6 3 2.4 3 5" /></Svg>;
 export const CloseIcon = () => <Svg><path d="M6 6l12 12M18 6 6 18" /></Svg>;
 export const JoinIcon = () => <Svg><path d="M10 17l5-5-5-5" /><path d="M15 12H3" /><path d="M15 4h4a1 1 0 0 1 1 1v14a1 1 0 0 1-1 1h-4" /></Svg>;
+export const PaperclipIcon = () => <Svg><path d="m20 11.5-8.2 8.2a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" /></Svg>;
+export const DownloadIcon = () => <Svg><path d="M12 4v11" /><path d="m7 10 5 5 5-5" /><path d="M5 20h14" /></Svg>;
+export const FilesIcon = () => <Svg><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z" /><path d="M14 3v5h5" /></Svg>;
+
+/** A file's icon by its kind (lib/files.ts fileKind): a page with a mark of what it holds. */
+export function FileKindIcon({ kind }: { readonly kind: string }) {
+  const page = <><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z" /><path d="M14 3v5h5" /></>;
+  switch (kind) {
+    case 'image':
+      return <Svg>{page}<circle cx="10" cy="12" r="1.5" /><path d="m8 18 3-3 2 2 2-2 2 3" /></Svg>;
+    case 'video':
+      return <Svg>{page}<path d="m10 11 5 3-5 3z" /></Svg>;
+    case 'audio':
+      return <Svg>{page}<path d="M11 17v-6l4-1v6" /><circle cx="10" cy="17" r="1" /><circle cx="14" cy="16" r="1" /></Svg>;
+    case 'archive':
+      return <Svg>{page}<path d="M11 7h1M11 10h1M11 13h1M10.5 16h2v2h-2z" /></Svg>;
+    case 'code':
+      return <Svg>{page}<path d="m10 12-2 2 2 2M14 12l2 2-2 2" /></Svg>;
+    case 'spreadsheet':
+      return <Svg>{page}<path d="M8 12h8M8 15h8M8 18h8M12 12v6" /></Svg>;
+    case 'pdf':
+    case 'document':
+    case 'presentation':
+    case 'text':
+      return <Svg>{page}<path d="M8 13h8M8 16h8M8 19h5" /></Svg>;
+    default:
+      return <Svg>{page}</Svg>;
+  }
+}

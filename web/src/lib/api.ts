@@ -5,10 +5,12 @@
  * Errors become `ApiError`s carrying the server's code, message, field and request id;
  * `describeError` turns any failure into a sentence a person can act on.
  *
- * Pure apart from the injected `fetch`, so it runs under Vitest without a browser.
+ * Pure apart from the injected `fetch` and upload transport, so it runs under Vitest without
+ * a browser. Uploads go through their own transport (XMLHttpRequest in the browser, see
+ * upload.ts) because fetch reports no progress for a request body.
  */
 import type {
-  Channel, ChannelMember, OAuthProvider, PasswordPolicy, Post, PostPage, SessionResponse, SsoSessionResponse, Team, TeamMember, ThreadPage, Unread, UnreadOverview, User,
+  Channel, ChannelMember, FileInfo, FileUpload, OAuthProvider, PasswordPolicy, Post, PostPage, SessionResponse, SsoSessionResponse, Team, TeamMember, ThreadPage, Unread, UnreadOverview, User,
 } from './types.js';
 
 export class ApiError extends Error {
@@ -62,6 +64,11 @@ export function describeError(err: unknown): string {
   return 'Something went wrong. Please try again.';
 }
 
+/** The ApiError of an upload the person cancelled (not shown as a failure). */
+export function abortedError(): ApiError {
+  return new ApiError(0, 'ABORTED', 'The upload was cancelled');
+}
+
 export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body?: string; credentials: 'same-origin' }) => Promise<{
   status: number;
   ok: boolean;
@@ -69,8 +76,39 @@ export type FetchLike = (input: string, init: { method: string; headers: Record<
   headers: { get(name: string): string | null };
 }>;
 
+/** One multipart request as the upload transport sends it. */
+export interface UploadRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: FormData;
+  /** Bytes of the body sent so far, and its total (0 when unknown). */
+  readonly onProgress?: (sent: number, total: number) => void;
+}
+
+/** The answer to an upload, whatever its status. */
+export interface UploadResponse {
+  readonly status: number;
+  readonly text: string;
+  readonly retryAfter: string | null;
+}
+
+/**
+ * Sends an upload. `done` rejects with `networkError` when no answer came and with
+ * `abortedError` after `abort()`.
+ */
+export type UploadTransport = (req: UploadRequest) => { readonly done: Promise<UploadResponse>; abort(): void };
+
+/** An upload in progress: its parsed answer (or ApiError), and a way to cancel it. */
+export interface Upload<T> {
+  readonly done: Promise<T>;
+  abort(): void;
+}
+
 export interface ApiClientOptions {
   readonly fetch: FetchLike;
+  /** Sends multipart uploads with progress; without it, uploads fail. */
+  readonly upload?: UploadTransport;
   /** The current session token, if signed in. */
   readonly getToken: () => string | undefined;
   /** Called when a request that carried a token is refused with 401: the session has ended. */
@@ -141,11 +179,35 @@ export interface RegisterAccepted {
 export class ApiClient {
   constructor(private readonly opts: ApiClientOptions) {}
 
+  /** The headers every request carries. */
+  private headers(token: string | undefined): Record<string, string> {
+    const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+    return headers;
+  }
+
+  /** The parsed body of a 2xx answer; otherwise the ApiError (and the end of the session for a 401 to a token). */
+  private answer<T>(ok: boolean, status: number, text: string, retryAfter: string | null, token: string | undefined): T {
+    let parsed: unknown = undefined;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (!ok) {
+      const err = errorFromResponse(status, parsed, retryAfter);
+      if (status === 401 && token !== undefined) this.opts.onSessionEnded?.();
+      throw err;
+    }
+    return parsed as T;
+  }
+
   /** One request; resolves with the parsed JSON body or rejects with an ApiError. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const token = this.opts.getToken();
-    const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
-    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+    const headers = this.headers(token);
     const init: Parameters<FetchLike>[1] = { method, headers, credentials: 'same-origin' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -163,20 +225,16 @@ export class ApiClient {
     } catch (err) {
       throw networkError(err);
     }
-    let parsed: unknown = undefined;
-    if (text !== '') {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-    }
-    if (!res.ok) {
-      const err = errorFromResponse(res.status, parsed, res.headers.get('Retry-After'));
-      if (res.status === 401 && token !== undefined) this.opts.onSessionEnded?.();
-      throw err;
-    }
-    return parsed as T;
+    return this.answer<T>(res.ok, res.status, text, res.headers.get('Retry-After'), token);
+  }
+
+  /** A multipart request through the upload transport (the browser sets its Content-Type with the boundary). */
+  upload<T>(method: string, path: string, body: FormData, onProgress?: (sent: number, total: number) => void): Upload<T> {
+    const transport = this.opts.upload;
+    if (transport === undefined) return { done: Promise.reject(new Error('This client cannot upload files')), abort: () => undefined };
+    const token = this.opts.getToken();
+    const sent = transport({ method, url: path, headers: this.headers(token), body, ...(onProgress !== undefined ? { onProgress } : {}) });
+    return { done: sent.done.then((r) => this.answer<T>(r.status >= 200 && r.status < 300, r.status, r.text, r.retryAfter, token)), abort: () => sent.abort() };
   }
 
   // ---- auth ----
@@ -207,6 +265,13 @@ export class ApiClient {
   // ---- users ----
   searchUsers = (q: string, perPage = 20) => this.request<User[]>('GET', withQuery('/api/v1/users', { q: q === '' ? undefined : q, per_page: perPage }));
   user = (id: string) => this.request<User>('GET', `/api/v1/users/${seg(id)}`);
+  /** Sets my profile picture (PNG, JPEG, GIF or WebP; the server crops it square); answers with my user. */
+  setAvatar = (image: Blob, name: string): Upload<User> => {
+    const form = new FormData();
+    form.append('image', image, name);
+    return this.upload<User>('PUT', '/api/v1/users/me/avatar', form);
+  };
+  clearAvatar = () => this.request<{ status: 'ok' }>('DELETE', '/api/v1/users/me/avatar');
   statuses = (ids: string[]) => this.request<{ user_id: string; status: User['presence'] }[]>('POST', '/api/v1/users/status/ids', ids);
 
   // ---- teams ----
@@ -232,11 +297,22 @@ export class ApiClient {
   // ---- posts ----
   posts = (channelId: string, opts: { before?: string; limit?: number } = {}) => this.request<PostPage>('GET', withQuery(`/api/v1/channels/${seg(channelId)}/posts`, opts));
   pinned = (channelId: string) => this.request<Post[]>('GET', `/api/v1/channels/${seg(channelId)}/pinned`);
-  createPost = (channelId: string, input: { message: string; root_post_id?: string; client_msg_id: string }) => this.request<Post>('POST', `/api/v1/channels/${seg(channelId)}/posts`, input);
+  createPost = (channelId: string, input: { message: string; root_post_id?: string; client_msg_id: string; file_ids?: string[] }) => this.request<Post>('POST', `/api/v1/channels/${seg(channelId)}/posts`, input);
   editPost = (id: string, message: string) => this.request<Post>('PUT', `/api/v1/posts/${seg(id)}`, { message });
   deletePost = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/posts/${seg(id)}`);
   thread = (id: string) => this.request<ThreadPage>('GET', withQuery(`/api/v1/posts/${seg(id)}/thread`, { limit: 200 }));
   react = (id: string, emoji: string) => this.request<Post>('POST', `/api/v1/posts/${seg(id)}/reactions`, { emoji_name: emoji });
   unreact = (id: string, emoji: string) => this.request<Post>('DELETE', `/api/v1/posts/${seg(id)}/reactions/${seg(emoji)}`);
   pin = (id: string, pinned: boolean) => this.request<Post>(pinned ? 'POST' : 'DELETE', `/api/v1/posts/${seg(id)}/pin`);
+
+  // ---- files ----
+  /** Uploads one file to a channel, unattached until a post names it in `file_ids`. */
+  uploadFile = (channelId: string, file: Blob, name: string, onProgress?: (sent: number, total: number) => void): Upload<FileUpload> => {
+    const form = new FormData();
+    form.append('file', file, name);
+    return this.upload<FileUpload>('POST', withQuery('/api/v1/files', { channel_id: channelId }), form, onProgress);
+  };
+  deleteFile = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/files/${seg(id)}`);
+  /** Files posted in a channel, newest first; `before` is a file's created_at (exclusive). */
+  channelFiles = (channelId: string, opts: { before?: number; limit?: number } = {}) => this.request<FileInfo[]>('GET', withQuery(`/api/v1/channels/${seg(channelId)}/files`, opts));
 }

@@ -8,7 +8,7 @@ import type { Static } from 'typebox';
 import type { EventMap, EventName } from '../../../src/domain/events.js';
 import type { Presence, ReactionSummary, ReactionView } from '../../../src/domain/presenters.js';
 import type {
-  ChannelMemberSchema, ChannelSchema, PasswordPolicySchema, PostPageSchema, PostSchema, SessionResponse as SessionResponseSchema, SsoLoginOptionSchema,
+  ChannelMemberSchema, ChannelSchema, FileSchema, PasswordPolicySchema, PostPageSchema, PostSchema, SessionResponse as SessionResponseSchema, SsoLoginOptionSchema,
   SsoSessionResponse as SsoSessionResponseSchema, TeamMemberSchema, TeamSchema, ThreadPageSchema, UnreadOverviewSchema, UnreadSchema, UserSchema,
 } from '../../../src/http/schemas.js';
 
@@ -24,6 +24,10 @@ export type UnreadOverview = Static<typeof UnreadOverviewSchema>;
 export type PostPage = Static<typeof PostPageSchema>;
 export type ThreadPage = Static<typeof ThreadPageSchema>;
 export type SessionResponse = Static<typeof SessionResponseSchema>;
+/** A file's metadata (GET /api/v1/files/{id}; a post's `files`). */
+export type FileInfo = Static<typeof FileSchema>;
+/** POST /api/v1/files: the first file's fields, and every file of the request in `files`. */
+export type FileUpload = FileInfo & { files: FileInfo[] };
 
 export interface Session {
   readonly token: string;

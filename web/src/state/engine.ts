@@ -14,14 +14,14 @@
 import { ApiError, describeError, type ApiClient } from '../lib/api.js';
 import type { ClientActionMap } from '../../../src/domain/events.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../lib/realtime.js';
-import type { Channel, Post, Presence, Team } from '../lib/types.js';
+import type { Channel, FileInfo, Post, Presence, Team } from '../lib/types.js';
 import type { Action, ChatState, Outgoing } from './reducer.js';
 
 /** The REST calls the engine makes. */
 export type EngineApi = Pick<ApiClient,
   | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost'
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
-  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout'>;
+  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -59,7 +59,8 @@ export interface ChatActions {
   openChannel(channelId: string): Promise<void>;
   closeChannel(): void;
   loadOlder(channelId: string): Promise<void>;
-  sendPost(channelId: string, message: string, rootId?: string | null): Promise<void>;
+  /** Sends a message, with `files` (finished uploads to the same channel) attached. */
+  sendPost(channelId: string, message: string, rootId?: string | null, files?: readonly FileInfo[]): Promise<void>;
   retryPost(clientMsgId: string): Promise<void>;
   discardPost(clientMsgId: string): void;
   editPost(postId: string, message: string): Promise<void>;
@@ -81,6 +82,10 @@ export interface ChatActions {
   loadMembers(channelId: string): Promise<void>;
   ensureUsers(ids: readonly string[]): void;
   setPresence(status: Presence): Promise<void>;
+  /** Uploads my new profile picture; everything showing me shows it. */
+  setAvatar(image: Blob, name: string): Promise<void>;
+  /** Back to initials. */
+  removeAvatar(): Promise<void>;
   typing(channelId: string, parentId: string | null): void;
   refresh(): Promise<void>;
   notify(message: string): void;
@@ -294,7 +299,12 @@ export class ChatEngine implements ChatActions {
   /** One attempt to deliver an outgoing message; it stays in the outbox (failed) when a retry may help. */
   private async send(item: Outgoing): Promise<void> {
     try {
-      const post = await this.api.createPost(item.channelId, { message: item.message, client_msg_id: item.clientMsgId, ...(item.rootId ? { root_post_id: item.rootId } : {}) });
+      const post = await this.api.createPost(item.channelId, {
+        message: item.message,
+        client_msg_id: item.clientMsgId,
+        ...(item.rootId ? { root_post_id: item.rootId } : {}),
+        ...(item.files !== undefined && item.files.length > 0 ? { file_ids: item.files.map((f) => f.id) } : {}),
+      });
       this.dispatch({ type: 'post_upsert', post });
       this.dispatch({ type: 'outbox_remove', clientMsgId: item.clientMsgId });
     } catch (err) {
@@ -333,8 +343,8 @@ export class ChatEngine implements ChatActions {
     this.ensureUsers(page.messages.map((p) => p.user_id));
   }
 
-  async sendPost(channelId: string, message: string, rootId: string | null = null): Promise<void> {
-    const item: Outgoing = { clientMsgId: this.newClientMsgId(), channelId, rootId, message, status: 'sending' };
+  async sendPost(channelId: string, message: string, rootId: string | null = null, files: readonly FileInfo[] = []): Promise<void> {
+    const item: Outgoing = { clientMsgId: this.newClientMsgId(), channelId, rootId, message, ...(files.length > 0 ? { files } : {}), status: 'sending' };
     this.dispatch({ type: 'outbox_add', item });
     this.typingSent.delete(`${channelId}:${rootId ?? ''}`);
     await this.send(item);
@@ -470,6 +480,16 @@ export class ChatEngine implements ChatActions {
     const reply = await rt.send('presence', { status });
     if (reply.status !== 'OK') throw new Error('The server refused the status change');
     this.dispatch({ type: 'presence', userId: this.state.me.id, status });
+  }
+
+  async setAvatar(image: Blob, name: string): Promise<void> {
+    const user = await this.api.setAvatar(image, name).done;
+    this.dispatch({ type: 'me', user });
+  }
+
+  async removeAvatar(): Promise<void> {
+    await this.api.clearAvatar();
+    this.dispatch({ type: 'me', user: { ...this.state.me, avatar_url: null } });
   }
 
   typing(channelId: string, parentId: string | null): void {

@@ -5,7 +5,7 @@
  * Side effects (fetching an unknown channel, marking read) live in the engine (engine.ts), not here.
  */
 import type { ConnectionState, ServerEvent } from '../lib/realtime.js';
-import type { Channel, Post, PostPage, Presence, ReactionSummary, Team, ThreadPage, UnreadOverview, User } from '../lib/types.js';
+import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, Team, ThreadPage, UnreadOverview, User } from '../lib/types.js';
 
 export interface ChannelPosts {
   /** Post ids, oldest first (by seq). */
@@ -32,6 +32,8 @@ export interface Outgoing {
   readonly channelId: string;
   readonly rootId: string | null;
   readonly message: string;
+  /** Uploaded files the message attaches (its `file_ids`). */
+  readonly files?: readonly FileInfo[];
   readonly status: 'sending' | 'failed';
   readonly error?: string;
 }
@@ -232,6 +234,13 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
       return state.posts[ev.data.post.id] === undefined && state.channelPosts[ev.data.post.channel_id] === undefined ? state : upsertPost(state, ev.data.post);
     case 'post_deleted':
       return removePost(state, ev.data.post.id);
+    case 'file_deleted': {
+      const { file_id, post_id } = ev.data;
+      const post = post_id !== null ? state.posts[post_id] : undefined;
+      if (post === undefined || (!post.files.some((f) => f.id === file_id) && !post.file_ids.includes(file_id))) return state;
+      const updated: Post = { ...post, files: post.files.filter((f) => f.id !== file_id), file_ids: post.file_ids.filter((id) => id !== file_id) };
+      return { ...state, posts: { ...state.posts, [post.id]: updated } };
+    }
     case 'reaction_added':
     case 'reaction_removed': {
       const { post_id, user_id, emoji_name } = ev.data.reaction;
