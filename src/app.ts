@@ -38,6 +38,8 @@ import { AuthzTraces, traceStore } from './services/authz-trace.js';
 import type { ServiceDeps } from './services/context.js';
 import { createMailer } from './services/mail.js';
 import { buildServices, type Services } from './services/index.js';
+import { backfillSearchIndex } from './services/search.js';
+import { searchDocument } from './domain/search.js';
 import { openStorage } from './storage/open.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -250,6 +252,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   gateway.attach(http.server);
   const stopSsoPurge = services.sso.startPurging(options.ssoPurgeIntervalMs);
   const stopFilesSweep = services.files.startSweeping(options.filesSweepIntervalMs);
+  // Posts from before search existed are indexed in the background (a no-op once done).
+  let closing = false;
+  const backfill = backfillSearchIndex(deps, searchDocument, () => closing);
   const realtime: Realtime = { nodeId, hub, gateway, presence };
 
   let metricsServer: Server | undefined;
@@ -269,6 +274,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async close() {
       stopSsoPurge();
       stopFilesSweep();
+      closing = true;
+      await backfill;
       await gateway.close();
       await realtime.hub.close();
       await http.close();

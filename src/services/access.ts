@@ -10,8 +10,8 @@
 import type { FileInfo, Post, User } from '../domain/entities.js';
 import { forbidden, notFound } from '../domain/errors.js';
 import {
-  channelCan, channelRefusal, fileCan, fileRefusal, postRefusal, teamRefusal, userCan,
-  type ChannelAction, type ChannelContext, type FileAction, type FileContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction,
+  channelCan, channelReadScope, channelRefusal, fileCan, fileRefusal, postRefusal, teamRefusal, userCan,
+  type ChannelAction, type ChannelContext, type ChannelReadScope, type FileAction, type FileContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction,
 } from '../domain/policy.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
@@ -78,6 +78,23 @@ export class Access {
       recordDecision({ resource: 'user', action, id: user.id, allowed });
       return allowed;
     });
+  }
+
+  /**
+   * What a search may return: the channels the caller may read (CHANNEL_POLICY.read as a set,
+   * policy.ts ChannelReadScope), for the store to apply inside the query. Never refuses: a
+   * caller who may read nothing finds nothing.
+   */
+  searchScope(ctx: Pick<CallContext, 'actor'>): ChannelReadScope {
+    recordDecision({ resource: 'search', action: 'read', id: undefined, allowed: true });
+    return channelReadScope(ctx.actor);
+  }
+
+  /** Whether the caller may see any user's e-mail address (USER_POLICY.see_email on someone else): searching by e-mail is for them only. */
+  maySeeEveryEmail(ctx: Pick<CallContext, 'actor'>): boolean {
+    const allowed = userCan(ctx.actor, 'see_email', { user: { id: '' } });
+    recordDecision({ resource: 'user', action: 'see_email', id: undefined, allowed });
+    return allowed;
   }
 
   /** Whether the caller may read the channel (no error, no event): for filtering lists. */

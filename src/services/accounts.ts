@@ -192,7 +192,8 @@ export class AccountService {
 
   /** The directory: active users matching `q`, each one the caller may see (USER_POLICY.view, decided by Access). */
   async search(ctx: CallContext, q: string | undefined, page?: number, perPage?: number): Promise<User[]> {
-    return this.access.visibleUsers(ctx, await this.deps.store.users.search({ q, ...clampPage(page, perPage) }), 'view');
+    // E-mail addresses are searched only for callers who may see everyone's (USER_POLICY.see_email).
+    return this.access.visibleUsers(ctx, await this.deps.store.users.search({ q, matchEmail: this.access.maySeeEveryEmail(ctx), ...clampPage(page, perPage) }), 'view');
   }
 
   async presenceOf(ids: readonly string[]): Promise<Map<string, UserView['presence']>> {

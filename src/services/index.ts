@@ -14,6 +14,7 @@ import type { Mailer } from './mail.js';
 import { PasswordResetService } from './password-reset.js';
 import { PostService } from './posts.js';
 import { RegistrationService } from './registration.js';
+import { SearchService } from './search.js';
 import { SessionService } from './sessions.js';
 import { SsoService, type SsoOptions } from './sso.js';
 import { TeamService } from './teams.js';
@@ -26,6 +27,7 @@ export interface Services {
   readonly channels: ChannelService;
   readonly posts: PostService;
   readonly files: FileService;
+  readonly search: SearchService;
   readonly sso: SsoService;
   readonly passwordResets: PasswordResetService;
   readonly registration: RegistrationService;
@@ -52,14 +54,16 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   const access = new Access(deps.store, deps.security, deps.clock);
   const sessions = new SessionService(deps, options.tokens, options.expiryHours);
   const files = new FileService(deps, access, options.storage, options.files);
+  const posts = new PostService(deps, access, options.presence, options.metrics, files);
   return {
     access,
     sessions,
     accounts: new AccountService(deps, sessions, access, options.limits, options.presence),
     teams: new TeamService(deps, access),
     channels: new ChannelService(deps, access),
-    posts: new PostService(deps, access, options.presence, options.metrics, files),
+    posts,
     files,
+    search: new SearchService(deps, access, posts),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),

@@ -12,6 +12,7 @@ import { parseMentions, resolveMentionNames } from '../domain/mentions.js';
 import type { ChannelContext } from '../domain/policy.js';
 import { postView, reactionView, type PostView } from '../domain/presenters.js';
 import { validateEmoji, validateMessage } from '../domain/rules.js';
+import { searchDocument } from '../domain/search.js';
 import type { Metrics } from '../observability/metrics.js';
 import { NotFound, UniqueViolation } from '../store/errors.js';
 import type { NewPost, Store, Tx } from '../store/store.js';
@@ -92,6 +93,11 @@ export class PostService {
     return posts.map((p) => postView(p, by.get(p.id) ?? [], filesBy.get(p.id) ?? []));
   }
 
+  /** Views of several posts (reactions and files in two queries). */
+  views(posts: readonly Post[]): Promise<PostView[]> {
+    return this.withReactions(posts);
+  }
+
   async view(post: Post, store: Store = this.deps.store): Promise<PostView> {
     return (await this.withReactions([post], store))[0]!;
   }
@@ -135,6 +141,8 @@ export class PostService {
     }
     const now = this.deps.clock();
     const postId = randomUUID();
+    // The post's search index entry, written with it.
+    const search = searchDocument(message);
     const newPost = (mentionAll: boolean): NewPost => ({
       id: postId, channel_id: channelId, user_id: userId, root_post_id: rootId, message, props, file_ids: JSON.stringify(fileIds), is_pinned: 0,
       created_at: now, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, client_msg_id: input.client_msg_id ?? null,
@@ -146,11 +154,11 @@ export class PostService {
       const parsed = parseMentions(message);
       if (rootId === null && fileIds.length === 0 && !parsed.all && !parsed.here && parsed.usernames.length === 0) {
         // The common case, one write: a single statement on PostgreSQL, the group commit on SQLite.
-        view = await this.deps.store.write(async (tx) => this.posted(tx, row, ctx.actor.username, await tx.posts.create(newPost(false), { readBy: userId }), []));
+        view = await this.deps.store.write(async (tx) => this.posted(tx, row, ctx.actor.username, await tx.posts.create(newPost(false), { readBy: userId, search }), []));
       } else {
         view = await this.deps.store.transaction(async (tx) => {
           const targets = await this.mentionTargets(tx, channelId, userId, message);
-          const created = await tx.posts.create(newPost(targets.all), { readBy: userId });
+          const created = await tx.posts.create(newPost(targets.all), { readBy: userId, search });
           let files: FileInfo[] = [];
           if (fileIds.length > 0) {
             // All or nothing: a file that is not the author's unattached upload to this channel rolls the post back.
@@ -215,7 +223,7 @@ export class PostService {
     const now = this.deps.clock();
     const view = await this.deps.store.transaction(async (tx) => {
       const targets = await this.mentionTargets(tx, post.channel_id, post.user_id, text);
-      const p = await tx.posts.updateMessage(postId, text, targets.all, now);
+      const p = await tx.posts.updateMessage(postId, text, targets.all, now, searchDocument(text));
       if (p === undefined) return undefined;
       await tx.posts.replaceMentions(postId, post.channel_id, post.seq, targets.userIds);
       // In the channel's commit order with its posts (an edit never overtakes its `posted`).

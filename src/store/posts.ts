@@ -1,6 +1,7 @@
 /** Storage of posts and their mentions; reactions and saved posts are part of it (store/reactions.ts, store/saved-posts.ts). */
 import type { Post } from '../domain/entities.js';
 import type { ReactionStore } from './reactions.js';
+import type { SearchDocument } from './search.js';
 import type { SavedPostStore } from './saved-posts.js';
 
 export type NewPost = Omit<Post, 'seq'>;
@@ -17,13 +18,15 @@ export interface PostStore extends ReactionStore, SavedPostStore {
    * channel is gone (deleted after the caller's access check). `readBy`: also moves that
    * member's read pointer up to the new post, in the same atomic step. Takes the channel's
    * next event number for the write's events (store/outbox.ts), in the same statement.
+   * `search`: the post's index entry, written in the same atomic step.
    */
-  create(post: NewPost, options?: { readBy?: string }): Promise<Post>;
+  create(post: NewPost, options?: { readBy?: string; search?: SearchDocument }): Promise<Post>;
   get(id: string): Promise<Post | undefined>;
   getByClientMsgId(userId: string, clientMsgId: string): Promise<Post | undefined>;
   getMany(ids: readonly string[]): Promise<Post[]>;
-  updateMessage(id: string, message: string, mentionAll: boolean, editedAt: number): Promise<Post | undefined>;
-  /** Soft-deletes the post (and, for a root post, its replies); returns the ids deleted. */
+  /** `search`: the new index entry (an edited word stops matching in the same transaction). */
+  updateMessage(id: string, message: string, mentionAll: boolean, editedAt: number, search?: SearchDocument): Promise<Post | undefined>;
+  /** Soft-deletes the post (and, for a root post, its replies) and their index entries; returns the ids deleted. */
   softDelete(id: string, at: number): Promise<string[]>;
   /** Bumps (delta 1) or lowers (delta -1) the root's reply count and sets its last reply time. */
   touchThread(rootId: string, delta: number, lastReplyAt: number | null): Promise<void>;

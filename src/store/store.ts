@@ -15,6 +15,7 @@ import type { AuditStore } from './audit.js';
 import type { ChannelStore } from './channels.js';
 import type { EventPublisher } from '../domain/events.js';
 import type { FileStore } from './files.js';
+import type { SearchStore } from './search.js';
 import type { Dialect } from './migrations.js';
 import type { PasswordResetStore } from './password-resets.js';
 import type { PostStore } from './posts.js';
@@ -27,6 +28,7 @@ import type { UserStore } from './users.js';
 export type { AuditEntry, AuditStore } from './audit.js';
 export type { ChannelAccessRow, ChannelStats, ChannelStore } from './channels.js';
 export type { FileStore } from './files.js';
+export type { FileQuery, PostPageRequest, PostQuery, SearchDocument, SearchStore } from './search.js';
 export type { PasswordResetStore, PasswordResetToken } from './password-resets.js';
 export type { NewPost, PostPage, PostStore } from './posts.js';
 export type { ReactionStore } from './reactions.js';
@@ -45,6 +47,8 @@ export interface Store {
   readonly posts: PostStore;
   /** Metadata of shared files. */
   readonly files: FileStore;
+  /** Full-text search and the other searches, filtered by the caller's read scope inside the query. */
+  readonly search: SearchStore;
   readonly audit: AuditStore;
   /** Single sign-on: providers, identities, login states, exchange codes. */
   readonly sso: SsoStore;

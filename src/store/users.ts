@@ -17,6 +17,7 @@ export interface UserStore {
   setRole(id: string, role: SystemRole, now: number): Promise<void>;
   setDeactivated(id: string, at: number | null, now: number): Promise<void>;
   /** Active (unless includeInactive) users whose username, display, real or nick name contains `q` (any case), by username. */
-  search(query: { q?: string | undefined; offset: number; limit: number; includeInactive?: boolean }): Promise<User[]>;
+  /** `matchEmail`: the query also matches e-mail addresses (only for callers who may see them). */
+  search(query: { q?: string | undefined; offset: number; limit: number; includeInactive?: boolean; matchEmail?: boolean }): Promise<User[]>;
   count(): Promise<number>;
 }

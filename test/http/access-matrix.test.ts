@@ -142,6 +142,10 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ]],
   ['lists the caller\'s saved posts, filtered through Access.canReadChannel', ['GET /api/v1/active_user/saved_posts']],
   ['creates a team owned by the caller', ['POST /api/v1/teams']],
+  ['search: filtered by Access.searchScope inside the query (a channel_id or team_id in the query string goes through Access.channel / Access.team first); the leak suite is test/http/search.test.ts', [
+    'GET /api/v1/search', 'GET /api/v1/search/posts', 'GET /api/v1/search/files', 'GET /api/v1/search/channels',
+  ]],
+  ['the server-wide user directory, like GET /api/v1/users (e-mail addresses searched only by those who may see them)', ['GET /api/v1/search/users']],
   ['the server-wide user directory (e-mail addresses hidden), filtered through Access.visibleUsers (checked below)', ['GET /api/v1/users']],
   ['system admins only, checked in the service (test/services/system-admin.test.ts)', [
     'GET /api/v1/admin/users', 'POST /api/v1/admin/users', 'GET /api/v1/admin/teams', 'GET /api/v1/admin/audit', 'GET /api/v1/admin/stats', 'GET /api/v1/admin/sso', 'POST /api/v1/admin/sso',

@@ -7,6 +7,7 @@ import { channelRoutes } from './channels.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
 import { postRoutes } from './posts.js';
+import { searchRoutes } from './search.js';
 import { ssoRoutes } from './sso.js';
 import { teamRoutes } from './teams.js';
 import { unreadRoutes } from './unreads.js';
@@ -20,6 +21,7 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   channelRoutes(app, deps);
   postRoutes(app, deps);
   fileRoutes(app, deps);
+  searchRoutes(app, deps);
   unreadRoutes(app, deps);
   adminRoutes(app, deps);
   ssoRoutes(app, deps);

@@ -5,7 +5,9 @@ import { NotFound, isForeignKeyViolation, unique } from '../errors.js';
 import type { Dialect } from '../migrations.js';
 import type { EventStamps } from '../outbox.js';
 import type { NewPost, PostPage, PostStore } from '../posts.js';
+import type { SearchDocument } from '../search.js';
 import { ReadPointers } from './read-pointers.js';
+import { removeIndex, tsvectorLiteral, writeIndex } from './search.js';
 import { Reactions } from './reactions.js';
 import { SavedPosts } from './saved-posts.js';
 import { num, type Db } from './shared.js';
@@ -34,9 +36,9 @@ export class Posts implements PostStore {
    * without gaps, so a node that sees number n+1 before n knows to wait for n (see
    * store/outbox.ts and realtime/bus/ordered.ts).
    */
-  async create(post: NewPost, options: { readBy?: string } = {}): Promise<Post> {
+  async create(post: NewPost, options: { readBy?: string; search?: SearchDocument } = {}): Promise<Post> {
     const p = post;
-    if (this.dialect === 'postgres') return { ...post, seq: await this.createPostgres(p, options.readBy) };
+    if (this.dialect === 'postgres') return { ...post, seq: await this.createPostgres(p, options.readBy, options.search) };
     if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx, this.dialect, this.stamps).create(post, options));
     // Hot path: plain SQL (the query builder costs more than SQLite spends running it).
     const { rows } = await this.channelMustExist(p.channel_id, unique(sql<{ seq: number }>`
@@ -52,6 +54,7 @@ export class Posts implements PostStore {
       WHERE id = ${p.channel_id} RETURNING event_seq`.execute(this.db);
     if (channel.rows[0] !== undefined) this.stamps?.taken(p.channel_id, num(channel.rows[0].event_seq));
     if (options.readBy !== undefined) await new ReadPointers(this.db).setLastViewed(p.channel_id, options.readBy, seq, p.created_at);
+    if (options.search !== undefined) await sql`INSERT INTO post_search (rowid, words, stems, tags) VALUES (${seq}, ${options.search.words}, ${options.search.stems}, ${options.search.tags})`.execute(this.db);
     return { ...post, seq };
   }
 
@@ -76,7 +79,7 @@ export class Posts implements PostStore {
    * `lock`, so the seq is taken only once the lock is held; the channel's last post and the
    * author's read pointer follow from the inserted row.
    */
-  private async createPostgres(p: NewPost, readBy: string | undefined): Promise<number> {
+  private async createPostgres(p: NewPost, readBy: string | undefined, search: SearchDocument | undefined): Promise<number> {
     const { rows } = await unique(sql<{ seq: string | number; event_seq: string | number | null }>`
       WITH lock AS (SELECT id FROM channels WHERE id = ${p.channel_id} FOR UPDATE),
       ins AS (
@@ -95,6 +98,9 @@ export class Posts implements PostStore {
       ${readBy === undefined ? sql`` : sql`, read_pointer AS (
         UPDATE channel_members SET last_viewed_seq = ins.seq, last_viewed_at = ${p.created_at}::bigint FROM ins
         WHERE channel_members.channel_id = ${p.channel_id} AND channel_members.user_id = ${readBy} AND channel_members.last_viewed_seq < ins.seq)`}
+      ${search === undefined ? sql`` : sql`, indexed AS (
+        INSERT INTO post_search (seq, words, stems, tags)
+        SELECT ins.seq, ${tsvectorLiteral(search.words)}::tsvector, ${tsvectorLiteral(search.stems)}::tsvector, ${tsvectorLiteral(search.tags)}::tsvector FROM ins)`}
       SELECT seq, (SELECT event_seq FROM last_post) AS event_seq FROM ins`.execute(this.db));
     // The channel was deleted after the caller's access check: the post has nowhere to go.
     if (rows[0] === undefined) throw new NotFound('channel');
@@ -112,9 +118,11 @@ export class Posts implements PostStore {
     if (ids.length === 0) return [];
     return this.db.selectFrom('posts').selectAll().where('id', 'in', [...new Set(ids)]).execute();
   }
-  async updateMessage(id: string, message: string, mentionAll: boolean, editedAt: number): Promise<Post | undefined> {
+  async updateMessage(id: string, message: string, mentionAll: boolean, editedAt: number, search?: SearchDocument): Promise<Post | undefined> {
     await this.db.updateTable('posts').set({ message, mention_all: mentionAll ? 1 : 0, edited_at: editedAt }).where('id', '=', id).where('deleted_at', 'is', null).execute();
-    return this.get(id);
+    const post = await this.get(id);
+    if (post !== undefined && post.deleted_at === null && search !== undefined) await writeIndex(this.db, this.dialect, num(post.seq), search);
+    return post;
   }
   async softDelete(id: string, at: number): Promise<string[]> {
     const rows = await this.db
@@ -126,6 +134,7 @@ export class Posts implements PostStore {
       .execute();
     const ids = rows.map((r) => r.id);
     if (ids.length > 0) await this.db.deleteFrom('post_mentions').where('post_id', 'in', ids).execute();
+    await removeIndex(this.db, this.dialect, ids);
     return ids;
   }
   async touchThread(rootId: string, delta: number, lastReplyAt: number | null): Promise<void> {

@@ -41,7 +41,7 @@ export class Users implements UserStore {
   async setDeactivated(id: string, at: number | null, now: number): Promise<void> {
     await this.db.updateTable('users').set({ deactivated_at: at, updated_at: now }).where('id', '=', id).execute();
   }
-  search(query: { q?: string | undefined; offset: number; limit: number; includeInactive?: boolean }): Promise<User[]> {
+  search(query: { q?: string | undefined; offset: number; limit: number; includeInactive?: boolean; matchEmail?: boolean }): Promise<User[]> {
     let qb = this.db.selectFrom('users').selectAll();
     if (!query.includeInactive) qb = qb.where('deactivated_at', 'is', null);
     const q = query.q?.trim();
@@ -53,6 +53,7 @@ export class Users implements UserStore {
           eb(eb.fn('lower', ['display_name']), 'like', sql<string>`${p} ESCAPE '\\'`),
           eb(eb.fn('lower', [sql`first_name || ' ' || last_name`]), 'like', sql<string>`${p} ESCAPE '\\'`),
           eb(eb.fn('lower', ['nickname']), 'like', sql<string>`${p} ESCAPE '\\'`),
+          ...(query.matchEmail ? [eb(eb.fn('lower', ['email']), 'like', sql<string>`${p} ESCAPE '\\'`)] : []),
         ]),
       );
     }

@@ -1,0 +1,137 @@
+/**
+ * The search contract: the same queries on SQLite FTS5 and PostgreSQL tsvector give the same
+ * answers, the index follows every create, edit and delete in the same transaction, the read
+ * scope is applied inside the query, and older posts are indexed by the backfill.
+ */
+import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import type { Post } from '../../../src/domain/entities.js';
+import { channelReadScope, type Actor } from '../../../src/domain/policy.js';
+import { parseSearchQuery, searchDocument } from '../../../src/domain/search.js';
+import type { PostQuery } from '../../../src/store/search.js';
+import { STORES } from '../../helpers/app.js';
+import { newChannel, newPost } from '../../helpers/store.js';
+import { contract } from './harness.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 10, 1);
+
+describe.each(STORES)('store contract: search (%s)', (kind) => {
+  const { store, world } = contract(kind);
+
+  const actor = (u: { id: string; username: string; role: 'system_admin' | 'system_user' }): Actor => ({ userId: u.id, username: u.username, role: u.role, sessionId: 's' });
+
+  async function post(channelId: string, userId: string, message: string, extra: Partial<Post> = {}): Promise<Post> {
+    return store.posts.create(newPost(channelId, userId, { message, ...extra }), { search: searchDocument(message) });
+  }
+
+  async function find(who: Actor, q: string, extra: Partial<PostQuery> = {}, order: 'newest' | 'relevance' = 'newest'): Promise<string[]> {
+    const parsed = parseSearchQuery(q, T0 + 30 * DAY);
+    const users = parsed.from.length === 0 ? undefined : (await store.users.getByUsernames(parsed.from)).map((u) => u.id);
+    const { posts, total } = await store.search.posts({
+      scope: channelReadScope(who), clauses: parsed.clauses, userIds: users, createdFrom: parsed.createdFrom, createdBefore: parsed.createdBefore,
+      isPinned: parsed.isPinned, hasFile: parsed.hasFile, hasImage: parsed.hasImage, ...extra,
+    }, { order, offset: 0, limit: 50 });
+    expect(total).toBe(posts.length);
+    return posts.map((p) => p.message);
+  }
+
+  it('answers the query language the same on both engines', async () => {
+    const { users: [a, b, c], team, channel } = await world(3);
+    const priv = newChannel(a!.id, team.id, { type: 'private' });
+    await store.channels.create(priv);
+    for (const u of [a!, b!]) await store.channels.addMember({ channel_id: priv.id, user_id: u.id, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 1 });
+    const m = {
+      deployed: 'We deployed the release to production yesterday',
+      identifiers: 'Deploying deploy_prod now; ping user@example.com',
+      cafe: 'Café meeting at noon #planning',
+      fox: 'The quick brown fox jumps',
+      secret: 'secret launch codes',
+      checklist: 'deployment checklist: #release-1.2',
+    };
+    await post(channel.id, a!.id, m.deployed, { created_at: T0 + 1 * DAY });
+    await post(channel.id, b!.id, m.identifiers, { created_at: T0 + 2 * DAY });
+    await post(channel.id, a!.id, m.cafe, { created_at: T0 + 3 * DAY });
+    await post(channel.id, b!.id, m.fox, { created_at: T0 + 4 * DAY, is_pinned: 1 });
+    await post(priv.id, a!.id, m.secret, { created_at: T0 + 5 * DAY });
+    await post(channel.id, a!.id, m.checklist, { created_at: T0 + 6 * DAY });
+    const A = actor(a!);
+    const set = (...xs: string[]) => xs.sort();
+    const cases: [string, string[]][] = [
+      ['deploy', [m.checklist, m.identifiers, m.deployed]],
+      ['"quick brown"', [m.fox]],
+      ['"brown quick"', []],
+      ['deploy -production', [m.checklist, m.identifiers]],
+      ['depl*', [m.checklist, m.identifiers, m.deployed]],
+      ['deploy_prod', [m.identifiers]],
+      ['user@example.com', [m.identifiers]],
+      ['cafe', [m.cafe]],
+      ['CAFÉ', [m.cafe]],
+      ['#planning', [m.cafe]],
+      ['#release-1.2', [m.checklist]],
+      ['planning', [m.cafe]],
+      [`from:${b!.username}`, [m.fox, m.identifiers]],
+      [`from:@${b!.username} deploy`, [m.identifiers]],
+      ['is:pinned', [m.fox]],
+      ['secret', [m.secret]],
+      ['after:2026-11-03', [m.checklist, m.secret, m.fox]],
+      ['before:2026-11-03', [m.identifiers, m.deployed]],
+      ['on:2026-11-04', [m.fox]],
+      ['after:2026-11-02 before:2026-11-05', [m.fox, m.cafe]],
+      ['NEAR(deploy prod) AND OR NOT', []],
+    ];
+    const wrong: string[] = [];
+    for (const [q, expected] of cases) {
+      const got = await find(A, q);
+      // Newest first: the expectations are listed newest first.
+      if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push(`${q}: got ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+      const byRelevance = await find(A, q, {}, 'relevance');
+      if (JSON.stringify(set(...byRelevance)) !== JSON.stringify(set(...expected))) wrong.push(`${q} (relevance): got ${JSON.stringify(byRelevance)}`);
+    }
+    expect(wrong).toEqual([]);
+    // The read scope is inside the query: c is not in the private channel.
+    expect(await find(actor(c!), 'secret')).toEqual([]);
+    expect(await find(actor(c!), 'deploy')).toEqual([m.checklist, m.identifiers, m.deployed]);
+    expect(await find(A, 'secret', { channelIds: [channel.id] })).toEqual([]);
+    expect(await find(A, 'deploy', { channelIds: [] })).toEqual([]);
+    // A system admin reads team channels, private ones included.
+    expect(await find({ ...actor(c!), role: 'system_admin' }, 'secret')).toEqual([m.secret]);
+  });
+
+  it('follows edits and deletes in the same transaction, and pages newest first with a cursor', async () => {
+    const { users: [a], channel } = await world(1);
+    const p = await post(channel.id, a!.id, 'original wording zebra');
+    expect(await find(actor(a!), 'zebra')).toEqual(['original wording zebra']);
+    await store.transaction(async (tx) => tx.posts.updateMessage(p.id, 'rewritten giraffe', false, Date.now(), searchDocument('rewritten giraffe')));
+    expect(await find(actor(a!), 'zebra')).toEqual([]);
+    expect(await find(actor(a!), 'giraffe')).toEqual(['rewritten giraffe']);
+    await store.transaction(async (tx) => tx.posts.softDelete(p.id, Date.now()));
+    expect(await find(actor(a!), 'giraffe')).toEqual([]);
+    for (let i = 0; i < 7; i++) await post(channel.id, a!.id, `paged okapi ${i}`);
+    const scope = channelReadScope(actor(a!));
+    const clauses = parseSearchQuery('okapi').clauses;
+    const first = await store.search.posts({ scope, clauses }, { order: 'newest', offset: 0, limit: 3 });
+    expect(first.total).toBe(7);
+    expect(first.posts.map((x) => x.message)).toEqual(['paged okapi 6', 'paged okapi 5', 'paged okapi 4']);
+    const second = await store.search.posts({ scope, clauses }, { order: 'newest', beforeSeq: first.posts[2]!.seq, offset: 0, limit: 3 });
+    expect(second.posts.map((x) => x.message)).toEqual(['paged okapi 3', 'paged okapi 2', 'paged okapi 1']);
+  });
+
+  it('indexes posts written before the index existed (the backfill), newest first, then stops', async () => {
+    const { users: [a], channel } = await world(1);
+    // Posts stored without an index entry, as before migration 7.
+    for (let i = 0; i < 5; i++) await store.posts.create(newPost(channel.id, a!.id, { message: `legacy narwhal ${i}` }));
+    expect(await find(actor(a!), 'narwhal')).toEqual([]);
+    const newest = (await store.posts.listChannel(channel.id, { limit: 1 })).posts[0]!.seq;
+    await sql`UPDATE search_backfill SET pending_through = ${newest}`.execute((store as unknown as { options: { db: never } }).options.db);
+    let rounds = 0;
+    for (;;) {
+      const { remaining } = await store.search.backfill(2, searchDocument);
+      rounds++;
+      if (remaining === 0) break;
+      expect(rounds).toBeLessThan(1000);
+    }
+    expect((await find(actor(a!), 'narwhal')).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `legacy narwhal ${i}`));
+    expect(await store.search.backfill(2, searchDocument)).toEqual({ indexed: 0, remaining: 0 });
+  });
+});
