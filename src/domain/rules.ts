@@ -69,3 +69,8 @@ export function validateEmoji(name: string): string {
 export function memberKey(userIds: readonly string[]): string {
   return [...new Set(userIds)].sort().join(',');
 }
+
+/** The stored key of the direct (`D:`) or group (`G:`) channel of these members. */
+export function conversationKey(type: 'direct' | 'group', userIds: readonly string[]): string {
+  return `${type === 'direct' ? 'D' : 'G'}:${memberKey(userIds)}`;
+}

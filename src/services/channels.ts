@@ -7,7 +7,7 @@ import type { Channel, ChannelMember, ChannelRole, ChannelType } from '../domain
 import { badRequest, conflict, invalid, notFound } from '../domain/errors.js';
 import { channelCan } from '../domain/policy.js';
 import { channelView } from '../domain/presenters.js';
-import { memberKey, validateChannelName, validateDisplayName, validateText } from '../domain/rules.js';
+import { conversationKey, validateChannelName, validateDisplayName, validateText } from '../domain/rules.js';
 import { UniqueViolation } from '../store/errors.js';
 import type { ChannelStats, UnreadRow } from '../store/store.js';
 import type { Access } from './access.js';
@@ -95,7 +95,7 @@ export class ChannelService {
     const live = new Set(users.filter((u) => u.deactivated_at === null).map((u) => u.id));
     if (others.some((id) => !live.has(id))) throw notFound('User');
     const members = [...new Set([ctx.actor.userId, ...others])];
-    const key = `${input.channel_type === 'direct' ? 'D' : 'G'}:${memberKey(members)}`;
+    const key = conversationKey(input.channel_type === 'direct' ? 'direct' : 'group', members);
     const existing = await this.deps.store.channels.getByMemberKey(key);
     if (existing !== undefined) return { channel: existing, created: false };
     const now = this.deps.clock();

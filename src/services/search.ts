@@ -9,9 +9,9 @@
 import type { Channel, FileInfo, Post } from '../domain/entities.js';
 import { badRequest } from '../domain/errors.js';
 import { fileView, type FileView, type PostView } from '../domain/presenters.js';
-import { memberKey } from '../domain/rules.js';
-import { excerpt, matchRanges, normalize, parseSearchQuery, searchDocument, tokenize, type ParsedSearch } from '../domain/search.js';
-import { SEARCH_COUNT_CAP, type PostQuery } from '../store/search.js';
+import { conversationKey } from '../domain/rules.js';
+import { excerpt, matchRanges, normalize, parseSearchQuery, tokenize, type ParsedSearch } from '../domain/search.js';
+import { SEARCH_COUNT_CAP, type PostQuery, type SearchDocument } from '../store/search.js';
 import type { Access } from './access.js';
 import type { CallContext, ServiceDeps } from './context.js';
 import type { PostService } from './posts.js';
@@ -83,7 +83,7 @@ export class SearchService {
     }
     if (parsed.inUsers.length > 0) {
       for (const u of await this.deps.store.users.getByUsernames(parsed.inUsers)) {
-        const dm = await this.deps.store.channels.getByMemberKey(memberKey([ctx.actor.userId, u.id]));
+        const dm = await this.deps.store.channels.getByMemberKey(conversationKey('direct', [ctx.actor.userId, u.id]));
         if (dm !== undefined && dm.type === 'direct') ids.push(dm.id);
       }
     }
@@ -194,7 +194,7 @@ const BACKFILL_BATCH = 500;
  * they are written meanwhile. Resolves when nothing is left (or on the first error, logged:
  * the next start resumes where this one stopped).
  */
-export async function backfillSearchIndex(deps: ServiceDeps, analyze: (message: string) => ReturnType<typeof searchDocument>, shouldStop: () => boolean = () => false): Promise<number> {
+export async function backfillSearchIndex(deps: ServiceDeps, analyze: (message: string) => SearchDocument, shouldStop: () => boolean = () => false): Promise<number> {
   let total = 0;
   try {
     for (;;) {

@@ -26,7 +26,8 @@ describe.each(STORES)('search (%s)', (kind) => {
 
   beforeAll(async () => {
     t = await startApp(kind);
-    [alice, bob, rita, erin, carol, dave] = await Promise.all(['alice', 'bob', 'rita', 'erin', 'carol', 'dave'].map((n) => registerUser(t.api, n))) as TestUser[] as [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
+    const users = await Promise.all(['alice', 'bob', 'rita', 'erin', 'carol', 'dave'].map((n) => registerUser(t.api, n)));
+    [alice, bob, rita, erin, carol, dave] = users as [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
     team = await createTeam(t.api, alice, 'invite');
     for (const u of [bob, rita, erin]) await addTeamMember(t.api, alice, team.id, u);
     await createTeam(t.api, dave, 'invite');
