@@ -240,7 +240,7 @@ export class FileService {
   }
 
   /** Attached files of a channel the caller may read, newest first. */
-  async listChannel(ctx: CallContext, channelId: string, before: number | undefined, limit: number): Promise<FileView[]> {
+  async listChannel(ctx: CallContext, channelId: string, before: { at: number; id: string } | undefined, limit: number): Promise<FileView[]> {
     await this.access.channel(ctx, channelId);
     return (await this.deps.store.files.listChannel(channelId, before, Math.min(Math.max(limit, 1), 200))).map(fileView);
   }

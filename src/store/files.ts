@@ -31,8 +31,8 @@ export interface FileStore {
   pendingDeletion(limit: number): Promise<FileInfo[]>;
   /** Forgets rows whose objects are gone. */
   purge(ids: readonly string[]): Promise<void>;
-  /** Attached live files of a channel, newest first, `before` an upload time (paging). */
-  listChannel(channelId: string, before: number | undefined, limit: number): Promise<FileInfo[]>;
+  /** Attached live files of a channel, newest first; `before`: the (created_at, id) of the last file of the previous page. */
+  listChannel(channelId: string, before: { readonly at: number; readonly id: string } | undefined, limit: number): Promise<FileInfo[]>;
   /** Bytes of the user's live files (attached or not). */
   usage(userId: string): Promise<number>;
   /** Every stored object the metadata knows of (files, deleted ones not yet purged, avatars), for `files check`. */

@@ -146,3 +146,31 @@ describe('file life cycle (sqlite, local disk)', () => {
     expect((await t.api.get(`/api/v1/files/${id}/download`, alice.token)).status).toBe(404);
   });
 });
+
+describe('channel files paging', () => {
+  let t: TestApp;
+  afterAll(async () => t?.close());
+
+  it('pages a channel\'s files by (time, id): files of one upload that share a millisecond are neither skipped nor repeated', async () => {
+    const now = Date.now();
+    t = await startApp('sqlite', { clock: () => now });
+    const alice = await registerUser(t.api, 'pager');
+    const team = await createTeam(t.api, alice);
+    const channel = await createChannel(t.api, alice, team.id, 'public');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await uploadFile(t.api, alice, channel.id, { name: `f${i}.txt`, data: `file ${i}` }));
+    await createPost(t.api, alice, channel.id, '', { file_ids: ids });
+    const seen: string[] = [];
+    let cursor = '';
+    for (let page = 0; page < 10; page++) {
+      const res = await t.api.get(`/api/v1/channels/${channel.id}/files?limit=2${cursor}`, alice.token);
+      expect(res.status).toBe(200);
+      if (res.body.length === 0) break;
+      seen.push(...res.body.map((f: { id: string }) => f.id));
+      const last = res.body.at(-1) as { id: string; created_at: number };
+      cursor = `&before=${last.created_at}&before_id=${last.id}`;
+    }
+    expect([...seen].sort()).toEqual([...ids].sort());
+    expect(new Set(seen).size).toBe(5);
+  });
+});

@@ -143,10 +143,18 @@ export function fileRoutes(app: App, deps: HttpDeps): void {
   app.get('/api/v1/channels/:id/files', {
     schema: {
       tags: ['files'], summary: 'Files posted in a channel, newest first', params: IdParams,
-      querystring: Type.Object({ before: Type.Optional(Millis), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }),
+      querystring: Type.Object({
+        before: Type.Optional(Millis),
+        before_id: Type.Optional(Type.String({ maxLength: 64, description: 'With `before`: the id of the last file of the previous page (files of one upload share a time)' })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+      }),
       response: { 200: Type.Array(FileSchema), ...errors(400, 401, 404) },
     },
-  }, async (req) => files.listChannel(callCtx(req), req.params.id, req.query.before, req.query.limit ?? 50));
+  }, async (req) => {
+    const { before, before_id: beforeId } = req.query;
+    // Without before_id every file of that millisecond counts as seen (no id sorts below '').
+    return files.listChannel(callCtx(req), req.params.id, before === undefined ? undefined : { at: before, id: beforeId ?? '' }, req.query.limit ?? 50);
+  });
 
   // ---- avatars ----
   app.put('/api/v1/users/me/avatar', {

@@ -76,9 +76,10 @@ export class Files implements FileStore {
     await this.db.deleteFrom('files').where('id', 'in', [...ids]).execute();
   }
 
-  async listChannel(channelId: string, before: number | undefined, limit: number): Promise<FileInfo[]> {
+  async listChannel(channelId: string, before: { readonly at: number; readonly id: string } | undefined, limit: number): Promise<FileInfo[]> {
     let q = this.db.selectFrom('files').selectAll().where('channel_id', '=', channelId).where('post_id', 'is not', null).where('deleted_at', 'is', null);
-    if (before !== undefined) q = q.where('created_at', '<', before);
+    // Files of one upload share a millisecond: the id breaks the tie, so no page skips one.
+    if (before !== undefined) q = q.where((eb) => eb.or([eb('created_at', '<', before.at), eb.and([eb('created_at', '=', before.at), eb('id', '<', before.id)])]));
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return rows.map(fromRow);
   }

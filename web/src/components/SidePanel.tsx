@@ -164,7 +164,7 @@ export function FilesPanel({ channel, onClose }: { readonly channel: Channel; re
     const last = fetched?.files[fetched.files.length - 1];
     if (last === undefined || loading) return;
     setLoading(true);
-    api.channelFiles(channel.id, { before: last.created_at, limit: FILES_PAGE }).then((files) => {
+    api.channelFiles(channel.id, { before: last.created_at, before_id: last.id, limit: FILES_PAGE }).then((files) => {
       setFetched((prev) => ({ files: [...(prev?.files ?? []), ...files], more: files.length === FILES_PAGE }));
       actions.ensureUsers(files.map((f) => f.user_id));
     }, (err: unknown) => setError(describeError(err))).finally(() => setLoading(false));

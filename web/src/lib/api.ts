@@ -313,6 +313,6 @@ export class ApiClient {
     return this.upload<FileUpload>('POST', withQuery('/api/v1/files', { channel_id: channelId }), form, onProgress);
   };
   deleteFile = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/files/${seg(id)}`);
-  /** Files posted in a channel, newest first; `before` is a file's created_at (exclusive). */
-  channelFiles = (channelId: string, opts: { before?: number; limit?: number } = {}) => this.request<FileInfo[]>('GET', withQuery(`/api/v1/channels/${seg(channelId)}/files`, opts));
+  /** Files posted in a channel, newest first; `before` and `before_id`: the created_at and id of the last file already shown. */
+  channelFiles = (channelId: string, opts: { before?: number; before_id?: string; limit?: number } = {}) => this.request<FileInfo[]>('GET', withQuery(`/api/v1/channels/${seg(channelId)}/files`, opts));
 }
