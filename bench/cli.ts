@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <scenario> [--quick] [--json <file>] [--postgres] [--nodes 2] [--profile]`
+ * `npm run bench -- <scenario> [--quick] [--json <file>] [--postgres] [--nodes 2] [--s3] [--profile]`
  *
  * Each scenario starts its own server(s), drives them from this process over loopback,
  * measures its raw baseline in the same run, prints a table and writes JSON to
@@ -8,6 +8,7 @@
 import { BenchContext, machine, parseArgs } from './lib/context.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { fanoutScenario } from './scenarios/fanout.js';
+import { filesScenario } from './scenarios/files.js';
 import { startupScenario } from './scenarios/startup.js';
 import { usersScenario } from './scenarios/users.js';
 import { writeScenario } from './scenarios/write.js';
@@ -18,6 +19,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Record<string, un
   connections: connectionsScenario,
   users: usersScenario,
   startup: startupScenario,
+  files: filesScenario,
 };
 
 async function main(): Promise<number> {

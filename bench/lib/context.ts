@@ -18,6 +18,8 @@ export interface BenchOptions {
   readonly workers: number | undefined;
   /** Redis for one node too (`--redis`): events, presence and limits through Redis. */
   readonly redis: boolean;
+  /** Files in S3 (`--s3`): a local s3rver that the server and the baseline both write to. */
+  readonly s3: boolean;
   readonly json: string | undefined;
   readonly profile: boolean;
   /** Scenario-specific numeric knobs (--members 1000, --clients 64, --seconds 20 ...). */
@@ -29,12 +31,13 @@ export const REDIS_URL = process.env.RUSTCHAT_BENCH_REDIS_URL ?? 'redis://127.0.
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const [scenario, ...rest] = argv;
-  if (scenario === undefined || scenario.startsWith('-')) throw new Error('usage: npm run bench -- <fanout|write|connections|users|startup> [--quick] [--json <file>] [--postgres] [--redis] [--nodes 2] [--workers n] [--profile] [--<knob> <n>]');
+  if (scenario === undefined || scenario.startsWith('-')) throw new Error('usage: npm run bench -- <fanout|write|connections|users|startup|files> [--quick] [--json <file>] [--postgres] [--redis] [--nodes 2] [--workers n] [--s3] [--profile] [--<knob> <n>]');
   let quick = false;
   let postgres = false;
   let nodes = 1;
   let workers: number | undefined;
   let redis = false;
+  let s3 = false;
   let json: string | undefined;
   let profile = false;
   const knobs: Record<string, number> = {};
@@ -46,6 +49,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     else if (arg === '--nodes') nodes = Number(rest[++i]);
     else if (arg === '--workers') workers = Number(rest[++i]);
     else if (arg === '--redis') redis = true;
+    else if (arg === '--s3') s3 = true;
     else if (arg === '--json') json = rest[++i];
     else if (arg.startsWith('--')) {
       const value = Number(rest[++i]);
@@ -55,10 +59,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   }
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 8) throw new Error('--nodes must be 1..8');
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) throw new Error('--workers must be 1..64');
+  // Only `files` stores files; elsewhere --s3 would only misname the result.
+  if (s3 && scenario !== 'files') throw new Error('--s3 applies to the files scenario only');
   if (nodes > 1) postgres = true;
   if (nodes > 1) redis = true;
   if (redis) postgres = true;
-  return { scenario, quick, postgres, nodes, workers, redis, json, profile, knobs };
+  return { scenario, quick, postgres, nodes, workers, redis, s3, json, profile, knobs };
 }
 
 export interface Machine {
@@ -172,11 +178,13 @@ export class BenchContext {
 /**
  * The "latest" result file of a scenario in a setup: `<scenario>-latest.json` for one node on
  * the embedded database with the default workers (one per core), `-postgres`, `-redis` (one node
- * on PostgreSQL + Redis) or `-<n>nodes` (PostgreSQL and Redis) otherwise, `-w<n>` when
- * `--workers` was given, and `-quick` for smoke runs. The charts and the README read these.
+ * on PostgreSQL + Redis) or `-<n>nodes` (PostgreSQL and Redis) otherwise, `-s3` with files in
+ * S3, `-w<n>` when `--workers` was given, and `-quick` for smoke runs. The charts and the
+ * README read these.
  */
-export function latestName(scenario: string, setup: { readonly postgres: boolean; readonly redis?: boolean; readonly nodes: number; readonly workers?: number | undefined; readonly quick: boolean }): string {
+export function latestName(scenario: string, setup: { readonly postgres: boolean; readonly redis?: boolean; readonly nodes: number; readonly workers?: number | undefined; readonly s3?: boolean; readonly quick: boolean }): string {
   const variant = setup.nodes > 1 ? `-${setup.nodes}nodes` : setup.redis === true ? '-redis' : setup.postgres ? '-postgres' : '';
+  const storage = setup.s3 === true ? '-s3' : '';
   const workers = setup.workers === undefined ? '' : `-w${setup.workers}`;
-  return `${scenario}${variant}${workers}-latest${setup.quick ? '-quick' : ''}.json`;
+  return `${scenario}${variant}${storage}${workers}-latest${setup.quick ? '-quick' : ''}.json`;
 }

@@ -66,6 +66,18 @@ describe('benchmark tool (smoke)', () => {
     expect(r.params.database_file_mb).toBeGreaterThanOrEqual(4);
   }, 180_000);
 
+  it('files measures acknowledged upload MB/s against the storage driver writing the same bytes', async () => {
+    const r = await bench('files', '--clients', '2', '--size-kb', '256', '--small-kb', '16', '--seconds', '1');
+    expect(r.passes.map((p: { size_bytes: number }) => p.size_bytes)).toEqual([256 * 1024, 16 * 1024]);
+    for (const p of r.passes) {
+      expect(p.baseline.files).toBeGreaterThan(0);
+      expect(p.rustchat.files).toBeGreaterThan(0);
+      expect(p.rustchat.errors).toBe(0);
+      expect(p.rustchat.latency_ms.p99).toBeGreaterThan(0);
+      expect(p.rustchat.server_rss_peak_mb).toBeGreaterThan(0);
+    }
+  }, 120_000);
+
   it('users ramps simulated people and reports the healthy maximum', async () => {
     const r = await bench('users', '--max-users', '16', '--step-users', '8', '--step', '2', '--think', '0.5');
     expect(r.rustchat.steps.length).toBeGreaterThan(0);

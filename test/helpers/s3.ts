@@ -22,6 +22,8 @@ export interface S3Request {
 export interface TestS3 {
   /** Points at the running server's bucket (path-style, s3rver's fixed credentials). */
   readonly config: S3Config;
+  /** The s3rver process (the benchmark reads its CPU time). */
+  readonly pid: number;
   /** Every request the server has received, in order (to see e.g. multipart parts go up). */
   requests(): Promise<readonly S3Request[]>;
   /** Stops the server and removes its directory. */
@@ -70,6 +72,7 @@ export async function startS3(bucket = 'rustchat-test'): Promise<TestS3> {
     throw err;
   }
   return {
+    pid: child.pid!,
     config: {
       bucket,
       region: 'us-east-1',
