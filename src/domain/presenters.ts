@@ -220,6 +220,9 @@ export function summarizeReactions(reactions: readonly Reaction[]): ReactionSumm
 }
 
 export function postView(p: Post, reactions: readonly Reaction[] = [], files: readonly FileInfo[] = []): PostView {
+  const fileIds = parseJson<string[]>(p.file_ids, []);
+  // In the order the author attached them.
+  const ordered = files.length < 2 ? files : [...files].sort((a, b) => fileIds.indexOf(a.id) - fileIds.indexOf(b.id));
   return {
     id: p.id,
     channel_id: p.channel_id,
@@ -227,14 +230,14 @@ export function postView(p: Post, reactions: readonly Reaction[] = [], files: re
     root_post_id: p.root_post_id,
     message: p.message,
     props: parseJson<Record<string, unknown>>(p.props, {}),
-    file_ids: parseJson<string[]>(p.file_ids, []),
+    file_ids: fileIds,
     is_pinned: p.is_pinned === 1,
     created_at: p.created_at,
     edited_at: p.edited_at,
     reply_count: p.reply_count,
     last_reply_at: p.last_reply_at,
     reactions: summarizeReactions(reactions),
-    files: files.map(fileView),
+    files: ordered.map(fileView),
     client_msg_id: p.client_msg_id,
     seq: p.seq,
   };

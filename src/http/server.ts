@@ -401,6 +401,14 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     req.authVia = presented.via;
   });
 
+  // ---- preParsing: multipart bodies only where a route reads them (uploads); JSON elsewhere ----
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (req.routeOptions.config.multipart !== true && /^multipart\//i.test(req.headers['content-type'] ?? '')) {
+      throw Object.assign(new Error('multipart body on a JSON route'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+    }
+    return payload;
+  });
+
   // ---- preValidation: NUL bytes and invalid Unicode are refused everywhere ----
   app.addHook('preValidation', async (req) => {
     if (hasBadText(req.body) || hasBadText(req.query) || hasBadText(req.params)) {

@@ -15,6 +15,8 @@ declare module 'fastify' {
     rateLimit?: 'auth';
     /** Route serves uploaded bytes: FILE_CSP (sandbox) instead of the web client's policy. */
     fileResponse?: boolean;
+    /** Route reads a multipart/form-data body (uploads); every other route answers it with 415. */
+    multipart?: boolean;
   }
   interface FastifyRequest {
     clientIp: string;

@@ -84,6 +84,7 @@ export function fileRoutes(app: App, deps: HttpDeps): void {
   const binary = { 200: Type.Any({ description: 'The bytes' }), 206: Type.Any({ description: 'A byte range' }), 304: Type.Any({ description: 'Not modified (ETag)' }) };
 
   app.post('/api/v1/files', {
+    config: { multipart: true },
     schema: {
       tags: ['files'], summary: 'Upload files to a channel (multipart field "file", several allowed); attach them with a post\'s file_ids',
       querystring: Type.Object({ channel_id: Id }),
@@ -158,6 +159,7 @@ export function fileRoutes(app: App, deps: HttpDeps): void {
 
   // ---- avatars ----
   app.put('/api/v1/users/me/avatar', {
+    config: { multipart: true },
     schema: {
       tags: ['users'], summary: 'Set my avatar (multipart field "image": PNG, JPEG, GIF or WebP; cropped square)',
       consumes: ['multipart/form-data'],
