@@ -1,5 +1,7 @@
 /** Multipart bodies and test images for the file tests (built by hand: what a browser's FormData sends). */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Api, ApiResponse } from './app.js';
 import type { TestUser } from './factories.js';
@@ -93,3 +95,12 @@ export async function zipOfZeros(size: number, entryName = 'zeros.bin'): Promise
   end.writeUInt32LE(local.length + name.length + data.length, 16);
   return Buffer.concat([local, name, data, central, name, end]);
 }
+
+/** Every file under `dir` (recursively), except under a directory named `.tmp` (uploads in progress). */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.name === '.tmp' ? [] : e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/** Files waiting in a local storage's temporary directory (none once every upload has finished). */
+export const temporaryUploads = (tmpDir: string): string[] => (existsSync(tmpDir) ? readdirSync(tmpDir) : []);

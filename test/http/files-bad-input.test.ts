@@ -2,26 +2,21 @@
  * Bad input to the file routes gets a clear 4xx in the JSON envelope and leaves nothing
  * behind: no metadata row, no stored object, no temporary file.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { createChannel, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
 import { dbDigest, locationOf } from '../helpers/store.js';
-import { multipart, png, pngClaiming, upload, zipOfZeros, type Part } from '../helpers/uploads.js';
-
-function walk(dir: string, skip?: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.name === skip ? [] : e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
-}
+import { filesUnder, multipart, png, pngClaiming, temporaryUploads, upload, zipOfZeros, type Part } from '../helpers/uploads.js';
 
 describe('file uploads: bad input', () => {
   let t: TestApp;
   let alice: TestUser;
   let channel: { id: string };
-  const objects = (): string[] => walk(t.config.files.dir, '.tmp');
-  const temporary = (): string[] => walk(t.config.files.tmpDir);
+  const objects = (): string[] => filesUnder(t.config.files.dir);
+  const temporary = (): string[] => temporaryUploads(t.config.files.tmpDir);
 
   /** Runs `act` and checks that it changed nothing: database, storage, temporary files. */
   async function leavesNothing(act: () => Promise<void>): Promise<void> {

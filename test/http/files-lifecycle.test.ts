@@ -3,20 +3,15 @@
  * deletions, avatars, and `rustchat files check` (the real command) on what storage holds.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { addChannelMember, createChannel, createPost, createTeam, addTeamMember, registerUser, type TestUser } from '../helpers/factories.js';
 import { ROOT } from '../helpers/process.js';
-import { jpegWithGps, multipart, png, uploadFile } from '../helpers/uploads.js';
+import { filesUnder, jpegWithGps, multipart, png, uploadFile } from '../helpers/uploads.js';
 import { WsClient } from '../helpers/ws-client.js';
 import type { PostView } from '../../src/domain/presenters.js';
-
-function walk(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.name === '.tmp' ? [] : e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
-}
 
 describe('file life cycle (sqlite, local disk)', () => {
   let t: TestApp;
@@ -60,7 +55,7 @@ describe('file life cycle (sqlite, local disk)', () => {
     const stale = await uploadFile(t.api, alice, channel.id, { name: 'forgotten.png', data: await png(10, 10) });
     const kept = await uploadFile(t.api, alice, channel.id, { name: 'kept.txt', data: 'kept' });
     await createPost(t.api, alice, channel.id, 'kept', { file_ids: [kept] });
-    const before = walk(t.config.files.dir).length;
+    const before = filesUnder(t.config.files.dir).length;
     const hour = 3_600_000;
     // The sweep runs "later"; requests run "now" (sessions expire with the clock too).
     const sweepAt = async (hoursLater: number): Promise<number> => {
@@ -76,7 +71,7 @@ describe('file life cycle (sqlite, local disk)', () => {
     expect(await sweepAt(t.config.files.unattachedHours + 1)).toBeGreaterThanOrEqual(1);
     expect((await t.api.get(`/api/v1/files/${stale}`, alice.token)).status).toBe(404);
     expect((await t.api.get(`/api/v1/files/${kept}`, alice.token)).status).toBe(200);
-    expect(walk(t.config.files.dir).length).toBe(before - 3);
+    expect(filesUnder(t.config.files.dir).length).toBe(before - 3);
     // An expired upload can no longer be attached.
     const res = await t.api.post(`/api/v1/channels/${channel.id}/posts`, { message: 'late', file_ids: [stale] }, alice.token);
     expect(res.status).toBe(422);
@@ -111,11 +106,11 @@ describe('file life cycle (sqlite, local disk)', () => {
     // Replacing it removes the old images; deleting goes back to initials.
     const again = multipart([{ field: 'image', name: 'me.png', data: await png(64, 64) }]);
     expect((await t.api.request('PUT', '/api/v1/users/me/avatar', { token: alice.token, rawBody: again.body, headers: { 'content-type': again.contentType } })).status).toBe(200);
-    expect(walk(join(t.config.files.dir, 'avatars'))).toHaveLength(2);
+    expect(filesUnder(join(t.config.files.dir, 'avatars'))).toHaveLength(2);
     expect((await t.api.delete('/api/v1/users/me/avatar', alice.token)).status).toBe(200);
     expect((await t.api.get(`/api/v1/users/${alice.id}/avatar`, bob.token)).status).toBe(404);
     expect((await t.api.get('/api/v1/users/me', alice.token)).body.avatar_url).toBeNull();
-    expect(walk(join(t.config.files.dir, 'avatars'))).toHaveLength(0);
+    expect(filesUnder(join(t.config.files.dir, 'avatars'))).toHaveLength(0);
     // Not an image: a clear 400.
     const text = multipart([{ field: 'image', name: 'me.png', data: 'not an image' }]);
     expect((await t.api.request('PUT', '/api/v1/users/me/avatar', { token: alice.token, rawBody: text.body, headers: { 'content-type': text.contentType } })).status).toBe(400);

@@ -2,32 +2,15 @@
  * Files: upload, attach, download with its headers, life cycle and the bad-input table, on both
  * stores (local-disk storage; the S3 driver has its own contract suite in test/storage).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
-import { jpegWithGps, png, upload, uploadFile } from '../helpers/uploads.js';
+import { filesUnder, jpegWithGps, png, temporaryUploads, upload, uploadFile } from '../helpers/uploads.js';
 import { dbDigest, locationOf } from '../helpers/store.js';
 
-/** Every stored object under the local storage root (not the temporary directory). */
-function storedObjects(t: TestApp): string[] {
-  const root = t.config.files.dir;
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.name === '.tmp') continue;
-      if (e.isDirectory()) walk(join(dir, e.name));
-      else out.push(join(dir, e.name));
-    }
-  };
-  walk(root);
-  return out;
-}
-
-const tmpFiles = (t: TestApp): string[] => (existsSync(t.config.files.tmpDir) ? readdirSync(t.config.files.tmpDir) : []);
+const storedObjects = (t: TestApp): string[] => filesUnder(t.config.files.dir);
+const tmpFiles = (t: TestApp): string[] => temporaryUploads(t.config.files.tmpDir);
 
 describe.each(STORES)('files (%s)', (kind) => {
   let t: TestApp;

@@ -47,7 +47,7 @@ describe.each(STORES)('health, errors and OpenAPI (%s)', (kind) => {
     expect(live.body).toEqual({ status: 'ok' });
     const ready = await t.api.get('/api/v1/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ok', checks: { database: 'ok' } });
+    expect(ready.body).toEqual({ status: 'ok', checks: { database: 'ok', storage: 'ok' } });
   });
 
   // (A known path asked with the wrong method is a 405: test/security/http-review.test.ts.)
@@ -124,7 +124,7 @@ describe('readiness when a dependency is down', () => {
       await t.app.store.close();
       const res = await t.api.get('/api/v1/health/ready');
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ status: 'unavailable', checks: { database: 'unavailable' } });
+      expect(res.body).toEqual({ status: 'unavailable', checks: { database: 'unavailable', storage: 'ok' } });
       expect((await t.api.get('/api/v1/health/live')).status).toBe(200);
     } finally {
       await t.close().catch(() => undefined);
@@ -134,11 +134,11 @@ describe('readiness when a dependency is down', () => {
   it('checks Redis too when it is configured', async () => {
     const t = await startApp('sqlite', { env: { RUSTCHAT_REDIS_URL: REDIS_URL } });
     try {
-      expect((await t.api.get('/api/v1/health/ready')).body).toEqual({ status: 'ok', checks: { database: 'ok', redis: 'ok' } });
+      expect((await t.api.get('/api/v1/health/ready')).body).toEqual({ status: 'ok', checks: { database: 'ok', storage: 'ok', redis: 'ok' } });
       t.app.redis!.disconnect();
       const res = await t.api.get('/api/v1/health/ready');
       expect(res.status).toBe(503);
-      expect(res.body.checks).toEqual({ database: 'ok', redis: 'unavailable' });
+      expect(res.body.checks).toEqual({ database: 'ok', storage: 'ok', redis: 'unavailable' });
     } finally {
       await t.close();
     }

@@ -14,6 +14,7 @@ import { AppError, badRequest } from '../../domain/errors.js';
 import type { FileView } from '../../domain/presenters.js';
 import { contentDisposition, AVATAR_SIZES, type AvatarSize } from '../../services/file-content.js';
 import type { FileVariant, OpenedFile } from '../../services/files.js';
+import { errorEnvelope } from '../errors.js';
 import type { HttpDeps } from '../server.js';
 import { FileSchema, Id, IdParams, Millis, Ok, UserSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
@@ -56,7 +57,7 @@ function sendOpened(req: FastifyRequest, reply: FastifyReply, opened: OpenedFile
   void reply.header('Content-Disposition', contentDisposition(opened.file.name, opened.mimeType)).type(opened.mimeType);
   if (opened.object === undefined) {
     void reply.header('Content-Range', `bytes */${opened.size}`);
-    return reply.code(416).type('application/json').send({ error: { code: 'RANGE_NOT_SATISFIABLE', message: 'The requested range is outside the file', request_id: req.id } });
+    return reply.code(416).type('application/json').send(errorEnvelope('RANGE_NOT_SATISFIABLE', 'The requested range is outside the file', req.id));
   }
   const { range } = opened;
   if (range !== undefined) {
