@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
-import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, directChannel, registerUser, type TestUser } from '../helpers/factories.js';
+import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, directChannel, makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
 import { uploadFile } from '../helpers/uploads.js';
 
 describe.each(STORES)('search (%s)', (kind) => {
@@ -115,6 +115,18 @@ describe.each(STORES)('search (%s)', (kind) => {
     expect(seen).toEqual(['okapi in private', 'okapi sighting 4', 'okapi sighting 3', 'okapi sighting 2', 'okapi sighting 1', 'okapi sighting 0']);
     const outsider = await posts(carol, 'okapi');
     expect(outsider.total).toBe(0);
+  });
+
+  it('people: by username and name for everyone, by e-mail address only for system admins', async () => {
+    const byName = await t.api.get(`/api/v1/search/users?q=${encodeURIComponent(bob.username)}`, carol.token);
+    expect(byName.body.map((u: { id: string }) => u.id)).toContain(bob.id);
+    const domainOnly = bob.email.split('@')[1]!;
+    const plain = await t.api.get(`/api/v1/search/users?q=${encodeURIComponent(domainOnly)}`, carol.token);
+    expect(plain.status).toBe(200);
+    expect(plain.body.map((u: { id: string }) => u.id)).not.toContain(bob.id);
+    const root = await makeSystemAdmin(t.app, await registerUser(t.api, 'root'));
+    const admin = await t.api.get(`/api/v1/search/users?q=${encodeURIComponent(bob.email)}`, root.token);
+    expect(admin.body.map((u: { id: string }) => u.id)).toEqual([bob.id]);
   });
 
   it('answers bad input with 400 and a clear message, never a 500', async () => {
