@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open as openFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -137,20 +137,22 @@ export class FileService {
         else done(null, chunk);
       },
     });
-    await pipeline(stream, counter, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+    // `flush`: the stream fsyncs the file before it closes (no second open just to sync).
+    await pipeline(stream, counter, createWriteStream(path, { flags: 'wx', mode: 0o600, flush: true }));
     // The multipart parser truncates at its own limit (the same one) rather than failing.
     if ((stream as Readable & { truncated?: boolean }).truncated === true) throw payloadTooLarge(`The file is larger than the limit of ${formatBytes(max)}`);
-    const handle = await openFile(path, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     return size;
   }
 
+  private tmpDirReady: Promise<unknown> | undefined;
+
   private async withTempFile<T>(work: (path: string) => Promise<T>): Promise<T> {
-    await mkdir(this.config.tmpDir, { recursive: true, mode: 0o700 });
+    // Made once per process (and again if it failed, e.g. the disk was not mounted yet).
+    this.tmpDirReady ??= mkdir(this.config.tmpDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+      this.tmpDirReady = undefined;
+      throw err;
+    });
+    await this.tmpDirReady;
     const path = join(this.config.tmpDir, `${randomUUID()}.upload`);
     try {
       return await work(path);
