@@ -402,3 +402,58 @@ describe('ChatEngine: outbox', () => {
     expect(t.store.getState().outbox).toEqual([]);
   });
 });
+
+describe('ChatEngine: a channel opened at a message (permalink)', () => {
+  /** Channel c1 holds posts with seq 1..100; pages are cut as the server cuts them (newest first). */
+  const history = Array.from({ length: 100 }, (_, i) => post(`p${i + 1}`, i + 1));
+  const pageOf = (_channelId: string, opts: { before?: string; after?: string; limit?: number } = {}): PostPage => {
+    const limit = opts.limit ?? 60;
+    const seqOf = (cursor: string) => (/^\d+$/.test(cursor) ? Number(cursor) : history.find((p) => p.id === cursor)!.seq);
+    let list = history;
+    if (opts.before !== undefined) list = list.filter((p) => p.seq < seqOf(opts.before!));
+    if (opts.after !== undefined) list = list.filter((p) => p.seq > seqOf(opts.after!));
+    const forwards = opts.after !== undefined && opts.before === undefined;
+    const cut = forwards ? list.slice(0, limit) : list.slice(-limit);
+    return { messages: [...cut].reverse(), has_more: list.length > limit, read_state: null };
+  };
+
+  it('loads the page up to the message and the page after it, then newer pages on request, and marks the channel read', async () => {
+    const t = await started({ posts: pageOf });
+    await t.engine.openChannelAround('c1', { id: 'p40', seq: 40 });
+    await settle();
+    expect(t.take().filter((c) => !c.startsWith('user'))).toEqual(['posts "c1" {"before":"41","limit":30}', 'posts "c1" {"after":"40","limit":30}', 'markRead "c1"']);
+    let cp = t.store.getState().channelPosts.c1!;
+    expect(cp.order[0]).toBe('p11');
+    expect(cp.order.at(-1)).toBe('p70');
+    expect(cp.order).toContain('p40');
+    expect([cp.hasMore, cp.hasNewer, cp.anchor]).toEqual([true, true, 'p40']);
+
+    // Someone posts meanwhile: not added after the gap.
+    t.engine.onEvent(posted(post('p101', 101)));
+    expect(t.store.getState().channelPosts.c1!.order.at(-1)).toBe('p70');
+
+    await t.engine.loadNewer('c1');
+    cp = t.store.getState().channelPosts.c1!;
+    expect(t.take().filter((c) => c.startsWith('posts'))).toEqual(['posts "c1" {"after":"p70","limit":50}']);
+    expect(cp.order.at(-1)).toBe('p100');
+    expect(cp.hasNewer).toBe(false);
+    // At the present again: new posts are added.
+    t.engine.onEvent(posted(post('p102', 102)));
+    expect(t.store.getState().channelPosts.c1!.order.at(-1)).toBe('p102');
+  });
+
+  it('sending from a window that does not reach the present goes back to the newest posts first', async () => {
+    const t = await started({
+      posts: pageOf,
+      createPost: (channelId, body) => post('p103', 103, { channel_id: channelId, user_id: 'me', message: body.message, client_msg_id: body.client_msg_id }),
+    });
+    await t.engine.openChannelAround('c1', { id: 'p10', seq: 10 });
+    await settle();
+    t.take();
+    await t.engine.sendPost('c1', 'hello');
+    expect(t.take().filter((c) => !c.startsWith('user'))).toEqual(['posts "c1" {"limit":50}', 'createPost "c1" {"message":"hello","client_msg_id":"cmid-1"}']);
+    const cp = t.store.getState().channelPosts.c1!;
+    expect([cp.anchor, cp.hasNewer]).toEqual([undefined, undefined]);
+    expect(cp.order.at(-1)).toBe('p103');
+  });
+});

@@ -1,5 +1,9 @@
-/** The open channel: its header, its history (older pages load on scroll) and the composer. */
-import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+/**
+ * The open channel: its header, its history (older pages load on scroll) and the composer.
+ * Opened at a message (a permalink), the history is the page around it, scrolled so that the
+ * message is in view and highlighted for a moment; newer pages then load on scroll too.
+ */
+import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import { describeError } from '../lib/api.js';
 import { formatDay, sameDay } from '../lib/format.js';
 import type { Channel, Post } from '../lib/types.js';
@@ -16,7 +20,7 @@ import { MessageText, OutgoingItem, PostItem, rowProps } from './Post.js';
 const GROUP_WINDOW_MS = 5 * 60_000;
 
 /** Messages grouped the way people read them: day separators, same-author runs, the unread line. */
-export function PostList({ posts, context, onOpenThread, firstUnreadSeq, state, editPostId, onEditDone }: {
+export function PostList({ posts, context, onOpenThread, firstUnreadSeq, state, editPostId, onEditDone, highlightId }: {
   readonly posts: readonly Post[];
   readonly context: 'channel' | 'thread';
   readonly onOpenThread?: (rootId: string) => void;
@@ -24,6 +28,7 @@ export function PostList({ posts, context, onOpenThread, firstUnreadSeq, state, 
   readonly state: ChatState;
   readonly editPostId?: string | undefined;
   readonly onEditDone?: () => void;
+  readonly highlightId?: string | undefined;
 }) {
   return (
     <>
@@ -38,7 +43,7 @@ export function PostList({ posts, context, onOpenThread, firstUnreadSeq, state, 
             {newDay && <div className="day-separator" role="separator"><span>{formatDay(post.created_at)}</span></div>}
             {unreadLine && <div className="unread-separator" role="separator"><span>New messages</span></div>}
             <PostItem post={post} compact={compact} context={context} {...(onOpenThread ? { onOpenThread } : {})}
-              editRequested={editPostId === post.id} {...(onEditDone ? { onEditDone } : {})} {...rowProps(state, post)} />
+              editRequested={editPostId === post.id} {...(onEditDone ? { onEditDone } : {})} {...rowProps(state, post)} focused={highlightId === post.id} />
           </Fragment>
         );
       })}
@@ -46,11 +51,39 @@ export function PostList({ posts, context, onOpenThread, firstUnreadSeq, state, 
   );
 }
 
-function MessageList({ channel, onOpenThread, editPostId, onEditDone }: {
+/** How long the message a permalink led to stays highlighted. */
+const HIGHLIGHT_MS = 5000;
+
+/** Loads a page of history when `sentinel` comes near the visible part of `root` (scrolling up to older posts, or down to newer ones). */
+function useLoadOnReach(root: RefObject<HTMLDivElement | null>, sentinel: RefObject<HTMLDivElement | null>, enabled: boolean, edge: 'top' | 'bottom', load: () => Promise<void>, key: unknown) {
+  const [loading, setLoading] = useState(false);
+  const busy = useRef(false);
+  useEffect(() => {
+    const el = sentinel.current;
+    const box = root.current;
+    if (el === null || box === null || !enabled) return;
+    const io = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting) || busy.current) return;
+      busy.current = true;
+      setLoading(true);
+      void load().finally(() => {
+        busy.current = false;
+        setLoading(false);
+      });
+    }, { root: box, rootMargin: edge === 'top' ? '200px 0px 0px 0px' : '0px 0px 200px 0px' });
+    io.observe(el);
+    return () => io.disconnect();
+  }, [root, sentinel, enabled, edge, load, key]);
+  return loading;
+}
+
+function MessageList({ channel, onOpenThread, editPostId, onEditDone, focusPostId }: {
   readonly channel: Channel;
   readonly onOpenThread: (rootId: string) => void;
   readonly editPostId: string | undefined;
   readonly onEditDone: () => void;
+  /** The message a permalink led to. */
+  readonly focusPostId: string | undefined;
 }) {
   const { state, actions, outbox } = useChat();
   const cp = state.channelPosts[channel.id];
@@ -59,48 +92,61 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone }: {
   const arrived = new Set(posts.map((p) => p.client_msg_id));
   const pending = outbox.filter((o) => o.channelId === channel.id && o.rootId === null && !arrived.has(o.clientMsgId));
   const scroller = useRef<HTMLDivElement>(null);
-  const sentinel = useRef<HTMLDivElement>(null);
-  const atBottom = useRef(true);
-  const last = useRef<{ channelId: string; first: string | undefined; lastId: string | undefined; height: number; count: number } | undefined>(undefined);
-  const [loadingOlder, setLoadingOlder] = useState(false);
-  const loadingRef = useRef(false);
+  const topSentinel = useRef<HTMLDivElement>(null);
+  const bottomSentinel = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(focusPostId === undefined);
+  const last = useRef<{ channelId: string; first: string | undefined; lastId: string | undefined; height: number; count: number; anchor: string | undefined; hasNewer: boolean } | undefined>(undefined);
+  const scrolledTo = useRef<string | undefined>(undefined);
+  const [highlightOver, setHighlightOver] = useState(false);
 
   const firstId = posts[0]?.id;
   const lastId = posts[posts.length - 1]?.id;
+  const anchor = cp?.anchor;
+  const hasMore = cp?.hasMore === true;
+  const hasNewer = cp?.hasNewer === true;
+  // The window around the permalink's message is on screen (this view is remounted per permalink).
+  const highlightId = focusPostId !== undefined && anchor === focusPostId && !highlightOver ? focusPostId : undefined;
 
   // Keep the view where the reader expects it: at the bottom for new messages, in place when
-  // older ones are added above.
+  // older ones are added above; a window that does not reach the present never follows new
+  // messages (they are not in it), and leaving one for the present goes to the bottom.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (el === null) return;
     const prev = last.current;
-    if (prev === undefined || prev.channelId !== channel.id) {
+    if (prev === undefined || prev.channelId !== channel.id || (prev.anchor !== undefined && anchor === undefined)) {
       el.scrollTop = el.scrollHeight;
     } else if (prev.first !== firstId && prev.lastId === lastId) {
       el.scrollTop += el.scrollHeight - prev.height;
-    } else if ((prev.lastId !== lastId || prev.count !== pending.length) && atBottom.current) {
+    } else if ((prev.lastId !== lastId || prev.count !== pending.length) && atBottom.current && !prev.hasNewer && !hasNewer) {
       el.scrollTop = el.scrollHeight;
     }
-    last.current = { channelId: channel.id, first: firstId, lastId, height: el.scrollHeight, count: pending.length };
-  }, [channel.id, firstId, lastId, pending.length, posts.length]);
+    last.current = { channelId: channel.id, first: firstId, lastId, height: el.scrollHeight, count: pending.length, anchor, hasNewer };
+  }, [channel.id, firstId, lastId, pending.length, posts.length, anchor, hasNewer]);
 
-  const hasMore = cp?.hasMore === true;
+  // Once the window around the permalink's message is rendered: bring it into view (after the
+  // rule above, which may have gone to the bottom) and give it the keyboard focus, once.
+  useLayoutEffect(() => {
+    if (focusPostId === undefined || anchor !== focusPostId || scrolledTo.current === focusPostId) return;
+    const row = scroller.current?.querySelector<HTMLElement>(`article[data-post-id="${CSS.escape(focusPostId)}"]`);
+    if (row === null || row === undefined) return;
+    scrolledTo.current = focusPostId;
+    atBottom.current = false;
+    row.scrollIntoView({ block: 'center' });
+    row.focus({ preventScroll: true });
+  }, [focusPostId, anchor, firstId, lastId]);
+
   useEffect(() => {
-    const el = sentinel.current;
-    const root = scroller.current;
-    if (el === null || root === null || !hasMore) return;
-    const io = new IntersectionObserver((entries) => {
-      if (!entries.some((e) => e.isIntersecting) || loadingRef.current) return;
-      loadingRef.current = true;
-      setLoadingOlder(true);
-      actions.loadOlder(channel.id).catch((err: unknown) => actions.notify(describeError(err))).finally(() => {
-        loadingRef.current = false;
-        setLoadingOlder(false);
-      });
-    }, { root, rootMargin: '200px 0px 0px 0px' });
-    io.observe(el);
-    return () => io.disconnect();
-  }, [actions, channel.id, hasMore, firstId]);
+    if (highlightId === undefined) return;
+    const t = setTimeout(() => setHighlightOver(true), HIGHLIGHT_MS);
+    return () => clearTimeout(t);
+  }, [highlightId]);
+
+  const notifyFailure = useCallback((err: unknown) => actions.notify(describeError(err)), [actions]);
+  const older = useCallback(() => actions.loadOlder(channel.id).catch(notifyFailure), [actions, channel.id, notifyFailure]);
+  const newer = useCallback(() => actions.loadNewer(channel.id).catch(notifyFailure), [actions, channel.id, notifyFailure]);
+  const loadingOlder = useLoadOnReach(scroller, topSentinel, hasMore, 'top', older, firstId);
+  const loadingNewer = useLoadOnReach(scroller, bottomSentinel, hasNewer, 'bottom', newer, lastId);
 
   return (
     <div
@@ -116,8 +162,8 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone }: {
       }}
     >
       {hasMore ? (
-        <div ref={sentinel} className="history-start">
-          <button type="button" className="link" disabled={loadingOlder} onClick={() => void actions.loadOlder(channel.id)}>
+        <div ref={topSentinel} className="history-start">
+          <button type="button" className="link" disabled={loadingOlder} onClick={() => void older()}>
             {loadingOlder ? 'Loading…' : 'Load older messages'}
           </button>
         </div>
@@ -126,14 +172,22 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone }: {
           <p className="channel-intro">This is the very beginning of <strong>{channelLabel(state, channel)}</strong>.</p>
         </div>
       )}
-      <PostList posts={posts} context="channel" onOpenThread={onOpenThread} firstUnreadSeq={cp?.firstUnreadSeq ?? null} state={state} editPostId={editPostId} onEditDone={onEditDone} />
-      {pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
+      <PostList posts={posts} context="channel" onOpenThread={onOpenThread} firstUnreadSeq={cp?.firstUnreadSeq ?? null} state={state} editPostId={editPostId} onEditDone={onEditDone} highlightId={highlightId} />
+      {hasNewer ? (
+        <div ref={bottomSentinel} className="history-start">
+          <button type="button" className="link" disabled={loadingNewer} onClick={() => void newer()}>
+            {loadingNewer ? 'Loading…' : 'Load newer messages'}
+          </button>
+        </div>
+      ) : pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
     </div>
   );
 }
 
-export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers, onShowFiles, onLeft }: {
+export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers, onShowFiles, onLeft, focusPostId }: {
   readonly channel: Channel;
+  /** The message a permalink led to (the parent remounts the view for each permalink). */
+  readonly focusPostId?: string | undefined;
   readonly onOpenThread: (rootId: string) => void;
   readonly onShowPinned: () => void;
   readonly onShowMembers: () => void;
@@ -183,7 +237,12 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
         {channel.purpose !== '' && <p className="channel-purpose">{channel.purpose}</p>}
         {channel.header !== '' && <div className="channel-headline"><MessageText message={channel.header} me={state.me.username} /></div>}
       </header>
-      <MessageList channel={channel} onOpenThread={onOpenThread} editPostId={editPostId} onEditDone={editDone} />
+      <MessageList channel={channel} onOpenThread={onOpenThread} editPostId={editPostId} onEditDone={editDone} focusPostId={focusPostId} />
+      {state.channelPosts[channel.id]?.hasNewer === true && (
+        <p className="jump-latest">
+          <button type="button" onClick={() => void actions.jumpToLatest(channel.id).catch((err: unknown) => actions.notify(describeError(err)))}>Jump to recent messages</button>
+        </p>
+      )}
       <TypingIndicator channelId={channel.id} parentId={null} />
       <Composer
         channelId={channel.id}

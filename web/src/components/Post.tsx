@@ -8,7 +8,7 @@ import { useChat, useChatActions, type Outgoing } from '../state/chat.js';
 import type { ChatState } from '../state/reducer.js';
 import { userLabel } from '../state/reducer.js';
 import { Avatar } from './bits.js';
-import { EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
+import { BookmarkIcon, EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
 import { ConfirmDialog } from './Dialog.js';
 import { PostFiles } from './Files.js';
 import { formatSize } from '../lib/files.js';
@@ -73,6 +73,8 @@ interface PostItemProps {
   readonly archived: boolean;
   /** The thread's root, for a reply shown in the channel. */
   readonly root: Post | undefined;
+  /** The message a permalink led to: highlighted for a moment, and focusable so it can take the keyboard focus. */
+  readonly focused?: boolean;
 }
 
 /** The row's props from the state: values the reducer keeps (same object) while they do not change. */
@@ -90,8 +92,8 @@ export function rowProps(state: Pick<ChatState, 'me' | 'users' | 'channels' | 'p
  * elsewhere (someone typing, a new message below) does not re-render it. Its callbacks must
  * therefore be stable (useCallback in the screens that pass them).
  */
-export const PostItem = memo(function PostItem({ post, compact, context, onOpenThread, editRequested, onEditDone, me, users, archived, root }: PostItemProps) {
-  const { actions } = useChatActions();
+export const PostItem = memo(function PostItem({ post, compact, context, onOpenThread, editRequested, onEditDone, me, users, archived, root, focused }: PostItemProps) {
+  const { actions, api } = useChatActions();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(post.message);
   const [picking, setPicking] = useState(false);
@@ -132,7 +134,8 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
 
   const when = new Date(post.created_at);
   return (
-    <article className={`post${compact ? ' compact' : ''}${post.is_pinned ? ' pinned' : ''}`} aria-label={`${name} at ${formatClock(post.created_at)}`} data-post-id={post.id}>
+    <article className={`post${compact ? ' compact' : ''}${post.is_pinned ? ' pinned' : ''}${focused === true ? ' focused' : ''}`} aria-label={`${name} at ${formatClock(post.created_at)}`} data-post-id={post.id}
+      tabIndex={focused === true ? -1 : undefined}>
       <div className="post-gutter">
         {compact ? <time dateTime={when.toISOString()} title={when.toLocaleString()} className="gutter-time">{formatClock(post.created_at)}</time> : <Avatar id={post.user_id} name={name} url={author?.avatar_url} />}
       </div>
@@ -202,6 +205,8 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
             <button type="button" className="icon" aria-label="Reply in thread" onClick={() => onOpenThread(post.root_post_id ?? post.id)}><ReplyIcon /></button>
           )}
           <button type="button" className="icon" aria-label={post.is_pinned ? 'Unpin message' : 'Pin message'} onClick={() => void actions.setPinned(post.id, !post.is_pinned).catch(fail)}><PinIcon /></button>
+          <button type="button" className="icon" aria-label="Save message" title="Save for later"
+            onClick={() => void api.setSaved(post.id, true).then(() => actions.notify('Message saved. Find it under “Saved messages” by the search box.'), fail)}><BookmarkIcon /></button>
           {mine && <button type="button" className="icon" aria-label="Edit message" onClick={() => { setDraft(post.message); setEditing(true); }}><EditIcon /></button>}
           {mine && <button type="button" className="icon danger" aria-label="Delete message" onClick={() => setConfirming(true)}><TrashIcon /></button>}
           {picking && (

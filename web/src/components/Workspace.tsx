@@ -1,12 +1,14 @@
 /**
- * The signed-in screen: team rail, channel sidebar, the open channel and the side panel.
- * The URL (`/<team>/channels/<channel>`) decides what is open; unknown or missing parts are
- * replaced by the team's first channel.
+ * The signed-in screen: team rail, the header with the search box, channel sidebar, the open
+ * channel and the side panel. The URL (`/<team>/channels/<channel>`) decides what is open;
+ * unknown or missing parts are replaced by the team's first channel. A permalink
+ * (`/<team>/pl/<post id>`) opens the message's channel around it and keeps its URL.
  */
 import { useCallback, useEffect, useState } from 'react';
 import { describeError } from '../lib/api.js';
 import { channelPath } from '../lib/route.js';
-import type { Channel, Team } from '../lib/types.js';
+import { permalinkPath } from '../lib/search.js';
+import type { Channel, Post, Team } from '../lib/types.js';
 import { navigate, useHref, useRoute } from '../navigation.js';
 import { useChat, useChatActions, useChatSelector } from '../state/chat.js';
 import { channelLabel, teamUnreads, userLabel } from '../state/reducer.js';
@@ -14,13 +16,38 @@ import { CountBadge } from './bits.js';
 import { ChannelView } from './ChannelView.js';
 import { CreateTeamDialog, CreateTeamForm, JoinTeamDialog, JoinableTeams } from './dialogs.js';
 import { CloseIcon, JoinIcon, PlusIcon } from './icons.js';
+import { PermalinkOutside, PermalinkState, SearchBox, SearchPanel, isUnreachable, type SearchView } from './Search.js';
 import { FilesPanel, MembersPanel, PinnedPanel, ThreadPanel } from './SidePanel.js';
 import { Sidebar } from './Sidebar.js';
 
 const LAST_TEAM_KEY = 'rustchat.lastTeam';
 const DEFAULT_CHANNEL = 'town-square';
 
-type Panel = { kind: 'thread'; rootId: string } | { kind: 'pinned' | 'members' | 'files'; channelId: string } | undefined;
+type Panel = { kind: 'thread'; rootId: string } | { kind: 'pinned' | 'members' | 'files'; channelId: string } | { kind: 'search'; view: SearchView } | undefined;
+
+type Permalink = { status: 'loading' } | { status: 'missing' } | { status: 'error'; message: string } | { status: 'found'; post: Post };
+
+/** The post a permalink names, fetched once per post id. */
+function usePermalink(postId: string | undefined): Permalink | undefined {
+  const { api, actions } = useChatActions();
+  const [answer, setAnswer] = useState<{ postId: string; permalink: Permalink } | undefined>(undefined);
+  useEffect(() => {
+    if (postId === undefined) return;
+    let cancelled = false;
+    api.post(postId).then((post) => {
+      if (cancelled) return;
+      actions.ensureUsers([post.user_id]);
+      setAnswer({ postId, permalink: { status: 'found', post } });
+    }, (err: unknown) => {
+      if (!cancelled) setAnswer({ postId, permalink: isUnreachable(err) ? { status: 'missing' } : { status: 'error', message: describeError(err) } });
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, actions, postId]);
+  if (postId === undefined) return undefined;
+  return answer?.postId === postId ? answer.permalink : { status: 'loading' };
+}
 
 function pickChannel(channels: readonly Channel[], team: Team, name: string | undefined): Channel | undefined {
   const visible = channels.filter((c) => c.team_id === team.id || c.team_id === null);
@@ -124,28 +151,45 @@ export function Workspace() {
     remembered = null;
   }
   const team = teams.find((t) => t.name === wantedTeam) ?? teams.find((t) => t.name === remembered) ?? teams[0];
-  const channel = team !== undefined ? pickChannel(Object.values(state.channels), team, route.kind === 'app' ? route.channel : undefined) : undefined;
+  const postId = route.kind === 'app' ? route.postId : undefined;
+  const permalink = usePermalink(postId);
+  const target = permalink?.status === 'found' ? permalink.post : undefined;
+  // A permalink shows its message's channel once I am in it (else the way to join it).
+  const channel = postId !== undefined
+    ? (target !== undefined ? state.channels[target.channel_id] : undefined)
+    : team !== undefined ? pickChannel(Object.values(state.channels), team, route.kind === 'app' ? route.channel : undefined) : undefined;
   const channelId = channel?.id;
+  const focus = target !== undefined && channel !== undefined ? target : undefined;
+  const focusId = focus?.id;
+  const focusSeq = focus?.seq;
 
   // Canonical URL for what is shown, checked again whenever the URL changes (a navigation to
   // the bare team path can arrive after the channel it resolves to is already on screen).
+  // A permalink keeps its URL, under the team of its channel.
   const href = useHref();
   useEffect(() => {
-    if (team === undefined || channel === undefined) return;
-    const path = channelPath(team.name, channel.name);
-    if (window.location.pathname !== path) navigate(path, { replace: true });
+    if (team === undefined) return;
+    let path: string | undefined;
+    if (postId !== undefined) {
+      const home = channel?.team_id != null ? teams.find((t) => t.id === channel.team_id) : undefined;
+      if (home !== undefined && home.id !== team.id) path = permalinkPath(home.name, postId);
+    } else if (channel !== undefined) {
+      path = channelPath(team.name, channel.name);
+    }
+    if (path !== undefined && window.location.pathname !== path) navigate(path, { replace: true });
     try {
       window.localStorage.setItem(LAST_TEAM_KEY, team.name);
     } catch {
       // not remembered
     }
-  }, [team, channel, href]);
+  }, [team, teams, channel, postId, href]);
 
   useEffect(() => {
     if (channelId === undefined) return;
-    actions.openChannel(channelId).catch((err: unknown) => actions.notify(describeError(err)));
+    const opened = focusId !== undefined && focusSeq !== undefined ? actions.openChannelAround(channelId, { id: focusId, seq: focusSeq }) : actions.openChannel(channelId);
+    opened.catch((err: unknown) => actions.notify(describeError(err)));
     return () => actions.closeChannel();
-  }, [actions, channelId]);
+  }, [actions, channelId, focusId, focusSeq]);
 
   useEffect(() => {
     const title = channel !== undefined ? `${channel.type === 'public' || channel.type === 'private' ? '#' : ''}${channelLabel(state, channel)}` : undefined;
@@ -162,17 +206,38 @@ export function Workspace() {
   };
 
   // The pinned, member and file lists belong to the channel they were opened in.
-  const shownPanel = panel !== undefined && panel.kind !== 'thread' && panel.channelId !== channelId ? undefined : panel;
+  const shownPanel = panel !== undefined && (panel.kind === 'pinned' || panel.kind === 'members' || panel.kind === 'files') && panel.channelId !== channelId ? undefined : panel;
+  const searchRun = panel?.kind === 'search' ? panel.view.n : 0;
+  const showSearch = (view: { kind: 'query'; q: string } | { kind: 'mentions' } | { kind: 'saved' }) => setPanel({ kind: 'search', view: { ...view, n: searchRun + 1 } });
+  let content;
+  if (channel !== undefined) {
+    content = (
+      // Remounted for each permalink, so that each one scrolls to and highlights its message.
+      <ChannelView key={`${channel.id}:${focusId ?? ''}`} channel={channel} focusPostId={focusId} onOpenThread={openThread}
+        onShowPinned={() => setPanel({ kind: 'pinned', channelId: channel.id })} onShowMembers={() => setPanel({ kind: 'members', channelId: channel.id })}
+        onShowFiles={() => setPanel({ kind: 'files', channelId: channel.id })} onLeft={() => navigate(`/${encodeURIComponent(team.name)}`)} />
+    );
+  } else if (permalink !== undefined && permalink.status !== 'found') {
+    content = <PermalinkState status={permalink.status} message={permalink.status === 'error' ? permalink.message : undefined} team={team} />;
+  } else if (target !== undefined) {
+    content = <PermalinkOutside post={target} />;
+  } else {
+    content = <p className="muted panel-note">No channel to show. Create one or browse the team’s channels.</p>;
+  }
   return (
     <div className={`workspace${shownPanel !== undefined ? ' with-panel' : ''}`}>
       <a href="#message-box" className="skip-link">Skip to message box</a>
       <TeamRail teams={teams} current={team} onCreate={() => setDialog('create-team')} onJoin={() => setDialog('join-team')} />
+      <header className="workspace-header">
+        <SearchBox key={team.id} team={team} onSearch={(q) => showSearch({ kind: 'query', q })} />
+        <div className="header-tools">
+          <button type="button" onClick={() => showSearch({ kind: 'mentions' })}>Recent mentions</button>
+          <button type="button" onClick={() => showSearch({ kind: 'saved' })}>Saved messages</button>
+        </div>
+      </header>
       <Sidebar team={team} currentChannelId={channelId} />
-      <main className="channel-pane">
-        {channel !== undefined
-          ? <ChannelView key={channel.id} channel={channel} onOpenThread={openThread} onShowPinned={() => setPanel({ kind: 'pinned', channelId: channel.id })} onShowMembers={() => setPanel({ kind: 'members', channelId: channel.id })} onShowFiles={() => setPanel({ kind: 'files', channelId: channel.id })} onLeft={() => navigate(`/${encodeURIComponent(team.name)}`)} />
-          : <p className="muted panel-note">No channel to show. Create one or browse the team’s channels.</p>}
-      </main>
+      <main className="channel-pane">{content}</main>
+      {shownPanel?.kind === 'search' && <SearchPanel view={shownPanel.view} team={team} onView={(view) => setPanel({ kind: 'search', view })} onClose={() => setPanel(undefined)} />}
       {shownPanel?.kind === 'thread' && <ThreadPanel key={shownPanel.rootId} rootId={shownPanel.rootId} onClose={() => setPanel(undefined)} />}
       {shownPanel?.kind === 'pinned' && channel !== undefined && <PinnedPanel channel={channel} onClose={() => setPanel(undefined)} onOpenThread={openThread} />}
       {shownPanel?.kind === 'files' && channel !== undefined && <FilesPanel key={channel.id} channel={channel} onClose={() => setPanel(undefined)} />}

@@ -25,6 +25,8 @@ export const CloseIcon = () => <Svg><path d="M6 6l12 12M18 6 6 18" /></Svg>;
 export const JoinIcon = () => <Svg><path d="M10 17l5-5-5-5" /><path d="M15 12H3" /><path d="M15 4h4a1 1 0 0 1 1 1v14a1 1 0 0 1-1 1h-4" /></Svg>;
 export const PaperclipIcon = () => <Svg><path d="m20 11.5-8.2 8.2a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" /></Svg>;
 export const DownloadIcon = () => <Svg><path d="M12 4v11" /><path d="m7 10 5 5 5-5" /><path d="M5 20h14" /></Svg>;
+export const BookmarkIcon = () => <Svg><path d="M7 4h10v16l-5-4-5 4z" /></Svg>;
+export const SearchIcon = () => <Svg><circle cx="11" cy="11" r="6" /><path d="m20 20-4.5-4.5" /></Svg>;
 export const FilesIcon = () => <Svg><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z" /><path d="M14 3v5h5" /></Svg>;
 
 /** A file's icon by its kind (lib/files.ts fileKind): a page with a mark of what it holds. */

@@ -12,6 +12,7 @@
 import type {
   Channel, ChannelMember, FileInfo, FileUpload, OAuthProvider, PasswordPolicy, Post, PostPage, SessionResponse, SsoSessionResponse, Team, TeamMember, ThreadPage, Unread, UnreadOverview, User,
 } from './types.js';
+import type { SearchOrder, SearchPostsPage } from './search.js';
 
 export class ApiError extends Error {
   constructor(
@@ -295,7 +296,10 @@ export class ApiClient {
   unreads = () => this.request<UnreadOverview>('GET', '/api/v1/unreads/overview');
 
   // ---- posts ----
-  posts = (channelId: string, opts: { before?: string; limit?: number } = {}) => this.request<PostPage>('GET', withQuery(`/api/v1/channels/${seg(channelId)}/posts`, opts));
+  /** A page of a channel, newest first: before `before` (exclusive), or after `after` (exclusive, the page nearest to it); each a post id or a seq. */
+  posts = (channelId: string, opts: { before?: string; after?: string; limit?: number } = {}) => this.request<PostPage>('GET', withQuery(`/api/v1/channels/${seg(channelId)}/posts`, opts));
+  /** One post; 404 when it does not exist or I may not read it. */
+  post = (id: string) => this.request<Post>('GET', `/api/v1/posts/${seg(id)}`);
   pinned = (channelId: string) => this.request<Post[]>('GET', `/api/v1/channels/${seg(channelId)}/pinned`);
   createPost = (channelId: string, input: { message: string; root_post_id?: string; client_msg_id: string; file_ids?: string[] }) => this.request<Post>('POST', `/api/v1/channels/${seg(channelId)}/posts`, input);
   editPost = (id: string, message: string) => this.request<Post>('PUT', `/api/v1/posts/${seg(id)}`, { message });
@@ -304,6 +308,19 @@ export class ApiClient {
   react = (id: string, emoji: string) => this.request<Post>('POST', `/api/v1/posts/${seg(id)}/reactions`, { emoji_name: emoji });
   unreact = (id: string, emoji: string) => this.request<Post>('DELETE', `/api/v1/posts/${seg(id)}/reactions/${seg(emoji)}`);
   pin = (id: string, pinned: boolean) => this.request<Post>(pinned ? 'POST' : 'DELETE', `/api/v1/posts/${seg(id)}/pin`);
+  /** Saves a post for later (again: no change), or removes it from my saved posts. */
+  setSaved = (id: string, saved: boolean) => this.request<{ status: 'ok' }>(saved ? 'POST' : 'DELETE', `/api/v1/posts/${seg(id)}/save`);
+  /** My saved posts, most recently saved first (those in channels I can no longer read are left out). */
+  savedPosts = (page = 0, perPage = 30) => this.request<Post[]>('GET', withQuery('/api/v1/active_user/saved_posts', { page, per_page: perPage }));
+
+  // ---- search ----
+  /** Messages matching a query (the README's query language); 400 with a sentence for a query that cannot be searched. */
+  searchPosts = (q: string, opts: { team_id?: string; channel_id?: string; order?: SearchOrder; cursor?: string; page?: number; per_page?: number } = {}) =>
+    this.request<SearchPostsPage>('GET', withQuery('/api/v1/search/posts', { q, ...opts }));
+  /** People by username, name and nickname. */
+  searchPeople = (q: string, perPage = 8) => this.request<User[]>('GET', withQuery('/api/v1/search/users', { q, per_page: perPage }));
+  /** Channels by name and purpose: public ones of my teams and private ones I am in. */
+  searchChannels = (q: string, teamId?: string) => this.request<Channel[]>('GET', withQuery('/api/v1/search/channels', { q, team_id: teamId }));
 
   // ---- files ----
   /** Uploads one file to a channel, unattached until a post names it in `file_ids`. */

@@ -2,8 +2,8 @@
  * The client's URLs. `/login` is the sign-in page (and where SSO lands with `?code=` or
  * `?error=`); `/reset-password` is where the link of a password-reset mail lands (with the
  * token in the `#token=` fragment); `/register` is where the link of a registration mail lands
- * (likewise); `/<team>/channels/<channel>` opens a channel; anything
- * else opens the last team. The server answers every non-API GET with index.html, so these
+ * (likewise); `/<team>/channels/<channel>` opens a channel; `/<team>/pl/<post id>` (a
+ * permalink) opens a message in its channel; anything else opens the last team. The server answers every non-API GET with index.html, so these
  * URLs survive a reload.
  */
 import type { SsoLoginError } from '../../../src/domain/sso.js';
@@ -12,7 +12,7 @@ export type Route =
   | { kind: 'login'; code?: string; error?: string }
   | { kind: 'reset-password' }
   | { kind: 'register' }
-  | { kind: 'app'; team?: string; channel?: string };
+  | { kind: 'app'; team?: string; channel?: string; postId?: string };
 
 export const RESET_PASSWORD_PATH = '/reset-password';
 /** Where the link of a "finish creating your account" mail lands (token in `#token=`). */
@@ -38,6 +38,7 @@ export function parseRoute(pathname: string, search: string): Route {
     }
   });
   if (parts.length >= 3 && parts[1] === 'channels') return { kind: 'app', team: parts[0]!, channel: parts[2]! };
+  if (parts.length >= 3 && parts[1] === 'pl') return { kind: 'app', team: parts[0]!, postId: parts[2]! };
   if (parts.length === 1) return { kind: 'app', team: parts[0]! };
   return { kind: 'app' };
 }

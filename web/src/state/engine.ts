@@ -57,8 +57,14 @@ export interface ChatEngineOptions {
 /** What the screens may call; every method may be passed around unbound. */
 export interface ChatActions {
   openChannel(channelId: string): Promise<void>;
+  /** Opens a channel at one of its posts (a permalink): the posts just before and after it instead of the newest. */
+  openChannelAround(channelId: string, target: Pick<Post, 'id' | 'seq'>): Promise<void>;
   closeChannel(): void;
   loadOlder(channelId: string): Promise<void>;
+  /** The next newer page of a channel opened around a post. */
+  loadNewer(channelId: string): Promise<void>;
+  /** Back to the newest posts of a channel opened around a post. */
+  jumpToLatest(channelId: string): Promise<void>;
   /** Sends a message, with `files` (finished uploads to the same channel) attached. */
   sendPost(channelId: string, message: string, rootId?: string | null, files?: readonly FileInfo[]): Promise<void>;
   retryPost(clientMsgId: string): Promise<void>;
@@ -100,6 +106,8 @@ export const MARK_READ_DELAY_MS = 500;
 export const TOAST_MS = 8000;
 /** How often typing indicators are checked for expiry while any is shown. */
 export const TYPING_SWEEP_MS = 1000;
+/** Posts loaded on each side of a permalink's post. */
+export const AROUND_PAGE = 30;
 
 const globalTimers: EngineTimers = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
@@ -330,8 +338,40 @@ export class ChatEngine implements ChatActions {
     }
   }
 
+  async openChannelAround(channelId: string, target: Pick<Post, 'id' | 'seq'>): Promise<void> {
+    this.dispatch({ type: 'viewing', channelId });
+    const channel = this.state.channels[channelId];
+    if (channel !== undefined) this.loadConversationMembers([channel]);
+    try {
+      // Cursors are exclusive: before seq+1 ends with the post itself, after seq starts right after it.
+      const [older, newer] = await Promise.all([
+        this.api.posts(channelId, { before: String(target.seq + 1), limit: AROUND_PAGE }),
+        this.api.posts(channelId, { after: String(target.seq), limit: AROUND_PAGE }),
+      ]);
+      this.dispatch({ type: 'channel_window', channelId, anchor: target.id, older, newer });
+      this.ensureUsers([...older.messages, ...newer.messages].map((p) => p.user_id));
+    } finally {
+      if (this.state.viewing.channelId === channelId) this.markReadNow(channelId);
+    }
+  }
+
   closeChannel(): void {
     this.dispatch({ type: 'viewing', channelId: undefined });
+  }
+
+  async loadNewer(channelId: string): Promise<void> {
+    const cp = this.state.channelPosts[channelId];
+    const newest = cp?.order[cp.order.length - 1];
+    if (cp === undefined || cp.hasNewer !== true || newest === undefined) return;
+    const page = await this.api.posts(channelId, { after: newest, limit: 50 });
+    // The channel was reopened meanwhile (at its newest posts, say): this page would leave a gap in it.
+    if (this.state.channelPosts[channelId]?.order.at(-1) !== newest) return;
+    this.dispatch({ type: 'channel_page', channelId, page, mode: 'newer' });
+    this.ensureUsers(page.messages.map((p) => p.user_id));
+  }
+
+  async jumpToLatest(channelId: string): Promise<void> {
+    await this.loadLatest(channelId);
   }
 
   async loadOlder(channelId: string): Promise<void> {
@@ -347,6 +387,9 @@ export class ChatEngine implements ChatActions {
     const item: Outgoing = { clientMsgId: this.newClientMsgId(), channelId, rootId, message, ...(files.length > 0 ? { files } : {}), status: 'sending' };
     this.dispatch({ type: 'outbox_add', item });
     this.typingSent.delete(`${channelId}:${rootId ?? ''}`);
+    // Writing in a channel opened at an old message: back to the present first, where the
+    // message will appear (a window that does not reach the present takes no new posts).
+    if (rootId === null && this.state.channelPosts[channelId]?.hasNewer === true) await this.loadLatest(channelId).catch(ignore);
     await this.send(item);
   }
 

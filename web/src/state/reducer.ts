@@ -10,7 +10,16 @@ import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, Team
 export interface ChannelPosts {
   /** Post ids, oldest first (by seq). */
   readonly order: readonly string[];
+  /** Older posts exist before the first one. */
   readonly hasMore: boolean;
+  /**
+   * Newer posts exist after the last one: the window was opened around a message (a
+   * permalink) and does not reach the present yet. New posts are not added to it then (they
+   * would sit after a gap); they are there once the window reaches the present.
+   */
+  readonly hasNewer?: boolean;
+  /** The post the window was opened around (a permalink), until the channel is opened at its newest posts again. */
+  readonly anchor?: string;
   /** First post the reader had not seen when the channel was opened (the "New messages" line). */
   readonly firstUnreadSeq: number | null;
 }
@@ -82,7 +91,9 @@ export type Action =
   | { type: 'users'; users: User[] }
   | { type: 'me'; user: User }
   | { type: 'presence'; userId: string; status: Presence }
-  | { type: 'channel_page'; channelId: string; page: PostPage; mode: 'latest' | 'older' }
+  | { type: 'channel_page'; channelId: string; page: PostPage; mode: 'latest' | 'older' | 'newer' }
+  /** The channel opened around one post: the page up to it (`older`, it included) and the page after it (`newer`). */
+  | { type: 'channel_window'; channelId: string; anchor: string; older: PostPage; newer: PostPage }
   | { type: 'post_upsert'; post: Post }
   | { type: 'post_removed'; postId: string }
   | { type: 'thread'; rootId: string; page: ThreadPage }
@@ -155,7 +166,10 @@ function upsertPost(state: ChatState, post: Post): ChatState {
   const cp = channelPosts[post.channel_id];
   // A post older than the loaded window (an old pinned post, say) stays out of it.
   const firstSeq = cp?.order[0] !== undefined ? state.posts[cp.order[0]]?.seq : undefined;
-  const inWindow = cp !== undefined && (!cp.hasMore || firstSeq === undefined || post.seq > firstSeq);
+  // Likewise a post newer than a window that does not reach the present.
+  const lastSeq = cp !== undefined && cp.order.length > 0 ? state.posts[cp.order[cp.order.length - 1]!]?.seq : undefined;
+  const inWindow = cp !== undefined && (!cp.hasMore || firstSeq === undefined || post.seq > firstSeq)
+    && (cp.hasNewer !== true || lastSeq === undefined || post.seq < lastSeq);
   if (cp !== undefined && inWindow && !cp.order.includes(post.id)) {
     channelPosts = { ...channelPosts, [post.channel_id]: { ...cp, order: insertOrdered(cp.order, [post.id], posts) } };
   }
@@ -344,9 +358,27 @@ export function reduce(state: ChatState, action: Action): ChatState {
       for (const p of action.page.messages) posts[p.id] = p;
       const ids = action.page.messages.map((p) => p.id);
       const prev = state.channelPosts[action.channelId];
-      const cp: ChannelPosts = action.mode === 'latest' || prev === undefined
-        ? { order: insertOrdered([], ids, posts), hasMore: action.page.has_more, firstUnreadSeq: action.page.read_state?.first_unread_seq ?? null }
-        : { ...prev, order: insertOrdered(prev.order, ids, posts), hasMore: action.page.has_more };
+      let cp: ChannelPosts;
+      if (action.mode === 'latest' || prev === undefined) {
+        cp = { order: insertOrdered([], ids, posts), hasMore: action.page.has_more, firstUnreadSeq: action.page.read_state?.first_unread_seq ?? null };
+      } else if (action.mode === 'older') {
+        cp = { ...prev, order: insertOrdered(prev.order, ids, posts), hasMore: action.page.has_more };
+      } else {
+        cp = { ...prev, order: insertOrdered(prev.order, ids, posts), hasNewer: action.page.has_more };
+      }
+      return { ...state, posts, channelPosts: { ...state.channelPosts, [action.channelId]: cp } };
+    }
+    case 'channel_window': {
+      const posts = { ...state.posts };
+      const messages = [...action.older.messages, ...action.newer.messages];
+      for (const p of messages) posts[p.id] = p;
+      const cp: ChannelPosts = {
+        order: insertOrdered([], messages.map((p) => p.id), posts),
+        hasMore: action.older.has_more,
+        hasNewer: action.newer.has_more,
+        anchor: action.anchor,
+        firstUnreadSeq: action.older.read_state?.first_unread_seq ?? null,
+      };
       return { ...state, posts, channelPosts: { ...state.channelPosts, [action.channelId]: cp } };
     }
     case 'post_upsert':
