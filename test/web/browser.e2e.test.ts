@@ -3,15 +3,14 @@
  * real listener) and driven by the system Chromium. Two people in two browser contexts sign
  * up, share a team, talk, react, reply in a thread and watch unread badges come and go.
  */
-import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSP } from '../../src/http/server.js';
-import { startApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { createChannel, createPost, createTeam, registerUser } from '../helpers/factories.js';
-import { PASSWORD, buildClient, channelLink, cspViolationsIn, launchChromium, openPage, postWith, signUp, storedToken, type PageWatch } from './browser.js';
+import { PASSWORD, channelLink, cspViolationsIn, openPage, postWith, signUp, storedToken, type PageWatch, startBrowserApp, type BrowserApp } from './browser.js';
 
 /**
  * With the WebSocket gateway (`/api/v1/ws`) the scenario asserts live delivery, typing
@@ -23,22 +22,17 @@ const REALTIME_GATEWAY = true;
 // Generous: the machine is shared with other test runs.
 const WAIT = { timeout: 30_000 };
 
-let webRoot: string;
+let app: BrowserApp | undefined;
 let t: TestApp;
 let baseUrl: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  [webRoot, browser] = await Promise.all([buildClient(), launchChromium()]);
-  t = await startApp('sqlite', { webRoot });
-  baseUrl = (await t.app.listen()).url;
+  app = await startBrowserApp();
+  ({ t, baseUrl, browser } = app);
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-  if (webRoot !== undefined) rmSync(webRoot, { recursive: true, force: true });
-});
+afterAll(async () => app?.close());
 
 const newPerson = (): Promise<{ ctx: BrowserContext; page: Page; watch: PageWatch }> => openPage(browser);
 

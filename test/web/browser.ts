@@ -4,12 +4,13 @@
  * steps every scenario needs.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { packageRoot } from '../../src/app.js';
+import { startApp, type StartOptions, type TestApp } from '../helpers/app.js';
 
 const run = promisify(execFile);
 
@@ -119,3 +120,26 @@ export const channelLink = (page: Page, name: string) => page.locator(`a.channel
 /** A message in the channel view (or `scope`) containing `text`. */
 export const postWith = (page: Page, text: string, scope = 'main') =>
   page.locator(`${scope} article.post`).filter({ has: page.locator('.message-text', { hasText: text }) });
+
+/** The built client, served by a listening app (SQLite), and a Chromium: what a browser scenario starts from. */
+export interface BrowserApp {
+  readonly webRoot: string;
+  readonly browser: Browser;
+  readonly t: TestApp;
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startBrowserApp(options: Omit<StartOptions, 'webRoot'> = {}): Promise<BrowserApp> {
+  const [webRoot, browser] = await Promise.all([buildClient(), launchChromium()]);
+  const t = await startApp('sqlite', { ...options, webRoot });
+  const baseUrl = (await t.app.listen()).url;
+  return {
+    webRoot, browser, t, baseUrl,
+    async close() {
+      await browser.close();
+      await t.close();
+      rmSync(webRoot, { recursive: true, force: true });
+    },
+  };
+}

@@ -6,35 +6,29 @@
  * downloads it; Carol gets 404 for the same URL. Alice's new profile picture replaces her
  * initials. All of it under the served strict CSP.
  */
-import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
-import { buildClient, cspViolationsIn, launchChromium, openPage, postWith, type PageWatch } from './browser.js';
+import { cspViolationsIn, openPage, postWith, type PageWatch, startBrowserApp, type BrowserApp } from './browser.js';
 
 // Generous: the machine is shared with other test runs.
 const WAIT = { timeout: 30_000 };
 
-let webRoot: string;
+let app: BrowserApp | undefined;
 let t: TestApp;
 let baseUrl: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  [webRoot, browser] = await Promise.all([buildClient(), launchChromium()]);
-  t = await startApp('sqlite', { webRoot });
-  baseUrl = (await t.app.listen()).url;
+  app = await startBrowserApp();
+  ({ t, baseUrl, browser } = app);
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-  if (webRoot !== undefined) rmSync(webRoot, { recursive: true, force: true });
-});
+afterAll(async () => app?.close());
 
 interface Person {
   readonly ctx: BrowserContext;
