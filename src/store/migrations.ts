@@ -22,16 +22,17 @@ const TYPES: Record<Dialect, Record<string, string>> = {
   sqlite: {
     SERIAL_PK: 'INTEGER PRIMARY KEY AUTOINCREMENT',
     BIGINT: 'INTEGER',
-    POST_SEARCH_TABLE: "CREATE VIRTUAL TABLE post_search USING fts5(words, stems, tags, tokenize='unicode61 remove_diacritics 0', content='', contentless_delete=1)",
+    POST_SEARCH_TABLE: "CREATE VIRTUAL TABLE post_search USING fts5(words, stems, tags, chan, tokenize='unicode61 remove_diacritics 0', content='', contentless_delete=1)",
   },
   postgres: {
     SERIAL_PK: 'BIGSERIAL PRIMARY KEY',
     BIGINT: 'BIGINT',
     POST_SEARCH_TABLE: [
-      'CREATE TABLE post_search (seq BIGINT PRIMARY KEY, words tsvector NOT NULL, stems tsvector NOT NULL, tags tsvector NOT NULL)',
+      'CREATE TABLE post_search (seq BIGINT PRIMARY KEY, words tsvector NOT NULL, stems tsvector NOT NULL, tags tsvector NOT NULL, chan tsvector NOT NULL)',
       'CREATE INDEX post_search_words ON post_search USING GIN (words)',
       'CREATE INDEX post_search_stems ON post_search USING GIN (stems)',
       'CREATE INDEX post_search_tags ON post_search USING GIN (tags)',
+      'CREATE INDEX post_search_chan ON post_search USING GIN (chan)',
     ].join(';\n'),
   },
 };

@@ -7,7 +7,7 @@ import type { EventStamps } from '../outbox.js';
 import type { NewPost, PostPage, PostStore } from '../posts.js';
 import type { SearchDocument } from '../search.js';
 import { ReadPointers } from './read-pointers.js';
-import { removeIndex, tsvectorLiteral, writeIndex } from './search.js';
+import { channelToken, removeIndex, tsvectorLiteral, writeIndex } from './search.js';
 import { Reactions } from './reactions.js';
 import { SavedPosts } from './saved-posts.js';
 import { num, type Db } from './shared.js';
@@ -54,7 +54,9 @@ export class Posts implements PostStore {
       WHERE id = ${p.channel_id} RETURNING event_seq`.execute(this.db);
     if (channel.rows[0] !== undefined) this.stamps?.taken(p.channel_id, num(channel.rows[0].event_seq));
     if (options.readBy !== undefined) await new ReadPointers(this.db).setLastViewed(p.channel_id, options.readBy, seq, p.created_at);
-    if (options.search !== undefined) await sql`INSERT INTO post_search (rowid, words, stems, tags) VALUES (${seq}, ${options.search.words}, ${options.search.stems}, ${options.search.tags})`.execute(this.db);
+    if (options.search !== undefined) {
+      await sql`INSERT INTO post_search (rowid, words, stems, tags, chan) VALUES (${seq}, ${options.search.words}, ${options.search.stems}, ${options.search.tags}, ${channelToken(p.channel_id)})`.execute(this.db);
+    }
     return { ...post, seq };
   }
 
@@ -99,8 +101,9 @@ export class Posts implements PostStore {
         UPDATE channel_members SET last_viewed_seq = ins.seq, last_viewed_at = ${p.created_at}::bigint FROM ins
         WHERE channel_members.channel_id = ${p.channel_id} AND channel_members.user_id = ${readBy} AND channel_members.last_viewed_seq < ins.seq)`}
       ${search === undefined ? sql`` : sql`, indexed AS (
-        INSERT INTO post_search (seq, words, stems, tags)
-        SELECT ins.seq, ${tsvectorLiteral(search.words)}::tsvector, ${tsvectorLiteral(search.stems)}::tsvector, ${tsvectorLiteral(search.tags)}::tsvector FROM ins)`}
+        INSERT INTO post_search (seq, words, stems, tags, chan)
+        SELECT ins.seq, ${tsvectorLiteral(search.words)}::tsvector, ${tsvectorLiteral(search.stems)}::tsvector, ${tsvectorLiteral(search.tags)}::tsvector,
+               ${tsvectorLiteral(channelToken(p.channel_id))}::tsvector FROM ins)`}
       SELECT seq, (SELECT event_seq FROM last_post) AS event_seq FROM ins`.execute(this.db));
     // The channel was deleted after the caller's access check: the post has nowhere to go.
     if (rows[0] === undefined) throw new NotFound('channel');
@@ -121,7 +124,7 @@ export class Posts implements PostStore {
   async updateMessage(id: string, message: string, mentionAll: boolean, editedAt: number, search?: SearchDocument): Promise<Post | undefined> {
     await this.db.updateTable('posts').set({ message, mention_all: mentionAll ? 1 : 0, edited_at: editedAt }).where('id', '=', id).where('deleted_at', 'is', null).execute();
     const post = await this.get(id);
-    if (post !== undefined && post.deleted_at === null && search !== undefined) await writeIndex(this.db, this.dialect, num(post.seq), search);
+    if (post !== undefined && post.deleted_at === null && search !== undefined) await writeIndex(this.db, this.dialect, num(post.seq), post.channel_id, search);
     return post;
   }
   async softDelete(id: string, at: number): Promise<string[]> {

@@ -17,6 +17,15 @@ import { SEARCH_COUNT_CAP, type FileQuery, type PostPageRequest, type PostQuery,
 import { likePattern, num, type Db } from './shared.js';
 
 const COLUMNS: readonly SearchColumn[] = ['words', 'stems', 'tags'];
+
+/**
+ * Up to this many readable channels, the read scope becomes part of the engine's match (the
+ * `chan` column: "in one of these channels"), so the engine intersects its own posting lists
+ * and the newest matches come straight from the index, already authorised. Beyond it (a
+ * system admin, a team with hundreds of public channels) the scope stays a SQL condition on
+ * the matches, which is correct but reads more of them.
+ */
+const SCOPE_IN_MATCH_MAX = 400;
 const TOKEN = /^[\p{L}\p{N}]{1,64}$/u;
 
 function checkTokens(tokens: readonly string[]): void {
@@ -63,10 +72,11 @@ export function readableChannels(scope: ChannelReadScope): RawBuilder<unknown> {
 const list = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`));
 
 export class Search implements SearchStore {
-  constructor(private readonly db: Db, private readonly dialect: Dialect) {}
+  /** `scopeInMatchMax`: SCOPE_IN_MATCH_MAX (tests set 0 to take the other path). */
+  constructor(private readonly db: Db, private readonly dialect: Dialect, private readonly scopeInMatchMax = SCOPE_IN_MATCH_MAX) {}
 
   /** The text conditions on post `p` (seq) for this engine. */
-  private textConditions(clauses: readonly SearchClause[]): RawBuilder<unknown>[] {
+  private textConditions(clauses: readonly SearchClause[], channels?: readonly string[]): RawBuilder<unknown>[] {
     const positive = clauses.filter((c) => !c.negated);
     const negative = clauses.filter((c) => c.negated);
     const out: RawBuilder<unknown>[] = [];
@@ -79,15 +89,23 @@ export class Search implements SearchStore {
       const mine = cs.filter((c) => c.column === column);
       return mine.length === 0 ? undefined : mine.map(tsClause).join(join);
     };
-    const pos = COLUMNS.map((col) => [col, per(positive, col, ' & ')] as const).filter(([, q]) => q !== undefined);
+    const pos: (readonly [string, string | undefined])[] = COLUMNS.map((col) => [col, per(positive, col, ' & ')] as const).filter(([, q]) => q !== undefined);
+    // With words to match, the channel tokens narrow the same GIN lookup.
+    if (pos.length > 0 && channels !== undefined && channels.length > 0) pos.push(['chan', channels.map((id) => `'${channelToken(id)}'`).join(' | ')]);
     const neg = COLUMNS.map((col) => [col, per(negative, col, ' | ')] as const).filter(([, q]) => q !== undefined);
     if (pos.length > 0) out.push(sql`p.seq IN (SELECT ps.seq FROM post_search ps WHERE ${sql.join(pos.map(([col, q]) => sql`${sql.ref(`ps.${col}`)} @@ ${q}::tsquery`), sql` AND `)})`);
     if (neg.length > 0) out.push(sql`p.seq NOT IN (SELECT ns.seq FROM post_search ns WHERE ${sql.join(neg.map(([col, q]) => sql`${sql.ref(`ns.${col}`)} @@ ${q}::tsquery`), sql` OR `)})`);
     return out;
   }
 
-  private postConditions(q: PostQuery): RawBuilder<unknown>[] {
-    const where: RawBuilder<unknown>[] = [sql`p.deleted_at IS NULL`, sql`p.channel_id IN (${readableChannels(q.scope)})`, ...this.textConditions(q.clauses)];
+  /**
+   * The conditions on post `p`; the first two are the live check and the scope. `channels`:
+   * the readable channels as a list (small scopes): on PostgreSQL they join the text match
+   * as `chan` tokens.
+   */
+  private postConditions(q: PostQuery, channels: readonly string[] | undefined): RawBuilder<unknown>[] {
+    const scope = channels === undefined ? sql`p.channel_id IN (${readableChannels(q.scope)})` : sql`p.channel_id IN (${list(channels)})`;
+    const where: RawBuilder<unknown>[] = [sql`p.deleted_at IS NULL`, scope, ...this.textConditions(q.clauses, channels)];
     if (q.teamId !== undefined) where.push(sql`p.channel_id IN (SELECT tc.id FROM channels tc WHERE tc.team_id = ${q.teamId} OR tc.team_id IS NULL)`);
     if (q.channelIds !== undefined) where.push(q.channelIds.length === 0 ? sql`1 = 0` : sql`p.channel_id IN (${list(q.channelIds)})`);
     if (q.userIds !== undefined) where.push(q.userIds.length === 0 ? sql`1 = 0` : sql`p.user_id IN (${list(q.userIds)})`);
@@ -99,8 +117,20 @@ export class Search implements SearchStore {
     return where;
   }
 
+  /** The readable channel ids (the scope as a list), or undefined when there are more than SCOPE_IN_MATCH_MAX. */
+  private async scopeChannels(q: PostQuery): Promise<string[] | undefined> {
+    const { rows } = await sql<{ channel_id: string }>`SELECT channel_id FROM (${readableChannels(q.scope)}) r LIMIT ${this.scopeInMatchMax + 1}`.execute(this.db);
+    if (rows.length > this.scopeInMatchMax) return undefined;
+    let ids = rows.map((r) => r.channel_id);
+    if (q.channelIds !== undefined) ids = ids.filter((id) => q.channelIds!.includes(id));
+    return ids;
+  }
+
   async posts(q: PostQuery, page: PostPageRequest): Promise<{ posts: Post[]; total: number }> {
-    const where = this.postConditions(q);
+    const channels = await this.scopeChannels(q);
+    if (channels !== undefined && channels.length === 0) return { posts: [], total: 0 };
+    if (channels !== undefined && this.dialect === 'sqlite') return this.postsByIndex(q, channels, page);
+    const where = this.postConditions(q, channels);
     const whereSql = sql.join(where, sql` AND `);
     const { rows: counted } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM (SELECT 1 FROM posts p WHERE ${whereSql} LIMIT ${SEARCH_COUNT_CAP}) capped`.execute(this.db);
     const total = num(counted[0]?.n ?? 0);
@@ -114,6 +144,32 @@ export class Search implements SearchStore {
       rows = (await sql<Post>`SELECT p.* FROM posts p WHERE ${whereSql}${cursor} ORDER BY p.seq DESC LIMIT ${page.limit}${skip}`.execute(this.db)).rows;
     }
     return { posts: rows.map((r) => ({ ...r, seq: num(r.seq) })), total };
+  }
+
+  /**
+   * SQLite with the scope in the match: FTS5 yields matches newest first (rowid = seq,
+   * descending) already restricted to the readable channels, and the remaining conditions
+   * (author, dates, pins, files) are checked on the few rows it yields.
+   */
+  private async postsByIndex(q: PostQuery, channels: readonly string[], page: PostPageRequest): Promise<{ posts: Post[]; total: number }> {
+    const positive = q.clauses.filter((c) => !c.negated);
+    const negative = q.clauses.filter((c) => c.negated);
+    const scope = `chan : (${channels.map((id) => `"${channelToken(id)}"`).join(' OR ')})`;
+    let match = positive.length === 0 ? scope : `(${positive.map(fts5Clause).join(' AND ')}) AND ${scope}`;
+    if (negative.length > 0) match = `(${match}) NOT (${negative.map(fts5Clause).join(' OR ')})`;
+    const where = [sql`post_search MATCH ${match}`, ...this.postConditions({ ...q, clauses: [], channelIds: undefined }, undefined).slice(2)];
+    const whereSql = sql.join(where, sql` AND `);
+    const from = sql`post_search JOIN posts p ON p.seq = post_search.rowid`;
+    const { rows: counted } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${whereSql} AND p.deleted_at IS NULL LIMIT ${SEARCH_COUNT_CAP}) capped`.execute(this.db);
+    let rows: Post[];
+    if (page.order === 'relevance' && positive.length > 0) {
+      rows = (await sql<Post>`SELECT p.* FROM ${from} WHERE ${whereSql} AND p.deleted_at IS NULL ORDER BY bm25(post_search), p.seq DESC LIMIT ${page.limit} OFFSET ${page.offset}`.execute(this.db)).rows;
+    } else {
+      const cursor = page.beforeSeq === undefined ? sql`` : sql` AND post_search.rowid < ${page.beforeSeq}`;
+      const skip = page.beforeSeq === undefined && page.offset > 0 ? sql` OFFSET ${page.offset}` : sql``;
+      rows = (await sql<Post>`SELECT p.* FROM ${from} WHERE ${whereSql} AND p.deleted_at IS NULL${cursor} ORDER BY post_search.rowid DESC LIMIT ${page.limit}${skip}`.execute(this.db)).rows;
+    }
+    return { posts: rows.map((r) => ({ ...r, seq: num(r.seq) })), total: num(counted[0]?.n ?? 0) };
   }
 
   private async byRelevance(whereSql: RawBuilder<unknown>, positive: readonly SearchClause[], page: PostPageRequest): Promise<Post[]> {
@@ -166,17 +222,17 @@ export class Search implements SearchStore {
   }
 
   async backfill(limit: number, analyze: (message: string) => SearchDocument): Promise<{ indexed: number; remaining: number }> {
-    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Search(trx, this.dialect).backfill(limit, analyze));
+    if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Search(trx, this.dialect, this.scopeInMatchMax).backfill(limit, analyze));
     const state = (await sql<{ pending_through: number | string }>`SELECT pending_through FROM search_backfill${this.dialect === 'postgres' ? sql` FOR UPDATE` : sql``}`.execute(this.db)).rows[0];
     const through = num(state?.pending_through ?? 0);
     if (through <= 0) return { indexed: 0, remaining: 0 };
     // The batch's rows stay locked until commit, so an edit cannot slip between read and index.
-    const { rows } = await sql<{ seq: number | string; message: string; deleted_at: number | null }>`
-      SELECT seq, message, deleted_at FROM posts WHERE seq <= ${through} ORDER BY seq DESC LIMIT ${limit}${this.dialect === 'postgres' ? sql` FOR UPDATE` : sql``}`.execute(this.db);
+    const { rows } = await sql<{ seq: number | string; channel_id: string; message: string; deleted_at: number | null }>`
+      SELECT seq, channel_id, message, deleted_at FROM posts WHERE seq <= ${through} ORDER BY seq DESC LIMIT ${limit}${this.dialect === 'postgres' ? sql` FOR UPDATE` : sql``}`.execute(this.db);
     let indexed = 0;
     for (const r of rows) {
       if (r.deleted_at !== null) continue;
-      await writeIndex(this.db, this.dialect, num(r.seq), analyze(r.message));
+      await writeIndex(this.db, this.dialect, num(r.seq), r.channel_id, analyze(r.message));
       indexed++;
     }
     const next = rows.length < limit ? 0 : num(rows[rows.length - 1]!.seq) - 1;
@@ -187,15 +243,22 @@ export class Search implements SearchStore {
 }
 
 /** Replaces the index entry of post `seq` (inside the caller's transaction or statement). */
-export async function writeIndex(db: Db, dialect: Dialect, seq: number, doc: SearchDocument): Promise<void> {
+export async function writeIndex(db: Db, dialect: Dialect, seq: number, channelId: string, doc: SearchDocument): Promise<void> {
+  const chan = channelToken(channelId);
   if (dialect === 'sqlite') {
     await sql`DELETE FROM post_search WHERE rowid = ${seq}`.execute(db);
-    await sql`INSERT INTO post_search (rowid, words, stems, tags) VALUES (${seq}, ${doc.words}, ${doc.stems}, ${doc.tags})`.execute(db);
+    await sql`INSERT INTO post_search (rowid, words, stems, tags, chan) VALUES (${seq}, ${doc.words}, ${doc.stems}, ${doc.tags}, ${chan})`.execute(db);
     return;
   }
   await sql`
-    INSERT INTO post_search (seq, words, stems, tags) VALUES (${seq}, ${tsvectorLiteral(doc.words)}::tsvector, ${tsvectorLiteral(doc.stems)}::tsvector, ${tsvectorLiteral(doc.tags)}::tsvector)
-    ON CONFLICT (seq) DO UPDATE SET words = EXCLUDED.words, stems = EXCLUDED.stems, tags = EXCLUDED.tags`.execute(db);
+    INSERT INTO post_search (seq, words, stems, tags, chan)
+    VALUES (${seq}, ${tsvectorLiteral(doc.words)}::tsvector, ${tsvectorLiteral(doc.stems)}::tsvector, ${tsvectorLiteral(doc.tags)}::tsvector, ${tsvectorLiteral(chan)}::tsvector)
+    ON CONFLICT (seq) DO UPDATE SET words = EXCLUDED.words, stems = EXCLUDED.stems, tags = EXCLUDED.tags, chan = EXCLUDED.chan`.execute(db);
+}
+
+/** A channel id as one index token (letters and digits only: the UUID without its dashes). */
+export function channelToken(channelId: string): string {
+  return `c${channelId.replace(/[^0-9a-zA-Z]/g, '').toLowerCase()}`;
 }
 
 /** Removes the index entries of these posts (by id). */
