@@ -9,6 +9,7 @@ import { BenchContext, machine, parseArgs } from './lib/context.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { filesScenario } from './scenarios/files.js';
+import { searchScenario } from './scenarios/search.js';
 import { startupScenario } from './scenarios/startup.js';
 import { usersScenario } from './scenarios/users.js';
 import { writeScenario } from './scenarios/write.js';
@@ -20,6 +21,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Record<string, un
   users: usersScenario,
   startup: startupScenario,
   files: filesScenario,
+  search: searchScenario,
 };
 
 async function main(): Promise<number> {

@@ -31,7 +31,7 @@ export const REDIS_URL = process.env.RUSTCHAT_BENCH_REDIS_URL ?? 'redis://127.0.
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const [scenario, ...rest] = argv;
-  if (scenario === undefined || scenario.startsWith('-')) throw new Error('usage: npm run bench -- <fanout|write|connections|users|startup|files> [--quick] [--json <file>] [--postgres] [--redis] [--nodes 2] [--workers n] [--s3] [--profile] [--<knob> <n>]');
+  if (scenario === undefined || scenario.startsWith('-')) throw new Error('usage: npm run bench -- <fanout|write|connections|users|startup|files|search> [--quick] [--json <file>] [--postgres] [--redis] [--nodes 2] [--workers n] [--s3] [--profile] [--<knob> <n>]');
   let quick = false;
   let postgres = false;
   let nodes = 1;

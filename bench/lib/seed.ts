@@ -5,6 +5,7 @@
  * secret. Everything the server later reads is real rows.
  */
 import { randomUUID } from 'node:crypto';
+import { searchDocument } from '../../src/domain/search.js';
 import { hashPassword } from '../../src/security/passwords.js';
 import { TokenService } from '../../src/security/tokens.js';
 import { openStore } from '../../src/store/open.js';
@@ -15,9 +16,13 @@ export interface SeedOptions {
   readonly databaseUrl?: string | undefined;
   readonly jwtSecret: string;
   readonly users: number;
-  /** Channels to create; every user is a member of every channel unless `membersPerChannel` limits it. */
+  /** Channels to create; every user is a member of every channel unless `membersPerChannel` or `membersOf` limits it. */
   readonly channels: number;
   readonly membersPerChannel?: number;
+  /** The member user indexes of channel n (overrides `membersPerChannel`). */
+  readonly membersOf?: (n: number) => readonly number[];
+  /** Whether channel n is private (default: every channel is public). */
+  readonly privateChannel?: (n: number) => boolean;
 }
 
 export interface SeededUser {
@@ -69,7 +74,7 @@ export async function seed(options: SeedOptions): Promise<Seeded> {
           await tx.teams.create({ id: teamId, name: 'bench', display_name: 'Bench', description: '', type: 'open', creator_id: users[0]!.id, created_at: now, updated_at: now, archived_at: null });
           for (const [n, channelId] of channelIds.entries()) {
             const channel: Channel = {
-              id: channelId, team_id: teamId, type: 'public', name: `bench-${n}`, display_name: `Bench ${n}`, purpose: '', header: '', creator_id: users[0]!.id,
+              id: channelId, team_id: teamId, type: options.privateChannel?.(n) === true ? 'private' : 'public', name: `bench-${n}`, display_name: `Bench ${n}`, purpose: '', header: '', creator_id: users[0]!.id,
               created_at: now, updated_at: now, archived_at: null, last_post_at: now, last_post_seq: 0, event_seq: 0, member_key: null,
             };
             await tx.channels.create(channel);
@@ -83,7 +88,8 @@ export async function seed(options: SeedOptions): Promise<Seeded> {
     const per = options.membersPerChannel ?? options.users;
     for (const [n, channelId] of channelIds.entries()) {
       const list: number[] = [];
-      for (let k = 0; k < Math.min(per, options.users); k++) list.push((n * per + k) % options.users);
+      if (options.membersOf !== undefined) list.push(...options.membersOf(n));
+      else for (let k = 0; k < Math.min(per, options.users); k++) list.push((n * per + k) % options.users);
       members.set(channelId, list);
       for (let start = 0; start < list.length; start += 2000) {
         await store.transaction(async (tx) => {
@@ -98,4 +104,78 @@ export async function seed(options: SeedOptions): Promise<Seeded> {
   }
   const signed = await Promise.all(sessions.map((s) => tokens.sign(s.userId, s.sessionId, now + 24 * 3600_000)));
   return { teamId, channelIds, users: users.map((u, i) => ({ ...u, token: signed[i]! })), members };
+}
+
+/** One post to seed: indexes into `Seeded.channelIds` and `Seeded.users`. */
+export interface SeedPost {
+  readonly channel: number;
+  readonly user: number;
+  readonly message: string;
+  readonly createdAt: number;
+}
+
+export interface PostSeedOptions {
+  readonly dataDir: string;
+  readonly databaseUrl?: string | undefined;
+  readonly seeded: Seeded;
+  readonly count: number;
+  /** Post i, asked for in order 0..count-1 (so a seeded generator gives the same posts every run). */
+  readonly post: (i: number) => SeedPost;
+  /** Posts per transaction (default 5,000). */
+  readonly batch?: number;
+  /**
+   * Transactions at a time (default 1). Each takes the posts of its own channels only (channel
+   * index mod parallel): on PostgreSQL a post locks its channel row until commit, so two
+   * transactions sharing channels in different orders could deadlock.
+   */
+  readonly parallel?: number;
+  readonly onProgress?: (done: number, seconds: number) => void;
+}
+
+export interface PostSeedResult {
+  readonly posts: number;
+  readonly seconds: number;
+  readonly per_second: number;
+  /** Of `seconds`, the time spent making the texts (the `post` callback), not the store. */
+  readonly generate_seconds: number;
+}
+
+/**
+ * Creates posts through PostStore.create with their search document, as the server does
+ * (so they are indexed in the same step), in batches of one transaction each.
+ */
+export async function seedPosts(options: PostSeedOptions): Promise<PostSeedResult> {
+  const parallel = options.parallel ?? 1;
+  const batch = options.batch ?? 5000;
+  const { store } = await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, poolSize: parallel });
+  const { channelIds, users } = options.seeded;
+  const t0 = performance.now();
+  let generating = 0;
+  let done = 0;
+  try {
+    while (done < options.count) {
+      const n = Math.min(batch * parallel, options.count - done);
+      const g0 = performance.now();
+      const parts: SeedPost[][] = Array.from({ length: parallel }, () => []);
+      for (let i = done; i < done + n; i++) {
+        const p = options.post(i);
+        parts[p.channel % parallel]!.push(p);
+      }
+      generating += performance.now() - g0;
+      await Promise.all(parts.filter((part) => part.length > 0).map((part) => store.transaction(async (tx) => {
+        for (const p of part) {
+          await tx.posts.create({
+            id: randomUUID(), channel_id: channelIds[p.channel]!, user_id: users[p.user]!.id, root_post_id: null, message: p.message, props: '{}', file_ids: '[]',
+            is_pinned: 0, created_at: p.createdAt, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, client_msg_id: null, mention_all: 0,
+          }, { search: searchDocument(p.message) });
+        }
+      })));
+      done += n;
+      options.onProgress?.(done, (performance.now() - t0) / 1000);
+    }
+  } finally {
+    await store.close();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { posts: done, seconds: Math.round(seconds * 10) / 10, per_second: Math.round(done / seconds), generate_seconds: Math.round(generating / 100) / 10 };
 }

@@ -3,8 +3,9 @@
  * separate, process) and reads its memory from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -48,6 +49,20 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU time the whole machine has been busy so far (every core, every process), in seconds,
+ * from the first line of /proc/stat: all time but idle and iowait, in clock ticks of 1/100 s.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    return (total - fields[3]! - fields[4]!) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** `pid` and every process descending from it (a primary and its workers), from /proc/<pid>/stat. */
 export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
@@ -71,6 +86,49 @@ export function processTree(pid: number): number[] {
     queue.push(...(children.get(p) ?? []));
   }
   return out;
+}
+
+/** Inodes of the TCP sockets listening on `port` (IPv4 and IPv6), from /proc/net/tcp{,6}. */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is "ADDR:PORT", st "0A" is LISTEN, inode is the tenth field.
+      if (f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '0A') inodes.add(f[9]!);
+    }
+  }
+  return inodes;
+}
+
+/** How many of `pids` hold an open descriptor of a socket listening on `port`. */
+export function processesListening(pids: readonly number[], port: number): number {
+  const inodes = listeningInodes(port);
+  let n = 0;
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    if (fds.some((fd) => {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        return m !== null && inodes.has(m[1]!);
+      } catch {
+        return false;
+      }
+    })) n++;
+  }
+  return n;
 }
 
 /** Process ids of the running processes with one of these command names (from /proc/<pid>/comm). */
@@ -164,6 +222,19 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       throw new Error(`${options.label ?? 'server'} did not become ready:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
+  }
+  // A node with workers answers ready as soon as its first worker listens; the others start
+  // after it (they wait for its migrations). Load begun before they listen lands on the first
+  // worker alone, and keep-alive connections stay there: wait until every worker holds the
+  // listening socket (the primary holds it too).
+  const workers = Number(options.env.RUSTCHAT_WORKERS ?? availableParallelism());
+  const holders = workers > 1 ? workers + 1 : 1;
+  while (processesListening(processTree(child.pid!), port) < holders) {
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${options.label ?? 'server'}: not all ${workers} workers listened in time:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
   exited.catch(() => undefined);
   return {

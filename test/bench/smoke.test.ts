@@ -78,6 +78,22 @@ describe('benchmark tool (smoke)', () => {
     }
   }, 120_000);
 
+  it('search measures queries per second against the bare engine query on the same index', async () => {
+    const r = await bench('search', '--posts', '3000', '--channels', '20', '--people', '40', '--clients', '4', '--seconds', '1', '--warmup', '0.5');
+    expect(r.seeding.posts).toBe(3000);
+    expect(r.seeding.per_second).toBeGreaterThan(0);
+    expect(r.baseline.queries).toBeGreaterThan(0);
+    expect(r.baseline.errors).toBe(0);
+    expect(r.rustchat.queries).toBeGreaterThan(0);
+    expect(r.rustchat.errors).toBe(0);
+    expect(r.rustchat.latency_ms.p99).toBeGreaterThan(0);
+    // Every kind of query ran, and the seeded words are found.
+    for (const kind of r.parameters.query_kinds) expect(r.rustchat.per_kind[kind].latency_ms.count).toBeGreaterThan(0);
+    expect(r.baseline.per_kind.common.mean_results).toBeGreaterThan(0);
+    expect(r.rustchat.per_kind.common.mean_results).toBeGreaterThan(0);
+    expect(typeof r.met_ratio).toBe('boolean');
+  }, 120_000);
+
   it('users ramps simulated people and reports the healthy maximum', async () => {
     const r = await bench('users', '--max-users', '16', '--step-users', '8', '--step', '2', '--think', '0.5');
     expect(r.rustchat.steps.length).toBeGreaterThan(0);

@@ -1,0 +1,126 @@
+/**
+ * `npx tsx bench/search-shapes.ts [--quick] [--posts n] [--per-client n]`: where the time of a
+ * post search goes in SQLite, statement by statement. Seeds the `search` scenario's database
+ * (same knobs), runs the scenario's query mix through SearchStore.posts to capture the two
+ * statements it sends (the count, capped at SEARCH_COUNT_CAP, and the page), then times each
+ * statement alone on a read-only connection, next to the bare baseline query and to variants
+ * of the same statements, one query at a time:
+ *
+ *   base              the scenario's baseline: ... ORDER BY p.seq DESC LIMIT 20
+ *   base_fts_order    the same ordered by the FTS cursor (rowid = seq): ORDER BY post_search.rowid DESC
+ *   rc_count/rc_page  RustChat's statements as sent
+ *   rc_count_cap1000  the count capped at 1,000 instead of 10,000
+ *   rc_page_fts_order the page with the index driving (FTS5 JOIN posts, ORDER BY rowid DESC), same read scope
+ *   rc_count_fts_cap1000 the count the same way, capped at 1,000
+ *
+ * Mean and p99 milliseconds per query kind. A diagnostic for bench/README.md, not a scenario.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import { join } from 'node:path';
+import { BenchContext, parseArgs } from './lib/context.js';
+import { summarize } from './lib/stats.js';
+import { printTable } from './lib/table.js';
+import { clientsOf, seedSearchData } from './scenarios/search.js';
+import { parseSearchQuery, type SearchClause } from '../src/domain/search.js';
+import { openStore } from '../src/store/open.js';
+
+const VARIANTS = ['base', 'base_fts_order', 'rc_count', 'rc_page', 'rc_count_cap1000', 'rc_page_fts_order', 'rc_count_fts_cap1000'] as const;
+const CLIENTS = 16;
+
+const fts5 = (c: SearchClause): string => `${c.column} : "${c.atom.tokens.join(' ')}"${c.atom.prefix ? ' *' : ''}`;
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf('--per-client');
+  const perClient = at >= 0 ? Number(argv.splice(at, 2)[1]) : 10;
+  const ctx = new BenchContext(parseArgs(['search', ...argv]));
+  if (ctx.options.postgres) throw new Error('search-shapes measures the embedded database only');
+  try {
+    const setup = await seedSearchData(ctx);
+    let captured: Array<{ sql: string; params: readonly unknown[] }> = [];
+    const { store } = await openStore({ databaseUrl: undefined, dataDir: setup.dataDir, poolSize: 1, log: (e) => { if (e.level === 'query') captured.push({ sql: e.query.sql, params: e.query.parameters }); } });
+    const db = new BetterSqlite3(join(setup.dataDir, 'rustchat.db'), { readonly: true });
+    db.pragma('mmap_size = 268435456');
+    db.pragma('cache_size = -65536');
+    db.pragma('temp_store = MEMORY');
+    const statements = new Map<string, BetterSqlite3.Statement>();
+    const time = (text: string, params: readonly unknown[]): number => {
+      let stmt = statements.get(text);
+      if (stmt === undefined) statements.set(text, (stmt = db.prepare(text)));
+      const t0 = performance.now();
+      stmt.all(...params);
+      return performance.now() - t0;
+    };
+    const samples = new Map<string, number[]>();
+    const add = (kind: string, variant: string, ms: number): void => {
+      const key = `${kind} ${variant}`;
+      samples.set(key, [...(samples.get(key) ?? []), ms]);
+    };
+    const { world } = setup;
+    const { streamOf, userOf } = clientsOf(world, CLIENTS);
+    const userIds = new Map(world.seeded.users.map((u) => [u.username, u.id]));
+    const channelIds = new Map(world.seeded.channelIds.map((id, n) => [`bench-${n}`, id]));
+    const readable = `SELECT cm.channel_id FROM channel_members cm WHERE cm.user_id = ? UNION SELECT rc.id FROM channels rc JOIN team_members rtm ON rtm.team_id = rc.team_id AND rtm.user_id = ? WHERE rc.type = 'public'`;
+    for (let c = 0; c < CLIENTS; c++) {
+      const next = streamOf(c);
+      const user = world.seeded.users[userOf(c)]!;
+      for (let n = 0; n < perClient; n++) {
+        const { kind, q } = next();
+        const parsed = parseSearchQuery(q);
+        const from = parsed.from.map((u) => userIds.get(u)!);
+        const inChannels = parsed.inChannels.map((name) => channelIds.get(name)!);
+        captured = [];
+        await store.search.posts({
+          scope: { userId: user.id, memberAndTeamPublic: true, allTeamChannels: false }, clauses: parsed.clauses, teamId: world.seeded.teamId,
+          channelIds: inChannels.length > 0 ? inChannels : undefined, userIds: from.length > 0 ? from : undefined, createdFrom: parsed.createdFrom, createdBefore: parsed.createdBefore,
+        }, { order: 'newest', offset: 0, limit: 20 });
+        const count = captured.find((s) => s.sql.startsWith('SELECT COUNT'))!;
+        const page = captured.find((s) => s.sql.startsWith('SELECT p.*'))!;
+        add(kind, 'rc_count', time(count.sql, count.params));
+        add(kind, 'rc_page', time(page.sql, page.params));
+        add(kind, 'rc_count_cap1000', time(count.sql, [...count.params.slice(0, -1), 1000]));
+        const positive = parsed.clauses.filter((x) => !x.negated);
+        const negative = parsed.clauses.filter((x) => x.negated);
+        const match = `(${positive.map(fts5).join(' AND ')})${negative.length > 0 ? ` NOT (${negative.map(fts5).join(' OR ')})` : ''}`;
+        const filters: string[] = [];
+        const values: unknown[] = [];
+        const bind = (v: unknown): string => {
+          values.push(v);
+          return '?';
+        };
+        if (from.length > 0) filters.push(`p.user_id IN (${from.map(bind).join(', ')})`);
+        if (inChannels.length > 0) filters.push(`p.channel_id IN (${inChannels.map(bind).join(', ')})`);
+        if (parsed.createdFrom !== undefined) filters.push(`p.created_at >= ${bind(parsed.createdFrom)}`);
+        if (parsed.createdBefore !== undefined) filters.push(`p.created_at < ${bind(parsed.createdBefore)}`);
+        const rest = filters.map((f) => ` AND ${f}`).join('');
+        const join = 'FROM post_search JOIN posts p ON p.seq = post_search.rowid WHERE post_search MATCH ?';
+        add(kind, 'base', time(`SELECT p.* ${join}${rest} ORDER BY p.seq DESC LIMIT 20`, [match, ...values]));
+        add(kind, 'base_fts_order', time(`SELECT p.* ${join}${rest} ORDER BY post_search.rowid DESC LIMIT 20`, [match, ...values]));
+        const scoped = `${join} AND p.deleted_at IS NULL AND p.channel_id IN (${readable})${rest}`;
+        add(kind, 'rc_page_fts_order', time(`SELECT p.* ${scoped} ORDER BY post_search.rowid DESC LIMIT 20`, [match, user.id, user.id, ...values]));
+        add(kind, 'rc_count_fts_cap1000', time(`SELECT COUNT(*) FROM (SELECT 1 ${scoped} LIMIT 1000)`, [match, user.id, user.id, ...values]));
+      }
+    }
+    await store.close();
+    db.close();
+    const kinds = [...new Set([...samples.keys()].map((k) => k.split(' ')[0]!)), 'all'];
+    printTable(`SQLite time per statement, ms: mean (p99); ${perClient} queries per kind and client, ${CLIENTS} clients, one at a time`, kinds.map((kind) => ({
+      kind,
+      ...Object.fromEntries(VARIANTS.map((v) => {
+        const values = kind === 'all' ? [...samples].filter(([k]) => k.endsWith(` ${v}`)).flatMap(([, list]) => list) : samples.get(`${kind} ${v}`) ?? [];
+        const s = summarize(values);
+        return [v, `${s.mean} (${s.p99})`];
+      })),
+    })));
+  } finally {
+    await ctx.cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
