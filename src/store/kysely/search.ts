@@ -14,7 +14,7 @@ import type { ChannelReadScope } from '../../domain/policy.js';
 import type { SearchClause, SearchColumn } from '../../domain/search.js';
 import type { Dialect } from '../migrations.js';
 import { SEARCH_COUNT_CAP, type FileQuery, type PostPageRequest, type PostQuery, type SearchDocument, type SearchStore } from '../search.js';
-import { likePattern, num, type Db } from './shared.js';
+import { likePattern, num, UNNAMED_STATEMENT, type Db } from './shared.js';
 
 const COLUMNS: readonly SearchColumn[] = ['words', 'stems', 'tags'];
 
@@ -71,41 +71,40 @@ export function readableChannels(scope: ChannelReadScope): RawBuilder<unknown> {
 
 const list = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`));
 
+/**
+ * Leads a statement that store/postgres/open.ts must send unnamed: its text varies with the
+ * caller's channels, and a reused generic plan cannot know how selective a tsquery is (a
+ * rare word and a common one need different plans), so PostgreSQL plans it with the values.
+ */
+const UNNAMED = sql.raw(UNNAMED_STATEMENT);
+
 export class Search implements SearchStore {
   /** `scopeInMatchMax`: SCOPE_IN_MATCH_MAX (tests set 0 to take the other path). */
   constructor(private readonly db: Db, private readonly dialect: Dialect, private readonly scopeInMatchMax = SCOPE_IN_MATCH_MAX) {}
 
-  /** The text conditions on post `p` (seq) for this engine. */
-  private textConditions(clauses: readonly SearchClause[], channels?: readonly string[]): RawBuilder<unknown>[] {
-    const positive = clauses.filter((c) => !c.negated);
+  /**
+   * Excluded words as conditions on post `p`, for statements not driven by the index (no
+   * positive clause: operators alone, or only excluded words). Positive clauses always take
+   * the index-driven path (`indexDriven`).
+   */
+  private excludedConditions(clauses: readonly SearchClause[]): RawBuilder<unknown>[] {
     const negative = clauses.filter((c) => c.negated);
-    const out: RawBuilder<unknown>[] = [];
-    if (this.dialect === 'sqlite') {
-      if (positive.length > 0) out.push(sql`p.seq IN (SELECT rowid FROM post_search WHERE post_search MATCH ${positive.map(fts5Clause).join(' AND ')})`);
-      if (negative.length > 0) out.push(sql`p.seq NOT IN (SELECT rowid FROM post_search WHERE post_search MATCH ${negative.map(fts5Clause).join(' OR ')})`);
-      return out;
-    }
-    const per = (cs: readonly SearchClause[], column: SearchColumn, join: string): string | undefined => {
-      const mine = cs.filter((c) => c.column === column);
-      return mine.length === 0 ? undefined : mine.map(tsClause).join(join);
-    };
-    const pos: (readonly [string, string | undefined])[] = COLUMNS.map((col) => [col, per(positive, col, ' & ')] as const).filter(([, q]) => q !== undefined);
-    // With words to match, the channel tokens narrow the same GIN lookup.
-    if (pos.length > 0 && channels !== undefined && channels.length > 0) pos.push(['chan', channels.map((id) => `'${channelToken(id)}'`).join(' | ')]);
-    const neg = COLUMNS.map((col) => [col, per(negative, col, ' | ')] as const).filter(([, q]) => q !== undefined);
-    if (pos.length > 0) out.push(sql`p.seq IN (SELECT ps.seq FROM post_search ps WHERE ${sql.join(pos.map(([col, q]) => sql`${sql.ref(`ps.${col}`)} @@ ${q}::tsquery`), sql` AND `)})`);
-    if (neg.length > 0) out.push(sql`p.seq NOT IN (SELECT ns.seq FROM post_search ns WHERE ${sql.join(neg.map(([col, q]) => sql`${sql.ref(`ns.${col}`)} @@ ${q}::tsquery`), sql` OR `)})`);
-    return out;
+    if (negative.length === 0) return [];
+    if (this.dialect === 'sqlite') return [sql`p.seq NOT IN (SELECT rowid FROM post_search WHERE post_search MATCH ${negative.map(fts5Clause).join(' OR ')})`];
+    const neg = COLUMNS.map((col) => {
+      const mine = negative.filter((c) => c.column === col);
+      return mine.length === 0 ? undefined : sql`${sql.ref(`ns.${col}`)} @@ ${mine.map(tsClause).join(' | ')}::tsquery`;
+    }).filter((e): e is RawBuilder<unknown> => e !== undefined);
+    return [sql`p.seq NOT IN (SELECT ns.seq FROM post_search ns WHERE ${sql.join(neg, sql` OR `)})`];
   }
 
   /**
    * The conditions on post `p`; the first two are the live check and the scope. `channels`:
-   * the readable channels as a list (small scopes): on PostgreSQL they join the text match
-   * as `chan` tokens.
+   * the readable channels as a list (small scopes).
    */
   private postConditions(q: PostQuery, channels: readonly string[] | undefined): RawBuilder<unknown>[] {
     const scope = channels === undefined ? sql`p.channel_id IN (${readableChannels(q.scope)})` : sql`p.channel_id IN (${list(channels)})`;
-    const where: RawBuilder<unknown>[] = [sql`p.deleted_at IS NULL`, scope, ...this.textConditions(q.clauses, channels)];
+    const where: RawBuilder<unknown>[] = [sql`p.deleted_at IS NULL`, scope, ...this.excludedConditions(q.clauses)];
     if (q.teamId !== undefined) where.push(sql`p.channel_id IN (SELECT tc.id FROM channels tc WHERE tc.team_id = ${q.teamId} OR tc.team_id IS NULL)`);
     if (q.channelIds !== undefined) where.push(q.channelIds.length === 0 ? sql`1 = 0` : sql`p.channel_id IN (${list(q.channelIds)})`);
     if (q.userIds !== undefined) where.push(q.userIds.length === 0 ? sql`1 = 0` : sql`p.user_id IN (${list(q.userIds)})`);
@@ -129,65 +128,68 @@ export class Search implements SearchStore {
   async posts(q: PostQuery, page: PostPageRequest): Promise<{ posts: Post[]; total: number }> {
     const channels = await this.scopeChannels(q);
     if (channels !== undefined && channels.length === 0) return { posts: [], total: 0 };
-    if (channels !== undefined && this.dialect === 'sqlite') return this.postsByIndex(q, channels, page);
-    const where = this.postConditions(q, channels);
-    const whereSql = sql.join(where, sql` AND `);
-    const { rows: counted } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM (SELECT 1 FROM posts p WHERE ${whereSql} LIMIT ${SEARCH_COUNT_CAP}) capped`.execute(this.db);
-    const total = num(counted[0]?.n ?? 0);
     const positive = q.clauses.filter((c) => !c.negated);
+    const { from, where, seq, rank } = positive.length > 0 || (channels !== undefined && this.dialect === 'sqlite')
+      ? this.indexDriven(q, channels)
+      : { from: sql`posts p`, where: this.postConditions(q, channels), seq: sql`p.seq`, rank: undefined };
+    const whereSql = sql.join([...where, sql`p.deleted_at IS NULL`], sql` AND `);
     let rows: Post[];
-    if (page.order === 'relevance' && positive.length > 0) {
-      rows = await this.byRelevance(whereSql, positive, page);
+    if (page.order === 'relevance' && rank !== undefined) {
+      rows = (await sql<Post>`${UNNAMED} SELECT p.* FROM ${from} WHERE ${whereSql} ORDER BY ${rank}, ${seq} DESC LIMIT ${page.limit} OFFSET ${page.offset}`.execute(this.db)).rows;
     } else {
-      const cursor = page.beforeSeq === undefined ? sql`` : sql` AND p.seq < ${page.beforeSeq}`;
+      const cursor = page.beforeSeq === undefined ? sql`` : sql` AND ${seq} < ${page.beforeSeq}`;
       const skip = page.beforeSeq === undefined && page.offset > 0 ? sql` OFFSET ${page.offset}` : sql``;
-      rows = (await sql<Post>`SELECT p.* FROM posts p WHERE ${whereSql}${cursor} ORDER BY p.seq DESC LIMIT ${page.limit}${skip}`.execute(this.db)).rows;
+      rows = (await sql<Post>`${UNNAMED} SELECT p.* FROM ${from} WHERE ${whereSql}${cursor} ORDER BY ${seq} DESC LIMIT ${page.limit}${skip}`.execute(this.db)).rows;
     }
+    // A first page shorter than asked is the whole answer: no second statement to count it.
+    let total: number;
+    if (page.beforeSeq === undefined && page.offset === 0 && rows.length < page.limit) total = rows.length;
+    else total = num((await sql<{ n: number | string }>`${UNNAMED} SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${whereSql} LIMIT ${SEARCH_COUNT_CAP}) capped`.execute(this.db)).rows[0]?.n ?? 0);
     return { posts: rows.map((r) => ({ ...r, seq: num(r.seq) })), total };
   }
 
   /**
-   * SQLite with the scope in the match: FTS5 yields matches newest first (rowid = seq,
-   * descending) already restricted to the readable channels, and the remaining conditions
-   * (author, dates, pins, files) are checked on the few rows it yields.
+   * Statements driven by the index: the engine yields matches newest first (its row id is
+   * the post's seq) and `posts` is read by primary key for the few it yields, instead of
+   * collecting every match into a temporary set first (a common word is in 3–12 % of posts).
+   *   SQLite: one FTS5 MATCH with the positive clauses, the read scope as `chan` tokens when
+   *           it is a short list, and the excluded words as FTS5 NOT.
+   *   PostgreSQL: the GIN lookups of each column (and `chan`) ANDed, excluded words as NOT.
+   * A larger scope (a system admin, hundreds of public channels) stays a SQL condition.
    */
-  private async postsByIndex(q: PostQuery, channels: readonly string[], page: PostPageRequest): Promise<{ posts: Post[]; total: number }> {
+  private indexDriven(q: PostQuery, channels: readonly string[] | undefined): { from: RawBuilder<unknown>; where: RawBuilder<unknown>[]; seq: RawBuilder<unknown>; rank: RawBuilder<unknown> | undefined } {
     const positive = q.clauses.filter((c) => !c.negated);
     const negative = q.clauses.filter((c) => c.negated);
-    const scope = `chan : (${channels.map((id) => `"${channelToken(id)}"`).join(' OR ')})`;
-    let match = positive.length === 0 ? scope : `(${positive.map(fts5Clause).join(' AND ')}) AND ${scope}`;
-    if (negative.length > 0) match = `(${match}) NOT (${negative.map(fts5Clause).join(' OR ')})`;
-    const where = [sql`post_search MATCH ${match}`, ...this.postConditions({ ...q, clauses: [], channelIds: undefined }, undefined).slice(2)];
-    const whereSql = sql.join(where, sql` AND `);
-    const from = sql`post_search JOIN posts p ON p.seq = post_search.rowid`;
-    const { rows: counted } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${whereSql} AND p.deleted_at IS NULL LIMIT ${SEARCH_COUNT_CAP}) capped`.execute(this.db);
-    let rows: Post[];
-    if (page.order === 'relevance' && positive.length > 0) {
-      rows = (await sql<Post>`SELECT p.* FROM ${from} WHERE ${whereSql} AND p.deleted_at IS NULL ORDER BY bm25(post_search), p.seq DESC LIMIT ${page.limit} OFFSET ${page.offset}`.execute(this.db)).rows;
-    } else {
-      const cursor = page.beforeSeq === undefined ? sql`` : sql` AND post_search.rowid < ${page.beforeSeq}`;
-      const skip = page.beforeSeq === undefined && page.offset > 0 ? sql` OFFSET ${page.offset}` : sql``;
-      rows = (await sql<Post>`SELECT p.* FROM ${from} WHERE ${whereSql} AND p.deleted_at IS NULL${cursor} ORDER BY post_search.rowid DESC LIMIT ${page.limit}${skip}`.execute(this.db)).rows;
-    }
-    return { posts: rows.map((r) => ({ ...r, seq: num(r.seq) })), total: num(counted[0]?.n ?? 0) };
-  }
-
-  private async byRelevance(whereSql: RawBuilder<unknown>, positive: readonly SearchClause[], page: PostPageRequest): Promise<Post[]> {
+    const filters = this.postConditions({ ...q, clauses: [], channelIds: channels === undefined ? q.channelIds : undefined }, channels).slice(2);
+    const scopeSql = channels === undefined ? [sql`p.channel_id IN (${readableChannels(q.scope)})`] : [];
     if (this.dialect === 'sqlite') {
-      const match = positive.map(fts5Clause).join(' AND ');
-      const { rows } = await sql<Post>`
-        SELECT p.* FROM posts p JOIN (SELECT rowid AS seq, bm25(post_search) AS score FROM post_search WHERE post_search MATCH ${match}) r ON r.seq = p.seq
-        WHERE ${whereSql} ORDER BY r.score, p.seq DESC LIMIT ${page.limit} OFFSET ${page.offset}`.execute(this.db);
-      return rows;
+      const scopeMatch = channels === undefined ? undefined : `chan : (${channels.map((id) => `"${channelToken(id)}"`).join(' OR ')})`;
+      const parts = [...(positive.length > 0 ? [`(${positive.map(fts5Clause).join(' AND ')})`] : []), ...(scopeMatch === undefined ? [] : [scopeMatch])];
+      let match = parts.join(' AND ');
+      if (negative.length > 0) match = `(${match}) NOT (${negative.map(fts5Clause).join(' OR ')})`;
+      return {
+        from: sql`post_search JOIN posts p ON p.seq = post_search.rowid`,
+        where: [sql`post_search MATCH ${match}`, ...scopeSql, ...filters],
+        seq: sql`post_search.rowid`,
+        rank: positive.length > 0 ? sql`bm25(post_search)` : undefined,
+      };
     }
-    const rank = COLUMNS.map((col) => {
-      const mine = positive.filter((c) => c.column === col);
-      return mine.length === 0 ? undefined : sql`ts_rank(${sql.ref(`r.${col}`)}, ${mine.map(tsClause).join(' & ')}::tsquery)`;
-    }).filter((r): r is RawBuilder<unknown> => r !== undefined);
-    const { rows } = await sql<Post>`
-      SELECT p.* FROM posts p JOIN post_search r ON r.seq = p.seq
-      WHERE ${whereSql} ORDER BY ${sql.join(rank, sql` + `)} DESC, p.seq DESC LIMIT ${page.limit} OFFSET ${page.offset}`.execute(this.db);
-    return rows;
+    const per = (cs: readonly SearchClause[], column: SearchColumn, join: string): string | undefined => {
+      const mine = cs.filter((c) => c.column === column);
+      return mine.length === 0 ? undefined : mine.map(tsClause).join(join);
+    };
+    const pos = COLUMNS.map((col) => [col, per(positive, col, ' & ')] as const).filter((e): e is readonly [SearchColumn, string] => e[1] !== undefined);
+    const match: RawBuilder<unknown>[] = pos.map(([col, t]) => sql`${sql.ref(`ps.${col}`)} @@ ${t}::tsquery`);
+    if (channels !== undefined) match.push(sql`ps.chan @@ ${channels.map((id) => `'${channelToken(id)}'`).join(' | ')}::tsquery`);
+    const neg = COLUMNS.map((col) => [col, per(negative, col, ' | ')] as const).filter((e): e is readonly [SearchColumn, string] => e[1] !== undefined);
+    for (const [col, t] of neg) match.push(sql`NOT (${sql.ref(`ps.${col}`)} @@ ${t}::tsquery)`);
+    const rank = pos.map(([col, t]) => sql`ts_rank(${sql.ref(`ps.${col}`)}, ${t}::tsquery)`);
+    return {
+      from: sql`post_search ps JOIN posts p ON p.seq = ps.seq`,
+      where: [...match, ...scopeSql, ...filters],
+      seq: sql`ps.seq`,
+      rank: rank.length > 0 ? sql`(${sql.join(rank, sql` + `)}) DESC` : undefined,
+    };
   }
 
   async files(q: FileQuery, offset: number, limit: number): Promise<{ files: FileInfo[]; total: number }> {

@@ -29,3 +29,10 @@ export function byDisplayName<T extends { display_name: string; id: string }>(ro
 export function bytewise(dialect: Dialect, column: string) {
   return dialect === 'postgres' ? sql`${sql.ref(column)} COLLATE "C"` : sql`${sql.ref(column)}`;
 }
+
+/**
+ * A statement whose text starts with this is sent unnamed on PostgreSQL (not prepared and
+ * reused per connection, store/postgres/open.ts): for statements whose text varies per
+ * caller, or whose best plan depends on the values (full-text search).
+ */
+export const UNNAMED_STATEMENT = '/* unnamed */';

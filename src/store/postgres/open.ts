@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { Kysely, PostgresDialect, type LogEvent, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Database } from '../schema.js';
+import { UNNAMED_STATEMENT } from '../kysely/shared.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -33,7 +34,8 @@ export function openPostgres(options: PostgresOpenOptions): { db: Kysely<Databas
  * Kysely sends every query unnamed, so PostgreSQL parses and plans it each time; for our
  * multi-join reads planning costs more than executing. Naming each distinct query text
  * (by its hash) makes `pg` prepare it once per connection and reuse the plan. Statements
- * that take no parameters (BEGIN, COMMIT, DDL) stay unnamed.
+ * that take no parameters (BEGIN, COMMIT, DDL) stay unnamed, and so do those that start with
+ * UNNAMED_STATEMENT (search: planned with its values each time).
  */
 function preparingStatements(pool: pg.Pool): PostgresPool {
   const names = new Map<string, string>();
@@ -61,7 +63,7 @@ function preparingStatements(pool: pg.Pool): PostgresPool {
       client.on('error', ignoreLost);
       const wrapped = {
         query(textOrCursor: unknown, parameters?: ReadonlyArray<unknown>): unknown {
-          if (typeof textOrCursor === 'string' && parameters !== undefined && parameters.length > 0) {
+          if (typeof textOrCursor === 'string' && parameters !== undefined && parameters.length > 0 && !textOrCursor.startsWith(UNNAMED_STATEMENT)) {
             return client.query({ name: nameOf(textOrCursor), text: textOrCursor, values: parameters as unknown[] });
           }
           return (client.query as (a: unknown, b?: unknown) => unknown)(textOrCursor, parameters);

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { Post } from '../../../src/domain/entities.js';
 import { channelReadScope, type Actor } from '../../../src/domain/policy.js';
 import { parseSearchQuery, searchDocument } from '../../../src/domain/search.js';
-import type { PostQuery, SearchStore } from '../../../src/store/search.js';
+import { SEARCH_COUNT_CAP, type PostQuery, type SearchStore } from '../../../src/store/search.js';
 import { Search } from '../../../src/store/kysely/search.js';
 import type { Db } from '../../../src/store/kysely/shared.js';
 import { STORES } from '../../helpers/app.js';
@@ -125,11 +125,35 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
     for (let i = 0; i < 7; i++) await post(channel.id, a!.id, `paged okapi ${i}`);
     const scope = channelReadScope(actor(a!));
     const clauses = parseSearchQuery('okapi').clauses;
-    const first = await store.search.posts({ scope, clauses }, { order: 'newest', offset: 0, limit: 3 });
-    expect(first.total).toBe(7);
-    expect(first.posts.map((x) => x.message)).toEqual(['paged okapi 6', 'paged okapi 5', 'paged okapi 4']);
-    const second = await store.search.posts({ scope, clauses }, { order: 'newest', beforeSeq: first.posts[2]!.seq, offset: 0, limit: 3 });
-    expect(second.posts.map((x) => x.message)).toEqual(['paged okapi 3', 'paged okapi 2', 'paged okapi 1']);
+    // Both paths: the scope inside the engine's match, and the scope as a SQL condition.
+    for (const search of [store.search, scopeOutsideMatch()]) {
+      const first = await search.posts({ scope, clauses }, { order: 'newest', offset: 0, limit: 3 });
+      expect(first.total).toBe(7);
+      expect(first.posts.map((x) => x.message)).toEqual(['paged okapi 6', 'paged okapi 5', 'paged okapi 4']);
+      const second = await search.posts({ scope, clauses }, { order: 'newest', beforeSeq: first.posts[2]!.seq, offset: 0, limit: 3 });
+      expect(second.posts.map((x) => x.message)).toEqual(['paged okapi 3', 'paged okapi 2', 'paged okapi 1']);
+      // The total is the whole answer's, whichever page (counted, not the page's length).
+      expect(second.total).toBe(7);
+      const last = await search.posts({ scope, clauses }, { order: 'newest', beforeSeq: second.posts[2]!.seq, offset: 0, limit: 3 });
+      expect(last.posts.map((x) => x.message)).toEqual(['paged okapi 0']);
+      expect(last.total).toBe(7);
+      const byOffset = await search.posts({ scope, clauses }, { order: 'relevance', offset: 6, limit: 3 });
+      expect(byOffset.posts).toHaveLength(1);
+      expect(byOffset.total).toBe(7);
+    }
+  });
+
+  it('counts up to SEARCH_COUNT_CAP and no further, on both paths', async () => {
+    const { users: [a], channel } = await world(1);
+    await store.transaction(async (tx) => {
+      for (let i = 0; i <= SEARCH_COUNT_CAP; i++) await tx.posts.create(newPost(channel.id, a!.id, { message: `capybara ${i}` }), { search: searchDocument(`capybara ${i}`) });
+    });
+    const scope = channelReadScope(actor(a!));
+    for (const search of [store.search, scopeOutsideMatch()]) {
+      const { posts, total } = await search.posts({ scope, clauses: parseSearchQuery('capybara').clauses }, { order: 'newest', offset: 0, limit: 20 });
+      expect(posts).toHaveLength(20);
+      expect(total).toBe(SEARCH_COUNT_CAP);
+    }
   });
 
   it('indexes posts written before the index existed (the backfill), newest first, then stops', async () => {
