@@ -78,6 +78,15 @@ const list = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`
  */
 const UNNAMED = sql.raw(UNNAMED_STATEMENT);
 
+/** The FROM and WHERE of an index-driven search; `indexOnly`: the same matches from the index alone, when no condition needs `posts`. */
+interface IndexDriven {
+  readonly from: RawBuilder<unknown>;
+  readonly where: RawBuilder<unknown>[];
+  readonly seq: RawBuilder<unknown>;
+  readonly rank: RawBuilder<unknown> | undefined;
+  readonly indexOnly: { readonly from: RawBuilder<unknown>; readonly where: RawBuilder<unknown> } | undefined;
+}
+
 export class Search implements SearchStore {
   /** `scopeInMatchMax`: SCOPE_IN_MATCH_MAX (tests set 0 to take the other path). */
   constructor(private readonly db: Db, private readonly dialect: Dialect, private readonly scopeInMatchMax = SCOPE_IN_MATCH_MAX) {}
@@ -118,7 +127,9 @@ export class Search implements SearchStore {
 
   /** The readable channel ids (the scope as a list), or undefined when there are more than SCOPE_IN_MATCH_MAX. */
   private async scopeChannels(q: PostQuery): Promise<string[] | undefined> {
-    const { rows } = await sql<{ channel_id: string }>`SELECT channel_id FROM (${readableChannels(q.scope)}) r LIMIT ${this.scopeInMatchMax + 1}`.execute(this.db);
+    // The team filter applies here, to the channels, so the statements need no `posts` column for it.
+    const team = q.teamId === undefined ? sql`` : sql` WHERE r.channel_id IN (SELECT tc.id FROM channels tc WHERE tc.team_id = ${q.teamId} OR tc.team_id IS NULL)`;
+    const { rows } = await sql<{ channel_id: string }>`SELECT r.channel_id FROM (${readableChannels(q.scope)}) r${team} LIMIT ${this.scopeInMatchMax + 1}`.execute(this.db);
     if (rows.length > this.scopeInMatchMax) return undefined;
     let ids = rows.map((r) => r.channel_id);
     if (q.channelIds !== undefined) ids = ids.filter((id) => q.channelIds!.includes(id));
@@ -129,9 +140,9 @@ export class Search implements SearchStore {
     const channels = await this.scopeChannels(q);
     if (channels !== undefined && channels.length === 0) return { posts: [], total: 0 };
     const positive = q.clauses.filter((c) => !c.negated);
-    const { from, where, seq, rank } = positive.length > 0 || (channels !== undefined && this.dialect === 'sqlite')
+    const { from, where, seq, rank, indexOnly } = positive.length > 0 || (channels !== undefined && this.dialect === 'sqlite')
       ? this.indexDriven(q, channels)
-      : { from: sql`posts p`, where: this.postConditions(q, channels), seq: sql`p.seq`, rank: undefined };
+      : { from: sql`posts p`, where: this.postConditions(q, channels), seq: sql`p.seq`, rank: undefined, indexOnly: undefined };
     const whereSql = sql.join([...where, sql`p.deleted_at IS NULL`], sql` AND `);
     let rows: Post[];
     if (page.order === 'relevance' && rank !== undefined) {
@@ -144,7 +155,14 @@ export class Search implements SearchStore {
     // A first page shorter than asked is the whole answer: no second statement to count it.
     let total: number;
     if (page.beforeSeq === undefined && page.offset === 0 && rows.length < page.limit) total = rows.length;
-    else total = num((await sql<{ n: number | string }>`${UNNAMED} SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${whereSql} LIMIT ${SEARCH_COUNT_CAP}) capped`.execute(this.db)).rows[0]?.n ?? 0);
+    else {
+      // The index holds live posts only (a delete removes the entry in its transaction): with
+      // nothing to check on `posts`, the engine counts on its own.
+      const counted = indexOnly === undefined
+        ? sql`SELECT 1 FROM ${from} WHERE ${whereSql} LIMIT ${SEARCH_COUNT_CAP}`
+        : sql`SELECT 1 FROM ${indexOnly.from} WHERE ${indexOnly.where} LIMIT ${SEARCH_COUNT_CAP}`;
+      total = num((await sql<{ n: number | string }>`${UNNAMED} SELECT COUNT(*) AS n FROM (${counted}) capped`.execute(this.db)).rows[0]?.n ?? 0);
+    }
     return { posts: rows.map((r) => ({ ...r, seq: num(r.seq) })), total };
   }
 
@@ -157,10 +175,11 @@ export class Search implements SearchStore {
    *   PostgreSQL: the GIN lookups of each column (and `chan`) ANDed, excluded words as NOT.
    * A larger scope (a system admin, hundreds of public channels) stays a SQL condition.
    */
-  private indexDriven(q: PostQuery, channels: readonly string[] | undefined): { from: RawBuilder<unknown>; where: RawBuilder<unknown>[]; seq: RawBuilder<unknown>; rank: RawBuilder<unknown> | undefined } {
+  private indexDriven(q: PostQuery, channels: readonly string[] | undefined): IndexDriven {
     const positive = q.clauses.filter((c) => !c.negated);
     const negative = q.clauses.filter((c) => c.negated);
-    const filters = this.postConditions({ ...q, clauses: [], channelIds: channels === undefined ? q.channelIds : undefined }, channels).slice(2);
+    // With the scope as a list, scopeChannels has already applied the team and `in:` filters to it.
+    const filters = this.postConditions(channels === undefined ? { ...q, clauses: [] } : { ...q, clauses: [], channelIds: undefined, teamId: undefined }, channels).slice(2);
     const scopeSql = channels === undefined ? [sql`p.channel_id IN (${readableChannels(q.scope)})`] : [];
     if (this.dialect === 'sqlite') {
       const scopeMatch = channels === undefined ? undefined : `chan : (${channels.map((id) => `"${channelToken(id)}"`).join(' OR ')})`;
@@ -172,6 +191,7 @@ export class Search implements SearchStore {
         where: [sql`post_search MATCH ${match}`, ...scopeSql, ...filters],
         seq: sql`post_search.rowid`,
         rank: positive.length > 0 ? sql`bm25(post_search)` : undefined,
+        indexOnly: scopeSql.length === 0 && filters.length === 0 ? { from: sql`post_search`, where: sql`post_search MATCH ${match}` } : undefined,
       };
     }
     const per = (cs: readonly SearchClause[], column: SearchColumn, join: string): string | undefined => {
@@ -189,6 +209,7 @@ export class Search implements SearchStore {
       where: [...match, ...scopeSql, ...filters],
       seq: sql`ps.seq`,
       rank: rank.length > 0 ? sql`(${sql.join(rank, sql` + `)}) DESC` : undefined,
+      indexOnly: scopeSql.length === 0 && filters.length === 0 ? { from: sql`post_search ps`, where: sql.join(match, sql` AND `) } : undefined,
     };
   }
 

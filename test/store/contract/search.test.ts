@@ -144,7 +144,7 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
   });
 
   it('counts up to SEARCH_COUNT_CAP and no further, on both paths', async () => {
-    const { users: [a], channel } = await world(1);
+    const { users: [a], channel, team } = await world(1);
     await store.transaction(async (tx) => {
       for (let i = 0; i <= SEARCH_COUNT_CAP; i++) await tx.posts.create(newPost(channel.id, a!.id, { message: `capybara ${i}` }), { search: searchDocument(`capybara ${i}`) });
     });
@@ -153,6 +153,12 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
       const { posts, total } = await search.posts({ scope, clauses: parseSearchQuery('capybara').clauses }, { order: 'newest', offset: 0, limit: 20 });
       expect(posts).toHaveLength(20);
       expect(total).toBe(SEARCH_COUNT_CAP);
+      const inTeam = await search.posts({ scope, clauses: parseSearchQuery('capybara').clauses, teamId: team.id }, { order: 'newest', offset: 0, limit: 20 });
+      expect([inTeam.posts.length, inTeam.total]).toEqual([20, SEARCH_COUNT_CAP]);
+      const elsewhere = await search.posts({ scope, clauses: parseSearchQuery('capybara').clauses, teamId: newChannel(a!.id, team.id).id }, { order: 'newest', offset: 0, limit: 20 });
+      expect([elsewhere.posts.length, elsewhere.total]).toEqual([0, 0]);
+      const fromOther = await search.posts({ scope, clauses: parseSearchQuery('capybara').clauses, userIds: [team.id] }, { order: 'newest', offset: 0, limit: 20 });
+      expect([fromOther.posts.length, fromOther.total]).toEqual([0, 0]);
     }
   });
 
