@@ -29,6 +29,7 @@ import { CpuMeter, cpuSeconds, machineBusySeconds, pidsNamed } from '../lib/serv
 import { nowMs, round, summarize, type Summary } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
 import { parseSearchQuery, type SearchClause, type SearchColumn } from '../../src/domain/search.js';
+import { SEARCH_COUNT_CAP } from '../../src/store/search.js';
 
 const DAY_MS = 86_400_000;
 const PAGE = 20;
@@ -559,7 +560,7 @@ export async function searchScenario(ctx: BenchContext): Promise<Record<string, 
     row('  baseline, one client', baseline.one_client),
     row('  rustchat, one client', ours.one_client),
   ]);
-  printTable(`per query kind, ${clients} clients (rows: returned, mean; total: RustChat's count of readable matches, capped at 10,000), then one client`, KINDS.map((k) => {
+  printTable(`per query kind, ${clients} clients (rows: returned, mean; total: RustChat's count of readable matches, capped at ${SEARCH_COUNT_CAP.toLocaleString('en-US')}), then one client`, KINDS.map((k) => {
     const b = baseline.per_kind[k];
     const r = ours.per_kind[k];
     return {
