@@ -131,13 +131,9 @@ export class SearchService {
   }
 
   private async channelsById(posts: readonly Post[]): Promise<Map<string, Channel>> {
-    const out = new Map<string, Channel>();
-    for (const id of new Set(posts.map((p) => p.channel_id))) {
-      const c = await this.deps.store.channels.get(id);
-      if (c !== undefined) out.set(id, c);
-    }
-    return out;
+    return new Map((await this.deps.store.channels.getMany(posts.map((p) => p.channel_id))).map((c) => [c.id, c]));
   }
+
 
   /**
    * Files by name: words of the query must all appear in the name; `from:`, `in:`, `before:`,

@@ -19,6 +19,8 @@ export interface ChannelStore extends ReadPointerStore {
   /** Throws UniqueViolation on a name taken in the team or a taken member key. */
   create(channel: Channel): Promise<void>;
   get(id: string): Promise<Channel | undefined>;
+  /** The channels among `ids` that exist, in one query (any order). */
+  getMany(ids: readonly string[]): Promise<Channel[]>;
   /** Channel, team, team membership and channel membership of `userId`, in one query. */
   getAccess(id: string, userId: string): Promise<ChannelAccessRow | undefined>;
   /**

@@ -29,6 +29,10 @@ export class Channels implements ChannelStore {
   get(id: string): Promise<Channel | undefined> {
     return this.db.selectFrom('channels').selectAll().where('id', '=', id).executeTakeFirst();
   }
+  async getMany(ids: readonly string[]): Promise<Channel[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('channels').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+  }
   async getAccess(id: string, userId: string): Promise<ChannelAccessRow | undefined> {
     const { rows } = await sql<AccessSqlRow>`
       SELECT c.id AS c_id, c.team_id AS c_team_id, c.type AS c_type, c.name AS c_name, c.display_name AS c_display_name,

@@ -18,6 +18,11 @@ describe.each(STORES)('store contract: channels and channel members (%s)', (kind
     const other = newTeam(a!.id);
     await store.teams.create(other);
     await expect(store.channels.create(newChannel(a!.id, other.id, { name: channel.name }))).resolves.toBeUndefined();
+    const second = newChannel(a!.id, team.id);
+    await store.channels.create(second);
+    const many = await store.channels.getMany([channel.id, randomUUID(), second.id, channel.id]);
+    expect(many.sort((x, y) => x.id.localeCompare(y.id))).toEqual([channel, second].sort((x, y) => x.id.localeCompare(y.id)));
+    expect(await store.channels.getMany([])).toEqual([]);
   });
 
   it('keeps direct channels unique by member key, and their shared name does not collide', async () => {

@@ -12,7 +12,7 @@ import { SEARCH_COUNT_CAP, type PostQuery, type SearchStore } from '../../../src
 import { Search } from '../../../src/store/kysely/search.js';
 import type { Db } from '../../../src/store/kysely/shared.js';
 import { STORES } from '../../helpers/app.js';
-import { newChannel, newPost } from '../../helpers/store.js';
+import { newChannel, newPost, newTeam } from '../../helpers/store.js';
 import { contract } from './harness.js';
 
 const DAY = 86_400_000;
@@ -27,9 +27,15 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
     return store.posts.create(newPost(channelId, userId, { message, ...extra }), { search: searchDocument(message) });
   }
 
-  /** The store's search, or the same engine made to keep the scope out of the match (the path for scopes of hundreds of channels). */
+  /**
+   * The store's search, or the same engine made to take the paths of larger scopes: the
+   * readable channels as a bound list (hundreds of channels), or as the membership subquery
+   * (thousands, or a system admin's every channel).
+   */
   let engine: () => SearchStore = () => store.search;
-  const scopeOutsideMatch = (): SearchStore => new Search((store as unknown as { options: { db: Db } }).options.db, kind, 0);
+  const scopeAsList = (): SearchStore => new Search((store as unknown as { options: { db: Db } }).options.db, kind, 0);
+  const scopeAsSubquery = (): SearchStore => new Search((store as unknown as { options: { db: Db } }).options.db, kind, 0, 0);
+  const ALL_PATHS = [['scope in the match', () => store.search], ['scope as a list', scopeAsList], ['scope as a subquery', scopeAsSubquery]] as const;
 
   async function find(who: Actor, q: string, extra: Partial<PostQuery> = {}, order: 'newest' | 'relevance' = 'newest'): Promise<string[]> {
     const parsed = parseSearchQuery(q, T0 + 30 * DAY);
@@ -89,7 +95,7 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
       ['NEAR(deploy prod) AND OR NOT', []],
     ];
     const wrong: string[] = [];
-    for (const [path, chosen] of [['scope in the match', () => store.search], ['scope outside the match', scopeOutsideMatch]] as const) {
+    for (const [path, chosen] of ALL_PATHS) {
       engine = chosen;
       for (const [q, expected] of cases) {
         const got = await find(A, q);
@@ -125,8 +131,8 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
     for (let i = 0; i < 7; i++) await post(channel.id, a!.id, `paged okapi ${i}`);
     const scope = channelReadScope(actor(a!));
     const clauses = parseSearchQuery('okapi').clauses;
-    // Both paths: the scope inside the engine's match, and the scope as a SQL condition.
-    for (const search of [store.search, scopeOutsideMatch()]) {
+    // Every path: the scope inside the engine's match, as a list, as a subquery.
+    for (const search of ALL_PATHS.map(([, make]) => make())) {
       const first = await search.posts({ scope, clauses }, { order: 'newest', offset: 0, limit: 3 });
       expect(first.total).toBe(7);
       expect(first.posts.map((x) => x.message)).toEqual(['paged okapi 6', 'paged okapi 5', 'paged okapi 4']);
@@ -143,13 +149,43 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
     }
   });
 
-  it('counts up to SEARCH_COUNT_CAP and no further, on both paths', async () => {
+  it('narrows to a team (its channels, plus direct and group messages) and to `in:` channels, on every path', async () => {
+    const { users: [a, b], team, channel } = await world(2);
+    const other = newTeam(a!.id);
+    await store.teams.create(other);
+    await store.teams.addMember({ team_id: other.id, user_id: a!.id, role: 'member', created_at: 1 });
+    const elsewhere = newChannel(a!.id, other.id);
+    await store.channels.create(elsewhere);
+    const dm = newChannel(a!.id, null);
+    await store.channels.create(dm);
+    for (const u of [a!, b!]) await store.channels.addMember({ channel_id: dm.id, user_id: u.id, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 1 });
+    await post(channel.id, a!.id, 'wombat in the team');
+    await post(elsewhere.id, a!.id, 'wombat in the other team (public, not joined)');
+    await post(dm.id, b!.id, 'wombat in a direct message');
+    const wrong: string[] = [];
+    for (const [path, chosen] of ALL_PATHS) {
+      engine = chosen;
+      const checks: [string, string[], string[]] [] = [
+        ['no team', await find(actor(a!), 'wombat'), ['wombat in a direct message', 'wombat in the other team (public, not joined)', 'wombat in the team']],
+        ['team', await find(actor(a!), 'wombat', { teamId: team.id }), ['wombat in a direct message', 'wombat in the team']],
+        ['other team', await find(actor(a!), 'wombat', { teamId: other.id }), ['wombat in a direct message', 'wombat in the other team (public, not joined)']],
+        ['in: one channel', await find(actor(a!), 'wombat', { channelIds: [elsewhere.id] }), ['wombat in the other team (public, not joined)']],
+        ['in: a channel outside the team', await find(actor(a!), 'wombat', { teamId: team.id, channelIds: [elsewhere.id] }), []],
+        ['b: not in the other team', await find(actor(b!), 'wombat'), ['wombat in a direct message', 'wombat in the team']],
+      ];
+      for (const [label, got, expected] of checks) if (JSON.stringify([...got].sort()) !== JSON.stringify(expected)) wrong.push(`${path}: ${label}: got ${JSON.stringify(got)}`);
+    }
+    engine = () => store.search;
+    expect(wrong).toEqual([]);
+  });
+
+  it('counts up to SEARCH_COUNT_CAP and no further, on every path', async () => {
     const { users: [a], channel, team } = await world(1);
     await store.transaction(async (tx) => {
       for (let i = 0; i <= SEARCH_COUNT_CAP; i++) await tx.posts.create(newPost(channel.id, a!.id, { message: `capybara ${i}` }), { search: searchDocument(`capybara ${i}`) });
     });
     const scope = channelReadScope(actor(a!));
-    for (const search of [store.search, scopeOutsideMatch()]) {
+    for (const search of ALL_PATHS.map(([, make]) => make())) {
       const { posts, total } = await search.posts({ scope, clauses: parseSearchQuery('capybara').clauses }, { order: 'newest', offset: 0, limit: 20 });
       expect(posts).toHaveLength(20);
       expect(total).toBe(SEARCH_COUNT_CAP);
