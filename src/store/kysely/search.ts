@@ -21,11 +21,14 @@ const COLUMNS: readonly SearchColumn[] = ['words', 'stems', 'tags'];
 /**
  * Up to this many readable channels, the read scope becomes part of the engine's match (the
  * `chan` column: "in one of these channels"), so the engine intersects its own posting lists
- * and the newest matches come straight from the index, already authorised. Beyond it (a
- * system admin, a team with hundreds of public channels) the scope stays a SQL condition on
- * the matches, which is correct but reads more of them.
+ * and the newest matches come straight from the index, already authorised. An FTS5 OR over
+ * many channel tokens costs more than it saves: timing SearchStore.posts on 300,000 posts of
+ * the `search` scenario (2026-12-03, busy machine), 20 channels in the match were 2–5× faster
+ * than the list for common words, 150 were up to 7× slower for rare ones, 513 were 5–10×
+ * slower for every kind.
+ * Beyond it the scope is a SQL condition on the matches (a list, or the subquery).
  */
-const SCOPE_IN_MATCH_MAX = 400;
+const SCOPE_IN_MATCH_MAX = 64;
 /**
  * Up to this many, the readable channels are bound as a list (`p.channel_id IN (?, …)`);
  * beyond it (and for a system admin's every-channel scope) the scope is a subquery over the
