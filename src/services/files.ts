@@ -127,9 +127,8 @@ export class FileService {
   }
 
   /** Stream → counted temporary file (fsynced). Over the limit: 413, and the file is removed by the caller. */
-  private async receiveToTemp(stream: Readable, path: string): Promise<number> {
+  private async receiveToTemp(stream: Readable, path: string, max = this.maxSize): Promise<number> {
     let size = 0;
-    const max = this.maxSize;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
@@ -325,6 +324,22 @@ export class FileService {
     const timer = setInterval(tick, intervalMs);
     timer.unref();
     return () => clearInterval(timer);
+  }
+
+  /**
+   * Receives an uploaded raster image (PNG, JPEG, GIF or WebP by its bytes, else 400) of at
+   * most `maxBytes` (else 413) into a temporary file, and hands its path and type to `work`;
+   * the file is removed afterwards, whatever happened. For images kept outside the files
+   * table (custom emoji).
+   */
+  async receiveImage<T>(stream: Readable, maxBytes: number, work: (path: string, mimeType: string) => Promise<T>): Promise<T> {
+    return this.withTempFile(async (tmp) => {
+      const size = await this.receiveToTemp(stream, tmp, Math.min(maxBytes, this.maxSize));
+      if (size === 0) throw badRequest('The image is empty');
+      const mimeType = await detectType(tmp);
+      if (!RASTER_IMAGE_TYPES.has(mimeType)) throw badRequest('The image must be a PNG, JPEG, GIF or WebP image');
+      return work(tmp, mimeType);
+    });
   }
 
   // ---- avatars ----
