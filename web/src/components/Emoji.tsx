@@ -38,7 +38,13 @@ const MAX_SHOWN = 400;
  * results (by group when not searching). Arrow keys move between emoji, Enter in the search
  * box picks the first result, Escape closes.
  */
-export function EmojiPicker({ onPick, onClose, label = 'Emoji picker' }: { readonly onPick: (name: string) => void; readonly onClose: () => void; readonly label?: string }) {
+export function EmojiPicker({ onPick, onClose, label = 'Emoji picker', autoFocus = true }: {
+  readonly onPick: (name: string) => void;
+  readonly onClose: () => void;
+  readonly label?: string;
+  /** Focus the search box when it opens (off when something before it takes the focus). */
+  readonly autoFocus?: boolean;
+}) {
   const version = useEmojiVersion();
   const [query, setQuery] = useState('');
   const [tone, setTone] = useState(skinTone);
@@ -46,9 +52,9 @@ export function EmojiPicker({ onPick, onClose, label = 'Emoji picker' }: { reado
   const grid = useRef<HTMLDivElement>(null);
   const search = useRef<HTMLInputElement>(null);
   useEffect(() => {
-    search.current?.focus();
+    if (autoFocus) search.current?.focus();
     loadEmoji().catch(() => setFailed(true));
-  }, []);
+  }, [autoFocus]);
 
   const results = useMemo(() => {
     void version;

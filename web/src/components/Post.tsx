@@ -42,6 +42,7 @@ export function MessageText({ message, me }: { readonly message: string; readonl
 function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) => void; readonly onClose: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
+    ref.current?.querySelector('button')?.focus();
     const onDown = (e: MouseEvent) => {
       if (ref.current !== null && !ref.current.contains(e.target as Node)) onClose();
     };
@@ -60,7 +61,7 @@ function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) 
           </button>
         ))}
       </div>
-      <EmojiPicker label="Pick a reaction" onPick={onPick} onClose={onClose} />
+      <EmojiPicker label="Pick a reaction" onPick={onPick} onClose={onClose} autoFocus={false} />
     </div>
   );
 }
