@@ -52,7 +52,7 @@ describe('emoji in the browser', () => {
       const img = bobs.locator('.message-text img.custom-emoji[alt=":partyparrot:"]');
       await img.waitFor(WAIT);
       expect(await img.getAttribute('src')).toBe(`/api/v1/emoji/${parrot.body.id}/image`);
-      await A.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await img.elementHandle(), WAIT);
+      await A.waitForFunction((el) => { const i = el as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth > 0; }, await img.elementHandle(), WAIT);
       expect(await bobs.locator('.message-text').innerText()).toContain('10:30:45');
 
       // ---- the picker: search, pick, see the reaction ----

@@ -40,7 +40,10 @@ export interface EmojiData {
 }
 
 /** Mattermost/Slack names first (the name a reaction is stored under), then the other sets. */
-const SETS: readonly Shortcodes[] = [iamcal as Shortcodes, emojibase as Shortcodes, github as Shortcodes, cldr as Shortcodes];
+/** The JSON as this module reads it (its type differs between the client's and the tests' compiler settings). */
+const shortcodes = (json: unknown): Shortcodes => json as Shortcodes;
+const emojiList = (json: unknown): readonly CompactEmoji[] => json as readonly CompactEmoji[];
+const SETS: readonly Shortcodes[] = [iamcal, emojibase, github, cldr].map(shortcodes);
 const TONE = ['1F3FB', '1F3FC', '1F3FD', '1F3FE', '1F3FF'];
 /** emojibase's "component" group: skin tones and hair pieces on their own. */
 const COMPONENT_GROUP = 2;
@@ -58,7 +61,7 @@ function namesOf(hexcode: string): string[] {
 export function buildEmojiData(): EmojiData {
   const entries: EmojiEntry[] = [];
   const chars = new Map<string, string>();
-  for (const e of [...(compact as readonly CompactEmoji[])].sort((a, b) => (a.order ?? 1e9) - (b.order ?? 1e9))) {
+  for (const e of [...emojiList(compact)].sort((a, b) => (a.order ?? 1e9) - (b.order ?? 1e9))) {
     const names = namesOf(e.hexcode);
     if (names.length === 0) continue;
     for (const n of names) if (!chars.has(n)) chars.set(n, e.unicode);
