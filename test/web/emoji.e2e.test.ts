@@ -106,6 +106,28 @@ describe('emoji in the browser', () => {
       await list.getByRole('option', { name: /:freshly_made:/ }).waitFor(WAIT);
       await box.press('Escape');
 
+      // ---- the custom emoji dialog: add one, use it, delete it ----
+      await A.getByRole('button', { name: 'Custom emoji' }).click();
+      const dialog = A.getByRole('dialog', { name: 'Custom emoji' });
+      await dialog.getByLabel('Name').fill('alices_own');
+      await dialog.getByLabel('Image').setInputFiles({ name: 'own.png', mimeType: 'image/png', buffer: await png(200, 100, '#4455ff') });
+      await dialog.getByRole('button', { name: 'Add emoji' }).click();
+      await dialog.getByRole('status').filter({ hasText: ':alices_own: is ready to use.' }).waitFor(WAIT);
+      const listed = dialog.getByRole('list', { name: 'Custom emoji' });
+      await listed.getByText(':alices_own:').waitFor(WAIT);
+      // Bob's is listed for her, but only hers can be deleted by her.
+      expect(await listed.getByRole('button', { name: 'Delete :partyparrot:' }).count()).toBe(0);
+      await dialog.getByLabel('Name').fill('thumbsup');
+      await dialog.getByLabel('Image').setInputFiles({ name: 'own.png', mimeType: 'image/png', buffer: await png(20, 20) });
+      await dialog.getByRole('button', { name: 'Add emoji' }).click();
+      await dialog.getByRole('alert').filter({ hasText: 'standard emoji' }).waitFor(WAIT);
+      const own = (await t.api.get('/api/v1/emoji/name/alices_own', alice.token)).body;
+      expect(own.creator_id).toBe(alice.id);
+      await listed.getByRole('button', { name: 'Delete :alices_own:' }).click();
+      await dialog.getByRole('status').filter({ hasText: ':alices_own: is deleted.' }).waitFor(WAIT);
+      expect((await t.api.get('/api/v1/emoji/name/alices_own', alice.token)).status).toBe(404);
+      await dialog.getByRole('button', { name: 'Done' }).click();
+
       expect(await cspViolationsIn(A)).toEqual([]);
       expect(watch.pageErrors).toEqual([]);
     } finally {
