@@ -72,7 +72,8 @@ function formatBytes(n: number): string {
 }
 
 /** The stored objects of a file: its bytes, and its thumbnail and preview when it has them. */
-export function objectKeysOf(entry: { key: string; kind: 'file' | 'avatar'; has_preview: boolean }): string[] {
+export function objectKeysOf(entry: { key: string; kind: 'file' | 'avatar' | 'emoji'; has_preview: boolean }): string[] {
+  if (entry.kind === 'emoji') return [entry.key];
   if (entry.kind === 'avatar') return AVATAR_SIZES.map((s) => derivedKey(entry.key, String(s)));
   return entry.has_preview ? [entry.key, derivedKey(entry.key, 'thumb'), derivedKey(entry.key, 'preview')] : [entry.key];
 }
@@ -418,7 +419,7 @@ export async function checkFiles(files: FileStore, storage: BlobStorage): Promis
   for await (const entry of files.allKeys()) for (const k of objectKeysOf(entry)) known.add(k);
   const seen = new Set<string>();
   const orphanObjects: string[] = [];
-  for (const prefix of ['files', 'avatars']) {
+  for (const prefix of ['files', 'avatars', 'emoji']) {
     for await (const key of storage.list(prefix)) {
       seen.add(key);
       if (!known.has(key)) orphanObjects.push(key);

@@ -4,11 +4,12 @@
  * duplicates, standard names), list, lookup, the image's headers, deletion by its creator or a
  * system admin only, and a custom name valid for reactions exactly while it lives.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { createChannel, createPost, createTeam, addChannelMember, addTeamMember, makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
-import { png, pngClaiming, uploadEmoji } from '../helpers/uploads.js';
+import { filesUnder, png, pngClaiming, uploadEmoji } from '../helpers/uploads.js';
 
 /** Standard names as people type them: Mattermost/Slack (iamcal), GitHub, emojibase, CLDR, skin tones; and what the web client offered before. */
 const STANDARD = [
@@ -94,7 +95,9 @@ describe.each(STORES)('emoji (%s)', (kind) => {
     const refused = await t.api.delete(`/api/v1/emoji/${id}`, bob.token);
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('FORBIDDEN');
+    const stored = filesUnder(join(t.config.files.dir, 'emoji')).length;
     expect((await t.api.delete(`/api/v1/emoji/${id}`, alice.token)).status).toBe(200);
+    expect(filesUnder(join(t.config.files.dir, 'emoji'))).toHaveLength(stored - 1);
     expect((await t.api.delete(`/api/v1/emoji/${id}`, alice.token)).status).toBe(404);
     expect((await t.api.get(`/api/v1/emoji/${id}/image`, bob.token)).status).toBe(404);
     expect((await t.api.get('/api/v1/emoji/name/partyparrot', bob.token)).status).toBe(404);
@@ -135,6 +138,8 @@ describe.each(STORES)('emoji (%s)', (kind) => {
     expect(json.status).toBe(415);
     const names = (await t.api.get('/api/v1/emoji?per_page=200', alice.token)).body.map((e: { name: string }) => e.name);
     expect(names.filter((n: string) => n !== 'taken_name' && n !== 'partyparrot')).toEqual([]);
+    // Nothing refused left an image behind: one stored image per live emoji.
+    expect(filesUnder(join(t.config.files.dir, 'emoji'))).toHaveLength(names.length);
   });
 
   it('pages the list by name', async () => {
