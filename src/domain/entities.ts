@@ -146,3 +146,16 @@ export interface FileInfo {
   /** Set when its post was deleted: the row goes once the stored objects are gone. */
   readonly deleted_at: number | null;
 }
+
+/** A custom emoji: a name usable as `:name:` and as a reaction, and its image (WebP, at most 128 × 128). */
+export interface CustomEmoji {
+  readonly id: string;
+  /** `^[a-z0-9_+-]{1,64}$`, never a standard emoji name, unique among live custom emoji. */
+  readonly name: string;
+  readonly creator_id: string;
+  /** The image in the files storage (server-generated key under `emoji/`). */
+  readonly storage_key: string;
+  readonly created_at: number;
+  /** Set when deleted: the name is free again; the stored image is removed after the commit. */
+  readonly deleted_at: number | null;
+}

@@ -3,7 +3,7 @@
  * gateway that delivers and the web client that consumes. `Broadcast` says who may receive an
  * event; the gateway resolves it against current memberships at delivery time.
  */
-import type { ChannelView, PostView, Presence, ReactionView } from './presenters.js';
+import type { ChannelView, CustomEmojiView, PostView, Presence, ReactionView } from './presenters.js';
 
 export interface EventMap {
   posted: {
@@ -32,20 +32,24 @@ export interface EventMap {
   user_removed: { user_id: string; channel_id: string; removed_by: string };
   channel_viewed: { channel_id: string; last_viewed_seq: number };
   post_unread: { channel_id: string; post_id: string; last_viewed_seq: number; unread_count: number; mention_count: number };
+  /** Server-wide (broadcast `all`): a custom emoji was added or deleted. */
+  custom_emoji_added: { emoji: CustomEmojiView };
+  custom_emoji_deleted: { emoji: CustomEmojiView };
 }
 
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
   'posted', 'post_edited', 'post_deleted', 'file_deleted', 'reaction_added', 'reaction_removed', 'typing', 'stop_typing', 'status_change',
   'channel_created', 'channel_updated', 'channel_deleted', 'user_added', 'user_removed', 'channel_viewed', 'post_unread',
+  'custom_emoji_added', 'custom_emoji_deleted',
 ];
 
 /**
  * Audience of an event: channel_id (its current members), team_id (the team's members),
  * team_ids (members of any of those teams, each reached once), channel_ids (co-members in any
  * of those channels, each reached once, skipping channels with more people online than the
- * presence fan-out limit) and user_id (that user's connections) select recipients, as a
- * union (services set one; status_change sets channel_ids plus the user themself);
+ * presence fan-out limit), user_id (that user's connections) and all (every signed-in
+ * connection: server-wide news such as custom emoji) select recipients, as a union (services set one; status_change sets channel_ids plus the user themself);
  * omit_user_id excludes one user.
  */
 export interface Broadcast {
@@ -54,6 +58,8 @@ export interface Broadcast {
   team_ids?: readonly string[];
   channel_ids?: readonly string[];
   user_id?: string;
+  /** Everyone connected. */
+  all?: true;
   omit_user_id?: string;
 }
 

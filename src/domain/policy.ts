@@ -7,7 +7,7 @@
  * The actor always comes from the session (roles read from the database), never from the
  * request body.
  */
-import type { Channel, ChannelMember, FileInfo, Post, SystemRole, Team, TeamMember, User } from './entities.js';
+import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, SystemRole, Team, TeamMember, User } from './entities.js';
 
 export interface Actor {
   readonly userId: string;
@@ -215,6 +215,29 @@ export const USER_POLICY: Readonly<Record<UserAction, readonly Rule<UserContext>
 
 export function userCan(actor: Pick<Actor, 'userId' | 'role'>, action: UserAction, ctx: UserContext): boolean {
   return USER_POLICY[action].some((rule) => rule(actor as Actor, ctx));
+}
+
+// ---- custom emoji ----
+/** The emoji an action is about; undefined for actions on no particular one (create, list). */
+export interface EmojiContext {
+  readonly emoji: Pick<CustomEmoji, 'creator_id'> | undefined;
+}
+
+export type EmojiAction = 'read' | 'create' | 'delete';
+
+const isEmojiCreator: Rule<EmojiContext> = (a, c) => c.emoji !== undefined && c.emoji.creator_id === a.userId;
+
+export const EMOJI_POLICY: Readonly<Record<EmojiAction, readonly Rule<EmojiContext>[]>> = {
+  /** Custom emoji are server-wide, like the user directory: any signed-in user sees the list and the images. */
+  read: [() => true],
+  /** Any signed-in, active user (Mattermost's default). */
+  create: [() => true],
+  /** Its creator, or a system admin. */
+  delete: [isEmojiCreator, (a) => isSystemAdmin(a)],
+};
+
+export function emojiCan(actor: Actor, action: EmojiAction, ctx: EmojiContext): boolean {
+  return EMOJI_POLICY[action].some((rule) => rule(actor, ctx));
 }
 
 // ---- why a refusal happened ----

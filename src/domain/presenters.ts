@@ -2,7 +2,7 @@
  * Row → JSON views, shared by the REST API and the WebSocket events so both always show
  * the same shape. Times are milliseconds since the epoch.
  */
-import type { Channel, ChannelMember, ChannelRole, ChannelType, FileInfo, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User } from './entities.js';
+import type { Channel, ChannelMember, ChannelRole, ChannelType, CustomEmoji, FileInfo, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User } from './entities.js';
 import type { SsoProvider, SsoProviderType } from './sso.js';
 
 export type Presence = 'online' | 'away' | 'dnd' | 'offline';
@@ -310,3 +310,13 @@ export interface SsoLoginOptionView {
 export const ssoLoginOptionView = (p: SsoProvider, loginUrl: string): SsoLoginOptionView => ({
   provider_key: p.provider_key, provider_type: p.provider_type, display_name: p.display_name, login_url: loginUrl,
 });
+
+/** A custom emoji as the API shows it (the image is at `/api/v1/emoji/{id}/image`). */
+export interface CustomEmojiView {
+  id: string;
+  name: string;
+  creator_id: string;
+  created_at: number;
+}
+
+export const customEmojiView = (e: CustomEmoji): CustomEmojiView => ({ id: e.id, name: e.name, creator_id: e.creator_id, created_at: e.created_at });

@@ -19,6 +19,8 @@ export interface Target {
   readonly teamIds: readonly string[];
   /** status_change: the channels whose co-members it was addressed to. */
   readonly channelIds: readonly string[];
+  /** Everyone (broadcast `all`). */
+  readonly all: boolean;
   readonly omitUserId: string | undefined;
   /**
    * user_removed: the removed user, who still gets their own removal although they are no
@@ -47,6 +49,7 @@ export function targetOf(b: Broadcast, removedUserId?: string): Target {
     channelId: b.channel_id,
     teamIds: b.team_id !== undefined ? [b.team_id, ...(b.team_ids ?? [])] : (b.team_ids ?? []),
     channelIds: b.channel_ids ?? [],
+    all: b.all === true,
     omitUserId: b.omit_user_id,
     removedUserId,
   };
@@ -55,7 +58,7 @@ export function targetOf(b: Broadcast, removedUserId?: string): Target {
 /** Whether `sub` receives an event addressed to `target`, by the memberships they hold now. */
 export function receives(sub: Subscriber, target: Target, rules: AudienceRules): boolean {
   if (target.omitUserId === sub.userId) return false;
-  if (target.userId === sub.userId || target.removedUserId === sub.userId) return true;
+  if (target.all || target.userId === sub.userId || target.removedUserId === sub.userId) return true;
   if (target.channelId !== undefined && sub.channels.has(target.channelId)) return true;
   for (const t of target.teamIds) if (sub.teams.has(t)) return true;
   for (const c of target.channelIds) if (sub.channels.has(c) && rules.crowd(c) <= rules.fanoutLimit) return true;

@@ -103,6 +103,7 @@ export class MembershipIndex implements AudienceRules {
     const considerAll = (set: Set<Member> | undefined): void => {
       if (set !== undefined) for (const m of set) consider(m);
     };
+    if (target.all) for (const m of this.users.values()) consider(m);
     if (target.userId !== undefined) consider(this.users.get(target.userId));
     if (target.removedUserId !== undefined) consider(this.users.get(target.removedUserId));
     if (target.channelId !== undefined) considerAll(this.byChannel.get(target.channelId));

@@ -7,11 +7,11 @@
  * (authz-trace.ts), which the access matrix uses to prove that no route reads the store by an
  * id before deciding.
  */
-import type { FileInfo, Post, User } from '../domain/entities.js';
+import type { CustomEmoji, FileInfo, Post, User } from '../domain/entities.js';
 import { forbidden, notFound } from '../domain/errors.js';
 import {
-  channelCan, channelReadScope, channelRefusal, fileCan, fileRefusal, postRefusal, teamRefusal, userCan,
-  type ChannelAction, type ChannelContext, type ChannelReadScope, type FileAction, type FileContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction,
+  channelCan, channelReadScope, emojiCan, channelRefusal, fileCan, fileRefusal, postRefusal, teamRefusal, userCan,
+  type ChannelAction, type ChannelContext, type ChannelReadScope, type EmojiAction, type FileAction, type FileContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction,
 } from '../domain/policy.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
@@ -27,7 +27,7 @@ const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
   mark_unread: 'Only channel members have a read position',
 };
 
-const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User' };
+const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User', emoji: 'Emoji' };
 
 export class Access {
   constructor(private readonly store: Store, private readonly security: SecurityEvents, private readonly clock: () => number = Date.now) {}
@@ -183,6 +183,23 @@ export class Access {
         recordDecision({ resource: 'user', action, id, allowed: true });
       }
       return users;
+    });
+  }
+
+  /** Custom emoji actions on no particular emoji (`read`: the list or a name; `create`), per EMOJI_POLICY. */
+  emoji(ctx: CallContext, action: Exclude<EmojiAction, 'delete'>): void {
+    if (!emojiCan(ctx.actor, action, { emoji: undefined })) this.refuse(ctx, 'emoji', action, undefined, 'insufficient_role', 403, 'You may not add custom emoji');
+    recordDecision({ resource: 'emoji', action, id: undefined, allowed: true });
+  }
+
+  /** Loads a live custom emoji, then checks `action` (EMOJI_POLICY: 403 for a delete by someone else than its creator or a system admin). */
+  customEmoji(ctx: CallContext, emojiId: string, action: EmojiAction): Promise<CustomEmoji> {
+    return deciding(async () => {
+      const emoji = await this.store.customEmoji.get(emojiId);
+      if (emoji === undefined) this.missing('emoji', action, emojiId);
+      if (!emojiCan(ctx.actor, action, { emoji })) this.refuse(ctx, 'emoji', action, emojiId, 'not_owner', 403, 'Only its creator or a system admin can delete a custom emoji');
+      recordDecision({ resource: 'emoji', action, id: emojiId, allowed: true });
+      return emoji;
     });
   }
 

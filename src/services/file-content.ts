@@ -120,6 +120,20 @@ export async function avatarImages(path: string, maxPixels: number): Promise<Map
   });
 }
 
+/**
+ * A custom emoji's image: fits `size` × `size` (never enlarged), as WebP without metadata;
+ * GIF and WebP animations stay animated. Call after `imageFacts` (the header check).
+ */
+export async function emojiImage(path: string, maxPixels: number, size: number): Promise<Buffer> {
+  return render(async () =>
+    sharp(path, { limitInputPixels: maxPixels * 4, failOn: 'truncated', animated: true })
+      .rotate()
+      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 90 })
+      .toBuffer(),
+  );
+}
+
 // ---- names ----
 
 /** Bidirectional controls (a name like `exe.txt` shown reversed) and other invisible format characters. */

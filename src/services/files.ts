@@ -72,7 +72,8 @@ function formatBytes(n: number): string {
 }
 
 /** The stored objects of a file: its bytes, and its thumbnail and preview when it has them. */
-export function objectKeysOf(entry: { key: string; kind: 'file' | 'avatar'; has_preview: boolean }): string[] {
+export function objectKeysOf(entry: { key: string; kind: 'file' | 'avatar' | 'emoji'; has_preview: boolean }): string[] {
+  if (entry.kind === 'emoji') return [entry.key];
   if (entry.kind === 'avatar') return AVATAR_SIZES.map((s) => derivedKey(entry.key, String(s)));
   return entry.has_preview ? [entry.key, derivedKey(entry.key, 'thumb'), derivedKey(entry.key, 'preview')] : [entry.key];
 }
@@ -127,9 +128,8 @@ export class FileService {
   }
 
   /** Stream → counted temporary file (fsynced). Over the limit: 413, and the file is removed by the caller. */
-  private async receiveToTemp(stream: Readable, path: string): Promise<number> {
+  private async receiveToTemp(stream: Readable, path: string, max = this.maxSize): Promise<number> {
     let size = 0;
-    const max = this.maxSize;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
@@ -327,6 +327,22 @@ export class FileService {
     return () => clearInterval(timer);
   }
 
+  /**
+   * Receives an uploaded raster image (PNG, JPEG, GIF or WebP by its bytes, else 400) of at
+   * most `maxBytes` (else 413) into a temporary file, and hands its path and type to `work`;
+   * the file is removed afterwards, whatever happened. For images kept outside the files
+   * table (custom emoji).
+   */
+  async receiveImage<T>(stream: Readable, maxBytes: number, work: (path: string, mimeType: string) => Promise<T>): Promise<T> {
+    return this.withTempFile(async (tmp) => {
+      const size = await this.receiveToTemp(stream, tmp, Math.min(maxBytes, this.maxSize));
+      if (size === 0) throw badRequest('The image is empty');
+      const mimeType = await detectType(tmp);
+      if (!RASTER_IMAGE_TYPES.has(mimeType)) throw badRequest('The image must be a PNG, JPEG, GIF or WebP image');
+      return work(tmp, mimeType);
+    });
+  }
+
   // ---- avatars ----
 
   /** Replaces the caller's avatar with a square crop of the uploaded image, in AVATAR_SIZES. */
@@ -403,7 +419,7 @@ export async function checkFiles(files: FileStore, storage: BlobStorage): Promis
   for await (const entry of files.allKeys()) for (const k of objectKeysOf(entry)) known.add(k);
   const seen = new Set<string>();
   const orphanObjects: string[] = [];
-  for (const prefix of ['files', 'avatars']) {
+  for (const prefix of ['files', 'avatars', 'emoji']) {
     for await (const key of storage.list(prefix)) {
       seen.add(key);
       if (!known.has(key)) orphanObjects.push(key);

@@ -9,6 +9,7 @@ import { Access } from './access.js';
 import { AccountService } from './accounts.js';
 import { ChannelService } from './channels.js';
 import type { PresenceReader, ServiceDeps } from './context.js';
+import { EmojiService } from './emoji.js';
 import { FileService } from './files.js';
 import type { Mailer } from './mail.js';
 import { PasswordResetService } from './password-reset.js';
@@ -27,6 +28,7 @@ export interface Services {
   readonly channels: ChannelService;
   readonly posts: PostService;
   readonly files: FileService;
+  readonly emoji: EmojiService;
   readonly search: SearchService;
   readonly sso: SsoService;
   readonly passwordResets: PasswordResetService;
@@ -63,6 +65,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     channels: new ChannelService(deps, access),
     posts,
     files,
+    emoji: new EmojiService(deps, access, files, options.storage),
     search: new SearchService(deps, access, posts),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),

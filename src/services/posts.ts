@@ -17,6 +17,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { NotFound, UniqueViolation } from '../store/errors.js';
 import type { NewPost, Store, Tx } from '../store/store.js';
 import type { Access } from './access.js';
+import { knownEmoji } from './emoji.js';
 import type { FileService } from './files.js';
 import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
 
@@ -318,7 +319,8 @@ export class PostService {
 
   async react(ctx: CallContext, postId: string, emoji: string, add: boolean): Promise<PostView> {
     const { post } = await this.access.post(ctx, postId, 'react');
-    const name = validateEmoji(emoji);
+    // Adding needs a known emoji; removing works for any name (a custom emoji deleted since stays removable).
+    const name = add ? await knownEmoji(this.deps.store, emoji) : validateEmoji(emoji);
     const reaction: Reaction = { post_id: postId, user_id: ctx.actor.userId, emoji_name: name, created_at: this.deps.clock() };
     const changed = await this.deps.store.write(async (tx) => {
       if (!(await (add ? tx.posts.addReaction(reaction) : tx.posts.removeReaction(postId, ctx.actor.userId, name)))) return false;

@@ -35,6 +35,6 @@ export interface FileStore {
   listChannel(channelId: string, before: { readonly at: number; readonly id: string } | undefined, limit: number): Promise<FileInfo[]>;
   /** Bytes of the user's live files (attached or not). */
   usage(userId: string): Promise<number>;
-  /** Every stored object the metadata knows of (files, deleted ones not yet purged, avatars), for `files check`. */
-  allKeys(): AsyncIterable<{ key: string; kind: 'file' | 'avatar'; has_preview: boolean }>;
+  /** Every stored object the metadata knows of (files, deleted ones not yet purged, avatars, live custom emoji), for `files check`. */
+  allKeys(): AsyncIterable<{ key: string; kind: 'file' | 'avatar' | 'emoji'; has_preview: boolean }>;
 }

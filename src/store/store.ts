@@ -13,6 +13,7 @@
  */
 import type { AuditStore } from './audit.js';
 import type { ChannelStore } from './channels.js';
+import type { CustomEmojiStore } from './custom-emoji.js';
 import type { EventPublisher } from '../domain/events.js';
 import type { FileStore } from './files.js';
 import type { SearchStore } from './search.js';
@@ -27,6 +28,7 @@ import type { UserStore } from './users.js';
 
 export type { AuditEntry, AuditStore } from './audit.js';
 export type { ChannelAccessRow, ChannelStats, ChannelStore } from './channels.js';
+export type { CustomEmojiStore } from './custom-emoji.js';
 export type { FileStore } from './files.js';
 export type { FileQuery, PostPageRequest, PostQuery, SearchDocument, SearchStore } from './search.js';
 export type { PasswordResetStore, PasswordResetToken } from './password-resets.js';
@@ -47,6 +49,8 @@ export interface Store {
   readonly posts: PostStore;
   /** Metadata of shared files. */
   readonly files: FileStore;
+  /** Custom emoji (their images are in the files storage). */
+  readonly customEmoji: CustomEmojiStore;
   /** Full-text search and the other searches, filtered by the caller's read scope inside the query. */
   readonly search: SearchStore;
   readonly audit: AuditStore;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel, ChannelType, Post, Team, TeamType } from '../../src/domain/entities.js';
 import {
-  CHANNEL_POLICY, POST_POLICY, TEAM_POLICY, USER_POLICY, channelCan, channelRefusal, isLive, postCan, postRefusal, teamCan, teamRefusal, userCan,
+  CHANNEL_POLICY, EMOJI_POLICY, POST_POLICY, TEAM_POLICY, USER_POLICY, channelCan, emojiCan, channelRefusal, isLive, postCan, postRefusal, teamCan, teamRefusal, userCan,
   type Actor, type ChannelAction, type ChannelContext, type PostAction, type PostContext, type TeamAction, type TeamContext,
 } from '../../src/domain/policy.js';
 
@@ -201,6 +201,18 @@ describe('user policy', () => {
     ['someone else\'s profile, as a system admin', sysadmin, 'x', ['view', 'see_email']],
   ])('%s', (_name, actor, id, expected) => {
     expect((Object.keys(USER_POLICY) as Array<keyof typeof USER_POLICY>).filter((a) => userCan(actor, a, { user: { id } }))).toEqual(expected);
+  });
+});
+
+describe('custom emoji policy', () => {
+  it.each<[string, Actor, string | undefined, string[]]>([
+    ['no particular emoji (list, add)', user, undefined, ['read', 'create']],
+    ['my own emoji', user, 'u', ['read', 'create', 'delete']],
+    ['someone else\'s emoji', user, 'x', ['read', 'create']],
+    ['someone else\'s emoji, as a system admin', sysadmin, 'x', ['read', 'create', 'delete']],
+  ])('%s', (_name, actor, creator, expected) => {
+    const ctx = { emoji: creator === undefined ? undefined : { creator_id: creator } };
+    expect((Object.keys(EMOJI_POLICY) as Array<keyof typeof EMOJI_POLICY>).filter((a) => emojiCan(actor, a, ctx))).toEqual(expected);
   });
 });
 

@@ -12,6 +12,8 @@ export interface Part {
   readonly data: Buffer | string;
   /** The client's claim; the server ignores it. */
   readonly type?: string;
+  /** A plain form field (no filename): `field` = `data`. */
+  readonly plain?: boolean;
 }
 
 export function multipart(parts: readonly Part[]): { body: Buffer; contentType: string } {
@@ -19,7 +21,9 @@ export function multipart(parts: readonly Part[]): { body: Buffer; contentType: 
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const name = p.name.replace(/"/g, '%22').replace(/\r|\n/g, ' ');
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.field ?? 'file'}"; filename="${name}"\r\nContent-Type: ${p.type ?? 'application/octet-stream'}\r\n\r\n`));
+    chunks.push(Buffer.from(p.plain === true
+      ? `--${boundary}\r\nContent-Disposition: form-data; name="${p.field ?? 'file'}"\r\n\r\n`
+      : `--${boundary}\r\nContent-Disposition: form-data; name="${p.field ?? 'file'}"; filename="${name}"\r\nContent-Type: ${p.type ?? 'application/octet-stream'}\r\n\r\n`));
     chunks.push(Buffer.isBuffer(p.data) ? p.data : Buffer.from(p.data));
     chunks.push(Buffer.from('\r\n'));
   }
@@ -104,3 +108,11 @@ export function filesUnder(dir: string): string[] {
 
 /** Files waiting in a local storage's temporary directory (none once every upload has finished). */
 export const temporaryUploads = (tmpDir: string): string[] => (existsSync(tmpDir) ? readdirSync(tmpDir) : []);
+
+/** POST /api/v1/emoji: the name field, then the image (as a browser's FormData sends them). */
+export function uploadEmoji(api: Api, user: TestUser, name: string | undefined, image: Buffer | string, opts: { imageFirst?: boolean } = {}): Promise<ApiResponse> {
+  const parts: Part[] = [{ field: 'image', name: 'emoji.png', data: image }];
+  if (name !== undefined) parts[opts.imageFirst === true ? 'push' : 'unshift']({ field: 'name', name: '', data: name, plain: true });
+  const { body, contentType } = multipart(parts);
+  return api.request('POST', '/api/v1/emoji', { token: user.token, rawBody: body, headers: { 'content-type': contentType } });
+}

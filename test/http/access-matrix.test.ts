@@ -127,6 +127,9 @@ const GLOBAL: Record<string, string> = {
   'GET /api/v1/users/{id}/status': 'presence is server-wide, like the directory',
   'GET /api/v1/users/{id}/avatar': 'avatars are server-wide, like the directory: decided by Access.user (USER_POLICY.view), checked below',
   'POST /api/v1/users/status/ids': 'presence is server-wide, like the directory: decided per user by Access.users (USER_POLICY.view), checked below',
+  'GET /api/v1/emoji/{id}/image': 'custom emoji are server-wide, like avatars: decided by Access.customEmoji (EMOJI_POLICY.read), checked below',
+  'GET /api/v1/emoji/name/{name}': 'custom emoji are server-wide: a lookup by name decided by Access.emoji (EMOJI_POLICY.read), checked below',
+  'DELETE /api/v1/emoji/{id}': 'custom emoji are server-wide: Access.customEmoji (EMOJI_POLICY.delete: its creator or a system admin, 403 otherwise), checked below and in test/http/emoji.test.ts',
   'GET /api/v1/oauth2/{provider}/login': 'public sign-in entry; {provider} is a provider key on the login page (test/sso)',
   'GET /api/v1/oauth2/{provider}/callback': 'public sign-in return; guarded by the state bound to the browser (test/sso/state.test.ts)',
 };
@@ -154,6 +157,7 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
     'GET /api/v1/auth/policy', 'POST /api/v1/auth/login', 'POST /api/v1/auth/register', 'POST /api/v1/auth/register/complete', 'POST /api/v1/auth/password/forgot', 'POST /api/v1/auth/password/reset',
     'POST /api/v1/oauth2/exchange', 'GET /api/v1/oauth2/providers',
   ]],
+  ['custom emoji are server-wide: listing, lookup by name and adding one are decided by Access.emoji (EMOJI_POLICY), checked below', ['GET /api/v1/emoji', 'POST /api/v1/emoji']],
   ['anonymous: health', ['GET /api/v1/health/live', 'GET /api/v1/health/ready']],
 ] as const).flatMap(([why, routes]) => routes.map((r) => [r, why])));
 
@@ -315,6 +319,20 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     // A bulk lookup learns no more than a single one: an id that is no user is the same 404.
     const unknown = await call(statuses, w.dave, randomUUID());
     expect(envelope(unknown)).toEqual(envelope(await t.api.get(`/api/v1/users/${randomUUID()}/status`, w.dave.token)));
+    // Custom emoji: anyone sees them, only the creator (or a system admin) deletes one; every route decides through Access.
+    const emojiForm = multipart([{ field: 'name', name: '', data: 'matrix_emoji', plain: true }, { field: 'image', name: 'e.png', data: await png(8, 8) }]);
+    const added = await t.api.request('POST', '/api/v1/emoji', { token: w.bob.token, rawBody: emojiForm.body, headers: { 'content-type': emojiForm.contentType } });
+    expect(added.status).toBe(201);
+    audit('POST /api/v1/emoji as bob', String(added.headers['x-request-id']), new Set());
+    for (const route of ['GET /api/v1/emoji', 'GET /api/v1/emoji/name/{name}']) {
+      const res = await call({ route, kind: 'user', params: () => ({ name: 'matrix_emoji' }) }, w.dave, added.body.id);
+      expect(res.status).toBe(200);
+    }
+    expect((await call({ route: 'GET /api/v1/emoji/{id}/image', kind: 'user' }, w.dave, added.body.id)).status).toBe(200);
+    const notMine = await call({ route: 'DELETE /api/v1/emoji/{id}', kind: 'user' }, w.dave, added.body.id);
+    expect(envelope(notMine).status).toBe(403);
+    expect(envelope(await call({ route: 'DELETE /api/v1/emoji/{id}', kind: 'user' }, w.dave, randomUUID())).status).toBe(404);
+    expect((await call({ route: 'DELETE /api/v1/emoji/{id}', kind: 'user' }, w.bob, added.body.id)).status).toBe(200);
     const conversation: Probe = { route: 'POST /api/v1/channels', kind: 'user', idInBody: true, body: (_w, _a, id) => ({ channel_type: 'direct', target_user_id: id }) };
     expect((await call(conversation, w.dave, w.bob.id)).status).toBe(201);
     expect(traceFailures).toEqual([]);

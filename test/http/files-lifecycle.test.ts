@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { addChannelMember, createChannel, createPost, createTeam, addTeamMember, registerUser, type TestUser } from '../helpers/factories.js';
 import { ROOT } from '../helpers/process.js';
-import { filesUnder, jpegWithGps, multipart, png, uploadFile } from '../helpers/uploads.js';
+import { filesUnder, jpegWithGps, multipart, png, uploadEmoji, uploadFile } from '../helpers/uploads.js';
 import { WsClient } from '../helpers/ws-client.js';
 import type { PostView } from '../../src/domain/presenters.js';
 
@@ -123,6 +123,8 @@ describe('file life cycle (sqlite, local disk)', () => {
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RUSTCHAT_DATA_DIR: t.dataDir, RUSTCHAT_JWT_SECRET: t.config.jwt.secret, RUSTCHAT_ENCRYPTION_KEY: t.config.encryption.key, RUSTCHAT_LOG_LEVEL: 'warn' },
       }, (err, stdout) => resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, out: stdout }));
     });
+    // A live custom emoji's image is known: not an orphan.
+    expect((await uploadEmoji(t.api, alice, 'checked_emoji', await png(16, 16))).status).toBe(201);
     const clean = await check();
     expect(clean.out).toContain('"orphan_objects": []');
     expect(clean.code).toBe(0);
@@ -130,13 +132,16 @@ describe('file life cycle (sqlite, local disk)', () => {
     const orphan = join(t.config.files.dir, 'files', '2020', '01', '00000000-0000-4000-8000-000000000000');
     mkdirSync(dirname(orphan), { recursive: true });
     writeFileSync(orphan, 'stray');
+    const strayEmoji = join(t.config.files.dir, 'emoji', '2020', '01', '00000000-0000-4000-8000-000000000001');
+    mkdirSync(dirname(strayEmoji), { recursive: true });
+    writeFileSync(strayEmoji, 'stray');
     const id = await uploadFile(t.api, alice, channel.id, { name: 'lost.txt', data: 'lost' });
     const key = (await t.app.store.files.get(id))!.storage_key;
     await t.app.services.files['storage'].delete([key]);
     const dirty = await check();
     expect(dirty.code).toBe(1);
     const report = JSON.parse(dirty.out) as { orphan_objects: string[]; missing_objects: string[] };
-    expect(report.orphan_objects).toEqual(['files/2020/01/00000000-0000-4000-8000-000000000000']);
+    expect(report.orphan_objects).toEqual(['emoji/2020/01/00000000-0000-4000-8000-000000000001', 'files/2020/01/00000000-0000-4000-8000-000000000000']);
     expect(report.missing_objects).toEqual([key]);
     expect((await t.api.get(`/api/v1/files/${id}/download`, alice.token)).status).toBe(404);
   });

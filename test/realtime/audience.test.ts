@@ -29,6 +29,8 @@ const rows: Array<[string, Broadcast, string | undefined, string[]]> = [
   ['omit wins over every selector', { channel_id: 'big', user_id: 'ann', omit_user_id: 'ann' }, undefined, ['ben', 'cid']],
   ['the removed user gets their own removal', { channel_id: 'c2' }, 'cid', ['ben', 'cid']],
   ['unless omitted', { channel_id: 'c2', omit_user_id: 'cid' }, 'cid', ['ben']],
+  ['everyone (server-wide news: custom emoji)', { all: true }, undefined, ['ann', 'ben', 'cid']],
+  ['everyone but the omitted', { all: true, omit_user_id: 'ben' }, undefined, ['ann', 'cid']],
   ['no selector: nobody', {}, undefined, []],
 ];
 

@@ -11,6 +11,7 @@ import type { Channel, Post, PostPage, Team, ThreadPage, UnreadOverview, User } 
 import { createChatStore } from '../../web/src/state/store.js';
 import { ChatEngine, MARK_READ_DELAY_MS, TOAST_MS, TYPING_SWEEP_MS, type EngineApi, type EngineTimers, type RealtimeLike, type SignOutReason } from '../../web/src/state/engine.js';
 import { TYPING_TTL_MS } from '../../web/src/state/reducer.js';
+import { customEmojiUrl } from '../../web/src/lib/emoji.js';
 
 const user = (id: string): User => ({
   id, username: id, display_name: id.toUpperCase(), first_name: '', last_name: '', nickname: '', position: '', avatar_url: null, is_bot: false, role: 'system_user',
@@ -114,6 +115,7 @@ function setup(answers: Answers = {}) {
     channelMembers: (id) => ['me', 'u2'].map((u) => ({ channel_id: id, user_id: u, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 0 })),
     thread: (id) => ({ order: [id], posts: { [id]: post(id, 1) }, next_cursor: null }) satisfies ThreadPage,
     logout: () => ({ status: 'ok' }),
+    customEmoji: () => [],
   };
   const all = { ...defaults, ...answers } as Record<string, (...args: unknown[]) => unknown>;
   const api = new Proxy({}, {
@@ -166,13 +168,29 @@ async function started(answers: Answers = {}) {
   return t;
 }
 
+describe('ChatEngine: custom emoji', () => {
+  it('loads the server\'s custom emoji at start and follows their events', async () => {
+    const parrot = { id: 'e1', name: 'parrot', creator_id: 'u2', created_at: 1 };
+    const t = setup({ customEmoji: () => [parrot] });
+    t.engine.start();
+    await settle();
+    expect(customEmojiUrl('parrot')).toBe('/api/v1/emoji/e1/image');
+    t.engine.onEvent({ event: 'custom_emoji_added', seq: 1, data: { emoji: { ...parrot, id: 'e2', name: 'cat_dance' } }, broadcast: {} });
+    expect(customEmojiUrl('cat_dance')).toBe('/api/v1/emoji/e2/image');
+    t.engine.onEvent({ event: 'custom_emoji_deleted', seq: 2, data: { emoji: parrot }, broadcast: {} });
+    expect(customEmojiUrl('parrot')).toBeUndefined();
+    expect(customEmojiUrl('cat_dance')).toBeDefined();
+    t.engine.stop();
+  });
+});
+
 describe('ChatEngine: connection life cycle', () => {
   it('loads teams, channels and unreads, then connects; the first hello fetches unreads once', async () => {
     const t = setup();
     t.engine.start();
     await settle();
     expect(t.rt.started).toBe(1);
-    expect(t.take().sort()).toEqual(['myChannels', 'teams', 'unreads']);
+    expect(t.take().sort()).toEqual(['customEmoji 0 200', 'myChannels', 'teams', 'unreads']);
     expect(t.store.getState().loaded).toBe(true);
     expect(Object.keys(t.store.getState().channels)).toEqual(['c1', 'c2']);
     t.rt.hello('first');

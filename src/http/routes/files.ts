@@ -27,10 +27,10 @@ const UploadAnswer = Type.Intersect([
   Type.Object({ files: Type.Array(FileSchema, { description: 'Every file of the request, in order (the top-level fields are the first one)' }) }),
 ]);
 
-const unsupported = (): AppError => new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data in the field "file"');
+export const unsupported = (): AppError => new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data in the field "file"');
 
 /** The parser's own errors (limits, a broken body) as the 4xx they mean; anything else unchanged. */
-function multipartError(err: unknown, maxFiles: number): unknown {
+export function multipartError(err: unknown, maxFiles: number): unknown {
   if (err instanceof AppError) return err;
   const code = (err as { code?: string }).code;
   if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') return badRequest(`At most ${maxFiles} files per request`);

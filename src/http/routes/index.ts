@@ -4,6 +4,7 @@ import type { App } from '../types.js';
 import { adminRoutes } from './admin.js';
 import { authRoutes } from './auth.js';
 import { channelRoutes } from './channels.js';
+import { emojiRoutes } from './emoji.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
 import { postRoutes } from './posts.js';
@@ -21,6 +22,7 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   channelRoutes(app, deps);
   postRoutes(app, deps);
   fileRoutes(app, deps);
+  emojiRoutes(app, deps);
   searchRoutes(app, deps);
   unreadRoutes(app, deps);
   adminRoutes(app, deps);

@@ -89,7 +89,7 @@ export class Files implements FileStore {
     return num(row?.total ?? 0);
   }
 
-  async *allKeys(): AsyncIterable<{ key: string; kind: 'file' | 'avatar'; has_preview: boolean }> {
+  async *allKeys(): AsyncIterable<{ key: string; kind: 'file' | 'avatar' | 'emoji'; has_preview: boolean }> {
     // Paged by key so a large table is never held at once.
     let after = '';
     for (;;) {
@@ -104,6 +104,13 @@ export class Files implements FileStore {
       for (const r of rows) yield { key: r.avatar_key!, kind: 'avatar', has_preview: false };
       if (rows.length < 1000) break;
       after = rows[rows.length - 1]!.avatar_key!;
+    }
+    after = '';
+    for (;;) {
+      const rows = await this.db.selectFrom('custom_emoji').select('storage_key').where('deleted_at', 'is', null).where('storage_key', '>', after).orderBy('storage_key').limit(1000).execute();
+      for (const r of rows) yield { key: r.storage_key, kind: 'emoji', has_preview: false };
+      if (rows.length < 1000) break;
+      after = rows[rows.length - 1]!.storage_key;
     }
   }
 }

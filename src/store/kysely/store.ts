@@ -13,9 +13,10 @@ import { Outbox } from '../outbox.js';
 import type { SealedValueStore } from '../sealed.js';
 import type { SsoStore } from '../sso.js';
 import type { SearchStore } from '../search.js';
-import type { AuditStore, ChannelStore, FileStore, PasswordResetStore, PostStore, SessionStore, TeamStore, Tx, UserStore } from '../store.js';
+import type { AuditStore, ChannelStore, CustomEmojiStore, FileStore, PasswordResetStore, PostStore, SessionStore, TeamStore, Tx, UserStore } from '../store.js';
 import { Audit } from './audit.js';
 import { Channels } from './channels.js';
+import { CustomEmojis } from './custom-emoji.js';
 import { Files } from './files.js';
 import { PasswordResets } from './password-resets.js';
 import { Posts } from './posts.js';
@@ -52,6 +53,7 @@ export class KyselyStore implements Tx {
   readonly channels: ChannelStore;
   readonly posts: PostStore;
   readonly files: FileStore;
+  readonly customEmoji: CustomEmojiStore;
   readonly search: SearchStore;
   readonly audit: AuditStore;
   readonly sso: SsoStore;
@@ -76,6 +78,7 @@ export class KyselyStore implements Tx {
     this.channels = new Channels(db, outbox);
     this.posts = new Posts(db, options.dialect, outbox);
     this.files = new Files(db, options.dialect);
+    this.customEmoji = new CustomEmojis(db, options.dialect);
     this.search = new Search(db, options.dialect);
     this.audit = new Audit(db);
     this.sso = new KyselySsoStore(db);

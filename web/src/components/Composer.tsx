@@ -6,15 +6,17 @@
  * on the channel or thread (the parent's drop zone adds them to the same tray, see Files.tsx);
  * each uploads at once and the message carries the finished ones.
  */
-import { useEffect, useId, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { describeError } from '../lib/api.js';
 import type { AttachmentTray } from '../lib/attachments.js';
+import { emojiQueryAt, loadEmoji, noteEmojiUsed, searchEmoji, skinTone } from '../lib/emoji.js';
 import { MAX_FILES_PER_POST } from '../lib/files.js';
 import { mentionQueryAt } from '../lib/format.js';
 import { useChatActions, useChatSelector, useChatState, useNow, type ChatActions } from '../state/chat.js';
 import { typingIn, userLabel } from '../state/reducer.js';
 import { AttachmentList, useAttachmentTray, useAttachments } from './Files.js';
-import { PaperclipIcon } from './icons.js';
+import { EmojiPicker, useEmojiVersion } from './Emoji.js';
+import { PaperclipIcon, SmileIcon } from './icons.js';
 
 /** Adds files to a tray, saying so when some are left out by the per-message limit. */
 export function attachFiles(tray: AttachmentTray, files: readonly File[], actions: Pick<ChatActions, 'notify'>): void {
@@ -25,6 +27,16 @@ export function attachFiles(tray: AttachmentTray, files: readonly File[], action
 interface Suggestion {
   readonly username: string;
   readonly label: string;
+}
+
+/** One autocomplete choice: text that replaces the word from `start` to the caret. */
+interface Completion {
+  readonly key: string;
+  readonly start: number;
+  readonly insert: string;
+  readonly content: ReactNode;
+  /** An emoji's name (kept as recently used when chosen). */
+  readonly emoji?: string;
 }
 
 const SPECIAL: readonly Suggestion[] = [
@@ -86,20 +98,42 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
   const [dismissed, setDismissed] = useState<string | undefined>(undefined);
   const mention = mentionQueryAt(text, caret);
   const mentionKey = mention === undefined ? undefined : `${mention.start}:${mention.query}`;
-  const suggestions = useMentionSuggestions(mention !== undefined && mentionKey !== dismissed ? mention.query : undefined);
+  const people = useMentionSuggestions(mention !== undefined && mentionKey !== dismissed ? mention.query : undefined);
+  // `:sm` (two characters or more) suggests emoji, standard and custom.
+  useEmojiVersion();
+  const emojiQuery = mention === undefined ? emojiQueryAt(text, caret) : undefined;
+  const emojiKey = emojiQuery === undefined ? undefined : `:${emojiQuery.start}:${emojiQuery.query}`;
+  useEffect(() => {
+    if (emojiKey !== undefined) loadEmoji().catch(() => undefined);
+  }, [emojiKey]);
+  const suggestions: Completion[] = mention !== undefined
+    ? people.map((p) => ({ key: `@${p.username}`, start: mention.start, insert: `@${p.username}`, content: <><strong>@{p.username}</strong> <span className="muted">{p.label}</span></> }))
+    : emojiQuery !== undefined && emojiKey !== dismissed
+      ? searchEmoji(emojiQuery.query, 8, skinTone()).map((m) => ({
+        key: `:${m.name}:`, start: emojiQuery.start, insert: `:${m.name}:`, emoji: m.name,
+        content: <><span className="suggestion-emoji" aria-hidden="true">{m.url !== undefined ? <img src={m.url} alt="" width={20} height={20} /> : m.char}</span> <strong>:{m.name}:</strong></>,
+      }))
+      : [];
   const open = suggestions.length > 0;
   const selected = Math.min(active, suggestions.length - 1);
+  const [picking, setPicking] = useState(false);
 
-  function complete(s: Suggestion) {
-    if (mention === undefined) return;
-    const before = `${text.slice(0, mention.start)}@${s.username} `;
-    const next = before + text.slice(caret).replace(/^\S*/, '');
+  /** Replaces text[start, end) (and, for a completion, the rest of the word) with `insert` and a space. */
+  function insertAt(start: number, end: number, insert: string, restOfWord = true) {
+    const before = `${text.slice(0, start)}${insert} `;
+    const next = before + (restOfWord ? text.slice(end).replace(/^\S*/, '') : text.slice(end));
     setText(next);
     setCaret(before.length);
     setActive(0);
     requestAnimationFrame(() => {
+      ref.current?.focus();
       ref.current?.setSelectionRange(before.length, before.length);
     });
+  }
+
+  function complete(s: Completion) {
+    if (s.emoji !== undefined) noteEmojiUsed(s.emoji);
+    insertAt(s.start, caret, s.insert);
   }
 
   useEffect(() => {
@@ -155,7 +189,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
       }
       if (e.key === 'Escape') {
         e.preventDefault();
-        setDismissed(mentionKey);
+        setDismissed(mention !== undefined ? mentionKey : emojiKey);
         return;
       }
     }
@@ -173,10 +207,10 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
       <label htmlFor={id} className="sr-only">{label}</label>
       <AttachmentList tray={tray} />
       {open && (
-        <ul className="suggestions" role="listbox" id={`${id}-list`} aria-label="Mention suggestions">
+        <ul className="suggestions" role="listbox" id={`${id}-list`} aria-label={mention !== undefined ? 'Mention suggestions' : 'Emoji suggestions'}>
           {suggestions.map((s, i) => (
             <li
-              key={s.username}
+              key={s.key}
               id={`${id}-opt-${i}`}
               role="option"
               aria-selected={i === selected}
@@ -185,7 +219,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
                 complete(s);
               }}
             >
-              <strong>@{s.username}</strong> <span className="muted">{s.label}</span>
+              {s.content}
             </li>
           ))}
         </ul>
@@ -227,6 +261,22 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
           if (files.length > 0) attachFiles(tray, files, actions);
         }}
       />
+      <button type="button" className="icon attach" aria-label="Insert emoji" title="Insert emoji" aria-expanded={picking} disabled={disabled !== undefined} onClick={() => setPicking((p) => !p)}>
+        <SmileIcon />
+      </button>
+      {picking && (
+        <div className="composer-emoji">
+          <EmojiPicker label="Insert emoji" onClose={() => {
+            setPicking(false);
+            ref.current?.focus();
+          }} onPick={(name) => {
+            setPicking(false);
+            const at = ref.current?.selectionStart ?? text.length;
+            const lead = at > 0 && !/\s/.test(text[at - 1]!) ? ' ' : '';
+            insertAt(at, at, `${lead}:${name}:`, false);
+          }} />
+        </div>
+      )}
       <button type="button" className="icon attach" aria-label="Attach files" title="Attach files" disabled={disabled !== undefined} onClick={() => fileInput.current?.click()}>
         <PaperclipIcon />
       </button>

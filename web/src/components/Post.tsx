@@ -1,7 +1,8 @@
 /** One message: author, time, text (mentions highlighted), files, reactions, and its actions. */
 import { Fragment, memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { describeError } from '../lib/api.js';
-import { QUICK_REACTIONS, emojiChar } from '../lib/emoji.js';
+import { QUICK_REACTIONS, emojiChar, noteEmojiUsed } from '../lib/emoji.js';
+import { Emoji, EmojiPicker } from './Emoji.js';
 import { formatClock, segmentMessage } from '../lib/format.js';
 import type { Post, User } from '../lib/types.js';
 import { useChat, useChatActions, type Outgoing } from '../state/chat.js';
@@ -29,12 +30,15 @@ export function MessageText({ message, me }: { readonly message: string; readonl
             return <code key={i}>{s.text}</code>;
           case 'codeblock':
             return <pre key={i}><code>{s.text}</code></pre>;
+          case 'emoji':
+            return <Emoji key={i} name={s.name} fallback={s.text} />;
         }
       })}
     </div>
   );
 }
 
+/** Quick reactions, then the full searchable picker. */
 function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) => void; readonly onClose: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -46,12 +50,18 @@ function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) 
     return () => document.removeEventListener('mousedown', onDown);
   }, [onClose]);
   return (
-    <div ref={ref} className="reaction-picker" role="group" aria-label="Pick a reaction" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
-      {QUICK_REACTIONS.map((name) => (
-        <button key={name} type="button" className="icon" aria-label={`React with ${name}`} title={`:${name}:`} onClick={() => onPick(name)}>
-          {emojiChar(name)}
-        </button>
-      ))}
+    <div ref={ref} className="reaction-picker" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+      <div className="quick-reactions" role="group" aria-label="Pick a reaction">
+        {QUICK_REACTIONS.map((name) => (
+          <button key={name} type="button" className="icon" aria-label={`React with ${name}`} title={`:${name}:`} onClick={() => {
+            noteEmojiUsed(name);
+            onPick(name);
+          }}>
+            {emojiChar(name)}
+          </button>
+        ))}
+      </div>
+      <EmojiPicker label="Pick a reaction" onPick={onPick} onClose={onClose} autoFocus={false} />
     </div>
   );
 }
@@ -185,7 +195,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
                   <button type="button" className={reacted ? 'reaction mine' : 'reaction'} aria-pressed={reacted} disabled={archived}
                     aria-label={`${r.emoji}: ${r.count} (${who}). ${reacted ? 'Remove your reaction' : 'Add your reaction'}`} title={`:${r.emoji}: by ${who}`}
                     onClick={() => void actions.react(post, r.emoji).catch(fail)}>
-                    <span aria-hidden="true">{emojiChar(r.emoji)}</span> <span className="count">{r.count}</span>
+                    <span aria-hidden="true"><Emoji name={r.emoji} /></span> <span className="count">{r.count}</span>
                   </button>
                 </li>
               );

@@ -7,11 +7,12 @@ import { navigate } from '../navigation.js';
 import { useChat } from '../state/chat.js';
 import { channelLabel, directPartner, userLabel } from '../state/reducer.js';
 import { Avatar, CountBadge, PresenceDot, presenceLabel } from './bits.js';
+import { CustomEmojiDialog } from './CustomEmojiDialog.js';
 import { ConfirmDialog } from './Dialog.js';
-import { ListIcon, LockIcon, PlusIcon, UsersIcon } from './icons.js';
+import { ListIcon, LockIcon, PlusIcon, SmileIcon, UsersIcon } from './icons.js';
 import { AddPeopleDialog, BrowseChannelsDialog, CreateChannelDialog, DirectMessageDialog, ProfileDialog } from './dialogs.js';
 
-type SidebarDialog = 'create' | 'browse' | 'dm' | 'add-team' | 'leave-team' | 'profile' | undefined;
+type SidebarDialog = 'create' | 'browse' | 'dm' | 'add-team' | 'leave-team' | 'profile' | 'emoji' | undefined;
 
 function ChannelLink({ team, channel, current }: { readonly team: Team; readonly channel: Channel; readonly current: boolean }) {
   const { state } = useChat();
@@ -101,6 +102,7 @@ export function Sidebar({ team, currentChannelId }: { readonly team: Team; reado
             <PresenceDot status={state.presence[state.me.id] ?? 'online'} />
             <span className="me-name">{userLabel(state.me)}</span>
           </button>
+          <button type="button" className="icon" aria-haspopup="dialog" aria-label="Custom emoji" title="Custom emoji" onClick={() => setDialog('emoji')}><SmileIcon /></button>
           <button type="button" onClick={() => void actions.signOut()}>Sign out</button>
         </div>
         <div className="me-row">
@@ -120,6 +122,7 @@ export function Sidebar({ team, currentChannelId }: { readonly team: Team; reado
       {dialog === 'create' && <CreateChannelDialog team={team} onClose={() => setDialog(undefined)} onCreated={go} />}
       {dialog === 'browse' && <BrowseChannelsDialog team={team} onClose={() => setDialog(undefined)} onJoined={go} />}
       {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(undefined)} />}
+      {dialog === 'emoji' && <CustomEmojiDialog onClose={() => setDialog(undefined)} />}
       {dialog === 'dm' && <DirectMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}
       {dialog === 'add-team' && (
         <AddPeopleDialog title={`Add people to ${team.display_name}`} exclude={new Set([state.me.id])} add={(userId) => actions.addTeamMember(team.id, userId)} onClose={() => setDialog(undefined)} />

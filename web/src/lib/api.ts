@@ -13,6 +13,7 @@ import type {
   Channel, ChannelMember, FileInfo, FileUpload, OAuthProvider, PasswordPolicy, Post, PostPage, SessionResponse, SsoSessionResponse, Team, TeamMember, ThreadPage, Unread, UnreadOverview, User,
 } from './types.js';
 import type { SearchOrder, SearchPostsPage } from './search.js';
+import type { CustomEmoji } from './emoji.js';
 
 export class ApiError extends Error {
   constructor(
@@ -330,6 +331,18 @@ export class ApiClient {
     return this.upload<FileUpload>('POST', withQuery('/api/v1/files', { channel_id: channelId }), form, onProgress);
   };
   deleteFile = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/files/${seg(id)}`);
+
+  // ---- custom emoji ----
+  /** Custom emoji by name, a page at a time (200 at most). */
+  customEmoji = (page = 0, perPage = 200) => this.request<CustomEmoji[]>('GET', withQuery('/api/v1/emoji', { page, per_page: perPage }));
+  /** Adds a custom emoji: a name (the emoji name rules, not a standard one) and a PNG, JPEG, GIF or WebP image. */
+  addCustomEmoji = (name: string, image: Blob): Upload<CustomEmoji> => {
+    const form = new FormData();
+    form.append('name', name);
+    form.append('image', image, 'emoji');
+    return this.upload<CustomEmoji>('POST', '/api/v1/emoji', form);
+  };
+  deleteCustomEmoji = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/emoji/${seg(id)}`);
   /** Files posted in a channel, newest first; `before` and `before_id`: the created_at and id of the last file already shown. */
   channelFiles = (channelId: string, opts: { before?: number; before_id?: string; limit?: number } = {}) => this.request<FileInfo[]>('GET', withQuery(`/api/v1/channels/${seg(channelId)}/files`, opts));
 }

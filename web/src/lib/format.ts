@@ -9,11 +9,13 @@ export type Segment =
   | { kind: 'mention'; text: string; username: string; me: boolean; broadcast: boolean }
   | { kind: 'link'; text: string; href: string }
   | { kind: 'code'; text: string }
-  | { kind: 'codeblock'; text: string };
+  | { kind: 'codeblock'; text: string }
+  /** `:name:`: shown as the emoji when the name is one (standard or custom), else as typed. */
+  | { kind: 'emoji'; text: string; name: string };
 
 const BROADCAST = new Set(['channel', 'all', 'here']);
 // A mention starts after anything that is not a word character, '@', '.' or '-' (as on the server).
-const INLINE_RE = /(https?:\/\/[^\s<>"]*[^\s<>".,:;'!?)\]])|(?<![\w@.-])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])/gi;
+const INLINE_RE = /(https?:\/\/[^\s<>"]*[^\s<>".,:;'!?)\]])|(?<![\w@.-])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])|:([a-z0-9_+-]{1,64}):/gi;
 
 function inline(text: string, me: string | undefined, out: Segment[]): void {
   let last = 0;
@@ -22,6 +24,8 @@ function inline(text: string, me: string | undefined, out: Segment[]): void {
     if (start > last) out.push({ kind: 'text', text: text.slice(last, start) });
     if (m[1] !== undefined) {
       out.push({ kind: 'link', text: m[1], href: m[1] });
+    } else if (m[3] !== undefined) {
+      out.push({ kind: 'emoji', text: m[0], name: m[3].toLowerCase() });
     } else {
       const username = m[2]!.toLowerCase();
       const broadcast = BROADCAST.has(username);

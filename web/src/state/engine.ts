@@ -12,6 +12,7 @@
  * getState() is read after each dispatch, so follow-up logic always sees the applied event.
  */
 import { ApiError, describeError, type ApiClient } from '../lib/api.js';
+import { addCustomEmoji, loadEmoji, removeCustomEmoji, setCustomEmoji, type CustomEmoji } from '../lib/emoji.js';
 import type { ClientActionMap } from '../../../src/domain/events.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../lib/realtime.js';
 import type { Channel, FileInfo, Post, Presence, Team } from '../lib/types.js';
@@ -21,7 +22,7 @@ import type { Action, ChatState, Outgoing } from './reducer.js';
 export type EngineApi = Pick<ApiClient,
   | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost'
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
-  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar'>;
+  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar' | 'customEmoji'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -181,6 +182,21 @@ export class ChatEngine implements ChatActions {
     });
     this.rt = rt;
     rt.start();
+    this.loadEmoji();
+  }
+
+  /** The full standard emoji set (a separate chunk) and the server's custom emoji. */
+  private loadEmoji(): void {
+    loadEmoji().catch(ignore);
+    void (async () => {
+      const all: CustomEmoji[] = [];
+      for (let page = 0; page < 50; page++) {
+        const batch = await this.api.customEmoji(page, 200);
+        all.push(...batch);
+        if (batch.length < 200) break;
+      }
+      setCustomEmoji(all);
+    })().catch(ignore);
   }
 
   /** Closes the WebSocket and cancels every timer (sign-out, unmount). */
@@ -228,6 +244,12 @@ export class ChatEngine implements ChatActions {
       }
       case 'typing':
         this.ensureUsers([ev.data.user_id]);
+        break;
+      case 'custom_emoji_added':
+        addCustomEmoji(ev.data.emoji);
+        break;
+      case 'custom_emoji_deleted':
+        removeCustomEmoji(ev.data.emoji.id);
         break;
       case 'channel_created':
         this.loadConversationMembers([ev.data.channel]);

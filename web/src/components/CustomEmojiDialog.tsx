@@ -1,0 +1,82 @@
+/** Custom emoji: the server's list, adding one (name + image), deleting my own (or any, for a system admin). */
+import { useId, useState, type FormEvent } from 'react';
+import { describeError } from '../lib/api.js';
+import { uploadErrorText } from '../lib/attachments.js';
+import { addCustomEmoji, customEmojiList, customEmojiUrl, removeCustomEmoji } from '../lib/emoji.js';
+import { AVATAR_TYPES } from '../lib/files.js';
+import { useChat } from '../state/chat.js';
+import { Dialog } from './Dialog.js';
+import { useEmojiVersion } from './Emoji.js';
+
+const NAME_RE = /^[a-z0-9_+-]{1,64}$/;
+
+export function CustomEmojiDialog({ onClose }: { readonly onClose: () => void }) {
+  const { state, api } = useChat();
+  useEmojiVersion();
+  const [name, setName] = useState('');
+  const [file, setFile] = useState<File | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  const id = useId();
+  const admin = state.me.role === 'system_admin';
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    const n = name.trim().toLowerCase();
+    setDone(undefined);
+    if (!NAME_RE.test(n)) return setError('Names are 1–64 lower-case letters, digits, "_", "+" or "-".');
+    if (file === undefined) return setError('Choose an image.');
+    setBusy(true);
+    setError(undefined);
+    api.addCustomEmoji(n, file).done.then((emoji) => {
+      addCustomEmoji(emoji);
+      setDone(`:${emoji.name}: is ready to use.`);
+      setName('');
+      setFile(undefined);
+    }, (err: unknown) => setError(uploadErrorText(err))).finally(() => setBusy(false));
+  }
+
+  function remove(emojiId: string, emojiName: string) {
+    setBusy(true);
+    setError(undefined);
+    api.deleteCustomEmoji(emojiId).then(() => {
+      removeCustomEmoji(emojiId);
+      setDone(`:${emojiName}: is deleted.`);
+    }, (err: unknown) => setError(describeError(err))).finally(() => setBusy(false));
+  }
+
+  const list = customEmojiList();
+  return (
+    <Dialog title="Custom emoji" onClose={onClose}>
+      <form onSubmit={submit} className="custom-emoji-form">
+        <label htmlFor={`${id}-name`}>Name</label>
+        <input id={`${id}-name`} value={name} maxLength={64} placeholder="partyparrot" aria-describedby={`${id}-name-hint`} onChange={(e) => setName(e.target.value)} />
+        <p id={`${id}-name-hint`} className="hint">Used as :name: in messages and reactions: lower-case letters, digits, "_", "+" or "-".</p>
+        <label htmlFor={`${id}-image`}>Image</label>
+        <input id={`${id}-image`} type="file" accept={AVATAR_TYPES.join(',')} aria-describedby={`${id}-image-hint`} onChange={(e) => setFile(e.target.files?.[0])} />
+        <p id={`${id}-image-hint`} className="hint">PNG, JPEG, GIF or WebP, at most 512 KB; shown at up to 128 × 128 pixels.</p>
+        {error !== undefined && <p className="error" role="alert">{error}</p>}
+        <p className="notice-line" role="status">{done}</p>
+        <div className="dialog-actions">
+          <button type="submit" className="primary" disabled={busy}>Add emoji</button>
+        </div>
+      </form>
+      <ul className="custom-emoji-list" aria-label="Custom emoji">
+        {list.length === 0 && <li className="muted">No custom emoji yet.</li>}
+        {list.map((e) => (
+          <li key={e.id}>
+            <img className="custom-emoji" src={customEmojiUrl(e.name)} alt="" width={24} height={24} />
+            <span>:{e.name}:</span>
+            {(e.creator_id === state.me.id || admin) && (
+              <button type="button" className="link" disabled={busy} aria-label={`Delete :${e.name}:`} onClick={() => remove(e.id, e.name)}>Delete</button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <div className="dialog-actions">
+        <button type="button" onClick={onClose}>Done</button>
+      </div>
+    </Dialog>
+  );
+}
