@@ -1,6 +1,6 @@
 /** Kysely table types: what the queries in store/kysely may read and write. */
 import type { Generated } from 'kysely';
-import type { Channel, ChannelMember, FileInfo, Post, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+import type { Channel, ChannelMember, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -66,4 +66,5 @@ export interface Database {
   oauth_exchange_codes: Mutable<ExchangeCode>;
   password_reset_tokens: PasswordResetTokenTable;
   files: Mutable<FileInfo>;
+  post_previews: Mutable<PostPreview>;
 }

@@ -19,6 +19,7 @@ import type { SearchStore } from './search.js';
 import type { Dialect } from './migrations.js';
 import type { PasswordResetStore } from './password-resets.js';
 import type { PostStore } from './posts.js';
+import type { PreviewStore } from './previews.js';
 import type { SealedValueStore } from './sealed.js';
 import type { SessionStore } from './sessions.js';
 import type { SsoStore } from './sso.js';
@@ -31,6 +32,7 @@ export type { FileStore } from './files.js';
 export type { FileQuery, PostPageRequest, PostQuery, SearchDocument, SearchStore } from './search.js';
 export type { PasswordResetStore, PasswordResetToken } from './password-resets.js';
 export type { NewPost, PostPage, PostStore } from './posts.js';
+export type { PreviewStore } from './previews.js';
 export type { ReactionStore } from './reactions.js';
 export type { ReadPointerStore, UnreadRow } from './read-pointers.js';
 export type { SavedPostStore } from './saved-posts.js';
@@ -47,6 +49,8 @@ export interface Store {
   readonly posts: PostStore;
   /** Metadata of shared files. */
   readonly files: FileStore;
+  /** Link previews of posts (one per post). */
+  readonly previews: PreviewStore;
   /** Full-text search and the other searches, filtered by the caller's read scope inside the query. */
   readonly search: SearchStore;
   readonly audit: AuditStore;
