@@ -265,8 +265,8 @@ export class FileService {
           const updated = await tx.posts.setFileIds(post.id, JSON.stringify(ids));
           await tx.channels.takeEventSeq(post.channel_id);
           if (updated !== undefined) {
-            const [reactions, files] = await Promise.all([tx.posts.reactionsFor([post.id]), tx.files.forPosts([post.id])]);
-            tx.publish({ event: 'post_edited', data: { post: postView(updated, reactions, files) }, broadcast: { channel_id: post.channel_id } });
+            const [reactions, files, [preview]] = await Promise.all([tx.posts.reactionsFor([post.id]), tx.files.forPosts([post.id]), tx.previews.forPosts([post.id])]);
+            tx.publish({ event: 'post_edited', data: { post: postView(updated, reactions, files, preview) }, broadcast: { channel_id: post.channel_id } });
           }
         }
         tx.publish({ event: 'file_deleted', data: { file_id: fileId, post_id: marked.post_id, channel_id: marked.channel_id }, broadcast: { channel_id: marked.channel_id } });
