@@ -12,20 +12,63 @@ export const MAX_DESCRIPTION_LENGTH = 1000;
 export const MAX_SITE_NAME_LENGTH = 100;
 
 /** Fenced code blocks (``` or ~~~, to the closing fence or the end) and code spans: their text is not a link. */
-const FENCED = /^ {0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^ {0,3}\1[`~]*[ \t]*$|(?![\s\S]))/gm;
+// The opening run is followed by something else (lookahead), so it cannot be split and retried: linear.
+const FENCED_BACKTICKS = /^ {0,3}(`{3,})(?!`)[^`\n]*\n[\s\S]*?(?:^ {0,3}\1`*[ \t]*$|(?![\s\S]))/gm;
+const FENCED_TILDES = /^ {0,3}(~{3,})(?!~)[^\n]*\n[\s\S]*?(?:^ {0,3}\1~*[ \t]*$|(?![\s\S]))/gm;
 const INDENTED = /^(?: {4}|\t)[^\n]*$/gm;
-const SPAN = /(`+)[\s\S]*?\1/g;
 const LINK = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 
-/** Trailing characters that end a sentence rather than a link; `)` only when unbalanced. */
+/** Trailing characters that end a sentence rather than a link; `)` only when unbalanced. Linear in the link's length. */
 function trimLink(raw: string): string {
-  let link = raw;
-  for (;;) {
-    const last = link.at(-1);
-    if (last !== undefined && '.,;:!?*_~\'"]}>'.includes(last)) link = link.slice(0, -1);
-    else if (last === ')' && (link.match(/\(/g)?.length ?? 0) < (link.match(/\)/g)?.length ?? 0)) link = link.slice(0, -1);
-    else return link;
+  let open = 0;
+  let close = 0;
+  for (const ch of raw) {
+    if (ch === '(') open++;
+    else if (ch === ')') close++;
   }
+  let end = raw.length;
+  while (end > 0) {
+    const last = raw[end - 1]!;
+    if ('.,;:!?*_~\'"]}>'.includes(last)) end--;
+    else if (last === ')' && open < close) {
+      end--;
+      close--;
+    } else break;
+  }
+  return raw.slice(0, end);
+}
+
+/**
+ * The text with its code spans blanked (CommonMark: a run of N backticks up to the next run of
+ * exactly N). Linear: every run is looked at once, each length keeps its own cursor.
+ */
+function withoutCodeSpans(text: string): string {
+  const runs: { start: number; length: number }[] = [];
+  for (const m of text.matchAll(/`+/g)) runs.push({ start: m.index, length: m[0].length });
+  const byLength = new Map<number, number[]>();
+  runs.forEach((r, i) => {
+    const list = byLength.get(r.length);
+    if (list) list.push(i);
+    else byLength.set(r.length, [i]);
+  });
+  const cursor = new Map<number, number>();
+  const out: string[] = [];
+  let copied = 0;
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i]!;
+    if (run.start < copied) continue;
+    const same = byLength.get(run.length)!;
+    let c = cursor.get(run.length) ?? 0;
+    while (c < same.length && same[c]! <= i) c++;
+    cursor.set(run.length, c);
+    if (c >= same.length) continue;
+    const closing = runs[same[c]!]!;
+    out.push(text.slice(copied, run.start), ' ');
+    copied = closing.start + closing.length;
+    i = same[c]!;
+  }
+  out.push(text.slice(copied));
+  return out.join('');
 }
 
 /**
@@ -33,7 +76,7 @@ function trimLink(raw: string): string {
  * when there is none. A link with credentials is skipped (it is not something to fetch).
  */
 export function firstLink(message: string): string | undefined {
-  const text = message.replace(FENCED, ' ').replace(INDENTED, ' ').replace(SPAN, ' ');
+  const text = withoutCodeSpans(message.replace(FENCED_BACKTICKS, ' ').replace(FENCED_TILDES, ' ').replace(INDENTED, ' '));
   for (const m of text.matchAll(LINK)) {
     const candidate = trimLink(m[0]);
     if (candidate.length > MAX_LINK_LENGTH) continue;

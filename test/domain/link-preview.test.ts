@@ -12,6 +12,9 @@ describe('firstLink', () => {
     ['`https://in-a-span.example` but https://after.example', 'https://after.example/'],
     ['```\nhttps://in-a-block.example\n```\nhttps://after-block.example', 'https://after-block.example/'],
     ['```\nhttps://never-closed.example', undefined],
+    ['~~~ js\nhttps://tilde-block.example\n~~~~\nhttps://after-tilde.example', 'https://after-tilde.example/'],
+    ['``a `https://inner.example` b`` https://outer.example', 'https://outer.example/'],
+    ['an ` unmatched tick https://after-tick.example', 'https://after-tick.example/'],
     ['    https://indented-code.example', undefined],
     ['ftp://files.example and javascript:alert(1) and data:text/html,x', undefined],
     ['https://user:pw@creds.example/ then https://ok.example', 'https://ok.example/'],
@@ -21,6 +24,18 @@ describe('firstLink', () => {
     ['https://', undefined],
   ])('%j → %s', (message, expected) => {
     expect(firstLink(message)).toBe(expected);
+  });
+
+  it('stays linear on hostile messages (a post must never wait on its link)', () => {
+    const hostile = [
+      '`'.repeat(16_000), '~'.repeat(16_000), '```\n'.repeat(5_000), '` a '.repeat(4_000), `https://a.example/${')'.repeat(16_000)}`, `https://a.example/${'('.repeat(16_000)}`,
+      '```' + 'a'.repeat(16_000), 'http://a '.repeat(1_700), `${'`x'.repeat(4_000)}`, '    x\n'.repeat(2_600),
+    ];
+    for (const text of hostile) {
+      const started = performance.now();
+      firstLink(text);
+      expect(performance.now() - started, text.slice(0, 20)).toBeLessThan(50);
+    }
   });
 
   it('skips links longer than the limit', () => {
