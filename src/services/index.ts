@@ -59,7 +59,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   const sessions = new SessionService(deps, options.tokens, options.expiryHours);
   const files = new FileService(deps, access, options.storage, options.files);
   // Each needs the other: posts schedule previews, a preview's event carries the post's view.
-  const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, options.linkPreviews, (post, store) => posts.view(post, store));
+  const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
   const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews);
   return {
     access,

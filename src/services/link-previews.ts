@@ -41,6 +41,8 @@ export interface LinkPreviewOptions {
   /** RUSTCHAT_LINK_PREVIEWS. */
   readonly enabled: boolean;
   readonly fetcher: PreviewFetcher;
+  /** Counts outcomes (rustchat_link_previews_total{outcome}). */
+  readonly count?: (outcome: 'attached' | 'refused' | 'failed' | 'empty' | 'stale' | 'dropped') => void;
   /** Fetches running at once (default 2). */
   readonly concurrency?: number;
   /** Posts waiting for a fetch; beyond it new ones get no preview (default 200). */
@@ -102,6 +104,7 @@ export class LinkPreviewService {
     if (url === undefined) return;
     if (this.queue.length >= this.queueLimit) {
       this.deps.logger.info({ post_id: post.id, queued: this.queue.length }, 'link preview skipped: the queue is full');
+      this.options.count?.('dropped');
       return;
     }
     this.queue.push({ postId: post.id, url });
@@ -131,6 +134,7 @@ export class LinkPreviewService {
     }
     if (meta.title === null && meta.description === null && meta.image === null) {
       this.deps.logger.debug({ post_id: job.postId, host: hostOf(job.url) }, 'link preview: the page describes nothing');
+      this.options.count?.('empty');
       return;
     }
     let image: { key: string; width: number; height: number } | undefined;
@@ -141,12 +145,17 @@ export class LinkPreviewService {
         this.fetchFailed(job, 'image', err);
       }
     }
-    if (meta.title === null && meta.description === null && image === undefined) return;
-    await this.attach(job, meta, image);
+    if (meta.title === null && meta.description === null && image === undefined) {
+      this.options.count?.('empty');
+      return;
+    }
+    this.options.count?.((await this.attach(job, meta, image)) ? 'attached' : 'stale');
   }
 
   private fetchFailed(job: Job, what: 'page' | 'image', err: unknown): void {
     const fields = { post_id: job.postId, host: hostOf(job.url), what };
+    // A page that failed is the preview's outcome; an image that failed still leaves one.
+    if (what === 'page') this.options.count?.(err instanceof OutboundRefused && /address$/.test(err.reason) ? 'refused' : 'failed');
     if (err instanceof OutboundRefused) this.deps.logger.info({ ...fields, reason: err.reason }, 'link preview refused');
     else if (err instanceof AppError) this.deps.logger.debug({ ...fields, reason: err.message }, 'link preview image not usable');
     else this.deps.logger.debug({ ...fields, reason: err instanceof Error ? err.message : String(err) }, 'link preview fetch failed');
@@ -174,7 +183,8 @@ export class LinkPreviewService {
     return this.files.storeLinkPreviewImage(res.body);
   }
 
-  private async attach(job: Job, meta: PageMeta, image: { key: string; width: number; height: number } | undefined): Promise<void> {
+  /** Whether it was attached (false: the post is gone, links elsewhere now, or its author removed the preview). */
+  private async attach(job: Job, meta: PageMeta, image: { key: string; width: number; height: number } | undefined): Promise<boolean> {
     const row: PostPreview = {
       post_id: job.postId, url: job.url, title: meta.title, description: meta.description, site_name: meta.site_name,
       image_key: image?.key ?? null, image_width: image?.width ?? null, image_height: image?.height ?? null, dismissed: 0, created_at: this.deps.clock(),
@@ -192,13 +202,14 @@ export class LinkPreviewService {
     });
     if (outcome === undefined) {
       if (image !== undefined) await this.files.removeLinkPreviewImages([image.key]);
-      return;
+      return false;
     }
     const stale = outcome.replaced?.image_key;
     if (stale !== undefined && stale !== null) await this.files.removeLinkPreviewImages([stale]);
     // A delete that committed between our read and our write found no row to remove: finish it.
     const post = await this.deps.store.posts.get(job.postId);
     if (post === undefined || post.deleted_at !== null) await this.discard([job.postId]);
+    return true;
   }
 
   /** Forgets the previews of posts that are gone (after their delete committed). */

@@ -230,6 +230,8 @@ describe('link previews', () => {
       page('/huge'), page('/silent'), page('/svg'),
       'ftp://127.0.0.1/ and file:///etc/passwd and gopher://127.0.0.1/',
     ];
+    const outcomes = async (): Promise<Record<string, number>> => Object.fromEntries((await t.app.metrics.linkPreviews.get()).values.map((v) => [String(v.labels.outcome), v.value]));
+    const before = await outcomes();
     const started = Date.now();
     const posts: { id: string; message: string }[] = [];
     for (const link of internal) {
@@ -249,6 +251,13 @@ describe('link previews', () => {
       expect(view.edited_at).toBeNull();
     }
     expect(canaryConnections).toBe(0);
+    // Each internal target refused as an address (by literal, by resolver answer, after a redirect), the rest failed or empty.
+    const after = await outcomes();
+    const delta = (k: string): number => (after[k] ?? 0) - (before[k] ?? 0);
+    // (`localhost.` is refused as loopback where the system resolver knows it, and fails to resolve where it does not.)
+    expect(delta('refused')).toBeGreaterThanOrEqual(19);
+    expect(delta('refused') + delta('failed') + delta('empty')).toBe(23);
+    expect(delta('attached')).toBe(0);
     // The 2 GB answer was abandoned after the first part (the socket buffers hold a few MB at most).
     expect(hugeBytesSent).toBeLessThan(64 * 1024 * 1024);
     expect(t.logs.text()).toMatch(/link preview refused/);
