@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostView } from '../../src/domain/presenters.js';
-import { startApp, type TestApp } from '../helpers/app.js';
+import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, envelope, registerUser, type TestUser } from '../helpers/factories.js';
 import { png } from '../helpers/uploads.js';
 import { WsClient } from '../helpers/ws-client.js';
@@ -25,7 +25,7 @@ import { WsClient } from '../helpers/ws-client.js';
 const GB2 = 2 * 1024 ** 3;
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script><rect width="10" height="10"/></svg>';
 
-describe('link previews', () => {
+describe.each(STORES)('link previews (%s)', (kind) => {
   let canary: Server;
   let canaryPort = 0;
   let canaryConnections = 0;
@@ -34,6 +34,9 @@ describe('link previews', () => {
   const hits: string[] = [];
   let hugeBytesSent = 0;
   const silent: ServerResponse[] = [];
+  /** Requests to /slow wait here until the test answers them. */
+  const held: { res: ServerResponse; path: string }[] = [];
+  let onHeld: (() => void) | undefined;
   let image: Buffer;
   let t: TestApp;
   let alice: TestUser;
@@ -101,6 +104,10 @@ describe('link previews', () => {
         case '/silent':
           silent.push(res);
           return;
+        case '/slow':
+          held.push({ res, path: req.url ?? '' });
+          onHeld?.();
+          return;
         case '/svg':
           res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(SVG);
           return;
@@ -124,7 +131,7 @@ describe('link previews', () => {
 
     // Names a hostile DNS server could answer with internal addresses; everything else resolves normally.
     const hostile: Record<string, string> = { 'rebind.test': '127.0.0.1', 'corp.test': '10.1.2.3', 'meta.test': '169.254.169.254', 'v6.test': '::1' };
-    t = await startApp('sqlite', {
+    t = await startApp(kind, {
       env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'localhost' },
       linkPreviewTimeoutMs: 1500,
       outboundResolve: async (host, family) => {
@@ -145,6 +152,7 @@ describe('link previews', () => {
   afterAll(async () => {
     await t?.close();
     for (const res of silent) res.destroy();
+    for (const h of held) h.res.destroy();
     pages?.closeAllConnections();
     await new Promise<void>((resolve) => (pages ? pages.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (canary ? canary.close(() => resolve()) : resolve()));
@@ -212,6 +220,37 @@ describe('link previews', () => {
     } finally {
       ws.close();
     }
+  });
+
+  /** Posts `message`, waits until its /slow fetch has arrived, and hands back the post and the held answer. */
+  async function postHeld(message: string): Promise<{ post: PostView; answer: (body: string) => void }> {
+    const arrived = new Promise<void>((resolve) => (onHeld = resolve));
+    const post = await createPost(t.api, alice, channel.id, message);
+    await arrived;
+    const { res } = held.shift()!;
+    return { post, answer: (body) => res.writeHead(200, { 'content-type': 'text/html' }).end(body) };
+  }
+
+  it('a fetch that ends after the author removed the preview, or edited the link away, attaches nothing', async () => {
+    const og = html('<meta property="og:title" content="Late answer">');
+    const removed = await postHeld(`slow ${page('/slow?case=removed')}`);
+    expect((await t.api.delete(`/api/v1/posts/${removed.post.id}/preview`, alice.token)).status).toBe(200);
+    removed.answer(og);
+    const edited = await postHeld(`slow ${page('/slow?case=edited')}`);
+    expect((await t.api.put(`/api/v1/posts/${edited.post.id}`, { message: 'no link any more' }, alice.token)).status).toBe(200);
+    edited.answer(og);
+    const deleted = await postHeld(`slow ${page('/slow?case=deleted')}`);
+    expect((await t.api.delete(`/api/v1/posts/${deleted.post.id}`, alice.token)).status).toBe(200);
+    deleted.answer(og);
+    await t.app.services.linkPreviews.idle();
+    expect((await getPost(removed.post.id)).preview).toBeNull();
+    expect((await getPost(edited.post.id)).preview).toBeNull();
+    expect(await t.app.store.previews.get(deleted.post.id)).toBeUndefined();
+    // The same page, answered in time, would have given a preview.
+    const control = await postHeld(`slow ${page('/slow?case=control')}`);
+    control.answer(og);
+    await t.app.services.linkPreviews.idle();
+    expect((await getPost(control.post.id)).preview?.title).toBe('Late answer');
   });
 
   it('the SSRF table: no preview, no connection to the internal address, the post unaffected', async () => {
@@ -295,7 +334,7 @@ describe('link previews', () => {
     expect(report.missingObjects).toEqual([]);
   });
 
-  it('RUSTCHAT_LINK_PREVIEWS=false: nothing is fetched', async () => {
+  it.runIf(kind === 'sqlite')('RUSTCHAT_LINK_PREVIEWS=false: nothing is fetched', async () => {
     const off = await startApp('sqlite', { env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'localhost', RUSTCHAT_LINK_PREVIEWS: 'false' } });
     try {
       const dan = await registerUser(off.api, 'dan');
