@@ -55,7 +55,8 @@ export const HTML_BYTES = 512 * 1024;
 export const IMAGE_BYTES = 5 * 1024 * 1024;
 const USER_AGENT = 'RustChat-LinkPreview/1.0';
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\s*(;|$)/i;
-const IMAGE_TYPES = /^image\/(png|jpeg|gif|webp)\s*(;|$)/i;
+// Any image type but SVG on the wire (servers say image/jpg, image/pjpeg…); the bytes decide after (FileService).
+const IMAGE_TYPES = /^image\/(?!svg)[\w.+-]+\s*(;|$)/i;
 
 interface Job {
   readonly postId: string;
@@ -176,7 +177,9 @@ export class LinkPreviewService {
   private async fetchImage(url: string): Promise<{ key: string; width: number; height: number }> {
     const res = await this.options.fetcher.read(url, {
       maxBytes: IMAGE_BYTES,
-      accept: (status, headers) => ok(status) ?? (IMAGE_TYPES.test(headers.get('content-type') ?? '') ? undefined : 'not a raster image'),
+      accept: (status, headers) => ok(status)
+        ?? (IMAGE_TYPES.test(headers.get('content-type') ?? '') ? undefined : 'not a raster image')
+        ?? (Number(headers.get('content-length') ?? 0) > IMAGE_BYTES ? `image larger than ${IMAGE_BYTES} bytes` : undefined),
       headers: { accept: 'image/webp,image/png,image/jpeg,image/gif', 'user-agent': USER_AGENT },
       signal: this.stop.signal,
     });

@@ -11,7 +11,7 @@ import { Avatar } from './bits.js';
 import { BookmarkIcon, EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
 import { ConfirmDialog } from './Dialog.js';
 import { PostFiles } from './Files.js';
-import { formatSize } from '../lib/files.js';
+import { formatSize, previewImageSrc } from '../lib/files.js';
 
 export function MessageText({ message, me }: { readonly message: string; readonly me: string }) {
   const segments = segmentMessage(message, me);
@@ -54,14 +54,6 @@ function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) 
       ))}
     </div>
   );
-}
-
-/**
- * The only image source a preview may use: the server's own, access-checked path for this
- * post's preview image (`/api/v1/posts/{id}/preview/image?v=…`), never a remote URL.
- */
-export function previewImageSrc(url: string | undefined): string | undefined {
-  return typeof url === 'string' && /^\/api\/v1\/posts\/[A-Za-z0-9-]+\/preview\/image(\?v=\d+)?$/.test(url) ? url : undefined;
 }
 
 /** Only http(s) links are followed from a preview card (the server sends no other, this checks again). */
