@@ -438,7 +438,7 @@ export class OutboundClient {
         res.on('close', () => {
           if (!done) {
             done = true;
-            reject(new OutboundRefused('response ended before its end'));
+            reject(new OutboundRefused('response cut off before its end'));
           }
         });
       });
