@@ -457,3 +457,16 @@ describe('ChatEngine: a channel opened at a message (permalink)', () => {
     expect(cp.order.at(-1)).toBe('p103');
   });
 });
+
+describe('ChatEngine: link previews', () => {
+  it('removing a preview asks the server and keeps the post it answers with', async () => {
+    const preview = { url: 'https://example.com/', title: 'Example', description: null, site_name: null, image: null };
+    const t = await started({ posts: () => page(post('p1', 1, { user_id: 'me', preview })), removePreview: (id) => post(id, 1, { user_id: 'me', preview: null }) });
+    await t.engine.openChannel('c1');
+    expect(t.store.getState().posts.p1!.preview).toEqual(preview);
+    t.take();
+    await t.engine.removePreview('p1');
+    expect(t.take()).toEqual(['removePreview "p1"']);
+    expect(t.store.getState().posts.p1!.preview).toBeNull();
+  });
+});
