@@ -30,8 +30,9 @@ export class Previews implements PreviewStore {
   async put(preview: PostPreview): Promise<PostPreview | undefined> {
     if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Previews(trx).put(preview));
     const previous = await this.get(preview.post_id);
-    if (previous === undefined) await this.db.insertInto('post_previews').values({ ...preview }).execute();
-    else await this.db.updateTable('post_previews').set({ ...preview }).where('post_id', '=', preview.post_id).execute();
+    // An upsert: a concurrent writer's row (PostgreSQL, between the read and this) is replaced, never a unique violation.
+    const { post_id: _key, ...fields } = preview;
+    await this.db.insertInto('post_previews').values({ ...preview }).onConflict((oc) => oc.column('post_id').doUpdateSet(fields)).execute();
     return previous;
   }
 

@@ -43,4 +43,12 @@ describe.each(STORES)('store contract: link previews (%s)', (kind) => {
     expect(await store.previews.get(p3.id)).toEqual(preview(p3.id));
     expect(await store.previews.deleteForPosts([])).toEqual([]);
   });
+
+  it('concurrent writers of one post\'s row both succeed (the later one wins), never a unique violation', async () => {
+    const { users: [a], channel } = await world(1);
+    const p = await store.posts.create(newPost(channel.id, a!.id));
+    const writes = Array.from({ length: 6 }, (_, i) => store.transaction((tx) => tx.previews.put(preview(p.id, { title: `t${i}` }))));
+    await expect(Promise.all(writes)).resolves.toHaveLength(6);
+    expect((await store.previews.get(p.id))?.title).toMatch(/^t[0-5]$/);
+  });
 });
