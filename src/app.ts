@@ -31,13 +31,14 @@ import { Presence } from './realtime/presence.js';
 import { clientIpResolver } from './security/client-ip.js';
 import { SecretBox } from './security/crypto.js';
 import { SecurityEvents } from './security/events.js';
-import { OutboundClient } from './security/outbound.js';
+import { OutboundClient, type OutboundOptions } from './security/outbound.js';
 import { RateLimits } from './security/rate-limit.js';
 import { TokenService } from './security/tokens.js';
 import { AuthzTraces, traceStore } from './services/authz-trace.js';
 import type { ServiceDeps } from './services/context.js';
 import { createMailer } from './services/mail.js';
 import { buildServices, type Services } from './services/index.js';
+import { IMAGE_BYTES } from './services/link-previews.js';
 import { backfillSearchIndex } from './services/search.js';
 import { searchDocument } from './domain/search.js';
 import { openStorage } from './storage/open.js';
@@ -69,6 +70,10 @@ export interface AppOptions {
   readonly filesSweepIntervalMs?: number;
   /** How long a channel's later events wait for a missing earlier one (default realtime/bus/ordered.ts, 1 s). */
   readonly eventOrderGapMs?: number;
+  /** Deadline of one link preview fetch, redirects included (default 10 s; tests shorten it). */
+  readonly linkPreviewTimeoutMs?: number;
+  /** The resolver link previews use (OutboundOptions.resolve; tests: a name that resolves to an internal address). */
+  readonly outboundResolve?: OutboundOptions['resolve'];
 }
 
 /** The real-time parts (tests look inside). */
@@ -207,6 +212,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sso: { siteUrl: config.siteUrl, isProduction: config.isProduction, fetch: outbound.fetch, destinationProblem: (url) => outbound.destinationProblem(url) },
     storage,
     files: config.files,
+    linkPreviews: {
+      enabled: config.linkPreviews.enabled,
+      // Its own client: loopback refused even outside production (only SSO's dev IdP needs it),
+      // and no body larger than a preview image.
+      fetcher: new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: false, maxBytes: IMAGE_BYTES, timeoutMs: options.linkPreviewTimeoutMs ?? 10_000, ...(options.outboundResolve === undefined ? {} : { resolve: options.outboundResolve }) }),
+    },
   });
   const hub = new Hub({
     store,
@@ -279,6 +290,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await gateway.close();
       await realtime.hub.close();
       await http.close();
+      await services.linkPreviews.close();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
       await presence.close();
       await bus.close();

@@ -331,6 +331,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
   const workers = r.int('RUSTCHAT_WORKERS', availableParallelism(), 1, 256);
   const redisPrefix = r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:');
   const allowRegistration = r.bool('RUSTCHAT_ALLOW_REGISTRATION', true);
+  const linkPreviews = r.bool('RUSTCHAT_LINK_PREVIEWS', true);
 
   if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
 
@@ -367,6 +368,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     encryption: { key: secrets.RUSTCHAT_ENCRYPTION_KEY!, previousKey: r.secret('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS') },
     smtp: smtpUrl === undefined ? undefined : { url: smtpUrl, from: smtpFrom ?? `RustChat <no-reply@${new URL(siteUrl).hostname}>` },
     outbound: { allowedHosts: outboundAllowedHosts },
+    linkPreviews: { enabled: linkPreviews },
     allowRegistration,
     logLevel,
     maxBodyBytes,

@@ -125,6 +125,28 @@ export interface Reaction {
 }
 
 /** A file shared in a channel (metadata; the bytes are in BlobStorage under `storage_key`). */
+/**
+ * The link preview of a post (migration 10, table `post_previews`): what the page at its
+ * first link says about itself, fetched by the server after the post committed. At most one
+ * per post. `dismissed` = 1: the author removed it; the row stays (with the link it was for,
+ * and no content) so a fetch still in flight cannot put it back; an edit that changes the
+ * first link replaces the row.
+ */
+export interface PostPreview {
+  readonly post_id: string;
+  /** The link as written in the post (what the author linked, not where redirects led). */
+  readonly url: string;
+  readonly title: string | null;
+  readonly description: string | null;
+  readonly site_name: string | null;
+  /** The stored image (storage key under `previews/`), a WebP made by the server, or null. */
+  readonly image_key: string | null;
+  readonly image_width: number | null;
+  readonly image_height: number | null;
+  readonly dismissed: number;
+  readonly created_at: number;
+}
+
 export interface FileInfo {
   readonly id: string;
   /** The uploader. */

@@ -148,7 +148,7 @@ const isAuthor: Rule<PostContext> = (a, c) => c.post.user_id === a.userId;
 const both = <C>(x: Rule<C>, y: Rule<C>): Rule<C> => (a, c) => x(a, c) && y(a, c);
 const channelMember: Rule<PostContext> = (_a, c) => c.channel.member !== undefined;
 
-export type PostAction = 'read' | 'edit' | 'delete' | 'react' | 'pin' | 'mark_unread';
+export type PostAction = 'read' | 'edit' | 'delete' | 'react' | 'pin' | 'mark_unread' | 'remove_preview';
 
 export const POST_POLICY: Readonly<Record<PostAction, readonly Rule<PostContext>[]>> = {
   /** Posts are as visible as their channel. */
@@ -162,6 +162,8 @@ export const POST_POLICY: Readonly<Record<PostAction, readonly Rule<PostContext>
   pin: [inChannel('post')],
   /** Move my read position back: only a member has one, archived channels included (reading them is allowed). */
   mark_unread: [both(channelMember, inChannel('read'))],
+  /** Take the link preview off a post: it is part of what the author says, like an edit. */
+  remove_preview: [both(isAuthor, inChannel('post'))],
 };
 
 /** Whether `actor` may do `action` to the post; nothing is allowed on a post the actor may not read. */

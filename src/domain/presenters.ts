@@ -2,7 +2,7 @@
  * Row → JSON views, shared by the REST API and the WebSocket events so both always show
  * the same shape. Times are milliseconds since the epoch.
  */
-import type { Channel, ChannelMember, ChannelRole, ChannelType, CustomEmoji, FileInfo, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User } from './entities.js';
+import type { Channel, ChannelMember, ChannelRole, ChannelType, CustomEmoji, FileInfo, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User, PostPreview } from './entities.js';
 import type { SsoProvider, SsoProviderType } from './sso.js';
 
 export type Presence = 'online' | 'away' | 'dnd' | 'offline';
@@ -159,8 +159,29 @@ export interface PostView {
   reactions: ReactionSummary[];
   /** Metadata of the attached files that still exist (the bytes: GET /files/{id}/download). */
   files: FileView[];
+  /** The link preview the server attached (null: none, not yet, or removed by the author). */
+  preview: LinkPreviewView | null;
   client_msg_id: string | null;
   seq: number;
+}
+
+/** A post's link preview; its image is served by GET /api/v1/posts/{id}/preview/image (same origin, access-checked). */
+export interface LinkPreviewView {
+  url: string;
+  title: string | null;
+  description: string | null;
+  site_name: string | null;
+  image: { url: string; width: number; height: number } | null;
+}
+
+export function linkPreviewView(p: PostPreview): LinkPreviewView {
+  return {
+    url: p.url,
+    title: p.title,
+    description: p.description,
+    site_name: p.site_name,
+    image: p.image_key === null ? null : { url: `/api/v1/posts/${p.post_id}/preview/image?v=${p.created_at}`, width: p.image_width ?? 0, height: p.image_height ?? 0 },
+  };
 }
 
 export interface FileView {
@@ -219,7 +240,7 @@ export function summarizeReactions(reactions: readonly Reaction[]): ReactionSumm
   return [...by.values()];
 }
 
-export function postView(p: Post, reactions: readonly Reaction[] = [], files: readonly FileInfo[] = []): PostView {
+export function postView(p: Post, reactions: readonly Reaction[] = [], files: readonly FileInfo[] = [], preview?: PostPreview): PostView {
   const fileIds = parseJson<string[]>(p.file_ids, []);
   // In the order the author attached them.
   const ordered = files.length < 2 ? files : [...files].sort((a, b) => fileIds.indexOf(a.id) - fileIds.indexOf(b.id));
@@ -238,6 +259,7 @@ export function postView(p: Post, reactions: readonly Reaction[] = [], files: re
     last_reply_at: p.last_reply_at,
     reactions: summarizeReactions(reactions),
     files: ordered.map(fileView),
+    preview: preview === undefined || preview.dismissed !== 0 || preview.post_id !== p.id ? null : linkPreviewView(preview),
     client_msg_id: p.client_msg_id,
     seq: p.seq,
   };

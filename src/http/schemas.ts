@@ -110,6 +110,18 @@ export const FileSchema = Type.Object({
   created_at: Millis,
 });
 
+export const LinkPreviewSchema = Type.Object({
+  url: Type.String({ description: 'The link previewed (the first http(s) link of the message, outside code)' }),
+  title: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  site_name: Nullable(Type.String()),
+  image: Nullable(Type.Object({
+    url: Type.String({ description: 'Same-origin, access-checked: GET /api/v1/posts/{id}/preview/image' }),
+    width: Type.Integer(),
+    height: Type.Integer(),
+  })),
+}, { description: 'Fetched by the server after the post was saved (a post_edited event brings it); null: none, not yet, or removed' });
+
 export const PostSchema = Type.Object({
   id: Id,
   channel_id: Id,
@@ -125,6 +137,7 @@ export const PostSchema = Type.Object({
   last_reply_at: Nullable(Millis),
   reactions: Type.Array(ReactionSummarySchema),
   files: Type.Array(FileSchema),
+  preview: Nullable(LinkPreviewSchema),
   client_msg_id: Nullable(Type.String()),
   seq: Type.Integer({ description: 'Global, increasing sequence number' }),
 });

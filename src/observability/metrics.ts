@@ -22,6 +22,10 @@ export class Metrics {
   readonly rateLimitStoreFallback = new Gauge({ name: 'rustchat_rate_limit_store_fallback', help: '1 while Redis is unreachable and the rate limiters count per node in memory', registers: [this.registry] });
   readonly securityEvents = new Counter({ name: 'rustchat_security_events_total', help: 'Security events by kind', labelNames: ['event'] as const, registers: [this.registry] });
   readonly postsCreated = new Counter({ name: 'rustchat_posts_created_total', help: 'Posts created', registers: [this.registry] });
+  readonly linkPreviews = new Counter({
+    name: 'rustchat_link_previews_total', labelNames: ['outcome'] as const, registers: [this.registry],
+    help: 'Link previews by outcome: attached, refused (an internal address), failed (network, status, type, size, time), empty (nothing to show), stale (the post changed meanwhile), dropped (queue full)',
+  });
 
   private readonly collect: (() => Promise<{ contentType: string; text: string }>) | undefined;
 

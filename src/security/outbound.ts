@@ -184,7 +184,59 @@ export interface OutboundOptions {
   readonly maxBytes?: number;
   /** Deadline for one call, redirects included. */
   readonly timeoutMs?: number;
+  /**
+   * Resolves a host name to every address it has (default: the system resolver, `dns.lookup`
+   * with `all`). The client classifies what this returns like any other answer; tests give a
+   * resolver that names internal addresses, the way a hostile DNS server would.
+   */
+  readonly resolve?: (hostname: string, family: number | undefined) => Promise<LookupAddress[]>;
 }
+
+/** How `read` takes a response body. */
+export interface ReadOptions {
+  /** Largest body read (default: the client's `maxBytes`). */
+  readonly maxBytes?: number;
+  /** Keep the first `maxBytes` of a longer body (the rest is never read) instead of failing. */
+  readonly truncate?: boolean;
+  /**
+   * Looks at the final response's status and headers before a byte of its body is read: a
+   * reason refuses it (the connection is closed at once, so a 2 GB answer of the wrong type
+   * costs nothing), undefined reads it.
+   */
+  readonly accept?: (status: number, headers: Headers) => string | undefined;
+  readonly headers?: Record<string, string>;
+  readonly signal?: AbortSignal;
+}
+
+/** A response read by `read`: where it ended up (after redirects) and its (bounded) body. */
+export interface ReadResult {
+  readonly url: URL;
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Buffer;
+  /** The body was longer than `maxBytes` and was cut there (`truncate`). */
+  readonly truncated: boolean;
+}
+
+/** One response as the client received it. */
+interface Hop {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly body: Buffer | null;
+  readonly truncated: boolean;
+}
+
+interface BodyLimits {
+  readonly maxBytes: number;
+  readonly truncate: boolean;
+  readonly accept: ((status: number, headers: Headers) => string | undefined) | undefined;
+}
+
+const systemResolve = (hostname: string, family: number | undefined): Promise<LookupAddress[]> =>
+  new Promise((resolve, reject) => {
+    dnsLookup(hostname, { all: true, ...(family === undefined || family === 0 ? {} : { family }) }, (err, addresses: LookupAddress[]) => (err ? reject(err) : resolve(addresses)));
+  });
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const NO_BODY = new Set([204, 205, 304]);
@@ -232,18 +284,34 @@ export class OutboundClient {
    */
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const first = new Request(input, init);
-    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(init?.signal ? [init.signal] : [])]);
-    let url = new URL(first.url);
-    let method = first.method;
-    let body = first.body === null ? undefined : Buffer.from(await first.arrayBuffer());
-    const headers = new Headers(first.headers);
+    const body = first.body === null ? undefined : Buffer.from(await first.arrayBuffer());
+    const { hop } = await this.follow(new URL(first.url), first.method, new Headers(first.headers), body, first.redirect, init?.signal ?? undefined, { maxBytes: this.maxBytes, truncate: false, accept: undefined });
+    return new Response(hop.body, { status: hop.status, statusText: hop.statusText, headers: hop.headers });
+  };
+
+  /**
+   * A GET with the same checks as `fetch` (redirects followed), for callers that want the body
+   * bounded their own way: `maxBytes` of their own, cut rather than failed (`truncate`), and
+   * the response refused by its headers before the body is read (`accept`).
+   */
+  async read(input: string | URL, options: ReadOptions = {}): Promise<ReadResult> {
+    const limits: BodyLimits = { maxBytes: Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), truncate: options.truncate === true, accept: options.accept };
+    const { hop, url } = await this.follow(new URL(input), 'GET', new Headers(options.headers), undefined, 'follow', options.signal, limits);
+    return { url, status: hop.status, headers: hop.headers, body: hop.body ?? Buffer.alloc(0), truncated: hop.truncated };
+  }
+
+  private async follow(start: URL, startMethod: string, headers: Headers, startBody: Buffer | undefined, redirect: Request['redirect'], callerSignal: AbortSignal | undefined, limits: BodyLimits): Promise<{ hop: Hop; url: URL }> {
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(callerSignal ? [callerSignal] : [])]);
+    let url = start;
+    let method = startMethod;
+    let body = startBody;
     headers.delete('cookie');
     headers.set('accept-encoding', 'identity');
     for (let hop = 0; ; hop++) {
-      const res = await this.once(url, method, headers, body, signal);
+      const res = await this.once(url, method, headers, body, signal, redirect === 'manual' ? { ...limits, accept: undefined } : limits);
       const location = res.headers.get('location');
-      if (!REDIRECTS.has(res.status) || location === null || first.redirect === 'manual') return res;
-      if (first.redirect === 'error') throw new OutboundRefused('redirect not allowed');
+      if (!REDIRECTS.has(res.status) || location === null || redirect === 'manual') return { hop: res, url };
+      if (redirect === 'error') throw new OutboundRefused('redirect not allowed');
       if (hop >= this.maxRedirects) throw new OutboundRefused('too many redirects');
       const next = new URL(location, url);
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
@@ -255,7 +323,7 @@ export class OutboundClient {
       if (next.origin !== url.origin) headers.delete('authorization');
       url = next;
     }
-  };
+  }
 
   private target(url: URL): { host: string; ip: string | undefined } {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundRefused(`scheme ${url.protocol} not allowed`);
@@ -264,7 +332,7 @@ export class OutboundClient {
     return { host, ip: isIP(host) === 0 ? undefined : host };
   }
 
-  private once(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal): Promise<Response> {
+  private once(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal, limits: BodyLimits): Promise<Hop> {
     const { host, ip } = this.target(url);
     const trusted = this.allowedHosts.has(url.hostname);
     if (!trusted && ip !== undefined) {
@@ -272,20 +340,21 @@ export class OutboundClient {
       if (problem !== undefined) return Promise.reject(new OutboundRefused(problem));
     }
     const lookup: LookupFunction = (hostname, opts, callback) => {
-      dnsLookup(hostname, { all: true, family: opts.family, hints: opts.hints }, (err, addresses: LookupAddress[]) => {
+      const answer = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]): void => {
         if (err) return callback(err, '', 0);
         const refused = trusted ? undefined : addresses.map((a) => this.addressProblem(a.address)).find((p) => p !== undefined);
         if (refused !== undefined) return callback(new OutboundRefused(refused), '', 0);
         if (addresses.length === 0) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
         if (opts.all === true) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
         else callback(null, addresses[0]!.address, addresses[0]!.family);
-      });
+      };
+      (this.options.resolve ?? systemResolve)(hostname, opts.family === 'IPv4' ? 4 : opts.family === 'IPv6' ? 6 : opts.family).then((a) => answer(null, a), (err: unknown) => answer(err as NodeJS.ErrnoException, []));
     };
     const outgoing: Record<string, string> = Object.fromEntries(headers);
     outgoing.host = url.host;
     if (body !== undefined) outgoing['content-length'] = String(body.length);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<Response>((resolve, reject) => {
+    return new Promise<Hop>((resolve, reject) => {
       const req = send({
         protocol: url.protocol,
         hostname: host,
@@ -307,42 +376,69 @@ export class OutboundClient {
       });
       req.on('error', reject);
       req.on('response', (res: IncomingMessage) => {
+        const status = res.statusCode ?? 502;
+        // Node reads any three digits as a status; `Response` throws on one outside 200–599,
+        // and a throw here (an event handler) would be uncaught: any server could stop ours.
+        if (status < 200 || status > 599) {
+          res.destroy();
+          reject(new OutboundRefused(`status ${status} is not an HTTP response status`));
+          return;
+        }
+        const responseHeaders = new Headers();
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+          const name = res.rawHeaders[i]!;
+          // No cookie jar, and nothing to tempt a caller into keeping one.
+          if (name.toLowerCase() === 'set-cookie') continue;
+          try {
+            responseHeaders.append(name, res.rawHeaders[i + 1]!);
+          } catch {
+            // A header value fetch would refuse: leave it out rather than fail the call.
+          }
+        }
+        const isRedirect = REDIRECTS.has(status) && responseHeaders.has('location');
+        const refusal = isRedirect ? undefined : limits.accept?.(status, responseHeaders);
+        if (refusal !== undefined) {
+          res.destroy();
+          reject(new OutboundRefused(refusal));
+          return;
+        }
         const chunks: Buffer[] = [];
         let size = 0;
+        let done = false;
+        const finish = (truncated: boolean): void => {
+          if (done) return;
+          done = true;
+          const payload = NO_BODY.has(status) || method === 'HEAD' ? null : Buffer.concat(chunks);
+          resolve({ status, statusText: res.statusMessage ?? '', headers: responseHeaders, body: payload, truncated });
+        };
         res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > this.maxBytes) {
+          if (done) return;
+          if (size + chunk.length > limits.maxBytes) {
             res.destroy();
-            reject(new OutboundRefused(`response larger than ${this.maxBytes} bytes`));
+            if (limits.truncate) {
+              chunks.push(chunk.subarray(0, limits.maxBytes - size));
+              size = limits.maxBytes;
+              finish(true);
+            } else {
+              done = true;
+              reject(new OutboundRefused(`response larger than ${limits.maxBytes} bytes`));
+            }
             return;
           }
+          size += chunk.length;
           chunks.push(chunk);
         });
-        res.on('error', reject);
-        res.on('end', () => {
-          const responseHeaders = new Headers();
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-            const name = res.rawHeaders[i]!;
-            // No cookie jar, and nothing to tempt a caller into keeping one.
-            if (name.toLowerCase() === 'set-cookie') continue;
-            try {
-              responseHeaders.append(name, res.rawHeaders[i + 1]!);
-            } catch {
-              // A header value fetch would refuse: leave it out rather than fail the call.
-            }
-          }
-          const status = res.statusCode ?? 502;
-          // Node reads any three digits as a status; `Response` throws on one outside 200–599,
-          // and a throw here (an event handler) would be uncaught: any server could stop ours.
-          if (status < 200 || status > 599) {
-            reject(new OutboundRefused(`status ${status} is not an HTTP response status`));
-            return;
-          }
-          const payload = NO_BODY.has(status) || method === 'HEAD' ? null : Buffer.concat(chunks);
-          try {
-            resolve(new Response(payload, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
+        res.on('error', (err) => {
+          if (done) return;
+          done = true;
+          reject(err);
+        });
+        res.on('end', () => finish(false));
+        // Cut off mid-body (the deadline, a reset): never a silently short answer.
+        res.on('close', () => {
+          if (!done) {
+            done = true;
+            reject(new OutboundRefused('response cut off before its end'));
           }
         });
       });

@@ -25,6 +25,7 @@ const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
   react: 'Only channel members can react',
   pin: 'Only channel members can pin posts',
   mark_unread: 'Only channel members have a read position',
+  remove_preview: 'Only the author can remove a post\'s link preview',
 };
 
 const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User', emoji: 'Emoji' };

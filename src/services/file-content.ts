@@ -109,6 +109,20 @@ export async function imageDerivatives(path: string, maxPixels: number): Promise
   });
 }
 
+/** The largest side of a link preview's stored image (services/link-previews.ts). */
+export const LINK_PREVIEW_IMAGE_SIZE = 600;
+
+/** A link preview's image: fits LINK_PREVIEW_IMAGE_SIZE², WebP without metadata, with its size. */
+export async function linkPreviewImage(path: string, maxPixels: number): Promise<{ data: Buffer; width: number; height: number }> {
+  return render(async () => {
+    const { data, info } = await decoder(path, maxPixels)
+      .resize(LINK_PREVIEW_IMAGE_SIZE, LINK_PREVIEW_IMAGE_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 80 })
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height };
+  });
+}
+
 /** Square avatars (cropped to the centre), one per AVATAR_SIZES, as WebP without metadata. */
 export async function avatarImages(path: string, maxPixels: number): Promise<Map<AvatarSize, Buffer>> {
   return render(async () => {

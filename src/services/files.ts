@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,9 +27,10 @@ import { AppError, badRequest, notFound } from '../domain/errors.js';
 import { fileView, postView, type FileView } from '../domain/presenters.js';
 import { derivedKey, newObjectKey, ObjectNotFound, type BlobStorage, type ByteRange, type StoredObject } from '../storage/blob-storage.js';
 import type { FileStore } from '../store/files.js';
+import type { PreviewStore } from '../store/previews.js';
 import type { Access } from './access.js';
 import type { CallContext, ServiceDeps } from './context.js';
-import { AVATAR_SIZES, avatarImages, cleanFileName, detectType, imageDerivatives, imageFacts, RASTER_IMAGE_TYPES, type AvatarSize } from './file-content.js';
+import { AVATAR_SIZES, avatarImages, cleanFileName, detectType, imageDerivatives, imageFacts, linkPreviewImage, RASTER_IMAGE_TYPES, type AvatarSize } from './file-content.js';
 
 export type FileVariant = 'download' | 'thumbnail' | 'preview';
 
@@ -264,8 +265,8 @@ export class FileService {
           const updated = await tx.posts.setFileIds(post.id, JSON.stringify(ids));
           await tx.channels.takeEventSeq(post.channel_id);
           if (updated !== undefined) {
-            const [reactions, files] = await Promise.all([tx.posts.reactionsFor([post.id]), tx.files.forPosts([post.id])]);
-            tx.publish({ event: 'post_edited', data: { post: postView(updated, reactions, files) }, broadcast: { channel_id: post.channel_id } });
+            const [reactions, files, [preview]] = await Promise.all([tx.posts.reactionsFor([post.id]), tx.files.forPosts([post.id]), tx.previews.forPosts([post.id])]);
+            tx.publish({ event: 'post_edited', data: { post: postView(updated, reactions, files, preview) }, broadcast: { channel_id: post.channel_id } });
           }
         }
         tx.publish({ event: 'file_deleted', data: { file_id: fileId, post_id: marked.post_id, channel_id: marked.channel_id }, broadcast: { channel_id: marked.channel_id } });
@@ -401,11 +402,49 @@ export class FileService {
     }
   }
 
+  // ---- link preview images (services/link-previews.ts decides who may see them) ----
+
+  /**
+   * Stores the image a link preview fetched, the way an upload's image is: its type from the
+   * bytes (raster images only: an SVG, HTML or anything else is refused), the pixel limit from
+   * the header before decoding, then a resized WebP without metadata is what is kept (never the
+   * fetched bytes themselves). Throws AppError (400) for anything it will not store.
+   */
+  async storeLinkPreviewImage(bytes: Buffer): Promise<{ key: string; width: number; height: number }> {
+    if (bytes.length === 0) throw badRequest('The image is empty');
+    return this.withTempFile(async (tmp) => {
+      await writeFile(tmp, bytes, { flag: 'wx', mode: 0o600 });
+      const mimeType = await detectType(tmp);
+      if (!RASTER_IMAGE_TYPES.has(mimeType)) throw badRequest(`A preview image must be a PNG, JPEG, GIF or WebP image, not ${mimeType}`);
+      await imageFacts(tmp, this.config.maxImagePixels);
+      const image = await linkPreviewImage(tmp, this.config.maxImagePixels);
+      const key = newObjectKey('previews');
+      await this.storage.putBuffer(key, image.data, 'image/webp');
+      return { key, width: image.width, height: image.height };
+    });
+  }
+
+  /** The bytes of a stored link preview image (the caller has decided the reader may see it). */
+  async openLinkPreviewImage(key: string): Promise<StoredObject> {
+    try {
+      return await this.storage.open(key);
+    } catch (err) {
+      if (err instanceof ObjectNotFound) throw notFound('Preview');
+      throw err;
+    }
+  }
+
+  /** Removes stored link preview images; a failure is logged (`rustchat files check` reports what is left). */
+  async removeLinkPreviewImages(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.storage.delete(keys).catch((err: unknown) => this.deps.logger.warn({ err, keys: keys.length }, 'files: removing link preview images failed (rustchat files check reports them)'));
+  }
+
   // ---- consistency ----
 
   /** Compares storage with the metadata (`rustchat files check`). */
   check(): Promise<FilesCheckReport> {
-    return checkFiles(this.deps.store.files, this.storage);
+    return checkFiles(this.deps.store.files, this.storage, this.deps.store.previews);
   }
 }
 
@@ -414,12 +453,13 @@ export class FileService {
  * cleanup failed too, an avatar replaced while storage was down) and objects the metadata
  * names that storage lacks (lost data). Used by `rustchat files check`.
  */
-export async function checkFiles(files: FileStore, storage: BlobStorage): Promise<FilesCheckReport> {
+export async function checkFiles(files: FileStore, storage: BlobStorage, previews: PreviewStore): Promise<FilesCheckReport> {
   const known = new Set<string>();
   for await (const entry of files.allKeys()) for (const k of objectKeysOf(entry)) known.add(k);
+  for await (const key of previews.allImageKeys()) known.add(key);
   const seen = new Set<string>();
   const orphanObjects: string[] = [];
-  for (const prefix of ['files', 'avatars', 'emoji']) {
+  for (const prefix of ['files', 'avatars', 'emoji', 'previews']) {
     for await (const key of storage.list(prefix)) {
       seen.add(key);
       if (!known.has(key)) orphanObjects.push(key);

@@ -13,6 +13,7 @@ import { EmojiService } from './emoji.js';
 import { FileService } from './files.js';
 import type { Mailer } from './mail.js';
 import { PasswordResetService } from './password-reset.js';
+import { LinkPreviewService, type PreviewFetcher } from './link-previews.js';
 import { PostService } from './posts.js';
 import { RegistrationService } from './registration.js';
 import { SearchService } from './search.js';
@@ -29,6 +30,7 @@ export interface Services {
   readonly posts: PostService;
   readonly files: FileService;
   readonly emoji: EmojiService;
+  readonly linkPreviews: LinkPreviewService;
   readonly search: SearchService;
   readonly sso: SsoService;
   readonly passwordResets: PasswordResetService;
@@ -50,13 +52,17 @@ export interface ServiceOptions {
   /** Where file bytes live (local disk or S3), and the file limits. */
   readonly storage: BlobStorage;
   readonly files: FilesConfig;
+  /** Link previews: on or off (RUSTCHAT_LINK_PREVIEWS), and the outbound client they fetch through. */
+  readonly linkPreviews: { readonly enabled: boolean; readonly fetcher: PreviewFetcher };
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
   const access = new Access(deps.store, deps.security, deps.clock);
   const sessions = new SessionService(deps, options.tokens, options.expiryHours);
   const files = new FileService(deps, access, options.storage, options.files);
-  const posts = new PostService(deps, access, options.presence, options.metrics, files);
+  // Each needs the other: posts schedule previews, a preview's event carries the post's view.
+  const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
+  const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews);
   return {
     access,
     sessions,
@@ -66,6 +72,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     posts,
     files,
     emoji: new EmojiService(deps, access, files, options.storage),
+    linkPreviews,
     search: new SearchService(deps, access, posts),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),

@@ -5,7 +5,8 @@
  * the lists (saved posts are filtered by current access).
  */
 import { randomUUID } from 'node:crypto';
-import type { FileInfo, Post, Reaction } from '../domain/entities.js';
+import type { FileInfo, Post, PostPreview, Reaction } from '../domain/entities.js';
+import { firstLink } from '../domain/link-preview.js';
 import { badRequest, invalid, notFound } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
 import { parseMentions, resolveMentionNames } from '../domain/mentions.js';
@@ -76,6 +77,14 @@ function checkFileIds(ids: readonly string[] | undefined): string[] {
 
 export const MAX_FILES_PER_POST = 10;
 
+/** What posts need of the link preview service (services/link-previews.ts). */
+export interface PreviewHooks {
+  /** After the commit: fetch a preview of the post's first link, in the background. */
+  schedule(post: { readonly id: string; readonly message: string }): void;
+  /** After the commit: remove the images of preview rows the write deleted. */
+  forget(rows: readonly PostPreview[]): Promise<void>;
+}
+
 export class PostService {
   constructor(
     private readonly deps: ServiceDeps,
@@ -83,15 +92,22 @@ export class PostService {
     private readonly presence: PresenceReader,
     private readonly metrics: Metrics,
     private readonly files: FileService,
+    /** Link previews (scheduled after a post commits; removed with it). */
+    private readonly previews: PreviewHooks,
   ) {}
 
-  /** Views of posts with their reactions and their files' metadata (files are looked up only for posts that have some). */
+  /**
+   * Views of posts with their reactions, their files' metadata (looked up only for posts that
+   * have some) and their link previews (only for posts with a link).
+   */
   private async withReactions(posts: readonly Post[], store: Store = this.deps.store): Promise<PostView[]> {
     const withFiles = posts.filter((p) => p.file_ids !== '[]').map((p) => p.id);
-    const [reactions, files] = await Promise.all([store.posts.reactionsFor(posts.map((p) => p.id)), store.files.forPosts(withFiles)]);
+    const withLinks = posts.filter((p) => /https?:\/\//i.test(p.message)).map((p) => p.id);
+    const [reactions, files, previews] = await Promise.all([store.posts.reactionsFor(posts.map((p) => p.id)), store.files.forPosts(withFiles), store.previews.forPosts(withLinks)]);
     const by = groupBy(reactions, (r) => r.post_id);
     const filesBy = groupBy(files, (f) => f.post_id!);
-    return posts.map((p) => postView(p, by.get(p.id) ?? [], filesBy.get(p.id) ?? []));
+    const previewOf = new Map(previews.map((r) => [r.post_id, r]));
+    return posts.map((p) => postView(p, by.get(p.id) ?? [], filesBy.get(p.id) ?? [], previewOf.get(p.id)));
   }
 
   /** Views of several posts (reactions and files in two queries). */
@@ -183,6 +199,7 @@ export class PostService {
       throw err;
     }
     this.metrics.postsCreated.inc();
+    this.previews.schedule(view);
     return { post: view, created: true };
   }
 
@@ -222,11 +239,15 @@ export class PostService {
     const { post } = await this.access.post(ctx, postId, 'edit');
     const text = validateMessage(message, post.file_ids !== '[]');
     const now = this.deps.clock();
+    // Another first link: the old preview goes with the edit, a new one is fetched after it.
+    const linkChanged = firstLink(post.message) !== firstLink(text);
+    let dropped: PostPreview[] = [];
     const view = await this.deps.store.transaction(async (tx) => {
       const targets = await this.mentionTargets(tx, post.channel_id, post.user_id, text);
       const p = await tx.posts.updateMessage(postId, text, targets.all, now, searchDocument(text));
       if (p === undefined) return undefined;
       await tx.posts.replaceMentions(postId, post.channel_id, post.seq, targets.userIds);
+      if (linkChanged) dropped = await tx.previews.deleteForPosts([postId]);
       // In the channel's commit order with its posts (an edit never overtakes its `posted`).
       await tx.channels.takeEventSeq(post.channel_id);
       const edited = await this.view(p, tx);
@@ -234,24 +255,30 @@ export class PostService {
       return edited;
     });
     if (view === undefined) throw notFound('Post');
+    if (linkChanged) {
+      await this.previews.forget(dropped);
+      this.previews.schedule(view);
+    }
     return view;
   }
 
   async delete(ctx: CallContext, postId: string): Promise<void> {
     const { post } = await this.access.post(ctx, postId, 'delete');
     const now = this.deps.clock();
-    const { ids: deleted, files } = await this.deps.store.transaction(async (tx) => {
+    const { ids: deleted, files, previews } = await this.deps.store.transaction(async (tx) => {
       const ids = await tx.posts.softDelete(postId, now);
-      if (ids.length === 0) return { ids, files: [] };
+      if (ids.length === 0) return { ids, files: [], previews: [] };
       if (post.root_post_id !== null) await tx.posts.touchThread(post.root_post_id, -1, null);
       // The files of the post (and of the replies deleted with a root) go with it.
       const gone = await tx.files.markDeletedForPosts(ids, now);
+      const dropped = await tx.previews.deleteForPosts(ids);
       await tx.channels.takeEventSeq(post.channel_id);
       tx.publish({ event: 'post_deleted', data: { post: { ...postView(post), message: '', props: {} } }, broadcast: { channel_id: post.channel_id } });
-      return { ids, files: gone };
+      return { ids, files: gone, previews: dropped };
     });
     if (deleted.length === 0) throw notFound('Post');
     await this.files.removeObjects(files);
+    await this.previews.forget(previews);
   }
 
   /** A channel's posts, newest first. `before`/`after` accept a post id or a seq. */

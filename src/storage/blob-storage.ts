@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 export const OBJECT_KEY = /^[a-z]+(\/[0-9]{4}\/[0-9]{2})?\/[0-9a-f-]{36}(\.[a-z0-9]+)?$/;
 
 /** A new key under `prefix` (`files`, `avatars`, ...), spread by month so directories stay small. */
-export function newObjectKey(prefix: 'files' | 'avatars' | 'emoji', now = new Date()): string {
+export function newObjectKey(prefix: 'files' | 'avatars' | 'emoji' | 'previews', now = new Date()): string {
   const month = String(now.getUTCMonth() + 1).padStart(2, '0');
   return `${prefix}/${now.getUTCFullYear()}/${month}/${randomUUID()}`;
 }

@@ -11,6 +11,7 @@ import { channelEventSeq } from './migrations/005-channel-event-seq.js';
 import { files } from './migrations/006-files.js';
 import { search } from './migrations/007-search.js';
 import { customEmoji } from './migrations/009-custom-emoji.js';
+import { linkPreviews } from './migrations/010-link-previews.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -50,4 +51,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, customEmoji];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, customEmoji, linkPreviews];

@@ -1,6 +1,6 @@
 /** Kysely table types: what the queries in store/kysely may read and write. */
 import type { Generated } from 'kysely';
-import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, Reaction, Session, Team, TeamMember, User, PostPreview } from '../domain/entities.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -67,4 +67,5 @@ export interface Database {
   password_reset_tokens: PasswordResetTokenTable;
   files: Mutable<FileInfo>;
   custom_emoji: Mutable<CustomEmoji>;
+  post_previews: Mutable<PostPreview>;
 }

@@ -20,6 +20,7 @@ import type { SearchStore } from './search.js';
 import type { Dialect } from './migrations.js';
 import type { PasswordResetStore } from './password-resets.js';
 import type { PostStore } from './posts.js';
+import type { PreviewStore } from './previews.js';
 import type { SealedValueStore } from './sealed.js';
 import type { SessionStore } from './sessions.js';
 import type { SsoStore } from './sso.js';
@@ -33,6 +34,7 @@ export type { FileStore } from './files.js';
 export type { FileQuery, PostPageRequest, PostQuery, SearchDocument, SearchStore } from './search.js';
 export type { PasswordResetStore, PasswordResetToken } from './password-resets.js';
 export type { NewPost, PostPage, PostStore } from './posts.js';
+export type { PreviewStore } from './previews.js';
 export type { ReactionStore } from './reactions.js';
 export type { ReadPointerStore, UnreadRow } from './read-pointers.js';
 export type { SavedPostStore } from './saved-posts.js';
@@ -51,6 +53,8 @@ export interface Store {
   readonly files: FileStore;
   /** Custom emoji (their images are in the files storage). */
   readonly customEmoji: CustomEmojiStore;
+  /** Link previews of posts (one per post). */
+  readonly previews: PreviewStore;
   /** Full-text search and the other searches, filtered by the caller's read scope inside the query. */
   readonly search: SearchStore;
   readonly audit: AuditStore;

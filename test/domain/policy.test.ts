@@ -132,7 +132,7 @@ describe('post policy', () => {
   const MEMBER_P = ['read', 'react', 'pin', 'mark_unread'];
 
   it.each<[string, Actor, PostContext, string[]]>([
-    ['my post, channel member', user, ctx('mine', 'public', 'channel member'), [...MEMBER_P, 'edit', 'delete']],
+    ['my post, channel member', user, ctx('mine', 'public', 'channel member'), [...MEMBER_P, 'edit', 'delete', 'remove_preview']],
     ['their post, channel member', user, ctx('theirs', 'public', 'channel member'), MEMBER_P],
     ['their post, channel admin', user, ctx('theirs', 'public', 'channel admin'), [...MEMBER_P, 'delete']],
     ['their post, team admin outside the channel', user, ctx('theirs', 'public', 'team admin'), ['read', 'delete']],
@@ -185,6 +185,7 @@ describe('refusal reasons (what the access_denied event says)', () => {
     ['editing someone else\'s post', 'edit', { post: post(false), channel: channelCtx('public', 'channel member') }, 'not_owner'],
     ['deleting someone else\'s post', 'delete', { post: post(false), channel: channelCtx('public', 'channel member') }, 'not_owner'],
     ['editing my post after leaving', 'edit', { post: post(true), channel: channelCtx('public', 'team member') }, 'not_member'],
+    ['removing the preview of someone else\'s post', 'remove_preview', { post: post(false), channel: channelCtx('public', 'channel member') }, 'not_owner'],
     ['editing my post in an archived channel', 'edit', { post: post(true), channel: channelCtx('public', 'channel member', { archived: true }) }, 'archived'],
     ['reacting without joining', 'react', { post: post(false), channel: channelCtx('public', 'team member') }, 'not_member'],
     ['marking unread without joining', 'mark_unread', { post: post(false), channel: channelCtx('public', 'team member') }, 'not_member'],

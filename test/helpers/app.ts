@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { createApp, type RustChat } from '../../src/app.js';
+import { createApp, type AppOptions, type RustChat } from '../../src/app.js';
 import { loadConfig, type Env } from '../../src/config/load.js';
 import type { Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -128,6 +128,9 @@ export interface StartOptions {
   readonly traceAuthorization?: boolean;
   /** How long a channel's later events wait for a missing earlier one (AppOptions.eventOrderGapMs). */
   readonly eventOrderGapMs?: number;
+  /** AppOptions.linkPreviewTimeoutMs and AppOptions.outboundResolve (test/http/link-preview.test.ts). */
+  readonly linkPreviewTimeoutMs?: number;
+  readonly outboundResolve?: AppOptions['outboundResolve'];
 }
 
 export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promise<TestApp> {
@@ -144,7 +147,7 @@ export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promis
   if (loaded.config === undefined) throw new Error(`test config invalid: ${loaded.errors.join('; ')}`);
   const config = loaded.config;
   const { stream, capture } = captureLogs();
-  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}), ...(opts.eventOrderGapMs !== undefined ? { eventOrderGapMs: opts.eventOrderGapMs } : {}) });
+  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}), ...(opts.eventOrderGapMs !== undefined ? { eventOrderGapMs: opts.eventOrderGapMs } : {}), ...(opts.linkPreviewTimeoutMs !== undefined ? { linkPreviewTimeoutMs: opts.linkPreviewTimeoutMs } : {}), ...(opts.outboundResolve !== undefined ? { outboundResolve: opts.outboundResolve } : {}) });
   await app.http.ready();
   return {
     app,

@@ -97,6 +97,9 @@ const PROBES: Probe[] = [
   { route: 'DELETE /api/v1/posts/{id}/save', kind: 'post' },
   // Access.post(…, 'mark_unread'): hidden like reading the post; a reader outside the channel gets 403 (test/http/posts.test.ts).
   { route: 'POST /api/v1/posts/{id}/unread', kind: 'post' },
+  // Link previews: the image is as visible as the post (Access.post read), removing it is the author's (POST_POLICY.remove_preview).
+  { route: 'GET /api/v1/posts/{id}/preview/image', kind: 'post' },
+  { route: 'DELETE /api/v1/posts/{id}/preview', kind: 'post' },
   { route: 'POST /api/v1/channels/{id}/posts', kind: 'post', idInBody: true, params: (w, a) => ({ id: a === w.erin ? w.pub.id : w.daves.id }), body: (_w, _a, id) => ({ message: 'reply', root_post_id: id }) },
   // Files: every route to the metadata or the bytes, and uploading into a channel.
   { route: 'GET /api/v1/files/{id}', kind: 'file' },

@@ -114,6 +114,7 @@ describe('the outbound client', () => {
       const to = new URL(req.url ?? '/', 'http://x').searchParams.get('to');
       if (to !== null) res.writeHead(302, { location: to, 'set-cookie': 'tracking=1' }).end();
       else if (req.url === '/big') res.end('x'.repeat(64 * 1024));
+      else if (req.url === '/image') res.writeHead(200, { 'content-type': 'image/png' }).end('x'.repeat(64 * 1024));
       else res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'tracking=1' }).end(JSON.stringify({ ok: true, cookie: req.headers.cookie ?? null }));
     });
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
@@ -205,5 +206,33 @@ describe('the outbound client', () => {
     } finally {
       silent.close();
     }
+  });
+
+  it('read: its own size bound, cut rather than failed when asked, and a refusal by headers before the body', async () => {
+    const client = production(['localhost']);
+    const cut = await client.read(`http://localhost:${webPort}/big`, { maxBytes: 1000, truncate: true });
+    expect(cut.body.length).toBe(1000);
+    expect(cut.truncated).toBe(true);
+    await expect(client.read(`http://localhost:${webPort}/big`, { maxBytes: 1000 })).rejects.toThrow(/larger than 1000/);
+    // Never more than the client's own bound, whatever a caller asks.
+    await expect(client.read(`http://localhost:${webPort}/big`, { maxBytes: 10 ** 9 })).rejects.toThrow(/larger than 16384/);
+    const html = (_s: number, h: Headers): string | undefined => ((h.get('content-type') ?? '').startsWith('text/html') ? undefined : 'not html');
+    await expect(client.read(`http://localhost:${webPort}/image`, { accept: html })).rejects.toMatchObject({ reason: 'not html' });
+    // `accept` judges the final answer, not a redirect on the way to it.
+    const followed = await client.read(`http://localhost:${webPort}/?to=${encodeURIComponent(`http://localhost:${webPort}/`)}`, { accept: (s) => (s === 200 ? undefined : 'not 200') });
+    expect(followed.url.pathname).toBe('/');
+    expect(JSON.parse(followed.body.toString())).toEqual({ ok: true, cookie: null });
+  });
+
+  it('classifies what an injected resolver answers, as it does the system resolver', async () => {
+    const answers: Record<string, string> = { 'rebind.test': '127.0.0.1', 'corp.test': '10.0.0.7', 'meta.test': '169.254.169.254', 'mapped.test': '::ffff:127.0.0.1' };
+    const client = new OutboundClient({
+      allowedHosts: [], allowLoopback: false, timeoutMs: 5_000,
+      resolve: async (host) => [{ address: answers[host]!, family: answers[host]!.includes(':') ? 6 : 4 }],
+    });
+    for (const [host, address] of Object.entries(answers)) {
+      await expect(client.fetch(`http://${host}:${target.port}/`), `${host} → ${address}`).rejects.toBeInstanceOf(OutboundRefused);
+    }
+    expect(target.connections()).toBe(0);
   });
 });

@@ -23,7 +23,7 @@ const channel = (id: string, type: Channel['type'] = 'public', team_id: string |
 const team = (id: string): Team => ({ id, name: id, display_name: id, description: '', type: 'open', creator_id: 'me', created_at: 0, updated_at: 0, is_archived: false });
 const post = (id: string, seq: number, over: Partial<Post> = {}): Post => ({
   id, channel_id: 'c1', user_id: 'u2', root_post_id: null, message: `m${seq}`, props: {}, file_ids: [], is_pinned: false, created_at: seq, edited_at: null,
-  reply_count: 0, last_reply_at: null, reactions: [], files: [], client_msg_id: null, seq, ...over,
+  reply_count: 0, last_reply_at: null, reactions: [], files: [], preview: null, client_msg_id: null, seq, ...over,
 });
 const page = (...messages: Post[]): PostPage => ({ messages, has_more: false, read_state: null });
 const overview = (channels: UnreadOverview['channels'] = []): UnreadOverview => ({ channels, total_unread: 0, total_mentions: 0 });
@@ -473,5 +473,18 @@ describe('ChatEngine: a channel opened at a message (permalink)', () => {
     const cp = t.store.getState().channelPosts.c1!;
     expect([cp.anchor, cp.hasNewer]).toEqual([undefined, undefined]);
     expect(cp.order.at(-1)).toBe('p103');
+  });
+});
+
+describe('ChatEngine: link previews', () => {
+  it('removing a preview asks the server and keeps the post it answers with', async () => {
+    const preview = { url: 'https://example.com/', title: 'Example', description: null, site_name: null, image: null };
+    const t = await started({ posts: () => page(post('p1', 1, { user_id: 'me', preview })), removePreview: (id) => post(id, 1, { user_id: 'me', preview: null }) });
+    await t.engine.openChannel('c1');
+    expect(t.store.getState().posts.p1!.preview).toEqual(preview);
+    t.take();
+    await t.engine.removePreview('p1');
+    expect(t.take()).toEqual(['removePreview "p1"']);
+    expect(t.store.getState().posts.p1!.preview).toBeNull();
   });
 });

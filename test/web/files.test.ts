@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient, ApiError, abortedError, type UploadRequest, type UploadResponse } from '../../web/src/lib/api.js';
 import { AttachmentTray, uploadErrorText, type Uploader } from '../../web/src/lib/attachments.js';
-import { MAX_FILES_PER_POST, avatarSrc, fileKind, fileUrl, fitWithin, formatSize } from '../../web/src/lib/files.js';
+import { MAX_FILES_PER_POST, avatarSrc, fileKind, fileUrl, fitWithin, formatSize, previewImageSrc } from '../../web/src/lib/files.js';
 import type { FileInfo } from '../../web/src/lib/types.js';
 
 const info = (id: string, name = `${id}.txt`): FileInfo => ({
@@ -46,6 +46,14 @@ describe('file helpers', () => {
     expect(avatarSrc(`/api/v1/users/${id}/avatar?v=17`, 192)).toBe(`/api/v1/users/${id}/avatar?v=17&size=512`);
     for (const bad of [null, undefined, '', 'https://evil.example/a.png', '//evil.example/a.png', 'javascript:alert(1)', '/api/v1/users/x/../../evil', `/api/v1/users/${id}/avatar#x`]) {
       expect(avatarSrc(bad, 64), String(bad)).toBeUndefined();
+    }
+  });
+
+  it('a link preview\'s image is only ever the server\'s own path, never the linked site', () => {
+    const id = '0b9d6f52-7f4e-4a53-9d40-4d6f1d2a7a11';
+    expect(previewImageSrc(`/api/v1/posts/${id}/preview/image?v=1733212800000`)).toBe(`/api/v1/posts/${id}/preview/image?v=1733212800000`);
+    for (const bad of [null, undefined, '', 'https://evil.example/og.png', '//evil.example/og.png', 'data:image/svg+xml,<svg/>', `/api/v1/posts/${id}/preview/image?v=1&x=2`, '/api/v1/posts/../files/x/download', `/api/v1/posts/${id}/preview/image#x`]) {
+      expect(previewImageSrc(bad), String(bad)).toBeUndefined();
     }
   });
 });

@@ -5,7 +5,7 @@ import { Body, Id, IdParams, Ok, Paging, PostSchema, ThreadPageSchema, errors } 
 import { callCtx, type App } from '../types.js';
 
 export function postRoutes(app: App, deps: HttpDeps): void {
-  const { posts } = deps.services;
+  const { posts, linkPreviews } = deps.services;
 
   app.get('/api/v1/posts/:id', {
     schema: { tags: ['posts'], summary: 'A post', params: IdParams, response: { 200: PostSchema, ...errors(401, 404) } },
@@ -57,6 +57,38 @@ export function postRoutes(app: App, deps: HttpDeps): void {
       return { status: 'ok' as const };
     });
   }
+
+  // ---- link previews (services/link-previews.ts) ----
+  app.delete('/api/v1/posts/:id/preview', {
+    schema: {
+      tags: ['posts'], summary: 'Remove the link preview from my post (author only); an edit to another link brings a new one', params: IdParams,
+      response: { 200: PostSchema, ...errors(401, 403, 404) },
+    },
+  }, async (req) => linkPreviews.remove(callCtx(req), req.params.id));
+
+  app.get('/api/v1/posts/:id/preview/image', {
+    config: { fileResponse: true },
+    schema: {
+      tags: ['posts'], summary: 'The image of a post\'s link preview (WebP, stored by the server; for those who may read the post)', params: IdParams,
+      querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 20 })) }),
+      response: { 200: Type.Any({ description: 'The image' }), 304: Type.Any({ description: 'Not modified (ETag)' }), ...errors(401, 404, 503) },
+    },
+  }, async (req, reply) => {
+    const { object, etag } = await linkPreviews.openImage(callCtx(req), req.params.id);
+    // Like a file's bytes: revalidated every time (which re-checks access), never kept by a shared cache.
+    void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache').header('Vary', 'Cookie, Authorization').header('Content-Disposition', 'inline; filename="preview.webp"');
+    const inm = req.headers['if-none-match'];
+    if (typeof inm === 'string' && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+      object.body.destroy();
+      return reply.code(304).send();
+    }
+    void reply.type('image/webp').header('Content-Length', String(object.size));
+    if (req.method === 'HEAD') {
+      object.body.destroy();
+      return reply.send();
+    }
+    return reply.send(object.body);
+  });
 
   app.post('/api/v1/posts/:id/unread', {
     schema: {

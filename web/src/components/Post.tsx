@@ -12,7 +12,7 @@ import { Avatar } from './bits.js';
 import { BookmarkIcon, EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
 import { ConfirmDialog } from './Dialog.js';
 import { PostFiles } from './Files.js';
-import { formatSize } from '../lib/files.js';
+import { formatSize, previewImageSrc } from '../lib/files.js';
 
 export function MessageText({ message, me }: { readonly message: string; readonly me: string }) {
   const segments = segmentMessage(message, me);
@@ -62,6 +62,44 @@ function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) 
         ))}
       </div>
       <EmojiPicker label="Pick a reaction" onPick={onPick} onClose={onClose} autoFocus={false} />
+    </div>
+  );
+}
+
+/** Only http(s) links are followed from a preview card (the server sends no other, this checks again). */
+function safeHref(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A link preview under a message: site, title (the link), description, image; × for the author. */
+export function LinkPreviewCard({ preview, canRemove, onRemove }: { readonly preview: NonNullable<Post['preview']>; readonly canRemove: boolean; readonly onRemove: () => void }) {
+  const href = safeHref(preview.url);
+  const src = previewImageSrc(preview.image?.url);
+  let host = '';
+  try {
+    host = new URL(preview.url).host;
+  } catch {
+    host = '';
+  }
+  const title = preview.title ?? host;
+  return (
+    <div className="link-preview" role="group" aria-label={`Link preview: ${title}`}>
+      <div className="link-preview-text">
+        <span className="link-preview-site">{preview.site_name ?? host}</span>
+        {href !== undefined ? <a className="link-preview-title" href={href} target="_blank" rel="noopener noreferrer nofollow">{title}</a> : <span className="link-preview-title">{title}</span>}
+        {preview.description !== null && <p className="link-preview-description">{preview.description}</p>}
+      </div>
+      {src !== undefined && preview.image !== null && (
+        <img className="link-preview-image" src={src} alt="" width={preview.image.width} height={preview.image.height} loading="lazy" decoding="async" />
+      )}
+      {canRemove && (
+        <button type="button" className="icon link-preview-remove" aria-label="Remove link preview" title="Remove preview" onClick={onRemove}>×</button>
+      )}
     </div>
   );
 }
@@ -183,6 +221,9 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
               </p>
             )}
           </>
+        )}
+        {!isEditing && post.preview !== null && (
+          <LinkPreviewCard preview={post.preview} canRemove={mine && !archived} onRemove={() => void actions.removePreview(post.id).catch(fail)} />
         )}
         <PostFiles files={post.files} />
         {post.reactions.length > 0 && (

@@ -305,6 +305,8 @@ export class ApiClient {
   createPost = (channelId: string, input: { message: string; root_post_id?: string; client_msg_id: string; file_ids?: string[] }) => this.request<Post>('POST', `/api/v1/channels/${seg(channelId)}/posts`, input);
   editPost = (id: string, message: string) => this.request<Post>('PUT', `/api/v1/posts/${seg(id)}`, { message });
   deletePost = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/posts/${seg(id)}`);
+  /** Takes the link preview off my post; answers with the post. */
+  removePreview = (id: string) => this.request<Post>('DELETE', `/api/v1/posts/${seg(id)}/preview`);
   thread = (id: string) => this.request<ThreadPage>('GET', withQuery(`/api/v1/posts/${seg(id)}/thread`, { limit: 200 }));
   react = (id: string, emoji: string) => this.request<Post>('POST', `/api/v1/posts/${seg(id)}/reactions`, { emoji_name: emoji });
   unreact = (id: string, emoji: string) => this.request<Post>('DELETE', `/api/v1/posts/${seg(id)}/reactions/${seg(emoji)}`);

@@ -27,6 +27,14 @@ export function avatarSrc(avatarUrl: string | null | undefined, pixels: number):
   return `${url.pathname}${url.search}`;
 }
 
+/**
+ * The `src` of a link preview's image, or undefined: only the server's own, access-checked path
+ * for a post's preview image (`/api/v1/posts/{id}/preview/image?v=…`), never a remote URL.
+ */
+export function previewImageSrc(url: string | null | undefined): string | undefined {
+  return typeof url === 'string' && /^\/api\/v1\/posts\/[A-Za-z0-9-]+\/preview\/image(\?v=\d+)?$/.test(url) ? url : undefined;
+}
+
 /** "812 B", "4.2 KB", "17 MB" (powers of 1024, as the server's limits are written). */
 export function formatSize(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.max(0, Math.round(bytes || 0))} B`;

@@ -20,7 +20,7 @@ import type { Action, ChatState, Outgoing } from './reducer.js';
 
 /** The REST calls the engine makes. */
 export type EngineApi = Pick<ApiClient,
-  | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost'
+  | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost' | 'removePreview'
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
   | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar' | 'customEmoji'>;
 
@@ -72,6 +72,8 @@ export interface ChatActions {
   discardPost(clientMsgId: string): void;
   editPost(postId: string, message: string): Promise<void>;
   deletePost(postId: string): Promise<void>;
+  /** Takes the link preview off my post. */
+  removePreview(postId: string): Promise<void>;
   react(post: Post, emoji: string): Promise<void>;
   setPinned(postId: string, pinned: boolean): Promise<void>;
   loadThread(rootId: string): Promise<void>;
@@ -434,6 +436,10 @@ export class ChatEngine implements ChatActions {
   async deletePost(postId: string): Promise<void> {
     await this.api.deletePost(postId);
     this.dispatch({ type: 'post_removed', postId });
+  }
+
+  async removePreview(postId: string): Promise<void> {
+    this.dispatch({ type: 'post_upsert', post: await this.api.removePreview(postId) });
   }
 
   async react(post: Post, emoji: string): Promise<void> {
