@@ -123,6 +123,7 @@ export const PostSchema = Type.Object({
   edited_at: Nullable(Millis),
   reply_count: Type.Integer(),
   last_reply_at: Nullable(Millis),
+  participants: Type.Array(Id, { description: 'On a thread root: its most recent repliers, newest first (a few at most)' }),
   reactions: Type.Array(ReactionSummarySchema),
   files: Type.Array(FileSchema),
   client_msg_id: Nullable(Type.String()),

@@ -18,6 +18,7 @@ import { SearchService } from './search.js';
 import { SessionService } from './sessions.js';
 import { SsoService, type SsoOptions } from './sso.js';
 import { TeamService } from './teams.js';
+import { ThreadService } from './threads.js';
 
 export interface Services {
   readonly access: Access;
@@ -26,6 +27,7 @@ export interface Services {
   readonly teams: TeamService;
   readonly channels: ChannelService;
   readonly posts: PostService;
+  readonly threads: ThreadService;
   readonly files: FileService;
   readonly search: SearchService;
   readonly sso: SsoService;
@@ -62,6 +64,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     teams: new TeamService(deps, access),
     channels: new ChannelService(deps, access),
     posts,
+    threads: new ThreadService(deps, access, posts),
     files,
     search: new SearchService(deps, access, posts),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),

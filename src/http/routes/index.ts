@@ -10,6 +10,7 @@ import { postRoutes } from './posts.js';
 import { searchRoutes } from './search.js';
 import { ssoRoutes } from './sso.js';
 import { teamRoutes } from './teams.js';
+import { threadRoutes } from './threads.js';
 import { unreadRoutes } from './unreads.js';
 import { userRoutes } from './users.js';
 
@@ -20,6 +21,7 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   teamRoutes(app, deps);
   channelRoutes(app, deps);
   postRoutes(app, deps);
+  threadRoutes(app, deps);
   fileRoutes(app, deps);
   searchRoutes(app, deps);
   unreadRoutes(app, deps);

@@ -13,7 +13,7 @@ import { Outbox } from '../outbox.js';
 import type { SealedValueStore } from '../sealed.js';
 import type { SsoStore } from '../sso.js';
 import type { SearchStore } from '../search.js';
-import type { AuditStore, ChannelStore, FileStore, PasswordResetStore, PostStore, SessionStore, TeamStore, Tx, UserStore } from '../store.js';
+import type { AuditStore, ChannelStore, FileStore, PasswordResetStore, PostStore, SessionStore, TeamStore, ThreadStore, Tx, UserStore } from '../store.js';
 import { Audit } from './audit.js';
 import { Channels } from './channels.js';
 import { Files } from './files.js';
@@ -25,6 +25,7 @@ import { Sessions } from './sessions.js';
 import type { Db } from './shared.js';
 import { KyselySsoStore } from './sso.js';
 import { Teams } from './teams.js';
+import { Threads } from './threads.js';
 import { Users } from './users.js';
 
 export interface KyselyStoreOptions {
@@ -51,6 +52,7 @@ export class KyselyStore implements Tx {
   readonly teams: TeamStore;
   readonly channels: ChannelStore;
   readonly posts: PostStore;
+  readonly threads: ThreadStore;
   readonly files: FileStore;
   readonly search: SearchStore;
   readonly audit: AuditStore;
@@ -75,6 +77,7 @@ export class KyselyStore implements Tx {
     this.teams = new Teams(db, options.dialect);
     this.channels = new Channels(db, outbox);
     this.posts = new Posts(db, options.dialect, outbox);
+    this.threads = new Threads(db);
     this.files = new Files(db, options.dialect);
     this.search = new Search(db, options.dialect);
     this.audit = new Audit(db);
