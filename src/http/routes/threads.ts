@@ -1,32 +1,8 @@
 /** /api/v1/users/me/threads and /api/v1/users/me/preferences/threads: followed threads (collapsed reply threads) and the preference. */
 import { Type } from 'typebox';
 import type { HttpDeps } from '../server.js';
-import { Body, Id, IdParams, Millis, PostSchema, errors } from '../schemas.js';
+import { Body, Id, IdParams, ThreadListSchema, ThreadPreferencesSchema, ThreadSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
-
-const ThreadSchema = Type.Object({
-  id: Id,
-  channel_id: Id,
-  post: PostSchema,
-  reply_count: Type.Integer(),
-  last_reply_at: Type.Union([Millis, Type.Null()]),
-  participants: Type.Array(Id),
-  following: Type.Boolean(),
-  last_viewed_at: Millis,
-  unread_replies: Type.Integer(),
-  unread_mentions: Type.Integer(),
-});
-
-const ThreadListSchema = Type.Object({
-  threads: Type.Array(ThreadSchema),
-  has_more: Type.Boolean(),
-  next_before: Type.Union([Id, Type.Null()]),
-  total: Type.Integer(),
-  total_unread_threads: Type.Integer(),
-  total_unread_mentions: Type.Integer(),
-});
-
-const PreferencesSchema = Type.Object({ collapsed_threads: Type.Boolean() });
 
 export function threadRoutes(app: App, deps: HttpDeps): void {
   const { threads } = deps.services;
@@ -62,13 +38,13 @@ export function threadRoutes(app: App, deps: HttpDeps): void {
   }, async (req) => threads.markRead(callCtx(req), req.params.id));
 
   app.get('/api/v1/users/me/preferences/threads', {
-    schema: { tags: ['threads'], summary: 'My thread preference: collapsed_threads (default true) keeps replies out of channel post lists', response: { 200: PreferencesSchema, ...errors(401) } },
+    schema: { tags: ['threads'], summary: 'My thread preference: collapsed_threads (default true) keeps replies out of channel post lists', response: { 200: ThreadPreferencesSchema, ...errors(401) } },
   }, async (req) => threads.preferences(callCtx(req)));
 
   app.put('/api/v1/users/me/preferences/threads', {
     schema: {
       tags: ['threads'], summary: 'Set my thread preference', body: Body({ collapsed_threads: Type.Boolean() }),
-      response: { 200: PreferencesSchema, ...errors(400, 401) },
+      response: { 200: ThreadPreferencesSchema, ...errors(400, 401) },
     },
   }, async (req) => threads.setPreferences(callCtx(req), req.body));
 }
