@@ -21,7 +21,8 @@ import type { Action, ChatState, Outgoing } from './reducer.js';
 export type EngineApi = Pick<ApiClient,
   | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost'
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
-  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar'>;
+  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar'
+  | 'followedThreads' | 'followedThread' | 'setThreadFollowing' | 'markThreadRead'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -74,6 +75,11 @@ export interface ChatActions {
   react(post: Post, emoji: string): Promise<void>;
   setPinned(postId: string, pinned: boolean): Promise<void>;
   loadThread(rootId: string): Promise<void>;
+  /** The threads I follow (with unread counts), for the Threads view and its badge. */
+  loadFollowedThreads(): Promise<void>;
+  /** Marks a thread read (my other devices hear of it). */
+  markThreadRead(rootId: string): Promise<void>;
+  setThreadFollowing(rootId: string, following: boolean): Promise<void>;
   loadPinned(channelId: string): Promise<Post[]>;
   createTeam(input: { name: string; display_name: string; type: 'open' | 'invite' }): Promise<Team>;
   joinTeam(teamId: string): Promise<void>;
@@ -229,6 +235,15 @@ export class ChatEngine implements ChatActions {
       case 'typing':
         this.ensureUsers([ev.data.user_id]);
         break;
+      case 'thread_updated':
+        this.ensureUsers([ev.data.thread.post.user_id, ...ev.data.thread.participants]);
+        break;
+      case 'thread_follow_changed':
+        // A thread I now follow (a reply of mine elsewhere, a mention) that this client has not seen yet.
+        if (ev.data.following && s.followed !== undefined && s.followed[ev.data.thread_id] === undefined) {
+          this.api.followedThread(ev.data.thread_id).then((thread) => this.dispatch({ type: 'followed_upsert', thread }), ignore);
+        }
+        break;
       case 'channel_created':
         this.loadConversationMembers([ev.data.channel]);
         break;
@@ -262,6 +277,7 @@ export class ChatEngine implements ChatActions {
     const viewing = this.state.viewing.channelId;
     if (viewing !== undefined) this.loadLatest(viewing).catch(ignore);
     for (const rootId of Object.keys(this.state.threads)) this.loadThread(rootId).catch(ignore);
+    if (this.state.followed !== undefined) this.loadFollowedThreads().catch(ignore);
   }
 
   // ---- helpers ----
@@ -422,6 +438,22 @@ export class ChatEngine implements ChatActions {
 
   async setPinned(postId: string, pinned: boolean): Promise<void> {
     this.dispatch({ type: 'post_upsert', post: await this.api.pin(postId, pinned) });
+  }
+
+  async loadFollowedThreads(): Promise<void> {
+    const list = await this.api.followedThreads({ per_page: 100 });
+    this.dispatch({ type: 'followed_threads', list });
+    this.ensureUsers(list.threads.flatMap((t) => [t.post.user_id, ...t.participants]));
+  }
+
+  async markThreadRead(rootId: string): Promise<void> {
+    const thread = await this.api.markThreadRead(rootId);
+    this.dispatch({ type: 'followed_upsert', thread });
+  }
+
+  async setThreadFollowing(rootId: string, following: boolean): Promise<void> {
+    const thread = await this.api.setThreadFollowing(rootId, following);
+    this.dispatch({ type: 'followed_upsert', thread });
   }
 
   async loadThread(rootId: string): Promise<void> {
