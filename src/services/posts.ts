@@ -19,7 +19,7 @@ import type { NewPost, Store, Tx } from '../store/store.js';
 import type { Access } from './access.js';
 import type { FileService } from './files.js';
 import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
-import { publishThreadUpdated, trackReply } from './threads.js';
+import { collapsedThreads, publishThreadUpdated, trackReply } from './threads.js';
 
 export interface PostInput {
   readonly message: string;
@@ -288,7 +288,7 @@ export class PostService {
     const limit = Math.min(Math.max(opts.limit ?? 60, 1), 100);
     const before = opts.before === undefined ? undefined : await this.cursorSeq(channelId, opts.before);
     const after = opts.after === undefined ? undefined : await this.cursorSeq(channelId, opts.after);
-    const rootsOnly = opts.collapsed_threads ?? (await this.deps.store.threads.collapsed(ctx.actor.userId)) ?? true;
+    const rootsOnly = opts.collapsed_threads ?? (await collapsedThreads(this.deps.store, ctx.actor.userId));
     const page = await this.deps.store.posts.listChannel(channelId, { before, after, limit, rootsOnly });
     let readState: ChannelPage['read_state'] = null;
     if (member !== undefined) {
@@ -394,7 +394,7 @@ export class PostService {
     const seq = await this.deps.store.posts.seqBefore(post.channel_id, post.seq);
     return this.deps.store.write(async (tx) => {
       await tx.channels.setLastViewed(post.channel_id, ctx.actor.userId, seq, this.deps.clock(), true);
-      const unread = (await tx.channels.unreads(ctx.actor.userId, post.channel_id))[0]!;
+      const unread = (await tx.channels.unreads(ctx.actor.userId, post.channel_id, { rootsOnly: await collapsedThreads(tx, ctx.actor.userId) }))[0]!;
       const result = { channel_id: post.channel_id, last_viewed_seq: seq, unread_count: unread.unread_count, mention_count: unread.mention_count };
       tx.publish({ event: 'post_unread', data: { ...result, post_id: postId }, broadcast: { user_id: ctx.actor.userId } });
       return result;

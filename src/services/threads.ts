@@ -48,6 +48,11 @@ export interface ThreadPreferences {
 
 type ViewOf = (post: Post, store: Store) => Promise<PostView>;
 
+/** Whether the user keeps replies out of channel lists and channel unread counts (the preference; on by default). */
+export async function collapsedThreads(store: Store, userId: string): Promise<boolean> {
+  return (await store.threads.collapsed(userId)) ?? true;
+}
+
 /** A membership for a thread the user has no row for yet (never followed, never read). */
 function noMembership(userId: string, root: Post): ThreadMembership {
   return { user_id: userId, root_id: root.id, channel_id: root.channel_id, following: 0, last_viewed_seq: 0, last_viewed_at: 0, unread_replies: 0, unread_mentions: 0, updated_at: 0 };
@@ -180,7 +185,7 @@ export class ThreadService {
   }
 
   async preferences(ctx: CallContext): Promise<ThreadPreferences> {
-    return { collapsed_threads: (await this.deps.store.threads.collapsed(ctx.actor.userId)) ?? true };
+    return { collapsed_threads: await collapsedThreads(this.deps.store, ctx.actor.userId) };
   }
 
   async setPreferences(ctx: CallContext, prefs: ThreadPreferences): Promise<ThreadPreferences> {

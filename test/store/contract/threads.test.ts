@@ -128,3 +128,21 @@ describe.each(STORES)('store contract: threads (%s)', (kind) => {
     expect((await store.posts.listChannel(channel.id, { limit: 10, rootsOnly: true })).posts.map((p) => p.id)).toEqual([root.id]);
   });
 });
+
+describe.each(STORES)('store contract: channel unreads with collapsed threads (%s)', (kind) => {
+  const { store, world } = contract(kind);
+
+  it('rootsOnly leaves replies (and their mentions) out of the channel counts', async () => {
+    const { users: [a, b], channel } = await world(2);
+    const root = await store.posts.create(newPost(channel.id, a!.id));
+    await store.channels.setLastViewed(channel.id, b!.id, root.seq, 1);
+    const r1 = await store.posts.create(newPost(channel.id, a!.id, { root_post_id: root.id }));
+    await store.posts.replaceMentions(r1.id, channel.id, r1.seq, [b!.id]);
+    await store.posts.create(newPost(channel.id, a!.id, { root_post_id: root.id, mention_all: 1 }));
+    const other = await store.posts.create(newPost(channel.id, a!.id));
+    await store.posts.replaceMentions(other.id, channel.id, other.seq, [b!.id]);
+    expect((await store.channels.unreads(b!.id, channel.id))[0]).toMatchObject({ unread_count: 3, mention_count: 3 });
+    expect((await store.channels.unreads(b!.id, channel.id, { rootsOnly: true }))[0]).toMatchObject({ unread_count: 1, mention_count: 1 });
+    expect((await store.channels.unreads(b!.id, undefined, { rootsOnly: true })).find((r) => r.channel_id === channel.id)).toMatchObject({ unread_count: 1, mention_count: 1 });
+  });
+});

@@ -258,7 +258,9 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
       // The author has stopped typing.
       const typing = next.typing[post.channel_id];
       if (typing !== undefined) next = { ...next, typing: { ...next.typing, [post.channel_id]: typing.filter((t) => t.userId !== post.user_id) } };
-      if (fresh && post.user_id !== state.me.id && !isViewing(state, post.channel_id)) {
+      // With collapsed threads a reply counts in its thread (thread_updated), not in the channel.
+      const countsInChannel = post.root_post_id === null || !state.collapsedThreads;
+      if (fresh && countsInChannel && post.user_id !== state.me.id && !isViewing(state, post.channel_id)) {
         const prev = next.unreads[post.channel_id] ?? { unread: 0, mentions: 0 };
         const channel = next.channels[post.channel_id];
         const mentioned = ev.data.mentions.includes(state.me.id) || channel?.type === 'direct' || ev.data.channel_type === 'direct';
