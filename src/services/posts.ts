@@ -146,11 +146,14 @@ export class PostService {
     const props = checkProps(input.props);
     let rootId: string | null = null;
     let rootAuthorId = '';
+    let firstReply = false;
     if (input.root_post_id !== undefined) {
       const root = await this.deps.store.posts.get(input.root_post_id);
       if (root === undefined || root.deleted_at !== null || root.channel_id !== channelId) throw invalid('root_post_id', 'The thread does not exist in this channel');
       rootId = root.root_post_id ?? root.id;
-      rootAuthorId = root.root_post_id === null ? root.user_id : ((await this.deps.store.posts.get(rootId))?.user_id ?? root.user_id);
+      const thread = root.root_post_id === null ? root : ((await this.deps.store.posts.get(rootId)) ?? root);
+      rootAuthorId = thread.user_id;
+      firstReply = thread.reply_count === 0;
     }
     const now = this.deps.clock();
     const postId = randomUUID();
@@ -183,7 +186,7 @@ export class PostService {
           if (rootId !== null) await tx.posts.touchThread(rootId, 1, now, userId);
           const view = this.posted(tx, row, ctx.actor.username, created, targets.all ? await tx.channels.memberIds(channelId) : targets.userIds, files);
           // Followed threads: counts, automatic follows and thread events, after `posted` in the outbox.
-          if (rootId !== null) await trackReply(tx, this.access, (p, s) => this.view(p, s), created, rootAuthorId, { counted: targets.userIds, named: targets.named, all: targets.all });
+          if (rootId !== null) await trackReply(tx, this.access, (p, s) => this.view(p, s), created, rootAuthorId, { counted: targets.userIds, named: targets.named, all: targets.all }, firstReply);
           return view;
         });
       }

@@ -3,8 +3,9 @@
  * threads with unread replies and mentions, following by hand, marking a thread read, and the
  * preference to collapse replies out of the channel's post list.
  *
- * Who follows a thread without asking: the root's author (once it gets its first reply, unless
- * they unfollowed it before), whoever replies, and whoever a reply @mentions by name. Those
+ * Who follows a thread without asking: the root's author and the people the root mentions
+ * (once it gets its first reply, unless they unfollowed it before), whoever replies, and
+ * whoever a reply @mentions by name. Those
  * writes happen in the reply's own transaction (`trackReply`, called by PostService), with the
  * thread events queued on it, so they leave only after the commit.
  *
@@ -83,13 +84,16 @@ export async function publishThreadUpdated(tx: Tx, access: Access, viewOf: ViewO
 export async function trackReply(
   tx: Tx, access: Access, viewOf: ViewOf,
   reply: Post, rootAuthorId: string, mentions: { readonly counted: readonly string[]; readonly named: readonly string[]; readonly all: boolean },
+  firstReply: boolean,
 ): Promise<void> {
   const rootId = reply.root_post_id!;
   const channelId = reply.channel_id;
   const at = reply.created_at;
   await tx.threads.replied(rootId, reply, mentions.counted, mentions.all);
   const followed = await tx.threads.follow(rootId, channelId, [reply.user_id, ...mentions.named], at, 'always');
-  if (rootAuthorId !== reply.user_id) followed.push(...(await tx.threads.follow(rootId, channelId, [rootAuthorId], at, 'if_new')));
+  // The thread starts with its first reply: its root's author follows it, and so do the people the root mentioned.
+  const starters = [rootAuthorId, ...(firstReply ? await tx.posts.mentionedBy(rootId) : [])].filter((id) => id !== reply.user_id);
+  followed.push(...(await tx.threads.follow(rootId, channelId, starters, at, 'if_new')));
   await tx.threads.markRead(reply.user_id, rootId, channelId, at, reply.seq);
   const told = new Set(await access.readersAmong(channelId, followed, tx));
   for (const userId of followed) {

@@ -43,6 +43,8 @@ export interface PostStore extends ReactionStore, SavedPostStore {
   /** Live replies of a thread in order, after the `afterSeq` cursor. */
   listThread(rootId: string, afterSeq: number, limit: number): Promise<PostPage>;
   replaceMentions(postId: string, channelId: string, seq: number, userIds: readonly string[]): Promise<void>;
+  /** The users a post mentions by name or @here (what replaceMentions recorded). */
+  mentionedBy(postId: string): Promise<string[]>;
   /** The seq of the newest live post at or before `seq` in the channel; 0 when none. */
   seqBefore(channelId: string, seq: number): Promise<number>;
 }

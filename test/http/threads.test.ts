@@ -73,6 +73,14 @@ describe.each(STORES)('threads (%s)', (kind) => {
     expect(mine.last_reply_at).toBeGreaterThan(0);
   });
 
+  it('people the root mentions follow its thread once the first reply comes', async () => {
+    const root = await createPost(api(), alice, pub.id, `@${carol.username} can you check this?`);
+    expect((await thread(carol, root.id)).following).toBe(false);
+    await createPost(api(), bob, pub.id, 'I had a look too', { root_post_id: root.id });
+    expect(await thread(carol, root.id)).toMatchObject({ following: true, unread_replies: 1, unread_mentions: 0 });
+    expect((await thread(alice, root.id)).following).toBe(true);
+  });
+
   it('unread counts move with replies and reads; mentions count; totals add up; unfollowing stops the counts', async () => {
     const root = await createPost(api(), carol, pub.id, 'lunch?');
     await createPost(api(), bob, pub.id, 'yes', { root_post_id: root.id });

@@ -203,6 +203,10 @@ export class Posts implements PostStore {
     if (userIds.length === 0) return;
     await this.db.insertInto('post_mentions').values([...new Set(userIds)].map((user_id) => ({ post_id: postId, channel_id: channelId, user_id, seq }))).execute();
   }
+  async mentionedBy(postId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('post_mentions').select('user_id').where('post_id', '=', postId).orderBy('user_id').execute();
+    return rows.map((r) => r.user_id);
+  }
   async seqBefore(channelId: string, seq: number): Promise<number> {
     const r = await this.db.selectFrom('posts').select('seq').where('channel_id', '=', channelId).where('seq', '<', seq).where('deleted_at', 'is', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     return r === undefined ? 0 : num(r.seq);
