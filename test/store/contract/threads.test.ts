@@ -110,6 +110,14 @@ describe.each(STORES)('store contract: threads (%s)', (kind) => {
     expect(await store.threads.totals(b!.id)).toEqual([]);
   });
 
+  it('tells whom a post mentions', async () => {
+    const { users: [a, b, c], channel } = await world(3);
+    const p = await store.posts.create(newPost(channel.id, a!.id));
+    expect(await store.posts.mentionedBy(p.id)).toEqual([]);
+    await store.posts.replaceMentions(p.id, channel.id, p.seq, [c!.id, b!.id]);
+    expect(await store.posts.mentionedBy(p.id)).toEqual([b!.id, c!.id].sort());
+  });
+
   it('keeps the collapsed-threads preference per user', async () => {
     const { users: [a, b] } = await world(2);
     expect(await store.threads.collapsed(a!.id)).toBeUndefined();
