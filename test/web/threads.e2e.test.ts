@@ -4,13 +4,14 @@
  * message from its thread; the reply stays out of the channel's history (the root shows
  * "1 reply" with Bob's avatar), and Alice's sidebar shows the Threads entry with one unread
  * thread, in real time. She opens the Threads view and the thread: it is read, the badge goes.
+ * Then she chooses to see replies inline in channels (kept on the server).
  * All of it under the served strict CSP.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
-import { cspViolationsIn, openPage, postWith, startBrowserApp, type BrowserApp } from './browser.js';
+import { channelLink, cspViolationsIn, openPage, postWith, startBrowserApp, type BrowserApp } from './browser.js';
 
 // Generous: the machine is shared with other test runs.
 const WAIT = { timeout: 30_000 };
@@ -101,6 +102,13 @@ describe('followed threads in the browser', () => {
       await A.locator(`button.thread-item[data-thread="${root.id}"]:not(.unread)`).waitFor(WAIT);
       const unreadOnServer = async () => (await t.api.get(`/api/v1/users/me/threads/${root.id}`, alice.token)).body.unread_replies as number;
       await expect.poll(unreadOnServer, { timeout: 15_000 }).toBe(0);
+
+      // ---- the preference: replies inline in channels too, kept on the server ----
+      await A.getByRole('checkbox', { name: 'Also show replies in channels' }).check();
+      await expect.poll(async () => (await t.api.get('/api/v1/users/me/preferences/threads', alice.token)).body.collapsed_threads, { timeout: 15_000 }).toBe(false);
+      await channelLink(A, channel.name).click();
+      await postWith(A, 'I can, after lunch').waitFor(WAIT);
+      await postWith(A, 'Done, looks good').waitFor(WAIT);
 
       expect(await cspViolationsIn(A)).toEqual([]);
       expect(await cspViolationsIn(B)).toEqual([]);

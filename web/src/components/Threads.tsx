@@ -58,6 +58,14 @@ export function ThreadsView({ team, onOpenThread }: { readonly team: Team; reado
       <header className="channel-header">
         <h1 id="threads-title">Threads</h1>
         <p className="muted">Threads you started, replied to or were mentioned in.</p>
+        <label className="inline-check">
+          <input
+            type="checkbox"
+            checked={!state.collapsedThreads}
+            onChange={(e) => void actions.setCollapsedThreads(!e.target.checked).catch((err: unknown) => actions.notify(describeError(err)))}
+          />
+          {' '}Also show replies in channels
+        </label>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
       {state.followed === undefined && error === undefined && <p className="muted panel-note">Loading…</p>}

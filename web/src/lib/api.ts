@@ -309,6 +309,9 @@ export class ApiClient {
   followedThreads = (opts: { team_id?: string; before?: string; per_page?: number; unread?: boolean } = {}) => this.request<ThreadList>('GET', withQuery('/api/v1/users/me/threads', opts));
   followedThread = (rootId: string) => this.request<ThreadItem>('GET', `/api/v1/users/me/threads/${seg(rootId)}`);
   setThreadFollowing = (rootId: string, following: boolean) => this.request<ThreadItem>(following ? 'PUT' : 'DELETE', `/api/v1/users/me/threads/${seg(rootId)}/following`);
+  /** Whether replies stay out of channel lists (collapsed threads, the default) or show inline. */
+  threadPreferences = () => this.request<{ collapsed_threads: boolean }>('GET', '/api/v1/users/me/preferences/threads');
+  setThreadPreferences = (prefs: { collapsed_threads: boolean }) => this.request<{ collapsed_threads: boolean }>('PUT', '/api/v1/users/me/preferences/threads', prefs);
   /** Marks a thread read up to its newest reply, on all my devices. */
   markThreadRead = (rootId: string) => this.request<ThreadItem>('PUT', `/api/v1/users/me/threads/${seg(rootId)}/read`);
   react = (id: string, emoji: string) => this.request<Post>('POST', `/api/v1/posts/${seg(id)}/reactions`, { emoji_name: emoji });

@@ -22,7 +22,7 @@ export type EngineApi = Pick<ApiClient,
   | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost'
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
   | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar'
-  | 'followedThreads' | 'followedThread' | 'setThreadFollowing' | 'markThreadRead'>;
+  | 'followedThreads' | 'followedThread' | 'setThreadFollowing' | 'markThreadRead' | 'threadPreferences' | 'setThreadPreferences'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -80,6 +80,8 @@ export interface ChatActions {
   /** Marks a thread read (my other devices hear of it). */
   markThreadRead(rootId: string): Promise<void>;
   setThreadFollowing(rootId: string, following: boolean): Promise<void>;
+  /** Replies in their threads only (true), or inline in channels too: kept on the server; the open channel and the counts reload. */
+  setCollapsedThreads(collapsed: boolean): Promise<void>;
   loadPinned(channelId: string): Promise<Post[]>;
   createTeam(input: { name: string; display_name: string; type: 'open' | 'invite' }): Promise<Team>;
   joinTeam(teamId: string): Promise<void>;
@@ -441,9 +443,22 @@ export class ChatEngine implements ChatActions {
   }
 
   async loadFollowedThreads(): Promise<void> {
-    const list = await this.api.followedThreads({ per_page: 100 });
+    const [list, prefs] = await Promise.all([this.api.followedThreads({ per_page: 100 }), this.api.threadPreferences()]);
+    if (prefs.collapsed_threads !== this.state.collapsedThreads) this.applyCollapsed(prefs.collapsed_threads);
     this.dispatch({ type: 'followed_threads', list });
     this.ensureUsers(list.threads.flatMap((t) => [t.post.user_id, ...t.participants]));
+  }
+
+  private applyCollapsed(collapsed: boolean): void {
+    this.dispatch({ type: 'collapsed_threads', collapsed });
+    const viewing = this.state.viewing.channelId;
+    if (viewing !== undefined) this.loadLatest(viewing).catch(ignore);
+    this.refreshUnreads().catch(ignore);
+  }
+
+  async setCollapsedThreads(collapsed: boolean): Promise<void> {
+    const prefs = await this.api.setThreadPreferences({ collapsed_threads: collapsed });
+    this.applyCollapsed(prefs.collapsed_threads);
   }
 
   async markThreadRead(rootId: string): Promise<void> {

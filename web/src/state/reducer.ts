@@ -106,6 +106,7 @@ export type Action =
   | { type: 'thread'; rootId: string; page: ThreadPage }
   | { type: 'followed_threads'; list: ThreadList }
   | { type: 'followed_upsert'; thread: ThreadItem }
+  | { type: 'collapsed_threads'; collapsed: boolean }
   | { type: 'viewing'; channelId?: string | undefined; visible?: boolean }
   | { type: 'connection'; state: ConnectionState }
   | { type: 'typing_expire'; now: number }
@@ -440,6 +441,8 @@ export function reduce(state: ChatState, action: Action): ChatState {
     }
     case 'followed_upsert':
       return upsertFollowed(state, action.thread);
+    case 'collapsed_threads':
+      return state.collapsedThreads === action.collapsed ? state : { ...state, collapsedThreads: action.collapsed };
     case 'viewing': {
       const viewing = {
         channelId: 'channelId' in action ? action.channelId : state.viewing.channelId,
