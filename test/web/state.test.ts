@@ -157,6 +157,8 @@ describe('reducer', () => {
     s = reduce(s, rt({ event: 'thread_follow_changed', seq: 4, broadcast: { user_id: 'me' }, data: { thread_id: 'x1', channel_id: 'd1', following: false } }));
     expect(followedThreads(s, 't1').map((t) => t.id)).toEqual(['p1']);
     expect(threadUnreads(s, 't1')).toEqual({ unread: 0, mentions: 0 });
+    s = reduce(s, rt({ event: 'post_deleted', seq: 5, broadcast: { channel_id: 'c1' }, data: { post: post('p1', 1) } }));
+    expect(followedThreads(s, 't1')).toEqual([]);
   });
 
   it('keeps a post older than the loaded window out of the history (e.g. pinning an old post)', () => {

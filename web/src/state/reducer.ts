@@ -275,8 +275,11 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
     }
     case 'post_edited':
       return state.posts[ev.data.post.id] === undefined && state.channelPosts[ev.data.post.channel_id] === undefined ? state : upsertPost(state, ev.data.post);
-    case 'post_deleted':
-      return removePost(state, ev.data.post.id);
+    case 'post_deleted': {
+      const next = removePost(state, ev.data.post.id);
+      // A deleted root takes its thread with it (from the Threads view too).
+      return next.followed?.[ev.data.post.id] === undefined ? next : { ...next, followed: omit(next.followed, ev.data.post.id) };
+    }
     case 'file_deleted': {
       const { file_id, post_id } = ev.data;
       const post = post_id !== null ? state.posts[post_id] : undefined;
