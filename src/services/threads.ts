@@ -62,14 +62,18 @@ function noMembership(userId: string, root: Post): ThreadMembership {
 /**
  * Queues `thread_updated` for each follower of the thread who may read its channel, with that
  * follower's own counts (inside the write that changed the thread: sent after its commit).
+ * `followedNow`: followers who just started following (told first, `thread_follow_changed`).
  */
-export async function publishThreadUpdated(tx: Tx, access: Access, viewOf: ViewOf, rootId: string): Promise<void> {
+export async function publishThreadUpdated(tx: Tx, access: Access, viewOf: ViewOf, rootId: string, followedNow: readonly string[] = []): Promise<void> {
   const root = await tx.posts.get(rootId);
   if (root === undefined || root.deleted_at !== null) return;
   const followers = await tx.threads.followers(rootId);
   if (followers.length === 0) return;
   const readers = new Set(await access.readersAmong(root.channel_id, followers.map((f) => f.user_id), tx));
   if (readers.size === 0) return;
+  for (const userId of followedNow) {
+    if (readers.has(userId)) tx.publish({ event: 'thread_follow_changed', data: { thread_id: rootId, channel_id: root.channel_id, following: true }, broadcast: { user_id: userId } });
+  }
   const view = await viewOf(root, tx);
   for (const m of followers) {
     if (readers.has(m.user_id)) tx.publish({ event: 'thread_updated', data: { thread: threadView(m, view) }, broadcast: { user_id: m.user_id } });
@@ -95,11 +99,7 @@ export async function trackReply(
   const starters = [rootAuthorId, ...(firstReply ? await tx.posts.mentionedBy(rootId) : [])].filter((id) => id !== reply.user_id);
   followed.push(...(await tx.threads.follow(rootId, channelId, starters, at, 'if_new')));
   await tx.threads.markRead(reply.user_id, rootId, channelId, at, reply.seq);
-  const told = new Set(await access.readersAmong(channelId, followed, tx));
-  for (const userId of followed) {
-    if (told.has(userId)) tx.publish({ event: 'thread_follow_changed', data: { thread_id: rootId, channel_id: channelId, following: true }, broadcast: { user_id: userId } });
-  }
-  await publishThreadUpdated(tx, access, viewOf, rootId);
+  await publishThreadUpdated(tx, access, viewOf, rootId, followed);
 }
 
 export class ThreadService {

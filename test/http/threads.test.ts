@@ -233,5 +233,11 @@ describe.each(STORES)('threads (%s)', (kind) => {
     await daveWs.waitForEvent('thread_updated', (d) => d.thread.id === dmRoot.id);
     expect(daveWs.named('thread_updated').filter((e: any) => e.data.thread.id === root.id)).toEqual([]);
     expect(daveWs.named('thread_read_changed')).toEqual([]);
+    // Followed automatically (a reply mentions her): told, with the thread.
+    const asked = await createPost(api(), alice, pub.id, 'one more question');
+    await createPost(api(), bob, pub.id, `@${carol.username} over to you`, { root_post_id: asked.id });
+    await carolWs.waitForEvent('thread_follow_changed', (d) => d.thread_id === asked.id && d.following === true);
+    const news = await carolWs.waitForEvent('thread_updated', (d) => d.thread.id === asked.id);
+    expect(news.data).toMatchObject({ thread: { following: true, unread_replies: 1, unread_mentions: 1 } });
   });
 });
