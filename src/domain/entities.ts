@@ -112,9 +112,27 @@ export interface Post {
   readonly deleted_at: number | null;
   readonly reply_count: number;
   readonly last_reply_at: number | null;
+  /** On a thread root: the ids of its most recent repliers, newest first (JSON array text, a few at most). */
+  readonly reply_participants: string;
   readonly client_msg_id: string | null;
   /** 1 when the post mentions @channel/@all (everyone in the channel). */
   readonly mention_all: number;
+}
+
+/** A user's place in a thread (a root post): whether they follow it, how far they have read it, what is unread. */
+export interface ThreadMembership {
+  readonly user_id: string;
+  readonly root_id: string;
+  readonly channel_id: string;
+  /** 1 when it is in the user's Threads list. */
+  readonly following: number;
+  /** The user's read position in the thread (a post seq). */
+  readonly last_viewed_seq: number;
+  readonly last_viewed_at: number;
+  readonly unread_replies: number;
+  readonly unread_mentions: number;
+  /** The thread's last activity: the list's order. */
+  readonly updated_at: number;
 }
 
 export interface Reaction {

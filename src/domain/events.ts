@@ -3,7 +3,7 @@
  * gateway that delivers and the web client that consumes. `Broadcast` says who may receive an
  * event; the gateway resolves it against current memberships at delivery time.
  */
-import type { ChannelView, CustomEmojiView, PostView, Presence, ReactionView } from './presenters.js';
+import type { ChannelView, CustomEmojiView, PostView, Presence, ReactionView, ThreadView } from './presenters.js';
 
 export interface EventMap {
   posted: {
@@ -35,6 +35,12 @@ export interface EventMap {
   /** Server-wide (broadcast `all`): a custom emoji was added or deleted. */
   custom_emoji_added: { emoji: CustomEmojiView };
   custom_emoji_deleted: { emoji: CustomEmojiView };
+  /** To each follower of a thread who may read its channel (user-addressed): a reply came or went, with that follower's counts. */
+  thread_updated: { thread: ThreadView };
+  /** To the user's own connections: they follow or stopped following a thread (by hand, or by replying or being mentioned). */
+  thread_follow_changed: { thread_id: string; channel_id: string; following: boolean };
+  /** To the user's own connections (every device): their read position in a thread moved. */
+  thread_read_changed: { thread_id: string; channel_id: string; last_viewed_at: number; unread_replies: number; unread_mentions: number };
 }
 
 export type EventName = keyof EventMap;
@@ -42,6 +48,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'posted', 'post_edited', 'post_deleted', 'file_deleted', 'reaction_added', 'reaction_removed', 'typing', 'stop_typing', 'status_change',
   'channel_created', 'channel_updated', 'channel_deleted', 'user_added', 'user_removed', 'channel_viewed', 'post_unread',
   'custom_emoji_added', 'custom_emoji_deleted',
+  'thread_updated', 'thread_follow_changed', 'thread_read_changed',
 ];
 
 /**

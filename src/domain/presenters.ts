@@ -2,7 +2,7 @@
  * Row → JSON views, shared by the REST API and the WebSocket events so both always show
  * the same shape. Times are milliseconds since the epoch.
  */
-import type { Channel, ChannelMember, ChannelRole, ChannelType, CustomEmoji, FileInfo, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User, PostPreview } from './entities.js';
+import type { Channel, ChannelMember, ChannelRole, ChannelType, CustomEmoji, FileInfo, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User, PostPreview, ThreadMembership } from './entities.js';
 import type { SsoProvider, SsoProviderType } from './sso.js';
 
 export type Presence = 'online' | 'away' | 'dnd' | 'offline';
@@ -156,6 +156,8 @@ export interface PostView {
   edited_at: number | null;
   reply_count: number;
   last_reply_at: number | null;
+  /** On a thread root: the most recent repliers' ids, newest first (a few at most). */
+  participants: string[];
   reactions: ReactionSummary[];
   /** Metadata of the attached files that still exist (the bytes: GET /files/{id}/download). */
   files: FileView[];
@@ -257,6 +259,7 @@ export function postView(p: Post, reactions: readonly Reaction[] = [], files: re
     edited_at: p.edited_at,
     reply_count: p.reply_count,
     last_reply_at: p.last_reply_at,
+    participants: parseJson<string[]>(p.reply_participants, []),
     reactions: summarizeReactions(reactions),
     files: ordered.map(fileView),
     preview: preview === undefined || preview.dismissed !== 0 || preview.post_id !== p.id ? null : linkPreviewView(preview),
@@ -342,3 +345,32 @@ export interface CustomEmojiView {
 }
 
 export const customEmojiView = (e: CustomEmoji): CustomEmojiView => ({ id: e.id, name: e.name, creator_id: e.creator_id, created_at: e.created_at });
+/** A thread as one user sees it (GET /users/me/threads, `thread_updated`): its root, its counters, the user's read state. */
+export interface ThreadView {
+  /** The root post's id. */
+  id: string;
+  channel_id: string;
+  post: PostView;
+  reply_count: number;
+  last_reply_at: number | null;
+  participants: string[];
+  following: boolean;
+  last_viewed_at: number;
+  unread_replies: number;
+  unread_mentions: number;
+}
+
+export function threadView(m: ThreadMembership, root: PostView): ThreadView {
+  return {
+    id: root.id,
+    channel_id: root.channel_id,
+    post: root,
+    reply_count: root.reply_count,
+    last_reply_at: root.last_reply_at,
+    participants: root.participants,
+    following: m.following === 1,
+    last_viewed_at: m.last_viewed_at,
+    unread_replies: m.unread_replies,
+    unread_mentions: m.unread_mentions,
+  };
+}

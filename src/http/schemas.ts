@@ -135,12 +135,40 @@ export const PostSchema = Type.Object({
   edited_at: Nullable(Millis),
   reply_count: Type.Integer(),
   last_reply_at: Nullable(Millis),
+  participants: Type.Array(Id, { description: 'On a thread root: its most recent repliers, newest first (a few at most)' }),
   reactions: Type.Array(ReactionSummarySchema),
   files: Type.Array(FileSchema),
   preview: Nullable(LinkPreviewSchema),
   client_msg_id: Nullable(Type.String()),
   seq: Type.Integer({ description: 'Global, increasing sequence number' }),
 });
+
+/** A followed thread as one user sees it (GET /users/me/threads, `thread_updated`). */
+export const ThreadSchema = Type.Object({
+  id: Id,
+  channel_id: Id,
+  post: PostSchema,
+  reply_count: Type.Integer(),
+  last_reply_at: Type.Union([Millis, Type.Null()]),
+  participants: Type.Array(Id),
+  following: Type.Boolean(),
+  last_viewed_at: Millis,
+  unread_replies: Type.Integer(),
+  unread_mentions: Type.Integer(),
+});
+
+/** GET /api/v1/users/me/threads. */
+export const ThreadListSchema = Type.Object({
+  threads: Type.Array(ThreadSchema),
+  has_more: Type.Boolean(),
+  next_before: Type.Union([Id, Type.Null()]),
+  total: Type.Integer(),
+  total_unread_threads: Type.Integer(),
+  total_unread_mentions: Type.Integer(),
+});
+
+/** GET/PUT /api/v1/users/me/preferences/threads. */
+export const ThreadPreferencesSchema = Type.Object({ collapsed_threads: Type.Boolean() });
 
 export const UnreadSchema = Type.Object({
   channel_id: Id,

@@ -108,6 +108,28 @@ export class Access {
     });
   }
 
+  /**
+   * Of `userIds`, the active users who may read the channel now (CHANNEL_POLICY.read, each
+   * judged as themselves): whom a user-addressed event about the channel's content may reach
+   * (thread updates go to a thread's followers, not to the channel). `store`: the write's
+   * transaction, so the answer matches what it commits.
+   */
+  readersAmong(channelId: string, userIds: readonly string[], store: Store = this.store): Promise<string[]> {
+    return deciding(async () => {
+      if (userIds.length === 0) return [];
+      const users = await store.users.getMany(userIds);
+      const readers: string[] = [];
+      for (const user of users) {
+        if (user.deactivated_at !== null) continue;
+        const row = await store.channels.getAccess(channelId, user.id);
+        const allowed = row !== undefined && channelCan({ userId: user.id, username: user.username, role: user.role, sessionId: '' }, 'read', row);
+        recordDecision({ resource: 'channel', action: 'read', id: channelId, allowed });
+        if (allowed) readers.push(user.id);
+      }
+      return readers;
+    });
+  }
+
   /** Loads a team the caller may see, then checks `action`. */
   team(ctx: CallContext, teamId: string, action: TeamAction | ((row: TeamContext) => TeamAction) = 'view', store: Store = this.store): Promise<TeamContext> {
     return deciding(async () => {

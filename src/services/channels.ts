@@ -12,6 +12,7 @@ import { UniqueViolation } from '../store/errors.js';
 import type { ChannelStats, UnreadRow } from '../store/store.js';
 import type { Access } from './access.js';
 import { clampPage, type CallContext, type ServiceDeps } from './context.js';
+import { collapsedThreads } from './threads.js';
 
 export interface ChannelInput {
   readonly team_id?: string | undefined;
@@ -253,17 +254,18 @@ export class ChannelService {
       await tx.channels.setLastViewed(channelId, ctx.actor.userId, channel.last_post_seq, now);
       tx.publish({ event: 'channel_viewed', data: { channel_id: channelId, last_viewed_seq: channel.last_post_seq }, broadcast: { user_id: ctx.actor.userId } });
     });
-    return (await this.deps.store.channels.unreads(ctx.actor.userId, channelId))[0];
+    return (await this.deps.store.channels.unreads(ctx.actor.userId, channelId, { rootsOnly: await collapsedThreads(this.deps.store, ctx.actor.userId) }))[0];
   }
 
   async unread(ctx: CallContext, channelId: string): Promise<UnreadRow> {
     const { channel, member } = await this.access.channel(ctx, channelId);
     if (member === undefined) return { channel_id: channelId, team_id: channel.team_id, last_viewed_seq: channel.last_post_seq, last_post_seq: channel.last_post_seq, unread_count: 0, mention_count: 0 };
-    return (await this.deps.store.channels.unreads(ctx.actor.userId, channelId))[0]!;
+    return (await this.deps.store.channels.unreads(ctx.actor.userId, channelId, { rootsOnly: await collapsedThreads(this.deps.store, ctx.actor.userId) }))[0]!;
   }
 
-  overview(ctx: CallContext): Promise<UnreadRow[]> {
-    return this.deps.store.channels.unreads(ctx.actor.userId);
+  /** Unread and mention counts per channel; with collapsed threads (the default) replies count in their thread instead. */
+  async overview(ctx: CallContext): Promise<UnreadRow[]> {
+    return this.deps.store.channels.unreads(ctx.actor.userId, undefined, { rootsOnly: await collapsedThreads(this.deps.store, ctx.actor.userId) });
   }
 
   async markAllRead(ctx: CallContext): Promise<string[]> {

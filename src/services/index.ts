@@ -20,6 +20,7 @@ import { SearchService } from './search.js';
 import { SessionService } from './sessions.js';
 import { SsoService, type SsoOptions } from './sso.js';
 import { TeamService } from './teams.js';
+import { ThreadService } from './threads.js';
 
 export interface Services {
   readonly access: Access;
@@ -28,6 +29,7 @@ export interface Services {
   readonly teams: TeamService;
   readonly channels: ChannelService;
   readonly posts: PostService;
+  readonly threads: ThreadService;
   readonly files: FileService;
   readonly emoji: EmojiService;
   readonly linkPreviews: LinkPreviewService;
@@ -70,6 +72,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     teams: new TeamService(deps, access),
     channels: new ChannelService(deps, access),
     posts,
+    threads: new ThreadService(deps, access, posts),
     files,
     emoji: new EmojiService(deps, access, files, options.storage),
     linkPreviews,

@@ -21,6 +21,7 @@ import type { Access } from './access.js';
 import { knownEmoji } from './emoji.js';
 import type { FileService } from './files.js';
 import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
+import { collapsedThreads, publishThreadUpdated, trackReply } from './threads.js';
 
 export interface PostInput {
   readonly message: string;
@@ -119,17 +120,26 @@ export class PostService {
     return (await this.withReactions([post], store))[0]!;
   }
 
-  /** Resolves mentions to channel members: explicit @usernames, plus online members for @here. */
-  private async mentionTargets(store: Store, channelId: string, authorId: string, message: string): Promise<{ userIds: string[]; all: boolean }> {
+  /**
+   * Resolves mentions to channel members: explicit @usernames, plus online members for @here.
+   * `named`: those mentioned by name (they follow the thread of a reply that mentions them).
+   */
+  private async mentionTargets(store: Store, channelId: string, authorId: string, message: string): Promise<{ userIds: string[]; named: string[]; all: boolean }> {
     const parsed = parseMentions(message);
-    if (parsed.all) return { userIds: [], all: true };
+    if (parsed.all) return { userIds: [], named: [], all: true };
     const ids = new Set<string>();
+    const named = new Set<string>();
     if (parsed.usernames.length > 0 || parsed.here) {
       const members = new Set(await store.channels.memberIds(channelId));
       if (parsed.usernames.length > 0) {
         const found = await store.users.getByUsernames(parsed.usernames);
-        const named = new Set(resolveMentionNames(message, new Set(found.map((u) => u.username))));
-        for (const u of found) if (named.has(u.username) && members.has(u.id) && u.deactivated_at === null) ids.add(u.id);
+        const names = new Set(resolveMentionNames(message, new Set(found.map((u) => u.username))));
+        for (const u of found) {
+          if (names.has(u.username) && members.has(u.id) && u.deactivated_at === null) {
+            ids.add(u.id);
+            named.add(u.id);
+          }
+        }
       }
       if (parsed.here) {
         const presence = await this.presence.presenceOf([...members]);
@@ -137,7 +147,8 @@ export class PostService {
       }
     }
     ids.delete(authorId);
-    return { userIds: [...ids], all: false };
+    named.delete(authorId);
+    return { userIds: [...ids], named: [...named], all: false };
   }
 
   async create(ctx: CallContext, channelId: string, input: PostInput): Promise<{ post: PostView; created: boolean }> {
@@ -151,10 +162,15 @@ export class PostService {
     const message = validateMessage(input.message, fileIds.length > 0);
     const props = checkProps(input.props);
     let rootId: string | null = null;
+    let rootAuthorId = '';
+    let firstReply = false;
     if (input.root_post_id !== undefined) {
       const root = await this.deps.store.posts.get(input.root_post_id);
       if (root === undefined || root.deleted_at !== null || root.channel_id !== channelId) throw invalid('root_post_id', 'The thread does not exist in this channel');
       rootId = root.root_post_id ?? root.id;
+      const thread = root.root_post_id === null ? root : ((await this.deps.store.posts.get(rootId)) ?? root);
+      rootAuthorId = thread.user_id;
+      firstReply = thread.reply_count === 0;
     }
     const now = this.deps.clock();
     const postId = randomUUID();
@@ -184,8 +200,11 @@ export class PostService {
             files = await tx.files.forPosts([postId]);
           }
           if (targets.userIds.length > 0) await tx.posts.replaceMentions(created.id, channelId, created.seq, targets.userIds);
-          if (rootId !== null) await tx.posts.touchThread(rootId, 1, now);
-          return this.posted(tx, row, ctx.actor.username, created, targets.all ? await tx.channels.memberIds(channelId) : targets.userIds, files);
+          if (rootId !== null) await tx.posts.touchThread(rootId, 1, now, userId);
+          const view = this.posted(tx, row, ctx.actor.username, created, targets.all ? await tx.channels.memberIds(channelId) : targets.userIds, files);
+          // Followed threads: counts, automatic follows and thread events, after `posted` in the outbox.
+          if (rootId !== null) await trackReply(tx, this.access, (p, s) => this.view(p, s), created, rootAuthorId, { counted: targets.userIds, named: targets.named, all: targets.all }, firstReply);
+          return view;
         });
       }
     } catch (err) {
@@ -252,6 +271,11 @@ export class PostService {
       await tx.channels.takeEventSeq(post.channel_id);
       const edited = await this.view(p, tx);
       tx.publish({ event: 'post_edited', data: { post: edited }, broadcast: { channel_id: post.channel_id } });
+      if (post.root_post_id !== null) {
+        // A mention added or removed changes the followers' unread mentions.
+        await tx.threads.recount(post.root_post_id);
+        await publishThreadUpdated(tx, this.access, (r, s) => this.view(r, s), post.root_post_id);
+      }
       return edited;
     });
     if (view === undefined) throw notFound('Post');
@@ -274,6 +298,10 @@ export class PostService {
       const dropped = await tx.previews.deleteForPosts(ids);
       await tx.channels.takeEventSeq(post.channel_id);
       tx.publish({ event: 'post_deleted', data: { post: { ...postView(post), message: '', props: {} } }, broadcast: { channel_id: post.channel_id } });
+      if (post.root_post_id !== null) {
+        await tx.threads.recount(post.root_post_id);
+        await publishThreadUpdated(tx, this.access, (r, s) => this.view(r, s), post.root_post_id);
+      }
       return { ids, files: gone, previews: dropped };
     });
     if (deleted.length === 0) throw notFound('Post');
@@ -281,13 +309,18 @@ export class PostService {
     await this.previews.forget(previews);
   }
 
-  /** A channel's posts, newest first. `before`/`after` accept a post id or a seq. */
-  async listChannel(ctx: CallContext, channelId: string, opts: { before?: string | undefined; after?: string | undefined; limit?: number | undefined }): Promise<ChannelPage> {
+  /**
+   * A channel's posts, newest first. `before`/`after` accept a post id or a seq. With collapsed
+   * threads (`collapsed_threads`, else the caller's preference, default on) replies stay out:
+   * their roots carry reply_count, last_reply_at and participants instead.
+   */
+  async listChannel(ctx: CallContext, channelId: string, opts: { before?: string | undefined; after?: string | undefined; limit?: number | undefined; collapsed_threads?: boolean | undefined }): Promise<ChannelPage> {
     const { member } = await this.access.channel(ctx, channelId);
     const limit = Math.min(Math.max(opts.limit ?? 60, 1), 100);
     const before = opts.before === undefined ? undefined : await this.cursorSeq(channelId, opts.before);
     const after = opts.after === undefined ? undefined : await this.cursorSeq(channelId, opts.after);
-    const page = await this.deps.store.posts.listChannel(channelId, { before, after, limit });
+    const rootsOnly = opts.collapsed_threads ?? (await collapsedThreads(this.deps.store, ctx.actor.userId));
+    const page = await this.deps.store.posts.listChannel(channelId, { before, after, limit, rootsOnly });
     let readState: ChannelPage['read_state'] = null;
     if (member !== undefined) {
       const lastRead = member.last_viewed_seq;
@@ -300,7 +333,7 @@ export class PostService {
         firstUnread = null;
         for (const p of page.posts) if (p.seq > lastRead && (firstUnread === null || p.seq < firstUnread)) firstUnread = p.seq;
       } else {
-        firstUnread = (await this.deps.store.posts.listChannel(channelId, { after: lastRead, limit: 1 })).posts[0]?.seq ?? null;
+        firstUnread = (await this.deps.store.posts.listChannel(channelId, { after: lastRead, limit: 1, rootsOnly })).posts[0]?.seq ?? null;
       }
       readState = { last_read_seq: lastRead, first_unread_seq: firstUnread };
     }
@@ -393,7 +426,7 @@ export class PostService {
     const seq = await this.deps.store.posts.seqBefore(post.channel_id, post.seq);
     return this.deps.store.write(async (tx) => {
       await tx.channels.setLastViewed(post.channel_id, ctx.actor.userId, seq, this.deps.clock(), true);
-      const unread = (await tx.channels.unreads(ctx.actor.userId, post.channel_id))[0]!;
+      const unread = (await tx.channels.unreads(ctx.actor.userId, post.channel_id, { rootsOnly: await collapsedThreads(tx, ctx.actor.userId) }))[0]!;
       const result = { channel_id: post.channel_id, last_viewed_seq: seq, unread_count: unread.unread_count, mention_count: unread.mention_count };
       tx.publish({ event: 'post_unread', data: { ...result, post_id: postId }, broadcast: { user_id: ctx.actor.userId } });
       return result;

@@ -12,6 +12,7 @@ import { files } from './migrations/006-files.js';
 import { search } from './migrations/007-search.js';
 import { customEmoji } from './migrations/009-custom-emoji.js';
 import { linkPreviews } from './migrations/010-link-previews.js';
+import { threads } from './migrations/008-threads.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -51,4 +52,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, customEmoji, linkPreviews];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews];

@@ -17,8 +17,9 @@ export interface ReadPointerStore {
    * Unread and mention counts for one membership, or all of a user's (channelId omitted).
    * Unread: live posts by others after the read pointer. Mentions: @user and @channel/@all
    * among those; in direct and group channels every unread post is a mention.
+   * `rootsOnly` (collapsed threads): replies count in their thread instead (store/threads.ts), not here.
    */
-  unreads(userId: string, channelId?: string): Promise<UnreadRow[]>;
+  unreads(userId: string, channelId?: string, opts?: { rootsOnly?: boolean }): Promise<UnreadRow[]>;
   /** Marks every channel of the user read; returns the channel ids that changed. */
   markAllRead(userId: string, at: number): Promise<string[]>;
 }

@@ -5,8 +5,9 @@ import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../dom
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export interface PostTable extends Omit<Mutable<Post>, 'seq'> {
+export interface PostTable extends Omit<Mutable<Post>, 'seq' | 'reply_participants'> {
   seq: Generated<number>;
+  reply_participants: Generated<string>;
 }
 
 export interface PostMentionTable {
@@ -41,6 +42,24 @@ export interface PasswordResetTokenTable {
   used_at: number | null;
 }
 
+export interface ThreadMembershipTable {
+  user_id: string;
+  root_id: string;
+  channel_id: string;
+  following: number;
+  last_viewed_seq: number;
+  last_viewed_at: number;
+  unread_replies: number;
+  unread_mentions: number;
+  updated_at: number;
+}
+
+export interface ThreadSettingsTable {
+  user_id: string;
+  collapsed_threads: number;
+  updated_at: number;
+}
+
 export interface MigrationTable {
   version: number;
   name: string;
@@ -68,4 +87,6 @@ export interface Database {
   files: Mutable<FileInfo>;
   custom_emoji: Mutable<CustomEmoji>;
   post_previews: Mutable<PostPreview>;
+  thread_memberships: ThreadMembershipTable;
+  thread_settings: ThreadSettingsTable;
 }

@@ -25,6 +25,7 @@ import type { SealedValueStore } from './sealed.js';
 import type { SessionStore } from './sessions.js';
 import type { SsoStore } from './sso.js';
 import type { TeamStore } from './teams.js';
+import type { ThreadStore } from './threads.js';
 import type { UserStore } from './users.js';
 
 export type { AuditEntry, AuditStore } from './audit.js';
@@ -40,6 +41,7 @@ export type { ReadPointerStore, UnreadRow } from './read-pointers.js';
 export type { SavedPostStore } from './saved-posts.js';
 export type { SessionStore, SessionWithUser } from './sessions.js';
 export type { TeamStore, TeamWithMembership } from './teams.js';
+export type { ThreadCursor, ThreadMembership, ThreadStore, ThreadTotals } from './threads.js';
 export type { NewUser, UserPatch, UserStore } from './users.js';
 
 export interface Store {
@@ -49,6 +51,8 @@ export interface Store {
   readonly teams: TeamStore;
   readonly channels: ChannelStore;
   readonly posts: PostStore;
+  /** Followed threads: read positions and unread counts per user and thread, and the collapsed-threads preference. */
+  readonly threads: ThreadStore;
   /** Metadata of shared files. */
   readonly files: FileStore;
   /** Custom emoji (their images are in the files storage). */

@@ -125,7 +125,7 @@ describe('post policy', () => {
   const POST_ACTIONS = Object.keys(POST_POLICY) as PostAction[];
   const post = (author: 'mine' | 'theirs'): Post => ({
     id: 'p', channel_id: 'c', user_id: author === 'mine' ? 'u' : 'x', root_post_id: null, message: 'm', props: '{}', file_ids: '[]', is_pinned: 0,
-    created_at: 0, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, client_msg_id: null, mention_all: 0, seq: 1,
+    created_at: 0, edited_at: null, deleted_at: null, reply_count: 0, last_reply_at: null, reply_participants: '[]', client_msg_id: null, mention_all: 0, seq: 1,
   });
   const ctx = (author: 'mine' | 'theirs', type: ChannelType, relation: Relation, opts: { archived?: boolean } = {}): PostContext => ({ post: post(author), channel: channelCtx(type, relation, opts) });
   const allowed = (actor: Actor, c: PostContext) => POST_ACTIONS.filter((a) => postCan(actor, a, c));

@@ -101,6 +101,11 @@ const PROBES: Probe[] = [
   { route: 'GET /api/v1/posts/{id}/preview/image', kind: 'post' },
   { route: 'DELETE /api/v1/posts/{id}/preview', kind: 'post' },
   { route: 'POST /api/v1/channels/{id}/posts', kind: 'post', idInBody: true, params: (w, a) => ({ id: a === w.erin ? w.pub.id : w.daves.id }), body: (_w, _a, id) => ({ message: 'reply', root_post_id: id }) },
+  // Followed threads: a thread is named by its root post (Access.post), so a thread in a channel I cannot read is an unknown one.
+  { route: 'GET /api/v1/users/me/threads/{id}', kind: 'post' },
+  { route: 'PUT /api/v1/users/me/threads/{id}/following', kind: 'post' },
+  { route: 'DELETE /api/v1/users/me/threads/{id}/following', kind: 'post' },
+  { route: 'PUT /api/v1/users/me/threads/{id}/read', kind: 'post' },
   // Files: every route to the metadata or the bytes, and uploading into a channel.
   { route: 'GET /api/v1/files/{id}', kind: 'file' },
   { route: 'GET /api/v1/files/{id}/download', kind: 'file' },
@@ -147,6 +152,8 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
     'GET /api/v1/teams', 'GET /api/v1/teams/joinable', 'GET /api/v1/channels', 'GET /api/v1/unreads/overview', 'POST /api/v1/unreads/mark_all_read',
   ]],
   ['lists the caller\'s saved posts, filtered through Access.canReadChannel', ['GET /api/v1/active_user/saved_posts']],
+  ['lists the caller\'s followed threads, filtered through Access.canReadChannel (a team_id goes through Access.team first); test/http/threads.test.ts', ['GET /api/v1/users/me/threads']],
+  ['the caller\'s own thread preference', ['GET /api/v1/users/me/preferences/threads', 'PUT /api/v1/users/me/preferences/threads']],
   ['creates a team owned by the caller', ['POST /api/v1/teams']],
   ['search: filtered by Access.searchScope inside the query (a channel_id or team_id in the query string goes through Access.channel / Access.team first); the leak suite is test/http/search.test.ts', [
     'GET /api/v1/search', 'GET /api/v1/search/posts', 'GET /api/v1/search/files', 'GET /api/v1/search/channels',

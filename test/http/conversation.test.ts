@@ -80,9 +80,14 @@ describe.each(STORES)('a conversation over REST (%s)', (kind) => {
     const dmPost = await api.post(`/api/v1/channels/${dm1.body.id}/posts`, { message: 'psst' }, bob.token);
     expect(dmPost.status).toBe(201);
 
-    // History, newest first.
+    // History, newest first. Replies stay in their thread by default (collapsed threads): the root carries the count.
     const history = await api.get(`/api/v1/channels/${pub.body.id}/posts?limit=2`, alice.token);
-    expect(history.body.messages.map((p: any) => p.message)).toEqual(['one more', 'hi alice']);
-    expect(history.body.has_more).toBe(true);
+    expect(history.body.messages.map((p: any) => p.message)).toEqual(['one more', `hello @${bob.username}`]);
+    expect(history.body.messages[1]).toMatchObject({ reply_count: 1, participants: [bob.id] });
+    expect(history.body.has_more).toBe(false);
+    // Inline, as before collapsed threads, on request.
+    const inline = await api.get(`/api/v1/channels/${pub.body.id}/posts?limit=2&collapsed_threads=false`, alice.token);
+    expect(inline.body.messages.map((p: any) => p.message)).toEqual(['one more', 'hi alice']);
+    expect(inline.body.has_more).toBe(true);
   });
 });

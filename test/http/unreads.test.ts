@@ -20,7 +20,7 @@ describe.each(STORES)('unreads (%s)', (kind) => {
   const overview = async (u: TestUser) => (await t.api.get('/api/v1/unreads/overview', u.token)).body;
   const row = async (u: TestUser, channelId: string) => (await overview(u)).channels.find((r: any) => r.channel_id === channelId);
 
-  it('counts others\' posts and replies after my read pointer, never my own or deleted ones', async () => {
+  it('counts others\' posts (and replies, when shown inline) after my read pointer, never my own or deleted ones', async () => {
     const c = await createChannel(t.api, alice, team.id);
     await addChannelMember(t.api, alice, c.id, bob);
     const root = await createPost(t.api, alice, c.id, 'root');
@@ -29,12 +29,19 @@ describe.each(STORES)('unreads (%s)', (kind) => {
     // Bob posting marked the channel read for him.
     expect(await row(bob, c.id)).toMatchObject({ unread_count: 0, mention_count: 0 });
     const later = await createPost(t.api, alice, c.id, `ping @${bob.username}`);
-    await createPost(t.api, alice, c.id, 'reply later', { root_post_id: root.id });
-    expect(await row(bob, c.id)).toMatchObject({ unread_count: 2, mention_count: 1 });
+    await createPost(t.api, alice, c.id, `reply later @${bob.username}`, { root_post_id: root.id });
+    // Collapsed threads (the default): a reply counts in its thread, not in the channel.
+    expect(await row(bob, c.id)).toMatchObject({ unread_count: 1, mention_count: 1 });
+    expect((await t.api.get(`/api/v1/channels/${c.id}/unread`, bob.token)).body).toEqual(await row(bob, c.id));
+    // Replies shown inline: they count in the channel too (as before collapsed threads).
+    expect((await t.api.put('/api/v1/users/me/preferences/threads', { collapsed_threads: false }, bob.token)).status).toBe(200);
+    expect(await row(bob, c.id)).toMatchObject({ unread_count: 2, mention_count: 2 });
     await t.api.delete(`/api/v1/posts/${later.id}`, alice.token);
-    expect(await row(bob, c.id)).toMatchObject({ unread_count: 1, mention_count: 0 });
+    expect(await row(bob, c.id)).toMatchObject({ unread_count: 1, mention_count: 1 });
     // The channel endpoint and the overview agree.
     expect((await t.api.get(`/api/v1/channels/${c.id}/unread`, bob.token)).body).toEqual(await row(bob, c.id));
+    await t.api.put('/api/v1/users/me/preferences/threads', { collapsed_threads: true }, bob.token);
+    expect(await row(bob, c.id)).toMatchObject({ unread_count: 0, mention_count: 0 });
   });
 
   it('sums the overview over team, direct and group channels', async () => {

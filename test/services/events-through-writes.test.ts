@@ -95,6 +95,18 @@ describe.each(STORES)('events through the write path (%s)', (kind) => {
         found = await rows('SELECT last_viewed_seq FROM channel_members WHERE channel_id = ? AND user_id = ?', [d.channel_id, e.broadcast.user_id]);
         ok = (r) => Number(r[0]?.last_viewed_seq) === d.last_viewed_seq;
         break;
+      case 'thread_updated':
+        found = await rows('SELECT reply_count FROM posts WHERE id = ?', [d.thread.id]);
+        ok = (r) => Number(r[0]?.reply_count) === d.thread.reply_count;
+        break;
+      case 'thread_follow_changed':
+        found = await rows('SELECT following FROM thread_memberships WHERE user_id = ? AND root_id = ?', [e.broadcast.user_id, d.thread_id]);
+        ok = (r) => Boolean(Number(r[0]?.following)) === d.following;
+        break;
+      case 'thread_read_changed':
+        found = await rows('SELECT last_viewed_at FROM thread_memberships WHERE user_id = ? AND root_id = ?', [e.broadcast.user_id, d.thread_id]);
+        ok = (r) => Number(r[0]?.last_viewed_at) === d.last_viewed_at;
+        break;
       default:
         return { event: e.event, ok: true, detail: 'not checked' };
     }
@@ -129,6 +141,9 @@ describe.each(STORES)('events through the write path (%s)', (kind) => {
     const first = await step(createPost(api, alice, channel.id, 'hello'));
     const mention = await step(createPost(api, bob, channel.id, `@${alice.username} hi`));
     expect((await step(api.put(`/api/v1/posts/${first.id}`, { message: 'hello, edited' }, alice.token))).status).toBe(200);
+    await step(createPost(api, bob, channel.id, 'a reply', { root_post_id: first.id }));
+    expect((await step(api.put(`/api/v1/users/me/threads/${first.id}/read`, {}, alice.token))).status).toBe(200);
+    expect((await step(api.request('DELETE', `/api/v1/users/me/threads/${first.id}/following`, { token: alice.token }))).status).toBe(200);
     expect((await step(api.post(`/api/v1/posts/${first.id}/reactions`, { emoji_name: 'thumbsup' }, bob.token))).status).toBeLessThan(300);
     expect((await step(api.post(`/api/v1/posts/${first.id}/pin`, {}, alice.token))).status).toBeLessThan(300);
     expect((await step(api.post(`/api/v1/posts/${mention.id}/unread`, {}, alice.token))).status).toBeLessThan(300);
@@ -138,7 +153,7 @@ describe.each(STORES)('events through the write path (%s)', (kind) => {
 
     const results = await Promise.all(checks);
     const names = new Set(results.map((r) => r.event));
-    for (const name of ['posted', 'post_edited', 'post_deleted', 'reaction_added', 'channel_created', 'user_added', 'user_removed', 'channel_viewed', 'post_unread']) {
+    for (const name of ['posted', 'post_edited', 'post_deleted', 'reaction_added', 'channel_created', 'user_added', 'user_removed', 'channel_viewed', 'post_unread', 'thread_updated', 'thread_follow_changed', 'thread_read_changed']) {
       expect(names, `a ${name} event`).toContain(name);
     }
     expect(results.filter((r) => !r.ok)).toEqual([]);

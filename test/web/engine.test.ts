@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../web/src/lib/api.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../../web/src/lib/realtime.js';
-import type { Channel, Post, PostPage, Team, ThreadPage, UnreadOverview, User } from '../../web/src/lib/types.js';
+import type { Channel, Post, PostPage, Team, ThreadItem, ThreadPage, UnreadOverview, User } from '../../web/src/lib/types.js';
 import { createChatStore } from '../../web/src/state/store.js';
 import { ChatEngine, MARK_READ_DELAY_MS, TOAST_MS, TYPING_SWEEP_MS, type EngineApi, type EngineTimers, type RealtimeLike, type SignOutReason } from '../../web/src/state/engine.js';
 import { TYPING_TTL_MS } from '../../web/src/state/reducer.js';
@@ -23,7 +23,7 @@ const channel = (id: string, type: Channel['type'] = 'public', team_id: string |
 const team = (id: string): Team => ({ id, name: id, display_name: id, description: '', type: 'open', creator_id: 'me', created_at: 0, updated_at: 0, is_archived: false });
 const post = (id: string, seq: number, over: Partial<Post> = {}): Post => ({
   id, channel_id: 'c1', user_id: 'u2', root_post_id: null, message: `m${seq}`, props: {}, file_ids: [], is_pinned: false, created_at: seq, edited_at: null,
-  reply_count: 0, last_reply_at: null, reactions: [], files: [], preview: null, client_msg_id: null, seq, ...over,
+  reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, client_msg_id: null, seq, ...over,
 });
 const page = (...messages: Post[]): PostPage => ({ messages, has_more: false, read_state: null });
 const overview = (channels: UnreadOverview['channels'] = []): UnreadOverview => ({ channels, total_unread: 0, total_mentions: 0 });
@@ -486,5 +486,44 @@ describe('ChatEngine: link previews', () => {
     await t.engine.removePreview('p1');
     expect(t.take()).toEqual(['removePreview "p1"']);
     expect(t.store.getState().posts.p1!.preview).toBeNull();
+  });
+});
+
+describe('ChatEngine: followed threads', () => {
+  const item = (id: string, over: Partial<ThreadItem> = {}): ThreadItem => ({
+    id, channel_id: 'c1', post: post(id, 1), reply_count: 1, last_reply_at: 5, participants: ['u3'], following: true, last_viewed_at: 0, unread_replies: 1, unread_mentions: 0, ...over,
+  });
+  const list = (threads: ThreadItem[]) => ({ threads, has_more: false, next_before: null, total: threads.length, total_unread_threads: threads.length, total_unread_mentions: 0 });
+
+  it('loads the list with the preference, fetches a thread followed elsewhere, marks read, and reloads the open channel when the preference changes', async () => {
+    let collapsed = true;
+    const t = await started({
+      followedThreads: () => list([item('r1')]),
+      threadPreferences: () => ({ collapsed_threads: collapsed }),
+      followedThread: (id) => item(id, { unread_replies: 2 }),
+      markThreadRead: (id) => item(id, { unread_replies: 0 }),
+      setThreadPreferences: (p) => {
+        collapsed = p.collapsed_threads;
+        return p;
+      },
+    });
+    await t.engine.loadFollowedThreads();
+    expect(t.take().sort()).toEqual(['followedThreads {"per_page":100}', 'threadPreferences', 'user "u2"', 'user "u3"'].sort());
+    expect(Object.keys(t.store.getState().followed ?? {})).toEqual(['r1']);
+    // Following a thread elsewhere (a reply on another device): the client fetches it once.
+    t.engine.onEvent({ event: 'thread_follow_changed', seq: 2, broadcast: { user_id: 'me' }, data: { thread_id: 'r2', channel_id: 'c1', following: true } });
+    await settle();
+    expect(t.take()).toEqual(['followedThread "r2"']);
+    expect(t.store.getState().followed?.r2?.unread_replies).toBe(2);
+    await t.engine.markThreadRead('r2');
+    expect(t.store.getState().followed?.r2?.unread_replies).toBe(0);
+    t.take();
+    // Replies inline: the preference is saved, the open channel and the counts reload.
+    await t.engine.openChannel('c1');
+    t.take();
+    await t.engine.setCollapsedThreads(false);
+    await settle();
+    expect(t.store.getState().collapsedThreads).toBe(false);
+    expect(t.take().sort()).toEqual(['posts "c1" {"limit":50}', 'setThreadPreferences {"collapsed_threads":false}', 'unreads'].sort());
   });
 });

@@ -4,8 +4,8 @@ import type { ServerEvent } from '../../web/src/lib/realtime.js';
 import { SSO_ERROR_GENERIC, channelPath, parseRoute, safeRedirectTarget, ssoErrorMessage } from '../../web/src/lib/route.js';
 import { SSO_LOGIN_ERRORS } from '../../src/domain/sso.js';
 import { tokenStore } from '../../web/src/lib/session.js';
-import type { Channel, FileInfo, Post, User } from '../../web/src/lib/types.js';
-import { applyReaction, channelLabel, initialState, reduce, teamUnreads, typingIn, type Action, type ChatState } from '../../web/src/state/reducer.js';
+import type { Channel, FileInfo, Post, ThreadItem, User } from '../../web/src/lib/types.js';
+import { applyReaction, channelLabel, followedThreads, initialState, reduce, teamUnreads, threadUnreads, typingIn, type Action, type ChatState } from '../../web/src/state/reducer.js';
 
 const user = (id: string, username: string, display_name = ''): User => ({
   id, username, display_name, first_name: '', last_name: '', nickname: '', position: '', avatar_url: null, is_bot: false, role: 'system_user',
@@ -16,7 +16,7 @@ const channel = (id: string, type: Channel['type'] = 'public', team_id: string |
 });
 const post = (id: string, seq: number, over: Partial<Post> = {}): Post => ({
   id, channel_id: 'c1', user_id: 'u2', root_post_id: null, message: `m${seq}`, props: {}, file_ids: [], is_pinned: false, created_at: seq * 1000, edited_at: null,
-  reply_count: 0, last_reply_at: null, reactions: [], files: [], preview: null, client_msg_id: null, seq, ...over,
+  reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, client_msg_id: null, seq, ...over,
 });
 const me = user('me', 'me', 'Me');
 const rt = (event: ServerEvent, now = 0): Action => ({ type: 'rt', event, now });
@@ -124,6 +124,43 @@ describe('reducer', () => {
     expect(s.channelPosts.c1!.order).toEqual(['p2']);
   });
 
+  it('collapsed threads: a reply stays out of the history and the channel\'s unread count, and moves its root\'s counters', () => {
+    let s = base();
+    const reply = post('r9', 9, { root_post_id: 'p2', user_id: 'u3', channel_id: 'c1' });
+    s = reduce(s, rt(posted(reply, ['me'])));
+    expect(s.channelPosts.c1!.order).toEqual(['p1', 'p2']);
+    expect(s.unreads.c1).toBeUndefined();
+    expect(s.posts.p2).toMatchObject({ reply_count: 1, last_reply_at: 9000, participants: ['u3'] });
+    // Shown inline: as before.
+    s = reduce({ ...s, collapsedThreads: false }, rt(posted(post('r10', 10, { root_post_id: 'p2', channel_id: 'c1' }))));
+    expect(s.channelPosts.c1!.order).toEqual(['p1', 'p2', 'r10']);
+    expect(s.unreads.c1).toEqual({ unread: 1, mentions: 0 });
+    expect(s.posts.p2!.participants).toEqual(['u2', 'u3']);
+  });
+
+  it('followed threads: the list, thread_updated, read and follow changes; unread totals per team', () => {
+    const item = (id: string, over: Partial<ThreadItem> = {}): ThreadItem => ({
+      id, channel_id: 'c1', post: post(id, 1), reply_count: 1, last_reply_at: 5, participants: ['u2'], following: true, last_viewed_at: 0, unread_replies: 1, unread_mentions: 0, ...over,
+    });
+    let s = base();
+    expect(threadUnreads(s, 't1')).toEqual({ unread: 0, mentions: 0 });
+    s = reduce(s, { type: 'followed_threads', list: { threads: [item('p1'), item('x1', { channel_id: 'd1', last_reply_at: 9, unread_mentions: 2 })], has_more: false, next_before: null, total: 2, total_unread_threads: 2, total_unread_mentions: 2 } });
+    expect(followedThreads(s, 't1').map((t) => t.id)).toEqual(['x1', 'p1']);
+    expect(threadUnreads(s, 't1')).toEqual({ unread: 2, mentions: 2 });
+    // A reply elsewhere: the thread's counts and its root's counters move.
+    s = reduce(s, rt({ event: 'thread_updated', seq: 2, broadcast: { user_id: 'me' }, data: { thread: item('p1', { reply_count: 2, last_reply_at: 20, participants: ['u3', 'u2'], unread_replies: 2 }) } }));
+    expect(s.posts.p1).toMatchObject({ reply_count: 2, last_reply_at: 20, participants: ['u3', 'u2'] });
+    expect(followedThreads(s, 't1').map((t) => t.id)).toEqual(['p1', 'x1']);
+    // Read on another device.
+    s = reduce(s, rt({ event: 'thread_read_changed', seq: 3, broadcast: { user_id: 'me' }, data: { thread_id: 'p1', channel_id: 'c1', last_viewed_at: 30, unread_replies: 0, unread_mentions: 0 } }));
+    expect(threadUnreads(s, 't1')).toEqual({ unread: 1, mentions: 2 });
+    s = reduce(s, rt({ event: 'thread_follow_changed', seq: 4, broadcast: { user_id: 'me' }, data: { thread_id: 'x1', channel_id: 'd1', following: false } }));
+    expect(followedThreads(s, 't1').map((t) => t.id)).toEqual(['p1']);
+    expect(threadUnreads(s, 't1')).toEqual({ unread: 0, mentions: 0 });
+    s = reduce(s, rt({ event: 'post_deleted', seq: 5, broadcast: { channel_id: 'c1' }, data: { post: post('p1', 1) } }));
+    expect(followedThreads(s, 't1')).toEqual([]);
+  });
+
   it('keeps a post older than the loaded window out of the history (e.g. pinning an old post)', () => {
     let s = base(); // p1..p2 loaded, has_more
     s = reduce(s, { type: 'post_upsert', post: post('old', 0, { is_pinned: true }) });
@@ -185,6 +222,7 @@ describe('routes', () => {
     // error_description is free text anyone can put in a link: not even read.
     expect(parseRoute('/login', '?error=idp_access_denied&error_description=nope')).toEqual({ kind: 'login', error: 'idp_access_denied' });
     expect(parseRoute('/web-team/channels/town-square', '')).toEqual({ kind: 'app', team: 'web-team', channel: 'town-square' });
+    expect(parseRoute('/web-team/threads', '')).toEqual({ kind: 'app', team: 'web-team', threads: true });
     expect(parseRoute('/web-team', '')).toEqual({ kind: 'app', team: 'web-team' });
     expect(parseRoute('/', '')).toEqual({ kind: 'app' });
     expect(parseRoute('/%E0%A4%A/channels/x', '')).toEqual({ kind: 'app', team: '%E0%A4%A', channel: 'x' });

@@ -109,7 +109,10 @@ export function channelRoutes(app: App, deps: HttpDeps): void {
   app.get('/api/v1/channels/:id/posts', {
     schema: {
       tags: ['posts'], summary: 'Posts of a channel, newest first', params: IdParams,
-      querystring: Type.Object({ before: Type.Optional(Cursor), after: Type.Optional(Cursor), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }),
+      querystring: Type.Object({
+        before: Type.Optional(Cursor), after: Type.Optional(Cursor), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+        collapsed_threads: Type.Optional(Type.Boolean({ description: 'Leave replies out (true) or show them inline (false); default: the caller\'s preference (GET /users/me/preferences/threads), on unless changed' })),
+      }),
       response: { 200: PostPageSchema, ...errors(400, 401, 404) },
     },
   }, async (req) => posts.listChannel(callCtx(req), req.params.id, req.query));

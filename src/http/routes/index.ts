@@ -11,6 +11,7 @@ import { postRoutes } from './posts.js';
 import { searchRoutes } from './search.js';
 import { ssoRoutes } from './sso.js';
 import { teamRoutes } from './teams.js';
+import { threadRoutes } from './threads.js';
 import { unreadRoutes } from './unreads.js';
 import { userRoutes } from './users.js';
 
@@ -21,6 +22,7 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   teamRoutes(app, deps);
   channelRoutes(app, deps);
   postRoutes(app, deps);
+  threadRoutes(app, deps);
   fileRoutes(app, deps);
   emojiRoutes(app, deps);
   searchRoutes(app, deps);

@@ -142,8 +142,8 @@ export class Channels implements ChannelStore {
   setLastViewed(channelId: string, userId: string, seq: number, at: number, allowBackwards = false): Promise<void> {
     return this.readPointers.setLastViewed(channelId, userId, seq, at, allowBackwards);
   }
-  unreads(userId: string, channelId?: string): Promise<UnreadRow[]> {
-    return this.readPointers.unreads(userId, channelId);
+  unreads(userId: string, channelId?: string, opts?: { rootsOnly?: boolean }): Promise<UnreadRow[]> {
+    return this.readPointers.unreads(userId, channelId, opts);
   }
   markAllRead(userId: string, at: number): Promise<string[]> {
     return this.readPointers.markAllRead(userId, at);

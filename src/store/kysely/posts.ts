@@ -12,6 +12,18 @@ import { Reactions } from './reactions.js';
 import { SavedPosts } from './saved-posts.js';
 import { num, type Db } from './shared.js';
 
+/** How many of a thread's most recent repliers its root lists. */
+export const MAX_PARTICIPANTS = 5;
+
+function parseIds(text: string): string[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 export class Posts implements PostStore {
   private readonly reactions: Reactions;
   private readonly saved: SavedPosts;
@@ -38,7 +50,7 @@ export class Posts implements PostStore {
    */
   async create(post: NewPost, options: { readBy?: string; search?: SearchDocument } = {}): Promise<Post> {
     const p = post;
-    if (this.dialect === 'postgres') return { ...post, seq: await this.createPostgres(p, options.readBy, options.search) };
+    if (this.dialect === 'postgres') return { ...post, reply_participants: '[]', seq: await this.createPostgres(p, options.readBy, options.search) };
     if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Posts(trx, this.dialect, this.stamps).create(post, options));
     // Hot path: plain SQL (the query builder costs more than SQLite spends running it).
     const { rows } = await this.channelMustExist(p.channel_id, unique(sql<{ seq: number }>`
@@ -57,7 +69,7 @@ export class Posts implements PostStore {
     if (options.search !== undefined) {
       await sql`INSERT INTO post_search (rowid, words, stems, tags, chan) VALUES (${seq}, ${options.search.words}, ${options.search.stems}, ${options.search.tags}, ${channelToken(p.channel_id)})`.execute(this.db);
     }
-    return { ...post, seq };
+    return { ...post, reply_participants: '[]', seq };
   }
 
   /**
@@ -140,16 +152,25 @@ export class Posts implements PostStore {
     await removeIndex(this.db, this.dialect, ids);
     return ids;
   }
-  async touchThread(rootId: string, delta: number, lastReplyAt: number | null): Promise<void> {
+  async touchThread(rootId: string, delta: number, lastReplyAt: number | null, replier?: string): Promise<void> {
     if (delta > 0) {
-      await this.db.updateTable('posts').set((eb) => ({ reply_count: eb('reply_count', '+', delta), last_reply_at: lastReplyAt })).where('id', '=', rootId).execute();
+      // The replier moves to the front of the root's participants (within the channel's write lock on PostgreSQL, see `create`).
+      const root = replier === undefined ? undefined : await this.db.selectFrom('posts').select('reply_participants').where('id', '=', rootId).executeTakeFirst();
+      const participants = root === undefined ? undefined : JSON.stringify([replier, ...parseIds(root.reply_participants).filter((id) => id !== replier)].slice(0, MAX_PARTICIPANTS));
+      await this.db.updateTable('posts')
+        .set((eb) => ({ reply_count: eb('reply_count', '+', delta), last_reply_at: lastReplyAt, ...(participants === undefined ? {} : { reply_participants: participants }) }))
+        .where('id', '=', rootId).execute();
       return;
     }
     // A reply went away: recount from the live replies so the numbers can never drift.
     const { rows } = await sql<{ n: number; last: number | null }>`
       SELECT COUNT(*) AS n, MAX(created_at) AS last FROM posts WHERE root_post_id = ${rootId} AND deleted_at IS NULL`.execute(this.db);
     const r = rows[0]!;
-    await this.db.updateTable('posts').set({ reply_count: num(r.n), last_reply_at: r.last === null ? null : num(r.last) }).where('id', '=', rootId).execute();
+    const recent = await sql<{ user_id: string }>`
+      SELECT user_id FROM posts WHERE root_post_id = ${rootId} AND deleted_at IS NULL GROUP BY user_id ORDER BY MAX(seq) DESC LIMIT ${MAX_PARTICIPANTS}`.execute(this.db);
+    await this.db.updateTable('posts')
+      .set({ reply_count: num(r.n), last_reply_at: r.last === null ? null : num(r.last), reply_participants: JSON.stringify(recent.rows.map((p) => p.user_id)) })
+      .where('id', '=', rootId).execute();
   }
   async setPinned(id: string, pinned: boolean): Promise<Post | undefined> {
     await this.db.updateTable('posts').set({ is_pinned: pinned ? 1 : 0 }).where('id', '=', id).where('deleted_at', 'is', null).execute();
@@ -159,8 +180,9 @@ export class Posts implements PostStore {
     await this.db.updateTable('posts').set({ file_ids: fileIds }).where('id', '=', id).where('deleted_at', 'is', null).execute();
     return this.get(id);
   }
-  async listChannel(channelId: string, opts: { before?: number | undefined; after?: number | undefined; limit: number; pinnedOnly?: boolean }): Promise<PostPage> {
+  async listChannel(channelId: string, opts: { before?: number | undefined; after?: number | undefined; limit: number; pinnedOnly?: boolean; rootsOnly?: boolean }): Promise<PostPage> {
     let q = this.db.selectFrom('posts').selectAll().where('channel_id', '=', channelId).where('deleted_at', 'is', null);
+    if (opts.rootsOnly) q = q.where('root_post_id', 'is', null);
     if (opts.before !== undefined) q = q.where('seq', '<', opts.before);
     if (opts.after !== undefined) q = q.where('seq', '>', opts.after);
     if (opts.pinnedOnly) q = q.where('is_pinned', '=', 1);
@@ -180,6 +202,10 @@ export class Posts implements PostStore {
     await this.db.deleteFrom('post_mentions').where('post_id', '=', postId).execute();
     if (userIds.length === 0) return;
     await this.db.insertInto('post_mentions').values([...new Set(userIds)].map((user_id) => ({ post_id: postId, channel_id: channelId, user_id, seq }))).execute();
+  }
+  async mentionedBy(postId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('post_mentions').select('user_id').where('post_id', '=', postId).orderBy('user_id').execute();
+    return rows.map((r) => r.user_id);
   }
   async seqBefore(channelId: string, seq: number): Promise<number> {
     const r = await this.db.selectFrom('posts').select('seq').where('channel_id', '=', channelId).where('seq', '<', seq).where('deleted_at', 'is', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();

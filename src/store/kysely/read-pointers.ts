@@ -15,14 +15,19 @@ export class ReadPointers implements ReadPointerStore {
    * and group channels every message is addressed to the user, so each unread one counts as
    * a mention (as in Slack and Mattermost: the red badge).
    */
-  async unreads(userId: string, channelId?: string): Promise<UnreadRow[]> {
+  async unreads(userId: string, channelId?: string, opts: { rootsOnly?: boolean } = {}): Promise<UnreadRow[]> {
+    const roots = (alias: string) => (opts.rootsOnly ? sql`AND ${sql.ref(`${alias}.root_post_id`)} IS NULL` : sql``);
+    const mentions = opts.rootsOnly
+      ? sql`(SELECT COUNT(*) FROM post_mentions pm JOIN posts pr ON pr.id = pm.post_id
+            WHERE pm.user_id = cm.user_id AND pm.channel_id = cm.channel_id AND pm.seq > cm.last_viewed_seq AND pr.root_post_id IS NULL)`
+      : sql`(SELECT COUNT(*) FROM post_mentions pm WHERE pm.user_id = cm.user_id AND pm.channel_id = cm.channel_id AND pm.seq > cm.last_viewed_seq)`;
     const { rows } = await sql<UnreadRow & { channel_type: Channel['type'] }>`
       SELECT cm.channel_id AS channel_id, c.team_id AS team_id, c.type AS channel_type, cm.last_viewed_seq AS last_viewed_seq, c.last_post_seq AS last_post_seq,
         (SELECT COUNT(*) FROM posts p WHERE p.channel_id = cm.channel_id AND p.seq > cm.last_viewed_seq
-            AND p.deleted_at IS NULL AND p.user_id <> cm.user_id) AS unread_count,
-        (SELECT COUNT(*) FROM post_mentions pm WHERE pm.user_id = cm.user_id AND pm.channel_id = cm.channel_id AND pm.seq > cm.last_viewed_seq)
+            AND p.deleted_at IS NULL AND p.user_id <> cm.user_id ${roots('p')}) AS unread_count,
+        ${mentions}
         + (SELECT COUNT(*) FROM posts p2 WHERE p2.channel_id = cm.channel_id AND p2.seq > cm.last_viewed_seq AND p2.mention_all = 1
-            AND p2.deleted_at IS NULL AND p2.user_id <> cm.user_id) AS mention_count
+            AND p2.deleted_at IS NULL AND p2.user_id <> cm.user_id ${roots('p2')}) AS mention_count
       FROM channel_members cm
       JOIN channels c ON c.id = cm.channel_id
       WHERE cm.user_id = ${userId} ${channelId === undefined ? sql`` : sql`AND cm.channel_id = ${channelId}`}

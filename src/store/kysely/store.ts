@@ -13,7 +13,7 @@ import { Outbox } from '../outbox.js';
 import type { SealedValueStore } from '../sealed.js';
 import type { SsoStore } from '../sso.js';
 import type { SearchStore } from '../search.js';
-import type { AuditStore, ChannelStore, CustomEmojiStore, FileStore, PasswordResetStore, PostStore, SessionStore, TeamStore, Tx, UserStore, PreviewStore } from '../store.js';
+import type { AuditStore, ChannelStore, CustomEmojiStore, FileStore, PasswordResetStore, PostStore, SessionStore, TeamStore, Tx, UserStore, PreviewStore, ThreadStore } from '../store.js';
 import { Audit } from './audit.js';
 import { Channels } from './channels.js';
 import { CustomEmojis } from './custom-emoji.js';
@@ -27,6 +27,7 @@ import { Sessions } from './sessions.js';
 import type { Db } from './shared.js';
 import { KyselySsoStore } from './sso.js';
 import { Teams } from './teams.js';
+import { Threads } from './threads.js';
 import { Users } from './users.js';
 
 export interface KyselyStoreOptions {
@@ -53,6 +54,7 @@ export class KyselyStore implements Tx {
   readonly teams: TeamStore;
   readonly channels: ChannelStore;
   readonly posts: PostStore;
+  readonly threads: ThreadStore;
   readonly files: FileStore;
   readonly customEmoji: CustomEmojiStore;
   readonly previews: PreviewStore;
@@ -79,6 +81,7 @@ export class KyselyStore implements Tx {
     this.teams = new Teams(db, options.dialect);
     this.channels = new Channels(db, outbox);
     this.posts = new Posts(db, options.dialect, outbox);
+    this.threads = new Threads(db);
     this.files = new Files(db, options.dialect);
     this.customEmoji = new CustomEmojis(db, options.dialect);
     this.previews = new Previews(db);

@@ -245,7 +245,15 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
         )}
         {context === 'channel' && post.root_post_id === null && post.reply_count > 0 && (
           <button type="button" className="link replies" onClick={() => onOpenThread?.(post.id)}>
-            {post.reply_count} {post.reply_count === 1 ? 'reply' : 'replies'}
+            {post.participants.length > 0 && (
+              <span className="participants" aria-hidden="true">
+                {post.participants.slice(0, 3).map((id) => {
+                  const u = users[id];
+                  return <Avatar key={id} id={id} name={u !== undefined ? userLabel(u) : '?'} size={18} url={u?.avatar_url} />;
+                })}
+              </span>
+            )}
+            <span>{post.reply_count} {post.reply_count === 1 ? 'reply' : 'replies'}</span>
           </button>
         )}
       </div>

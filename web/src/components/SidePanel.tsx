@@ -34,6 +34,13 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
   useEffect(() => {
     actions.loadThread(rootId).catch((err: unknown) => setError(describeError(err)));
   }, [actions, rootId]);
+  // Open on screen: the thread is read, now and whenever a reply comes (on all my devices).
+  const unread = state.followed?.[rootId]?.unread_replies ?? 0;
+  const known = state.followed?.[rootId] !== undefined;
+  const following = state.followed?.[rootId]?.following === true;
+  useEffect(() => {
+    if (unread > 0 || !known) actions.markThreadRead(rootId).catch(() => undefined);
+  }, [actions, rootId, unread, known]);
   const root = state.posts[rootId];
   const replies = (state.threads[rootId] ?? []).map((id) => state.posts[id]).filter((p): p is Post => p !== undefined);
   const channel = root !== undefined ? state.channels[root.channel_id] : undefined;
@@ -44,6 +51,11 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
       <header className="panel-header">
         <h2 id="thread-title">Thread</h2>
         {channel !== undefined && <span className="muted">in {channelLabel(state, channel)}</span>}
+        {root !== undefined && root.root_post_id === null && (
+          <button type="button" aria-pressed={following} onClick={() => void actions.setThreadFollowing(rootId, !following).catch((err: unknown) => actions.notify(describeError(err)))}>
+            {following ? 'Following' : 'Follow'}
+          </button>
+        )}
         <button type="button" className="icon" aria-label="Close thread" onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}

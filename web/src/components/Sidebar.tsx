@@ -1,11 +1,11 @@
 /** The team's channels and my direct messages, with unread and mention badges; me at the bottom. */
-import { useState, type MouseEvent } from 'react';
+import { useEffect, useState, type MouseEvent } from 'react';
 import { describeError } from '../lib/api.js';
-import { channelPath } from '../lib/route.js';
+import { channelPath, threadsPath } from '../lib/route.js';
 import type { Channel, Presence, Team } from '../lib/types.js';
 import { navigate } from '../navigation.js';
 import { useChat } from '../state/chat.js';
-import { channelLabel, directPartner, userLabel } from '../state/reducer.js';
+import { channelLabel, directPartner, threadUnreads, userLabel } from '../state/reducer.js';
 import { Avatar, CountBadge, PresenceDot, presenceLabel } from './bits.js';
 import { CustomEmojiDialog } from './CustomEmojiDialog.js';
 import { ConfirmDialog } from './Dialog.js';
@@ -47,7 +47,41 @@ function ChannelLink({ team, channel, current }: { readonly team: Team; readonly
   );
 }
 
-export function Sidebar({ team, currentChannelId }: { readonly team: Team; readonly currentChannelId: string | undefined }) {
+/** The Threads view's entry: bold with a badge while a followed thread has unread replies. */
+function ThreadsLink({ team, current }: { readonly team: Team; readonly current: boolean }) {
+  const { state, actions } = useChat();
+  useEffect(() => {
+    actions.loadFollowedThreads().catch(() => undefined);
+  }, [actions]);
+  const counts = threadUnreads(state, team.id);
+  const unread = counts.unread > 0 && !current;
+  const href = threadsPath(team.name);
+  const a11y = ['Threads', counts.unread > 0 ? `${counts.unread} unread` : '', counts.mentions > 0 ? `${counts.mentions} mention${counts.mentions === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  return (
+    <ul className="channel-list">
+      <li>
+        <a
+          href={href}
+          className={`channel-link threads-link${unread ? ' unread' : ''}`}
+          aria-current={current ? 'page' : undefined}
+          aria-label={a11y}
+          data-threads-unread={counts.unread}
+          onClick={(e: MouseEvent) => {
+            if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+            e.preventDefault();
+            navigate(href);
+          }}
+        >
+          <span className="channel-icon" aria-hidden="true">@</span>
+          <span className="channel-name">Threads</span>
+          {counts.mentions > 0 ? <CountBadge count={counts.mentions} mention /> : <CountBadge count={counts.unread} />}
+        </a>
+      </li>
+    </ul>
+  );
+}
+
+export function Sidebar({ team, currentChannelId, threadsOpen = false }: { readonly team: Team; readonly currentChannelId: string | undefined; readonly threadsOpen?: boolean }) {
   const { state, actions } = useChat();
   const [dialog, setDialog] = useState<SidebarDialog>(undefined);
   const all = Object.values(state.channels);
@@ -74,6 +108,7 @@ export function Sidebar({ team, currentChannelId }: { readonly team: Team; reado
         </div>
       </header>
       <div className="sidebar-scroll">
+        <ThreadsLink team={team} current={threadsOpen} />
         <section aria-labelledby="sb-channels">
           <div className="section-title">
             <h3 id="sb-channels">Channels</h3>

@@ -19,6 +19,7 @@ import { CloseIcon, JoinIcon, PlusIcon } from './icons.js';
 import { PermalinkOutside, PermalinkState, SearchBox, SearchPanel, isUnreachable, type SearchView } from './Search.js';
 import { FilesPanel, MembersPanel, PinnedPanel, ThreadPanel } from './SidePanel.js';
 import { Sidebar } from './Sidebar.js';
+import { ThreadsView } from './Threads.js';
 
 const LAST_TEAM_KEY = 'rustchat.lastTeam';
 const DEFAULT_CHANNEL = 'town-square';
@@ -152,11 +153,13 @@ export function Workspace() {
   }
   const team = teams.find((t) => t.name === wantedTeam) ?? teams.find((t) => t.name === remembered) ?? teams[0];
   const postId = route.kind === 'app' ? route.postId : undefined;
+  const threadsOpen = route.kind === 'app' && route.threads === true;
   const permalink = usePermalink(postId);
   const target = permalink?.status === 'found' ? permalink.post : undefined;
   // A permalink shows its message's channel once I am in it (else the way to join it).
   const channel = postId !== undefined
     ? (target !== undefined ? state.channels[target.channel_id] : undefined)
+    : threadsOpen ? undefined
     : team !== undefined ? pickChannel(Object.values(state.channels), team, route.kind === 'app' ? route.channel : undefined) : undefined;
   const channelId = channel?.id;
   const focus = target !== undefined && channel !== undefined ? target : undefined;
@@ -210,7 +213,9 @@ export function Workspace() {
   const searchRun = panel?.kind === 'search' ? panel.view.n : 0;
   const showSearch = (view: { kind: 'query'; q: string } | { kind: 'mentions' } | { kind: 'saved' }) => setPanel({ kind: 'search', view: { ...view, n: searchRun + 1 } });
   let content;
-  if (channel !== undefined) {
+  if (threadsOpen) {
+    content = <ThreadsView team={team} onOpenThread={openThread} />;
+  } else if (channel !== undefined) {
     content = (
       // Remounted for each permalink, so that each one scrolls to and highlights its message.
       <ChannelView key={`${channel.id}:${focusId ?? ''}`} channel={channel} focusPostId={focusId} onOpenThread={openThread}
@@ -235,7 +240,7 @@ export function Workspace() {
           <button type="button" onClick={() => showSearch({ kind: 'saved' })}>Saved messages</button>
         </div>
       </header>
-      <Sidebar team={team} currentChannelId={channelId} />
+      <Sidebar team={team} currentChannelId={channelId} threadsOpen={threadsOpen} />
       <main className="channel-pane">{content}</main>
       {shownPanel?.kind === 'search' && <SearchPanel view={shownPanel.view} team={team} onView={(view) => setPanel({ kind: 'search', view })} onClose={() => setPanel(undefined)} />}
       {shownPanel?.kind === 'thread' && <ThreadPanel key={shownPanel.rootId} rootId={shownPanel.rootId} onClose={() => setPanel(undefined)} />}

@@ -10,7 +10,7 @@
  * upload.ts) because fetch reports no progress for a request body.
  */
 import type {
-  Channel, ChannelMember, FileInfo, FileUpload, OAuthProvider, PasswordPolicy, Post, PostPage, SessionResponse, SsoSessionResponse, Team, TeamMember, ThreadPage, Unread, UnreadOverview, User,
+  Channel, ChannelMember, FileInfo, FileUpload, OAuthProvider, PasswordPolicy, Post, PostPage, SessionResponse, SsoSessionResponse, Team, TeamMember, ThreadItem, ThreadList, ThreadPage, Unread, UnreadOverview, User,
 } from './types.js';
 import type { SearchOrder, SearchPostsPage } from './search.js';
 import type { CustomEmoji } from './emoji.js';
@@ -308,6 +308,15 @@ export class ApiClient {
   /** Takes the link preview off my post; answers with the post. */
   removePreview = (id: string) => this.request<Post>('DELETE', `/api/v1/posts/${seg(id)}/preview`);
   thread = (id: string) => this.request<ThreadPage>('GET', withQuery(`/api/v1/posts/${seg(id)}/thread`, { limit: 200 }));
+  /** Threads I follow, newest activity first, with unread counts and totals (a team's list includes direct messages). */
+  followedThreads = (opts: { team_id?: string; before?: string; per_page?: number; unread?: boolean } = {}) => this.request<ThreadList>('GET', withQuery('/api/v1/users/me/threads', opts));
+  followedThread = (rootId: string) => this.request<ThreadItem>('GET', `/api/v1/users/me/threads/${seg(rootId)}`);
+  setThreadFollowing = (rootId: string, following: boolean) => this.request<ThreadItem>(following ? 'PUT' : 'DELETE', `/api/v1/users/me/threads/${seg(rootId)}/following`);
+  /** Whether replies stay out of channel lists (collapsed threads, the default) or show inline. */
+  threadPreferences = () => this.request<{ collapsed_threads: boolean }>('GET', '/api/v1/users/me/preferences/threads');
+  setThreadPreferences = (prefs: { collapsed_threads: boolean }) => this.request<{ collapsed_threads: boolean }>('PUT', '/api/v1/users/me/preferences/threads', prefs);
+  /** Marks a thread read up to its newest reply, on all my devices. */
+  markThreadRead = (rootId: string) => this.request<ThreadItem>('PUT', `/api/v1/users/me/threads/${seg(rootId)}/read`);
   react = (id: string, emoji: string) => this.request<Post>('POST', `/api/v1/posts/${seg(id)}/reactions`, { emoji_name: emoji });
   unreact = (id: string, emoji: string) => this.request<Post>('DELETE', `/api/v1/posts/${seg(id)}/reactions/${seg(emoji)}`);
   pin = (id: string, pinned: boolean) => this.request<Post>(pinned ? 'POST' : 'DELETE', `/api/v1/posts/${seg(id)}/pin`);

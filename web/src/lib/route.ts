@@ -3,7 +3,7 @@
  * `?error=`); `/reset-password` is where the link of a password-reset mail lands (with the
  * token in the `#token=` fragment); `/register` is where the link of a registration mail lands
  * (likewise); `/<team>/channels/<channel>` opens a channel; `/<team>/pl/<post id>` (a
- * permalink) opens a message in its channel; anything else opens the last team. The server answers every non-API GET with index.html, so these
+ * permalink) opens a message in its channel; `/<team>/threads` lists the threads I follow; anything else opens the last team. The server answers every non-API GET with index.html, so these
  * URLs survive a reload.
  */
 import type { SsoLoginError } from '../../../src/domain/sso.js';
@@ -12,7 +12,7 @@ export type Route =
   | { kind: 'login'; code?: string; error?: string }
   | { kind: 'reset-password' }
   | { kind: 'register' }
-  | { kind: 'app'; team?: string; channel?: string; postId?: string };
+  | { kind: 'app'; team?: string; channel?: string; postId?: string; threads?: boolean };
 
 export const RESET_PASSWORD_PATH = '/reset-password';
 /** Where the link of a "finish creating your account" mail lands (token in `#token=`). */
@@ -39,6 +39,7 @@ export function parseRoute(pathname: string, search: string): Route {
   });
   if (parts.length >= 3 && parts[1] === 'channels') return { kind: 'app', team: parts[0]!, channel: parts[2]! };
   if (parts.length >= 3 && parts[1] === 'pl') return { kind: 'app', team: parts[0]!, postId: parts[2]! };
+  if (parts.length === 2 && parts[1] === 'threads') return { kind: 'app', team: parts[0]!, threads: true };
   if (parts.length === 1) return { kind: 'app', team: parts[0]! };
   return { kind: 'app' };
 }
@@ -120,4 +121,9 @@ export const SSO_ERROR_GENERIC = 'Single sign-on did not work. Please try again.
 
 export function ssoErrorMessage(code: string): string {
   return Object.hasOwn(SSO_ERROR_SENTENCES, code) ? SSO_ERROR_SENTENCES[code as SsoLoginError] : SSO_ERROR_GENERIC;
+}
+
+/** The list of threads I follow, in a team. */
+export function threadsPath(team: string): string {
+  return `/${encodeURIComponent(team)}/threads`;
 }

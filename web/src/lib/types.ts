@@ -9,7 +9,7 @@ import type { EventMap, EventName } from '../../../src/domain/events.js';
 import type { Presence, ReactionSummary, ReactionView } from '../../../src/domain/presenters.js';
 import type {
   ChannelMemberSchema, ChannelSchema, FileSchema, PasswordPolicySchema, PostPageSchema, PostSchema, SessionResponse as SessionResponseSchema, SsoLoginOptionSchema,
-  SsoSessionResponse as SsoSessionResponseSchema, TeamMemberSchema, TeamSchema, ThreadPageSchema, UnreadOverviewSchema, UnreadSchema, UserSchema,
+  SsoSessionResponse as SsoSessionResponseSchema, TeamMemberSchema, TeamSchema, ThreadListSchema, ThreadPageSchema, ThreadSchema, UnreadOverviewSchema, UnreadSchema, UserSchema,
 } from '../../../src/http/schemas.js';
 
 export type { EventMap, EventName, Presence, ReactionSummary, ReactionView };
@@ -23,6 +23,9 @@ export type Unread = Static<typeof UnreadSchema>;
 export type UnreadOverview = Static<typeof UnreadOverviewSchema>;
 export type PostPage = Static<typeof PostPageSchema>;
 export type ThreadPage = Static<typeof ThreadPageSchema>;
+/** A followed thread with my read state (GET /api/v1/users/me/threads, `thread_updated`). */
+export type ThreadItem = Static<typeof ThreadSchema>;
+export type ThreadList = Static<typeof ThreadListSchema>;
 export type SessionResponse = Static<typeof SessionResponseSchema>;
 /** A file's metadata (GET /api/v1/files/{id}; a post's `files`). */
 export type FileInfo = Static<typeof FileSchema>;

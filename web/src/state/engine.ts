@@ -22,7 +22,8 @@ import type { Action, ChatState, Outgoing } from './reducer.js';
 export type EngineApi = Pick<ApiClient,
   | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost' | 'removePreview'
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
-  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar' | 'customEmoji'>;
+  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar' | 'customEmoji'
+  | 'followedThreads' | 'followedThread' | 'setThreadFollowing' | 'markThreadRead' | 'threadPreferences' | 'setThreadPreferences'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -77,6 +78,13 @@ export interface ChatActions {
   react(post: Post, emoji: string): Promise<void>;
   setPinned(postId: string, pinned: boolean): Promise<void>;
   loadThread(rootId: string): Promise<void>;
+  /** The threads I follow (with unread counts), for the Threads view and its badge. */
+  loadFollowedThreads(): Promise<void>;
+  /** Marks a thread read (my other devices hear of it). */
+  markThreadRead(rootId: string): Promise<void>;
+  setThreadFollowing(rootId: string, following: boolean): Promise<void>;
+  /** Replies in their threads only (true), or inline in channels too: kept on the server; the open channel and the counts reload. */
+  setCollapsedThreads(collapsed: boolean): Promise<void>;
   loadPinned(channelId: string): Promise<Post[]>;
   createTeam(input: { name: string; display_name: string; type: 'open' | 'invite' }): Promise<Team>;
   joinTeam(teamId: string): Promise<void>;
@@ -253,6 +261,15 @@ export class ChatEngine implements ChatActions {
       case 'custom_emoji_deleted':
         removeCustomEmoji(ev.data.emoji.id);
         break;
+      case 'thread_updated':
+        this.ensureUsers([ev.data.thread.post.user_id, ...ev.data.thread.participants]);
+        break;
+      case 'thread_follow_changed':
+        // A thread I now follow (a reply of mine elsewhere, a mention) that this client has not seen yet.
+        if (ev.data.following && s.followed !== undefined && s.followed[ev.data.thread_id] === undefined) {
+          this.api.followedThread(ev.data.thread_id).then((thread) => this.dispatch({ type: 'followed_upsert', thread }), ignore);
+        }
+        break;
       case 'channel_created':
         this.loadConversationMembers([ev.data.channel]);
         break;
@@ -286,6 +303,7 @@ export class ChatEngine implements ChatActions {
     const viewing = this.state.viewing.channelId;
     if (viewing !== undefined) this.loadLatest(viewing).catch(ignore);
     for (const rootId of Object.keys(this.state.threads)) this.loadThread(rootId).catch(ignore);
+    if (this.state.followed !== undefined) this.loadFollowedThreads().catch(ignore);
   }
 
   // ---- helpers ----
@@ -450,6 +468,35 @@ export class ChatEngine implements ChatActions {
 
   async setPinned(postId: string, pinned: boolean): Promise<void> {
     this.dispatch({ type: 'post_upsert', post: await this.api.pin(postId, pinned) });
+  }
+
+  async loadFollowedThreads(): Promise<void> {
+    const [list, prefs] = await Promise.all([this.api.followedThreads({ per_page: 100 }), this.api.threadPreferences()]);
+    if (prefs.collapsed_threads !== this.state.collapsedThreads) this.applyCollapsed(prefs.collapsed_threads);
+    this.dispatch({ type: 'followed_threads', list });
+    this.ensureUsers(list.threads.flatMap((t) => [t.post.user_id, ...t.participants]));
+  }
+
+  private applyCollapsed(collapsed: boolean): void {
+    this.dispatch({ type: 'collapsed_threads', collapsed });
+    const viewing = this.state.viewing.channelId;
+    if (viewing !== undefined) this.loadLatest(viewing).catch(ignore);
+    this.refreshUnreads().catch(ignore);
+  }
+
+  async setCollapsedThreads(collapsed: boolean): Promise<void> {
+    const prefs = await this.api.setThreadPreferences({ collapsed_threads: collapsed });
+    this.applyCollapsed(prefs.collapsed_threads);
+  }
+
+  async markThreadRead(rootId: string): Promise<void> {
+    const thread = await this.api.markThreadRead(rootId);
+    this.dispatch({ type: 'followed_upsert', thread });
+  }
+
+  async setThreadFollowing(rootId: string, following: boolean): Promise<void> {
+    const thread = await this.api.setThreadFollowing(rootId, following);
+    this.dispatch({ type: 'followed_upsert', thread });
   }
 
   async loadThread(rootId: string): Promise<void> {

@@ -5,7 +5,7 @@
  * Side effects (fetching an unknown channel, marking read) live in the engine (engine.ts), not here.
  */
 import type { ConnectionState, ServerEvent } from '../lib/realtime.js';
-import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, Team, ThreadPage, UnreadOverview, User } from '../lib/types.js';
+import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, Team, ThreadItem, ThreadList, ThreadPage, UnreadOverview, User } from '../lib/types.js';
 
 export interface ChannelPosts {
   /** Post ids, oldest first (by seq). */
@@ -68,6 +68,13 @@ export interface ChatState {
   readonly channelPosts: Readonly<Record<string, ChannelPosts>>;
   /** Reply ids of loaded threads, oldest first (the root is not included). */
   readonly threads: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Threads I follow or have read, by root id, with my unread counts (the Threads view);
+   * undefined until first fetched. Kept current by thread_updated / thread_read_changed / thread_follow_changed.
+   */
+  readonly followed: Readonly<Record<string, ThreadItem>> | undefined;
+  /** Replies stay out of channel histories (collapsed threads, the server's default): they show in their thread. */
+  readonly collapsedThreads: boolean;
   readonly typing: Readonly<Record<string, readonly TypingEntry[]>>;
   /** The channel on screen and whether the page is visible (a post there is read at once). */
   readonly viewing: { readonly channelId: string | undefined; readonly visible: boolean };
@@ -97,6 +104,9 @@ export type Action =
   | { type: 'post_upsert'; post: Post }
   | { type: 'post_removed'; postId: string }
   | { type: 'thread'; rootId: string; page: ThreadPage }
+  | { type: 'followed_threads'; list: ThreadList }
+  | { type: 'followed_upsert'; thread: ThreadItem }
+  | { type: 'collapsed_threads'; collapsed: boolean }
   | { type: 'viewing'; channelId?: string | undefined; visible?: boolean }
   | { type: 'connection'; state: ConnectionState }
   | { type: 'typing_expire'; now: number }
@@ -108,13 +118,26 @@ export type Action =
   | { type: 'toast_add'; toast: Toast }
   | { type: 'toast_remove'; id: number };
 
+/** Repliers a root lists (as the server keeps them). */
+const MAX_PARTICIPANTS = 5;
+
+/** A followed thread's news: the thread entry, and its root's counters where the root is loaded. */
+function upsertFollowed(state: ChatState, thread: ThreadItem): ChatState {
+  const root = state.posts[thread.id];
+  const posts = root === undefined ? state.posts : {
+    ...state.posts,
+    [thread.id]: { ...root, reply_count: thread.reply_count, last_reply_at: thread.last_reply_at, participants: thread.participants },
+  };
+  return { ...state, posts, followed: { ...(state.followed ?? {}), [thread.id]: thread } };
+}
+
 /** How long a typing indicator lasts without a new `typing` event. */
 export const TYPING_TTL_MS = 6000;
 
 export function initialState(me: User): ChatState {
   return {
     me, loaded: false, teams: [], channels: {}, members: {}, unreads: {}, users: { [me.id]: me }, presence: { [me.id]: me.presence },
-    posts: {}, channelPosts: {}, threads: {}, typing: {}, viewing: { channelId: undefined, visible: true }, connection: 'idle',
+    posts: {}, channelPosts: {}, threads: {}, followed: undefined, collapsedThreads: true, typing: {}, viewing: { channelId: undefined, visible: true }, connection: 'idle',
     outbox: [], toasts: [],
   };
 }
@@ -170,7 +193,8 @@ function upsertPost(state: ChatState, post: Post): ChatState {
   const lastSeq = cp !== undefined && cp.order.length > 0 ? state.posts[cp.order[cp.order.length - 1]!]?.seq : undefined;
   const inWindow = cp !== undefined && (!cp.hasMore || firstSeq === undefined || post.seq > firstSeq)
     && (cp.hasNewer !== true || lastSeq === undefined || post.seq < lastSeq);
-  if (cp !== undefined && inWindow && !cp.order.includes(post.id)) {
+  const shown = post.root_post_id === null || !state.collapsedThreads;
+  if (cp !== undefined && inWindow && shown && !cp.order.includes(post.id)) {
     channelPosts = { ...channelPosts, [post.channel_id]: { ...cp, order: insertOrdered(cp.order, [post.id], posts) } };
   }
   let threads = state.threads;
@@ -179,7 +203,10 @@ function upsertPost(state: ChatState, post: Post): ChatState {
     if (replies !== undefined && !replies.includes(post.id)) threads = { ...threads, [post.root_post_id]: insertOrdered(replies, [post.id], posts) };
     const root = posts[post.root_post_id];
     if (known === undefined && root !== undefined && (replies === undefined || !replies.includes(post.id))) {
-      posts[post.root_post_id] = { ...root, reply_count: root.reply_count + 1, last_reply_at: post.created_at };
+      posts[post.root_post_id] = {
+        ...root, reply_count: root.reply_count + 1, last_reply_at: post.created_at,
+        participants: [post.user_id, ...root.participants.filter((id) => id !== post.user_id)].slice(0, MAX_PARTICIPANTS),
+      };
     }
   }
   return { ...state, posts, channelPosts, threads };
@@ -232,7 +259,9 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
       // The author has stopped typing.
       const typing = next.typing[post.channel_id];
       if (typing !== undefined) next = { ...next, typing: { ...next.typing, [post.channel_id]: typing.filter((t) => t.userId !== post.user_id) } };
-      if (fresh && post.user_id !== state.me.id && !isViewing(state, post.channel_id)) {
+      // With collapsed threads a reply counts in its thread (thread_updated), not in the channel.
+      const countsInChannel = post.root_post_id === null || !state.collapsedThreads;
+      if (fresh && countsInChannel && post.user_id !== state.me.id && !isViewing(state, post.channel_id)) {
         const prev = next.unreads[post.channel_id] ?? { unread: 0, mentions: 0 };
         const channel = next.channels[post.channel_id];
         const mentioned = ev.data.mentions.includes(state.me.id) || channel?.type === 'direct' || ev.data.channel_type === 'direct';
@@ -246,8 +275,11 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
     }
     case 'post_edited':
       return state.posts[ev.data.post.id] === undefined && state.channelPosts[ev.data.post.channel_id] === undefined ? state : upsertPost(state, ev.data.post);
-    case 'post_deleted':
-      return removePost(state, ev.data.post.id);
+    case 'post_deleted': {
+      const next = removePost(state, ev.data.post.id);
+      // A deleted root takes its thread with it (from the Threads view too).
+      return next.followed?.[ev.data.post.id] === undefined ? next : { ...next, followed: omit(next.followed, ev.data.post.id) };
+    }
     case 'file_deleted': {
       const { file_id, post_id } = ev.data;
       const post = post_id !== null ? state.posts[post_id] : undefined;
@@ -302,6 +334,19 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
       return { ...state, unreads: { ...state.unreads, [ev.data.channel_id]: { unread: 0, mentions: 0 } } };
     case 'post_unread':
       return { ...state, unreads: { ...state.unreads, [ev.data.channel_id]: { unread: ev.data.unread_count, mentions: ev.data.mention_count } } };
+    case 'thread_updated':
+      return upsertFollowed(state, ev.data.thread);
+    case 'thread_read_changed': {
+      const known = state.followed?.[ev.data.thread_id];
+      if (known === undefined) return state;
+      const { last_viewed_at, unread_replies, unread_mentions } = ev.data;
+      return { ...state, followed: { ...state.followed, [known.id]: { ...known, last_viewed_at, unread_replies, unread_mentions } } };
+    }
+    case 'thread_follow_changed': {
+      const known = state.followed?.[ev.data.thread_id];
+      if (known === undefined || known.following === ev.data.following) return state;
+      return { ...state, followed: { ...state.followed, [known.id]: { ...known, following: ev.data.following } } };
+    }
     default:
       return state;
   }
@@ -391,6 +436,16 @@ export function reduce(state: ChatState, action: Action): ChatState {
       const replies = action.page.order.filter((id) => id !== action.rootId);
       return { ...state, posts, threads: { ...state.threads, [action.rootId]: insertOrdered([], replies, posts) } };
     }
+    case 'followed_threads': {
+      // The list holds the followed threads; keep what else is known (read state of unfollowed ones).
+      let next: ChatState = { ...state, followed: { ...(state.followed ?? {}) } };
+      for (const t of action.list.threads) next = upsertFollowed(next, t);
+      return next;
+    }
+    case 'followed_upsert':
+      return upsertFollowed(state, action.thread);
+    case 'collapsed_threads':
+      return state.collapsedThreads === action.collapsed ? state : { ...state, collapsedThreads: action.collapsed };
     case 'viewing': {
       const viewing = {
         channelId: 'channelId' in action ? action.channelId : state.viewing.channelId,
@@ -465,6 +520,27 @@ export function teamUnreads(state: ChatState, teamId: string): UnreadCounts {
     if (c === undefined || c.team_id !== teamId) continue;
     unread += u.unread;
     mentions += u.mentions;
+  }
+  return { unread, mentions };
+}
+
+/** The threads I follow, newest activity first (direct and group messages count toward every team, as on the server). */
+export function followedThreads(state: ChatState, teamId: string): ThreadItem[] {
+  return Object.values(state.followed ?? {})
+    .filter((t) => {
+      const c = state.channels[t.channel_id];
+      return t.following && (c === undefined || c.team_id === null || c.team_id === teamId);
+    })
+    .sort((a, b) => (b.last_reply_at ?? b.post.created_at) - (a.last_reply_at ?? a.post.created_at) || b.post.seq - a.post.seq);
+}
+
+/** Followed threads with unread replies, and their unread mentions, in a team. */
+export function threadUnreads(state: ChatState, teamId: string): UnreadCounts {
+  let unread = 0;
+  let mentions = 0;
+  for (const t of followedThreads(state, teamId)) {
+    if (t.unread_replies > 0) unread++;
+    mentions += t.unread_mentions;
   }
   return { unread, mentions };
 }
