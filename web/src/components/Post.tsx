@@ -1,8 +1,11 @@
-/** One message: author, time, text (mentions highlighted), files, reactions, and its actions. */
-import { Fragment, memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+/** One message: author, time, text (Markdown, mentions highlighted), files, reactions, and its actions. */
+import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import { describeError } from '../lib/api.js';
 import { QUICK_REACTIONS, emojiChar } from '../lib/emoji.js';
-import { formatClock, segmentMessage } from '../lib/format.js';
+import { formatClock } from '../lib/format.js';
+import { renderMarkdown } from '../lib/markdown.js';
+import { parseRoute } from '../lib/route.js';
+import { navigate, useRoute } from '../navigation.js';
 import type { Post, User } from '../lib/types.js';
 import { useChat, useChatActions, type Outgoing } from '../state/chat.js';
 import type { ChatState } from '../state/reducer.js';
@@ -13,26 +16,28 @@ import { ConfirmDialog } from './Dialog.js';
 import { PostFiles } from './Files.js';
 import { formatSize } from '../lib/files.js';
 
+/**
+ * A message's Markdown (lib/markdown.ts: elements, never HTML). A click on a link to a screen of
+ * the app (a permalink, a ~channel, or a full URL of this site) navigates in place; other links
+ * open in a new tab.
+ */
 export function MessageText({ message, me }: { readonly message: string; readonly me: string }) {
-  const segments = segmentMessage(message, me);
-  return (
-    <div className="message-text">
-      {segments.map((s, i) => {
-        switch (s.kind) {
-          case 'text':
-            return <Fragment key={i}>{s.text}</Fragment>;
-          case 'mention':
-            return <span key={i} className={s.me ? 'mention mention-me' : 'mention'}>{s.text}</span>;
-          case 'link':
-            return <a key={i} href={s.href} target="_blank" rel="noopener noreferrer nofollow">{s.text}</a>;
-          case 'code':
-            return <code key={i}>{s.text}</code>;
-          case 'codeblock':
-            return <pre key={i}><code>{s.text}</code></pre>;
-        }
-      })}
-    </div>
-  );
+  const route = useRoute();
+  const team = route.kind === 'app' ? route.team : undefined;
+  const content = useMemo(() => renderMarkdown(message, { me, team }), [message, me, team]);
+  return <div className="message-text markdown" onClick={followAppLink}>{content}</div>;
+}
+
+function followAppLink(e: ReactMouseEvent<HTMLDivElement>) {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = e.target instanceof Element ? e.target.closest('a') : null;
+  if (a === null || !e.currentTarget.contains(a)) return;
+  const url = new URL(a.href, window.location.href);
+  if (url.origin !== window.location.origin) return;
+  const route = parseRoute(url.pathname, url.search);
+  if (route.kind !== 'app' || (route.channel === undefined && route.postId === undefined)) return;
+  e.preventDefault();
+  navigate(url.pathname + url.search);
 }
 
 function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) => void; readonly onClose: () => void }) {

@@ -12,8 +12,19 @@ export type Segment =
   | { kind: 'codeblock'; text: string };
 
 const BROADCAST = new Set(['channel', 'all', 'here']);
-// A mention starts after anything that is not a word character, '@', '.' or '-' (as on the server).
-const INLINE_RE = /(https?:\/\/[^\s<>"]*[^\s<>".,:;'!?)\]])|(?<![\w@.-])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])/gi;
+/**
+ * An @mention (one capture group: the username); it starts after anything that is not a word
+ * character, '@', '.' or '-' (as on the server). Shared with the Markdown renderer.
+ */
+export const MENTION_PATTERN = String.raw`(?<![\w@.-])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])`;
+const INLINE_RE = new RegExp(String.raw`(https?:\/\/[^\s<>"]*[^\s<>".,:;'!?)\]])|` + MENTION_PATTERN, 'gi');
+
+/** A mention's username (lower case), and whether it is the reader's or a broadcast. */
+export function mentionOf(username: string, me: string | undefined): { username: string; me: boolean; broadcast: boolean } {
+  const name = username.toLowerCase();
+  const broadcast = BROADCAST.has(name);
+  return { username: name, broadcast, me: broadcast || (me !== undefined && name === me.toLowerCase()) };
+}
 
 function inline(text: string, me: string | undefined, out: Segment[]): void {
   let last = 0;
@@ -23,9 +34,7 @@ function inline(text: string, me: string | undefined, out: Segment[]): void {
     if (m[1] !== undefined) {
       out.push({ kind: 'link', text: m[1], href: m[1] });
     } else {
-      const username = m[2]!.toLowerCase();
-      const broadcast = BROADCAST.has(username);
-      out.push({ kind: 'mention', text: m[0], username, broadcast, me: broadcast || (me !== undefined && username === me.toLowerCase()) });
+      out.push({ kind: 'mention', text: m[0], ...mentionOf(m[2]!, me) });
     }
     last = start + m[0].length;
   }
