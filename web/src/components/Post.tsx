@@ -1,9 +1,9 @@
 /** One message: author, time, text (Markdown, mentions highlighted), files, reactions, and its actions. */
-import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import { createElement, memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent, type ReactNode } from 'react';
 import { describeError } from '../lib/api.js';
 import { QUICK_REACTIONS, emojiChar } from '../lib/emoji.js';
 import { formatClock } from '../lib/format.js';
-import { renderMarkdown } from '../lib/markdown.js';
+import { renderMarkdown, type MdNode } from '../lib/markdown.js';
 import { parseRoute } from '../lib/route.js';
 import { navigate, useRoute } from '../navigation.js';
 import type { Post, User } from '../lib/types.js';
@@ -24,8 +24,16 @@ import { formatSize } from '../lib/files.js';
 export function MessageText({ message, me }: { readonly message: string; readonly me: string }) {
   const route = useRoute();
   const team = route.kind === 'app' ? route.team : undefined;
-  const content = useMemo(() => renderMarkdown(message, { me, team }), [message, me, team]);
+  const content = useMemo(() => renderMarkdown(message, { me, team }).map(toReact), [message, me, team]);
   return <div className="message-text markdown" onClick={followAppLink}>{content}</div>;
+}
+
+/** The Markdown tree → React elements: its fixed tags and attributes; text stays text. */
+function toReact(node: MdNode, key: number): ReactNode {
+  if (typeof node === 'string') return node;
+  const props = { ...node.props, key };
+  // Void elements (br, hr, input) must get no children at all, not even an empty list.
+  return node.children.length === 0 ? createElement(node.tag, props) : createElement(node.tag, props, node.children.map(toReact));
 }
 
 function followAppLink(e: ReactMouseEvent<HTMLDivElement>) {

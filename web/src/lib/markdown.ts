@@ -3,46 +3,57 @@
  * GFM tables, strikethrough, task lists (read-only boxes) and autolinks, fenced code with syntax
  * highlighting, and inside text @mentions, ~channel links and :emoji: shortcodes.
  *
- * Safe by construction: markdown-it parses with raw HTML off, and its tokens become React
- * elements from a fixed list of tags, never an HTML string. Every URL is checked twice (by the
+ * Safe by construction: markdown-it parses with raw HTML off, and its tokens become a tree of
+ * elements from a fixed list of tags and attributes (MdNode), never an HTML string; the client
+ * turns the tree into React elements (components/Post.tsx), which escape all text. Every URL is checked twice (by the
  * parser and again here): only http, https, mailto and root-relative paths of the app become
  * links. Images never load: `![alt](url)` is a link to the url (or its text when the url is
  * refused), so a message cannot fetch a remote resource or break the Content-Security-Policy.
  * Highlighted code is class names (`hljs-*`) on spans, styled by styles.css: no inline style.
  */
-import { createElement, Fragment, type ReactElement, type ReactNode } from 'react';
 import MarkdownIt, { type StateCore, type Token } from 'markdown-it';
-import { createLowlight } from 'lowlight';
+import { common, createLowlight } from 'lowlight';
 import type { RootContent } from 'hast';
-import bash from 'highlight.js/lib/languages/bash';
-import c from 'highlight.js/lib/languages/c';
-import cpp from 'highlight.js/lib/languages/cpp';
-import csharp from 'highlight.js/lib/languages/csharp';
-import css from 'highlight.js/lib/languages/css';
-import diff from 'highlight.js/lib/languages/diff';
-import dockerfile from 'highlight.js/lib/languages/dockerfile';
-import go from 'highlight.js/lib/languages/go';
-import ini from 'highlight.js/lib/languages/ini';
-import java from 'highlight.js/lib/languages/java';
-import javascript from 'highlight.js/lib/languages/javascript';
-import json from 'highlight.js/lib/languages/json';
-import kotlin from 'highlight.js/lib/languages/kotlin';
-import makefile from 'highlight.js/lib/languages/makefile';
-import markdown from 'highlight.js/lib/languages/markdown';
-import php from 'highlight.js/lib/languages/php';
-import plaintext from 'highlight.js/lib/languages/plaintext';
-import python from 'highlight.js/lib/languages/python';
-import ruby from 'highlight.js/lib/languages/ruby';
-import rust from 'highlight.js/lib/languages/rust';
-import shell from 'highlight.js/lib/languages/shell';
-import sql from 'highlight.js/lib/languages/sql';
-import swift from 'highlight.js/lib/languages/swift';
-import typescript from 'highlight.js/lib/languages/typescript';
-import xml from 'highlight.js/lib/languages/xml';
-import yaml from 'highlight.js/lib/languages/yaml';
 import { emojiChar } from './emoji.js';
 import { MENTION_PATTERN, mentionOf } from './format.js';
 import { channelPath } from './route.js';
+
+/** The elements a message may contain; nothing else can be produced. */
+export type MdTag =
+  | 'p' | 'h1' | 'h2' | 'h3' | 'h4' | 'h5' | 'h6' | 'blockquote' | 'ul' | 'ol' | 'li' | 'input' | 'hr' | 'br'
+  | 'table' | 'thead' | 'tbody' | 'tr' | 'th' | 'td' | 'strong' | 'em' | 'del' | 'a' | 'code' | 'pre' | 'span';
+
+/** Their attributes (React names); URLs only through safeHref. */
+export interface MdProps {
+  readonly className?: string;
+  readonly href?: string;
+  readonly target?: '_blank';
+  readonly rel?: string;
+  readonly title?: string;
+  readonly role?: 'img';
+  readonly 'aria-label'?: string;
+  readonly type?: 'checkbox';
+  readonly checked?: boolean;
+  readonly disabled?: boolean;
+  readonly readOnly?: boolean;
+  readonly start?: number;
+}
+
+export interface MdElement {
+  readonly tag: MdTag;
+  readonly props: MdProps | null;
+  readonly children: readonly MdNode[];
+}
+
+/** Text (shown as text, never parsed as HTML) or an element. */
+export type MdNode = string | MdElement;
+
+const el = (tag: MdTag, props: MdProps | null, ...children: MdNode[]): MdElement => ({ tag, props, children });
+
+/** Appends without spreading (a paragraph may have tens of thousands of children). */
+function append(into: MdNode[], nodes: readonly MdNode[]): void {
+  for (const n of nodes) into.push(n);
+}
 
 /** What the renderer needs to know about the reader and where they are. */
 export interface MarkdownContext {
@@ -58,6 +69,10 @@ export interface SafeHref {
   readonly internal: boolean;
 }
 
+// Control characters, spaces (ASCII and Unicode) and backslashes.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_URL_CHAR = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff\\]/;
+
 /**
  * Whether a URL may become a link: `http(s)://host…`, `mailto:…`, or a root-relative path of
  * the app (`/<team>/pl/<id>`). No whitespace, control characters or backslashes anywhere
@@ -65,7 +80,7 @@ export interface SafeHref {
  * protocol-relative `//host`, no other scheme (javascript:, data:, vbscript:, file:, …).
  */
 export function safeHref(url: string): SafeHref | undefined {
-  if (url === '' || url.length > 4096 || /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff\\]/.test(url)) return undefined;
+  if (url === '' || url.length > 4096 || UNSAFE_URL_CHAR.test(url)) return undefined;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url);
   if (scheme !== null) {
     const name = scheme[1]!.toLowerCase();
@@ -77,14 +92,12 @@ export function safeHref(url: string): SafeHref | undefined {
   return undefined;
 }
 
-const lowlight = createLowlight({
-  bash, c, cpp, csharp, css, diff, dockerfile, go, ini, java, javascript, json, kotlin, makefile, markdown,
-  php, plaintext, python, ruby, rust, shell, sql, swift, typescript, xml, yaml,
-});
+/** highlight.js's common languages (TypeScript, JavaScript, Python, Go, Rust, Java, C/C++, C#, SQL, shell, JSON, YAML, …). */
+const lowlight = createLowlight(common);
 /** Longer code is shown plain: highlighting grammars are regular expressions, and a message must render fast. */
-const MAX_HIGHLIGHT = 10_000;
+const MAX_HIGHLIGHT = 6_000;
 /** Highlighting budget for one message (characters of code), for messages with many blocks. */
-const HIGHLIGHT_BUDGET = 10_000;
+const HIGHLIGHT_BUDGET = 12_000;
 
 /** `- [ ] todo` / `- [x] done`: the list item gets `meta.task`, and the marker leaves the text. */
 function taskLists(state: StateCore): void {
@@ -116,23 +129,23 @@ interface State {
 }
 
 /** Plain text with mentions, ~channel links and :emoji: made elements. */
-function text(content: string, st: State): ReactNode[] {
+function text(content: string, st: State): MdNode[] {
   if (!/[@~:]/.test(content)) return [content];
-  const out: ReactNode[] = [];
+  const out: MdNode[] = [];
   let last = 0;
   for (const m of content.matchAll(TEXT_RE)) {
-    let node: ReactNode | undefined;
+    let node: MdNode | undefined;
     if (m[1] !== undefined && st.linkDepth === 0) {
       const mention = mentionOf(m[1], st.ctx.me);
-      node = createElement('span', { className: mention.me ? 'mention mention-me' : 'mention' }, m[0]);
+      node = el('span', { className: mention.me ? 'mention mention-me' : 'mention' }, m[0]);
     } else if (m[2] !== undefined && st.linkDepth === 0) {
       const name = m[2].toLowerCase();
       node = st.ctx.team !== undefined
-        ? createElement('a', { className: 'channel-mention', href: channelPath(st.ctx.team, name) }, m[0])
-        : createElement('span', { className: 'channel-mention' }, m[0]);
+        ? el('a', { className: 'channel-mention', href: channelPath(st.ctx.team, name) }, m[0])
+        : el('span', { className: 'channel-mention' }, m[0]);
     } else if (m[3] !== undefined) {
       const char = emojiChar(m[3]);
-      if (char !== `:${m[3]}:`) node = createElement('span', { className: 'emoji', role: 'img', 'aria-label': m[3], title: m[0] }, char);
+      if (char !== `:${m[3]}:`) node = el('span', { className: 'emoji', role: 'img', 'aria-label': m[3], title: m[0] }, char);
     }
     if (node === undefined) continue;
     if (m.index > last) out.push(content.slice(last, m.index));
@@ -143,18 +156,21 @@ function text(content: string, st: State): ReactNode[] {
   return out;
 }
 
-/** Highlighted spans (hast from lowlight) → React: spans with class names and text, nothing else. */
-function hast(nodes: readonly RootContent[]): ReactNode[] {
-  return nodes.map((n) => {
-    if (n.type === 'text') return n.value;
-    if (n.type !== 'element') return null;
-    const cls = n.properties['className'];
-    const className = Array.isArray(cls) ? cls.filter((x) => typeof x === 'string' && /^[\w-]+$/.test(x)).join(' ') : undefined;
-    return createElement('span', { className }, ...hast(n.children));
-  });
+/** Highlighted code (hast from lowlight) → spans with class names, and text; nothing else. */
+function hast(nodes: readonly RootContent[]): MdNode[] {
+  const out: MdNode[] = [];
+  for (const n of nodes) {
+    if (n.type === 'text') out.push(n.value);
+    else if (n.type === 'element') {
+      const cls = n.properties['className'];
+      const className = Array.isArray(cls) ? cls.filter((x) => typeof x === 'string' && /^[\w-]+$/.test(x)).join(' ') : undefined;
+      out.push({ tag: 'span', props: { className }, children: hast(n.children) });
+    }
+  }
+  return out;
 }
 
-function codeBlock(content: string, info: string, st: State): ReactElement {
+function codeBlock(content: string, info: string, st: State): MdElement {
   const code = content.endsWith('\n') ? content.slice(0, -1) : content;
   const lang = (info.trim().split(/\s+/)[0] ?? '').toLowerCase();
   const known = /^[a-z0-9_+#.-]{1,32}$/.test(lang);
@@ -162,12 +178,17 @@ function codeBlock(content: string, info: string, st: State): ReactElement {
     st.budget -= code.length;
     try {
       const tree = lowlight.highlight(lang, code);
-      return createElement('pre', null, createElement('code', { className: `hljs language-${lang}` }, ...hast(tree.children)));
+      return el('pre', null, { tag: 'code', props: { className: `hljs language-${lang}` }, children: hast(tree.children) });
     } catch {
       // A grammar that fails shows the code plain.
     }
   }
-  return createElement('pre', null, createElement('code', { className: known ? `language-${lang}` : undefined }, code));
+  return el('pre', null, el('code', { className: known ? `language-${lang}` : undefined }, code));
+}
+
+/** External links open in a new tab, without telling the target who sent the reader. */
+function linkProps(safe: SafeHref): MdProps {
+  return safe.internal ? { href: safe.href } : { href: safe.href, target: '_blank', rel: 'noopener noreferrer nofollow' };
 }
 
 function attr(t: Token, name: string): string {
@@ -182,12 +203,12 @@ function alignClass(t: Token): string | undefined {
 }
 
 interface Open {
-  readonly type: string;
-  readonly props: Record<string, unknown> | null;
-  readonly first?: ReactNode;
+  readonly type: MdTag;
+  readonly props: MdProps | null;
+  readonly first?: MdNode;
 }
 
-const SIMPLE: Readonly<Record<string, string>> = {
+const SIMPLE: Readonly<Record<string, MdTag>> = {
   blockquote_open: 'blockquote',
   bullet_list_open: 'ul',
   table_open: 'table',
@@ -198,7 +219,7 @@ const SIMPLE: Readonly<Record<string, string>> = {
   em_open: 'em',
   s_open: 'del',
 };
-const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+const HEADINGS: ReadonlySet<string> = new Set<MdTag>(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 
 /** The element an opening token becomes, or null for a transparent one (its children still show). */
 function open(t: Token, st: State): Open | null {
@@ -208,7 +229,7 @@ function open(t: Token, st: State): Open | null {
     case 'paragraph_open':
       return t.hidden ? null : { type: 'p', props: null };
     case 'heading_open':
-      return HEADINGS.has(t.tag) ? { type: t.tag, props: null } : { type: 'p', props: null };
+      return { type: HEADINGS.has(t.tag) ? (t.tag as MdTag) : 'p', props: null };
     case 'ordered_list_open': {
       const start = Number(attr(t, 'start') || 1);
       return { type: 'ol', props: Number.isSafeInteger(start) && start !== 1 ? { start } : null };
@@ -216,7 +237,7 @@ function open(t: Token, st: State): Open | null {
     case 'list_item_open': {
       const task = (t.meta as { task?: boolean } | null)?.task;
       if (task === undefined) return { type: 'li', props: null };
-      const box = createElement('input', { type: 'checkbox', checked: task, disabled: true, readOnly: true, 'aria-label': task ? 'Done' : 'Not done' });
+      const box = el('input', { type: 'checkbox', checked: task, disabled: true, readOnly: true, 'aria-label': task ? 'Done' : 'Not done' });
       return { type: 'li', props: { className: 'task-list-item' }, first: box };
     }
     case 'th_open':
@@ -225,8 +246,7 @@ function open(t: Token, st: State): Open | null {
     case 'link_open': {
       st.linkDepth++;
       const safe = safeHref(attr(t, 'href'));
-      if (safe === undefined) return null;
-      return { type: 'a', props: safe.internal ? { href: safe.href } : { href: safe.href, target: '_blank', rel: 'noopener noreferrer nofollow' } };
+      return safe === undefined ? null : { type: 'a', props: linkProps(safe) };
     }
     default:
       return null;
@@ -234,7 +254,7 @@ function open(t: Token, st: State): Open | null {
 }
 
 /** A token without children of its own in the stream (text, code, breaks, inline runs, images). */
-function leaf(t: Token, st: State): ReactNode[] {
+function leaf(t: Token, st: State): MdNode[] {
   switch (t.type) {
     case 'inline':
       return render(t.children ?? [], st);
@@ -242,21 +262,20 @@ function leaf(t: Token, st: State): ReactNode[] {
       return text(t.content, st);
     case 'softbreak':
     case 'hardbreak':
-      return [createElement('br')];
+      return [el('br', null)];
     case 'code_inline':
-      return [createElement('code', null, t.content)];
+      return [el('code', null, t.content)];
     case 'fence':
     case 'code_block':
       return [codeBlock(t.content, t.info, st)];
     case 'hr':
-      return [createElement('hr')];
+      return [el('hr', null)];
     case 'image': {
       // Never an <img>: a link to it (when its URL is allowed), or its description.
       const alt = (t.children ?? []).map((c) => c.content).join('');
       const safe = safeHref(attr(t, 'src'));
       if (safe === undefined || st.linkDepth > 0) return alt !== '' ? [alt] : [];
-      const props = safe.internal ? { href: safe.href } : { href: safe.href, target: '_blank', rel: 'noopener noreferrer nofollow' };
-      return [createElement('a', { ...props, className: 'image-link' }, alt !== '' ? alt : safe.href)];
+      return [el('a', { ...linkProps(safe), className: 'image-link' }, alt !== '' ? alt : safe.href)];
     }
     default:
       // html_inline/html_block cannot occur (raw HTML is off); anything else shows as its text.
@@ -267,18 +286,20 @@ function leaf(t: Token, st: State): ReactNode[] {
 interface Frame {
   readonly open: Open | null;
   readonly token: Token | null;
-  readonly children: ReactNode[];
+  readonly children: MdNode[];
 }
 
-function close(frame: Frame, into: ReactNode[], st: State): void {
+function close(frame: Frame, into: MdNode[], st: State): void {
   if (frame.token?.type === 'link_open') st.linkDepth--;
-  if (frame.open === null) into.push(...frame.children);
-  else if (frame.open.first !== undefined) into.push(createElement(frame.open.type, frame.open.props, frame.open.first, ...frame.children));
-  else into.push(createElement(frame.open.type, frame.open.props, ...frame.children));
+  if (frame.open === null) append(into, frame.children);
+  else {
+    if (frame.open.first !== undefined) frame.children.unshift(frame.open.first);
+    into.push({ tag: frame.open.type, props: frame.open.props, children: frame.children });
+  }
 }
 
 /** A flat token stream (opening, leaf and closing tokens) → a tree of elements. */
-function render(tokens: readonly Token[], st: State): ReactNode[] {
+function render(tokens: readonly Token[], st: State): MdNode[] {
   const root: Frame = { open: null, token: null, children: [] };
   const stack: Frame[] = [root];
   for (const t of tokens) {
@@ -287,15 +308,15 @@ function render(tokens: readonly Token[], st: State): ReactNode[] {
     } else if (t.nesting === -1) {
       if (stack.length > 1) close(stack.pop()!, stack[stack.length - 1]!.children, st);
     } else {
-      stack[stack.length - 1]!.children.push(...leaf(t, st));
+      append(stack[stack.length - 1]!.children, leaf(t, st));
     }
   }
   while (stack.length > 1) close(stack.pop()!, stack[stack.length - 1]!.children, st);
   return root.children;
 }
 
-/** Renders one message's Markdown. Pure: the same text and context give the same elements. */
-export function renderMarkdown(message: string, ctx: MarkdownContext = {}): ReactElement {
+/** One message's Markdown as a tree. Pure: the same text and context give the same tree. */
+export function renderMarkdown(message: string, ctx: MarkdownContext = {}): MdNode[] {
   const st: State = { ctx, linkDepth: 0, budget: HIGHLIGHT_BUDGET };
-  return createElement(Fragment, null, ...render(md.parse(message, {}), st));
+  return render(md.parse(message, {}), st);
 }
