@@ -92,9 +92,11 @@ describe('Markdown in the browser', () => {
       await text.locator('strong', { hasText: 'bold words' }).waitFor(WAIT);
       expect(await text.locator('li').allTextContents()).toEqual(['first item', 'second item']);
       const code = text.locator('pre > code.language-ts');
-      expect(await code.textContent()).toBe('const answer: number = 42;');
+      // The highlighter is its own chunk, loaded for the first code block: the spans come then.
       const keyword = code.locator('span.hljs-keyword', { hasText: 'const' });
-      expect(await keyword.count()).toBe(1);
+      await keyword.waitFor(WAIT);
+      expect(await code.textContent()).toBe('const answer: number = 42;');
+      expect(await code.getAttribute('class')).toBe('hljs language-ts');
       expect(await code.locator('span.hljs-number', { hasText: '42' }).count()).toBe(1);
       // The stylesheet colours it (class names only: the CSP allows no inline style).
       const [keywordColor, codeColor] = await B.evaluate<[string, string]>(`(() => {

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, safeHref, type MdNode } from '../../web/src/lib/markdown.js';
+import { highlighter } from '../../web/src/lib/highlight.js';
+import { renderMarkdown, safeHref, wantsHighlighter, type MdNode } from '../../web/src/lib/markdown.js';
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
 const VOID = new Set(['br', 'hr', 'input']);
@@ -27,7 +28,7 @@ function toHtml(nodes: readonly MdNode[]): string {
   }).join('');
 }
 
-const html = (text: string, ctx: { me?: string; team?: string } = { me: 'bob', team: 'acme' }) => toHtml(renderMarkdown(text, ctx));
+const html = (text: string, ctx: { me?: string; team?: string } = { me: 'bob', team: 'acme' }) => toHtml(renderMarkdown(text, { ...ctx, highlighter }));
 
 const TAGS = new Set(['p', 'strong', 'em', 'del', 'a', 'code', 'pre', 'span', 'ul', 'ol', 'li', 'input', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'blockquote', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'br']);
 const ATTRS = new Set(['class', 'href', 'target', 'rel', 'title', 'role', 'aria-label', 'type', 'checked', 'disabled', 'readonly', 'start']);
@@ -67,7 +68,7 @@ function renderMs(text: string): number {
   let best = Infinity;
   for (let i = 0; i < 3 && best >= 50; i++) {
     const start = process.cpuUsage();
-    renderMarkdown(text, { me: 'bob', team: 'acme' });
+    renderMarkdown(text, { me: 'bob', team: 'acme', highlighter });
     const used = process.cpuUsage(start);
     best = Math.min(best, (used.user + used.system) / 1000);
   }
@@ -114,6 +115,14 @@ describe('renderMarkdown: what people write', () => {
     const markup = html('`@bob :tada:` [@bob](https://x.test)\n```\n@bob :tada:\n```');
     expect(markup).not.toContain('mention');
     expect(markup).not.toContain('🎉');
+  });
+
+  it('shows code plain until the highlighter is there, and asks for it only for fenced code naming a language', () => {
+    expect(toHtml(renderMarkdown('```ts\nconst x = 1;\n```'))).toBe('<pre><code class="language-ts">const x = 1;</code></pre>');
+    expect(wantsHighlighter('x\n```ts\ncode\n```')).toBe(true);
+    expect(wantsHighlighter('~~~ python\ncode\n~~~')).toBe(true);
+    expect(wantsHighlighter('```\nplain\n```')).toBe(false);
+    expect(wantsHighlighter('inline ```ts``` only')).toBe(false);
   });
 
   it('shows ~channel as text without a team, and keeps mentions without a reader', () => {

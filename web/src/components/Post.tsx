@@ -3,7 +3,7 @@ import { createElement, memo, useEffect, useMemo, useRef, useState, type Keyboar
 import { describeError } from '../lib/api.js';
 import { QUICK_REACTIONS, emojiChar } from '../lib/emoji.js';
 import { formatClock } from '../lib/format.js';
-import { renderMarkdown, type MdNode } from '../lib/markdown.js';
+import { loadHighlighter, loadedHighlighter, renderMarkdown, wantsHighlighter, type Highlighter, type MdNode } from '../lib/markdown.js';
 import { parseRoute } from '../lib/route.js';
 import { navigate, useRoute } from '../navigation.js';
 import type { Post, User } from '../lib/types.js';
@@ -24,8 +24,22 @@ import { formatSize } from '../lib/files.js';
 export function MessageText({ message, me }: { readonly message: string; readonly me: string }) {
   const route = useRoute();
   const team = route.kind === 'app' ? route.team : undefined;
-  const content = useMemo(() => renderMarkdown(message, { me, team }).map(toReact), [message, me, team]);
+  const highlighter = useHighlighter(message);
+  const content = useMemo(() => renderMarkdown(message, { me, team, highlighter }).map(toReact), [message, me, team, highlighter]);
   return <div className="message-text markdown" onClick={followAppLink}>{content}</div>;
+}
+
+/** The code highlighter when the message has code to highlight: loaded on first need, then the text renders again. */
+function useHighlighter(message: string): Highlighter | undefined {
+  const wanted = wantsHighlighter(message);
+  const [loaded, setLoaded] = useState(loadedHighlighter);
+  useEffect(() => {
+    if (!wanted || loaded !== undefined) return;
+    let live = true;
+    loadHighlighter().then((h) => live && setLoaded(h), () => undefined);
+    return () => { live = false; };
+  }, [wanted, loaded]);
+  return wanted ? loaded : undefined;
 }
 
 /** The Markdown tree → React elements: its fixed tags and attributes; text stays text. */

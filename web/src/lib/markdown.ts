@@ -12,7 +12,6 @@
  * Highlighted code is class names (`hljs-*`) on spans, styled by styles.css: no inline style.
  */
 import MarkdownIt, { type StateCore, type Token } from 'markdown-it';
-import { common, createLowlight } from 'lowlight';
 import type { RootContent } from 'hast';
 import { emojiChar } from './emoji.js';
 import { MENTION_PATTERN, mentionOf } from './format.js';
@@ -61,6 +60,8 @@ export interface MarkdownContext {
   readonly me?: string;
   /** The current team's URL name: `~channel` links to `/<team>/channels/<channel>`. */
   readonly team?: string;
+  /** Highlights fenced code that names a language; without one, code shows plain. */
+  readonly highlighter?: Highlighter;
 }
 
 /** A link target that may be followed, and whether it stays in the app. */
@@ -92,8 +93,35 @@ export function safeHref(url: string): SafeHref | undefined {
   return undefined;
 }
 
-/** highlight.js's common languages (TypeScript, JavaScript, Python, Go, Rust, Java, C/C++, C#, SQL, shell, JSON, YAML, …). */
-const lowlight = createLowlight(common);
+/**
+ * Syntax highlighting (lib/highlight.ts: lowlight with highlight.js's common languages). It is a
+ * separate chunk of the bundle, loaded the first time a message has a fenced code block
+ * (loadHighlighter); until then code shows plain.
+ */
+export interface Highlighter {
+  registered(language: string): boolean;
+  /** The code as hast (spans with class names, and text). */
+  highlight(language: string, code: string): { readonly children: readonly RootContent[] };
+}
+
+let highlighter: Highlighter | undefined;
+let loading: Promise<Highlighter> | undefined;
+
+/** The highlighter once loaded, else undefined. */
+export function loadedHighlighter(): Highlighter | undefined {
+  return highlighter;
+}
+
+/** Loads the highlighter (once). */
+export function loadHighlighter(): Promise<Highlighter> {
+  loading ??= import('./highlight.js').then((m) => (highlighter = m.highlighter));
+  return loading;
+}
+
+/** Whether a message has a fenced code block that names a language (so highlighting is worth loading). */
+export function wantsHighlighter(message: string): boolean {
+  return /^ {0,3}(?:`{3,}|~{3,})[ \t]*[\w+#.-]/m.test(message);
+}
 /** Longer code is shown plain: highlighting grammars are regular expressions, and a message must render fast. */
 const MAX_HIGHLIGHT = 6_000;
 /** Highlighting budget for one message (characters of code), for messages with many blocks. */
@@ -174,10 +202,11 @@ function codeBlock(content: string, info: string, st: State): MdElement {
   const code = content.endsWith('\n') ? content.slice(0, -1) : content;
   const lang = (info.trim().split(/\s+/)[0] ?? '').toLowerCase();
   const known = /^[a-z0-9_+#.-]{1,32}$/.test(lang);
-  if (known && lowlight.registered(lang) && code.length <= MAX_HIGHLIGHT && code.length <= st.budget) {
+  const hl = st.ctx.highlighter;
+  if (known && hl !== undefined && hl.registered(lang) && code.length <= MAX_HIGHLIGHT && code.length <= st.budget) {
     st.budget -= code.length;
     try {
-      const tree = lowlight.highlight(lang, code);
+      const tree = hl.highlight(lang, code);
       return el('pre', null, { tag: 'code', props: { className: `hljs language-${lang}` }, children: hast(tree.children) });
     } catch {
       // A grammar that fails shows the code plain.
