@@ -127,6 +127,12 @@ describe('renderMarkdown: what people write', () => {
     expect(wantsHighlighter('inline ```ts``` only')).toBe(false);
   });
 
+  it('keeps the text of quotes nested 40 deep and lists 20 deep', () => {
+    const markup = html(`${'> '.repeat(40)}deep quote\n\n${Array.from({ length: 20 }, (_, i) => `${'  '.repeat(i)}- level ${i}`).join('\n')}`);
+    expect(markup).toContain('deep quote');
+    expect(markup).toContain('level 19');
+  });
+
   it('shows ~channel as text without a team, and keeps mentions without a reader', () => {
     expect(html('~town', {})).toBe('<p><span class="channel-mention">~town</span></p>');
     expect(html('@bob', {})).toBe('<p><span class="mention">@bob</span></p>');

@@ -143,7 +143,9 @@ function taskLists(state: StateCore): void {
   }
 }
 
-const md = new MarkdownIt('default', { html: false, linkify: true, breaks: true, typographer: false, maxNesting: 20 });
+// Blocks nested deeper than maxNesting lose their text in markdown-it: 50 levels of quotes and
+// lists is far beyond what people write, and keeps the parse bounded.
+const md = new MarkdownIt('default', { html: false, linkify: true, breaks: true, typographer: false, maxNesting: 50 });
 md.validateLink = (url: string) => safeHref(url) !== undefined;
 // Bare e-mail addresses are linked by `text` below: linkify-it's own e-mail search costs
 // 50 ms on a message full of addresses.
