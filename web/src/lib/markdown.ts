@@ -122,6 +122,7 @@ export function loadHighlighter(): Promise<Highlighter> {
 export function wantsHighlighter(message: string): boolean {
   return /^ {0,3}(?:`{3,}|~{3,})[ \t]*[\w+#.-]/m.test(message);
 }
+
 /** Longer code is shown plain: highlighting grammars are regular expressions, and a message must render fast. */
 const MAX_HIGHLIGHT = 6_000;
 /** Highlighting budget for one message (characters of code), for messages with many blocks. */
@@ -169,7 +170,7 @@ interface State {
   budget: number;
 }
 
-/** Plain text with mentions, ~channel links and :emoji: made elements. */
+/** Plain text with mentions, ~channel links, :emoji: and e-mail addresses made elements. */
 function text(content: string, st: State): MdNode[] {
   if (!/[@~:]/.test(content)) return [content];
   const out: MdNode[] = [];
@@ -187,9 +188,10 @@ function text(content: string, st: State): MdNode[] {
     } else if (m[4] !== undefined && st.linkDepth === 0) {
       // Trailing dots are punctuation; the last label must be a top-level domain (letters).
       const address = m[4].replace(/\.+$/, '');
-      if (/\.[a-z]{2,63}$/i.test(address) && !address.startsWith('.')) {
+      const safe = /\.[a-z]{2,63}$/i.test(address) && !address.startsWith('.') ? safeHref(`mailto:${address}`) : undefined;
+      if (safe !== undefined) {
         if (m.index > last) out.push(content.slice(last, m.index));
-        out.push(el('a', linkProps({ href: `mailto:${address}`, internal: false }), address));
+        out.push(el('a', linkProps(safe), address));
         last = m.index + address.length;
       }
       continue;
