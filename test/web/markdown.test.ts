@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { highlighter } from '../../web/src/lib/highlight.js';
 import { renderMarkdown, safeHref, wantsHighlighter, type MdNode } from '../../web/src/lib/markdown.js';
+import { parseMentions } from '../../src/domain/mentions.js';
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
 const VOID = new Set(['br', 'hr', 'input']);
@@ -111,6 +112,30 @@ describe('renderMarkdown: what people write', () => {
     const markup = html(text);
     for (const e of expected) expect(markup).toContain(e);
     expect(problems(markup)).toEqual([]);
+  });
+
+  it('agrees with the server on who is mentioned', () => {
+    const mentions = (nodes: readonly MdNode[]): string[] => nodes.flatMap((n) => typeof n === 'string' ? []
+      : n.tag === 'span' && n.props?.className?.startsWith('mention') === true ? [(n.children[0] as string).slice(1).toLowerCase()] : mentions(n.children));
+    const samples = [
+      'hey @alice.smith, @bob_2 and @c-d.', '(@eve) [@frank] "@gina"', 'x@notme @@double a.@dot',
+      '`@code` @after\n```\n@block\n```\n@tail', '@all @here', 'trailing @dots...', 'ünïcode @zoë @joe',
+      '**@bold** _@em_ > @quoted', '- @listed\n\n```\n@fenced\n```',
+    ];
+    // (The server skips code by a plain ``` … ``` match; Markdown differs only for a fence
+    // opened mid-line, which is not a fence at all.)
+    for (const text of samples) {
+      const server = parseMentions(text);
+      const client = mentions(renderMarkdown(text));
+      const named = [...new Set(client.filter((u) => !['all', 'channel', 'here'].includes(u)))];
+      // The server offers both `c-d.` and `c-d` as candidates (a username may end in `.`,
+      // `_` or `-`, and only the store knows which exists); the client highlights the
+      // trimmed form, which is the one that exists in the common case.
+      const trimmed = [...new Set(server.usernames.map((u) => u.replace(/[._-]+$/, '')).filter((u) => u !== ''))];
+      expect(named.sort(), text).toEqual(trimmed.sort());
+      expect(client.some((u) => u === 'all' || u === 'channel'), text).toBe(server.all);
+      expect(client.includes('here'), text).toBe(server.here);
+    }
   });
 
   it('marks no mention inside code or links, and no emoji inside code', () => {
