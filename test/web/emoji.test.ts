@@ -8,7 +8,7 @@ import { standardEmojiNames } from '../../src/domain/emoji.js';
 import {
   EMOJI, QUICK_REACTIONS, emojiByName, emojiChar, emojiLoaded, emojiQueryAt, isStandardEmoji, loadEmoji, noteEmojiUsed, recentEmoji, searchEmoji, setCustomEmoji,
 } from '../../web/src/lib/emoji.js';
-import { segmentMessage } from '../../web/src/lib/format.js';
+import { renderMarkdown, type MdNode } from '../../web/src/lib/markdown.js';
 
 describe('before the full set has loaded', () => {
   it('answers the common names and leaves the rest as typed', () => {
@@ -80,10 +80,31 @@ describe('recently used', () => {
 });
 
 describe(':name: in message text', () => {
-  it('becomes an emoji segment; links, code and mentions keep their colons', () => {
-    expect(segmentMessage('ship :rocket: now')).toEqual([{ kind: 'text', text: 'ship ' }, { kind: 'emoji', text: ':rocket:', name: 'rocket' }, { kind: 'text', text: ' now' }]);
-    expect(segmentMessage('`:rocket:`')).toEqual([{ kind: 'code', text: ':rocket:' }]);
-    expect(segmentMessage('https://example.com/a:b:c').map((s) => s.kind)).toEqual(['link']);
-    expect(segmentMessage(':+1::PartyParrot:').map((s) => s.kind === 'emoji' && s.name)).toEqual(['+1', 'partyparrot']);
+  /** The emoji the Markdown renderer marks in a message (standard, or custom while it exists). */
+  const emojiIn = (text: string): string[] => {
+    const out: string[] = [];
+    const walk = (nodes: readonly MdNode[]): void => {
+      for (const n of nodes) {
+        if (typeof n === 'string') continue;
+        if (n.tag === 'span' && n.props?.className === 'emoji') out.push(String(n.props['aria-label']));
+        walk(n.children);
+      }
+    };
+    walk(renderMarkdown(text));
+    return out;
+  };
+
+  it('becomes an emoji (standard or custom); code and links keep their colons, unknown names stay text', () => {
+    expect(emojiIn('ship :rocket: now')).toEqual(['rocket']);
+    expect(emojiIn('`:rocket:`')).toEqual([]);
+    expect(emojiIn('https://example.com/a:rocket:c')).toEqual([]);
+    expect(emojiIn(':+1::partyparrot:')).toEqual(['+1']);
+    setCustomEmoji([{ id: 'e1', name: 'partyparrot', creator_id: 'u', created_at: 1 }]);
+    try {
+      expect(emojiIn(':+1::partyparrot:')).toEqual(['+1', 'partyparrot']);
+    } finally {
+      setCustomEmoji([]);
+    }
+    expect(emojiIn(':partyparrot:')).toEqual([]);
   });
 });

@@ -1,9 +1,12 @@
-/** One message: author, time, text (mentions highlighted), files, reactions, and its actions. */
-import { Fragment, memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+/** One message: author, time, text (Markdown, mentions highlighted), files, reactions, and its actions. */
+import { createElement, memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent, type ReactNode } from 'react';
 import { describeError } from '../lib/api.js';
 import { QUICK_REACTIONS, emojiChar, noteEmojiUsed } from '../lib/emoji.js';
-import { Emoji, EmojiPicker } from './Emoji.js';
-import { formatClock, segmentMessage } from '../lib/format.js';
+import { Emoji, EmojiPicker, useEmojiVersion } from './Emoji.js';
+import { formatClock } from '../lib/format.js';
+import { loadHighlighter, loadedHighlighter, renderMarkdown, wantsHighlighter, type Highlighter, type MdNode } from '../lib/markdown.js';
+import { parseRoute } from '../lib/route.js';
+import { navigate, useRoute } from '../navigation.js';
 import type { Post, User } from '../lib/types.js';
 import { useChat, useChatActions, type Outgoing } from '../state/chat.js';
 import type { ChatState } from '../state/reducer.js';
@@ -14,28 +17,56 @@ import { ConfirmDialog } from './Dialog.js';
 import { PostFiles } from './Files.js';
 import { formatSize, previewImageSrc } from '../lib/files.js';
 
+/**
+ * A message's Markdown (lib/markdown.ts: elements, never HTML). A click on a link to a screen of
+ * the app (a permalink, a ~channel, or a full URL of this site) navigates in place; other links
+ * open in a new tab.
+ */
 export function MessageText({ message, me }: { readonly message: string; readonly me: string }) {
-  const segments = segmentMessage(message, me);
-  return (
-    <div className="message-text">
-      {segments.map((s, i) => {
-        switch (s.kind) {
-          case 'text':
-            return <Fragment key={i}>{s.text}</Fragment>;
-          case 'mention':
-            return <span key={i} className={s.me ? 'mention mention-me' : 'mention'}>{s.text}</span>;
-          case 'link':
-            return <a key={i} href={s.href} target="_blank" rel="noopener noreferrer nofollow">{s.text}</a>;
-          case 'code':
-            return <code key={i}>{s.text}</code>;
-          case 'codeblock':
-            return <pre key={i}><code>{s.text}</code></pre>;
-          case 'emoji':
-            return <Emoji key={i} name={s.name} fallback={s.text} />;
-        }
-      })}
-    </div>
-  );
+  const route = useRoute();
+  const team = route.kind === 'app' ? route.team : undefined;
+  const highlighter = useHighlighter(message);
+  // The emoji set loads lazily and custom emoji come and go: render again when they change.
+  const emojiVersion = useEmojiVersion();
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const content = useMemo(() => renderMarkdown(message, { me, team, highlighter }).map(toReact), [message, me, team, highlighter, emojiVersion]);
+  return <div className="message-text markdown" onClick={followAppLink}>{content}</div>;
+}
+
+/** The code highlighter when the message has code to highlight: loaded on first need, then the text renders again. */
+function useHighlighter(message: string): Highlighter | undefined {
+  const wanted = wantsHighlighter(message);
+  const [loaded, setLoaded] = useState(loadedHighlighter);
+  useEffect(() => {
+    if (!wanted || loaded !== undefined) return;
+    let live = true;
+    loadHighlighter().then((h) => live && setLoaded(h), () => undefined);
+    return () => { live = false; };
+  }, [wanted, loaded]);
+  return wanted ? loaded : undefined;
+}
+
+/** The Markdown tree → React elements: its fixed tags and attributes; text stays text. */
+function toReact(node: MdNode, key: number): ReactNode {
+  if (typeof node === 'string') return node;
+  // An emoji (standard or custom): the Emoji component draws it (a custom one as a same-origin image).
+  const label = node.tag === 'span' && node.props?.className === 'emoji' ? node.props['aria-label'] : undefined;
+  if (typeof label === 'string') return <Emoji key={key} name={label} fallback={`:${label}:`} />;
+  const props = { ...node.props, key };
+  // Void elements (br, hr, input) must get no children at all, not even an empty list.
+  return node.children.length === 0 ? createElement(node.tag, props) : createElement(node.tag, props, node.children.map(toReact));
+}
+
+function followAppLink(e: ReactMouseEvent<HTMLDivElement>) {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = e.target instanceof Element ? e.target.closest('a') : null;
+  if (a === null || !e.currentTarget.contains(a)) return;
+  const url = new URL(a.href, window.location.href);
+  if (url.origin !== window.location.origin) return;
+  const route = parseRoute(url.pathname, url.search);
+  if (route.kind !== 'app' || (route.channel === undefined && route.postId === undefined)) return;
+  e.preventDefault();
+  navigate(url.pathname + url.search);
 }
 
 /** Quick reactions, then the full searchable picker. */

@@ -1,74 +1,17 @@
-/**
- * Message text → display segments: @mentions (marked when they mention the reader), links,
- * inline code and code blocks. Mentions follow the server's rule (src/domain/mentions.ts):
- * code is skipped, `@channel`/`@all`/`@here` mention everyone. Rendering builds React
- * elements from these segments — message text never becomes HTML.
- */
-export type Segment =
-  | { kind: 'text'; text: string }
-  | { kind: 'mention'; text: string; username: string; me: boolean; broadcast: boolean }
-  | { kind: 'link'; text: string; href: string }
-  | { kind: 'code'; text: string }
-  | { kind: 'codeblock'; text: string }
-  /** `:name:`: shown as the emoji when the name is one (standard or custom), else as typed. */
-  | { kind: 'emoji'; text: string; name: string };
-
+/** Text helpers of the client: mentions (shared with the Markdown renderer), mention completion, times, URL names. */
 const BROADCAST = new Set(['channel', 'all', 'here']);
-// A mention starts after anything that is not a word character, '@', '.' or '-' (as on the server).
-const INLINE_RE = /(https?:\/\/[^\s<>"]*[^\s<>".,:;'!?)\]])|(?<![\w@.-])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])|:([a-z0-9_+-]{1,64}):/gi;
+/**
+ * An @mention (one capture group: the username), as the server parses them
+ * (src/domain/mentions.ts): it starts after anything that is not a word character, '@', '.'
+ * or '-'. The Markdown renderer (lib/markdown.ts) marks these in text, never in code.
+ */
+export const MENTION_PATTERN = String.raw`(?<![\w@.-])@([a-z0-9][a-z0-9._-]*[a-z0-9_]|[a-z0-9])`;
 
-function inline(text: string, me: string | undefined, out: Segment[]): void {
-  let last = 0;
-  for (const m of text.matchAll(INLINE_RE)) {
-    const start = m.index;
-    if (start > last) out.push({ kind: 'text', text: text.slice(last, start) });
-    if (m[1] !== undefined) {
-      out.push({ kind: 'link', text: m[1], href: m[1] });
-    } else if (m[3] !== undefined) {
-      out.push({ kind: 'emoji', text: m[0], name: m[3].toLowerCase() });
-    } else {
-      const username = m[2]!.toLowerCase();
-      const broadcast = BROADCAST.has(username);
-      out.push({ kind: 'mention', text: m[0], username, broadcast, me: broadcast || (me !== undefined && username === me.toLowerCase()) });
-    }
-    last = start + m[0].length;
-  }
-  if (last < text.length) out.push({ kind: 'text', text: text.slice(last) });
-}
-
-function withInlineCode(text: string, me: string | undefined, out: Segment[]): void {
-  let last = 0;
-  for (const m of text.matchAll(/`([^`\n]+)`/g)) {
-    if (m.index > last) inline(text.slice(last, m.index), me, out);
-    out.push({ kind: 'code', text: m[1]! });
-    last = m.index + m[0].length;
-  }
-  if (last < text.length) inline(text.slice(last), me, out);
-}
-
-/** Splits a message into segments; `me` is the reader's username (for highlighting). */
-export function segmentMessage(message: string, me?: string): Segment[] {
-  const out: Segment[] = [];
-  let last = 0;
-  for (const m of message.matchAll(/```(?:[^\n`]*\n)?([\s\S]*?)```/g)) {
-    if (m.index > last) withInlineCode(message.slice(last, m.index), me, out);
-    out.push({ kind: 'codeblock', text: m[1]!.replace(/\n$/, '') });
-    last = m.index + m[0].length;
-  }
-  if (last < message.length) withInlineCode(message.slice(last), me, out);
-  // Merge neighbouring text so the DOM stays small.
-  const merged: Segment[] = [];
-  for (const s of out) {
-    const prev = merged[merged.length - 1];
-    if (s.kind === 'text' && prev?.kind === 'text') prev.text += s.text;
-    else merged.push(s);
-  }
-  return merged;
-}
-
-/** Whether the message mentions `me` by name or through @channel/@all/@here. */
-export function mentionsUser(message: string, me: string): boolean {
-  return segmentMessage(message, me).some((s) => s.kind === 'mention' && s.me);
+/** A mention's username (lower case), and whether it is the reader's: by name, or `@channel`/`@all`/`@here`. */
+export function mentionOf(username: string, me: string | undefined): { username: string; me: boolean; broadcast: boolean } {
+  const name = username.toLowerCase();
+  const broadcast = BROADCAST.has(name);
+  return { username: name, broadcast, me: broadcast || (me !== undefined && name === me.toLowerCase()) };
 }
 
 /** The @word being typed just before the caret, for autocomplete (undefined when none). */
