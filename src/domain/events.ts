@@ -3,7 +3,8 @@
  * gateway that delivers and the web client that consumes. `Broadcast` says who may receive an
  * event; the gateway resolves it against current memberships at delivery time.
  */
-import type { ChannelView, PostView, Presence, ReactionView } from './presenters.js';
+import type { ChannelView, PostView, Presence, ReactionView, UserView } from './presenters.js';
+import type { SidebarView } from './sidebar.js';
 
 export interface EventMap {
   posted: {
@@ -32,12 +33,17 @@ export interface EventMap {
   user_removed: { user_id: string; channel_id: string; removed_by: string };
   channel_viewed: { channel_id: string; last_viewed_seq: number };
   post_unread: { channel_id: string; post_id: string; last_viewed_seq: number; unread_count: number; mention_count: number };
+  /** A profile changed or a custom status expired (to the user and their channels' members; e-mail never included). */
+  user_updated: { user: UserView };
+  /** The user's sidebar arrangement changed (to that user's own connections). */
+  sidebar_updated: SidebarView;
 }
 
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
   'posted', 'post_edited', 'post_deleted', 'file_deleted', 'reaction_added', 'reaction_removed', 'typing', 'stop_typing', 'status_change',
   'channel_created', 'channel_updated', 'channel_deleted', 'user_added', 'user_removed', 'channel_viewed', 'post_unread',
+  'user_updated', 'sidebar_updated',
 ];
 
 /**

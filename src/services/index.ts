@@ -16,6 +16,7 @@ import { PostService } from './posts.js';
 import { RegistrationService } from './registration.js';
 import { SearchService } from './search.js';
 import { SessionService } from './sessions.js';
+import { SidebarService } from './sidebar.js';
 import { SsoService, type SsoOptions } from './sso.js';
 import { TeamService } from './teams.js';
 
@@ -31,6 +32,7 @@ export interface Services {
   readonly sso: SsoService;
   readonly passwordResets: PasswordResetService;
   readonly registration: RegistrationService;
+  readonly sidebar: SidebarService;
 }
 
 export interface ServiceOptions {
@@ -66,6 +68,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     search: new SearchService(deps, access, posts),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
+    sidebar: new SidebarService(deps, access),
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),
   };
 }

@@ -10,6 +10,7 @@ import { exchangeBinding } from './migrations/004-exchange-binding.js';
 import { channelEventSeq } from './migrations/005-channel-event-seq.js';
 import { files } from './migrations/006-files.js';
 import { search } from './migrations/007-search.js';
+import { screens } from './migrations/011-screens.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -49,4 +50,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, screens];

@@ -1,6 +1,7 @@
 /** Kysely table types: what the queries in store/kysely may read and write. */
 import type { Generated } from 'kysely';
 import type { Channel, ChannelMember, FileInfo, Post, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+import type { SidebarRow } from './sidebars.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -66,4 +67,5 @@ export interface Database {
   oauth_exchange_codes: Mutable<ExchangeCode>;
   password_reset_tokens: PasswordResetTokenTable;
   files: Mutable<FileInfo>;
+  user_sidebars: SidebarRow;
 }
