@@ -14,14 +14,15 @@
 import { ApiError, describeError, type ApiClient } from '../lib/api.js';
 import type { ClientActionMap } from '../../../src/domain/events.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../lib/realtime.js';
-import type { Channel, FileInfo, Post, Presence, Team } from '../lib/types.js';
+import type { Channel, FileInfo, Post, Presence, ProfilePatch, SidebarCategory, Team } from '../lib/types.js';
 import type { Action, ChatState, Outgoing } from './reducer.js';
 
 /** The REST calls the engine makes. */
 export type EngineApi = Pick<ApiClient,
   | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost'
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
-  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar'>;
+  | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar'
+  | 'markUnread' | 'archiveChannel' | 'restoreChannel' | 'sidebar' | 'putSidebar' | 'updateMe'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -93,6 +94,16 @@ export interface ChatActions {
   /** Back to initials. */
   removeAvatar(): Promise<void>;
   typing(channelId: string, parentId: string | null): void;
+  /** Marks the post's channel unread from that post on (on every device). */
+  markUnread(postId: string): Promise<void>;
+  archiveChannel(channelId: string): Promise<void>;
+  restoreChannel(channelId: string): Promise<void>;
+  /** A group message with the given people (2 to 7 others); an existing one for the same people is reused. */
+  openGroup(userIds: readonly string[]): Promise<Channel>;
+  updateProfile(patch: ProfilePatch): Promise<void>;
+  loadSidebar(): Promise<void>;
+  /** Shown at once, then saved; a refusal brings the server's arrangement back and rethrows. */
+  saveSidebar(categories: SidebarCategory[]): Promise<void>;
   refresh(): Promise<void>;
   notify(message: string): void;
   dismissToast(id: number): void;
@@ -544,6 +555,47 @@ export class ChatEngine implements ChatActions {
     if (rt === undefined || rt.connectionState !== 'open') return;
     this.typingSent.set(key, now);
     rt.send('user_typing', parentId === null ? { channel_id: channelId } : { channel_id: channelId, parent_id: parentId }).catch(ignore);
+  }
+
+  async markUnread(postId: string): Promise<void> {
+    const r = await this.api.markUnread(postId);
+    this.timers.clearTimeout(this.readTimers.get(r.channel_id));
+    this.readTimers.delete(r.channel_id);
+    this.dispatch({ type: 'unread_set', channelId: r.channel_id, unread: r.unread_count, mentions: r.mention_count });
+  }
+
+  async archiveChannel(channelId: string): Promise<void> {
+    this.upsertChannel(await this.api.archiveChannel(channelId));
+  }
+
+  async restoreChannel(channelId: string): Promise<void> {
+    this.upsertChannel(await this.api.restoreChannel(channelId));
+  }
+
+  async openGroup(userIds: readonly string[]): Promise<Channel> {
+    const channel = await this.api.createChannel({ channel_type: 'group', user_ids: [...userIds] });
+    this.dispatch({ type: 'channel_upsert', channel });
+    await this.loadMembers(channel.id);
+    return channel;
+  }
+
+  async updateProfile(patch: ProfilePatch): Promise<void> {
+    this.dispatch({ type: 'me', user: await this.api.updateMe(patch) });
+  }
+
+  async loadSidebar(): Promise<void> {
+    this.dispatch({ type: 'sidebar', sidebar: await this.api.sidebar() });
+  }
+
+  async saveSidebar(categories: SidebarCategory[]): Promise<void> {
+    // Stamped like the arrangement it replaces, so that the server's answer (a later stamp) always wins.
+    this.dispatch({ type: 'sidebar', sidebar: { categories, updated_at: this.state.sidebar?.updated_at ?? 0 } });
+    try {
+      this.dispatch({ type: 'sidebar', sidebar: await this.api.putSidebar(categories) });
+    } catch (err) {
+      this.loadSidebar().catch(ignore);
+      throw err;
+    }
   }
 
   async refresh(): Promise<void> {
