@@ -244,7 +244,7 @@ export function Workspace() {
       <a href="#message-box" className="skip-link">Skip to message box</a>
       <TeamRail teams={teams} current={team} onCreate={() => setDialog('create-team')} onJoin={() => setDialog('join-team')} />
       <header className="workspace-header">
-        <button type="button" className="drawer-toggle" aria-expanded={drawer} aria-controls="sidebar-drawer" onClick={() => setDrawerAt(drawer ? undefined : href)}>☰<span className="sr-only"> Channels</span></button>
+        <button type="button" className="drawer-toggle" aria-expanded={drawer} aria-controls="sidebar-drawer" onClick={() => setDrawerAt(drawer ? undefined : href)}><span aria-hidden="true">☰</span><span className="sr-only">Channels and teams</span></button>
         <SearchBox key={team.id} team={team} onSearch={(q) => showSearch({ kind: 'query', q })} />
         <div className="header-tools">
           <button type="button" aria-keyshortcuts="Control+K Meta+K" title="Find a channel or person (Ctrl+K)" onClick={() => setDialog('switcher')}>Find…</button>
