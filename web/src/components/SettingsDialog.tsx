@@ -6,6 +6,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { describeError } from '../lib/api.js';
 import { EMOJI, emojiChar } from '../lib/emoji.js';
+import { STATUS_EXPIRIES, expiryTime, type Expiry } from '../lib/status.js';
 import { setTheme, storedTheme, type ThemeChoice } from '../lib/theme.js';
 import type { MySession } from '../lib/types.js';
 import { useChat } from '../state/chat.js';
@@ -19,32 +20,6 @@ function timeZones(): string[] {
   const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
   const all = intl.supportedValuesOf?.('timeZone') ?? [];
   return all.includes('UTC') ? all : ['UTC', ...all];
-}
-
-export const STATUS_EXPIRIES = [
-  { value: 'never', label: 'Don’t clear' },
-  { value: '30m', label: '30 minutes' },
-  { value: '1h', label: '1 hour' },
-  { value: '4h', label: '4 hours' },
-  { value: 'today', label: 'Today' },
-  { value: 'week', label: 'This week' },
-] as const;
-type Expiry = (typeof STATUS_EXPIRIES)[number]['value'];
-
-/** When a status chosen now with `expiry` ends (null: never). */
-export function expiryTime(expiry: Expiry, now: Date = new Date()): number | null {
-  const t = now.getTime();
-  switch (expiry) {
-    case 'never': return null;
-    case '30m': return t + 30 * 60_000;
-    case '1h': return t + 3600_000;
-    case '4h': return t + 4 * 3600_000;
-    case 'today': return new Date(now.getFullYear(), now.getMonth(), now.getDate(), 23, 59, 59).getTime();
-    case 'week': {
-      const end = new Date(now.getFullYear(), now.getMonth(), now.getDate() + ((7 - now.getDay()) % 7), 23, 59, 59);
-      return end.getTime();
-    }
-  }
 }
 
 function describeDevice(s: MySession): string {
