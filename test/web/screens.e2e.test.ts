@@ -4,8 +4,9 @@
  * it next to her message; a status with an expiry shows, then goes by itself. Alice marks one of
  * Bob's messages unread and the channel is unread again once she has left it; she stars a
  * channel, moves it with Alt+↓, and both survive a reload (kept on the server); she starts a
- * group message, jumps to a channel with Ctrl+K, edits her last message with ↑ and switches to
- * the dark theme. At 360 px wide nothing overflows and the sidebar is a drawer.
+ * group message, jumps to a channel with Ctrl+K, drags a channel out of favourites, archives and
+ * restores it, edits her last message with ↑ and switches to the dark theme. At 360 px wide
+ * nothing overflows and the sidebar is a drawer.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +42,7 @@ async function until(page: Page, expression: string): Promise<void> {
 }
 
 describe('the everyday screens in the browser', () => {
-  it('status with expiry, mark unread, favourites kept, group message, quick switcher, ↑ edit, dark theme, 360 px', async () => {
+  it('status with expiry, mark unread, favourites kept, drag, group message, quick switcher, ↑ edit, archive, dark theme, 360 px', async () => {
     const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((n) => registerUser(t.api, n)));
     const team = await createTeam(t.api, alice!, 'invite');
     await addTeamMember(t.api, alice!, team.id, bob!);
@@ -159,6 +160,22 @@ describe('the everyday screens in the browser', () => {
       await switcher.getByRole('combobox').press('Enter');
       await A.waitForURL(`**/channels/${random.name}`, WAIT);
       expect(await switcher.count()).toBe(0);
+
+      // ---- drag a channel out of favourites, back to the channel list ----
+      await favourites.locator(`a[data-channel="${random.name}"]`).dragTo(A.locator('section[aria-labelledby="sb-channels"] ul.channel-list'));
+      await A.locator(`section[aria-labelledby="sb-channels"] a[data-channel="${random.name}"]`).waitFor(WAIT);
+      expect(await order()).toEqual([general.name]);
+      await expect.poll(async () => (await t.api.get('/api/v1/users/me/sidebar', alice!.token)).body.categories[0].channel_ids, WAIT).toEqual([general.id]);
+
+      // ---- archive and restore from the channel header (Alice created it: she is its admin) ----
+      await A.locator('.channel-tools').getByRole('button', { name: 'Archive' }).click();
+      await A.getByRole('dialog', { name: `Archive Channel ${random.name}` }).getByRole('button', { name: 'Archive' }).click();
+      await A.getByText('This channel is archived: read-only.').waitFor(WAIT);
+      expect(await A.locator('#message-box').isDisabled()).toBe(true);
+      expect((await t.api.get(`/api/v1/channels/${random.id}`, alice!.token)).body.is_archived).toBe(true);
+      await A.locator('.channel-tools').getByRole('button', { name: 'Restore' }).click();
+      await A.getByText('This channel is archived: read-only.').waitFor({ state: 'detached', ...WAIT });
+      expect(await A.locator('#message-box').isDisabled()).toBe(false);
 
       // ---- phone width: no horizontal overflow, the sidebar is a drawer ----
       const phone = await browser.newContext({ viewport: { width: 360, height: 740 } });
