@@ -205,6 +205,24 @@ describe('the everyday screens in the browser', () => {
         await phone.close();
       }
 
+      // ---- a password change: every other session ends, this tab stays signed in and connected ----
+      const other = await t.api.post('/api/v1/auth/login', { email: alice!.username, password: alice!.password });
+      expect(other.status).toBe(200);
+      await A.getByRole('button', { name: /^Profile and settings:/ }).click();
+      const pw = A.getByRole('dialog', { name: 'Profile and settings' });
+      await pw.getByLabel('Current password').fill(alice!.password);
+      await pw.getByLabel('New password').fill('another long and unusual passphrase 4242');
+      await pw.getByRole('button', { name: 'Change password' }).click();
+      await pw.getByText('Password changed. Other devices are signed out.').waitFor(WAIT);
+      await pw.getByRole('button', { name: 'Done' }).last().click();
+      expect((await t.api.get('/api/v1/users/me', other.body.token)).status).toBe(401);
+      expect((await t.api.get('/api/v1/users/me', alice!.token)).status).toBe(401);
+      await A.locator('.conn-open').waitFor(WAIT);
+      await A.locator('#message-box').fill('still here after the password change');
+      await A.locator('#message-box').press('Enter');
+      // Confirmed by the server (an outgoing message has no post id yet).
+      await A.locator('main article.post[data-post-id]').filter({ hasText: 'still here after the password change' }).waitFor(WAIT);
+
       expect(await cspViolationsIn(A)).toEqual([]);
       expect(await cspViolationsIn(B)).toEqual([]);
       expect(a.watch.pageErrors).toEqual([]);

@@ -158,31 +158,34 @@ function ThemeSection() {
 }
 
 function PasswordSection() {
-  const { api } = useChat();
+  const { actions } = useChat();
   const id = useId();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
+  const [done, setDone] = useState(false);
   return (
     <form onSubmit={(e) => {
       e.preventDefault();
       setBusy(true);
       setError(undefined);
-      // The server ends every session of the account, this one too: the client signs out and asks for the new password.
-      api.changePassword(current, next).catch((err: unknown) => {
-        setError(describeError(err));
-        setBusy(false);
-      });
+      setDone(false);
+      actions.changePassword(current, next).then(() => {
+        setCurrent('');
+        setNext('');
+        setDone(true);
+      }, (err: unknown) => setError(describeError(err))).finally(() => setBusy(false));
     }}>
       <fieldset>
         <legend>Password</legend>
-        <p className="muted">Changing it signs you out everywhere, here too: sign in again with the new password.</p>
+        <p className="muted">Changing it signs out every other device.</p>
         <div className="row">
           <div className="field"><label htmlFor={`${id}-cur`}>Current password</label><input id={`${id}-cur`} type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></div>
           <div className="field"><label htmlFor={`${id}-new`}>New password</label><input id={`${id}-new`} type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} required /></div>
         </div>
         {error !== undefined && <p className="error" role="alert">{error}</p>}
+        {done && <p className="notice-line" role="status">Password changed. Other devices are signed out.</p>}
         <div className="dialog-actions"><button type="submit" className="primary" disabled={busy || current === '' || next === ''}>Change password</button></div>
       </fieldset>
     </form>

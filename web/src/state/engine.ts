@@ -22,7 +22,7 @@ export type EngineApi = Pick<ApiClient,
   | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost'
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
   | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar'
-  | 'markUnread' | 'archiveChannel' | 'restoreChannel' | 'sidebar' | 'putSidebar' | 'updateMe'>;
+  | 'markUnread' | 'archiveChannel' | 'restoreChannel' | 'sidebar' | 'putSidebar' | 'updateMe' | 'changePassword'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -50,6 +50,8 @@ export interface ChatEngineOptions {
   readonly realtime: (handlers: RealtimeHandlers) => RealtimeLike;
   /** Sign-out or a session the server ended (WebSocket 1008). */
   readonly onSignedOut: (reason: SignOutReason) => void;
+  /** A password change replaced the session (every other one ended): keep this token. */
+  readonly onSessionRenewed?: (token: string) => void;
   readonly timers?: EngineTimers;
   readonly now?: () => number;
   readonly newClientMsgId?: () => string;
@@ -101,6 +103,11 @@ export interface ChatActions {
   /** A group message with the given people (2 to 7 others); an existing one for the same people is reused. */
   openGroup(userIds: readonly string[]): Promise<Channel>;
   updateProfile(patch: ProfilePatch): Promise<void>;
+  /**
+   * Changes my password. The server ends every session (this one too) and answers with a new
+   * one: the WebSocket closing meanwhile is expected, and it reconnects with the new token.
+   */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
   loadSidebar(): Promise<void>;
   /** Shown at once, then saved; a refusal brings the server's arrangement back and rethrows. */
   saveSidebar(categories: SidebarCategory[]): Promise<void>;
@@ -142,6 +149,8 @@ export class ChatEngine implements ChatActions {
   private readonly readTimers = new Map<string, unknown>();
   private readonly toastTimers = new Set<unknown>();
   private typingSweep: unknown;
+  /** A password change is under way: the WebSocket's "session ended" waits for its outcome. */
+  private renewing: Promise<boolean> | undefined;
   private toastSeq = 0;
   private readonly timers: EngineTimers;
   private readonly now: () => number;
@@ -184,14 +193,30 @@ export class ChatEngine implements ChatActions {
   start(): void {
     if (this.rt !== undefined) return;
     this.refresh().catch((err: unknown) => this.notify(describeError(err)));
+    this.connect();
+  }
+
+  /** A WebSocket client, started (it reads the token when it connects). */
+  private connect(): void {
     const rt = this.opts.realtime({
       onEvent: (ev) => this.onEvent(ev),
       onHello: (kind) => this.onHello(kind),
       onState: (s) => this.dispatch({ type: 'connection', state: s }),
-      onSessionEnded: () => this.opts.onSignedOut('session_ended'),
+      onSessionEnded: () => this.onSessionEnded(),
     });
     this.rt = rt;
     rt.start();
+  }
+
+  private onSessionEnded(): void {
+    const renewing = this.renewing;
+    if (renewing === undefined) {
+      this.opts.onSignedOut('session_ended');
+      return;
+    }
+    void renewing.then((renewed) => {
+      if (!renewed) this.opts.onSignedOut('session_ended');
+    });
   }
 
   /** Closes the WebSocket and cancels every timer (sign-out, unmount). */
@@ -581,6 +606,32 @@ export class ChatEngine implements ChatActions {
 
   async updateProfile(patch: ProfilePatch): Promise<void> {
     this.dispatch({ type: 'me', user: await this.api.updateMe(patch) });
+  }
+
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    let done: (renewed: boolean) => void = ignore;
+    this.renewing = new Promise<boolean>((resolve) => {
+      done = resolve;
+    });
+    try {
+      const session = await this.api.changePassword(currentPassword, newPassword);
+      if (this.opts.onSessionRenewed === undefined) {
+        done(false);
+        this.opts.onSignedOut('session_ended');
+        return;
+      }
+      this.opts.onSessionRenewed(session.token);
+      done(true);
+      // The old socket belonged to the ended session: a new one, with the new token.
+      this.rt?.stop();
+      this.rt = undefined;
+      this.connect();
+    } catch (err) {
+      done(false);
+      throw err;
+    } finally {
+      this.renewing = undefined;
+    }
   }
 
   async loadSidebar(): Promise<void> {
