@@ -131,6 +131,7 @@ function setup(answers: Answers = {}) {
   const store = createChatStore(user('me'));
   const timers = new ManualTimers();
   const signedOut: SignOutReason[] = [];
+  const renewed: string[] = [];
   let rt: FakeRealtime | undefined;
   let ids = 0;
   const engine = new ChatEngine({
@@ -139,12 +140,13 @@ function setup(answers: Answers = {}) {
     api,
     realtime: (handlers) => (rt = new FakeRealtime(handlers)),
     onSignedOut: (r) => signedOut.push(r),
+    onSessionRenewed: (token) => renewed.push(token),
     timers,
     now: () => timers.now,
     newClientMsgId: () => `cmid-${++ids}`,
   });
   return {
-    engine, store, timers, calls, signedOut,
+    engine, store, timers, calls, signedOut, renewed,
     get rt(): FakeRealtime {
       if (rt === undefined) throw new Error('not started');
       return rt;
@@ -455,5 +457,41 @@ describe('ChatEngine: a channel opened at a message (permalink)', () => {
     const cp = t.store.getState().channelPosts.c1!;
     expect([cp.anchor, cp.hasNewer]).toEqual([undefined, undefined]);
     expect(cp.order.at(-1)).toBe('p103');
+  });
+});
+
+describe('ChatEngine: password change', () => {
+  it('keeps this tab signed in: the socket\'s "session ended" waits for the change, then a new socket connects', async () => {
+    let finish: (v: never) => void = () => undefined;
+    const t = await started({ changePassword: () => new Promise<never>((resolve) => (finish = resolve)) });
+    const old = t.rt;
+    const change = t.engine.changePassword('old secret', 'new secret');
+    old.handlers.onSessionEnded?.(); // the server closed the old session's socket before answering
+    await settle();
+    expect(t.signedOut).toEqual([]);
+    finish({ token: 'new-token', user: user('me') } as never);
+    await change;
+    await settle();
+    expect(t.renewed).toEqual(['new-token']);
+    expect(old.stopped).toBe(1);
+    expect(t.rt).not.toBe(old);
+    expect(t.rt.started).toBe(1);
+    expect(t.signedOut).toEqual([]);
+  });
+
+  it('a refused change leaves the session alone, unless the server ended it meanwhile', async () => {
+    const t = await started({ changePassword: () => Promise.reject(new Error('wrong password')) });
+    await expect(t.engine.changePassword('wrong', 'new secret')).rejects.toThrow('wrong password');
+    expect(t.signedOut).toEqual([]);
+    expect(t.renewed).toEqual([]);
+
+    let fail: (e: Error) => void = () => undefined;
+    const u = await started({ changePassword: () => new Promise<never>((_resolve, reject) => (fail = reject)) });
+    const change = u.engine.changePassword('old', 'new').catch(() => undefined);
+    u.rt.handlers.onSessionEnded?.();
+    fail(new Error('network'));
+    await change;
+    await settle();
+    expect(u.signedOut).toEqual(['session_ended']);
   });
 });
