@@ -68,6 +68,8 @@ export interface AppOptions {
   readonly cluster?: PrimaryLink;
   /** How often expired uploads and deleted files are swept from storage (default services/files.ts, 10 minutes). */
   readonly filesSweepIntervalMs?: number;
+  /** How often expired custom statuses are ended (default 15 s). */
+  readonly statusExpiryIntervalMs?: number;
   /** How long a channel's later events wait for a missing earlier one (default realtime/bus/ordered.ts, 1 s). */
   readonly eventOrderGapMs?: number;
   /** Deadline of one link preview fetch, redirects included (default 10 s; tests shorten it). */
@@ -263,6 +265,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   gateway.attach(http.server);
   const stopSsoPurge = services.sso.startPurging(options.ssoPurgeIntervalMs);
   const stopFilesSweep = services.files.startSweeping(options.filesSweepIntervalMs);
+  const stopStatusExpiry = services.accounts.startStatusExpiry(options.statusExpiryIntervalMs);
   // Posts from before search existed are indexed in the background (a no-op once done).
   let closing = false;
   const backfill = backfillSearchIndex(deps, searchDocument, () => closing);
@@ -285,6 +288,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async close() {
       stopSsoPurge();
       stopFilesSweep();
+      stopStatusExpiry();
       closing = true;
       await backfill;
       await gateway.close();

@@ -26,6 +26,8 @@ export interface User {
   readonly status_text: string;
   readonly status_emoji: string;
   readonly timezone: string;
+  /** When the custom status ends (null: kept until changed); an expired one reads as empty. */
+  readonly status_expires_at: number | null;
   readonly email_verified: number;
   readonly created_at: number;
   readonly updated_at: number;

@@ -3,7 +3,8 @@
  * gateway that delivers and the web client that consumes. `Broadcast` says who may receive an
  * event; the gateway resolves it against current memberships at delivery time.
  */
-import type { ChannelView, CustomEmojiView, PostView, Presence, ReactionView, ThreadView } from './presenters.js';
+import type { ChannelView, CustomEmojiView, PostView, Presence, ReactionView, ThreadView, UserView } from './presenters.js';
+import type { SidebarView } from './sidebar.js';
 
 export interface EventMap {
   posted: {
@@ -41,6 +42,10 @@ export interface EventMap {
   thread_follow_changed: { thread_id: string; channel_id: string; following: boolean };
   /** To the user's own connections (every device): their read position in a thread moved. */
   thread_read_changed: { thread_id: string; channel_id: string; last_viewed_at: number; unread_replies: number; unread_mentions: number };
+  /** A profile changed or a custom status expired (to the user and their channels' members; e-mail never included). */
+  user_updated: { user: UserView };
+  /** The user's sidebar arrangement changed (to that user's own connections). */
+  sidebar_updated: SidebarView;
 }
 
 export type EventName = keyof EventMap;
@@ -49,6 +54,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'channel_created', 'channel_updated', 'channel_deleted', 'user_added', 'user_removed', 'channel_viewed', 'post_unread',
   'custom_emoji_added', 'custom_emoji_deleted',
   'thread_updated', 'thread_follow_changed', 'thread_read_changed',
+  'user_updated', 'sidebar_updated',
 ];
 
 /**

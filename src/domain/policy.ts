@@ -84,7 +84,8 @@ export type ChannelAction =
   | 'rename'
   | 'archive'
   | 'manage_roles'
-  | 'moderate_posts';
+  | 'moderate_posts'
+  | 'arrange';
 
 export const CHANNEL_POLICY: Readonly<Record<ChannelAction, readonly Rule<ChannelContext>[]>> = {
   /** See the channel, its members and its posts. Anything else answers 404. */
@@ -100,6 +101,8 @@ export const CHANNEL_POLICY: Readonly<Record<ChannelAction, readonly Rule<Channe
   manage_roles: [whenLive(channelAdmin), whenLive(teamAdminOf), whenLive(sysAdminC)],
   /** Delete other people's posts (any member may pin and unpin, as in Mattermost). */
   moderate_posts: [whenLive(channelAdmin), whenLive(teamAdminOf), whenLive(sysAdminC)],
+  /** Place the channel in one's own sidebar categories (members only; archived channels too). */
+  arrange: [isMember],
 };
 
 /** Whether `actor` may do `action`; nothing is allowed on a channel the actor may not read. */

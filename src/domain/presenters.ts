@@ -22,12 +22,21 @@ export interface UserView {
   presence: Presence;
   status_text: string;
   status_emoji: string;
+  /** When the custom status ends; null: no expiry (or no status). */
+  status_expires_at: number | null;
   timezone: string;
   created_at: number;
   is_active: boolean;
 }
 
-export function userView(user: User, opts: { showEmail: boolean; presence?: Presence }): UserView {
+/** Whether the user's custom status has expired at `now` (it then reads as empty). */
+export function statusExpired(user: Pick<User, 'status_expires_at'>, now: number): boolean {
+  return user.status_expires_at !== null && user.status_expires_at <= now;
+}
+
+/** `now`: an expired custom status is presented as empty (the store catches up on its own, services/accounts.ts). */
+export function userView(user: User, opts: { showEmail: boolean; presence?: Presence; now?: number }): UserView {
+  const expired = statusExpired(user, opts.now ?? Date.now());
   const view: UserView = {
     id: user.id,
     username: user.username,
@@ -40,8 +49,9 @@ export function userView(user: User, opts: { showEmail: boolean; presence?: Pres
     is_bot: user.is_bot === 1,
     role: user.role,
     presence: opts.presence ?? 'offline',
-    status_text: user.status_text,
-    status_emoji: user.status_emoji,
+    status_text: expired ? '' : user.status_text,
+    status_emoji: expired ? '' : user.status_emoji,
+    status_expires_at: expired ? null : user.status_expires_at,
     timezone: user.timezone,
     created_at: user.created_at,
     is_active: user.deactivated_at === null,

@@ -47,6 +47,7 @@ export const UserSchema = Type.Object({
   presence: Presence,
   status_text: Type.String(),
   status_emoji: Type.String(),
+  status_expires_at: Nullable(Millis),
   timezone: Type.String(),
   created_at: Millis,
   is_active: Type.Boolean(),

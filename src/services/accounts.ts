@@ -8,10 +8,10 @@ import type { Session, SystemRole, User } from '../domain/entities.js';
 import { AppError, RateLimitedError, conflict, invalid, notFound, unauthorized } from '../domain/errors.js';
 import { checkPassword } from '../domain/password-policy.js';
 import { userCan } from '../domain/policy.js';
-import { userView, type UserView } from '../domain/presenters.js';
+import { statusExpired, userView, type UserView } from '../domain/presenters.js';
 import { validateDisplayName, validateEmail, validateText, validateUsername } from '../domain/rules.js';
 import { UniqueViolation } from '../store/errors.js';
-import type { AuditEntry, UserPatch } from '../store/store.js';
+import type { AuditEntry, Tx, UserPatch } from '../store/store.js';
 import { hashPassword, verifyOrDummy } from '../security/passwords.js';
 import type { RateLimits } from '../security/rate-limit.js';
 import type { Access } from './access.js';
@@ -37,6 +37,8 @@ export interface ProfilePatch {
   readonly position?: string | undefined;
   readonly status_text?: string | undefined;
   readonly status_emoji?: string | undefined;
+  /** When the custom status ends (a future time, at most a year ahead); null: never. */
+  readonly status_expires_at?: number | null | undefined;
   readonly timezone?: string | undefined;
 }
 
@@ -65,7 +67,56 @@ export class AccountService {
   ) {}
 
   view(user: User, viewer: { userId: string; role: SystemRole }, presence?: UserView['presence']): UserView {
-    return userView(user, { showEmail: userCan(viewer, 'see_email', { user }), ...(presence ? { presence } : {}) });
+    return userView(user, { showEmail: userCan(viewer, 'see_email', { user }), now: this.deps.clock(), ...(presence ? { presence } : {}) });
+  }
+
+  /**
+   * Ends custom statuses that have expired among `users` (as read): the row is emptied and
+   * `user_updated` sent, once (the conditional update decides who sends it). The views already
+   * show an expired status as empty; this makes the store and everyone's clients agree.
+   */
+  async expireStatuses(users: readonly User[]): Promise<void> {
+    const now = this.deps.clock();
+    for (const user of users) if (statusExpired(user, now)) await this.expireStatus(user.id, now);
+  }
+
+  private async expireStatus(userId: string, now: number): Promise<void> {
+    const channelIds = await this.deps.store.channels.channelIdsForUser(userId);
+    await this.deps.store.write(async (tx) => {
+      if (!(await tx.users.clearExpiredStatus(userId, now))) return;
+      const user = await tx.users.get(userId);
+      if (user !== undefined) this.publishUpdated(tx, user, channelIds);
+    });
+  }
+
+  /** `user_updated` to the user and the members of their channels (the view without e-mail). */
+  private publishUpdated(tx: Tx, user: User, channelIds: readonly string[]): void {
+    const view = userView(user, { showEmail: false, now: this.deps.clock() });
+    tx.publish({ event: 'user_updated', data: { user: view }, broadcast: { user_id: user.id, channel_ids: channelIds } });
+  }
+
+  /** One sweep: ends every custom status that has expired (so that people see it go without reading anything). */
+  async sweepStatuses(): Promise<number> {
+    const now = this.deps.clock();
+    const ids = await this.deps.store.users.expiredStatuses(now, 500);
+    for (const id of ids) await this.expireStatus(id, now);
+    return ids.length;
+  }
+
+  /** Sweeps expired statuses every `intervalMs`; returns the stop function. */
+  startStatusExpiry(intervalMs = 15_000): () => void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.sweepStatuses()
+        .catch((err: unknown) => this.deps.logger.warn({ err }, 'accounts: status expiry sweep failed; retrying at the next one'))
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private async newUser(input: RegisterInput, role: SystemRole, emailVerified: boolean): Promise<User> {
@@ -130,13 +181,18 @@ export class AccountService {
     }
     if (patch.status_text !== undefined) set.status_text = validateText('status_text', patch.status_text.trim(), 100);
     if (patch.status_emoji !== undefined) set.status_emoji = validateText('status_emoji', patch.status_emoji.trim(), 64);
+    if (patch.status_expires_at !== undefined) set.status_expires_at = validateStatusExpiry(patch.status_expires_at, this.deps.clock());
+    // A status set without an expiry keeps none; clearing the status clears its expiry.
+    else if (patch.status_text !== undefined || patch.status_emoji !== undefined) set.status_expires_at = null;
     if (patch.timezone !== undefined) set.timezone = validateTimezone(patch.timezone);
     const now = this.deps.clock();
+    const channelIds = await this.deps.store.channels.channelIdsForUser(current.id);
     const user = await this.deps.store
       .transaction(async (tx) => {
         const updated = await tx.users.update(current.id, set, now);
         // Reset links sent to the old address must not work once it is no longer the account's.
         if (updated !== undefined && set.email !== undefined) await tx.passwordResets.useAllForUser(current.id, now);
+        if (updated !== undefined) this.publishUpdated(tx, updated, channelIds);
         return updated;
       })
       .catch(uniqueToConflict);
@@ -322,4 +378,12 @@ function validateTimezone(tz: string): string {
   } catch {
     throw invalid('timezone', 'Unknown time zone (use an IANA name such as Europe/Paris)');
   }
+}
+
+const MAX_STATUS_EXPIRY_MS = 366 * 24 * 3600 * 1000;
+
+function validateStatusExpiry(at: number | null, now: number): number | null {
+  if (at === null) return null;
+  if (!Number.isSafeInteger(at) || at <= now || at > now + MAX_STATUS_EXPIRY_MS) throw invalid('status_expires_at', 'The status must expire in the future, within a year');
+  return at;
 }

@@ -18,6 +18,7 @@ import { PostService } from './posts.js';
 import { RegistrationService } from './registration.js';
 import { SearchService } from './search.js';
 import { SessionService } from './sessions.js';
+import { SidebarService } from './sidebar.js';
 import { SsoService, type SsoOptions } from './sso.js';
 import { TeamService } from './teams.js';
 import { ThreadService } from './threads.js';
@@ -37,6 +38,7 @@ export interface Services {
   readonly sso: SsoService;
   readonly passwordResets: PasswordResetService;
   readonly registration: RegistrationService;
+  readonly sidebar: SidebarService;
 }
 
 export interface ServiceOptions {
@@ -79,6 +81,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     search: new SearchService(deps, access, posts),
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
+    sidebar: new SidebarService(deps, access),
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),
   };
 }

@@ -133,7 +133,7 @@ export class RegistrationService {
     const now = this.deps.clock();
     return {
       id: randomUUID(), username: p.username, email: p.email, password_hash: p.password_hash, display_name: p.display_name, first_name: '', last_name: '', nickname: '',
-      position: '', avatar_url: null, avatar_key: null, is_bot: 0, role: 'system_user', status_text: '', status_emoji: '', timezone: '', email_verified: emailVerified ? 1 : 0,
+      position: '', avatar_url: null, avatar_key: null, is_bot: 0, role: 'system_user', status_text: '', status_emoji: '', status_expires_at: null, timezone: '', email_verified: emailVerified ? 1 : 0,
       created_at: now, updated_at: now, deactivated_at: null,
     };
   }

@@ -473,7 +473,7 @@ export class SsoService {
       const user: User = {
         id: randomUUID(), username: usernameVariant(base, n), email, password_hash: null,
         display_name: clip(identity.name), first_name: clip(identity.givenName), last_name: clip(identity.familyName), nickname: '', position: '',
-        avatar_url: null, avatar_key: null, is_bot: 0, role: provider.default_role, status_text: '', status_emoji: '', timezone: '',
+        avatar_url: null, avatar_key: null, is_bot: 0, role: provider.default_role, status_text: '', status_emoji: '', status_expires_at: null, timezone: '',
         email_verified: identity.emailVerified ? 1 : 0, created_at: now, updated_at: now, deactivated_at: null,
       };
       try {

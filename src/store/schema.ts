@@ -1,6 +1,7 @@
 /** Kysely table types: what the queries in store/kysely may read and write. */
 import type { Generated } from 'kysely';
-import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, Reaction, Session, Team, TeamMember, User, PostPreview } from '../domain/entities.js';
+import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+import type { SidebarRow } from './sidebars.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -89,4 +90,5 @@ export interface Database {
   post_previews: Mutable<PostPreview>;
   thread_memberships: ThreadMembershipTable;
   thread_settings: ThreadSettingsTable;
+  user_sidebars: SidebarRow;
 }

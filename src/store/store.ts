@@ -23,6 +23,7 @@ import type { PostStore } from './posts.js';
 import type { PreviewStore } from './previews.js';
 import type { SealedValueStore } from './sealed.js';
 import type { SessionStore } from './sessions.js';
+import type { SidebarStore } from './sidebars.js';
 import type { SsoStore } from './sso.js';
 import type { TeamStore } from './teams.js';
 import type { ThreadStore } from './threads.js';
@@ -40,6 +41,7 @@ export type { ReactionStore } from './reactions.js';
 export type { ReadPointerStore, UnreadRow } from './read-pointers.js';
 export type { SavedPostStore } from './saved-posts.js';
 export type { SessionStore, SessionWithUser } from './sessions.js';
+export type { SidebarRow, SidebarStore } from './sidebars.js';
 export type { TeamStore, TeamWithMembership } from './teams.js';
 export type { ThreadCursor, ThreadMembership, ThreadStore, ThreadTotals } from './threads.js';
 export type { NewUser, UserPatch, UserStore } from './users.js';
@@ -67,6 +69,8 @@ export interface Store {
   /** Sealed secrets at rest, by column (key rotation). */
   readonly sealed: SealedValueStore;
   readonly passwordResets: PasswordResetStore;
+  /** Each user's sidebar arrangement. */
+  readonly sidebars: SidebarStore;
   /**
    * Runs `fn` in one transaction: all of it commits (durably) before the promise resolves, or none of it.
    * The events `fn` queued on `tx` are published after the commit, before the promise resolves.

@@ -1,8 +1,8 @@
 /** Storage of user accounts. */
 import type { SystemRole, User } from '../domain/entities.js';
 
-export type NewUser = Omit<User, 'deactivated_at'>;
-export type UserPatch = Partial<Pick<User, 'display_name' | 'first_name' | 'last_name' | 'nickname' | 'position' | 'avatar_url' | 'avatar_key' | 'status_text' | 'status_emoji' | 'timezone' | 'email' | 'username' | 'email_verified'>>;
+export type NewUser = Omit<User, 'deactivated_at' | 'status_expires_at'>;
+export type UserPatch = Partial<Pick<User, 'display_name' | 'first_name' | 'last_name' | 'nickname' | 'position' | 'avatar_url' | 'avatar_key' | 'status_text' | 'status_emoji' | 'status_expires_at' | 'timezone' | 'email' | 'username' | 'email_verified'>>;
 
 export interface UserStore {
   /** Inserts a user; throws UniqueViolation on a taken username or e-mail. */
@@ -20,4 +20,8 @@ export interface UserStore {
   /** `matchEmail`: the query also matches e-mail addresses (only for callers who may see them). */
   search(query: { q?: string | undefined; offset: number; limit: number; includeInactive?: boolean; matchEmail?: boolean }): Promise<User[]>;
   count(): Promise<number>;
+  /** Empties the custom status of `id` if it expired at or before `now`; true when it did. */
+  clearExpiredStatus(id: string, now: number): Promise<boolean>;
+  /** Users whose custom status expired at or before `now` (for the expiry sweep). */
+  expiredStatuses(now: number, limit: number): Promise<string[]>;
 }

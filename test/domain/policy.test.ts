@@ -44,8 +44,9 @@ const TEAM_ACTIONS = Object.keys(TEAM_POLICY) as TeamAction[];
 const allowedIn = (actor: Actor, ctx: ChannelContext) => CHANNEL_ACTIONS.filter((a) => channelCan(actor, a, ctx));
 const teamAllowed = (actor: Actor, ctx: TeamContext) => TEAM_ACTIONS.filter((a) => teamCan(actor, a, ctx));
 
-const MEMBER = ['read', 'post', 'add_member', 'update_info'];
-const ADMIN = ['read', 'post', 'add_member', 'remove_member', 'update_info', 'rename', 'archive', 'manage_roles', 'moderate_posts'];
+// `arrange` (placing it in one's sidebar categories): members only, archived or not.
+const MEMBER = ['read', 'post', 'add_member', 'update_info', 'arrange'];
+const ADMIN = ['read', 'post', 'add_member', 'remove_member', 'update_info', 'rename', 'archive', 'manage_roles', 'moderate_posts', 'arrange'];
 const MANAGE = ['add_member', 'remove_member', 'update_info', 'rename', 'archive', 'manage_roles', 'moderate_posts'];
 
 describe('channel policy', () => {
@@ -67,15 +68,15 @@ describe('channel policy', () => {
     ['private: system admin', sysadmin, channelCtx('private', 'outsider'), ['read', 'join', ...MANAGE]],
     // Archived: read-only, but it can still be left, emptied and restored by its admins.
     ['archived public: team member', user, channelCtx('public', 'team member', { archived: true }), ['read']],
-    ['archived public: channel member', user, channelCtx('public', 'channel member', { archived: true }), ['read']],
-    ['archived public: channel admin', user, channelCtx('public', 'channel admin', { archived: true }), ['read', 'remove_member', 'archive']],
+    ['archived public: channel member', user, channelCtx('public', 'channel member', { archived: true }), ['read', 'arrange']],
+    ['archived public: channel admin', user, channelCtx('public', 'channel admin', { archived: true }), ['read', 'remove_member', 'archive', 'arrange']],
     ['archived private: system admin', sysadmin, channelCtx('private', 'outsider', { archived: true }), ['read', 'remove_member', 'archive']],
-    ['channel of an archived team: channel admin', user, channelCtx('public', 'channel admin', { teamArchived: true }), ['read', 'remove_member', 'archive']],
+    ['channel of an archived team: channel admin', user, channelCtx('public', 'channel admin', { teamArchived: true }), ['read', 'remove_member', 'archive', 'arrange']],
     // Direct and group messages: members only; never system admins, never managed.
-    ['direct: member', user, channelCtx('direct', 'channel member'), ['read', 'post', 'update_info']],
+    ['direct: member', user, channelCtx('direct', 'channel member'), ['read', 'post', 'update_info', 'arrange']],
     ['direct: not a member', user, channelCtx('direct', 'outsider'), []],
     ['direct: system admin, not a member', sysadmin, channelCtx('direct', 'outsider'), []],
-    ['group: member', user, channelCtx('group', 'channel member'), ['read', 'post', 'update_info']],
+    ['group: member', user, channelCtx('group', 'channel member'), ['read', 'post', 'update_info', 'arrange']],
     ['group: system admin, not a member', sysadmin, channelCtx('group', 'outsider'), []],
   ])('%s', (_name, actor, ctx, expected) => {
     expect(allowedIn(actor, ctx).sort()).toEqual([...new Set(expected)].sort());

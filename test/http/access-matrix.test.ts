@@ -117,6 +117,8 @@ const PROBES: Probe[] = [
   { route: 'POST /api/v1/channels/{id}/posts', kind: 'file', idInBody: true, params: (w, a) => ({ id: a === w.erin ? w.pub.id : w.daves.id }), body: (_w, _a, id) => ({ message: 'mine now', file_ids: [id] }) },
   // Sessions are per user.
   { route: 'DELETE /api/v1/users/me/sessions/{id}', kind: 'session' },
+  // My sidebar: placing a channel in a category is decided per channel (CHANNEL_POLICY.arrange, members only).
+  { route: 'PUT /api/v1/users/me/sidebar', kind: 'channel', idInBody: true, body: (_w, _a, id) => ({ categories: [{ id: 'mine', name: 'Mine', channel_ids: [id], collapsed: false }] }) },
   // Admin routes: refused to non-admins before the id is even looked at.
   { route: 'POST /api/v1/admin/users/{id}/deactivate', kind: 'user' },
   { route: 'POST /api/v1/admin/users/{id}/reactivate', kind: 'user' },
@@ -148,7 +150,7 @@ const NOT_RESOURCE_IDS = new Set(['client_id', 'client_msg_id']);
 /** Routes that take no id of someone else's resource, and why no per-resource decision is needed. */
 const NO_ID: Record<string, string> = Object.fromEntries(([
   ['the caller\'s own data (the session names the user)', [
-    'GET /api/v1/auth/me', 'POST /api/v1/auth/logout', 'GET /api/v1/users/me', 'PATCH /api/v1/users/me', 'PUT /api/v1/users/me/avatar', 'DELETE /api/v1/users/me/avatar', 'GET /api/v1/users/me/sessions', 'POST /api/v1/users/me/password',
+    'GET /api/v1/auth/me', 'POST /api/v1/auth/logout', 'GET /api/v1/users/me', 'PATCH /api/v1/users/me', 'PUT /api/v1/users/me/avatar', 'DELETE /api/v1/users/me/avatar', 'GET /api/v1/users/me/sessions', 'POST /api/v1/users/me/password', 'GET /api/v1/users/me/sidebar',
     'GET /api/v1/teams', 'GET /api/v1/teams/joinable', 'GET /api/v1/channels', 'GET /api/v1/unreads/overview', 'POST /api/v1/unreads/mark_all_read',
   ]],
   ['lists the caller\'s saved posts, filtered through Access.canReadChannel', ['GET /api/v1/active_user/saved_posts']],

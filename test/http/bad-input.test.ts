@@ -25,6 +25,8 @@ const ROUTES: Record<string, Route> = {
   register: { method: 'POST', url: () => '/api/v1/auth/register', valid: () => ({ username: 'newcomer', email: 'newcomer@example.com', password: 'a fine passphrase' }), auth: false },
   login: { method: 'POST', url: () => '/api/v1/auth/login', valid: (w) => ({ email: w.member.email, password: w.member.password }), auth: false },
   'update profile': { method: 'PATCH', url: () => '/api/v1/users/me', valid: () => ({ nickname: 'nick' }), auth: true },
+  'custom status': { method: 'PATCH', url: () => '/api/v1/users/me', valid: () => ({ status_text: 'Away', status_emoji: 'palm_tree', status_expires_at: Date.now() + 3_600_000 }), auth: true },
+  'arrange sidebar': { method: 'PUT', url: () => '/api/v1/users/me/sidebar', valid: (w) => ({ categories: [{ id: 'work', name: 'Work', channel_ids: [w.channel.id], collapsed: false }] }), auth: true },
   'change password': { method: 'POST', url: () => '/api/v1/users/me/password', valid: (w) => ({ current_password: w.member.password, new_password: 'a new passphrase' }), auth: true },
   'create team': { method: 'POST', url: () => '/api/v1/teams', valid: () => ({ name: 'bad-input-team', display_name: 'Bad Input' }), auth: true },
   'update team': { method: 'PATCH', url: (w) => `/api/v1/teams/${w.team.id}`, valid: () => ({ display_name: 'Renamed' }), auth: true },
@@ -120,6 +122,10 @@ describe.each(STORES)('bad input (%s)', (kind) => {
     expect(res.status).toBe(200);
     const post = await t.api.request('POST', ROUTES['create post']!.url(w), { token: w.member.token, body: ROUTES['create post']!.valid(w) });
     expect(post.status).toBe(201);
+    for (const name of ['custom status', 'arrange sidebar']) {
+      const r = ROUTES[name]!;
+      expect((await t.api.request(r.method, r.url(w), { token: w.member.token, body: r.valid(w) })).status).toBe(200);
+    }
   });
 
   it('answers every malformed request with a 4xx JSON envelope and writes nothing', async () => {

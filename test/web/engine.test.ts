@@ -15,7 +15,7 @@ import { customEmojiUrl } from '../../web/src/lib/emoji.js';
 
 const user = (id: string): User => ({
   id, username: id, display_name: id.toUpperCase(), first_name: '', last_name: '', nickname: '', position: '', avatar_url: null, is_bot: false, role: 'system_user',
-  presence: 'online', status_text: '', status_emoji: '', timezone: '', created_at: 0, is_active: true,
+  presence: 'online', status_text: '', status_emoji: '', status_expires_at: null, timezone: '', created_at: 0, is_active: true,
 });
 const channel = (id: string, type: Channel['type'] = 'public', team_id: string | null = 't1'): Channel => ({
   id, team_id, type, name: id, display_name: id, purpose: '', header: '', is_archived: false, creator_id: 'me', created_at: 0, updated_at: 0, last_post_at: 0, last_post_seq: 0,
@@ -133,6 +133,7 @@ function setup(answers: Answers = {}) {
   const store = createChatStore(user('me'));
   const timers = new ManualTimers();
   const signedOut: SignOutReason[] = [];
+  const renewed: string[] = [];
   let rt: FakeRealtime | undefined;
   let ids = 0;
   const engine = new ChatEngine({
@@ -141,12 +142,13 @@ function setup(answers: Answers = {}) {
     api,
     realtime: (handlers) => (rt = new FakeRealtime(handlers)),
     onSignedOut: (r) => signedOut.push(r),
+    onSessionRenewed: (token) => renewed.push(token),
     timers,
     now: () => timers.now,
     newClientMsgId: () => `cmid-${++ids}`,
   });
   return {
-    engine, store, timers, calls, signedOut,
+    engine, store, timers, calls, signedOut, renewed,
     get rt(): FakeRealtime {
       if (rt === undefined) throw new Error('not started');
       return rt;
@@ -525,5 +527,41 @@ describe('ChatEngine: followed threads', () => {
     await settle();
     expect(t.store.getState().collapsedThreads).toBe(false);
     expect(t.take().sort()).toEqual(['posts "c1" {"limit":50}', 'setThreadPreferences {"collapsed_threads":false}', 'unreads'].sort());
+  });
+});
+
+describe('ChatEngine: password change', () => {
+  it('keeps this tab signed in: the socket\'s "session ended" waits for the change, then a new socket connects', async () => {
+    let finish: (v: never) => void = () => undefined;
+    const t = await started({ changePassword: () => new Promise<never>((resolve) => (finish = resolve)) });
+    const old = t.rt;
+    const change = t.engine.changePassword('old secret', 'new secret');
+    old.handlers.onSessionEnded?.(); // the server closed the old session's socket before answering
+    await settle();
+    expect(t.signedOut).toEqual([]);
+    finish({ token: 'new-token', user: user('me') } as never);
+    await change;
+    await settle();
+    expect(t.renewed).toEqual(['new-token']);
+    expect(old.stopped).toBe(1);
+    expect(t.rt).not.toBe(old);
+    expect(t.rt.started).toBe(1);
+    expect(t.signedOut).toEqual([]);
+  });
+
+  it('a refused change leaves the session alone, unless the server ended it meanwhile', async () => {
+    const t = await started({ changePassword: () => Promise.reject(new Error('wrong password')) });
+    await expect(t.engine.changePassword('wrong', 'new secret')).rejects.toThrow('wrong password');
+    expect(t.signedOut).toEqual([]);
+    expect(t.renewed).toEqual([]);
+
+    let fail: (e: Error) => void = () => undefined;
+    const u = await started({ changePassword: () => new Promise<never>((_resolve, reject) => (fail = reject)) });
+    const change = u.engine.changePassword('old', 'new').catch(() => undefined);
+    u.rt.handlers.onSessionEnded?.();
+    fail(new Error('network'));
+    await change;
+    await settle();
+    expect(u.signedOut).toEqual(['session_ended']);
   });
 });

@@ -168,7 +168,8 @@ describe('files in the browser', () => {
       expect((await fetchFrom(C, previewSrc))[0]).toBe(404);
 
       // ---- Alice's picture replaces her initials on her messages ----
-      await A.getByRole('button', { name: /^Your profile:/ }).click();
+      await A.getByRole('button', { name: /^Profile and settings:/ }).click();
+      await A.getByRole('button', { name: 'Change profile picture…' }).click();
       const profile = A.getByRole('dialog', { name: 'Your profile' });
       const picture = await sharp({ create: { width: 80, height: 80, channels: 3, background: '#2e86c1' } }).png().toBuffer();
       await profile.getByLabel('Profile picture').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: picture });

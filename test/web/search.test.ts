@@ -16,7 +16,7 @@ import { initialState, reduce } from '../../web/src/state/reducer.js';
 
 const user = (id: string, username: string, display_name = '', is_active = true): User => ({
   id, username, display_name, first_name: '', last_name: '', nickname: '', position: '', avatar_url: null, is_bot: false, role: 'system_user',
-  presence: 'offline', status_text: '', status_emoji: '', timezone: '', created_at: 0, is_active,
+  presence: 'offline', status_text: '', status_emoji: '', status_expires_at: null, timezone: '', created_at: 0, is_active,
 });
 const channel = (id: string, name: string, over: Partial<Channel> = {}): Channel => ({
   id, team_id: 't1', type: 'public', name, display_name: name.toUpperCase(), purpose: '', header: '', is_archived: false, creator_id: 'me', created_at: 0, updated_at: 0,

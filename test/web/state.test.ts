@@ -9,7 +9,7 @@ import { applyReaction, channelLabel, followedThreads, initialState, reduce, tea
 
 const user = (id: string, username: string, display_name = ''): User => ({
   id, username, display_name, first_name: '', last_name: '', nickname: '', position: '', avatar_url: null, is_bot: false, role: 'system_user',
-  presence: 'offline', status_text: '', status_emoji: '', timezone: '', created_at: 0, is_active: true,
+  presence: 'offline', status_text: '', status_emoji: '', status_expires_at: null, timezone: '', created_at: 0, is_active: true,
 });
 const channel = (id: string, type: Channel['type'] = 'public', team_id: string | null = 't1'): Channel => ({
   id, team_id, type, name: id, display_name: id.toUpperCase(), purpose: '', header: '', is_archived: false, creator_id: 'me', created_at: 0, updated_at: 0, last_post_at: 0, last_post_seq: 0,

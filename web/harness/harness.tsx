@@ -21,7 +21,7 @@ rowCounter.watch(PostItem);
 
 const user = (id: string, name: string): User => ({
   id, username: id, display_name: name, first_name: '', last_name: '', nickname: '', position: '', avatar_url: null, is_bot: false, role: 'system_user',
-  presence: 'online', status_text: '', status_emoji: '', timezone: '', created_at: 0, is_active: true,
+  presence: 'online', status_text: '', status_emoji: '', status_expires_at: null, timezone: '', created_at: 0, is_active: true,
 });
 const channel: Channel = {
   id: 'c1', team_id: 't1', type: 'public', name: 'town-square', display_name: 'Town Square', purpose: '', header: '', is_archived: false,

@@ -55,6 +55,7 @@ export function App({ initial, api, tokens, onSessionEndedRef }: AppProps) {
   }, [tokens]);
 
   const getToken = useCallback(() => tokens.get(), [tokens]);
+  const renewed = useCallback((token: string) => tokens.set(token), [tokens]);
 
   // The server ended every session of the account: this tab's too. The link is used up.
   const passwordReset = useCallback(() => {
@@ -90,7 +91,7 @@ export function App({ initial, api, tokens, onSessionEndedRef }: AppProps) {
   }
   if (user === undefined) return <AuthPage api={api} notice={notice} initialMode={authMode} onSignedIn={signedIn} />;
   return (
-    <ChatProvider key={user.id} user={user} api={api} getToken={getToken} onSignedOut={signedOut}>
+    <ChatProvider key={user.id} user={user} api={api} getToken={getToken} onSignedOut={signedOut} onSessionRenewed={renewed}>
       <Workspace />
     </ChatProvider>
   );

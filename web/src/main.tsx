@@ -15,7 +15,11 @@ import { ApiClient, ApiError, describeError } from './lib/api.js';
 import { parseRoute, registrationTokenFromHash, resetTokenFromHash, safeRedirectTarget, ssoErrorMessage } from './lib/route.js';
 import { tokenStore } from './lib/session.js';
 import { xhrTransport } from './lib/upload.js';
+import { applyTheme } from './lib/theme.js';
 import './styles.css';
+import './screens.css';
+
+applyTheme();
 
 const tokens = tokenStore(window.sessionStorage);
 let sessionEnded: () => void = () => undefined;

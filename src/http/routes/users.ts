@@ -1,18 +1,27 @@
 /** /api/v1/users: directory, profiles, presence and my sessions. */
 import { Type } from 'typebox';
 import type { User } from '../../domain/entities.js';
+import { SIDEBAR_LIMITS } from '../../domain/sidebar.js';
 import type { Actor } from '../../domain/policy.js';
 import type { HttpDeps } from '../server.js';
-import { Body, Id, IdParams, Millis, Ok, Paging, Presence, UserSchema, errors } from '../schemas.js';
+import { Body, Id, IdParams, Millis, Nullable, Ok, Paging, Presence, UserSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
 
 const StatusSchema = Type.Object({ user_id: Id, status: Presence });
+const SidebarCategorySchema = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: SIDEBAR_LIMITS.idLength }),
+  name: Type.String({ maxLength: 256 }),
+  channel_ids: Type.Array(Id, { maxItems: SIDEBAR_LIMITS.channels }),
+  collapsed: Type.Boolean(),
+}, { additionalProperties: false });
+const SidebarSchema = Type.Object({ categories: Type.Array(SidebarCategorySchema), updated_at: Millis });
 const SessionSchema = Type.Object({ id: Id, kind: Type.String(), created_at: Millis, expires_at: Millis, user_agent: Type.String(), ip: Type.String(), current: Type.Boolean() });
 
 export function userRoutes(app: App, deps: HttpDeps): void {
   const { accounts } = deps.services;
 
   async function views(users: readonly User[], actor: Actor) {
+    await accounts.expireStatuses(users);
     const presence = await accounts.presenceOf(users.map((u) => u.id));
     return users.map((u) => accounts.view(u, actor, presence.get(u.id)));
   }
@@ -49,6 +58,7 @@ export function userRoutes(app: App, deps: HttpDeps): void {
         position: Type.Optional(Type.String({ maxLength: 256 })),
         status_text: Type.Optional(Type.String({ maxLength: 400 })),
         status_emoji: Type.Optional(Type.String({ maxLength: 256 })),
+        status_expires_at: Type.Optional(Nullable(Millis)),
         timezone: Type.Optional(Type.String({ maxLength: 64 })),
       }),
       response: { 200: UserSchema, ...errors(400, 401, 409, 422) },
@@ -72,6 +82,19 @@ export function userRoutes(app: App, deps: HttpDeps): void {
     await accounts.endSession(callCtx(req), req.params.id);
     return { status: 'ok' as const };
   });
+
+  app.get('/api/v1/users/me/sidebar', {
+    schema: { tags: ['users'], summary: 'My sidebar arrangement: favourites and custom categories', response: { 200: SidebarSchema, ...errors(401) } },
+  }, async (req) => deps.services.sidebar.get(callCtx(req)));
+
+  app.put('/api/v1/users/me/sidebar', {
+    schema: {
+      tags: ['users'],
+      summary: 'Replace my sidebar arrangement (channels I am a member of only: another id is a 404, a channel I could join a 403); sent as sidebar_updated to my connections',
+      body: Body({ categories: Type.Array(SidebarCategorySchema, { maxItems: SIDEBAR_LIMITS.categories }) }),
+      response: { 200: SidebarSchema, ...errors(400, 401, 403, 404, 422) },
+    },
+  }, async (req) => deps.services.sidebar.put(callCtx(req), req.body.categories));
 
   app.get('/api/v1/users/:id', {
     schema: { tags: ['users'], summary: 'A user', params: IdParams, response: { 200: UserSchema, ...errors(401, 404) } },

@@ -24,6 +24,8 @@ import { Previews } from './previews.js';
 import { Search } from './search.js';
 import { KyselySealedValueStore } from './sealed.js';
 import { Sessions } from './sessions.js';
+import { Sidebars } from './sidebars.js';
+import type { SidebarStore } from '../sidebars.js';
 import type { Db } from './shared.js';
 import { KyselySsoStore } from './sso.js';
 import { Teams } from './teams.js';
@@ -63,6 +65,7 @@ export class KyselyStore implements Tx {
   readonly sso: SsoStore;
   readonly sealed: SealedValueStore;
   readonly passwordResets: PasswordResetStore;
+  readonly sidebars: SidebarStore;
 
   private readonly committer: GroupCommit<KyselyStore> | undefined;
 
@@ -90,6 +93,7 @@ export class KyselyStore implements Tx {
     this.sso = new KyselySsoStore(db);
     this.sealed = new KyselySealedValueStore(db);
     this.passwordResets = new PasswordResets(db, options.dialect);
+    this.sidebars = new Sidebars(db);
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

@@ -9,7 +9,7 @@ import { bytewise, likePattern, num, type Db } from './shared.js';
 export class Users implements UserStore {
   constructor(private readonly db: Db, private readonly dialect: Dialect) {}
   async create(user: NewUser): Promise<User> {
-    const row = { ...user, deactivated_at: null };
+    const row = { ...user, status_expires_at: null, deactivated_at: null };
     await unique(this.db.insertInto('users').values(row).execute());
     return row;
   }
@@ -62,5 +62,19 @@ export class Users implements UserStore {
   async count(): Promise<number> {
     const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     return num(r.n);
+  }
+  async clearExpiredStatus(id: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ status_text: '', status_emoji: '', status_expires_at: null, updated_at: now })
+      .where('id', '=', id)
+      .where('status_expires_at', 'is not', null)
+      .where('status_expires_at', '<=', now)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async expiredStatuses(now: number, limit: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('users').select('id').where('status_expires_at', 'is not', null).where('status_expires_at', '<=', now).orderBy('status_expires_at').limit(limit).execute();
+    return rows.map((r) => r.id);
   }
 }

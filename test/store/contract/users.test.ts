@@ -12,8 +12,8 @@ describe.each(STORES)('store contract: users (%s)', (kind) => {
   it('creates and reads back exactly what was written', async () => {
     const input = newUser({ display_name: 'Ada Lovelace', first_name: 'Ada', last_name: 'Lovelace', password_hash: '$argon2id$x', is_bot: 0, email_verified: 1, timezone: 'Europe/London' });
     const created = await store.users.create(input);
-    expect(created).toEqual({ ...input, deactivated_at: null });
-    expect(await store.users.get(input.id)).toEqual({ ...input, deactivated_at: null });
+    expect(created).toEqual({ ...input, status_expires_at: null, deactivated_at: null });
+    expect(await store.users.get(input.id)).toEqual({ ...input, status_expires_at: null, deactivated_at: null });
     expect(await store.users.get(randomUUID())).toBeUndefined();
   });
 

@@ -201,7 +201,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
     if (archived) actions.notify('This channel is archived: files cannot be added to it.');
     else attachFiles(tray, files, actions);
   }, [archived, actions, tray]));
-  const [dialog, setDialog] = useState<'edit' | 'add' | 'leave' | undefined>(undefined);
+  const [dialog, setDialog] = useState<'edit' | 'add' | 'leave' | 'archive' | undefined>(undefined);
   const [editPostId, setEditPostId] = useState<string | undefined>(undefined);
   const editDone = useCallback(() => setEditPostId(undefined), []);
   const label = channelLabel(state, channel);
@@ -232,8 +232,11 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
             }}>Add people</button>}
             {!channel.is_archived && <button type="button" onClick={() => setDialog('edit')}>Edit details</button>}
             {channel.type !== 'direct' && <button type="button" onClick={() => setDialog('leave')}>Leave</button>}
+            {!conversation && !channel.is_archived && <button type="button" onClick={() => setDialog('archive')}>Archive</button>}
+            {!conversation && channel.is_archived && <button type="button" onClick={() => void actions.restoreChannel(channel.id).then(() => actions.notify('The channel is restored.'), (err: unknown) => actions.notify(describeError(err)))}>Restore</button>}
           </div>
         </div>
+        {channel.is_archived && <p className="channel-purpose" role="note">This channel is archived: read-only.</p>}
         {channel.purpose !== '' && <p className="channel-purpose">{channel.purpose}</p>}
         {channel.header !== '' && <div className="channel-headline"><MessageText message={channel.header} me={state.me.username} /></div>}
       </header>
@@ -259,6 +262,16 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
           title={`Add people to ${label}`}
           exclude={new Set(state.members[channel.id] ?? [state.me.id])}
           add={(userId) => actions.addChannelMember(channel.id, userId)}
+          onClose={() => setDialog(undefined)}
+        />
+      )}
+      {dialog === 'archive' && (
+        <ConfirmDialog
+          title={`Archive ${label}`}
+          message="Everyone can still read it, nobody can write in it. A channel admin can restore it later."
+          confirmLabel="Archive"
+          danger
+          onConfirm={() => actions.archiveChannel(channel.id)}
           onClose={() => setDialog(undefined)}
         />
       )}

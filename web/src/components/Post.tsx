@@ -12,6 +12,7 @@ import { useChat, useChatActions, type Outgoing } from '../state/chat.js';
 import type { ChatState } from '../state/reducer.js';
 import { userLabel } from '../state/reducer.js';
 import { Avatar } from './bits.js';
+import { CustomStatus } from './CustomStatus.js';
 import { BookmarkIcon, EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
 import { ConfirmDialog } from './Dialog.js';
 import { PostFiles } from './Files.js';
@@ -221,7 +222,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
       <div className="post-body">
         {!compact && (
           <header className="post-header">
-            <span className="author">{name}</span>
+            <span className="author">{name}</span>{author !== undefined && <CustomStatus user={author} />}
             <time dateTime={when.toISOString()} title={when.toLocaleString()}>{formatClock(post.created_at)}</time>
           </header>
         )}
@@ -297,6 +298,8 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
           <button type="button" className="icon" aria-label={post.is_pinned ? 'Unpin message' : 'Pin message'} onClick={() => void actions.setPinned(post.id, !post.is_pinned).catch(fail)}><PinIcon /></button>
           <button type="button" className="icon" aria-label="Save message" title="Save for later"
             onClick={() => void api.setSaved(post.id, true).then(() => actions.notify('Message saved. Find it under “Saved messages” by the search box.'), fail)}><BookmarkIcon /></button>
+          <button type="button" className="icon" aria-label="Mark as unread" title="Mark as unread from here"
+            onClick={() => void actions.markUnread(post.id).catch(fail)}><span aria-hidden="true">◔</span></button>
           {mine && <button type="button" className="icon" aria-label="Edit message" onClick={() => { setDraft(post.message); setEditing(true); }}><EditIcon /></button>}
           {mine && <button type="button" className="icon danger" aria-label="Delete message" onClick={() => setConfirming(true)}><TrashIcon /></button>}
           {picking && (

@@ -11,10 +11,15 @@ import { CustomEmojiDialog } from './CustomEmojiDialog.js';
 import { ConfirmDialog } from './Dialog.js';
 import { ListIcon, LockIcon, PlusIcon, SmileIcon, UsersIcon } from './icons.js';
 import { AddPeopleDialog, BrowseChannelsDialog, CreateChannelDialog, DirectMessageDialog, ProfileDialog } from './dialogs.js';
+import { GroupMessageDialog } from './GroupMessageDialog.js';
+import { CustomStatus } from './CustomStatus.js';
+import { SettingsDialog } from './SettingsDialog.js';
+import { NewCategoryButton, SidebarCategories, dropZone, useArrangement, type ArrangeProps } from './SidebarCategories.js';
 
-type SidebarDialog = 'create' | 'browse' | 'dm' | 'add-team' | 'leave-team' | 'profile' | 'emoji' | undefined;
+type SidebarDialog = 'create' | 'browse' | 'dm' | 'group' | 'add-team' | 'leave-team' | 'profile' | 'settings' | 'emoji' | undefined;
 
-function ChannelLink({ team, channel, current }: { readonly team: Team; readonly channel: Channel; readonly current: boolean }) {
+/** `arrange`: drag, keyboard and button controls for favourites and categories (SidebarCategories.tsx). */
+export function ChannelLink({ team, channel, current, arrange }: { readonly team: Team; readonly channel: Channel; readonly current: boolean; readonly arrange?: ArrangeProps | undefined }) {
   const { state } = useChat();
   const counts = state.unreads[channel.id] ?? { unread: 0, mentions: 0 };
   const label = channelLabel(state, channel);
@@ -24,9 +29,11 @@ function ChannelLink({ team, channel, current }: { readonly team: Team; readonly
   const href = channelPath(team.name, channel.name);
   const a11y = [label, unread ? `${counts.unread} unread` : '', counts.mentions > 0 && !current ? `${counts.mentions} mention${counts.mentions === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
   return (
-    <li>
+    <li {...arrange?.li}>
       <a
         href={href}
+        data-channel-id={channel.id}
+        onKeyDown={arrange?.onLinkKeyDown}
         className={`channel-link${unread ? ' unread' : ''}`}
         aria-current={current ? 'page' : undefined}
         aria-label={a11y}
@@ -43,6 +50,7 @@ function ChannelLink({ team, channel, current }: { readonly team: Team; readonly
         <span className="channel-name">{label}</span>
         {!current && (direct ? <CountBadge count={counts.unread} mention /> : counts.mentions > 0 ? <CountBadge count={counts.mentions} mention /> : <CountBadge count={counts.unread} />)}
       </a>
+      {arrange?.controls}
     </li>
   );
 }
@@ -84,7 +92,11 @@ function ThreadsLink({ team, current }: { readonly team: Team; readonly current:
 export function Sidebar({ team, currentChannelId, threadsOpen = false }: { readonly team: Team; readonly currentChannelId: string | undefined; readonly threadsOpen?: boolean }) {
   const { state, actions } = useChat();
   const [dialog, setDialog] = useState<SidebarDialog>(undefined);
-  const all = Object.values(state.channels);
+  const arrangement = useArrangement();
+  useEffect(() => {
+    actions.loadSidebar().catch(() => undefined); // the default groups until it loads
+  }, [actions]);
+  const all = Object.values(state.channels).filter((c) => !arrangement.placed.has(c.id));
   const teamChannels = all
     .filter((c) => c.team_id === team.id && (c.type === 'public' || c.type === 'private') && (!c.is_archived || c.id === currentChannelId))
     .sort((a, b) => channelLabel(state, a).localeCompare(channelLabel(state, b)));
@@ -99,7 +111,7 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
   const connText = conn === 'open' ? 'Connected' : conn === 'waiting' ? 'Offline — reconnecting…' : conn === 'ended' ? 'Disconnected' : 'Connecting…';
 
   return (
-    <nav className="sidebar" aria-label={`${team.display_name} channels`}>
+    <nav id="sidebar-drawer" className="sidebar" aria-label={`${team.display_name} channels`}>
       <header className="sidebar-header">
         <h2 className="team-name">{team.display_name}</h2>
         <div className="sidebar-tools">
@@ -109,33 +121,37 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
       </header>
       <div className="sidebar-scroll">
         <ThreadsLink team={team} current={threadsOpen} />
+        <SidebarCategories team={team} currentChannelId={currentChannelId} arrangement={arrangement} />
         <section aria-labelledby="sb-channels">
           <div className="section-title">
             <h3 id="sb-channels">Channels</h3>
             <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => setDialog('browse')}><ListIcon /></button>
             <button type="button" className="icon" aria-label="Create a channel" title="Create a channel" onClick={() => setDialog('create')}><PlusIcon /></button>
           </div>
-          <ul className="channel-list">
-            {teamChannels.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} />)}
+          <ul className="channel-list" {...dropZone(arrangement, null)}>
+            {teamChannels.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} arrange={arrangement.arrange(c, null, [])} />)}
           </ul>
         </section>
         <section aria-labelledby="sb-direct">
           <div className="section-title">
             <h3 id="sb-direct">Direct messages</h3>
+            <button type="button" className="icon" aria-label="New group message" title="New group message" onClick={() => setDialog('group')}><UsersIcon /></button>
             <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => setDialog('dm')}><PlusIcon /></button>
           </div>
-          <ul className="channel-list">
+          <ul className="channel-list" {...dropZone(arrangement, null)}>
             {conversations.length === 0 && <li className="empty">No conversations yet.</li>}
-            {conversations.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} />)}
+            {conversations.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} arrange={arrangement.arrange(c, null, [])} />)}
           </ul>
         </section>
+        <NewCategoryButton arrangement={arrangement} />
       </div>
       <footer className="me">
         <div className="me-row">
-          <button type="button" className="me-button" aria-haspopup="dialog" aria-label={`Your profile: ${userLabel(state.me)}`} title={`@${state.me.username} — profile and picture`} onClick={() => setDialog('profile')}>
+          <button type="button" className="me-button" aria-haspopup="dialog" aria-label={`Profile and settings: ${userLabel(state.me)}`} title={`@${state.me.username} — profile and settings`} onClick={() => setDialog('settings')}>
             <Avatar id={state.me.id} name={userLabel(state.me)} size={24} url={state.me.avatar_url} />
             <PresenceDot status={state.presence[state.me.id] ?? 'online'} />
             <span className="me-name">{userLabel(state.me)}</span>
+            <CustomStatus user={state.me} />
           </button>
           <button type="button" className="icon" aria-haspopup="dialog" aria-label="Custom emoji" title="Custom emoji" onClick={() => setDialog('emoji')}><SmileIcon /></button>
           <button type="button" onClick={() => void actions.signOut()}>Sign out</button>
@@ -158,6 +174,8 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
       {dialog === 'browse' && <BrowseChannelsDialog team={team} onClose={() => setDialog(undefined)} onJoined={go} />}
       {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(undefined)} />}
       {dialog === 'emoji' && <CustomEmojiDialog onClose={() => setDialog(undefined)} />}
+      {dialog === 'settings' && <SettingsDialog onClose={() => setDialog(undefined)} onEditPicture={() => setDialog('profile')} />}
+      {dialog === 'group' && <GroupMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}
       {dialog === 'dm' && <DirectMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}
       {dialog === 'add-team' && (
         <AddPeopleDialog title={`Add people to ${team.display_name}`} exclude={new Set([state.me.id])} add={(userId) => actions.addTeamMember(team.id, userId)} onClose={() => setDialog(undefined)} />

@@ -20,6 +20,7 @@ import { PermalinkOutside, PermalinkState, SearchBox, SearchPanel, isUnreachable
 import { FilesPanel, MembersPanel, PinnedPanel, ThreadPanel } from './SidePanel.js';
 import { Sidebar } from './Sidebar.js';
 import { ThreadsView } from './Threads.js';
+import { QuickSwitcher } from './QuickSwitcher.js';
 
 const LAST_TEAM_KEY = 'rustchat.lastTeam';
 const DEFAULT_CHANNEL = 'town-square';
@@ -139,7 +140,19 @@ export function Workspace() {
   const { state, actions } = useChat();
   const route = useRoute();
   const [panel, setPanel] = useState<Panel>(undefined);
-  const [dialog, setDialog] = useState<'create-team' | 'join-team' | undefined>(undefined);
+  const [dialog, setDialog] = useState<'create-team' | 'join-team' | 'switcher' | undefined>(undefined);
+  // Phone width: the team rail and the sidebar are a drawer (screens.css).
+  const [drawerAt, setDrawerAt] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setDialog('switcher');
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
   // Stable: it reaches every message row, which re-renders only when its props change.
   const openThread = useCallback((rootId: string) => setPanel({ kind: 'thread', rootId }), []);
 
@@ -170,6 +183,8 @@ export function Workspace() {
   // the bare team path can arrive after the channel it resolves to is already on screen).
   // A permalink keeps its URL, under the team of its channel.
   const href = useHref();
+  // Open at this address only: choosing a channel in the drawer closes it.
+  const drawer = drawerAt !== undefined && drawerAt === href;
   useEffect(() => {
     if (team === undefined) return;
     let path: string | undefined;
@@ -230,16 +245,19 @@ export function Workspace() {
     content = <p className="muted panel-note">No channel to show. Create one or browse the team’s channels.</p>;
   }
   return (
-    <div className={`workspace${shownPanel !== undefined ? ' with-panel' : ''}`}>
+    <div className={`workspace${shownPanel !== undefined ? ' with-panel' : ''}${drawer ? ' drawer-open' : ''}`}>
       <a href="#message-box" className="skip-link">Skip to message box</a>
       <TeamRail teams={teams} current={team} onCreate={() => setDialog('create-team')} onJoin={() => setDialog('join-team')} />
       <header className="workspace-header">
+        <button type="button" className="drawer-toggle" aria-expanded={drawer} aria-controls="sidebar-drawer" onClick={() => setDrawerAt(drawer ? undefined : href)}><span aria-hidden="true">☰</span><span className="sr-only">Channels and teams</span></button>
         <SearchBox key={team.id} team={team} onSearch={(q) => showSearch({ kind: 'query', q })} />
         <div className="header-tools">
+          <button type="button" aria-keyshortcuts="Control+K Meta+K" title="Find a channel or person (Ctrl+K)" onClick={() => setDialog('switcher')}>Find…</button>
           <button type="button" onClick={() => showSearch({ kind: 'mentions' })}>Recent mentions</button>
           <button type="button" onClick={() => showSearch({ kind: 'saved' })}>Saved messages</button>
         </div>
       </header>
+      {drawer && <div className="drawer-scrim" aria-hidden="true" onClick={() => setDrawerAt(undefined)} />}
       <Sidebar team={team} currentChannelId={channelId} threadsOpen={threadsOpen} />
       <main className="channel-pane">{content}</main>
       {shownPanel?.kind === 'search' && <SearchPanel view={shownPanel.view} team={team} onView={(view) => setPanel({ kind: 'search', view })} onClose={() => setPanel(undefined)} />}
@@ -251,6 +269,10 @@ export function Workspace() {
       )}
       {dialog === 'create-team' && <CreateTeamDialog onClose={() => setDialog(undefined)} onCreated={openTeam} />}
       {dialog === 'join-team' && <JoinTeamDialog onClose={() => setDialog(undefined)} onJoined={openTeam} />}
+      {dialog === 'switcher' && <QuickSwitcher team={team} onClose={() => setDialog(undefined)} onOpen={(c) => {
+        setDialog(undefined);
+        navigate(channelPath(c.team_id !== null ? teams.find((t) => t.id === c.team_id)?.name ?? team.name : team.name, c.name));
+      }} />}
       <Toasts />
     </div>
   );

@@ -14,6 +14,7 @@ import type {
 } from './types.js';
 import type { SearchOrder, SearchPostsPage } from './search.js';
 import type { CustomEmoji } from './emoji.js';
+import type { MySession, ProfilePatch, SidebarCategory, SidebarView } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -274,6 +275,15 @@ export class ApiClient {
     return this.upload<User>('PUT', '/api/v1/users/me/avatar', form);
   };
   clearAvatar = () => this.request<{ status: 'ok' }>('DELETE', '/api/v1/users/me/avatar');
+  /** Changes my profile (names, position, time zone, custom status and its expiry). */
+  updateMe = (patch: ProfilePatch) => this.request<User>('PATCH', '/api/v1/users/me', patch);
+  /** Ends every session of the account (this one included) and answers with a new one. */
+  changePassword = (currentPassword: string, newPassword: string) => this.request<SessionResponse>('POST', '/api/v1/users/me/password', { current_password: currentPassword, new_password: newPassword });
+  mySessions = () => this.request<MySession[]>('GET', '/api/v1/users/me/sessions');
+  endSession = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/users/me/sessions/${seg(id)}`);
+  /** My sidebar arrangement (favourites and custom categories). */
+  sidebar = () => this.request<SidebarView>('GET', '/api/v1/users/me/sidebar');
+  putSidebar = (categories: SidebarCategory[]) => this.request<SidebarView>('PUT', '/api/v1/users/me/sidebar', { categories });
   statuses = (ids: string[]) => this.request<{ user_id: string; status: User['presence'] }[]>('POST', '/api/v1/users/status/ids', ids);
 
   // ---- teams ----
@@ -293,6 +303,9 @@ export class ApiClient {
   channelMembers = (id: string) => this.request<ChannelMember[]>('GET', withQuery(`/api/v1/channels/${seg(id)}/members`, { per_page: 200 }));
   joinChannel = (id: string, userId: string) => this.request<ChannelMember>('POST', `/api/v1/channels/${seg(id)}/members`, { user_id: userId });
   leaveChannel = (id: string, userId: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/channels/${seg(id)}/members/${seg(userId)}`);
+  /** Archives a channel (read-only afterwards); restoreChannel undoes it. */
+  archiveChannel = (id: string) => this.request<Channel>('DELETE', `/api/v1/channels/${seg(id)}`);
+  restoreChannel = (id: string) => this.request<Channel>('POST', `/api/v1/channels/${seg(id)}/restore`);
   markRead = (id: string) => this.request<Unread | { status: 'ok' }>('POST', `/api/v1/channels/${seg(id)}/read`);
   unreads = () => this.request<UnreadOverview>('GET', '/api/v1/unreads/overview');
 
@@ -320,6 +333,8 @@ export class ApiClient {
   react = (id: string, emoji: string) => this.request<Post>('POST', `/api/v1/posts/${seg(id)}/reactions`, { emoji_name: emoji });
   unreact = (id: string, emoji: string) => this.request<Post>('DELETE', `/api/v1/posts/${seg(id)}/reactions/${seg(emoji)}`);
   pin = (id: string, pinned: boolean) => this.request<Post>(pinned ? 'POST' : 'DELETE', `/api/v1/posts/${seg(id)}/pin`);
+  /** Marks the post's channel unread from this post on. */
+  markUnread = (id: string) => this.request<{ channel_id: string; last_viewed_seq: number; unread_count: number; mention_count: number }>('POST', `/api/v1/posts/${seg(id)}/unread`);
   /** Saves a post for later (again: no change), or removes it from my saved posts. */
   setSaved = (id: string, saved: boolean) => this.request<{ status: 'ok' }>(saved ? 'POST' : 'DELETE', `/api/v1/posts/${seg(id)}/save`);
   /** My saved posts, most recently saved first (those in channels I can no longer read are left out). */

@@ -43,3 +43,28 @@ export type SsoSessionResponse = Static<typeof SsoSessionResponseSchema>;
 export type PasswordPolicy = Static<typeof PasswordPolicySchema>;
 /** A "Sign in with …" button, as GET /api/v1/oauth2/providers lists it. */
 export type OAuthProvider = Static<typeof SsoLoginOptionSchema>;
+
+export type { SidebarCategory, SidebarView } from '../../../src/domain/sidebar.js';
+
+/** PATCH /api/v1/users/me. */
+export interface ProfilePatch {
+  display_name?: string;
+  nickname?: string;
+  position?: string;
+  timezone?: string;
+  status_text?: string;
+  status_emoji?: string;
+  /** When the custom status ends; null: never. */
+  status_expires_at?: number | null;
+}
+
+/** GET /api/v1/users/me/sessions: one of my signed-in devices. */
+export interface MySession {
+  id: string;
+  kind: string;
+  created_at: number;
+  expires_at: number;
+  user_agent: string;
+  ip: string;
+  current: boolean;
+}

@@ -84,6 +84,8 @@ export interface ChatProviderProps {
   readonly getToken: () => string | undefined;
   /** Sign-out or a session the server ended (REST 401 or WebSocket 1008). */
   readonly onSignedOut: (reason: SignOutReason) => void;
+  /** A password change replaced this session: keep the new token. */
+  readonly onSessionRenewed?: (token: string) => void;
   readonly children: ReactNode;
 }
 
@@ -97,7 +99,7 @@ export function ChatContexts({ value, children }: { readonly value: ChatActionsV
   );
 }
 
-export function ChatProvider({ user, api, getToken, onSignedOut, children }: ChatProviderProps) {
+export function ChatProvider({ user, api, getToken, onSignedOut, onSessionRenewed, children }: ChatProviderProps) {
   // One store and engine per signed-in user: App keys this provider by user id and passes
   // stable callbacks, so the first ones are the ones used.
   const [{ engine, value }] = useState(() => {
@@ -108,6 +110,7 @@ export function ChatProvider({ user, api, getToken, onSignedOut, children }: Cha
       api,
       realtime: (handlers) => new RealtimeClient({ url: (path) => wsUrl(window.location, path), getToken, createSocket: browserSocket }, handlers),
       onSignedOut,
+      ...(onSessionRenewed !== undefined ? { onSessionRenewed } : {}),
     });
     return { engine: e, value: { actions: e, api, store: s } };
   });

@@ -15,7 +15,7 @@ import { ApiError, describeError, type ApiClient } from '../lib/api.js';
 import { addCustomEmoji, loadEmoji, removeCustomEmoji, setCustomEmoji, type CustomEmoji } from '../lib/emoji.js';
 import type { ClientActionMap } from '../../../src/domain/events.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../lib/realtime.js';
-import type { Channel, FileInfo, Post, Presence, Team } from '../lib/types.js';
+import type { Channel, FileInfo, Post, Presence, ProfilePatch, SidebarCategory, Team } from '../lib/types.js';
 import type { Action, ChatState, Outgoing } from './reducer.js';
 
 /** The REST calls the engine makes. */
@@ -23,7 +23,8 @@ export type EngineApi = Pick<ApiClient,
   | 'user' | 'statuses' | 'channelMembers' | 'unreads' | 'markRead' | 'posts' | 'teams' | 'myChannels' | 'createPost' | 'editPost' | 'deletePost' | 'removePreview'
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
   | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar' | 'customEmoji'
-  | 'followedThreads' | 'followedThread' | 'setThreadFollowing' | 'markThreadRead' | 'threadPreferences' | 'setThreadPreferences'>;
+  | 'followedThreads' | 'followedThread' | 'setThreadFollowing' | 'markThreadRead' | 'threadPreferences' | 'setThreadPreferences'
+  | 'markUnread' | 'archiveChannel' | 'restoreChannel' | 'sidebar' | 'putSidebar' | 'updateMe' | 'changePassword'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -51,6 +52,8 @@ export interface ChatEngineOptions {
   readonly realtime: (handlers: RealtimeHandlers) => RealtimeLike;
   /** Sign-out or a session the server ended (WebSocket 1008). */
   readonly onSignedOut: (reason: SignOutReason) => void;
+  /** A password change replaced the session (every other one ended): keep this token. */
+  readonly onSessionRenewed?: (token: string) => void;
   readonly timers?: EngineTimers;
   readonly now?: () => number;
   readonly newClientMsgId?: () => string;
@@ -104,6 +107,21 @@ export interface ChatActions {
   /** Back to initials. */
   removeAvatar(): Promise<void>;
   typing(channelId: string, parentId: string | null): void;
+  /** Marks the post's channel unread from that post on (on every device). */
+  markUnread(postId: string): Promise<void>;
+  archiveChannel(channelId: string): Promise<void>;
+  restoreChannel(channelId: string): Promise<void>;
+  /** A group message with the given people (2 to 7 others); an existing one for the same people is reused. */
+  openGroup(userIds: readonly string[]): Promise<Channel>;
+  updateProfile(patch: ProfilePatch): Promise<void>;
+  /**
+   * Changes my password. The server ends every session (this one too) and answers with a new
+   * one: the WebSocket closing meanwhile is expected, and it reconnects with the new token.
+   */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  loadSidebar(): Promise<void>;
+  /** Shown at once, then saved; a refusal brings the server's arrangement back and rethrows. */
+  saveSidebar(categories: SidebarCategory[]): Promise<void>;
   refresh(): Promise<void>;
   notify(message: string): void;
   dismissToast(id: number): void;
@@ -142,6 +160,8 @@ export class ChatEngine implements ChatActions {
   private readonly readTimers = new Map<string, unknown>();
   private readonly toastTimers = new Set<unknown>();
   private typingSweep: unknown;
+  /** A password change is under way: the WebSocket's "session ended" waits for its outcome. */
+  private renewing: Promise<boolean> | undefined;
   private toastSeq = 0;
   private readonly timers: EngineTimers;
   private readonly now: () => number;
@@ -184,11 +204,16 @@ export class ChatEngine implements ChatActions {
   start(): void {
     if (this.rt !== undefined) return;
     this.refresh().catch((err: unknown) => this.notify(describeError(err)));
+    this.connect();
+  }
+
+  /** A WebSocket client, started (it reads the token when it connects). */
+  private connect(): void {
     const rt = this.opts.realtime({
       onEvent: (ev) => this.onEvent(ev),
       onHello: (kind) => this.onHello(kind),
       onState: (s) => this.dispatch({ type: 'connection', state: s }),
-      onSessionEnded: () => this.opts.onSignedOut('session_ended'),
+      onSessionEnded: () => this.onSessionEnded(),
     });
     this.rt = rt;
     rt.start();
@@ -207,6 +232,17 @@ export class ChatEngine implements ChatActions {
       }
       setCustomEmoji(all);
     })().catch(ignore);
+  }
+
+  private onSessionEnded(): void {
+    const renewing = this.renewing;
+    if (renewing === undefined) {
+      this.opts.onSignedOut('session_ended');
+      return;
+    }
+    void renewing.then((renewed) => {
+      if (!renewed) this.opts.onSignedOut('session_ended');
+    });
   }
 
   /** Closes the WebSocket and cancels every timer (sign-out, unmount). */
@@ -619,6 +655,73 @@ export class ChatEngine implements ChatActions {
     if (rt === undefined || rt.connectionState !== 'open') return;
     this.typingSent.set(key, now);
     rt.send('user_typing', parentId === null ? { channel_id: channelId } : { channel_id: channelId, parent_id: parentId }).catch(ignore);
+  }
+
+  async markUnread(postId: string): Promise<void> {
+    const r = await this.api.markUnread(postId);
+    this.timers.clearTimeout(this.readTimers.get(r.channel_id));
+    this.readTimers.delete(r.channel_id);
+    this.dispatch({ type: 'unread_set', channelId: r.channel_id, unread: r.unread_count, mentions: r.mention_count });
+  }
+
+  async archiveChannel(channelId: string): Promise<void> {
+    this.upsertChannel(await this.api.archiveChannel(channelId));
+  }
+
+  async restoreChannel(channelId: string): Promise<void> {
+    this.upsertChannel(await this.api.restoreChannel(channelId));
+  }
+
+  async openGroup(userIds: readonly string[]): Promise<Channel> {
+    const channel = await this.api.createChannel({ channel_type: 'group', user_ids: [...userIds] });
+    this.dispatch({ type: 'channel_upsert', channel });
+    await this.loadMembers(channel.id);
+    return channel;
+  }
+
+  async updateProfile(patch: ProfilePatch): Promise<void> {
+    this.dispatch({ type: 'me', user: await this.api.updateMe(patch) });
+  }
+
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    let done: (renewed: boolean) => void = ignore;
+    this.renewing = new Promise<boolean>((resolve) => {
+      done = resolve;
+    });
+    try {
+      const session = await this.api.changePassword(currentPassword, newPassword);
+      if (this.opts.onSessionRenewed === undefined) {
+        done(false);
+        this.opts.onSignedOut('session_ended');
+        return;
+      }
+      this.opts.onSessionRenewed(session.token);
+      done(true);
+      // The old socket belonged to the ended session: a new one, with the new token.
+      this.rt?.stop();
+      this.rt = undefined;
+      this.connect();
+    } catch (err) {
+      done(false);
+      throw err;
+    } finally {
+      this.renewing = undefined;
+    }
+  }
+
+  async loadSidebar(): Promise<void> {
+    this.dispatch({ type: 'sidebar', sidebar: await this.api.sidebar() });
+  }
+
+  async saveSidebar(categories: SidebarCategory[]): Promise<void> {
+    // Stamped like the arrangement it replaces, so that the server's answer (a later stamp) always wins.
+    this.dispatch({ type: 'sidebar', sidebar: { categories, updated_at: this.state.sidebar?.updated_at ?? 0 } });
+    try {
+      this.dispatch({ type: 'sidebar', sidebar: await this.api.putSidebar(categories) });
+    } catch (err) {
+      this.loadSidebar().catch(ignore);
+      throw err;
+    }
   }
 
   async refresh(): Promise<void> {

@@ -5,7 +5,7 @@
  * Side effects (fetching an unknown channel, marking read) live in the engine (engine.ts), not here.
  */
 import type { ConnectionState, ServerEvent } from '../lib/realtime.js';
-import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, Team, ThreadItem, ThreadList, ThreadPage, UnreadOverview, User } from '../lib/types.js';
+import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, SidebarView, Team, ThreadItem, ThreadList, ThreadPage, UnreadOverview, User } from '../lib/types.js';
 
 export interface ChannelPosts {
   /** Post ids, oldest first (by seq). */
@@ -83,6 +83,8 @@ export interface ChatState {
   readonly outbox: readonly Outgoing[];
   /** Notices shown at the corner of the screen (the last four). */
   readonly toasts: readonly Toast[];
+  /** My sidebar arrangement (favourites, custom categories); undefined until fetched. */
+  readonly sidebar?: SidebarView | undefined;
 }
 
 export type Action =
@@ -116,7 +118,8 @@ export type Action =
   | { type: 'outbox_sending'; clientMsgId: string }
   | { type: 'outbox_remove'; clientMsgId: string }
   | { type: 'toast_add'; toast: Toast }
-  | { type: 'toast_remove'; id: number };
+  | { type: 'toast_remove'; id: number }
+  | { type: 'sidebar'; sidebar: SidebarView };
 
 /** Repliers a root lists (as the server keeps them). */
 const MAX_PARTICIPANTS = 5;
@@ -347,6 +350,14 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
       if (known === undefined || known.following === ev.data.following) return state;
       return { ...state, followed: { ...state.followed, [known.id]: { ...known, following: ev.data.following } } };
     }
+    case 'user_updated': {
+      const known = state.users[ev.data.user.id];
+      // The event never carries an e-mail address: keep the one I know (my own).
+      const user: User = { ...ev.data.user, presence: state.presence[ev.data.user.id] ?? ev.data.user.presence, ...(known?.email !== undefined ? { email: known.email } : {}) };
+      return { ...state, users: { ...state.users, [user.id]: user }, ...(user.id === state.me.id ? { me: { ...state.me, ...user } } : {}) };
+    }
+    case 'sidebar_updated':
+      return reduce(state, { type: 'sidebar', sidebar: ev.data });
     default:
       return state;
   }
@@ -481,6 +492,10 @@ export function reduce(state: ChatState, action: Action): ChatState {
       return withoutOutgoing(state, action.clientMsgId);
     case 'toast_add':
       return { ...state, toasts: [...state.toasts.slice(-3), action.toast] };
+    case 'sidebar':
+      // An older answer (a slow PUT overtaken by the event of a later one) does not win.
+      if (state.sidebar !== undefined && action.sidebar.updated_at < state.sidebar.updated_at) return state;
+      return { ...state, sidebar: action.sidebar };
     case 'toast_remove':
       return state.toasts.some((t) => t.id === action.id) ? { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) } : state;
   }
