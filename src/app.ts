@@ -38,7 +38,7 @@ import { AuthzTraces, traceStore } from './services/authz-trace.js';
 import type { ServiceDeps } from './services/context.js';
 import { createMailer } from './services/mail.js';
 import { buildServices, type Services } from './services/index.js';
-import { IMAGE_BYTES } from './services/link-previews.js';
+import { IMAGE_BYTES, LINK_PREVIEW_PORTS } from './services/link-previews.js';
 import { backfillSearchIndex } from './services/search.js';
 import { searchDocument } from './domain/search.js';
 import { openStorage } from './storage/open.js';
@@ -74,6 +74,12 @@ export interface AppOptions {
   readonly eventOrderGapMs?: number;
   /** Deadline of one link preview fetch, redirects included (default 10 s; tests shorten it). */
   readonly linkPreviewTimeoutMs?: number;
+  /**
+   * Ports link previews may fetch from on hosts outside their allow-list (default
+   * LINK_PREVIEW_PORTS, 80 and 443; the SSRF test adds its canary's port so that each internal
+   * address is refused for what it is, not for its port).
+   */
+  readonly linkPreviewPorts?: readonly number[];
   /** The resolver link previews use (OutboundOptions.resolve; tests: a name that resolves to an internal address). */
   readonly outboundResolve?: OutboundOptions['resolve'];
 }
@@ -218,7 +224,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       enabled: config.linkPreviews.enabled,
       // Its own client: loopback refused even outside production (only SSO's dev IdP needs it),
       // and no body larger than a preview image.
-      fetcher: new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: false, maxBytes: IMAGE_BYTES, timeoutMs: options.linkPreviewTimeoutMs ?? 10_000, ...(options.outboundResolve === undefined ? {} : { resolve: options.outboundResolve }) }),
+      fetcher: new OutboundClient({ allowedHosts: config.linkPreviews.allowedHosts, allowLoopback: false, allowedPorts: options.linkPreviewPorts ?? LINK_PREVIEW_PORTS, maxBytes: IMAGE_BYTES, timeoutMs: options.linkPreviewTimeoutMs ?? 10_000, ...(options.outboundResolve === undefined ? {} : { resolve: options.outboundResolve }) }),
     },
   });
   const hub = new Hub({

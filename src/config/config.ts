@@ -36,8 +36,11 @@ export interface Config {
   readonly smtp: { readonly url: string; readonly from: string } | undefined;
   /** The outbound HTTP client (src/security/outbound.ts): internal hosts an admin trusts. */
   readonly outbound: { readonly allowedHosts: readonly string[] };
-  /** Link previews (services/link-previews.ts): fetched through the outbound client, never from loopback unless allow-listed. */
-  readonly linkPreviews: { readonly enabled: boolean };
+  /**
+   * Link previews (services/link-previews.ts): fetched through the outbound client, public
+   * addresses on ports 80/443 only, unless the host is in their own allow-list.
+   */
+  readonly linkPreviews: { readonly enabled: boolean; readonly allowedHosts: readonly string[] };
   readonly allowRegistration: boolean;
   readonly logLevel: LogLevel;
   readonly maxBodyBytes: number;

@@ -206,12 +206,17 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
   const smtpFrom = r.raw('RUSTCHAT_SMTP_FROM');
   if (smtpFrom !== undefined && !/@[^@\s>]+>?\s*$/.test(smtpFrom)) r.errors.push('RUSTCHAT_SMTP_FROM must be an e-mail address, optionally with a name: `RustChat <no-reply@example.com>`');
 
-  const outboundAllowedHosts: string[] = [];
-  for (const entry of r.list('RUSTCHAT_OUTBOUND_ALLOWED_HOSTS')) {
-    const host = normalizeHost(entry);
-    if (host === undefined) r.errors.push(`RUSTCHAT_OUTBOUND_ALLOWED_HOSTS has an entry that is not a host name or address (no scheme, port or path): ${JSON.stringify(entry)}`);
-    else outboundAllowedHosts.push(host);
-  }
+  const hostList = (name: string): string[] => {
+    const hosts: string[] = [];
+    for (const entry of r.list(name)) {
+      const host = normalizeHost(entry);
+      if (host === undefined) r.errors.push(`${name} has an entry that is not a host name or address (no scheme, port or path): ${JSON.stringify(entry)}`);
+      else hosts.push(host);
+    }
+    return hosts;
+  };
+  const outboundAllowedHosts = hostList('RUSTCHAT_OUTBOUND_ALLOWED_HOSTS');
+  const linkPreviewAllowedHosts = hostList('RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS');
 
   const adminEmail = r.raw('RUSTCHAT_ADMIN_USER');
   const adminPassword = r.secret('RUSTCHAT_ADMIN_PASSWORD');
@@ -368,7 +373,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     encryption: { key: secrets.RUSTCHAT_ENCRYPTION_KEY!, previousKey: r.secret('RUSTCHAT_ENCRYPTION_KEY_PREVIOUS') },
     smtp: smtpUrl === undefined ? undefined : { url: smtpUrl, from: smtpFrom ?? `RustChat <no-reply@${new URL(siteUrl).hostname}>` },
     outbound: { allowedHosts: outboundAllowedHosts },
-    linkPreviews: { enabled: linkPreviews },
+    linkPreviews: { enabled: linkPreviews, allowedHosts: linkPreviewAllowedHosts },
     allowRegistration,
     logLevel,
     maxBodyBytes,

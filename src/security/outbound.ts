@@ -190,6 +190,12 @@ export interface OutboundOptions {
    * resolver that names internal addresses, the way a hostile DNS server would.
    */
   readonly resolve?: (hostname: string, family: number | undefined) => Promise<LookupAddress[]>;
+  /**
+   * Ports a host outside `allowedHosts` may be reached on (default: any). Link previews,
+   * which any user triggers, allow only the web's own ports, so a posted link cannot make the
+   * server knock on a mail relay or a database somewhere.
+   */
+  readonly allowedPorts?: readonly number[];
 }
 
 /** How `read` takes a response body. */
@@ -335,6 +341,10 @@ export class OutboundClient {
   private once(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal, limits: BodyLimits): Promise<Hop> {
     const { host, ip } = this.target(url);
     const trusted = this.allowedHosts.has(url.hostname);
+    if (!trusted && this.options.allowedPorts !== undefined) {
+      const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+      if (!this.options.allowedPorts.includes(port)) return Promise.reject(new OutboundRefused(`port ${port} not allowed`));
+    }
     if (!trusted && ip !== undefined) {
       const problem = this.addressProblem(ip);
       if (problem !== undefined) return Promise.reject(new OutboundRefused(problem));

@@ -53,6 +53,8 @@ export interface LinkPreviewOptions {
 export const HTML_BYTES = 512 * 1024;
 /** The largest preview image fetched (the outbound client for previews is built with this bound). */
 export const IMAGE_BYTES = 5 * 1024 * 1024;
+/** The only ports a preview (page or image) is fetched from, unless its host is in RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS. */
+export const LINK_PREVIEW_PORTS: readonly number[] = [80, 443];
 const USER_AGENT = 'RustChat-LinkPreview/1.0';
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\s*(;|$)/i;
 // Any image type but SVG on the wire (servers say image/jpg, image/pjpeg…); the bytes decide after (FileService).
@@ -156,7 +158,7 @@ export class LinkPreviewService {
   private fetchFailed(job: Job, what: 'page' | 'image', err: unknown): void {
     const fields = { post_id: job.postId, host: hostOf(job.url), what };
     // A page that failed is the preview's outcome; an image that failed still leaves one.
-    if (what === 'page') this.options.count?.(err instanceof OutboundRefused && /address$/.test(err.reason) ? 'refused' : 'failed');
+    if (what === 'page') this.options.count?.(err instanceof OutboundRefused && /address$|^port \d+ not allowed$/.test(err.reason) ? 'refused' : 'failed');
     if (err instanceof OutboundRefused) this.deps.logger.info({ ...fields, reason: err.reason }, 'link preview refused');
     else if (err instanceof AppError) this.deps.logger.debug({ ...fields, reason: err.message }, 'link preview image not usable');
     else this.deps.logger.debug({ ...fields, reason: err instanceof Error ? err.message : String(err) }, 'link preview fetch failed');

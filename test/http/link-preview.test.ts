@@ -132,8 +132,11 @@ describe.each(STORES)('link previews (%s)', (kind) => {
     // Names a hostile DNS server could answer with internal addresses; everything else resolves normally.
     const hostile: Record<string, string> = { 'rebind.test': '127.0.0.1', 'corp.test': '10.1.2.3', 'meta.test': '169.254.169.254', 'v6.test': '::1' };
     t = await startApp(kind, {
-      env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'localhost' },
+      env: { RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS: 'localhost' },
       linkPreviewTimeoutMs: 1500,
+      // The canary's port is allowed, so each internal address below is refused for what it is
+      // (the port rule has its own test in test/security/outbound.test.ts).
+      linkPreviewPorts: [80, 443, canaryPort],
       outboundResolve: async (host, family) => {
         const address = hostile[host];
         if (address !== undefined) return [{ address, family: address.includes(':') ? 6 : 4 }];
@@ -334,8 +337,24 @@ describe.each(STORES)('link previews (%s)', (kind) => {
     expect(report.missingObjects).toEqual([]);
   });
 
+  it.runIf(kind === 'sqlite')('the SSO allow-list (RUSTCHAT_OUTBOUND_ALLOWED_HOSTS) does not open an internal host to posted links', async () => {
+    const sso = await startApp('sqlite', { env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'localhost' } });
+    try {
+      const erin = await registerUser(sso.api, 'erin');
+      const team = await createTeam(sso.api, erin);
+      const ch = await createChannel(sso.api, erin, team.id, 'public');
+      const post = await createPost(sso.api, erin, ch.id, page('/og?sso=1'));
+      await sso.app.services.linkPreviews.idle();
+      expect(hits).not.toContain('/og?sso=1');
+      expect((await sso.api.get(`/api/v1/posts/${post.id}`, erin.token)).body.preview).toBeNull();
+      expect(sso.logs.text()).toMatch(/link preview refused/);
+    } finally {
+      await sso.close();
+    }
+  });
+
   it.runIf(kind === 'sqlite')('RUSTCHAT_LINK_PREVIEWS=false: nothing is fetched', async () => {
-    const off = await startApp('sqlite', { env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'localhost', RUSTCHAT_LINK_PREVIEWS: 'false' } });
+    const off = await startApp('sqlite', { env: { RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS: 'localhost', RUSTCHAT_LINK_PREVIEWS: 'false' } });
     try {
       const dan = await registerUser(off.api, 'dan');
       const team = await createTeam(off.api, dan);

@@ -89,6 +89,16 @@ describe('address classification', () => {
     const bad = loadConfig({ RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'https://sso.corp.internal/' }, { persistGeneratedSecrets: false });
     expect(bad.errors.join('\n')).toMatch(/RUSTCHAT_OUTBOUND_ALLOWED_HOSTS/);
   });
+
+  it('link previews have their own allow-list: the SSO one does not open internal hosts to posted links', () => {
+    const sso = loadConfig({ RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'sso.corp.internal' }, { persistGeneratedSecrets: false });
+    expect(sso.config?.linkPreviews.allowedHosts).toEqual([]);
+    const wiki = loadConfig({ RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS: 'Wiki.corp.internal' }, { persistGeneratedSecrets: false });
+    expect(wiki.config?.linkPreviews.allowedHosts).toEqual(['wiki.corp.internal']);
+    expect(wiki.config?.outbound.allowedHosts).toEqual([]);
+    const bad = loadConfig({ RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS: 'wiki.corp.internal:8080' }, { persistGeneratedSecrets: false });
+    expect(bad.errors.join('\n')).toMatch(/RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS/);
+  });
 });
 
 /** A TCP listener on loopback that counts the connections it gets and answers nothing. */
@@ -222,6 +232,28 @@ describe('the outbound client', () => {
     const followed = await client.read(`http://localhost:${webPort}/?to=${encodeURIComponent(`http://localhost:${webPort}/`)}`, { accept: (s) => (s === 200 ? undefined : 'not 200') });
     expect(followed.url.pathname).toBe('/');
     expect(JSON.parse(followed.body.toString())).toEqual({ ok: true, cookie: null });
+  });
+
+  it('allowedPorts: a host outside the allow-list is refused on any other port before it is even resolved', async () => {
+    const asked: string[] = [];
+    const client = new OutboundClient({
+      allowedHosts: ['localhost'], allowLoopback: false, allowedPorts: [80, 443], timeoutMs: 5_000,
+      // Were the port not checked first, the client would resolve the name (and be refused the private address it gets).
+      resolve: async (host) => {
+        if (host === 'localhost') return [{ address: '127.0.0.1', family: 4 }];
+        asked.push(host);
+        return [{ address: '10.9.8.7', family: 4 }];
+      },
+    });
+    for (const url of ['http://public.test:25/', 'http://public.test:6379/', 'https://public.test:8443/', 'http://93.184.216.34:22/']) {
+      await expect(client.fetch(url), url).rejects.toThrow(/port \d+ not allowed/);
+    }
+    expect(asked).toEqual([]);
+    // The web's own ports go on to the usual checks (here: the address it resolves to), and an allow-listed host keeps any port.
+    await expect(client.fetch('http://public.test/')).rejects.toThrow(/private address/);
+    await expect(client.fetch('https://public.test:443/')).rejects.toThrow(/private address/);
+    expect(asked).toEqual(['public.test', 'public.test']);
+    expect((await client.fetch(`http://localhost:${webPort}/`)).status).toBe(200);
   });
 
   it('classifies what an injected resolver answers, as it does the system resolver', async () => {

@@ -39,7 +39,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   sitePort = (site.address() as { port: number }).port;
-  app = await startBrowserApp({ env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'localhost' } });
+  app = await startBrowserApp({ env: { RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS: 'localhost' } });
   ({ t, baseUrl, browser } = app);
 }, 300_000);
 
