@@ -163,6 +163,7 @@ export class PostService {
     const props = checkProps(input.props);
     let rootId: string | null = null;
     let rootAuthorId = '';
+    let rootMessage = '';
     let firstReply = false;
     if (input.root_post_id !== undefined) {
       const root = await this.deps.store.posts.get(input.root_post_id);
@@ -170,6 +171,7 @@ export class PostService {
       rootId = root.root_post_id ?? root.id;
       const thread = root.root_post_id === null ? root : ((await this.deps.store.posts.get(rootId)) ?? root);
       rootAuthorId = thread.user_id;
+      rootMessage = thread.message;
       firstReply = thread.reply_count === 0;
     }
     const now = this.deps.clock();
@@ -203,7 +205,7 @@ export class PostService {
           if (rootId !== null) await tx.posts.touchThread(rootId, 1, now, userId);
           const view = this.posted(tx, row, ctx.actor.username, created, targets.all ? await tx.channels.memberIds(channelId) : targets.userIds, files);
           // Followed threads: counts, automatic follows and thread events, after `posted` in the outbox.
-          if (rootId !== null) await trackReply(tx, this.access, (p, s) => this.view(p, s), created, rootAuthorId, { counted: targets.userIds, named: targets.named, all: targets.all }, firstReply);
+          if (rootId !== null) await trackReply(tx, this.access, (p, s) => this.view(p, s), created, { authorId: rootAuthorId, message: rootMessage }, { counted: targets.userIds, named: targets.named, all: targets.all }, firstReply);
           return view;
         });
       }

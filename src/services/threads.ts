@@ -17,6 +17,7 @@
 import type { Post } from '../domain/entities.js';
 import { badRequest, invalid } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
+import { parseMentions, resolveMentionNames } from '../domain/mentions.js';
 import { threadView, type PostView, type ThreadView } from '../domain/presenters.js';
 import type { Store, ThreadMembership, Tx } from '../store/store.js';
 import type { Access } from './access.js';
@@ -87,7 +88,7 @@ export async function publishThreadUpdated(tx: Tx, access: Access, viewOf: ViewO
  */
 export async function trackReply(
   tx: Tx, access: Access, viewOf: ViewOf,
-  reply: Post, rootAuthorId: string, mentions: { readonly counted: readonly string[]; readonly named: readonly string[]; readonly all: boolean },
+  reply: Post, root: { readonly authorId: string; readonly message: string }, mentions: { readonly counted: readonly string[]; readonly named: readonly string[]; readonly all: boolean },
   firstReply: boolean,
 ): Promise<void> {
   const rootId = reply.root_post_id!;
@@ -95,11 +96,22 @@ export async function trackReply(
   const at = reply.created_at;
   await tx.threads.replied(rootId, reply, mentions.counted, mentions.all);
   const followed = await tx.threads.follow(rootId, channelId, [reply.user_id, ...mentions.named], at, 'always');
-  // The thread starts with its first reply: its root's author follows it, and so do the people the root mentioned.
-  const starters = [rootAuthorId, ...(firstReply ? await tx.posts.mentionedBy(rootId) : [])].filter((id) => id !== reply.user_id);
+  // The thread starts with its first reply: its root's author follows it, and so do the people
+  // the root mentioned by name (not everyone @here reached: that would make a whole channel follow).
+  const starters = [root.authorId, ...(firstReply ? await namedInRoot(tx, rootId, root.message) : [])].filter((id) => id !== reply.user_id);
   followed.push(...(await tx.threads.follow(rootId, channelId, starters, at, 'if_new')));
   await tx.threads.markRead(reply.user_id, rootId, channelId, at, reply.seq);
   await publishThreadUpdated(tx, access, viewOf, rootId, followed);
+}
+
+/** Who the root mentioned by @name (among those its mention rows counted: members, active, at the time). */
+async function namedInRoot(tx: Tx, rootId: string, message: string): Promise<string[]> {
+  const parsed = parseMentions(message);
+  if (parsed.usernames.length === 0) return [];
+  const found = await tx.users.getByUsernames(parsed.usernames);
+  const names = new Set(resolveMentionNames(message, new Set(found.map((u) => u.username))));
+  const named = new Set(found.filter((u) => names.has(u.username)).map((u) => u.id));
+  return (await tx.posts.mentionedBy(rootId)).filter((id) => named.has(id));
 }
 
 export class ThreadService {

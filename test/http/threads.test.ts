@@ -81,6 +81,22 @@ describe.each(STORES)('threads (%s)', (kind) => {
     expect((await thread(alice, root.id)).following).toBe(true);
   });
 
+  it('@here in the root reaches whoever is online but does not make them follow (only names do)', async () => {
+    const online = await ws(carol);
+    try {
+      const root = await createPost(api(), alice, pub.id, '@here anyone around?');
+      // The @here did reach carol (she is online): she is among the root's mentions.
+      expect(await live.t.app.store.posts.mentionedBy(root.id)).toContain(carol.id);
+      await createPost(api(), bob, pub.id, 'I am', { root_post_id: root.id });
+      expect((await thread(carol, root.id)).following).toBe(false);
+      expect((await thread(alice, root.id)).following).toBe(true);
+      expect((await thread(bob, root.id)).following).toBe(true);
+    } finally {
+      online.close();
+      sockets = sockets.filter((s) => s !== online);
+    }
+  });
+
   it('unread counts move with replies and reads; mentions count; totals add up; unfollowing stops the counts', async () => {
     const root = await createPost(api(), carol, pub.id, 'lunch?');
     await createPost(api(), bob, pub.id, 'yes', { root_post_id: root.id });
