@@ -39,7 +39,9 @@ describe.each(STORES)('migration 8: threads (%s)', (kind) => {
 
   it('follows existing threads for their authors and repliers, read up to the newest reply', async () => {
     const db = await open();
-    await migrate(db, kind, MIGRATIONS.filter((m) => m.version < 8));
+    // Every migration but threads (8): a database from before it, with the later columns the
+    // current store writes when it makes the fixtures (users.status_expires_at, 11).
+    await migrate(db, kind, MIGRATIONS.filter((m) => m.version !== 8));
     const store = new KyselyStore({ dialect: kind, db });
     const [a, b, c] = [await store.users.create(newUser()), await store.users.create(newUser()), await store.users.create(newUser())];
     const team = newTeam(a.id);

@@ -167,6 +167,8 @@ interface State {
   readonly ctx: MarkdownContext;
   /** Inside a link: no mention or channel links (no links in links). */
   linkDepth: number;
+  /** Inside a link whose text is its URL (autolinked): the text stays exactly the URL, no emoji. */
+  inAutolink: boolean;
   budget: number;
 }
 
@@ -195,7 +197,7 @@ function text(content: string, st: State): MdNode[] {
         last = m.index + address.length;
       }
       continue;
-    } else if (m[3] !== undefined) {
+    } else if (m[3] !== undefined && !st.inAutolink) {
       const char = emojiChar(m[3]);
       // A custom emoji's node carries its name as text; the client draws it (components/Emoji.tsx).
       if (char !== `:${m[3]}:` || customEmojiUrl(m[3]) !== undefined) node = el('span', { className: 'emoji', role: 'img', 'aria-label': m[3], title: m[0] }, char);
@@ -299,6 +301,7 @@ function open(t: Token, st: State): Open | null {
       return { type: t.type === 'th_open' ? 'th' : 'td', props: { className: alignClass(t) } };
     case 'link_open': {
       st.linkDepth++;
+      st.inAutolink = t.markup === 'linkify' || t.markup === 'autolink';
       const safe = safeHref(attr(t, 'href'));
       return safe === undefined ? null : { type: 'a', props: linkProps(safe) };
     }
@@ -344,7 +347,10 @@ interface Frame {
 }
 
 function close(frame: Frame, into: MdNode[], st: State): void {
-  if (frame.token?.type === 'link_open') st.linkDepth--;
+  if (frame.token?.type === 'link_open') {
+    st.linkDepth--;
+    st.inAutolink = false;
+  }
   if (frame.open === null) append(into, frame.children);
   else {
     if (frame.open.first !== undefined) frame.children.unshift(frame.open.first);
@@ -371,6 +377,6 @@ function render(tokens: readonly Token[], st: State): MdNode[] {
 
 /** One message's Markdown as a tree. Pure: the same text and context give the same tree. */
 export function renderMarkdown(message: string, ctx: MarkdownContext = {}): MdNode[] {
-  const st: State = { ctx, linkDepth: 0, budget: HIGHLIGHT_BUDGET };
+  const st: State = { ctx, linkDepth: 0, inAutolink: false, budget: HIGHLIGHT_BUDGET };
   return render(md.parse(message, {}), st);
 }
