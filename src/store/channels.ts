@@ -24,6 +24,12 @@ export interface ChannelStore extends ReadPointerStore {
   /** Channel, team, team membership and channel membership of `userId`, in one query. */
   getAccess(id: string, userId: string): Promise<ChannelAccessRow | undefined>;
   /**
+   * The same row for each of `userIds` (keyed by user id), in three queries whatever their
+   * number: whom a user-addressed event may reach (a thread's followers). Empty when the
+   * channel does not exist.
+   */
+  getAccessMany(id: string, userIds: readonly string[]): Promise<Map<string, ChannelAccessRow>>;
+  /**
    * Takes the channel's next event number for this write (store/outbox.ts): the write's
    * events to the channel leave stamped with it, in commit order (on PostgreSQL the channel
    * row stays locked until the commit). Call it only in a write that publishes to the channel.

@@ -33,6 +33,20 @@ export class Channels implements ChannelStore {
     if (ids.length === 0) return [];
     return this.db.selectFrom('channels').selectAll().where('id', 'in', [...new Set(ids)]).execute();
   }
+  async getAccessMany(id: string, userIds: readonly string[]): Promise<Map<string, ChannelAccessRow>> {
+    const out = new Map<string, ChannelAccessRow>();
+    const ids = [...new Set(userIds)];
+    if (ids.length === 0) return out;
+    // The channel and its team once (as for a user with no memberships), then both memberships of everyone.
+    const base = await this.getAccess(id, '');
+    if (base === undefined) return out;
+    const teamMembers = base.team === undefined ? [] : await this.db.selectFrom('team_members').selectAll().where('team_id', '=', base.team.id).where('user_id', 'in', ids).execute();
+    const members = await this.db.selectFrom('channel_members').selectAll().where('channel_id', '=', id).where('user_id', 'in', ids).execute();
+    const tm = new Map(teamMembers.map((m) => [m.user_id, { ...m, created_at: num(m.created_at) }]));
+    const cm = new Map(members.map((m) => [m.user_id, { ...m, last_viewed_seq: num(m.last_viewed_seq), last_viewed_at: num(m.last_viewed_at), created_at: num(m.created_at) }]));
+    for (const userId of ids) out.set(userId, { channel: base.channel, team: base.team, teamMember: tm.get(userId), member: cm.get(userId) });
+    return out;
+  }
   async getAccess(id: string, userId: string): Promise<ChannelAccessRow | undefined> {
     const { rows } = await sql<AccessSqlRow>`
       SELECT c.id AS c_id, c.team_id AS c_team_id, c.type AS c_type, c.name AS c_name, c.display_name AS c_display_name,

@@ -52,6 +52,18 @@ describe.each(STORES)('store contract: channels and channel members (%s)', (kind
     const dm = newChannel(a!.id, null, { type: 'direct', member_key: `D:${randomUUID()}` });
     await store.channels.create(dm);
     expect(await store.channels.getAccess(dm.id, a!.id)).toEqual({ channel: dm, team: undefined, teamMember: undefined, member: undefined });
+
+    // Many users at once: the same row for each as getAccess gives one by one.
+    const teamOnly = await user();
+    await store.teams.addMember({ team_id: team.id, user_id: teamOnly.id, role: 'member', created_at: 12 });
+    const who = [a!.id, b!.id, stranger.id, teamOnly.id];
+    const many = await store.channels.getAccessMany(channel.id, [...who, b!.id]);
+    expect([...many.keys()].sort()).toEqual([...who].sort());
+    for (const id of who) expect(many.get(id), id).toEqual(await store.channels.getAccess(channel.id, id));
+    const inDm = await store.channels.getAccessMany(dm.id, [a!.id]);
+    expect(inDm.get(a!.id)).toEqual(await store.channels.getAccess(dm.id, a!.id));
+    expect((await store.channels.getAccessMany(randomUUID(), who)).size).toBe(0);
+    expect((await store.channels.getAccessMany(channel.id, [])).size).toBe(0);
   });
 
   it('updates a channel and refuses a name taken in its team', async () => {
