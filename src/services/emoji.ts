@@ -29,6 +29,12 @@ import type { FileService } from './files.js';
 export const MAX_EMOJI_BYTES = 512 * 1024;
 export const MAX_EMOJI_SOURCE_PIXELS = 1024 * 1024;
 export const EMOJI_SIZE = 128;
+/**
+ * Live custom emoji at most, server-wide and per person (system admins are not counted against
+ * the second): every one is sent to every client, and each upload is broadcast to everyone.
+ */
+export const MAX_CUSTOM_EMOJI = 5000;
+export const MAX_CUSTOM_EMOJI_PER_USER = 100;
 
 /** A name for a new custom emoji: the emoji name rules, and no standard emoji's name. */
 export function validateCustomEmojiName(raw: string | undefined): string {
@@ -47,9 +53,14 @@ export class EmojiService {
     private readonly storage: BlobStorage,
   ) {}
 
-  /** Checked before any byte of an upload is read. */
-  beginCreate(ctx: CallContext): void {
+  /** Checked before any byte of an upload is read: the permission, then the limits (409 once reached). */
+  async beginCreate(ctx: CallContext): Promise<void> {
     this.access.emoji(ctx, 'create');
+    const store = this.deps.store.customEmoji;
+    if ((await store.countLive()) >= MAX_CUSTOM_EMOJI) throw conflict(`This server has ${MAX_CUSTOM_EMOJI} custom emoji, the most it keeps: delete some first`);
+    if (ctx.actor.role !== 'system_admin' && (await store.countLive(ctx.actor.userId)) >= MAX_CUSTOM_EMOJI_PER_USER) {
+      throw conflict(`You have added ${MAX_CUSTOM_EMOJI_PER_USER} custom emoji, the most one person may: delete some first`);
+    }
   }
 
   /** Refuses a name early (before its image is read) when it is malformed, standard or taken. */

@@ -10,6 +10,8 @@ export interface CustomEmojiStore {
   getByName(name: string): Promise<CustomEmoji | undefined>;
   /** Live custom emoji ordered by name (byte order), a page at a time. */
   list(offset: number, limit: number): Promise<CustomEmoji[]>;
+  /** How many live custom emoji there are (by `creatorId` only, when given). */
+  countLive(creatorId?: string): Promise<number>;
   /** Marks a live custom emoji deleted; returns it, or undefined when it was not live. */
   markDeleted(id: string, at: number): Promise<CustomEmoji | undefined>;
 }

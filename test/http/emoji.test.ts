@@ -4,12 +4,14 @@
  * duplicates, standard names), list, lookup, the image's headers, deletion by its creator or a
  * system admin only, and a custom name valid for reactions exactly while it lives.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { createChannel, createPost, createTeam, addChannelMember, addTeamMember, makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
 import { filesUnder, png, pngClaiming, uploadEmoji } from '../helpers/uploads.js';
+import { MAX_CUSTOM_EMOJI, MAX_CUSTOM_EMOJI_PER_USER } from '../../src/services/emoji.js';
 
 /** Standard names as people type them: Mattermost/Slack (iamcal), GitHub, emojibase, CLDR, skin tones; and what the web client offered before. */
 const STANDARD = [
@@ -140,6 +142,54 @@ describe.each(STORES)('emoji (%s)', (kind) => {
     expect(names.filter((n: string) => n !== 'taken_name' && n !== 'partyparrot')).toEqual([]);
     // Nothing refused left an image behind: one stored image per live emoji.
     expect(filesUnder(join(t.config.files.dir, 'emoji'))).toHaveLength(names.length);
+  });
+
+  it('caps custom emoji per person (not for system admins) and server-wide, before reading the upload', async () => {
+    const dave = await registerUser(t.api, 'dave');
+    const filler = (creatorId: string, n: number, tag: string) => Array.from({ length: n }, (_, i) => ({
+      id: randomUUID(), name: `cap_${tag}_${i}`, creator_id: creatorId, storage_key: `emoji/cap/${tag}/${i}`, created_at: 1, deleted_at: null,
+    }));
+    const put = async (rows: ReturnType<typeof filler>) => {
+      await t.app.store.transaction(async (tx) => {
+        for (const row of rows) await tx.customEmoji.create(row);
+      });
+      return rows;
+    };
+    const gone = async (rows: ReturnType<typeof filler>) => {
+      for (const row of rows) await t.app.store.customEmoji.markDeleted(row.id, 2);
+    };
+    const mine = await put(filler(dave.id, MAX_CUSTOM_EMOJI_PER_USER, 'dave'));
+    try {
+      const refused = await uploadEmoji(t.api, dave, 'one_too_many', await png(32, 32));
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(`${MAX_CUSTOM_EMOJI_PER_USER} custom emoji`) });
+      expect((await t.api.get('/api/v1/emoji/name/one_too_many', dave.token)).status).toBe(404);
+      // Another person is not held back by dave's count.
+      const other = await uploadEmoji(t.api, bob, 'bobs_own', await png(32, 32));
+      expect(other.status).toBe(201);
+      expect((await t.api.delete(`/api/v1/emoji/${other.body.id}`, bob.token)).status).toBe(200);
+      // Server-wide: once the server holds MAX_CUSTOM_EMOJI, nobody adds one, admins included.
+      const live = await t.app.store.customEmoji.countLive();
+      const rest = await put(filler(root.id, MAX_CUSTOM_EMOJI - live, 'all'));
+      try {
+        const full = await uploadEmoji(t.api, root, 'server_full', await png(32, 32));
+        expect(full.status).toBe(409);
+        expect(full.body.error).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(`${MAX_CUSTOM_EMOJI} custom emoji`) });
+      } finally {
+        await gone(rest);
+      }
+      // An admin's own count is not capped.
+      const admins = await put(filler(root.id, MAX_CUSTOM_EMOJI_PER_USER, 'root'));
+      try {
+        const extra = await uploadEmoji(t.api, root, 'admin_extra', await png(32, 32));
+        expect(extra.status).toBe(201);
+        expect((await t.api.delete(`/api/v1/emoji/${extra.body.id}`, root.token)).status).toBe(200);
+      } finally {
+        await gone(admins);
+      }
+    } finally {
+      await gone(mine);
+    }
   });
 
   it('pages the list by name', async () => {

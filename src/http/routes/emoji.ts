@@ -33,7 +33,7 @@ export function emojiRoutes(app: App, deps: HttpDeps): void {
   }, async (req, reply) => {
     const ctx = callCtx(req);
     if (!req.isMultipart()) throw unsupported();
-    emoji.beginCreate(ctx);
+    await emoji.beginCreate(ctx);
     if (Number(req.headers['content-length']) > MAX_EMOJI_BYTES + 64 * 1024) throw new AppError('PAYLOAD_TOO_LARGE', `A custom emoji image may be at most ${MAX_EMOJI_BYTES / 1024} KB`);
     let name: string | undefined;
     let image: Buffer | undefined;

@@ -29,6 +29,12 @@ export class CustomEmojis implements CustomEmojiStore {
     return rows.map(fromRow);
   }
 
+  async countLive(creatorId?: string): Promise<number> {
+    let q = this.db.selectFrom('custom_emoji').select((eb) => eb.fn.countAll<number | string>().as('n')).where('deleted_at', 'is', null);
+    if (creatorId !== undefined) q = q.where('creator_id', '=', creatorId);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
   async markDeleted(id: string, at: number): Promise<CustomEmoji | undefined> {
     const row = await this.db.updateTable('custom_emoji').set({ deleted_at: at }).where('id', '=', id).where('deleted_at', 'is', null).returningAll().executeTakeFirst();
     return row && fromRow(row);

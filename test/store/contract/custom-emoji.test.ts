@@ -39,6 +39,19 @@ describe.each(STORES)('store contract: custom emoji (%s)', (kind) => {
     expect((await store.customEmoji.getByName('shortlived'))?.id).toBe(second.id);
   });
 
+  it('counts live emoji, all of them or one creator\'s', async () => {
+    const [u, v] = [await user(), await user()];
+    const before = await store.customEmoji.countLive();
+    const mine = [emoji(`count_a_${u.id.slice(0, 8)}`, u.id), emoji(`count_b_${u.id.slice(0, 8)}`, u.id), emoji(`count_c_${v.id.slice(0, 8)}`, v.id)];
+    for (const e of mine) await store.customEmoji.create(e);
+    expect(await store.customEmoji.countLive(u.id)).toBe(2);
+    expect(await store.customEmoji.countLive(v.id)).toBe(1);
+    expect(await store.customEmoji.countLive()).toBe(before + 3);
+    await store.customEmoji.markDeleted(mine[0]!.id, 2000);
+    expect(await store.customEmoji.countLive(u.id)).toBe(1);
+    expect(await store.customEmoji.countLive()).toBe(before + 2);
+  });
+
   it('lists live emoji in byte order of their names, a page at a time', async () => {
     const u = await user();
     for (const name of ['zz_b', 'zz_A'.toLowerCase() + '2', 'zz_+1', 'zz_-x', 'zz_a', 'zz_10', 'zz_9']) await store.customEmoji.create(emoji(name, u.id));
