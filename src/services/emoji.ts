@@ -134,7 +134,16 @@ export class EmojiService {
     await this.access.customEmoji(ctx, id, 'delete');
     const gone = await this.deps.store.transaction(async (tx) => {
       const marked = await tx.customEmoji.markDeleted(id, this.deps.clock());
-      if (marked !== undefined) tx.publish({ event: 'custom_emoji_deleted', data: { emoji: customEmojiView(marked) }, broadcast: { all: true } });
+      if (marked !== undefined) {
+        tx.publish({ event: 'custom_emoji_deleted', data: { emoji: customEmojiView(marked) }, broadcast: { all: true } });
+        // An admin removing someone else's emoji is an admin action: it goes in the audit log.
+        if (marked.creator_id !== ctx.actor.userId) {
+          await tx.audit.append({
+            id: randomUUID(), actor_id: ctx.actor.userId, action: 'emoji.delete', target_type: 'emoji', target_id: marked.id, ip: ctx.ip,
+            details: JSON.stringify({ name: marked.name, creator_id: marked.creator_id }), created_at: this.deps.clock(),
+          });
+        }
+      }
       return marked;
     });
     if (gone === undefined) throw notFound('Emoji');

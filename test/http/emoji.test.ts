@@ -111,6 +111,14 @@ describe.each(STORES)('emoji (%s)', (kind) => {
     const again = await uploadEmoji(t.api, bob, 'partyparrot', await png(16, 16), { imageFirst: true });
     expect(again.status).toBe(201);
     expect((await t.api.delete(`/api/v1/emoji/${again.body.id}`, root.token)).status).toBe(200);
+    // An admin removing someone else's emoji is audited; a creator removing their own is not.
+    const audit = (await t.api.get('/api/v1/admin/audit?per_page=200', root.token)).body as { action: string; target_id: string; actor_id: string; details: unknown }[];
+    const entries = audit.filter((e) => e.action === 'emoji.delete');
+    expect(entries.map((e) => e.target_id)).toContain(again.body.id);
+    expect(entries.map((e) => e.target_id)).not.toContain(id);
+    const entry = entries.find((e) => e.target_id === again.body.id)!;
+    expect(entry.actor_id).toBe(root.id);
+    expect(entry.details).toEqual({ name: 'partyparrot', creator_id: bob.id });
   });
 
   it('refuses bad uploads with the right 4xx and stores nothing', async () => {
