@@ -101,3 +101,14 @@ export async function startAppWithAdmin(kind: StoreKind, plainPrefix = 'user'): 
   const user = await registerUser(t.api, plainPrefix);
   return { t, root, user };
 }
+
+/** Alice (team and channel owner) and Bob, both in a new team and a new channel of it: the usual start of a two-person test. */
+export async function twoInAChannel(api: Api, type: 'public' | 'private' = 'public'): Promise<{ alice: TestUser; bob: TestUser; team: { id: string; name: string }; channel: { id: string; name: string } }> {
+  const alice = await registerUser(api, 'alice');
+  const bob = await registerUser(api, 'bob');
+  const team = await createTeam(api, alice, 'invite');
+  await addTeamMember(api, alice, team.id, bob);
+  const channel = await createChannel(api, alice, team.id, type);
+  await addChannelMember(api, alice, channel.id, bob);
+  return { alice, bob, team, channel };
+}

@@ -8,7 +8,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, registerUser } from '../helpers/factories.js';
+import { createPost, twoInAChannel } from '../helpers/factories.js';
 import { png, uploadEmoji } from '../helpers/uploads.js';
 import { cspViolationsIn, openPage, postWith, startBrowserApp, type BrowserApp } from './browser.js';
 
@@ -28,12 +28,7 @@ afterAll(async () => app?.close());
 
 describe('emoji in the browser', () => {
   it('shows :name: and custom emoji, reacts with an emoji found in the picker, completes :name in the composer', async () => {
-    const alice = await registerUser(t.api, 'alice');
-    const bob = await registerUser(t.api, 'bob');
-    const team = await createTeam(t.api, alice, 'invite');
-    await addTeamMember(t.api, alice, team.id, bob);
-    const channel = await createChannel(t.api, alice, team.id, 'public');
-    await addChannelMember(t.api, alice, channel.id, bob);
+    const { alice, bob, team, channel } = await twoInAChannel(t.api);
     const parrot = await uploadEmoji(t.api, bob, 'partyparrot', await png(64, 64, '#22aa44'));
     expect(parrot.status).toBe(201);
     const post = await createPost(t.api, bob, channel.id, 'ship it :rocket: :partyparrot: at 10:30:45');

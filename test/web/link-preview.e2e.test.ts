@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { addChannelMember, addTeamMember, createChannel, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
+import { type TestUser, twoInAChannel } from '../helpers/factories.js';
 import { png } from '../helpers/uploads.js';
 import { cspViolationsIn, openPage, postWith, type PageWatch, startBrowserApp, type BrowserApp } from './browser.js';
 
@@ -68,12 +68,7 @@ async function signedIn(u: TestUser, teamName: string, path: string): Promise<Pe
 
 describe('link previews in the browser', () => {
   it('a sent link gets a card for everyone in the channel; its author removes it with ×', async () => {
-    const alice = await registerUser(t.api, 'alice');
-    const bob = await registerUser(t.api, 'bob');
-    const team = await createTeam(t.api, alice, 'invite');
-    await addTeamMember(t.api, alice, team.id, bob);
-    const channel = await createChannel(t.api, alice, team.id, 'private');
-    await addChannelMember(t.api, alice, channel.id, bob);
+    const { alice, bob, team, channel } = await twoInAChannel(t.api, 'private');
     const channelPath = `/${team.name}/channels/${channel.name}`;
     const people: Person[] = [];
     try {

@@ -10,7 +10,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
+import { createPost, type TestUser, twoInAChannel } from '../helpers/factories.js';
 import { channelLink, cspViolationsIn, openPage, postWith, startBrowserApp, type BrowserApp } from './browser.js';
 
 // Generous: the machine is shared with other test runs.
@@ -30,12 +30,7 @@ afterAll(async () => app?.close());
 
 describe('followed threads in the browser', () => {
   it('a reply by Bob shows as one unread thread for Alice; opening it reads it', async () => {
-    const alice = await registerUser(t.api, 'alice');
-    const bob = await registerUser(t.api, 'bob');
-    const team = await createTeam(t.api, alice, 'invite');
-    await addTeamMember(t.api, alice, team.id, bob);
-    const channel = await createChannel(t.api, alice, team.id, 'public');
-    await addChannelMember(t.api, alice, channel.id, bob);
+    const { alice, bob, team, channel } = await twoInAChannel(t.api);
     const root = await createPost(t.api, alice, channel.id, 'Who can review the release notes?');
 
     const a = await openPage(browser);
