@@ -10,7 +10,7 @@ import { MAX_EMOJI_BYTES } from '../../services/emoji.js';
 import type { HttpDeps } from '../server.js';
 import { IdParams, Millis, Ok, errors, Id } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
-import { multipartError, unsupported } from './files.js';
+import { multipartError, sendStoredImage, unsupported } from './files.js';
 
 export const CustomEmojiSchema = Type.Object({
   id: Id,
@@ -78,17 +78,7 @@ export function emojiRoutes(app: App, deps: HttpDeps): void {
     },
   }, async (req, reply) => {
     const { object, etag } = await emoji.openImage(callCtx(req), req.params.id);
-    void reply.header('ETag', etag).header('Cache-Control', 'private, max-age=3600').header('Vary', 'Cookie, Authorization').header('Content-Disposition', 'inline; filename="emoji.webp"');
-    if (req.headers['if-none-match'] === etag) {
-      object.body.destroy();
-      return reply.code(304).send();
-    }
-    void reply.type('image/webp').header('Content-Length', String(object.size));
-    if (req.method === 'HEAD') {
-      object.body.destroy();
-      return reply.send();
-    }
-    return reply.send(object.body);
+    return sendStoredImage(req, reply, object, etag, { cacheControl: 'private, max-age=3600', filename: 'emoji.webp' });
   });
 
   app.delete('/api/v1/emoji/:id', {

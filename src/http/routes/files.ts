@@ -14,6 +14,7 @@ import { AppError, badRequest } from '../../domain/errors.js';
 import type { FileView } from '../../domain/presenters.js';
 import { contentDisposition, AVATAR_SIZES, type AvatarSize } from '../../services/file-content.js';
 import type { FileVariant, OpenedFile } from '../../services/files.js';
+import type { StoredObject } from '../../storage/blob-storage.js';
 import { errorEnvelope } from '../errors.js';
 import type { HttpDeps } from '../server.js';
 import { FileSchema, Id, IdParams, Millis, Ok, UserSchema, errors } from '../schemas.js';
@@ -198,16 +199,26 @@ export function fileRoutes(app: App, deps: HttpDeps): void {
     const wanted = req.query.size ?? 128;
     const size: AvatarSize = [...AVATAR_SIZES].sort((a, b) => a - b).find((s) => s >= wanted) ?? Math.max(...AVATAR_SIZES) as AvatarSize;
     const { object, etag } = await files.openAvatar(callCtx(req), req.params.id, size);
-    void reply.header('ETag', etag).header('Cache-Control', 'private, max-age=300').header('Vary', 'Cookie, Authorization').header('Content-Disposition', 'inline; filename="avatar.webp"');
-    if (req.headers['if-none-match'] === etag) {
-      object.body.destroy();
-      return reply.code(304).send();
-    }
-    void reply.type('image/webp').header('Content-Length', String(object.size));
-    if (req.method === 'HEAD') {
-      object.body.destroy();
-      return reply.send();
-    }
-    return reply.send(object.body);
+    return sendStoredImage(req, reply, object, etag, { cacheControl: 'private, max-age=300', filename: 'avatar.webp' });
   });
+}
+
+/**
+ * Sends an image the server made and stored (an avatar, a custom emoji, a link preview's
+ * image: always WebP) with its ETag: 304 when the client has it (any of the tags it sends),
+ * headers only for HEAD. `cacheControl` says how long a browser may keep it without asking.
+ */
+export function sendStoredImage(req: FastifyRequest, reply: FastifyReply, object: StoredObject, etag: string, opts: { readonly cacheControl: string; readonly filename: string }): FastifyReply {
+  void reply.header('ETag', etag).header('Cache-Control', opts.cacheControl).header('Vary', 'Cookie, Authorization').header('Content-Disposition', `inline; filename="${opts.filename}"`);
+  const inm = req.headers['if-none-match'];
+  if (typeof inm === 'string' && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+    object.body.destroy();
+    return reply.code(304).send();
+  }
+  void reply.type('image/webp').header('Content-Length', String(object.size));
+  if (req.method === 'HEAD') {
+    object.body.destroy();
+    return reply.send();
+  }
+  return reply.send(object.body);
 }

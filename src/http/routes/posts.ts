@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { HttpDeps } from '../server.js';
 import { Body, Id, IdParams, Ok, Paging, PostSchema, ThreadPageSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
+import { sendStoredImage } from './files.js';
 
 export function postRoutes(app: App, deps: HttpDeps): void {
   const { posts, linkPreviews } = deps.services;
@@ -76,18 +77,7 @@ export function postRoutes(app: App, deps: HttpDeps): void {
   }, async (req, reply) => {
     const { object, etag } = await linkPreviews.openImage(callCtx(req), req.params.id);
     // Like a file's bytes: revalidated every time (which re-checks access), never kept by a shared cache.
-    void reply.header('ETag', etag).header('Cache-Control', 'private, no-cache').header('Vary', 'Cookie, Authorization').header('Content-Disposition', 'inline; filename="preview.webp"');
-    const inm = req.headers['if-none-match'];
-    if (typeof inm === 'string' && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
-      object.body.destroy();
-      return reply.code(304).send();
-    }
-    void reply.type('image/webp').header('Content-Length', String(object.size));
-    if (req.method === 'HEAD') {
-      object.body.destroy();
-      return reply.send();
-    }
-    return reply.send(object.body);
+    return sendStoredImage(req, reply, object, etag, { cacheControl: 'private, no-cache', filename: 'preview.webp' });
   });
 
   app.post('/api/v1/posts/:id/unread', {
