@@ -266,7 +266,7 @@ describe('accessibility in the browser', () => {
 
       // ---- open the message's actions and react ----
       await tabTo(page, 'main article.post button[aria-label="Add reaction"]', { back: true });
-      expect(await mine.locator('button[aria-label="Add reaction"]').evaluate('(b) => b === document.activeElement')).toBe(true);
+      expect(await mine.locator('button[aria-label="Add reaction"]').evaluate((b) => b.ownerDocument.activeElement === b)).toBe(true);
       await kb.press('Enter');
       const picker = page.getByRole('dialog', { name: 'Pick a reaction' });
       await picker.waitFor(WAIT);
@@ -340,7 +340,7 @@ describe('accessibility in the browser', () => {
       expect((await text.textContent())!.includes('\u202eevil override')).toBe(true);
       // Its own direction: dir="auto" and an isolating unicode-bidi, so the override stays inside.
       expect(await text.getAttribute('dir')).toBe('auto');
-      expect(String(await text.evaluate('(e) => getComputedStyle(e).unicodeBidi'))).toMatch(/isolate/);
+      expect(await text.evaluate((e) => e.ownerDocument.defaultView!.getComputedStyle(e).unicodeBidi)).toMatch(/isolate/);
       // The author's name is isolated too, and name and time are still in the order written.
       const header = post.locator('.post-header');
       expect(await header.locator('bdi.author').count()).toBe(1);
