@@ -233,7 +233,6 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
         disabled={disabled !== undefined}
         aria-describedby={`${id}-hint`}
         aria-autocomplete="list"
-        aria-expanded={open}
         aria-controls={open ? `${id}-list` : undefined}
         aria-activedescendant={open ? `${id}-opt-${selected}` : undefined}
         onChange={(e) => {

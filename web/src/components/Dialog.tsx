@@ -2,7 +2,7 @@
  * Modal dialogs on the native <dialog> element: it traps focus, closes on Escape and returns
  * focus to where it was — accessibility the browser already gets right.
  */
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import { describeError } from '../lib/api.js';
 import type { User } from '../lib/types.js';
@@ -21,10 +21,16 @@ interface DialogProps {
 export function Dialog({ title, onClose, children, className }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const id = useId();
-  useEffect(() => {
+  // The content mounts once the dialog is open: React's autoFocus (a focus() call, not the
+  // attribute) cannot focus inside a closed dialog, and showModal() alone would put the focus
+  // on the first button (Close). Closed in a layout cleanup, before the element leaves the
+  // document, so that the browser returns the focus to where it was.
+  const [open, setOpen] = useState(false);
+  useLayoutEffect(() => {
     const dialog = ref.current;
     if (dialog === null) return;
     if (!dialog.open) dialog.showModal();
+    setOpen(true);
     return () => dialog.close();
   }, []);
   // In <body>, so that no surrounding styles (sidebar colours, hover states) reach it.
@@ -42,7 +48,7 @@ export function Dialog({ title, onClose, children, className }: DialogProps) {
         <h2 id={id}>{title}</h2>
         <button type="button" className="icon" aria-label="Close" onClick={onClose}><CloseIcon /></button>
       </header>
-      {children}
+      {open && children}
     </dialog>,
     document.body,
   );

@@ -136,17 +136,17 @@ export function EmojiPicker({ onPick, onClose, label = 'Emoji picker', autoFocus
         </select>
       </div>
       {failed && <p className="error">The emoji list could not be loaded.</p>}
-      <div ref={grid} className="emoji-grid" role="grid" aria-label="Emoji" onKeyDown={onGridKey}>
+      <div ref={grid} className="emoji-grid" role="group" aria-label="Emoji" onKeyDown={onGridKey}>
         {recent.length > 0 && (
           <section aria-label="Recently used">
             <h3>Recently used</h3>
-            <div role="row" className="emoji-row">{recent.map((m) => option(m, 'recent'))}</div>
+            <div role="grid" aria-label="Recently used"><div role="row" className="emoji-row">{recent.map((m) => option(m, 'recent'))}</div></div>
           </section>
         )}
         {sections.map((s) => (
           <section key={s.title} aria-label={s.title}>
             <h3>{s.title}</h3>
-            <div role="row" className="emoji-row">{s.items.map((m) => option(m, s.title))}</div>
+            <div role="grid" aria-label={s.title}><div role="row" className="emoji-row">{s.items.map((m) => option(m, s.title))}</div></div>
           </section>
         ))}
       </div>

@@ -1,5 +1,5 @@
 /** One message: author, time, text (Markdown, mentions highlighted), files, reactions, and its actions. */
-import { createElement, memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent, type ReactNode } from 'react';
+import { createElement, memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent, type ReactNode } from 'react';
 import { describeError } from '../lib/api.js';
 import { QUICK_REACTIONS, emojiChar, noteEmojiUsed } from '../lib/emoji.js';
 import { Emoji, EmojiPicker, useEmojiVersion } from './Emoji.js';
@@ -31,7 +31,7 @@ export function MessageText({ message, me }: { readonly message: string; readonl
   const emojiVersion = useEmojiVersion();
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const content = useMemo(() => renderMarkdown(message, { me, team, highlighter }).map(toReact), [message, me, team, highlighter, emojiVersion]);
-  return <div className="message-text markdown" onClick={followAppLink}>{content}</div>;
+  return <div className="message-text markdown" dir="auto" onClick={followAppLink}>{content}</div>;
 }
 
 /** The code highlighter when the message has code to highlight: loaded on first need, then the text renders again. */
@@ -53,7 +53,8 @@ function toReact(node: MdNode, key: number): ReactNode {
   // An emoji (standard or custom): the Emoji component draws it (a custom one as a same-origin image).
   const label = node.tag === 'span' && node.props?.className === 'emoji' ? node.props['aria-label'] : undefined;
   if (typeof label === 'string') return <Emoji key={key} name={label} fallback={`:${label}:`} />;
-  const props = { ...node.props, key };
+  // A code block scrolls sideways: focusable, so that the keyboard can scroll it too.
+  const props = { ...node.props, key, ...(node.tag === 'pre' ? { tabIndex: 0 } : {}) };
   // Void elements (br, hr, input) must get no children at all, not even an empty list.
   return node.children.length === 0 ? createElement(node.tag, props) : createElement(node.tag, props, node.children.map(toReact));
 }
@@ -71,18 +72,19 @@ function followAppLink(e: ReactMouseEvent<HTMLDivElement>) {
 }
 
 /** Quick reactions, then the full searchable picker. */
-function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) => void; readonly onClose: () => void }) {
+/** `onClose(true)` when closed from the keyboard (Escape): focus goes back to the button that opened it. */
+function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) => void; readonly onClose: (byKeyboard: boolean) => void }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     ref.current?.querySelector('button')?.focus();
     const onDown = (e: MouseEvent) => {
-      if (ref.current !== null && !ref.current.contains(e.target as Node)) onClose();
+      if (ref.current !== null && !ref.current.contains(e.target as Node)) onClose(false);
     };
     document.addEventListener('mousedown', onDown);
     return () => document.removeEventListener('mousedown', onDown);
   }, [onClose]);
   return (
-    <div ref={ref} className="reaction-picker" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+    <div ref={ref} className="reaction-picker" onKeyDown={(e) => e.key === 'Escape' && onClose(true)}>
       <div className="quick-reactions" role="group" aria-label="Pick a reaction">
         {QUICK_REACTIONS.map((name) => (
           <button key={name} type="button" className="icon" aria-label={`React with ${name}`} title={`:${name}:`} onClick={() => {
@@ -93,7 +95,7 @@ function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) 
           </button>
         ))}
       </div>
-      <EmojiPicker label="Pick a reaction" onPick={onPick} onClose={onClose} autoFocus={false} />
+      <EmojiPicker label="Pick a reaction" onPick={onPick} onClose={() => onClose(true)} autoFocus={false} />
     </div>
   );
 }
@@ -177,6 +179,11 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(post.message);
   const [picking, setPicking] = useState(false);
+  const reactButton = useRef<HTMLButtonElement>(null);
+  const closePicker = useCallback((refocus: boolean) => {
+    setPicking(false);
+    if (refocus) reactButton.current?.focus();
+  }, []);
   const [confirming, setConfirming] = useState(false);
   const author = users[post.user_id];
   const name = author !== undefined ? userLabel(author) : 'Someone';
@@ -222,7 +229,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
       <div className="post-body">
         {!compact && (
           <header className="post-header">
-            <span className="author">{name}</span>{author !== undefined && <CustomStatus user={author} />}
+            <bdi className="author">{name}</bdi>{author !== undefined && <CustomStatus user={author} />}
             <time dateTime={when.toISOString()} title={when.toLocaleString()}>{formatClock(post.created_at)}</time>
           </header>
         )}
@@ -291,7 +298,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
       </div>
       {!isEditing && !archived && (
         <div className="post-actions" role="toolbar" aria-label="Message actions">
-          <button type="button" className="icon" aria-label="Add reaction" aria-expanded={picking} onClick={() => setPicking((p) => !p)}><SmileIcon /></button>
+          <button ref={reactButton} type="button" className="icon" aria-label="Add reaction" aria-expanded={picking} onClick={() => setPicking((p) => !p)}><SmileIcon /></button>
           {context !== 'thread' && onOpenThread !== undefined && (
             <button type="button" className="icon" aria-label="Reply in thread" onClick={() => onOpenThread(post.root_post_id ?? post.id)}><ReplyIcon /></button>
           )}
@@ -304,9 +311,9 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
           {mine && <button type="button" className="icon danger" aria-label="Delete message" onClick={() => setConfirming(true)}><TrashIcon /></button>}
           {picking && (
             <ReactionPicker
-              onClose={() => setPicking(false)}
+              onClose={closePicker}
               onPick={(emoji) => {
-                setPicking(false);
+                closePicker(true);
                 const has = post.reactions.some((r) => r.emoji === emoji && r.users.includes(me.id));
                 if (!has) actions.react(post, emoji).catch(fail);
               }}
@@ -336,7 +343,7 @@ export function OutgoingItem({ item }: { readonly item: Outgoing }) {
       <div className="post-gutter"><Avatar id={state.me.id} name={userLabel(state.me)} url={state.me.avatar_url} /></div>
       <div className="post-body">
         <header className="post-header">
-          <span className="author">{userLabel(state.me)}</span>
+          <bdi className="author">{userLabel(state.me)}</bdi>
           <span className="muted">{item.status === 'sending' ? 'Sending…' : 'Not sent'}</span>
         </header>
         <MessageText message={item.message} me={state.me.username} />

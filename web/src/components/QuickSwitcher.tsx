@@ -92,6 +92,10 @@ export function QuickSwitcher({ team, onClose, onOpen }: { readonly team: Team; 
           } else if (e.key === 'Enter') {
             e.preventDefault();
             open(items[current]);
+          } else if (e.key === 'Escape') {
+            // A search field spends the first Escape on clearing itself: close at once instead.
+            e.preventDefault();
+            onClose();
           }
         }}
       />

@@ -147,7 +147,8 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
       </div>
       <footer className="me">
         <div className="me-row">
-          <button type="button" className="me-button" aria-haspopup="dialog" aria-label={`Profile and settings: ${userLabel(state.me)}`} title={`@${state.me.username} — profile and settings`} onClick={() => setDialog('settings')}>
+          <button type="button" className="me-button" aria-haspopup="dialog" title={`@${state.me.username} — profile and settings`} onClick={() => setDialog('settings')}>
+            <span className="sr-only">Profile and settings: </span>
             <Avatar id={state.me.id} name={userLabel(state.me)} size={24} url={state.me.avatar_url} />
             <PresenceDot status={state.presence[state.me.id] ?? 'online'} />
             <span className="me-name">{userLabel(state.me)}</span>

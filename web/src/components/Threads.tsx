@@ -23,7 +23,8 @@ function ThreadRow({ thread, onOpen }: { readonly thread: ThreadItem; readonly o
   ].filter(Boolean).join(', ');
   return (
     <li>
-      <button type="button" className={`thread-item${unread ? ' unread' : ''}`} data-thread={thread.id} aria-label={label} onClick={() => onOpen(thread.id)}>
+      <button type="button" className={`thread-item${unread ? ' unread' : ''}`} data-thread={thread.id} onClick={() => onOpen(thread.id)}>
+        <span className="sr-only">{label}: </span>
         <span className="thread-meta">
           <strong>{author !== undefined ? userLabel(author) : '…'}</strong>
           {channel !== undefined && <span className="muted">in {channelLabel(state, channel)}</span>}

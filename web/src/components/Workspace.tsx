@@ -91,7 +91,6 @@ function TeamRail({ teams, current, onCreate, onJoin }: { readonly teams: readon
                 href={`/${encodeURIComponent(t.name)}`}
                 className={`team-button${u.unread > 0 && t.id !== current?.id ? ' unread' : ''}`}
                 aria-current={t.id === current?.id ? 'page' : undefined}
-                aria-label={label}
                 title={t.display_name}
                 onClick={(e) => {
                   if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
@@ -100,6 +99,7 @@ function TeamRail({ teams, current, onCreate, onJoin }: { readonly teams: readon
                 }}
               >
                 <span aria-hidden="true">{initials}</span>
+                <span className="sr-only">{label}</span>
                 {t.id !== current?.id && <CountBadge count={u.mentions} mention />}
               </a>
             </li>

@@ -37,5 +37,7 @@ export function Avatar({ id, name, size = 32, url }: { readonly id: string; read
 
 export function CountBadge({ count, mention }: { readonly count: number; readonly mention?: boolean }) {
   if (count <= 0) return null;
-  return <span className={mention === true ? 'badge mention' : 'badge'} aria-hidden="true">{count > 99 ? '99+' : count}</span>;
+  // The space keeps the number a word of its own in the link's visible text ("Town Square 2"),
+  // which the link's label ("Town Square, 2 unread") must contain; flex layout does not show it.
+  return <>{' '}<span className={mention === true ? 'badge mention' : 'badge'} aria-hidden="true">{count > 99 ? '99+' : count}</span></>;
 }
