@@ -528,6 +528,22 @@ describe('ChatEngine: followed threads', () => {
     expect(t.store.getState().collapsedThreads).toBe(false);
     expect(t.take().sort()).toEqual(['posts "c1" {"limit":50}', 'setThreadPreferences {"collapsed_threads":false}', 'unreads'].sort());
   });
+
+  it('flips the preference at once (a controlled checkbox does not wait), and back when the server refuses', async () => {
+    let answer: (p: { collapsed_threads: boolean }) => void = () => undefined;
+    let refuse: (e: Error) => void = () => undefined;
+    const t = await started({ setThreadPreferences: () => new Promise((resolve, reject) => { answer = resolve; refuse = reject; }) });
+    const saved = t.engine.setCollapsedThreads(false);
+    expect(t.store.getState().collapsedThreads).toBe(false);
+    answer({ collapsed_threads: false });
+    await saved;
+    expect(t.store.getState().collapsedThreads).toBe(false);
+    const refused = t.engine.setCollapsedThreads(true);
+    expect(t.store.getState().collapsedThreads).toBe(true);
+    refuse(new Error('offline'));
+    await expect(refused).rejects.toThrow('offline');
+    expect(t.store.getState().collapsedThreads).toBe(false);
+  });
 });
 
 describe('ChatEngine: password change', () => {

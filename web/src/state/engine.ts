@@ -520,8 +520,17 @@ export class ChatEngine implements ChatActions {
     this.refreshUnreads().catch(ignore);
   }
 
+  /** The switch flips at once (a controlled checkbox must not wait for the server), back if the server refuses. */
   async setCollapsedThreads(collapsed: boolean): Promise<void> {
-    const prefs = await this.api.setThreadPreferences({ collapsed_threads: collapsed });
+    const before = this.state.collapsedThreads;
+    this.dispatch({ type: 'collapsed_threads', collapsed });
+    let prefs: { collapsed_threads: boolean };
+    try {
+      prefs = await this.api.setThreadPreferences({ collapsed_threads: collapsed });
+    } catch (err) {
+      this.dispatch({ type: 'collapsed_threads', collapsed: before });
+      throw err;
+    }
     this.applyCollapsed(prefs.collapsed_threads);
   }
 
