@@ -13,13 +13,18 @@
  *   rc_all          SearchStore.posts as a whole (all its statements and the JavaScript around them)
  *
  * Mean and p99 milliseconds per query kind. A diagnostic for bench/README.md, not a scenario.
+ *
+ * With `--postgres` the same queries on PostgreSQL, SearchStore.posts as a whole (rc_all)
+ * against the scenario's bare baseline statement (base), one at a time, and the ratio of
+ * their summed means (the scenario's ratio without HTTP and concurrency).
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { BenchContext, parseArgs } from './lib/context.js';
 import { summarize } from './lib/stats.js';
 import { printTable } from './lib/table.js';
-import { clientsOf, seedSearchData } from './scenarios/search.js';
+import pg from 'pg';
+import { bareQuery, clientsOf, postgresStatement, seedSearchData, type SearchSetup } from './scenarios/search.js';
 import { parseSearchQuery, type SearchClause } from '../src/domain/search.js';
 import { openStore } from '../src/store/open.js';
 
@@ -33,9 +38,9 @@ async function main(): Promise<void> {
   const at = argv.indexOf('--per-client');
   const perClient = at >= 0 ? Number(argv.splice(at, 2)[1]) : 10;
   const ctx = new BenchContext(parseArgs(['search', ...argv]));
-  if (ctx.options.postgres) throw new Error('search-shapes measures the embedded database only');
   try {
     const setup = await seedSearchData(ctx);
+    if (ctx.options.postgres) return await postgresShapes(setup, perClient);
     let captured: Array<{ sql: string; params: readonly unknown[] }> = [];
     const { store } = await openStore({ databaseUrl: undefined, dataDir: setup.dataDir, poolSize: 1, log: (e) => { if (e.level === 'query') captured.push({ sql: e.query.sql, params: e.query.parameters }); } });
     const db = new BetterSqlite3(join(setup.dataDir, 'rustchat.db'), { readonly: true });
@@ -114,6 +119,52 @@ async function main(): Promise<void> {
   } finally {
     await ctx.cleanup();
   }
+}
+
+/** PostgreSQL: SearchStore.posts as a whole against the bare baseline statement, per kind. */
+async function postgresShapes(setup: SearchSetup, perClient: number): Promise<void> {
+  const { store } = await openStore({ databaseUrl: setup.databaseUrl, dataDir: setup.dataDir, poolSize: 2 });
+  const client = new pg.Client({ connectionString: setup.databaseUrl });
+  await client.connect();
+  const { world } = setup;
+  const { streamOf, userOf } = clientsOf(world, CLIENTS);
+  const userIds = new Map(world.seeded.users.map((u) => [u.username, u.id]));
+  const channelIds = new Map(world.seeded.channelIds.map((id, n) => [`bench-${n}`, id]));
+  const samples = new Map<string, number[]>();
+  // Two rounds of the same queries: the first warms the caches, the second is reported.
+  for (let round = 0; round < 2; round++) {
+    samples.clear();
+    for (let c = 0; c < CLIENTS; c++) {
+      const next = streamOf(c);
+      const user = world.seeded.users[userOf(c)]!;
+      for (let n = 0; n < perClient; n++) {
+        const { kind, q } = next();
+        const parsed = parseSearchQuery(q);
+        const from = parsed.from.map((u) => userIds.get(u)!);
+        const inChannels = parsed.inChannels.map((name) => channelIds.get(name)!);
+        let t0 = performance.now();
+        await store.search.posts({
+          scope: { userId: user.id, memberAndTeamPublic: true, allTeamChannels: false }, clauses: parsed.clauses, teamId: world.seeded.teamId,
+          channelIds: inChannels.length > 0 ? inChannels : undefined, userIds: from.length > 0 ? from : undefined, createdFrom: parsed.createdFrom, createdBefore: parsed.createdBefore,
+        }, { order: 'newest', offset: 0, limit: 20 });
+        const rc = performance.now() - t0;
+        const bare = postgresStatement(bareQuery(world, q));
+        t0 = performance.now();
+        await client.query(bare.text, bare.values);
+        const base = performance.now() - t0;
+        for (const [key, ms] of [[`${kind} rc_all`, rc], [`${kind} base`, base]] as const) samples.set(key, [...(samples.get(key) ?? []), ms]);
+      }
+    }
+  }
+  await client.end();
+  await store.close();
+  const kinds = [...new Set([...samples.keys()].map((k) => k.split(' ')[0]!)), 'all'];
+  const of = (kind: string, v: string): number[] => kind === 'all' ? [...samples].filter(([k]) => k.endsWith(` ${v}`)).flatMap(([, list]) => list) : samples.get(`${kind} ${v}`) ?? [];
+  printTable(`PostgreSQL time per search, ms: mean (p99); ${perClient} queries per kind and client, ${CLIENTS} clients, one at a time`, kinds.map((kind) => {
+    const base = summarize(of(kind, 'base'));
+    const rc = summarize(of(kind, 'rc_all'));
+    return { kind, base: `${base.mean} (${base.p99})`, rc_all: `${rc.mean} (${rc.p99})`, ratio: rc.mean === 0 ? '' : Math.round((base.mean / rc.mean) * 100) / 100 };
+  }));
 }
 
 main().then(

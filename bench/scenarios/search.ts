@@ -180,7 +180,7 @@ interface BareQuery {
   readonly createdBefore: number | undefined;
 }
 
-function bareQuery(world: World, q: string): BareQuery {
+export function bareQuery(world: World, q: string): BareQuery {
   const parsed = parseSearchQuery(q);
   const byName = (names: readonly string[], all: ReadonlyMap<string, string>): string[] | undefined => names.length === 0 ? undefined : names.flatMap((n) => all.get(n) ?? []);
   return {
@@ -240,7 +240,7 @@ function sqliteStatement(b: BareQuery): { text: string; values: unknown[] } {
   return { text: `SELECT p.* FROM post_search JOIN posts p ON p.seq = post_search.rowid WHERE post_search MATCH ?${rest} ORDER BY p.seq DESC LIMIT ${PAGE}`, values };
 }
 
-function postgresStatement(b: BareQuery): { text: string; values: unknown[] } {
+export function postgresStatement(b: BareQuery): { text: string; values: unknown[] } {
   if (b.positive.length === 0) throw new Error('the baseline needs a positive clause');
   const values: unknown[] = [];
   const param = (v: unknown): string => {

@@ -14,6 +14,7 @@ import { customEmoji } from './migrations/009-custom-emoji.js';
 import { linkPreviews } from './migrations/010-link-previews.js';
 import { threads } from './migrations/008-threads.js';
 import { screens } from './migrations/011-screens.js';
+import { searchChannel } from './migrations/015-search-channel.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -27,6 +28,8 @@ const TYPES: Record<Dialect, Record<string, string>> = {
     SERIAL_PK: 'INTEGER PRIMARY KEY AUTOINCREMENT',
     BIGINT: 'INTEGER',
     POST_SEARCH_TABLE: "CREATE VIRTUAL TABLE post_search USING fts5(words, stems, tags, chan, tokenize='unicode61 remove_diacritics 0', content='', contentless_delete=1)",
+    // FTS5 keeps the channel as the `chan` token already.
+    POST_SEARCH_CHANNEL: '',
   },
   postgres: {
     SERIAL_PK: 'BIGSERIAL PRIMARY KEY',
@@ -37,6 +40,10 @@ const TYPES: Record<Dialect, Record<string, string>> = {
       'CREATE INDEX post_search_stems ON post_search USING GIN (stems)',
       'CREATE INDEX post_search_tags ON post_search USING GIN (tags)',
       'CREATE INDEX post_search_chan ON post_search USING GIN (chan)',
+    ].join(';\n'),
+    POST_SEARCH_CHANNEL: [
+      'ALTER TABLE post_search ADD COLUMN channel_id TEXT',
+      'UPDATE post_search SET channel_id = p.channel_id FROM posts p WHERE p.seq = post_search.seq',
     ].join(';\n'),
   },
 };
@@ -53,4 +60,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, searchChannel];

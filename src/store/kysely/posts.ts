@@ -113,9 +113,9 @@ export class Posts implements PostStore {
         UPDATE channel_members SET last_viewed_seq = ins.seq, last_viewed_at = ${p.created_at}::bigint FROM ins
         WHERE channel_members.channel_id = ${p.channel_id} AND channel_members.user_id = ${readBy} AND channel_members.last_viewed_seq < ins.seq)`}
       ${search === undefined ? sql`` : sql`, indexed AS (
-        INSERT INTO post_search (seq, words, stems, tags, chan)
+        INSERT INTO post_search (seq, words, stems, tags, chan, channel_id)
         SELECT ins.seq, ${tsvectorLiteral(search.words)}::tsvector, ${tsvectorLiteral(search.stems)}::tsvector, ${tsvectorLiteral(search.tags)}::tsvector,
-               ${tsvectorLiteral(channelToken(p.channel_id))}::tsvector FROM ins)`}
+               ${tsvectorLiteral(channelToken(p.channel_id))}::tsvector, ${p.channel_id}::text FROM ins)`}
       SELECT seq, (SELECT event_seq FROM last_post) AS event_seq FROM ins`.execute(this.db));
     // The channel was deleted after the caller's access check: the post has nowhere to go.
     if (rows[0] === undefined) throw new NotFound('channel');

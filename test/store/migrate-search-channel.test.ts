@@ -1,0 +1,80 @@
+/**
+ * Migration 15 on a database that already has indexed posts: on PostgreSQL each index row gets
+ * its post's channel (the read scope and the count filter on it), so posts indexed before the
+ * migration are still found through the list and subquery scope paths, and only in their own
+ * channel's scope. SQLite (FTS5 keeps the channel as a token) only gains the channels index.
+ */
+import { sql, type Kysely } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { channelReadScope } from '../../src/domain/policy.js';
+import { parseSearchQuery, searchDocument } from '../../src/domain/search.js';
+import { Search, writeIndex } from '../../src/store/kysely/search.js';
+import { KyselyStore } from '../../src/store/kysely/store.js';
+import { migrate } from '../../src/store/migrate.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { openPostgres } from '../../src/store/postgres/open.js';
+import type { Database } from '../../src/store/schema.js';
+import { openSqlite } from '../../src/store/sqlite/open.js';
+import { STORES } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/services.js';
+import { newChannel, newPost, newTeam, newUser } from '../helpers/store.js';
+
+describe.each(STORES)('migration 15: search channel (%s)', (kind) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of cleanups) await c();
+  });
+
+  async function open(): Promise<Kysely<Database>> {
+    if (kind === 'sqlite') {
+      const { db } = openSqlite({ dataDir: ':memory:' });
+      cleanups.push(() => db.destroy());
+      return db;
+    }
+    const database = await createTestDatabase();
+    const { db } = openPostgres({ url: database.url, poolSize: 2 });
+    cleanups.push(async () => {
+      await db.destroy();
+      await database.drop();
+    });
+    return db;
+  }
+
+  it('posts indexed before it are found in their own channel only, on every scope path', async () => {
+    const db = await open();
+    await migrate(db, kind, MIGRATIONS.filter((m) => m.version !== 15));
+    const store = new KyselyStore({ dialect: kind, db });
+    const [a, b] = [await store.users.create(newUser()), await store.users.create(newUser())];
+    const team = newTeam(a.id);
+    await store.teams.create(team);
+    for (const u of [a, b]) await store.teams.addMember({ team_id: team.id, user_id: u.id, role: 'member', created_at: 1 });
+    const open1 = newChannel(a.id, team.id, { type: 'private' });
+    const other = newChannel(b.id, team.id, { type: 'private' });
+    await store.channels.create(open1);
+    await store.channels.create(other);
+    for (const [c, u] of [[open1, a], [other, b]] as const) await store.channels.addMember({ channel_id: c.id, user_id: u.id, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 1 });
+    // Indexed as the store did before migration 15 (no channel column on PostgreSQL).
+    const posts = [await store.posts.create(newPost(open1.id, a.id, { message: 'zebra alpha' })), await store.posts.create(newPost(other.id, b.id, { message: 'zebra beta' }))];
+    for (const p of posts) {
+      const doc = searchDocument(p.message);
+      if (kind === 'sqlite') await writeIndex(db, kind, p.seq, p.channel_id, doc);
+      else await sql`INSERT INTO post_search (seq, words, stems, tags, chan) VALUES (${p.seq}, to_tsvector('simple', ${doc.words}), to_tsvector('simple', ${doc.stems}), ''::tsvector, ''::tsvector)`.execute(db);
+    }
+
+    const report = await migrate(db, kind);
+    expect(report.applied).toEqual([15]);
+    if (kind === 'postgres') {
+      const rows = (await sql<{ seq: string; channel_id: string }>`SELECT seq, channel_id FROM post_search ORDER BY seq`.execute(db)).rows;
+      expect(rows.map((r) => r.channel_id)).toEqual([open1.id, other.id]);
+    }
+    const { clauses } = parseSearchQuery('zebra');
+    for (const search of [new Search(db, kind, 0), new Search(db, kind, 0, 0)]) {
+      for (const [who, expected] of [[a, 'zebra alpha'], [b, 'zebra beta']] as const) {
+        const scope = channelReadScope({ userId: who.id, username: who.username, role: who.role, sessionId: 's' });
+        const found = await search.posts({ scope, clauses }, { order: 'newest', offset: 0, limit: 10 });
+        expect(found.posts.map((p) => p.message)).toEqual([expected]);
+        expect(found.total).toBe(1);
+      }
+    }
+  });
+});
