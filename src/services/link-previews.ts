@@ -8,7 +8,7 @@
  *
  * Every byte comes through the SSRF-safe outbound client (security/outbound.ts), given here
  * with loopback refused whatever the environment: only public addresses, or hosts an admin
- * listed in RUSTCHAT_OUTBOUND_ALLOWED_HOSTS; every redirect re-checked; bounded in time and
+ * listed in RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS (not the SSO list: any user can post a link); every redirect re-checked; bounded in time and
  * size; no cookies. A page is read as text/html only, at most HTML_BYTES of it (cut, not
  * refused: the metadata is at the top); an image as a raster image type only, at most
  * IMAGE_BYTES, sniffed and re-encoded by FileService (an SVG is refused there whatever its
@@ -47,6 +47,12 @@ export interface LinkPreviewOptions {
   readonly concurrency?: number;
   /** Posts waiting for a fetch; beyond it new ones get no preview (default 200). */
   readonly queueLimit?: number;
+  /**
+   * Posts of one author waiting or being fetched at once; beyond it that author's new links get
+   * no preview (default 10), so that one person (or script) pasting links cannot fill the queue
+   * and leave everyone else's posts without previews.
+   */
+  readonly perAuthorLimit?: number;
 }
 
 /** How much of a page is read for its metadata. */
@@ -62,6 +68,7 @@ const IMAGE_TYPES = /^image\/(?!svg)[\w.+-]+\s*(;|$)/i;
 
 interface Job {
   readonly postId: string;
+  readonly userId: string;
   readonly url: string;
 }
 
@@ -82,6 +89,9 @@ export class LinkPreviewService {
   private readonly stop = new AbortController();
   private readonly concurrency: number;
   private readonly queueLimit: number;
+  private readonly perAuthorLimit: number;
+  /** Jobs queued or running per author. */
+  private readonly perAuthor = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -94,6 +104,7 @@ export class LinkPreviewService {
   ) {
     this.concurrency = Math.max(options.concurrency ?? 2, 1);
     this.queueLimit = Math.max(options.queueLimit ?? 200, 0);
+    this.perAuthorLimit = Math.max(options.perAuthorLimit ?? 10, 1);
   }
 
   get enabled(): boolean {
@@ -101,17 +112,26 @@ export class LinkPreviewService {
   }
 
   /** Queues the post's first link for a preview (call after the post, or an edit that changed the link, committed). */
-  schedule(post: { readonly id: string; readonly message: string }): void {
+  schedule(post: { readonly id: string; readonly user_id: string; readonly message: string }): void {
     if (!this.options.enabled || this.closed) return;
     const url = firstLink(post.message);
     if (url === undefined) return;
-    if (this.queue.length >= this.queueLimit) {
-      this.deps.logger.info({ post_id: post.id, queued: this.queue.length }, 'link preview skipped: the queue is full');
+    const mine = this.perAuthor.get(post.user_id) ?? 0;
+    if (this.queue.length >= this.queueLimit || mine >= this.perAuthorLimit) {
+      const why = mine >= this.perAuthorLimit ? 'link preview skipped: this author has too many waiting' : 'link preview skipped: the queue is full';
+      this.deps.logger.info({ post_id: post.id, queued: this.queue.length, author_queued: mine }, why);
       this.options.count?.('dropped');
       return;
     }
-    this.queue.push({ postId: post.id, url });
+    this.perAuthor.set(post.user_id, mine + 1);
+    this.queue.push({ postId: post.id, userId: post.user_id, url });
     this.pump();
+  }
+
+  private done(job: Job): void {
+    const left = (this.perAuthor.get(job.userId) ?? 1) - 1;
+    if (left > 0) this.perAuthor.set(job.userId, left);
+    else this.perAuthor.delete(job.userId);
   }
 
   private pump(): void {
@@ -121,6 +141,7 @@ export class LinkPreviewService {
         .catch((err: unknown) => this.deps.logger.warn({ err, post_id: job.postId, host: hostOf(job.url) }, 'link preview failed'))
         .finally(() => {
           this.running.delete(run);
+          this.done(job);
           this.pump();
         });
       this.running.add(run);
@@ -272,6 +293,7 @@ export class LinkPreviewService {
   async close(): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
+    this.perAuthor.clear();
     this.stop.abort();
     await Promise.allSettled([...this.running]);
   }

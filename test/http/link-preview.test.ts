@@ -256,6 +256,31 @@ describe.each(STORES)('link previews (%s)', (kind) => {
     expect((await getPost(control.post.id)).preview?.title).toBe('Late answer');
   });
 
+  it('one author pasting many links cannot crowd out everyone else\'s previews (10 waiting per author)', async () => {
+    const og = html('<meta property="og:title" content="Fair share">');
+    // Two fetches run at once: both wait on /slow while the rest of Alice's links queue.
+    const twoHeld = new Promise<void>((resolve) => {
+      let n = 0;
+      onHeld = () => {
+        if (++n === 2) resolve();
+      };
+    });
+    const mine: PostView[] = [];
+    for (let i = 0; i < 11; i++) mine.push(await createPost(t.api, alice, channel.id, `link ${i} ${page(`/slow?share=${i}`)}`));
+    await twoHeld;
+    const bobs: PostView = await createPost(t.api, bob, channel.id, `mine ${page('/og2')}`);
+    // From now on every held request is answered as it arrives.
+    onHeld = () => {
+      while (held.length > 0) held.shift()!.res.writeHead(200, { 'content-type': 'text/html' }).end(og);
+    };
+    onHeld();
+    await t.app.services.linkPreviews.idle();
+    const titles = await Promise.all(mine.map(async (p) => (await getPost(p.id)).preview?.title ?? null));
+    expect(titles).toEqual([...Array<string>(10).fill('Fair share'), null]);
+    expect((await getPost(bobs.id)).preview?.title).toBe('Second page');
+    onHeld = undefined;
+  });
+
   it('the SSRF table: no preview, no connection to the internal address, the post unaffected', async () => {
     const c = canaryPort;
     const internal = [
