@@ -7,10 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
+import { afterAll } from 'vitest';
 import type { Channel, Post, Team, User } from '../../src/domain/entities.js';
 import type { SsoProvider } from '../../src/domain/sso.js';
 import { openStore, type OpenStoreOptions } from '../../src/store/open.js';
+import { openPostgres } from '../../src/store/postgres/open.js';
+import type { Database } from '../../src/store/schema.js';
+import { openSqlite } from '../../src/store/sqlite/open.js';
 import type { NewPost, NewUser, Store } from '../../src/store/store.js';
 import type { StoreKind } from './app.js';
 import { createTestDatabase } from './services.js';
@@ -146,4 +151,31 @@ export async function dbDigest(location: { dataDir: string; databaseUrl: string 
 /** Where a test app keeps its data. */
 export function locationOf(t: { dataDir: string; config: { database: { url: string | undefined } } }): { dataDir: string; databaseUrl: string | undefined } {
   return { dataDir: t.dataDir, databaseUrl: t.config.database.url };
+}
+
+/**
+ * For migration tests: `open()` gives an empty database of `kind` with no migration applied
+ * (SQLite in memory, or a fresh PostgreSQL database), all closed and dropped after the file.
+ */
+export function useEmptyDatabases(kind: StoreKind): { open: () => Promise<Kysely<Database>> } {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of cleanups) await c();
+  });
+  return {
+    open: async () => {
+      if (kind === 'sqlite') {
+        const { db } = openSqlite({ dataDir: ':memory:' });
+        cleanups.push(() => db.destroy());
+        return db;
+      }
+      const database = await createTestDatabase();
+      const { db } = openPostgres({ url: database.url, poolSize: 2 });
+      cleanups.push(async () => {
+        await db.destroy();
+        await database.drop();
+      });
+      return db;
+    },
+  };
 }

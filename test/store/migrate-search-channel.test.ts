@@ -4,41 +4,19 @@
  * migration are still found through the list and subquery scope paths, and only in their own
  * channel's scope. SQLite (FTS5 keeps the channel as a token) only gains the channels index.
  */
-import { sql, type Kysely } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import { channelReadScope } from '../../src/domain/policy.js';
 import { parseSearchQuery, searchDocument } from '../../src/domain/search.js';
 import { Search, writeIndex } from '../../src/store/kysely/search.js';
 import { KyselyStore } from '../../src/store/kysely/store.js';
 import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { openPostgres } from '../../src/store/postgres/open.js';
-import type { Database } from '../../src/store/schema.js';
-import { openSqlite } from '../../src/store/sqlite/open.js';
 import { STORES } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/services.js';
-import { newChannel, newPost, newTeam, newUser } from '../helpers/store.js';
+import { newChannel, newPost, newTeam, newUser, useEmptyDatabases } from '../helpers/store.js';
 
 describe.each(STORES)('migration 15: search channel (%s)', (kind) => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterAll(async () => {
-    for (const c of cleanups) await c();
-  });
-
-  async function open(): Promise<Kysely<Database>> {
-    if (kind === 'sqlite') {
-      const { db } = openSqlite({ dataDir: ':memory:' });
-      cleanups.push(() => db.destroy());
-      return db;
-    }
-    const database = await createTestDatabase();
-    const { db } = openPostgres({ url: database.url, poolSize: 2 });
-    cleanups.push(async () => {
-      await db.destroy();
-      await database.drop();
-    });
-    return db;
-  }
+  const { open } = useEmptyDatabases(kind);
 
   it('posts indexed before it are found in their own channel only, on every scope path', async () => {
     const db = await open();

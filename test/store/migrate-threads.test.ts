@@ -4,38 +4,16 @@
  * without replies and deleted ones get no memberships; existing posts get an empty
  * participant list.
  */
-import { sql, type Kysely } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import { KyselyStore } from '../../src/store/kysely/store.js';
 import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { openPostgres } from '../../src/store/postgres/open.js';
-import type { Database } from '../../src/store/schema.js';
-import { openSqlite } from '../../src/store/sqlite/open.js';
 import { STORES } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/services.js';
-import { newChannel, newPost, newTeam, newUser } from '../helpers/store.js';
+import { newChannel, newPost, newTeam, newUser, useEmptyDatabases } from '../helpers/store.js';
 
 describe.each(STORES)('migration 8: threads (%s)', (kind) => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterAll(async () => {
-    for (const c of cleanups) await c();
-  });
-
-  async function open(): Promise<Kysely<Database>> {
-    if (kind === 'sqlite') {
-      const { db } = openSqlite({ dataDir: ':memory:' });
-      cleanups.push(() => db.destroy());
-      return db;
-    }
-    const database = await createTestDatabase();
-    const { db } = openPostgres({ url: database.url, poolSize: 2 });
-    cleanups.push(async () => {
-      await db.destroy();
-      await database.drop();
-    });
-    return db;
-  }
+  const { open } = useEmptyDatabases(kind);
 
   it('follows existing threads for their authors and repliers, read up to the newest reply', async () => {
     const db = await open();
