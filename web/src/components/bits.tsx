@@ -2,15 +2,16 @@
 import { useState } from 'react';
 import { avatarSrc } from '../lib/files.js';
 import type { Presence } from '../lib/types.js';
+import { t, type MessageKey } from '../i18n/index.js';
 
-const PRESENCE_LABEL: Record<Presence, string> = { online: 'Online', away: 'Away', dnd: 'Do not disturb', offline: 'Offline' };
+const PRESENCE_LABEL = { online: 'presence.online', away: 'presence.away', dnd: 'presence.dnd', offline: 'presence.offline' } as const satisfies Record<Presence, MessageKey>;
 
 export function presenceLabel(status: Presence): string {
-  return PRESENCE_LABEL[status];
+  return t(PRESENCE_LABEL[status]);
 }
 
 export function PresenceDot({ status }: { readonly status: Presence }) {
-  return <span className={`presence presence-${status}`} role="img" aria-label={PRESENCE_LABEL[status]} title={PRESENCE_LABEL[status]} />;
+  return <span className={`presence presence-${status}`} role="img" aria-label={presenceLabel(status)} title={presenceLabel(status)} />;
 }
 
 /**
