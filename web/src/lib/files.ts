@@ -2,6 +2,7 @@
  * Files as the client shows them: their URLs, sizes for people, a kind for the icon, and the
  * box an image preview takes. Pure, so it runs under Vitest.
  */
+import { t } from '../i18n/index.js';
 
 /** Files one message may carry (the server refuses more `file_ids`). */
 export const MAX_FILES_PER_POST = 10;
@@ -82,14 +83,9 @@ export function fileKind(mimeType: string, extension: string): FileKind {
   return 'other';
 }
 
-const KIND_LABEL: Readonly<Record<FileKind, string>> = {
-  image: 'Image', video: 'Video', audio: 'Audio', pdf: 'PDF document', archive: 'Archive', spreadsheet: 'Spreadsheet',
-  presentation: 'Presentation', document: 'Document', code: 'Code', text: 'Text file', other: 'File',
-};
-
 /** "PDF document", "Archive", … — said by screen readers next to the icon. */
 export function fileKindLabel(kind: FileKind): string {
-  return KIND_LABEL[kind];
+  return t(`fileKind.${kind}`);
 }
 
 /**
