@@ -38,8 +38,8 @@ export function previewImageSrc(url: string | null | undefined): string | undefi
 
 /** "812 B", "4.2 KB", "17 MB" (powers of 1024, as the server's limits are written). */
 export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.max(0, Math.round(bytes || 0))} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
+  if (!Number.isFinite(bytes) || bytes < 1024) return t('size.bytes', { size: Math.max(0, Math.round(bytes || 0)) });
+  const units = ['size.KB', 'size.MB', 'size.GB', 'size.TB'] as const;
   let value = bytes / 1024;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -47,7 +47,7 @@ export function formatSize(bytes: number): string {
     unit++;
   }
   const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
-  return `${shown} ${units[unit]}`;
+  return t(units[unit]!, { size: shown });
 }
 
 export type FileKind = 'image' | 'video' | 'audio' | 'pdf' | 'archive' | 'spreadsheet' | 'presentation' | 'document' | 'code' | 'text' | 'other';
