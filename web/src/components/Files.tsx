@@ -167,7 +167,7 @@ export function ImageViewer({ file, onClose }: { readonly file: FileInfo; readon
         <span className="muted image-viewer-meta">
           {file.width !== undefined && file.height !== undefined ? `${file.width} × ${file.height}, ` : ''}{formatSize(file.size)}
         </span>
-        <a className="button" href={fileUrl(file.id, 'download')} download={file.name}><DownloadIcon /> Download</a>
+        <a className="button" href={fileUrl(file.id, 'download')} download={file.name}><DownloadIcon /> {t('files.download')}</a>
         <button type="button" className="primary" onClick={onClose}>{t('common.close')}</button>
       </div>
     </Dialog>

@@ -156,7 +156,7 @@ function fill(template: string, params: Readonly<Record<string, string | number>
 
 /** The raw message for a key in the current locale, English when the locale lacks it. */
 function lookup(key: MessageKey): Message {
-  return (messages[key] as Message | undefined) ?? en[key];
+  return (messages[key]) ?? en[key];
 }
 
 /** The message `key` in the current locale, with its placeholders filled in. */
