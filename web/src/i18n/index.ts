@@ -37,12 +37,32 @@ export const PSEUDO_LOCALE = 'qps-ploc';
 export const LOCALE_STORAGE_KEY = 'rustchat.locale';
 
 /** The languages the client speaks (BCP 47 tag → catalogue). Add a language here (README, "Languages"). */
-const catalogues: Readonly<Record<string, Translation>> = {
+const catalogues: Record<string, Translation> = {
   en,
 };
 
+/**
+ * Makes a language available (a BCP 47 tag and its catalogue, any subset of the keys). The
+ * client's own languages are listed above; this is for tests and for adding one at run time.
+ */
+export function defineLocale(tag: string, translation: Translation): void {
+  if (tag === PSEUDO_LOCALE) throw new Error('The pseudo-locale is generated from English');
+  catalogues[tag] = translation;
+}
+
 /** The locales a user can choose in the settings, the pseudo-locale last. */
-export const availableLocales: readonly string[] = [...Object.keys(catalogues), PSEUDO_LOCALE];
+export function availableLocales(): string[] {
+  return [...Object.keys(catalogues), PSEUDO_LOCALE];
+}
+
+/** What this module uses of the browser (absent under Node: the unit tests), typed here so that it needs no DOM types. */
+interface BrowserGlobals {
+  readonly document?: { readonly documentElement: { lang: string } };
+  readonly localStorage?: { getItem(key: string): string | null; setItem(key: string, value: string): void; removeItem(key: string): void };
+  readonly location?: { readonly search: string };
+  readonly navigator?: { readonly language?: string; readonly languages?: readonly string[] };
+}
+const browser = globalThis as unknown as BrowserGlobals;
 
 let current = 'en';
 let messages: Translation = en;
@@ -61,7 +81,7 @@ export function intlLocale(): string {
 
 /** The best supported locale for a list of wanted ones (exact tag, then its language), or undefined. */
 export function matchLocale(wanted: readonly (string | null | undefined)[]): string | undefined {
-  const known = [...Object.keys(catalogues), PSEUDO_LOCALE];
+  const known = availableLocales();
   for (const w of wanted) {
     if (w === null || w === undefined || w === '') continue;
     const exact = known.find((k) => k.toLowerCase() === w.toLowerCase());
@@ -79,14 +99,14 @@ export function setLocale(locale: string): void {
   messages = current === PSEUDO_LOCALE ? en : catalogues[current] ?? en;
   pluralRules = new Intl.PluralRules(intlLocale());
   numberFormat = new Intl.NumberFormat(intlLocale());
-  if (typeof document !== 'undefined') document.documentElement.lang = current === PSEUDO_LOCALE ? 'en-XA' : current;
+  if (browser.document !== undefined) browser.document.documentElement.lang = current === PSEUDO_LOCALE ? 'en-XA' : current;
 }
 
-function storage(): Storage | undefined {
+function storage(): BrowserGlobals['localStorage'] {
   try {
-    return typeof window !== 'undefined' ? window.localStorage : undefined;
+    return browser.localStorage;
   } catch {
-    return undefined;
+    return undefined; // storage disabled
   }
 }
 
@@ -113,16 +133,18 @@ export function storeLocale(locale: string | undefined): void {
  * Chooses the locale before the first render: `?locale=<tag>` (remembered; `?locale=auto`
  * forgets), else the remembered choice, else the browser's languages, else English.
  */
-export function initLocale(search: string = typeof window !== 'undefined' ? window.location.search : '', browser: readonly string[] = browserLanguages()): string {
+export function initLocale(search: string = browser.location?.search ?? '', languages: readonly string[] = browserLanguages()): string {
   const asked = new URLSearchParams(search).get('locale');
-  if (asked !== null) storeLocale(asked === '' || asked === 'auto' ? undefined : asked);
-  setLocale(matchLocale([storedLocale(), ...browser]) ?? 'en');
+  const fromQuery = asked === null || asked === '' || asked === 'auto' ? undefined : asked;
+  if (asked !== null) storeLocale(fromQuery);
+  setLocale(matchLocale([fromQuery, storedLocale(), ...languages]) ?? 'en');
   return current;
 }
 
 function browserLanguages(): readonly string[] {
-  if (typeof navigator === 'undefined') return [];
-  return navigator.languages?.length ? navigator.languages : [navigator.language];
+  const nav = browser.navigator;
+  if (nav === undefined) return [];
+  return nav.languages !== undefined && nav.languages.length > 0 ? nav.languages : [nav.language ?? ''];
 }
 
 const PSEUDO_MAP: Readonly<Record<string, string>> = {
@@ -156,7 +178,7 @@ function fill(template: string, params: Readonly<Record<string, string | number>
 
 /** The raw message for a key in the current locale, English when the locale lacks it. */
 function lookup(key: MessageKey): Message {
-  return (messages[key]) ?? en[key];
+  return messages[key] ?? en[key];
 }
 
 /** The message `key` in the current locale, with its placeholders filled in. */
