@@ -32,7 +32,7 @@ export function CustomEmojiDialog({ onClose }: { readonly onClose: () => void })
     setError(undefined);
     api.addCustomEmoji(n, file).done.then((emoji) => {
       addCustomEmoji(emoji);
-      setDone(`:${emoji.name}: is ready to use.`);
+      setDone(t('customEmoji.ready', { name: emoji.name }));
       setName('');
       setFile(undefined);
     }, (err: unknown) => setError(uploadErrorText(err))).finally(() => setBusy(false));
@@ -43,7 +43,7 @@ export function CustomEmojiDialog({ onClose }: { readonly onClose: () => void })
     setError(undefined);
     api.deleteCustomEmoji(emojiId).then(() => {
       removeCustomEmoji(emojiId);
-      setDone(`:${emojiName}: is deleted.`);
+      setDone(t('customEmoji.deleted', { name: emojiName }));
     }, (err: unknown) => setError(describeError(err))).finally(() => setBusy(false));
   }
 

@@ -19,7 +19,7 @@ export function GroupMessageDialog({ onClose, onOpened }: { readonly onClose: ()
   const full = chosen.length >= GROUP_MAX_OTHERS;
   return (
     <Dialog title={t('group.title')} onClose={onClose}>
-      <p className="muted">Choose 2 to {GROUP_MAX_OTHERS} people.</p>
+      <p className="muted">{t('group.choose', { max: GROUP_MAX_OTHERS })}</p>
       <ul className="chosen-people" aria-label={t('group.chosen')}>
         {chosen.map((u) => (
           <li key={u.id}>

@@ -256,7 +256,7 @@ function ResultItem({ hit, team, onUnsave }: { readonly hit: Hit; readonly team:
       }}>
         <span className="result-meta">
           <span className="author">{author !== undefined ? userLabel(author) : t('names.someone')}</span>
-          <span className="muted">in {channelName(state, hit.channel)}</span>
+          <span className="muted">{t('where.inChannel', { channel: channelName(state, hit.channel) })}</span>
           <time dateTime={when.toISOString()} title={formatDate(when, { dateStyle: 'full', timeStyle: 'short' })}>{resultTime(hit.post.created_at, now)}</time>
         </span>
         <ExcerptText excerpt={hit.excerpt} />
@@ -340,7 +340,7 @@ export function SearchPanel({ view, team, onView, onClose }: {
     <aside className="side-panel search-panel" aria-labelledby="search-title">
       <header className="panel-header">
         <h2 id="search-title">{title}</h2>
-        <span className="muted">{view.kind === 'query' ? `“${view.q}”` : view.kind === 'mentions' ? `@${state.me.username}` : ''}</span>
+        <span className="muted">{view.kind === 'query' ? t('search.quoted', { query: view.q }) : view.kind === 'mentions' ? `@${state.me.username}` : ''}</span>
         <button type="button" className="icon" aria-label={t('search.close')} onClick={onClose}><CloseIcon /></button>
       </header>
       <div className="search-tools">
@@ -402,7 +402,7 @@ export function PermalinkState({ status, message, team }: { readonly status: 'lo
         if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
         e.preventDefault();
         navigate(home);
-      }}>Back to {team.display_name}</a></p>
+      }}>{t('permalink.backTo', { team: team.display_name })}</a></p>
     </section>
   );
 }

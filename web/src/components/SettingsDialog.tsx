@@ -174,7 +174,8 @@ function LanguageSection() {
         window.location.reload();
       }}>
         <option value="">{t('settings.language.auto')}</option>
-        {availableLocales().map((l) => <option key={l} value={l} lang={l === PSEUDO_LOCALE ? undefined : l}>{localeName(l)}</option>)}
+        {/* A language is named in its own words, untranslated. */}
+        {availableLocales().map((l) => <option key={l} value={l} {...(l === PSEUDO_LOCALE ? {} : { lang: l, translate: 'no' as const })}>{localeName(l)}</option>)}
       </select>
       <p id={`${id}-lang-hint`} className="hint">{t('settings.language.hint')}</p>
     </fieldset>

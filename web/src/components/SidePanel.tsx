@@ -51,7 +51,7 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
     <aside className="side-panel" aria-labelledby="thread-title">
       <header className="panel-header">
         <h2 id="thread-title">{t('panel.thread')}</h2>
-        {channel !== undefined && <span className="muted">in {channelLabel(state, channel)}</span>}
+        {channel !== undefined && <span className="muted">{t('where.inChannel', { channel: channelLabel(state, channel) })}</span>}
         {root !== undefined && root.root_post_id === null && (
           <button type="button" aria-pressed={following} onClick={() => void actions.setThreadFollowing(rootId, !following).catch((err: unknown) => actions.notify(describeError(err)))}>
             {following ? t('panel.following') : t('panel.follow')}
@@ -66,7 +66,7 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
         <ThreadDrop channelId={root.channel_id} rootId={rootId} archived={channel?.is_archived === true}>
           <div className="messages thread" role="log" aria-label={t('panel.threadMessages')} tabIndex={0}>
             <PostItem post={root} compact={false} context="thread" {...rowProps(state, root)} />
-            {replies.length > 0 && <div className="day-separator" role="separator"><span>{replies.length} {replies.length === 1 ? 'reply' : 'replies'}</span></div>}
+            {replies.length > 0 && <div className="day-separator" role="separator"><span>{t('post.replies', { count: replies.length })}</span></div>}
             <PostList posts={replies} context="thread" state={state} />
             {pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
           </div>
@@ -94,7 +94,7 @@ export function PinnedPanel({ channel, onClose, onOpenThread }: { readonly chann
     <aside className="side-panel" aria-labelledby="pinned-title">
       <header className="panel-header">
         <h2 id="pinned-title">{t('panel.pinned')}</h2>
-        <span className="muted">in {channelLabel(state, channel)}</span>
+        <span className="muted">{t('where.inChannel', { channel: channelLabel(state, channel) })}</span>
         <button type="button" className="icon" aria-label={t('panel.closePinned')} onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
@@ -119,7 +119,7 @@ export function MembersPanel({ channel, onClose, onOpenDirect }: { readonly chan
     <aside className="side-panel" aria-labelledby="members-title">
       <header className="panel-header">
         <h2 id="members-title">{t('panel.members')}</h2>
-        <span className="muted">{ids !== undefined ? `${ids.length} in ${channelLabel(state, channel)}` : ''}</span>
+        <span className="muted">{ids !== undefined ? t('where.membersIn', { count: ids.length, channel: channelLabel(state, channel) }) : ''}</span>
         <button type="button" className="icon" aria-label={t('panel.closeMembers')} onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
@@ -201,7 +201,7 @@ export function FilesPanel({ channel, onClose }: { readonly channel: Channel; re
     <aside className="side-panel" aria-labelledby="files-title">
       <header className="panel-header">
         <h2 id="files-title">{t('panel.files')}</h2>
-        <span className="muted">in {channelLabel(state, channel)}</span>
+        <span className="muted">{t('where.inChannel', { channel: channelLabel(state, channel) })}</span>
         <button type="button" className="icon" aria-label={t('panel.closeFiles')} onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}

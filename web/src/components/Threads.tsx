@@ -30,7 +30,7 @@ function ThreadRow({ thread, onOpen }: { readonly thread: ThreadItem; readonly o
         <span className="sr-only">{label}: </span>
         <span className="thread-meta">
           <strong>{author !== undefined ? userLabel(author) : '…'}</strong>
-          {channel !== undefined && <span className="muted">in {channelLabel(state, channel)}</span>}
+          {channel !== undefined && <span className="muted">{t('where.inChannel', { channel: channelLabel(state, channel) })}</span>}
           <span className="thread-unread" data-unread={thread.unread_replies}>
             {thread.unread_mentions > 0 ? <CountBadge count={thread.unread_mentions} mention /> : <CountBadge count={thread.unread_replies} />}
           </span>
@@ -43,7 +43,7 @@ function ThreadRow({ thread, onOpen }: { readonly thread: ThreadItem; readonly o
               return <Avatar key={id} id={id} name={u !== undefined ? userLabel(u) : '?'} size={18} url={u?.avatar_url} />;
             })}
           </span>
-          <span>{thread.reply_count} {thread.reply_count === 1 ? 'reply' : 'replies'}</span>
+          <span>{t('post.replies', { count: thread.reply_count })}</span>
         </span>
       </button>
     </li>

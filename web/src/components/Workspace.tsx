@@ -99,7 +99,7 @@ function TeamRail({ teams, current, onCreate, onJoin }: { readonly teams: readon
                   navigate(`/${encodeURIComponent(t.name)}`);
                 }}
               >
-                <span aria-hidden="true">{initials}</span>
+                <span aria-hidden="true" translate="no">{initials}</span>
                 <span className="sr-only">{label}</span>
                 {t.id !== current?.id && <CountBadge count={u.mentions} mention />}
               </a>

@@ -30,7 +30,7 @@ export function Avatar({ id, name, size = 32, url }: { readonly id: string; read
   for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   const initials = name.split(/[\s._-]+/).filter(Boolean).slice(0, 2).map((w) => Array.from(w)[0]!.toUpperCase()).join('') || '?';
   return (
-    <span className="avatar" aria-hidden="true" style={{ width: size, height: size, background: `hsl(${hash % 360} 45% 42%)`, fontSize: size * 0.4 }}>
+    <span className="avatar" aria-hidden="true" translate="no" style={{ width: size, height: size, background: `hsl(${hash % 360} 45% 42%)`, fontSize: size * 0.4 }}>
       {initials}
     </span>
   );

@@ -272,6 +272,9 @@ export const en = {
   'error.uploadUnreachable': 'The upload did not reach the server',
   'error.uploadTimeout': 'The upload timed out',
   'error.notConnected': 'Not connected',
+  'error.noReply': 'The server did not answer in time. Please try again.',
+  'error.sendFailed': 'Could not send to the server. Please try again.',
+  'error.connectionLost': 'The connection to the server was lost. Please try again.',
   'error.statusRefused': 'The server refused the status change',
   'error.messageNotSent': 'Message not sent: {reason}',
   'password.hint': 'At least {min} characters.',
@@ -499,6 +502,7 @@ export const en = {
   'permalink.notJoined': 'A message in a channel you have not joined',
   'permalink.notMember': 'You are not a member of this channel. Join it to read the conversation around this message.',
   'permalink.join': 'Join channel',
+  'permalink.backTo': 'Back to {team}',
 
   // Followed threads (Threads.tsx)
   'threads.rowBy': 'Thread by {name}',
@@ -542,6 +546,8 @@ export const en = {
   'customEmoji.add': 'Add emoji',
   'customEmoji.list': 'Custom emoji',
   'customEmoji.none': 'No custom emoji yet.',
+  'customEmoji.ready': ':{name}: is ready to use.',
+  'customEmoji.deleted': ':{name}: is deleted.',
   'customEmoji.deleteName': 'Delete :{name}:',
   'customEmoji.delete': 'Delete',
 
@@ -567,5 +573,11 @@ export const en = {
   'categories.new': '+ New category',
   'categories.newName': 'New category name',
   'categories.create': 'Create',
+
+  // Where a message or list is (Search.tsx, SidePanel.tsx)
+  'where.inChannel': 'in {channel}',
+  'where.membersIn': { one: '{count} in {channel}', other: '{count} in {channel}' },
+  'search.quoted': '“{query}”',
+  'group.choose': 'Choose 2 to {max} people.',
 //@@MORE@@
 } as const satisfies Record<string, Message>;
