@@ -50,39 +50,41 @@ const AS_THEY_ARE = [
 ];
 
 /**
- * Every text of the page that holds an ASCII letter once `allowed` (user content) is taken out,
- * with where it was found. Skips <script>/<style> and anything inside translate="no".
+ * In the page (a script: the server's TypeScript has no DOM types): every text of the page that
+ * holds an ASCII letter once `allowed` (user content) is taken out, with where it was found.
+ * Skips <script>/<style> and anything inside translate="no".
  */
-async function englishOn(page: Page, allowed: readonly string[]): Promise<string[]> {
-  return page.evaluate(({ allowed: words }) => {
-    const sorted = [...words].sort((a, b) => b.length - a.length);
-    const found: string[] = [];
-    const leftover = (text: string): string => {
-      let rest = text;
-      for (const w of sorted) rest = rest.split(w).join(' ');
-      // Emoji short names (:tada:) and @usernames are user content too.
-      return rest.replace(/:[a-z0-9_+-]+:/g, ' ').replace(/@[a-z0-9._-]+/g, ' ');
-    };
-    const where = (el: Element): string => {
-      const parts: string[] = [];
-      for (let e: Element | null = el; e !== null && parts.length < 3; e = e.parentElement) {
-        parts.unshift(`${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${typeof e.className === 'string' && e.className !== '' ? `.${e.className.trim().split(/\s+/).join('.')}` : ''}`);
-      }
-      return parts.join(' > ');
-    };
-    const check = (text: string | null, el: Element, what: string) => {
-      if (text === null || text.trim() === '') return;
-      if (/[A-Za-z]/.test(leftover(text))) found.push(`${where(el)} ${what}: ${JSON.stringify(text.trim())}`);
-    };
-    const untranslated = (el: Element) => el.closest('[translate="no"], script, style, noscript') !== null;
-    for (const el of Array.from(document.body.querySelectorAll('*'))) {
-      if (untranslated(el)) continue;
-      for (const attr of ['aria-label', 'placeholder', 'title', 'alt', 'aria-description', 'aria-roledescription']) check(el.getAttribute(attr), el, `[${attr}]`);
-      for (const node of Array.from(el.childNodes)) if (node.nodeType === Node.TEXT_NODE) check(node.textContent, el, 'text');
+const ENGLISH_ON = `(words) => {
+  const sorted = [...words].sort((a, b) => b.length - a.length);
+  const found = [];
+  const leftover = (text) => {
+    let rest = text;
+    for (const w of sorted) rest = rest.split(w).join(' ');
+    // Emoji short names (:tada:) and @usernames are user content too.
+    return rest.replace(/:[a-z0-9_+-]+:/g, ' ').replace(/@[a-z0-9._-]+/g, ' ');
+  };
+  const where = (el) => {
+    const parts = [];
+    for (let e = el; e !== null && parts.length < 3; e = e.parentElement) {
+      parts.unshift(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (typeof e.className === 'string' && e.className !== '' ? '.' + e.className.trim().split(/\\s+/).join('.') : ''));
     }
-    check(document.title, document.documentElement, 'document.title');
-    return found;
-  }, { allowed });
+    return parts.join(' > ');
+  };
+  const check = (text, el, what) => {
+    if (text === null || text.trim() === '') return;
+    if (/[A-Za-z]/.test(leftover(text))) found.push(where(el) + ' ' + what + ': ' + JSON.stringify(text.trim()));
+  };
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('[translate="no"], script, style, noscript') !== null) continue;
+    for (const attr of ['aria-label', 'placeholder', 'title', 'alt', 'aria-description', 'aria-roledescription']) check(el.getAttribute(attr), el, '[' + attr + ']');
+    for (const node of el.childNodes) if (node.nodeType === Node.TEXT_NODE) check(node.textContent, el, 'text');
+  }
+  check(document.title, document.documentElement, 'document.title');
+  return found;
+}`;
+
+async function englishOn(page: Page, allowed: readonly string[]): Promise<string[]> {
+  return page.evaluate<string[]>(`(${ENGLISH_ON})(${JSON.stringify(allowed)})`);
 }
 
 /** What the test types into the search box. */
@@ -120,7 +122,7 @@ describe('the web client in the pseudo-locale', () => {
     const screens: Record<string, string[]> = {};
     const look = async (name: string) => {
       // Two animation frames: what React just rendered is on the page.
-      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(null)))));
+      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(null))))');
       screens[name] = await englishOn(page, allowed);
     };
     const escape = async () => page.keyboard.press('Escape');
@@ -128,7 +130,7 @@ describe('the web client in the pseudo-locale', () => {
       // ---- signed out: sign in, forgotten password, sign up, a reset link without its token ----
       await page.goto(`${baseUrl}/login?locale=${PSEUDO_LOCALE}`);
       await page.getByRole('heading', { name: P('auth.title.signIn') }).waitFor(WAIT);
-      expect(await page.evaluate(() => document.documentElement.lang)).toBe('en-XA');
+      expect(await page.evaluate<string>('document.documentElement.lang')).toBe('en-XA');
       await page.locator('button[type=submit]').click(); // empty form: the field errors
       await page.locator('.field-error').first().waitFor(WAIT);
       await look('sign in (with errors)');
