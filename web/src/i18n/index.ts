@@ -209,8 +209,8 @@ export function tParts<K extends MessageKey, V>(key: K, values: { readonly [P in
 }
 
 /** A number as the locale writes it. */
-export function formatNumber(n: number): string {
-  return numberFormat.format(n);
+export function formatNumber(n: number, options?: Intl.NumberFormatOptions): string {
+  return options === undefined ? numberFormat.format(n) : new Intl.NumberFormat(intlLocale(), options).format(n);
 }
 
 /** A date or time with Intl in the current locale (pseudo-localised in the pseudo-locale). */

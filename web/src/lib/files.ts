@@ -2,7 +2,10 @@
  * Files as the client shows them: their URLs, sizes for people, a kind for the icon, and the
  * box an image preview takes. Pure, so it runs under Vitest.
  */
-import { t } from '../i18n/index.js';
+import { formatNumber, t } from '../i18n/index.js';
+
+/** "1023 B", "1.5 KB": no thousands separator, the locale's decimal sign. */
+const SIZE_NUMBER: Intl.NumberFormatOptions = { useGrouping: false, maximumFractionDigits: 1 };
 
 /** Files one message may carry (the server refuses more `file_ids`). */
 export const MAX_FILES_PER_POST = 10;
@@ -38,7 +41,7 @@ export function previewImageSrc(url: string | null | undefined): string | undefi
 
 /** "812 B", "4.2 KB", "17 MB" (powers of 1024, as the server's limits are written). */
 export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1024) return t('size.bytes', { size: Math.max(0, Math.round(bytes || 0)) });
+  if (!Number.isFinite(bytes) || bytes < 1024) return t('size.bytes', { size: formatNumber(Math.max(0, Math.round(bytes || 0)), SIZE_NUMBER) });
   const units = ['size.KB', 'size.MB', 'size.GB', 'size.TB'] as const;
   let value = bytes / 1024;
   let unit = 0;
@@ -47,7 +50,7 @@ export function formatSize(bytes: number): string {
     unit++;
   }
   const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
-  return t(units[unit]!, { size: shown });
+  return t(units[unit]!, { size: formatNumber(shown, SIZE_NUMBER) });
 }
 
 export type FileKind = 'image' | 'video' | 'audio' | 'pdf' | 'archive' | 'spreadsheet' | 'presentation' | 'document' | 'code' | 'text' | 'other';
