@@ -4,7 +4,7 @@
  * through t() reads like `[Ŝéñð]`. On each screen reached (sign-in, sign-up, forgotten password,
  * reset link, the channel with messages, reactions and a thread, the side panels, the emoji
  * pickers, search, Threads, the settings and the workspace's dialogs, the first screen of a new
- * account) every text node, every aria-label / placeholder / title / alt and the document title
+ * account; on the way, the language setting switches back to English) every text node, every aria-label / placeholder / title / alt and the document title
  * must be pseudo-localised, or be user content (names, messages we posted, emoji short names),
  * or sit in an element marked translate="no" (data such as time-zone names, initials). Whatever
  * is left holding an ASCII letter is English that bypassed the catalogue, and fails the test.
@@ -238,6 +238,16 @@ describe('the web client in the pseudo-locale', () => {
       await page.locator('a.threads-link').click();
       await page.locator('button.thread-item').first().waitFor(WAIT);
       await look('threads view');
+
+      // ---- the language setting: back to the browser's language (English) and the page reloads in it ----
+      await page.locator('button.me-button').click();
+      await dialog.locator(`select:has(option[value="${PSEUDO_LOCALE}"])`).selectOption('');
+      await page.getByRole('heading', { name: 'Threads' }).waitFor(WAIT);
+      expect(await page.evaluate<string>('document.documentElement.lang')).toBe('en');
+      expect(await page.evaluate<string | null>("localStorage.getItem('rustchat.locale')")).toBeNull();
+      await page.goto(`${baseUrl}/?locale=${PSEUDO_LOCALE}`);
+      await page.locator('a.threads-link').waitFor(WAIT);
+      expect(await page.evaluate<string>('document.documentElement.lang')).toBe('en-XA');
 
       // ---- a new account: the first screen, without a team ----
       await page.locator('.me button').filter({ hasText: P('common.signOut') }).click();

@@ -579,5 +579,4 @@ export const en = {
   'where.membersIn': { one: '{count} in {channel}', other: '{count} in {channel}' },
   'search.quoted': '“{query}”',
   'group.choose': 'Choose 2 to {max} people.',
-//@@MORE@@
 } as const satisfies Record<string, Message>;
