@@ -1,6 +1,7 @@
 /** The WebSocket client's state machine: hello, ordering, gaps, resume, backoff, 1008, replies. */
 import { describe, expect, it } from 'vitest';
 import { RealtimeClient, backoffDelay, type RealtimeHandlers, type ServerEvent, type SocketLike } from '../../web/src/lib/realtime.js';
+import { t as tr } from '../../web/src/i18n/index.js';
 
 class FakeSocket implements SocketLike {
   onopen: SocketLike['onopen'] = null;
@@ -239,7 +240,7 @@ describe('RealtimeClient', () => {
   it('sends actions with increasing seq and resolves them by seq_reply', async () => {
     const t = setup();
     t.client.start();
-    await expect(t.client.send('ping')).rejects.toThrow('not connected');
+    await expect(t.client.send('ping')).rejects.toThrow(tr('error.notConnected'));
     t.last().receive(hello('conn-1'));
     const typing = t.client.send('user_typing', { channel_id: 'c1' });
     const presence = t.client.send('presence', { status: 'away' });

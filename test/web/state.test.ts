@@ -1,7 +1,8 @@
 /** The client's reducer (REST answers and events through one path), routes and token storage. */
 import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../web/src/lib/realtime.js';
-import { SSO_ERROR_GENERIC, channelPath, parseRoute, safeRedirectTarget, ssoErrorMessage } from '../../web/src/lib/route.js';
+import { t } from '../../web/src/i18n/index.js';
+import { channelPath, parseRoute, safeRedirectTarget, ssoErrorMessage } from '../../web/src/lib/route.js';
 import { SSO_LOGIN_ERRORS } from '../../src/domain/sso.js';
 import { tokenStore } from '../../web/src/lib/session.js';
 import type { Channel, FileInfo, Post, ThreadItem, User } from '../../web/src/lib/types.js';
@@ -230,13 +231,14 @@ describe('routes', () => {
   });
 
   it('explains SSO error codes in its own words and never shows text from the link', () => {
+    const SSO_ERROR_GENERIC_TEXT = t('sso.generic');
     expect(ssoErrorMessage('idp_access_denied')).toBe('Sign-in was cancelled or refused at the identity provider.');
     // Every code the server sends has its own sentence.
-    for (const code of SSO_LOGIN_ERRORS) expect(ssoErrorMessage(code), code).not.toBe(SSO_ERROR_GENERIC);
+    for (const code of SSO_LOGIN_ERRORS) expect(ssoErrorMessage(code), code).not.toBe(SSO_ERROR_GENERIC_TEXT);
     expect(new Set(SSO_LOGIN_ERRORS.map(ssoErrorMessage)).size).toBeGreaterThan(SSO_LOGIN_ERRORS.length - 3);
     // Unknown codes, sentences, markup and prototype keys all get the generic sentence.
     const crafted = ['weird', 'Your account is locked: call +1 555 0100', '<img src=x onerror=alert(1)>', 'toString', '__proto__', 'constructor', ''];
-    for (const error of crafted) expect(ssoErrorMessage(error), error).toBe(SSO_ERROR_GENERIC);
+    for (const error of crafted) expect(ssoErrorMessage(error), error).toBe(SSO_ERROR_GENERIC_TEXT);
   });
 
   it('follows redirect_to after an SSO sign-in only to a path on this origin', () => {

@@ -12,6 +12,7 @@ import { ResetPasswordPage } from './components/ResetPasswordPage.js';
 import { Workspace } from './components/Workspace.js';
 import { ChatProvider } from './state/chat.js';
 import { navigate, useRoute } from './navigation.js';
+import { t } from './i18n/index.js';
 
 export interface Boot {
   readonly user: User | undefined;
@@ -40,7 +41,7 @@ export function App({ initial, api, tokens, onSessionEndedRef }: AppProps) {
   const signedOut = useCallback((reason: 'signed_out' | 'session_ended') => {
     tokens.clear();
     setUser(undefined);
-    setNotice(reason === 'session_ended' ? 'Your session has ended. Please sign in again.' : 'You have signed out.');
+    setNotice(reason === 'session_ended' ? t('session.ended') : t('session.signedOut'));
     navigate('/login');
   }, [tokens]);
 
@@ -63,7 +64,7 @@ export function App({ initial, api, tokens, onSessionEndedRef }: AppProps) {
     setUser(undefined);
     setResetToken(undefined);
     setAuthMode('signin');
-    setNotice('Your password was changed. Sign in with your new password.');
+    setNotice(t('session.passwordChanged'));
     navigate('/login', { replace: true });
   }, [tokens]);
 
@@ -84,7 +85,7 @@ export function App({ initial, api, tokens, onSessionEndedRef }: AppProps) {
         <section className="card" aria-labelledby="unreachable-title">
           <h1 id="unreachable-title">RustChat</h1>
           <p role="alert">{notice}</p>
-          <button type="button" className="primary" onClick={() => window.location.reload()}>Try again</button>
+          <button type="button" className="primary" onClick={() => window.location.reload()}>{t('common.tryAgain')}</button>
         </section>
       </main>
     );

@@ -16,10 +16,12 @@ import { parseRoute, registrationTokenFromHash, resetTokenFromHash, safeRedirect
 import { tokenStore } from './lib/session.js';
 import { xhrTransport } from './lib/upload.js';
 import { applyTheme } from './lib/theme.js';
+import { initLocale, t } from './i18n/index.js';
 import './styles.css';
 import './screens.css';
 
 applyTheme();
+initLocale();
 
 const tokens = tokenStore(window.sessionStorage);
 let sessionEnded: () => void = () => undefined;
@@ -42,7 +44,7 @@ async function boot(): Promise<Boot> {
     // Like a reset link: the token leaves the address bar before anything else.
     const token = registrationTokenFromHash(window.location.hash);
     window.history.replaceState(null, '', '/login');
-    if (token === undefined) return { user: undefined, notice: 'That link to finish creating your account is not complete. Open it again from the e-mail, or register again.' };
+    if (token === undefined) return { user: undefined, notice: t('session.registrationLinkIncomplete') };
     try {
       const session = await api.completeRegistration(token);
       tokens.set(session.token);
@@ -65,7 +67,7 @@ async function boot(): Promise<Boot> {
         return { user: session.user };
       } catch (err) {
         const expired = err instanceof ApiError && (err.status === 400 || err.status === 401 || err.status === 404);
-        return { user: undefined, notice: expired ? 'That sign-in link has expired or was already used. Please sign in again.' : describeError(err) };
+        return { user: undefined, notice: expired ? t('session.signInLinkExpired') : describeError(err) };
       }
     }
     // Already signed in in this tab: /login just leads back into the app.
@@ -91,7 +93,7 @@ async function keptSession(): Promise<Boot> {
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       tokens.clear();
-      return { user: undefined, notice: 'Your session has ended. Please sign in again.' };
+      return { user: undefined, notice: t('session.ended') };
     }
     return { user: undefined, notice: describeError(err), unreachable: true };
   }

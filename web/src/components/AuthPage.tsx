@@ -8,17 +8,12 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { ApiError, describeError, ssoLoginHref, type ApiClient } from '../lib/api.js';
 import { useHref } from '../navigation.js';
 import type { OAuthProvider, PasswordPolicy, SessionResponse } from '../lib/types.js';
+import { t, tParts } from '../i18n/index.js';
 
 const USERNAME_RE = /^[a-z][a-z0-9._-]{2,21}$/;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export type AuthMode = 'signin' | 'signup' | 'forgot';
-
-/** The confirmation of a reset request: neutral, so that it tells nobody whether the account exists. */
-/** After registering on a server with mail: the same for every address. */
-export const REGISTRATION_MAIL_SENT = 'Check your e-mail to finish creating your account.';
-
-export const RESET_LINK_SENT = 'If an account exists for that address, we sent a link to reset its password. The link works for 30 minutes.';
 
 interface Props {
   readonly api: ApiClient;
@@ -80,7 +75,7 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
     e.preventDefault();
     const address = email.trim();
     if (!EMAIL_RE.test(address)) {
-      setErrors({ email: 'Enter the e-mail address of your account.' });
+      setErrors({ email: t('auth.error.resetEmail') });
       return;
     }
     setErrors({});
@@ -99,11 +94,11 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
     e.preventDefault();
     const found: FieldErrors = {};
     if (mode === 'signin') {
-      if (login.trim() === '') found.login = 'Enter your e-mail address or username.';
-      if (password === '') found.password = 'Enter your password.';
+      if (login.trim() === '') found.login = t('auth.error.login');
+      if (password === '') found.password = t('auth.error.password');
     } else {
-      if (!USERNAME_RE.test(username.trim().toLowerCase())) found.username = 'Username must be 3–22 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter.';
-      if (!EMAIL_RE.test(email.trim())) found.email = 'Enter a valid e-mail address.';
+      if (!USERNAME_RE.test(username.trim().toLowerCase())) found.username = t('auth.error.username');
+      if (!EMAIL_RE.test(email.trim())) found.email = t('auth.error.email');
       const tooLong = rules.lengthError(password);
       if (tooLong !== undefined) found.password = tooLong;
     }
@@ -144,28 +139,28 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
     <main className="center-page">
       <section className="card auth" aria-labelledby={`${ids}-title`}>
         <p className="brand" aria-hidden="true">RustChat</p>
-        <h1 id={`${ids}-title`}>{mode === 'signin' ? 'Sign in' : mode === 'signup' ? 'Create your account' : 'Reset your password'}</h1>
+        <h1 id={`${ids}-title`}>{mode === 'signin' ? t('auth.title.signIn') : mode === 'signup' ? t('auth.title.signUp') : t('auth.title.forgot')}</h1>
         {notice !== undefined && mode !== 'forgot' && <p className="notice" role="status">{notice}</p>}
         {mode === 'signup' && registered !== undefined ? (
           <>
-            <p className="notice" role="status">{REGISTRATION_MAIL_SENT}</p>
-            <p className="hint">We wrote to {registered}. The link works for an hour. No mail? Check your spam folder. If you already have an account with this address, the mail says so and how to sign in.</p>
+            <p className="notice" role="status">{t('auth.registrationMailSent')}</p>
+            <p className="hint">{t('auth.registrationMailHint', { email: registered })}</p>
           </>
         ) : mode === 'forgot' ? (
           resetSent ? (
             <>
-              <p className="notice" role="status">{RESET_LINK_SENT}</p>
-              <p className="hint">No mail? Check your spam folder, or ask for another link in a few minutes.</p>
+              <p className="notice" role="status">{t('auth.resetLinkSent')}</p>
+              <p className="hint">{t('auth.resetLinkSentHint')}</p>
             </>
           ) : (
             <form onSubmit={(e) => void requestReset(e)} noValidate aria-busy={busy}>
-              <p id={`${ids}-reset-hint`} className="hint">Enter the e-mail address of your account and we will send you a link to choose a new password.</p>
+              <p id={`${ids}-reset-hint`} className="hint">{t('auth.resetHint')}</p>
               {errors.form !== undefined && <p className="error" role="alert">{errors.form}</p>}
-              <label htmlFor={`${ids}-reset-email`}>E-mail</label>
+              <label htmlFor={`${ids}-reset-email`}>{t('auth.email')}</label>
               <input id={`${ids}-reset-email`} name="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} autoCapitalize="none" spellCheck={false}
                 aria-invalid={errors.email !== undefined} aria-describedby={describedBy(`${ids}-reset-hint`, errors.email !== undefined && `${ids}-reset-email-err`)} autoFocus />
               {errors.email !== undefined && <p id={`${ids}-reset-email-err`} className="field-error" role="alert">{errors.email}</p>}
-              <button type="submit" className="primary wide" disabled={busy}>Send reset link</button>
+              <button type="submit" className="primary wide" disabled={busy}>{t('auth.sendResetLink')}</button>
             </form>
           )
         ) : (
@@ -173,56 +168,56 @@ export function AuthPage({ api, notice, initialMode = 'signin', onSignedIn }: Pr
             {errors.form !== undefined && <p className="error" role="alert">{errors.form}</p>}
             {mode === 'signin' ? (
               <>
-                <label htmlFor={`${ids}-login`}>E-mail or username</label>
+                <label htmlFor={`${ids}-login`}>{t('auth.login')}</label>
                 <input id={`${ids}-login`} name="login" autoComplete="username" value={login} onChange={(e) => setLogin(e.target.value)}
                   aria-invalid={errors.login !== undefined} aria-describedby={describedBy(errors.login !== undefined && `${ids}-login-err`)} autoFocus />
                 {errors.login !== undefined && <p id={`${ids}-login-err`} className="field-error" role="alert">{errors.login}</p>}
               </>
             ) : (
               <>
-                <label htmlFor={`${ids}-username`}>Username</label>
+                <label htmlFor={`${ids}-username`}>{t('auth.username')}</label>
                 <input id={`${ids}-username`} name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoCapitalize="none" spellCheck={false}
                   aria-invalid={errors.username !== undefined} aria-describedby={describedBy(`${ids}-username-hint`, errors.username !== undefined && `${ids}-username-err`)} autoFocus />
-                <p id={`${ids}-username-hint`} className="hint">3–22 characters: lower-case letters, digits, “.”, “_” or “-”.</p>
+                <p id={`${ids}-username-hint`} className="hint">{t('auth.usernameHint')}</p>
                 {errors.username !== undefined && <p id={`${ids}-username-err`} className="field-error" role="alert">{errors.username}</p>}
 
-                <label htmlFor={`${ids}-email`}>E-mail</label>
+                <label htmlFor={`${ids}-email`}>{t('auth.email')}</label>
                 <input id={`${ids}-email`} name="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)}
                   aria-invalid={errors.email !== undefined} aria-describedby={describedBy(errors.email !== undefined && `${ids}-email-err`)} />
                 {errors.email !== undefined && <p id={`${ids}-email-err`} className="field-error" role="alert">{errors.email}</p>}
 
-                <label htmlFor={`${ids}-display`}>Display name <span className="optional">(optional)</span></label>
+                <label htmlFor={`${ids}-display`}>{t('auth.displayName')} <span className="optional">{t('common.optional')}</span></label>
                 <input id={`${ids}-display`} name="display_name" autoComplete="name" value={displayName} onChange={(e) => setDisplayName(e.target.value)}
                   aria-invalid={errors.display_name !== undefined} aria-describedby={describedBy(errors.display_name !== undefined && `${ids}-display-err`)} />
                 {errors.display_name !== undefined && <p id={`${ids}-display-err`} className="field-error" role="alert">{errors.display_name}</p>}
               </>
             )}
-            <label htmlFor={`${ids}-password`}>Password</label>
+            <label htmlFor={`${ids}-password`}>{t('auth.password')}</label>
             <input id={`${ids}-password`} name="password" type="password" autoComplete={mode === 'signin' ? 'current-password' : 'new-password'} value={password} onChange={(e) => setPassword(e.target.value)}
               aria-invalid={errors.password !== undefined} aria-describedby={describedBy(mode === 'signup' && `${ids}-password-hint`, errors.password !== undefined && `${ids}-password-err`)} />
             {mode === 'signup' && <p id={`${ids}-password-hint`} className="hint">{passwordHint}</p>}
             {errors.password !== undefined && <p id={`${ids}-password-err`} className="field-error" role="alert">{errors.password}</p>}
-            {mode === 'signin' && <p className="forgot"><button type="button" className="link" onClick={() => switchMode('forgot')}>Forgot your password?</button></p>}
+            {mode === 'signin' && <p className="forgot"><button type="button" className="link" onClick={() => switchMode('forgot')}>{t('auth.forgotPassword')}</button></p>}
 
-            <button type="submit" className="primary wide" disabled={busy}>{mode === 'signin' ? 'Sign in' : 'Create account'}</button>
+            <button type="submit" className="primary wide" disabled={busy}>{mode === 'signin' ? t('auth.signIn') : t('auth.createAccount')}</button>
           </form>
         )}
 
         {providers.length > 0 && mode !== 'forgot' && (
-          <div className="sso" role="group" aria-label="Single sign-on">
-            <p className="divider"><span>or</span></p>
+          <div className="sso" role="group" aria-label={t('auth.sso')}>
+            <p className="divider"><span>{t('common.or')}</span></p>
             {providers.map((p) => (
-              <a key={p.provider_key} className="button wide" href={ssoLoginHref(p.login_url, here)}>Sign in with {p.display_name}</a>
+              <a key={p.provider_key} className="button wide" href={ssoLoginHref(p.login_url, here)}>{t('auth.signInWith', { provider: p.display_name })}</a>
             ))}
           </div>
         )}
 
         <p className="switch">
           {mode === 'signin'
-            ? registrationOpen && <>New here? <button type="button" className="link" onClick={() => switchMode('signup')}>Create an account</button></>
+            ? registrationOpen && <>{tParts('auth.newHere', { action: <button key="a" type="button" className="link" onClick={() => switchMode('signup')}>{t('auth.createAnAccount')}</button> })}</>
             : mode === 'signup'
-              ? <>Already have an account? <button type="button" className="link" onClick={() => switchMode('signin')}>Sign in</button></>
-              : <button type="button" className="link" onClick={() => switchMode('signin')}>Back to sign in</button>}
+              ? <>{tParts('auth.haveAccount', { action: <button key="a" type="button" className="link" onClick={() => switchMode('signin')}>{t('auth.signIn')}</button> })}</>
+              : <button type="button" className="link" onClick={() => switchMode('signin')}>{t('auth.backToSignIn')}</button>}
         </p>
       </section>
     </main>

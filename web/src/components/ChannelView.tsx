@@ -16,6 +16,7 @@ import { AddPeopleDialog, EditChannelDialog } from './dialogs.js';
 import { DropHint, useAttachmentTray, useFileDrop } from './Files.js';
 import { LockIcon } from './icons.js';
 import { MessageText, OutgoingItem, PostItem, rowProps } from './Post.js';
+import { t, tParts } from '../i18n/index.js';
 
 const GROUP_WINDOW_MS = 5 * 60_000;
 
@@ -41,7 +42,7 @@ export function PostList({ posts, context, onOpenThread, firstUnreadSeq, state, 
         return (
           <Fragment key={post.id}>
             {newDay && <div className="day-separator" role="separator"><span>{formatDay(post.created_at)}</span></div>}
-            {unreadLine && <div className="unread-separator" role="separator"><span>New messages</span></div>}
+            {unreadLine && <div className="unread-separator" role="separator"><span>{t('channel.newMessages')}</span></div>}
             <PostItem post={post} compact={compact} context={context} {...(onOpenThread ? { onOpenThread } : {})}
               editRequested={editPostId === post.id} {...(onEditDone ? { onEditDone } : {})} {...rowProps(state, post)} focused={highlightId === post.id} />
           </Fragment>
@@ -153,7 +154,7 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone, focusPostI
       ref={scroller}
       className="messages"
       role="log"
-      aria-label={`Messages in ${channelLabel(state, channel)}`}
+      aria-label={t('channel.messagesIn', { channel: channelLabel(state, channel) })}
       aria-busy={cp === undefined}
       tabIndex={0}
       onScroll={(e) => {
@@ -164,19 +165,19 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone, focusPostI
       {hasMore ? (
         <div ref={topSentinel} className="history-start">
           <button type="button" className="link" disabled={loadingOlder} onClick={() => void older()}>
-            {loadingOlder ? 'Loading…' : 'Load older messages'}
+            {loadingOlder ? t('common.loading') : t('channel.loadOlder')}
           </button>
         </div>
       ) : cp !== undefined && (
         <div className="history-start">
-          <p className="channel-intro">This is the very beginning of <strong>{channelLabel(state, channel)}</strong>.</p>
+          <p className="channel-intro">{tParts('channel.beginning', { channel: <strong key="c">{channelLabel(state, channel)}</strong> })}</p>
         </div>
       )}
       <PostList posts={posts} context="channel" onOpenThread={onOpenThread} firstUnreadSeq={cp?.firstUnreadSeq ?? null} state={state} editPostId={editPostId} onEditDone={onEditDone} highlightId={highlightId} />
       {hasNewer ? (
         <div ref={bottomSentinel} className="history-start">
           <button type="button" className="link" disabled={loadingNewer} onClick={() => void newer()}>
-            {loadingNewer ? 'Loading…' : 'Load newer messages'}
+            {loadingNewer ? t('common.loading') : t('channel.loadNewer')}
           </button>
         </div>
       ) : pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
@@ -198,7 +199,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
   const tray = useAttachmentTray(channel.id, null);
   const archived = channel.is_archived;
   const drop = useFileDrop(useCallback((files: File[]) => {
-    if (archived) actions.notify('This channel is archived: files cannot be added to it.');
+    if (archived) actions.notify(t('channel.archivedNoFiles'));
     else attachFiles(tray, files, actions);
   }, [archived, actions, tray]));
   const [dialog, setDialog] = useState<'edit' | 'add' | 'leave' | 'archive' | undefined>(undefined);
@@ -223,43 +224,43 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
             {partner !== undefined && <PresenceDot status={state.presence[partner] ?? 'offline'} />}{channel.type === 'private' && <LockIcon />} {title}
           </h1>
           <div className="channel-tools">
-            <button type="button" onClick={onShowMembers}>Members</button>
-            <button type="button" onClick={onShowPinned}>Pinned</button>
-            <button type="button" onClick={onShowFiles}>Files</button>
+            <button type="button" onClick={onShowMembers}>{t('channel.members')}</button>
+            <button type="button" onClick={onShowPinned}>{t('channel.pinned')}</button>
+            <button type="button" onClick={onShowFiles}>{t('channel.files')}</button>
             {!conversation && !channel.is_archived && <button type="button" onClick={() => {
               setDialog('add');
               actions.loadMembers(channel.id).catch(() => undefined);
-            }}>Add people</button>}
-            {!channel.is_archived && <button type="button" onClick={() => setDialog('edit')}>Edit details</button>}
-            {channel.type !== 'direct' && <button type="button" onClick={() => setDialog('leave')}>Leave</button>}
-            {!conversation && !channel.is_archived && <button type="button" onClick={() => setDialog('archive')}>Archive</button>}
-            {!conversation && channel.is_archived && <button type="button" onClick={() => void actions.restoreChannel(channel.id).then(() => actions.notify('The channel is restored.'), (err: unknown) => actions.notify(describeError(err)))}>Restore</button>}
+            }}>{t('channel.addPeople')}</button>}
+            {!channel.is_archived && <button type="button" onClick={() => setDialog('edit')}>{t('channel.editDetails')}</button>}
+            {channel.type !== 'direct' && <button type="button" onClick={() => setDialog('leave')}>{t('channel.leave')}</button>}
+            {!conversation && !channel.is_archived && <button type="button" onClick={() => setDialog('archive')}>{t('channel.archive')}</button>}
+            {!conversation && channel.is_archived && <button type="button" onClick={() => void actions.restoreChannel(channel.id).then(() => actions.notify(t('channel.restored')), (err: unknown) => actions.notify(describeError(err)))}>{t('channel.restore')}</button>}
           </div>
         </div>
-        {channel.is_archived && <p className="channel-purpose" role="note">This channel is archived: read-only.</p>}
+        {channel.is_archived && <p className="channel-purpose" role="note">{t('channel.archivedNote')}</p>}
         {channel.purpose !== '' && <p className="channel-purpose">{channel.purpose}</p>}
         {channel.header !== '' && <div className="channel-headline"><MessageText message={channel.header} me={state.me.username} /></div>}
       </header>
       <MessageList channel={channel} onOpenThread={onOpenThread} editPostId={editPostId} onEditDone={editDone} focusPostId={focusPostId} />
       {state.channelPosts[channel.id]?.hasNewer === true && (
         <p className="jump-latest">
-          <button type="button" onClick={() => void actions.jumpToLatest(channel.id).catch((err: unknown) => actions.notify(describeError(err)))}>Jump to recent messages</button>
+          <button type="button" onClick={() => void actions.jumpToLatest(channel.id).catch((err: unknown) => actions.notify(describeError(err)))}>{t('channel.jumpToRecent')}</button>
         </p>
       )}
       <TypingIndicator channelId={channel.id} parentId={null} />
       <Composer
         channelId={channel.id}
         rootId={null}
-        label={`Message ${conversation ? label : `#${label}`}`}
-        disabled={channel.is_archived ? 'This channel is archived: it can be read but not written to.' : undefined}
+        label={t('channel.messageTo', { channel: conversation ? label : `#${label}` })}
+        disabled={channel.is_archived ? t('channel.archivedComposer') : undefined}
         onEditLast={editLast}
         inputId="message-box"
       />
-      {drop.over && <DropHint label={archived ? 'This channel is archived' : `Drop files to attach them to your message in ${conversation ? label : `#${label}`}`} />}
+      {drop.over && <DropHint label={archived ? t('channel.archivedDrop') : t('channel.dropFiles', { channel: conversation ? label : `#${label}` })} />}
       {dialog === 'edit' && <EditChannelDialog channel={channel} onClose={() => setDialog(undefined)} />}
       {dialog === 'add' && (
         <AddPeopleDialog
-          title={`Add people to ${label}`}
+          title={t('channel.addPeopleTo', { channel: label })}
           exclude={new Set(state.members[channel.id] ?? [state.me.id])}
           add={(userId) => actions.addChannelMember(channel.id, userId)}
           onClose={() => setDialog(undefined)}
@@ -267,9 +268,9 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
       )}
       {dialog === 'archive' && (
         <ConfirmDialog
-          title={`Archive ${label}`}
-          message="Everyone can still read it, nobody can write in it. A channel admin can restore it later."
-          confirmLabel="Archive"
+          title={t('channel.archiveTitle', { channel: label })}
+          message={t('channel.archiveMessage')}
+          confirmLabel={t('channel.archive')}
           danger
           onConfirm={() => actions.archiveChannel(channel.id)}
           onClose={() => setDialog(undefined)}
@@ -277,9 +278,9 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
       )}
       {dialog === 'leave' && (
         <ConfirmDialog
-          title={`Leave ${label}`}
-          message={channel.type === 'private' ? 'You will need to be added again to come back.' : 'You can join again from “Browse channels”.'}
-          confirmLabel="Leave"
+          title={t('channel.leaveTitle', { channel: label })}
+          message={channel.type === 'private' ? t('channel.leavePrivate') : t('channel.leavePublic')}
+          confirmLabel={t('channel.leave')}
           danger
           onConfirm={async () => {
             await actions.leaveChannel(channel.id);

@@ -17,11 +17,12 @@ import { typingIn, userLabel } from '../state/reducer.js';
 import { AttachmentList, useAttachmentTray, useAttachments } from './Files.js';
 import { EmojiPicker, useEmojiVersion } from './Emoji.js';
 import { PaperclipIcon, SmileIcon } from './icons.js';
+import { t } from '../i18n/index.js';
 
 /** Adds files to a tray, saying so when some are left out by the per-message limit. */
 export function attachFiles(tray: AttachmentTray, files: readonly File[], actions: Pick<ChatActions, 'notify'>): void {
   const refused = tray.add(files);
-  if (refused > 0) actions.notify(`A message can carry at most ${MAX_FILES_PER_POST} files: ${refused} ${refused === 1 ? 'was' : 'were'} not attached.`);
+  if (refused > 0) actions.notify(t('composer.tooManyFiles', { max: MAX_FILES_PER_POST, count: refused }));
 }
 
 interface Suggestion {
@@ -39,11 +40,11 @@ interface Completion {
   readonly emoji?: string;
 }
 
-const SPECIAL: readonly Suggestion[] = [
-  { username: 'channel', label: 'Notifies everyone in this channel' },
-  { username: 'all', label: 'Notifies everyone in this channel' },
-  { username: 'here', label: 'Notifies everyone online in this channel' },
-];
+const SPECIAL = [
+  { username: 'channel', label: 'composer.notifyChannel' },
+  { username: 'all', label: 'composer.notifyChannel' },
+  { username: 'here', label: 'composer.notifyHere' },
+] as const;
 
 /** @-mention suggestions for the word being typed: people from the directory, then @channel/@all/@here. */
 function useMentionSuggestions(query: string | undefined): Suggestion[] {
@@ -65,7 +66,7 @@ function useMentionSuggestions(query: string | undefined): Suggestion[] {
   }, [api, query, meId]);
   if (query === undefined) return [];
   const people = found.query === query ? found.list : [];
-  return [...people, ...SPECIAL.filter((s) => s.username.startsWith(query))].slice(0, 8);
+  return [...people, ...SPECIAL.filter((s) => s.username.startsWith(query)).map((s) => ({ username: s.username, label: t(s.label) }))].slice(0, 8);
 }
 
 /** Drafts survive switching channels (not reloads). */
@@ -154,7 +155,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
 
   // A message may be empty when it carries files (the server allows it then).
   const canSend = disabled === undefined && !uploading && (text.trim() !== '' || ready > 0);
-  const status = uploading ? 'Uploading… the message can be sent when the files are up.' : '';
+  const status = uploading ? t('composer.uploading') : '';
 
   function submit(e?: FormEvent) {
     e?.preventDefault();
@@ -207,7 +208,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
       <label htmlFor={id} className="sr-only">{label}</label>
       <AttachmentList tray={tray} />
       {open && (
-        <ul className="suggestions" role="listbox" id={`${id}-list`} aria-label={mention !== undefined ? 'Mention suggestions' : 'Emoji suggestions'}>
+        <ul className="suggestions" role="listbox" id={`${id}-list`} aria-label={mention !== undefined ? t('composer.mentionSuggestions') : t('composer.emojiSuggestions')}>
           {suggestions.map((s, i) => (
             <li
               key={s.key}
@@ -245,7 +246,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
         onKeyDown={onKeyDown}
         onPaste={onPaste}
       />
-      <span id={`${id}-hint`} className="sr-only">Enter sends, Shift+Enter adds a new line. Paste or drop files to attach them.</span>
+      <span id={`${id}-hint`} className="sr-only">{t('composer.hint')}</span>
       <input
         ref={fileInput}
         type="file"
@@ -260,12 +261,12 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
           if (files.length > 0) attachFiles(tray, files, actions);
         }}
       />
-      <button type="button" className="icon attach" aria-label="Insert emoji" title="Insert emoji" aria-expanded={picking} disabled={disabled !== undefined} onClick={() => setPicking((p) => !p)}>
+      <button type="button" className="icon attach" aria-label={t('composer.insertEmoji')} title={t('composer.insertEmoji')} aria-expanded={picking} disabled={disabled !== undefined} onClick={() => setPicking((p) => !p)}>
         <SmileIcon />
       </button>
       {picking && (
         <div className="composer-emoji">
-          <EmojiPicker label="Insert emoji" onClose={() => {
+          <EmojiPicker label={t('composer.insertEmoji')} onClose={() => {
             setPicking(false);
             ref.current?.focus();
           }} onPick={(name) => {
@@ -276,10 +277,10 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
           }} />
         </div>
       )}
-      <button type="button" className="icon attach" aria-label="Attach files" title="Attach files" disabled={disabled !== undefined} onClick={() => fileInput.current?.click()}>
+      <button type="button" className="icon attach" aria-label={t('composer.attachFiles')} title={t('composer.attachFiles')} disabled={disabled !== undefined} onClick={() => fileInput.current?.click()}>
         <PaperclipIcon />
       </button>
-      <button type="submit" className="primary" disabled={!canSend}>Send</button>
+      <button type="submit" className="primary" disabled={!canSend}>{t('composer.send')}</button>
       <p className="composer-status" role="status">{status}</p>
     </form>
   );
@@ -288,10 +289,10 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
 export function TypingIndicator({ channelId, parentId }: { readonly channelId: string; readonly parentId: string | null }) {
   const state = useChatState();
   const now = useNow(1000);
-  const names = typingIn(state, channelId, parentId, now).map((id) => (state.users[id] ? userLabel(state.users[id]) : 'Someone'));
+  const names = typingIn(state, channelId, parentId, now).map((id) => (state.users[id] ? userLabel(state.users[id]) : t('names.someone')));
   let text = '';
-  if (names.length === 1) text = `${names[0]} is typing…`;
-  else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
-  else if (names.length > 2) text = 'Several people are typing…';
+  if (names.length === 1) text = t('typing.one', { name: names[0]! });
+  else if (names.length === 2) text = t('typing.two', { first: names[0]!, second: names[1]! });
+  else if (names.length > 2) text = t('typing.several');
   return <div className="typing" aria-live="polite">{text}</div>;
 }

@@ -7,6 +7,7 @@ import { AVATAR_TYPES } from '../lib/files.js';
 import { useChat } from '../state/chat.js';
 import { Dialog } from './Dialog.js';
 import { useEmojiVersion } from './Emoji.js';
+import { t } from '../i18n/index.js';
 
 const NAME_RE = /^[a-z0-9_+-]{1,64}$/;
 
@@ -25,13 +26,13 @@ export function CustomEmojiDialog({ onClose }: { readonly onClose: () => void })
     e.preventDefault();
     const n = name.trim().toLowerCase();
     setDone(undefined);
-    if (!NAME_RE.test(n)) return setError('Names are 1–64 lower-case letters, digits, "_", "+" or "-".');
-    if (file === undefined) return setError('Choose an image.');
+    if (!NAME_RE.test(n)) return setError(t('customEmoji.errorName'));
+    if (file === undefined) return setError(t('customEmoji.errorImage'));
     setBusy(true);
     setError(undefined);
     api.addCustomEmoji(n, file).done.then((emoji) => {
       addCustomEmoji(emoji);
-      setDone(`:${emoji.name}: is ready to use.`);
+      setDone(t('customEmoji.ready', { name: emoji.name }));
       setName('');
       setFile(undefined);
     }, (err: unknown) => setError(uploadErrorText(err))).finally(() => setBusy(false));
@@ -42,40 +43,40 @@ export function CustomEmojiDialog({ onClose }: { readonly onClose: () => void })
     setError(undefined);
     api.deleteCustomEmoji(emojiId).then(() => {
       removeCustomEmoji(emojiId);
-      setDone(`:${emojiName}: is deleted.`);
+      setDone(t('customEmoji.deleted', { name: emojiName }));
     }, (err: unknown) => setError(describeError(err))).finally(() => setBusy(false));
   }
 
   const list = customEmojiList();
   return (
-    <Dialog title="Custom emoji" onClose={onClose}>
+    <Dialog title={t('customEmoji.title')} onClose={onClose}>
       <form onSubmit={submit} className="custom-emoji-form">
-        <label htmlFor={`${id}-name`}>Name</label>
-        <input id={`${id}-name`} value={name} maxLength={64} placeholder="partyparrot" aria-describedby={`${id}-name-hint`} onChange={(e) => setName(e.target.value)} />
-        <p id={`${id}-name-hint`} className="hint">Used as :name: in messages and reactions: lower-case letters, digits, "_", "+" or "-".</p>
-        <label htmlFor={`${id}-image`}>Image</label>
+        <label htmlFor={`${id}-name`}>{t('customEmoji.name')}</label>
+        <input id={`${id}-name`} value={name} maxLength={64} placeholder="partyparrot" translate="no" aria-describedby={`${id}-name-hint`} onChange={(e) => setName(e.target.value)} />
+        <p id={`${id}-name-hint`} className="hint">{t('customEmoji.nameHint')}</p>
+        <label htmlFor={`${id}-image`}>{t('customEmoji.image')}</label>
         <input id={`${id}-image`} type="file" accept={AVATAR_TYPES.join(',')} aria-describedby={`${id}-image-hint`} onChange={(e) => setFile(e.target.files?.[0])} />
-        <p id={`${id}-image-hint`} className="hint">PNG, JPEG, GIF or WebP, at most 512 KB; shown at up to 128 × 128 pixels.</p>
+        <p id={`${id}-image-hint`} className="hint">{t('customEmoji.imageHint')}</p>
         {error !== undefined && <p className="error" role="alert">{error}</p>}
         <p className="notice-line" role="status">{done}</p>
         <div className="dialog-actions">
-          <button type="submit" className="primary" disabled={busy}>Add emoji</button>
+          <button type="submit" className="primary" disabled={busy}>{t('customEmoji.add')}</button>
         </div>
       </form>
-      <ul className="custom-emoji-list" aria-label="Custom emoji">
-        {list.length === 0 && <li className="muted">No custom emoji yet.</li>}
+      <ul className="custom-emoji-list" aria-label={t('customEmoji.list')}>
+        {list.length === 0 && <li className="muted">{t('customEmoji.none')}</li>}
         {list.map((e) => (
           <li key={e.id}>
             <img className="custom-emoji" src={customEmojiUrl(e.name)} alt="" width={24} height={24} />
             <span>:{e.name}:</span>
             {(e.creator_id === state.me.id || admin) && (
-              <button type="button" className="link" disabled={busy} aria-label={`Delete :${e.name}:`} onClick={() => remove(e.id, e.name)}>Delete</button>
+              <button type="button" className="link" disabled={busy} aria-label={t('customEmoji.deleteName', { name: e.name })} onClick={() => remove(e.id, e.name)}>{t('customEmoji.delete')}</button>
             )}
           </li>
         ))}
       </ul>
       <div className="dialog-actions">
-        <button type="button" onClick={onClose}>Done</button>
+        <button type="button" onClick={onClose}>{t('common.done')}</button>
       </div>
     </Dialog>
   );

@@ -10,6 +10,7 @@ import { useChatActions, useChatSelector } from '../state/chat.js';
 import { userLabel } from '../state/reducer.js';
 import { PresenceDot } from './bits.js';
 import { CloseIcon } from './icons.js';
+import { t } from '../i18n/index.js';
 
 interface DialogProps {
   readonly title: string;
@@ -46,7 +47,7 @@ export function Dialog({ title, onClose, children, className }: DialogProps) {
     >
       <header className="dialog-header">
         <h2 id={id}>{title}</h2>
-        <button type="button" className="icon" aria-label="Close" onClick={onClose}><CloseIcon /></button>
+        <button type="button" className="icon" aria-label={t('common.close')} onClick={onClose}><CloseIcon /></button>
       </header>
       {open && children}
     </dialog>,
@@ -81,7 +82,7 @@ export function ConfirmDialog({ title, message, confirmLabel, danger, onConfirm,
         <p>{message}</p>
         {error !== undefined && <p className="error" role="alert">{error}</p>}
         <div className="dialog-actions">
-          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="button" onClick={onClose}>{t('common.cancel')}</button>
           <button type="submit" className={danger === true ? 'danger' : 'primary'} disabled={busy} autoFocus>{confirmLabel}</button>
         </div>
       </form>
@@ -129,10 +130,10 @@ export function UserPicker({ label, exclude, action, actionLabel, onPick }: {
   return (
     <div className="user-picker">
       <label htmlFor={`${id}-q`}>{label}</label>
-      <input id={`${id}-q`} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Search by username or name" autoFocus autoComplete="off" />
+      <input id={`${id}-q`} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder={t('picker.search')} autoFocus autoComplete="off" />
       {error !== undefined && <p className="error" role="alert">{error}</p>}
-      <ul className="pick-list" aria-label="People" aria-busy={results === undefined}>
-        {results !== undefined && shown.length === 0 && <li className="empty">Nobody found.</li>}
+      <ul className="pick-list" aria-label={t('picker.people')} aria-busy={results === undefined}>
+        {results !== undefined && shown.length === 0 && <li className="empty">{t('picker.nobody')}</li>}
         {shown.map((u) => (
           <li key={u.id}>
             <span className="who">

@@ -8,6 +8,7 @@ import {
   customEmojiList, customEmojiUrl, emojiByName, emojiChar, isStandardEmoji, loadEmoji, noteEmojiUsed, recentEmoji, searchEmoji, setSkinTone, skinTone, emojiVersion, subscribeEmoji,
   type EmojiMatch,
 } from '../lib/emoji.js';
+import { t } from '../i18n/index.js';
 
 /** Re-renders the component whenever emoji names resolve differently (the full set arrived, a custom emoji was added or deleted). */
 export function useEmojiVersion(): number {
@@ -27,9 +28,10 @@ function Glyph({ match }: { readonly match: EmojiMatch }) {
   return match.url !== undefined ? <img className="custom-emoji" src={match.url} alt="" width={22} height={22} decoding="async" /> : <>{match.char}</>;
 }
 
-const GROUPS = ['Smileys & emotion', 'People & body', '', 'Animals & nature', 'Food & drink', 'Travel & places', 'Activities', 'Objects', 'Symbols', 'Flags'];
+/** Emojibase's groups (2, components, is never shown). */
+const GROUPS = ['emoji.group.0', 'emoji.group.1', undefined, 'emoji.group.3', 'emoji.group.4', 'emoji.group.5', 'emoji.group.6', 'emoji.group.7', 'emoji.group.8', 'emoji.group.9'] as const;
 const TONE_SWATCH = ['✋', '✋🏻', '✋🏼', '✋🏽', '✋🏾', '✋🏿'];
-const TONE_LABEL = ['Default', 'Light', 'Medium-light', 'Medium', 'Medium-dark', 'Dark'];
+const TONE_LABEL = ['emoji.tone.0', 'emoji.tone.1', 'emoji.tone.2', 'emoji.tone.3', 'emoji.tone.4', 'emoji.tone.5'] as const;
 /** Buttons shown at once when browsing without a query (search reaches everything). */
 const MAX_SHOWN = 400;
 
@@ -38,7 +40,7 @@ const MAX_SHOWN = 400;
  * results (by group when not searching). Arrow keys move between emoji, Enter in the search
  * box picks the first result, Escape closes.
  */
-export function EmojiPicker({ onPick, onClose, label = 'Emoji picker', autoFocus = true }: {
+export function EmojiPicker({ onPick, onClose, label = t('emoji.picker'), autoFocus = true }: {
   readonly onPick: (name: string) => void;
   readonly onClose: () => void;
   readonly label?: string;
@@ -85,7 +87,7 @@ export function EmojiPicker({ onPick, onClose, label = 'Emoji picker', autoFocus
   }
 
   const option = (m: EmojiMatch, where: string) => (
-    <button key={`${where}-${m.name}`} type="button" className="emoji-option" role="gridcell" aria-label={`:${m.name}:`} title={`:${m.name}: ${m.label}`} onClick={() => pick(m.name)}>
+    <button key={`${where}-${m.name}`} type="button" className="emoji-option" role="gridcell" aria-label={`:${m.name}:`} title={`:${m.name}: ${m.label}`} translate="no" onClick={() => pick(m.name)}>
       <Glyph match={m} />
     </button>
   );
@@ -94,7 +96,7 @@ export function EmojiPicker({ onPick, onClose, label = 'Emoji picker', autoFocus
   const sections: Array<{ title: string; items: EmojiMatch[] }> = [];
   if (query === '') {
     const customs = customEmojiList().map((e) => emojiByName(e.name)).filter((m): m is EmojiMatch => m !== undefined);
-    if (customs.length > 0) sections.push({ title: 'Custom', items: customs });
+    if (customs.length > 0) sections.push({ title: t('emoji.custom'), items: customs });
     const byGroup = new Map<number, EmojiMatch[]>();
     for (const m of results) {
       if (m.entry === undefined) continue;
@@ -102,9 +104,9 @@ export function EmojiPicker({ onPick, onClose, label = 'Emoji picker', autoFocus
       if (list === undefined) byGroup.set(m.entry.group, (list = []));
       list.push(m);
     }
-    for (const [g, items] of [...byGroup].sort((a, b) => a[0] - b[0])) sections.push({ title: GROUPS[g] ?? 'Other', items });
+    for (const [g, items] of [...byGroup].sort((a, b) => a[0] - b[0])) sections.push({ title: t(GROUPS[g] ?? 'emoji.group.other'), items });
   } else {
-    sections.push({ title: results.length === 0 ? 'No emoji found' : 'Search results', items: results });
+    sections.push({ title: results.length === 0 ? t('emoji.noneFound') : t('emoji.searchResults'), items: results });
   }
 
   return (
@@ -115,7 +117,7 @@ export function EmojiPicker({ onPick, onClose, label = 'Emoji picker', autoFocus
       }
     }}>
       <div className="emoji-picker-top">
-        <input ref={search} type="search" className="emoji-search" placeholder="Search emoji" aria-label="Search emoji" value={query}
+        <input ref={search} type="search" className="emoji-search" placeholder={t('emoji.search')} aria-label={t('emoji.search')} value={query}
           onChange={(e) => setQuery(e.target.value)}
           onKeyDown={(e) => {
             if (e.key === 'Enter') {
@@ -126,21 +128,21 @@ export function EmojiPicker({ onPick, onClose, label = 'Emoji picker', autoFocus
               grid.current?.querySelector<HTMLButtonElement>('button.emoji-option')?.focus();
             }
           }} />
-        <label className="sr-only" htmlFor="emoji-tone">Skin tone</label>
-        <select id="emoji-tone" className="emoji-tone" value={tone} title="Skin tone" onChange={(e) => {
+        <label className="sr-only" htmlFor="emoji-tone">{t('emoji.skinTone')}</label>
+        <select id="emoji-tone" className="emoji-tone" value={tone} title={t('emoji.skinTone')} onChange={(e) => {
           const t = Number(e.target.value);
           setTone(t);
           setSkinTone(t);
         }}>
-          {TONE_SWATCH.map((s, i) => <option key={i} value={i}>{s} {TONE_LABEL[i]}</option>)}
+          {TONE_SWATCH.map((s, i) => <option key={i} value={i}>{s} {t(TONE_LABEL[i]!)}</option>)}
         </select>
       </div>
-      {failed && <p className="error">The emoji list could not be loaded.</p>}
-      <div ref={grid} className="emoji-grid" role="group" aria-label="Emoji" onKeyDown={onGridKey}>
+      {failed && <p className="error">{t('emoji.loadFailed')}</p>}
+      <div ref={grid} className="emoji-grid" role="group" aria-label={t('emoji.grid')} onKeyDown={onGridKey}>
         {recent.length > 0 && (
-          <section aria-label="Recently used">
-            <h3>Recently used</h3>
-            <div role="grid" aria-label="Recently used"><div role="row" className="emoji-row">{recent.map((m) => option(m, 'recent'))}</div></div>
+          <section aria-label={t('emoji.recent')}>
+            <h3>{t('emoji.recent')}</h3>
+            <div role="grid" aria-label={t('emoji.recent')}><div role="row" className="emoji-row">{recent.map((m) => option(m, 'recent'))}</div></div>
           </section>
         )}
         {sections.map((s) => (

@@ -13,6 +13,7 @@ import type { FileInfo } from '../lib/types.js';
 import { useChatActions, useChatSelector } from '../state/chat.js';
 import { Dialog } from './Dialog.js';
 import { CloseIcon, DownloadIcon, FileKindIcon } from './icons.js';
+import { t } from '../i18n/index.js';
 
 /**
  * One tray per composer (channel, or thread), kept while the person switches channels, as
@@ -48,7 +49,7 @@ export function AttachmentList({ tray }: { readonly tray: AttachmentTray }) {
   const items = useAttachments(tray);
   if (items.length === 0) return null;
   return (
-    <ul className="attachments" aria-label="Attached files">
+    <ul className="attachments" aria-label={t('files.attached')}>
       {items.map((a) => {
         const kind = fileKind(a.file?.mime_type ?? '', a.name.includes('.') ? a.name.slice(a.name.lastIndexOf('.') + 1) : '');
         return (
@@ -59,15 +60,15 @@ export function AttachmentList({ tray }: { readonly tray: AttachmentTray }) {
               <span className="attachment-meta">
                 {a.status === 'uploading' && (
                   <>
-                    <progress max={Math.max(a.size, 1)} value={a.sent} aria-label={`Uploading ${a.name}`} />
+                    <progress max={Math.max(a.size, 1)} value={a.sent} aria-label={t('files.uploading', { name: a.name })} />
                     <span className="muted">{formatSize(a.sent)} of {formatSize(a.size)}</span>
                   </>
                 )}
                 {a.status === 'done' && <span className="muted">{formatSize(a.size)}</span>}
-                {a.status === 'failed' && <span className="error" role="alert">{a.error ?? 'The upload failed.'}</span>}
+                {a.status === 'failed' && <span className="error" role="alert">{a.error ?? t('files.uploadFailed')}</span>}
               </span>
             </span>
-            <button type="button" className="icon" aria-label={a.status === 'uploading' ? `Cancel upload of ${a.name}` : `Remove ${a.name}`} title={a.status === 'uploading' ? 'Cancel upload' : 'Remove'} onClick={() => tray.remove(a.key)}>
+            <button type="button" className="icon" aria-label={a.status === 'uploading' ? t('files.cancelUploadOf', { name: a.name }) : t('files.removeName', { name: a.name })} title={a.status === 'uploading' ? t('files.cancelUpload') : t('files.remove')} onClick={() => tray.remove(a.key)}>
               <CloseIcon />
             </button>
           </li>
@@ -148,7 +149,7 @@ export function FileCard({ file }: { readonly file: FileInfo }) {
         <a className="file-name" href={fileUrl(file.id, 'download')} download={file.name} title={file.name}>{file.name}</a>
         <span className="muted">{formatSize(file.size)}</span>
       </span>
-      <a className="button icon-button" href={fileUrl(file.id, 'download')} download={file.name} aria-label={`Download ${file.name}`} title="Download">
+      <a className="button icon-button" href={fileUrl(file.id, 'download')} download={file.name} aria-label={t('files.downloadName', { name: file.name })} title={t('files.download')}>
         <DownloadIcon />
       </a>
     </div>
@@ -166,8 +167,8 @@ export function ImageViewer({ file, onClose }: { readonly file: FileInfo; readon
         <span className="muted image-viewer-meta">
           {file.width !== undefined && file.height !== undefined ? `${file.width} × ${file.height}, ` : ''}{formatSize(file.size)}
         </span>
-        <a className="button" href={fileUrl(file.id, 'download')} download={file.name}><DownloadIcon /> Download</a>
-        <button type="button" className="primary" onClick={onClose}>Close</button>
+        <a className="button" href={fileUrl(file.id, 'download')} download={file.name}><DownloadIcon /> {t('files.download')}</a>
+        <button type="button" className="primary" onClick={onClose}>{t('common.close')}</button>
       </div>
     </Dialog>
   );
@@ -182,12 +183,12 @@ export function PostFiles({ files }: { readonly files: readonly FileInfo[] }) {
   return (
     <div className="post-files">
       {images.length > 0 && (
-        <ul className="post-images" aria-label="Images">
+        <ul className="post-images" aria-label={t('files.images')}>
           {images.map((f) => {
             const box = fitWithin(f.width, f.height, INLINE_MAX_WIDTH, INLINE_MAX_HEIGHT);
             return (
               <li key={f.id}>
-                <button type="button" className="image-button" aria-haspopup="dialog" aria-label={`Open image ${f.name}`} title={f.name} onClick={() => setViewing(f)}>
+                <button type="button" className="image-button" aria-haspopup="dialog" aria-label={t('files.openImage', { name: f.name })} title={f.name} onClick={() => setViewing(f)}>
                   <img src={fileUrl(f.id, 'preview')} alt={f.name} width={box.width} height={box.height} loading="lazy" decoding="async" />
                 </button>
               </li>
@@ -196,7 +197,7 @@ export function PostFiles({ files }: { readonly files: readonly FileInfo[] }) {
         </ul>
       )}
       {others.length > 0 && (
-        <ul className="post-cards" aria-label="Files">
+        <ul className="post-cards" aria-label={t('files.files')}>
           {others.map((f) => <li key={f.id}><FileCard file={f} /></li>)}
         </ul>
       )}

@@ -17,6 +17,7 @@ import { BookmarkIcon, EditIcon, PinIcon, ReplyIcon, SmileIcon, TrashIcon } from
 import { ConfirmDialog } from './Dialog.js';
 import { PostFiles } from './Files.js';
 import { formatSize, previewImageSrc } from '../lib/files.js';
+import { formatDate, t } from '../i18n/index.js';
 
 /**
  * A message's Markdown (lib/markdown.ts: elements, never HTML). A click on a link to a screen of
@@ -85,9 +86,9 @@ function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) 
   }, [onClose]);
   return (
     <div ref={ref} className="reaction-picker" onKeyDown={(e) => e.key === 'Escape' && onClose(true)}>
-      <div className="quick-reactions" role="group" aria-label="Pick a reaction">
+      <div className="quick-reactions" role="group" aria-label={t('post.pickReaction')}>
         {QUICK_REACTIONS.map((name) => (
-          <button key={name} type="button" className="icon" aria-label={`React with ${name}`} title={`:${name}:`} onClick={() => {
+          <button key={name} type="button" className="icon" aria-label={t('post.reactWith', { emoji: name })} title={`:${name}:`} onClick={() => {
             noteEmojiUsed(name);
             onPick(name);
           }}>
@@ -95,7 +96,7 @@ function ReactionPicker({ onPick, onClose }: { readonly onPick: (emoji: string) 
           </button>
         ))}
       </div>
-      <EmojiPicker label="Pick a reaction" onPick={onPick} onClose={() => onClose(true)} autoFocus={false} />
+      <EmojiPicker label={t('post.pickReaction')} onPick={onPick} onClose={() => onClose(true)} autoFocus={false} />
     </div>
   );
 }
@@ -122,7 +123,7 @@ export function LinkPreviewCard({ preview, canRemove, onRemove }: { readonly pre
   }
   const title = preview.title ?? host;
   return (
-    <div className="link-preview" role="group" aria-label={`Link preview: ${title}`}>
+    <div className="link-preview" role="group" aria-label={t('post.linkPreview', { title })}>
       <div className="link-preview-text">
         <span className="link-preview-site">{preview.site_name ?? host}</span>
         {href !== undefined ? <a className="link-preview-title" href={href} target="_blank" rel="noopener noreferrer nofollow">{title}</a> : <span className="link-preview-title">{title}</span>}
@@ -132,7 +133,7 @@ export function LinkPreviewCard({ preview, canRemove, onRemove }: { readonly pre
         <img className="link-preview-image" src={src} alt="" width={preview.image.width} height={preview.image.height} loading="lazy" decoding="async" />
       )}
       {canRemove && (
-        <button type="button" className="icon link-preview-remove" aria-label="Remove link preview" title="Remove preview" onClick={onRemove}>×</button>
+        <button type="button" className="icon link-preview-remove" aria-label={t('post.removePreview')} title={t('post.removePreviewTitle')} onClick={onRemove}>×</button>
       )}
     </div>
   );
@@ -186,7 +187,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
   }, []);
   const [confirming, setConfirming] = useState(false);
   const author = users[post.user_id];
-  const name = author !== undefined ? userLabel(author) : 'Someone';
+  const name = author !== undefined ? userLabel(author) : t('names.someone');
   const mine = post.user_id === me.id;
 
   // Up arrow in an empty composer asks the parent to edit this post.
@@ -221,33 +222,33 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
 
   const when = new Date(post.created_at);
   return (
-    <article className={`post${compact ? ' compact' : ''}${post.is_pinned ? ' pinned' : ''}${focused === true ? ' focused' : ''}`} aria-label={`${name} at ${formatClock(post.created_at)}`} data-post-id={post.id}
+    <article className={`post${compact ? ' compact' : ''}${post.is_pinned ? ' pinned' : ''}${focused === true ? ' focused' : ''}`} aria-label={t('post.label', { name, time: formatClock(post.created_at) })} data-post-id={post.id}
       tabIndex={focused === true ? -1 : undefined}>
       <div className="post-gutter">
-        {compact ? <time dateTime={when.toISOString()} title={when.toLocaleString()} className="gutter-time">{formatClock(post.created_at)}</time> : <Avatar id={post.user_id} name={name} url={author?.avatar_url} />}
+        {compact ? <time dateTime={when.toISOString()} title={formatDate(when, { dateStyle: 'full', timeStyle: 'short' })} className="gutter-time">{formatClock(post.created_at)}</time> : <Avatar id={post.user_id} name={name} url={author?.avatar_url} />}
       </div>
       <div className="post-body">
         {!compact && (
           <header className="post-header">
             <bdi className="author">{name}</bdi>{author !== undefined && <CustomStatus user={author} />}
-            <time dateTime={when.toISOString()} title={when.toLocaleString()}>{formatClock(post.created_at)}</time>
+            <time dateTime={when.toISOString()} title={formatDate(when, { dateStyle: 'full', timeStyle: 'short' })}>{formatClock(post.created_at)}</time>
           </header>
         )}
         {context === 'channel' && post.root_post_id !== null && (
           <p className="reply-ref">
             <button type="button" className="link" onClick={() => onOpenThread?.(post.root_post_id!)}>
-              Replied in a thread{root !== undefined ? `: “${root.message.slice(0, 60)}${root.message.length > 60 ? '…' : ''}”` : ''}
+              {root !== undefined ? t('post.repliedInThreadTo', { excerpt: `${root.message.slice(0, 60)}${root.message.length > 60 ? '…' : ''}` }) : t('post.repliedInThread')}
             </button>
           </p>
         )}
         {isEditing ? (
           <div className="edit-box">
-            <label className="sr-only" htmlFor={`edit-${post.id}`}>Edit message</label>
+            <label className="sr-only" htmlFor={`edit-${post.id}`}>{t('post.editLabel')}</label>
             <textarea id={`edit-${post.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onEditKey} autoFocus rows={Math.min(8, draft.split('\n').length + 1)} />
             <div className="edit-actions">
-              <span className="hint">Enter to save, Escape to cancel</span>
-              <button type="button" onClick={() => { setEditing(false); onEditDone?.(); }}>Cancel</button>
-              <button type="button" className="primary" onClick={save}>Save</button>
+              <span className="hint">{t('post.editHint')}</span>
+              <button type="button" onClick={() => { setEditing(false); onEditDone?.(); }}>{t('common.cancel')}</button>
+              <button type="button" className="primary" onClick={save}>{t('common.save')}</button>
             </div>
           </div>
         ) : (
@@ -255,8 +256,8 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
             <MessageText message={post.message} me={me.username} />
             {(post.edited_at !== null || post.is_pinned) && (
               <p className="post-flags">
-                {post.edited_at !== null && <span className="edited">(edited)</span>}
-                {post.is_pinned && <span className="pin-flag">Pinned</span>}
+                {post.edited_at !== null && <span className="edited">{t('post.edited')}</span>}
+                {post.is_pinned && <span className="pin-flag">{t('post.pinned')}</span>}
               </p>
             )}
           </>
@@ -266,14 +267,14 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
         )}
         <PostFiles files={post.files} />
         {post.reactions.length > 0 && (
-          <ul className="reactions" aria-label="Reactions">
+          <ul className="reactions" aria-label={t('post.reactions')}>
             {post.reactions.map((r) => {
               const reacted = r.users.includes(me.id);
-              const who = r.users.map((id) => (id === me.id ? 'you' : users[id] ? userLabel(users[id]) : 'someone')).join(', ');
+              const who = r.users.map((id) => (id === me.id ? t('post.reactedYou') : users[id] ? userLabel(users[id]) : t('post.reactedSomeone'))).join(t('common.listSeparator'));
               return (
                 <li key={r.emoji}>
                   <button type="button" className={reacted ? 'reaction mine' : 'reaction'} aria-pressed={reacted} disabled={archived}
-                    aria-label={`${r.emoji}: ${r.count} (${who}). ${reacted ? 'Remove your reaction' : 'Add your reaction'}`} title={`:${r.emoji}: by ${who}`}
+                    aria-label={t(reacted ? 'post.reactionLabel' : 'post.reactionLabelAdd', { emoji: r.emoji, count: r.count, who })} title={t('post.reactionTitle', { emoji: r.emoji, who })}
                     onClick={() => void actions.react(post, r.emoji).catch(fail)}>
                     <span aria-hidden="true"><Emoji name={r.emoji} /></span> <span className="count">{r.count}</span>
                   </button>
@@ -292,23 +293,23 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
                 })}
               </span>
             )}
-            <span>{post.reply_count} {post.reply_count === 1 ? 'reply' : 'replies'}</span>
+            <span>{t('post.replies', { count: post.reply_count })}</span>
           </button>
         )}
       </div>
       {!isEditing && !archived && (
-        <div className="post-actions" role="toolbar" aria-label="Message actions">
-          <button ref={reactButton} type="button" className="icon" aria-label="Add reaction" aria-expanded={picking} onClick={() => setPicking((p) => !p)}><SmileIcon /></button>
+        <div className="post-actions" role="toolbar" aria-label={t('post.actions')}>
+          <button ref={reactButton} type="button" className="icon" aria-label={t('post.addReaction')} aria-expanded={picking} onClick={() => setPicking((p) => !p)}><SmileIcon /></button>
           {context !== 'thread' && onOpenThread !== undefined && (
-            <button type="button" className="icon" aria-label="Reply in thread" onClick={() => onOpenThread(post.root_post_id ?? post.id)}><ReplyIcon /></button>
+            <button type="button" className="icon" aria-label={t('post.replyInThread')} onClick={() => onOpenThread(post.root_post_id ?? post.id)}><ReplyIcon /></button>
           )}
-          <button type="button" className="icon" aria-label={post.is_pinned ? 'Unpin message' : 'Pin message'} onClick={() => void actions.setPinned(post.id, !post.is_pinned).catch(fail)}><PinIcon /></button>
-          <button type="button" className="icon" aria-label="Save message" title="Save for later"
-            onClick={() => void api.setSaved(post.id, true).then(() => actions.notify('Message saved. Find it under “Saved messages” by the search box.'), fail)}><BookmarkIcon /></button>
-          <button type="button" className="icon" aria-label="Mark as unread" title="Mark as unread from here"
+          <button type="button" className="icon" aria-label={post.is_pinned ? t('post.unpin') : t('post.pin')} onClick={() => void actions.setPinned(post.id, !post.is_pinned).catch(fail)}><PinIcon /></button>
+          <button type="button" className="icon" aria-label={t('post.save')} title={t('post.saveTitle')}
+            onClick={() => void api.setSaved(post.id, true).then(() => actions.notify(t('post.saved')), fail)}><BookmarkIcon /></button>
+          <button type="button" className="icon" aria-label={t('post.markUnread')} title={t('post.markUnreadTitle')}
             onClick={() => void actions.markUnread(post.id).catch(fail)}><span aria-hidden="true">◔</span></button>
-          {mine && <button type="button" className="icon" aria-label="Edit message" onClick={() => { setDraft(post.message); setEditing(true); }}><EditIcon /></button>}
-          {mine && <button type="button" className="icon danger" aria-label="Delete message" onClick={() => setConfirming(true)}><TrashIcon /></button>}
+          {mine && <button type="button" className="icon" aria-label={t('post.edit')} onClick={() => { setDraft(post.message); setEditing(true); }}><EditIcon /></button>}
+          {mine && <button type="button" className="icon danger" aria-label={t('post.delete')} onClick={() => setConfirming(true)}><TrashIcon /></button>}
           {picking && (
             <ReactionPicker
               onClose={closePicker}
@@ -323,9 +324,9 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
       )}
       {confirming && (
         <ConfirmDialog
-          title="Delete message"
-          message={post.root_post_id === null && post.reply_count > 0 ? 'Delete this message and its replies? This cannot be undone.' : 'Delete this message? This cannot be undone.'}
-          confirmLabel="Delete"
+          title={t('post.deleteTitle')}
+          message={post.root_post_id === null && post.reply_count > 0 ? t('post.deleteWithReplies') : t('post.deleteOne')}
+          confirmLabel={t('post.deleteConfirm')}
           danger
           onConfirm={() => actions.deletePost(post.id)}
           onClose={() => setConfirming(false)}
@@ -339,24 +340,24 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
 export function OutgoingItem({ item }: { readonly item: Outgoing }) {
   const { state, actions } = useChat();
   return (
-    <article className={`post outgoing ${item.status}`} aria-label={item.status === 'sending' ? 'Sending message' : 'Message not sent'}>
+    <article className={`post outgoing ${item.status}`} aria-label={item.status === 'sending' ? t('post.sendingLabel') : t('post.notSentLabel')}>
       <div className="post-gutter"><Avatar id={state.me.id} name={userLabel(state.me)} url={state.me.avatar_url} /></div>
       <div className="post-body">
         <header className="post-header">
           <bdi className="author">{userLabel(state.me)}</bdi>
-          <span className="muted">{item.status === 'sending' ? 'Sending…' : 'Not sent'}</span>
+          <span className="muted">{item.status === 'sending' ? t('post.sending') : t('post.notSent')}</span>
         </header>
         <MessageText message={item.message} me={state.me.username} />
         {item.files !== undefined && item.files.length > 0 && (
-          <ul className="outgoing-files" aria-label="Attached files">
+          <ul className="outgoing-files" aria-label={t('post.attachedFiles')}>
             {item.files.map((f) => <li key={f.id}>{f.name} <span className="muted">({formatSize(f.size)})</span></li>)}
           </ul>
         )}
         {item.status === 'failed' && (
           <p className="error" role="alert">
-            {item.error ?? 'The message was not sent.'}{' '}
-            <button type="button" className="link" onClick={() => void actions.retryPost(item.clientMsgId)}>Retry</button>{' '}
-            <button type="button" className="link" onClick={() => actions.discardPost(item.clientMsgId)}>Discard</button>
+            {item.error ?? t('post.notSentError')}{' '}
+            <button type="button" className="link" onClick={() => void actions.retryPost(item.clientMsgId)}>{t('post.retry')}</button>{' '}
+            <button type="button" className="link" onClick={() => actions.discardPost(item.clientMsgId)}>{t('post.discard')}</button>
           </p>
         )}
       </div>

@@ -9,6 +9,7 @@ import { useChat } from '../state/chat.js';
 import { channelLabel, userLabel } from '../state/reducer.js';
 import { fuzzyScore } from '../lib/fuzzy.js';
 import { Dialog } from './Dialog.js';
+import { t } from '../i18n/index.js';
 
 type Item = { kind: 'channel'; channel: Channel; label: string } | { kind: 'person'; user: User; label: string };
 
@@ -65,8 +66,8 @@ export function QuickSwitcher({ team, onClose, onOpen }: { readonly team: Team; 
   }
 
   return (
-    <Dialog title="Find a channel or person" onClose={onClose} className="switcher-dialog">
-      <label htmlFor={`${id}-q`} className="sr-only">Channel or person</label>
+    <Dialog title={t('switcher.title')} onClose={onClose} className="switcher-dialog">
+      <label htmlFor={`${id}-q`} className="sr-only">{t('switcher.label')}</label>
       <input
         id={`${id}-q`}
         type="search"
@@ -76,7 +77,7 @@ export function QuickSwitcher({ team, onClose, onOpen }: { readonly team: Team; 
         aria-activedescendant={items.length > 0 ? `${id}-opt-${current}` : undefined}
         autoComplete="off"
         autoFocus
-        placeholder="Type a channel, conversation or person"
+        placeholder={t('switcher.placeholder')}
         value={q}
         onChange={(e) => {
           setQ(e.target.value);
@@ -100,14 +101,14 @@ export function QuickSwitcher({ team, onClose, onOpen }: { readonly team: Team; 
         }}
       />
       {error !== undefined && <p className="error" role="alert">{error}</p>}
-      <ul id={`${id}-list`} role="listbox" aria-label="Matches" className="switcher-list">
-        {items.length === 0 && <li className="muted" role="presentation">Nothing matches.</li>}
+      <ul id={`${id}-list`} role="listbox" aria-label={t('switcher.matches')} className="switcher-list">
+        {items.length === 0 && <li className="muted" role="presentation">{t('switcher.nothing')}</li>}
         {items.map((item, i) => (
           <li key={item.kind === 'channel' ? item.channel.id : `u:${item.user.id}`} id={`${id}-opt-${i}`} role="option" aria-selected={i === current}
             onMouseEnter={() => setActive(i)} onClick={() => open(item)}>
             <span>{item.kind === 'channel' && (item.channel.type === 'public' ? '# ' : item.channel.type === 'private' ? '🔒 ' : '')}{item.label}</span>
             <span className="muted">
-              {item.kind === 'person' ? `@${item.user.username}` : item.channel.type === 'direct' ? 'Direct message' : item.channel.type === 'group' ? 'Group message' : item.channel.is_archived ? 'Archived' : 'Channel'}
+              {item.kind === 'person' ? `@${item.user.username}` : item.channel.type === 'direct' ? t('switcher.direct') : item.channel.type === 'group' ? t('switcher.group') : item.channel.is_archived ? t('switcher.archived') : t('switcher.channel')}
             </span>
           </li>
         ))}

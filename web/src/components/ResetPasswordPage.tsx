@@ -9,9 +9,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { ApiError, describeError, type ApiClient } from '../lib/api.js';
 import type { PasswordPolicy } from '../lib/types.js';
 import type { AuthMode } from './AuthPage.js';
-
-/** What the server says of an unknown, used or expired token; also said of a link without one. */
-export const INVALID_RESET_LINK = 'This password reset link is invalid or has expired';
+import { t } from '../i18n/index.js';
 
 interface Props {
   readonly api: ApiClient;
@@ -50,10 +48,10 @@ export function ResetPasswordPage({ api, token, onReset, onLeave }: Props) {
     e.preventDefault();
     if (token === undefined) return;
     const found: FieldErrors = {};
-    if (password === '') found.password = 'Enter a new password.';
+    if (password === '') found.password = t('reset.error.empty');
     else found.password = rules.lengthError(password);
     if (found.password === undefined) delete found.password;
-    if (found.password === undefined && confirm !== password) found.confirm = 'The two passwords do not match.';
+    if (found.password === undefined && confirm !== password) found.confirm = t('reset.error.mismatch');
     setErrors(found);
     if (Object.keys(found).length > 0) return;
     setBusy(true);
@@ -68,7 +66,7 @@ export function ResetPasswordPage({ api, token, onReset, onLeave }: Props) {
     }
   }
 
-  const invalid = token === undefined ? INVALID_RESET_LINK : refused;
+  const invalid = token === undefined ? t('reset.invalidLink') : refused;
 
   return (
     <main className="center-page">
@@ -76,36 +74,36 @@ export function ResetPasswordPage({ api, token, onReset, onLeave }: Props) {
         <p className="brand" aria-hidden="true">RustChat</p>
         {invalid !== undefined ? (
           <>
-            <h1 id={`${ids}-title`}>Reset your password</h1>
+            <h1 id={`${ids}-title`}>{t('reset.title')}</h1>
             <p className="error" role="alert">{invalid}</p>
-            <p>Reset links work once, for a limited time. You can ask for a new one.</p>
+            <p>{t('reset.linksWorkOnce')}</p>
             <p className="actions">
-              <button type="button" className="primary wide" onClick={() => onLeave('forgot')}>Request a new link</button>
+              <button type="button" className="primary wide" onClick={() => onLeave('forgot')}>{t('reset.requestNewLink')}</button>
             </p>
           </>
         ) : (
           <>
-            <h1 id={`${ids}-title`}>Choose a new password</h1>
+            <h1 id={`${ids}-title`}>{t('reset.chooseTitle')}</h1>
             <form onSubmit={(e) => void submit(e)} noValidate aria-busy={busy}>
               {errors.form !== undefined && <p className="error" role="alert">{errors.form}</p>}
-              <label htmlFor={`${ids}-password`}>New password</label>
+              <label htmlFor={`${ids}-password`}>{t('reset.newPassword')}</label>
               <input id={`${ids}-password`} name="new-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)}
                 aria-invalid={errors.password !== undefined} aria-describedby={describedBy(`${ids}-password-hint`, errors.password !== undefined && `${ids}-password-err`)} autoFocus />
               <p id={`${ids}-password-hint`} className="hint">{passwordHint}</p>
               {errors.password !== undefined && <p id={`${ids}-password-err`} className="field-error" role="alert">{errors.password}</p>}
 
-              <label htmlFor={`${ids}-confirm`}>Confirm new password</label>
+              <label htmlFor={`${ids}-confirm`}>{t('reset.confirmPassword')}</label>
               <input id={`${ids}-confirm`} name="confirm-password" type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)}
                 aria-invalid={errors.confirm !== undefined} aria-describedby={describedBy(errors.confirm !== undefined && `${ids}-confirm-err`)} />
               {errors.confirm !== undefined && <p id={`${ids}-confirm-err`} className="field-error" role="alert">{errors.confirm}</p>}
 
-              <button type="submit" className="primary wide" disabled={busy}>Change password</button>
+              <button type="submit" className="primary wide" disabled={busy}>{t('reset.change')}</button>
             </form>
-            <p className="hint">Changing your password signs you out everywhere.</p>
+            <p className="hint">{t('reset.signsOutEverywhere')}</p>
           </>
         )}
         <p className="switch">
-          <button type="button" className="link" onClick={() => onLeave('signin')}>Back to sign in</button>
+          <button type="button" className="link" onClick={() => onLeave('signin')}>{t('auth.backToSignIn')}</button>
         </p>
       </section>
     </main>

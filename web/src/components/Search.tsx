@@ -18,6 +18,7 @@ import { useChat, useChatActions, useChatSelector, useNow } from '../state/chat.
 import { channelLabel, userLabel, type ChatState } from '../state/reducer.js';
 import { CloseIcon, SearchIcon } from './icons.js';
 import { MessageText } from './Post.js';
+import { formatDate, t } from '../i18n/index.js';
 
 /** What the results panel lists; `n` tells a repeated search from the same one still on screen. */
 export type SearchView =
@@ -147,7 +148,7 @@ export function SearchBox({ team, onSearch }: { readonly team: Team; readonly on
       e.preventDefault();
       search();
     }}>
-      <label htmlFor={id} className="sr-only">Search messages</label>
+      <label htmlFor={id} className="sr-only">{t('search.label')}</label>
       <span className="search-icon" aria-hidden="true"><SearchIcon /></span>
       <input
         id={id}
@@ -155,7 +156,7 @@ export function SearchBox({ team, onSearch }: { readonly team: Team; readonly on
         type="text"
         role="combobox"
         value={text}
-        placeholder="Search messages"
+        placeholder={t('search.label')}
         autoComplete="off"
         spellCheck={false}
         aria-autocomplete="list"
@@ -177,8 +178,8 @@ export function SearchBox({ team, onSearch }: { readonly team: Team; readonly on
         }}
         onKeyDown={onKeyDown}
       />
-      <span id={`${id}-hint`} className="sr-only">Enter searches. Operators: from:, in:, before:, after:, on:, is:pinned, has:file, #tag. Arrow keys choose a suggestion.</span>
-      <ul className="suggestions search-suggestions" role="listbox" id={listId} aria-label="Search suggestions" hidden={shown.length === 0}>
+      <span id={`${id}-hint`} className="sr-only">{t('search.hint', { operators: 'from:, in:, before:, after:, on:, is:pinned, has:file, #tag' })}</span>
+      <ul className="suggestions search-suggestions" role="listbox" id={listId} aria-label={t('search.suggestions')} hidden={shown.length === 0}>
         {shown.map((s, i) => (
           <li
             key={s.key}
@@ -190,7 +191,7 @@ export function SearchBox({ team, onSearch }: { readonly team: Team; readonly on
               take(s);
             }}
           >
-            <strong>{s.label}</strong> <span className="muted">{s.detail}</span>
+            <strong translate="no">{s.label}</strong> <span className="muted">{s.detail}</span>
           </li>
         ))}
       </ul>
@@ -254,13 +255,13 @@ function ResultItem({ hit, team, onUnsave }: { readonly hit: Hit; readonly team:
         navigate(path);
       }}>
         <span className="result-meta">
-          <span className="author">{author !== undefined ? userLabel(author) : 'Someone'}</span>
-          <span className="muted">in {channelName(state, hit.channel)}</span>
-          <time dateTime={when.toISOString()} title={when.toLocaleString()}>{resultTime(hit.post.created_at, now)}</time>
+          <span className="author">{author !== undefined ? userLabel(author) : t('names.someone')}</span>
+          <span className="muted">{t('where.inChannel', { channel: channelName(state, hit.channel) })}</span>
+          <time dateTime={when.toISOString()} title={formatDate(when, { dateStyle: 'full', timeStyle: 'short' })}>{resultTime(hit.post.created_at, now)}</time>
         </span>
         <ExcerptText excerpt={hit.excerpt} />
       </a>
-      {onUnsave !== undefined && <button type="button" className="link" onClick={onUnsave}>Remove from saved</button>}
+      {onUnsave !== undefined && <button type="button" className="link" onClick={onUnsave}>{t('search.removeSaved')}</button>}
     </li>
   );
 }
@@ -334,33 +335,33 @@ export function SearchPanel({ view, team, onView, onClose }: {
     );
   }
 
-  const title = view.kind === 'query' ? 'Search results' : view.kind === 'mentions' ? 'Recent mentions' : 'Saved messages';
+  const title = view.kind === 'query' ? t('search.title.query') : view.kind === 'mentions' ? t('search.title.mentions') : t('search.title.saved');
   return (
     <aside className="side-panel search-panel" aria-labelledby="search-title">
       <header className="panel-header">
         <h2 id="search-title">{title}</h2>
-        <span className="muted">{view.kind === 'query' ? `“${view.q}”` : view.kind === 'mentions' ? `@${state.me.username}` : ''}</span>
-        <button type="button" className="icon" aria-label="Close search results" onClick={onClose}><CloseIcon /></button>
+        <span className="muted">{view.kind === 'query' ? t('search.quoted', { query: view.q }) : view.kind === 'mentions' ? `@${state.me.username}` : ''}</span>
+        <button type="button" className="icon" aria-label={t('search.close')} onClick={onClose}><CloseIcon /></button>
       </header>
       <div className="search-tools">
-        <div className="quick-searches" role="group" aria-label="Quick searches">
-          <button type="button" aria-pressed={view.kind === 'mentions'} onClick={() => onView({ kind: 'mentions', n: view.n + 1 })}>Recent mentions</button>
-          <button type="button" aria-pressed={view.kind === 'saved'} onClick={() => onView({ kind: 'saved', n: view.n + 1 })}>Saved messages</button>
+        <div className="quick-searches" role="group" aria-label={t('search.quick')}>
+          <button type="button" aria-pressed={view.kind === 'mentions'} onClick={() => onView({ kind: 'mentions', n: view.n + 1 })}>{t('search.title.mentions')}</button>
+          <button type="button" aria-pressed={view.kind === 'saved'} onClick={() => onView({ kind: 'saved', n: view.n + 1 })}>{t('search.title.saved')}</button>
         </div>
         {view.kind !== 'saved' && (
-          <div className="search-order" role="group" aria-label="Order of results">
-            <button type="button" aria-pressed={order === 'newest'} onClick={() => setOrder('newest')}>Newest</button>
-            <button type="button" aria-pressed={order === 'relevance'} onClick={() => setOrder('relevance')}>Best match</button>
+          <div className="search-order" role="group" aria-label={t('search.order')}>
+            <button type="button" aria-pressed={order === 'newest'} onClick={() => setOrder('newest')}>{t('search.newest')}</button>
+            <button type="button" aria-pressed={order === 'relevance'} onClick={() => setOrder('relevance')}>{t('search.bestMatch')}</button>
           </div>
         )}
       </div>
       <p className="result-count" role="status">
-        {current === undefined ? 'Searching…' : current.error !== undefined ? '' : current.total !== undefined ? resultCountLabel(current.total.n, current.total.capped) : `${current.hits.length}${current.next !== undefined ? '+' : ''} saved`}
+        {current === undefined ? t('search.searching') : current.error !== undefined ? '' : current.total !== undefined ? resultCountLabel(current.total.n, current.total.capped) : t(current.next !== undefined ? 'search.savedCountMore' : 'search.savedCount', { count: current.hits.length })}
       </p>
       {current?.error !== undefined && <p className="error panel-note" role="alert">{current.error}</p>}
       <div className="messages" aria-busy={current === undefined}>
         {current !== undefined && current.error === undefined && current.hits.length === 0 && (
-          <p className="muted panel-note">{view.kind === 'saved' ? 'No saved messages yet. Save one with the bookmark button of a message.' : view.kind === 'mentions' ? 'Nobody has mentioned you yet.' : 'No messages match. Check the spelling, or try fewer words.'}</p>
+          <p className="muted panel-note">{view.kind === 'saved' ? t('search.noSaved') : view.kind === 'mentions' ? t('search.noMentions') : t('search.noMatches')}</p>
         )}
         {current !== undefined && current.hits.length > 0 && (
           <ul className="search-results" aria-label={title}>
@@ -370,7 +371,7 @@ export function SearchPanel({ view, team, onView, onClose }: {
         {moreError !== undefined && <p className="error panel-note" role="alert">{moreError}</p>}
         {current?.next !== undefined && (
           <p className="panel-note">
-            <button type="button" className="link" disabled={loadingMore} onClick={loadMore}>{loadingMore ? 'Loading…' : 'Load more'}</button>
+            <button type="button" className="link" disabled={loadingMore} onClick={loadMore}>{loadingMore ? t('common.loading') : t('search.loadMore')}</button>
           </p>
         )}
       </div>
@@ -391,17 +392,17 @@ export function isUnreachable(err: unknown): boolean {
 
 /** A permalink that cannot be opened (yet): loading, not found, or an error; with the way back to the team. */
 export function PermalinkState({ status, message, team }: { readonly status: 'loading' | 'missing' | 'error'; readonly message?: string | undefined; readonly team: Team }) {
-  if (status === 'loading') return <p className="muted panel-note" role="status">Opening the message…</p>;
+  if (status === 'loading') return <p className="muted panel-note" role="status">{t('permalink.opening')}</p>;
   const home = `/${encodeURIComponent(team.name)}`;
   return (
     <section className="permalink-state" aria-labelledby="permalink-title">
-      <h1 id="permalink-title">{status === 'missing' ? 'Message not found or not visible to you' : 'The message could not be opened'}</h1>
-      <p className="muted">{status === 'missing' ? 'It may have been deleted, or it is in a channel you are not a member of.' : message}</p>
+      <h1 id="permalink-title">{status === 'missing' ? t('permalink.missing') : t('permalink.error')}</h1>
+      <p className="muted">{status === 'missing' ? t('permalink.missingHint') : message}</p>
       <p><a href={home} onClick={(e: MouseEvent) => {
         if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
         e.preventDefault();
         navigate(home);
-      }}>Back to {team.display_name}</a></p>
+      }}>{t('permalink.backTo', { team: team.display_name })}</a></p>
     </section>
   );
 }
@@ -426,12 +427,12 @@ export function PermalinkOutside({ post }: { readonly post: Post }) {
   const author = state.users[post.user_id];
   return (
     <section className="permalink-state" aria-labelledby="permalink-title">
-      <h1 id="permalink-title">{channel !== undefined ? `A message in #${channel.display_name || channel.name}` : 'A message in a channel you have not joined'}</h1>
+      <h1 id="permalink-title">{channel !== undefined ? t('permalink.inChannel', { channel: channel.display_name || channel.name }) : t('permalink.notJoined')}</h1>
       <blockquote className="permalink-preview">
-        <p className="author">{author !== undefined ? userLabel(author) : 'Someone'}</p>
+        <p className="author">{author !== undefined ? userLabel(author) : t('names.someone')}</p>
         <MessageText message={post.message} me={state.me.username} />
       </blockquote>
-      <p>You are not a member of this channel. Join it to read the conversation around this message.</p>
+      <p>{t('permalink.notMember')}</p>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
       <button type="button" className="primary" disabled={joining || channel === undefined} onClick={() => {
         setJoining(true);
@@ -439,7 +440,7 @@ export function PermalinkOutside({ post }: { readonly post: Post }) {
           setError(describeError(err));
           setJoining(false);
         });
-      }}>{joining ? 'Joining…' : 'Join channel'}</button>
+      }}>{joining ? t('common.joining') : t('permalink.join')}</button>
     </section>
   );
 }

@@ -11,19 +11,20 @@ import { Composer, TypingIndicator, attachFiles } from './Composer.js';
 import { DropHint, ImageViewer, useAttachmentTray, useFileDrop } from './Files.js';
 import { CloseIcon, DownloadIcon, FileKindIcon } from './icons.js';
 import { OutgoingItem, PostItem, rowProps } from './Post.js';
+import { formatDate, t } from '../i18n/index.js';
 
 /** Files dropped on a thread go to its composer (a panel whose thread is still loading has none yet). */
 function ThreadDrop({ channelId, rootId, archived, children }: { readonly channelId: string; readonly rootId: string; readonly archived: boolean; readonly children: ReactNode }) {
   const { actions } = useChat();
   const tray = useAttachmentTray(channelId, rootId);
   const drop = useFileDrop(useCallback((files: File[]) => {
-    if (archived) actions.notify('This channel is archived: files cannot be added to it.');
+    if (archived) actions.notify(t('channel.archivedNoFiles'));
     else attachFiles(tray, files, actions);
   }, [archived, actions, tray]));
   return (
     <div className={`thread-drop${drop.over ? ' dropping' : ''}`} {...drop.handlers}>
       {children}
-      {drop.over && <DropHint label={archived ? 'This channel is archived' : 'Drop files to attach them to your reply'} />}
+      {drop.over && <DropHint label={archived ? t('channel.archivedDrop') : t('panel.dropReply')} />}
     </div>
   );
 }
@@ -49,28 +50,28 @@ export function ThreadPanel({ rootId, onClose }: { readonly rootId: string; read
   return (
     <aside className="side-panel" aria-labelledby="thread-title">
       <header className="panel-header">
-        <h2 id="thread-title">Thread</h2>
-        {channel !== undefined && <span className="muted">in {channelLabel(state, channel)}</span>}
+        <h2 id="thread-title">{t('panel.thread')}</h2>
+        {channel !== undefined && <span className="muted">{t('where.inChannel', { channel: channelLabel(state, channel) })}</span>}
         {root !== undefined && root.root_post_id === null && (
           <button type="button" aria-pressed={following} onClick={() => void actions.setThreadFollowing(rootId, !following).catch((err: unknown) => actions.notify(describeError(err)))}>
-            {following ? 'Following' : 'Follow'}
+            {following ? t('panel.following') : t('panel.follow')}
           </button>
         )}
-        <button type="button" className="icon" aria-label="Close thread" onClick={onClose}><CloseIcon /></button>
+        <button type="button" className="icon" aria-label={t('panel.closeThread')} onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
-      {root === undefined && error === undefined && <p className="muted panel-note">Loading…</p>}
-      {root !== undefined && state.threads[rootId] === undefined && error === undefined && <p className="muted panel-note">Loading replies…</p>}
+      {root === undefined && error === undefined && <p className="muted panel-note">{t('common.loading')}</p>}
+      {root !== undefined && state.threads[rootId] === undefined && error === undefined && <p className="muted panel-note">{t('panel.loadingReplies')}</p>}
       {root !== undefined && (
         <ThreadDrop channelId={root.channel_id} rootId={rootId} archived={channel?.is_archived === true}>
-          <div className="messages thread" role="log" aria-label="Thread messages" tabIndex={0}>
+          <div className="messages thread" role="log" aria-label={t('panel.threadMessages')} tabIndex={0}>
             <PostItem post={root} compact={false} context="thread" {...rowProps(state, root)} />
-            {replies.length > 0 && <div className="day-separator" role="separator"><span>{replies.length} {replies.length === 1 ? 'reply' : 'replies'}</span></div>}
+            {replies.length > 0 && <div className="day-separator" role="separator"><span>{t('post.replies', { count: replies.length })}</span></div>}
             <PostList posts={replies} context="thread" state={state} />
             {pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
           </div>
           <TypingIndicator channelId={root.channel_id} parentId={rootId} />
-          <Composer channelId={root.channel_id} rootId={rootId} label="Reply to thread" disabled={channel?.is_archived === true ? 'This channel is archived.' : undefined} />
+          <Composer channelId={root.channel_id} rootId={rootId} label={t('panel.replyToThread')} disabled={channel?.is_archived === true ? t('panel.archived') : undefined} />
         </ThreadDrop>
       )}
     </aside>
@@ -92,13 +93,13 @@ export function PinnedPanel({ channel, onClose, onOpenThread }: { readonly chann
   return (
     <aside className="side-panel" aria-labelledby="pinned-title">
       <header className="panel-header">
-        <h2 id="pinned-title">Pinned messages</h2>
-        <span className="muted">in {channelLabel(state, channel)}</span>
-        <button type="button" className="icon" aria-label="Close pinned messages" onClick={onClose}><CloseIcon /></button>
+        <h2 id="pinned-title">{t('panel.pinned')}</h2>
+        <span className="muted">{t('where.inChannel', { channel: channelLabel(state, channel) })}</span>
+        <button type="button" className="icon" aria-label={t('panel.closePinned')} onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
       <div className="messages" aria-busy={fetched === undefined}>
-        {fetched !== undefined && pinned.length === 0 && <p className="muted panel-note">Nothing is pinned yet. Pin a message with its pin button.</p>}
+        {fetched !== undefined && pinned.length === 0 && <p className="muted panel-note">{t('panel.nothingPinned')}</p>}
         {pinned.map((p) => <PostItem key={p.id} post={p} compact={false} context="pinned" onOpenThread={onOpenThread} {...rowProps(state, p)} />)}
       </div>
     </aside>
@@ -117,12 +118,12 @@ export function MembersPanel({ channel, onClose, onOpenDirect }: { readonly chan
   return (
     <aside className="side-panel" aria-labelledby="members-title">
       <header className="panel-header">
-        <h2 id="members-title">Members</h2>
-        <span className="muted">{ids !== undefined ? `${ids.length} in ${channelLabel(state, channel)}` : ''}</span>
-        <button type="button" className="icon" aria-label="Close members" onClick={onClose}><CloseIcon /></button>
+        <h2 id="members-title">{t('panel.members')}</h2>
+        <span className="muted">{ids !== undefined ? t('where.membersIn', { count: ids.length, channel: channelLabel(state, channel) }) : ''}</span>
+        <button type="button" className="icon" aria-label={t('panel.closeMembers')} onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
-      <ul className="pick-list member-list" aria-busy={ids === undefined} aria-label="Channel members">
+      <ul className="pick-list member-list" aria-busy={ids === undefined} aria-label={t('panel.channelMembers')}>
         {people.map(({ id, user, status }) => (
           <li key={id}>
             <span className="who">
@@ -131,10 +132,10 @@ export function MembersPanel({ channel, onClose, onOpenDirect }: { readonly chan
               {user !== undefined && <span className="muted">@{user.username}</span>}
               <span className="sr-only">, {presenceLabel(status)}</span>
             </span>
-            {id === state.me.id ? <span className="muted">you</span> : (
-              <button type="button" aria-label={`Message ${user !== undefined ? userLabel(user) : 'this person'}`}
+            {id === state.me.id ? <span className="muted">{t('panel.you')}</span> : (
+              <button type="button" aria-label={t('panel.messageName', { name: user !== undefined ? userLabel(user) : t('panel.thisPerson') })}
                 onClick={() => void actions.openDirect(id).then(onOpenDirect, (err: unknown) => setError(describeError(err)))}>
-                Message
+                {t('panel.message')}
               </button>
             )}
           </li>
@@ -199,14 +200,14 @@ export function FilesPanel({ channel, onClose }: { readonly channel: Channel; re
   return (
     <aside className="side-panel" aria-labelledby="files-title">
       <header className="panel-header">
-        <h2 id="files-title">Files</h2>
-        <span className="muted">in {channelLabel(state, channel)}</span>
-        <button type="button" className="icon" aria-label="Close files" onClick={onClose}><CloseIcon /></button>
+        <h2 id="files-title">{t('panel.files')}</h2>
+        <span className="muted">{t('where.inChannel', { channel: channelLabel(state, channel) })}</span>
+        <button type="button" className="icon" aria-label={t('panel.closeFiles')} onClick={onClose}><CloseIcon /></button>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
       <div className="messages">
-        {fetched !== undefined && files.length === 0 && <p className="muted panel-note">No files yet. Attach one to a message with the paperclip, or drop it on the channel.</p>}
-        <ul className="file-list" aria-label="Channel files" aria-busy={fetched === undefined}>
+        {fetched !== undefined && files.length === 0 && <p className="muted panel-note">{t('panel.noFiles')}</p>}
+        <ul className="file-list" aria-label={t('panel.channelFiles')} aria-busy={fetched === undefined}>
           {files.map((f) => {
             const kind = fileKind(f.mime_type, f.extension);
             const who = state.users[f.user_id];
@@ -214,7 +215,7 @@ export function FilesPanel({ channel, onClose }: { readonly channel: Channel; re
             return (
               <li key={f.id}>
                 {f.has_preview ? (
-                  <button type="button" className="file-thumb" aria-haspopup="dialog" aria-label={`Open image ${f.name}`} onClick={() => setViewing(f)}>
+                  <button type="button" className="file-thumb" aria-haspopup="dialog" aria-label={t('files.openImage', { name: f.name })} onClick={() => setViewing(f)}>
                     <img src={fileUrl(f.id, 'thumbnail')} alt="" width={40} height={40} loading="lazy" />
                   </button>
                 ) : (
@@ -223,17 +224,17 @@ export function FilesPanel({ channel, onClose }: { readonly channel: Channel; re
                 <span className="file-info">
                   <a className="file-name" href={fileUrl(f.id, 'download')} download={f.name} title={f.name}>{f.name}</a>
                   <span className="muted">
-                    {formatSize(f.size)} · {who !== undefined ? userLabel(who) : 'Someone'} · <time dateTime={when.toISOString()} title={when.toLocaleString()}>{when.toLocaleDateString()}</time>
+                    {formatSize(f.size)} · {who !== undefined ? userLabel(who) : t('names.someone')} · <time dateTime={when.toISOString()} title={formatDate(when, { dateStyle: 'full', timeStyle: 'short' })}>{formatDate(when, { dateStyle: 'medium' })}</time>
                   </span>
                 </span>
-                <a className="button icon-button" href={fileUrl(f.id, 'download')} download={f.name} aria-label={`Download ${f.name}`} title="Download"><DownloadIcon /></a>
+                <a className="button icon-button" href={fileUrl(f.id, 'download')} download={f.name} aria-label={t('files.downloadName', { name: f.name })} title={t('files.download')}><DownloadIcon /></a>
               </li>
             );
           })}
         </ul>
         {fetched?.more === true && (
           <p className="panel-note">
-            <button type="button" className="link" disabled={loading} onClick={loadMore}>{loading ? 'Loading…' : 'Load older files'}</button>
+            <button type="button" className="link" disabled={loading} onClick={loadMore}>{loading ? t('common.loading') : t('panel.loadOlderFiles')}</button>
           </p>
         )}
       </div>

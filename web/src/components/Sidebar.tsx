@@ -15,6 +15,7 @@ import { GroupMessageDialog } from './GroupMessageDialog.js';
 import { CustomStatus } from './CustomStatus.js';
 import { SettingsDialog } from './SettingsDialog.js';
 import { NewCategoryButton, SidebarCategories, dropZone, useArrangement, type ArrangeProps } from './SidebarCategories.js';
+import { t } from '../i18n/index.js';
 
 type SidebarDialog = 'create' | 'browse' | 'dm' | 'group' | 'add-team' | 'leave-team' | 'profile' | 'settings' | 'emoji' | undefined;
 
@@ -27,7 +28,7 @@ export function ChannelLink({ team, channel, current, arrange }: { readonly team
   const direct = channel.type === 'direct' || channel.type === 'group';
   const unread = counts.unread > 0 && !current;
   const href = channelPath(team.name, channel.name);
-  const a11y = [label, unread ? `${counts.unread} unread` : '', counts.mentions > 0 && !current ? `${counts.mentions} mention${counts.mentions === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  const a11y = [label, unread ? t('common.unread', { count: counts.unread }) : '', counts.mentions > 0 && !current ? t('common.mentions', { count: counts.mentions }) : ''].filter(Boolean).join(t('common.listSeparator'));
   return (
     <li {...arrange?.li}>
       <a
@@ -64,7 +65,7 @@ function ThreadsLink({ team, current }: { readonly team: Team; readonly current:
   const counts = threadUnreads(state, team.id);
   const unread = counts.unread > 0 && !current;
   const href = threadsPath(team.name);
-  const a11y = ['Threads', counts.unread > 0 ? `${counts.unread} unread` : '', counts.mentions > 0 ? `${counts.mentions} mention${counts.mentions === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  const a11y = [t('sidebar.threads'), counts.unread > 0 ? t('common.unread', { count: counts.unread }) : '', counts.mentions > 0 ? t('common.mentions', { count: counts.mentions }) : ''].filter(Boolean).join(t('common.listSeparator'));
   return (
     <ul className="channel-list">
       <li>
@@ -81,7 +82,7 @@ function ThreadsLink({ team, current }: { readonly team: Team; readonly current:
           }}
         >
           <span className="channel-icon" aria-hidden="true">@</span>
-          <span className="channel-name">Threads</span>
+          <span className="channel-name">{t('sidebar.threads')}</span>
           {counts.mentions > 0 ? <CountBadge count={counts.mentions} mention /> : <CountBadge count={counts.unread} />}
         </a>
       </li>
@@ -108,15 +109,15 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
     navigate(channelPath(team.name, c.name));
   };
   const conn = state.connection;
-  const connText = conn === 'open' ? 'Connected' : conn === 'waiting' ? 'Offline — reconnecting…' : conn === 'ended' ? 'Disconnected' : 'Connecting…';
+  const connText = conn === 'open' ? t('sidebar.connected') : conn === 'waiting' ? t('sidebar.reconnecting') : conn === 'ended' ? t('sidebar.disconnected') : t('sidebar.connecting');
 
   return (
-    <nav id="sidebar-drawer" className="sidebar" aria-label={`${team.display_name} channels`}>
+    <nav id="sidebar-drawer" className="sidebar" aria-label={t('sidebar.label', { team: team.display_name })}>
       <header className="sidebar-header">
         <h2 className="team-name">{team.display_name}</h2>
         <div className="sidebar-tools">
-          <button type="button" onClick={() => setDialog('add-team')}>Add people</button>
-          <button type="button" onClick={() => setDialog('leave-team')}>Leave team</button>
+          <button type="button" onClick={() => setDialog('add-team')}>{t('sidebar.addPeople')}</button>
+          <button type="button" onClick={() => setDialog('leave-team')}>{t('sidebar.leaveTeam')}</button>
         </div>
       </header>
       <div className="sidebar-scroll">
@@ -124,9 +125,9 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
         <SidebarCategories team={team} currentChannelId={currentChannelId} arrangement={arrangement} />
         <section aria-labelledby="sb-channels">
           <div className="section-title">
-            <h3 id="sb-channels">Channels</h3>
-            <button type="button" className="icon" aria-label="Browse channels" title="Browse channels" onClick={() => setDialog('browse')}><ListIcon /></button>
-            <button type="button" className="icon" aria-label="Create a channel" title="Create a channel" onClick={() => setDialog('create')}><PlusIcon /></button>
+            <h3 id="sb-channels">{t('sidebar.channels')}</h3>
+            <button type="button" className="icon" aria-label={t('sidebar.browseChannels')} title={t('sidebar.browseChannels')} onClick={() => setDialog('browse')}><ListIcon /></button>
+            <button type="button" className="icon" aria-label={t('sidebar.createChannel')} title={t('sidebar.createChannel')} onClick={() => setDialog('create')}><PlusIcon /></button>
           </div>
           <ul className="channel-list" {...dropZone(arrangement, null)}>
             {teamChannels.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} arrange={arrangement.arrange(c, null, [])} />)}
@@ -134,12 +135,12 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
         </section>
         <section aria-labelledby="sb-direct">
           <div className="section-title">
-            <h3 id="sb-direct">Direct messages</h3>
-            <button type="button" className="icon" aria-label="New group message" title="New group message" onClick={() => setDialog('group')}><UsersIcon /></button>
-            <button type="button" className="icon" aria-label="New direct message" title="New direct message" onClick={() => setDialog('dm')}><PlusIcon /></button>
+            <h3 id="sb-direct">{t('sidebar.directMessages')}</h3>
+            <button type="button" className="icon" aria-label={t('sidebar.newGroupMessage')} title={t('sidebar.newGroupMessage')} onClick={() => setDialog('group')}><UsersIcon /></button>
+            <button type="button" className="icon" aria-label={t('sidebar.newDirectMessage')} title={t('sidebar.newDirectMessage')} onClick={() => setDialog('dm')}><PlusIcon /></button>
           </div>
           <ul className="channel-list" {...dropZone(arrangement, null)}>
-            {conversations.length === 0 && <li className="empty">No conversations yet.</li>}
+            {conversations.length === 0 && <li className="empty">{t('sidebar.noConversations')}</li>}
             {conversations.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} arrange={arrangement.arrange(c, null, [])} />)}
           </ul>
         </section>
@@ -147,18 +148,18 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
       </div>
       <footer className="me">
         <div className="me-row">
-          <button type="button" className="me-button" aria-haspopup="dialog" title={`@${state.me.username} — profile and settings`} onClick={() => setDialog('settings')}>
-            <span className="sr-only">Profile and settings: </span>
+          <button type="button" className="me-button" aria-haspopup="dialog" title={t('sidebar.meTitle', { username: state.me.username })} onClick={() => setDialog('settings')}>
+            <span className="sr-only">{t('sidebar.profileAndSettings')}</span>
             <Avatar id={state.me.id} name={userLabel(state.me)} size={24} url={state.me.avatar_url} />
             <PresenceDot status={state.presence[state.me.id] ?? 'online'} />
             <span className="me-name">{userLabel(state.me)}</span>
             <CustomStatus user={state.me} />
           </button>
-          <button type="button" className="icon" aria-haspopup="dialog" aria-label="Custom emoji" title="Custom emoji" onClick={() => setDialog('emoji')}><SmileIcon /></button>
-          <button type="button" onClick={() => void actions.signOut()}>Sign out</button>
+          <button type="button" className="icon" aria-haspopup="dialog" aria-label={t('sidebar.customEmoji')} title={t('sidebar.customEmoji')} onClick={() => setDialog('emoji')}><SmileIcon /></button>
+          <button type="button" onClick={() => void actions.signOut()}>{t('common.signOut')}</button>
         </div>
         <div className="me-row">
-          <label htmlFor="my-status" className="sr-only">My status</label>
+          <label htmlFor="my-status" className="sr-only">{t('sidebar.myStatus')}</label>
           <select
             id="my-status"
             value={state.presence[state.me.id] === 'offline' ? 'online' : state.presence[state.me.id] ?? 'online'}
@@ -179,13 +180,13 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
       {dialog === 'group' && <GroupMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}
       {dialog === 'dm' && <DirectMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}
       {dialog === 'add-team' && (
-        <AddPeopleDialog title={`Add people to ${team.display_name}`} exclude={new Set([state.me.id])} add={(userId) => actions.addTeamMember(team.id, userId)} onClose={() => setDialog(undefined)} />
+        <AddPeopleDialog title={t('sidebar.addPeopleTo', { name: team.display_name })} exclude={new Set([state.me.id])} add={(userId) => actions.addTeamMember(team.id, userId)} onClose={() => setDialog(undefined)} />
       )}
       {dialog === 'leave-team' && (
         <ConfirmDialog
-          title={`Leave ${team.display_name}`}
-          message="You will leave the team and all of its channels."
-          confirmLabel="Leave team"
+          title={t('sidebar.leaveTeamTitle', { name: team.display_name })}
+          message={t('sidebar.leaveTeamMessage')}
+          confirmLabel={t('sidebar.leaveTeam')}
           danger
           onConfirm={async () => {
             await actions.leaveTeam(team.id);

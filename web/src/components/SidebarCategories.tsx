@@ -14,6 +14,7 @@ import { useChat } from '../state/chat.js';
 import { channelLabel } from '../state/reducer.js';
 import { FAVORITES_ID, moveCategory, nudgeChannel, placeChannel } from '../lib/sidebar.js';
 import { ChannelLink } from './Sidebar.js';
+import { t } from '../i18n/index.js';
 
 const DRAG_TYPE = 'application/x-rustchat-channel';
 
@@ -54,7 +55,7 @@ export function useArrangement(): Arrangement {
   const placed = new Set(categories.flatMap((c) => c.channel_ids));
 
   const save = (next: SidebarCategory[]) => {
-    actions.saveSidebar(next).catch((err: unknown) => actions.notify(`The sidebar could not be saved: ${describeError(err)}`));
+    actions.saveSidebar(next).catch((err: unknown) => actions.notify(t('categories.saveFailed', { reason: describeError(err) })));
   };
 
   const arrange = (channel: Channel, categoryId: string | null, visible: readonly string[]): ArrangeProps => {
@@ -110,20 +111,20 @@ export function useArrangement(): Arrangement {
       },
       controls: (
         <span className="arrange">
-          <button type="button" className="mini" aria-pressed={favourite} aria-label={favourite ? `Remove ${label} from favourites` : `Add ${label} to favourites`}
-            title={favourite ? 'Remove from favourites' : 'Add to favourites'} onClick={() => save(placeChannel(categories, channel.id, favourite ? null : FAVORITES_ID))}>
+          <button type="button" className="mini" aria-pressed={favourite} aria-label={favourite ? t('categories.removeFavorite', { channel: label }) : t('categories.addFavorite', { channel: label })}
+            title={favourite ? t('categories.removeFavoriteTitle') : t('categories.addFavoriteTitle')} onClick={() => save(placeChannel(categories, channel.id, favourite ? null : FAVORITES_ID))}>
             {favourite ? '★' : '☆'}
           </button>
           {categoryId !== null && (
             <>
-              <button type="button" className="mini" aria-label={`Move ${label} up`} title="Move up (Alt+↑)" disabled={index <= 0} onClick={() => nudge(-1)}>↑</button>
-              <button type="button" className="mini" aria-label={`Move ${label} down`} title="Move down (Alt+↓)" disabled={index < 0 || index >= visible.length - 1} onClick={() => nudge(1)}>↓</button>
+              <button type="button" className="mini" aria-label={t('categories.moveUp', { channel: label })} title={t('categories.moveUpTitle')} disabled={index <= 0} onClick={() => nudge(-1)}>↑</button>
+              <button type="button" className="mini" aria-label={t('categories.moveDown', { channel: label })} title={t('categories.moveDownTitle')} disabled={index < 0 || index >= visible.length - 1} onClick={() => nudge(1)}>↓</button>
             </>
           )}
           {categories.length > 1 && (
-            <select className="mini" aria-label={`Category of ${label}`} value={categoryId ?? ''} onChange={(e) => save(placeChannel(categories, channel.id, e.target.value === '' ? null : e.target.value))}>
-              <option value="">Default</option>
-              {categories.map((c) => <option key={c.id} value={c.id}>{c.id === FAVORITES_ID ? 'Favorites' : c.name}</option>)}
+            <select className="mini" aria-label={t('categories.categoryOf', { channel: label })} value={categoryId ?? ''} onChange={(e) => save(placeChannel(categories, channel.id, e.target.value === '' ? null : e.target.value))}>
+              <option value="">{t('categories.default')}</option>
+              {categories.map((c) => <option key={c.id} value={c.id}>{c.id === FAVORITES_ID ? t('categories.favorites') : c.name}</option>)}
             </select>
           )}
         </span>
@@ -167,7 +168,7 @@ export function SidebarCategories({ team, currentChannelId, arrangement }: { rea
           .map((id) => state.channels[id])
           .filter((c): c is Channel => c !== undefined && (c.team_id === team.id || c.team_id === null) && (!c.is_archived || c.id === currentChannelId));
         const visible = channels.map((c) => c.id);
-        const name = cat.id === FAVORITES_ID ? 'Favorites' : cat.name;
+        const name = cat.id === FAVORITES_ID ? t('categories.favorites') : cat.name;
         // An empty favourites category stays out of the way until something is starred.
         if (cat.id === FAVORITES_ID && channels.length === 0) return null;
         const headingId = `sb-cat-${cat.id}`;
@@ -180,7 +181,7 @@ export function SidebarCategories({ team, currentChannelId, arrangement }: { rea
                   if (draft.trim() !== '') save(categories.map((c) => (c.id === cat.id ? { ...c, name: draft.trim() } : c)));
                   setRenaming(undefined);
                 }}>
-                  <label htmlFor={`${headingId}-name`} className="sr-only">Category name</label>
+                  <label htmlFor={`${headingId}-name`} className="sr-only">{t('categories.name')}</label>
                   <input id={`${headingId}-name`} value={draft} maxLength={64} autoFocus onChange={(e) => setDraft(e.target.value)} onBlur={() => setRenaming(undefined)}
                     onKeyDown={(e) => {
                       if (e.key === 'Escape') {
@@ -196,21 +197,21 @@ export function SidebarCategories({ team, currentChannelId, arrangement }: { rea
                   </button>
                 </h3>
               )}
-              <button type="button" className="mini" aria-label={`Move category ${name} up`} disabled={ci === 0} onClick={() => save(moveCategory(categories, cat.id, -1))}>↑</button>
-              <button type="button" className="mini" aria-label={`Move category ${name} down`} disabled={ci === categories.length - 1} onClick={() => save(moveCategory(categories, cat.id, 1))}>↓</button>
+              <button type="button" className="mini" aria-label={t('categories.moveCategoryUp', { name })} disabled={ci === 0} onClick={() => save(moveCategory(categories, cat.id, -1))}>↑</button>
+              <button type="button" className="mini" aria-label={t('categories.moveCategoryDown', { name })} disabled={ci === categories.length - 1} onClick={() => save(moveCategory(categories, cat.id, 1))}>↓</button>
               {cat.id !== FAVORITES_ID && (
                 <>
-                  <button type="button" className="mini" aria-label={`Rename category ${name}`} onClick={() => {
+                  <button type="button" className="mini" aria-label={t('categories.rename', { name })} onClick={() => {
                     setDraft(cat.name);
                     setRenaming(cat.id);
                   }}>✎</button>
-                  <button type="button" className="mini" aria-label={`Delete category ${name}`} onClick={() => save(categories.filter((c) => c.id !== cat.id))}>✕</button>
+                  <button type="button" className="mini" aria-label={t('categories.delete', { name })} onClick={() => save(categories.filter((c) => c.id !== cat.id))}>✕</button>
                 </>
               )}
             </div>
             {!cat.collapsed && (
               <ul className="channel-list" {...dropZone(arrangement, cat.id)}>
-                {channels.length === 0 && <li className="empty">Drag channels here.</li>}
+                {channels.length === 0 && <li className="empty">{t('categories.dragHere')}</li>}
                 {channels.map((c) => <ChannelLink key={c.id} team={team} channel={c} current={c.id === currentChannelId} arrange={arrangement.arrange(c, cat.id, visible)} />)}
               </ul>
             )}
@@ -225,7 +226,7 @@ export function SidebarCategories({ team, currentChannelId, arrangement }: { rea
 export function NewCategoryButton({ arrangement }: { readonly arrangement: Arrangement }) {
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
-  if (!open) return <button type="button" className="link new-category" onClick={() => setOpen(true)}>+ New category</button>;
+  if (!open) return <button type="button" className="link new-category" onClick={() => setOpen(true)}>{t('categories.new')}</button>;
   return (
     <form className="rename new-category" onSubmit={(e) => {
       e.preventDefault();
@@ -233,15 +234,15 @@ export function NewCategoryButton({ arrangement }: { readonly arrangement: Arran
       setName('');
       setOpen(false);
     }}>
-      <label htmlFor="new-category-name" className="sr-only">New category name</label>
-      <input id="new-category-name" placeholder="Category name" value={name} maxLength={64} autoFocus onChange={(e) => setName(e.target.value)}
+      <label htmlFor="new-category-name" className="sr-only">{t('categories.newName')}</label>
+      <input id="new-category-name" placeholder={t('categories.name')} value={name} maxLength={64} autoFocus onChange={(e) => setName(e.target.value)}
         onKeyDown={(e) => {
           if (e.key === 'Escape') {
             e.preventDefault();
             setOpen(false);
           }
         }} />
-      <button type="submit">Create</button>
+      <button type="submit">{t('categories.create')}</button>
     </form>
   );
 }

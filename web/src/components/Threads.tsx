@@ -9,6 +9,7 @@ import type { Team, ThreadItem } from '../lib/types.js';
 import { useChat } from '../state/chat.js';
 import { channelLabel, followedThreads, userLabel } from '../state/reducer.js';
 import { Avatar, CountBadge } from './bits.js';
+import { t } from '../i18n/index.js';
 
 function ThreadRow({ thread, onOpen }: { readonly thread: ThreadItem; readonly onOpen: (rootId: string) => void }) {
   const { state } = useChat();
@@ -16,18 +17,20 @@ function ThreadRow({ thread, onOpen }: { readonly thread: ThreadItem; readonly o
   const channel = state.channels[thread.channel_id];
   const unread = thread.unread_replies > 0;
   const label = [
-    `Thread by ${author !== undefined ? userLabel(author) : 'someone'}${channel !== undefined ? ` in ${channelLabel(state, channel)}` : ''}`,
-    `${thread.reply_count} ${thread.reply_count === 1 ? 'reply' : 'replies'}`,
-    unread ? `${thread.unread_replies} unread` : '',
-    thread.unread_mentions > 0 ? `${thread.unread_mentions} mention${thread.unread_mentions === 1 ? '' : 's'}` : '',
-  ].filter(Boolean).join(', ');
+    channel !== undefined
+      ? t('threads.rowByIn', { name: author !== undefined ? userLabel(author) : t('threads.someone'), channel: channelLabel(state, channel) })
+      : t('threads.rowBy', { name: author !== undefined ? userLabel(author) : t('threads.someone') }),
+    t('post.replies', { count: thread.reply_count }),
+    unread ? t('common.unread', { count: thread.unread_replies }) : '',
+    thread.unread_mentions > 0 ? t('common.mentions', { count: thread.unread_mentions }) : '',
+  ].filter(Boolean).join(t('common.listSeparator'));
   return (
     <li>
       <button type="button" className={`thread-item${unread ? ' unread' : ''}`} data-thread={thread.id} onClick={() => onOpen(thread.id)}>
         <span className="sr-only">{label}: </span>
         <span className="thread-meta">
           <strong>{author !== undefined ? userLabel(author) : '…'}</strong>
-          {channel !== undefined && <span className="muted">in {channelLabel(state, channel)}</span>}
+          {channel !== undefined && <span className="muted">{t('where.inChannel', { channel: channelLabel(state, channel) })}</span>}
           <span className="thread-unread" data-unread={thread.unread_replies}>
             {thread.unread_mentions > 0 ? <CountBadge count={thread.unread_mentions} mention /> : <CountBadge count={thread.unread_replies} />}
           </span>
@@ -40,7 +43,7 @@ function ThreadRow({ thread, onOpen }: { readonly thread: ThreadItem; readonly o
               return <Avatar key={id} id={id} name={u !== undefined ? userLabel(u) : '?'} size={18} url={u?.avatar_url} />;
             })}
           </span>
-          <span>{thread.reply_count} {thread.reply_count === 1 ? 'reply' : 'replies'}</span>
+          <span>{t('post.replies', { count: thread.reply_count })}</span>
         </span>
       </button>
     </li>
@@ -57,21 +60,21 @@ export function ThreadsView({ team, onOpenThread }: { readonly team: Team; reado
   return (
     <section className="threads-view" aria-labelledby="threads-title">
       <header className="channel-header">
-        <h1 id="threads-title">Threads</h1>
-        <p className="muted">Threads you started, replied to or were mentioned in.</p>
+        <h1 id="threads-title">{t('threads.title')}</h1>
+        <p className="muted">{t('threads.intro')}</p>
         <label className="inline-check">
           <input
             type="checkbox"
             checked={!state.collapsedThreads}
             onChange={(e) => void actions.setCollapsedThreads(!e.target.checked).catch((err: unknown) => actions.notify(describeError(err)))}
           />
-          {' '}Also show replies in channels
+          {' '}{t('threads.showInChannels')}
         </label>
       </header>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
-      {state.followed === undefined && error === undefined && <p className="muted panel-note">Loading…</p>}
-      {state.followed !== undefined && list.length === 0 && <p className="muted panel-note">No followed threads yet. Reply to a message to follow its thread.</p>}
-      <ul className="thread-list" aria-label="Followed threads">
+      {state.followed === undefined && error === undefined && <p className="muted panel-note">{t('common.loading')}</p>}
+      {state.followed !== undefined && list.length === 0 && <p className="muted panel-note">{t('threads.none')}</p>}
+      <ul className="thread-list" aria-label={t('threads.list')}>
         {list.map((t) => <ThreadRow key={t.id} thread={t} onOpen={onOpenThread} />)}
       </ul>
     </section>

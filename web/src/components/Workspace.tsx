@@ -21,6 +21,7 @@ import { FilesPanel, MembersPanel, PinnedPanel, ThreadPanel } from './SidePanel.
 import { Sidebar } from './Sidebar.js';
 import { ThreadsView } from './Threads.js';
 import { QuickSwitcher } from './QuickSwitcher.js';
+import { t, t as tr } from '../i18n/index.js';
 
 const LAST_TEAM_KEY = 'rustchat.lastTeam';
 const DEFAULT_CHANNEL = 'town-square';
@@ -66,10 +67,10 @@ function Toasts() {
   const { actions } = useChatActions();
   return (
     <div className="toasts" role="status" aria-live="polite">
-      {toasts.map((t) => (
-        <div key={t.id} className="toast">
-          <span>{t.message}</span>
-          <button type="button" className="icon" aria-label="Dismiss" onClick={() => actions.dismissToast(t.id)}><CloseIcon /></button>
+      {toasts.map((toast) => (
+        <div key={toast.id} className="toast">
+          <span>{toast.message}</span>
+          <button type="button" className="icon" aria-label={t('common.dismiss')} onClick={() => actions.dismissToast(toast.id)}><CloseIcon /></button>
         </div>
       ))}
     </div>
@@ -79,12 +80,12 @@ function Toasts() {
 function TeamRail({ teams, current, onCreate, onJoin }: { readonly teams: readonly Team[]; readonly current: Team | undefined; readonly onCreate: () => void; readonly onJoin: () => void }) {
   const { state } = useChat();
   return (
-    <nav className="team-rail" aria-label="Teams">
+    <nav className="team-rail" aria-label={t('workspace.teams')}>
       <ul>
         {teams.map((t) => {
           const u = teamUnreads(state, t.id);
           const initials = t.display_name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => Array.from(w)[0]!.toUpperCase()).join('') || '?';
-          const label = [t.display_name, u.mentions > 0 ? `${u.mentions} mention${u.mentions === 1 ? '' : 's'}` : u.unread > 0 ? 'unread messages' : ''].filter(Boolean).join(', ');
+          const label = [t.display_name, u.mentions > 0 ? tr('common.mentions', { count: u.mentions }) : u.unread > 0 ? tr('workspace.unreadMessages') : ''].filter(Boolean).join(tr('common.listSeparator'));
           return (
             <li key={t.id}>
               <a
@@ -98,7 +99,7 @@ function TeamRail({ teams, current, onCreate, onJoin }: { readonly teams: readon
                   navigate(`/${encodeURIComponent(t.name)}`);
                 }}
               >
-                <span aria-hidden="true">{initials}</span>
+                <span aria-hidden="true" translate="no">{initials}</span>
                 <span className="sr-only">{label}</span>
                 {t.id !== current?.id && <CountBadge count={u.mentions} mention />}
               </a>
@@ -106,8 +107,8 @@ function TeamRail({ teams, current, onCreate, onJoin }: { readonly teams: readon
           );
         })}
       </ul>
-      <button type="button" className="team-button add" aria-label="Create a team" title="Create a team" onClick={onCreate}><PlusIcon /></button>
-      <button type="button" className="team-button add" aria-label="Join a team" title="Join a team" onClick={onJoin}><JoinIcon /></button>
+      <button type="button" className="team-button add" aria-label={tr('workspace.createTeam')} title={tr('workspace.createTeam')} onClick={onCreate}><PlusIcon /></button>
+      <button type="button" className="team-button add" aria-label={tr('workspace.joinTeam')} title={tr('workspace.joinTeam')} onClick={onJoin}><JoinIcon /></button>
     </nav>
   );
 }
@@ -118,19 +119,19 @@ function NoTeam() {
   return (
     <main className="center-page">
       <section className="card wide-card" aria-labelledby="welcome-title">
-        <h1 id="welcome-title">Welcome, {userLabel(state.me)}</h1>
-        <p>You are not in a team yet. Create one, or join an open team.</p>
+        <h1 id="welcome-title">{t('workspace.welcome', { name: userLabel(state.me) })}</h1>
+        <p>{t('workspace.noTeam')}</p>
         <div className="two-col">
           <section aria-labelledby="nt-create">
-            <h2 id="nt-create">Create a team</h2>
+            <h2 id="nt-create">{t('workspace.createTeam')}</h2>
             <CreateTeamForm onCreated={open} />
           </section>
           <section aria-labelledby="nt-join">
-            <h2 id="nt-join">Join a team</h2>
+            <h2 id="nt-join">{t('workspace.joinTeam')}</h2>
             <JoinableTeams onJoined={open} />
           </section>
         </div>
-        <p><button type="button" className="link" onClick={() => void actions.signOut()}>Sign out</button></p>
+        <p><button type="button" className="link" onClick={() => void actions.signOut()}>{t('common.signOut')}</button></p>
       </section>
     </main>
   );
@@ -215,7 +216,7 @@ export function Workspace() {
     document.title = `${unread > 0 ? `(${unread}) ` : ''}${title !== undefined ? `${title} – ` : ''}RustChat`;
   }, [channel, state]);
 
-  if (!state.loaded) return (<><main className="center-page"><p className="muted" role="status">Loading…</p></main><Toasts /></>);
+  if (!state.loaded) return (<><main className="center-page"><p className="muted" role="status">{t('common.loading')}</p></main><Toasts /></>);
   if (team === undefined) return (<><NoTeam /><Toasts /></>);
 
   const openTeam = (t: Team) => {
@@ -242,19 +243,19 @@ export function Workspace() {
   } else if (target !== undefined) {
     content = <PermalinkOutside post={target} />;
   } else {
-    content = <p className="muted panel-note">No channel to show. Create one or browse the team’s channels.</p>;
+    content = <p className="muted panel-note">{t('workspace.noChannel')}</p>;
   }
   return (
     <div className={`workspace${shownPanel !== undefined ? ' with-panel' : ''}${drawer ? ' drawer-open' : ''}`}>
-      <a href="#message-box" className="skip-link">Skip to message box</a>
+      <a href="#message-box" className="skip-link">{t('workspace.skipToMessageBox')}</a>
       <TeamRail teams={teams} current={team} onCreate={() => setDialog('create-team')} onJoin={() => setDialog('join-team')} />
       <header className="workspace-header">
-        <button type="button" className="drawer-toggle" aria-expanded={drawer} aria-controls="sidebar-drawer" onClick={() => setDrawerAt(drawer ? undefined : href)}><span aria-hidden="true">☰</span><span className="sr-only">Channels and teams</span></button>
+        <button type="button" className="drawer-toggle" aria-expanded={drawer} aria-controls="sidebar-drawer" onClick={() => setDrawerAt(drawer ? undefined : href)}><span aria-hidden="true">☰</span><span className="sr-only">{t('workspace.drawer')}</span></button>
         <SearchBox key={team.id} team={team} onSearch={(q) => showSearch({ kind: 'query', q })} />
         <div className="header-tools">
-          <button type="button" aria-keyshortcuts="Control+K Meta+K" title="Find a channel or person (Ctrl+K)" onClick={() => setDialog('switcher')}>Find…</button>
-          <button type="button" onClick={() => showSearch({ kind: 'mentions' })}>Recent mentions</button>
-          <button type="button" onClick={() => showSearch({ kind: 'saved' })}>Saved messages</button>
+          <button type="button" aria-keyshortcuts="Control+K Meta+K" title={t('workspace.findTitle')} onClick={() => setDialog('switcher')}>{t('workspace.find')}</button>
+          <button type="button" onClick={() => showSearch({ kind: 'mentions' })}>{t('workspace.recentMentions')}</button>
+          <button type="button" onClick={() => showSearch({ kind: 'saved' })}>{t('workspace.savedMessages')}</button>
         </div>
       </header>
       {drawer && <div className="drawer-scrim" aria-hidden="true" onClick={() => setDrawerAt(undefined)} />}

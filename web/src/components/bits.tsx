@@ -2,15 +2,16 @@
 import { useState } from 'react';
 import { avatarSrc } from '../lib/files.js';
 import type { Presence } from '../lib/types.js';
+import { t, type MessageKey } from '../i18n/index.js';
 
-const PRESENCE_LABEL: Record<Presence, string> = { online: 'Online', away: 'Away', dnd: 'Do not disturb', offline: 'Offline' };
+const PRESENCE_LABEL = { online: 'presence.online', away: 'presence.away', dnd: 'presence.dnd', offline: 'presence.offline' } as const satisfies Record<Presence, MessageKey>;
 
 export function presenceLabel(status: Presence): string {
-  return PRESENCE_LABEL[status];
+  return t(PRESENCE_LABEL[status]);
 }
 
 export function PresenceDot({ status }: { readonly status: Presence }) {
-  return <span className={`presence presence-${status}`} role="img" aria-label={PRESENCE_LABEL[status]} title={PRESENCE_LABEL[status]} />;
+  return <span className={`presence presence-${status}`} role="img" aria-label={presenceLabel(status)} title={presenceLabel(status)} />;
 }
 
 /**
@@ -29,7 +30,7 @@ export function Avatar({ id, name, size = 32, url }: { readonly id: string; read
   for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   const initials = name.split(/[\s._-]+/).filter(Boolean).slice(0, 2).map((w) => Array.from(w)[0]!.toUpperCase()).join('') || '?';
   return (
-    <span className="avatar" aria-hidden="true" style={{ width: size, height: size, background: `hsl(${hash % 360} 45% 42%)`, fontSize: size * 0.4 }}>
+    <span className="avatar" aria-hidden="true" translate="no" style={{ width: size, height: size, background: `hsl(${hash % 360} 45% 42%)`, fontSize: size * 0.4 }}>
       {initials}
     </span>
   );

@@ -9,6 +9,7 @@ import { useChat, useChatActions } from '../state/chat.js';
 import { userLabel } from '../state/reducer.js';
 import { Avatar } from './bits.js';
 import { Dialog, UserPicker } from './Dialog.js';
+import { t, t as tr } from '../i18n/index.js';
 
 /** Name + URL name fields shared by "create team" and "create channel". */
 function useNamedForm() {
@@ -35,7 +36,7 @@ export function CreateTeamForm({ onCreated, onCancel }: { readonly onCreated: (t
   const id = useId();
   function submit(e: FormEvent) {
     e.preventDefault();
-    if (f.displayName.trim() === '') return setError('Give the team a name.');
+    if (f.displayName.trim() === '') return setError(t('team.errorName'));
     setBusy(true);
     actions.createTeam({ display_name: f.displayName.trim(), name: f.name, type: open ? 'open' : 'invite' }).then(onCreated, (err: unknown) => {
       setError(describeError(err));
@@ -45,17 +46,17 @@ export function CreateTeamForm({ onCreated, onCancel }: { readonly onCreated: (t
   return (
     <form onSubmit={submit} noValidate>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
-      <label htmlFor={`${id}-dn`}>Team name</label>
+      <label htmlFor={`${id}-dn`}>{t('team.name')}</label>
       <input id={`${id}-dn`} value={f.displayName} onChange={(e) => f.setDisplayName(e.target.value)} maxLength={64} autoFocus />
-      <label htmlFor={`${id}-n`}>URL name</label>
+      <label htmlFor={`${id}-n`}>{t('team.urlName')}</label>
       <input id={`${id}-n`} value={f.name} onChange={(e) => f.setName(e.target.value)} aria-describedby={`${id}-n-hint`} spellCheck={false} autoCapitalize="none" />
-      <p id={`${id}-n-hint`} className="hint">3–64 lower-case letters, digits and “-”.</p>
+      <p id={`${id}-n-hint`} className="hint">{t('team.urlNameHint')}</p>
       <label className="check">
-        <input type="checkbox" checked={open} onChange={(e) => setOpen(e.target.checked)} /> Anyone on this server may join
+        <input type="checkbox" checked={open} onChange={(e) => setOpen(e.target.checked)} /> {t('team.openToAll')}
       </label>
       <div className="dialog-actions">
-        {onCancel !== undefined && <button type="button" onClick={onCancel}>Cancel</button>}
-        <button type="submit" className="primary" disabled={busy}>Create team</button>
+        {onCancel !== undefined && <button type="button" onClick={onCancel}>{t('common.cancel')}</button>}
+        <button type="submit" className="primary" disabled={busy}>{t('team.create')}</button>
       </div>
     </form>
   );
@@ -63,7 +64,7 @@ export function CreateTeamForm({ onCreated, onCancel }: { readonly onCreated: (t
 
 export function CreateTeamDialog({ onClose, onCreated }: { readonly onClose: () => void; readonly onCreated: (team: Team) => void }) {
   return (
-    <Dialog title="Create a team" onClose={onClose}>
+    <Dialog title={t('workspace.createTeam')} onClose={onClose}>
       <CreateTeamForm onCreated={onCreated} onCancel={onClose} />
     </Dialog>
   );
@@ -80,8 +81,8 @@ export function JoinableTeams({ onJoined }: { readonly onJoined: (team: Team) =>
   return (
     <div>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
-      <ul className="pick-list" aria-label="Open teams" aria-busy={teams === undefined}>
-        {teams !== undefined && teams.length === 0 && <li className="empty">There are no open teams to join.</li>}
+      <ul className="pick-list" aria-label={t('team.openTeams')} aria-busy={teams === undefined}>
+        {teams !== undefined && teams.length === 0 && <li className="empty">{t('team.noOpenTeams')}</li>}
         {teams?.map((t) => (
           <li key={t.id}>
             <span className="who">
@@ -91,7 +92,7 @@ export function JoinableTeams({ onJoined }: { readonly onJoined: (team: Team) =>
             <button
               type="button"
               disabled={busy !== undefined}
-              aria-label={`Join ${t.display_name}`}
+              aria-label={tr('team.joinName', { name: t.display_name })}
               onClick={() => {
                 setBusy(t.id);
                 actions.joinTeam(t.id).then(() => onJoined(t), (err: unknown) => {
@@ -100,7 +101,7 @@ export function JoinableTeams({ onJoined }: { readonly onJoined: (team: Team) =>
                 });
               }}
             >
-              {busy === t.id ? 'Joining…' : 'Join'}
+              {busy === t.id ? tr('common.joining') : tr('common.join')}
             </button>
           </li>
         ))}
@@ -111,7 +112,7 @@ export function JoinableTeams({ onJoined }: { readonly onJoined: (team: Team) =>
 
 export function JoinTeamDialog({ onClose, onJoined }: { readonly onClose: () => void; readonly onJoined: (team: Team) => void }) {
   return (
-    <Dialog title="Join a team" onClose={onClose}>
+    <Dialog title={t('workspace.joinTeam')} onClose={onClose}>
       <JoinableTeams onJoined={onJoined} />
     </Dialog>
   );
@@ -127,7 +128,7 @@ export function CreateChannelDialog({ team, onClose, onCreated }: { readonly tea
   const id = useId();
   function submit(e: FormEvent) {
     e.preventDefault();
-    if (f.displayName.trim() === '') return setError('Give the channel a name.');
+    if (f.displayName.trim() === '') return setError(t('channelForm.errorName'));
     setBusy(true);
     actions.createChannel({ team_id: team.id, display_name: f.displayName.trim(), name: f.name, purpose: purpose.trim(), channel_type: priv ? 'private' : 'public' }).then(onCreated, (err: unknown) => {
       setError(describeError(err));
@@ -135,22 +136,22 @@ export function CreateChannelDialog({ team, onClose, onCreated }: { readonly tea
     });
   }
   return (
-    <Dialog title={`Create a channel in ${team.display_name}`} onClose={onClose}>
+    <Dialog title={t('channelForm.title', { team: team.display_name })} onClose={onClose}>
       <form onSubmit={submit} noValidate>
         {error !== undefined && <p className="error" role="alert">{error}</p>}
-        <label htmlFor={`${id}-dn`}>Channel name</label>
+        <label htmlFor={`${id}-dn`}>{t('channelForm.name')}</label>
         <input id={`${id}-dn`} value={f.displayName} onChange={(e) => f.setDisplayName(e.target.value)} maxLength={64} autoFocus />
-        <label htmlFor={`${id}-n`}>URL name</label>
+        <label htmlFor={`${id}-n`}>{t('team.urlName')}</label>
         <input id={`${id}-n`} value={f.name} onChange={(e) => f.setName(e.target.value)} spellCheck={false} autoCapitalize="none" aria-describedby={`${id}-n-hint`} />
-        <p id={`${id}-n-hint`} className="hint">Lower-case letters, digits, “_” and “-”.</p>
-        <label htmlFor={`${id}-p`}>Purpose <span className="optional">(optional)</span></label>
+        <p id={`${id}-n-hint`} className="hint">{t('channelForm.urlNameHint')}</p>
+        <label htmlFor={`${id}-p`}>{t('channelForm.purpose')} <span className="optional">{t('common.optional')}</span></label>
         <input id={`${id}-p`} value={purpose} onChange={(e) => setPurpose(e.target.value)} maxLength={250} />
         <label className="check">
-          <input type="checkbox" checked={priv} onChange={(e) => setPriv(e.target.checked)} /> Private — only invited members can see it
+          <input type="checkbox" checked={priv} onChange={(e) => setPriv(e.target.checked)} /> {t('channelForm.private')}
         </label>
         <div className="dialog-actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={busy}>Create channel</button>
+          <button type="button" onClick={onClose}>{t('common.cancel')}</button>
+          <button type="submit" className="primary" disabled={busy}>{t('channelForm.create')}</button>
         </div>
       </form>
     </Dialog>
@@ -173,12 +174,12 @@ export function BrowseChannelsDialog({ team, onClose, onJoined }: { readonly tea
     .filter((c) => q === '' || c.name.includes(q) || c.display_name.toLowerCase().includes(q))
     .sort((a, b) => a.display_name.localeCompare(b.display_name));
   return (
-    <Dialog title="Browse channels" onClose={onClose}>
-      <label htmlFor={`${id}-f`}>Find a channel</label>
+    <Dialog title={t('browse.title')} onClose={onClose}>
+      <label htmlFor={`${id}-f`}>{t('browse.find')}</label>
       <input id={`${id}-f`} type="search" value={filter} onChange={(e) => setFilter(e.target.value)} autoFocus />
       {error !== undefined && <p className="error" role="alert">{error}</p>}
-      <ul className="pick-list" aria-label="Public channels you have not joined" aria-busy={channels === undefined}>
-        {channels !== undefined && shown.length === 0 && <li className="empty">No more channels to join.</li>}
+      <ul className="pick-list" aria-label={t('browse.list')} aria-busy={channels === undefined}>
+        {channels !== undefined && shown.length === 0 && <li className="empty">{t('browse.none')}</li>}
         {shown.map((c) => (
           <li key={c.id}>
             <span className="who">
@@ -188,7 +189,7 @@ export function BrowseChannelsDialog({ team, onClose, onJoined }: { readonly tea
             <button
               type="button"
               disabled={busy !== undefined}
-              aria-label={`Join ${c.display_name}`}
+              aria-label={t('browse.join', { name: c.display_name })}
               onClick={() => {
                 setBusy(c.id);
                 actions.joinChannel(c.id).then(onJoined, (err: unknown) => {
@@ -197,7 +198,7 @@ export function BrowseChannelsDialog({ team, onClose, onJoined }: { readonly tea
                 });
               }}
             >
-              {busy === c.id ? 'Joining…' : 'Join'}
+              {busy === c.id ? t('common.joining') : t('common.join')}
             </button>
           </li>
         ))}
@@ -209,12 +210,12 @@ export function BrowseChannelsDialog({ team, onClose, onJoined }: { readonly tea
 export function DirectMessageDialog({ onClose, onOpened }: { readonly onClose: () => void; readonly onOpened: (c: Channel) => void }) {
   const { actions, state } = useChat();
   return (
-    <Dialog title="New direct message" onClose={onClose}>
+    <Dialog title={t('dm.title')} onClose={onClose}>
       <UserPicker
-        label="Find a person"
+        label={t('dm.find')}
         exclude={new Set([state.me.id])}
-        action="Message"
-        actionLabel={(u) => `Message ${userLabel(u)}`}
+        action={t('dm.action')}
+        actionLabel={(u) => t('dm.actionLabel', { name: userLabel(u) })}
         onPick={async (u) => onOpened(await actions.openDirect(u.id))}
       />
     </Dialog>
@@ -232,18 +233,18 @@ export function AddPeopleDialog({ title, exclude, add, onClose }: {
   return (
     <Dialog title={title} onClose={onClose}>
       <UserPicker
-        label="Find people to add"
+        label={t('addPeople.find')}
         exclude={skip}
-        action="Add"
-        actionLabel={(u) => `Add ${userLabel(u)}`}
+        action={t('addPeople.action')}
+        actionLabel={(u) => t('addPeople.actionLabel', { name: userLabel(u) })}
         onPick={async (u) => {
           await add(u.id);
           setAdded((a) => [...a, u.id]);
         }}
       />
-      {added.length > 0 && <p role="status" className="notice">Added {added.length} {added.length === 1 ? 'person' : 'people'}.</p>}
+      {added.length > 0 && <p role="status" className="notice">{t('addPeople.added', { count: added.length })}</p>}
       <div className="dialog-actions">
-        <button type="button" className="primary" onClick={onClose}>Done</button>
+        <button type="button" className="primary" onClick={onClose}>{t('common.done')}</button>
       </div>
     </Dialog>
   );
@@ -257,7 +258,7 @@ export function EditChannelDialog({ channel, onClose }: { readonly channel: Chan
   const [busy, setBusy] = useState(false);
   const id = useId();
   return (
-    <Dialog title="Edit channel details" onClose={onClose}>
+    <Dialog title={t('editChannel.title')} onClose={onClose}>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -269,13 +270,13 @@ export function EditChannelDialog({ channel, onClose }: { readonly channel: Chan
         }}
       >
         {error !== undefined && <p className="error" role="alert">{error}</p>}
-        <label htmlFor={`${id}-p`}>Purpose</label>
+        <label htmlFor={`${id}-p`}>{t('editChannel.purpose')}</label>
         <input id={`${id}-p`} value={purpose} onChange={(e) => setPurpose(e.target.value)} maxLength={250} autoFocus />
-        <label htmlFor={`${id}-h`}>Header</label>
+        <label htmlFor={`${id}-h`}>{t('editChannel.header')}</label>
         <textarea id={`${id}-h`} value={header} onChange={(e) => setHeader(e.target.value)} rows={3} maxLength={1024} />
         <div className="dialog-actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={busy}>Save</button>
+          <button type="button" onClick={onClose}>{t('common.cancel')}</button>
+          <button type="submit" className="primary" disabled={busy}>{t('common.save')}</button>
         </div>
       </form>
     </Dialog>
@@ -299,7 +300,7 @@ export function ProfileDialog({ onClose }: { readonly onClose: () => void }) {
   }
 
   return (
-    <Dialog title="Your profile" onClose={onClose}>
+    <Dialog title={t('profile.title')} onClose={onClose}>
       <div className="profile-card">
         <Avatar id={me.id} name={userLabel(me)} size={96} url={me.avatar_url} />
         <div>
@@ -309,7 +310,7 @@ export function ProfileDialog({ onClose }: { readonly onClose: () => void }) {
       </div>
       {error !== undefined && <p className="error" role="alert">{error}</p>}
       <p className="notice-line" role="status">{done}</p>
-      <label htmlFor={`${id}-pic`}>Profile picture</label>
+      <label htmlFor={`${id}-pic`}>{t('profile.picture')}</label>
       <input
         id={`${id}-pic`}
         type="file"
@@ -322,18 +323,18 @@ export function ProfileDialog({ onClose }: { readonly onClose: () => void }) {
           if (file === undefined) return;
           if (!(AVATAR_TYPES as readonly string[]).includes(file.type)) {
             setDone(undefined);
-            setError('Choose a PNG, JPEG, GIF or WebP image.');
+            setError(t('profile.pictureType'));
             return;
           }
-          run(actions.setAvatar(file, file.name), 'Your picture is updated.');
+          run(actions.setAvatar(file, file.name), t('profile.pictureUpdated'));
         }}
       />
-      <p id={`${id}-pic-hint`} className="hint">PNG, JPEG, GIF or WebP. It is cropped to a square.</p>
+      <p id={`${id}-pic-hint`} className="hint">{t('profile.pictureHint')}</p>
       <div className="dialog-actions">
         {me.avatar_url !== null && (
-          <button type="button" disabled={busy} onClick={() => run(actions.removeAvatar(), 'Your picture is removed.')}>Remove picture</button>
+          <button type="button" disabled={busy} onClick={() => run(actions.removeAvatar(), t('profile.pictureRemoved'))}>{t('profile.removePicture')}</button>
         )}
-        <button type="button" className="primary" onClick={onClose}>Done</button>
+        <button type="button" className="primary" onClick={onClose}>{t('common.done')}</button>
       </div>
     </Dialog>
   );

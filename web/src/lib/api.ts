@@ -15,6 +15,7 @@ import type {
 import type { SearchOrder, SearchPostsPage } from './search.js';
 import type { CustomEmoji } from './emoji.js';
 import type { MySession, ProfilePatch, SidebarCategory, SidebarView } from './types.js';
+import { t } from '../i18n/index.js';
 
 export class ApiError extends Error {
   constructor(
@@ -41,7 +42,7 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
   const headerRetry = retryAfterHeader != null && /^\d+$/.test(retryAfterHeader) ? Number(retryAfterHeader) : undefined;
   const retryAfter = typeof envelope?.retry_after === 'number' ? envelope.retry_after : headerRetry;
   const code = str(envelope?.code) ?? (status >= 500 ? 'INTERNAL_ERROR' : `HTTP_${status}`);
-  const message = str(envelope?.message) ?? `Request failed with status ${status}`;
+  const message = str(envelope?.message) ?? t('error.requestFailed', { status: String(status) });
   return new ApiError(status, code, message, str(envelope?.field), str(envelope?.request_id), retryAfter);
 }
 
@@ -55,21 +56,18 @@ export function networkError(cause: unknown): ApiError {
 /** A sentence for the person in front of the screen, whatever went wrong. */
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
-    if (err.status === 0) return 'Cannot reach the server. Check your connection and try again.';
-    if (err.status === 429) {
-      const wait = err.retryAfter !== undefined ? ` Please wait ${err.retryAfter} second${err.retryAfter === 1 ? '' : 's'} and try again.` : ' Please try again later.';
-      return `Too many attempts.${wait}`;
-    }
-    if (err.status >= 500) return `Something went wrong on the server. Please try again.${err.requestId ? ` (Reference: ${err.requestId})` : ''}`;
+    if (err.status === 0) return t('error.unreachable');
+    if (err.status === 429) return err.retryAfter !== undefined ? t('error.tooManyWait', { count: err.retryAfter }) : t('error.tooMany');
+    if (err.status >= 500) return err.requestId ? t('error.serverWithReference', { reference: err.requestId }) : t('error.server');
     return err.message;
   }
   if (err instanceof Error && err.message !== '') return err.message;
-  return 'Something went wrong. Please try again.';
+  return t('error.generic');
 }
 
 /** The ApiError of an upload the person cancelled (not shown as a failure). */
 export function abortedError(): ApiError {
-  return new ApiError(0, 'ABORTED', 'The upload was cancelled');
+  return new ApiError(0, 'ABORTED', t('error.uploadCancelled'));
 }
 
 export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body?: string; credentials: 'same-origin' }) => Promise<{
@@ -234,7 +232,7 @@ export class ApiClient {
   /** A multipart request through the upload transport (the browser sets its Content-Type with the boundary). */
   upload<T>(method: string, path: string, body: FormData, onProgress?: (sent: number, total: number) => void): Upload<T> {
     const transport = this.opts.upload;
-    if (transport === undefined) return { done: Promise.reject(new Error('This client cannot upload files')), abort: () => undefined };
+    if (transport === undefined) return { done: Promise.reject(new Error(t('error.noUpload'))), abort: () => undefined };
     const token = this.opts.getToken();
     const sent = transport({ method, url: path, headers: this.headers(token), body, ...(onProgress !== undefined ? { onProgress } : {}) });
     return { done: sent.done.then((r) => this.answer<T>(r.status >= 200 && r.status < 300, r.status, r.text, r.retryAfter, token)), abort: () => sent.abort() };

@@ -10,6 +10,7 @@
 import { ApiError, describeError } from './api.js';
 import { MAX_FILES_PER_POST } from './files.js';
 import type { FileInfo } from './types.js';
+import { t } from '../i18n/index.js';
 
 export interface Attachment {
   /** The tray's own key (the server id is known only once uploaded). */
@@ -82,7 +83,7 @@ export class AttachmentTray {
     const taken = files.slice(0, room);
     for (const file of taken) {
       const key = `a${++this.seq}`;
-      this.set([...this.list, { key, name: file.name || 'file', size: file.size, status: 'uploading', sent: 0 }]);
+      this.set([...this.list, { key, name: file.name || t('file.defaultName'), size: file.size, status: 'uploading', sent: 0 }]);
       const upload = this.uploader.upload(file, (sent) => {
         const item = this.list.find((a) => a.key === key);
         if (item?.status === 'uploading') this.update(key, { sent: Math.min(sent, item.size) });

@@ -2,6 +2,10 @@
  * Files as the client shows them: their URLs, sizes for people, a kind for the icon, and the
  * box an image preview takes. Pure, so it runs under Vitest.
  */
+import { formatNumber, t } from '../i18n/index.js';
+
+/** "1023 B", "1.5 KB": no thousands separator, the locale's decimal sign. */
+const SIZE_NUMBER: Intl.NumberFormatOptions = { useGrouping: false, maximumFractionDigits: 1 };
 
 /** Files one message may carry (the server refuses more `file_ids`). */
 export const MAX_FILES_PER_POST = 10;
@@ -37,8 +41,8 @@ export function previewImageSrc(url: string | null | undefined): string | undefi
 
 /** "812 B", "4.2 KB", "17 MB" (powers of 1024, as the server's limits are written). */
 export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.max(0, Math.round(bytes || 0))} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
+  if (!Number.isFinite(bytes) || bytes < 1024) return t('size.bytes', { size: formatNumber(Math.max(0, Math.round(bytes || 0)), SIZE_NUMBER) });
+  const units = ['size.KB', 'size.MB', 'size.GB', 'size.TB'] as const;
   let value = bytes / 1024;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -46,7 +50,7 @@ export function formatSize(bytes: number): string {
     unit++;
   }
   const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
-  return `${shown} ${units[unit]}`;
+  return t(units[unit]!, { size: formatNumber(shown, SIZE_NUMBER) });
 }
 
 export type FileKind = 'image' | 'video' | 'audio' | 'pdf' | 'archive' | 'spreadsheet' | 'presentation' | 'document' | 'code' | 'text' | 'other';
@@ -82,14 +86,9 @@ export function fileKind(mimeType: string, extension: string): FileKind {
   return 'other';
 }
 
-const KIND_LABEL: Readonly<Record<FileKind, string>> = {
-  image: 'Image', video: 'Video', audio: 'Audio', pdf: 'PDF document', archive: 'Archive', spreadsheet: 'Spreadsheet',
-  presentation: 'Presentation', document: 'Document', code: 'Code', text: 'Text file', other: 'File',
-};
-
 /** "PDF document", "Archive", … — said by screen readers next to the icon. */
 export function fileKindLabel(kind: FileKind): string {
-  return KIND_LABEL[kind];
+  return t(`fileKind.${kind}`);
 }
 
 /**

@@ -1,4 +1,6 @@
 /** Text helpers of the client: mentions (shared with the Markdown renderer), mention completion, times, URL names. */
+import { formatDate, t } from '../i18n/index.js';
+
 const BROADCAST = new Set(['channel', 'all', 'here']);
 /**
  * An @mention (one capture group: the username), as the server parses them
@@ -21,12 +23,9 @@ export function mentionQueryAt(text: string, caret: number): { start: number; qu
   return { start: caret - m[0].length, query: m[1]!.toLowerCase() };
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** "14:05" in the reader's time zone. */
+/** "14:05" in the reader's time zone (24-hour, the locale's digits). */
 export function formatClock(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return formatDate(ms, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 }
 
 /** "Today", "Yesterday" or a date, for day separators. */
@@ -35,9 +34,9 @@ export function formatDay(ms: number, now: number = Date.now()): string {
   const today = new Date(now);
   const startOf = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
   const days = Math.round((startOf(today) - startOf(d)) / 86_400_000);
-  if (days === 0) return 'Today';
-  if (days === 1) return 'Yesterday';
-  return d.toLocaleDateString(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+  if (days === 0) return t('date.today');
+  if (days === 1) return t('date.yesterday');
+  return formatDate(d, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 }
 
 /** Whether two times fall on the same local day. */

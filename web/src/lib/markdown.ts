@@ -16,6 +16,7 @@ import type { RootContent } from 'hast';
 import { customEmojiUrl, emojiChar } from './emoji.js';
 import { MENTION_PATTERN, mentionOf } from './format.js';
 import { channelPath } from './route.js';
+import { t as tr } from '../i18n/index.js';
 
 /** The elements a message may contain; nothing else can be produced. */
 export type MdTag =
@@ -293,7 +294,7 @@ function open(t: Token, st: State): Open | null {
     case 'list_item_open': {
       const task = (t.meta as { task?: boolean } | null)?.task;
       if (task === undefined) return { type: 'li', props: null };
-      const box = el('input', { type: 'checkbox', checked: task, disabled: true, readOnly: true, 'aria-label': task ? 'Done' : 'Not done' });
+      const box = el('input', { type: 'checkbox', checked: task, disabled: true, readOnly: true, 'aria-label': task ? tr('markdown.taskDone') : tr('markdown.taskNotDone') });
       return { type: 'li', props: { className: 'task-list-item' }, first: box };
     }
     case 'th_open':

@@ -1,5 +1,6 @@
 /** The password rules as the server states them (`GET /auth/policy`), for forms that set a password. */
 import type { PasswordPolicy } from './types.js';
+import { t } from '../i18n/index.js';
 
 export interface PasswordRules {
   readonly min: number;
@@ -17,11 +18,12 @@ export function passwordRules(policy: PasswordPolicy | undefined): PasswordRules
   return {
     min,
     max,
-    hint: `At least ${min} characters${policy?.rejects_common_passwords ? '; very common passwords are refused' : ''}. ${policy?.notes ?? ''}`.trim(),
+    // The policy's notes are the server's own words.
+    hint: `${policy?.rejects_common_passwords === true ? t('password.hintCommon', { min }) : t('password.hint', { min })} ${policy?.notes ?? ''}`.trim(),
     lengthError(password) {
       const length = Array.from(password).length;
-      if (length < min) return `Password must be at least ${min} characters.`;
-      if (length > max) return `Password must be at most ${max} characters.`;
+      if (length < min) return t('password.tooShort', { min });
+      if (length > max) return t('password.tooLong', { max });
       return undefined;
     },
   };

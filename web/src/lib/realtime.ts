@@ -18,6 +18,7 @@
  */
 import { WS_CLOSE, WS_PATH, WS_SUBPROTOCOL, type ActionReply, type ClientActionMap, type HelloData } from '../../../src/domain/events.js';
 import type { EventMap, EventName } from './types.js';
+import { t } from '../i18n/index.js';
 
 /** The part of the browser's WebSocket this client uses. */
 export interface SocketLike {
@@ -164,12 +165,12 @@ export class RealtimeClient {
   /** Sends an action; resolves with the server's reply, rejects when not connected or unanswered. */
   send<K extends keyof ClientActionMap>(action: K, data?: ClientActionMap[K]): Promise<ClientReply> {
     const socket = this.socket;
-    if (socket === undefined || this.state !== 'open') return Promise.reject(new Error('not connected'));
+    if (socket === undefined || this.state !== 'open') return Promise.reject(new Error(t('error.notConnected')));
     const seq = ++this.actionSeq;
     return new Promise<ClientReply>((resolve, reject) => {
       const timer = this.timers.setTimeout(() => {
         this.pending.delete(seq);
-        reject(new Error(`no reply to ${action}`));
+        reject(new Error(t('error.noReply')));
       }, this.opts.replyTimeoutMs ?? 10_000);
       this.pending.set(seq, { resolve, reject, timer });
       try {
@@ -177,7 +178,7 @@ export class RealtimeClient {
       } catch (err) {
         this.timers.clearTimeout(timer);
         this.pending.delete(seq);
-        reject(err instanceof Error ? err : new Error('send failed'));
+        reject(err instanceof Error ? err : new Error(t('error.sendFailed')));
       }
     });
   }
@@ -272,7 +273,7 @@ export class RealtimeClient {
     if (socket !== this.socket) return;
     this.socket = undefined;
     this.clearHeartbeat();
-    this.failPending('connection closed');
+    this.failPending();
     if (this.state === 'stopped' || this.state === 'ended') return;
     if (code === WS_CLOSE.SESSION_ENDED) {
       this.setState('ended');
@@ -315,7 +316,7 @@ export class RealtimeClient {
     const socket = this.socket;
     this.socket = undefined;
     this.clearHeartbeat();
-    this.failPending(reason);
+    this.failPending();
     if (socket === undefined) return;
     socket.onmessage = null;
     socket.onclose = null;
@@ -327,10 +328,11 @@ export class RealtimeClient {
     }
   }
 
-  private failPending(reason: string): void {
+  /** Rejects every action still waiting for its reply (the socket is gone), in words for people. */
+  private failPending(): void {
     for (const [seq, p] of this.pending) {
       this.timers.clearTimeout(p.timer);
-      p.reject(new Error(reason));
+      p.reject(new Error(t('error.connectionLost')));
       this.pending.delete(seq);
     }
   }

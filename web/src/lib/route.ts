@@ -7,6 +7,7 @@
  * URLs survive a reload.
  */
 import type { SsoLoginError } from '../../../src/domain/sso.js';
+import { t, type MessageKey } from '../i18n/index.js';
 
 export type Route =
   | { kind: 'login'; code?: string; error?: string }
@@ -93,34 +94,33 @@ export function safeRedirectTarget(candidate: unknown, origin: string): string {
  * an `error_description`) could have been written by whoever crafted the link, so it is never
  * shown: an unknown code gets the generic sentence.
  */
-const SSO_ERROR_SENTENCES: Readonly<Record<SsoLoginError, string>> = {
-  idp_access_denied: 'Sign-in was cancelled or refused at the identity provider.',
-  idp_login_required: 'The identity provider asked you to sign in again.',
-  idp_consent_required: 'The identity provider needs your consent before you can sign in.',
-  idp_interaction_required: 'The identity provider needs more information before you can sign in.',
-  idp_unavailable: 'The identity provider is temporarily unavailable. Please try again later.',
-  idp_refused: 'The identity provider refused the sign-in. Please try again.',
-  idp_unreachable: 'The identity provider could not be reached. Please try again later.',
-  idp_unverifiable: 'The identity provider\'s answer could not be verified. Please try again.',
-  provider_disabled: 'This sign-in method has been turned off.',
-  misconfigured: 'This sign-in method is misconfigured. Please tell an administrator.',
-  email_unusable: 'The identity provider gave an e-mail address that cannot be used here.',
-  subject_unusable: 'The identity provider gave an account identifier that cannot be used here.',
-  domain_not_allowed: 'Your e-mail address is not from a domain that may sign in here.',
-  account_inactive: 'This account has been deactivated.',
-  email_unverified_at_idp: 'An account with this e-mail address already exists, and the identity provider has not verified the address, so it cannot be linked. Sign in with your password instead.',
-  account_email_unverified: 'An account with this e-mail address already exists, but its address was never verified here, so it cannot be linked automatically. Sign in with your password, or ask an administrator.',
-  account_linked_elsewhere: 'This account is already linked to another identity at this provider.',
-  no_account: 'You do not have an account on this server yet. Ask an administrator to create one.',
-  no_email: 'The identity provider did not share your e-mail address, which is needed to create your account.',
-  no_free_username: 'No free username could be found for your account. Ask an administrator.',
-  try_again: 'Signing in failed. Please try again.',
+/** Each code's sentence (a catalogue key): a code the server adds without one here fails to compile. */
+const SSO_ERROR_KEYS: Readonly<Record<SsoLoginError, Extract<MessageKey, `sso.${string}`>>> = {
+  idp_access_denied: 'sso.idp_access_denied',
+  idp_login_required: 'sso.idp_login_required',
+  idp_consent_required: 'sso.idp_consent_required',
+  idp_interaction_required: 'sso.idp_interaction_required',
+  idp_unavailable: 'sso.idp_unavailable',
+  idp_refused: 'sso.idp_refused',
+  idp_unreachable: 'sso.idp_unreachable',
+  idp_unverifiable: 'sso.idp_unverifiable',
+  provider_disabled: 'sso.provider_disabled',
+  misconfigured: 'sso.misconfigured',
+  email_unusable: 'sso.email_unusable',
+  subject_unusable: 'sso.subject_unusable',
+  domain_not_allowed: 'sso.domain_not_allowed',
+  account_inactive: 'sso.account_inactive',
+  email_unverified_at_idp: 'sso.email_unverified_at_idp',
+  account_email_unverified: 'sso.account_email_unverified',
+  account_linked_elsewhere: 'sso.account_linked_elsewhere',
+  no_account: 'sso.no_account',
+  no_email: 'sso.no_email',
+  no_free_username: 'sso.no_free_username',
+  try_again: 'sso.try_again',
 };
 
-export const SSO_ERROR_GENERIC = 'Single sign-on did not work. Please try again.';
-
 export function ssoErrorMessage(code: string): string {
-  return Object.hasOwn(SSO_ERROR_SENTENCES, code) ? SSO_ERROR_SENTENCES[code as SsoLoginError] : SSO_ERROR_GENERIC;
+  return t(Object.hasOwn(SSO_ERROR_KEYS, code) ? SSO_ERROR_KEYS[code as SsoLoginError] : 'sso.generic');
 }
 
 /** The list of threads I follow, in a team. */

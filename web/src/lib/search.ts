@@ -6,6 +6,9 @@
  * server's (README "Search", src/domain/search.ts).
  */
 import type { Channel, Post, User } from './types.js';
+import { formatDate, t, type MessageKey } from '../i18n/index.js';
+
+type OperatorKey = Extract<MessageKey, `search.op.${string}`>;
 
 /** A post's channel as a search result names it. */
 export interface SearchChannel {
@@ -100,20 +103,18 @@ export function plainExcerpt(message: string, width = 200): SearchExcerpt {
 
 /** "No results", "1 result", "1,234 results", "10,000+ results" (the server stops counting at its cap). */
 export function resultCountLabel(total: number, capped: boolean): string {
-  const n = total.toLocaleString('en-US');
-  if (capped) return `${n}+ results`;
-  if (total === 0) return 'No results';
-  return total === 1 ? '1 result' : `${n} results`;
+  if (capped) return t('search.resultsCapped', { count: total });
+  return t('search.results', { count: total });
 }
 
 /** "14:05" today, "Mar 3, 14:05" this year, "Mar 3, 2025" before, in the reader's time zone. */
 export function resultTime(ms: number, now: number): string {
   const d = new Date(ms);
   const today = new Date(now);
-  const clock = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-  if (d.toDateString() === today.toDateString()) return clock;
-  if (d.getFullYear() === today.getFullYear()) return `${d.toLocaleDateString('en-US', { month: 'short', day: 'numeric' })}, ${clock}`;
-  return d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric' });
+  const clock = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } as const;
+  if (d.toDateString() === today.toDateString()) return formatDate(d, clock);
+  if (d.getFullYear() === today.getFullYear()) return formatDate(d, { month: 'short', day: 'numeric', ...clock });
+  return formatDate(d, { month: 'short', day: 'numeric', year: 'numeric' });
 }
 
 /** What "Recent mentions" searches: the server reads `@alice` as the word alice (tokens are runs of letters and digits). */
@@ -180,16 +181,17 @@ export interface Suggestion {
   readonly insert: string;
 }
 
-const OPERATOR_HINTS: readonly Suggestion[] = [
-  { key: 'op-from', label: 'from:', detail: 'Messages by a person', insert: 'from:' },
-  { key: 'op-in', label: 'in:', detail: 'In a channel, or a direct message with in:@name', insert: 'in:' },
-  { key: 'op-before', label: 'before:', detail: 'Before a day (YYYY-MM-DD)', insert: 'before:' },
-  { key: 'op-after', label: 'after:', detail: 'After a day (YYYY-MM-DD)', insert: 'after:' },
-  { key: 'op-on', label: 'on:', detail: 'On a day (YYYY-MM-DD)', insert: 'on:' },
-  { key: 'op-pinned', label: 'is:pinned', detail: 'Pinned messages', insert: 'is:pinned ' },
-  { key: 'op-file', label: 'has:file', detail: 'Messages with files', insert: 'has:file ' },
-  { key: 'op-image', label: 'has:image', detail: 'Messages with images', insert: 'has:image ' },
-  { key: 'op-tag', label: '#tag', detail: 'Messages with a hashtag', insert: '#' },
+/** `detail`: a catalogue key, put in words by operatorHints. */
+const OPERATOR_HINTS: readonly (Omit<Suggestion, 'detail'> & { readonly detail: OperatorKey })[] = [
+  { key: 'op-from', label: 'from:', detail: 'search.op.from', insert: 'from:' },
+  { key: 'op-in', label: 'in:', detail: 'search.op.in', insert: 'in:' },
+  { key: 'op-before', label: 'before:', detail: 'search.op.before', insert: 'before:' },
+  { key: 'op-after', label: 'after:', detail: 'search.op.after', insert: 'after:' },
+  { key: 'op-on', label: 'on:', detail: 'search.op.on', insert: 'on:' },
+  { key: 'op-pinned', label: 'is:pinned', detail: 'search.op.pinned', insert: 'is:pinned ' },
+  { key: 'op-file', label: 'has:file', detail: 'search.op.file', insert: 'has:file ' },
+  { key: 'op-image', label: 'has:image', detail: 'search.op.image', insert: 'has:image ' },
+  { key: 'op-tag', label: '#tag', detail: 'search.op.tag', insert: '#' },
 ];
 
 /**
@@ -198,10 +200,11 @@ const OPERATOR_HINTS: readonly Suggestion[] = [
  * a lone `#`. An ordinary word gets none.
  */
 export function operatorHints(prefix: string): Suggestion[] {
-  if (prefix === '') return [...OPERATOR_HINTS];
-  if (prefix === '#') return OPERATOR_HINTS.filter((h) => h.key === 'op-tag');
+  const said = (hints: typeof OPERATOR_HINTS): Suggestion[] => hints.map((h) => ({ ...h, detail: t(h.detail) }));
+  if (prefix === '') return said(OPERATOR_HINTS);
+  if (prefix === '#') return said(OPERATOR_HINTS.filter((h) => h.key === 'op-tag'));
   const p = prefix.toLowerCase();
-  return OPERATOR_HINTS.filter((h) => h.key !== 'op-tag' && h.label.startsWith(p) && h.label !== p);
+  return said(OPERATOR_HINTS.filter((h) => h.key !== 'op-tag' && h.label.startsWith(p) && h.label !== p));
 }
 
 const MAX_SUGGESTIONS = 8;
@@ -249,7 +252,7 @@ export function utcDay(ms: number): string {
 
 /** Today and yesterday (UTC, as the server counts days) for before:/after:/on:, matching what is typed. */
 export function dateSuggestions(operator: 'before' | 'after' | 'on', typed: string, now: number): Suggestion[] {
-  const days: Array<[string, string]> = [[utcDay(now), 'Today (UTC)'], [utcDay(now - 86_400_000), 'Yesterday (UTC)']];
+  const days: Array<[string, string]> = [[utcDay(now), t('search.todayUtc')], [utcDay(now - 86_400_000), t('search.yesterdayUtc')]];
   return days
     .filter(([day]) => day.startsWith(typed) && day !== typed)
     .map(([day, detail]) => ({ key: `date-${day}`, label: `${operator}:${day}`, detail, insert: `${operator}:${day} ` }));

@@ -1,12 +1,12 @@
-/** The "clear after" choices of a custom status. */
+/** The "clear after" choices of a custom status (labels: catalogue keys). */
 
 export const STATUS_EXPIRIES = [
-  { value: 'never', label: 'Don’t clear' },
-  { value: '30m', label: '30 minutes' },
-  { value: '1h', label: '1 hour' },
-  { value: '4h', label: '4 hours' },
-  { value: 'today', label: 'Today' },
-  { value: 'week', label: 'This week' },
+  { value: 'never', label: 'settings.expiry.never' },
+  { value: '30m', label: 'settings.expiry.30m' },
+  { value: '1h', label: 'settings.expiry.1h' },
+  { value: '4h', label: 'settings.expiry.4h' },
+  { value: 'today', label: 'settings.expiry.today' },
+  { value: 'week', label: 'settings.expiry.week' },
 ] as const;
 export type Expiry = (typeof STATUS_EXPIRIES)[number]['value'];
 

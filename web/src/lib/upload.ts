@@ -5,6 +5,7 @@
  * X-Requested-With) are set on each request.
  */
 import { abortedError, networkError, type UploadTransport } from './api.js';
+import { t } from '../i18n/index.js';
 
 export function xhrTransport(create: () => XMLHttpRequest = () => new XMLHttpRequest()): UploadTransport {
   return (req) => {
@@ -16,8 +17,8 @@ export function xhrTransport(create: () => XMLHttpRequest = () => new XMLHttpReq
       const onProgress = req.onProgress;
       if (onProgress !== undefined) xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0);
       xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText, retryAfter: xhr.getResponseHeader('Retry-After') });
-      xhr.onerror = () => reject(networkError(new Error('The upload did not reach the server')));
-      xhr.ontimeout = () => reject(networkError(new Error('The upload timed out')));
+      xhr.onerror = () => reject(networkError(new Error(t('error.uploadUnreachable'))));
+      xhr.ontimeout = () => reject(networkError(new Error(t('error.uploadTimeout'))));
       xhr.onabort = () => reject(abortedError());
       xhr.send(req.body);
     });

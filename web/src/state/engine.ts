@@ -17,6 +17,7 @@ import type { ClientActionMap } from '../../../src/domain/events.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../lib/realtime.js';
 import type { Channel, FileInfo, Post, Presence, ProfilePatch, SidebarCategory, Team } from '../lib/types.js';
 import type { Action, ChatState, Outgoing } from './reducer.js';
+import { t } from '../i18n/index.js';
 
 /** The REST calls the engine makes. */
 export type EngineApi = Pick<ApiClient,
@@ -396,7 +397,7 @@ export class ChatEngine implements ChatActions {
     } catch (err) {
       if (isPermanent(err)) {
         this.dispatch({ type: 'outbox_remove', clientMsgId: item.clientMsgId });
-        this.notify(`Message not sent: ${describeError(err)}`);
+        this.notify(t('error.messageNotSent', { reason: describeError(err) }));
         return;
       }
       this.dispatch({ type: 'outbox_failed', clientMsgId: item.clientMsgId, error: describeError(err) });
@@ -639,9 +640,9 @@ export class ChatEngine implements ChatActions {
 
   async setPresence(status: Presence): Promise<void> {
     const rt = this.rt;
-    if (rt === undefined) throw new Error('Not connected');
+    if (rt === undefined) throw new Error(t('error.notConnected'));
     const reply = await rt.send('presence', { status });
-    if (reply.status !== 'OK') throw new Error('The server refused the status change');
+    if (reply.status !== 'OK') throw new Error(t('error.statusRefused'));
     this.dispatch({ type: 'presence', userId: this.state.me.id, status });
   }
 

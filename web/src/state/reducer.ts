@@ -5,6 +5,7 @@
  * Side effects (fetching an unknown channel, marking read) live in the engine (engine.ts), not here.
  */
 import type { ConnectionState, ServerEvent } from '../lib/realtime.js';
+import { t } from '../i18n/index.js';
 import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, SidebarView, Team, ThreadItem, ThreadList, ThreadPage, UnreadOverview, User } from '../lib/types.js';
 
 export interface ChannelPosts {
@@ -507,8 +508,8 @@ export function reduce(state: ChatState, action: Action): ChatState {
 export function channelLabel(state: Pick<ChatState, 'me' | 'members' | 'users'>, channel: Channel): string {
   if (channel.type !== 'direct' && channel.type !== 'group') return channel.display_name || channel.name;
   const others = (state.members[channel.id] ?? []).filter((id) => id !== state.me.id);
-  if (others.length === 0) return state.members[channel.id] === undefined ? 'Direct message' : `${userLabel(state.me)} (you)`;
-  return others.map((id) => (state.users[id] ? userLabel(state.users[id]) : 'Someone')).join(', ');
+  if (others.length === 0) return state.members[channel.id] === undefined ? t('names.directMessage') : t('names.you', { name: userLabel(state.me) });
+  return others.map((id) => (state.users[id] ? userLabel(state.users[id]) : t('names.someone'))).join(t('common.listSeparator'));
 }
 
 export function userLabel(user: User): string {
