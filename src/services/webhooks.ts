@@ -20,7 +20,8 @@
  *   queue (QUEUE_LIMIT jobs; beyond it a job is dropped, counted and logged; lost on restart)
  *   → per job: the creator must still be active and able to read the channel → each callback
  *   URL through the SSRF-safe outbound client (internal addresses refused unless the host is
- *   in RUSTCHAT_OUTBOUND_ALLOWED_HOSTS; every redirect re-checked; bounded time and size),
+ *   in RUSTCHAT_OUTBOUND_ALLOWED_HOSTS; redirects not followed, since the body carries the
+ *   token; bounded time and size),
  *   retried after RETRY_DELAYS_MS on a network error, a 5xx or a 429 (never after a refusal or
  *   another 4xx) → every attempt in the hook's delivery log → a JSON answer with `text` or
  *   `attachments` is posted back as the creator, marked like an incoming webhook's post
@@ -556,7 +557,8 @@ export class WebhookService {
       let retry = false;
       try {
         const res = await this.options.fetcher.fetch(url, {
-          method: 'POST', body, redirect: 'follow', signal: this.stop.signal,
+          // Not followed: the body carries the hook's token, which must not travel to wherever a 3xx points.
+          method: 'POST', body, redirect: 'manual', signal: this.stop.signal,
           headers: { 'content-type': hook.content_type, accept: 'application/json', 'user-agent': USER_AGENT },
         });
         status = res.status;

@@ -6,8 +6,8 @@
  * regenerated token, and who may manage a hook.
  *
  * The SSRF table: callbacks to 127.0.0.1, [::1], 169.254.169.254 (refused when saved), a
- * redirect to 127.0.0.1, names that resolve to loopback or a private address (refused at
- * connect time), and a 2 GB answer: a loopback canary listener that is NOT allow-listed
+ * redirect to 127.0.0.1 (not followed: the body carries the token), names that resolve to
+ * loopback or a private address (refused at connect time), and a 2 GB answer: a loopback canary listener that is NOT allow-listed
  * counts ZERO connections. "The callbacks are over" is `services.webhooks.idle()`.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
@@ -35,6 +35,9 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
   /** What /reply answers (JSON). */
   let replyWith: unknown = {};
   let failuresLeft = 0;
+  /** Requests to /silent are held here, never answered. */
+  const held: ServerResponse[] = [];
+  let onHeld: (() => void) | undefined;
   let t: TestApp;
   let alice: TestUser;
   let bob: TestUser;
@@ -81,6 +84,10 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
             pump();
             return;
           }
+          case '/silent':
+            held.push(res);
+            onHeld?.();
+            return;
           case '/not-found':
             res.writeHead(404).end();
             return;
@@ -95,7 +102,7 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
     const names: Record<string, string> = { localhost: '127.0.0.1', 'rebind.test': '127.0.0.1', 'corp.test': '10.1.2.3', 'v6.test': '::1' };
     t = await startApp(kind, {
       env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'localhost' },
-      webhookTimeoutMs: 3000,
+      webhookTimeoutMs: 2000,
       webhookRetryDelaysMs: [5, 5],
       outboundResolve: async (host, family) => {
         const address = names[host];
@@ -116,6 +123,7 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
 
   afterAll(async () => {
     await t?.close();
+    for (const res of held) res.destroy();
     receiver?.closeAllConnections();
     await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (canary ? canary.close(() => resolve()) : resolve()));
@@ -214,16 +222,31 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
     await settle();
     expect(canaryConnections).toBe(0);
     const log = await deliveries(hook.id);
-    const byUrl = new Map(log.map((d) => [d.url.replace(`:${canaryPort}`, ':CANARY').replace(`:${port}`, ':RECEIVER'), d.error]));
+    const byUrl = new Map(log.map((d) => [d.url.replace(`:${canaryPort}`, ':CANARY').replace(`:${port}`, ':RECEIVER'), d.error ?? d.status]));
     expect(Object.fromEntries(byUrl)).toEqual({
-      [`http://localhost:RECEIVER/redirect?to=${encodeURIComponent('http://127.0.0.1:CANARY/').replace('CANARY', String(canaryPort))}`]: 'refused: loopback address',
+      // The redirect's answer is logged, never followed.
+      [`http://localhost:RECEIVER/redirect?to=${encodeURIComponent('http://127.0.0.1:CANARY/').replace('CANARY', String(canaryPort))}`]: 307,
       'http://rebind.test:CANARY/': 'refused: loopback address',
       'http://corp.test:CANARY/': 'refused: private address',
       'http://v6.test:CANARY/': 'refused: loopback address',
       'http://localhost:RECEIVER/huge': 'refused: response larger than 65536 bytes',
     });
-    // Refusals are not retried.
-    expect(log.every((d) => d.attempt === 1 && d.status === null)).toBe(true);
+    // Refusals (and a 3xx) are not retried.
+    expect(log.every((d) => d.attempt === 1)).toBe(true);
+    await t.api.delete(`/api/v1/hooks/outgoing/${hook.id}`, bob.token);
+  });
+
+  it('answers the post at once while a callback never answers; the callback times out and is retried', async () => {
+    const hook = await newHook(bob, { trigger_words: ['hang'], callback_urls: [at('/silent')] });
+    const arrived = new Promise<void>((resolve) => (onHeld = resolve));
+    const post = await createPost(t.api, alice, channel.id, 'hang forever');
+    // The post was answered although its callback has not been (and never will be).
+    expect(post.message).toBe('hang forever');
+    await arrived;
+    await settle();
+    const log = await deliveries(hook.id);
+    expect(log.map((d) => d.attempt)).toEqual([3, 2, 1]);
+    expect(log.every((d) => d.status === null && d.error !== null)).toBe(true);
     await t.api.delete(`/api/v1/hooks/outgoing/${hook.id}`, bob.token);
   });
 

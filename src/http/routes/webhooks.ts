@@ -143,6 +143,7 @@ export function webhookRoutes(app: App, deps: HttpDeps): void {
       config: { public: true },
       schema: {
         tags: ['webhooks'],
+        security: [],
         summary: 'Run an incoming webhook (Slack/Mattermost payload: text, channel, username, icon_url, attachments, props), as JSON or as a form field "payload"',
         params: Type.Object({ token: Type.String({ maxLength: 128 }) }),
         consumes: ['application/json', 'application/x-www-form-urlencoded'],

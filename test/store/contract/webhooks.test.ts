@@ -20,7 +20,8 @@ describe.each(STORES)('store contract: webhooks (%s)', (kind) => {
 
   it('incoming: creates, finds by id and token hash (unique), lists by creator and team newest first, updates and deletes', async () => {
     const w = await world(2);
-    const [a, b] = w.users as [{ id: string }, { id: string }];
+    const a = w.users[0]!;
+    const b = w.users[1]!;
     const first = incoming(w, a.id, 5_000_000_000_000);
     const second = incoming(w, a.id, 5_000_000_000_001);
     const bobs = incoming(w, b.id, 5_000_000_000_002);
