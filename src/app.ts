@@ -39,6 +39,7 @@ import type { ServiceDeps } from './services/context.js';
 import { createMailer } from './services/mail.js';
 import { buildServices, type Services } from './services/index.js';
 import { IMAGE_BYTES, LINK_PREVIEW_PORTS } from './services/link-previews.js';
+import { CALLBACK_RESPONSE_BYTES, CALLBACK_TIMEOUT_MS } from './services/webhooks.js';
 import { backfillSearchIndex } from './services/search.js';
 import { searchDocument } from './domain/search.js';
 import { openStorage } from './storage/open.js';
@@ -80,8 +81,12 @@ export interface AppOptions {
    * address is refused for what it is, not for its port).
    */
   readonly linkPreviewPorts?: readonly number[];
-  /** The resolver link previews use (OutboundOptions.resolve; tests: a name that resolves to an internal address). */
+  /** The resolver link previews and webhook callbacks use (OutboundOptions.resolve; tests: a name that resolves to an internal address). */
   readonly outboundResolve?: OutboundOptions['resolve'];
+  /** Deadline of one outgoing webhook callback (default services/webhooks.ts CALLBACK_TIMEOUT_MS; tests shorten it). */
+  readonly webhookTimeoutMs?: number;
+  /** Waits between callback retries (default services/webhooks.ts RETRY_DELAYS_MS; tests shorten them). */
+  readonly webhookRetryDelaysMs?: readonly number[];
 }
 
 /** The real-time parts (tests look inside). */
@@ -226,6 +231,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // and no body larger than a preview image.
       fetcher: new OutboundClient({ allowedHosts: config.linkPreviews.allowedHosts, allowLoopback: false, allowedPorts: options.linkPreviewPorts ?? LINK_PREVIEW_PORTS, maxBytes: IMAGE_BYTES, timeoutMs: options.linkPreviewTimeoutMs ?? 10_000, ...(options.outboundResolve === undefined ? {} : { resolve: options.outboundResolve }) }),
     },
+    webhooks: {
+      ...config.webhooks,
+      siteUrl: config.siteUrl,
+      // Its own client: loopback refused in every environment unless the host is listed in
+      // RUSTCHAT_OUTBOUND_ALLOWED_HOSTS (any team member can aim a callback), answers bounded.
+      fetcher: new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: false, maxBytes: CALLBACK_RESPONSE_BYTES, timeoutMs: options.webhookTimeoutMs ?? CALLBACK_TIMEOUT_MS, ...(options.outboundResolve === undefined ? {} : { resolve: options.outboundResolve }) }),
+      retryDelaysMs: options.webhookRetryDelaysMs,
+    },
   });
   const hub = new Hub({
     store,
@@ -301,6 +314,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await realtime.hub.close();
       await http.close();
       await services.linkPreviews.close();
+      await services.webhooks.close();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
       await presence.close();
       await bus.close();

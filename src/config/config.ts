@@ -41,6 +41,8 @@ export interface Config {
    * addresses on ports 80/443 only, unless the host is in their own allow-list.
    */
   readonly linkPreviews: { readonly enabled: boolean; readonly allowedHosts: readonly string[] };
+  /** Integrations (services/webhooks.ts): what a webhook payload may override. */
+  readonly webhooks: { readonly allowUsernameOverride: boolean; readonly allowIconOverride: boolean };
   readonly allowRegistration: boolean;
   readonly logLevel: LogLevel;
   readonly maxBodyBytes: number;
@@ -49,6 +51,8 @@ export interface Config {
     readonly authPerMinute: number;
     readonly wsPerMinute: number;
     readonly loginPerAccountPerHour: number;
+    /** Executions per minute of one incoming webhook. */
+    readonly webhookPerMinute: number;
     readonly trustedProxies: readonly string[];
     readonly oauthTokenDelivery: 'cookie';
   };

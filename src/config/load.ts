@@ -337,6 +337,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
   const redisPrefix = r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:');
   const allowRegistration = r.bool('RUSTCHAT_ALLOW_REGISTRATION', true);
   const linkPreviews = r.bool('RUSTCHAT_LINK_PREVIEWS', true);
+  const webhooks = { allowUsernameOverride: r.bool('RUSTCHAT_WEBHOOKS_ALLOW_USERNAME_OVERRIDE', false), allowIconOverride: r.bool('RUSTCHAT_WEBHOOKS_ALLOW_ICON_OVERRIDE', false) };
+  const webhookPerMinute = r.int('RUSTCHAT_SECURITY_RATE_LIMIT_WEBHOOK_PER_MINUTE', 60, 1, 1_000_000);
 
   if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
 
@@ -374,10 +376,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     smtp: smtpUrl === undefined ? undefined : { url: smtpUrl, from: smtpFrom ?? `RustChat <no-reply@${new URL(siteUrl).hostname}>` },
     outbound: { allowedHosts: outboundAllowedHosts },
     linkPreviews: { enabled: linkPreviews, allowedHosts: linkPreviewAllowedHosts },
+    webhooks,
     allowRegistration,
     logLevel,
     maxBodyBytes,
-    security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, trustedProxies, oauthTokenDelivery: 'cookie' },
+    security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, webhookPerMinute, trustedProxies, oauthTokenDelivery: 'cookie' },
     ws,
     metrics: { port: metricsPort, host: metricsHost, token: metricsToken },
     files,

@@ -40,7 +40,7 @@ const teamOpen: Rule<TeamContext> = (_a, c) => c.team.type === 'open' && c.team.
 const teamLive = (rule: Rule<TeamContext>): Rule<TeamContext> => (a, c) => c.team.archived_at === null && rule(a, c);
 const sysAdminT: Rule<TeamContext> = (a) => isSystemAdmin(a);
 
-export type TeamAction = 'view' | 'read' | 'update' | 'archive' | 'join' | 'add_member' | 'remove_member' | 'manage_roles' | 'create_channel';
+export type TeamAction = 'view' | 'read' | 'update' | 'archive' | 'join' | 'add_member' | 'remove_member' | 'manage_roles' | 'create_channel' | 'create_webhook';
 
 export const TEAM_POLICY: Readonly<Record<TeamAction, readonly Rule<TeamContext>[]>> = {
   /** See that the team exists (open teams are discoverable so that people can join). */
@@ -54,6 +54,8 @@ export const TEAM_POLICY: Readonly<Record<TeamAction, readonly Rule<TeamContext>
   remove_member: [teamAdmin, sysAdminT],
   manage_roles: [teamLive(teamAdmin), sysAdminT],
   create_channel: [teamLive(teamMember)],
+  /** Add an outgoing webhook to the team (its members; system admins too). */
+  create_webhook: [teamLive(teamMember), teamLive(sysAdminT)],
 };
 
 /** Whether `actor` may do `action`; nothing is allowed on a team the actor may not even see. */
@@ -243,6 +245,35 @@ export const EMOJI_POLICY: Readonly<Record<EmojiAction, readonly Rule<EmojiConte
 
 export function emojiCan(actor: Actor, action: EmojiAction, ctx: EmojiContext): boolean {
   return EMOJI_POLICY[action].some((rule) => rule(actor, ctx));
+}
+
+// ---- webhooks ----
+/**
+ * The webhook an action is about (incoming or outgoing). Creating one is decided on its
+ * channel (CHANNEL_POLICY.post, incoming) or team (TEAM_POLICY.create_webhook, outgoing);
+ * executing an incoming one is decided as its creator, on the channel, every time.
+ */
+export interface WebhookContext {
+  readonly hook: { readonly creator_id: string };
+}
+
+/** `manage`: see it, change it, delete it, regenerate its token, read its delivery log. */
+export type WebhookAction = 'manage';
+
+const isHookCreator: Rule<WebhookContext> = (a, c) => c.hook.creator_id === a.userId;
+
+export const WEBHOOK_POLICY: Readonly<Record<WebhookAction, readonly Rule<WebhookContext>[]>> = {
+  /** Its creator, or a system admin; anyone else is told it does not exist. */
+  manage: [isHookCreator, (a) => isSystemAdmin(a)],
+};
+
+export function webhookCan(actor: Actor, action: WebhookAction, ctx: WebhookContext): boolean {
+  return WEBHOOK_POLICY[action].some((rule) => rule(actor, ctx));
+}
+
+/** Whose webhooks a list shows: the caller's own, or everyone's for a system admin. */
+export function webhookListScope(actor: Actor): { readonly creatorId: string | undefined } {
+  return { creatorId: isSystemAdmin(actor) ? undefined : actor.userId };
 }
 
 // ---- why a refusal happened ----

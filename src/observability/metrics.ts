@@ -27,6 +27,11 @@ export class Metrics {
     help: 'Link previews by outcome: attached, refused (an internal address), failed (network, status, type, size, time), empty (nothing to show), stale (the post changed meanwhile), dropped (queue full)',
   });
 
+  readonly webhookExecutions = new Counter({
+    name: 'rustchat_webhook_executions_total', labelNames: ['hook_id', 'kind', 'outcome'] as const, registers: [this.registry],
+    help: 'Webhook executions per hook: kind incoming (outcome posted, refused, rate_limited, invalid) or outgoing (one per callback URL: delivered, failed, refused)',
+  });
+
   private readonly collect: (() => Promise<{ contentType: string; text: string }>) | undefined;
 
   /**

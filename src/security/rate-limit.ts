@@ -7,6 +7,8 @@
  *   over many addresses still gets at most ~100 guesses an hour. A successful login does
  *   not reset it (that would hand the attacker a fresh budget each time the real user
  *   signs in).
+ * - `webhook`: executions of one incoming webhook per minute, keyed by the hook (whoever
+ *   holds its URL), answered by the webhook service through RateLimitedError.
  * - Not locking the real user out: a successful login remembers the (account, client IP
  *   bucket) pair for 14 days (`login_known`). While the account budget is used up, a
  *   remembered pair may still try, with its own small failure budget (`login_known_fail`,
@@ -52,9 +54,11 @@ export interface RateLimiterConfig {
   readonly authPerMinute: number;
   readonly wsPerMinute: number;
   readonly loginPerAccountPerHour: number;
+  /** Executions per minute of one incoming webhook (default 60). */
+  readonly webhookPerMinute?: number;
 }
 
-type LimiterName = 'auth' | 'ws' | 'login_account' | 'login_known' | 'login_known_fail';
+type LimiterName = 'auth' | 'ws' | 'login_account' | 'login_known' | 'login_known_fail' | 'webhook';
 
 /**
  * How long a successful (account, client) pair is remembered. The in-memory store expires
@@ -173,6 +177,7 @@ export class RateLimits {
   private readonly loginAccount: Limiter;
   private readonly loginKnown: Limiter;
   private readonly loginKnownFail: Limiter;
+  private readonly webhook: Limiter;
   private fallbackLogged = false;
 
   constructor(
@@ -199,6 +204,7 @@ export class RateLimits {
     this.loginAccount = make('login_account', config.loginPerAccountPerHour, 3600);
     this.loginKnown = make('login_known', 1, KNOWN_CLIENT_SECONDS);
     this.loginKnownFail = make('login_known_fail', Math.max(1, Math.ceil(config.loginPerAccountPerHour / 10)), 3600);
+    this.webhook = make('webhook', config.webhookPerMinute ?? 60, 60);
   }
 
   /** Logs once when Redis is not ready (counters are then per node), and once when it is back. */
@@ -228,6 +234,11 @@ export class RateLimits {
   /** One WebSocket handshake from this bucket. */
   async consumeWs(bucket: string): Promise<LimitDecision> {
     return this.config.rateLimitEnabled ? this.ws.consume(bucket) : ALLOW_ALL;
+  }
+
+  /** One execution of an incoming webhook (keyed by the hook's id, whoever calls it). */
+  async consumeWebhook(hookId: string): Promise<LimitDecision> {
+    return this.config.rateLimitEnabled ? this.webhook.consume(hookId) : ALLOW_ALL;
   }
 
   /**

@@ -8,10 +8,11 @@
  * id before deciding.
  */
 import type { CustomEmoji, FileInfo, Post, User } from '../domain/entities.js';
+import type { IncomingWebhook, OutgoingWebhook } from '../domain/webhooks.js';
 import { forbidden, notFound } from '../domain/errors.js';
 import {
-  channelCan, channelReadScope, emojiCan, channelRefusal, fileCan, fileRefusal, postRefusal, teamRefusal, userCan,
-  type ChannelAction, type ChannelContext, type ChannelReadScope, type EmojiAction, type FileAction, type FileContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction,
+  channelCan, channelReadScope, emojiCan, channelRefusal, fileCan, fileRefusal, postRefusal, teamRefusal, userCan, webhookCan, webhookListScope,
+  type ChannelAction, type ChannelContext, type ChannelReadScope, type EmojiAction, type FileAction, type FileContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction, type WebhookAction,
 } from '../domain/policy.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
@@ -28,7 +29,7 @@ const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
   remove_preview: 'Only the author can remove a post\'s link preview',
 };
 
-const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User', emoji: 'Emoji' };
+const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User', emoji: 'Emoji', webhook: 'Webhook' };
 
 export class Access {
   constructor(private readonly store: Store, private readonly security: SecurityEvents, private readonly clock: () => number = Date.now) {}
@@ -226,6 +227,29 @@ export class Access {
       recordDecision({ resource: 'emoji', action, id: emojiId, allowed: true });
       return emoji;
     });
+  }
+
+  /** Loads an incoming webhook and checks `action` (WEBHOOK_POLICY: anyone but its creator or a system admin gets the 404 of a missing one). */
+  incomingWebhook(ctx: CallContext, hookId: string, action: WebhookAction, store: Store = this.store): Promise<IncomingWebhook> {
+    return deciding(async () => this.webhook(ctx, hookId, action, await store.webhooks.getIncoming(hookId)));
+  }
+
+  /** Loads an outgoing webhook and checks `action`, like `incomingWebhook`. */
+  outgoingWebhook(ctx: CallContext, hookId: string, action: WebhookAction, store: Store = this.store): Promise<OutgoingWebhook> {
+    return deciding(async () => this.webhook(ctx, hookId, action, await store.webhooks.getOutgoing(hookId)));
+  }
+
+  private webhook<H extends { creator_id: string }>(ctx: CallContext, hookId: string, action: WebhookAction, hook: H | undefined): H {
+    if (hook === undefined) this.missing('webhook', action, hookId);
+    if (!webhookCan(ctx.actor, action, { hook })) this.refuse(ctx, 'webhook', action, hookId, 'not_owner', 404);
+    recordDecision({ resource: 'webhook', action, id: hookId, allowed: true });
+    return hook;
+  }
+
+  /** Whose webhooks the caller's lists show (their own; a system admin's: everyone's). */
+  webhookList(ctx: Pick<CallContext, 'actor'>): { readonly creatorId: string | undefined } {
+    recordDecision({ resource: 'webhook', action: 'list', id: undefined, allowed: true });
+    return webhookListScope(ctx.actor);
   }
 
   /** One of the caller's own sessions; anyone else's is a 404 like a session that does not exist. */

@@ -22,6 +22,7 @@ import { SidebarService } from './sidebar.js';
 import { SsoService, type SsoOptions } from './sso.js';
 import { TeamService } from './teams.js';
 import { ThreadService } from './threads.js';
+import { WebhookService, type WebhookFetcher } from './webhooks.js';
 
 export interface Services {
   readonly access: Access;
@@ -39,6 +40,7 @@ export interface Services {
   readonly passwordResets: PasswordResetService;
   readonly registration: RegistrationService;
   readonly sidebar: SidebarService;
+  readonly webhooks: WebhookService;
 }
 
 export interface ServiceOptions {
@@ -58,6 +60,14 @@ export interface ServiceOptions {
   readonly files: FilesConfig;
   /** Link previews: on or off (RUSTCHAT_LINK_PREVIEWS), and the outbound client they fetch through. */
   readonly linkPreviews: { readonly enabled: boolean; readonly fetcher: PreviewFetcher };
+  /** Webhooks: what payloads may override, where the URL points, and the outbound client callbacks go through. */
+  readonly webhooks: {
+    readonly allowUsernameOverride: boolean;
+    readonly allowIconOverride: boolean;
+    readonly siteUrl: string;
+    readonly fetcher: WebhookFetcher;
+    readonly retryDelaysMs?: readonly number[] | undefined;
+  };
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
@@ -67,8 +77,15 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   // Each needs the other: posts schedule previews, a preview's event carries the post's view.
   const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
   const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews);
+  const secretBox = options.secretBox;
+  const webhooks = new WebhookService(deps, access, posts, {
+    allowUsernameOverride: options.webhooks.allowUsernameOverride, allowIconOverride: options.webhooks.allowIconOverride, siteUrl: options.webhooks.siteUrl,
+    fetcher: options.webhooks.fetcher, secretBox, limits: options.limits, metrics: options.metrics,
+    ...(options.webhooks.retryDelaysMs === undefined ? {} : { retryDelaysMs: options.webhooks.retryDelaysMs }),
+  });
   return {
     access,
+    webhooks,
     sessions,
     accounts: new AccountService(deps, sessions, access, options.limits, options.presence),
     teams: new TeamService(deps, access),

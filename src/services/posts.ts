@@ -78,6 +78,19 @@ function checkFileIds(ids: readonly string[] | undefined): string[] {
 
 export const MAX_FILES_PER_POST = 10;
 
+/**
+ * What a server-side caller (webhooks) adds to a post it makes through `create`: props the
+ * server sets (clients cannot: `checkProps` refuses their reserved keys), and whether the post
+ * may have no text (a webhook post made of attachments).
+ */
+export interface ServerPostOptions {
+  readonly props?: Readonly<Record<string, unknown>>;
+  readonly allowEmpty?: boolean;
+}
+
+/** Told after a post committed (outgoing webhooks); never awaited, never able to fail the post. */
+export type PostCreatedListener = (post: PostView, channel: ChannelContext, author: { readonly userId: string; readonly username: string }) => void;
+
 /** What posts need of the link preview service (services/link-previews.ts). */
 export interface PreviewHooks {
   /** After the commit: fetch a preview of the post's first link, in the background. */
@@ -96,6 +109,13 @@ export class PostService {
     /** Link previews (scheduled after a post commits; removed with it). */
     private readonly previews: PreviewHooks,
   ) {}
+
+  private readonly createdListeners: PostCreatedListener[] = [];
+
+  /** Calls `listener` after each new post committed (its `posted` event is out by then). */
+  onCreated(listener: PostCreatedListener): void {
+    this.createdListeners.push(listener);
+  }
 
   /**
    * Views of posts with their reactions, their files' metadata (looked up only for posts that
@@ -151,7 +171,8 @@ export class PostService {
     return { userIds: [...ids], named: [...named], all: false };
   }
 
-  async create(ctx: CallContext, channelId: string, input: PostInput): Promise<{ post: PostView; created: boolean }> {
+  /** A new post by the caller (`server`: what a server-side caller such as a webhook adds, see ServerPostOptions). */
+  async create(ctx: CallContext, channelId: string, input: PostInput, server: ServerPostOptions = {}): Promise<{ post: PostView; created: boolean }> {
     const row = await this.access.channel(ctx, channelId, 'post');
     const userId = ctx.actor.userId;
     if (input.client_msg_id !== undefined) {
@@ -159,8 +180,9 @@ export class PostService {
       if (existing !== undefined) return { post: await this.replay(existing, channelId), created: false };
     }
     const fileIds = checkFileIds(input.file_ids);
-    const message = validateMessage(input.message, fileIds.length > 0);
-    const props = checkProps(input.props);
+    const message = validateMessage(input.message, fileIds.length > 0 || server.allowEmpty === true);
+    const checked = checkProps(input.props);
+    const props = server.props === undefined ? checked : JSON.stringify({ ...(JSON.parse(checked) as Record<string, unknown>), ...server.props });
     let rootId: string | null = null;
     let rootAuthorId = '';
     let rootMessage = '';
@@ -221,6 +243,13 @@ export class PostService {
     }
     this.metrics.postsCreated.inc();
     this.previews.schedule(view);
+    for (const listener of this.createdListeners) {
+      try {
+        listener(view, row, ctx.actor);
+      } catch (err) {
+        this.deps.logger.error({ err, post_id: view.id }, 'a post-created listener failed');
+      }
+    }
     return { post: view, created: true };
   }
 

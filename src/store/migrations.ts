@@ -15,6 +15,7 @@ import { linkPreviews } from './migrations/010-link-previews.js';
 import { threads } from './migrations/008-threads.js';
 import { screens } from './migrations/011-screens.js';
 import { searchChannel } from './migrations/015-search-channel.js';
+import { webhooks } from './migrations/012-webhooks.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -60,4 +61,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, searchChannel];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, searchChannel];

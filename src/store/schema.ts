@@ -3,6 +3,7 @@ import type { Generated } from 'kysely';
 import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
 import type { SidebarRow } from './sidebars.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
+import type { IncomingWebhook, OutgoingWebhook, WebhookDelivery } from '../domain/webhooks.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -91,4 +92,7 @@ export interface Database {
   thread_memberships: ThreadMembershipTable;
   thread_settings: ThreadSettingsTable;
   user_sidebars: SidebarRow;
+  incoming_webhooks: Mutable<IncomingWebhook>;
+  outgoing_webhooks: Mutable<OutgoingWebhook>;
+  webhook_deliveries: Mutable<WebhookDelivery>;
 }

@@ -28,7 +28,15 @@ export const OAUTH_PKCE_VERIFIER: SealedColumn = {
   aad: (id) => `oauth_states.pkce_verifier:${id}`,
 };
 
-export const SEALED_COLUMNS: readonly SealedColumn[] = [SSO_CLIENT_SECRET, OAUTH_PKCE_VERIFIER];
+/** The token an outgoing webhook sends with every callback (services/webhooks.ts). */
+export const OUTGOING_WEBHOOK_TOKEN: SealedColumn = {
+  table: 'outgoing_webhooks',
+  idColumn: 'id',
+  column: 'token_sealed',
+  aad: (id) => `outgoing_webhooks.token:${id}`,
+};
+
+export const SEALED_COLUMNS: readonly SealedColumn[] = [SSO_CLIENT_SECRET, OAUTH_PKCE_VERIFIER, OUTGOING_WEBHOOK_TOKEN];
 
 export interface SealedRow {
   readonly id: string;

@@ -28,6 +28,7 @@ import type { SsoStore } from './sso.js';
 import type { TeamStore } from './teams.js';
 import type { ThreadStore } from './threads.js';
 import type { UserStore } from './users.js';
+import type { WebhookStore } from './webhooks.js';
 
 export type { AuditEntry, AuditStore } from './audit.js';
 export type { ChannelAccessRow, ChannelStats, ChannelStore } from './channels.js';
@@ -45,6 +46,7 @@ export type { SidebarRow, SidebarStore } from './sidebars.js';
 export type { TeamStore, TeamWithMembership } from './teams.js';
 export type { ThreadCursor, ThreadMembership, ThreadStore, ThreadTotals } from './threads.js';
 export type { NewUser, UserPatch, UserStore } from './users.js';
+export type { IncomingPatch, OutgoingPatch, WebhookStore } from './webhooks.js';
 
 export interface Store {
   readonly dialect: Dialect;
@@ -71,6 +73,8 @@ export interface Store {
   readonly passwordResets: PasswordResetStore;
   /** Each user's sidebar arrangement. */
   readonly sidebars: SidebarStore;
+  /** Incoming and outgoing webhooks, and the outgoing ones' delivery log. */
+  readonly webhooks: WebhookStore;
   /**
    * Runs `fn` in one transaction: all of it commits (durably) before the promise resolves, or none of it.
    * The events `fn` queued on `tx` are published after the commit, before the promise resolves.

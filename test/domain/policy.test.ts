@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel, ChannelType, Post, Team, TeamType } from '../../src/domain/entities.js';
 import {
-  CHANNEL_POLICY, EMOJI_POLICY, POST_POLICY, TEAM_POLICY, USER_POLICY, channelCan, emojiCan, channelRefusal, isLive, postCan, postRefusal, teamCan, teamRefusal, userCan,
+  CHANNEL_POLICY, EMOJI_POLICY, WEBHOOK_POLICY, webhookCan, webhookListScope, POST_POLICY, TEAM_POLICY, USER_POLICY, channelCan, emojiCan, channelRefusal, isLive, postCan, postRefusal, teamCan, teamRefusal, userCan,
   type Actor, type ChannelAction, type ChannelContext, type PostAction, type PostContext, type TeamAction, type TeamContext,
 } from '../../src/domain/policy.js';
 
@@ -99,20 +99,20 @@ describe('team policy', () => {
     team: team(type, archived),
     member: role === undefined ? undefined : { team_id: 't', user_id: 'u', role, created_at: 0 },
   });
-  const ADMIN_T = ['view', 'read', 'update', 'archive', 'add_member', 'remove_member', 'manage_roles', 'create_channel'];
-  const SYS_T = ['view', 'read', 'update', 'archive', 'add_member', 'remove_member', 'manage_roles'];
+  const ADMIN_T = ['view', 'read', 'update', 'archive', 'add_member', 'remove_member', 'manage_roles', 'create_channel', 'create_webhook'];
+  const SYS_T = ['view', 'read', 'update', 'archive', 'add_member', 'remove_member', 'manage_roles', 'create_webhook'];
 
   it.each<[string, Actor, TeamContext, string[]]>([
     ['invite team: outsider', user, ctx('invite', undefined), []],
-    ['invite team: member', user, ctx('invite', 'member'), ['view', 'read', 'create_channel']],
+    ['invite team: member', user, ctx('invite', 'member'), ['view', 'read', 'create_channel', 'create_webhook']],
     ['invite team: team admin', user, ctx('invite', 'team_admin'), ADMIN_T],
     ['invite team: system admin outside it', sysadmin, ctx('invite', undefined), SYS_T],
     ['open team: outsider', user, ctx('open', undefined), ['view', 'join']],
-    ['open team: member', user, ctx('open', 'member'), ['view', 'read', 'join', 'create_channel']],
+    ['open team: member', user, ctx('open', 'member'), ['view', 'read', 'join', 'create_channel', 'create_webhook']],
     ['archived team: member', user, ctx('invite', 'member', true), ['view', 'read']],
     ['archived team: team admin', user, ctx('invite', 'team_admin', true), ['view', 'read', 'archive', 'remove_member']],
     ['archived open team: outsider', user, ctx('open', undefined, true), []],
-    ['archived team: system admin', sysadmin, ctx('invite', undefined, true), SYS_T],
+    ['archived team: system admin', sysadmin, ctx('invite', undefined, true), SYS_T.filter((a) => a !== 'create_webhook')],
   ])('%s', (_name, actor, c, expected) => {
     expect(teamAllowed(actor, c).sort()).toEqual([...expected].sort());
   });
@@ -237,5 +237,18 @@ describe('the read scope (search filters inside the database with it)', () => {
       }
     }
     expect(checked).toBe(2 * 4 * 6 * 4);
+  });
+});
+
+describe('webhook policy', () => {
+  it('lets only the creator or a system admin manage a hook; lists show one\'s own (a system admin: all)', () => {
+    const mine = { hook: { creator_id: 'u' } };
+    const theirs = { hook: { creator_id: 'x' } };
+    expect(webhookCan(user, 'manage', mine)).toBe(true);
+    expect(webhookCan(user, 'manage', theirs)).toBe(false);
+    expect(webhookCan(sysadmin, 'manage', theirs)).toBe(true);
+    expect(Object.keys(WEBHOOK_POLICY)).toEqual(['manage']);
+    expect(webhookListScope(user)).toEqual({ creatorId: 'u' });
+    expect(webhookListScope(sysadmin)).toEqual({ creatorId: undefined });
   });
 });

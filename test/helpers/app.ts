@@ -133,6 +133,9 @@ export interface StartOptions {
   /** AppOptions.linkPreviewPorts. */
   readonly linkPreviewPorts?: readonly number[];
   readonly outboundResolve?: AppOptions['outboundResolve'];
+  /** AppOptions.webhookTimeoutMs and webhookRetryDelaysMs (test/http/webhooks-outgoing.test.ts). */
+  readonly webhookTimeoutMs?: number;
+  readonly webhookRetryDelaysMs?: readonly number[];
 }
 
 export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promise<TestApp> {
@@ -149,7 +152,7 @@ export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promis
   if (loaded.config === undefined) throw new Error(`test config invalid: ${loaded.errors.join('; ')}`);
   const config = loaded.config;
   const { stream, capture } = captureLogs();
-  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}), ...(opts.eventOrderGapMs !== undefined ? { eventOrderGapMs: opts.eventOrderGapMs } : {}), ...(opts.linkPreviewTimeoutMs !== undefined ? { linkPreviewTimeoutMs: opts.linkPreviewTimeoutMs } : {}), ...(opts.linkPreviewPorts !== undefined ? { linkPreviewPorts: opts.linkPreviewPorts } : {}), ...(opts.outboundResolve !== undefined ? { outboundResolve: opts.outboundResolve } : {}) });
+  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}), ...(opts.eventOrderGapMs !== undefined ? { eventOrderGapMs: opts.eventOrderGapMs } : {}), ...(opts.linkPreviewTimeoutMs !== undefined ? { linkPreviewTimeoutMs: opts.linkPreviewTimeoutMs } : {}), ...(opts.linkPreviewPorts !== undefined ? { linkPreviewPorts: opts.linkPreviewPorts } : {}), ...(opts.outboundResolve !== undefined ? { outboundResolve: opts.outboundResolve } : {}), ...(opts.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: opts.webhookTimeoutMs } : {}), ...(opts.webhookRetryDelaysMs !== undefined ? { webhookRetryDelaysMs: opts.webhookRetryDelaysMs } : {}) });
   await app.http.ready();
   return {
     app,

@@ -22,7 +22,7 @@ import { addChannelMember, addTeamMember, createChannel, createPost, createTeam,
 import { dbDigest, locationOf } from '../helpers/store.js';
 import { multipart, png, uploadFile } from '../helpers/uploads.js';
 
-type Kind = 'team' | 'channel' | 'post' | 'session' | 'user' | 'file';
+type Kind = 'team' | 'channel' | 'post' | 'session' | 'user' | 'file' | 'hook_in' | 'hook_out';
 
 interface Probe {
   /** Route as in the OpenAPI document, e.g. `GET /api/v1/channels/{id}`. */
@@ -47,6 +47,8 @@ interface World {
   bobSession: string;
   /** Files posted in each channel, and bob's upload to the public channel that no post attached yet (only bob may see it). */
   filePub: string; filePriv: string; fileDm: string; fileGrp: string; fileBobUnposted: string;
+  /** Webhooks: alice's (only she and system admins may see them), and bob's own. */
+  hookIn: string; hookOut: string; bobHookIn: string; bobHookOut: string;
 }
 
 const member = (w: World) => ({ user_id: w.bob.id });
@@ -129,6 +131,21 @@ const PROBES: Probe[] = [
   { route: 'GET /api/v1/admin/sso/{id}', kind: 'user' },
   { route: 'PUT /api/v1/admin/sso/{id}', kind: 'user', body: () => ({ display_name: 'Taken over' }) },
   { route: 'DELETE /api/v1/admin/sso/{id}', kind: 'user' },
+  // Webhooks: creating one is decided on its channel (may post there) or team (TEAM_POLICY.create_webhook); a hook itself is its creator's or a system admin's (WEBHOOK_POLICY), anyone else gets the 404 of a missing one.
+  { route: 'POST /api/v1/hooks/incoming', kind: 'channel', idInBody: true, body: (_w, _a, id) => ({ channel_id: id, display_name: 'sneaky' }) },
+  { route: 'POST /api/v1/hooks/outgoing', kind: 'team', idInBody: true, body: (_w, _a, id) => ({ team_id: id, trigger_words: ['x'], callback_urls: ['https://example.com/hook'] }) },
+  { route: 'POST /api/v1/hooks/outgoing', kind: 'channel', idInBody: true, body: (w, _a, id) => ({ team_id: w.teamA.id, channel_id: id, callback_urls: ['https://example.com/hook'] }) },
+  { route: 'GET /api/v1/hooks/incoming/{id}', kind: 'hook_in' },
+  { route: 'PUT /api/v1/hooks/incoming/{id}', kind: 'hook_in', body: () => ({ display_name: 'mine now' }) },
+  { route: 'PUT /api/v1/hooks/incoming/{id}', kind: 'hook_in', body: (w) => ({ channel_id: w.pub.id }) },
+  { route: 'DELETE /api/v1/hooks/incoming/{id}', kind: 'hook_in' },
+  { route: 'POST /api/v1/hooks/incoming/{id}/regen_token', kind: 'hook_in' },
+  { route: 'GET /api/v1/hooks/outgoing/{id}', kind: 'hook_out' },
+  { route: 'PUT /api/v1/hooks/outgoing/{id}', kind: 'hook_out', body: () => ({ callback_urls: ['https://example.com/stolen'] }) },
+  { route: 'PUT /api/v1/hooks/outgoing/{id}', kind: 'hook_out', body: (w) => ({ team_id: w.teamA.id, channel_id: w.pub.id }) },
+  { route: 'DELETE /api/v1/hooks/outgoing/{id}', kind: 'hook_out' },
+  { route: 'POST /api/v1/hooks/outgoing/{id}/regen_token', kind: 'hook_out' },
+  { route: 'GET /api/v1/hooks/outgoing/{id}/deliveries', kind: 'hook_out' },
 ];
 
 /** Id-taking routes that are not member-scoped, and why. */
@@ -142,6 +159,7 @@ const GLOBAL: Record<string, string> = {
   'DELETE /api/v1/emoji/{id}': 'custom emoji are server-wide: Access.customEmoji (EMOJI_POLICY.delete: its creator or a system admin, 403 otherwise), checked below and in test/http/emoji.test.ts',
   'GET /api/v1/oauth2/{provider}/login': 'public sign-in entry; {provider} is a provider key on the login page (test/sso)',
   'GET /api/v1/oauth2/{provider}/callback': 'public sign-in return; guarded by the state bound to the browser (test/sso/state.test.ts)',
+  'POST /hooks/{token}': 'an incoming webhook: the token is the credential (hash lookup, unknown → 404); it posts as the hook\'s creator through Access.channel(post), decided at each call (test/http/webhooks.test.ts)',
 };
 
 /** Body fields named `…_id` that name no stored resource: an SSO provider's OAuth client id, the caller's own idempotency key. */
@@ -171,6 +189,7 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ]],
   ['custom emoji are server-wide: listing, lookup by name and adding one are decided by Access.emoji (EMOJI_POLICY), checked below', ['GET /api/v1/emoji', 'POST /api/v1/emoji']],
   ['anonymous: health', ['GET /api/v1/health/live', 'GET /api/v1/health/ready']],
+  ['the caller\'s own webhooks (a system admin: everyone\'s), decided by Access.webhookList (test/http/webhooks.test.ts)', ['GET /api/v1/hooks/incoming', 'GET /api/v1/hooks/outgoing']],
 ] as const).flatMap(([why, routes]) => routes.map((r) => [r, why])));
 
 describe.each(STORES)('access-control matrix (%s)', (kind) => {
@@ -209,9 +228,16 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     };
     const [filePub, filePriv, fileDm, fileGrp] = [await posted(pub.id), await posted(priv.id), await posted(dm.id), await posted(grp.id)];
     const fileBobUnposted = await uploadFile(t.api, bob!, pub.id, { name: 'draft.png', data: image });
+    const hook = async (owner: TestUser, path: 'incoming' | 'outgoing'): Promise<string> => {
+      const body = path === 'incoming' ? { channel_id: pub.id } : { team_id: teamA.id, trigger_words: ['matrix'], callback_urls: ['https://example.com/hook'] };
+      const res = await t.api.post(`/api/v1/hooks/${path}`, body, owner.token);
+      if (res.status !== 201) throw new Error(`hook failed: ${res.status} ${res.text}`);
+      return res.body.id as string;
+    };
+    const [hookIn, hookOut, bobHookIn, bobHookOut] = [await hook(alice!, 'incoming'), await hook(alice!, 'outgoing'), await hook(bob!, 'incoming'), await hook(bob!, 'outgoing')];
     w = {
       alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession,
-      filePub, filePriv, fileDm, fileGrp, fileBobUnposted,
+      filePub, filePriv, fileDm, fileGrp, fileBobUnposted, hookIn, hookOut, bobHookIn, bobHookOut,
     };
   });
   afterAll(async () => t?.close());
@@ -227,6 +253,9 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
       case 'user': return [w.bob.id];
       // Someone else's upload that no post attached is hidden even from the channel's readers.
       case 'file': return [w.filePriv, w.fileDm, w.fileGrp, ...(actor === w.bob ? [] : [w.fileBobUnposted]), ...(strangers ? [w.filePub] : [])];
+      // Another person's webhook, whoever asks (teammates included).
+      case 'hook_in': return [w.hookIn];
+      case 'hook_out': return [w.hookOut];
     }
   }
 
@@ -306,7 +335,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     for (const p of PROBES) {
       // Every probe as an insider too: allowed paths must decide before reading as well.
       if (p.kind === 'session' || p.kind === 'user' || p.route.startsWith('DELETE') || p.route.endsWith('/restore')) continue;
-      const id = { team: w.teamA.id, channel: w.priv.id, post: w.postPriv.id, file: w.filePriv }[p.kind];
+      const id = { team: w.teamA.id, channel: w.priv.id, post: w.postPriv.id, file: w.filePriv, hook_in: w.bobHookIn, hook_out: w.bobHookOut }[p.kind];
       await call(p, w.bob, id);
     }
     // Files: a channel's readers get the posted file's bytes; the uploader alone sees an unposted upload.

@@ -20,7 +20,8 @@ function existingRoutes(tree: string): string[] {
     const path = (depth > 0 ? stack[depth - 1]! : '') + m[2]!;
     stack.push(path);
     for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'HEAD')) {
-      if (path.startsWith('/api/v1/')) out.push(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
+      // The API, and the incoming-webhook URLs (`/hooks/{token}`, documented with it).
+      if (path.startsWith('/api/v1/') || path.startsWith('/hooks/')) out.push(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
     }
   }
   return out;

@@ -14,6 +14,7 @@ import { teamRoutes } from './teams.js';
 import { threadRoutes } from './threads.js';
 import { unreadRoutes } from './unreads.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   healthRoutes(app, deps);
@@ -29,5 +30,6 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   unreadRoutes(app, deps);
   adminRoutes(app, deps);
   ssoRoutes(app, deps);
+  webhookRoutes(app, deps);
   await Promise.resolve();
 }

@@ -31,6 +31,8 @@ import { KyselySsoStore } from './sso.js';
 import { Teams } from './teams.js';
 import { Threads } from './threads.js';
 import { Users } from './users.js';
+import { Webhooks } from './webhooks.js';
+import type { WebhookStore } from '../webhooks.js';
 
 export interface KyselyStoreOptions {
   readonly dialect: Dialect;
@@ -66,6 +68,7 @@ export class KyselyStore implements Tx {
   readonly sealed: SealedValueStore;
   readonly passwordResets: PasswordResetStore;
   readonly sidebars: SidebarStore;
+  readonly webhooks: WebhookStore;
 
   private readonly committer: GroupCommit<KyselyStore> | undefined;
 
@@ -94,6 +97,7 @@ export class KyselyStore implements Tx {
     this.sealed = new KyselySealedValueStore(db);
     this.passwordResets = new PasswordResets(db, options.dialect);
     this.sidebars = new Sidebars(db);
+    this.webhooks = new Webhooks(db);
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
