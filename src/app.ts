@@ -216,6 +216,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     presence,
     expiryHours: config.jwt.expiryHours,
     allowRegistration: config.allowRegistration,
+    accessTokens: { enabled: config.integrations.personalAccessTokens, botCreators: config.integrations.botCreators },
     secretBox: new SecretBox(config.encryption.key, config.encryption.previousKey),
     sso: { siteUrl: config.siteUrl, isProduction: config.isProduction, fetch: outbound.fetch, destinationProblem: (url) => outbound.destinationProblem(url) },
     storage,

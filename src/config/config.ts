@@ -42,6 +42,12 @@ export interface Config {
    */
   readonly linkPreviews: { readonly enabled: boolean; readonly allowedHosts: readonly string[] };
   readonly allowRegistration: boolean;
+  /** Integrations (issue #16): personal access tokens on or off, who creates bots and custom slash commands. */
+  readonly integrations: {
+    readonly personalAccessTokens: boolean;
+    readonly botCreators: 'admins' | 'users';
+    readonly customCommandCreators: 'team_admins' | 'members';
+  };
   readonly logLevel: LogLevel;
   readonly maxBodyBytes: number;
   readonly security: {

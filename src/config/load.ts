@@ -337,6 +337,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
   const redisPrefix = r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:');
   const allowRegistration = r.bool('RUSTCHAT_ALLOW_REGISTRATION', true);
   const linkPreviews = r.bool('RUSTCHAT_LINK_PREVIEWS', true);
+  const integrations = {
+    personalAccessTokens: r.bool('RUSTCHAT_PERSONAL_ACCESS_TOKENS', false),
+    botCreators: r.oneOf('RUSTCHAT_BOT_CREATORS', ['admins', 'users'] as const, 'admins'),
+    customCommandCreators: r.oneOf('RUSTCHAT_CUSTOM_COMMAND_CREATORS', ['team_admins', 'members'] as const, 'team_admins'),
+  };
 
   if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
 
@@ -375,6 +380,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     outbound: { allowedHosts: outboundAllowedHosts },
     linkPreviews: { enabled: linkPreviews, allowedHosts: linkPreviewAllowedHosts },
     allowRegistration,
+    integrations,
     logLevel,
     maxBodyBytes,
     security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, trustedProxies, oauthTokenDelivery: 'cookie' },

@@ -6,6 +6,7 @@ import type { RateLimits } from '../security/rate-limit.js';
 import type { TokenService } from '../security/tokens.js';
 import type { BlobStorage } from '../storage/blob-storage.js';
 import { Access } from './access.js';
+import { AccessTokenService, type AccessTokenOptions } from './access-tokens.js';
 import { AccountService } from './accounts.js';
 import { ChannelService } from './channels.js';
 import type { PresenceReader, ServiceDeps } from './context.js';
@@ -39,6 +40,7 @@ export interface Services {
   readonly passwordResets: PasswordResetService;
   readonly registration: RegistrationService;
   readonly sidebar: SidebarService;
+  readonly accessTokens: AccessTokenService;
 }
 
 export interface ServiceOptions {
@@ -58,11 +60,13 @@ export interface ServiceOptions {
   readonly files: FilesConfig;
   /** Link previews: on or off (RUSTCHAT_LINK_PREVIEWS), and the outbound client they fetch through. */
   readonly linkPreviews: { readonly enabled: boolean; readonly fetcher: PreviewFetcher };
+  /** Personal access tokens on or off, who creates bots. */
+  readonly accessTokens: AccessTokenOptions;
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
   const access = new Access(deps.store, deps.security, deps.clock);
-  const sessions = new SessionService(deps, options.tokens, options.expiryHours);
+  const sessions = new SessionService(deps, options.tokens, options.expiryHours, options.accessTokens.enabled);
   const files = new FileService(deps, access, options.storage, options.files);
   // Each needs the other: posts schedule previews, a preview's event carries the post's view.
   const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
@@ -82,6 +86,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
     sidebar: new SidebarService(deps, access),
+    accessTokens: new AccessTokenService(deps, access, sessions, options.accessTokens),
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),
   };
 }

@@ -1,6 +1,6 @@
 /** Kysely table types: what the queries in store/kysely may read and write. */
 import type { Generated } from 'kysely';
-import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+import type { AccessToken, Bot, Channel, ChannelMember, Command, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
 import type { SidebarRow } from './sidebars.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 
@@ -91,4 +91,7 @@ export interface Database {
   thread_memberships: ThreadMembershipTable;
   thread_settings: ThreadSettingsTable;
   user_sidebars: SidebarRow;
+  access_tokens: Mutable<AccessToken>;
+  bots: Mutable<Bot>;
+  commands: Mutable<Command>;
 }

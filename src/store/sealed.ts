@@ -28,7 +28,15 @@ export const OAUTH_PKCE_VERIFIER: SealedColumn = {
   aad: (id) => `oauth_states.pkce_verifier:${id}`,
 };
 
-export const SEALED_COLUMNS: readonly SealedColumn[] = [SSO_CLIENT_SECRET, OAUTH_PKCE_VERIFIER];
+/** The token a custom slash command sends to its URL (the receiver checks it, so it must be readable). */
+export const COMMAND_TOKEN: SealedColumn = {
+  table: 'commands',
+  idColumn: 'id',
+  column: 'token_sealed',
+  aad: (id) => `commands.token:${id}`,
+};
+
+export const SEALED_COLUMNS: readonly SealedColumn[] = [SSO_CLIENT_SECRET, OAUTH_PKCE_VERIFIER, COMMAND_TOKEN];
 
 export interface SealedRow {
   readonly id: string;

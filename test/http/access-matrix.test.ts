@@ -22,7 +22,7 @@ import { addChannelMember, addTeamMember, createChannel, createPost, createTeam,
 import { dbDigest, locationOf } from '../helpers/store.js';
 import { multipart, png, uploadFile } from '../helpers/uploads.js';
 
-type Kind = 'team' | 'channel' | 'post' | 'session' | 'user' | 'file';
+type Kind = 'team' | 'channel' | 'post' | 'session' | 'user' | 'file' | 'token' | 'bot';
 
 interface Probe {
   /** Route as in the OpenAPI document, e.g. `GET /api/v1/channels/{id}`. */
@@ -45,6 +45,8 @@ interface World {
   dm: { id: string }; grp: { id: string };
   postPub: { id: string }; postPriv: { id: string }; postDm: { id: string }; postGrp: { id: string };
   bobSession: string;
+  /** Bob's personal access token and the bot he owns. */
+  bobToken: string; bobBot: string;
   /** Files posted in each channel, and bob's upload to the public channel that no post attached yet (only bob may see it). */
   filePub: string; filePriv: string; fileDm: string; fileGrp: string; fileBobUnposted: string;
 }
@@ -127,6 +129,15 @@ const PROBES: Probe[] = [
   { route: 'POST /api/v1/admin/users/{id}/password_reset', kind: 'user' },
   // SSO provider administration: system admins only, checked before the id is looked at.
   { route: 'GET /api/v1/admin/sso/{id}', kind: 'user' },
+  // Personal access tokens and bots: someone else's are a 404 like a missing one (Access.tokenOwner, Access.accessToken, Access.bot).
+  { route: 'POST /api/v1/users/{id}/tokens', kind: 'user', body: () => ({ description: 'mine now' }) },
+  { route: 'GET /api/v1/users/{id}/tokens', kind: 'user' },
+  { route: 'DELETE /api/v1/users/tokens/{id}', kind: 'token' },
+  { route: 'GET /api/v1/bots/{id}', kind: 'bot' },
+  { route: 'PATCH /api/v1/bots/{id}', kind: 'bot', body: () => ({ description: 'taken over' }) },
+  { route: 'POST /api/v1/bots/{id}/disable', kind: 'bot' },
+  { route: 'POST /api/v1/bots/{id}/enable', kind: 'bot' },
+  { route: 'POST /api/v1/users/{id}/tokens', kind: 'bot', body: () => ({ description: 'the bot is mine now' }) },
   { route: 'PUT /api/v1/admin/sso/{id}', kind: 'user', body: () => ({ display_name: 'Taken over' }) },
   { route: 'DELETE /api/v1/admin/sso/{id}', kind: 'user' },
 ];
@@ -157,12 +168,14 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ['lists the caller\'s followed threads, filtered through Access.canReadChannel (a team_id goes through Access.team first); test/http/threads.test.ts', ['GET /api/v1/users/me/threads']],
   ['the caller\'s own thread preference', ['GET /api/v1/users/me/preferences/threads', 'PUT /api/v1/users/me/preferences/threads']],
   ['creates a team owned by the caller', ['POST /api/v1/teams']],
+  ['bots: creating one (Access.createBot: system admins, or anyone with RUSTCHAT_BOT_CREATORS=users) and listing the caller\'s own (all=true: system admins); test/http/tokens.test.ts', ['POST /api/v1/bots', 'GET /api/v1/bots']],
   ['search: filtered by Access.searchScope inside the query (a channel_id or team_id in the query string goes through Access.channel / Access.team first); the leak suite is test/http/search.test.ts', [
     'GET /api/v1/search', 'GET /api/v1/search/posts', 'GET /api/v1/search/files', 'GET /api/v1/search/channels',
   ]],
   ['the server-wide user directory, like GET /api/v1/users (e-mail addresses searched only by those who may see them)', ['GET /api/v1/search/users']],
   ['the server-wide user directory (e-mail addresses hidden), filtered through Access.visibleUsers (checked below)', ['GET /api/v1/users']],
   ['system admins only, checked in the service (test/services/system-admin.test.ts)', [
+    'GET /api/v1/users/tokens', 'POST /api/v1/users/tokens/revoke_all',
     'GET /api/v1/admin/users', 'POST /api/v1/admin/users', 'GET /api/v1/admin/teams', 'GET /api/v1/admin/audit', 'GET /api/v1/admin/stats', 'GET /api/v1/admin/sso', 'POST /api/v1/admin/sso',
   ]],
   ['anonymous: sign-in, registration and password reset (rate limited, test/http/auth.test.ts, test/http/registration.test.ts)', [
@@ -177,7 +190,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
   let t: TestApp;
   let w: World;
   beforeAll(async () => {
-    t = await startApp(kind, { traceAuthorization: true });
+    t = await startApp(kind, { traceAuthorization: true, env: { RUSTCHAT_PERSONAL_ACCESS_TOKENS: 'true', RUSTCHAT_BOT_CREATORS: 'users' } });
     const [alice, bob, erin, gina, carol, dave] = await Promise.all(['alice', 'bob', 'erin', 'gina', 'carol', 'dave'].map((n) => registerUser(t.api, n)));
     const teamA = await createTeam(t.api, alice!, 'invite');
     await addTeamMember(t.api, alice!, teamA.id, bob!);
@@ -201,6 +214,8 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     }
     await createPost(t.api, bob!, priv.id, 'a reply', { root_post_id: postPriv.id });
     const bobSession = (await t.api.get('/api/v1/users/me/sessions', bob!.token)).body[0].id;
+    const bobToken = (await t.api.post(`/api/v1/users/${bob!.id}/tokens`, { description: 'matrix' }, bob!.token)).body.id;
+    const bobBot = (await t.api.post('/api/v1/bots', { username: `matrixbot${kind}` }, bob!.token)).body.user_id;
     const image = await png(24, 24);
     const posted = async (channelId: string): Promise<string> => {
       const id = await uploadFile(t.api, alice!, channelId, { name: 'shared.png', data: image });
@@ -210,7 +225,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     const [filePub, filePriv, fileDm, fileGrp] = [await posted(pub.id), await posted(priv.id), await posted(dm.id), await posted(grp.id)];
     const fileBobUnposted = await uploadFile(t.api, bob!, pub.id, { name: 'draft.png', data: image });
     w = {
-      alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession,
+      alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession, bobToken, bobBot,
       filePub, filePriv, fileDm, fileGrp, fileBobUnposted,
     };
   });
@@ -225,6 +240,8 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
       case 'post': return [w.postPriv.id, w.postDm.id, w.postGrp.id, ...(strangers ? [w.postPub.id] : [])];
       case 'session': return [w.bobSession];
       case 'user': return [w.bob.id];
+      case 'token': return [w.bobToken];
+      case 'bot': return [w.bobBot];
       // Someone else's upload that no post attached is hidden even from the channel's readers.
       case 'file': return [w.filePriv, w.fileDm, w.fileGrp, ...(actor === w.bob ? [] : [w.fileBobUnposted]), ...(strangers ? [w.filePub] : [])];
     }
@@ -305,7 +322,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     traceFailures = [];
     for (const p of PROBES) {
       // Every probe as an insider too: allowed paths must decide before reading as well.
-      if (p.kind === 'session' || p.kind === 'user' || p.route.startsWith('DELETE') || p.route.endsWith('/restore')) continue;
+      if (p.kind === 'session' || p.kind === 'user' || p.kind === 'token' || p.kind === 'bot' || p.route.startsWith('DELETE') || p.route.endsWith('/restore')) continue;
       const id = { team: w.teamA.id, channel: w.priv.id, post: w.postPriv.id, file: w.filePriv }[p.kind];
       await call(p, w.bob, id);
     }
@@ -348,6 +365,18 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     const conversation: Probe = { route: 'POST /api/v1/channels', kind: 'user', idInBody: true, body: (_w, _a, id) => ({ channel_type: 'direct', target_user_id: id }) };
     expect((await call(conversation, w.dave, w.bob.id)).status).toBe(201);
     expect(traceFailures).toEqual([]);
+  });
+
+  it('a token of a user removed from a channel cannot post there (the owner\'s current access, refused like a random channel)', async () => {
+    const chan = await createChannel(t.api, w.alice, w.teamA.id, 'private');
+    await addChannelMember(t.api, w.alice, chan.id, w.erin);
+    const token = (await t.api.post(`/api/v1/users/${w.erin.id}/tokens`, { description: 'removed' }, w.erin.token)).body.token as string;
+    expect((await t.api.post(`/api/v1/channels/${chan.id}/posts`, { message: 'in' }, token)).status).toBe(201);
+    expect((await t.api.delete(`/api/v1/channels/${chan.id}/members/${w.erin.id}`, w.alice.token)).status).toBe(200);
+    const real = await t.api.post(`/api/v1/channels/${chan.id}/posts`, { message: 'still in?' }, token);
+    const random = await t.api.post(`/api/v1/channels/${randomUUID()}/posts`, { message: 'still in?' }, token);
+    expect(real.status).toBe(404);
+    expect(envelope(real)).toEqual(envelope(random));
   });
 
   it('covers every route of the API: id-taking ones with a probe (or GLOBAL), the rest in NO_ID', async () => {

@@ -12,6 +12,7 @@ import { searchRoutes } from './search.js';
 import { ssoRoutes } from './sso.js';
 import { teamRoutes } from './teams.js';
 import { threadRoutes } from './threads.js';
+import { tokenRoutes } from './tokens.js';
 import { unreadRoutes } from './unreads.js';
 import { userRoutes } from './users.js';
 
@@ -29,5 +30,6 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   unreadRoutes(app, deps);
   adminRoutes(app, deps);
   ssoRoutes(app, deps);
+  tokenRoutes(app, deps);
   await Promise.resolve();
 }
