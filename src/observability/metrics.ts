@@ -27,6 +27,11 @@ export class Metrics {
     help: 'Link previews by outcome: attached, refused (an internal address), failed (network, status, type, size, time), empty (nothing to show), stale (the post changed meanwhile), dropped (queue full)',
   });
 
+  readonly commandExecutions = new Counter({
+    name: 'rustchat_command_executions_total', labelNames: ['command', 'outcome'] as const, registers: [this.registry],
+    help: 'Slash commands run, by command (a built-in\'s trigger, or `custom` for a team\'s own commands, so that teams cannot grow the label set) and outcome: ok, error (refused, bad input, the custom command\'s service failed or answered badly), unknown',
+  });
+
   private readonly collect: (() => Promise<{ contentType: string; text: string }>) | undefined;
 
   /**

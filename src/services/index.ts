@@ -9,6 +9,7 @@ import { Access } from './access.js';
 import { AccessTokenService, type AccessTokenOptions } from './access-tokens.js';
 import { AccountService } from './accounts.js';
 import { ChannelService } from './channels.js';
+import { CommandService, type CommandOptions } from './commands.js';
 import type { PresenceReader, ServiceDeps } from './context.js';
 import { EmojiService } from './emoji.js';
 import { FileService } from './files.js';
@@ -41,6 +42,7 @@ export interface Services {
   readonly registration: RegistrationService;
   readonly sidebar: SidebarService;
   readonly accessTokens: AccessTokenService;
+  readonly commands: CommandService;
 }
 
 export interface ServiceOptions {
@@ -62,6 +64,8 @@ export interface ServiceOptions {
   readonly linkPreviews: { readonly enabled: boolean; readonly fetcher: PreviewFetcher };
   /** Personal access tokens on or off, who creates bots. */
   readonly accessTokens: AccessTokenOptions;
+  /** Slash commands: who registers custom ones, the outbound client they call through, presence for /away etc. */
+  readonly commands: Omit<CommandOptions, 'count'>;
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
@@ -71,22 +75,27 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   // Each needs the other: posts schedule previews, a preview's event carries the post's view.
   const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
   const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews);
+  const channels = new ChannelService(deps, access);
+  const accounts = new AccountService(deps, sessions, access, options.limits, options.presence);
+  const search = new SearchService(deps, access, posts);
+  const commands = new CommandService(deps, access, options.secretBox, { channels, posts, search, accounts }, { ...options.commands, count: (command, outcome) => options.metrics.commandExecutions.inc({ command, outcome }) });
   return {
     access,
     sessions,
-    accounts: new AccountService(deps, sessions, access, options.limits, options.presence),
+    accounts,
     teams: new TeamService(deps, access),
-    channels: new ChannelService(deps, access),
+    channels,
     posts,
     threads: new ThreadService(deps, access, posts),
     files,
     emoji: new EmojiService(deps, access, files, options.storage),
     linkPreviews,
-    search: new SearchService(deps, access, posts),
+    search,
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
     sidebar: new SidebarService(deps, access),
     accessTokens: new AccessTokenService(deps, access, sessions, options.accessTokens),
+    commands,
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),
   };
 }

@@ -22,7 +22,7 @@ import { addChannelMember, addTeamMember, createChannel, createPost, createTeam,
 import { dbDigest, locationOf } from '../helpers/store.js';
 import { multipart, png, uploadFile } from '../helpers/uploads.js';
 
-type Kind = 'team' | 'channel' | 'post' | 'session' | 'user' | 'file' | 'token' | 'bot';
+type Kind = 'team' | 'channel' | 'post' | 'session' | 'user' | 'file' | 'token' | 'bot' | 'command';
 
 interface Probe {
   /** Route as in the OpenAPI document, e.g. `GET /api/v1/channels/{id}`. */
@@ -47,6 +47,8 @@ interface World {
   bobSession: string;
   /** Bob's personal access token and the bot he owns. */
   bobToken: string; bobBot: string;
+  /** A custom slash command of team A (made by alice, its admin). */
+  cmd: string;
   /** Files posted in each channel, and bob's upload to the public channel that no post attached yet (only bob may see it). */
   filePub: string; filePriv: string; fileDm: string; fileGrp: string; fileBobUnposted: string;
 }
@@ -138,6 +140,13 @@ const PROBES: Probe[] = [
   { route: 'POST /api/v1/bots/{id}/disable', kind: 'bot' },
   { route: 'POST /api/v1/bots/{id}/enable', kind: 'bot' },
   { route: 'POST /api/v1/users/{id}/tokens', kind: 'bot', body: () => ({ description: 'the bot is mine now' }) },
+  // Slash commands: run in a channel (Access.channel post: hidden is 404); a team's custom commands are managed by their creator and the team's admins (Access.command: 404 for anyone else, their token is no one else's business).
+  { route: 'POST /api/v1/commands/execute', kind: 'channel', idInBody: true, body: (_w, _a, id) => ({ channel_id: id, command: '/echo let me in' }) },
+  { route: 'POST /api/v1/commands', kind: 'team', idInBody: true, body: (_w, _a, id) => ({ team_id: id, trigger: 'sneaky', url: 'https://example.com/hook' }) },
+  { route: 'GET /api/v1/commands/{id}', kind: 'command' },
+  { route: 'PATCH /api/v1/commands/{id}', kind: 'command', body: () => ({ url: 'https://example.net/stolen' }) },
+  { route: 'DELETE /api/v1/commands/{id}', kind: 'command' },
+  { route: 'POST /api/v1/commands/{id}/regen_token', kind: 'command' },
   { route: 'PUT /api/v1/admin/sso/{id}', kind: 'user', body: () => ({ display_name: 'Taken over' }) },
   { route: 'DELETE /api/v1/admin/sso/{id}', kind: 'user' },
 ];
@@ -168,6 +177,7 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ['lists the caller\'s followed threads, filtered through Access.canReadChannel (a team_id goes through Access.team first); test/http/threads.test.ts', ['GET /api/v1/users/me/threads']],
   ['the caller\'s own thread preference', ['GET /api/v1/users/me/preferences/threads', 'PUT /api/v1/users/me/preferences/threads']],
   ['creates a team owned by the caller', ['POST /api/v1/teams']],
+  ['slash commands of a team: the team_id in the query string goes through Access.team (read) first (test/http/commands.test.ts)', ['GET /api/v1/commands', 'GET /api/v1/commands/autocomplete']],
   ['bots: creating one (Access.createBot: system admins, or anyone with RUSTCHAT_BOT_CREATORS=users) and listing the caller\'s own (all=true: system admins); test/http/tokens.test.ts', ['POST /api/v1/bots', 'GET /api/v1/bots']],
   ['search: filtered by Access.searchScope inside the query (a channel_id or team_id in the query string goes through Access.channel / Access.team first); the leak suite is test/http/search.test.ts', [
     'GET /api/v1/search', 'GET /api/v1/search/posts', 'GET /api/v1/search/files', 'GET /api/v1/search/channels',
@@ -216,6 +226,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     const bobSession = (await t.api.get('/api/v1/users/me/sessions', bob!.token)).body[0].id;
     const bobToken = (await t.api.post(`/api/v1/users/${bob!.id}/tokens`, { description: 'matrix' }, bob!.token)).body.id;
     const bobBot = (await t.api.post('/api/v1/bots', { username: `matrixbot${kind}` }, bob!.token)).body.user_id;
+    const cmd = (await t.api.post('/api/v1/commands', { team_id: teamA.id, trigger: 'deploy', url: 'https://example.com/deploy' }, alice!.token)).body.id;
     const image = await png(24, 24);
     const posted = async (channelId: string): Promise<string> => {
       const id = await uploadFile(t.api, alice!, channelId, { name: 'shared.png', data: image });
@@ -225,7 +236,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     const [filePub, filePriv, fileDm, fileGrp] = [await posted(pub.id), await posted(priv.id), await posted(dm.id), await posted(grp.id)];
     const fileBobUnposted = await uploadFile(t.api, bob!, pub.id, { name: 'draft.png', data: image });
     w = {
-      alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession, bobToken, bobBot,
+      alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession, bobToken, bobBot, cmd,
       filePub, filePriv, fileDm, fileGrp, fileBobUnposted,
     };
   });
@@ -242,6 +253,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
       case 'user': return [w.bob.id];
       case 'token': return [w.bobToken];
       case 'bot': return [w.bobBot];
+      case 'command': return [w.cmd];
       // Someone else's upload that no post attached is hidden even from the channel's readers.
       case 'file': return [w.filePriv, w.fileDm, w.fileGrp, ...(actor === w.bob ? [] : [w.fileBobUnposted]), ...(strangers ? [w.filePub] : [])];
     }
@@ -322,7 +334,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     traceFailures = [];
     for (const p of PROBES) {
       // Every probe as an insider too: allowed paths must decide before reading as well.
-      if (p.kind === 'session' || p.kind === 'user' || p.kind === 'token' || p.kind === 'bot' || p.route.startsWith('DELETE') || p.route.endsWith('/restore')) continue;
+      if (p.kind === 'session' || p.kind === 'user' || p.kind === 'token' || p.kind === 'bot' || p.kind === 'command' || p.route.startsWith('DELETE') || p.route.endsWith('/restore')) continue;
       const id = { team: w.teamA.id, channel: w.priv.id, post: w.postPriv.id, file: w.filePriv }[p.kind];
       await call(p, w.bob, id);
     }

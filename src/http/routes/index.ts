@@ -4,6 +4,7 @@ import type { App } from '../types.js';
 import { adminRoutes } from './admin.js';
 import { authRoutes } from './auth.js';
 import { channelRoutes } from './channels.js';
+import { commandRoutes } from './commands.js';
 import { emojiRoutes } from './emoji.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
@@ -31,5 +32,6 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   adminRoutes(app, deps);
   ssoRoutes(app, deps);
   tokenRoutes(app, deps);
+  commandRoutes(app, deps);
   await Promise.resolve();
 }
