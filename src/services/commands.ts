@@ -200,7 +200,9 @@ export class CommandService {
 
   /** Posts `message` in the channel as the caller (PostService.create: CHANNEL_POLICY.post). */
   private async postAs(inv: Invocation, message: string, props: Record<string, unknown> = {}): Promise<CommandResult> {
-    const { post } = await this.services.posts.create(inv.ctx, inv.row.channel.id, { message, props: { ...props, from_command: inv.trigger } });
+    // Keys the server reserves for itself (from_, override_, system_: PostService) are dropped, not refused: the service that answered is not the caller.
+    const own = Object.fromEntries(Object.entries(props).filter(([k]) => !/^(from_|override_|system_)/.test(k)));
+    const { post } = await this.services.posts.create(inv.ctx, inv.row.channel.id, { message, ...(Object.keys(own).length === 0 ? {} : { props: own }) });
     return { response_type: 'in_channel', text: message, goto_location: null, props: {}, post, ephemeral: null };
   }
 
@@ -338,7 +340,7 @@ export class CommandService {
     const goto = typeof reply.goto_location === 'string' && /^(https?:\/\/|\/(?![/\\]))/i.test(reply.goto_location) ? reply.goto_location : null;
     if (reply.response_type === 'in_channel' && text !== '') {
       // Posted as the caller; `username` and `icon_url` overrides are not honoured (nobody may speak as someone else).
-      const result = await this.postAs(inv, text, { ...props, from_custom_command: command.id });
+      const result = await this.postAs(inv, text, props);
       return { ...result, goto_location: goto };
     }
     if (text === '') return ephemeralOnly('', { goto_location: goto, props });
