@@ -243,6 +243,8 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
     const audit = (await api().get('/api/v1/admin/audit?per_page=200', root.token)).body as { action: string; target_id: string }[];
     for (const action of ['command.create', 'command.update', 'command.regenerate_token', 'command.delete']) expect(audit.some((e) => e.action === action && e.target_id === cmd.id)).toBe(true);
     expect(await live.t.app.store.commands.getByTrigger(team.id, 'deploy')).toBeUndefined();
+    // The command's token never reaches the logs.
+    expect(live.t.logs.text()).not.toContain(cmd.token);
     const metrics = (await live.t.app.metrics.exposition()).text;
     expect(metrics).toMatch(/rustchat_command_executions_total\{command="custom",outcome="ok"\} [1-9]/);
     expect(metrics).toMatch(/rustchat_command_executions_total\{command="shrug",outcome="ok"\} [1-9]/);

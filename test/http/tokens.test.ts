@@ -139,6 +139,20 @@ describe.each(STORES)('personal access tokens and bots (%s)', (kind) => {
     expect((await api().get('/api/v1/users/me', token)).status).toBe(401);
   });
 
+  it('deactivating a bot\'s owner disables the bot: its token stops at once', async () => {
+    const gina = await registerUser(api(), 'gina');
+    const bot = (await api().post('/api/v1/bots', { username: `ginabot${kind}` }, gina.token)).body;
+    const { token } = await newToken(gina, bot.user_id);
+    const ws = await WsClient.connect(live.url, { token });
+    expect((await api().get('/api/v1/users/me', token)).status).toBe(200);
+    expect((await api().post(`/api/v1/admin/users/${gina.id}/deactivate`, undefined, root.token)).status).toBe(200);
+    expect((await api().get('/api/v1/users/me', token)).status).toBe(401);
+    expect((await ws.waitClose(5000)).code).toBe(1008);
+    expect((await api().get(`/api/v1/bots/${bot.user_id}`, root.token)).body.deactivated_at).toEqual(expect.any(Number));
+    // No secret ever reaches the logs.
+    expect(live.t.logs.text()).not.toContain(token);
+  });
+
   it('admin revoke-all stops every token; ordinary users may not', async () => {
     const erin = await registerUser(api(), 'erin');
     const { token } = await newToken(erin, erin.id);
