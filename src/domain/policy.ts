@@ -58,7 +58,7 @@ export const TEAM_POLICY: Readonly<Record<TeamAction, readonly Rule<TeamContext>
    * Register custom slash commands (RUSTCHAT_CUSTOM_COMMAND_CREATORS=team_admins, the
    * default); with `members` the service asks `read` instead (any member of a live team).
    */
-  manage_commands: [teamLive(teamAdmin), sysAdminT],
+  manage_commands: [teamLive(teamAdmin), teamLive(sysAdminT)],
 };
 
 /** Whether `actor` may do `action`; nothing is allowed on a team the actor may not even see. */
