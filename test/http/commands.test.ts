@@ -270,6 +270,31 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
   });
 });
 
+describe('slash commands: a service that never answers', () => {
+  it('is a private error once the deadline passes, and chat goes on meanwhile', async () => {
+    const hung = await receiver(() => undefined);
+    const live = await listening('sqlite', { env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' }, commandTimeoutMs: 300 });
+    try {
+      const alice = await registerUser(live.t.api, 'alice');
+      const team = await createTeam(live.t.api, alice, 'invite');
+      const channel = await createChannel(live.t.api, alice, team.id, 'public');
+      expect((await live.t.api.post('/api/v1/commands', { team_id: team.id, trigger: 'slow', url: `${hung.url}/slow` }, alice.token)).status).toBe(201);
+      const pending = live.t.api.post('/api/v1/commands/execute', { channel_id: channel.id, command: '/slow' }, alice.token);
+      // The server is not blocked while the command waits.
+      expect((await live.t.api.post(`/api/v1/channels/${channel.id}/posts`, { message: 'meanwhile' }, alice.token)).status).toBe(201);
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ response_type: 'ephemeral', post: null });
+      expect(res.body.text).toContain('did not answer in time');
+      expect(hung.requests.length).toBe(1);
+    } finally {
+      await live.t.close();
+      hung.server.closeAllConnections();
+      hung.server.close();
+    }
+  });
+});
+
 describe('slash commands: SSRF', () => {
   it('never reaches an internal address it was not told to trust (the canary gets zero requests)', async () => {
     const canary = await receiver((_r, res) => json({ text: 'pwned' })(_r, res));
