@@ -40,6 +40,7 @@ import { createMailer } from './services/mail.js';
 import { buildServices, type Services } from './services/index.js';
 import { IMAGE_BYTES, LINK_PREVIEW_PORTS } from './services/link-previews.js';
 import { CALLBACK_RESPONSE_BYTES, CALLBACK_TIMEOUT_MS } from './services/webhooks.js';
+import { COMMAND_RESPONSE_BYTES, COMMAND_TIMEOUT_MS } from './services/commands.js';
 import { backfillSearchIndex } from './services/search.js';
 import { searchDocument } from './domain/search.js';
 import { openStorage } from './storage/open.js';
@@ -87,6 +88,8 @@ export interface AppOptions {
   readonly webhookTimeoutMs?: number;
   /** Waits between callback retries (default services/webhooks.ts RETRY_DELAYS_MS; tests shorten them). */
   readonly webhookRetryDelaysMs?: readonly number[];
+  /** Deadline of a custom slash command's request (default COMMAND_TIMEOUT_MS). */
+  readonly commandTimeoutMs?: number;
 }
 
 /** The real-time parts (tests look inside). */
@@ -221,6 +224,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     presence,
     expiryHours: config.jwt.expiryHours,
     allowRegistration: config.allowRegistration,
+    accessTokens: { enabled: config.integrations.personalAccessTokens, botCreators: config.integrations.botCreators },
+    commands: {
+      creators: config.integrations.customCommandCreators,
+      // Its own client: loopback refused even outside production unless listed (any team admin
+      // can point a command anywhere), a small answer, a short deadline.
+      fetcher: new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: false, maxBytes: COMMAND_RESPONSE_BYTES, timeoutMs: options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS, ...(options.outboundResolve === undefined ? {} : { resolve: options.outboundResolve }) }),
+      status: presence,
+    },
     secretBox: new SecretBox(config.encryption.key, config.encryption.previousKey),
     sso: { siteUrl: config.siteUrl, isProduction: config.isProduction, fetch: outbound.fetch, destinationProblem: (url) => outbound.destinationProblem(url) },
     storage,

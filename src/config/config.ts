@@ -44,6 +44,12 @@ export interface Config {
   /** Integrations (services/webhooks.ts): what a webhook payload may override. */
   readonly webhooks: { readonly allowUsernameOverride: boolean; readonly allowIconOverride: boolean };
   readonly allowRegistration: boolean;
+  /** Integrations (issue #16): personal access tokens on or off, who creates bots and custom slash commands. */
+  readonly integrations: {
+    readonly personalAccessTokens: boolean;
+    readonly botCreators: 'admins' | 'users';
+    readonly customCommandCreators: 'team_admins' | 'members';
+  };
   readonly logLevel: LogLevel;
   readonly maxBodyBytes: number;
   readonly security: {

@@ -339,6 +339,11 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
   const linkPreviews = r.bool('RUSTCHAT_LINK_PREVIEWS', true);
   const webhooks = { allowUsernameOverride: r.bool('RUSTCHAT_WEBHOOKS_ALLOW_USERNAME_OVERRIDE', false), allowIconOverride: r.bool('RUSTCHAT_WEBHOOKS_ALLOW_ICON_OVERRIDE', false) };
   const webhookPerMinute = r.int('RUSTCHAT_SECURITY_RATE_LIMIT_WEBHOOK_PER_MINUTE', 60, 1, 1_000_000);
+  const integrations = {
+    personalAccessTokens: r.bool('RUSTCHAT_PERSONAL_ACCESS_TOKENS', false),
+    botCreators: r.oneOf('RUSTCHAT_BOT_CREATORS', ['admins', 'users'] as const, 'admins'),
+    customCommandCreators: r.oneOf('RUSTCHAT_CUSTOM_COMMAND_CREATORS', ['team_admins', 'members'] as const, 'team_admins'),
+  };
 
   if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
 
@@ -378,6 +383,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     linkPreviews: { enabled: linkPreviews, allowedHosts: linkPreviewAllowedHosts },
     webhooks,
     allowRegistration,
+    integrations,
     logLevel,
     maxBodyBytes,
     security: { rateLimitEnabled, authPerMinute, wsPerMinute, loginPerAccountPerHour, webhookPerMinute, trustedProxies, oauthTokenDelivery: 'cookie' },

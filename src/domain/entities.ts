@@ -37,7 +37,8 @@ export interface User {
 export interface Session {
   readonly id: string;
   readonly user_id: string;
-  readonly kind: 'password' | 'sso' | 'bot';
+  /** `token`: the session behind a personal access token (access_tokens row of the same id). */
+  readonly kind: 'password' | 'sso' | 'bot' | 'token';
   readonly created_at: number;
   readonly expires_at: number;
   readonly revoked_at: number | null;
@@ -199,5 +200,45 @@ export interface CustomEmoji {
   readonly storage_key: string;
   readonly created_at: number;
   /** Set when deleted: the name is free again; the stored image is removed after the commit. */
+  readonly deleted_at: number | null;
+}
+
+/** A personal access token (its secret is never stored: `token_hash` is its SHA-256). */
+export interface AccessToken {
+  /** Also the id of the `sessions` row (kind `token`) the token authenticates as. */
+  readonly id: string;
+  readonly user_id: string;
+  readonly token_hash: string;
+  readonly description: string;
+  readonly created_by: string;
+  readonly created_at: number;
+  readonly last_used_at: number | null;
+}
+
+/** A bot account: a `users` row with is_bot = 1, owned by a person. */
+export interface Bot {
+  readonly user_id: string;
+  readonly owner_id: string;
+  readonly description: string;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+/** A team's custom slash command; `token_sealed` is the request token sealed with SecretBox (store/sealed.ts COMMAND_TOKEN). */
+export interface Command {
+  readonly id: string;
+  readonly team_id: string;
+  readonly creator_id: string;
+  readonly trigger_word: string;
+  readonly url: string;
+  readonly method: 'POST' | 'GET';
+  readonly token_sealed: string;
+  readonly auto_complete: number;
+  readonly auto_complete_hint: string;
+  readonly auto_complete_desc: string;
+  readonly display_name: string;
+  readonly description: string;
+  readonly created_at: number;
+  readonly updated_at: number;
   readonly deleted_at: number | null;
 }

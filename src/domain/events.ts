@@ -46,6 +46,20 @@ export interface EventMap {
   user_updated: { user: UserView };
   /** The user's sidebar arrangement changed (to that user's own connections). */
   sidebar_updated: SidebarView;
+  /** A slash command's private answer: to the caller's own connections only (broadcast `user_id`), never stored. */
+  ephemeral_message: { channel_id: string; post: EphemeralPostView };
+}
+
+/** A message only its recipient sees, kept nowhere: the client shows it in the channel, marked as visible only to them. */
+export interface EphemeralPostView {
+  id: string;
+  channel_id: string;
+  /** The user it is for (who ran the command). */
+  user_id: string;
+  message: string;
+  props: Record<string, unknown>;
+  created_at: number;
+  type: 'ephemeral';
 }
 
 export type EventName = keyof EventMap;
@@ -55,6 +69,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'custom_emoji_added', 'custom_emoji_deleted',
   'thread_updated', 'thread_follow_changed', 'thread_read_changed',
   'user_updated', 'sidebar_updated',
+  'ephemeral_message',
 ];
 
 /**

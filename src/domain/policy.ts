@@ -7,7 +7,7 @@
  * The actor always comes from the session (roles read from the database), never from the
  * request body.
  */
-import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, SystemRole, Team, TeamMember, User } from './entities.js';
+import type { Bot, Channel, ChannelMember, Command, CustomEmoji, FileInfo, Post, SystemRole, Team, TeamMember, User } from './entities.js';
 
 export interface Actor {
   readonly userId: string;
@@ -40,7 +40,7 @@ const teamOpen: Rule<TeamContext> = (_a, c) => c.team.type === 'open' && c.team.
 const teamLive = (rule: Rule<TeamContext>): Rule<TeamContext> => (a, c) => c.team.archived_at === null && rule(a, c);
 const sysAdminT: Rule<TeamContext> = (a) => isSystemAdmin(a);
 
-export type TeamAction = 'view' | 'read' | 'update' | 'archive' | 'join' | 'add_member' | 'remove_member' | 'manage_roles' | 'create_channel' | 'create_webhook';
+export type TeamAction = 'view' | 'read' | 'update' | 'archive' | 'join' | 'add_member' | 'remove_member' | 'manage_roles' | 'create_channel' | 'create_webhook' | 'manage_commands';
 
 export const TEAM_POLICY: Readonly<Record<TeamAction, readonly Rule<TeamContext>[]>> = {
   /** See that the team exists (open teams are discoverable so that people can join). */
@@ -56,6 +56,11 @@ export const TEAM_POLICY: Readonly<Record<TeamAction, readonly Rule<TeamContext>
   create_channel: [teamLive(teamMember)],
   /** Add an outgoing webhook to the team (its members; system admins too). */
   create_webhook: [teamLive(teamMember), teamLive(sysAdminT)],
+  /**
+   * Register custom slash commands (RUSTCHAT_CUSTOM_COMMAND_CREATORS=team_admins, the
+   * default); with `members` the service asks `read` instead (any member of a live team).
+   */
+  manage_commands: [teamLive(teamAdmin), teamLive(sysAdminT)],
 };
 
 /** Whether `actor` may do `action`; nothing is allowed on a team the actor may not even see. */
@@ -274,6 +279,63 @@ export function webhookCan(actor: Actor, action: WebhookAction, ctx: WebhookCont
 /** Whose webhooks a list shows: the caller's own, or everyone's for a system admin. */
 export function webhookListScope(actor: Actor): { readonly creatorId: string | undefined } {
   return { creatorId: isSystemAdmin(actor) ? undefined : actor.userId };
+}
+
+// ---- personal access tokens and bots ----
+/** The user whose personal access tokens an action is about, and their bot record when they are a bot. */
+export interface TokenOwnerContext {
+  readonly user: Pick<User, 'id' | 'is_bot'>;
+  readonly bot: Pick<Bot, 'owner_id'> | undefined;
+}
+
+export type TokenAction = 'manage';
+
+export const TOKEN_POLICY: Readonly<Record<TokenAction, readonly Rule<TokenOwnerContext>[]>> = {
+  /**
+   * Create, list and revoke a user's tokens: a person their own, a bot's owner the bot's (a
+   * bot never mints tokens for itself), a system admin anyone's.
+   */
+  manage: [(a, c) => c.user.id === a.userId && c.user.is_bot === 0, (a, c) => c.bot !== undefined && c.bot.owner_id === a.userId, (a) => isSystemAdmin(a)],
+};
+
+export function tokenCan(actor: Actor, action: TokenAction, ctx: TokenOwnerContext): boolean {
+  return TOKEN_POLICY[action].some((rule) => rule(actor, ctx));
+}
+
+export interface BotContext {
+  readonly bot: Pick<Bot, 'owner_id'>;
+}
+
+export type BotAction = 'manage';
+
+export const BOT_POLICY: Readonly<Record<BotAction, readonly Rule<BotContext>[]>> = {
+  /** See, change, disable and enable a bot: its owner and system admins (others get the 404 of a bot that does not exist). */
+  manage: [(a, c) => c.bot.owner_id === a.userId, (a) => isSystemAdmin(a)],
+};
+
+export function botCan(actor: Actor, action: BotAction, ctx: BotContext): boolean {
+  return BOT_POLICY[action].some((rule) => rule(actor, ctx));
+}
+
+// ---- custom slash commands ----
+export interface CommandContext {
+  readonly command: Pick<Command, 'creator_id'>;
+  readonly team: TeamContext;
+}
+
+export type CommandAction = 'manage';
+
+export const COMMAND_POLICY: Readonly<Record<CommandAction, readonly Rule<CommandContext>[]>> = {
+  /**
+   * See (with its token), change, regenerate the token of and delete a command: its creator
+   * while still in the team, the team's admins, system admins. Other members only see the
+   * team's commands through autocomplete (no URL, no token).
+   */
+  manage: [(a, c) => c.command.creator_id === a.userId && c.team.member !== undefined, (_a, c) => c.team.member?.role === 'team_admin', (a) => isSystemAdmin(a)],
+};
+
+export function commandCan(actor: Actor, action: CommandAction, ctx: CommandContext): boolean {
+  return COMMAND_POLICY[action].some((rule) => rule(actor, ctx));
 }
 
 // ---- why a refusal happened ----

@@ -31,6 +31,10 @@ export class Metrics {
     name: 'rustchat_webhook_executions_total', labelNames: ['hook_id', 'kind', 'outcome'] as const, registers: [this.registry],
     help: 'Webhook executions per hook: kind incoming (outcome posted, refused, rate_limited, invalid) or outgoing (one per callback URL: delivered, failed, refused)',
   });
+  readonly commandExecutions = new Counter({
+    name: 'rustchat_command_executions_total', labelNames: ['command', 'outcome'] as const, registers: [this.registry],
+    help: 'Slash commands run, by command (a built-in\'s trigger, or `custom` for a team\'s own commands, so that teams cannot grow the label set) and outcome: ok, error (refused, bad input, the custom command\'s service failed or answered badly), unknown',
+  });
 
   private readonly collect: (() => Promise<{ contentType: string; text: string }>) | undefined;
 

@@ -7,11 +7,11 @@
  * (authz-trace.ts), which the access matrix uses to prove that no route reads the store by an
  * id before deciding.
  */
-import type { CustomEmoji, FileInfo, Post, User } from '../domain/entities.js';
+import type { AccessToken, Bot, Command, CustomEmoji, FileInfo, Post, User } from '../domain/entities.js';
 import type { IncomingWebhook, OutgoingWebhook } from '../domain/webhooks.js';
 import { forbidden, notFound } from '../domain/errors.js';
 import {
-  channelCan, channelReadScope, emojiCan, channelRefusal, fileCan, fileRefusal, postRefusal, teamRefusal, userCan, webhookCan, webhookListScope,
+  botCan, channelCan, channelReadScope, commandCan, emojiCan, tokenCan, channelRefusal, fileCan, fileRefusal, postRefusal, teamRefusal, userCan, webhookCan, webhookListScope,
   type ChannelAction, type ChannelContext, type ChannelReadScope, type EmojiAction, type FileAction, type FileContext, type PostAction, type PostContext, type RefusalReason, type TeamAction, type TeamContext, type UserAction, type WebhookAction,
 } from '../domain/policy.js';
 import type { SecurityEvents } from '../security/events.js';
@@ -29,7 +29,7 @@ const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
   remove_preview: 'Only the author can remove a post\'s link preview',
 };
 
-const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User', emoji: 'Emoji', webhook: 'Webhook' };
+const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User', emoji: 'Emoji', token: 'Token', bot: 'Bot', command: 'Command', webhook: 'Webhook' };
 
 export class Access {
   constructor(private readonly store: Store, private readonly security: SecurityEvents, private readonly clock: () => number = Date.now) {}
@@ -250,6 +250,77 @@ export class Access {
   webhookList(ctx: Pick<CallContext, 'actor'>): { readonly creatorId: string | undefined } {
     recordDecision({ resource: 'webhook', action: 'list', id: undefined, allowed: true });
     return webhookListScope(ctx.actor);
+  }
+
+  /**
+   * The user whose personal access tokens the caller manages (TOKEN_POLICY.manage): a user the
+   * caller may not manage is the same 404 as a user that does not exist, so the answer says
+   * nothing about who owns which bot.
+   */
+  tokenOwner(ctx: CallContext, userId: string): Promise<{ user: User; bot: Bot | undefined }> {
+    return deciding(async () => {
+      const user = await this.store.users.get(userId);
+      if (user === undefined) this.missing('user', 'manage_tokens', userId);
+      const bot = user.is_bot === 1 ? await this.store.bots.get(userId) : undefined;
+      if (!tokenCan(ctx.actor, 'manage', { user, bot })) this.refuse(ctx, 'user', 'manage_tokens', userId, 'not_owner', 404);
+      recordDecision({ resource: 'user', action: 'manage_tokens', id: userId, allowed: true });
+      return { user, bot };
+    });
+  }
+
+  /** A personal access token the caller may revoke (its owner's TOKEN_POLICY.manage); anyone else's is a 404. */
+  accessToken(ctx: CallContext, tokenId: string): Promise<AccessToken> {
+    return deciding(async () => {
+      const token = await this.store.accessTokens.get(tokenId);
+      const owner = token === undefined ? undefined : await this.store.sessions.getWithUser(token.id);
+      if (token === undefined || owner === undefined || owner.session.revoked_at !== null) this.missing('token', 'revoke', tokenId);
+      const bot = owner.user.is_bot === 1 ? await this.store.bots.get(owner.user.id) : undefined;
+      if (!tokenCan(ctx.actor, 'manage', { user: owner.user, bot })) this.refuse(ctx, 'token', 'revoke', tokenId, 'not_owner', 404);
+      recordDecision({ resource: 'token', action: 'revoke', id: tokenId, allowed: true });
+      return token;
+    });
+  }
+
+  /** A bot the caller manages (BOT_POLICY: its owner or a system admin); anyone else's is the 404 of a missing one. */
+  bot(ctx: CallContext, botUserId: string): Promise<{ bot: Bot; user: User }> {
+    return deciding(async () => {
+      const bot = await this.store.bots.get(botUserId);
+      const user = bot === undefined ? undefined : await this.store.users.get(botUserId);
+      if (bot === undefined || user === undefined) this.missing('bot', 'manage', botUserId);
+      if (!botCan(ctx.actor, 'manage', { bot })) this.refuse(ctx, 'bot', 'manage', botUserId, 'not_owner', 404);
+      recordDecision({ resource: 'bot', action: 'manage', id: botUserId, allowed: true });
+      return { bot, user };
+    });
+  }
+
+  /** Listing one's own bots: about the caller only, allowed to every signed-in user. */
+  ownBots(_ctx: CallContext): void {
+    recordDecision({ resource: 'bot', action: 'list_own', id: undefined, allowed: true });
+  }
+
+  /** Creating a bot: system admins, or any user when RUSTCHAT_BOT_CREATORS=users. */
+  createBot(ctx: CallContext, anyUser: boolean): void {
+    if (!anyUser) {
+      this.requireSystemAdmin(ctx, 'bot.create');
+      return;
+    }
+    recordDecision({ resource: 'bot', action: 'create', id: undefined, allowed: true });
+  }
+
+  /**
+   * A live custom command the caller manages (COMMAND_POLICY.manage), with its team; a command
+   * of a team the caller cannot see, or one they do not manage, is the 404 of a missing one
+   * (its URL and token are not for every member).
+   */
+  command(ctx: CallContext, commandId: string): Promise<Command> {
+    return deciding(async () => {
+      const command = await this.store.commands.get(commandId);
+      const team = command === undefined ? undefined : await this.store.teams.getWithMember(command.team_id, ctx.actor.userId);
+      if (command === undefined || team === undefined) this.missing('command', 'manage', commandId);
+      if (!commandCan(ctx.actor, 'manage', { command, team })) this.refuse(ctx, 'command', 'manage', commandId, 'not_owner', 404);
+      recordDecision({ resource: 'command', action: 'manage', id: commandId, allowed: true });
+      return command;
+    });
   }
 
   /** One of the caller's own sessions; anyone else's is a 404 like a session that does not exist. */

@@ -294,11 +294,17 @@ export class AccountService {
     const revoked = await this.deps.store.transaction(async (tx) => {
       await tx.users.setDeactivated(userId, active ? null : now, now);
       if (active) return [];
-      const ids = await this.sessions.revokeAll(tx, userId, now);
-      tx.control({ kind: 'user_deactivated', userId });
-      return ids;
+      // Their bots go with them (as in Mattermost): a bot's token must not outlive its owner's access.
+      const bots = (await tx.bots.list(userId, 0, 10_000)).filter((b) => b.user.deactivated_at === null).map((b) => b.user.id);
+      const ended: { userId: string; ids: string[] }[] = [];
+      for (const id of [userId, ...bots]) {
+        if (id !== userId) await tx.users.setDeactivated(id, now, now);
+        ended.push({ userId: id, ids: await this.sessions.revokeAll(tx, id, now) });
+        tx.control({ kind: 'user_deactivated', userId: id });
+      }
+      return ended;
     });
-    this.sessions.logRevoked(userId, revoked, 'deactivation', ctx);
+    for (const e of revoked) this.sessions.logRevoked(e.userId, e.ids, e.userId === userId ? 'deactivation' : 'owner_deactivated', ctx);
     await this.audit(ctx, active ? 'user.reactivate' : 'user.deactivate', userId, {});
     return { ...user, deactivated_at: active ? null : now };
   }

@@ -6,8 +6,10 @@ import type { RateLimits } from '../security/rate-limit.js';
 import type { TokenService } from '../security/tokens.js';
 import type { BlobStorage } from '../storage/blob-storage.js';
 import { Access } from './access.js';
+import { AccessTokenService, type AccessTokenOptions } from './access-tokens.js';
 import { AccountService } from './accounts.js';
 import { ChannelService } from './channels.js';
+import { CommandService, type CommandOptions } from './commands.js';
 import type { PresenceReader, ServiceDeps } from './context.js';
 import { EmojiService } from './emoji.js';
 import { FileService } from './files.js';
@@ -41,6 +43,8 @@ export interface Services {
   readonly registration: RegistrationService;
   readonly sidebar: SidebarService;
   readonly webhooks: WebhookService;
+  readonly accessTokens: AccessTokenService;
+  readonly commands: CommandService;
 }
 
 export interface ServiceOptions {
@@ -68,11 +72,15 @@ export interface ServiceOptions {
     readonly fetcher: WebhookFetcher;
     readonly retryDelaysMs?: readonly number[] | undefined;
   };
+  /** Personal access tokens on or off, who creates bots. */
+  readonly accessTokens: AccessTokenOptions;
+  /** Slash commands: who registers custom ones, the outbound client they call through, presence for /away etc. */
+  readonly commands: Omit<CommandOptions, 'count'>;
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
   const access = new Access(deps.store, deps.security, deps.clock);
-  const sessions = new SessionService(deps, options.tokens, options.expiryHours);
+  const sessions = new SessionService(deps, options.tokens, options.expiryHours, options.accessTokens.enabled);
   const files = new FileService(deps, access, options.storage, options.files);
   // Each needs the other: posts schedule previews, a preview's event carries the post's view.
   const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
@@ -83,22 +91,28 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     fetcher: options.webhooks.fetcher, secretBox, limits: options.limits, metrics: options.metrics,
     ...(options.webhooks.retryDelaysMs === undefined ? {} : { retryDelaysMs: options.webhooks.retryDelaysMs }),
   });
+  const channels = new ChannelService(deps, access);
+  const accounts = new AccountService(deps, sessions, access, options.limits, options.presence);
+  const search = new SearchService(deps, access, posts);
+  const commands = new CommandService(deps, access, options.secretBox, { channels, posts, search, accounts }, { ...options.commands, count: (command, outcome) => options.metrics.commandExecutions.inc({ command, outcome }) });
   return {
     access,
     webhooks,
     sessions,
-    accounts: new AccountService(deps, sessions, access, options.limits, options.presence),
+    accounts,
     teams: new TeamService(deps, access),
-    channels: new ChannelService(deps, access),
+    channels,
     posts,
     threads: new ThreadService(deps, access, posts),
     files,
     emoji: new EmojiService(deps, access, files, options.storage),
     linkPreviews,
-    search: new SearchService(deps, access, posts),
+    search,
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
     sidebar: new SidebarService(deps, access),
+    accessTokens: new AccessTokenService(deps, access, sessions, options.accessTokens),
+    commands,
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),
   };
 }

@@ -3,11 +3,19 @@
  * password change, deactivation, admin revoke) stops the token everywhere at once: REST
  * reads the row on each request, and the `session_revoked` control message tells every
  * node to close that session's WebSockets.
+ *
+ * A personal access token (`rcpat_…`, services/access-tokens.ts) names a session too (kind
+ * `token`, same id as its access_tokens row, found by the SHA-256 of the secret): it is
+ * judged by the same checks here, so revoking it, deactivating its owner (every session
+ * revoked) or turning tokens off (RUSTCHAT_PERSONAL_ACCESS_TOKENS) stops it on REST at once
+ * and closes its WebSockets like any other session.
  */
 import { randomUUID } from 'node:crypto';
 import type { Session, User } from '../domain/entities.js';
 import type { Actor } from '../domain/policy.js';
+import { hashSecret } from '../security/crypto.js';
 import type { TokenRejection, TokenService } from '../security/tokens.js';
+import type { SessionWithUser } from '../store/sessions.js';
 import type { Store, Tx } from '../store/store.js';
 import type { AnonymousContext, ServiceDeps } from './context.js';
 
@@ -29,7 +37,13 @@ export interface Authenticated {
 }
 
 /** Why a presented token did not authenticate: the security event's reason (the client sees only 401). */
-export type AuthFailureReason = TokenRejection | 'unknown_session' | 'session_revoked' | 'session_expired' | 'user_deactivated';
+export type AuthFailureReason = TokenRejection | 'unknown_session' | 'session_revoked' | 'session_expired' | 'user_deactivated' | 'access_tokens_disabled';
+
+/** What a personal access token starts with (a JWT never does), so the two are told apart before any work. */
+export const ACCESS_TOKEN_PREFIX = 'rcpat_';
+const ACCESS_TOKEN_SHAPE = /^rcpat_[A-Za-z0-9_-]{43}$/;
+/** A token's last use is written at most this often (not one write per request). */
+const LAST_USE_GRANULARITY_MS = 60_000;
 
 export type AuthResult = { readonly ok: true; readonly auth: Authenticated } | { readonly ok: false; readonly reason: AuthFailureReason };
 
@@ -38,6 +52,8 @@ export class SessionService {
     private readonly deps: ServiceDeps,
     private readonly tokens: TokenService,
     private readonly expiryHours: number,
+    /** RUSTCHAT_PERSONAL_ACCESS_TOKENS: off, no personal access token authenticates. */
+    private readonly accessTokensEnabled = false,
   ) {}
 
   /**
@@ -63,19 +79,38 @@ export class SessionService {
 
   /** The caller behind a token, or why there is none (bad token, session ended or expired, account deactivated). */
   async authenticate(token: string): Promise<AuthResult> {
+    if (token.startsWith(ACCESS_TOKEN_PREFIX)) return this.authenticateAccessToken(token);
     const checked = await this.tokens.check(token);
     if (!checked.ok) return checked;
     const { claims } = checked;
     const found = await this.deps.store.sessions.getWithUser(claims.sessionId);
     // A session of someone else is as unknown as a missing one.
     if (found === undefined || found.session.user_id !== claims.userId) return { ok: false, reason: 'unknown_session' };
+    return this.judge(found, claims.expiresAt);
+  }
+
+  /** A personal access token: its session (found by the secret's hash) judged like any other. */
+  private async authenticateAccessToken(token: string): Promise<AuthResult> {
+    if (!this.accessTokensEnabled) return { ok: false, reason: 'access_tokens_disabled' };
+    if (!ACCESS_TOKEN_SHAPE.test(token)) return { ok: false, reason: 'malformed' };
+    const row = await this.deps.store.accessTokens.getByHash(hashSecret(token));
+    const found = row === undefined ? undefined : await this.deps.store.sessions.getWithUser(row.id);
+    if (row === undefined || found === undefined || found.session.kind !== 'token' || found.session.user_id !== row.user_id) return { ok: false, reason: 'unknown_session' };
+    const result = this.judge(found, Number.MAX_SAFE_INTEGER);
+    const now = this.deps.clock();
+    if (result.ok && (row.last_used_at === null || now - row.last_used_at >= LAST_USE_GRANULARITY_MS)) await this.deps.store.accessTokens.touch(row.id, now);
+    return result;
+  }
+
+  /** The checks every credential passes: its session live and unexpired, its user active. */
+  private judge(found: SessionWithUser, tokenExpiresAt: number): AuthResult {
     const { session, user } = found;
     const now = this.deps.clock();
     if (session.revoked_at !== null) return { ok: false, reason: 'session_revoked' };
     if (session.expires_at <= now) return { ok: false, reason: 'session_expired' };
     if (user.deactivated_at !== null) return { ok: false, reason: 'user_deactivated' };
     // Session times are on the services' clock; the token's exp and timers are on the wall clock.
-    const expiresAt = Math.min(claims.expiresAt, Date.now() + (session.expires_at - now));
+    const expiresAt = Math.min(tokenExpiresAt, Date.now() + (session.expires_at - now));
     return { ok: true, auth: { actor: { userId: user.id, username: user.username, role: user.role, sessionId: session.id }, user, session, expiresAt } };
   }
 

@@ -1,6 +1,6 @@
 /** Kysely table types: what the queries in store/kysely may read and write. */
 import type { Generated } from 'kysely';
-import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+import type { AccessToken, Bot, Channel, ChannelMember, Command, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
 import type { SidebarRow } from './sidebars.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 import type { IncomingWebhook, OutgoingWebhook, WebhookDelivery } from '../domain/webhooks.js';
@@ -95,4 +95,7 @@ export interface Database {
   incoming_webhooks: Mutable<IncomingWebhook>;
   outgoing_webhooks: Mutable<OutgoingWebhook>;
   webhook_deliveries: Mutable<WebhookDelivery>;
+  access_tokens: Mutable<AccessToken>;
+  bots: Mutable<Bot>;
+  commands: Mutable<Command>;
 }

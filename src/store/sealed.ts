@@ -36,7 +36,15 @@ export const OUTGOING_WEBHOOK_TOKEN: SealedColumn = {
   aad: (id) => `outgoing_webhooks.token:${id}`,
 };
 
-export const SEALED_COLUMNS: readonly SealedColumn[] = [SSO_CLIENT_SECRET, OAUTH_PKCE_VERIFIER, OUTGOING_WEBHOOK_TOKEN];
+/** The token a custom slash command sends to its URL (the receiver checks it, so it must be readable). */
+export const COMMAND_TOKEN: SealedColumn = {
+  table: 'commands',
+  idColumn: 'id',
+  column: 'token_sealed',
+  aad: (id) => `commands.token:${id}`,
+};
+
+export const SEALED_COLUMNS: readonly SealedColumn[] = [SSO_CLIENT_SECRET, OAUTH_PKCE_VERIFIER, OUTGOING_WEBHOOK_TOKEN, COMMAND_TOKEN];
 
 export interface SealedRow {
   readonly id: string;

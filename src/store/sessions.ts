@@ -14,5 +14,6 @@ export interface SessionStore {
   revoke(id: string, at: number): Promise<boolean>;
   /** Revokes every live session of a user except `exceptId`; returns the ids revoked. */
   revokeAllForUser(userId: string, at: number, exceptId?: string): Promise<string[]>;
+  /** Live sign-in sessions (personal access tokens' sessions are not listed here). */
   listActiveForUser(userId: string, now: number): Promise<Session[]>;
 }

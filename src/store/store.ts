@@ -11,7 +11,9 @@
  * store/sqlite, PostgreSQL in store/postgres). The contract suite in test/store/contract
  * checks both.
  */
+import type { AccessTokenStore, BotStore } from './access-tokens.js';
 import type { AuditStore } from './audit.js';
+import type { CommandStore } from './commands.js';
 import type { ChannelStore } from './channels.js';
 import type { CustomEmojiStore } from './custom-emoji.js';
 import type { EventPublisher } from '../domain/events.js';
@@ -30,7 +32,9 @@ import type { ThreadStore } from './threads.js';
 import type { UserStore } from './users.js';
 import type { WebhookStore } from './webhooks.js';
 
+export type { AccessTokenStore, BotStore } from './access-tokens.js';
 export type { AuditEntry, AuditStore } from './audit.js';
+export type { CommandPatch, CommandStore } from './commands.js';
 export type { ChannelAccessRow, ChannelStats, ChannelStore } from './channels.js';
 export type { CustomEmojiStore } from './custom-emoji.js';
 export type { FileStore } from './files.js';
@@ -75,6 +79,12 @@ export interface Store {
   readonly sidebars: SidebarStore;
   /** Incoming and outgoing webhooks, and the outgoing ones' delivery log. */
   readonly webhooks: WebhookStore;
+  /** Personal access tokens (each with a session of kind `token`). */
+  readonly accessTokens: AccessTokenStore;
+  /** Bot accounts and their owners. */
+  readonly bots: BotStore;
+  /** Custom slash commands per team. */
+  readonly commands: CommandStore;
   /**
    * Runs `fn` in one transaction: all of it commits (durably) before the promise resolves, or none of it.
    * The events `fn` queued on `tx` are published after the commit, before the promise resolves.

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel, ChannelType, Post, Team, TeamType } from '../../src/domain/entities.js';
 import {
-  CHANNEL_POLICY, EMOJI_POLICY, WEBHOOK_POLICY, webhookCan, webhookListScope, POST_POLICY, TEAM_POLICY, USER_POLICY, channelCan, emojiCan, channelRefusal, isLive, postCan, postRefusal, teamCan, teamRefusal, userCan,
+  CHANNEL_POLICY, EMOJI_POLICY, WEBHOOK_POLICY, webhookCan, webhookListScope, POST_POLICY, TEAM_POLICY, USER_POLICY, channelCan, emojiCan, channelRefusal, isLive, postCan, postRefusal, teamCan, teamRefusal, userCan, tokenCan, botCan, commandCan,
   type Actor, type ChannelAction, type ChannelContext, type PostAction, type PostContext, type TeamAction, type TeamContext,
 } from '../../src/domain/policy.js';
 
@@ -99,14 +99,14 @@ describe('team policy', () => {
     team: team(type, archived),
     member: role === undefined ? undefined : { team_id: 't', user_id: 'u', role, created_at: 0 },
   });
-  const ADMIN_T = ['view', 'read', 'update', 'archive', 'add_member', 'remove_member', 'manage_roles', 'create_channel', 'create_webhook'];
+  const ADMIN_T = ['view', 'read', 'update', 'archive', 'add_member', 'remove_member', 'manage_roles', 'create_channel', 'create_webhook', 'manage_commands'];
   const SYS_T = ['view', 'read', 'update', 'archive', 'add_member', 'remove_member', 'manage_roles', 'create_webhook'];
 
   it.each<[string, Actor, TeamContext, string[]]>([
     ['invite team: outsider', user, ctx('invite', undefined), []],
     ['invite team: member', user, ctx('invite', 'member'), ['view', 'read', 'create_channel', 'create_webhook']],
     ['invite team: team admin', user, ctx('invite', 'team_admin'), ADMIN_T],
-    ['invite team: system admin outside it', sysadmin, ctx('invite', undefined), SYS_T],
+    ['invite team: system admin outside it', sysadmin, ctx('invite', undefined), [...SYS_T, 'manage_commands']],
     ['open team: outsider', user, ctx('open', undefined), ['view', 'join']],
     ['open team: member', user, ctx('open', 'member'), ['view', 'read', 'join', 'create_channel', 'create_webhook']],
     ['archived team: member', user, ctx('invite', 'member', true), ['view', 'read']],
@@ -250,5 +250,33 @@ describe('webhook policy', () => {
     expect(Object.keys(WEBHOOK_POLICY)).toEqual(['manage']);
     expect(webhookListScope(user)).toEqual({ creatorId: 'u' });
     expect(webhookListScope(sysadmin)).toEqual({ creatorId: undefined });
+  });
+});
+
+describe('token, bot and command policy', () => {
+  const person = { id: 'u', is_bot: 0 };
+  const someoneElse = { id: 'x', is_bot: 0 };
+  const bot = { id: 'b', is_bot: 1 };
+  it('tokens: a person their own, a bot\'s owner the bot\'s, a system admin anyone\'s; never a bot its own', () => {
+    expect(tokenCan(user, 'manage', { user: person, bot: undefined })).toBe(true);
+    expect(tokenCan(user, 'manage', { user: someoneElse, bot: undefined })).toBe(false);
+    expect(tokenCan(user, 'manage', { user: bot, bot: { owner_id: 'u' } })).toBe(true);
+    expect(tokenCan(user, 'manage', { user: bot, bot: { owner_id: 'x' } })).toBe(false);
+    expect(tokenCan({ ...user, userId: 'b' }, 'manage', { user: bot, bot: { owner_id: 'x' } })).toBe(false);
+    expect(tokenCan(sysadmin, 'manage', { user: someoneElse, bot: undefined })).toBe(true);
+  });
+  it('bots: their owner and system admins', () => {
+    expect(botCan(user, 'manage', { bot: { owner_id: 'u' } })).toBe(true);
+    expect(botCan(user, 'manage', { bot: { owner_id: 'x' } })).toBe(false);
+    expect(botCan(sysadmin, 'manage', { bot: { owner_id: 'x' } })).toBe(true);
+  });
+  it('commands: the creator while in the team, team admins, system admins', () => {
+    const t = team('invite', false);
+    const member = (role: 'member' | 'team_admin') => ({ team_id: 't', user_id: 'u', role, created_at: 0 });
+    expect(commandCan(user, 'manage', { command: { creator_id: 'u' }, team: { team: t, member: member('member') } })).toBe(true);
+    expect(commandCan(user, 'manage', { command: { creator_id: 'u' }, team: { team: t, member: undefined } })).toBe(false);
+    expect(commandCan(user, 'manage', { command: { creator_id: 'x' }, team: { team: t, member: member('member') } })).toBe(false);
+    expect(commandCan(user, 'manage', { command: { creator_id: 'x' }, team: { team: t, member: member('team_admin') } })).toBe(true);
+    expect(commandCan(sysadmin, 'manage', { command: { creator_id: 'x' }, team: { team: t, member: undefined } })).toBe(true);
   });
 });

@@ -22,7 +22,7 @@ import { addChannelMember, addTeamMember, createChannel, createPost, createTeam,
 import { dbDigest, locationOf } from '../helpers/store.js';
 import { multipart, png, uploadFile } from '../helpers/uploads.js';
 
-type Kind = 'team' | 'channel' | 'post' | 'session' | 'user' | 'file' | 'hook_in' | 'hook_out';
+type Kind = 'team' | 'channel' | 'post' | 'session' | 'user' | 'file' | 'hook_in' | 'hook_out' | 'token' | 'bot' | 'command';
 
 interface Probe {
   /** Route as in the OpenAPI document, e.g. `GET /api/v1/channels/{id}`. */
@@ -45,6 +45,10 @@ interface World {
   dm: { id: string }; grp: { id: string };
   postPub: { id: string }; postPriv: { id: string }; postDm: { id: string }; postGrp: { id: string };
   bobSession: string;
+  /** Bob's personal access token and the bot he owns. */
+  bobToken: string; bobBot: string;
+  /** A custom slash command of team A (made by alice, its admin). */
+  cmd: string;
   /** Files posted in each channel, and bob's upload to the public channel that no post attached yet (only bob may see it). */
   filePub: string; filePriv: string; fileDm: string; fileGrp: string; fileBobUnposted: string;
   /** Webhooks: alice's (only she and system admins may see them), and bob's own. */
@@ -129,6 +133,22 @@ const PROBES: Probe[] = [
   { route: 'POST /api/v1/admin/users/{id}/password_reset', kind: 'user' },
   // SSO provider administration: system admins only, checked before the id is looked at.
   { route: 'GET /api/v1/admin/sso/{id}', kind: 'user' },
+  // Personal access tokens and bots: someone else's are a 404 like a missing one (Access.tokenOwner, Access.accessToken, Access.bot).
+  { route: 'POST /api/v1/users/{id}/tokens', kind: 'user', body: () => ({ description: 'mine now' }) },
+  { route: 'GET /api/v1/users/{id}/tokens', kind: 'user' },
+  { route: 'DELETE /api/v1/users/tokens/{id}', kind: 'token' },
+  { route: 'GET /api/v1/bots/{id}', kind: 'bot' },
+  { route: 'PATCH /api/v1/bots/{id}', kind: 'bot', body: () => ({ description: 'taken over' }) },
+  { route: 'POST /api/v1/bots/{id}/disable', kind: 'bot' },
+  { route: 'POST /api/v1/bots/{id}/enable', kind: 'bot' },
+  { route: 'POST /api/v1/users/{id}/tokens', kind: 'bot', body: () => ({ description: 'the bot is mine now' }) },
+  // Slash commands: run in a channel (Access.channel post: hidden is 404); a team's custom commands are managed by their creator and the team's admins (Access.command: 404 for anyone else, their token is no one else's business).
+  { route: 'POST /api/v1/commands/execute', kind: 'channel', idInBody: true, body: (_w, _a, id) => ({ channel_id: id, command: '/echo let me in' }) },
+  { route: 'POST /api/v1/commands', kind: 'team', idInBody: true, body: (_w, _a, id) => ({ team_id: id, trigger: 'sneaky', url: 'https://example.com/hook' }) },
+  { route: 'GET /api/v1/commands/{id}', kind: 'command' },
+  { route: 'PATCH /api/v1/commands/{id}', kind: 'command', body: () => ({ url: 'https://example.net/stolen' }) },
+  { route: 'DELETE /api/v1/commands/{id}', kind: 'command' },
+  { route: 'POST /api/v1/commands/{id}/regen_token', kind: 'command' },
   { route: 'PUT /api/v1/admin/sso/{id}', kind: 'user', body: () => ({ display_name: 'Taken over' }) },
   { route: 'DELETE /api/v1/admin/sso/{id}', kind: 'user' },
   // Webhooks: creating one is decided on its channel (may post there) or team (TEAM_POLICY.create_webhook); a hook itself is its creator's or a system admin's (WEBHOOK_POLICY), anyone else gets the 404 of a missing one.
@@ -175,12 +195,15 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ['lists the caller\'s followed threads, filtered through Access.canReadChannel (a team_id goes through Access.team first); test/http/threads.test.ts', ['GET /api/v1/users/me/threads']],
   ['the caller\'s own thread preference', ['GET /api/v1/users/me/preferences/threads', 'PUT /api/v1/users/me/preferences/threads']],
   ['creates a team owned by the caller', ['POST /api/v1/teams']],
+  ['slash commands of a team: the team_id in the query string goes through Access.team (read) first (test/http/commands.test.ts)', ['GET /api/v1/commands', 'GET /api/v1/commands/autocomplete']],
+  ['bots: creating one (Access.createBot: system admins, or anyone with RUSTCHAT_BOT_CREATORS=users) and listing the caller\'s own (all=true: system admins); test/http/tokens.test.ts', ['POST /api/v1/bots', 'GET /api/v1/bots']],
   ['search: filtered by Access.searchScope inside the query (a channel_id or team_id in the query string goes through Access.channel / Access.team first); the leak suite is test/http/search.test.ts', [
     'GET /api/v1/search', 'GET /api/v1/search/posts', 'GET /api/v1/search/files', 'GET /api/v1/search/channels',
   ]],
   ['the server-wide user directory, like GET /api/v1/users (e-mail addresses searched only by those who may see them)', ['GET /api/v1/search/users']],
   ['the server-wide user directory (e-mail addresses hidden), filtered through Access.visibleUsers (checked below)', ['GET /api/v1/users']],
   ['system admins only, checked in the service (test/services/system-admin.test.ts)', [
+    'GET /api/v1/users/tokens', 'POST /api/v1/users/tokens/revoke_all',
     'GET /api/v1/admin/users', 'POST /api/v1/admin/users', 'GET /api/v1/admin/teams', 'GET /api/v1/admin/audit', 'GET /api/v1/admin/stats', 'GET /api/v1/admin/sso', 'POST /api/v1/admin/sso',
   ]],
   ['anonymous: sign-in, registration and password reset (rate limited, test/http/auth.test.ts, test/http/registration.test.ts)', [
@@ -196,7 +219,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
   let t: TestApp;
   let w: World;
   beforeAll(async () => {
-    t = await startApp(kind, { traceAuthorization: true });
+    t = await startApp(kind, { traceAuthorization: true, env: { RUSTCHAT_PERSONAL_ACCESS_TOKENS: 'true', RUSTCHAT_BOT_CREATORS: 'users' } });
     const [alice, bob, erin, gina, carol, dave] = await Promise.all(['alice', 'bob', 'erin', 'gina', 'carol', 'dave'].map((n) => registerUser(t.api, n)));
     const teamA = await createTeam(t.api, alice!, 'invite');
     await addTeamMember(t.api, alice!, teamA.id, bob!);
@@ -220,6 +243,9 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     }
     await createPost(t.api, bob!, priv.id, 'a reply', { root_post_id: postPriv.id });
     const bobSession = (await t.api.get('/api/v1/users/me/sessions', bob!.token)).body[0].id;
+    const bobToken = (await t.api.post(`/api/v1/users/${bob!.id}/tokens`, { description: 'matrix' }, bob!.token)).body.id;
+    const bobBot = (await t.api.post('/api/v1/bots', { username: `matrixbot${kind}` }, bob!.token)).body.user_id;
+    const cmd = (await t.api.post('/api/v1/commands', { team_id: teamA.id, trigger: 'deploy', url: 'https://example.com/deploy' }, alice!.token)).body.id;
     const image = await png(24, 24);
     const posted = async (channelId: string): Promise<string> => {
       const id = await uploadFile(t.api, alice!, channelId, { name: 'shared.png', data: image });
@@ -236,7 +262,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     };
     const [hookIn, hookOut, bobHookIn, bobHookOut] = [await hook(alice!, 'incoming'), await hook(alice!, 'outgoing'), await hook(bob!, 'incoming'), await hook(bob!, 'outgoing')];
     w = {
-      alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession,
+      alice: alice!, bob: bob!, erin: erin!, gina: gina!, carol: carol!, dave: dave!, teamA, teamB, pub, priv, daves, dm, grp, postPub, postPriv, postDm, postGrp, bobSession, bobToken, bobBot, cmd,
       filePub, filePriv, fileDm, fileGrp, fileBobUnposted, hookIn, hookOut, bobHookIn, bobHookOut,
     };
   });
@@ -251,6 +277,9 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
       case 'post': return [w.postPriv.id, w.postDm.id, w.postGrp.id, ...(strangers ? [w.postPub.id] : [])];
       case 'session': return [w.bobSession];
       case 'user': return [w.bob.id];
+      case 'token': return [w.bobToken];
+      case 'bot': return [w.bobBot];
+      case 'command': return [w.cmd];
       // Someone else's upload that no post attached is hidden even from the channel's readers.
       case 'file': return [w.filePriv, w.fileDm, w.fileGrp, ...(actor === w.bob ? [] : [w.fileBobUnposted]), ...(strangers ? [w.filePub] : [])];
       // Another person's webhook, whoever asks (teammates included).
@@ -334,7 +363,7 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     traceFailures = [];
     for (const p of PROBES) {
       // Every probe as an insider too: allowed paths must decide before reading as well.
-      if (p.kind === 'session' || p.kind === 'user' || p.route.startsWith('DELETE') || p.route.endsWith('/restore')) continue;
+      if (p.kind === 'session' || p.kind === 'user' || p.kind === 'token' || p.kind === 'bot' || p.kind === 'command' || p.route.startsWith('DELETE') || p.route.endsWith('/restore')) continue;
       const id = { team: w.teamA.id, channel: w.priv.id, post: w.postPriv.id, file: w.filePriv, hook_in: w.bobHookIn, hook_out: w.bobHookOut }[p.kind];
       await call(p, w.bob, id);
     }
@@ -377,6 +406,18 @@ describe.each(STORES)('access-control matrix (%s)', (kind) => {
     const conversation: Probe = { route: 'POST /api/v1/channels', kind: 'user', idInBody: true, body: (_w, _a, id) => ({ channel_type: 'direct', target_user_id: id }) };
     expect((await call(conversation, w.dave, w.bob.id)).status).toBe(201);
     expect(traceFailures).toEqual([]);
+  });
+
+  it('a token of a user removed from a channel cannot post there (the owner\'s current access, refused like a random channel)', async () => {
+    const chan = await createChannel(t.api, w.alice, w.teamA.id, 'private');
+    await addChannelMember(t.api, w.alice, chan.id, w.erin);
+    const token = (await t.api.post(`/api/v1/users/${w.erin.id}/tokens`, { description: 'removed' }, w.erin.token)).body.token as string;
+    expect((await t.api.post(`/api/v1/channels/${chan.id}/posts`, { message: 'in' }, token)).status).toBe(201);
+    expect((await t.api.delete(`/api/v1/channels/${chan.id}/members/${w.erin.id}`, w.alice.token)).status).toBe(200);
+    const real = await t.api.post(`/api/v1/channels/${chan.id}/posts`, { message: 'still in?' }, token);
+    const random = await t.api.post(`/api/v1/channels/${randomUUID()}/posts`, { message: 'still in?' }, token);
+    expect(real.status).toBe(404);
+    expect(envelope(real)).toEqual(envelope(random));
   });
 
   it('covers every route of the API: id-taking ones with a probe (or GLOBAL), the rest in NO_ID', async () => {

@@ -4,6 +4,7 @@ import type { App } from '../types.js';
 import { adminRoutes } from './admin.js';
 import { authRoutes } from './auth.js';
 import { channelRoutes } from './channels.js';
+import { commandRoutes } from './commands.js';
 import { emojiRoutes } from './emoji.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
@@ -12,6 +13,7 @@ import { searchRoutes } from './search.js';
 import { ssoRoutes } from './sso.js';
 import { teamRoutes } from './teams.js';
 import { threadRoutes } from './threads.js';
+import { tokenRoutes } from './tokens.js';
 import { unreadRoutes } from './unreads.js';
 import { userRoutes } from './users.js';
 import { webhookRoutes } from './webhooks.js';
@@ -31,5 +33,7 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   adminRoutes(app, deps);
   ssoRoutes(app, deps);
   webhookRoutes(app, deps);
+  tokenRoutes(app, deps);
+  commandRoutes(app, deps);
   await Promise.resolve();
 }

@@ -34,6 +34,7 @@ export class Sessions implements SessionStore {
     return rows.map((r) => r.id);
   }
   listActiveForUser(userId: string, now: number): Promise<Session[]> {
-    return this.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now).orderBy('created_at', 'desc').execute();
+    // Personal access tokens have their own list (with descriptions and last use).
+    return this.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('kind', '<>', 'token').where('revoked_at', 'is', null).where('expires_at', '>', now).orderBy('created_at', 'desc').execute();
   }
 }

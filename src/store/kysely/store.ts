@@ -14,7 +14,11 @@ import type { SealedValueStore } from '../sealed.js';
 import type { SsoStore } from '../sso.js';
 import type { SearchStore } from '../search.js';
 import type { AuditStore, ChannelStore, CustomEmojiStore, FileStore, PasswordResetStore, PostStore, SessionStore, TeamStore, Tx, UserStore, PreviewStore, ThreadStore } from '../store.js';
+import { AccessTokens, Bots } from './access-tokens.js';
 import { Audit } from './audit.js';
+import { Commands } from './commands.js';
+import type { AccessTokenStore, BotStore } from '../access-tokens.js';
+import type { CommandStore } from '../commands.js';
 import { Channels } from './channels.js';
 import { CustomEmojis } from './custom-emoji.js';
 import { Files } from './files.js';
@@ -69,6 +73,9 @@ export class KyselyStore implements Tx {
   readonly passwordResets: PasswordResetStore;
   readonly sidebars: SidebarStore;
   readonly webhooks: WebhookStore;
+  readonly accessTokens: AccessTokenStore;
+  readonly bots: BotStore;
+  readonly commands: CommandStore;
 
   private readonly committer: GroupCommit<KyselyStore> | undefined;
 
@@ -98,6 +105,9 @@ export class KyselyStore implements Tx {
     this.passwordResets = new PasswordResets(db, options.dialect);
     this.sidebars = new Sidebars(db);
     this.webhooks = new Webhooks(db);
+    this.accessTokens = new AccessTokens(db);
+    this.bots = new Bots(db, options.dialect);
+    this.commands = new Commands(db, options.dialect);
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
