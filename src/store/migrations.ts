@@ -14,6 +14,7 @@ import { customEmoji } from './migrations/009-custom-emoji.js';
 import { linkPreviews } from './migrations/010-link-previews.js';
 import { threads } from './migrations/008-threads.js';
 import { screens } from './migrations/011-screens.js';
+import { notifications } from './migrations/014-notifications.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -53,4 +54,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, notifications];

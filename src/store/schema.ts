@@ -2,6 +2,7 @@
 import type { Generated } from 'kysely';
 import type { Channel, ChannelMember, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
 import type { SidebarRow } from './sidebars.js';
+import type { PushDevice, QueuedEmail } from './notifications.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -61,6 +62,23 @@ export interface ThreadSettingsTable {
   updated_at: number;
 }
 
+export interface NotifyPrefsTable {
+  user_id: string;
+  props: string;
+  updated_at: number;
+}
+
+export interface ChannelNotifyPropsTable {
+  channel_id: string;
+  user_id: string;
+  props: string;
+  updated_at: number;
+}
+
+export interface NotifyEmailQueueTable extends Omit<Mutable<QueuedEmail>, 'id'> {
+  id: Generated<number>;
+}
+
 export interface MigrationTable {
   version: number;
   name: string;
@@ -91,4 +109,8 @@ export interface Database {
   thread_memberships: ThreadMembershipTable;
   thread_settings: ThreadSettingsTable;
   user_sidebars: SidebarRow;
+  notify_prefs: NotifyPrefsTable;
+  channel_notify_props: ChannelNotifyPropsTable;
+  notify_email_queue: NotifyEmailQueueTable;
+  push_devices: Mutable<PushDevice>;
 }

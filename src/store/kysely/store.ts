@@ -25,6 +25,8 @@ import { Search } from './search.js';
 import { KyselySealedValueStore } from './sealed.js';
 import { Sessions } from './sessions.js';
 import { Sidebars } from './sidebars.js';
+import { Notifications } from './notifications.js';
+import type { NotificationStore } from '../notifications.js';
 import type { SidebarStore } from '../sidebars.js';
 import type { Db } from './shared.js';
 import { KyselySsoStore } from './sso.js';
@@ -66,6 +68,7 @@ export class KyselyStore implements Tx {
   readonly sealed: SealedValueStore;
   readonly passwordResets: PasswordResetStore;
   readonly sidebars: SidebarStore;
+  readonly notifications: NotificationStore;
 
   private readonly committer: GroupCommit<KyselyStore> | undefined;
 
@@ -94,6 +97,7 @@ export class KyselyStore implements Tx {
     this.sealed = new KyselySealedValueStore(db);
     this.passwordResets = new PasswordResets(db, options.dialect);
     this.sidebars = new Sidebars(db);
+    this.notifications = new Notifications(db);
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
