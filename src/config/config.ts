@@ -41,6 +41,14 @@ export interface Config {
    * addresses on ports 80/443 only, unless the host is in their own allow-list.
    */
   readonly linkPreviews: { readonly enabled: boolean; readonly allowedHosts: readonly string[] };
+  /** Notifications (services/notifications.ts): e-mail delay and content, the @channel confirmation and flood limits, the push proxy. */
+  readonly notifications: {
+    readonly emailDelaySeconds: number;
+    readonly content: 'full' | 'generic' | 'id_only';
+    readonly channelMentionConfirmMembers: number;
+    readonly channelMentionsPerMinute: number;
+    readonly pushProxyUrl: string | undefined;
+  };
   readonly allowRegistration: boolean;
   readonly logLevel: LogLevel;
   readonly maxBodyBytes: number;

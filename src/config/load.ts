@@ -337,6 +337,14 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
   const redisPrefix = r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:');
   const allowRegistration = r.bool('RUSTCHAT_ALLOW_REGISTRATION', true);
   const linkPreviews = r.bool('RUSTCHAT_LINK_PREVIEWS', true);
+  const notifications = {
+    emailDelaySeconds: r.int('RUSTCHAT_NOTIFY_EMAIL_DELAY_SECONDS', 300, 0, 7 * 24 * 3600),
+    content: r.oneOf<'full' | 'generic' | 'id_only'>('RUSTCHAT_NOTIFY_CONTENT', ['full', 'generic', 'id_only'], 'generic'),
+    channelMentionConfirmMembers: r.int('RUSTCHAT_NOTIFY_CHANNEL_MENTION_CONFIRM_MEMBERS', 5, 0, 1_000_000),
+    channelMentionsPerMinute: r.int('RUSTCHAT_NOTIFY_CHANNEL_MENTIONS_PER_MINUTE', 10, 1, 1_000_000),
+    pushProxyUrl: r.raw('RUSTCHAT_PUSH_PROXY_URL'),
+  };
+  if (notifications.pushProxyUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(notifications.pushProxyUrl)) r.errors.push('RUSTCHAT_PUSH_PROXY_URL must be an http:// or https:// URL');
 
   if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
 
@@ -374,6 +382,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     smtp: smtpUrl === undefined ? undefined : { url: smtpUrl, from: smtpFrom ?? `RustChat <no-reply@${new URL(siteUrl).hostname}>` },
     outbound: { allowedHosts: outboundAllowedHosts },
     linkPreviews: { enabled: linkPreviews, allowedHosts: linkPreviewAllowedHosts },
+    notifications: { ...notifications, pushProxyUrl: notifications.pushProxyUrl?.replace(/\/+$/, '') },
     allowRegistration,
     logLevel,
     maxBodyBytes,

@@ -46,6 +46,12 @@ export interface EventMap {
   user_updated: { user: UserView };
   /** The user's sidebar arrangement changed (to that user's own connections). */
   sidebar_updated: SidebarView;
+  /**
+   * To one person's own connections, after a post committed: the notification rules
+   * (domain/notify-rules.ts) say their desktop should notify them of it. The client still
+   * decides whether to show it (not for the channel in a focused tab).
+   */
+  notification: { post_id: string; channel_id: string; root_id: string | null; team_id: string | null; reason: string; sender_name: string; sound: boolean };
 }
 
 export type EventName = keyof EventMap;
@@ -54,7 +60,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'channel_created', 'channel_updated', 'channel_deleted', 'user_added', 'user_removed', 'channel_viewed', 'post_unread',
   'custom_emoji_added', 'custom_emoji_deleted',
   'thread_updated', 'thread_follow_changed', 'thread_read_changed',
-  'user_updated', 'sidebar_updated',
+  'user_updated', 'sidebar_updated', 'notification',
 ];
 
 /**

@@ -52,9 +52,11 @@ export interface RateLimiterConfig {
   readonly authPerMinute: number;
   readonly wsPerMinute: number;
   readonly loginPerAccountPerHour: number;
+  /** Posts with @channel/@all/@here per account per minute (default 10). */
+  readonly channelMentionsPerMinute?: number;
 }
 
-type LimiterName = 'auth' | 'ws' | 'login_account' | 'login_known' | 'login_known_fail';
+type LimiterName = 'auth' | 'ws' | 'login_account' | 'login_known' | 'login_known_fail' | 'channel_mention';
 
 /**
  * How long a successful (account, client) pair is remembered. The in-memory store expires
@@ -173,6 +175,7 @@ export class RateLimits {
   private readonly loginAccount: Limiter;
   private readonly loginKnown: Limiter;
   private readonly loginKnownFail: Limiter;
+  private readonly channelMention: Limiter;
   private fallbackLogged = false;
 
   constructor(
@@ -199,6 +202,7 @@ export class RateLimits {
     this.loginAccount = make('login_account', config.loginPerAccountPerHour, 3600);
     this.loginKnown = make('login_known', 1, KNOWN_CLIENT_SECONDS);
     this.loginKnownFail = make('login_known_fail', Math.max(1, Math.ceil(config.loginPerAccountPerHour / 10)), 3600);
+    this.channelMention = make('channel_mention', config.channelMentionsPerMinute ?? 10, 60);
   }
 
   /** Logs once when Redis is not ready (counters are then per node), and once when it is back. */
@@ -228,6 +232,11 @@ export class RateLimits {
   /** One WebSocket handshake from this bucket. */
   async consumeWs(bucket: string): Promise<LimitDecision> {
     return this.config.rateLimitEnabled ? this.ws.consume(bucket) : ALLOW_ALL;
+  }
+
+  /** One post with @channel/@all/@here by this account (a flood notifies everyone every time). */
+  async consumeChannelMention(userId: string): Promise<LimitDecision> {
+    return this.config.rateLimitEnabled ? this.channelMention.consume(userId) : ALLOW_ALL;
   }
 
   /**

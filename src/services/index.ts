@@ -12,6 +12,7 @@ import type { PresenceReader, ServiceDeps } from './context.js';
 import { EmojiService } from './emoji.js';
 import { FileService } from './files.js';
 import type { Mailer } from './mail.js';
+import { NotificationService, type NotifyContent, type PushHook } from './notifications.js';
 import { PasswordResetService } from './password-reset.js';
 import { LinkPreviewService, type PreviewFetcher } from './link-previews.js';
 import { PostService } from './posts.js';
@@ -39,6 +40,7 @@ export interface Services {
   readonly passwordResets: PasswordResetService;
   readonly registration: RegistrationService;
   readonly sidebar: SidebarService;
+  readonly notifications: NotificationService;
 }
 
 export interface ServiceOptions {
@@ -58,6 +60,14 @@ export interface ServiceOptions {
   readonly files: FilesConfig;
   /** Link previews: on or off (RUSTCHAT_LINK_PREVIEWS), and the outbound client they fetch through. */
   readonly linkPreviews: { readonly enabled: boolean; readonly fetcher: PreviewFetcher };
+  /** Notifications (RUSTCHAT_NOTIFY_*): e-mail delay and content, the @channel confirmation limit, push. */
+  readonly notifications: {
+    readonly emailDelaySeconds: number;
+    readonly content: NotifyContent;
+    readonly channelMentionConfirmMembers: number;
+    readonly signingSecret: string;
+    readonly push?: PushHook | undefined;
+  };
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
@@ -66,7 +76,17 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   const files = new FileService(deps, access, options.storage, options.files);
   // Each needs the other: posts schedule previews, a preview's event carries the post's view.
   const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
-  const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews);
+  const notifications = new NotificationService(deps, access, options.presence, {
+    siteUrl: options.sso.siteUrl,
+    mailer: options.mailer,
+    content: options.notifications.content,
+    emailDelayMs: options.notifications.emailDelaySeconds * 1000,
+    channelMentionConfirmMembers: options.notifications.channelMentionConfirmMembers,
+    signingSecret: options.notifications.signingSecret,
+    limits: options.limits,
+    push: options.notifications.push,
+  });
+  const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews, notifications);
   return {
     access,
     sessions,
@@ -82,6 +102,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
     sidebar: new SidebarService(deps, access),
+    notifications,
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),
   };
 }

@@ -21,6 +21,7 @@ import type { Access } from './access.js';
 import { knownEmoji } from './emoji.js';
 import type { FileService } from './files.js';
 import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
+import type { NotifyHooks } from './notifications.js';
 import { collapsedThreads, publishThreadUpdated, trackReply } from './threads.js';
 
 export interface PostInput {
@@ -29,6 +30,8 @@ export interface PostInput {
   readonly file_ids?: readonly string[] | undefined;
   readonly props?: Readonly<Record<string, unknown>> | undefined;
   readonly client_msg_id?: string | undefined;
+  /** The sender confirmed a @channel/@all/@here in a big channel (services/notifications.ts). */
+  readonly confirm_channel_mention?: boolean | undefined;
 }
 
 export interface ChannelPage {
@@ -95,6 +98,8 @@ export class PostService {
     private readonly files: FileService,
     /** Link previews (scheduled after a post commits; removed with it). */
     private readonly previews: PreviewHooks,
+    /** Notifications: the @channel check before a post, the decision after it. */
+    private readonly notify: NotifyHooks,
   ) {}
 
   /**
@@ -161,6 +166,7 @@ export class PostService {
     const fileIds = checkFileIds(input.file_ids);
     const message = validateMessage(input.message, fileIds.length > 0);
     const props = checkProps(input.props);
+    await this.notify.checkChannelMention(ctx, row, message, input.confirm_channel_mention === true);
     let rootId: string | null = null;
     let rootAuthorId = '';
     let rootMessage = '';
@@ -185,15 +191,17 @@ export class PostService {
     });
     // Posting marks the channel read for its author (`readBy`).
     let view: PostView;
+    let stored: Post | undefined;
     try {
       const parsed = parseMentions(message);
       if (rootId === null && fileIds.length === 0 && !parsed.all && !parsed.here && parsed.usernames.length === 0) {
         // The common case, one write: a single statement on PostgreSQL, the group commit on SQLite.
-        view = await this.deps.store.write(async (tx) => this.posted(tx, row, ctx.actor.username, await tx.posts.create(newPost(false), { readBy: userId, search }), []));
+        view = await this.deps.store.write(async (tx) => this.posted(tx, row, ctx.actor.username, (stored = await tx.posts.create(newPost(false), { readBy: userId, search })), []));
       } else {
         view = await this.deps.store.transaction(async (tx) => {
           const targets = await this.mentionTargets(tx, channelId, userId, message);
           const created = await tx.posts.create(newPost(targets.all), { readBy: userId, search });
+          stored = created;
           let files: FileInfo[] = [];
           if (fileIds.length > 0) {
             // All or nothing: a file that is not the author's unattached upload to this channel rolls the post back.
@@ -221,6 +229,7 @@ export class PostService {
     }
     this.metrics.postsCreated.inc();
     this.previews.schedule(view);
+    if (stored !== undefined) this.notify.posted(row, stored, ctx.actor.username);
     return { post: view, created: true };
   }
 

@@ -119,6 +119,11 @@ const PROBES: Probe[] = [
   { route: 'DELETE /api/v1/users/me/sessions/{id}', kind: 'session' },
   // My sidebar: placing a channel in a category is decided per channel (CHANNEL_POLICY.arrange, members only).
   { route: 'PUT /api/v1/users/me/sidebar', kind: 'channel', idInBody: true, body: (_w, _a, id) => ({ categories: [{ id: 'mine', name: 'Mine', channel_ids: [id], collapsed: false }] }) },
+  // My notification preferences for a channel (CHANNEL_POLICY.notify_props, members only), muting included.
+  { route: 'GET /api/v1/channels/{id}/members/me/notify_props', kind: 'channel' },
+  { route: 'PUT /api/v1/channels/{id}/members/me/notify_props', kind: 'channel', body: () => ({ desktop: 'all' }) },
+  { route: 'PUT /api/v1/channels/{id}/members/me/mute', kind: 'channel' },
+  { route: 'DELETE /api/v1/channels/{id}/members/me/mute', kind: 'channel' },
   // Admin routes: refused to non-admins before the id is even looked at.
   { route: 'POST /api/v1/admin/users/{id}/deactivate', kind: 'user' },
   { route: 'POST /api/v1/admin/users/{id}/reactivate', kind: 'user' },
@@ -156,6 +161,8 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ['lists the caller\'s saved posts, filtered through Access.canReadChannel', ['GET /api/v1/active_user/saved_posts']],
   ['lists the caller\'s followed threads, filtered through Access.canReadChannel (a team_id goes through Access.team first); test/http/threads.test.ts', ['GET /api/v1/users/me/threads']],
   ['the caller\'s own thread preference', ['GET /api/v1/users/me/preferences/threads', 'PUT /api/v1/users/me/preferences/threads']],
+  ['the caller\'s own notification preferences', ['GET /api/v1/users/me/preferences/notifications', 'PUT /api/v1/users/me/preferences/notifications']],
+  ['anonymous: the unsubscribe link of notification e-mail; the signed single-purpose token names the user and does nothing else (test/http/notify-email.test.ts)', ['GET /api/v1/notifications/unsubscribe', 'POST /api/v1/notifications/unsubscribe']],
   ['creates a team owned by the caller', ['POST /api/v1/teams']],
   ['search: filtered by Access.searchScope inside the query (a channel_id or team_id in the query string goes through Access.channel / Access.team first); the leak suite is test/http/search.test.ts', [
     'GET /api/v1/search', 'GET /api/v1/search/posts', 'GET /api/v1/search/files', 'GET /api/v1/search/channels',
