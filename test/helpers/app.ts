@@ -133,6 +133,8 @@ export interface StartOptions {
   /** AppOptions.linkPreviewPorts. */
   readonly linkPreviewPorts?: readonly number[];
   readonly outboundResolve?: AppOptions['outboundResolve'];
+  /** AppOptions.notifyEmailIntervalMs (notification e-mail tests flush by hand). */
+  readonly notifyEmailIntervalMs?: number;
 }
 
 export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promise<TestApp> {
@@ -149,7 +151,7 @@ export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promis
   if (loaded.config === undefined) throw new Error(`test config invalid: ${loaded.errors.join('; ')}`);
   const config = loaded.config;
   const { stream, capture } = captureLogs();
-  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}), ...(opts.eventOrderGapMs !== undefined ? { eventOrderGapMs: opts.eventOrderGapMs } : {}), ...(opts.linkPreviewTimeoutMs !== undefined ? { linkPreviewTimeoutMs: opts.linkPreviewTimeoutMs } : {}), ...(opts.linkPreviewPorts !== undefined ? { linkPreviewPorts: opts.linkPreviewPorts } : {}), ...(opts.outboundResolve !== undefined ? { outboundResolve: opts.outboundResolve } : {}) });
+  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}), ...(opts.eventOrderGapMs !== undefined ? { eventOrderGapMs: opts.eventOrderGapMs } : {}), ...(opts.linkPreviewTimeoutMs !== undefined ? { linkPreviewTimeoutMs: opts.linkPreviewTimeoutMs } : {}), ...(opts.linkPreviewPorts !== undefined ? { linkPreviewPorts: opts.linkPreviewPorts } : {}), ...(opts.outboundResolve !== undefined ? { outboundResolve: opts.outboundResolve } : {}), ...(opts.notifyEmailIntervalMs !== undefined ? { notifyEmailIntervalMs: opts.notifyEmailIntervalMs } : {}) });
   await app.http.ready();
   return {
     app,
