@@ -72,6 +72,9 @@ export interface AppOptions {
   readonly statusExpiryIntervalMs?: number;
   /** How often queued notification e-mail is looked at (default 15 s; tests also call services.notifications.flushEmails). */
   readonly notifyEmailIntervalMs?: number;
+  /** Push proxy deadline per request (default 10 s) and back-off base between tries (default 1 s). */
+  readonly pushTimeoutMs?: number;
+  readonly pushBackoffMs?: number;
   /** How long a channel's later events wait for a missing earlier one (default realtime/bus/ordered.ts, 1 s). */
   readonly eventOrderGapMs?: number;
   /** Deadline of one link preview fetch, redirects included (default 10 s; tests shorten it). */
@@ -222,7 +225,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sso: { siteUrl: config.siteUrl, isProduction: config.isProduction, fetch: outbound.fetch, destinationProblem: (url) => outbound.destinationProblem(url) },
     storage,
     files: config.files,
-    notifications: { ...config.notifications, signingSecret: config.jwt.secret },
+    notifications: {
+      ...config.notifications,
+      signingSecret: config.jwt.secret,
+      // The push proxy through the SSRF-safe client (an internal proxy must be in RUSTCHAT_OUTBOUND_ALLOWED_HOSTS); a hanging proxy times out.
+      pushFetch: new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: !config.isProduction, timeoutMs: options.pushTimeoutMs ?? 10_000, maxBytes: 64 * 1024 }).fetch,
+      pushBackoffMs: options.pushBackoffMs,
+    },
     linkPreviews: {
       enabled: config.linkPreviews.enabled,
       // Its own client: loopback refused even outside production (only SSO's dev IdP needs it),
@@ -307,6 +316,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await http.close();
       await services.linkPreviews.close();
       await services.notifications.idle();
+      await services.push.idle();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
       await presence.close();
       await bus.close();

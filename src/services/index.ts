@@ -12,7 +12,8 @@ import type { PresenceReader, ServiceDeps } from './context.js';
 import { EmojiService } from './emoji.js';
 import { FileService } from './files.js';
 import type { Mailer } from './mail.js';
-import { NotificationService, type NotifyContent, type PushHook } from './notifications.js';
+import { NotificationService, type NotifyContent } from './notifications.js';
+import { PushService } from './push.js';
 import { PasswordResetService } from './password-reset.js';
 import { LinkPreviewService, type PreviewFetcher } from './link-previews.js';
 import { PostService } from './posts.js';
@@ -41,6 +42,7 @@ export interface Services {
   readonly registration: RegistrationService;
   readonly sidebar: SidebarService;
   readonly notifications: NotificationService;
+  readonly push: PushService;
 }
 
 export interface ServiceOptions {
@@ -66,7 +68,11 @@ export interface ServiceOptions {
     readonly content: NotifyContent;
     readonly channelMentionConfirmMembers: number;
     readonly signingSecret: string;
-    readonly push?: PushHook | undefined;
+    /** RUSTCHAT_PUSH_PROXY_URL (undefined: no push), and the outbound client's fetch it is reached through. */
+    readonly pushProxyUrl: string | undefined;
+    readonly pushFetch: (url: string, init: RequestInit) => Promise<Response>;
+    /** Back-off base between push tries (tests shorten it). */
+    readonly pushBackoffMs?: number | undefined;
   };
 }
 
@@ -76,6 +82,12 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   const files = new FileService(deps, access, options.storage, options.files);
   // Each needs the other: posts schedule previews, a preview's event carries the post's view.
   const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
+  const push = new PushService(deps, {
+    proxyUrl: options.notifications.pushProxyUrl,
+    content: options.notifications.content,
+    fetch: options.notifications.pushFetch,
+    ...(options.notifications.pushBackoffMs === undefined ? {} : { backoffMs: options.notifications.pushBackoffMs }),
+  }, new URL(options.sso.siteUrl).host);
   const notifications = new NotificationService(deps, access, options.presence, {
     siteUrl: options.sso.siteUrl,
     mailer: options.mailer,
@@ -84,7 +96,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     channelMentionConfirmMembers: options.notifications.channelMentionConfirmMembers,
     signingSecret: options.notifications.signingSecret,
     limits: options.limits,
-    push: options.notifications.push,
+    push,
   });
   const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews, notifications);
   return {
@@ -103,6 +115,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),
     sidebar: new SidebarService(deps, access),
     notifications,
+    push,
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),
   };
 }

@@ -149,8 +149,8 @@ const GLOBAL: Record<string, string> = {
   'GET /api/v1/oauth2/{provider}/callback': 'public sign-in return; guarded by the state bound to the browser (test/sso/state.test.ts)',
 };
 
-/** Body fields named `…_id` that name no stored resource: an SSO provider's OAuth client id, the caller's own idempotency key. */
-const NOT_RESOURCE_IDS = new Set(['client_id', 'client_msg_id']);
+/** Body fields named `…_id` that name no stored resource: an SSO provider's OAuth client id, the caller's own idempotency key, the caller's phone's push token. */
+const NOT_RESOURCE_IDS = new Set(['client_id', 'client_msg_id', 'device_id']);
 
 /** Routes that take no id of someone else's resource, and why no per-resource decision is needed. */
 const NO_ID: Record<string, string> = Object.fromEntries(([
@@ -161,7 +161,7 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ['lists the caller\'s saved posts, filtered through Access.canReadChannel', ['GET /api/v1/active_user/saved_posts']],
   ['lists the caller\'s followed threads, filtered through Access.canReadChannel (a team_id goes through Access.team first); test/http/threads.test.ts', ['GET /api/v1/users/me/threads']],
   ['the caller\'s own thread preference', ['GET /api/v1/users/me/preferences/threads', 'PUT /api/v1/users/me/preferences/threads']],
-  ['the caller\'s own notification preferences', ['GET /api/v1/users/me/preferences/notifications', 'PUT /api/v1/users/me/preferences/notifications']],
+  ['the caller\'s own notification preferences, and the push device of the caller\'s own session', ['GET /api/v1/users/me/preferences/notifications', 'PUT /api/v1/users/me/preferences/notifications', 'PUT /api/v1/users/me/sessions/device']],
   ['anonymous: the unsubscribe link of notification e-mail; the signed single-purpose token names the user and does nothing else (test/http/notify-email.test.ts)', ['GET /api/v1/notifications/unsubscribe', 'POST /api/v1/notifications/unsubscribe']],
   ['creates a team owned by the caller', ['POST /api/v1/teams']],
   ['search: filtered by Access.searchScope inside the query (a channel_id or team_id in the query string goes through Access.channel / Access.team first); the leak suite is test/http/search.test.ts', [

@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import { MAX_KEYWORDS, MAX_KEYWORD_LENGTH, type NotifyPrefs } from '../../domain/notify-rules.js';
 import type { HttpDeps } from '../server.js';
-import { Body, IdParams, Millis, Nullable, errors } from '../schemas.js';
+import { Body, IdParams, Millis, Nullable, Ok, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
 
 const Level = Type.Union([Type.Literal('all'), Type.Literal('mention'), Type.Literal('none')]);
@@ -51,6 +51,17 @@ export function notificationRoutes(app: App, deps: HttpDeps): void {
       response: { 200: PrefsSchema, ...errors(400, 401, 422) },
     },
   }, async (req) => prefsView(await notifications.setPreferences(callCtx(req), req.body)));
+
+  app.put('/api/v1/users/me/sessions/device', {
+    schema: {
+      tags: ['notifications'], summary: 'Register the phone of this session for push notifications (Mattermost mobile\'s device_id, `<platform>:<token>`)',
+      body: Body({ device_id: Type.String({ minLength: 3, maxLength: 1100 }) }),
+      response: { 200: Ok, ...errors(400, 401, 422) },
+    },
+  }, async (req) => {
+    await deps.services.push.registerDevice(callCtx(req), req.body.device_id);
+    return { status: 'ok' as const };
+  });
 
   app.get('/api/v1/channels/:id/members/me/notify_props', {
     schema: { tags: ['notifications'], summary: 'My notification preferences for a channel (members only)', params: IdParams, response: { 200: ChannelPropsSchema, ...errors(401, 403, 404) } },
