@@ -86,6 +86,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     proxyUrl: options.notifications.pushProxyUrl,
     content: options.notifications.content,
     fetch: options.notifications.pushFetch,
+    count: (outcome) => options.metrics.notifications.inc({ medium: 'push', outcome }),
     ...(options.notifications.pushBackoffMs === undefined ? {} : { backoffMs: options.notifications.pushBackoffMs }),
   }, new URL(options.sso.siteUrl).host);
   const notifications = new NotificationService(deps, access, options.presence, {
@@ -97,6 +98,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     signingSecret: options.notifications.signingSecret,
     limits: options.limits,
     push,
+    count: (medium, outcome) => options.metrics.notifications.inc({ medium, outcome }),
   });
   const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews, notifications);
   return {

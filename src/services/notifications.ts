@@ -55,6 +55,8 @@ export interface NotificationOptions {
   readonly limits: RateLimits;
   /** Push notifications, when a push proxy is configured. */
   readonly push?: PushHook | undefined;
+  /** Counts an outcome (rustchat_notifications_total). */
+  readonly count?: (medium: 'email' | 'desktop', outcome: string) => void;
 }
 
 /** What the decision hands to push (services/push.ts). */
@@ -284,8 +286,13 @@ export class NotificationService implements NotifyHooks {
         }
       });
     }
+    for (let i = 0; i < desktop.length; i++) this.count('desktop', 'sent');
     const push = [...decisions].filter(([, d]) => d.push).map(([userId]) => userId);
     if (push.length > 0) this.options.push?.notify(post, channel, senderName, push, decisions);
+  }
+
+  private count(medium: 'email' | 'desktop', outcome: string): void {
+    this.options.count?.(medium, outcome);
   }
 
   // ---- e-mail ----
@@ -351,11 +358,13 @@ export class NotificationService implements NotifyHooks {
     const prefs = await this.prefsOf(userId);
     if (user === undefined || user.deactivated_at !== null || prefs.email === 'none') {
       await store.notifications.finishEmails(token);
+      this.count('email', 'skipped');
       return false;
     }
     const items = await this.unread(user, rows);
     if (items.length === 0) {
       await store.notifications.finishEmails(token);
+      this.count('email', 'skipped');
       return false;
     }
     const attempts = Math.max(...rows.map((r) => r.attempts));
@@ -365,14 +374,17 @@ export class NotificationService implements NotifyHooks {
       if (attempts + 1 >= EMAIL_MAX_ATTEMPTS) {
         this.deps.logger.error({ err, user_id: userId, messages: rows.length }, 'notification e-mail dropped: the relay refused it too many times');
         await store.notifications.finishEmails(token);
+        this.count('email', 'dropped');
       } else {
         const wait = Math.min(EMAIL_BACKOFF_BASE_MS * 2 ** attempts, EMAIL_BACKOFF_MAX_MS);
         this.deps.logger.warn({ err, user_id: userId, attempt: attempts + 1, retry_in_ms: wait }, 'notification e-mail failed; will retry');
         await store.notifications.retryEmails(token, now + wait);
+        this.count('email', 'retry');
       }
       return false;
     }
     await store.notifications.finishEmails(token);
+    this.count('email', 'sent');
     return true;
   }
 

@@ -33,6 +33,8 @@ export interface PushOptions {
   readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
   /** Back-off base between tries (tests make it short). */
   readonly backoffMs?: number;
+  /** Counts an outcome (rustchat_notifications_total, medium push). */
+  readonly count?: (outcome: string) => void;
 }
 
 export interface PushMessage {
@@ -93,6 +95,7 @@ export class PushService implements PushHook {
         if (m === null) continue;
         if (this.inFlight >= PUSH_MAX_PENDING) {
           this.deps.logger.warn({ user_id: userId }, 'push notification dropped: too many waiting');
+          this.options.count?.('dropped');
           continue;
         }
         this.inFlight++;
@@ -129,16 +132,23 @@ export class PushService implements PushHook {
         status = res.ok && typeof body.status === 'string' ? body.status.toUpperCase() : undefined;
       } catch (err) {
         this.deps.logger.warn({ err: { message: (err as Error).message }, attempt: attempt + 1 }, 'push proxy unreachable');
+        this.options.count?.('retry');
         continue;
       }
-      if (status === 'OK') return;
+      if (status === 'OK') {
+        this.options.count?.('sent');
+        return;
+      }
       if (status === 'REMOVE') {
         await this.deps.store.write((tx) => tx.notifications.removeDevice(deviceId));
         this.deps.logger.info({ platform: message.platform }, 'push device removed: the proxy says it is gone');
+        this.options.count?.('removed');
         return;
       }
       this.deps.logger.warn({ attempt: attempt + 1, status }, 'push proxy refused a notification');
+      this.options.count?.('retry');
     }
     this.deps.logger.error({ platform: message.platform, post_id: message.post_id }, 'push notification given up after retries');
+    this.options.count?.('dropped');
   }
 }

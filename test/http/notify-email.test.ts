@@ -106,6 +106,7 @@ describe.each(STORES)('notification e-mail (%s)', (kind) => {
     expect(await t.app.store.notifications.queuedFor(bob.id)).toEqual([]);
     expect(await notify.flush()).toBe(0);
     expect(notify.mailsTo(bob)).toHaveLength(1);
+    expect(await t.app.metrics.registry.metrics()).toMatch(/rustchat_notifications_total\{medium="email",outcome="sent"\} [1-9]/);
   });
 
   it('leaves out what the person read before the mail went, and sends nothing when that was everything', async () => {
@@ -153,6 +154,8 @@ describe.each(STORES)('notification e-mail (%s)', (kind) => {
     expect(ok.status).toBe(200);
     expect((await t.api.get('/api/v1/users/me/preferences/notifications', dave.token)).body.email).toBe('none');
     expect((await t.api.get('/api/v1/users/me/preferences/notifications', erin.token)).body.email).toBe('mention');
+    // The link's signature never reaches a log line.
+    expect(t.logs.text()).not.toContain(token.split('.')[1]);
     await createPost(t.api, alice, pub.id, `@${dave.username} still there?`);
     await t.app.services.notifications.idle();
     expect(await t.app.store.notifications.queuedFor(dave.id)).toEqual([]);
@@ -205,6 +208,7 @@ describe.each(STORES)('notification e-mail (%s)', (kind) => {
       }
       expect(await t.app.store.notifications.queuedFor(ivan.id)).toEqual([]);
       expect(t.logs.text()).toContain('notification e-mail dropped');
+      expect(await t.app.metrics.registry.metrics()).toMatch(/rustchat_notifications_total\{medium="email",outcome="dropped"\} [1-9]/);
     } finally {
       relay.restore();
     }

@@ -120,5 +120,7 @@ describe.each(STORES)('push notifications (%s)', (kind) => {
     await settled();
     expect(to('davetoken').length - before).toBe(PUSH_MAX_ATTEMPTS);
     expect(t.logs.text()).toContain('push notification given up after retries');
+    const metrics = await t.app.metrics.registry.metrics();
+    for (const outcome of ['sent', 'removed', 'retry', 'dropped']) expect(metrics).toMatch(new RegExp(`rustchat_notifications_total\\{medium="push",outcome="${outcome}"\\} [1-9]`));
   });
 });
