@@ -81,6 +81,8 @@ const EMAIL_CLAIM_MS = 5 * 60_000;
 const EMAIL_PEOPLE_PER_FLUSH = 50;
 /** Messages listed in one mail; the rest are summarised as a count. */
 const EMAIL_MAX_LISTED = 50;
+/** Posts whose notification decisions may wait at once (they are made one after another, in order). */
+const DECISIONS_MAX_WAITING = 10_000;
 const UNSUBSCRIBE_PURPOSE = 'notify-email-unsubscribe';
 
 const LEVELS = ['all', 'mention', 'none'] as const;
@@ -225,10 +227,19 @@ export class NotificationService implements NotifyHooks {
   }
 
   posted(row: ChannelContext, post: Post, senderName: string): void {
+    // Bounded: a backlog (a slow database, a flood of posts) drops decisions rather than growing memory.
+    if (this.waiting >= DECISIONS_MAX_WAITING) {
+      this.deps.logger.warn({ post_id: post.id }, 'notifications of a post dropped: too many decisions waiting');
+      this.count('desktop', 'dropped');
+      return;
+    }
+    this.waiting++;
     this.pending = this.pending.then(() => this.decide(row, post, senderName)).catch((err: unknown) => {
       this.deps.logger.error({ err, post_id: post.id }, 'deciding the notifications of a post failed');
-    });
+    }).finally(() => this.waiting--);
   }
+
+  private waiting = 0;
 
   /** Notification work started by posts, in order (tests and shutdown wait for it). */
   private pending: Promise<void> = Promise.resolve();
