@@ -72,6 +72,11 @@ export interface AppOptions {
   readonly filesSweepIntervalMs?: number;
   /** How often expired custom statuses are ended (default 15 s). */
   readonly statusExpiryIntervalMs?: number;
+  /** How often queued notification e-mail is looked at (default 15 s; tests also call services.notifications.flushEmails). */
+  readonly notifyEmailIntervalMs?: number;
+  /** Push proxy deadline per request (default 10 s) and back-off base between tries (default 1 s). */
+  readonly pushTimeoutMs?: number;
+  readonly pushBackoffMs?: number;
   /** How long a channel's later events wait for a missing earlier one (default realtime/bus/ordered.ts, 1 s). */
   readonly eventOrderGapMs?: number;
   /** Deadline of one link preview fetch, redirects included (default 10 s; tests shorten it). */
@@ -209,7 +214,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   presence.start();
   if (link !== undefined && redis === undefined) link.onUsersOffline((userIds) => presence.announceOffline(userIds));
-  const limits = new RateLimits(config.security, metrics, logger, redis, config.redisPrefix, link !== undefined);
+  const limits = new RateLimits({ ...config.security, channelMentionsPerMinute: config.notifications.channelMentionsPerMinute }, metrics, logger, redis, config.redisPrefix, link !== undefined);
   const tokens = new TokenService(config.jwt);
   const authzTraces = options.traceAuthorization === true ? new AuthzTraces() : undefined;
   const deps: ServiceDeps = { store: authzTraces === undefined ? store : traceStore(store), security, logger, clock };
@@ -236,6 +241,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sso: { siteUrl: config.siteUrl, isProduction: config.isProduction, fetch: outbound.fetch, destinationProblem: (url) => outbound.destinationProblem(url) },
     storage,
     files: config.files,
+    notifications: {
+      ...config.notifications,
+      signingSecret: config.jwt.secret,
+      // The push proxy through the SSRF-safe client (an internal proxy must be in RUSTCHAT_OUTBOUND_ALLOWED_HOSTS); a hanging proxy times out.
+      pushFetch: new OutboundClient({ allowedHosts: config.outbound.allowedHosts, allowLoopback: !config.isProduction, timeoutMs: options.pushTimeoutMs ?? 10_000, maxBytes: 64 * 1024 }).fetch,
+      pushBackoffMs: options.pushBackoffMs,
+    },
     linkPreviews: {
       enabled: config.linkPreviews.enabled,
       // Its own client: loopback refused even outside production (only SSO's dev IdP needs it),
@@ -296,6 +308,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const stopSsoPurge = services.sso.startPurging(options.ssoPurgeIntervalMs);
   const stopFilesSweep = services.files.startSweeping(options.filesSweepIntervalMs);
   const stopStatusExpiry = services.accounts.startStatusExpiry(options.statusExpiryIntervalMs);
+  const stopNotifyEmail = services.notifications.startEmailWorker(options.notifyEmailIntervalMs);
   // Posts from before search existed are indexed in the background (a no-op once done).
   let closing = false;
   const backfill = backfillSearchIndex(deps, searchDocument, () => closing);
@@ -319,6 +332,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       stopSsoPurge();
       stopFilesSweep();
       stopStatusExpiry();
+      stopNotifyEmail();
       closing = true;
       await backfill;
       await gateway.close();
@@ -326,6 +340,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await http.close();
       await services.linkPreviews.close();
       await services.webhooks.close();
+      await services.notifications.idle();
+      await services.push.idle();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
       await presence.close();
       await bus.close();

@@ -43,6 +43,14 @@ export interface Config {
   readonly linkPreviews: { readonly enabled: boolean; readonly allowedHosts: readonly string[] };
   /** Integrations (services/webhooks.ts): what a webhook payload may override. */
   readonly webhooks: { readonly allowUsernameOverride: boolean; readonly allowIconOverride: boolean };
+  /** Notifications (services/notifications.ts): e-mail delay and content, the @channel confirmation and flood limits, the push proxy. */
+  readonly notifications: {
+    readonly emailDelaySeconds: number;
+    readonly content: 'full' | 'generic' | 'id_only';
+    readonly channelMentionConfirmMembers: number;
+    readonly channelMentionsPerMinute: number;
+    readonly pushProxyUrl: string | undefined;
+  };
   readonly allowRegistration: boolean;
   /** Integrations (issue #16): personal access tokens on or off, who creates bots and custom slash commands. */
   readonly integrations: {

@@ -344,6 +344,14 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     botCreators: r.oneOf('RUSTCHAT_BOT_CREATORS', ['admins', 'users'] as const, 'admins'),
     customCommandCreators: r.oneOf('RUSTCHAT_CUSTOM_COMMAND_CREATORS', ['team_admins', 'members'] as const, 'team_admins'),
   };
+  const notifications = {
+    emailDelaySeconds: r.int('RUSTCHAT_NOTIFY_EMAIL_DELAY_SECONDS', 300, 0, 7 * 24 * 3600),
+    content: r.oneOf<'full' | 'generic' | 'id_only'>('RUSTCHAT_NOTIFY_CONTENT', ['full', 'generic', 'id_only'], 'generic'),
+    channelMentionConfirmMembers: r.int('RUSTCHAT_NOTIFY_CHANNEL_MENTION_CONFIRM_MEMBERS', 5, 0, 1_000_000),
+    channelMentionsPerMinute: r.int('RUSTCHAT_NOTIFY_CHANNEL_MENTIONS_PER_MINUTE', 10, 1, 1_000_000),
+    pushProxyUrl: r.raw('RUSTCHAT_PUSH_PROXY_URL'),
+  };
+  if (notifications.pushProxyUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(notifications.pushProxyUrl)) r.errors.push('RUSTCHAT_PUSH_PROXY_URL must be an http:// or https:// URL');
 
   if (r.errors.length > 0) return { config: undefined, errors: r.errors, warnings: r.warnings, weakSecret };
 
@@ -382,6 +390,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     outbound: { allowedHosts: outboundAllowedHosts },
     linkPreviews: { enabled: linkPreviews, allowedHosts: linkPreviewAllowedHosts },
     webhooks,
+    notifications: { ...notifications, pushProxyUrl: notifications.pushProxyUrl?.replace(/\/+$/, '') },
     allowRegistration,
     integrations,
     logLevel,

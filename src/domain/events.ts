@@ -48,6 +48,12 @@ export interface EventMap {
   sidebar_updated: SidebarView;
   /** A slash command's private answer: to the caller's own connections only (broadcast `user_id`), never stored. */
   ephemeral_message: { channel_id: string; post: EphemeralPostView };
+  /**
+   * To one person's own connections, after a post committed: the notification rules
+   * (domain/notify-rules.ts) say their desktop should notify them of it. The client still
+   * decides whether to show it (not for the channel in a focused tab).
+   */
+  notification: { post_id: string; channel_id: string; root_id: string | null; team_id: string | null; reason: string; sender_name: string; sound: boolean };
 }
 
 /** A message only its recipient sees, kept nowhere: the client shows it in the channel, marked as visible only to them. */
@@ -69,7 +75,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'custom_emoji_added', 'custom_emoji_deleted',
   'thread_updated', 'thread_follow_changed', 'thread_read_changed',
   'user_updated', 'sidebar_updated',
-  'ephemeral_message',
+  'ephemeral_message', 'notification',
 ];
 
 /**

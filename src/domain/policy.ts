@@ -92,7 +92,8 @@ export type ChannelAction =
   | 'archive'
   | 'manage_roles'
   | 'moderate_posts'
-  | 'arrange';
+  | 'arrange'
+  | 'notify_props';
 
 export const CHANNEL_POLICY: Readonly<Record<ChannelAction, readonly Rule<ChannelContext>[]>> = {
   /** See the channel, its members and its posts. Anything else answers 404. */
@@ -110,6 +111,8 @@ export const CHANNEL_POLICY: Readonly<Record<ChannelAction, readonly Rule<Channe
   moderate_posts: [whenLive(channelAdmin), whenLive(teamAdminOf), whenLive(sysAdminC)],
   /** Place the channel in one's own sidebar categories (members only; archived channels too). */
   arrange: [isMember],
+  /** One's own notification preferences for the channel (members only; archived channels too). */
+  notify_props: [isMember],
 };
 
 /** Whether `actor` may do `action`; nothing is allowed on a channel the actor may not read. */

@@ -20,6 +20,9 @@ export const ErrorEnvelope = Type.Object(
       request_id: Type.Optional(Type.String()),
       field: Type.Optional(Type.String()),
       retry_after: Type.Optional(Type.Integer()),
+      /** CHANNEL_MENTION_CONFIRM_REQUIRED: the channel's members and the limit above which @channel needs confirming. */
+      member_count: Type.Optional(Type.Integer()),
+      limit: Type.Optional(Type.Integer()),
     }),
   },
   { $id: 'ErrorEnvelope' },

@@ -97,3 +97,18 @@ export function safeEqual(a: string, b: string): boolean {
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+/**
+ * A signature of `value` for one purpose only (an unsubscribe link): HMAC-SHA256 under a key
+ * derived from `secret` and the purpose, so a signature made for one purpose never passes for
+ * another, and nothing needs storing. URL-safe.
+ */
+export function signForPurpose(secret: string, purpose: string, value: string): string {
+  const key = createHmac('sha256', secret).update(`rustchat purpose key: ${purpose}`, 'utf8').digest();
+  return createHmac('sha256', key).update(value, 'utf8').digest('base64url');
+}
+
+/** Whether `signature` is `signForPurpose(secret, purpose, value)` (constant time). */
+export function verifyForPurpose(secret: string, purpose: string, value: string, signature: string): boolean {
+  return safeEqual(signForPurpose(secret, purpose, value), signature);
+}

@@ -56,9 +56,11 @@ export interface RateLimiterConfig {
   readonly loginPerAccountPerHour: number;
   /** Executions per minute of one incoming webhook (default 60). */
   readonly webhookPerMinute?: number;
+  /** Posts with @channel/@all/@here per account per minute (default 10). */
+  readonly channelMentionsPerMinute?: number;
 }
 
-type LimiterName = 'auth' | 'ws' | 'login_account' | 'login_known' | 'login_known_fail' | 'webhook';
+type LimiterName = 'auth' | 'ws' | 'login_account' | 'login_known' | 'login_known_fail' | 'webhook' | 'channel_mention';
 
 /**
  * How long a successful (account, client) pair is remembered. The in-memory store expires
@@ -178,6 +180,7 @@ export class RateLimits {
   private readonly loginKnown: Limiter;
   private readonly loginKnownFail: Limiter;
   private readonly webhook: Limiter;
+  private readonly channelMention: Limiter;
   private fallbackLogged = false;
 
   constructor(
@@ -205,6 +208,7 @@ export class RateLimits {
     this.loginKnown = make('login_known', 1, KNOWN_CLIENT_SECONDS);
     this.loginKnownFail = make('login_known_fail', Math.max(1, Math.ceil(config.loginPerAccountPerHour / 10)), 3600);
     this.webhook = make('webhook', config.webhookPerMinute ?? 60, 60);
+    this.channelMention = make('channel_mention', config.channelMentionsPerMinute ?? 10, 60);
   }
 
   /** Logs once when Redis is not ready (counters are then per node), and once when it is back. */
@@ -239,6 +243,11 @@ export class RateLimits {
   /** One execution of an incoming webhook (keyed by the hook's id, whoever calls it). */
   async consumeWebhook(hookId: string): Promise<LimitDecision> {
     return this.config.rateLimitEnabled ? this.webhook.consume(hookId) : ALLOW_ALL;
+  }
+
+  /** One post with @channel/@all/@here by this account (a flood notifies everyone every time). */
+  async consumeChannelMention(userId: string): Promise<LimitDecision> {
+    return this.config.rateLimitEnabled ? this.channelMention.consume(userId) : ALLOW_ALL;
   }
 
   /**

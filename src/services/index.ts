@@ -14,6 +14,8 @@ import type { PresenceReader, ServiceDeps } from './context.js';
 import { EmojiService } from './emoji.js';
 import { FileService } from './files.js';
 import type { Mailer } from './mail.js';
+import { NotificationService, type NotifyContent } from './notifications.js';
+import { PushService } from './push.js';
 import { PasswordResetService } from './password-reset.js';
 import { LinkPreviewService, type PreviewFetcher } from './link-previews.js';
 import { PostService } from './posts.js';
@@ -45,6 +47,8 @@ export interface Services {
   readonly webhooks: WebhookService;
   readonly accessTokens: AccessTokenService;
   readonly commands: CommandService;
+  readonly notifications: NotificationService;
+  readonly push: PushService;
 }
 
 export interface ServiceOptions {
@@ -76,6 +80,18 @@ export interface ServiceOptions {
   readonly accessTokens: AccessTokenOptions;
   /** Slash commands: who registers custom ones, the outbound client they call through, presence for /away etc. */
   readonly commands: Omit<CommandOptions, 'count'>;
+  /** Notifications (RUSTCHAT_NOTIFY_*): e-mail delay and content, the @channel confirmation limit, push. */
+  readonly notifications: {
+    readonly emailDelaySeconds: number;
+    readonly content: NotifyContent;
+    readonly channelMentionConfirmMembers: number;
+    readonly signingSecret: string;
+    /** RUSTCHAT_PUSH_PROXY_URL (undefined: no push), and the outbound client's fetch it is reached through. */
+    readonly pushProxyUrl: string | undefined;
+    readonly pushFetch: (url: string, init: RequestInit) => Promise<Response>;
+    /** Back-off base between push tries (tests shorten it). */
+    readonly pushBackoffMs?: number | undefined;
+  };
 }
 
 export function buildServices(deps: ServiceDeps, options: ServiceOptions): Services {
@@ -84,7 +100,25 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   const files = new FileService(deps, access, options.storage, options.files);
   // Each needs the other: posts schedule previews, a preview's event carries the post's view.
   const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
-  const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews);
+  const push = new PushService(deps, {
+    proxyUrl: options.notifications.pushProxyUrl,
+    content: options.notifications.content,
+    fetch: options.notifications.pushFetch,
+    count: (outcome) => options.metrics.notifications.inc({ medium: 'push', outcome }),
+    ...(options.notifications.pushBackoffMs === undefined ? {} : { backoffMs: options.notifications.pushBackoffMs }),
+  }, new URL(options.sso.siteUrl).host);
+  const notifications = new NotificationService(deps, access, options.presence, {
+    siteUrl: options.sso.siteUrl,
+    mailer: options.mailer,
+    content: options.notifications.content,
+    emailDelayMs: options.notifications.emailDelaySeconds * 1000,
+    channelMentionConfirmMembers: options.notifications.channelMentionConfirmMembers,
+    signingSecret: options.notifications.signingSecret,
+    limits: options.limits,
+    push,
+    count: (medium, outcome) => options.metrics.notifications.inc({ medium, outcome }),
+  });
+  const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews, notifications);
   const secretBox = options.secretBox;
   const webhooks = new WebhookService(deps, access, posts, {
     allowUsernameOverride: options.webhooks.allowUsernameOverride, allowIconOverride: options.webhooks.allowIconOverride, siteUrl: options.webhooks.siteUrl,
@@ -113,6 +147,8 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     sidebar: new SidebarService(deps, access),
     accessTokens: new AccessTokenService(deps, access, sessions, options.accessTokens),
     commands,
+    notifications,
+    push,
     registration: new RegistrationService(deps, sessions, options.secretBox, { allowRegistration: options.allowRegistration, mailer: options.mailer, siteUrl: options.sso.siteUrl }),
   };
 }

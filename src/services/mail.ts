@@ -9,6 +9,10 @@ export interface Mail {
   readonly to: string;
   readonly subject: string;
   readonly text: string;
+  /** An HTML alternative to `text` (notifications). */
+  readonly html?: string;
+  /** Extra headers (`List-Unsubscribe`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Mailer {
@@ -34,7 +38,11 @@ export function createMailer(smtp: { readonly url: string; readonly from: string
     (transport ??= import('nodemailer').then((m) => m.default.createTransport(transportOptions(smtp.url, isProduction))));
   return {
     async send(mail) {
-      await (await open()).sendMail({ from: smtp.from, to: mail.to, subject: mail.subject, text: mail.text });
+      await (await open()).sendMail({
+        from: smtp.from, to: mail.to, subject: mail.subject, text: mail.text,
+        ...(mail.html === undefined ? {} : { html: mail.html }),
+        ...(mail.headers === undefined ? {} : { headers: { ...mail.headers } }),
+      });
     },
     close: () => {
       void transport?.then((t) => t.close(), () => undefined);

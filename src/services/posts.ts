@@ -21,6 +21,7 @@ import type { Access } from './access.js';
 import { knownEmoji } from './emoji.js';
 import type { FileService } from './files.js';
 import { clampPage, type CallContext, type PresenceReader, type ServiceDeps } from './context.js';
+import type { NotifyHooks } from './notifications.js';
 import { collapsedThreads, publishThreadUpdated, trackReply } from './threads.js';
 
 export interface PostInput {
@@ -29,6 +30,8 @@ export interface PostInput {
   readonly file_ids?: readonly string[] | undefined;
   readonly props?: Readonly<Record<string, unknown>> | undefined;
   readonly client_msg_id?: string | undefined;
+  /** The sender confirmed a @channel/@all/@here in a big channel (services/notifications.ts). */
+  readonly confirm_channel_mention?: boolean | undefined;
 }
 
 export interface ChannelPage {
@@ -108,6 +111,8 @@ export class PostService {
     private readonly files: FileService,
     /** Link previews (scheduled after a post commits; removed with it). */
     private readonly previews: PreviewHooks,
+    /** Notifications: the @channel check before a post, the decision after it. */
+    private readonly notify: NotifyHooks,
   ) {}
 
   private readonly createdListeners: PostCreatedListener[] = [];
@@ -183,6 +188,9 @@ export class PostService {
     const message = validateMessage(input.message, fileIds.length > 0 || server.allowEmpty === true);
     const checked = checkProps(input.props);
     const props = server.props === undefined ? checked : JSON.stringify({ ...(JSON.parse(checked) as Record<string, unknown>), ...server.props });
+    // An integration (a webhook's post) cannot answer the confirmation dialog: its creator chose
+    // the text when setting it up. The per-account @channel flood limit still applies to it.
+    await this.notify.checkChannelMention(ctx, row, message, input.confirm_channel_mention === true || server.props !== undefined);
     let rootId: string | null = null;
     let rootAuthorId = '';
     let rootMessage = '';
@@ -207,15 +215,17 @@ export class PostService {
     });
     // Posting marks the channel read for its author (`readBy`).
     let view: PostView;
+    let stored: Post | undefined;
     try {
       const parsed = parseMentions(message);
       if (rootId === null && fileIds.length === 0 && !parsed.all && !parsed.here && parsed.usernames.length === 0) {
         // The common case, one write: a single statement on PostgreSQL, the group commit on SQLite.
-        view = await this.deps.store.write(async (tx) => this.posted(tx, row, ctx.actor.username, await tx.posts.create(newPost(false), { readBy: userId, search }), []));
+        view = await this.deps.store.write(async (tx) => this.posted(tx, row, ctx.actor.username, (stored = await tx.posts.create(newPost(false), { readBy: userId, search })), []));
       } else {
         view = await this.deps.store.transaction(async (tx) => {
           const targets = await this.mentionTargets(tx, channelId, userId, message);
           const created = await tx.posts.create(newPost(targets.all), { readBy: userId, search });
+          stored = created;
           let files: FileInfo[] = [];
           if (fileIds.length > 0) {
             // All or nothing: a file that is not the author's unattached upload to this channel rolls the post back.
@@ -243,6 +253,7 @@ export class PostService {
     }
     this.metrics.postsCreated.inc();
     this.previews.schedule(view);
+    if (stored !== undefined) this.notify.posted(row, stored, ctx.actor.username);
     for (const listener of this.createdListeners) {
       try {
         listener(view, row, ctx.actor);

@@ -17,6 +17,7 @@ import { screens } from './migrations/011-screens.js';
 import { searchChannel } from './migrations/015-search-channel.js';
 import { webhooks } from './migrations/012-webhooks.js';
 import { commandsTokens } from './migrations/013-commands-tokens.js';
+import { notifications } from './migrations/014-notifications.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -62,4 +63,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, searchChannel];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, notifications, searchChannel];

@@ -2,6 +2,7 @@
 import type { Generated } from 'kysely';
 import type { AccessToken, Bot, Channel, ChannelMember, Command, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
 import type { SidebarRow } from './sidebars.js';
+import type { PushDevice, QueuedEmail } from './notifications.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
 import type { IncomingWebhook, OutgoingWebhook, WebhookDelivery } from '../domain/webhooks.js';
 
@@ -62,6 +63,23 @@ export interface ThreadSettingsTable {
   updated_at: number;
 }
 
+export interface NotifyPrefsTable {
+  user_id: string;
+  props: string;
+  updated_at: number;
+}
+
+export interface ChannelNotifyPropsTable {
+  channel_id: string;
+  user_id: string;
+  props: string;
+  updated_at: number;
+}
+
+export interface NotifyEmailQueueTable extends Omit<Mutable<QueuedEmail>, 'id'> {
+  id: Generated<number>;
+}
+
 export interface MigrationTable {
   version: number;
   name: string;
@@ -98,4 +116,8 @@ export interface Database {
   access_tokens: Mutable<AccessToken>;
   bots: Mutable<Bot>;
   commands: Mutable<Command>;
+  notify_prefs: NotifyPrefsTable;
+  channel_notify_props: ChannelNotifyPropsTable;
+  notify_email_queue: NotifyEmailQueueTable;
+  push_devices: Mutable<PushDevice>;
 }

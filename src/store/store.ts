@@ -20,6 +20,7 @@ import type { EventPublisher } from '../domain/events.js';
 import type { FileStore } from './files.js';
 import type { SearchStore } from './search.js';
 import type { Dialect } from './migrations.js';
+import type { NotificationStore } from './notifications.js';
 import type { PasswordResetStore } from './password-resets.js';
 import type { PostStore } from './posts.js';
 import type { PreviewStore } from './previews.js';
@@ -39,6 +40,7 @@ export type { ChannelAccessRow, ChannelStats, ChannelStore } from './channels.js
 export type { CustomEmojiStore } from './custom-emoji.js';
 export type { FileStore } from './files.js';
 export type { FileQuery, PostPageRequest, PostQuery, SearchDocument, SearchStore } from './search.js';
+export type { NewQueuedEmail, NotificationStore, PushDevice, QueuedEmail } from './notifications.js';
 export type { PasswordResetStore, PasswordResetToken } from './password-resets.js';
 export type { NewPost, PostPage, PostStore } from './posts.js';
 export type { PreviewStore } from './previews.js';
@@ -85,6 +87,8 @@ export interface Store {
   readonly bots: BotStore;
   /** Custom slash commands per team. */
   readonly commands: CommandStore;
+  /** Notification preferences, the e-mail notification queue and push devices. */
+  readonly notifications: NotificationStore;
   /**
    * Runs `fn` in one transaction: all of it commits (durably) before the promise resolves, or none of it.
    * The events `fn` queued on `tx` are published after the commit, before the promise resolves.

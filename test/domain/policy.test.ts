@@ -45,8 +45,8 @@ const allowedIn = (actor: Actor, ctx: ChannelContext) => CHANNEL_ACTIONS.filter(
 const teamAllowed = (actor: Actor, ctx: TeamContext) => TEAM_ACTIONS.filter((a) => teamCan(actor, a, ctx));
 
 // `arrange` (placing it in one's sidebar categories): members only, archived or not.
-const MEMBER = ['read', 'post', 'add_member', 'update_info', 'arrange'];
-const ADMIN = ['read', 'post', 'add_member', 'remove_member', 'update_info', 'rename', 'archive', 'manage_roles', 'moderate_posts', 'arrange'];
+const MEMBER = ['read', 'post', 'add_member', 'update_info', 'arrange', 'notify_props'];
+const ADMIN = ['read', 'post', 'add_member', 'remove_member', 'update_info', 'rename', 'archive', 'manage_roles', 'moderate_posts', 'arrange', 'notify_props'];
 const MANAGE = ['add_member', 'remove_member', 'update_info', 'rename', 'archive', 'manage_roles', 'moderate_posts'];
 
 describe('channel policy', () => {
@@ -68,15 +68,15 @@ describe('channel policy', () => {
     ['private: system admin', sysadmin, channelCtx('private', 'outsider'), ['read', 'join', ...MANAGE]],
     // Archived: read-only, but it can still be left, emptied and restored by its admins.
     ['archived public: team member', user, channelCtx('public', 'team member', { archived: true }), ['read']],
-    ['archived public: channel member', user, channelCtx('public', 'channel member', { archived: true }), ['read', 'arrange']],
-    ['archived public: channel admin', user, channelCtx('public', 'channel admin', { archived: true }), ['read', 'remove_member', 'archive', 'arrange']],
+    ['archived public: channel member', user, channelCtx('public', 'channel member', { archived: true }), ['read', 'arrange', 'notify_props']],
+    ['archived public: channel admin', user, channelCtx('public', 'channel admin', { archived: true }), ['read', 'remove_member', 'archive', 'arrange', 'notify_props']],
     ['archived private: system admin', sysadmin, channelCtx('private', 'outsider', { archived: true }), ['read', 'remove_member', 'archive']],
-    ['channel of an archived team: channel admin', user, channelCtx('public', 'channel admin', { teamArchived: true }), ['read', 'remove_member', 'archive', 'arrange']],
+    ['channel of an archived team: channel admin', user, channelCtx('public', 'channel admin', { teamArchived: true }), ['read', 'remove_member', 'archive', 'arrange', 'notify_props']],
     // Direct and group messages: members only; never system admins, never managed.
-    ['direct: member', user, channelCtx('direct', 'channel member'), ['read', 'post', 'update_info', 'arrange']],
+    ['direct: member', user, channelCtx('direct', 'channel member'), ['read', 'post', 'update_info', 'arrange', 'notify_props']],
     ['direct: not a member', user, channelCtx('direct', 'outsider'), []],
     ['direct: system admin, not a member', sysadmin, channelCtx('direct', 'outsider'), []],
-    ['group: member', user, channelCtx('group', 'channel member'), ['read', 'post', 'update_info', 'arrange']],
+    ['group: member', user, channelCtx('group', 'channel member'), ['read', 'post', 'update_info', 'arrange', 'notify_props']],
     ['group: system admin, not a member', sysadmin, channelCtx('group', 'outsider'), []],
   ])('%s', (_name, actor, ctx, expected) => {
     expect(allowedIn(actor, ctx).sort()).toEqual([...new Set(expected)].sort());

@@ -142,6 +142,7 @@ export async function dbDigest(location: { dataDir: string; databaseUrl: string 
   const order: Record<string, string> = {
     users: 'id', sessions: 'id', teams: 'id', team_members: 'team_id, user_id', channels: 'id', channel_members: 'channel_id, user_id',
     posts: 'seq', post_mentions: 'post_id, user_id', reactions: 'post_id, user_id, emoji_name', saved_posts: 'user_id, post_id', audit_log: 'id', thread_memberships: 'user_id, root_id', thread_settings: 'user_id',
+    notify_prefs: 'user_id', channel_notify_props: 'channel_id, user_id', notify_email_queue: 'id', push_devices: 'session_id',
   };
   const parts: string[] = [];
   for (const [table, by] of Object.entries(order)) parts.push(`${table}:${JSON.stringify(await rawQuery(location, `SELECT * FROM ${table} ORDER BY ${by}`))}`);

@@ -125,6 +125,11 @@ const PROBES: Probe[] = [
   { route: 'DELETE /api/v1/users/me/sessions/{id}', kind: 'session' },
   // My sidebar: placing a channel in a category is decided per channel (CHANNEL_POLICY.arrange, members only).
   { route: 'PUT /api/v1/users/me/sidebar', kind: 'channel', idInBody: true, body: (_w, _a, id) => ({ categories: [{ id: 'mine', name: 'Mine', channel_ids: [id], collapsed: false }] }) },
+  // My notification preferences for a channel (CHANNEL_POLICY.notify_props, members only), muting included.
+  { route: 'GET /api/v1/channels/{id}/members/me/notify_props', kind: 'channel' },
+  { route: 'PUT /api/v1/channels/{id}/members/me/notify_props', kind: 'channel', body: () => ({ desktop: 'all' }) },
+  { route: 'PUT /api/v1/channels/{id}/members/me/mute', kind: 'channel' },
+  { route: 'DELETE /api/v1/channels/{id}/members/me/mute', kind: 'channel' },
   // Admin routes: refused to non-admins before the id is even looked at.
   { route: 'POST /api/v1/admin/users/{id}/deactivate', kind: 'user' },
   { route: 'POST /api/v1/admin/users/{id}/reactivate', kind: 'user' },
@@ -182,8 +187,8 @@ const GLOBAL: Record<string, string> = {
   'POST /hooks/{token}': 'an incoming webhook: the token is the credential (hash lookup, unknown → 404); it posts as the hook\'s creator through Access.channel(post), decided at each call (test/http/webhooks.test.ts)',
 };
 
-/** Body fields named `…_id` that name no stored resource: an SSO provider's OAuth client id, the caller's own idempotency key. */
-const NOT_RESOURCE_IDS = new Set(['client_id', 'client_msg_id']);
+/** Body fields named `…_id` that name no stored resource: an SSO provider's OAuth client id, the caller's own idempotency key, the caller's phone's push token. */
+const NOT_RESOURCE_IDS = new Set(['client_id', 'client_msg_id', 'device_id']);
 
 /** Routes that take no id of someone else's resource, and why no per-resource decision is needed. */
 const NO_ID: Record<string, string> = Object.fromEntries(([
@@ -194,6 +199,8 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ['lists the caller\'s saved posts, filtered through Access.canReadChannel', ['GET /api/v1/active_user/saved_posts']],
   ['lists the caller\'s followed threads, filtered through Access.canReadChannel (a team_id goes through Access.team first); test/http/threads.test.ts', ['GET /api/v1/users/me/threads']],
   ['the caller\'s own thread preference', ['GET /api/v1/users/me/preferences/threads', 'PUT /api/v1/users/me/preferences/threads']],
+  ['the caller\'s own notification preferences, and the push device of the caller\'s own session', ['GET /api/v1/users/me/preferences/notifications', 'PUT /api/v1/users/me/preferences/notifications', 'PUT /api/v1/users/me/sessions/device']],
+  ['anonymous: the unsubscribe link of notification e-mail; the signed single-purpose token names the user and does nothing else (test/http/notify-email.test.ts)', ['GET /api/v1/notifications/unsubscribe', 'POST /api/v1/notifications/unsubscribe']],
   ['creates a team owned by the caller', ['POST /api/v1/teams']],
   ['slash commands of a team: the team_id in the query string goes through Access.team (read) first (test/http/commands.test.ts)', ['GET /api/v1/commands', 'GET /api/v1/commands/autocomplete']],
   ['bots: creating one (Access.createBot: system admins, or anyone with RUSTCHAT_BOT_CREATORS=users) and listing the caller\'s own (all=true: system admins); test/http/tokens.test.ts', ['POST /api/v1/bots', 'GET /api/v1/bots']],

@@ -126,8 +126,9 @@ export function channelRoutes(app: App, deps: HttpDeps): void {
         file_ids: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 10 })),
         props: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
         client_msg_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        confirm_channel_mention: Type.Optional(Type.Boolean({ description: '@channel/@all/@here in a channel with more members than RUSTCHAT_NOTIFY_CHANNEL_MENTION_CONFIRM_MEMBERS: the sender confirmed (else 409 CHANNEL_MENTION_CONFIRM_REQUIRED)' })),
       }),
-      response: { 200: PostSchema, 201: PostSchema, ...errors(400, 401, 403, 404, 422) },
+      response: { 200: PostSchema, 201: PostSchema, ...errors(400, 401, 403, 404, 409, 422, 429) },
     },
   }, async (req, reply) => {
     const { post, created } = await posts.create(callCtx(req), req.params.id, req.body);

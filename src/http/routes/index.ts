@@ -8,6 +8,7 @@ import { commandRoutes } from './commands.js';
 import { emojiRoutes } from './emoji.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
+import { notificationRoutes } from './notifications.js';
 import { postRoutes } from './posts.js';
 import { searchRoutes } from './search.js';
 import { ssoRoutes } from './sso.js';
@@ -25,6 +26,7 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   teamRoutes(app, deps);
   channelRoutes(app, deps);
   postRoutes(app, deps);
+  notificationRoutes(app, deps);
   threadRoutes(app, deps);
   fileRoutes(app, deps);
   emojiRoutes(app, deps);

@@ -29,6 +29,8 @@ import { Search } from './search.js';
 import { KyselySealedValueStore } from './sealed.js';
 import { Sessions } from './sessions.js';
 import { Sidebars } from './sidebars.js';
+import { Notifications } from './notifications.js';
+import type { NotificationStore } from '../notifications.js';
 import type { SidebarStore } from '../sidebars.js';
 import type { Db } from './shared.js';
 import { KyselySsoStore } from './sso.js';
@@ -76,6 +78,7 @@ export class KyselyStore implements Tx {
   readonly accessTokens: AccessTokenStore;
   readonly bots: BotStore;
   readonly commands: CommandStore;
+  readonly notifications: NotificationStore;
 
   private readonly committer: GroupCommit<KyselyStore> | undefined;
 
@@ -108,6 +111,7 @@ export class KyselyStore implements Tx {
     this.accessTokens = new AccessTokens(db);
     this.bots = new Bots(db, options.dialect);
     this.commands = new Commands(db, options.dialect);
+    this.notifications = new Notifications(db);
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

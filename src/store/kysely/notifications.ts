@@ -1,0 +1,100 @@
+/** NotificationStore over Kysely. */
+import type { NewQueuedEmail, NotificationStore, PushDevice, QueuedEmail } from '../notifications.js';
+import { num, type Db } from './shared.js';
+
+function row(r: QueuedEmail): QueuedEmail {
+  return { ...r, id: num(r.id), post_seq: num(r.post_seq), created_at: num(r.created_at), due_at: num(r.due_at), attempts: num(r.attempts), claimed_until: r.claimed_until === null ? null : num(r.claimed_until) };
+}
+
+export class Notifications implements NotificationStore {
+  constructor(private readonly db: Db) {}
+
+  async getPrefs(userId: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('notify_prefs').select('props').where('user_id', '=', userId).executeTakeFirst())?.props;
+  }
+
+  async prefsFor(userIds: readonly string[]): Promise<Map<string, string>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await this.db.selectFrom('notify_prefs').select(['user_id', 'props']).where('user_id', 'in', [...userIds]).execute();
+    return new Map(rows.map((r) => [r.user_id, r.props]));
+  }
+
+  async putPrefs(userId: string, props: string, now: number): Promise<void> {
+    await this.db.insertInto('notify_prefs').values({ user_id: userId, props, updated_at: now })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ props, updated_at: now })).execute();
+  }
+
+  async getChannelProps(channelId: string, userId: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('channel_notify_props').select('props').where('channel_id', '=', channelId).where('user_id', '=', userId).executeTakeFirst())?.props;
+  }
+
+  async channelPropsFor(channelId: string, userIds: readonly string[]): Promise<Map<string, string>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await this.db.selectFrom('channel_notify_props').select(['user_id', 'props']).where('channel_id', '=', channelId).where('user_id', 'in', [...userIds]).execute();
+    return new Map(rows.map((r) => [r.user_id, r.props]));
+  }
+
+  async putChannelProps(channelId: string, userId: string, props: string, now: number): Promise<void> {
+    await this.db.insertInto('channel_notify_props').values({ channel_id: channelId, user_id: userId, props, updated_at: now })
+      .onConflict((oc) => oc.columns(['channel_id', 'user_id']).doUpdateSet({ props, updated_at: now })).execute();
+  }
+
+  async enqueueEmails(rows: readonly NewQueuedEmail[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.insertInto('notify_email_queue').values(rows.map((r) => ({ ...r, attempts: 0, claim_token: null, claimed_until: null })))
+      .onConflict((oc) => oc.columns(['user_id', 'post_id']).doNothing()).execute();
+  }
+
+  async claimEmails(now: number, token: string, claimedUntil: number, maxUsers: number): Promise<QueuedEmail[]> {
+    const due = await this.db.selectFrom('notify_email_queue').select('user_id').distinct()
+      .where('due_at', '<=', now)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+      .orderBy('user_id').limit(maxUsers).execute();
+    if (due.length === 0) return [];
+    // The claim condition is repeated in the UPDATE: a concurrent claimer that got there first wins the rows.
+    await this.db.updateTable('notify_email_queue').set({ claim_token: token, claimed_until: claimedUntil })
+      .where('user_id', 'in', due.map((d) => d.user_id))
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+      .execute();
+    const rows = await this.db.selectFrom('notify_email_queue').selectAll().where('claim_token', '=', token).orderBy('user_id').orderBy('post_seq').execute();
+    return rows.map(row);
+  }
+
+  async finishEmails(token: string): Promise<number> {
+    const r = await this.db.deleteFrom('notify_email_queue').where('claim_token', '=', token).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async retryEmails(token: string, dueAt: number): Promise<void> {
+    await this.db.updateTable('notify_email_queue')
+      .set((eb) => ({ claim_token: null, claimed_until: null, due_at: dueAt, attempts: eb('attempts', '+', 1) }))
+      .where('claim_token', '=', token).execute();
+  }
+
+  async queuedFor(userId: string): Promise<QueuedEmail[]> {
+    return (await this.db.selectFrom('notify_email_queue').selectAll().where('user_id', '=', userId).orderBy('post_seq').execute()).map(row);
+  }
+
+  async dropQueued(userId: string): Promise<number> {
+    const r = await this.db.deleteFrom('notify_email_queue').where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async putDevice(device: PushDevice): Promise<void> {
+    await this.db.insertInto('push_devices').values({ ...device })
+      .onConflict((oc) => oc.column('session_id').doUpdateSet({ device_id: device.device_id, created_at: device.created_at })).execute();
+  }
+
+  async devicesFor(userId: string, now: number): Promise<PushDevice[]> {
+    const rows = await this.db.selectFrom('push_devices').innerJoin('sessions', 'sessions.id', 'push_devices.session_id')
+      .select(['push_devices.session_id', 'push_devices.user_id', 'push_devices.device_id', 'push_devices.created_at'])
+      .where('push_devices.user_id', '=', userId).where('sessions.revoked_at', 'is', null).where('sessions.expires_at', '>', now)
+      .orderBy('push_devices.created_at').execute();
+    return rows.map((r) => ({ ...r, created_at: num(r.created_at) }));
+  }
+
+  async removeDevice(deviceId: string): Promise<number> {
+    const r = await this.db.deleteFrom('push_devices').where('device_id', '=', deviceId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

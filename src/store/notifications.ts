@@ -1,0 +1,69 @@
+/**
+ * Storage of notification preferences (global and per channel, each a JSON document the
+ * notification service validates) and of the e-mail notification queue.
+ *
+ * The queue holds one row per (person, post) until the mail that lists it has been sent.
+ * A sender claims every row of a person once the earliest of them is due (`claimEmails`, in a
+ * transaction: on PostgreSQL the UPDATE re-checks the claim after waiting for a concurrent
+ * claimer's row locks, so each row is claimed by one sender), then deletes the claimed rows
+ * after the relay accepted the mail (`finishEmails`) or gives them back for later
+ * (`retryEmails`). A claim lapses at `claimed_until`, so a sender that died holding one does
+ * not strand the rows.
+ */
+export interface QueuedEmail {
+  readonly id: number;
+  readonly user_id: string;
+  readonly post_id: string;
+  readonly channel_id: string;
+  readonly post_seq: number;
+  readonly reason: string;
+  readonly created_at: number;
+  readonly due_at: number;
+  readonly attempts: number;
+  readonly claim_token: string | null;
+  readonly claimed_until: number | null;
+}
+
+export type NewQueuedEmail = Omit<QueuedEmail, 'id' | 'attempts' | 'claim_token' | 'claimed_until'>;
+
+export interface PushDevice {
+  readonly session_id: string;
+  readonly user_id: string;
+  readonly device_id: string;
+  readonly created_at: number;
+}
+
+export interface NotificationStore {
+  /** The user's global preferences document, undefined when never set. */
+  getPrefs(userId: string): Promise<string | undefined>;
+  /** The documents of those of `userIds` who set one (keyed by user id). */
+  prefsFor(userIds: readonly string[]): Promise<Map<string, string>>;
+  putPrefs(userId: string, props: string, now: number): Promise<void>;
+  /** The member's preferences document for the channel, undefined when never set. */
+  getChannelProps(channelId: string, userId: string): Promise<string | undefined>;
+  /** The channel documents of those of `userIds` who set one (keyed by user id). */
+  channelPropsFor(channelId: string, userIds: readonly string[]): Promise<Map<string, string>>;
+  putChannelProps(channelId: string, userId: string, props: string, now: number): Promise<void>;
+  /** Queues e-mail notifications; a (person, post) already queued is left as it is. */
+  enqueueEmails(rows: readonly NewQueuedEmail[]): Promise<void>;
+  /**
+   * Claims, for up to `maxUsers` people with a due unclaimed row, all their unclaimed rows
+   * (due or not: they go in the same mail) under `token` until `claimedUntil`. Call inside a
+   * transaction. Returns the claimed rows.
+   */
+  claimEmails(now: number, token: string, claimedUntil: number, maxUsers: number): Promise<QueuedEmail[]>;
+  /** Deletes the rows claimed under `token` (sent, or nothing left to send). */
+  finishEmails(token: string): Promise<number>;
+  /** Releases the rows claimed under `token` for another try at `dueAt`, counting the attempt. */
+  retryEmails(token: string, dueAt: number): Promise<void>;
+  /** Rows still queued for the user (tests, and the unsubscribe path that empties it). */
+  queuedFor(userId: string): Promise<QueuedEmail[]>;
+  /** Forgets every queued row of the user (unsubscribed, deactivated). */
+  dropQueued(userId: string): Promise<number>;
+  /** Registers (or replaces) the push device of a session. */
+  putDevice(device: PushDevice): Promise<void>;
+  /** Push devices of the user's sessions that are live at `now`. */
+  devicesFor(userId: string, now: number): Promise<PushDevice[]>;
+  /** Removes every registration of a device id (the push proxy said it is gone). */
+  removeDevice(deviceId: string): Promise<number>;
+}
