@@ -30,6 +30,9 @@ import { validateText } from '../domain/rules.js';
 import type { SecretBox } from '../security/crypto.js';
 import { randomToken } from '../security/crypto.js';
 import { OutboundRefused } from '../security/outbound.js';
+import { RateLimitedError } from '../domain/errors.js';
+import type { RateLimits } from '../security/rate-limit.js';
+import { safeEqual, signForPurpose } from '../security/crypto.js';
 import { COMMAND_TOKEN } from '../store/sealed.js';
 import { UniqueViolation } from '../store/errors.js';
 import type { Access } from './access.js';
@@ -62,7 +65,19 @@ export interface CommandOptions {
   readonly status: { setStatus(userId: string, status: Presence): Promise<Presence> };
   /** Counts one execution (metrics). */
   readonly count: (command: string, outcome: 'ok' | 'error' | 'unknown') => void;
+  /** The site's URL: response URLs are `<siteUrl>/hooks/commands/<token>`. */
+  readonly siteUrl: string;
+  /** Signs response URLs (RUSTCHAT_JWT_SECRET, under its own purpose). */
+  readonly signingSecret: string;
+  /** Delayed answers per response URL per minute (the per-integration limit of incoming webhooks). */
+  readonly limits: Pick<RateLimits, 'consumeWebhook'>;
+  /** /mute: the caller's channel notification preferences (NotificationService). */
+  readonly mute: (ctx: CallContext, channelId: string) => Promise<unknown>;
 }
+
+/** How long a custom command's response URL takes delayed answers (Mattermost: 30 minutes). */
+export const RESPONSE_URL_MS = 30 * 60_000;
+const RESPONSE_PURPOSE = 'command-response';
 
 /** What `execute` answers: Mattermost's command response, plus the post an `in_channel` answer made. */
 export interface CommandResult {
@@ -124,6 +139,18 @@ interface Invocation {
 
 type Builtin = (inv: Invocation) => Promise<CommandResult>;
 
+/** A UUID as its 16 bytes, and back (response URLs). */
+const uuidBytes = (id: string): Buffer => Buffer.from(id.replace(/-/g, ''), 'hex');
+const uuidOf = (b: Buffer): string => {
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+const uint32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
+
 const ephemeralOnly = (text: string, extra: Partial<CommandResult> = {}): CommandResult => ({ response_type: 'ephemeral', text, goto_location: null, props: {}, post: null, ephemeral: null, ...extra });
 
 export class CommandService {
@@ -155,7 +182,10 @@ export class CommandService {
       ['leave', { hint: '', description: 'Leave this channel', run: (inv) => this.leave(inv) }],
       ['me', { hint: '[text]', description: 'Do an action', run: say((t) => `*${t}*`, 'Usage: /me text') }],
       ['msg', { hint: '@username [text]', description: 'Send a direct message', run: (inv) => this.msg(inv) }],
-      ['mute', { hint: '', description: 'Mute this channel (not available yet)', run: () => Promise.resolve(ephemeralOnly('Muting channels is not available yet.')) }],
+      ['mute', { hint: '', description: 'Mute this channel (no notifications, not shown as unread)', run: async (inv) => {
+        await this.options.mute(inv.ctx, inv.row.channel.id);
+        return ephemeralOnly(`~${inv.row.channel.name} is muted: unmute it from the sidebar or the channel's notification preferences.`);
+      } }],
       ['online', { hint: '', description: 'Set your status to online', run: status('online', 'online') }],
       ['purpose', { hint: '[text]', description: 'Change the channel purpose', run: (inv) => this.channelInfo(inv, 'purpose') }],
       ['search', { hint: '[terms]', description: 'Search messages', run: (inv) => this.searchPosts(inv) }],
@@ -300,8 +330,8 @@ export class CommandService {
       user_name: user?.username ?? inv.ctx.actor.username,
       command: `/${command.trigger_word}`,
       text: inv.args,
-      // Delayed answers to a response URL are not accepted yet: the field is sent empty.
-      response_url: '',
+      // Up to RESPONSE_URL_MS later the service may answer again through this URL (respond()).
+      response_url: this.responseUrl(inv, command),
       trigger_id: randomToken(24),
     };
     const form = new URLSearchParams(fields);
@@ -334,7 +364,11 @@ export class CommandService {
       return ephemeralOnly(`/${command.trigger_word} failed: its service answered invalid JSON.`);
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return ephemeralOnly(`/${command.trigger_word} failed: its service's answer is not a JSON object.`);
-    const reply = parsed as Record<string, unknown>;
+    return this.answered(inv, parsed as Record<string, unknown>);
+  }
+
+  /** A custom command's answer (at once, or later through its response URL): posted as the caller, or privately. */
+  private async answered(inv: Invocation, reply: Record<string, unknown>): Promise<CommandResult> {
     const text = typeof reply.text === 'string' ? reply.text : '';
     const props = reply.props !== null && typeof reply.props === 'object' && !Array.isArray(reply.props) ? (reply.props as Record<string, unknown>) : {};
     const goto = typeof reply.goto_location === 'string' && /^(https?:\/\/|\/(?![/\\]))/i.test(reply.goto_location) ? reply.goto_location : null;
@@ -345,6 +379,52 @@ export class CommandService {
     }
     if (text === '') return ephemeralOnly('', { goto_location: goto, props });
     return ephemeralOnly(text, { goto_location: goto, props });
+  }
+
+  /**
+   * The response URL of one run: `<site>/hooks/commands/<payload>.<signature>`, the payload
+   * naming the caller, channel, command and expiry, signed for this purpose only (a token for
+   * unsubscribing or anything else does not verify here). Nothing is stored: any node checks it.
+   */
+  private responseUrl(inv: Invocation, command: Command): string {
+    // Binary (three ids of 16 bytes, the expiry in seconds) and a 128-bit signature: the whole
+    // token fits one URL path segment (93 characters; Fastify refuses segments over 100).
+    const payload = Buffer.concat([uuidBytes(inv.ctx.actor.userId), uuidBytes(inv.row.channel.id), uuidBytes(command.id), uint32(Math.ceil((this.deps.clock() + RESPONSE_URL_MS) / 1000))]).toString('base64url');
+    return `${this.options.siteUrl.replace(/\/+$/, '')}/hooks/commands/${payload}.${this.responseSignature(payload)}`;
+  }
+
+  private responseSignature(payload: string): string {
+    return signForPurpose(this.options.signingSecret, RESPONSE_PURPOSE, payload).slice(0, 22);
+  }
+
+  /**
+   * A delayed answer through a response URL (Mattermost's `response_url`): the same answer as
+   * at once (`in_channel` posted as the caller, `ephemeral` to the caller's connections), decided
+   * again now: the caller must still be active and allowed to post in the channel, and the
+   * command must still exist. A URL that is forged, altered or past its 30 minutes is a 404.
+   */
+  async respond(caller: { ip: string; requestId: string }, token: string, body: unknown): Promise<CommandResult> {
+    const gone = (): never => {
+      throw notFound('Response URL');
+    };
+    const m = /^([A-Za-z0-9_-]{70})\.([A-Za-z0-9_-]{22})$/.exec(token);
+    if (m === null || !safeEqual(this.responseSignature(m[1]!), m[2]!)) return gone();
+    const bytes = Buffer.from(m[1]!, 'base64url');
+    if (bytes.length !== 52) return gone();
+    const claim = { u: uuidOf(bytes.subarray(0, 16)), c: uuidOf(bytes.subarray(16, 32)), k: uuidOf(bytes.subarray(32, 48)), e: bytes.readUInt32BE(48) * 1000 };
+    if (claim.e < this.deps.clock()) return gone();
+    const decision = await this.options.limits.consumeWebhook(`command-response:${m[2]!}`);
+    if (!decision.allowed) throw new RateLimitedError(decision.limit, decision.resetAt, decision.retryAfter, 'webhook');
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The answer must be a JSON object');
+    const command = await this.deps.store.commands.get(claim.k);
+    const user = await this.deps.store.users.get(claim.u);
+    if (command === undefined || command.deleted_at !== null || user === undefined || user.deactivated_at !== null) return gone();
+    const ctx: CallContext = { actor: { userId: user.id, username: user.username, role: user.role, sessionId: '' }, ip: caller.ip, requestId: caller.requestId };
+    const row = await this.access.channel(ctx, claim.c, 'post');
+    const team = row.team ?? (await this.access.team(ctx, command.team_id, 'read')).team;
+    const inv: Invocation = { ctx, row, team, trigger: command.trigger_word, args: '' };
+    const result = await this.counted('custom', () => this.answered(inv, body as Record<string, unknown>));
+    return result.response_type === 'ephemeral' && result.text !== '' ? this.privately(inv, result) : result;
   }
 
   /** An answer for the caller only: to their own connections (never stored) and in the HTTP answer. */

@@ -79,7 +79,7 @@ export interface ServiceOptions {
   /** Personal access tokens on or off, who creates bots. */
   readonly accessTokens: AccessTokenOptions;
   /** Slash commands: who registers custom ones, the outbound client they call through, presence for /away etc. */
-  readonly commands: Omit<CommandOptions, 'count'>;
+  readonly commands: Omit<CommandOptions, 'count' | 'siteUrl' | 'signingSecret' | 'limits' | 'mute'>;
   /** Notifications (RUSTCHAT_NOTIFY_*): e-mail delay and content, the @channel confirmation limit, push. */
   readonly notifications: {
     readonly emailDelaySeconds: number;
@@ -128,7 +128,11 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   const channels = new ChannelService(deps, access);
   const accounts = new AccountService(deps, sessions, access, options.limits, options.presence);
   const search = new SearchService(deps, access, posts);
-  const commands = new CommandService(deps, access, options.secretBox, { channels, posts, search, accounts }, { ...options.commands, count: (command, outcome) => options.metrics.commandExecutions.inc({ command, outcome }) });
+  const commands = new CommandService(deps, access, options.secretBox, { channels, posts, search, accounts }, {
+    ...options.commands, count: (command, outcome) => options.metrics.commandExecutions.inc({ command, outcome }),
+    siteUrl: options.sso.siteUrl, signingSecret: options.notifications.signingSecret, limits: options.limits,
+    mute: (ctx, channelId) => notifications.setChannelProps(ctx, channelId, { mark_unread: 'mention' }),
+  });
   return {
     access,
     webhooks,

@@ -184,6 +184,7 @@ const GLOBAL: Record<string, string> = {
   'DELETE /api/v1/emoji/{id}': 'custom emoji are server-wide: Access.customEmoji (EMOJI_POLICY.delete: its creator or a system admin, 403 otherwise), checked below and in test/http/emoji.test.ts',
   'GET /api/v1/oauth2/{provider}/login': 'public sign-in entry; {provider} is a provider key on the login page (test/sso)',
   'GET /api/v1/oauth2/{provider}/callback': 'public sign-in return; guarded by the state bound to the browser (test/sso/state.test.ts)',
+  'POST /hooks/commands/{token}': 'a custom command\'s delayed answer: the signed response URL is the credential (forged, altered or expired → 404); it acts as the command\'s caller through Access.channel(post), decided again at each call (test/http/commands.test.ts)',
   'POST /hooks/{token}': 'an incoming webhook: the token is the credential (hash lookup, unknown → 404); it posts as the hook\'s creator through Access.channel(post), decided at each call (test/http/webhooks.test.ts)',
 };
 

@@ -124,7 +124,9 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
     expect((await run(bob, '/status')).body.text).toContain('at lunch');
     await run(bob, '/status clear');
     expect((await api().get('/api/v1/users/me', bob.token)).body.status_text).toBe('');
-    expect((await run(bob, '/mute')).body.text).toContain('not available yet');
+    expect((await run(bob, '/mute')).body.text).toContain('is muted');
+    // The same preference as the sidebar's Mute (PUT /channels/{id}/members/me/mute).
+    expect((await api().get(`/api/v1/channels/${channel.id}/members/me/notify_props`, bob.token)).body).toMatchObject({ mark_unread: 'mention' });
     await run(alice, '/echo the zebrafish report');
     const search = await run(bob, '/search zebrafish');
     expect(search.body.text).toContain('zebrafish report');
@@ -184,7 +186,7 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
     const form = Object.fromEntries(new URLSearchParams(req.body));
     expect(form).toEqual({
       token: cmd.token, team_id: team.id, team_domain: team.name, channel_id: channel.id, channel_name: channel.name, user_id: bob.id, user_name: bob.username,
-      command: '/deploy', text: 'staging now', response_url: '', trigger_id: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+      command: '/deploy', text: 'staging now', response_url: expect.stringMatching(/^http:\/\/[^/]+\/hooks\/commands\/[A-Za-z0-9_-]{70}\.[A-Za-z0-9_-]{22}$/), trigger_id: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
     });
     expect(Object.keys(form)).toEqual(['token', 'team_id', 'team_domain', 'channel_id', 'channel_name', 'user_id', 'user_name', 'command', 'text', 'response_url', 'trigger_id']);
     // in_channel: posted as the caller (no username override).
@@ -196,7 +198,25 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
     const eph = await run(bob, '/deploy prod');
     expect(eph.body).toMatchObject({ response_type: 'ephemeral', text: 'Only you can see this', goto_location: null, post: null });
     await bobWs.waitFor((e) => e.event === 'ephemeral_message' && (e.data as { post: { message: string } }).post.message === 'Only you can see this');
+
+    // Later answers through the response URL (the path only: the test talks to its own server).
+    const responsePath = new URL(form.response_url!).pathname;
+    const later = await live.t.app.http.inject({ method: 'POST', url: responsePath, payload: { response_type: 'in_channel', text: 'Deployed staging' } });
+    expect(later.statusCode, later.body).toBe(200);
+    expect(later.json()).toMatchObject({ response_type: 'in_channel', post: { user_id: bob.id, channel_id: channel.id, message: 'Deployed staging' } });
+    const privateLater = await live.t.app.http.inject({ method: 'POST', url: responsePath, payload: { text: 'Still working…' } });
+    expect(privateLater.json()).toMatchObject({ response_type: 'ephemeral', post: null });
+    await bobWs.waitFor((e) => e.event === 'ephemeral_message' && (e.data as { post: { message: string } }).post.message === 'Still working…');
     bobWs.close();
+    // Altered or forged URLs are a 404; the signature is for this purpose only.
+    const [payloadPart, sig] = responsePath.split('/').at(-1)!.split('.');
+    const bytes = Buffer.from(payloadPart!, 'base64url');
+    Buffer.from(other.id.replace(/-/g, ''), 'hex').copy(bytes, 16);
+    const altered = bytes.toString('base64url');
+    for (const bad of [`/hooks/commands/${altered}.${sig}`, `/hooks/commands/${payloadPart}.${'A'.repeat(22)}`, '/hooks/commands/nonsense']) {
+      const res = await live.t.app.http.inject({ method: 'POST', url: bad, payload: { text: 'x' } });
+      expect(res.statusCode, bad).toBe(404);
+    }
 
     // An HTML answer, a non-2xx answer, invalid JSON: a clear private error, nothing posted.
     rx.reply = (_r, res) => {
@@ -239,6 +259,8 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
     expect((await api().delete(`/api/v1/commands/${cmd.id}`, bob.token)).status).toBe(404);
     expect((await api().delete(`/api/v1/commands/${cmd.id}`, alice.token)).status).toBe(200);
     expect((await run(bob, '/deploy')).status).toBe(404);
+    // A deleted command's response URLs stop too.
+    expect((await live.t.app.http.inject({ method: 'POST', url: responsePath, payload: { text: 'late' } })).statusCode).toBe(404);
     const root = await makeSystemAdmin(live.t.app, await registerUser(api(), 'root'));
     const audit = (await api().get('/api/v1/admin/audit?per_page=200', root.token)).body as { action: string; target_id: string }[];
     for (const action of ['command.create', 'command.update', 'command.regenerate_token', 'command.delete']) expect(audit.some((e) => e.action === action && e.target_id === cmd.id)).toBe(true);

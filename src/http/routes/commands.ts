@@ -114,4 +114,17 @@ export function commandRoutes(app: App, deps: HttpDeps): void {
     await commands.delete(callCtx(req), req.params.id);
     return { status: 'ok' as const };
   });
+
+  // A custom command's delayed answers: the signed URL is the credential (no session).
+  app.post('/hooks/commands/:token', {
+    bodyLimit: 64 * 1024,
+    config: { public: true },
+    schema: {
+      tags: ['commands'],
+      security: [],
+      summary: 'A custom command\'s delayed answer through the response_url it was given (30 minutes; Mattermost\'s format: text, response_type, props, goto_location). Decided again as the caller: still active, still allowed to post in the channel',
+      params: Type.Object({ token: Type.String({ maxLength: 1200 }) }),
+      response: { 200: CommandResultSchema, ...errors(400, 403, 404, 413, 415, 429, 503) },
+    },
+  }, async (req) => commands.respond({ ip: req.clientIp, requestId: req.id }, req.params.token, req.body));
 }
