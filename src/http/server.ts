@@ -24,7 +24,7 @@ import addFormats from 'ajv-formats';
 import type { Config } from '../config/config.js';
 import { forbidden, unauthorized } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
-import { pathOf } from '../observability/logger.js';
+import { loggedPath, pathOf } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ClientIpResolver } from '../security/client-ip.js';
 import { rateLimitBucket } from '../security/client-ip.js';
@@ -437,7 +437,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     const status = reply.statusCode;
     metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
     metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
-    req.log.info({ method: req.method, path: pathOf(req.url), status, ms: Math.round(reply.elapsedTime * 10) / 10, client_ip: req.clientIp, user_id: req.auth?.actor.userId }, 'request');
+    req.log.info({ method: req.method, path: loggedPath(req.url), status, ms: Math.round(reply.elapsedTime * 10) / 10, client_ip: req.clientIp, user_id: req.auth?.actor.userId }, 'request');
   });
 
   app.setErrorHandler((err, req, reply) => {

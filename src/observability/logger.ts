@@ -48,3 +48,14 @@ export function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
 }
+
+/**
+ * Paths whose last segment is a credential: an incoming webhook's token (`/hooks/{token}`) and
+ * a slash command's response URL (`/hooks/commands/{token}`). Anyone holding one may post.
+ */
+const CREDENTIAL_PATH = /^(\/hooks\/(?:commands\/)?)[^/]+$/;
+
+/** The path of a URL as the access log writes it: no query string, credential segments masked. */
+export function loggedPath(url: string): string {
+  return pathOf(url).replace(CREDENTIAL_PATH, '$1[REDACTED]');
+}

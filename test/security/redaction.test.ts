@@ -144,6 +144,22 @@ const SCENARIO: Step[] = [
     },
   },
   {
+    name: 'an incoming webhook: its token is in the URL path, and the access log masks it',
+    async run(ctx) {
+      const { alice } = ctx.users;
+      const team = await ctx.t.api.post('/api/v1/teams', { name: `hk${randomBytes(3).toString('hex')}`, display_name: 'Hooks' }, alice!.token);
+      const channel = await ctx.t.api.post('/api/v1/channels', { team_id: team.body.id, name: 'ci', display_name: 'CI', channel_type: 'public' }, alice!.token);
+      const hook = await ctx.t.api.post('/api/v1/hooks/incoming', { channel_id: channel.body.id }, alice!.token);
+      expect(hook.status).toBe(201);
+      const token = ctx.secret(hook.body.token as string);
+      const ran = await ctx.t.api.post(`/hooks/${token}`, { text: 'from CI' });
+      expect(ran.status).toBe(200);
+      // A wrong token (a probe) is masked too.
+      ctx.responses.push(await ctx.t.api.post(`/hooks/${ctx.secret(randomBytes(32).toString('base64url'))}`, { text: 'x' }));
+      expect(ctx.t.logs.text()).toContain('/hooks/[REDACTED]');
+    },
+  },
+  {
     name: 'bodies that fail: malformed JSON, too long, too large, wrong type — each carrying a password',
     async run(ctx) {
       const secret = ctx.secret(pw('in-a-bad-body'));
