@@ -346,7 +346,7 @@ export function commandCan(actor: Actor, action: CommandAction, ctx: CommandCont
 // the reason. The reason is found by asking which one change to the context would allow the
 // action, so it always agrees with the tables above.
 
-export type RefusalReason = 'not_team_member' | 'private_channel' | 'not_member' | 'archived' | 'not_owner' | 'insufficient_role' | 'not_system_admin';
+export type RefusalReason = 'not_team_member' | 'private_channel' | 'not_member' | 'archived' | 'not_owner' | 'insufficient_role' | 'not_system_admin' | 'bot_account' | 'token_session';
 
 const revivedChannel = (c: ChannelContext): ChannelContext => ({ ...c, channel: { ...c.channel, archived_at: null }, team: c.team && { ...c.team, archived_at: null } });
 const asChannelMember = (a: Actor, c: ChannelContext): ChannelContext =>

@@ -73,6 +73,7 @@ export class AccessTokenService {
   /** Creates a token for `userId` (themselves, their bot, or anyone for a system admin); the secret is in the answer only. */
   async create(ctx: CallContext, userId: string, description: string): Promise<AccessTokenView & { token: string }> {
     const { user } = await this.access.tokenOwner(ctx, userId);
+    await this.access.mintToken(ctx, user.id);
     this.requireEnabled();
     if (user.deactivated_at !== null) throw badRequest('The account is deactivated');
     const desc = validateText('description', description.trim(), 255);
@@ -136,7 +137,7 @@ export class AccessTokenService {
   // ---- bots ----
 
   async createBot(ctx: CallContext, input: { username: string; display_name?: string | undefined; description?: string | undefined }): Promise<BotView> {
-    this.access.createBot(ctx, this.options.botCreators === 'users');
+    await this.access.createBot(ctx, this.options.botCreators === 'users');
     const username = validateUsername(input.username);
     const displayName = validateDisplayName('display_name', input.display_name ?? '', { allowEmpty: true });
     const description = validateText('description', input.description ?? '', 1024);

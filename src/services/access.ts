@@ -299,12 +299,29 @@ export class Access {
   }
 
   /** Creating a bot: system admins, or any user when RUSTCHAT_BOT_CREATORS=users. */
-  createBot(ctx: CallContext, anyUser: boolean): void {
-    if (!anyUser) {
-      this.requireSystemAdmin(ctx, 'bot.create');
-      return;
-    }
-    recordDecision({ resource: 'bot', action: 'create', id: undefined, allowed: true });
+  createBot(ctx: CallContext, anyUser: boolean): Promise<void> {
+    return deciding(async () => {
+      // A bot never owns a bot: its owner's deactivation must reach every token (one level).
+      const caller = await this.store.users.get(ctx.actor.userId);
+      if (caller?.is_bot === 1) this.refuse(ctx, 'bot', 'create', undefined, 'bot_account', 403, 'Bots cannot create bots');
+      if (!anyUser) {
+        this.requireSystemAdmin(ctx, 'bot.create');
+        return;
+      }
+      recordDecision({ resource: 'bot', action: 'create', id: undefined, allowed: true });
+    });
+  }
+
+  /**
+   * Minting a personal access token needs a signed-in session, not a token: a token that leaked
+   * must not be able to outlive its own revocation by minting others.
+   */
+  mintToken(ctx: CallContext, ownerId: string): Promise<void> {
+    return deciding(async () => {
+      const session = await this.store.sessions.getWithUser(ctx.actor.sessionId);
+      if (session === undefined || session.session.kind === 'token') this.refuse(ctx, 'user', 'create_token', ownerId, 'token_session', 403, 'Personal access tokens are created from a signed-in session, not with a token');
+      recordDecision({ resource: 'user', action: 'create_token', id: ownerId, allowed: true });
+    });
   }
 
   /**

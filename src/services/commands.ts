@@ -109,8 +109,8 @@ export interface CommandView {
   trigger: string;
   url: string;
   method: 'POST' | 'GET';
-  /** Sent as `token` with every request, so the service can tell it is us. */
-  token: string;
+  /** Sent as `token` with every request, so the service can tell it is us; only in the answers that made it (create, regenerate): shown once. */
+  token?: string;
   auto_complete: boolean;
   auto_complete_hint: string;
   auto_complete_desc: string;
@@ -341,7 +341,9 @@ export class CommandService {
     try {
       answer = await this.options.fetcher.fetch(url, {
         method: command.method,
-        redirect: 'follow',
+        // Not followed: the request carries the command's token (in the body, or the query for
+        // GET), which a redirect would hand to whatever origin it names.
+        redirect: 'manual',
         headers: { accept: 'application/json', authorization: `Token ${fields.token}`, ...(command.method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
         ...(command.method === 'POST' ? { body: form.toString() } : {}),
       });
@@ -459,9 +461,11 @@ export class CommandService {
 
   // ---- custom command management ----
 
-  private view(c: Command): CommandView {
+  /** `withToken`: only when the token is new (created, regenerated): a secret is shown once. */
+  private view(c: Command, withToken = false): CommandView {
     return {
-      id: c.id, team_id: c.team_id, creator_id: c.creator_id, trigger: c.trigger_word, url: c.url, method: c.method, token: this.box.open(c.token_sealed, COMMAND_TOKEN.aad(c.id)),
+      id: c.id, team_id: c.team_id, creator_id: c.creator_id, trigger: c.trigger_word, url: c.url, method: c.method,
+      ...(withToken ? { token: this.box.open(c.token_sealed, COMMAND_TOKEN.aad(c.id)) } : {}),
       auto_complete: c.auto_complete === 1, auto_complete_hint: c.auto_complete_hint, auto_complete_desc: c.auto_complete_desc, display_name: c.display_name, description: c.description,
       created_at: c.created_at, updated_at: c.updated_at,
     };
@@ -522,7 +526,7 @@ export class CommandService {
       await tx.commands.create(command);
       await this.audit(tx, ctx, 'command.create', id, { team_id: teamId, trigger: command.trigger_word });
     }).catch((err: unknown) => this.triggerTaken(err));
-    return this.view(command);
+    return this.view(command, true);
   }
 
   /** The team's commands the caller manages (all of them for team and system admins; their own otherwise). */
@@ -557,7 +561,7 @@ export class CommandService {
       await this.audit(tx, ctx, 'command.regenerate_token', id, {});
       return row;
     });
-    return this.view(updated);
+    return this.view(updated, true);
   }
 
   async delete(ctx: CallContext, id: string): Promise<void> {

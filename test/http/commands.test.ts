@@ -171,7 +171,11 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
     expect(ac.text).not.toContain(cmd.token);
     expect((await api().get(`/api/v1/commands?team_id=${team.id}`, bob.token)).body).toEqual([]);
     expect((await api().get(`/api/v1/commands/${cmd.id}`, bob.token)).status).toBe(404);
-    expect((await api().get(`/api/v1/commands?team_id=${team.id}`, alice.token)).body.map((c: { id: string }) => c.id)).toEqual([cmd.id]);
+    const listed = (await api().get(`/api/v1/commands?team_id=${team.id}`, alice.token)).body as { id: string; token?: string }[];
+    expect(listed.map((c) => c.id)).toEqual([cmd.id]);
+    // The token was shown once, at creation: lists and reads leave it out.
+    expect(listed[0]!.token).toBeUndefined();
+    expect((await api().get(`/api/v1/commands/${cmd.id}`, alice.token)).body.token).toBeUndefined();
 
     rx.reply = json({ response_type: 'in_channel', text: 'Deploying staging', username: 'impostor' });
     const before = rx.requests.length;
@@ -231,6 +235,15 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
       res.end();
     };
     expect((await run(bob, '/deploy')).body.text).toContain('HTTP 500');
+    // A redirect is not followed: the request carries the command's token.
+    rx.reply = (r, res) => {
+      res.statusCode = 307;
+      res.setHeader('location', r.url === '/deploy' ? '/elsewhere' : '/deploy');
+      res.end();
+    };
+    const seen = rx.requests.length;
+    expect((await run(bob, '/deploy')).body.text).toContain('HTTP 307');
+    expect(rx.requests.length).toBe(seen + 1);
     rx.reply = (_r, res) => {
       res.setHeader('content-type', 'application/json');
       res.end('{not json');

@@ -133,6 +133,11 @@ describe.each(STORES)('personal access tokens and bots (%s)', (kind) => {
     expect(posted.status).toBe(201);
     expect((await api().get(`/api/v1/channels/${channel.id}/posts`, token)).status).toBe(200);
     await ws.waitFor((e) => e.event === 'posted' && (e.data as { post: { id: string } }).post.id === posted.body.id);
+    // A bot creates no bots (its owner's deactivation must reach every token), and no token mints tokens.
+    expect((await api().post('/api/v1/bots', { username: `childbot${kind}` }, token)).status).toBe(403);
+    expect((await api().post(`/api/v1/users/${bot.user_id}/tokens`, { description: 'self-made' }, token)).status).toBe(404);
+    const alicesToken = (await newToken(alice, alice.id, 'scripts')).token;
+    expect((await api().post(`/api/v1/users/${alice.id}/tokens`, { description: 'more' }, alicesToken)).status).toBe(403);
     // Disabling the bot stops its tokens at once.
     expect((await api().post(`/api/v1/bots/${bot.user_id}/disable`, undefined, alice.token)).body.deactivated_at).toEqual(expect.any(Number));
     expect((await ws.waitClose(5000)).code).toBe(1008);

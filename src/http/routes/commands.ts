@@ -32,7 +32,7 @@ export const CommandSchema = Type.Object({
   trigger: Type.String(),
   url: Type.String(),
   method: Method,
-  token: Type.String({ description: 'Sent as `token` with every request: the service checks it' }),
+  token: Type.Optional(Type.String({ description: 'Sent as `token` with every request: the service checks it. Shown once: in the answers of create and regen_token only' })),
   auto_complete: Type.Boolean(),
   auto_complete_hint: Type.String(),
   auto_complete_desc: Type.String(),
