@@ -38,7 +38,7 @@ import { UniqueViolation } from '../store/errors.js';
 import type { Access } from './access.js';
 import type { ChannelService } from './channels.js';
 import type { CallContext, ServiceDeps } from './context.js';
-import type { PostService } from './posts.js';
+import { RESERVED_PROPS, type PostService } from './posts.js';
 import type { SearchService } from './search.js';
 import type { AccountService } from './accounts.js';
 
@@ -231,7 +231,7 @@ export class CommandService {
   /** Posts `message` in the channel as the caller (PostService.create: CHANNEL_POLICY.post). */
   private async postAs(inv: Invocation, message: string, props: Record<string, unknown> = {}): Promise<CommandResult> {
     // Keys the server reserves for itself (from_, override_, system_: PostService) are dropped, not refused: the service that answered is not the caller.
-    const own = Object.fromEntries(Object.entries(props).filter(([k]) => !/^(from_|override_|system_)/.test(k)));
+    const own = Object.fromEntries(Object.entries(props).filter(([k]) => !RESERVED_PROPS.test(k)));
     const { post } = await this.services.posts.create(inv.ctx, inv.row.channel.id, { message, ...(Object.keys(own).length === 0 ? {} : { props: own }) });
     return { response_type: 'in_channel', text: message, goto_location: null, props: {}, post, ephemeral: null };
   }

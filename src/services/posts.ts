@@ -47,6 +47,13 @@ export interface ThreadPage {
 }
 
 const MAX_PROPS_BYTES = 8 * 1024;
+/**
+ * Props keys only the server sets: `from_*`, `override_*`, `system_*` (webhooks, bots, system
+ * messages), `webhook_id`, and `attachments` (Slack attachments: only a webhook's, cleaned by
+ * services/webhooks.ts, so a client cannot store a javascript: link or an internal image URL
+ * that other clients would draw).
+ */
+export const RESERVED_PROPS = /^(from_|override_|system_|webhook_id$|attachments$)/;
 
 function checkProps(props: Readonly<Record<string, unknown>> | undefined): string {
   if (props === undefined) return '{}';
@@ -54,7 +61,7 @@ function checkProps(props: Readonly<Record<string, unknown>> | undefined): strin
   if (Buffer.byteLength(text) > MAX_PROPS_BYTES) throw invalid('props', `props must be at most ${MAX_PROPS_BYTES} bytes of JSON`);
   for (const key of Object.keys(props)) {
     // Keys the server sets itself (webhooks, bots, system messages) cannot be forged by clients.
-    if (/^(from_|override_|system_)/.test(key)) throw invalid('props', `props.${key} is reserved`);
+    if (RESERVED_PROPS.test(key)) throw invalid('props', `props.${key} is reserved`);
   }
   return text;
 }

@@ -64,7 +64,7 @@ describe.each(STORES)('posts (%s)', (kind) => {
 
     it('refuses empty or oversized messages, reserved props and attachments, posting nothing', async () => {
       const c = await channel();
-      for (const body of [{ message: '   ' }, { message: 'x'.repeat(16_384) }, { message: 'x', props: { from_webhook: 'true' } }, { message: 'x', props: { big: 'y'.repeat(9000) } }, { message: 'x', file_ids: ['f'] }]) {
+      for (const body of [{ message: '   ' }, { message: 'x'.repeat(16_384) }, { message: 'x', props: { from_webhook: 'true' } }, { message: 'x', props: { webhook_id: 'forged' } }, { message: 'x', props: { attachments: [{ title_link: 'javascript:alert(1)' }] } }, { message: 'x', props: { big: 'y'.repeat(9000) } }, { message: 'x', file_ids: ['f'] }]) {
         const res = await t.api.post(`/api/v1/channels/${c}/posts`, body, bob.token);
         expect(res.status).toBe(422);
         expect(res.body.error.code).toBe('VALIDATION_ERROR');

@@ -126,6 +126,8 @@ describe.each(STORES)('incoming webhooks (%s)', (kind) => {
     expectRefused(await run(hook.token, { text: 'x', attachments: [{ color: 'red; background: url(x)' }] }), 422);
     expectRefused(await run(hook.token, { text: 'x', attachments: Array.from({ length: 21 }, () => ({ text: 'a' })) }), 422);
     expectRefused(await run(hook.token, { text: 'x', props: { from_webhook: 'false' } }), 422);
+    // Attachments only as the top-level field (cleaned), never smuggled in through props.
+    expectRefused(await run(hook.token, { text: 'x', props: { attachments: [{ title_link: 'javascript:alert(1)', image_url: 'http://169.254.169.254/x' }] } }), 422);
     expectRefused(await run(hook.token, { text: 'x'.repeat(20_000) }), 422);
     // A name that is a person's (an admin's here): refused, never shown as them.
     const asAdmin = await run(hook.token, { text: 'I am root', username: root.username });
