@@ -407,6 +407,7 @@ export class CommandService {
    */
   async respond(caller: { ip: string; requestId: string }, token: string, body: unknown): Promise<CommandResult> {
     const gone = (): never => {
+      this.deps.security.emit('access_denied', { ip: caller.ip, requestId: caller.requestId, resource: 'command', action: 'respond', reason: 'invalid_response_url', status: 404 });
       throw notFound('Response URL');
     };
     const m = /^([A-Za-z0-9_-]{70})\.([A-Za-z0-9_-]{22})$/.exec(token);

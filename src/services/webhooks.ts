@@ -285,7 +285,14 @@ export class WebhookService {
   async executeIncoming(caller: HookCaller, token: string, payload: unknown): Promise<{ post_id: string }> {
     // Only the hash is looked up: a wrong token costs the same whatever it resembles.
     const hook = TOKEN_RE.test(token) ? await this.deps.store.webhooks.getIncomingByTokenHash(hashSecret(token)) : undefined;
-    if (hook === undefined) throw notFound('Webhook');
+    if (hook === undefined) {
+      // A wrong token is a refusal like any other (contract §7), and guessing is limited per
+      // client address (the per-hook limit below only counts once a hook is found).
+      this.deps.security.emit('access_denied', { ip: caller.ip, requestId: caller.requestId, resource: 'webhook', action: 'execute', reason: 'unknown_token', status: 404 });
+      const probe = await this.options.limits.consumeWebhook(`unknown-token:${caller.ip}`);
+      if (!probe.allowed) throw new RateLimitedError(probe.limit, probe.resetAt, probe.retryAfter, 'webhook');
+      throw notFound('Webhook');
+    }
     const count = (outcome: string): void => {
       this.options.metrics.webhookExecutions.inc({ hook_id: hook.id, kind: 'incoming', outcome });
     };
@@ -308,7 +315,10 @@ export class WebhookService {
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw badRequest('The payload must be a JSON object');
     const p = payload as Record<string, unknown>;
     const ctx = await this.creatorContext(hook.creator_id, caller);
-    if (ctx === undefined) throw forbidden('This webhook is disabled: its creator\'s account is deactivated');
+    if (ctx === undefined) {
+      this.deps.security.emit('access_denied', { ip: caller.ip, requestId: caller.requestId, userId: hook.creator_id, resource: 'webhook', action: 'execute', resource_id: hook.id, reason: 'creator_deactivated', status: 403 });
+      throw forbidden('This webhook is disabled: its creator\'s account is deactivated');
+    }
     let channelId = hook.channel_id;
     if (p.channel !== undefined && p.channel !== null && p.channel !== '') {
       if (typeof p.channel !== 'string' || p.channel.length > 128) throw invalid('channel', 'channel must be a channel name');

@@ -163,6 +163,10 @@ describe.each(STORES)('incoming webhooks (%s)', (kind) => {
     expect(unknown.status).toBe(404);
     expect(envelope(await run('short', { text: 'x' }))).toEqual(envelope(unknown));
     expect(envelope(await run(`${hook.token.slice(0, 42)}${hook.token[42] === 'A' ? 'B' : 'A'}`, { text: 'x' }))).toEqual(envelope(unknown));
+    // Each is a refusal on record (security event), without the token it tried.
+    const refusals = t.logs.lines.filter((l) => l.includes('"security_event":"access_denied"') && l.includes('"reason":"unknown_token"'));
+    expect(refusals.length).toBeGreaterThanOrEqual(3);
+    expect(refusals.join('\n')).not.toContain('A'.repeat(43));
   });
 
   it('stops when its creator leaves the channel or is deactivated, and works again when they are back', async () => {
