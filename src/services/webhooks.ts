@@ -31,7 +31,7 @@
  * post in the channel / TEAM_POLICY.create_webhook); every change is an audit entry.
  */
 import { randomUUID } from 'node:crypto';
-import { AppError, badRequest, forbidden, invalid, notFound, RateLimitedError } from '../domain/errors.js';
+import { AppError, badRequest, conflict, forbidden, invalid, notFound, RateLimitedError } from '../domain/errors.js';
 import type { ChannelContext } from '../domain/policy.js';
 import type { PostView } from '../domain/presenters.js';
 import {
@@ -75,6 +75,12 @@ export interface WebhookOptions {
 
 export const RETRY_DELAYS_MS: readonly number[] = [1000, 5000];
 export const QUEUE_LIMIT = 500;
+/** Incoming, and outgoing, webhooks one person may have (each kind). */
+export const MAX_HOOKS_PER_CREATOR = 50;
+/** Outgoing webhooks of one team: every public post of the team is matched against each. */
+export const MAX_OUTGOING_PER_TEAM = 100;
+/** Callbacks of one creator's hooks waiting at once: one member's hooks cannot fill the queue for everyone. */
+export const QUEUE_PER_CREATOR = 100;
 /** Delivery attempts kept per outgoing hook. */
 export const DELIVERY_LOG_SIZE = 50;
 /** The largest callback answer read (the outbound client for webhooks is built with it). */
@@ -219,6 +225,9 @@ export class WebhookService {
       display_name: input.display_name ?? '', description: input.description ?? '', channel_locked: input.channel_locked === true ? 1 : 0, created_at: now, updated_at: now,
     };
     await this.deps.store.transaction(async (tx) => {
+      if ((await tx.webhooks.listIncoming(ctx.actor.userId, undefined, 0, MAX_HOOKS_PER_CREATOR)).length >= MAX_HOOKS_PER_CREATOR) {
+        throw conflict(`A person may create at most ${MAX_HOOKS_PER_CREATOR} incoming webhooks; delete one first`);
+      }
       await tx.webhooks.createIncoming(hook);
       await this.audit(tx, ctx, 'webhook.incoming.create', 'incoming_webhook', hook.id, { channel_id: hook.channel_id, display_name: hook.display_name });
     });
@@ -417,6 +426,11 @@ export class WebhookService {
       callback_urls: JSON.stringify(urls), content_type: this.contentType(input.content_type), created_at: now, updated_at: now,
     };
     await this.deps.store.transaction(async (tx) => {
+      // Every public post of the team is matched against all of them: a bound on both counts.
+      if ((await tx.webhooks.listOutgoing(ctx.actor.userId, undefined, 0, MAX_HOOKS_PER_CREATOR)).length >= MAX_HOOKS_PER_CREATOR) {
+        throw conflict(`A person may create at most ${MAX_HOOKS_PER_CREATOR} outgoing webhooks; delete one first`);
+      }
+      if ((await tx.webhooks.outgoingForTeam(hook.team_id)).length >= MAX_OUTGOING_PER_TEAM) throw conflict(`A team may have at most ${MAX_OUTGOING_PER_TEAM} outgoing webhooks`);
       await tx.webhooks.createOutgoing(hook);
       await this.audit(tx, ctx, 'webhook.outgoing.create', 'outgoing_webhook', id, { team_id: hook.team_id, channel_id: channelId, callback_urls: urls });
     });
@@ -498,8 +512,9 @@ export class WebhookService {
     for (const hook of hooks) {
       const word = triggerWord(hook, channel.channel.id, post.message);
       if (word === undefined) continue;
-      if (this.queue.length >= this.queueLimit) {
-        this.deps.logger.warn({ hook_id: hook.id, post_id: post.id, queued: this.queue.length }, 'outgoing webhook dropped: the queue is full');
+      const mine = this.queue.reduce((n, job) => n + (job.hook.creator_id === hook.creator_id ? 1 : 0), 0);
+      if (this.queue.length >= this.queueLimit || mine >= QUEUE_PER_CREATOR) {
+        this.deps.logger.warn({ hook_id: hook.id, post_id: post.id, queued: this.queue.length, creator_queued: mine }, 'outgoing webhook dropped: the queue is full');
         this.options.metrics.webhookExecutions.inc({ hook_id: hook.id, kind: 'outgoing', outcome: 'dropped' });
         continue;
       }

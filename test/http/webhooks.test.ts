@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostView } from '../../src/domain/presenters.js';
 import { STORES, startApp, type ApiResponse, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createTeam, envelope, makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
+import { MAX_HOOKS_PER_CREATOR } from '../../src/services/webhooks.js';
 import { WsClient } from '../helpers/ws-client.js';
 
 const LIMIT = 30;
@@ -206,6 +207,18 @@ describe.each(STORES)('incoming webhooks (%s)', (kind) => {
     // Another hook is not limited by this one.
     const fresh = await newHook(bob, other.id);
     expect((await run(fresh.token, { text: 'unaffected' })).status).toBe(200);
+  });
+
+  it('bounds how many hooks one person creates (each kind), so nobody can flood the team\'s delivery queue', async () => {
+    const dora = await registerUser(t.api, 'dora');
+    await addTeamMember(t.api, alice, team.id, dora);
+    await addChannelMember(t.api, alice, channel.id, dora);
+    for (let i = 0; i < MAX_HOOKS_PER_CREATOR; i++) await newHook(dora, channel.id);
+    const over = await t.api.post('/api/v1/hooks/incoming', { channel_id: channel.id }, dora.token);
+    expect(envelope(over)).toMatchObject({ status: 409 });
+    const out = (n: number) => t.api.post('/api/v1/hooks/outgoing', { team_id: team.id, trigger_words: [`w${n}`], callback_urls: ['https://example.com/hook'] }, dora.token);
+    for (let i = 0; i < MAX_HOOKS_PER_CREATOR; i++) expect((await out(i)).status).toBe(201);
+    expect(envelope(await out(99))).toMatchObject({ status: 409 });
   });
 
   it('lets only the creator or a system admin see, change, regenerate and delete a hook; every change is audited', async () => {
