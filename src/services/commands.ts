@@ -135,6 +135,8 @@ interface Invocation {
   readonly team: Team | undefined;
   readonly trigger: string;
   readonly args: string;
+  /** The caller confirmed notifying a large channel (@channel, @all, @here in what gets posted). */
+  readonly confirmChannelMention?: boolean;
 }
 
 type Builtin = (inv: Invocation) => Promise<CommandResult>;
@@ -196,7 +198,7 @@ export class CommandService {
 
   // ---- running ----
 
-  async execute(ctx: CallContext, input: { channel_id: string; command: string; team_id?: string | undefined }): Promise<CommandResult> {
+  async execute(ctx: CallContext, input: { channel_id: string; command: string; team_id?: string | undefined; confirm_channel_mention?: boolean | undefined }): Promise<CommandResult> {
     const row = await this.access.channel(ctx, input.channel_id, 'post');
     const line = input.command.trim();
     if (line.length > MAX_COMMAND_LENGTH) throw new AppError('VALIDATION_ERROR', `A command may be at most ${MAX_COMMAND_LENGTH} characters`, { field: 'command' });
@@ -206,7 +208,7 @@ export class CommandService {
     const args = (match[2] ?? '').trim();
     let team: Team | undefined = row.team;
     if (team === undefined && input.team_id !== undefined) team = (await this.access.team(ctx, input.team_id, 'read')).team;
-    const inv: Invocation = { ctx, row, team, trigger, args };
+    const inv: Invocation = { ctx, row, team, trigger, args, confirmChannelMention: input.confirm_channel_mention === true };
     const builtin = this.builtins.get(trigger);
     const custom = builtin !== undefined || team === undefined ? undefined : await this.deps.store.commands.getByTrigger(team.id, trigger);
     if (builtin === undefined && custom === undefined) {
@@ -232,7 +234,7 @@ export class CommandService {
   private async postAs(inv: Invocation, message: string, props: Record<string, unknown> = {}): Promise<CommandResult> {
     // Keys the server reserves for itself (from_, override_, system_: PostService) are dropped, not refused: the service that answered is not the caller.
     const own = Object.fromEntries(Object.entries(props).filter(([k]) => !RESERVED_PROPS.test(k)));
-    const { post } = await this.services.posts.create(inv.ctx, inv.row.channel.id, { message, ...(Object.keys(own).length === 0 ? {} : { props: own }) });
+    const { post } = await this.services.posts.create(inv.ctx, inv.row.channel.id, { message, ...(Object.keys(own).length === 0 ? {} : { props: own }), ...(inv.confirmChannelMention === true ? { confirm_channel_mention: true } : {}) });
     return { response_type: 'in_channel', text: message, goto_location: null, props: {}, post, ephemeral: null };
   }
 

@@ -62,7 +62,8 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
   let rx: Awaited<ReturnType<typeof receiver>>;
   beforeAll(async () => {
     rx = await receiver();
-    live = await listening(kind, { env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
+    // @channel needs confirming in any channel of more than one member here.
+    live = await listening(kind, { env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', RUSTCHAT_NOTIFY_CHANNEL_MENTION_CONFIRM_MEMBERS: '1' } });
     alice = await registerUser(live.t.api, 'alice');
     bob = await registerUser(live.t.api, 'bob');
     erin = await registerUser(live.t.api, 'erin');
@@ -88,6 +89,12 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
     expect((await run(bob, '/echo plain words')).body.post.message).toBe('plain words');
     const page = await api().get(`/api/v1/channels/${channel.id}/posts`, bob.token);
     expect(page.body.messages.map((p: { message: string }) => p.message)).toEqual(expect.arrayContaining(['*waves*', 'plain words']));
+    // What a command posts asks the same confirmation as a post, and takes the same answer.
+    const loud = await run(bob, '/echo @channel standup now');
+    expect(loud.status).toBe(409);
+    expect(loud.body.error.code).toBe('CHANNEL_MENTION_CONFIRM_REQUIRED');
+    const confirmed = await api().post('/api/v1/commands/execute', { channel_id: channel.id, command: '/echo @channel standup now', confirm_channel_mention: true }, bob.token);
+    expect(confirmed.body.post.message).toBe('@channel standup now');
   });
 
   it('channel built-ins go through the channel service and its checks', async () => {

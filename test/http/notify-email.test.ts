@@ -262,3 +262,33 @@ describe.each(STORES)('notification e-mail across a restart, generic content (%s
     expect(smtp.mails.filter((m) => m.to.includes(bob.email.toLowerCase()) && /Subject: \[RustChat\]/.test(m.raw))).toHaveLength(1);
   });
 });
+
+describe.each(STORES)('notification e-mail follows read access (%s)', (kind) => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+  let alice: TestUser;
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    t = await startApp(kind, { env: { RUSTCHAT_SMTP_URL: smtp.url, RUSTCHAT_NOTIFY_EMAIL_DELAY_SECONDS: '0', RUSTCHAT_NOTIFY_CONTENT: 'full' }, notifyEmailIntervalMs: 3_600_000 });
+    alice = await registerUser(t.api, 'alice', smtp);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('sends nothing about a private channel the person was removed from after the post', async () => {
+    const team = await createTeam(t.api, alice);
+    const secret = await createChannel(t.api, alice, team.id, 'private');
+    const erin = await registerUser(t.api, 'erin', smtp);
+    await addTeamMember(t.api, alice, team.id, erin);
+    await addChannelMember(t.api, alice, secret.id, erin);
+    await t.api.put('/api/v1/users/me/preferences/notifications', { email_interval: 'immediately' }, erin.token);
+    await createPost(t.api, alice, secret.id, `@${erin.username} the secret plan`);
+    await t.app.services.notifications.idle();
+    expect(await t.app.store.notifications.queuedFor(erin.id)).toHaveLength(1);
+    expect((await t.api.delete(`/api/v1/channels/${secret.id}/members/${erin.id}`, alice.token)).status).toBe(200);
+    expect(await t.app.services.notifications.flushEmails()).toBe(0);
+    expect(smtp.mails.filter((m) => m.raw.includes('secret plan'))).toHaveLength(0);
+  });
+});

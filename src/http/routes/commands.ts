@@ -60,8 +60,8 @@ export function commandRoutes(app: App, deps: HttpDeps): void {
     schema: {
       tags: ['commands'],
       summary: 'Run a slash command in a channel I am a member of: a built-in (/help lists them) or one of the team\'s custom commands. An ephemeral answer goes to my own connections only (ephemeral_message) and is never stored',
-      body: Body({ channel_id: Id, command: Type.String({ minLength: 1, maxLength: MAX_COMMAND_LENGTH }), team_id: Type.Optional(Id) }),
-      response: { 200: CommandResultSchema, ...errors(400, 401, 403, 404, 409, 422, 503) },
+      body: Body({ channel_id: Id, command: Type.String({ minLength: 1, maxLength: MAX_COMMAND_LENGTH }), team_id: Type.Optional(Id), confirm_channel_mention: Type.Optional(Type.Boolean({ description: 'As for a post: what the command posts may notify a large channel (@channel, @all, @here); without it such a post is a 409 CHANNEL_MENTION_CONFIRM_REQUIRED' })) }),
+      response: { 200: CommandResultSchema, ...errors(400, 401, 403, 404, 409, 422, 429, 503) },
     },
   }, async (req) => commands.execute(callCtx(req), req.body));
 
