@@ -1,0 +1,198 @@
+/**
+ * Integrations in the web client end to end (built client, real server, system Chromium):
+ * Alice creates an incoming webhook in the Integrations screen and reads its one-time URL; a
+ * program POSTs Slack-format JSON to it and the message appears marked as a webhook's (the
+ * name it gave itself beside the mark, never instead of Alice), its attachment drawn, its image
+ * a link (nothing remote loaded: no CSP violation). In the composer `/shr` offers /shrug from
+ * the keyboard and `/shrug hello` posts `hello ¯\_(ツ)_/¯`; an unknown command says so and gives
+ * the line back. A custom command registered in the screen calls a loopback receiver (allowed by
+ * RUSTCHAT_OUTBOUND_ALLOWED_HOSTS) with the token the screen showed once, and its ephemeral
+ * answer appears for Alice only, marked "Only visible to you": dismissible, gone after a reload,
+ * and never on Bob's screen.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestApp } from '../helpers/app.js';
+import { twoInAChannel, type TestUser } from '../helpers/factories.js';
+import { cspViolationsIn, openPage, postWith, startBrowserApp, type BrowserApp } from './browser.js';
+
+const WAIT = { timeout: 30_000 };
+
+let app: BrowserApp | undefined;
+let t: TestApp;
+let baseUrl: string;
+let browser: Browser;
+let receiver: Server | undefined;
+let receiverUrl: string;
+const received: { body: string }[] = [];
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ body: Buffer.concat(chunks).toString('utf8') });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ response_type: 'ephemeral', text: 'Sunny in **Paris**' }));
+    });
+  });
+  await new Promise<void>((resolve) => receiver!.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/weather`;
+  app = await startBrowserApp({ env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', RUSTCHAT_WEBHOOKS_ALLOW_USERNAME_OVERRIDE: 'true' } });
+  ({ t, baseUrl, browser } = app);
+}, 300_000);
+
+afterAll(async () => {
+  await app?.close();
+  await new Promise<void>((resolve) => (receiver !== undefined ? receiver.close(() => resolve()) : resolve()));
+});
+
+async function signIn(page: Page, user: TestUser, path: string): Promise<void> {
+  await page.goto(`${baseUrl}${path}`);
+  await page.getByLabel('E-mail or username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Reads the secret of the one-time dialog and closes it. */
+async function readSecret(page: Page, label: string): Promise<string> {
+  const dialog = page.getByRole('dialog').filter({ hasText: 'you will not see this again' });
+  await dialog.waitFor(WAIT);
+  const value = await dialog.getByLabel(label).inputValue();
+  await dialog.getByRole('button', { name: 'Copy' }).waitFor(WAIT);
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await dialog.waitFor({ state: 'detached', ...WAIT });
+  return value;
+}
+
+describe('integrations in the browser', () => {
+  it('creates a webhook and sees its marked post, runs /shrug and a custom command whose answer only its caller sees', async () => {
+    const { alice, bob, team, channel } = await twoInAChannel(t.api);
+    const path = `/${team.name}/channels/${channel.name}`;
+    const { ctx, page: A } = await openPage(browser);
+    const { ctx: ctxB, page: B } = await openPage(browser);
+    try {
+      await signIn(A, alice, path);
+      await signIn(B, bob, path);
+      const box = A.getByRole('textbox', { name: /^Message / });
+      await box.waitFor(WAIT);
+
+      // ---- the Integrations screen, from the keyboard: create an incoming webhook ----
+      const open = A.getByRole('button', { name: 'Integrations' });
+      await open.focus();
+      await A.keyboard.press('Enter');
+      const screen = A.getByRole('dialog', { name: /^Integrations of / });
+      await screen.waitFor(WAIT);
+      const add = screen.getByRole('form', { name: 'Add an incoming webhook' });
+      await add.getByRole('combobox', { name: 'Channel' }).selectOption(channel.id);
+      await add.getByRole('textbox', { name: /^Name/ }).fill('Builds');
+      await add.getByRole('button', { name: 'Create webhook' }).click();
+      const url = await readSecret(A, 'Webhook address');
+      expect(url).toMatch(/\/hooks\/[A-Za-z0-9_-]{40,}$/);
+      await screen.getByRole('list', { name: 'Your incoming webhooks' }).getByText('Builds').waitFor(WAIT);
+      await screen.getByRole('button', { name: 'Close' }).first().click();
+      await screen.waitFor({ state: 'detached', ...WAIT });
+
+      // ---- a program posts to it in Slack's format ----
+      const res = await fetch(`${baseUrl}${new URL(url).pathname}`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          text: 'Build **#42** passed', username: 'CI Robot',
+          attachments: [{
+            color: 'good', pretext: 'Deploy report', title: 'main @ 1a2b3c', title_link: 'https://ci.example.com/42', text: 'All *green*',
+            fields: [{ title: 'Tests', value: '1200', short: true }, { title: 'Duration', value: '3 min', short: true }], image_url: 'https://img.example.com/chart.png',
+          }],
+        }),
+      });
+      expect(res.status).toBe(200);
+      const hooked = postWith(A, 'Build #42 passed');
+      await hooked.waitFor(WAIT);
+      // The author is the hook's creator, whatever name the payload gave.
+      expect(await hooked.locator('.post-header .author').innerText()).toBe(alice.username);
+      await hooked.locator('.author-mark.webhook', { hasText: 'BOT' }).waitFor(WAIT);
+      expect(await hooked.locator('.override-name').innerText()).toBe('CI Robot');
+      const attachment = hooked.getByRole('group', { name: 'Attachment: main @ 1a2b3c' });
+      await attachment.waitFor(WAIT);
+      expect(await attachment.getByRole('link', { name: 'main @ 1a2b3c' }).getAttribute('href')).toBe('https://ci.example.com/42');
+      expect(await attachment.locator('em', { hasText: 'green' }).count()).toBe(1);
+      expect(await attachment.locator('dt').allInnerTexts()).toEqual(['Tests', 'Duration']);
+      expect(await attachment.getByRole('link', { name: 'Image (link)' }).getAttribute('href')).toBe('https://img.example.com/chart.png');
+      expect(await A.locator('img[src^="https://img.example.com"]').count()).toBe(0);
+      // Bob sees the same mark: nobody can take the webhook's post for Alice's own.
+      await postWith(B, 'Build #42 passed').locator('.author-mark.webhook').waitFor(WAIT);
+
+      // ---- /shrug, completed from the keyboard ----
+      await box.click();
+      await box.pressSequentially('/shr');
+      const list = A.getByRole('listbox', { name: 'Command suggestions' });
+      await list.getByRole('option', { name: /\/shrug/ }).waitFor(WAIT);
+      await box.press('Enter');
+      expect(await box.inputValue()).toBe('/shrug ');
+      await box.pressSequentially('hello');
+      await box.press('Enter');
+      await postWith(A, 'hello ¯\\_(ツ)_/¯').waitFor(WAIT);
+      expect(await box.inputValue()).toBe('');
+
+      // An unknown command is not posted: the error is shown and the line comes back.
+      await box.fill('/nosuchcommand now');
+      await box.press('Enter');
+      await A.locator('.toast', { hasText: '/help' }).waitFor(WAIT);
+      expect(await box.inputValue()).toBe('/nosuchcommand now');
+      await box.fill('');
+
+      // ---- a custom command registered in the screen, answering only its caller ----
+      await A.getByRole('button', { name: 'Integrations' }).click();
+      await screen.waitFor(WAIT);
+      await screen.getByRole('button', { name: 'Slash commands' }).click();
+      const addCommand = screen.getByRole('form', { name: 'Add a slash command' });
+      await addCommand.getByLabel('Trigger word').fill('weather');
+      await addCommand.getByLabel('Request URL').fill(receiverUrl);
+      await addCommand.getByRole('button', { name: 'Create command' }).click();
+      const commandToken = await readSecret(A, 'Token sent with each request');
+      expect(commandToken.length).toBeGreaterThan(16);
+      await screen.getByRole('list', { name: 'Commands you manage' }).getByText('/weather', { exact: true }).waitFor(WAIT);
+      await screen.getByRole('button', { name: 'Close' }).first().click();
+      await screen.waitFor({ state: 'detached', ...WAIT });
+
+      await box.click();
+      await box.pressSequentially('/weath');
+      await list.getByRole('option', { name: /\/weather/ }).waitFor(WAIT);
+      await box.press('Tab');
+      await box.pressSequentially('paris');
+      await box.press('Enter');
+      const answer = A.locator('article.post.ephemeral', { hasText: 'Sunny in Paris' });
+      await answer.waitFor(WAIT);
+      await answer.getByText('(Only visible to you)').waitFor(WAIT);
+      const request = new URLSearchParams(received.at(-1)!.body);
+      expect(request.get('token')).toBe(commandToken);
+      expect(request.get('text')).toBe('paris');
+      expect(request.get('user_name')).toBe(alice.username);
+
+      // Dismissible; a second answer stays until a reload, which forgets it (it was never stored).
+      await answer.getByRole('button', { name: 'Dismiss' }).click();
+      await answer.waitFor({ state: 'detached', ...WAIT });
+      await box.fill('/weather lyon');
+      await box.press('Enter');
+      await answer.waitFor(WAIT);
+
+      // Bob: a later message arrives, the answers never do.
+      await box.fill('after the weather');
+      await box.press('Enter');
+      await postWith(B, 'after the weather').waitFor(WAIT);
+      expect(await B.locator('article.post.ephemeral').count()).toBe(0);
+      expect(await B.getByText('Sunny in').count()).toBe(0);
+
+      await A.reload();
+      await postWith(A, 'after the weather').waitFor(WAIT);
+      await postWith(A, 'hello ¯\\_(ツ)_/¯').waitFor(WAIT);
+      expect(await A.locator('article.post.ephemeral').count()).toBe(0);
+
+      expect(await cspViolationsIn(A)).toEqual([]);
+    } finally {
+      await ctx.close();
+      await ctxB.close();
+    }
+  }, 240_000);
+});
