@@ -195,4 +195,49 @@ describe('integrations in the browser', () => {
       await ctxB.close();
     }
   }, 240_000);
+
+  it('says so when the server has access tokens turned off and keeps bots to admins; the outgoing webhook form and its delivery log', async () => {
+    const { alice, team, channel } = await twoInAChannel(t.api);
+    const { ctx, page: A } = await openPage(browser);
+    try {
+      await signIn(A, alice, `/${team.name}/channels/${channel.name}`);
+      await A.getByRole('button', { name: 'Integrations' }).click();
+      const screen = A.getByRole('dialog', { name: /^Integrations of / });
+      await screen.waitFor(WAIT);
+
+      // Tokens: RUSTCHAT_PERSONAL_ACCESS_TOKENS is off by default.
+      await screen.getByRole('button', { name: 'Access tokens' }).click();
+      const addToken = screen.getByRole('form', { name: 'Create a token' });
+      await addToken.getByRole('textbox', { name: 'Description' }).fill('deploy job');
+      await addToken.getByRole('button', { name: 'Create token' }).click();
+      await screen.getByText('Personal access tokens are turned off on this server.', { exact: false }).waitFor(WAIT);
+      expect(await screen.getByRole('form', { name: 'Create a token' }).count()).toBe(0);
+
+      // Bots: RUSTCHAT_BOT_CREATORS=admins by default: the server's refusal is shown in the form.
+      await screen.getByRole('button', { name: 'Bots' }).click();
+      const addBot = screen.getByRole('form', { name: 'Create a bot' });
+      await addBot.getByRole('textbox', { name: 'Username' }).fill('deploybot');
+      await addBot.getByRole('button', { name: 'Create bot' }).click();
+      await addBot.getByRole('alert').waitFor(WAIT);
+
+      // Outgoing: created with trigger words and a callback, its token shown once, its (empty) delivery log opened.
+      await screen.getByRole('button', { name: 'Outgoing webhooks' }).click();
+      const addOut = screen.getByRole('form', { name: 'Add an outgoing webhook' });
+      await addOut.getByRole('textbox', { name: /^Name/ }).fill('Deployer');
+      await addOut.getByRole('textbox', { name: /^Trigger words/ }).fill('deploy, ship');
+      await addOut.getByRole('textbox', { name: 'Callback URLs' }).fill('https://deploy.example.com/chat');
+      await addOut.getByRole('combobox', { name: 'Content type' }).selectOption('application/x-www-form-urlencoded');
+      await addOut.getByRole('button', { name: 'Create outgoing webhook' }).click();
+      const token = await readSecret(A, 'Token sent with each call');
+      expect(token.length).toBeGreaterThan(16);
+      const list = screen.getByRole('list', { name: 'Your outgoing webhooks' });
+      await list.getByText('Trigger words: deploy, ship', { exact: false }).waitFor(WAIT);
+      await list.getByRole('button', { name: 'Delivery log' }).click();
+      await list.getByText('No calls yet.').waitFor(WAIT);
+      const saved = (await t.api.get(`/api/v1/hooks/outgoing?team_id=${team.id}`, alice.token)).body;
+      expect(saved).toMatchObject([{ display_name: 'Deployer', trigger_words: ['deploy', 'ship'], callback_urls: ['https://deploy.example.com/chat'], content_type: 'application/x-www-form-urlencoded' }]);
+    } finally {
+      await ctx.close();
+    }
+  }, 240_000);
 });
