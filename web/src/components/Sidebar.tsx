@@ -118,8 +118,8 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
         <h2 className="team-name">{team.display_name}</h2>
         <div className="sidebar-tools">
           <button type="button" onClick={() => setDialog('add-team')}>{t('sidebar.addPeople')}</button>
-          <button type="button" aria-haspopup="dialog" onClick={() => setDialog('integrations')}>{t('sidebar.integrations')}</button>
           <button type="button" onClick={() => setDialog('leave-team')}>{t('sidebar.leaveTeam')}</button>
+          <button type="button" aria-haspopup="dialog" onClick={() => setDialog('integrations')}>{t('sidebar.integrations')}</button>
         </div>
       </header>
       <div className="sidebar-scroll">
