@@ -252,7 +252,9 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
         setActive((selected + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
         return;
       }
-      if (e.key === 'Enter' || e.key === 'Tab') {
+      // Enter on a command typed in full runs it (nothing left to complete); Tab still adds the space.
+      const typedInFull = commandQuery !== undefined && suggestions[selected]!.insert === text;
+      if ((e.key === 'Enter' && !typedInFull) || e.key === 'Tab') {
         e.preventDefault();
         complete(suggestions[selected]!);
         return;
