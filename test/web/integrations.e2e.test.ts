@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../helpers/app.js';
+import { startApp, type TestApp } from '../helpers/app.js';
 import { twoInAChannel, type TestUser } from '../helpers/factories.js';
 import { cspViolationsIn, openPage, postWith, startBrowserApp, type BrowserApp } from './browser.js';
 
@@ -238,6 +238,83 @@ describe('integrations in the browser', () => {
       expect(saved).toMatchObject([{ display_name: 'Deployer', trigger_words: ['deploy', 'ship'], callback_urls: ['https://deploy.example.com/chat'], content_type: 'application/x-www-form-urlencoded' }]);
     } finally {
       await ctx.close();
+    }
+  }, 240_000);
+
+  it('with tokens on and bots open to everyone: a token shown once, used and revoked; a bot created and disabled; an incoming URL regenerated', async () => {
+    // A second server on the same built client and browser, with the two switches on.
+    const t2 = await startApp('sqlite', { webRoot: app!.webRoot, env: { RUSTCHAT_PERSONAL_ACCESS_TOKENS: 'true', RUSTCHAT_BOT_CREATORS: 'users' } });
+    const base2 = (await t2.app.listen()).url;
+    const { alice, team, channel } = await twoInAChannel(t2.api);
+    const { ctx, page: A } = await openPage(browser);
+    try {
+      await A.goto(`${base2}/${team.name}/channels/${channel.name}`);
+      await A.getByLabel('E-mail or username').fill(alice.username);
+      await A.getByLabel('Password').fill(alice.password);
+      await A.getByRole('button', { name: 'Sign in' }).click();
+      await A.getByRole('button', { name: 'Integrations' }).click();
+      const screen = A.getByRole('dialog', { name: /^Integrations of / });
+      await screen.waitFor(WAIT);
+
+      // ---- a token: shown once, works as a Bearer token, listed with its last use, revoked ----
+      await screen.getByRole('button', { name: 'Access tokens' }).click();
+      const addToken = screen.getByRole('form', { name: 'Create a token' });
+      await addToken.getByRole('textbox', { name: 'Description' }).fill('deploy job');
+      await addToken.getByRole('button', { name: 'Create token' }).click();
+      const token = await readSecret(A, 'Access token');
+      const tokens = screen.getByRole('list', { name: 'Your tokens' });
+      await tokens.getByText('never used', { exact: false }).waitFor(WAIT);
+      const me = await fetch(`${base2}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect(me.status).toBe(200);
+      await screen.getByRole('button', { name: 'Bots' }).click();
+      await screen.getByRole('button', { name: 'Access tokens' }).click();
+      await tokens.getByText('last used', { exact: false }).waitFor(WAIT);
+      await tokens.getByRole('button', { name: 'Revoke' }).click();
+      const confirm = A.getByRole('dialog', { name: 'Revoke “deploy job”?' });
+      await confirm.getByRole('button', { name: 'Revoke' }).click();
+      await confirm.waitFor({ state: 'detached', ...WAIT });
+      await tokens.getByText('None yet.').waitFor(WAIT);
+      expect((await fetch(`${base2}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+
+      // ---- a bot: created, listed with its mark, disabled ----
+      await screen.getByRole('button', { name: 'Bots' }).click();
+      const addBot = screen.getByRole('form', { name: 'Create a bot' });
+      await addBot.getByRole('textbox', { name: 'Username' }).fill(`deploybot${Date.now().toString(36)}`);
+      await addBot.getByRole('textbox', { name: /^Name/ }).fill('Deploy Bot');
+      await addBot.getByRole('button', { name: 'Create bot' }).click();
+      const bots = screen.getByRole('list', { name: 'Your bots' });
+      await bots.getByText('Deploy Bot').waitFor(WAIT);
+      await bots.getByRole('button', { name: 'Disable' }).click();
+      await A.getByRole('dialog', { name: 'Disable Deploy Bot?' }).getByRole('button', { name: 'Disable' }).click();
+      await bots.getByText('(disabled)').waitFor(WAIT);
+      await bots.getByRole('button', { name: 'Enable' }).waitFor(WAIT);
+
+      // ---- an incoming hook's URL regenerated: the new one posts, the old one is gone ----
+      await screen.getByRole('button', { name: 'Incoming webhooks' }).click();
+      const add = screen.getByRole('form', { name: 'Add an incoming webhook' });
+      await add.getByRole('combobox', { name: 'Channel' }).selectOption(channel.id);
+      await add.getByRole('button', { name: 'Create webhook' }).click();
+      const first = new URL(await readSecret(A, 'Webhook address')).pathname;
+      const hooks = screen.getByRole('list', { name: 'Your incoming webhooks' });
+      await hooks.getByRole('button', { name: 'Regenerate secret' }).click();
+      await A.getByRole('dialog', { name: 'Regenerate the secret?' }).getByRole('button', { name: 'Regenerate secret' }).click();
+      const second = new URL(await readSecret(A, 'Webhook address')).pathname;
+      expect(second).not.toBe(first);
+      const send = (path: string) => fetch(`${base2}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'after the new URL' }) });
+      expect((await send(first)).status).toBe(404);
+      expect((await send(second)).status).toBe(200);
+
+      // Editing: a new name and the channel lock.
+      await hooks.getByRole('button', { name: 'Edit' }).click();
+      const edit = screen.getByRole('form', { name: 'Edit the incoming webhook' });
+      await edit.getByRole('textbox', { name: 'Name' }).fill('Alerts');
+      await edit.getByRole('checkbox').check();
+      await edit.getByRole('button', { name: 'Save' }).click();
+      await hooks.getByText('Alerts').waitFor(WAIT);
+      await hooks.getByText('(channel locked)').waitFor(WAIT);
+    } finally {
+      await ctx.close();
+      await t2.close();
     }
   }, 240_000);
 });
