@@ -122,6 +122,11 @@ describe('integrations in the browser', () => {
       expect(await A.locator('img[src^="https://img.example.com"]').count()).toBe(0);
       // Bob sees the same mark: nobody can take the webhook's post for Alice's own.
       await postWith(B, 'Build #42 passed').locator('.author-mark.webhook').waitFor(WAIT);
+      // So does a search result.
+      const search = A.getByRole('combobox', { name: 'Search messages' });
+      await search.fill('passed');
+      await search.press('Enter');
+      await A.getByRole('complementary', { name: 'Search results' }).locator('.search-result .author-mark.webhook').waitFor(WAIT);
 
       // ---- /shrug, completed from the keyboard ----
       await box.click();
