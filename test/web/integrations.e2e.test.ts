@@ -303,6 +303,9 @@ describe('integrations in the browser', () => {
       const hooks = screen.getByRole('list', { name: 'Your incoming webhooks' });
       await hooks.getByRole('button', { name: 'Regenerate secret' }).click();
       await A.getByRole('dialog', { name: 'Regenerate the secret?' }).getByRole('button', { name: 'Regenerate secret' }).click();
+      // The focus is on the new secret (selected, ready to copy), also after the confirmation that produced it.
+      // (Polled with evaluate: the CSP forbids waitForFunction's eval.)
+      await expect.poll(() => A.evaluate<boolean>("document.activeElement?.closest('dialog.secret-dialog') != null && document.activeElement?.tagName === 'INPUT'"), WAIT).toBe(true);
       const second = new URL(await readSecret(A, 'Webhook address')).pathname;
       expect(second).not.toBe(first);
       const send = (path: string) => fetch(`${base2}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'after the new URL' }) });

@@ -56,10 +56,6 @@ export function SecretDialog({ secret, onClose }: { readonly secret: Secret; rea
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
   const [copied, setCopied] = useState<string | undefined>(undefined);
-  useEffect(() => {
-    input.current?.focus();
-    input.current?.select();
-  }, []);
   function copy() {
     const done = () => setCopied(t('integrations.copied'));
     const fallback = () => {
@@ -74,7 +70,7 @@ export function SecretDialog({ secret, onClose }: { readonly secret: Secret; rea
       <p className="secret-warning" role="note"><strong>{t('integrations.onceWarning')}</strong></p>
       <label htmlFor={`${id}-v`}>{secret.label}</label>
       <div className="secret-row">
-        <input id={`${id}-v`} ref={input} readOnly value={secret.value} translate="no" spellCheck={false} onFocus={(e) => e.currentTarget.select()} />
+        <input id={`${id}-v`} ref={input} readOnly autoFocus value={secret.value} translate="no" spellCheck={false} onFocus={(e) => e.currentTarget.select()} />
         <button type="button" onClick={copy}>{t('integrations.copy')}</button>
       </div>
       <p className="hint" role="status">{copied ?? ''}</p>
