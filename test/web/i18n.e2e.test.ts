@@ -3,7 +3,7 @@
  * in the system Chromium in the pseudo-locale (`?locale=qps-ploc`), where every text that goes
  * through t() reads like `[Ŝéñð]`. On each screen reached (sign-in, sign-up, forgotten password,
  * reset link, the channel with messages, reactions and a thread, the side panels, the emoji
- * pickers, search, Threads, the settings and the workspace's dialogs, the first screen of a new
+ * pickers, search, Threads, the settings and the workspace's dialogs, the Integrations screen and a webhook post, the first screen of a new
  * account; on the way, the language setting switches back to English) every text node, every aria-label / placeholder / title / alt and the document title
  * must be pseudo-localised, or be user content (names, messages we posted, emoji short names),
  * or sit in an element marked translate="no" (data such as time-zone names, initials). Whatever
