@@ -27,6 +27,8 @@ let browser: Browser;
 let receiver: Server | undefined;
 let receiverUrl: string;
 const received: { body: string }[] = [];
+/** While set, the receiver holds its answers until it resolves (to see the composer say the command is running). */
+let gate: Promise<void> | undefined;
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -34,8 +36,10 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({ body: Buffer.concat(chunks).toString('utf8') });
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ response_type: 'ephemeral', text: 'Sunny in **Paris**' }));
+      void (gate ?? Promise.resolve()).then(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ response_type: 'ephemeral', text: 'Sunny in **Paris**' }));
+      });
     });
   });
   await new Promise<void>((resolve) => receiver!.listen(0, '127.0.0.1', resolve));
@@ -166,7 +170,12 @@ describe('integrations in the browser', () => {
       await list.getByRole('option', { name: /\/weather/ }).waitFor(WAIT);
       await box.press('Tab');
       await box.pressSequentially('paris');
+      let release: () => void = () => undefined;
+      gate = new Promise<void>((resolve) => (release = resolve));
       await box.press('Enter');
+      await A.locator('.composer .composer-status', { hasText: 'Running /weather…' }).waitFor(WAIT);
+      gate = undefined;
+      release();
       const answer = A.locator('article.post.ephemeral', { hasText: 'Sunny in Paris' });
       await answer.waitFor(WAIT);
       await answer.getByText('(Only visible to you)').waitFor(WAIT);

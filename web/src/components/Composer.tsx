@@ -211,7 +211,9 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
 
   // A message may be empty when it carries files (the server allows it then).
   const canSend = disabled === undefined && !uploading && (text.trim() !== '' || ready > 0);
-  const status = uploading ? t('composer.uploading') : '';
+  // A command's service may take a few seconds to answer: say it is running meanwhile.
+  const [running, setRunning] = useState<string | undefined>(undefined);
+  const status = uploading ? t('composer.uploading') : running !== undefined ? t('composer.running', { command: running }) : '';
 
   function submit(e?: FormEvent) {
     e?.preventDefault();
@@ -221,13 +223,15 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
       // A slash command runs instead of being posted; on failure the line comes back to the box.
       setText('');
       drafts.delete(key);
+      const trigger = message.split(/\s/, 1)[0]!;
+      setRunning(trigger);
       actions.executeCommand(channelId, message, teamId).then((result) => {
         const go = result.goto_location;
         if (go !== null && go.startsWith('/') && !go.startsWith('//')) navigate(go);
       }, (err: unknown) => {
         actions.notify(t('composer.commandFailed', { reason: describeError(err) }));
         setText((now) => (now === '' ? message : now));
-      });
+      }).finally(() => setRunning((now) => (now === trigger ? undefined : now)));
       return;
     }
     const files = tray.take();

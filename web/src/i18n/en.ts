@@ -407,6 +407,7 @@ export const en = {
   'composer.mentionSuggestions': 'Mention suggestions',
   'composer.commandSuggestions': 'Command suggestions',
   'composer.commandFailed': 'The command did not run: {reason}',
+  'composer.running': 'Running {command}…',
   'composer.emojiSuggestions': 'Emoji suggestions',
   'composer.hint': 'Enter sends, Shift+Enter adds a new line. Paste or drop files to attach them.',
   'composer.insertEmoji': 'Insert emoji',
