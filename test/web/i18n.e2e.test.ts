@@ -124,6 +124,8 @@ describe('the web client in the pseudo-locale', () => {
       teamInfo.name, teamInfo.display_name, ...channels.flatMap((c) => [c.name, c.display_name]),
       `${newcomer}@example.com`, '127.0.0.1', '::1', '::ffff:127.0.0.1',
       ...(policy.notes !== undefined && policy.notes !== '' ? [policy.notes] : []),
+      // The server's answer to /mute (an ephemeral message's text is the server's, like its error sentences).
+      'Muting channels is not available yet.',
     ];
 
     const { ctx, page, watch } = await openPage(app!.browser);
@@ -196,6 +198,14 @@ describe('the web client in the pseudo-locale', () => {
       await rootPost.getByRole('button', { name: P('post.save') }).click();
       await page.locator('.toast').waitFor(WAIT);
       await look('toast');
+
+      // A slash command's answer only I see: its marks are the client's, its text the server's.
+      await page.locator('#message-box').fill('/mute');
+      await page.locator('#message-box').press('Enter');
+      await page.locator('article.post.ephemeral').waitFor(WAIT);
+      await look('ephemeral answer');
+      await page.locator('article.post.ephemeral').getByRole('button', { name: P('post.dismissEphemeral') }).click();
+      await page.locator('article.post.ephemeral').waitFor({ state: 'detached', ...WAIT });
 
       // ---- search, recent mentions, saved messages ----
       await page.getByRole('combobox', { name: P('search.label') }).fill(SEARCHED);
