@@ -77,9 +77,11 @@ describe('integrations in the browser', () => {
     const path = `/${team.name}/channels/${channel.name}`;
     const { ctx, page: A } = await openPage(browser);
     const { ctx: ctxB, page: B } = await openPage(browser);
+    const { ctx: ctxA2, page: A2 } = await openPage(browser);
     try {
       await signIn(A, alice, path);
       await signIn(B, bob, path);
+      await signIn(A2, alice, path); // Alice on a second device
       const box = A.getByRole('textbox', { name: /^Message / });
       await box.waitFor(WAIT);
 
@@ -190,6 +192,9 @@ describe('integrations in the browser', () => {
       await box.fill('/weather lyon');
       await box.press('Enter');
       await answer.waitFor(WAIT);
+      // Her other device hears of it over the WebSocket (ephemeral_message, to her own connections only).
+      // (Both answers: dismissing is per device.)
+      await A2.locator('article.post.ephemeral', { hasText: 'Sunny in Paris' }).nth(1).getByText('(Only visible to you)').waitFor(WAIT);
 
       // Bob: a later message arrives, the answers never do.
       await box.fill('after the weather');
@@ -207,6 +212,7 @@ describe('integrations in the browser', () => {
     } finally {
       await ctx.close();
       await ctxB.close();
+      await ctxA2.close();
     }
   }, 240_000);
 
