@@ -130,6 +130,13 @@ describe('accessibility in the browser', () => {
       expect((await t.api.post(`/api/v1/posts/${md.id}/reactions`, { emoji_name: emoji }, who.token)).status).toBeLessThan(300);
     }
 
+    // A webhook's post with a Slack attachment (the mark, the colour bar, the fields).
+    const hook = await t.api.post('/api/v1/hooks/incoming', { channel_id: channel.id, display_name: 'CI' }, alice.token);
+    expect(hook.status).toBe(201);
+    expect((await t.api.post(new URL(hook.body.url as string).pathname, {
+      text: 'Nightly build', attachments: [{ color: 'danger', pretext: 'Report', title: 'main', title_link: 'https://ci.example.com/1', text: 'Failed', fields: [{ title: 'Tests', value: '12', short: true }] }],
+    })).status).toBe(200);
+
     const findings: Finding[] = [];
     const path = `/${team.name}/channels/${channel.name}`;
     for (const theme of ['light', 'dark'] as const) {
@@ -148,6 +155,7 @@ describe('accessibility in the browser', () => {
         const mdPost = postWith(page, 'Release notes');
         await mdPost.locator('.reactions').waitFor(WAIT);
         await postWith(page, 'Some code:').locator('pre code').waitFor(WAIT);
+        await postWith(page, 'Nightly build').locator('.attachment-fields').waitFor(WAIT);
         expect(await page.evaluate('document.documentElement.dataset.theme')).toBe(theme);
         findings.push(...await axe(page, `${theme} channel`));
 
@@ -187,6 +195,18 @@ describe('accessibility in the browser', () => {
         findings.push(...await axe(page, `${theme} settings`));
         await page.keyboard.press('Escape');
         await settings.waitFor({ state: 'detached', ...WAIT });
+
+        // ---- the Integrations screen, and an answer only I see (a slash command's) ----
+        await page.getByRole('button', { name: 'Integrations' }).click();
+        const integrations = page.getByRole('dialog', { name: /^Integrations of / });
+        await integrations.locator('.integration-list li').first().waitFor(WAIT);
+        findings.push(...await axe(page, `${theme} integrations`));
+        await page.keyboard.press('Escape');
+        await integrations.waitFor({ state: 'detached', ...WAIT });
+        await page.locator('#message-box').fill('/mute');
+        await page.locator('#message-box').press('Enter');
+        await page.locator('article.post.ephemeral').first().waitFor(WAIT);
+        findings.push(...await axe(page, `${theme} ephemeral answer`));
 
         // ---- the quick switcher ----
         await page.locator('#message-box').focus();

@@ -581,3 +581,29 @@ describe('ChatEngine: password change', () => {
     expect(u.signedOut).toEqual(['session_ended']);
   });
 });
+
+describe('slash commands', () => {
+  const eph = { id: 'e1', channel_id: 'c1', user_id: 'me', message: 'Only for me', props: {}, created_at: 1, type: 'ephemeral' as const };
+
+  it('runs a command instead of posting it: an ephemeral answer is kept for me (once, with its event), a post is added', async () => {
+    const t = setup({
+      executeCommand: (input) => input.command.startsWith('/help')
+        ? { response_type: 'ephemeral', text: 'Only for me', goto_location: null, props: {}, post: null, ephemeral: eph }
+        : { response_type: 'in_channel', text: '', goto_location: null, props: {}, post: post('p9', 9, { channel_id: 'c1', user_id: 'me', message: 'hi ¯\\_(ツ)_/¯' }), ephemeral: null },
+    });
+    await t.engine.executeCommand('c1', '/help', 't1');
+    expect(t.take()).toEqual(['executeCommand {"channel_id":"c1","command":"/help","team_id":"t1"}']);
+    expect(t.store.getState().ephemeral?.c1?.map((p) => p.message)).toEqual(['Only for me']);
+    expect(t.store.getState().outbox).toEqual([]); // never posted
+    await t.engine.executeCommand('c1', '/shrug hi');
+    expect(t.store.getState().posts.p9?.message).toBe('hi ¯\\_(ツ)_/¯');
+    t.engine.dismissEphemeral('c1', 'e1');
+    expect(t.store.getState().ephemeral?.c1).toEqual([]);
+  });
+
+  it('passes a refusal on to the caller and keeps nothing', async () => {
+    const t = setup({ executeCommand: () => Promise.reject(new Error('No command /nope here')) });
+    await expect(t.engine.executeCommand('c1', '/nope')).rejects.toThrow('No command /nope here');
+    expect(t.store.getState().ephemeral).toBeUndefined();
+  });
+});

@@ -3,7 +3,7 @@
  * in the system Chromium in the pseudo-locale (`?locale=qps-ploc`), where every text that goes
  * through t() reads like `[Ŝéñð]`. On each screen reached (sign-in, sign-up, forgotten password,
  * reset link, the channel with messages, reactions and a thread, the side panels, the emoji
- * pickers, search, Threads, the settings and the workspace's dialogs, the first screen of a new
+ * pickers, search, Threads, the settings and the workspace's dialogs, the Integrations screen and a webhook post, the first screen of a new
  * account; on the way, the language setting switches back to English) every text node, every aria-label / placeholder / title / alt and the document title
  * must be pseudo-localised, or be user content (names, messages we posted, emoji short names),
  * or sit in an element marked translate="no" (data such as time-zone names, initials). Whatever
@@ -103,6 +103,14 @@ describe('the web client in the pseudo-locale', () => {
     expect((await t.api.post(`/api/v1/posts/${pinned.id}/pin`, {}, bob.token)).status).toBe(200);
     expect((await t.api.post(`/api/v1/posts/${root.id}/reactions`, { emoji_name: 'tada' }, bob.token)).status).toBeLessThan(300);
 
+    // A webhook's post with a Slack attachment: its mark and the attachment's labels are the client's, the rest is content.
+    const hook = await t.api.post('/api/v1/hooks/incoming', { channel_id: channel.id, display_name: 'Lorem' }, alice.token);
+    expect(hook.status).toBe(201);
+    const hooked = await t.api.post(new URL(hook.body.url as string).pathname, {
+      text: 'Lorem', attachments: [{ color: 'good', title: 'Dolor', title_link: 'https://ci.example.com/42', text: 'Tempor', fields: [{ title: 'Sit', value: 'Amet', short: true }], image_url: 'https://ci.example.com/i.png' }],
+    });
+    expect(hooked.status).toBe(200);
+
     const teamInfo = (await t.api.get(`/api/v1/teams/${team.id}`, alice.token)).body as { name: string; display_name: string };
     const channels = (await t.api.get(`/api/v1/teams/${team.id}/channels`, alice.token)).body as Array<{ name: string; display_name: string }>;
     const newcomer = `newbie${Date.now().toString(36)}`;
@@ -112,10 +120,12 @@ describe('the web client in the pseudo-locale', () => {
       ...AS_THEY_ARE,
       'Alice Liddell', 'Bob Builder', alice.username, bob.username, newcomer,
       // The messages, and their words one by one (a search result marks the matching word apart).
-      ...MESSAGES, ...MESSAGES.flatMap((m) => m.split(' ')), SEARCHED,
+      ...MESSAGES, ...MESSAGES.flatMap((m) => m.split(' ')), SEARCHED, 'Lorem', 'Dolor', 'Tempor', 'Sit', 'Amet',
       teamInfo.name, teamInfo.display_name, ...channels.flatMap((c) => [c.name, c.display_name]),
       `${newcomer}@example.com`, '127.0.0.1', '::1', '::ffff:127.0.0.1',
       ...(policy.notes !== undefined && policy.notes !== '' ? [policy.notes] : []),
+      // The server's answer to /mute (an ephemeral message's text is the server's, like its error sentences).
+      'Muting channels is not available yet.',
     ];
 
     const { ctx, page, watch } = await openPage(app!.browser);
@@ -156,6 +166,7 @@ describe('the web client in the pseudo-locale', () => {
       await page.locator('button[type=submit]').click();
       await postWith(page, 'Lorem ipsum dolor sit amet').waitFor(WAIT);
       await postWith(page, 'Sed do eiusmod tempor').waitFor(WAIT);
+      await page.locator('.attachment .attachment-fields').waitFor(WAIT);
       await page.locator('.conn-open').waitFor(WAIT);
       await look('channel view');
 
@@ -187,6 +198,14 @@ describe('the web client in the pseudo-locale', () => {
       await rootPost.getByRole('button', { name: P('post.save') }).click();
       await page.locator('.toast').waitFor(WAIT);
       await look('toast');
+
+      // A slash command's answer only I see: its marks are the client's, its text the server's.
+      await page.locator('#message-box').fill('/mute');
+      await page.locator('#message-box').press('Enter');
+      await page.locator('article.post.ephemeral').waitFor(WAIT);
+      await look('ephemeral answer');
+      await page.locator('article.post.ephemeral').getByRole('button', { name: P('post.dismissEphemeral') }).click();
+      await page.locator('article.post.ephemeral').waitFor({ state: 'detached', ...WAIT });
 
       // ---- search, recent mentions, saved messages ----
       await page.getByRole('combobox', { name: P('search.label') }).fill(SEARCHED);
@@ -228,6 +247,23 @@ describe('the web client in the pseudo-locale', () => {
         await rootPost.hover();
         await rootPost.getByRole('button', { name: P('post.delete') }).click();
       }, 'form');
+      // The Integrations screen: each section, and the one-time display of a new webhook's address.
+      for (const [section, ready] of [['integrations.incoming', 'form'], ['integrations.outgoing', 'form'], ['integrations.commands', 'form'], ['integrations.tokens', 'form'], ['integrations.bots', 'form']] as const) {
+        await inDialog(`integrations: ${section}`, async () => {
+          await page.getByRole('button', { name: P('sidebar.integrations') }).click();
+          await dialog.getByRole('button', { name: P(section) }).click();
+          await dialog.locator('.integration-list li').first().waitFor(WAIT);
+        }, ready);
+      }
+      await page.getByRole('button', { name: P('sidebar.integrations') }).click();
+      await dialog.getByRole('button', { name: P('integrations.createIncoming') }).click();
+      await page.locator('dialog.secret-dialog[open] input').waitFor(WAIT);
+      await dialog.locator('.integration-list li').filter({ hasText: P('integrations.edit') }).first().waitFor(WAIT);
+      await look('integrations: the one-time secret');
+      await escape();
+      await page.locator('dialog.secret-dialog').waitFor({ state: 'detached', ...WAIT });
+      await escape();
+      await dialog.waitFor({ state: 'detached', ...WAIT });
       await inDialog('profile and settings', async () => page.locator('button.me-button').click(), '.session-list li');
       await inDialog('profile picture', async () => {
         await page.locator('button.me-button').click();

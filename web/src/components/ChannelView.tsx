@@ -15,7 +15,8 @@ import { ConfirmDialog } from './Dialog.js';
 import { AddPeopleDialog, EditChannelDialog } from './dialogs.js';
 import { DropHint, useAttachmentTray, useFileDrop } from './Files.js';
 import { LockIcon } from './icons.js';
-import { MessageText, OutgoingItem, PostItem, rowProps } from './Post.js';
+import { EphemeralItem, MessageText, OutgoingItem, PostItem, rowProps } from './Post.js';
+import { authorMark } from '../lib/integrations.js';
 import { t, tParts } from '../i18n/index.js';
 
 const GROUP_WINDOW_MS = 5 * 60_000;
@@ -38,7 +39,9 @@ export function PostList({ posts, context, onOpenThread, firstUnreadSeq, state, 
         const newDay = prev === undefined || !sameDay(prev.created_at, post.created_at);
         const unreadLine = firstUnreadSeq != null && post.seq === firstUnreadSeq && post.user_id !== state.me.id;
         const compact = !newDay && !unreadLine && prev !== undefined && prev.user_id === post.user_id && post.created_at - prev.created_at < GROUP_WINDOW_MS
-          && (context === 'thread' || (prev.root_post_id === post.root_post_id));
+          && (context === 'thread' || (prev.root_post_id === post.root_post_id))
+          // A webhook's post always shows its author line with the webhook mark.
+          && authorMark(post, undefined).kind !== 'webhook' && authorMark(prev, undefined).kind !== 'webhook';
         return (
           <Fragment key={post.id}>
             {newDay && <div className="day-separator" role="separator"><span>{formatDay(post.created_at)}</span></div>}
@@ -92,6 +95,7 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone, focusPostI
   // A message whose post already arrived (say, over the WebSocket before the POST answered) shows once.
   const arrived = new Set(posts.map((p) => p.client_msg_id));
   const pending = outbox.filter((o) => o.channelId === channel.id && o.rootId === null && !arrived.has(o.clientMsgId));
+  const ephemeral = state.ephemeral?.[channel.id] ?? [];
   const scroller = useRef<HTMLDivElement>(null);
   const topSentinel = useRef<HTMLDivElement>(null);
   const bottomSentinel = useRef<HTMLDivElement>(null);
@@ -119,11 +123,11 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone, focusPostI
       el.scrollTop = el.scrollHeight;
     } else if (prev.first !== firstId && prev.lastId === lastId) {
       el.scrollTop += el.scrollHeight - prev.height;
-    } else if ((prev.lastId !== lastId || prev.count !== pending.length) && atBottom.current && !prev.hasNewer && !hasNewer) {
+    } else if ((prev.lastId !== lastId || prev.count !== pending.length + ephemeral.length) && atBottom.current && !prev.hasNewer && !hasNewer) {
       el.scrollTop = el.scrollHeight;
     }
-    last.current = { channelId: channel.id, first: firstId, lastId, height: el.scrollHeight, count: pending.length, anchor, hasNewer };
-  }, [channel.id, firstId, lastId, pending.length, posts.length, anchor, hasNewer]);
+    last.current = { channelId: channel.id, first: firstId, lastId, height: el.scrollHeight, count: pending.length + ephemeral.length, anchor, hasNewer };
+  }, [channel.id, firstId, lastId, pending.length, ephemeral.length, posts.length, anchor, hasNewer]);
 
   // Once the window around the permalink's message is rendered: bring it into view (after the
   // rule above, which may have gone to the bottom) and give it the keyboard focus, once.
@@ -180,7 +184,12 @@ function MessageList({ channel, onOpenThread, editPostId, onEditDone, focusPostI
             {loadingNewer ? t('common.loading') : t('channel.loadNewer')}
           </button>
         </div>
-      ) : pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
+      ) : (
+        <>
+          {pending.map((o) => <OutgoingItem key={o.clientMsgId} item={o} />)}
+          {ephemeral.map((p) => <EphemeralItem key={p.id} post={p} />)}
+        </>
+      )}
     </div>
   );
 }

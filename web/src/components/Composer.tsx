@@ -12,6 +12,9 @@ import type { AttachmentTray } from '../lib/attachments.js';
 import { emojiQueryAt, loadEmoji, noteEmojiUsed, searchEmoji, skinTone } from '../lib/emoji.js';
 import { MAX_FILES_PER_POST } from '../lib/files.js';
 import { mentionQueryAt } from '../lib/format.js';
+import { commandQueryAt, isCommandLine, matchCommands, type CommandHint } from '../lib/integrations.js';
+import type { ApiClient } from '../lib/api.js';
+import { navigate, useRoute } from '../navigation.js';
 import { useChatActions, useChatSelector, useChatState, useNow, type ChatActions } from '../state/chat.js';
 import { typingIn, userLabel } from '../state/reducer.js';
 import { AttachmentList, useAttachmentTray, useAttachments } from './Files.js';
@@ -69,6 +72,50 @@ function useMentionSuggestions(query: string | undefined): Suggestion[] {
   return [...people, ...SPECIAL.filter((s) => s.username.startsWith(query)).map((s) => ({ username: s.username, label: t(s.label) }))].slice(0, 8);
 }
 
+/** The commands offered after `/`, fetched once per team (and again after a failure). */
+const commandHints = new Map<string, Promise<CommandHint[]>>();
+
+function loadCommandHints(api: ApiClient, teamId: string | undefined): Promise<CommandHint[]> {
+  const key = teamId ?? '';
+  let found = commandHints.get(key);
+  if (found === undefined) {
+    found = api.commandHints(teamId);
+    commandHints.set(key, found);
+    found.catch(() => commandHints.delete(key));
+  }
+  return found;
+}
+
+/** Forgets the fetched commands (a custom command was added or removed). */
+export function forgetCommandHints(): void {
+  commandHints.clear();
+}
+
+/** The team a command typed in this channel runs for: the channel's, else (a direct message) the team on screen. */
+function useCommandTeam(channelId: string): string | undefined {
+  const route = useRoute();
+  const own = useChatSelector((s) => s.channels[channelId]?.team_id ?? undefined);
+  const shown = useChatSelector((s) => (route.kind === 'app' ? s.teams.find((team) => team.name === route.team)?.id : undefined));
+  return own ?? shown;
+}
+
+/** Suggestions for `/tri` typed at the start of the box. */
+function useCommandSuggestions(query: string | undefined, teamId: string | undefined): CommandHint[] {
+  const { api } = useChatActions();
+  const [all, setAll] = useState<{ teamId: string | undefined; list: CommandHint[] }>({ teamId: undefined, list: [] });
+  const wanted = query !== undefined;
+  useEffect(() => {
+    if (!wanted) return;
+    let live = true;
+    loadCommandHints(api, teamId).then((list) => live && setAll({ teamId, list }), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [api, teamId, wanted]);
+  if (query === undefined || all.teamId !== teamId) return [];
+  return matchCommands(all.list, query);
+}
+
 /** Drafts survive switching channels (not reloads). */
 const drafts = new Map<string, string>();
 
@@ -97,7 +144,11 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<string | undefined>(undefined);
-  const mention = mentionQueryAt(text, caret);
+  const teamId = useCommandTeam(channelId);
+  const commandQuery = commandQueryAt(text, caret);
+  const commandKey = commandQuery === undefined ? undefined : `/${commandQuery}`;
+  const commands = useCommandSuggestions(commandQuery !== undefined && commandKey !== dismissed && disabled === undefined ? commandQuery : undefined, teamId);
+  const mention = commandQuery === undefined ? mentionQueryAt(text, caret) : undefined;
   const mentionKey = mention === undefined ? undefined : `${mention.start}:${mention.query}`;
   const people = useMentionSuggestions(mention !== undefined && mentionKey !== dismissed ? mention.query : undefined);
   // `:sm` (two characters or more) suggests emoji, standard and custom.
@@ -107,7 +158,12 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
   useEffect(() => {
     if (emojiKey !== undefined) loadEmoji().catch(() => undefined);
   }, [emojiKey]);
-  const suggestions: Completion[] = mention !== undefined
+  const suggestions: Completion[] = commandQuery !== undefined
+    ? commands.map((c) => ({
+      key: `/${c.trigger}:${c.source}`, start: 0, insert: `/${c.trigger}`,
+      content: <><strong>/{c.trigger}</strong>{c.hint !== '' && <> <span className="command-hint">{c.hint}</span></>}{c.description !== '' && <> <span className="muted">{c.description}</span></>}</>,
+    }))
+    : mention !== undefined
     ? people.map((p) => ({ key: `@${p.username}`, start: mention.start, insert: `@${p.username}`, content: <><strong>@{p.username}</strong> <span className="muted">{p.label}</span></> }))
     : emojiQuery !== undefined && emojiKey !== dismissed
       ? searchEmoji(emojiQuery.query, 8, skinTone()).map((m) => ({
@@ -155,12 +211,29 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
 
   // A message may be empty when it carries files (the server allows it then).
   const canSend = disabled === undefined && !uploading && (text.trim() !== '' || ready > 0);
-  const status = uploading ? t('composer.uploading') : '';
+  // A command's service may take a few seconds to answer: say it is running meanwhile.
+  const [running, setRunning] = useState<string | undefined>(undefined);
+  const status = uploading ? t('composer.uploading') : running !== undefined ? t('composer.running', { command: running }) : '';
 
   function submit(e?: FormEvent) {
     e?.preventDefault();
     if (!canSend) return;
     const message = text.trim();
+    if (isCommandLine(message) && ready === 0) {
+      // A slash command runs instead of being posted; on failure the line comes back to the box.
+      setText('');
+      drafts.delete(key);
+      const trigger = message.split(/\s/, 1)[0]!;
+      setRunning(trigger);
+      actions.executeCommand(channelId, message, teamId).then((result) => {
+        const go = result.goto_location;
+        if (go !== null && go.startsWith('/') && !go.startsWith('//')) navigate(go);
+      }, (err: unknown) => {
+        actions.notify(t('composer.commandFailed', { reason: describeError(err) }));
+        setText((now) => (now === '' ? message : now));
+      }).finally(() => setRunning((now) => (now === trigger ? undefined : now)));
+      return;
+    }
     const files = tray.take();
     setText('');
     drafts.delete(key);
@@ -183,14 +256,16 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
         setActive((selected + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
         return;
       }
-      if (e.key === 'Enter' || e.key === 'Tab') {
+      // Enter on a command typed in full runs it (nothing left to complete); Tab still adds the space.
+      const typedInFull = commandQuery !== undefined && suggestions[selected]!.insert === text;
+      if ((e.key === 'Enter' && !typedInFull) || e.key === 'Tab') {
         e.preventDefault();
         complete(suggestions[selected]!);
         return;
       }
       if (e.key === 'Escape') {
         e.preventDefault();
-        setDismissed(mention !== undefined ? mentionKey : emojiKey);
+        setDismissed(commandQuery !== undefined ? commandKey : mention !== undefined ? mentionKey : emojiKey);
         return;
       }
     }
@@ -208,7 +283,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
       <label htmlFor={id} className="sr-only">{label}</label>
       <AttachmentList tray={tray} />
       {open && (
-        <ul className="suggestions" role="listbox" id={`${id}-list`} aria-label={mention !== undefined ? t('composer.mentionSuggestions') : t('composer.emojiSuggestions')}>
+        <ul className="suggestions" role="listbox" id={`${id}-list`} aria-label={commandQuery !== undefined ? t('composer.commandSuggestions') : mention !== undefined ? t('composer.mentionSuggestions') : t('composer.emojiSuggestions')}>
           {suggestions.map((s, i) => (
             <li
               key={s.key}

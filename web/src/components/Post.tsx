@@ -18,6 +18,95 @@ import { ConfirmDialog } from './Dialog.js';
 import { PostFiles } from './Files.js';
 import { formatSize, previewImageSrc } from '../lib/files.js';
 import { formatDate, t } from '../i18n/index.js';
+import { authorMark, normalizeAttachments, type Attachment, type EphemeralPost } from '../lib/integrations.js';
+
+/**
+ * The mark beside a post's author: a webhook's post (its display name, when the admin allows
+ * one, beside the mark and never instead of the author) or a bot's. Nobody can pass a
+ * webhook's post off as a person's.
+ */
+export function AuthorMark({ post, author }: { readonly post: Pick<Post, 'props'>; readonly author: User | undefined }) {
+  const mark = authorMark(post, author);
+  if (mark.kind === undefined) return null;
+  return (
+    <>
+      <span className={`author-mark ${mark.kind}`} title={mark.kind === 'webhook' ? t('post.webhookMarkTitle') : t('post.botMarkTitle')}>
+        {mark.kind === 'webhook' ? t('post.webhookMark') : t('post.botMark')}
+      </span>
+      {mark.override !== undefined && <bdi className="override-name" title={t('post.overrideNameTitle')}>{mark.override}</bdi>}
+    </>
+  );
+}
+
+/** An http(s) link that opens in a new tab and tells the other site nothing. */
+function ExternalLink({ href, children }: { readonly href: string; readonly children: ReactNode }) {
+  return <a href={href} target="_blank" rel="noopener noreferrer nofollow">{children}</a>;
+}
+
+/**
+ * Slack message attachments (from a webhook or a command): colour bar, pretext, author, title
+ * (a link when it has a safe one), text and fields through the Markdown renderer, footer.
+ * Images are never loaded (the Content-Security-Policy allows only this site's): their link is shown.
+ */
+export function PostAttachments({ props, me }: { readonly props: Readonly<Record<string, unknown>>; readonly me: string }) {
+  const attachments = useMemo(() => normalizeAttachments(props), [props]);
+  if (attachments.length === 0) return null;
+  return (
+    <div className="attachments">
+      {attachments.map((a, i) => <AttachmentCard key={i} a={a} me={me} />)}
+    </div>
+  );
+}
+
+function AttachmentCard({ a, me }: { readonly a: Attachment; readonly me: string }) {
+  return (
+    <div className="attachment" role="group" aria-label={t('post.attachmentLabel', { title: a.title ?? a.fallback ?? '' })} style={a.color !== undefined ? { borderInlineStartColor: a.color } : undefined}>
+      {a.pretext !== undefined && <MessageText message={a.pretext} me={me} />}
+      {a.authorName !== undefined && <p className="attachment-author">{a.authorLink !== undefined ? <ExternalLink href={a.authorLink}>{a.authorName}</ExternalLink> : a.authorName}</p>}
+      {a.title !== undefined && <p className="attachment-title">{a.titleLink !== undefined ? <ExternalLink href={a.titleLink}>{a.title}</ExternalLink> : a.title}</p>}
+      {a.text !== undefined && <MessageText message={a.text} me={me} />}
+      {a.fields.length > 0 && (
+        <dl className="attachment-fields">
+          {a.fields.map((f, i) => (
+            <div key={i} className={f.short ? 'short' : 'long'}>
+              <dt>{f.title}</dt>
+              <dd><MessageText message={f.value} me={me} /></dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {(a.imageUrl !== undefined || a.thumbUrl !== undefined) && (
+        <p className="attachment-images">
+          {a.imageUrl !== undefined && <ExternalLink href={a.imageUrl}>{t('post.attachmentImage')}</ExternalLink>}
+          {a.imageUrl !== undefined && a.thumbUrl !== undefined && ' '}
+          {a.thumbUrl !== undefined && <ExternalLink href={a.thumbUrl}>{t('post.attachmentThumb')}</ExternalLink>}
+        </p>
+      )}
+      {a.footer !== undefined && <p className="attachment-footer">{a.footer}</p>}
+    </div>
+  );
+}
+
+/** An answer only I see (a slash command's ephemeral reply): marked as such, kept until dismissed or reloaded. */
+export function EphemeralItem({ post }: { readonly post: EphemeralPost }) {
+  const { state, actions } = useChat();
+  const when = new Date(post.created_at);
+  return (
+    <article className="post ephemeral" aria-label={t('post.ephemeralLabel', { time: formatClock(post.created_at) })} data-ephemeral-id={post.id}>
+      <div className="post-gutter" aria-hidden="true"><span className="ephemeral-icon">/</span></div>
+      <div className="post-body">
+        <header className="post-header">
+          <bdi className="author">{t('post.commandAnswer')}</bdi>
+          <span className="ephemeral-mark">{t('post.onlyVisibleToYou')}</span>
+          <time dateTime={when.toISOString()} title={formatDate(when, { dateStyle: 'full', timeStyle: 'short' })}>{formatClock(post.created_at)}</time>
+          <button type="button" className="link ephemeral-dismiss" onClick={() => actions.dismissEphemeral(post.channel_id, post.id)}>{t('post.dismissEphemeral')}</button>
+        </header>
+        {post.message !== '' && <MessageText message={post.message} me={state.me.username} />}
+        <PostAttachments props={post.props} me={state.me.username} />
+      </div>
+    </article>
+  );
+}
 
 /**
  * A message's Markdown (lib/markdown.ts: elements, never HTML). A click on a link to a screen of
@@ -230,7 +319,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
       <div className="post-body">
         {!compact && (
           <header className="post-header">
-            <bdi className="author">{name}</bdi>{author !== undefined && <CustomStatus user={author} />}
+            <bdi className="author">{name}</bdi><AuthorMark post={post} author={author} />{author !== undefined && <CustomStatus user={author} />}
             <time dateTime={when.toISOString()} title={formatDate(when, { dateStyle: 'full', timeStyle: 'short' })}>{formatClock(post.created_at)}</time>
           </header>
         )}
@@ -254,6 +343,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
         ) : (
           <>
             <MessageText message={post.message} me={me.username} />
+            <PostAttachments props={post.props} me={me.username} />
             {(post.edited_at !== null || post.is_pinned) && (
               <p className="post-flags">
                 {post.edited_at !== null && <span className="edited">{t('post.edited')}</span>}

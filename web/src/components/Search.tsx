@@ -17,7 +17,7 @@ import { navigate } from '../navigation.js';
 import { useChat, useChatActions, useChatSelector, useNow } from '../state/chat.js';
 import { channelLabel, userLabel, type ChatState } from '../state/reducer.js';
 import { CloseIcon, SearchIcon } from './icons.js';
-import { MessageText } from './Post.js';
+import { AuthorMark, MessageText } from './Post.js';
 import { formatDate, t } from '../i18n/index.js';
 
 /** What the results panel lists; `n` tells a repeated search from the same one still on screen. */
@@ -255,7 +255,7 @@ function ResultItem({ hit, team, onUnsave }: { readonly hit: Hit; readonly team:
         navigate(path);
       }}>
         <span className="result-meta">
-          <span className="author">{author !== undefined ? userLabel(author) : t('names.someone')}</span>
+          <span className="author">{author !== undefined ? userLabel(author) : t('names.someone')}<AuthorMark post={hit.post} author={author} /></span>
           <span className="muted">{t('where.inChannel', { channel: channelName(state, hit.channel) })}</span>
           <time dateTime={when.toISOString()} title={formatDate(when, { dateStyle: 'full', timeStyle: 'short' })}>{resultTime(hit.post.created_at, now)}</time>
         </span>
@@ -429,7 +429,7 @@ export function PermalinkOutside({ post }: { readonly post: Post }) {
     <section className="permalink-state" aria-labelledby="permalink-title">
       <h1 id="permalink-title">{channel !== undefined ? t('permalink.inChannel', { channel: channel.display_name || channel.name }) : t('permalink.notJoined')}</h1>
       <blockquote className="permalink-preview">
-        <p className="author">{author !== undefined ? userLabel(author) : t('names.someone')}</p>
+        <p className="author">{author !== undefined ? userLabel(author) : t('names.someone')}<AuthorMark post={post} author={author} /></p>
         <MessageText message={post.message} me={state.me.username} />
       </blockquote>
       <p>{t('permalink.notMember')}</p>

@@ -14,10 +14,11 @@ import { AddPeopleDialog, BrowseChannelsDialog, CreateChannelDialog, DirectMessa
 import { GroupMessageDialog } from './GroupMessageDialog.js';
 import { CustomStatus } from './CustomStatus.js';
 import { SettingsDialog } from './SettingsDialog.js';
+import { IntegrationsDialog } from './IntegrationsDialog.js';
 import { NewCategoryButton, SidebarCategories, dropZone, useArrangement, type ArrangeProps } from './SidebarCategories.js';
 import { t } from '../i18n/index.js';
 
-type SidebarDialog = 'create' | 'browse' | 'dm' | 'group' | 'add-team' | 'leave-team' | 'profile' | 'settings' | 'emoji' | undefined;
+type SidebarDialog = 'create' | 'browse' | 'dm' | 'group' | 'add-team' | 'leave-team' | 'profile' | 'settings' | 'emoji' | 'integrations' | undefined;
 
 /** `arrange`: drag, keyboard and button controls for favourites and categories (SidebarCategories.tsx). */
 export function ChannelLink({ team, channel, current, arrange }: { readonly team: Team; readonly channel: Channel; readonly current: boolean; readonly arrange?: ArrangeProps | undefined }) {
@@ -118,6 +119,7 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
         <div className="sidebar-tools">
           <button type="button" onClick={() => setDialog('add-team')}>{t('sidebar.addPeople')}</button>
           <button type="button" onClick={() => setDialog('leave-team')}>{t('sidebar.leaveTeam')}</button>
+          <button type="button" aria-haspopup="dialog" onClick={() => setDialog('integrations')}>{t('sidebar.integrations')}</button>
         </div>
       </header>
       <div className="sidebar-scroll">
@@ -176,6 +178,7 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
       {dialog === 'browse' && <BrowseChannelsDialog team={team} onClose={() => setDialog(undefined)} onJoined={go} />}
       {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(undefined)} />}
       {dialog === 'emoji' && <CustomEmojiDialog onClose={() => setDialog(undefined)} />}
+      {dialog === 'integrations' && <IntegrationsDialog team={team} onClose={() => setDialog(undefined)} />}
       {dialog === 'settings' && <SettingsDialog onClose={() => setDialog(undefined)} onEditPicture={() => setDialog('profile')} />}
       {dialog === 'group' && <GroupMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}
       {dialog === 'dm' && <DirectMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}

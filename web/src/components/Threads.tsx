@@ -9,6 +9,7 @@ import type { Team, ThreadItem } from '../lib/types.js';
 import { useChat } from '../state/chat.js';
 import { channelLabel, followedThreads, userLabel } from '../state/reducer.js';
 import { Avatar, CountBadge } from './bits.js';
+import { AuthorMark } from './Post.js';
 import { t } from '../i18n/index.js';
 
 function ThreadRow({ thread, onOpen }: { readonly thread: ThreadItem; readonly onOpen: (rootId: string) => void }) {
@@ -29,7 +30,7 @@ function ThreadRow({ thread, onOpen }: { readonly thread: ThreadItem; readonly o
       <button type="button" className={`thread-item${unread ? ' unread' : ''}`} data-thread={thread.id} onClick={() => onOpen(thread.id)}>
         <span className="sr-only">{label}: </span>
         <span className="thread-meta">
-          <strong>{author !== undefined ? userLabel(author) : '…'}</strong>
+          <strong>{author !== undefined ? userLabel(author) : '…'}</strong><AuthorMark post={thread.post} author={author} />
           {channel !== undefined && <span className="muted">{t('where.inChannel', { channel: channelLabel(state, channel) })}</span>}
           <span className="thread-unread" data-unread={thread.unread_replies}>
             {thread.unread_mentions > 0 ? <CountBadge count={thread.unread_mentions} mention /> : <CountBadge count={thread.unread_replies} />}

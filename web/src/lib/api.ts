@@ -15,6 +15,7 @@ import type {
 import type { SearchOrder, SearchPostsPage } from './search.js';
 import type { CustomEmoji } from './emoji.js';
 import type { MySession, ProfilePatch, SidebarCategory, SidebarView } from './types.js';
+import type { AccessToken, Bot, CommandHint, CommandResult, CustomCommand, Delivery, IncomingHook, OutgoingHook } from './integrations.js';
 import { t } from '../i18n/index.js';
 
 export class ApiError extends Error {
@@ -369,4 +370,40 @@ export class ApiClient {
   deleteCustomEmoji = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/emoji/${seg(id)}`);
   /** Files posted in a channel, newest first; `before` and `before_id`: the created_at and id of the last file already shown. */
   channelFiles = (channelId: string, opts: { before?: number; before_id?: string; limit?: number } = {}) => this.request<FileInfo[]>('GET', withQuery(`/api/v1/channels/${seg(channelId)}/files`, opts));
+
+  // ---- integrations ----
+  /** My incoming webhooks in a team (a system admin: everyone's). */
+  incomingHooks = (teamId: string) => this.request<IncomingHook[]>('GET', withQuery('/api/v1/hooks/incoming', { team_id: teamId, per_page: 200 }));
+  /** Creates an incoming webhook: the answer carries its secret `url` and `token`, shown once. */
+  createIncomingHook = (input: { channel_id: string; display_name?: string; description?: string; channel_locked?: boolean }) =>
+    this.request<IncomingHook & { token: string; url: string }>('POST', '/api/v1/hooks/incoming', input);
+  updateIncomingHook = (id: string, patch: { channel_id?: string; display_name?: string; description?: string; channel_locked?: boolean }) =>
+    this.request<IncomingHook>('PUT', `/api/v1/hooks/incoming/${seg(id)}`, patch);
+  deleteIncomingHook = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/hooks/incoming/${seg(id)}`);
+  /** A new secret URL (the old one stops); shown once. */
+  regenIncomingHook = (id: string) => this.request<IncomingHook & { token: string; url: string }>('POST', `/api/v1/hooks/incoming/${seg(id)}/regen_token`);
+  outgoingHooks = (teamId: string) => this.request<OutgoingHook[]>('GET', withQuery('/api/v1/hooks/outgoing', { team_id: teamId, per_page: 200 }));
+  createOutgoingHook = (input: { team_id: string; channel_id?: string | null; display_name?: string; description?: string; trigger_words?: string[]; trigger_when?: 0 | 1; callback_urls: string[]; content_type?: string }) =>
+    this.request<OutgoingHook & { token: string }>('POST', '/api/v1/hooks/outgoing', input);
+  deleteOutgoingHook = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/hooks/outgoing/${seg(id)}`);
+  regenOutgoingHook = (id: string) => this.request<OutgoingHook & { token: string }>('POST', `/api/v1/hooks/outgoing/${seg(id)}/regen_token`);
+  /** The last delivery attempts of an outgoing webhook, newest first. */
+  hookDeliveries = (id: string) => this.request<Delivery[]>('GET', `/api/v1/hooks/outgoing/${seg(id)}/deliveries`);
+  /** A team's custom slash commands I manage. */
+  commands = (teamId: string) => this.request<CustomCommand[]>('GET', withQuery('/api/v1/commands', { team_id: teamId }));
+  createCommand = (input: { team_id: string; trigger: string; url: string; method?: 'POST' | 'GET'; auto_complete?: boolean; auto_complete_hint?: string; auto_complete_desc?: string; display_name?: string; description?: string }) =>
+    this.request<CustomCommand>('POST', '/api/v1/commands', input);
+  deleteCommand = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/commands/${seg(id)}`);
+  regenCommandToken = (id: string) => this.request<CustomCommand>('POST', `/api/v1/commands/${seg(id)}/regen_token`);
+  /** Runs a slash command in a channel (`team_id` names the team of a direct or group message). */
+  executeCommand = (input: { channel_id: string; command: string; team_id?: string }) => this.request<CommandResult>('POST', '/api/v1/commands/execute', input);
+  /** The commands the composer offers after `/`, with their hints. */
+  commandHints = (teamId?: string) => this.request<CommandHint[]>('GET', withQuery('/api/v1/commands/autocomplete', { team_id: teamId }));
+  accessTokens = (userId: string) => this.request<AccessToken[]>('GET', `/api/v1/users/${seg(userId)}/tokens`);
+  /** A personal access token; its secret is in this answer only. 403 when the server has them turned off. */
+  createAccessToken = (userId: string, description: string) => this.request<AccessToken & { token: string }>('POST', `/api/v1/users/${seg(userId)}/tokens`, { description });
+  revokeAccessToken = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/users/tokens/${seg(id)}`);
+  bots = () => this.request<Bot[]>('GET', '/api/v1/bots');
+  createBot = (input: { username: string; display_name?: string; description?: string }) => this.request<Bot>('POST', '/api/v1/bots', input);
+  setBotActive = (id: string, active: boolean) => this.request<Bot>('POST', `/api/v1/bots/${seg(id)}/${active ? 'enable' : 'disable'}`);
 }

@@ -15,6 +15,7 @@ import { ApiError, describeError, type ApiClient } from '../lib/api.js';
 import { addCustomEmoji, loadEmoji, removeCustomEmoji, setCustomEmoji, type CustomEmoji } from '../lib/emoji.js';
 import type { ClientActionMap } from '../../../src/domain/events.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../lib/realtime.js';
+import type { CommandResult } from '../lib/integrations.js';
 import type { Channel, FileInfo, Post, Presence, ProfilePatch, SidebarCategory, Team } from '../lib/types.js';
 import type { Action, ChatState, Outgoing } from './reducer.js';
 import { t } from '../i18n/index.js';
@@ -25,7 +26,7 @@ export type EngineApi = Pick<ApiClient,
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
   | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar' | 'customEmoji'
   | 'followedThreads' | 'followedThread' | 'setThreadFollowing' | 'markThreadRead' | 'threadPreferences' | 'setThreadPreferences'
-  | 'markUnread' | 'archiveChannel' | 'restoreChannel' | 'sidebar' | 'putSidebar' | 'updateMe' | 'changePassword'>;
+  | 'markUnread' | 'archiveChannel' | 'restoreChannel' | 'sidebar' | 'putSidebar' | 'updateMe' | 'changePassword' | 'executeCommand'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -74,6 +75,14 @@ export interface ChatActions {
   /** Sends a message, with `files` (finished uploads to the same channel) attached. */
   sendPost(channelId: string, message: string, rootId?: string | null, files?: readonly FileInfo[]): Promise<void>;
   retryPost(clientMsgId: string): Promise<void>;
+  /**
+   * Runs a slash command (`/shrug hi`) in a channel instead of posting it: a post it makes
+   * arrives like any other, an ephemeral answer is shown to me only (not stored). `teamId`
+   * names the team whose custom commands apply in a direct or group message.
+   */
+  executeCommand(channelId: string, command: string, teamId?: string): Promise<CommandResult>;
+  /** Takes an ephemeral answer off the screen. */
+  dismissEphemeral(channelId: string, id: string): void;
   discardPost(clientMsgId: string): void;
   editPost(postId: string, message: string): Promise<void>;
   deletePost(postId: string): Promise<void>;
@@ -478,6 +487,17 @@ export class ChatEngine implements ChatActions {
     this.dispatch({ type: 'outbox_sending', clientMsgId });
     // Same client_msg_id: if the first attempt did reach the server, this returns that post.
     await this.send(item);
+  }
+
+  async executeCommand(channelId: string, command: string, teamId?: string): Promise<CommandResult> {
+    const result = await this.api.executeCommand({ channel_id: channelId, command, ...(teamId !== undefined ? { team_id: teamId } : {}) });
+    if (result.post !== null) this.dispatch({ type: 'post_upsert', post: result.post });
+    if (result.ephemeral !== null) this.dispatch({ type: 'ephemeral_add', post: result.ephemeral });
+    return result;
+  }
+
+  dismissEphemeral(channelId: string, id: string): void {
+    this.dispatch({ type: 'ephemeral_remove', channelId, id });
   }
 
   discardPost(clientMsgId: string): void {

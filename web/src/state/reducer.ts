@@ -6,6 +6,7 @@
  */
 import type { ConnectionState, ServerEvent } from '../lib/realtime.js';
 import { t } from '../i18n/index.js';
+import type { EphemeralPost } from '../lib/integrations.js';
 import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, SidebarView, Team, ThreadItem, ThreadList, ThreadPage, UnreadOverview, User } from '../lib/types.js';
 
 export interface ChannelPosts {
@@ -86,6 +87,11 @@ export interface ChatState {
   readonly toasts: readonly Toast[];
   /** My sidebar arrangement (favourites, custom categories); undefined until fetched. */
   readonly sidebar?: SidebarView | undefined;
+  /**
+   * Answers only I see (slash commands' ephemeral replies), by channel, oldest first: kept in
+   * memory only (gone after a reload, as the server stores them nowhere) until dismissed.
+   */
+  readonly ephemeral?: Readonly<Record<string, readonly EphemeralPost[]>>;
 }
 
 export type Action =
@@ -120,7 +126,9 @@ export type Action =
   | { type: 'outbox_remove'; clientMsgId: string }
   | { type: 'toast_add'; toast: Toast }
   | { type: 'toast_remove'; id: number }
-  | { type: 'sidebar'; sidebar: SidebarView };
+  | { type: 'sidebar'; sidebar: SidebarView }
+  | { type: 'ephemeral_add'; post: EphemeralPost }
+  | { type: 'ephemeral_remove'; channelId: string; id: string };
 
 /** Repliers a root lists (as the server keeps them). */
 const MAX_PARTICIPANTS = 5;
@@ -134,6 +142,9 @@ function upsertFollowed(state: ChatState, thread: ThreadItem): ChatState {
   };
   return { ...state, posts, followed: { ...(state.followed ?? {}), [thread.id]: thread } };
 }
+
+/** Ephemeral answers kept per channel (the oldest go first). */
+export const MAX_EPHEMERAL = 20;
 
 /** How long a typing indicator lasts without a new `typing` event. */
 export const TYPING_TTL_MS = 6000;
@@ -359,6 +370,9 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
     }
     case 'sidebar_updated':
       return reduce(state, { type: 'sidebar', sidebar: ev.data });
+    case 'ephemeral_message':
+      // Sent to my own connections only; checked again, so that nobody else's answer is ever shown here.
+      return ev.data.post.user_id === state.me.id ? reduce(state, { type: 'ephemeral_add', post: ev.data.post }) : state;
     default:
       return state;
   }
@@ -497,6 +511,18 @@ export function reduce(state: ChatState, action: Action): ChatState {
       // An older answer (a slow PUT overtaken by the event of a later one) does not win.
       if (state.sidebar !== undefined && action.sidebar.updated_at < state.sidebar.updated_at) return state;
       return { ...state, sidebar: action.sidebar };
+    case 'ephemeral_add': {
+      const { post } = action;
+      const list = state.ephemeral?.[post.channel_id] ?? [];
+      // The execute answer and the event carry the same answer: shown once.
+      if (list.some((p) => p.id === post.id)) return state;
+      return { ...state, ephemeral: { ...state.ephemeral, [post.channel_id]: [...list, post].slice(-MAX_EPHEMERAL) } };
+    }
+    case 'ephemeral_remove': {
+      const list = state.ephemeral?.[action.channelId];
+      if (list === undefined || !list.some((p) => p.id === action.id)) return state;
+      return { ...state, ephemeral: { ...state.ephemeral, [action.channelId]: list.filter((p) => p.id !== action.id) } };
+    }
     case 'toast_remove':
       return state.toasts.some((t) => t.id === action.id) ? { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) } : state;
   }
