@@ -6,7 +6,7 @@
  */
 import type { ConnectionState, ServerEvent } from '../lib/realtime.js';
 import { t } from '../i18n/index.js';
-import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, SidebarView, Team, ThreadItem, ThreadList, ThreadPage, UnreadOverview, User } from '../lib/types.js';
+import type { Channel, ChannelNotifyProps, FileInfo, NotifyPrefs, Post, PostPage, Presence, ReactionSummary, SidebarView, Team, ThreadItem, ThreadList, ThreadPage, UnreadOverview, User } from '../lib/types.js';
 
 export interface ChannelPosts {
   /** Post ids, oldest first (by seq). */
@@ -86,6 +86,12 @@ export interface ChatState {
   readonly toasts: readonly Toast[];
   /** My sidebar arrangement (favourites, custom categories); undefined until fetched. */
   readonly sidebar?: SidebarView | undefined;
+  /** My notification preferences; undefined until fetched. */
+  readonly notifyPrefs?: NotifyPrefs | undefined;
+  /** My notification preferences per channel, where fetched (a missing one: the defaults, not muted). */
+  readonly channelProps?: Readonly<Record<string, ChannelNotifyProps>>;
+  /** A message with @channel/@all/@here the server wants confirmed (409 CHANNEL_MENTION_CONFIRM_REQUIRED): the dialog asks. */
+  readonly mentionConfirm?: { readonly clientMsgId: string; readonly memberCount: number } | undefined;
 }
 
 export type Action =
@@ -120,7 +126,10 @@ export type Action =
   | { type: 'outbox_remove'; clientMsgId: string }
   | { type: 'toast_add'; toast: Toast }
   | { type: 'toast_remove'; id: number }
-  | { type: 'sidebar'; sidebar: SidebarView };
+  | { type: 'sidebar'; sidebar: SidebarView }
+  | { type: 'notify_prefs'; prefs: NotifyPrefs }
+  | { type: 'channel_props'; channelId: string; props: ChannelNotifyProps }
+  | { type: 'mention_confirm'; confirm: { clientMsgId: string; memberCount: number } | undefined };
 
 /** Repliers a root lists (as the server keeps them). */
 const MAX_PARTICIPANTS = 5;
@@ -497,6 +506,12 @@ export function reduce(state: ChatState, action: Action): ChatState {
       // An older answer (a slow PUT overtaken by the event of a later one) does not win.
       if (state.sidebar !== undefined && action.sidebar.updated_at < state.sidebar.updated_at) return state;
       return { ...state, sidebar: action.sidebar };
+    case 'notify_prefs':
+      return { ...state, notifyPrefs: action.prefs };
+    case 'channel_props':
+      return { ...state, channelProps: { ...(state.channelProps ?? {}), [action.channelId]: action.props } };
+    case 'mention_confirm':
+      return { ...state, mentionConfirm: action.confirm };
     case 'toast_remove':
       return state.toasts.some((t) => t.id === action.id) ? { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) } : state;
   }
@@ -527,17 +542,30 @@ export function typingIn(state: ChatState, channelId: string, parentId: string |
   return (state.typing[channelId] ?? []).filter((t) => now - t.at < TYPING_TTL_MS && (t.parentId ?? null) === parentId).map((t) => t.userId);
 }
 
-/** Unread and mention totals of a team's channels plus direct messages count toward every team. */
+/** I muted the channel (no notifications; its unread messages do not count, its mentions still do). */
+export function isMuted(state: Pick<ChatState, 'channelProps'>, channelId: string): boolean {
+  return state.channelProps?.[channelId]?.mark_unread === 'mention';
+}
+
+/**
+ * Unread and mention totals of a team's channels (direct messages count toward every team).
+ * A muted channel's unread messages are left out; its mentions count.
+ */
 export function teamUnreads(state: ChatState, teamId: string): UnreadCounts {
   let unread = 0;
   let mentions = 0;
   for (const [channelId, u] of Object.entries(state.unreads)) {
     const c = state.channels[channelId];
     if (c === undefined || c.team_id !== teamId) continue;
-    unread += u.unread;
+    if (!isMuted(state, channelId)) unread += u.unread;
     mentions += u.mentions;
   }
   return { unread, mentions };
+}
+
+/** The count in the tab's title: my unread mentions everywhere (muted channels included: a mention is for me). */
+export function titleCount(state: Pick<ChatState, 'unreads'>): number {
+  return Object.values(state.unreads).reduce((n, u) => n + u.mentions, 0);
 }
 
 /** The threads I follow, newest activity first (direct and group messages count toward every team, as on the server). */
