@@ -150,4 +150,45 @@ describe('notifications in the browser', () => {
     await B.context().close();
     await B2.context().close();
   }, 240_000);
+
+  it('Settings → Notifications, a channel\'s preferences and do-not-disturb for an hour are saved through the API', async () => {
+    const { alice, bob, team, channel } = await twoInAChannel(t.api);
+    const B = await openAs(bob, `/${team.name}/channels/${channel.name}`);
+    const prefs = async () => (await t.api.get('/api/v1/users/me/preferences/notifications', bob.token)).body as Record<string, unknown>;
+
+    // ---- settings ----
+    await B.locator('button.me-button').click();
+    const settings = B.getByRole('dialog', { name: 'Profile and settings' });
+    await settings.getByLabel('Other words that notify me').fill('deploy, Release-Train');
+    await settings.getByLabel('Desktop', { exact: true }).selectOption('all');
+    await settings.getByLabel('E-mail me').selectOption('hour');
+    await settings.getByLabel('Play a sound with desktop notifications').uncheck();
+    await settings.getByRole('button', { name: 'Save notification settings' }).click();
+    await settings.getByText('Notification settings saved.').waitFor(WAIT);
+    expect(await prefs()).toMatchObject({ keywords: ['deploy', 'Release-Train'], desktop: 'all', email_interval: 'hour', desktop_sound: false });
+    await B.keyboard.press('Escape');
+    await settings.waitFor({ state: 'detached', ...WAIT });
+
+    // ---- the channel's preferences: muted from the header's dialog, drawn muted in the sidebar ----
+    await B.locator('.channel-tools').getByRole('button', { name: 'Notifications' }).click();
+    const dialog = B.getByRole('dialog', { name: `Notifications for Channel ${channel.name}` });
+    await dialog.getByLabel('Mute this channel').check();
+    await dialog.getByLabel('Mobile push').selectOption('none');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached', ...WAIT });
+    await B.locator(`a.channel-link.muted[data-channel="${channel.name}"]`).waitFor(WAIT);
+    const props = (await t.api.get(`/api/v1/channels/${channel.id}/members/me/notify_props`, bob.token)).body as Record<string, unknown>;
+    expect(props).toMatchObject({ mark_unread: 'mention', push: 'none', desktop: 'default' });
+
+    // ---- do not disturb for an hour, from the status menu ----
+    const before = Date.now();
+    await B.locator('#my-status').selectOption('dnd:1h');
+    await B.locator('#my-status option[value="dnd-now"]').waitFor({ ...WAIT, state: 'attached' });
+    const end = (await prefs()).dnd_end_at as number;
+    expect(end).toBeGreaterThan(before + 59 * 60_000);
+    const statuses = (await t.api.post('/api/v1/users/status/ids', [bob.id], alice.token)).body as { status: string }[];
+    expect(statuses.map((x) => x.status)).toEqual(['dnd']);
+
+    await B.context().close();
+  }, 240_000);
 });
