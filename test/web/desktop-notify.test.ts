@@ -75,6 +75,15 @@ describe('muted channels in the counts', () => {
     expect(teamUnreads(s, 't1')).toEqual({ unread: 4, mentions: 1 });
     expect(titleCount(s)).toBe(1);
   });
+
+  it('a change made on another device (channel_notify_props_changed) mutes or unmutes here', () => {
+    const props = { desktop: 'default', email: 'default', push: 'default', mark_unread: 'mention', ignore_channel_mentions: 'default' } as const;
+    let s = reduce(initialState(me), { type: 'channels', channels: [channel('c1')] });
+    s = reduce(s, { type: 'rt', now: 0, event: { event: 'channel_notify_props_changed', seq: 1, broadcast: { user_id: 'me' }, data: { channel_id: 'c1', props } } });
+    expect(isMuted(s, 'c1')).toBe(true);
+    s = reduce(s, { type: 'rt', now: 0, event: { event: 'channel_notify_props_changed', seq: 2, broadcast: { user_id: 'me' }, data: { channel_id: 'c1', props: { ...props, mark_unread: 'all' } } } });
+    expect(isMuted(s, 'c1')).toBe(false);
+  });
 });
 
 describe('the team a notification\'s permalink opens under', () => {

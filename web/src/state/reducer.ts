@@ -368,6 +368,8 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
     }
     case 'sidebar_updated':
       return reduce(state, { type: 'sidebar', sidebar: ev.data });
+    case 'channel_notify_props_changed':
+      return reduce(state, { type: 'channel_props', channelId: ev.data.channel_id, props: ev.data.props });
     default:
       return state;
   }
