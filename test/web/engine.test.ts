@@ -589,7 +589,8 @@ class FakeDesktop implements DesktopNotifier {
   perm: DesktopPermission = 'granted';
   hasFocus = true;
   sound = true;
-  readonly shown: { title: string; body: string; tag: string; click: () => void }[] = [];
+  readonly shown: { title: string; body: string; tag: string; channelId: string; click: () => void }[] = [];
+  readonly cleared: string[] = [];
   sounds = 0;
   permission() {
     return this.perm;
@@ -597,8 +598,11 @@ class FakeDesktop implements DesktopNotifier {
   focused() {
     return this.hasFocus;
   }
-  show(title: string, body: string, tag: string, onClick: () => void) {
-    this.shown.push({ title, body, tag, click: onClick });
+  show(title: string, body: string, tag: string, channelId: string, onClick: () => void) {
+    this.shown.push({ title, body, tag, channelId, click: onClick });
+  }
+  clear(channelId: string) {
+    this.cleared.push(channelId);
   }
   playSound() {
     this.sounds++;
@@ -625,6 +629,16 @@ describe('ChatEngine: desktop notifications', () => {
     expect(desktop.sounds).toBe(1);
     desktop.shown[0]!.click();
     expect(opened).toEqual([['p9', 't1']]);
+  });
+
+  it('a channel read (here or on another device: channel_viewed) closes its notifications', async () => {
+    const desktop = new FakeDesktop();
+    const t = await started({ post: (id) => post(id, 9, { channel_id: 'c2' }) }, { desktop });
+    t.engine.onEvent(notification());
+    await settle();
+    expect(desktop.shown.map((n) => n.channelId)).toEqual(['c2']);
+    t.engine.onEvent({ event: 'channel_viewed', seq: 2, broadcast: { user_id: 'me' }, data: { channel_id: 'c2', last_viewed_seq: 9 } });
+    expect(desktop.cleared).toEqual(['c2']);
   });
 
   it('nothing for the channel on screen in a focused tab; the same channel in a tab without focus does notify', async () => {

@@ -10,7 +10,7 @@
  * - Bob looking at that channel (a focused tab): none. Bob mutes it from the sidebar: none, and
  *   it is drawn muted. (Absence is proven by a later notification that does arrive first.)
  * - Read clears everywhere: Bob reads the direct message on a second device; the first one's
- *   badge goes, in real time.
+ *   badge goes, in real time, and its notification is closed.
  * - `@channel` in a channel bigger than RUSTCHAT_NOTIFY_CHANNEL_MENTION_CONFIRM_MEMBERS asks
  *   "This will notify N people"; Confirm sends it.
  */
@@ -134,6 +134,8 @@ describe('notifications in the browser', () => {
     await postWith(B2, 'a direct word').waitFor(WAIT);
     await B.locator(`a.channel-link.unread[data-channel-id="${dm.id}"]`).waitFor({ ...WAIT, state: 'detached' });
     expect(await dmLink.locator('.badge').count()).toBe(0);
+    // …and the direct message's notification, still on the first device's screen, is closed.
+    await B.waitForFunction(() => (globalThis as unknown as Recorder).__notifications()[2]?.closed === true, undefined, WAIT);
 
     // ---- @channel in a channel over the limit: "This will notify 2 people", then sent ----
     const box = B.getByRole('textbox', { name: /^Message / });

@@ -54,6 +54,9 @@ export function dismissBanner(): void {
 
 let audio: AudioContext | undefined;
 
+/** Notifications this tab showed and has not seen closed, by channel (at most 20 each). */
+const openByChannel = new Map<string, Notification[]>();
+
 /** A short two-tone chime. */
 function chime(): void {
   const Ctx = window.AudioContext as typeof AudioContext | undefined;
@@ -80,13 +83,22 @@ function chime(): void {
 export const browserDesktop: DesktopNotifier = {
   permission: browserPermission,
   focused: () => document.visibilityState === 'visible' && document.hasFocus(),
-  show(title, body, tag, onClick) {
+  show(title, body, tag, channelId, onClick) {
     const n = new Notification(title, { body, tag });
+    const list = openByChannel.get(channelId) ?? [];
+    openByChannel.set(channelId, [...list.slice(-19), n]);
+    const forget = () => openByChannel.set(channelId, (openByChannel.get(channelId) ?? []).filter((x) => x !== n));
+    n.onclose = forget;
     n.onclick = () => {
       window.focus();
       onClick();
       n.close();
+      forget();
     };
+  },
+  clear(channelId) {
+    for (const n of openByChannel.get(channelId) ?? []) n.close();
+    openByChannel.delete(channelId);
   },
   playSound() {
     try {

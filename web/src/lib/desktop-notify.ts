@@ -88,7 +88,9 @@ export interface DesktopNotifier {
   permission(): DesktopPermission;
   /** The tab has the focus and is visible. */
   focused(): boolean;
-  show(title: string, body: string, tag: string, onClick: () => void): void;
+  show(title: string, body: string, tag: string, channelId: string, onClick: () => void): void;
+  /** Closes the notifications of a channel still on screen (it was read, here or on another device). */
+  clear(channelId: string): void;
   playSound(): void;
   /** This browser's own "play a sound" switch (kept locally). */
   soundOn(): boolean;

@@ -313,6 +313,10 @@ export class ChatEngine implements ChatActions {
       case 'notification':
         this.showDesktop(ev.data).catch(ignore);
         break;
+      case 'channel_viewed':
+        // Read here or on another device: its notifications have done their job.
+        this.opts.desktop?.clear(ev.data.channel_id);
+        break;
       case 'custom_emoji_added':
         addCustomEmoji(ev.data.emoji);
         break;
@@ -785,7 +789,7 @@ export class ChatEngine implements ChatActions {
       : t('notify.title', { sender: ev.sender_name, channel: channel.type === 'group' ? channelLabel(s, channel) : `#${channelLabel(s, channel)}` });
     // The event carries no text: the post, as the person may read it anyway.
     const message = await this.api.post(ev.post_id).then((p) => p.message, () => undefined);
-    desktop.show(title, notificationBody(message, t('notify.newMessage')), ev.post_id, () => this.opts.openPost?.(ev.post_id, ev.team_id));
+    desktop.show(title, notificationBody(message, t('notify.newMessage')), ev.post_id, ev.channel_id, () => this.opts.openPost?.(ev.post_id, ev.team_id));
     if (shouldPlaySound(ev, desktop.soundOn())) desktop.playSound();
   }
 
