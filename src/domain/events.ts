@@ -5,6 +5,7 @@
  */
 import type { ChannelView, CustomEmojiView, PostView, Presence, ReactionView, ThreadView, UserView } from './presenters.js';
 import type { SidebarView } from './sidebar.js';
+import type { ChannelNotifyProps } from './notify-rules.js';
 
 export interface EventMap {
   posted: {
@@ -54,6 +55,8 @@ export interface EventMap {
    * decides whether to show it (not for the channel in a focused tab).
    */
   notification: { post_id: string; channel_id: string; root_id: string | null; team_id: string | null; reason: string; sender_name: string; sound: boolean };
+  /** To the user's own connections (every device): their notification preferences for a channel changed (muted, unmuted, levels). */
+  channel_notify_props_changed: { channel_id: string; props: ChannelNotifyProps };
 }
 
 /** A message only its recipient sees, kept nowhere: the client shows it in the channel, marked as visible only to them. */
@@ -75,7 +78,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'custom_emoji_added', 'custom_emoji_deleted',
   'thread_updated', 'thread_follow_changed', 'thread_read_changed',
   'user_updated', 'sidebar_updated',
-  'ephemeral_message', 'notification',
+  'ephemeral_message', 'notification', 'channel_notify_props_changed',
 ];
 
 /**

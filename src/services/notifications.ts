@@ -206,7 +206,11 @@ export class NotificationService implements NotifyHooks {
       mark_unread: input.mark_unread === undefined ? current.mark_unread : oneOf('mark_unread', input.mark_unread, ['all', 'mention'] as const),
       ignore_channel_mentions: input.ignore_channel_mentions === undefined ? current.ignore_channel_mentions : oneOf('ignore_channel_mentions', input.ignore_channel_mentions, ['default', 'on', 'off'] as const),
     };
-    await this.deps.store.write((tx) => tx.notifications.putChannelProps(channelId, ctx.actor.userId, JSON.stringify(next), this.deps.clock()));
+    await this.deps.store.write(async (tx) => {
+      await tx.notifications.putChannelProps(channelId, ctx.actor.userId, JSON.stringify(next), this.deps.clock());
+      // My other devices follow (a channel muted on the phone is drawn muted on the desktop).
+      tx.publish({ event: 'channel_notify_props_changed', data: { channel_id: channelId, props: next }, broadcast: { user_id: ctx.actor.userId } });
+    });
     return next;
   }
 

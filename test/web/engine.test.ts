@@ -9,7 +9,8 @@ import { ApiError } from '../../web/src/lib/api.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../../web/src/lib/realtime.js';
 import type { Channel, Post, PostPage, Team, ThreadItem, ThreadPage, UnreadOverview, User } from '../../web/src/lib/types.js';
 import { createChatStore } from '../../web/src/state/store.js';
-import { ChatEngine, MARK_READ_DELAY_MS, TOAST_MS, TYPING_SWEEP_MS, type EngineApi, type EngineTimers, type RealtimeLike, type SignOutReason } from '../../web/src/state/engine.js';
+import { ChatEngine, MARK_READ_DELAY_MS, TOAST_MS, TYPING_SWEEP_MS, type ChatEngineOptions, type EngineApi, type EngineTimers, type RealtimeLike, type SignOutReason } from '../../web/src/state/engine.js';
+import type { DesktopNotifier, DesktopPermission } from '../../web/src/lib/desktop-notify.js';
 import { TYPING_TTL_MS } from '../../web/src/state/reducer.js';
 import { customEmojiUrl } from '../../web/src/lib/emoji.js';
 
@@ -102,7 +103,7 @@ const settle = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-function setup(answers: Answers = {}) {
+function setup(answers: Answers = {}, extra: Partial<Pick<ChatEngineOptions, 'desktop' | 'openPost'>> = {}) {
   const calls: string[] = [];
   const defaults: Answers = {
     teams: () => [team('t1')],
@@ -146,6 +147,7 @@ function setup(answers: Answers = {}) {
     timers,
     now: () => timers.now,
     newClientMsgId: () => `cmid-${++ids}`,
+    ...extra,
   });
   return {
     engine, store, timers, calls, signedOut, renewed,
@@ -160,8 +162,8 @@ function setup(answers: Answers = {}) {
   };
 }
 
-async function started(answers: Answers = {}) {
-  const t = setup(answers);
+async function started(answers: Answers = {}, extra: Parameters<typeof setup>[1] = {}) {
+  const t = setup(answers, extra);
   t.engine.start();
   await settle();
   t.rt.hello('first');
@@ -605,5 +607,174 @@ describe('slash commands', () => {
     const t = setup({ executeCommand: () => Promise.reject(new Error('No command /nope here')) });
     await expect(t.engine.executeCommand('c1', '/nope')).rejects.toThrow('No command /nope here');
     expect(t.store.getState().ephemeral).toBeUndefined();
+  });
+});
+
+/** A desktop that records what it was asked to show (lib/desktop-notify.ts's DesktopNotifier). */
+class FakeDesktop implements DesktopNotifier {
+  perm: DesktopPermission = 'granted';
+  hasFocus = true;
+  sound = true;
+  readonly shown: { title: string; body: string; tag: string; channelId: string; click: () => void }[] = [];
+  readonly cleared: string[] = [];
+  sounds = 0;
+  permission() {
+    return this.perm;
+  }
+  focused() {
+    return this.hasFocus;
+  }
+  show(title: string, body: string, tag: string, channelId: string, onClick: () => void) {
+    this.shown.push({ title, body, tag, channelId, click: onClick });
+  }
+  clear(channelId: string) {
+    this.cleared.push(channelId);
+  }
+  playSound() {
+    this.sounds++;
+  }
+  soundOn() {
+    return this.sound;
+  }
+}
+
+const notification = (over: Partial<Extract<ServerEvent, { event: 'notification' }>['data']> = {}): ServerEvent => ({
+  event: 'notification', seq: 1, broadcast: { user_id: 'me' },
+  data: { post_id: 'p9', channel_id: 'c2', root_id: null, team_id: 't1', reason: 'mention', sender_name: 'alice', sound: true, ...over },
+});
+
+describe('ChatEngine: desktop notifications', () => {
+  it('shows a notification for another channel, with the post\'s text fetched; a click opens the post', async () => {
+    const desktop = new FakeDesktop();
+    const opened: [string, string | null][] = [];
+    const t = await started({ post: (id) => post(id, 9, { channel_id: 'c2', message: 'hey **@me**, lunch?' }) }, { desktop, openPost: (id, team) => opened.push([id, team]) });
+    await t.engine.openChannel('c1');
+    t.engine.onEvent(notification());
+    await settle();
+    expect(desktop.shown.map((n) => [n.title, n.body, n.tag])).toEqual([['alice in #c2', 'hey @me, lunch?', 'p9']]);
+    expect(desktop.sounds).toBe(1);
+    desktop.shown[0]!.click();
+    expect(opened).toEqual([['p9', 't1']]);
+  });
+
+  it('a channel read (here or on another device: channel_viewed) closes its notifications', async () => {
+    const desktop = new FakeDesktop();
+    const t = await started({ post: (id) => post(id, 9, { channel_id: 'c2' }) }, { desktop });
+    t.engine.onEvent(notification());
+    await settle();
+    expect(desktop.shown.map((n) => n.channelId)).toEqual(['c2']);
+    t.engine.onEvent({ event: 'channel_viewed', seq: 2, broadcast: { user_id: 'me' }, data: { channel_id: 'c2', last_viewed_seq: 9 } });
+    expect(desktop.cleared).toEqual(['c2']);
+  });
+
+  it('nothing for the channel on screen in a focused tab; the same channel in a tab without focus does notify', async () => {
+    const desktop = new FakeDesktop();
+    const t = await started({ post: (id) => post(id, 9, { channel_id: 'c2' }) }, { desktop });
+    await t.engine.openChannel('c2');
+    t.engine.onEvent(notification());
+    await settle();
+    expect(desktop.shown).toEqual([]);
+    desktop.hasFocus = false;
+    t.engine.onEvent(notification());
+    await settle();
+    expect(desktop.shown.length).toBe(1);
+  });
+
+  it('without the permission nothing is shown; the sound follows the event and this browser\'s switch', async () => {
+    const desktop = new FakeDesktop();
+    desktop.perm = 'default';
+    const t = await started({ post: (id) => post(id, 9, { channel_id: 'c2' }) }, { desktop });
+    t.engine.onEvent(notification());
+    await settle();
+    expect(desktop.shown).toEqual([]);
+    desktop.perm = 'granted';
+    t.engine.onEvent(notification({ sound: false }));
+    desktop.sound = false;
+    t.engine.onEvent(notification({ sound: true }));
+    await settle();
+    expect(desktop.shown.length).toBe(2);
+    expect(desktop.sounds).toBe(0);
+  });
+
+  it('a post that cannot be fetched still notifies, without its text; a direct message is titled with the sender', async () => {
+    const desktop = new FakeDesktop();
+    const t = await started({
+      myChannels: () => [channel('c1'), channel('d1', 'direct', null)],
+      post: () => { throw new ApiError(404, 'NOT_FOUND', 'gone'); },
+    }, { desktop });
+    t.engine.onEvent(notification({ channel_id: 'd1', team_id: null, reason: 'direct' }));
+    await settle();
+    expect(desktop.shown.map((n) => [n.title, n.body])).toEqual([['alice', 'New message']]);
+  });
+});
+
+describe('ChatEngine: @channel confirmation', () => {
+  it('a 409 CHANNEL_MENTION_CONFIRM_REQUIRED asks; Confirm sends again with confirm_channel_mention and the same client_msg_id', async () => {
+    const bodies: unknown[] = [];
+    const t = await started({
+      createPost: (channelId, body) => {
+        bodies.push(body);
+        if (body.confirm_channel_mention !== true) throw new ApiError(409, 'CHANNEL_MENTION_CONFIRM_REQUIRED', 'confirm', undefined, undefined, undefined, { member_count: 12, limit: 5 });
+        return post('p1', 1, { channel_id: channelId, user_id: 'me', message: body.message, client_msg_id: body.client_msg_id });
+      },
+    });
+    await t.engine.sendPost('c1', '@channel release at 5');
+    expect(t.store.getState().mentionConfirm).toEqual({ clientMsgId: 'cmid-1', memberCount: 12 });
+    expect(t.store.getState().outbox.map((o) => o.status)).toEqual(['failed']);
+    expect(t.store.getState().toasts).toEqual([]);
+    await t.engine.confirmChannelMention();
+    expect(bodies).toEqual([
+      { message: '@channel release at 5', client_msg_id: 'cmid-1' },
+      { message: '@channel release at 5', client_msg_id: 'cmid-1', confirm_channel_mention: true },
+    ]);
+    expect(t.store.getState().mentionConfirm).toBeUndefined();
+    expect(t.store.getState().outbox).toEqual([]);
+    expect(t.store.getState().posts.p1?.client_msg_id).toBe('cmid-1');
+  });
+
+  it('Cancel keeps the message, not sent; Retry asks again', async () => {
+    let calls = 0;
+    const t = await started({
+      createPost: () => {
+        calls++;
+        throw new ApiError(409, 'CHANNEL_MENTION_CONFIRM_REQUIRED', 'confirm', undefined, undefined, undefined, { member_count: 7 });
+      },
+    });
+    await t.engine.sendPost('c1', '@all hi');
+    t.engine.cancelChannelMention();
+    expect(t.store.getState().mentionConfirm).toBeUndefined();
+    expect(t.store.getState().outbox.map((o) => [o.message, o.status])).toEqual([['@all hi', 'failed']]);
+    await t.engine.retryPost('cmid-1');
+    expect(calls).toBe(2);
+    expect(t.store.getState().mentionConfirm).toEqual({ clientMsgId: 'cmid-1', memberCount: 7 });
+  });
+});
+
+describe('ChatEngine: notification preferences', () => {
+  it('loads my preferences and each channel\'s once; muting updates the channel\'s', async () => {
+    const defaults = { desktop: 'default', email: 'default', push: 'default', mark_unread: 'all', ignore_channel_mentions: 'default' } as const;
+    const t = await started({
+      notifyPrefs: () => ({ desktop: 'mention', email: 'mention', push: 'mention', keywords: [], first_name: false, channel_mentions: true, email_interval: 'fifteen', desktop_sound: true, dnd_end_at: null }),
+      channelNotifyProps: (id) => (id === 'c2' ? { ...defaults, mark_unread: 'mention' } : defaults),
+      setMuted: (_id, muted) => ({ ...defaults, mark_unread: muted ? 'mention' : 'all' }),
+    });
+    await t.engine.loadNotifySettings();
+    expect(t.take().sort()).toEqual(['channelNotifyProps "c1"', 'channelNotifyProps "c2"', 'notifyPrefs']);
+    await t.engine.loadNotifySettings();
+    expect(t.take()).toEqual([]);
+    expect(t.store.getState().channelProps?.c2?.mark_unread).toBe('mention');
+    await t.engine.setMuted('c2', false);
+    expect(t.store.getState().channelProps?.c2?.mark_unread).toBe('all');
+  });
+
+  it('do not disturb with an end time saves the end, then the status', async () => {
+    const t = await started({
+      setNotifyPrefs: (patch) => ({ desktop: 'mention', email: 'mention', push: 'mention', keywords: [], first_name: false, channel_mentions: true, email_interval: 'fifteen', desktop_sound: true, dnd_end_at: patch.dnd_end_at ?? null }),
+    });
+    await t.engine.setDoNotDisturb(5000);
+    expect(t.take()).toEqual(['setNotifyPrefs {"dnd_end_at":5000}']);
+    expect(t.rt.sent).toEqual([{ action: 'presence', data: { status: 'dnd' } }]);
+    expect(t.store.getState().notifyPrefs?.dnd_end_at).toBe(5000);
+    expect(t.store.getState().presence.me).toBe('dnd');
   });
 });

@@ -242,6 +242,10 @@ describe('the web client in the pseudo-locale', () => {
       await inDialog('join a team', async () => page.getByRole('button', { name: P('workspace.joinTeam') }).click(), '.pick-list');
       await inDialog('add people to the channel', async () => page.locator('.channel-tools').getByRole('button', { name: P('channel.addPeople') }).click(), '.pick-list');
       await inDialog('edit the channel', async () => page.locator('.channel-tools').getByRole('button', { name: P('channel.editDetails') }).click(), 'form');
+      await inDialog('channel notifications', async () => page.locator('.channel-tools').getByRole('button', { name: P('notify.channelButton') }).click(), 'form select');
+      await inDialog('do not disturb until', async () => {
+        await page.locator('#my-status').selectOption('dnd:custom');
+      }, 'form input');
       await inDialog('archive the channel', async () => page.locator('.channel-tools').getByRole('button', { name: P('channel.archive') }).click(), 'form');
       await inDialog('delete a message', async () => {
         await rootPost.hover();

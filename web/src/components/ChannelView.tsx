@@ -13,6 +13,7 @@ import { PresenceDot } from './bits.js';
 import { Composer, TypingIndicator, attachFiles } from './Composer.js';
 import { ConfirmDialog } from './Dialog.js';
 import { AddPeopleDialog, EditChannelDialog } from './dialogs.js';
+import { ChannelNotifyDialog } from './NotifySettings.js';
 import { DropHint, useAttachmentTray, useFileDrop } from './Files.js';
 import { LockIcon } from './icons.js';
 import { EphemeralItem, MessageText, OutgoingItem, PostItem, rowProps } from './Post.js';
@@ -211,7 +212,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
     if (archived) actions.notify(t('channel.archivedNoFiles'));
     else attachFiles(tray, files, actions);
   }, [archived, actions, tray]));
-  const [dialog, setDialog] = useState<'edit' | 'add' | 'leave' | 'archive' | undefined>(undefined);
+  const [dialog, setDialog] = useState<'edit' | 'add' | 'leave' | 'archive' | 'notify' | undefined>(undefined);
   const [editPostId, setEditPostId] = useState<string | undefined>(undefined);
   const editDone = useCallback(() => setEditPostId(undefined), []);
   const label = channelLabel(state, channel);
@@ -236,6 +237,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
             <button type="button" onClick={onShowMembers}>{t('channel.members')}</button>
             <button type="button" onClick={onShowPinned}>{t('channel.pinned')}</button>
             <button type="button" onClick={onShowFiles}>{t('channel.files')}</button>
+            <button type="button" aria-haspopup="dialog" onClick={() => setDialog('notify')}>{t('notify.channelButton')}</button>
             {!conversation && !channel.is_archived && <button type="button" onClick={() => {
               setDialog('add');
               actions.loadMembers(channel.id).catch(() => undefined);
@@ -267,6 +269,7 @@ export function ChannelView({ channel, onOpenThread, onShowPinned, onShowMembers
       />
       {drop.over && <DropHint label={archived ? t('channel.archivedDrop') : t('channel.dropFiles', { channel: conversation ? label : `#${label}` })} />}
       {dialog === 'edit' && <EditChannelDialog channel={channel} onClose={() => setDialog(undefined)} />}
+      {dialog === 'notify' && <ChannelNotifyDialog channel={channel} onClose={() => setDialog(undefined)} />}
       {dialog === 'add' && (
         <AddPeopleDialog
           title={t('channel.addPeopleTo', { channel: label })}

@@ -1,6 +1,6 @@
 /**
  * Profile and settings: names, position, time zone, a custom status with an emoji and an
- * expiry, the theme, the password, and the signed-in devices (each can be signed out).
+ * expiry, notifications, the theme, the password, and the signed-in devices (each can be signed out).
  * Opened from my name at the bottom of the sidebar.
  */
 import { useEffect, useId, useState, type FormEvent } from 'react';
@@ -14,6 +14,7 @@ import { userLabel } from '../state/reducer.js';
 import { Avatar } from './bits.js';
 import { CustomStatus } from './CustomStatus.js';
 import { Dialog } from './Dialog.js';
+import { NotificationsSection } from './NotifySettings.js';
 import { PSEUDO_LOCALE, availableLocales, formatDate, localeName, matchLocale, storeLocale, storedLocale, t } from '../i18n/index.js';
 
 const DATE_TIME: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short' };
@@ -261,6 +262,7 @@ export function SettingsDialog({ onClose, onEditPicture }: { readonly onClose: (
       <ProfileSection />
       <p><button type="button" className="link" onClick={onEditPicture}>{t('settings.changePicture')}</button></p>
       <StatusSection />
+      <NotificationsSection />
       <ThemeSection />
       <LanguageSection />
       <PasswordSection />

@@ -5,7 +5,10 @@ import { channelPath, threadsPath } from '../lib/route.js';
 import type { Channel, Presence, Team } from '../lib/types.js';
 import { navigate } from '../navigation.js';
 import { useChat } from '../state/chat.js';
-import { channelLabel, directPartner, threadUnreads, userLabel } from '../state/reducer.js';
+import { channelLabel, directPartner, isMuted, threadUnreads, userLabel } from '../state/reducer.js';
+import { DND_CHOICES, dndEndTime, dndExpired, type DndChoice } from '../lib/desktop-notify.js';
+import { DndCustomDialog } from './NotifySettings.js';
+import { formatDate } from '../i18n/index.js';
 import { Avatar, CountBadge, PresenceDot, presenceLabel } from './bits.js';
 import { CustomEmojiDialog } from './CustomEmojiDialog.js';
 import { ConfirmDialog } from './Dialog.js';
@@ -18,28 +21,42 @@ import { IntegrationsDialog } from './IntegrationsDialog.js';
 import { NewCategoryButton, SidebarCategories, dropZone, useArrangement, type ArrangeProps } from './SidebarCategories.js';
 import { t } from '../i18n/index.js';
 
-type SidebarDialog = 'create' | 'browse' | 'dm' | 'group' | 'add-team' | 'leave-team' | 'profile' | 'settings' | 'emoji' | 'integrations' | undefined;
+type SidebarDialog = 'create' | 'browse' | 'dm' | 'group' | 'add-team' | 'leave-team' | 'profile' | 'settings' | 'emoji' | 'integrations' | 'dnd' | undefined;
 
 /** `arrange`: drag, keyboard and button controls for favourites and categories (SidebarCategories.tsx). */
 export function ChannelLink({ team, channel, current, arrange }: { readonly team: Team; readonly channel: Channel; readonly current: boolean; readonly arrange?: ArrangeProps | undefined }) {
-  const { state } = useChat();
+  const { state, actions } = useChat();
   const counts = state.unreads[channel.id] ?? { unread: 0, mentions: 0 };
   const label = channelLabel(state, channel);
   const partner = directPartner(state, channel);
   const direct = channel.type === 'direct' || channel.type === 'group';
-  const unread = counts.unread > 0 && !current;
+  // A muted channel is drawn dimmed and never bold; its mentions still show.
+  const muted = isMuted(state, channel.id);
+  const unread = counts.unread > 0 && !current && !muted;
   const href = channelPath(team.name, channel.name);
-  const a11y = [label, unread ? t('common.unread', { count: counts.unread }) : '', counts.mentions > 0 && !current ? t('common.mentions', { count: counts.mentions }) : ''].filter(Boolean).join(t('common.listSeparator'));
+  const a11y = [label, muted ? t('notify.muted') : '', unread ? t('common.unread', { count: counts.unread }) : '', counts.mentions > 0 && !current ? t('common.mentions', { count: counts.mentions }) : ''].filter(Boolean).join(t('common.listSeparator'));
+  const toggleMute = () => {
+    actions.setMuted(channel.id, !muted).then(
+      () => actions.notify(muted ? t('notify.unmutedNotice', { channel: label }) : t('notify.mutedNotice', { channel: label })),
+      (err: unknown) => actions.notify(describeError(err)),
+    );
+  };
   return (
     <li {...arrange?.li}>
       <a
         href={href}
         data-channel-id={channel.id}
         onKeyDown={arrange?.onLinkKeyDown}
-        className={`channel-link${unread ? ' unread' : ''}`}
+        className={`channel-link${unread ? ' unread' : ''}${muted ? ' muted' : ''}`}
         aria-current={current ? 'page' : undefined}
         aria-label={a11y}
         data-channel={channel.name}
+        data-muted={muted ? 'true' : undefined}
+        onContextMenu={(e: MouseEvent) => {
+          // The channel's menu: right-click mutes or unmutes (the button beside it does the same).
+          e.preventDefault();
+          toggleMute();
+        }}
         onClick={(e: MouseEvent) => {
           if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
           e.preventDefault();
@@ -50,8 +67,10 @@ export function ChannelLink({ team, channel, current, arrange }: { readonly team
           {partner !== undefined ? <PresenceDot status={state.presence[partner] ?? 'offline'} /> : direct ? <UsersIcon /> : channel.type === 'private' ? <LockIcon /> : '#'}
         </span>
         <span className="channel-name">{label}</span>
-        {!current && (direct ? <CountBadge count={counts.unread} mention /> : counts.mentions > 0 ? <CountBadge count={counts.mentions} mention /> : <CountBadge count={counts.unread} />)}
+        {!current && (direct ? <CountBadge count={muted ? counts.mentions : counts.unread} mention /> : counts.mentions > 0 ? <CountBadge count={counts.mentions} mention /> : <CountBadge count={muted ? 0 : counts.unread} />)}
       </a>
+      <button type="button" className="mini mute-toggle" aria-pressed={muted} aria-label={muted ? t('notify.unmute', { channel: label }) : t('notify.mute', { channel: label })}
+        title={muted ? t('notify.unmuteTitle') : t('notify.muteTitle')} onClick={toggleMute}>{muted ? '🔕' : '🔔'}</button>
       {arrange?.controls}
     </li>
   );
@@ -98,6 +117,29 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
   useEffect(() => {
     actions.loadSidebar().catch(() => undefined); // the default groups until it loads
   }, [actions]);
+  // Which channels are muted (and my preferences): again when channels come or go.
+  const channelKey = Object.keys(state.channels).sort().join(',');
+  useEffect(() => {
+    actions.loadNotifySettings().catch(() => undefined);
+  }, [actions, channelKey]);
+  // Do-not-disturb with an end time: back online when it ends (the server already treats it as over).
+  const myStatus = state.presence[state.me.id];
+  const dndEnd = state.notifyPrefs?.dnd_end_at;
+  useEffect(() => {
+    if (myStatus !== 'dnd' || dndEnd == null) return;
+    const end = () => {
+      if (dndExpired(myStatus, dndEnd, Date.now())) actions.setPresence('online').catch(() => undefined);
+    };
+    const timer = setTimeout(end, Math.min(Math.max(0, dndEnd - Date.now()), 2 ** 31 - 1));
+    return () => clearTimeout(timer);
+  }, [actions, myStatus, dndEnd]);
+  const onStatus = (value: string) => {
+    const fail = (err: unknown) => actions.notify(describeError(err));
+    if (value === 'dnd:custom') setDialog('dnd');
+    else if (value.startsWith('dnd')) actions.setDoNotDisturb(dndEndTime(value as DndChoice)).catch(fail);
+    else actions.setPresence(value as Presence).catch(fail);
+  };
+  const shownStatus = state.presence[state.me.id] === 'offline' ? 'online' : state.presence[state.me.id] ?? 'online';
   const all = Object.values(state.channels).filter((c) => !arrangement.placed.has(c.id));
   const teamChannels = all
     .filter((c) => c.team_id === team.id && (c.type === 'public' || c.type === 'private') && (!c.is_archived || c.id === currentChannelId))
@@ -164,11 +206,15 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
           <label htmlFor="my-status" className="sr-only">{t('sidebar.myStatus')}</label>
           <select
             id="my-status"
-            value={state.presence[state.me.id] === 'offline' ? 'online' : state.presence[state.me.id] ?? 'online'}
+            value={shownStatus === 'dnd' ? 'dnd-now' : shownStatus}
             disabled={conn !== 'open'}
-            onChange={(e) => void actions.setPresence(e.target.value as Presence).catch((err: unknown) => actions.notify(describeError(err)))}
+            onChange={(e) => onStatus(e.target.value)}
           >
-            {(['online', 'away', 'dnd'] as const).map((p) => <option key={p} value={p}>{presenceLabel(p)}</option>)}
+            {(['online', 'away'] as const).map((p) => <option key={p} value={p}>{presenceLabel(p)}</option>)}
+            {shownStatus === 'dnd' && (
+              <option value="dnd-now" disabled>{dndEnd != null ? t('status.dndUntil', { time: formatDate(dndEnd, { dateStyle: 'short', timeStyle: 'short' }) }) : presenceLabel('dnd')}</option>
+            )}
+            {DND_CHOICES.map((c) => <option key={c.value} value={c.value}>{t(c.label)}</option>)}
           </select>
           <span className={`conn conn-${conn}`} role="status">{connText}</span>
         </div>
@@ -179,6 +225,7 @@ export function Sidebar({ team, currentChannelId, threadsOpen = false }: { reado
       {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(undefined)} />}
       {dialog === 'emoji' && <CustomEmojiDialog onClose={() => setDialog(undefined)} />}
       {dialog === 'integrations' && <IntegrationsDialog team={team} onClose={() => setDialog(undefined)} />}
+      {dialog === 'dnd' && <DndCustomDialog onClose={() => setDialog(undefined)} />}
       {dialog === 'settings' && <SettingsDialog onClose={() => setDialog(undefined)} onEditPicture={() => setDialog('profile')} />}
       {dialog === 'group' && <GroupMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}
       {dialog === 'dm' && <DirectMessageDialog onClose={() => setDialog(undefined)} onOpened={go} />}

@@ -11,7 +11,7 @@ import { permalinkPath } from '../lib/search.js';
 import type { Channel, Post, Team } from '../lib/types.js';
 import { navigate, useHref, useRoute } from '../navigation.js';
 import { useChat, useChatActions, useChatSelector } from '../state/chat.js';
-import { channelLabel, teamUnreads, userLabel } from '../state/reducer.js';
+import { channelLabel, teamUnreads, titleCount, userLabel } from '../state/reducer.js';
 import { CountBadge } from './bits.js';
 import { ChannelView } from './ChannelView.js';
 import { CreateTeamDialog, CreateTeamForm, JoinTeamDialog, JoinableTeams } from './dialogs.js';
@@ -19,6 +19,7 @@ import { CloseIcon, JoinIcon, PlusIcon } from './icons.js';
 import { PermalinkOutside, PermalinkState, SearchBox, SearchPanel, isUnreachable, type SearchView } from './Search.js';
 import { FilesPanel, MembersPanel, PinnedPanel, ThreadPanel } from './SidePanel.js';
 import { Sidebar } from './Sidebar.js';
+import { MentionConfirmDialog, NotifyBanner } from './NotifySettings.js';
 import { ThreadsView } from './Threads.js';
 import { QuickSwitcher } from './QuickSwitcher.js';
 import { t, t as tr } from '../i18n/index.js';
@@ -212,7 +213,7 @@ export function Workspace() {
 
   useEffect(() => {
     const title = channel !== undefined ? `${channel.type === 'public' || channel.type === 'private' ? '#' : ''}${channelLabel(state, channel)}` : undefined;
-    const unread = Object.values(state.unreads).reduce((n, u) => n + u.mentions, 0);
+    const unread = titleCount(state);
     document.title = `${unread > 0 ? `(${unread}) ` : ''}${title !== undefined ? `${title} – ` : ''}RustChat`;
   }, [channel, state]);
 
@@ -260,7 +261,7 @@ export function Workspace() {
       </header>
       {drawer && <div className="drawer-scrim" aria-hidden="true" onClick={() => setDrawerAt(undefined)} />}
       <Sidebar team={team} currentChannelId={channelId} threadsOpen={threadsOpen} />
-      <main className="channel-pane">{content}</main>
+      <main className="channel-pane"><NotifyBanner />{content}</main>
       {shownPanel?.kind === 'search' && <SearchPanel view={shownPanel.view} team={team} onView={(view) => setPanel({ kind: 'search', view })} onClose={() => setPanel(undefined)} />}
       {shownPanel?.kind === 'thread' && <ThreadPanel key={shownPanel.rootId} rootId={shownPanel.rootId} onClose={() => setPanel(undefined)} />}
       {shownPanel?.kind === 'pinned' && channel !== undefined && <PinnedPanel channel={channel} onClose={() => setPanel(undefined)} onOpenThread={openThread} />}
@@ -274,6 +275,7 @@ export function Workspace() {
         setDialog(undefined);
         navigate(channelPath(c.team_id !== null ? teams.find((t) => t.id === c.team_id)?.name ?? team.name : team.name, c.name));
       }} />}
+      <MentionConfirmDialog />
       <Toasts />
     </div>
   );

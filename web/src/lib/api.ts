@@ -14,8 +14,8 @@ import type {
 } from './types.js';
 import type { SearchOrder, SearchPostsPage } from './search.js';
 import type { CustomEmoji } from './emoji.js';
-import type { MySession, ProfilePatch, SidebarCategory, SidebarView } from './types.js';
 import type { AccessToken, Bot, CommandHint, CommandResult, CustomCommand, Delivery, IncomingHook, OutgoingHook } from './integrations.js';
+import type { ChannelNotifyProps, MySession, NotifyPrefs, ProfilePatch, SidebarCategory, SidebarView } from './types.js';
 import { t } from '../i18n/index.js';
 
 export class ApiError extends Error {
@@ -26,6 +26,8 @@ export class ApiError extends Error {
     readonly field?: string,
     readonly requestId?: string,
     readonly retryAfter?: number,
+    /** The envelope's other fields (e.g. `member_count` of CHANNEL_MENTION_CONFIRM_REQUIRED). */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -44,7 +46,7 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
   const retryAfter = typeof envelope?.retry_after === 'number' ? envelope.retry_after : headerRetry;
   const code = str(envelope?.code) ?? (status >= 500 ? 'INTERNAL_ERROR' : `HTTP_${status}`);
   const message = str(envelope?.message) ?? t('error.requestFailed', { status: String(status) });
-  return new ApiError(status, code, message, str(envelope?.field), str(envelope?.request_id), retryAfter);
+  return new ApiError(status, code, message, str(envelope?.field), str(envelope?.request_id), retryAfter, envelope ?? {});
 }
 
 /** The ApiError for a request that never got an answer (offline, DNS, server down). */
@@ -283,6 +285,15 @@ export class ApiClient {
   /** My sidebar arrangement (favourites and custom categories). */
   sidebar = () => this.request<SidebarView>('GET', '/api/v1/users/me/sidebar');
   putSidebar = (categories: SidebarCategory[]) => this.request<SidebarView>('PUT', '/api/v1/users/me/sidebar', { categories });
+  /** My notification preferences (levels per medium, keywords, e-mail interval, sound, do-not-disturb end). */
+  notifyPrefs = () => this.request<NotifyPrefs>('GET', '/api/v1/users/me/preferences/notifications');
+  /** Changes the fields given; answers with all of them. */
+  setNotifyPrefs = (patch: Partial<NotifyPrefs>) => this.request<NotifyPrefs>('PUT', '/api/v1/users/me/preferences/notifications', patch);
+  /** My notification preferences for one channel (members only). */
+  channelNotifyProps = (channelId: string) => this.request<ChannelNotifyProps>('GET', `/api/v1/channels/${seg(channelId)}/members/me/notify_props`);
+  setChannelNotifyProps = (channelId: string, patch: Partial<ChannelNotifyProps>) => this.request<ChannelNotifyProps>('PUT', `/api/v1/channels/${seg(channelId)}/members/me/notify_props`, patch);
+  /** Mutes (no notifications, not shown as unread) or unmutes a channel for me. */
+  setMuted = (channelId: string, muted: boolean) => this.request<ChannelNotifyProps>(muted ? 'PUT' : 'DELETE', `/api/v1/channels/${seg(channelId)}/members/me/mute`);
   statuses = (ids: string[]) => this.request<{ user_id: string; status: User['presence'] }[]>('POST', '/api/v1/users/status/ids', ids);
 
   // ---- teams ----
@@ -314,7 +325,8 @@ export class ApiClient {
   /** One post; 404 when it does not exist or I may not read it. */
   post = (id: string) => this.request<Post>('GET', `/api/v1/posts/${seg(id)}`);
   pinned = (channelId: string) => this.request<Post[]>('GET', `/api/v1/channels/${seg(channelId)}/pinned`);
-  createPost = (channelId: string, input: { message: string; root_post_id?: string; client_msg_id: string; file_ids?: string[] }) => this.request<Post>('POST', `/api/v1/channels/${seg(channelId)}/posts`, input);
+  /** `confirm_channel_mention`: the sender confirmed an @channel/@all/@here in a big channel (else 409 CHANNEL_MENTION_CONFIRM_REQUIRED). */
+  createPost = (channelId: string, input: { message: string; root_post_id?: string; client_msg_id: string; file_ids?: string[]; confirm_channel_mention?: boolean }) => this.request<Post>('POST', `/api/v1/channels/${seg(channelId)}/posts`, input);
   editPost = (id: string, message: string) => this.request<Post>('PUT', `/api/v1/posts/${seg(id)}`, { message });
   deletePost = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/posts/${seg(id)}`);
   /** Takes the link preview off my post; answers with the post. */

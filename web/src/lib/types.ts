@@ -68,3 +68,6 @@ export interface MySession {
   ip: string;
   current: boolean;
 }
+
+/** GET/PUT /api/v1/users/me/preferences/notifications. */
+export type { NotifyPrefs, ChannelNotifyProps, NotifyLevel } from '../../../src/domain/notify-rules.js';

@@ -13,7 +13,11 @@
 import { createContext, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import type { ApiClient } from '../lib/api.js';
 import { RealtimeClient, wsUrl, type SocketLike } from '../lib/realtime.js';
+import { browserDesktop } from '../lib/desktop-browser.js';
+import { permalinkTeam } from '../lib/desktop-notify.js';
+import { permalinkPath } from '../lib/search.js';
 import type { User } from '../lib/types.js';
+import { navigate } from '../navigation.js';
 import { ChatEngine, type ChatActions, type SignOutReason } from './engine.js';
 import type { ChatState, Outgoing, Toast } from './reducer.js';
 import { createChatStore, type ChatStore } from './store.js';
@@ -111,6 +115,11 @@ export function ChatProvider({ user, api, getToken, onSignedOut, onSessionRenewe
       realtime: (handlers) => new RealtimeClient({ url: (path) => wsUrl(window.location, path), getToken, createSocket: browserSocket }, handlers),
       onSignedOut,
       ...(onSessionRenewed !== undefined ? { onSessionRenewed } : {}),
+      desktop: browserDesktop,
+      openPost: (postId, teamId) => {
+        const team = permalinkTeam(s.getState().teams, teamId, window.location.pathname);
+        if (team !== undefined) navigate(permalinkPath(team.name, postId));
+      },
     });
     return { engine: e, value: { actions: e, api, store: s } };
   });

@@ -16,8 +16,9 @@ import { addCustomEmoji, loadEmoji, removeCustomEmoji, setCustomEmoji, type Cust
 import type { ClientActionMap } from '../../../src/domain/events.js';
 import type { ClientReply, ConnectionState, RealtimeHandlers, ServerEvent } from '../lib/realtime.js';
 import type { CommandResult } from '../lib/integrations.js';
-import type { Channel, FileInfo, Post, Presence, ProfilePatch, SidebarCategory, Team } from '../lib/types.js';
-import type { Action, ChatState, Outgoing } from './reducer.js';
+import { notificationBody, shouldPlaySound, shouldShow, type DesktopNotifier, type NotificationEvent } from '../lib/desktop-notify.js';
+import type { Channel, ChannelNotifyProps, FileInfo, NotifyPrefs, Post, Presence, ProfilePatch, SidebarCategory, Team } from '../lib/types.js';
+import { channelLabel, type Action, type ChatState, type Outgoing } from './reducer.js';
 import { t } from '../i18n/index.js';
 
 /** The REST calls the engine makes. */
@@ -26,7 +27,8 @@ export type EngineApi = Pick<ApiClient,
   | 'react' | 'unreact' | 'pin' | 'thread' | 'pinned' | 'createTeam' | 'addTeamMember' | 'leaveTeam' | 'createChannel' | 'joinChannel'
   | 'channel' | 'leaveChannel' | 'updateChannel' | 'logout' | 'setAvatar' | 'clearAvatar' | 'customEmoji'
   | 'followedThreads' | 'followedThread' | 'setThreadFollowing' | 'markThreadRead' | 'threadPreferences' | 'setThreadPreferences'
-  | 'markUnread' | 'archiveChannel' | 'restoreChannel' | 'sidebar' | 'putSidebar' | 'updateMe' | 'changePassword' | 'executeCommand'>;
+  | 'markUnread' | 'archiveChannel' | 'restoreChannel' | 'sidebar' | 'putSidebar' | 'updateMe' | 'changePassword' | 'executeCommand'
+  | 'post' | 'notifyPrefs' | 'setNotifyPrefs' | 'channelNotifyProps' | 'setChannelNotifyProps' | 'setMuted'>;
 
 /** The part of RealtimeClient the engine drives. */
 export interface RealtimeLike {
@@ -59,6 +61,10 @@ export interface ChatEngineOptions {
   readonly timers?: EngineTimers;
   readonly now?: () => number;
   readonly newClientMsgId?: () => string;
+  /** Desktop notifications (lib/desktop-notify.ts); none: the `notification` event shows nothing. */
+  readonly desktop?: DesktopNotifier;
+  /** Opens a post (its permalink) when its notification is clicked. */
+  readonly openPost?: (postId: string, teamId: string | null) => void;
 }
 
 /** What the screens may call; every method may be passed around unbound. */
@@ -133,6 +139,18 @@ export interface ChatActions {
   /** Shown at once, then saved; a refusal brings the server's arrangement back and rethrows. */
   saveSidebar(categories: SidebarCategory[]): Promise<void>;
   refresh(): Promise<void>;
+  /** My notification preferences, and my preferences of the channels whose are not known yet (muted ones are drawn dimmed). */
+  loadNotifySettings(): Promise<void>;
+  setNotifyPrefs(patch: Partial<NotifyPrefs>): Promise<NotifyPrefs>;
+  loadChannelNotifyProps(channelId: string): Promise<ChannelNotifyProps>;
+  setChannelNotifyProps(channelId: string, patch: Partial<ChannelNotifyProps>): Promise<void>;
+  setMuted(channelId: string, muted: boolean): Promise<void>;
+  /** Do not disturb until `endAt` (ms; null: until changed). */
+  setDoNotDisturb(endAt: number | null): Promise<void>;
+  /** Sends the message the @channel dialog asked about, confirmed (same client_msg_id). */
+  confirmChannelMention(): Promise<void>;
+  /** Not sent: the message stays in the outbox as failed (Retry asks again). */
+  cancelChannelMention(): void;
   notify(message: string): void;
   dismissToast(id: number): void;
   signOut(): Promise<void>;
@@ -301,6 +319,13 @@ export class ChatEngine implements ChatActions {
       case 'typing':
         this.ensureUsers([ev.data.user_id]);
         break;
+      case 'notification':
+        this.showDesktop(ev.data).catch(ignore);
+        break;
+      case 'channel_viewed':
+        // Read here or on another device: its notifications have done their job.
+        this.opts.desktop?.clear(ev.data.channel_id);
+        break;
       case 'custom_emoji_added':
         addCustomEmoji(ev.data.emoji);
         break;
@@ -393,17 +418,25 @@ export class ChatEngine implements ChatActions {
   }
 
   /** One attempt to deliver an outgoing message; it stays in the outbox (failed) when a retry may help. */
-  private async send(item: Outgoing): Promise<void> {
+  private async send(item: Outgoing, confirmChannelMention = false): Promise<void> {
     try {
       const post = await this.api.createPost(item.channelId, {
         message: item.message,
         client_msg_id: item.clientMsgId,
+        ...(confirmChannelMention ? { confirm_channel_mention: true } : {}),
         ...(item.rootId ? { root_post_id: item.rootId } : {}),
         ...(item.files !== undefined && item.files.length > 0 ? { file_ids: item.files.map((f) => f.id) } : {}),
       });
       this.dispatch({ type: 'post_upsert', post });
       this.dispatch({ type: 'outbox_remove', clientMsgId: item.clientMsgId });
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'CHANNEL_MENTION_CONFIRM_REQUIRED') {
+        // Kept (failed) until the sender answers the dialog: Confirm sends it again, confirmed.
+        const count = err.details.member_count;
+        this.dispatch({ type: 'outbox_failed', clientMsgId: item.clientMsgId, error: t('notify.confirmPending') });
+        this.dispatch({ type: 'mention_confirm', confirm: { clientMsgId: item.clientMsgId, memberCount: typeof count === 'number' ? count : 0 } });
+        return;
+      }
       if (isPermanent(err)) {
         this.dispatch({ type: 'outbox_remove', clientMsgId: item.clientMsgId });
         this.notify(t('error.messageNotSent', { reason: describeError(err) }));
@@ -760,6 +793,85 @@ export class ChatEngine implements ChatActions {
     this.dispatch({ type: 'channels', channels });
     this.loadConversationMembers(channels);
     await this.refreshUnreads();
+  }
+
+  // ---- notifications ----
+
+  /** Shows the `notification` event on the desktop unless this tab is looking at its channel (lib/desktop-notify.ts). */
+  private async showDesktop(ev: NotificationEvent): Promise<void> {
+    const desktop = this.opts.desktop;
+    if (desktop === undefined) return;
+    const s = this.state;
+    if (!shouldShow(ev, { channelId: s.viewing.channelId, focused: s.viewing.visible && desktop.focused() }, desktop.permission())) return;
+    const channel = s.channels[ev.channel_id];
+    const direct = channel === undefined || channel.type === 'direct';
+    const title = direct ? ev.sender_name
+      : t('notify.title', { sender: ev.sender_name, channel: channel.type === 'group' ? channelLabel(s, channel) : `#${channelLabel(s, channel)}` });
+    // The event carries no text: the post, as the person may read it anyway.
+    const message = await this.api.post(ev.post_id).then((p) => p.message, () => undefined);
+    desktop.show(title, notificationBody(message, t('notify.newMessage')), ev.post_id, ev.channel_id, () => this.opts.openPost?.(ev.post_id, ev.team_id));
+    if (shouldPlaySound(ev, desktop.soundOn())) desktop.playSound();
+  }
+
+  async loadNotifySettings(): Promise<void> {
+    if (this.state.notifyPrefs === undefined) this.dispatch({ type: 'notify_prefs', prefs: await this.api.notifyPrefs() });
+    const known = this.state.channelProps ?? {};
+    const wanted = Object.keys(this.state.channels).filter((id) => known[id] === undefined && !this.propsInFlight.has(id));
+    // A few at a time: one request per channel (the server has no list of them).
+    const next = async (): Promise<void> => {
+      const id = wanted.shift();
+      if (id === undefined) return;
+      this.propsInFlight.add(id);
+      try {
+        await this.loadChannelNotifyProps(id).catch(ignore);
+      } finally {
+        this.propsInFlight.delete(id);
+      }
+      await next();
+    };
+    await Promise.all([next(), next(), next(), next()]);
+  }
+
+  private readonly propsInFlight = new Set<string>();
+
+  async setNotifyPrefs(patch: Partial<NotifyPrefs>): Promise<NotifyPrefs> {
+    const prefs = await this.api.setNotifyPrefs(patch);
+    this.dispatch({ type: 'notify_prefs', prefs });
+    return prefs;
+  }
+
+  async loadChannelNotifyProps(channelId: string): Promise<ChannelNotifyProps> {
+    const props = await this.api.channelNotifyProps(channelId);
+    this.dispatch({ type: 'channel_props', channelId, props });
+    return props;
+  }
+
+  async setChannelNotifyProps(channelId: string, patch: Partial<ChannelNotifyProps>): Promise<void> {
+    this.dispatch({ type: 'channel_props', channelId, props: await this.api.setChannelNotifyProps(channelId, patch) });
+  }
+
+  async setMuted(channelId: string, muted: boolean): Promise<void> {
+    this.dispatch({ type: 'channel_props', channelId, props: await this.api.setMuted(channelId, muted) });
+  }
+
+  async setDoNotDisturb(endAt: number | null): Promise<void> {
+    // The end time first: for a moment the old one could otherwise end the new do-not-disturb.
+    await this.setNotifyPrefs({ dnd_end_at: endAt });
+    await this.setPresence('dnd');
+  }
+
+  async confirmChannelMention(): Promise<void> {
+    const pending = this.state.mentionConfirm;
+    if (pending === undefined) return;
+    this.dispatch({ type: 'mention_confirm', confirm: undefined });
+    const item = this.state.outbox.find((x) => x.clientMsgId === pending.clientMsgId);
+    if (item === undefined) return;
+    this.dispatch({ type: 'outbox_sending', clientMsgId: item.clientMsgId });
+    await this.send(item, true);
+  }
+
+  cancelChannelMention(): void {
+    this.dispatch({ type: 'mention_confirm', confirm: undefined });
   }
 
   notify(message: string): void {

@@ -7,7 +7,7 @@
 import type { ConnectionState, ServerEvent } from '../lib/realtime.js';
 import { t } from '../i18n/index.js';
 import type { EphemeralPost } from '../lib/integrations.js';
-import type { Channel, FileInfo, Post, PostPage, Presence, ReactionSummary, SidebarView, Team, ThreadItem, ThreadList, ThreadPage, UnreadOverview, User } from '../lib/types.js';
+import type { Channel, ChannelNotifyProps, FileInfo, NotifyPrefs, Post, PostPage, Presence, ReactionSummary, SidebarView, Team, ThreadItem, ThreadList, ThreadPage, UnreadOverview, User } from '../lib/types.js';
 
 export interface ChannelPosts {
   /** Post ids, oldest first (by seq). */
@@ -92,6 +92,12 @@ export interface ChatState {
    * memory only (gone after a reload, as the server stores them nowhere) until dismissed.
    */
   readonly ephemeral?: Readonly<Record<string, readonly EphemeralPost[]>>;
+  /** My notification preferences; undefined until fetched. */
+  readonly notifyPrefs?: NotifyPrefs | undefined;
+  /** My notification preferences per channel, where fetched (a missing one: the defaults, not muted). */
+  readonly channelProps?: Readonly<Record<string, ChannelNotifyProps>>;
+  /** A message with @channel/@all/@here the server wants confirmed (409 CHANNEL_MENTION_CONFIRM_REQUIRED): the dialog asks. */
+  readonly mentionConfirm?: { readonly clientMsgId: string; readonly memberCount: number } | undefined;
 }
 
 export type Action =
@@ -128,7 +134,10 @@ export type Action =
   | { type: 'toast_remove'; id: number }
   | { type: 'sidebar'; sidebar: SidebarView }
   | { type: 'ephemeral_add'; post: EphemeralPost }
-  | { type: 'ephemeral_remove'; channelId: string; id: string };
+  | { type: 'ephemeral_remove'; channelId: string; id: string }
+  | { type: 'notify_prefs'; prefs: NotifyPrefs }
+  | { type: 'channel_props'; channelId: string; props: ChannelNotifyProps }
+  | { type: 'mention_confirm'; confirm: { clientMsgId: string; memberCount: number } | undefined };
 
 /** Repliers a root lists (as the server keeps them). */
 const MAX_PARTICIPANTS = 5;
@@ -373,6 +382,8 @@ function onEvent(state: ChatState, ev: ServerEvent, now: number): ChatState {
     case 'ephemeral_message':
       // Sent to my own connections only; checked again, so that nobody else's answer is ever shown here.
       return ev.data.post.user_id === state.me.id ? reduce(state, { type: 'ephemeral_add', post: ev.data.post }) : state;
+    case 'channel_notify_props_changed':
+      return reduce(state, { type: 'channel_props', channelId: ev.data.channel_id, props: ev.data.props });
     default:
       return state;
   }
@@ -523,6 +534,12 @@ export function reduce(state: ChatState, action: Action): ChatState {
       if (list === undefined || !list.some((p) => p.id === action.id)) return state;
       return { ...state, ephemeral: { ...state.ephemeral, [action.channelId]: list.filter((p) => p.id !== action.id) } };
     }
+    case 'notify_prefs':
+      return { ...state, notifyPrefs: action.prefs };
+    case 'channel_props':
+      return { ...state, channelProps: { ...(state.channelProps ?? {}), [action.channelId]: action.props } };
+    case 'mention_confirm':
+      return { ...state, mentionConfirm: action.confirm };
     case 'toast_remove':
       return state.toasts.some((t) => t.id === action.id) ? { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) } : state;
   }
@@ -553,17 +570,30 @@ export function typingIn(state: ChatState, channelId: string, parentId: string |
   return (state.typing[channelId] ?? []).filter((t) => now - t.at < TYPING_TTL_MS && (t.parentId ?? null) === parentId).map((t) => t.userId);
 }
 
-/** Unread and mention totals of a team's channels plus direct messages count toward every team. */
+/** I muted the channel (no notifications; its unread messages do not count, its mentions still do). */
+export function isMuted(state: Pick<ChatState, 'channelProps'>, channelId: string): boolean {
+  return state.channelProps?.[channelId]?.mark_unread === 'mention';
+}
+
+/**
+ * Unread and mention totals of a team's channels (direct messages count toward every team).
+ * A muted channel's unread messages are left out; its mentions count.
+ */
 export function teamUnreads(state: ChatState, teamId: string): UnreadCounts {
   let unread = 0;
   let mentions = 0;
   for (const [channelId, u] of Object.entries(state.unreads)) {
     const c = state.channels[channelId];
     if (c === undefined || c.team_id !== teamId) continue;
-    unread += u.unread;
+    if (!isMuted(state, channelId)) unread += u.unread;
     mentions += u.mentions;
   }
   return { unread, mentions };
+}
+
+/** The count in the tab's title: my unread mentions everywhere (muted channels included: a mention is for me). */
+export function titleCount(state: Pick<ChatState, 'unreads'>): number {
+  return Object.values(state.unreads).reduce((n, u) => n + u.mentions, 0);
 }
 
 /** The threads I follow, newest activity first (direct and group messages count toward every team, as on the server). */
