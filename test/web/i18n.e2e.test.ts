@@ -124,8 +124,9 @@ describe('the web client in the pseudo-locale', () => {
       teamInfo.name, teamInfo.display_name, ...channels.flatMap((c) => [c.name, c.display_name]),
       `${newcomer}@example.com`, '127.0.0.1', '::1', '::ffff:127.0.0.1',
       ...(policy.notes !== undefined && policy.notes !== '' ? [policy.notes] : []),
-      // The server's answer to /mute (an ephemeral message's text is the server's, like its error sentences).
-      'Muting channels is not available yet.',
+      // The server's answer to /mute after the ~channel link (an ephemeral message's text is the
+      // server's, like its error sentences).
+      'is muted: unmute it from the sidebar or the channel\'s notification preferences.',
     ];
 
     const { ctx, page, watch } = await openPage(app!.browser);
