@@ -36,7 +36,7 @@ function ThreadRow({ thread, onOpen }: { readonly thread: ThreadItem; readonly o
             {thread.unread_mentions > 0 ? <CountBadge count={thread.unread_mentions} mention /> : <CountBadge count={thread.unread_replies} />}
           </span>
         </span>
-        <span className="thread-excerpt">{thread.post.message || '(attachment)'}</span>
+        <span className="thread-excerpt">{thread.post.message || t('threads.onlyAttachment')}</span>
         <span className="thread-meta muted">
           <span className="participants" aria-hidden="true">
             {thread.participants.slice(0, 3).map((id) => {

@@ -523,6 +523,7 @@ export const en = {
   'threads.rowBy': 'Thread by {name}',
   'threads.rowByIn': 'Thread by {name} in {channel}',
   'threads.someone': 'someone',
+  'threads.onlyAttachment': '(attachment)',
   'threads.title': 'Threads',
   'threads.intro': 'Threads you started, replied to or were mentioned in.',
   'threads.showInChannels': 'Also show replies in channels',
