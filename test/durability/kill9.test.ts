@@ -124,7 +124,7 @@ describe.each(STORES)('kill -9 durability (%s)', (kind) => {
     // The primary saw the death (its log reaches us through a pipe: wait for the line).
     const deadline = Date.now() + 15_000;
     while (!server.lines.some((l) => l.includes('cluster: a worker died') && l.includes('SIGKILL'))) {
-      if (Date.now() > deadline) throw new Error('the primary did not log the dead worker');
+      if (Date.now() > deadline) throw new Error(`the primary did not log the dead worker (killed ${victim}):\n${server.lines.filter((l) => l.includes('cluster')).slice(-12).join('\n')}`);
       await new Promise((r) => setTimeout(r, 25));
     }
     // Through the surviving worker (and the replacement): every acknowledged post is there.
