@@ -256,6 +256,45 @@ describe('integrations in the browser', () => {
       await list.getByText('No calls yet.').waitFor(WAIT);
       const saved = (await t.api.get(`/api/v1/hooks/outgoing?team_id=${team.id}`, alice.token)).body;
       expect(saved).toMatchObject([{ display_name: 'Deployer', trigger_words: ['deploy', 'ship'], callback_urls: ['https://deploy.example.com/chat'], content_type: 'application/x-www-form-urlencoded' }]);
+
+      // Edited in place: the form opens with the hook's values, Save changes only this hook.
+      await list.getByRole('button', { name: 'Edit' }).click();
+      const editOut = list.getByRole('form', { name: 'Edit the outgoing webhook' });
+      expect(await editOut.getByRole('textbox', { name: /^Trigger words/ }).inputValue()).toBe('deploy, ship');
+      expect(await editOut.getByRole('textbox', { name: 'Callback URLs' }).inputValue()).toBe('https://deploy.example.com/chat');
+      await editOut.getByRole('textbox', { name: /^Trigger words/ }).fill('release');
+      await editOut.getByRole('textbox', { name: /^Description/ }).fill('ships the build');
+      await editOut.getByRole('button', { name: 'Save' }).click();
+      await list.getByText('Trigger words: release', { exact: false }).waitFor(WAIT);
+      await list.getByText('ships the build').waitFor(WAIT);
+      const edited = (await t.api.get(`/api/v1/hooks/outgoing?team_id=${team.id}`, alice.token)).body;
+      expect(edited).toMatchObject([{ display_name: 'Deployer', description: 'ships the build', trigger_words: ['release'], callback_urls: ['https://deploy.example.com/chat'], content_type: 'application/x-www-form-urlencoded' }]);
+      // A refused change leaves the form open with the server's words, and the hook as it was.
+      await list.getByRole('button', { name: 'Edit' }).click();
+      await editOut.getByRole('textbox', { name: 'Callback URLs' }).fill('ftp://deploy.example.com/chat');
+      await editOut.getByRole('button', { name: 'Save' }).click();
+      await editOut.getByRole('alert').waitFor(WAIT);
+      await editOut.getByRole('button', { name: 'Cancel' }).click();
+      expect((await t.api.get(`/api/v1/hooks/outgoing?team_id=${team.id}`, alice.token)).body).toMatchObject([{ callback_urls: ['https://deploy.example.com/chat'] }]);
+
+      // Slash commands: created, then edited in place (trigger and description), autocomplete hints follow.
+      await screen.getByRole('button', { name: 'Slash commands' }).click();
+      const addCommand = screen.getByRole('form', { name: 'Add a slash command' });
+      await addCommand.getByLabel('Trigger word').fill('deploy');
+      await addCommand.getByLabel('Request URL').fill('https://deploy.example.com/command');
+      await addCommand.getByRole('button', { name: 'Create command' }).click();
+      await readSecret(A, 'Token sent with each request');
+      const commands = screen.getByRole('list', { name: 'Commands you manage' });
+      await commands.getByText('/deploy', { exact: true }).waitFor(WAIT);
+      await commands.getByRole('button', { name: 'Edit' }).click();
+      const editCommand = commands.getByRole('form', { name: 'Edit the slash command' });
+      expect(await editCommand.getByLabel('Request URL').inputValue()).toBe('https://deploy.example.com/command');
+      await editCommand.getByLabel('Trigger word').fill('ship');
+      await editCommand.getByLabel(/^What it does/).fill('Ships a build');
+      await editCommand.getByRole('button', { name: 'Save' }).click();
+      await commands.getByText('/ship', { exact: true }).waitFor(WAIT);
+      await commands.getByText('Ships a build').waitFor(WAIT);
+      expect((await t.api.get(`/api/v1/commands?team_id=${team.id}`, alice.token)).body).toMatchObject([{ trigger: 'ship', url: 'https://deploy.example.com/command', auto_complete_desc: 'Ships a build' }]);
     } finally {
       await ctx.close();
     }

@@ -282,42 +282,18 @@ function splitList(text: string): string[] {
 }
 
 function OutgoingSection({ team, showSecret, ask }: SectionProps) {
-  const { api } = useChatActions();
   const { state } = useChat();
+  const { api } = useChatActions();
   const channels = useTeamChannels(team, true);
   const load = useCallback(() => api.outgoingHooks(team.id), [api, team.id]);
   const { list, error, reload } = useLoaded<OutgoingHook>(load);
   const [log, setLog] = useState<string | undefined>(undefined);
-  const form = useSubmit();
-  const id = useId();
-  const [name, setName] = useState('');
-  const [channelId, setChannelId] = useState('');
-  const [words, setWords] = useState('');
-  const [when_, setWhen] = useState<0 | 1>(0);
-  const [urls, setUrls] = useState('');
-  const [contentType, setContentType] = useState('application/json');
+  const [editing, setEditing] = useState<string | undefined>(undefined);
   const nameOf = (cid: string | null) => {
     if (cid === null) return t('integrations.anyChannel');
     const c = state.channels[cid];
     return c !== undefined ? channelLabel(state, c) : t('integrations.unknownChannel');
   };
-
-  function create(e: FormEvent) {
-    e.preventDefault();
-    const callbackUrls = splitList(urls);
-    if (callbackUrls.length === 0) return form.setError(t('integrations.needCallback'));
-    form.run(async () => {
-      const hook = await api.createOutgoingHook({
-        team_id: team.id, display_name: name.trim(), callback_urls: callbackUrls, content_type: contentType, trigger_when: when_,
-        trigger_words: splitList(words), ...(channelId !== '' ? { channel_id: channelId } : {}),
-      });
-      setName('');
-      setWords('');
-      setUrls('');
-      reload();
-      showSecret({ title: t('integrations.outgoingCreated', { name: hook.display_name || hook.callback_urls[0] || '' }), label: t('integrations.outgoingToken'), value: hook.token });
-    });
-  }
 
   return (
     <SectionFrame title={t('integrations.outgoing')} intro={t('integrations.outgoingIntro')} error={error}>
@@ -326,65 +302,137 @@ function OutgoingSection({ team, showSecret, ask }: SectionProps) {
         {list !== undefined && list.length === 0 && <li className="muted">{t('integrations.noneYet')}</li>}
         {list?.map((hook) => (
           <li key={hook.id} className="integration-item">
-            <div className="integration-main">
-              <strong>{hook.display_name || t('integrations.unnamed')}</strong>
-              <span className="muted"> {t('integrations.watches', { channel: nameOf(hook.channel_id) })}</span>
-              <p className="hint">
-                {hook.trigger_words.length > 0 ? t('integrations.triggerWords', { words: hook.trigger_words.join(', ') }) : t('integrations.everyPost')}
-                {' · '}{hook.content_type}
-              </p>
-              <ul className="hint callback-list">{hook.callback_urls.map((u) => <li key={u}><code>{u}</code></li>)}</ul>
-              {log === hook.id && <DeliveryLog hookId={hook.id} />}
-            </div>
-            <div className="integration-actions">
-              <button type="button" aria-expanded={log === hook.id} onClick={() => setLog(log === hook.id ? undefined : hook.id)}>{t('integrations.deliveries')}</button>
-              <button type="button" onClick={() => ask({
-                title: t('integrations.regenTitle'), message: t('integrations.regenOutgoing'), label: t('integrations.regen'),
-                run: async () => {
-                  const fresh = await api.regenOutgoingHook(hook.id);
-                  showSecret({ title: t('integrations.newToken'), label: t('integrations.outgoingToken'), value: fresh.token });
-                },
-              })}>{t('integrations.regen')}</button>
-              <button type="button" className="danger" onClick={() => ask({
-                title: t('integrations.deleteTitle', { name: hook.display_name || t('integrations.unnamed') }), message: t('integrations.deleteOutgoing'), label: t('integrations.delete'),
-                run: async () => {
-                  await api.deleteOutgoingHook(hook.id);
-                  reload();
-                },
-              })}>{t('integrations.delete')}</button>
-            </div>
+            {editing === hook.id ? (
+              <OutgoingForm team={team} channels={channels} hook={hook} onDone={(changed) => {
+                setEditing(undefined);
+                if (changed) reload();
+              }} />
+            ) : (
+              <>
+                <div className="integration-main">
+                  <strong>{hook.display_name || t('integrations.unnamed')}</strong>
+                  <span className="muted"> {t('integrations.watches', { channel: nameOf(hook.channel_id) })}</span>
+                  {hook.description !== '' && <p className="hint">{hook.description}</p>}
+                  <p className="hint">
+                    {hook.trigger_words.length > 0 ? t('integrations.triggerWords', { words: hook.trigger_words.join(', ') }) : t('integrations.everyPost')}
+                    {' · '}{hook.content_type}
+                  </p>
+                  <ul className="hint callback-list">{hook.callback_urls.map((u) => <li key={u}><code>{u}</code></li>)}</ul>
+                  {log === hook.id && <DeliveryLog hookId={hook.id} />}
+                </div>
+                <div className="integration-actions">
+                  <button type="button" onClick={() => setEditing(hook.id)}>{t('integrations.edit')}</button>
+                  <button type="button" aria-expanded={log === hook.id} onClick={() => setLog(log === hook.id ? undefined : hook.id)}>{t('integrations.deliveries')}</button>
+                  <button type="button" onClick={() => ask({
+                    title: t('integrations.regenTitle'), message: t('integrations.regenOutgoing'), label: t('integrations.regen'),
+                    run: async () => {
+                      const fresh = await api.regenOutgoingHook(hook.id);
+                      showSecret({ title: t('integrations.newToken'), label: t('integrations.outgoingToken'), value: fresh.token });
+                    },
+                  })}>{t('integrations.regen')}</button>
+                  <button type="button" className="danger" onClick={() => ask({
+                    title: t('integrations.deleteTitle', { name: hook.display_name || t('integrations.unnamed') }), message: t('integrations.deleteOutgoing'), label: t('integrations.delete'),
+                    run: async () => {
+                      await api.deleteOutgoingHook(hook.id);
+                      reload();
+                    },
+                  })}>{t('integrations.delete')}</button>
+                </div>
+              </>
+            )}
           </li>
         ))}
       </ul>
-      <form className="integration-form" onSubmit={create} aria-label={t('integrations.addOutgoing')}>
-        <h4>{t('integrations.addOutgoing')}</h4>
-        <label htmlFor={`${id}-n`}>{t('integrations.displayName')} <span className="optional">{t('common.optional')}</span></label>
-        <input id={`${id}-n`} value={name} maxLength={64} onChange={(e) => setName(e.target.value)} />
-        <label htmlFor={`${id}-c`}>{t('integrations.channel')}</label>
-        <select id={`${id}-c`} value={channelId} onChange={(e) => setChannelId(e.target.value)}>
-          <option value="">{t('integrations.anyChannel')}</option>
-          {channels.map((c) => <option key={c.id} value={c.id}>{channelLabel(state, c)}</option>)}
-        </select>
-        <label htmlFor={`${id}-w`}>{t('integrations.triggerWordsLabel')} <span className="optional">{t('common.optional')}</span></label>
-        <input id={`${id}-w`} value={words} aria-describedby={`${id}-wh`} onChange={(e) => setWords(e.target.value)} />
-        <p id={`${id}-wh`} className="hint">{t('integrations.triggerWordsHint')}</p>
-        <label htmlFor={`${id}-tw`}>{t('integrations.triggerWhen')}</label>
-        <select id={`${id}-tw`} value={when_} onChange={(e) => setWhen(e.target.value === '1' ? 1 : 0)}>
-          <option value={0}>{t('integrations.firstWord')}</option>
-          <option value={1}>{t('integrations.startsWith')}</option>
-        </select>
-        <label htmlFor={`${id}-u`}>{t('integrations.callbackUrls')}</label>
-        <textarea id={`${id}-u`} value={urls} rows={2} aria-describedby={`${id}-uh`} onChange={(e) => setUrls(e.target.value)} />
-        <p id={`${id}-uh`} className="hint">{t('integrations.callbackUrlsHint')}</p>
-        <label htmlFor={`${id}-ct`}>{t('integrations.contentType')}</label>
-        <select id={`${id}-ct`} value={contentType} onChange={(e) => setContentType(e.target.value)} translate="no">
-          <option value="application/json">application/json</option>
-          <option value="application/x-www-form-urlencoded">application/x-www-form-urlencoded</option>
-        </select>
-        {form.error !== undefined && <p className="error" role="alert">{form.error}</p>}
-        <div className="dialog-actions"><button type="submit" className="primary" disabled={form.busy}>{t('integrations.createOutgoing')}</button></div>
-      </form>
+      <OutgoingForm team={team} channels={channels} onDone={reload} onCreated={(hook) => showSecret({
+        title: t('integrations.outgoingCreated', { name: hook.display_name || hook.callback_urls[0] || '' }), label: t('integrations.outgoingToken'), value: hook.token,
+      })} />
     </SectionFrame>
+  );
+}
+
+/**
+ * The fields of an outgoing webhook: a new one (no `hook`: the form clears after creating and
+ * `onCreated` shows its token) or an existing one (changes only what differs; Cancel leaves it).
+ */
+function OutgoingForm({ team, channels, hook, onDone, onCreated }: {
+  readonly team: Team;
+  readonly channels: readonly Channel[];
+  readonly hook?: OutgoingHook;
+  readonly onDone: (changed: boolean) => void;
+  readonly onCreated?: (hook: OutgoingHook & { token: string }) => void;
+}) {
+  const { api } = useChatActions();
+  const { state } = useChat();
+  const form = useSubmit();
+  const id = useId();
+  const [name, setName] = useState(hook?.display_name ?? '');
+  const [description, setDescription] = useState(hook?.description ?? '');
+  const [channelId, setChannelId] = useState(hook?.channel_id ?? '');
+  const [words, setWords] = useState(hook?.trigger_words.join(', ') ?? '');
+  const [when_, setWhen] = useState<0 | 1>(hook?.trigger_when === 1 ? 1 : 0);
+  const [urls, setUrls] = useState(hook?.callback_urls.join('\n') ?? '');
+  const [contentType, setContentType] = useState(hook?.content_type ?? 'application/json');
+  const title = hook === undefined ? t('integrations.addOutgoing') : t('integrations.editOutgoing');
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    const callbackUrls = splitList(urls);
+    if (callbackUrls.length === 0) return form.setError(t('integrations.needCallback'));
+    const fields = {
+      display_name: name.trim(), description: description.trim(), callback_urls: callbackUrls, content_type: contentType, trigger_when: when_,
+      trigger_words: splitList(words), channel_id: channelId === '' ? null : channelId,
+    };
+    form.run(async () => {
+      if (hook !== undefined) {
+        await api.updateOutgoingHook(hook.id, fields);
+        onDone(true);
+        return;
+      }
+      const created = await api.createOutgoingHook({ team_id: team.id, ...fields });
+      setName('');
+      setDescription('');
+      setWords('');
+      setUrls('');
+      onDone(true);
+      onCreated?.(created);
+    });
+  }
+
+  return (
+    <form className="integration-form" onSubmit={submit} aria-label={title}>
+      {hook === undefined && <h4>{title}</h4>}
+      <label htmlFor={`${id}-n`}>{t('integrations.displayName')} <span className="optional">{t('common.optional')}</span></label>
+      <input id={`${id}-n`} value={name} maxLength={64} autoFocus={hook !== undefined} onChange={(e) => setName(e.target.value)} />
+      <label htmlFor={`${id}-d`}>{t('integrations.description')} <span className="optional">{t('common.optional')}</span></label>
+      <input id={`${id}-d`} value={description} maxLength={500} onChange={(e) => setDescription(e.target.value)} />
+      <label htmlFor={`${id}-c`}>{t('integrations.channel')}</label>
+      <select id={`${id}-c`} value={channelId} onChange={(e) => setChannelId(e.target.value)}>
+        <option value="">{t('integrations.anyChannel')}</option>
+        {channelId !== '' && !channels.some((c) => c.id === channelId) && <option value={channelId}>{t('integrations.unknownChannel')}</option>}
+        {channels.map((c) => <option key={c.id} value={c.id}>{channelLabel(state, c)}</option>)}
+      </select>
+      <label htmlFor={`${id}-w`}>{t('integrations.triggerWordsLabel')} <span className="optional">{t('common.optional')}</span></label>
+      <input id={`${id}-w`} value={words} aria-describedby={`${id}-wh`} onChange={(e) => setWords(e.target.value)} />
+      <p id={`${id}-wh`} className="hint">{t('integrations.triggerWordsHint')}</p>
+      <label htmlFor={`${id}-tw`}>{t('integrations.triggerWhen')}</label>
+      <select id={`${id}-tw`} value={when_} onChange={(e) => setWhen(e.target.value === '1' ? 1 : 0)}>
+        <option value={0}>{t('integrations.firstWord')}</option>
+        <option value={1}>{t('integrations.startsWith')}</option>
+      </select>
+      <label htmlFor={`${id}-u`}>{t('integrations.callbackUrls')}</label>
+      <textarea id={`${id}-u`} value={urls} rows={2} aria-describedby={`${id}-uh`} onChange={(e) => setUrls(e.target.value)} />
+      <p id={`${id}-uh`} className="hint">{t('integrations.callbackUrlsHint')}</p>
+      <label htmlFor={`${id}-ct`}>{t('integrations.contentType')}</label>
+      <select id={`${id}-ct`} value={contentType} onChange={(e) => setContentType(e.target.value)} translate="no">
+        <option value="application/json">application/json</option>
+        <option value="application/x-www-form-urlencoded">application/x-www-form-urlencoded</option>
+      </select>
+      {form.error !== undefined && <p className="error" role="alert">{form.error}</p>}
+      <div className="dialog-actions">
+        {hook !== undefined && <button type="button" onClick={() => onDone(false)}>{t('common.cancel')}</button>}
+        <button type="submit" className="primary" disabled={form.busy}>{hook === undefined ? t('integrations.createOutgoing') : t('common.save')}</button>
+      </div>
+    </form>
   );
 }
 
@@ -420,33 +468,11 @@ function CommandsSection({ team, showSecret, ask }: SectionProps) {
   const { api } = useChatActions();
   const load = useCallback(() => api.commands(team.id), [api, team.id]);
   const { list, error, reload } = useLoaded<CustomCommand>(load);
-  const form = useSubmit();
-  const id = useId();
-  const [trigger, setTrigger] = useState('');
-  const [url, setUrl] = useState('');
-  const [method, setMethod] = useState<'POST' | 'GET'>('POST');
-  const [hint, setHint] = useState('');
-  const [desc, setDesc] = useState('');
-  const [autocomplete, setAutocomplete] = useState(true);
-  const changed = () => {
+  const [editing, setEditing] = useState<string | undefined>(undefined);
+  const changed = useCallback(() => {
     forgetCommandHints();
     reload();
-  };
-
-  function create(e: FormEvent) {
-    e.preventDefault();
-    form.run(async () => {
-      const cmd = await api.createCommand({
-        team_id: team.id, trigger: trigger.trim().replace(/^\//, ''), url: url.trim(), method, auto_complete: autocomplete, auto_complete_hint: hint.trim(), auto_complete_desc: desc.trim(),
-      });
-      setTrigger('');
-      setUrl('');
-      setHint('');
-      setDesc('');
-      changed();
-      showSecret({ title: t('integrations.commandCreated', { trigger: cmd.trigger }), label: t('integrations.commandToken'), value: cmd.token });
-    });
-  }
+  }, [reload]);
 
   return (
     <SectionFrame title={t('integrations.commands')} intro={t('integrations.commandsIntro')} error={error}>
@@ -455,51 +481,106 @@ function CommandsSection({ team, showSecret, ask }: SectionProps) {
         {list !== undefined && list.length === 0 && <li className="muted">{t('integrations.noneYet')}</li>}
         {list?.map((cmd) => (
           <li key={cmd.id} className="integration-item">
-            <div className="integration-main">
-              <strong translate="no">/{cmd.trigger}</strong> <span className="muted">{cmd.method}</span>
-              {cmd.auto_complete_desc !== '' && <p className="hint">{cmd.auto_complete_desc}</p>}
-              <p className="hint"><code>{cmd.url}</code></p>
-            </div>
-            <div className="integration-actions">
-              <button type="button" onClick={() => ask({
-                title: t('integrations.regenTitle'), message: t('integrations.regenCommand'), label: t('integrations.regen'),
-                run: async () => {
-                  const fresh = await api.regenCommandToken(cmd.id);
-                  showSecret({ title: t('integrations.newToken'), label: t('integrations.commandToken'), value: fresh.token });
-                },
-              })}>{t('integrations.regen')}</button>
-              <button type="button" className="danger" onClick={() => ask({
-                title: t('integrations.deleteTitle', { name: `/${cmd.trigger}` }), message: t('integrations.deleteCommand'), label: t('integrations.delete'),
-                run: async () => {
-                  await api.deleteCommand(cmd.id);
-                  changed();
-                },
-              })}>{t('integrations.delete')}</button>
-            </div>
+            {editing === cmd.id ? (
+              <CommandForm team={team} command={cmd} onDone={(did) => {
+                setEditing(undefined);
+                if (did) changed();
+              }} />
+            ) : (
+              <>
+                <div className="integration-main">
+                  <strong translate="no">/{cmd.trigger}</strong> <span className="muted">{cmd.method}</span>
+                  {cmd.auto_complete_desc !== '' && <p className="hint">{cmd.auto_complete_desc}</p>}
+                  <p className="hint"><code>{cmd.url}</code></p>
+                </div>
+                <div className="integration-actions">
+                  <button type="button" onClick={() => setEditing(cmd.id)}>{t('integrations.edit')}</button>
+                  <button type="button" onClick={() => ask({
+                    title: t('integrations.regenTitle'), message: t('integrations.regenCommand'), label: t('integrations.regen'),
+                    run: async () => {
+                      const fresh = await api.regenCommandToken(cmd.id);
+                      showSecret({ title: t('integrations.newToken'), label: t('integrations.commandToken'), value: fresh.token });
+                    },
+                  })}>{t('integrations.regen')}</button>
+                  <button type="button" className="danger" onClick={() => ask({
+                    title: t('integrations.deleteTitle', { name: `/${cmd.trigger}` }), message: t('integrations.deleteCommand'), label: t('integrations.delete'),
+                    run: async () => {
+                      await api.deleteCommand(cmd.id);
+                      changed();
+                    },
+                  })}>{t('integrations.delete')}</button>
+                </div>
+              </>
+            )}
           </li>
         ))}
       </ul>
-      <form className="integration-form" onSubmit={create} aria-label={t('integrations.addCommand')}>
-        <h4>{t('integrations.addCommand')}</h4>
-        <label htmlFor={`${id}-t`}>{t('integrations.trigger')}</label>
-        <input id={`${id}-t`} value={trigger} maxLength={129} required translate="no" aria-describedby={`${id}-th`} onChange={(e) => setTrigger(e.target.value)} />
-        <p id={`${id}-th`} className="hint">{t('integrations.triggerHint')}</p>
-        <label htmlFor={`${id}-u`}>{t('integrations.requestUrl')}</label>
-        <input id={`${id}-u`} type="url" value={url} maxLength={1024} required onChange={(e) => setUrl(e.target.value)} />
-        <label htmlFor={`${id}-m`}>{t('integrations.method')}</label>
-        <select id={`${id}-m`} value={method} translate="no" onChange={(e) => setMethod(e.target.value === 'GET' ? 'GET' : 'POST')}>
-          <option value="POST">POST</option>
-          <option value="GET">GET</option>
-        </select>
-        <label className="check"><input type="checkbox" checked={autocomplete} onChange={(e) => setAutocomplete(e.target.checked)} /> {t('integrations.autocomplete')}</label>
-        <label htmlFor={`${id}-h`}>{t('integrations.autocompleteHint')} <span className="optional">{t('common.optional')}</span></label>
-        <input id={`${id}-h`} value={hint} maxLength={1024} onChange={(e) => setHint(e.target.value)} />
-        <label htmlFor={`${id}-d`}>{t('integrations.autocompleteDesc')} <span className="optional">{t('common.optional')}</span></label>
-        <input id={`${id}-d`} value={desc} maxLength={1024} onChange={(e) => setDesc(e.target.value)} />
-        {form.error !== undefined && <p className="error" role="alert">{form.error}</p>}
-        <div className="dialog-actions"><button type="submit" className="primary" disabled={form.busy}>{t('integrations.createCommand')}</button></div>
-      </form>
+      <CommandForm team={team} onDone={changed} onCreated={(cmd) => showSecret({ title: t('integrations.commandCreated', { trigger: cmd.trigger }), label: t('integrations.commandToken'), value: cmd.token })} />
     </SectionFrame>
+  );
+}
+
+/** The fields of a custom command: a new one (no `command`; its token is shown once after) or an existing one. */
+function CommandForm({ team, command, onDone, onCreated }: {
+  readonly team: Team;
+  readonly command?: CustomCommand;
+  readonly onDone: (changed: boolean) => void;
+  readonly onCreated?: (command: CustomCommand) => void;
+}) {
+  const { api } = useChatActions();
+  const form = useSubmit();
+  const id = useId();
+  const [trigger, setTrigger] = useState(command?.trigger ?? '');
+  const [url, setUrl] = useState(command?.url ?? '');
+  const [method, setMethod] = useState<'POST' | 'GET'>(command?.method ?? 'POST');
+  const [hint, setHint] = useState(command?.auto_complete_hint ?? '');
+  const [desc, setDesc] = useState(command?.auto_complete_desc ?? '');
+  const [autocomplete, setAutocomplete] = useState(command?.auto_complete ?? true);
+  const title = command === undefined ? t('integrations.addCommand') : t('integrations.editCommand');
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    const fields = { trigger: trigger.trim().replace(/^\//, ''), url: url.trim(), method, auto_complete: autocomplete, auto_complete_hint: hint.trim(), auto_complete_desc: desc.trim() };
+    form.run(async () => {
+      if (command !== undefined) {
+        await api.updateCommand(command.id, fields);
+        onDone(true);
+        return;
+      }
+      const created = await api.createCommand({ team_id: team.id, ...fields });
+      setTrigger('');
+      setUrl('');
+      setHint('');
+      setDesc('');
+      onDone(true);
+      onCreated?.(created);
+    });
+  }
+
+  return (
+    <form className="integration-form" onSubmit={submit} aria-label={title}>
+      {command === undefined && <h4>{title}</h4>}
+      <label htmlFor={`${id}-t`}>{t('integrations.trigger')}</label>
+      <input id={`${id}-t`} value={trigger} maxLength={129} required translate="no" autoFocus={command !== undefined} aria-describedby={`${id}-th`} onChange={(e) => setTrigger(e.target.value)} />
+      <p id={`${id}-th`} className="hint">{t('integrations.triggerHint')}</p>
+      <label htmlFor={`${id}-u`}>{t('integrations.requestUrl')}</label>
+      <input id={`${id}-u`} type="url" value={url} maxLength={1024} required onChange={(e) => setUrl(e.target.value)} />
+      <label htmlFor={`${id}-m`}>{t('integrations.method')}</label>
+      <select id={`${id}-m`} value={method} translate="no" onChange={(e) => setMethod(e.target.value === 'GET' ? 'GET' : 'POST')}>
+        <option value="POST">POST</option>
+        <option value="GET">GET</option>
+      </select>
+      <label className="check"><input type="checkbox" checked={autocomplete} onChange={(e) => setAutocomplete(e.target.checked)} /> {t('integrations.autocomplete')}</label>
+      <label htmlFor={`${id}-h`}>{t('integrations.autocompleteHint')} <span className="optional">{t('common.optional')}</span></label>
+      <input id={`${id}-h`} value={hint} maxLength={1024} onChange={(e) => setHint(e.target.value)} />
+      <label htmlFor={`${id}-d`}>{t('integrations.autocompleteDesc')} <span className="optional">{t('common.optional')}</span></label>
+      <input id={`${id}-d`} value={desc} maxLength={1024} onChange={(e) => setDesc(e.target.value)} />
+      {form.error !== undefined && <p className="error" role="alert">{form.error}</p>}
+      <div className="dialog-actions">
+        {command !== undefined && <button type="button" onClick={() => onDone(false)}>{t('common.cancel')}</button>}
+        <button type="submit" className="primary" disabled={form.busy}>{command === undefined ? t('integrations.createCommand') : t('common.save')}</button>
+      </div>
+    </form>
   );
 }
 

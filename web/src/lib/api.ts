@@ -397,6 +397,8 @@ export class ApiClient {
   outgoingHooks = (teamId: string) => this.request<OutgoingHook[]>('GET', withQuery('/api/v1/hooks/outgoing', { team_id: teamId, per_page: 200 }));
   createOutgoingHook = (input: { team_id: string; channel_id?: string | null; display_name?: string; description?: string; trigger_words?: string[]; trigger_when?: 0 | 1; callback_urls: string[]; content_type?: string }) =>
     this.request<OutgoingHook & { token: string }>('POST', '/api/v1/hooks/outgoing', input);
+  updateOutgoingHook = (id: string, patch: { channel_id?: string | null; display_name?: string; description?: string; trigger_words?: string[]; trigger_when?: 0 | 1; callback_urls?: string[]; content_type?: string }) =>
+    this.request<OutgoingHook>('PUT', `/api/v1/hooks/outgoing/${seg(id)}`, patch);
   deleteOutgoingHook = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/hooks/outgoing/${seg(id)}`);
   regenOutgoingHook = (id: string) => this.request<OutgoingHook & { token: string }>('POST', `/api/v1/hooks/outgoing/${seg(id)}/regen_token`);
   /** The last delivery attempts of an outgoing webhook, newest first. */
@@ -405,6 +407,8 @@ export class ApiClient {
   commands = (teamId: string) => this.request<CustomCommand[]>('GET', withQuery('/api/v1/commands', { team_id: teamId }));
   createCommand = (input: { team_id: string; trigger: string; url: string; method?: 'POST' | 'GET'; auto_complete?: boolean; auto_complete_hint?: string; auto_complete_desc?: string; display_name?: string; description?: string }) =>
     this.request<CustomCommand>('POST', '/api/v1/commands', input);
+  updateCommand = (id: string, patch: { trigger?: string; url?: string; method?: 'POST' | 'GET'; auto_complete?: boolean; auto_complete_hint?: string; auto_complete_desc?: string; display_name?: string; description?: string }) =>
+    this.request<CustomCommand>('PATCH', `/api/v1/commands/${seg(id)}`, patch);
   deleteCommand = (id: string) => this.request<{ status: 'ok' }>('DELETE', `/api/v1/commands/${seg(id)}`);
   regenCommandToken = (id: string) => this.request<CustomCommand>('POST', `/api/v1/commands/${seg(id)}/regen_token`);
   /** Runs a slash command in a channel (`team_id` names the team of a direct or group message). */
