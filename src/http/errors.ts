@@ -55,32 +55,49 @@ export function sendRateLimited(
   return reply.code(answer.status).headers(answer.headers).type('application/json').send(answer.body);
 }
 
-export function renderError(thrown: FastifyError | Error, req: FastifyRequest, reply: FastifyReply, security: SecurityEvents): FastifyReply {
+/** What an error means to the client: its status and envelope fields (a 5xx cause and an unknown error are logged here). */
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The one mapping from a thrown error to its answer: domain errors keep their code and message,
+ * framework errors map to the 4xx they mean, anything else is a 500 (logged with the request id).
+ * A rate-limit refusal is returned as is: it is answered by sendRateLimited (headers, event).
+ */
+export function classifyError(thrown: FastifyError | Error, req: FastifyRequest): ErrorAnswer | RateLimitedError {
   const err = domainError(thrown) as FastifyError | Error;
-  if (err instanceof RateLimitedError) {
-    return sendRateLimited(reply, security, err, { ip: req.clientIp, requestId: req.id, limiter: err.limiter, userId: err.userId });
-  }
+  if (err instanceof RateLimitedError) return err;
   if (err instanceof AppError) {
     // A dependency failure (the database down) keeps the driver's error as its cause: log it, the client sees only the envelope.
     if (err.status >= 500 && err.cause !== undefined) req.log.warn({ err: err.cause, request_id: req.id }, err.message);
-    if (err.status === 503 && typeof err.details?.retry_after === 'number') void reply.header('Retry-After', String(err.details.retry_after));
-    return reply.code(err.status).type('application/json').send(errorBody(req, err.code, err.message, err.details));
+    return { status: err.status, code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) };
   }
   const fe = err as FastifyError;
-  if (fe.validation) {
-    return reply.code(400).type('application/json').send(errorBody(req, 'BAD_REQUEST', `Invalid request: ${fe.message}`));
-  }
+  if (fe.validation) return { status: 400, code: 'BAD_REQUEST', message: `Invalid request: ${fe.message}` };
   const known = fe.code ? FRAMEWORK_MESSAGES[fe.code] : undefined;
-  if (known) return reply.code(known[0]).type('application/json').send(errorBody(req, BY_STATUS[known[0]] ?? 'BAD_REQUEST', known[1]));
+  if (known) return { status: known[0], code: BY_STATUS[known[0]] ?? 'BAD_REQUEST', message: known[1] };
   // JSON syntax and prototype-pollution refusals from the body parser.
   if (err instanceof SyntaxError || (fe.statusCode === 400 && /JSON|prototype|constructor/i.test(fe.message))) {
-    return reply.code(400).type('application/json').send(errorBody(req, 'BAD_REQUEST', 'Malformed JSON body'));
+    return { status: 400, code: 'BAD_REQUEST', message: 'Malformed JSON body' };
   }
   const status = fe.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
     const code = BY_STATUS[status] ?? 'BAD_REQUEST';
-    return reply.code(status).type('application/json').send(errorBody(req, code, code === 'BAD_REQUEST' ? 'Bad request' : code.toLowerCase().replace(/_/g, ' ')));
+    return { status, code, message: code === 'BAD_REQUEST' ? 'Bad request' : code.toLowerCase().replace(/_/g, ' ') };
   }
   req.log.error({ err, request_id: req.id }, 'unhandled error');
-  return reply.code(500).type('application/json').send(errorBody(req, 'INTERNAL_ERROR', 'Internal server error'));
+  return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' };
+}
+
+export function renderError(thrown: FastifyError | Error, req: FastifyRequest, reply: FastifyReply, security: SecurityEvents): FastifyReply {
+  const answer = classifyError(thrown, req);
+  if (answer instanceof RateLimitedError) {
+    return sendRateLimited(reply, security, answer, { ip: req.clientIp, requestId: req.id, limiter: answer.limiter, userId: answer.userId });
+  }
+  if (answer.status === 503 && typeof answer.details?.retry_after === 'number') void reply.header('Retry-After', String(answer.details.retry_after));
+  return reply.code(answer.status).type('application/json').send(errorBody(req, answer.code, answer.message, answer.details));
 }

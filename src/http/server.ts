@@ -35,6 +35,7 @@ import { bearerToken } from '../security/tokens.js';
 import { runTraced, type AuthzTraces } from '../services/authz-trace.js';
 import type { Services } from '../services/index.js';
 import { errorBody, errorEnvelope, renderError, sendRateLimited } from './errors.js';
+import { MATTERMOST_PREFIX, exactJsonType, notImplemented } from './routes/mattermost.js';
 import { registerRoutes } from './routes/index.js';
 import { LazySchemaCompilers, rememberCompilers } from './schema-compilers.js';
 import { sessionCookieName, type App } from './types.js';
@@ -428,6 +429,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
       lingerOnClose(req.raw.socket);
     }
     if (req.url.startsWith('/api/') && !reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
+    exactJsonType(req, reply);
     return payload;
   });
 
@@ -482,6 +484,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     if (req.method === 'GET' && !path.startsWith('/api/') && !isFilePath(path) && deps.webRoot !== undefined && existsSync(`${deps.webRoot}/index.html`)) {
       return reply.type('text/html').header('Cache-Control', 'no-cache').sendFile('index.html');
     }
+    if (path.startsWith(MATTERMOST_PREFIX)) return notImplemented(req, reply);
     return reply.code(404).type('application/json').send(errorBody(req, 'NOT_FOUND', 'Route not found'));
   });
 

@@ -24,7 +24,8 @@ export const PUSH_MAX_ATTEMPTS = 3;
 export const PUSH_MAX_PENDING = 1000;
 const PUSH_BACKOFF_MS = 1000;
 
-const DEVICE_ID = /^([a-z_]{1,32}):([\x21-\x7e]{1,1024})$/;
+// The platform as the app sends it (`apple_rn`, `android_rn`, the current app's `apple_rn-v2`, `apple_rnbeta-v2`): passed to the proxy as is.
+const DEVICE_ID = /^([a-z][a-z0-9_-]{0,31}):([\x21-\x7e]{1,1024})$/;
 
 export interface PushOptions {
   readonly proxyUrl: string | undefined;

@@ -220,6 +220,7 @@ const NO_ID: Record<string, string> = Object.fromEntries(([
   ]],
   ['custom emoji are server-wide: listing, lookup by name and adding one are decided by Access.emoji (EMOJI_POLICY), checked below', ['GET /api/v1/emoji', 'POST /api/v1/emoji']],
   ['anonymous: health', ['GET /api/v1/health/live', 'GET /api/v1/health/ready']],
+  ['Mattermost v4 (src/http/routes/mattermost.ts): anonymous ping; the push device of the caller\'s own session, same service as PUT /api/v1/users/me/sessions/device (test/http/notify-push.test.ts, test/http/mattermost.test.ts)', ['GET /api/v4/system/ping', 'PUT /api/v4/users/sessions/device']],
   ['the caller\'s own webhooks (a system admin: everyone\'s), decided by Access.webhookList (test/http/webhooks.test.ts)', ['GET /api/v1/hooks/incoming', 'GET /api/v1/hooks/outgoing']],
 ] as const).flatMap(([why, routes]) => routes.map((r) => [r, why])));
 

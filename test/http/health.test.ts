@@ -20,8 +20,8 @@ function existingRoutes(tree: string): string[] {
     const path = (depth > 0 ? stack[depth - 1]! : '') + m[2]!;
     stack.push(path);
     for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'HEAD')) {
-      // The API, and the incoming-webhook URLs (`/hooks/{token}`, documented with it).
-      if (path.startsWith('/api/v1/') || path.startsWith('/hooks/')) out.push(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
+      // The API (and its Mattermost v4 routes), and the incoming-webhook URLs (`/hooks/{token}`, documented with it).
+      if (path.startsWith('/api/v1/') || path.startsWith('/api/v4/') || path.startsWith('/hooks/')) out.push(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
     }
   }
   return out;
@@ -89,7 +89,7 @@ describe.each(STORES)('health, errors and OpenAPI (%s)', (kind) => {
     expect(chosen.headers['x-request-id']).not.toBe('mine');
   });
 
-  it('serves an OpenAPI 3.1 document listing every /api/v1 route that exists', async () => {
+  it('serves an OpenAPI 3.1 document listing every /api/v1 and /api/v4 route that exists', async () => {
     const res = await t.api.get('/api/v1/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');

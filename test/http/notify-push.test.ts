@@ -9,7 +9,15 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
+import mm from '@mattermost/client';
 import { PUSH_MAX_ATTEMPTS } from '../../src/services/push.js';
+
+/** The web package's Client4 has no attachDevice; the mobile app's client makes this request (its users.ts). */
+class MobileClient extends mm.Client4 {
+  attachDevice(deviceId: string): Promise<unknown> {
+    return this.doFetch(`${this.getUsersRoute()}/sessions/device`, { method: 'put', body: JSON.stringify({ device_id: deviceId, device_notification_disabled: 'false', mobile_version: '2.30.0' }) });
+  }
+}
 
 interface StandIn {
   readonly url: string;
@@ -86,6 +94,28 @@ describe.each(STORES)('push notifications (%s)', (kind) => {
       path: '/api/v1/send_push', platform: 'apple_rn', device_id: 'bobtoken1', type: 'message', version: 'v2', post_id: post.id, channel_id: pub.id,
       team_id: team.id, sender_id: alice.id, sender_name: alice.username, message: `${alice.username}: @${bob.username} ship it`, is_id_loaded: false,
     })]);
+  });
+
+  it('takes the device from the Mattermost mobile app\'s own call (PUT /api/v4/users/sessions/device, sent by the official client)', async () => {
+    const base = (await t.app.listen()).url;
+    const frank = await registerUser(t.api, 'frank');
+    await addTeamMember(t.api, alice, team.id, frank);
+    await addChannelMember(t.api, alice, pub.id, frank);
+    const client = new MobileClient();
+    client.setUrl(base);
+    client.setToken(frank.token);
+    // The mobile app's request: `Authorization: BEARER <token>`, a JSON body with device_id.
+    expect(await client.attachDevice('android_rn-v2:franktoken')).toEqual({ status: 'OK' });
+    const post = await createPost(t.api, alice, pub.id, `@${frank.username} from the phone`);
+    await settled();
+    expect(to('franktoken')).toEqual([expect.objectContaining({ platform: 'android_rn-v2', device_id: 'franktoken', post_id: post.id, channel_id: pub.id })]);
+    // Refusals come back in Mattermost's envelope, which the client turns into its ClientError.
+    const refused = await client.attachDevice('no-platform').catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status_code: 422, server_error_id: 'api.context.invalid_body_param.app_error' });
+    const anonymous = new MobileClient();
+    anonymous.setUrl(base);
+    const unauthenticated = await anonymous.attachDevice('apple_rn-v2:x').catch((e: unknown) => e);
+    expect(unauthenticated).toMatchObject({ status_code: 401, server_error_id: 'api.context.session_expired.app_error' });
   });
 
   it('refuses a malformed device id, and stops pushing to a signed-out session', async () => {

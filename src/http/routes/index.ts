@@ -8,6 +8,7 @@ import { commandRoutes } from './commands.js';
 import { emojiRoutes } from './emoji.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
+import { mattermostRoutes } from './mattermost.js';
 import { notificationRoutes } from './notifications.js';
 import { postRoutes } from './posts.js';
 import { searchRoutes } from './search.js';
@@ -37,5 +38,5 @@ export async function registerRoutes(app: App, deps: HttpDeps): Promise<void> {
   webhookRoutes(app, deps);
   tokenRoutes(app, deps);
   commandRoutes(app, deps);
-  await Promise.resolve();
+  await mattermostRoutes(app, deps);
 }
