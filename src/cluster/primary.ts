@@ -208,6 +208,10 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
     slot.startedAt = Date.now();
     w.on('message', (m: unknown, handle: unknown) => onMessage(slot, w, m, handle));
     w.on('exit', (code, signal) => onExit(slot, w, code, signal));
+    // A message sent while the worker dies fails after send() returned (EPIPE, channel closed)
+    // and is emitted as 'error': without a listener that would throw and take the primary (and so
+    // every worker) down. The worker's 'exit' follows and replaces it.
+    w.on('error', (err: Error) => logger.warn({ err: { message: err.message, code: (err as { code?: string }).code }, worker: slot.index, pid: w.process.pid }, 'cluster: could not reach a worker'));
   }
 
   function onReady(slot: Slot, url: string): void {
