@@ -21,6 +21,10 @@
  *    for people not online (the e-mail queue waits the configured delay and drops what they
  *    read meanwhile). Do-not-disturb ends at its end time (`dnd_end_at`), after which the
  *    person counts as online.
+ * 5. A do-not-disturb schedule (`dnd_schedule`: quiet hours per weekday, in the person's own
+ *    time zone) makes them count as in do-not-disturb during its periods, whatever their
+ *    presence: exactly as a manual do-not-disturb (no desktop, no push, e-mail queued, `@here`
+ *    does not reach them). Outside its periods, manual do-not-disturb works as in rule 4.
  */
 import type { ChannelType } from './entities.js';
 import { parseMentions } from './mentions.js';
@@ -50,11 +54,32 @@ export interface NotifyPrefs {
   readonly desktop_sound: boolean;
   /** Do-not-disturb ends at this time (ms); null: until changed. Only matters while the status is `dnd`. */
   readonly dnd_end_at: number | null;
+  /** Recurring quiet hours (rule 5). */
+  readonly dnd_schedule: DndSchedule;
 }
+
+/**
+ * One period of quiet hours: from `start` on weekday `day` (0 = Sunday … 6 = Saturday) to `end`,
+ * local times `HH:MM`. An `end` earlier than `start` runs past midnight into the next day
+ * (22:00–07:00); `end` may be `24:00` (the end of the day, so 00:00–24:00 is the whole day).
+ */
+export interface DndPeriod {
+  readonly day: number;
+  readonly start: string;
+  readonly end: string;
+}
+
+/** A person's do-not-disturb schedule: at most one period starting on each weekday. */
+export interface DndSchedule {
+  readonly enabled: boolean;
+  readonly days: readonly DndPeriod[];
+}
+
+export const DEFAULT_DND_SCHEDULE: DndSchedule = { enabled: false, days: [] };
 
 export const DEFAULT_PREFS: NotifyPrefs = {
   desktop: 'mention', email: 'mention', push: 'mention', keywords: [], first_name: false, channel_mentions: true,
-  email_interval: 'fifteen', desktop_sound: true, dnd_end_at: null,
+  email_interval: 'fifteen', desktop_sound: true, dnd_end_at: null, dnd_schedule: DEFAULT_DND_SCHEDULE,
 };
 
 /** A person's preferences for one channel (PUT /channels/{id}/members/me/notify_props). */
@@ -90,6 +115,8 @@ export interface Recipient {
   readonly prefs: NotifyPrefs;
   readonly channel: ChannelNotifyProps;
   readonly presence: PresenceStatus;
+  /** Their IANA time zone (users.timezone); '' or an unknown zone: UTC. Reads the schedule. */
+  readonly timezone: string;
   /** They follow the thread the post replies in. */
   readonly followsThread: boolean;
 }
@@ -126,17 +153,93 @@ function withoutCode(message: string): string {
   return message.replace(/```[\s\S]*?```/g, ' ').replace(/`[^`\n]*`/g, ' ');
 }
 
-/** Whether do-not-disturb holds at `now`. */
+/** Whether a manual do-not-disturb holds at `now`. */
 export function dndActive(presence: PresenceStatus, prefs: NotifyPrefs, now: number): boolean {
   return presence === 'dnd' && (prefs.dnd_end_at === null || prefs.dnd_end_at > now);
 }
 
+/** `HH:MM` (00:00–24:00) → minutes since midnight; NaN for anything else. */
+export function minuteOfDay(hhmm: string): number {
+  const m = /^(\d\d):(\d\d)$/.exec(hhmm);
+  if (m === null) return NaN;
+  const h = Number(m[1]);
+  const min = Number(m[2]);
+  if (min > 59 || h > 24 || (h === 24 && min !== 0)) return NaN;
+  return h * 60 + min;
+}
+
+/** One formatter per time zone (the zones are a bounded set: users.timezone is validated on write). */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const MAX_FORMATTERS = 1000;
+const WEEKDAYS: Readonly<Record<string, number>> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+function makeFormatter(zone: string): Intl.DateTimeFormat | undefined {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  } catch {
+    return undefined;
+  }
+}
+
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  const zone = timezone.trim() === '' ? 'UTC' : timezone;
+  let f = formatters.get(zone);
+  if (f === undefined) {
+    // A zone this runtime does not know (saved before its tz data changed): UTC.
+    f = makeFormatter(zone) ?? makeFormatter('UTC')!;
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** The weekday (0 = Sunday) and minute of the day at `now` on the wall clock of `timezone` ('' or unknown: UTC). */
+export function localTime(now: number, timezone: string): { day: number; minute: number } {
+  let day = 0;
+  let hour = 0;
+  let minute = 0;
+  for (const part of formatterFor(timezone).formatToParts(now)) {
+    if (part.type === 'weekday') day = WEEKDAYS[part.value] ?? 0;
+    else if (part.type === 'hour') hour = Number(part.value) % 24;
+    else if (part.type === 'minute') minute = Number(part.value);
+  }
+  return { day, minute: hour * 60 + minute };
+}
+
+/**
+ * Whether the schedule's quiet hours hold at `now` in `timezone`: a period covers [start, end)
+ * of its day, or, when it runs past midnight, [start, 24:00) of its day and [00:00, end) of the
+ * next. Wall-clock times: on a day the clocks skip an hour, times in the gap never occur; on a
+ * day they repeat one, both occurrences count.
+ */
+export function scheduledDnd(schedule: DndSchedule, timezone: string, now: number): boolean {
+  if (!schedule.enabled || schedule.days.length === 0) return false;
+  const { day, minute } = localTime(now, timezone);
+  const yesterday = (day + 6) % 7;
+  for (const p of schedule.days) {
+    const start = minuteOfDay(p.start);
+    const end = minuteOfDay(p.end);
+    if (Number.isNaN(start) || Number.isNaN(end) || start === end) continue;
+    if (end > start) {
+      if (p.day === day && minute >= start && minute < end) return true;
+    } else if ((p.day === day && minute >= start) || (p.day === yesterday && minute < end)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Whether the person counts as in do-not-disturb at `now`: manual (until its end) or scheduled. */
+export function inDoNotDisturb(r: Recipient, now: number): boolean {
+  return dndActive(r.presence, r.prefs, now) || scheduledDnd(r.prefs.dnd_schedule, r.timezone, now);
+}
+
 /** Why the post concerns the person, or undefined when it does not (beyond `all`-level channels). */
-function reasonFor(post: PostFacts, r: Recipient, text: string, channelWide: { all: boolean; here: boolean }): NotifyReason | undefined {
+function reasonFor(post: PostFacts, r: Recipient, presence: PresenceStatus, text: string, channelWide: { all: boolean; here: boolean }): NotifyReason | undefined {
   if (post.mentionedIds.has(r.userId)) return 'mention';
   if (post.channelType === 'direct' || post.channelType === 'group') return 'direct';
   const ignoreChannel = r.channel.ignore_channel_mentions === 'on' || (r.channel.ignore_channel_mentions === 'default' && !r.prefs.channel_mentions);
-  if (!ignoreChannel && (channelWide.all || (channelWide.here && r.presence === 'online'))) return 'channel';
+  if (!ignoreChannel && (channelWide.all || (channelWide.here && presence === 'online'))) return 'channel';
   const keywords = keywordMatcher(r.prefs.keywords);
   if (keywords !== null && keywords.test(text)) return 'keyword';
   if (r.prefs.first_name && r.firstName.trim() !== '') {
@@ -156,11 +259,11 @@ function wants(level: ChannelNotifyLevel, global: NotifyLevel, concerned: boolea
 export function decide(post: PostFacts, r: Recipient, now: number, parsed = parseMentions(post.message), text = withoutCode(post.message)): Decision | undefined {
   if (r.userId === post.authorId) return undefined;
   if (r.channel.mark_unread === 'mention') return undefined;
-  const reason = reasonFor(post, r, text, parsed);
+  const dnd = inDoNotDisturb(r, now);
+  // Quiet hours count as do-not-disturb; an ended do-not-disturb is online again.
+  const presence: PresenceStatus = dnd ? 'dnd' : r.presence === 'dnd' ? 'online' : r.presence;
+  const reason = reasonFor(post, r, presence, text, parsed);
   const concerned = reason !== undefined;
-  const dnd = dndActive(r.presence, r.prefs, now);
-  // An ended do-not-disturb is online again.
-  const presence: PresenceStatus = r.presence === 'dnd' && !dnd ? 'online' : r.presence;
   const desktop = presence !== 'offline' && !dnd && wants(r.channel.desktop, r.prefs.desktop, concerned);
   const push = (presence === 'away' || presence === 'offline') && wants(r.channel.push, r.prefs.push, concerned);
   const email = presence !== 'online' && wants(r.channel.email, r.prefs.email, concerned);

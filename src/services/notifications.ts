@@ -30,13 +30,13 @@ import type { Channel, Post, User } from '../domain/entities.js';
 import { AppError, RateLimitedError, badRequest, invalid, notFound } from '../domain/errors.js';
 import { resolveMentionNames } from '../domain/mentions.js';
 import {
-  DEFAULT_CHANNEL_PROPS, DEFAULT_PREFS, INTERVAL_MS, MAX_KEYWORDS, MAX_KEYWORD_LENGTH, decideAll, mentionsChannel, needsChannelMentionConfirm,
-  type ChannelNotifyProps, type Decision, type NotifyPrefs, type Recipient,
+  DEFAULT_CHANNEL_PROPS, DEFAULT_DND_SCHEDULE, DEFAULT_PREFS, INTERVAL_MS, MAX_KEYWORDS, MAX_KEYWORD_LENGTH, decideAll, mentionsChannel, minuteOfDay, needsChannelMentionConfirm,
+  type ChannelNotifyProps, type Decision, type DndPeriod, type DndSchedule, type NotifyPrefs, type Recipient,
 } from '../domain/notify-rules.js';
 import type { ChannelContext } from '../domain/policy.js';
 import { signForPurpose, verifyForPurpose } from '../security/crypto.js';
 import type { RateLimits } from '../security/rate-limit.js';
-import type { QueuedEmail } from '../store/store.js';
+import type { QueuedEmail, StoredPrefs } from '../store/store.js';
 import type { Access } from './access.js';
 import type { CallContext, PresenceReader, ServiceDeps } from './context.js';
 import type { Mailer } from './mail.js';
@@ -128,6 +128,69 @@ export function normalizeKeywords(value: unknown): string[] {
   return out;
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function clockTime(field: string, value: unknown, endOfDay: boolean): string {
+  const minute = typeof value === 'string' ? minuteOfDay(value) : NaN;
+  if (Number.isNaN(minute) || (!endOfDay && minute === 24 * 60)) throw invalid(field, `${field} must be a time HH:MM from 00:00 to ${endOfDay ? '24:00' : '23:59'}`);
+  return value as string;
+}
+
+/**
+ * A do-not-disturb schedule (null: none): exactly `enabled` (true/false) and `days`, at most 7
+ * periods `{day: 0–6 (Sunday–Saturday), start: "HH:MM" 00:00–23:59, end: "HH:MM" 00:00–24:00}`,
+ * each weekday at most once, `end` different from `start` (an earlier `end` runs past midnight).
+ * Returned with its periods in weekday order. Errors name the field (`dnd_schedule.days[2].end`).
+ */
+export function normalizeDndSchedule(value: unknown): DndSchedule {
+  if (value === null) return DEFAULT_DND_SCHEDULE;
+  if (!isObject(value)) throw invalid('dnd_schedule', 'dnd_schedule must be {"enabled": …, "days": […]} or null');
+  for (const key of Object.keys(value)) if (key !== 'enabled' && key !== 'days') throw invalid(`dnd_schedule.${key}`, `dnd_schedule has no field ${key} (only enabled and days)`);
+  const enabled = bool('dnd_schedule.enabled', value.enabled);
+  const days = value.days;
+  if (!Array.isArray(days)) throw invalid('dnd_schedule.days', 'dnd_schedule.days must be a list of {day, start, end}');
+  if (days.length > 7) throw invalid('dnd_schedule.days', 'dnd_schedule.days holds at most 7 periods, one per weekday');
+  const seen = new Set<number>();
+  const out: DndPeriod[] = [];
+  days.forEach((raw: unknown, i) => {
+    const field = `dnd_schedule.days[${i}]`;
+    if (!isObject(raw)) throw invalid(field, `${field} must be {"day": 0–6, "start": "HH:MM", "end": "HH:MM"}`);
+    for (const key of Object.keys(raw)) if (key !== 'day' && key !== 'start' && key !== 'end') throw invalid(`${field}.${key}`, `${field} has no field ${key} (only day, start and end)`);
+    const day = raw.day;
+    if (typeof day !== 'number' || !Number.isInteger(day) || day < 0 || day > 6) throw invalid(`${field}.day`, `${field}.day must be a weekday from 0 (Sunday) to 6 (Saturday)`);
+    if (seen.has(day)) throw invalid(`${field}.day`, `${field}.day: each weekday may have one period only`);
+    seen.add(day);
+    const start = clockTime(`${field}.start`, raw.start, false);
+    const end = clockTime(`${field}.end`, raw.end, true);
+    if (minuteOfDay(start) === minuteOfDay(end)) throw invalid(`${field}.end`, `${field}.end must differ from its start (00:00 to 24:00 is the whole day)`);
+    out.push({ day, start, end });
+  });
+  return { enabled, days: out.sort((a, b) => a.day - b.day) };
+}
+
+/** A stored schedule; anything unreadable (never expected) counts as no schedule. */
+function readSchedule(text: string | null | undefined): DndSchedule {
+  if (text === null || text === undefined) return DEFAULT_DND_SCHEDULE;
+  try {
+    return normalizeDndSchedule(JSON.parse(text));
+  } catch {
+    return DEFAULT_DND_SCHEDULE;
+  }
+}
+
+/** Preferences as stored: the document (without the schedule) and the schedule in its column. */
+function toStored(prefs: NotifyPrefs): StoredPrefs {
+  const { dnd_schedule, ...props } = prefs;
+  return { props: JSON.stringify(props), dnd_schedule: JSON.stringify(dnd_schedule) };
+}
+
+function fromStored(stored: StoredPrefs | undefined): NotifyPrefs {
+  if (stored === undefined) return DEFAULT_PREFS;
+  return { ...parseJson(stored.props, DEFAULT_PREFS), dnd_schedule: readSchedule(stored.dnd_schedule) };
+}
+
 export type PrefsInput = { readonly [K in keyof NotifyPrefs]?: unknown };
 export type ChannelPropsInput = { readonly [K in keyof ChannelNotifyProps]?: unknown };
 
@@ -154,7 +217,7 @@ export class NotificationService implements NotifyHooks {
   // ---- preferences ----
 
   private async prefsOf(userId: string): Promise<NotifyPrefs> {
-    return parseJson(await this.deps.store.notifications.getPrefs(userId), DEFAULT_PREFS);
+    return fromStored(await this.deps.store.notifications.getPrefs(userId));
   }
 
   async preferences(ctx: CallContext): Promise<NotifyPrefs> {
@@ -174,9 +237,10 @@ export class NotificationService implements NotifyHooks {
       email_interval: input.email_interval === undefined ? current.email_interval : oneOf('email_interval', input.email_interval, INTERVALS),
       desktop_sound: input.desktop_sound === undefined ? current.desktop_sound : bool('desktop_sound', input.desktop_sound),
       dnd_end_at: input.dnd_end_at === undefined ? current.dnd_end_at : this.endTime(input.dnd_end_at),
+      dnd_schedule: input.dnd_schedule === undefined ? current.dnd_schedule : normalizeDndSchedule(input.dnd_schedule),
     };
     await this.deps.store.write(async (tx) => {
-      await tx.notifications.putPrefs(ctx.actor.userId, JSON.stringify(next), this.deps.clock());
+      await tx.notifications.putPrefs(ctx.actor.userId, toStored(next), this.deps.clock());
       // Turning e-mail off also empties what was waiting.
       if (next.email === 'none') await tx.notifications.dropQueued(ctx.actor.userId);
     });
@@ -272,9 +336,10 @@ export class NotificationService implements NotifyHooks {
     const recipients: Recipient[] = live.map((u) => ({
       userId: u.id,
       firstName: u.first_name,
-      prefs: parseJson(prefs.get(u.id), DEFAULT_PREFS),
+      prefs: fromStored(prefs.get(u.id)),
       channel: parseJson(channelProps.get(u.id), DEFAULT_CHANNEL_PROPS),
       presence: presence.get(u.id) ?? 'offline',
+      timezone: u.timezone,
       followsThread: following.has(u.id),
     }));
     const now = this.deps.clock();
@@ -330,7 +395,7 @@ export class NotificationService implements NotifyHooks {
     if (user === undefined) throw notFound('User');
     const current = await this.prefsOf(userId);
     await this.deps.store.write(async (tx) => {
-      await tx.notifications.putPrefs(userId, JSON.stringify({ ...current, email: 'none' }), this.deps.clock());
+      await tx.notifications.putPrefs(userId, toStored({ ...current, email: 'none' }), this.deps.clock());
       await tx.notifications.dropQueued(userId);
     });
   }

@@ -1,6 +1,7 @@
 /**
  * Storage of notification preferences (global and per channel, each a JSON document the
- * notification service validates) and of the e-mail notification queue.
+ * notification service validates; the global ones keep the do-not-disturb schedule in a column
+ * of its own, also JSON) and of the e-mail notification queue.
  *
  * The queue holds one row per (person, post) until the mail that lists it has been sent.
  * A sender claims every row of a person once the earliest of them is due (`claimEmails`, in a
@@ -33,12 +34,19 @@ export interface PushDevice {
   readonly created_at: number;
 }
 
+/** A user's global preferences as stored: the document and the do-not-disturb schedule (null: none set). */
+export interface StoredPrefs {
+  readonly props: string;
+  readonly dnd_schedule: string | null;
+}
+
 export interface NotificationStore {
-  /** The user's global preferences document, undefined when never set. */
-  getPrefs(userId: string): Promise<string | undefined>;
-  /** The documents of those of `userIds` who set one (keyed by user id). */
-  prefsFor(userIds: readonly string[]): Promise<Map<string, string>>;
-  putPrefs(userId: string, props: string, now: number): Promise<void>;
+  /** The user's global preferences, undefined when never set. */
+  getPrefs(userId: string): Promise<StoredPrefs | undefined>;
+  /** The preferences of those of `userIds` who set them (keyed by user id). */
+  prefsFor(userIds: readonly string[]): Promise<Map<string, StoredPrefs>>;
+  /** Writes both the document and the schedule. */
+  putPrefs(userId: string, prefs: StoredPrefs, now: number): Promise<void>;
   /** The member's preferences document for the channel, undefined when never set. */
   getChannelProps(channelId: string, userId: string): Promise<string | undefined>;
   /** The channel documents of those of `userIds` who set one (keyed by user id). */

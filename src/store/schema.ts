@@ -66,6 +66,8 @@ export interface ThreadSettingsTable {
 export interface NotifyPrefsTable {
   user_id: string;
   props: string;
+  /** Since migration 16; null: no schedule set. */
+  dnd_schedule: string | null;
   updated_at: number;
 }
 

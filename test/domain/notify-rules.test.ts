@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_CHANNEL_PROPS, DEFAULT_PREFS, MAX_KEYWORDS, decide, decideAll, keywordMatcher, mentionsChannel, needsChannelMentionConfirm,
-  type ChannelNotifyProps, type NotifyPrefs, type PostFacts, type PresenceStatus, type Recipient,
+  DEFAULT_CHANNEL_PROPS, DEFAULT_PREFS, MAX_KEYWORDS, decide, decideAll, keywordMatcher, localTime, mentionsChannel, minuteOfDay, needsChannelMentionConfirm, scheduledDnd,
+  type ChannelNotifyProps, type DndSchedule, type NotifyPrefs, type PostFacts, type PresenceStatus, type Recipient,
 } from '../../src/domain/notify-rules.js';
 
 const NOW = 1_800_000_000_000;
@@ -63,7 +63,7 @@ function channel(setting: ChannelSetting): ChannelNotifyProps {
 
 function recipient(person: Person, setting: ChannelSetting, presence: PresenceStatus): Recipient {
   const p = prefs(person);
-  return { userId: BOB, firstName: 'Robert', prefs: p.prefs, channel: channel(setting), presence, followsThread: p.follows };
+  return { userId: BOB, firstName: 'Robert', prefs: p.prefs, channel: channel(setting), presence, timezone: '', followsThread: p.follows };
 }
 
 /** D = desktop, E = e-mail, P = push; '-' = nothing at all. */
@@ -82,6 +82,8 @@ const TABLE: Array<[Person, ChannelSetting, PresenceStatus, Kind, Outcome, strin
   ['defaults', 'default', 'dnd', 'mention', 'E', 'do-not-disturb holds desktop and push; e-mail waits in the queue'],
   ['dnd_until_later', 'default', 'dnd', 'mention', 'E', 'do-not-disturb until a later time still holds'],
   ['dnd_ended', 'default', 'dnd', 'mention', 'D', 'do-not-disturb past its end time counts as online'],
+  ['dnd_ended', 'default', 'dnd', 'here', 'D', 'do-not-disturb past its end time counts as online for @here too'],
+  ['defaults', 'default', 'dnd', 'here', '-', '@here does not reach someone in do-not-disturb'],
   // Plain posts: only `all` levels notify.
   ['defaults', 'default', 'online', 'plain', '-', 'mention level: a plain post is nothing'],
   ['all_levels', 'default', 'away', 'plain', 'DEP', 'global all: every post'],
@@ -118,6 +120,110 @@ const TABLE: Array<[Person, ChannelSetting, PresenceStatus, Kind, Outcome, strin
   ['defaults', 'default', 'away', 'thread_reply', '-', 'a reply in a thread not followed'],
   ['follows_thread', 'muted', 'away', 'thread_reply', '-', 'a followed thread in a muted channel'],
 ];
+
+// ---- Do-not-disturb schedules (rule 5): the person's wall clock, weekday boundaries, DST ----
+
+type ScheduleName = 'nights' | 'weekend' | 'sunday_early' | 'sunday_1am' | 'sunday_2am' | 'nights_disabled';
+
+/** Weekdays 0 = Sunday … 6 = Saturday. */
+function schedule(name: ScheduleName): DndSchedule {
+  switch (name) {
+    // Monday to Friday nights, across midnight: Friday's runs into Saturday morning.
+    case 'nights': return { enabled: true, days: [1, 2, 3, 4, 5].map((day) => ({ day, start: '22:00', end: '07:00' })) };
+    case 'nights_disabled': return { ...schedule('nights'), enabled: false };
+    // Whole days: 00:00 to 24:00.
+    case 'weekend': return { enabled: true, days: [{ day: 6, start: '00:00', end: '24:00' }, { day: 0, start: '00:00', end: '24:00' }] };
+    case 'sunday_early': return { enabled: true, days: [{ day: 0, start: '06:00', end: '08:00' }] };
+    // The hour New York repeats when summer time ends (2025-11-02), and the one it skips when it starts (2025-03-09).
+    case 'sunday_1am': return { enabled: true, days: [{ day: 0, start: '01:00', end: '02:00' }] };
+    case 'sunday_2am': return { enabled: true, days: [{ day: 0, start: '02:00', end: '02:30' }] };
+  }
+}
+
+type Manual = 'none' | 'dnd_until_changed' | 'dnd_ended';
+
+/** [schedule, time zone, instant (UTC), presence, manual do-not-disturb, kind of post, outcome, why]. 2025-01-06 is a Monday. */
+const SCHEDULE_TABLE: Array<[ScheduleName, string, string, PresenceStatus, Manual, Kind, Outcome, string]> = [
+  // Inside / outside, across presence: inside counts as do-not-disturb, whatever the presence.
+  ['nights', 'UTC', '2025-01-06T23:00Z', 'online', 'none', 'mention', 'E', 'inside, online: desktop held, e-mail queued as for do-not-disturb'],
+  ['nights', 'UTC', '2025-01-06T23:00Z', 'offline', 'none', 'mention', 'E', 'inside, offline: no push'],
+  ['nights', 'UTC', '2025-01-06T23:00Z', 'away', 'none', 'mention', 'E', 'inside, away: no desktop, no push'],
+  ['nights', 'UTC', '2025-01-06T23:00Z', 'online', 'none', 'here', '-', 'inside: @here does not reach them (as do-not-disturb)'],
+  ['nights', 'UTC', '2025-01-06T12:00Z', 'online', 'none', 'mention', 'D', 'outside, online: desktop'],
+  ['nights', 'UTC', '2025-01-06T12:00Z', 'offline', 'none', 'mention', 'EP', 'outside, offline: e-mail and push'],
+  ['nights_disabled', 'UTC', '2025-01-06T23:00Z', 'online', 'none', 'mention', 'D', 'a disabled schedule changes nothing'],
+  ['nights_disabled', 'UTC', '2025-01-06T23:00Z', 'offline', 'none', 'mention', 'EP', 'a disabled schedule does not hold push'],
+  // Manual do-not-disturb keeps working beside the schedule.
+  ['nights', 'UTC', '2025-01-06T12:00Z', 'dnd', 'dnd_until_changed', 'mention', 'E', 'outside the schedule, manual do-not-disturb still holds'],
+  ['nights', 'UTC', '2025-01-06T12:00Z', 'dnd', 'dnd_ended', 'mention', 'D', 'outside the schedule, an ended manual do-not-disturb is online'],
+  ['nights', 'UTC', '2025-01-06T23:00Z', 'dnd', 'dnd_ended', 'mention', 'E', 'inside the schedule, an ended manual do-not-disturb changes nothing'],
+  // Start inclusive, end exclusive; across midnight the period belongs to the day it starts on.
+  ['nights', 'UTC', '2025-01-06T21:59Z', 'online', 'none', 'mention', 'D', 'Monday 21:59: one minute before'],
+  ['nights', 'UTC', '2025-01-06T22:00Z', 'online', 'none', 'mention', 'E', 'Monday 22:00: the start counts'],
+  ['nights', 'UTC', '2025-01-07T06:59Z', 'online', 'none', 'mention', 'E', 'Tuesday 06:59: Monday\'s night, past midnight'],
+  ['nights', 'UTC', '2025-01-07T07:00Z', 'online', 'none', 'mention', 'D', 'Tuesday 07:00: the end does not count'],
+  ['nights', 'UTC', '2025-01-11T06:00Z', 'online', 'none', 'mention', 'E', 'Saturday 06:00: Friday\'s night runs into Saturday'],
+  ['nights', 'UTC', '2025-01-11T23:00Z', 'online', 'none', 'mention', 'D', 'Saturday 23:00: Saturday has no period'],
+  ['nights', 'UTC', '2025-01-12T06:00Z', 'online', 'none', 'mention', 'D', 'Sunday 06:00: Saturday has no night to run into Sunday'],
+  ['nights', 'UTC', '2025-01-13T06:00Z', 'online', 'none', 'mention', 'D', 'Monday 06:00: Sunday has no night either'],
+  ['weekend', 'UTC', '2025-01-11T00:00Z', 'online', 'none', 'mention', 'E', 'Saturday 00:00: a whole day from its first minute'],
+  ['weekend', 'UTC', '2025-01-12T23:59Z', 'online', 'none', 'mention', 'E', 'Sunday 23:59: to its last'],
+  ['weekend', 'UTC', '2025-01-13T00:00Z', 'online', 'none', 'mention', 'D', 'Monday 00:00: 24:00 is the end of Sunday'],
+  ['weekend', 'UTC', '2025-01-10T23:59Z', 'online', 'none', 'mention', 'D', 'Friday 23:59: not yet'],
+  // The person's time zone.
+  ['nights', 'Asia/Tokyo', '2025-01-06T13:30Z', 'online', 'none', 'mention', 'E', 'Tokyo: 13:30 UTC is Monday 22:30 there'],
+  ['nights', 'Asia/Tokyo', '2025-01-06T23:00Z', 'online', 'none', 'mention', 'D', 'Tokyo: 23:00 UTC is Tuesday 08:00 there'],
+  ['weekend', 'Asia/Tokyo', '2025-01-10T15:00Z', 'online', 'none', 'mention', 'E', 'Tokyo: Friday 15:00 UTC is already Saturday'],
+  ['weekend', 'America/Los_Angeles', '2025-01-13T05:00Z', 'online', 'none', 'mention', 'E', 'Los Angeles: Monday 05:00 UTC is still Sunday'],
+  ['nights', '', '2025-01-06T23:00Z', 'online', 'none', 'mention', 'E', 'no time zone set: UTC'],
+  ['nights', '', '2025-01-06T12:00Z', 'online', 'none', 'mention', 'D', 'no time zone set: UTC, outside'],
+  ['nights', 'Mars/Olympus_Mons', '2025-01-06T23:00Z', 'online', 'none', 'mention', 'E', 'an unknown time zone: UTC'],
+  ['nights', 'Mars/Olympus_Mons', '2025-01-06T12:00Z', 'online', 'none', 'mention', 'D', 'an unknown time zone: UTC, outside'],
+  // New York around its changes of time (a fixed offset would get these wrong).
+  ['sunday_early', 'America/New_York', '2025-03-09T10:30Z', 'online', 'none', 'mention', 'E', 'summer time began: 10:30 UTC is 06:30 EDT (05:30 in winter time)'],
+  ['sunday_early', 'America/New_York', '2025-03-09T12:30Z', 'online', 'none', 'mention', 'D', 'summer time began: 12:30 UTC is 08:30 EDT'],
+  ['sunday_early', 'America/New_York', '2025-11-02T10:30Z', 'online', 'none', 'mention', 'D', 'summer time ended: 10:30 UTC is 05:30 EST (06:30 in summer time)'],
+  ['sunday_early', 'America/New_York', '2025-11-02T12:30Z', 'online', 'none', 'mention', 'E', 'summer time ended: 12:30 UTC is 07:30 EST'],
+  ['sunday_1am', 'America/New_York', '2025-11-02T05:30Z', 'online', 'none', 'mention', 'E', 'the repeated hour, first time: 01:30 EDT'],
+  ['sunday_1am', 'America/New_York', '2025-11-02T06:30Z', 'online', 'none', 'mention', 'E', 'the repeated hour, second time: 01:30 EST'],
+  ['sunday_1am', 'America/New_York', '2025-11-02T07:30Z', 'online', 'none', 'mention', 'D', 'after the repeated hour: 02:30 EST'],
+  ['sunday_2am', 'America/New_York', '2025-03-09T06:59Z', 'online', 'none', 'mention', 'D', 'before the skipped hour: 01:59 EST'],
+  ['sunday_2am', 'America/New_York', '2025-03-09T07:00Z', 'online', 'none', 'mention', 'D', 'the skipped hour never occurs: 07:00 UTC is 03:00 EDT'],
+];
+
+function scheduledOutcome(name: ScheduleName, timezone: string, at: string, presence: PresenceStatus, manual: Manual, kind: Kind): Outcome {
+  const now = Date.parse(at);
+  const dnd_end_at = manual === 'dnd_ended' ? now - 1 : null;
+  const r: Recipient = { ...recipient('defaults', 'default', presence), timezone, prefs: { ...DEFAULT_PREFS, dnd_end_at, dnd_schedule: schedule(name) } };
+  const d = decide(post(kind), r, now);
+  if (d === undefined) return '-';
+  return `${d.desktop ? 'D' : ''}${d.email ? 'E' : ''}${d.push ? 'P' : ''}`;
+}
+
+describe('do-not-disturb schedules', () => {
+  it.each(SCHEDULE_TABLE)('%s in %j at %s × %s (manual %s) × %s → %s (%s)', (name, timezone, at, presence, manual, kind, expected) => {
+    expect(scheduledOutcome(name, timezone, at, presence, manual, kind)).toBe(expected);
+  });
+
+  it('reads the wall clock of a zone with Intl, and times of day strictly', () => {
+    expect(localTime(Date.parse('2025-01-06T00:00Z'), 'UTC')).toEqual({ day: 1, minute: 0 });
+    expect(localTime(Date.parse('2025-01-06T00:00Z'), 'America/New_York')).toEqual({ day: 0, minute: 19 * 60 });
+    expect(localTime(Date.parse('2025-01-06T00:00Z'), 'Asia/Kolkata')).toEqual({ day: 1, minute: 5 * 60 + 30 });
+    expect(localTime(Date.parse('2025-01-06T23:59Z'), '')).toEqual({ day: 1, minute: 23 * 60 + 59 });
+    expect(localTime(Date.parse('2025-01-06T23:59Z'), 'not a zone')).toEqual({ day: 1, minute: 23 * 60 + 59 });
+    expect(minuteOfDay('00:00')).toBe(0);
+    expect(minuteOfDay('23:59')).toBe(1439);
+    expect(minuteOfDay('24:00')).toBe(1440);
+    for (const bad of ['24:01', '7:00', '07:60', '25:00', '0700', ' 07:00', '07:00:00', '']) expect(minuteOfDay(bad)).toBeNaN();
+  });
+
+  it('ignores an empty or disabled schedule', () => {
+    const at = Date.parse('2025-01-06T23:00Z');
+    expect(scheduledDnd({ enabled: true, days: [] }, 'UTC', at)).toBe(false);
+    expect(scheduledDnd(schedule('nights_disabled'), 'UTC', at)).toBe(false);
+    expect(scheduledDnd(schedule('nights'), 'UTC', at)).toBe(true);
+  });
+});
 
 describe('notification rules', () => {
   it.each(TABLE)('%s × channel %s × %s × %s → %s (%s)', (person, setting, presence, kind, expected) => {

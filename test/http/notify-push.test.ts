@@ -2,8 +2,9 @@
  * Push notifications against a stand-in push proxy started by the test (a real HTTP server on
  * loopback that records what it receives and answers as told), on both stores: the device
  * registered with the session, Mattermost's push message, content choices, retry after a
- * failure, a device removed when the proxy says it is gone, and a hanging proxy bounded by the
- * timeout.
+ * failure, a device removed when the proxy says it is gone, a hanging proxy bounded by the
+ * timeout, and nothing pushed during the person's do-not-disturb schedule (the app's clock set
+ * by the test).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,9 +61,11 @@ describe.each(STORES)('push notifications (%s)', (kind) => {
   let alice: TestUser;
   let team: { id: string; name: string };
   let pub: { id: string };
+  /** The app's clock: real time unless a test sets it. */
+  let fixed: number | undefined;
   beforeAll(async () => {
     proxy = await startStandIn();
-    t = await startApp(kind, { env: { RUSTCHAT_PUSH_PROXY_URL: proxy.url, RUSTCHAT_NOTIFY_CONTENT: 'full' }, pushBackoffMs: 1, pushTimeoutMs: 2000 });
+    t = await startApp(kind, { env: { RUSTCHAT_PUSH_PROXY_URL: proxy.url, RUSTCHAT_NOTIFY_CONTENT: 'full' }, pushBackoffMs: 1, pushTimeoutMs: 2000, clock: () => fixed ?? Date.now() });
     alice = await registerUser(t.api, 'alice');
     team = await createTeam(t.api, alice);
     pub = await createChannel(t.api, alice, team.id);
@@ -152,5 +155,28 @@ describe.each(STORES)('push notifications (%s)', (kind) => {
     expect(t.logs.text()).toContain('push notification given up after retries');
     const metrics = await t.app.metrics.registry.metrics();
     for (const outcome of ['sent', 'removed', 'retry', 'dropped']) expect(metrics).toMatch(new RegExp(`rustchat_notifications_total\\{medium="push",outcome="${outcome}"\\} [1-9]`));
+  });
+
+  it('pushes nothing during the person\'s do-not-disturb schedule, in their time zone', async () => {
+    const frank = await person('frank', 'apple_rn:franktoken');
+    expect((await t.api.patch('/api/v1/users/me', { timezone: 'Asia/Kolkata' }, frank.token)).status).toBe(200);
+    // Half an hour of quiet from an hour from now, on Frank's wall clock (Kolkata: UTC+5:30, no summer time).
+    const inside = Date.now() + 3600_000;
+    const local = new Date(inside + 330 * 60_000);
+    const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    const days = [{ day: local.getUTCDay(), start: hhmm(local), end: hhmm(new Date(local.getTime() + 30 * 60_000)) }];
+    expect((await t.api.put('/api/v1/users/me/preferences/notifications', { dnd_schedule: { enabled: true, days } }, frank.token)).status).toBe(200);
+    try {
+      fixed = inside;
+      await createPost(t.api, alice, pub.id, `@${frank.username} while you sleep`);
+      await settled();
+      expect(to('franktoken')).toEqual([]);
+      fixed = inside + 2 * 3600_000;
+      const after = await createPost(t.api, alice, pub.id, `@${frank.username} awake?`);
+      await settled();
+      expect(to('franktoken')).toEqual([expect.objectContaining({ post_id: after.id })]);
+    } finally {
+      fixed = undefined;
+    }
   });
 });

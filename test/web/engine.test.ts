@@ -754,7 +754,7 @@ describe('ChatEngine: notification preferences', () => {
   it('loads my preferences and each channel\'s once; muting updates the channel\'s', async () => {
     const defaults = { desktop: 'default', email: 'default', push: 'default', mark_unread: 'all', ignore_channel_mentions: 'default' } as const;
     const t = await started({
-      notifyPrefs: () => ({ desktop: 'mention', email: 'mention', push: 'mention', keywords: [], first_name: false, channel_mentions: true, email_interval: 'fifteen', desktop_sound: true, dnd_end_at: null }),
+      notifyPrefs: () => ({ desktop: 'mention', email: 'mention', push: 'mention', keywords: [], first_name: false, channel_mentions: true, email_interval: 'fifteen', desktop_sound: true, dnd_end_at: null, dnd_schedule: { enabled: false, days: [] } }),
       channelNotifyProps: (id) => (id === 'c2' ? { ...defaults, mark_unread: 'mention' } : defaults),
       setMuted: (_id, muted) => ({ ...defaults, mark_unread: muted ? 'mention' : 'all' }),
     });
@@ -769,7 +769,7 @@ describe('ChatEngine: notification preferences', () => {
 
   it('do not disturb with an end time saves the end, then the status', async () => {
     const t = await started({
-      setNotifyPrefs: (patch) => ({ desktop: 'mention', email: 'mention', push: 'mention', keywords: [], first_name: false, channel_mentions: true, email_interval: 'fifteen', desktop_sound: true, dnd_end_at: patch.dnd_end_at ?? null }),
+      setNotifyPrefs: (patch) => ({ desktop: 'mention', email: 'mention', push: 'mention', keywords: [], first_name: false, channel_mentions: true, email_interval: 'fifteen', desktop_sound: true, dnd_end_at: patch.dnd_end_at ?? null, dnd_schedule: { enabled: false, days: [] } }),
     });
     await t.engine.setDoNotDisturb(5000);
     expect(t.take()).toEqual(['setNotifyPrefs {"dnd_end_at":5000}']);

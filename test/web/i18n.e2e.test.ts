@@ -224,9 +224,9 @@ describe('the web client in the pseudo-locale', () => {
 
       // ---- the workspace's dialogs ----
       const dialog = page.locator('dialog[open]');
-      const inDialog = async (name: string, open: () => Promise<void>, ready = 'h2') => {
+      const inDialog = async (name: string, open: () => Promise<void>, ready: string | readonly string[] = 'h2') => {
         await open();
-        await dialog.locator(ready).first().waitFor(WAIT);
+        for (const selector of typeof ready === 'string' ? [ready] : ready) await dialog.locator(selector).first().waitFor(WAIT);
         await look(name);
         await escape();
         await dialog.waitFor({ state: 'detached', ...WAIT });
@@ -269,7 +269,8 @@ describe('the web client in the pseudo-locale', () => {
       await page.locator('dialog.secret-dialog').waitFor({ state: 'detached', ...WAIT });
       await escape();
       await dialog.waitFor({ state: 'detached', ...WAIT });
-      await inDialog('profile and settings', async () => page.locator('button.me-button').click(), '.session-list li');
+      // The sessions and the notification settings (with the do-not-disturb schedule) load after the dialog opens.
+      await inDialog('profile and settings', async () => page.locator('button.me-button').click(), ['.session-list li', '.dnd-schedule .dnd-days li']);
       await inDialog('profile picture', async () => {
         await page.locator('button.me-button').click();
         await page.getByRole('button', { name: P('settings.changePicture') }).click();

@@ -13,6 +13,8 @@
  *   badge goes, in real time, and its notification is closed.
  * - `@channel` in a channel bigger than RUSTCHAT_NOTIFY_CHANNEL_MENTION_CONFIRM_MEMBERS asks
  *   "This will notify N people"; Confirm sends it.
+ * - Settings → Notifications (levels, keywords, the do-not-disturb schedule), a channel's
+ *   preferences and do-not-disturb for an hour reach the server.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,9 +167,26 @@ describe('notifications in the browser', () => {
     await settings.getByLabel('Desktop', { exact: true }).selectOption('all');
     await settings.getByLabel('E-mail me').selectOption('hour');
     await settings.getByLabel('Play a sound with desktop notifications').uncheck();
+    // The do-not-disturb schedule: Monday night across midnight, and all of Saturday (00:00 to 00:00).
+    await settings.getByLabel('Do not disturb me at these times every week').check();
+    await settings.getByLabel('Monday', { exact: true }).check();
+    await settings.getByLabel('Monday: from').fill('22:30');
+    await settings.getByLabel('Monday: until').fill('06:45');
+    await settings.getByLabel('Saturday', { exact: true }).check();
+    await settings.getByLabel('Saturday: from').fill('00:00');
+    await settings.getByLabel('Saturday: until').fill('00:00');
+    expect(await settings.getByLabel('Sunday: from').isDisabled()).toBe(true);
     await settings.getByRole('button', { name: 'Save notification settings' }).click();
     await settings.getByText('Notification settings saved.').waitFor(WAIT);
-    expect(await prefs()).toMatchObject({ keywords: ['deploy', 'Release-Train'], desktop: 'all', email_interval: 'hour', desktop_sound: false });
+    expect(await prefs()).toMatchObject({
+      keywords: ['deploy', 'Release-Train'], desktop: 'all', email_interval: 'hour', desktop_sound: false,
+      dnd_schedule: { enabled: true, days: [{ day: 1, start: '22:30', end: '06:45' }, { day: 6, start: '00:00', end: '24:00' }] },
+    });
+    // The form shows what the server kept (24:00 reads 00:00 in a time input).
+    expect([await settings.getByLabel('Monday: from').inputValue(), await settings.getByLabel('Saturday: until').inputValue()]).toEqual(['22:30', '00:00']);
+    // Bob had no time zone: the browser's was saved with the schedule (the server reads the schedule in it).
+    const zone = await B.evaluate<string>('Intl.DateTimeFormat().resolvedOptions().timeZone');
+    expect((await t.api.get('/api/v1/users/me', bob.token)).body.timezone).toBe(zone);
     await B.keyboard.press('Escape');
     await settings.waitFor({ state: 'detached', ...WAIT });
 

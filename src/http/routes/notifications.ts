@@ -15,17 +15,35 @@ const Interval = Type.Union([Type.Literal('immediately'), Type.Literal('fifteen'
 const MarkUnread = Type.Union([Type.Literal('all'), Type.Literal('mention')]);
 const IgnoreChannel = Type.Union([Type.Literal('default'), Type.Literal('on'), Type.Literal('off')]);
 
+const DND_SCHEDULE_DESCRIPTION = 'Recurring do-not-disturb (quiet hours) in the person\'s time zone (users.timezone; UTC when unset): while `enabled`, '
+  + 'the person counts as in do-not-disturb during each period, whatever their status (no desktop, no push; e-mail as for do-not-disturb). '
+  + 'At most one period per weekday (`day` 0 = Sunday … 6 = Saturday), from `start` (HH:MM, 00:00–23:59) to `end` (HH:MM, 00:00–24:00, not equal to start); '
+  + 'an end earlier than the start runs past midnight into the next day. Only these fields; broken rules are a 422 naming the field.';
+const DndPeriodSchema = Type.Object({
+  day: Type.Integer({ description: 'Weekday the period starts on: 0 = Sunday … 6 = Saturday' }),
+  start: Type.String({ description: 'Local time HH:MM, 00:00–23:59' }),
+  end: Type.String({ description: 'Local time HH:MM, 00:00–24:00; earlier than start: the next day' }),
+});
+const DndScheduleSchema = Type.Object({ enabled: Type.Boolean(), days: Type.Array(DndPeriodSchema) }, { description: DND_SCHEDULE_DESCRIPTION });
+// The body's schedule checks only JSON types (a wrong type is a 400, as elsewhere): its rules and
+// unknown fields are the service's (a 422 naming the field, e.g. `dnd_schedule.days[1].end`).
+const DndScheduleInput = Nullable(Type.Object({
+  enabled: Type.Optional(Type.Boolean()),
+  days: Type.Optional(Type.Array(Type.Object({ day: Type.Optional(Type.Integer()), start: Type.Optional(Type.String({ maxLength: 64 })), end: Type.Optional(Type.String({ maxLength: 64 })) }), { maxItems: 64 })),
+}, { description: `${DND_SCHEDULE_DESCRIPTION} null: no schedule.` }));
+
 const PrefsSchema = Type.Object({
   desktop: Level, email: Level, push: Level,
   keywords: Type.Array(Type.String()),
   first_name: Type.Boolean(), channel_mentions: Type.Boolean(),
   email_interval: Interval, desktop_sound: Type.Boolean(),
   dnd_end_at: Nullable(Millis),
+  dnd_schedule: DndScheduleSchema,
 });
 const ChannelPropsSchema = Type.Object({ desktop: ChannelLevel, email: ChannelLevel, push: ChannelLevel, mark_unread: MarkUnread, ignore_channel_mentions: IgnoreChannel });
 const TokenQuery = Type.Object({ token: Type.String({ maxLength: 200 }) });
 
-const prefsView = (p: NotifyPrefs) => ({ ...p, keywords: [...p.keywords] });
+const prefsView = (p: NotifyPrefs) => ({ ...p, keywords: [...p.keywords], dnd_schedule: { enabled: p.dnd_schedule.enabled, days: p.dnd_schedule.days.map((d) => ({ ...d })) } });
 
 const page = (title: string, body: string): string =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`;
@@ -40,13 +58,14 @@ export function notificationRoutes(app: App, deps: HttpDeps): void {
   app.put('/api/v1/users/me/preferences/notifications', {
     schema: {
       tags: ['notifications'],
-      summary: 'Change my notification preferences (fields left out keep their values): levels per medium, keywords (literal, any case, whole words), first name, @channel, e-mail batching interval, desktop sound, do-not-disturb end time',
+      summary: 'Change my notification preferences (fields left out keep their values): levels per medium, keywords (literal, any case, whole words), first name, @channel, e-mail batching interval, desktop sound, do-not-disturb end time, do-not-disturb schedule (replaced as a whole)',
       body: Body({
         desktop: Type.Optional(Level), email: Type.Optional(Level), push: Type.Optional(Level),
         keywords: Type.Optional(Type.Array(Type.String({ maxLength: MAX_KEYWORD_LENGTH }), { maxItems: MAX_KEYWORDS })),
         first_name: Type.Optional(Type.Boolean()), channel_mentions: Type.Optional(Type.Boolean()),
         email_interval: Type.Optional(Interval), desktop_sound: Type.Optional(Type.Boolean()),
         dnd_end_at: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+        dnd_schedule: Type.Optional(DndScheduleInput),
       }),
       response: { 200: PrefsSchema, ...errors(400, 401, 422) },
     },

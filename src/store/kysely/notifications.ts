@@ -1,5 +1,5 @@
 /** NotificationStore over Kysely. */
-import type { NewQueuedEmail, NotificationStore, PushDevice, QueuedEmail } from '../notifications.js';
+import type { NewQueuedEmail, NotificationStore, PushDevice, QueuedEmail, StoredPrefs } from '../notifications.js';
 import { num, type Db } from './shared.js';
 
 function row(r: QueuedEmail): QueuedEmail {
@@ -9,19 +9,20 @@ function row(r: QueuedEmail): QueuedEmail {
 export class Notifications implements NotificationStore {
   constructor(private readonly db: Db) {}
 
-  async getPrefs(userId: string): Promise<string | undefined> {
-    return (await this.db.selectFrom('notify_prefs').select('props').where('user_id', '=', userId).executeTakeFirst())?.props;
+  async getPrefs(userId: string): Promise<StoredPrefs | undefined> {
+    return this.db.selectFrom('notify_prefs').select(['props', 'dnd_schedule']).where('user_id', '=', userId).executeTakeFirst();
   }
 
-  async prefsFor(userIds: readonly string[]): Promise<Map<string, string>> {
+  async prefsFor(userIds: readonly string[]): Promise<Map<string, StoredPrefs>> {
     if (userIds.length === 0) return new Map();
-    const rows = await this.db.selectFrom('notify_prefs').select(['user_id', 'props']).where('user_id', 'in', [...userIds]).execute();
-    return new Map(rows.map((r) => [r.user_id, r.props]));
+    const rows = await this.db.selectFrom('notify_prefs').select(['user_id', 'props', 'dnd_schedule']).where('user_id', 'in', [...userIds]).execute();
+    return new Map(rows.map((r) => [r.user_id, { props: r.props, dnd_schedule: r.dnd_schedule }]));
   }
 
-  async putPrefs(userId: string, props: string, now: number): Promise<void> {
-    await this.db.insertInto('notify_prefs').values({ user_id: userId, props, updated_at: now })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ props, updated_at: now })).execute();
+  async putPrefs(userId: string, prefs: StoredPrefs, now: number): Promise<void> {
+    const { props, dnd_schedule } = prefs;
+    await this.db.insertInto('notify_prefs').values({ user_id: userId, props, dnd_schedule, updated_at: now })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ props, dnd_schedule, updated_at: now })).execute();
   }
 
   async getChannelProps(channelId: string, userId: string): Promise<string | undefined> {

@@ -16,10 +16,17 @@ describe.each(STORES)('store contract: notifications (%s)', (kind) => {
     const w = await world(2);
     const [a, b] = w.users;
     expect(await store.notifications.getPrefs(a!.id)).toBeUndefined();
-    await store.notifications.putPrefs(a!.id, '{"desktop":"all"}', 1);
-    await store.notifications.putPrefs(a!.id, '{"desktop":"none"}', 2);
-    expect(await store.notifications.getPrefs(a!.id)).toBe('{"desktop":"none"}');
-    expect(await store.notifications.prefsFor([a!.id, b!.id])).toEqual(new Map([[a!.id, '{"desktop":"none"}']]));
+    const schedule = '{"enabled":true,"days":[{"day":1,"start":"22:00","end":"07:00"}]}';
+    await store.notifications.putPrefs(a!.id, { props: '{"desktop":"all"}', dnd_schedule: schedule }, 1);
+    expect(await store.notifications.getPrefs(a!.id)).toEqual({ props: '{"desktop":"all"}', dnd_schedule: schedule });
+    // Both columns are replaced together; a schedule may be absent (rows from before migration 16).
+    await store.notifications.putPrefs(a!.id, { props: '{"desktop":"none"}', dnd_schedule: null }, 2);
+    expect(await store.notifications.getPrefs(a!.id)).toEqual({ props: '{"desktop":"none"}', dnd_schedule: null });
+    await store.notifications.putPrefs(b!.id, { props: '{}', dnd_schedule: schedule }, 3);
+    expect(await store.notifications.prefsFor([a!.id, b!.id])).toEqual(new Map([
+      [a!.id, { props: '{"desktop":"none"}', dnd_schedule: null }],
+      [b!.id, { props: '{}', dnd_schedule: schedule }],
+    ]));
     expect(await store.notifications.prefsFor([])).toEqual(new Map());
     await store.notifications.putChannelProps(w.channel.id, b!.id, '{"mark_unread":"mention"}', 3);
     await store.notifications.putChannelProps(w.channel.id, b!.id, '{"mark_unread":"all"}', 4);

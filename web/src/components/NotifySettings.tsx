@@ -1,18 +1,18 @@
 /**
  * Notification screens (issue #15): the Notifications section of the settings, a channel's
  * notification preferences, the @channel confirmation, the banner that offers desktop
- * notifications, and the custom end of do-not-disturb. The rules themselves are the server's
+ * notifications, the do-not-disturb schedule and the custom end of do-not-disturb. The rules themselves are the server's
  * (README "Notifications"); desktop display is lib/desktop-notify.ts.
  */
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { describeError } from '../lib/api.js';
 import { bannerDismissed, browserPermission, dismissBanner, localSoundOn, requestPermission, setLocalSound } from '../lib/desktop-browser.js';
 import type { DesktopPermission } from '../lib/desktop-notify.js';
-import type { Channel, ChannelNotifyProps, NotifyLevel, NotifyPrefs } from '../lib/types.js';
+import type { Channel, ChannelNotifyProps, DndSchedule, NotifyLevel, NotifyPrefs } from '../lib/types.js';
 import { useChat, useChatActions, useChatSelector } from '../state/chat.js';
 import { channelLabel } from '../state/reducer.js';
 import { Dialog } from './Dialog.js';
-import { t } from '../i18n/index.js';
+import { t, tParts } from '../i18n/index.js';
 
 const LEVELS: readonly NotifyLevel[] = ['all', 'mention', 'none'];
 const INTERVALS: readonly NotifyPrefs['email_interval'][] = ['immediately', 'fifteen', 'hour'];
@@ -54,7 +54,68 @@ function LevelSelect({ id, label, value, onChange }: { readonly id: string; read
   );
 }
 
-/** Settings → Notifications: levels per medium, keywords, first name, @channel, e-mail interval, sound. */
+/** The weekdays in the order shown (Monday first); 0 = Sunday, as the server counts them. */
+const WEEK = [1, 2, 3, 4, 5, 6, 0] as const;
+type Weekday = (typeof WEEK)[number];
+interface DayDraft { readonly on: boolean; readonly start: string; readonly end: string }
+type ScheduleDraft = { readonly enabled: boolean; readonly days: Readonly<Record<Weekday, DayDraft>> };
+
+/** The form's copy of a schedule: every weekday, switched on where the schedule has a period. */
+function scheduleDraft(schedule: DndSchedule): ScheduleDraft {
+  const days = {} as Record<Weekday, DayDraft>;
+  for (const day of WEEK) {
+    const p = schedule.days.find((d) => d.day === day);
+    // A time input cannot show 24:00: midnight at the end reads 00:00 (and is sent back as 24:00 for a whole day).
+    days[day] = p === undefined ? { on: false, start: '22:00', end: '07:00' } : { on: true, start: p.start, end: p.end === '24:00' ? '00:00' : p.end };
+  }
+  return { enabled: schedule.enabled, days };
+}
+
+/** The schedule the server takes: the days switched on; 00:00 to 00:00 is the whole day. */
+function scheduleOf(draft: ScheduleDraft): DndSchedule {
+  return {
+    enabled: draft.enabled,
+    days: WEEK.filter((day) => draft.days[day].on).map((day) => {
+      const { start, end } = draft.days[day];
+      return { day, start, end: end === '00:00' && start === '00:00' ? '24:00' : end };
+    }),
+  };
+}
+
+/** The time zone of this browser (what the schedule uses when the profile has none). */
+function browserZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** Settings → Notifications → Do not disturb schedule: on/off, and a period per weekday. */
+function DndScheduleFields({ id, draft, zone, onChange }: { readonly id: string; readonly draft: ScheduleDraft; readonly zone: string; readonly onChange: (d: ScheduleDraft) => void }) {
+  const setDay = (day: Weekday, patch: Partial<DayDraft>) => onChange({ ...draft, days: { ...draft.days, [day]: { ...draft.days[day], ...patch } } });
+  const zoneName: ReactNode = <span key="zone" translate="no">{zone.replace(/_/g, ' ')}</span>;
+  return (
+    <fieldset className="dnd-schedule">
+      <legend>{t('notify.dnd.title')}</legend>
+      <p><label htmlFor={`${id}-dnd`}><input id={`${id}-dnd`} type="checkbox" checked={draft.enabled} onChange={(e) => onChange({ ...draft, enabled: e.target.checked })} /> {t('notify.dnd.enable')}</label></p>
+      <p className="hint">{t('notify.dnd.hint')}</p>
+      <p className="hint">{tParts('notify.dnd.zone', { zone: zoneName })}</p>
+      <ul className="dnd-days">
+        {WEEK.map((day) => {
+          const d = draft.days[day];
+          const name = t(`notify.dnd.day.${day}`);
+          return (
+            <li key={day}>
+              <label htmlFor={`${id}-dnd-${day}`}><input id={`${id}-dnd-${day}`} type="checkbox" checked={d.on} onChange={(e) => setDay(day, { on: e.target.checked })} /> {name}</label>
+              <input type="time" aria-label={t('notify.dnd.start', { day: name })} value={d.start} required disabled={!d.on} onChange={(e) => setDay(day, { start: e.target.value })} />
+              <span aria-hidden="true">–</span>
+              <input type="time" aria-label={t('notify.dnd.end', { day: name })} value={d.end} required disabled={!d.on} onChange={(e) => setDay(day, { end: e.target.value })} />
+            </li>
+          );
+        })}
+      </ul>
+    </fieldset>
+  );
+}
+
+/** Settings → Notifications: levels per medium, keywords, first name, @channel, e-mail interval, sound, do-not-disturb schedule. */
 export function NotificationsSection() {
   const { state, actions } = useChat();
   const [error, setError] = useState<string | undefined>(undefined);
@@ -81,6 +142,10 @@ function NotificationsForm({ prefs }: { readonly prefs: NotifyPrefs }) {
   const [draft, setDraft] = useState<NotifyPrefs>(prefs);
   const [keywords, setKeywords] = useState(prefs.keywords.join(', '));
   const [soundHere, setSoundHere] = useState(localSoundOn);
+  const [schedule, setSchedule] = useState(() => scheduleDraft(prefs.dnd_schedule));
+  const myZone = useChatSelector((s) => s.me.timezone ?? '');
+  // The server reads the schedule in the profile's time zone; without one, this browser's is saved with it.
+  const zone = myZone !== '' ? myZone : browserZone();
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<{ error: boolean; text: string } | undefined>(undefined);
 
@@ -90,10 +155,13 @@ function NotificationsForm({ prefs }: { readonly prefs: NotifyPrefs }) {
     setMsg(undefined);
     const words = keywords.split(',').map((w) => w.trim()).filter((w) => w !== '');
     const { dnd_end_at: _dnd, ...rest } = draft;
-    actions.setNotifyPrefs({ ...rest, keywords: words })
+    const dnd_schedule = scheduleOf(schedule);
+    const zoneFirst = dnd_schedule.enabled && myZone === '' ? actions.updateProfile({ timezone: zone }) : Promise.resolve();
+    zoneFirst.then(() => actions.setNotifyPrefs({ ...rest, keywords: words, dnd_schedule }))
       .then((saved) => {
         setDraft(saved);
         setKeywords(saved.keywords.join(', '));
+        setSchedule(scheduleDraft(saved.dnd_schedule));
         setMsg({ error: false, text: t('notify.saved') });
       }, (err: unknown) => setMsg({ error: true, text: describeError(err) }))
       .finally(() => setBusy(false));
@@ -130,6 +198,7 @@ function NotificationsForm({ prefs }: { readonly prefs: NotifyPrefs }) {
               setSoundHere(e.target.checked);
               setLocalSound(e.target.checked);
             }} /> {t('notify.soundHere')}</label></p>
+            <DndScheduleFields id={id} draft={schedule} zone={zone} onChange={setSchedule} />
         </>
         {msg !== undefined && <p className={msg.error ? 'error' : 'notice-line'} role={msg.error ? 'alert' : 'status'}>{msg.text}</p>}
         <div className="dialog-actions"><button type="submit" className="primary" disabled={busy}>{t('notify.save')}</button></div>

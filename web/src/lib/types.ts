@@ -70,4 +70,4 @@ export interface MySession {
 }
 
 /** GET/PUT /api/v1/users/me/preferences/notifications. */
-export type { NotifyPrefs, ChannelNotifyProps, NotifyLevel } from '../../../src/domain/notify-rules.js';
+export type { NotifyPrefs, ChannelNotifyProps, NotifyLevel, DndSchedule, DndPeriod } from '../../../src/domain/notify-rules.js';
