@@ -101,17 +101,17 @@ describe.each(STORES)('push notifications (%s)', (kind) => {
 
   it('takes the device from the Mattermost mobile app\'s own call (PUT /api/v4/users/sessions/device, sent by the official client)', async () => {
     const base = (await t.app.listen()).url;
-    const frank = await registerUser(t.api, 'frank');
-    await addTeamMember(t.api, alice, team.id, frank);
-    await addChannelMember(t.api, alice, pub.id, frank);
+    const mobi = await registerUser(t.api, 'mobi');
+    await addTeamMember(t.api, alice, team.id, mobi);
+    await addChannelMember(t.api, alice, pub.id, mobi);
     const client = new MobileClient();
     client.setUrl(base);
-    client.setToken(frank.token);
+    client.setToken(mobi.token);
     // The mobile app's request: `Authorization: BEARER <token>`, a JSON body with device_id.
-    expect(await client.attachDevice('android_rn-v2:franktoken')).toEqual({ status: 'OK' });
-    const post = await createPost(t.api, alice, pub.id, `@${frank.username} from the phone`);
+    expect(await client.attachDevice('android_rn-v2:mobitoken')).toEqual({ status: 'OK' });
+    const post = await createPost(t.api, alice, pub.id, `@${mobi.username} from the phone`);
     await settled();
-    expect(to('franktoken')).toEqual([expect.objectContaining({ platform: 'android_rn-v2', device_id: 'franktoken', post_id: post.id, channel_id: pub.id })]);
+    expect(to('mobitoken')).toEqual([expect.objectContaining({ platform: 'android_rn-v2', device_id: 'mobitoken', post_id: post.id, channel_id: pub.id })]);
     // Refusals come back in Mattermost's envelope, which the client turns into its ClientError.
     const refused = await client.attachDevice('no-platform').catch((e: unknown) => e);
     expect(refused).toMatchObject({ status_code: 422, server_error_id: 'api.context.invalid_body_param.app_error' });
