@@ -22,7 +22,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
-import { channelLink, cspViolationsIn, installCspCounter, postWith, startBrowserApp, type BrowserApp } from './browser.js';
+import { channelLink, cspViolationsIn, installCspCounter, postWith, startBrowserApp, type BrowserApp, signInAt, until } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -68,16 +68,8 @@ async function newPage(options: { width?: number; height?: number; dark?: boolea
 }
 
 async function signIn(page: Page, user: TestUser, path: string): Promise<void> {
-  await page.goto(`${baseUrl}${path}`);
-  await page.getByLabel('E-mail or username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAt(page, baseUrl, user, path);
   await page.locator('#message-box').waitFor(WAIT);
-}
-
-/** Waits until the expression (evaluated in the page; the CSP forbids waitForFunction's eval) is true. */
-async function until(page: Page, expression: string): Promise<void> {
-  await expect.poll(() => page.evaluate<boolean>(expression), WAIT).toBe(true);
 }
 
 /**

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { packageRoot } from '../../src/app.js';
 import { startApp, type StartOptions, type TestApp } from '../helpers/app.js';
 
@@ -112,6 +113,43 @@ export async function signUp(page: Page, baseUrl: string, username: string, disp
   await page.getByLabel('Display name').fill(displayName);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
+}
+
+/** How long a browser step may wait: generous, the machine is shared with other test runs. */
+export const WAIT = { timeout: 30_000 };
+
+/** Opens `path` signed out and signs in on the login form it lands on (waits for nothing after). */
+export async function signInAt(page: Page, baseUrl: string, user: { readonly username: string; readonly password: string }, path: string): Promise<void> {
+  await page.goto(`${baseUrl}${path}`);
+  await page.getByLabel('E-mail or username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** signInAt, then waits for the team's sidebar and the live connection. */
+export async function signInToTeam(page: Page, baseUrl: string, user: { readonly username: string; readonly password: string }, teamName: string, path: string): Promise<void> {
+  await signInAt(page, baseUrl, user, path);
+  await page.getByRole('navigation', { name: `Team ${teamName} channels` }).waitFor(WAIT);
+  await page.getByText('Connected', { exact: true }).waitFor(WAIT);
+}
+
+/** Waits until the expression (evaluated in the page; the CSP forbids waitForFunction's eval) is true. */
+export async function until(page: Page, expression: string): Promise<void> {
+  await expect.poll(() => page.evaluate<boolean>(expression), WAIT).toBe(true);
+}
+
+/**
+ * Waits until the first <img> matching `selector` has loaded real pixels (a refused or broken
+ * image has none) and gives its natural width. Polled with evaluate: waitForFunction with a
+ * string evaluates it with eval in the page once its first try fails, which the CSP refuses.
+ */
+export async function loadedImageWidth(page: Page, selector: string): Promise<number> {
+  let width = 0;
+  await expect.poll(async () => {
+    width = await page.evaluate<number>(`(() => { const i = document.querySelector(${JSON.stringify(selector)}); return i !== null && i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0; })()`);
+    return width > 0;
+  }, WAIT).toBe(true);
+  return width;
 }
 
 /** The sidebar link of a channel (by its URL name). */

@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
-import { cspViolationsIn, openPage, postWith, type PageWatch, startBrowserApp, type BrowserApp } from './browser.js';
+import { cspViolationsIn, openPage, postWith, type PageWatch, startBrowserApp, type BrowserApp, signInToTeam, loadedImageWidth } from './browser.js';
 
 // Generous: the machine is shared with other test runs.
 const WAIT = { timeout: 30_000 };
@@ -39,27 +39,13 @@ interface Person {
 /** Opens `path` signed out, signs in on the page it lands on, and waits for the team's sidebar. */
 async function signedIn(u: TestUser, teamName: string, path: string): Promise<Person> {
   const person = await openPage(browser);
-  await person.page.goto(`${baseUrl}${path}`);
-  await person.page.getByLabel('E-mail or username').fill(u.username);
-  await person.page.getByLabel('Password').fill(u.password);
-  await person.page.getByRole('button', { name: 'Sign in' }).click();
-  await person.page.getByRole('navigation', { name: `Team ${teamName} channels` }).waitFor(WAIT);
-  await person.page.getByText('Connected', { exact: true }).waitFor(WAIT);
+  await signInToTeam(person.page, baseUrl, u, teamName, path);
   return person;
 }
 
 /** The status and content type of a same-origin GET from the page, with its cookies (as an <img> or a link would). */
 async function fetchFrom(page: Page, url: string): Promise<[number, string | null]> {
   return page.evaluate<[number, string | null]>(`fetch(${JSON.stringify(url)}, { credentials: 'same-origin' }).then((r) => [r.status, r.headers.get('content-type')])`);
-}
-
-/** Waits until an <img> has loaded real pixels (a refused or broken image has none). */
-async function loaded(page: Page, selector: string): Promise<number> {
-  const handle = await page.waitForFunction(`(() => {
-    const img = document.querySelector(${JSON.stringify(selector)});
-    return img !== null && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;
-  })()`, undefined, WAIT);
-  return (await handle.jsonValue()) as number;
 }
 
 describe('files in the browser', () => {
@@ -121,7 +107,7 @@ describe('files in the browser', () => {
       const previewSrc = (await preview.getAttribute('src'))!;
       expect(previewSrc).toMatch(/^\/api\/v1\/files\/[0-9a-f-]{36}\/preview$/);
       expect([await preview.getAttribute('width'), await preview.getAttribute('height')]).toEqual(['64', '48']);
-      expect(await loaded(B, `main img[src="${previewSrc}"]`)).toBe(64);
+      expect(await loadedImageWidth(B, `main img[src="${previewSrc}"]`)).toBe(64);
 
       // ---- the viewer: full size from /download, name, a download link that answers 200; Escape closes ----
       await bobsImagePost.getByRole('button', { name: 'Open image red-square.png' }).click();
@@ -131,7 +117,7 @@ describe('files in the browser', () => {
       const downloadUrl = (await download.getAttribute('href'))!;
       expect(downloadUrl).toBe(previewSrc.replace(/\/preview$/, '/download'));
       expect(await download.getAttribute('download')).toBe('red-square.png');
-      expect(await loaded(B, `dialog img[src="${downloadUrl}"]`)).toBe(64);
+      expect(await loadedImageWidth(B, `dialog img[src="${downloadUrl}"]`)).toBe(64);
       expect(await fetchFrom(B, downloadUrl)).toEqual([200, 'image/png']);
       await B.keyboard.press('Escape');
       await viewer.waitFor({ state: 'detached', timeout: 30_000 });
@@ -179,7 +165,7 @@ describe('files in the browser', () => {
       await avatar.waitFor(WAIT);
       const avatarSrc = (await avatar.getAttribute('src'))!;
       expect(avatarSrc).toMatch(new RegExp(`^/api/v1/users/${alice.id}/avatar\\?v=\\d+&size=128$`));
-      expect(await loaded(A, `main img.avatar-image[src="${avatarSrc}"]`)).toBe(128);
+      expect(await loadedImageWidth(A, `main img.avatar-image[src="${avatarSrc}"]`)).toBe(128);
 
       for (const person of people) {
         expect(person.watch.pageErrors).toEqual([]);

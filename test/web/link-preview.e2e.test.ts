@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { type TestUser, twoInAChannel } from '../helpers/factories.js';
 import { png } from '../helpers/uploads.js';
-import { cspViolationsIn, openPage, postWith, type PageWatch, startBrowserApp, type BrowserApp } from './browser.js';
+import { cspViolationsIn, openPage, postWith, type PageWatch, startBrowserApp, type BrowserApp, signInToTeam, loadedImageWidth } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
 
@@ -57,12 +57,7 @@ interface Person {
 
 async function signedIn(u: TestUser, teamName: string, path: string): Promise<Person> {
   const person = await openPage(browser);
-  await person.page.goto(`${baseUrl}${path}`);
-  await person.page.getByLabel('E-mail or username').fill(u.username);
-  await person.page.getByLabel('Password').fill(u.password);
-  await person.page.getByRole('button', { name: 'Sign in' }).click();
-  await person.page.getByRole('navigation', { name: `Team ${teamName} channels` }).waitFor(WAIT);
-  await person.page.getByText('Connected', { exact: true }).waitFor(WAIT);
+  await signInToTeam(person.page, baseUrl, u, teamName, path);
   return person;
 }
 
@@ -92,8 +87,7 @@ describe('link previews in the browser', () => {
       const img = card.locator('img.link-preview-image');
       const src = (await img.getAttribute('src'))!;
       expect(src).toMatch(/^\/api\/v1\/posts\/[0-9a-f-]{36}\/preview\/image\?v=\d+$/);
-      const width = await B.waitForFunction(`(() => { const i = document.querySelector('main img.link-preview-image'); return i !== null && i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0; })()`, undefined, WAIT);
-      expect(await width.jsonValue()).toBe(600);
+      expect(await loadedImageWidth(B, 'main img.link-preview-image')).toBe(600);
       // Bob cannot remove Alice's preview; the browsers never reached the page's site (only the server did).
       expect(await card.getByRole('button', { name: 'Remove link preview' }).count()).toBe(0);
       expect(siteRequests.map((r) => r.url).sort()).toEqual(['/article', '/cover.png']);

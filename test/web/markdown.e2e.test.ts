@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
-import { cspViolationsIn, openPage, postWith, type PageWatch, startBrowserApp, type BrowserApp } from './browser.js';
+import { cspViolationsIn, openPage, postWith, type PageWatch, startBrowserApp, type BrowserApp, signInToTeam } from './browser.js';
 
 // Generous: the machine is shared with other test runs.
 const WAIT = { timeout: 30_000 };
@@ -38,12 +38,7 @@ interface Person {
 async function signedIn(u: TestUser, teamName: string, path: string): Promise<Person> {
   const requests: string[] = [];
   const person = await openPage(browser, (ctx) => ctx.on('request', (r: Request) => requests.push(r.url())));
-  await person.page.goto(`${baseUrl}${path}`);
-  await person.page.getByLabel('E-mail or username').fill(u.username);
-  await person.page.getByLabel('Password').fill(u.password);
-  await person.page.getByRole('button', { name: 'Sign in' }).click();
-  await person.page.getByRole('navigation', { name: `Team ${teamName} channels` }).waitFor(WAIT);
-  await person.page.getByText('Connected', { exact: true }).waitFor(WAIT);
+  await signInToTeam(person.page, baseUrl, u, teamName, path);
   return { ...person, requests };
 }
 
