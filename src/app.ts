@@ -338,7 +338,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await gateway.close();
       await realtime.hub.close();
       await http.close();
+      // Closes the background fetch queue link previews and attachment images share.
       await services.linkPreviews.close();
+      await services.attachmentImages.close();
       await services.webhooks.close();
       await services.notifications.idle();
       await services.push.idle();

@@ -99,7 +99,7 @@ async function run(argv: readonly string[]): Promise<number> {
       const { store } = await openStore({ databaseUrl: config.database.url, dataDir: config.dataDir, poolSize: 2 });
       const storage = await openStorage(config.files);
       try {
-        const report = await checkFiles(store.files, storage, store.previews);
+        const report = await checkFiles(store.files, storage, store.previews, store.attachmentImages);
         process.stdout.write(`${JSON.stringify({ storage: storage.kind, objects_seen: report.objectsSeen, keys_known: report.keysKnown, orphan_objects: report.orphanObjects, missing_objects: report.missingObjects }, null, 2)}\n`);
         const clean = report.orphanObjects.length === 0 && report.missingObjects.length === 0;
         logger.info({ orphan_objects: report.orphanObjects.length, missing_objects: report.missingObjects.length }, clean ? 'file storage and metadata agree' : 'file storage and metadata disagree');

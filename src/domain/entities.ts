@@ -168,6 +168,27 @@ export interface PostPreview {
   readonly created_at: number;
 }
 
+/**
+ * An image of a post's Slack attachment (migration 17, table `post_attachment_images`): the
+ * attachment's `image_url` or `thumb_url`, fetched by the server after the post committed
+ * (services/attachment-images.ts) and kept as a WebP the server made, never the remote bytes.
+ * Only the server writes these rows: the storage key is never something a client can set.
+ */
+export interface AttachmentImage {
+  readonly post_id: string;
+  /** The attachment's position in the post's `props.attachments` (0-based). */
+  readonly attachment_index: number;
+  /** Which of the attachment's URLs: `image` (image_url) or `thumb` (thumb_url). */
+  readonly kind: AttachmentImageKind;
+  /** The stored WebP (storage key under `previews/`, as a link preview's image). */
+  readonly image_key: string;
+  readonly width: number;
+  readonly height: number;
+  readonly created_at: number;
+}
+
+export type AttachmentImageKind = 'image' | 'thumb';
+
 export interface FileInfo {
   readonly id: string;
   /** The uploader. */

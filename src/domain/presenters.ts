@@ -2,7 +2,7 @@
  * Row → JSON views, shared by the REST API and the WebSocket events so both always show
  * the same shape. Times are milliseconds since the epoch.
  */
-import type { Channel, ChannelMember, ChannelRole, ChannelType, CustomEmoji, FileInfo, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User, PostPreview, ThreadMembership } from './entities.js';
+import type { AttachmentImage, AttachmentImageKind, Channel, ChannelMember, ChannelRole, ChannelType, CustomEmoji, FileInfo, Post, Reaction, SystemRole, Team, TeamMember, TeamRole, TeamType, User, PostPreview, ThreadMembership } from './entities.js';
 import type { SsoProvider, SsoProviderType } from './sso.js';
 
 export type Presence = 'online' | 'away' | 'dnd' | 'offline';
@@ -173,6 +173,12 @@ export interface PostView {
   files: FileView[];
   /** The link preview the server attached (null: none, not yet, or removed by the author). */
   preview: LinkPreviewView | null;
+  /**
+   * The images of the post's Slack attachments (`props.attachments[index].image_url` /
+   * `thumb_url`) that the server fetched and stored; empty: none (yet). The remote URLs stay
+   * in `props` as link targets.
+   */
+  attachment_images: AttachmentImageView[];
   client_msg_id: string | null;
   seq: number;
 }
@@ -193,6 +199,25 @@ export function linkPreviewView(p: PostPreview): LinkPreviewView {
     description: p.description,
     site_name: p.site_name,
     image: p.image_key === null ? null : { url: `/api/v1/posts/${p.post_id}/preview/image?v=${p.created_at}`, width: p.image_width ?? 0, height: p.image_height ?? 0 },
+  };
+}
+
+/** A stored attachment image; served by GET /api/v1/posts/{id}/attachments/{index}/{kind} (same origin, access-checked). */
+export interface AttachmentImageView {
+  index: number;
+  kind: AttachmentImageKind;
+  url: string;
+  width: number;
+  height: number;
+}
+
+export function attachmentImageView(r: AttachmentImage): AttachmentImageView {
+  return {
+    index: r.attachment_index,
+    kind: r.kind,
+    url: `/api/v1/posts/${r.post_id}/attachments/${r.attachment_index}/${r.kind}?v=${r.created_at}`,
+    width: r.width,
+    height: r.height,
   };
 }
 
@@ -252,7 +277,7 @@ export function summarizeReactions(reactions: readonly Reaction[]): ReactionSumm
   return [...by.values()];
 }
 
-export function postView(p: Post, reactions: readonly Reaction[] = [], files: readonly FileInfo[] = [], preview?: PostPreview): PostView {
+export function postView(p: Post, reactions: readonly Reaction[] = [], files: readonly FileInfo[] = [], preview?: PostPreview, images: readonly AttachmentImage[] = []): PostView {
   const fileIds = parseJson<string[]>(p.file_ids, []);
   // In the order the author attached them.
   const ordered = files.length < 2 ? files : [...files].sort((a, b) => fileIds.indexOf(a.id) - fileIds.indexOf(b.id));
@@ -273,6 +298,7 @@ export function postView(p: Post, reactions: readonly Reaction[] = [], files: re
     reactions: summarizeReactions(reactions),
     files: ordered.map(fileView),
     preview: preview === undefined || preview.dismissed !== 0 || preview.post_id !== p.id ? null : linkPreviewView(preview),
+    attachment_images: images.filter((r) => r.post_id === p.id).map(attachmentImageView),
     client_msg_id: p.client_msg_id,
     seq: p.seq,
   };

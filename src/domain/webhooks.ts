@@ -1,8 +1,10 @@
 /**
  * Webhooks as data, and the pure rules about them: what a Slack/Mattermost payload may carry
- * (attachments normalised and bounded), which posts trigger an outgoing hook, and the exact
- * request body an outgoing hook's callback receives (Mattermost's format).
+ * (attachments normalised and bounded), which of an attachment's images the server fetches,
+ * which posts trigger an outgoing hook, and the exact request body an outgoing hook's callback
+ * receives (Mattermost's format).
  */
+import type { AttachmentImageKind } from './entities.js';
 import { invalid } from './errors.js';
 
 /** An incoming webhook: a secret URL that posts into one channel as its creator. */
@@ -87,7 +89,13 @@ const TEXT_LIMITS: Readonly<Record<string, number>> = { fallback: 1000, pretext:
 const URL_KEYS = ['author_link', 'title_link', 'image_url', 'thumb_url'] as const;
 const NAMED_COLORS = new Set(['good', 'warning', 'danger']);
 
-/** An http(s) URL of at most MAX_URL characters (links and images are only shown, never fetched by the server). */
+/**
+ * An http(s) URL of at most MAX_URL characters, without credentials. Links (author_link,
+ * title_link, callbacks' targets) are only shown; an attachment's image_url and thumb_url are
+ * fetched by the server after the post committed, through the link previews' SSRF-safe client
+ * (services/attachment-images.ts: internal addresses refused there, every redirect re-checked),
+ * and shown from the stored copy; the URL itself stays the link target.
+ */
 export function httpUrl(field: string, raw: unknown): string {
   if (typeof raw !== 'string' || raw.length > MAX_URL) throw invalid(field, `${field} must be an http(s) URL of at most ${MAX_URL} characters`);
   let url: URL;
@@ -142,6 +150,46 @@ export function normalizeAttachments(raw: unknown): Attachment[] {
     return n;
   });
   if (Buffer.byteLength(JSON.stringify(out)) > MAX_ATTACHMENTS_BYTES) throw invalid('attachments', `attachments must be at most ${MAX_ATTACHMENTS_BYTES} bytes`);
+  return out;
+}
+
+/** The most attachment images the server fetches for one post (distinct URLs); the others stay links. */
+export const MAX_ATTACHMENT_IMAGES = 10;
+
+/** One image of a post's attachments to fetch: which attachment, which of its URLs, the URL. */
+export interface WantedImage {
+  readonly index: number;
+  readonly kind: AttachmentImageKind;
+  readonly url: string;
+}
+
+/**
+ * The images to fetch for a post's `props.attachments` (as normalizeAttachments kept them; read
+ * again defensively here): each attachment's image_url then thumb_url, in order, http(s)
+ * without credentials only, as long as they name at most `maxUrls` distinct URLs (a URL used
+ * twice is fetched once).
+ */
+export function wantedImages(attachments: unknown, maxUrls = MAX_ATTACHMENT_IMAGES): WantedImage[] {
+  if (!Array.isArray(attachments)) return [];
+  const out: WantedImage[] = [];
+  const urls = new Set<string>();
+  attachments.slice(0, MAX_ATTACHMENTS).forEach((a: unknown, index) => {
+    if (a === null || typeof a !== 'object' || Array.isArray(a)) return;
+    for (const [kind, key] of [['image', 'image_url'], ['thumb', 'thumb_url']] as const) {
+      const raw = (a as Record<string, unknown>)[key];
+      let url: string;
+      try {
+        url = httpUrl(key, raw);
+      } catch {
+        continue;
+      }
+      if (!urls.has(url)) {
+        if (urls.size >= maxUrls) continue;
+        urls.add(url);
+      }
+      out.push({ index, kind, url });
+    }
+  });
   return out;
 }
 

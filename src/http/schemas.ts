@@ -126,13 +126,23 @@ export const LinkPreviewSchema = Type.Object({
   })),
 }, { description: 'Fetched by the server after the post was saved (a post_edited event brings it); null: none, not yet, or removed' });
 
+export const AttachmentImageSchema = Type.Object({
+  index: Type.Integer({ minimum: 0, description: 'The attachment\'s position in props.attachments' }),
+  kind: Type.Union([Type.Literal('image'), Type.Literal('thumb')], { description: 'image: the attachment\'s image_url; thumb: its thumb_url' }),
+  url: Type.String({ description: 'Same-origin, access-checked: GET /api/v1/posts/{id}/attachments/{index}/{kind}' }),
+  width: Type.Integer(),
+  height: Type.Integer(),
+}, { description: 'An attachment image the server fetched (through the SSRF-safe client) and stored as WebP; the remote URL stays in props as the link target' });
+
 export const PostSchema = Type.Object({
   id: Id,
   channel_id: Id,
   user_id: Id,
   root_post_id: Nullable(Id),
   message: Type.String(),
-  props: Type.Record(Type.String(), Type.Unknown()),
+  props: Type.Record(Type.String(), Type.Unknown(), {
+    description: 'Client props, plus keys only the server sets (from_*, override_*, system_*, webhook_id, attachments). attachments: Slack message attachments of a webhook\'s post; their image_url and thumb_url are remote URLs (link targets, never to be loaded by a client): the stored copies are in attachment_images',
+  }),
   file_ids: Type.Array(Type.String()),
   is_pinned: Type.Boolean(),
   created_at: Millis,
@@ -143,6 +153,7 @@ export const PostSchema = Type.Object({
   reactions: Type.Array(ReactionSummarySchema),
   files: Type.Array(FileSchema),
   preview: Nullable(LinkPreviewSchema),
+  attachment_images: Type.Array(AttachmentImageSchema, { description: 'Images of props.attachments fetched by the server after the post was saved (a post_edited event brings them); empty: none, not yet, or not fetchable' }),
   client_msg_id: Nullable(Type.String()),
   seq: Type.Integer({ description: 'Global, increasing sequence number' }),
 });

@@ -26,6 +26,10 @@ export class Metrics {
     name: 'rustchat_link_previews_total', labelNames: ['outcome'] as const, registers: [this.registry],
     help: 'Link previews by outcome: attached, refused (an internal address), failed (network, status, type, size, time), empty (nothing to show), stale (the post changed meanwhile), dropped (queue full)',
   });
+  readonly attachmentImages = new Counter({
+    name: 'rustchat_attachment_images_total', labelNames: ['outcome'] as const, registers: [this.registry],
+    help: 'Images of webhooks\' Slack attachments by outcome, per image: attached, refused (an internal address), failed (network, status, type, size, time, not an image), stale (the post was deleted meanwhile), dropped (queue full)',
+  });
   readonly notifications = new Counter({
     name: 'rustchat_notifications_total', labelNames: ['medium', 'outcome'] as const, registers: [this.registry],
     help: 'Notifications by medium (email, push, desktop) and outcome: email sent, skipped (all read, deactivated, unsubscribed), retry, dropped (gave up); push sent, removed (device gone), retry, dropped; desktop sent',

@@ -27,6 +27,7 @@ import { AppError, badRequest, notFound } from '../domain/errors.js';
 import { fileView, postView, type FileView } from '../domain/presenters.js';
 import { derivedKey, newObjectKey, ObjectNotFound, type BlobStorage, type ByteRange, type StoredObject } from '../storage/blob-storage.js';
 import type { FileStore } from '../store/files.js';
+import type { AttachmentImageStore } from '../store/attachment-images.js';
 import type { PreviewStore } from '../store/previews.js';
 import type { Access } from './access.js';
 import type { CallContext, ServiceDeps } from './context.js';
@@ -265,8 +266,8 @@ export class FileService {
           const updated = await tx.posts.setFileIds(post.id, JSON.stringify(ids));
           await tx.channels.takeEventSeq(post.channel_id);
           if (updated !== undefined) {
-            const [reactions, files, [preview]] = await Promise.all([tx.posts.reactionsFor([post.id]), tx.files.forPosts([post.id]), tx.previews.forPosts([post.id])]);
-            tx.publish({ event: 'post_edited', data: { post: postView(updated, reactions, files, preview) }, broadcast: { channel_id: post.channel_id } });
+            const [reactions, files, [preview], images] = await Promise.all([tx.posts.reactionsFor([post.id]), tx.files.forPosts([post.id]), tx.previews.forPosts([post.id]), tx.attachmentImages.forPosts([post.id])]);
+            tx.publish({ event: 'post_edited', data: { post: postView(updated, reactions, files, preview, images) }, broadcast: { channel_id: post.channel_id } });
           }
         }
         tx.publish({ event: 'file_deleted', data: { file_id: fileId, post_id: marked.post_id, channel_id: marked.channel_id }, broadcast: { channel_id: marked.channel_id } });
@@ -402,10 +403,10 @@ export class FileService {
     }
   }
 
-  // ---- link preview images (services/link-previews.ts decides who may see them) ----
+  // ---- link preview and attachment images (services/link-previews.ts and attachment-images.ts decide who may see them) ----
 
   /**
-   * Stores the image a link preview fetched, the way an upload's image is: its type from the
+   * Stores the image a link preview (or an attachment image) fetched, the way an upload's image is: its type from the
    * bytes (raster images only: an SVG, HTML or anything else is refused), the pixel limit from
    * the header before decoding, then a resized WebP without metadata is what is kept (never the
    * fetched bytes themselves). Throws AppError (400) for anything it will not store.
@@ -424,12 +425,12 @@ export class FileService {
     });
   }
 
-  /** The bytes of a stored link preview image (the caller has decided the reader may see it). */
-  async openLinkPreviewImage(key: string): Promise<StoredObject> {
+  /** The bytes of a stored link preview (or attachment) image (the caller has decided the reader may see it); `what` names it in the 404. */
+  async openLinkPreviewImage(key: string, what = 'Preview'): Promise<StoredObject> {
     try {
       return await this.storage.open(key);
     } catch (err) {
-      if (err instanceof ObjectNotFound) throw notFound('Preview');
+      if (err instanceof ObjectNotFound) throw notFound(what);
       throw err;
     }
   }
@@ -444,7 +445,7 @@ export class FileService {
 
   /** Compares storage with the metadata (`rustchat files check`). */
   check(): Promise<FilesCheckReport> {
-    return checkFiles(this.deps.store.files, this.storage, this.deps.store.previews);
+    return checkFiles(this.deps.store.files, this.storage, this.deps.store.previews, this.deps.store.attachmentImages);
   }
 }
 
@@ -453,10 +454,11 @@ export class FileService {
  * cleanup failed too, an avatar replaced while storage was down) and objects the metadata
  * names that storage lacks (lost data). Used by `rustchat files check`.
  */
-export async function checkFiles(files: FileStore, storage: BlobStorage, previews: PreviewStore): Promise<FilesCheckReport> {
+export async function checkFiles(files: FileStore, storage: BlobStorage, previews: PreviewStore, attachmentImages: AttachmentImageStore): Promise<FilesCheckReport> {
   const known = new Set<string>();
   for await (const entry of files.allKeys()) for (const k of objectKeysOf(entry)) known.add(k);
   for await (const key of previews.allImageKeys()) known.add(key);
+  for await (const key of attachmentImages.allImageKeys()) known.add(key);
   const seen = new Set<string>();
   const orphanObjects: string[] = [];
   for (const prefix of ['files', 'avatars', 'emoji', 'previews']) {

@@ -8,10 +8,12 @@ import type { BlobStorage } from '../storage/blob-storage.js';
 import { Access } from './access.js';
 import { AccessTokenService, type AccessTokenOptions } from './access-tokens.js';
 import { AccountService } from './accounts.js';
+import { AttachmentImageService } from './attachment-images.js';
 import { ChannelService } from './channels.js';
 import { CommandService, type CommandOptions } from './commands.js';
 import type { PresenceReader, ServiceDeps } from './context.js';
 import { EmojiService } from './emoji.js';
+import { FetchQueue } from './fetch-queue.js';
 import { FileService } from './files.js';
 import type { Mailer } from './mail.js';
 import { NotificationService, type NotifyContent } from './notifications.js';
@@ -39,6 +41,8 @@ export interface Services {
   readonly files: FileService;
   readonly emoji: EmojiService;
   readonly linkPreviews: LinkPreviewService;
+  /** Images of webhooks' Slack attachments, fetched like link previews' (same switch, client and queue). */
+  readonly attachmentImages: AttachmentImageService;
   readonly search: SearchService;
   readonly sso: SsoService;
   readonly passwordResets: PasswordResetService;
@@ -66,7 +70,10 @@ export interface ServiceOptions {
   /** Where file bytes live (local disk or S3), and the file limits. */
   readonly storage: BlobStorage;
   readonly files: FilesConfig;
-  /** Link previews: on or off (RUSTCHAT_LINK_PREVIEWS), and the outbound client they fetch through. */
+  /**
+   * Link previews: on or off (RUSTCHAT_LINK_PREVIEWS), and the outbound client they fetch
+   * through. Attachment images follow the same switch and use the same client.
+   */
   readonly linkPreviews: { readonly enabled: boolean; readonly fetcher: PreviewFetcher };
   /** Webhooks: what payloads may override, where the URL points, and the outbound client callbacks go through. */
   readonly webhooks: {
@@ -99,7 +106,12 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   const sessions = new SessionService(deps, options.tokens, options.expiryHours, options.accessTokens.enabled);
   const files = new FileService(deps, access, options.storage, options.files);
   // Each needs the other: posts schedule previews, a preview's event carries the post's view.
-  const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
+  // Previews and attachment images share one bounded queue of background fetches.
+  const fetchQueue = new FetchQueue(deps.logger);
+  const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, fetchQueue, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
+  const attachmentImages: AttachmentImageService = new AttachmentImageService(deps, access, files, fetchQueue, {
+    enabled: options.linkPreviews.enabled, fetcher: options.linkPreviews.fetcher, count: (outcome) => options.metrics.attachmentImages.inc({ outcome }),
+  }, (post, store) => posts.view(post, store));
   const push = new PushService(deps, {
     proxyUrl: options.notifications.pushProxyUrl,
     content: options.notifications.content,
@@ -118,7 +130,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     push,
     count: (medium, outcome) => options.metrics.notifications.inc({ medium, outcome }),
   });
-  const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews, notifications);
+  const posts = new PostService(deps, access, options.presence, options.metrics, files, linkPreviews, notifications, attachmentImages);
   const secretBox = options.secretBox;
   const webhooks = new WebhookService(deps, access, posts, {
     allowUsernameOverride: options.webhooks.allowUsernameOverride, allowIconOverride: options.webhooks.allowIconOverride, siteUrl: options.webhooks.siteUrl,
@@ -145,6 +157,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
     files,
     emoji: new EmojiService(deps, access, files, options.storage),
     linkPreviews,
+    attachmentImages,
     search,
     sso: new SsoService(deps, sessions, access, options.secretBox, options.sso),
     passwordResets: new PasswordResetService(deps, sessions, access, options.mailer, options.sso.siteUrl),

@@ -14,6 +14,10 @@
  * IMAGE_BYTES, sniffed and re-encoded by FileService (an SVG is refused there whatever its
  * Content-Type said).
  *
+ * The image fetch (`fetchImage`) is shared: the images of webhooks' Slack attachments
+ * (services/attachment-images.ts) come through it, the same client and the same bounds, and
+ * both kinds of work wait in the one bounded queue (services/fetch-queue.ts).
+ *
  * Attaching is conditional, in one transaction: the post still exists, its first link is still
  * the one fetched, and its author has not removed the preview for that link; then a
  * `post_edited` event (in the channel's commit order) lets clients show it.
@@ -30,9 +34,10 @@ import type { StoredObject } from '../storage/blob-storage.js';
 import type { Store } from '../store/store.js';
 import type { Access } from './access.js';
 import type { CallContext, ServiceDeps } from './context.js';
+import type { FetchQueue } from './fetch-queue.js';
 import type { FileService } from './files.js';
 
-/** The part of the outbound client previews use. */
+/** The part of the outbound client previews (and attachment images) use. */
 export interface PreviewFetcher {
   read(url: string, options: ReadOptions): Promise<ReadResult>;
 }
@@ -43,16 +48,6 @@ export interface LinkPreviewOptions {
   readonly fetcher: PreviewFetcher;
   /** Counts outcomes (rustchat_link_previews_total{outcome}). */
   readonly count?: (outcome: 'attached' | 'refused' | 'failed' | 'empty' | 'stale' | 'dropped') => void;
-  /** Fetches running at once (default 2). */
-  readonly concurrency?: number;
-  /** Posts waiting for a fetch; beyond it new ones get no preview (default 200). */
-  readonly queueLimit?: number;
-  /**
-   * Posts of one author waiting or being fetched at once; beyond it that author's new links get
-   * no preview (default 10), so that one person (or script) pasting links cannot fill the queue
-   * and leave everyone else's posts without previews.
-   */
-  readonly perAuthorLimit?: number;
 }
 
 /** How much of a page is read for its metadata. */
@@ -61,7 +56,7 @@ export const HTML_BYTES = 512 * 1024;
 export const IMAGE_BYTES = 5 * 1024 * 1024;
 /** The only ports a preview (page or image) is fetched from, unless its host is in RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS. */
 export const LINK_PREVIEW_PORTS: readonly number[] = [80, 443];
-const USER_AGENT = 'RustChat-LinkPreview/1.0';
+export const USER_AGENT = 'RustChat-LinkPreview/1.0';
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\s*(;|$)/i;
 // Any image type but SVG on the wire (servers say image/jpg, image/pjpeg…); the bytes decide after (FileService).
 const IMAGE_TYPES = /^image\/(?!svg)[\w.+-]+\s*(;|$)/i;
@@ -75,7 +70,7 @@ interface Job {
 const ok = (status: number): string | undefined => (status >= 200 && status < 300 ? undefined : `status ${status}`);
 
 /** The host of a link, for logs: the path and query of what someone posted are theirs. */
-function hostOf(url: string): string {
+export function hostOf(url: string): string {
   try {
     return new URL(url).host;
   } catch {
@@ -83,29 +78,46 @@ function hostOf(url: string): string {
   }
 }
 
-export class LinkPreviewService {
-  private readonly queue: Job[] = [];
-  private readonly running = new Set<Promise<void>>();
-  private readonly stop = new AbortController();
-  private readonly concurrency: number;
-  private readonly queueLimit: number;
-  private readonly perAuthorLimit: number;
-  /** Jobs queued or running per author. */
-  private readonly perAuthor = new Map<string, number>();
-  private closed = false;
+/** An image fetched and stored by `fetchImage`: its storage key (under `previews/`) and size. */
+export interface StoredRemoteImage {
+  readonly key: string;
+  readonly width: number;
+  readonly height: number;
+}
 
+/**
+ * Fetches the image at `url` through the previews' outbound client and stores it
+ * (FileService.storeLinkPreviewImage): a raster `image/…` type on the wire (SVG refused before
+ * a byte of the body is read), at most IMAGE_BYTES (a larger Content-Length refused at once,
+ * a longer body cut off by the client), every redirect re-checked by the client; then sniffed,
+ * pixel-checked and re-encoded as WebP. Throws OutboundRefused (an address or port the client
+ * will not reach, a status, a type, a size), AppError (bytes that are not a usable image) or
+ * a network error: the caller's outcome is "no image". The one image fetch of the server:
+ * link previews and attachment images both use it.
+ */
+export async function fetchImage(fetcher: PreviewFetcher, files: FileService, url: string, signal: AbortSignal): Promise<StoredRemoteImage> {
+  const res = await fetcher.read(url, {
+    maxBytes: IMAGE_BYTES,
+    accept: (status, headers) => ok(status)
+      ?? (IMAGE_TYPES.test(headers.get('content-type') ?? '') ? undefined : 'not a raster image')
+      ?? (Number(headers.get('content-length') ?? 0) > IMAGE_BYTES ? `image larger than ${IMAGE_BYTES} bytes` : undefined),
+    headers: { accept: 'image/webp,image/png,image/jpeg,image/gif', 'user-agent': USER_AGENT },
+    signal,
+  });
+  return files.storeLinkPreviewImage(res.body);
+}
+
+export class LinkPreviewService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly access: Access,
     private readonly files: FileService,
+    /** The bounded queue shared with attachment images (services/fetch-queue.ts). */
+    private readonly queue: FetchQueue,
     private readonly options: LinkPreviewOptions,
     /** The post's view (PostService.view: reactions, files, preview), for the event. */
     private readonly view: (post: Post, store: Store) => Promise<PostView>,
-  ) {
-    this.concurrency = Math.max(options.concurrency ?? 2, 1);
-    this.queueLimit = Math.max(options.queueLimit ?? 200, 0);
-    this.perAuthorLimit = Math.max(options.perAuthorLimit ?? 10, 1);
-  }
+  ) {}
 
   get enabled(): boolean {
     return this.options.enabled;
@@ -113,38 +125,15 @@ export class LinkPreviewService {
 
   /** Queues the post's first link for a preview (call after the post, or an edit that changed the link, committed). */
   schedule(post: { readonly id: string; readonly user_id: string; readonly message: string }): void {
-    if (!this.options.enabled || this.closed) return;
+    if (!this.options.enabled || this.queue.closed) return;
     const url = firstLink(post.message);
     if (url === undefined) return;
-    const mine = this.perAuthor.get(post.user_id) ?? 0;
-    if (this.queue.length >= this.queueLimit || mine >= this.perAuthorLimit) {
-      const why = mine >= this.perAuthorLimit ? 'link preview skipped: this author has too many waiting' : 'link preview skipped: the queue is full';
-      this.deps.logger.info({ post_id: post.id, queued: this.queue.length, author_queued: mine }, why);
+    const job: Job = { postId: post.id, userId: post.user_id, url };
+    const outcome = this.queue.add(post.user_id, () => this.run(job), (err) => this.deps.logger.warn({ err, post_id: job.postId, host: hostOf(job.url) }, 'link preview failed'));
+    if (outcome === 'queue_full' || outcome === 'owner_full') {
+      const why = outcome === 'owner_full' ? 'link preview skipped: this author has too many waiting' : 'link preview skipped: the queue is full';
+      this.deps.logger.info({ post_id: post.id, queued: this.queue.waiting, author_queued: this.queue.ownerLoad(post.user_id) }, why);
       this.options.count?.('dropped');
-      return;
-    }
-    this.perAuthor.set(post.user_id, mine + 1);
-    this.queue.push({ postId: post.id, userId: post.user_id, url });
-    this.pump();
-  }
-
-  private done(job: Job): void {
-    const left = (this.perAuthor.get(job.userId) ?? 1) - 1;
-    if (left > 0) this.perAuthor.set(job.userId, left);
-    else this.perAuthor.delete(job.userId);
-  }
-
-  private pump(): void {
-    while (!this.closed && this.running.size < this.concurrency && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      const run: Promise<void> = this.run(job)
-        .catch((err: unknown) => this.deps.logger.warn({ err, post_id: job.postId, host: hostOf(job.url) }, 'link preview failed'))
-        .finally(() => {
-          this.running.delete(run);
-          this.done(job);
-          this.pump();
-        });
-      this.running.add(run);
     }
   }
 
@@ -162,9 +151,9 @@ export class LinkPreviewService {
       return;
     }
     let image: { key: string; width: number; height: number } | undefined;
-    if (meta.image !== null && !this.closed) {
+    if (meta.image !== null && !this.queue.closed) {
       try {
-        image = await this.fetchImage(meta.image);
+        image = await fetchImage(this.options.fetcher, this.files, meta.image, this.queue.signal);
       } catch (err) {
         this.fetchFailed(job, 'image', err);
       }
@@ -191,22 +180,10 @@ export class LinkPreviewService {
       truncate: true,
       accept: (status, headers) => ok(status) ?? (HTML_TYPES.test(headers.get('content-type') ?? '') ? undefined : 'not an HTML page'),
       headers: { accept: 'text/html,application/xhtml+xml;q=0.9', 'user-agent': USER_AGENT },
-      signal: this.stop.signal,
+      signal: this.queue.signal,
     });
     const text = new TextDecoder(pageCharset(res.headers.get('content-type'), res.body)).decode(res.body);
     return parsePageMeta(text, res.url);
-  }
-
-  private async fetchImage(url: string): Promise<{ key: string; width: number; height: number }> {
-    const res = await this.options.fetcher.read(url, {
-      maxBytes: IMAGE_BYTES,
-      accept: (status, headers) => ok(status)
-        ?? (IMAGE_TYPES.test(headers.get('content-type') ?? '') ? undefined : 'not a raster image')
-        ?? (Number(headers.get('content-length') ?? 0) > IMAGE_BYTES ? `image larger than ${IMAGE_BYTES} bytes` : undefined),
-      headers: { accept: 'image/webp,image/png,image/jpeg,image/gif', 'user-agent': USER_AGENT },
-      signal: this.stop.signal,
-    });
-    return this.files.storeLinkPreviewImage(res.body);
   }
 
   /** Whether it was attached (false: the post is gone, links elsewhere now, or its author removed the preview). */
@@ -284,17 +261,13 @@ export class LinkPreviewService {
     return { object: await this.files.openLinkPreviewImage(row.image_key), etag: `"${row.image_key.split('/').pop()!}"` };
   }
 
-  /** Resolves once nothing is queued or running (tests: "the fetch is over", whatever its outcome). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0 || this.queue.length > 0) await Promise.allSettled([...this.running]);
+  /** Resolves once nothing is queued or running in the shared queue, attachment images included (tests: "the fetch is over", whatever its outcome). */
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
-  /** Stops taking work, abandons what is queued and waits for the fetches running (they are aborted). */
-  async close(): Promise<void> {
-    this.closed = true;
-    this.queue.length = 0;
-    this.perAuthor.clear();
-    this.stop.abort();
-    await Promise.allSettled([...this.running]);
+  /** Stops the shared queue: abandons what is queued and waits for the fetches running (they are aborted). */
+  close(): Promise<void> {
+    return this.queue.close();
   }
 }

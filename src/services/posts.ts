@@ -5,7 +5,7 @@
  * the lists (saved posts are filtered by current access).
  */
 import { randomUUID } from 'node:crypto';
-import type { FileInfo, Post, PostPreview, Reaction } from '../domain/entities.js';
+import type { AttachmentImage, FileInfo, Post, PostPreview, Reaction } from '../domain/entities.js';
 import { firstLink } from '../domain/link-preview.js';
 import { badRequest, invalid, notFound } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
@@ -50,8 +50,8 @@ const MAX_PROPS_BYTES = 8 * 1024;
 /**
  * Props keys only the server sets: `from_*`, `override_*`, `system_*` (webhooks, bots, system
  * messages), `webhook_id`, and `attachments` (Slack attachments: only a webhook's, cleaned by
- * services/webhooks.ts, so a client cannot store a javascript: link or an internal image URL
- * that other clients would draw).
+ * services/webhooks.ts, so a client cannot store a javascript: link, or an image URL that
+ * other clients would draw and the server would fetch: services/attachment-images.ts).
  */
 export const RESERVED_PROPS = /^(from_|override_|system_|webhook_id$|attachments$)/;
 
@@ -109,6 +109,17 @@ export interface PreviewHooks {
   forget(rows: readonly PostPreview[]): Promise<void>;
 }
 
+/** What posts need of the attachment image service (services/attachment-images.ts). */
+export interface AttachmentImageHooks {
+  /** After the commit: fetch the images of the post's `props.attachments`, in the background. */
+  schedule(post: { readonly id: string; readonly user_id: string; readonly props: Readonly<Record<string, unknown>> }): void;
+  /** After the commit: remove the objects of the rows the write deleted. */
+  forget(rows: readonly AttachmentImage[]): Promise<void>;
+}
+
+/** Whether a post's props (JSON text) may hold attachments: only those posts' images are looked up. */
+const mayHaveAttachments = (props: string): boolean => props.includes('"attachments"');
+
 export class PostService {
   constructor(
     private readonly deps: ServiceDeps,
@@ -120,6 +131,8 @@ export class PostService {
     private readonly previews: PreviewHooks,
     /** Notifications: the @channel check before a post, the decision after it. */
     private readonly notify: NotifyHooks,
+    /** Attachment images (fetched after a post with attachments commits; removed with it). */
+    private readonly attachmentImages: AttachmentImageHooks,
   ) {}
 
   private readonly createdListeners: PostCreatedListener[] = [];
@@ -131,16 +144,21 @@ export class PostService {
 
   /**
    * Views of posts with their reactions, their files' metadata (looked up only for posts that
-   * have some) and their link previews (only for posts with a link).
+   * have some), their link previews (only for posts with a link) and their attachment images
+   * (only for posts with attachments).
    */
   private async withReactions(posts: readonly Post[], store: Store = this.deps.store): Promise<PostView[]> {
     const withFiles = posts.filter((p) => p.file_ids !== '[]').map((p) => p.id);
     const withLinks = posts.filter((p) => /https?:\/\//i.test(p.message)).map((p) => p.id);
-    const [reactions, files, previews] = await Promise.all([store.posts.reactionsFor(posts.map((p) => p.id)), store.files.forPosts(withFiles), store.previews.forPosts(withLinks)]);
+    const withAttachments = posts.filter((p) => mayHaveAttachments(p.props)).map((p) => p.id);
+    const [reactions, files, previews, images] = await Promise.all([
+      store.posts.reactionsFor(posts.map((p) => p.id)), store.files.forPosts(withFiles), store.previews.forPosts(withLinks), store.attachmentImages.forPosts(withAttachments),
+    ]);
     const by = groupBy(reactions, (r) => r.post_id);
     const filesBy = groupBy(files, (f) => f.post_id!);
     const previewOf = new Map(previews.map((r) => [r.post_id, r]));
-    return posts.map((p) => postView(p, by.get(p.id) ?? [], filesBy.get(p.id) ?? [], previewOf.get(p.id)));
+    const imagesBy = groupBy(images, (r) => r.post_id);
+    return posts.map((p) => postView(p, by.get(p.id) ?? [], filesBy.get(p.id) ?? [], previewOf.get(p.id), imagesBy.get(p.id) ?? []));
   }
 
   /** Views of several posts (reactions and files in two queries). */
@@ -260,6 +278,7 @@ export class PostService {
     }
     this.metrics.postsCreated.inc();
     this.previews.schedule(view);
+    this.attachmentImages.schedule(view);
     if (stored !== undefined) this.notify.posted(row, stored, ctx.actor.username);
     for (const listener of this.createdListeners) {
       try {
@@ -338,24 +357,27 @@ export class PostService {
   async delete(ctx: CallContext, postId: string): Promise<void> {
     const { post } = await this.access.post(ctx, postId, 'delete');
     const now = this.deps.clock();
-    const { ids: deleted, files, previews } = await this.deps.store.transaction(async (tx) => {
+    const { ids: deleted, files, previews, images } = await this.deps.store.transaction(async (tx) => {
       const ids = await tx.posts.softDelete(postId, now);
-      if (ids.length === 0) return { ids, files: [], previews: [] };
+      if (ids.length === 0) return { ids, files: [], previews: [], images: [] };
       if (post.root_post_id !== null) await tx.posts.touchThread(post.root_post_id, -1, null);
       // The files of the post (and of the replies deleted with a root) go with it.
       const gone = await tx.files.markDeletedForPosts(ids, now);
       const dropped = await tx.previews.deleteForPosts(ids);
+      // So do their attachment images (the objects after the commit).
+      const droppedImages = await tx.attachmentImages.deleteForPosts(ids);
       await tx.channels.takeEventSeq(post.channel_id);
       tx.publish({ event: 'post_deleted', data: { post: { ...postView(post), message: '', props: {} } }, broadcast: { channel_id: post.channel_id } });
       if (post.root_post_id !== null) {
         await tx.threads.recount(post.root_post_id);
         await publishThreadUpdated(tx, this.access, (r, s) => this.view(r, s), post.root_post_id);
       }
-      return { ids, files: gone, previews: dropped };
+      return { ids, files: gone, previews: dropped, images: droppedImages };
     });
     if (deleted.length === 0) throw notFound('Post');
     await this.files.removeObjects(files);
     await this.previews.forget(previews);
+    await this.attachmentImages.forget(images);
   }
 
   /**

@@ -13,6 +13,11 @@
  *   allows them `override_username` (never an existing user's name) and `override_icon_url`
  *   (kept as a URL, never fetched by the server), plus the normalised `attachments`. The
  *   author is always the creator: a webhook can look like a bot, never like a person.
+ *   The attachments' `image_url` and `thumb_url` stay in props as link targets; after the
+ *   post commits, PostService hands it to services/attachment-images.ts, which fetches them
+ *   through the link previews' SSRF-safe client and queue (RUSTCHAT_LINK_PREVIEWS,
+ *   RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS) and stores a re-encoded copy; nothing here waits
+ *   for it. An outgoing hook's answer (below) is a post like this one, and gets the same.
  *
  * Outgoing, after a post committed (PostService.onCreated, never awaited by the post):
  *   public channel of a team, post not itself from a webhook (no loops) → the team's hooks

@@ -19,6 +19,7 @@ import { webhooks } from './migrations/012-webhooks.js';
 import { commandsTokens } from './migrations/013-commands-tokens.js';
 import { notifications } from './migrations/014-notifications.js';
 import { dndSchedule } from './migrations/016-dnd-schedule.js';
+import { attachmentImages } from './migrations/017-attachment-images.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -64,4 +65,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, notifications, searchChannel, dndSchedule];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, notifications, searchChannel, dndSchedule, attachmentImages];

@@ -1,6 +1,6 @@
 /** Kysely table types: what the queries in store/kysely may read and write. */
 import type { Generated } from 'kysely';
-import type { AccessToken, Bot, Channel, ChannelMember, Command, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
+import type { AccessToken, AttachmentImage, Bot, Channel, ChannelMember, Command, CustomEmoji, FileInfo, Post, PostPreview, Reaction, Session, Team, TeamMember, User } from '../domain/entities.js';
 import type { SidebarRow } from './sidebars.js';
 import type { PushDevice, QueuedEmail } from './notifications.js';
 import type { ExchangeCode, OAuthState, SsoProvider, UserIdentity } from '../domain/sso.js';
@@ -109,6 +109,7 @@ export interface Database {
   files: Mutable<FileInfo>;
   custom_emoji: Mutable<CustomEmoji>;
   post_previews: Mutable<PostPreview>;
+  post_attachment_images: Mutable<AttachmentImage>;
   thread_memberships: ThreadMembershipTable;
   thread_settings: ThreadSettingsTable;
   user_sidebars: SidebarRow;

@@ -24,6 +24,7 @@ import type { NotificationStore } from './notifications.js';
 import type { PasswordResetStore } from './password-resets.js';
 import type { PostStore } from './posts.js';
 import type { PreviewStore } from './previews.js';
+import type { AttachmentImageStore } from './attachment-images.js';
 import type { SealedValueStore } from './sealed.js';
 import type { SessionStore } from './sessions.js';
 import type { SidebarStore } from './sidebars.js';
@@ -44,6 +45,7 @@ export type { NewQueuedEmail, NotificationStore, PushDevice, QueuedEmail, Stored
 export type { PasswordResetStore, PasswordResetToken } from './password-resets.js';
 export type { NewPost, PostPage, PostStore } from './posts.js';
 export type { PreviewStore } from './previews.js';
+export type { AttachmentImageStore } from './attachment-images.js';
 export type { ReactionStore } from './reactions.js';
 export type { ReadPointerStore, UnreadRow } from './read-pointers.js';
 export type { SavedPostStore } from './saved-posts.js';
@@ -69,6 +71,8 @@ export interface Store {
   readonly customEmoji: CustomEmojiStore;
   /** Link previews of posts (one per post). */
   readonly previews: PreviewStore;
+  /** Images of posts' Slack attachments, fetched by the server (any number per post). */
+  readonly attachmentImages: AttachmentImageStore;
   /** Full-text search and the other searches, filtered by the caller's read scope inside the query. */
   readonly search: SearchStore;
   readonly audit: AuditStore;

@@ -106,6 +106,9 @@ const PROBES: Probe[] = [
   // Link previews: the image is as visible as the post (Access.post read), removing it is the author's (POST_POLICY.remove_preview).
   { route: 'GET /api/v1/posts/{id}/preview/image', kind: 'post' },
   { route: 'DELETE /api/v1/posts/{id}/preview', kind: 'post' },
+  // Attachment images (a webhook's image_url / thumb_url, stored by the server): as visible as the post (Access.post read).
+  { route: 'GET /api/v1/posts/{id}/attachments/{index}/{kind}', kind: 'post', params: () => ({ index: '0', kind: 'image' }) },
+  { route: 'GET /api/v1/posts/{id}/attachments/{index}/{kind}', kind: 'post', params: () => ({ index: '0', kind: 'thumb' }) },
   { route: 'POST /api/v1/channels/{id}/posts', kind: 'post', idInBody: true, params: (w, a) => ({ id: a === w.erin ? w.pub.id : w.daves.id }), body: (_w, _a, id) => ({ message: 'reply', root_post_id: id }) },
   // Followed threads: a thread is named by its root post (Access.post), so a thread in a channel I cannot read is an unknown one.
   { route: 'GET /api/v1/users/me/threads/{id}', kind: 'post' },

@@ -24,7 +24,7 @@ const channel = (id: string, type: Channel['type'] = 'public', team_id: string |
 const team = (id: string): Team => ({ id, name: id, display_name: id, description: '', type: 'open', creator_id: 'me', created_at: 0, updated_at: 0, is_archived: false });
 const post = (id: string, seq: number, over: Partial<Post> = {}): Post => ({
   id, channel_id: 'c1', user_id: 'u2', root_post_id: null, message: `m${seq}`, props: {}, file_ids: [], is_pinned: false, created_at: seq, edited_at: null,
-  reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, client_msg_id: null, seq, ...over,
+  reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, attachment_images: [], client_msg_id: null, seq, ...over,
 });
 const page = (...messages: Post[]): PostPage => ({ messages, has_more: false, read_state: null });
 const overview = (channels: UnreadOverview['channels'] = []): UnreadOverview => ({ channels, total_unread: 0, total_mentions: 0 });

@@ -2,8 +2,10 @@
  * Integrations in the web client end to end (built client, real server, system Chromium):
  * Alice creates an incoming webhook in the Integrations screen and reads its one-time URL; a
  * program POSTs Slack-format JSON to it and the message appears marked as a webhook's (the
- * name it gave itself beside the mark, never instead of Alice), its attachment drawn, its image
- * a link (nothing remote loaded: no CSP violation). In the composer `/shr` offers /shrug from
+ * name it gave itself beside the mark, never instead of Alice), its attachments drawn: an image
+ * the server could not fetch stays a link (nothing remote loaded: no CSP violation), and one on a
+ * loopback image server allowed by RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS is drawn from the
+ * server's stored copy (same origin, sized before it loads, a link to the original), for Bob too. In the composer `/shr` offers /shrug from
  * the keyboard and `/shrug hello` posts `hello ¯\_(ツ)_/¯`; an unknown command says so and gives
  * the line back. A custom command registered in the screen calls a loopback receiver (allowed by
  * RUSTCHAT_OUTBOUND_ALLOWED_HOSTS) with the token the screen showed once, and its ephemeral
@@ -16,6 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { twoInAChannel, type TestUser } from '../helpers/factories.js';
+import { png } from '../helpers/uploads.js';
 import { cspViolationsIn, openPage, postWith, startBrowserApp, type BrowserApp } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
@@ -26,12 +29,19 @@ let baseUrl: string;
 let browser: Browser;
 let receiver: Server | undefined;
 let receiverUrl: string;
+/** The receiver's origin: it also serves the PNGs a webhook's attachment points at. */
+let receiverOrigin: string;
 const received: { body: string }[] = [];
 /** While set, the receiver holds its answers until it resolves (to see the composer say the command is running). */
 let gate: Promise<void> | undefined;
 
 beforeAll(async () => {
+  const [chart, thumb] = await Promise.all([png(1200, 600, '#2266aa'), png(90, 90, '#aa6622')]);
   receiver = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/chart.png' || req.url === '/thumb.png')) {
+      res.writeHead(200, { 'content-type': 'image/png' }).end(req.url === '/chart.png' ? chart : thumb);
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -43,8 +53,12 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver!.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/weather`;
-  app = await startBrowserApp({ env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', RUSTCHAT_WEBHOOKS_ALLOW_USERNAME_OVERRIDE: 'true' } });
+  receiverOrigin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiverUrl = `${receiverOrigin}/weather`;
+  app = await startBrowserApp({
+    // The receiver's host for commands (RUSTCHAT_OUTBOUND_ALLOWED_HOSTS) and for attachment images (RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS: the lists are separate).
+    env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1', RUSTCHAT_WEBHOOKS_ALLOW_USERNAME_OVERRIDE: 'true' },
+  });
   ({ t, baseUrl, browser } = app);
 }, 300_000);
 
@@ -109,6 +123,8 @@ describe('integrations in the browser', () => {
           attachments: [{
             color: 'good', pretext: 'Deploy report', title: 'main @ 1a2b3c', title_link: 'https://ci.example.com/42', text: 'All *green*',
             fields: [{ title: 'Tests', value: '1200', short: true }, { title: 'Duration', value: '3 min', short: true }], image_url: 'https://img.example.com/chart.png',
+          }, {
+            title: 'Coverage', text: '93%', image_url: `${receiverOrigin}/chart.png`, thumb_url: `${receiverOrigin}/thumb.png`,
           }],
         }),
       });
@@ -126,6 +142,26 @@ describe('integrations in the browser', () => {
       expect(await attachment.locator('dt').allInnerTexts()).toEqual(['Tests', 'Duration']);
       expect(await attachment.getByRole('link', { name: 'Image (link)' }).getAttribute('href')).toBe('https://img.example.com/chart.png');
       expect(await A.locator('img[src^="https://img.example.com"]').count()).toBe(0);
+      // The second attachment's image and thumbnail: fetched by the server, drawn from its copy.
+      const coverage = hooked.getByRole('group', { name: 'Attachment: Coverage' });
+      const chart = coverage.getByRole('img', { name: 'Image of Coverage' });
+      await chart.waitFor(WAIT);
+      expect(await chart.getAttribute('src')).toMatch(/^\/api\/v1\/posts\/[\w-]+\/attachments\/1\/image\?v=\d+$/);
+      expect([await chart.getAttribute('width'), await chart.getAttribute('height')]).toEqual(['600', '300']);
+      // Loaded (same origin, through the session), not a broken image.
+      expect(await chart.evaluate(async (el) => {
+        const img = el as unknown as { loading: string; decode(): Promise<void>; naturalWidth: number; naturalHeight: number };
+        img.loading = 'eager';
+        await img.decode();
+        return [img.naturalWidth, img.naturalHeight];
+      })).toEqual([600, 300]);
+      expect(await coverage.getByRole('link', { name: 'Image of Coverage' }).getAttribute('href')).toBe(`${receiverOrigin}/chart.png`);
+      const small = coverage.getByRole('img', { name: 'Thumbnail of Coverage' });
+      expect(await small.getAttribute('src')).toMatch(/\/attachments\/1\/thumb\?v=\d+$/);
+      expect(await coverage.getByRole('link', { name: 'Image (link)' }).count()).toBe(0);
+      expect(await A.locator(`img[src^="${receiverOrigin}"]`).count()).toBe(0);
+      // Bob, a member of the channel, sees the same image.
+      await postWith(B, 'Build #42 passed').getByRole('img', { name: 'Image of Coverage' }).waitFor(WAIT);
       // Bob sees the same mark: nobody can take the webhook's post for Alice's own.
       await postWith(B, 'Build #42 passed').locator('.author-mark.webhook').waitFor(WAIT);
       // So does a search result.

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  attachmentColor, authorMark, commandQueryAt, isCommandLine, matchCommands, normalizeAttachments, safeLink, type CommandHint, type EphemeralPost,
+  attachmentColor, attachmentImageSrc, authorMark, commandQueryAt, isCommandLine, matchCommands, normalizeAttachments, safeLink, type CommandHint, type EphemeralPost,
 } from '../../web/src/lib/integrations.js';
 import type { ServerEvent } from '../../web/src/lib/realtime.js';
 import type { User } from '../../web/src/lib/types.js';
@@ -76,8 +76,30 @@ describe('Slack attachments', () => {
     expect(a).toEqual({
       color: '#2eb886', pretext: 'pre', authorName: 'CI', authorLink: undefined, title: 'Build', titleLink: 'https://ci.example.com/42', text: '**ok**',
       fields: [{ title: 'Tests', value: '1200', short: true }, { title: 'Notes', value: 'long', short: false }], imageUrl: 'https://img.example.com/a.png', thumbUrl: undefined,
-      footer: 'foot', fallback: undefined,
+      image: undefined, thumb: undefined, footer: 'foot', fallback: undefined,
     });
+  });
+
+  it('draws an image only from the server\'s stored copy, matched by the attachment\'s position (malformed ones counted)', () => {
+    const src = (i: number, k: string): string => `/api/v1/posts/p-1/attachments/${i}/${k}?v=17`;
+    const list = normalizeAttachments({
+      attachments: [null, { title: 'a', image_url: 'https://x.example/a.png', thumb_url: 'https://x.example/t.png' }, { title: 'b', image_url: 'https://x.example/b.png' }],
+    }, [
+      { index: 1, kind: 'image', url: src(1, 'image'), width: 600, height: 300 },
+      { index: 1, kind: 'thumb', url: src(1, 'thumb'), width: 0, height: 64 },
+      // Never a remote URL, whatever the server's answer said.
+      { index: 2, kind: 'image', url: 'https://evil.example/b.png', width: 10, height: 10 },
+    ]);
+    expect(list.map((a) => a.title)).toEqual(['a', 'b']);
+    expect(list[0]!.image).toEqual({ src: src(1, 'image'), width: 600, height: 300 });
+    expect(list[0]!.thumb).toEqual({ src: src(1, 'thumb'), width: undefined, height: 64 });
+    expect(list[0]!.imageUrl).toBe('https://x.example/a.png');
+    expect(list[1]!.image).toBeUndefined();
+    expect(list[1]!.imageUrl).toBe('https://x.example/b.png');
+    expect(attachmentImageSrc('/api/v1/posts/abc/attachments/0/image?v=1')).toBe('/api/v1/posts/abc/attachments/0/image?v=1');
+    for (const bad of ['//evil.example/api/v1/posts/a/attachments/0/image', '/api/v1/posts/a/attachments/0/full', '/api/v1/posts/a/preview/image', 'javascript:alert(1)', 42]) {
+      expect(attachmentImageSrc(bad)).toBeUndefined();
+    }
   });
 
   it('accepts #rgb and #rrggbb colours only', () => {

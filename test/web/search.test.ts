@@ -24,7 +24,7 @@ const channel = (id: string, name: string, over: Partial<Channel> = {}): Channel
 });
 const post = (id: string, seq: number, over: Partial<Post> = {}): Post => ({
   id, channel_id: 'c1', user_id: 'u2', root_post_id: null, message: `m${seq}`, props: {}, file_ids: [], is_pinned: false, created_at: seq * 1000, edited_at: null,
-  reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, client_msg_id: null, seq, ...over,
+  reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, attachment_images: [], client_msg_id: null, seq, ...over,
 });
 /** The marked parts of pieces, in order. */
 const marked = (text: string, ranges: Array<[number, number]>) => highlightPieces(text, ranges).filter((p) => p.mark).map((p) => p.text);

@@ -17,7 +17,7 @@ const channel = (id: string, type: Channel['type'] = 'public', team_id: string |
 });
 const post = (id: string, seq: number, over: Partial<Post> = {}): Post => ({
   id, channel_id: 'c1', user_id: 'u2', root_post_id: null, message: `m${seq}`, props: {}, file_ids: [], is_pinned: false, created_at: seq * 1000, edited_at: null,
-  reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, client_msg_id: null, seq, ...over,
+  reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, attachment_images: [], client_msg_id: null, seq, ...over,
 });
 const me = user('me', 'me', 'Me');
 const rt = (event: ServerEvent, now = 0): Action => ({ type: 'rt', event, now });

@@ -30,7 +30,7 @@ const channel: Channel = {
 const start = Date.UTC(2026, 11, 1, 9, 0);
 const post = (seq: number, userId: string): Post => ({
   id: `p${seq}`, channel_id: 'c1', user_id: userId, root_post_id: null, message: `Message number ${seq} @me`, props: {}, file_ids: [], is_pinned: false,
-  created_at: start + seq * 60_000, edited_at: null, reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, client_msg_id: null, seq,
+  created_at: start + seq * 60_000, edited_at: null, reply_count: 0, last_reply_at: null, participants: [], reactions: [], files: [], preview: null, attachment_images: [], client_msg_id: null, seq,
 });
 
 const me = user('me', 'Me');

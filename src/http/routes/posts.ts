@@ -1,12 +1,13 @@
 /** /api/v1/posts: single posts, threads, reactions, pins, saved posts and unread marks. */
 import { Type } from 'typebox';
+import { MAX_ATTACHMENTS } from '../../domain/webhooks.js';
 import type { HttpDeps } from '../server.js';
 import { Body, Id, IdParams, Ok, Paging, PostSchema, ThreadPageSchema, errors } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
 import { sendStoredImage } from './files.js';
 
 export function postRoutes(app: App, deps: HttpDeps): void {
-  const { posts, linkPreviews } = deps.services;
+  const { posts, linkPreviews, attachmentImages } = deps.services;
 
   app.get('/api/v1/posts/:id', {
     schema: { tags: ['posts'], summary: 'A post', params: IdParams, response: { 200: PostSchema, ...errors(401, 404) } },
@@ -78,6 +79,26 @@ export function postRoutes(app: App, deps: HttpDeps): void {
     const { object, etag } = await linkPreviews.openImage(callCtx(req), req.params.id);
     // Like a file's bytes: revalidated every time (which re-checks access), never kept by a shared cache.
     return sendStoredImage(req, reply, object, etag, { cacheControl: 'private, no-cache', filename: 'preview.webp' });
+  });
+
+  // ---- attachment images (services/attachment-images.ts) ----
+  app.get('/api/v1/posts/:id/attachments/:index/:kind', {
+    config: { fileResponse: true },
+    schema: {
+      tags: ['posts'],
+      summary: 'An image of a post\'s Slack attachment (kind image: its image_url, thumb: its thumb_url), fetched and stored by the server as WebP; for those who may read the post. 404 when the server has none (not fetched, not fetchable, or RUSTCHAT_LINK_PREVIEWS=false)',
+      params: Type.Object({
+        id: Id,
+        index: Type.Integer({ minimum: 0, maximum: MAX_ATTACHMENTS - 1, description: 'The attachment\'s position in props.attachments' }),
+        kind: Type.Union([Type.Literal('image'), Type.Literal('thumb')]),
+      }),
+      querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 20 })) }),
+      response: { 200: Type.Any({ description: 'The image' }), 304: Type.Any({ description: 'Not modified (ETag)' }), ...errors(400, 401, 404, 503) },
+    },
+  }, async (req, reply) => {
+    const { object, etag } = await attachmentImages.openImage(callCtx(req), req.params.id, req.params.index, req.params.kind);
+    // As a preview's image: revalidated every time (which re-checks access), never kept by a shared cache.
+    return sendStoredImage(req, reply, object, etag, { cacheControl: 'private, no-cache', filename: `attachment-${req.params.index}-${req.params.kind}.webp` });
   });
 
   app.post('/api/v1/posts/:id/unread', {

@@ -25,6 +25,8 @@ import { Files } from './files.js';
 import { PasswordResets } from './password-resets.js';
 import { Posts } from './posts.js';
 import { Previews } from './previews.js';
+import { AttachmentImages } from './attachment-images.js';
+import type { AttachmentImageStore } from '../attachment-images.js';
 import { Search } from './search.js';
 import { KyselySealedValueStore } from './sealed.js';
 import { Sessions } from './sessions.js';
@@ -68,6 +70,7 @@ export class KyselyStore implements Tx {
   readonly files: FileStore;
   readonly customEmoji: CustomEmojiStore;
   readonly previews: PreviewStore;
+  readonly attachmentImages: AttachmentImageStore;
   readonly search: SearchStore;
   readonly audit: AuditStore;
   readonly sso: SsoStore;
@@ -101,6 +104,7 @@ export class KyselyStore implements Tx {
     this.files = new Files(db, options.dialect);
     this.customEmoji = new CustomEmojis(db, options.dialect);
     this.previews = new Previews(db);
+    this.attachmentImages = new AttachmentImages(db);
     this.search = new Search(db, options.dialect);
     this.audit = new Audit(db);
     this.sso = new KyselySsoStore(db);

@@ -18,7 +18,7 @@ import { ConfirmDialog } from './Dialog.js';
 import { PostFiles } from './Files.js';
 import { formatSize, previewImageSrc } from '../lib/files.js';
 import { formatDate, t } from '../i18n/index.js';
-import { authorMark, normalizeAttachments, type Attachment, type EphemeralPost } from '../lib/integrations.js';
+import { authorMark, normalizeAttachments, type Attachment, type AttachmentPicture, type EphemeralPost, type StoredAttachmentImage } from '../lib/integrations.js';
 
 /**
  * The mark beside a post's author: a webhook's post (its display name, when the admin allows
@@ -46,10 +46,13 @@ function ExternalLink({ href, children }: { readonly href: string; readonly chil
 /**
  * Slack message attachments (from a webhook or a command): colour bar, pretext, author, title
  * (a link when it has a safe one), text and fields through the Markdown renderer, footer.
- * Images are never loaded (the Content-Security-Policy allows only this site's): their link is shown.
+ * Images come from the server's stored copies (`images`: the post's `attachment_images`, same
+ * origin): the thumbnail beside the text, the image under it, each a link to the original.
+ * A remote image is never loaded (the Content-Security-Policy allows only this site's): an
+ * image the server has not stored is shown as its link.
  */
-export function PostAttachments({ props, me }: { readonly props: Readonly<Record<string, unknown>>; readonly me: string }) {
-  const attachments = useMemo(() => normalizeAttachments(props), [props]);
+export function PostAttachments({ props, images = NO_IMAGES, me }: { readonly props: Readonly<Record<string, unknown>>; readonly images?: readonly StoredAttachmentImage[]; readonly me: string }) {
+  const attachments = useMemo(() => normalizeAttachments(props, images), [props, images]);
   if (attachments.length === 0) return null;
   return (
     <div className="attachments">
@@ -58,9 +61,24 @@ export function PostAttachments({ props, me }: { readonly props: Readonly<Record
   );
 }
 
+const NO_IMAGES: readonly StoredAttachmentImage[] = [];
+
+/** A stored attachment image, sized before it loads, a link to the original when there is one. */
+function AttachmentImage({ picture, href, alt, className }: { readonly picture: AttachmentPicture; readonly href: string | undefined; readonly alt: string; readonly className: string }) {
+  const img = <img className={className} src={picture.src} alt={alt} width={picture.width} height={picture.height} loading="lazy" decoding="async" />;
+  return href !== undefined ? <ExternalLink href={href}>{img}</ExternalLink> : img;
+}
+
 function AttachmentCard({ a, me }: { readonly a: Attachment; readonly me: string }) {
+  const name = a.title ?? a.fallback;
+  const imageAlt = name !== undefined ? t('post.attachmentImageAlt', { title: name }) : t('post.attachmentImageAltUntitled');
+  const thumbAlt = name !== undefined ? t('post.attachmentThumbAlt', { title: name }) : t('post.attachmentThumbAltUntitled');
+  // Links remain for the images the server has no copy of.
+  const imageLink = a.image === undefined ? a.imageUrl : undefined;
+  const thumbLink = a.thumb === undefined ? a.thumbUrl : undefined;
   return (
     <div className="attachment" role="group" aria-label={t('post.attachmentLabel', { title: a.title ?? a.fallback ?? '' })} style={a.color !== undefined ? { borderInlineStartColor: a.color } : undefined}>
+      {a.thumb !== undefined && <AttachmentImage picture={a.thumb} href={a.thumbUrl} alt={thumbAlt} className="attachment-thumb" />}
       {a.pretext !== undefined && <MessageText message={a.pretext} me={me} />}
       {a.authorName !== undefined && <p className="attachment-author">{a.authorLink !== undefined ? <ExternalLink href={a.authorLink}>{a.authorName}</ExternalLink> : a.authorName}</p>}
       {a.title !== undefined && <p className="attachment-title">{a.titleLink !== undefined ? <ExternalLink href={a.titleLink}>{a.title}</ExternalLink> : a.title}</p>}
@@ -75,11 +93,12 @@ function AttachmentCard({ a, me }: { readonly a: Attachment; readonly me: string
           ))}
         </dl>
       )}
-      {(a.imageUrl !== undefined || a.thumbUrl !== undefined) && (
+      {a.image !== undefined && <AttachmentImage picture={a.image} href={a.imageUrl} alt={imageAlt} className="attachment-image" />}
+      {(imageLink !== undefined || thumbLink !== undefined) && (
         <p className="attachment-images">
-          {a.imageUrl !== undefined && <ExternalLink href={a.imageUrl}>{t('post.attachmentImage')}</ExternalLink>}
-          {a.imageUrl !== undefined && a.thumbUrl !== undefined && ' '}
-          {a.thumbUrl !== undefined && <ExternalLink href={a.thumbUrl}>{t('post.attachmentThumb')}</ExternalLink>}
+          {imageLink !== undefined && <ExternalLink href={imageLink}>{t('post.attachmentImage')}</ExternalLink>}
+          {imageLink !== undefined && thumbLink !== undefined && ' '}
+          {thumbLink !== undefined && <ExternalLink href={thumbLink}>{t('post.attachmentThumb')}</ExternalLink>}
         </p>
       )}
       {a.footer !== undefined && <p className="attachment-footer">{a.footer}</p>}
@@ -343,7 +362,7 @@ export const PostItem = memo(function PostItem({ post, compact, context, onOpenT
         ) : (
           <>
             <MessageText message={post.message} me={me.username} />
-            <PostAttachments props={post.props} me={me.username} />
+            <PostAttachments props={post.props} images={post.attachment_images} me={me.username} />
             {(post.edited_at !== null || post.is_pinned) && (
               <p className="post-flags">
                 {post.edited_at !== null && <span className="edited">{t('post.edited')}</span>}

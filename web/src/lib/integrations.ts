@@ -3,7 +3,8 @@
  * command, token and bot answers, and the pure logic the screens use: which slash commands
  * the composer offers for what is typed, whether a line is a command, how a post's author is
  * marked (webhook, bot), and Slack message attachments made safe to draw (known keys only,
- * http(s) links only, colours from a fixed set). No DOM here: tested under Vitest.
+ * http(s) links only, colours from a fixed set, images only from the server's own stored
+ * copies). No DOM here: tested under Vitest.
  */
 import type { Post, User } from './types.js';
 
@@ -166,12 +167,27 @@ export interface Attachment {
   readonly titleLink: string | undefined;
   readonly text: string | undefined;
   readonly fields: readonly AttachmentField[];
-  /** Image URLs are shown as links: the Content-Security-Policy forbids loading remote images. */
+  /**
+   * The remote image URLs: link targets only (the Content-Security-Policy forbids loading
+   * remote images). What is drawn is `image` / `thumb`, the server's stored copy, when it has one.
+   */
   readonly imageUrl: string | undefined;
   readonly thumbUrl: string | undefined;
+  readonly image: AttachmentPicture | undefined;
+  readonly thumb: AttachmentPicture | undefined;
   readonly footer: string | undefined;
   readonly fallback: string | undefined;
 }
+
+/** An attachment image the server fetched and stored: drawn from this site, with its size (no layout jump when it loads). */
+export interface AttachmentPicture {
+  readonly src: string;
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+}
+
+/** One entry of a post's `attachment_images`, as the server sends it. */
+export type StoredAttachmentImage = Post['attachment_images'][number];
 
 const NAMED_COLORS: Readonly<Record<string, string>> = { good: '#2eb886', warning: '#daa038', danger: '#a30200' };
 const MAX_ATTACHMENTS = 20;
@@ -204,12 +220,31 @@ export function attachmentColor(v: unknown): string | undefined {
   return /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/.test(s) ? s : undefined;
 }
 
-/** A post's `props.attachments` as drawable attachments; anything malformed is left out. */
-export function normalizeAttachments(props: Readonly<Record<string, unknown>>): Attachment[] {
+/**
+ * The `src` of a stored attachment image, or undefined: only the server's own, access-checked
+ * path (`/api/v1/posts/{id}/attachments/{index}/image|thumb?v=…`), never a remote URL.
+ */
+export function attachmentImageSrc(url: unknown): string | undefined {
+  return typeof url === 'string' && /^\/api\/v1\/posts\/[A-Za-z0-9-]+\/attachments\/\d{1,2}\/(image|thumb)(\?v=\d+)?$/.test(url) ? url : undefined;
+}
+
+const dimension = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 10_000 ? v : undefined);
+
+function picture(images: readonly StoredAttachmentImage[], index: number, kind: 'image' | 'thumb'): AttachmentPicture | undefined {
+  const stored = images.find((i) => i.index === index && i.kind === kind);
+  const src = attachmentImageSrc(stored?.url);
+  return stored === undefined || src === undefined ? undefined : { src, width: dimension(stored.width), height: dimension(stored.height) };
+}
+
+/**
+ * A post's `props.attachments` as drawable attachments; anything malformed is left out.
+ * `images`: the post's `attachment_images` (the server's stored copies, by attachment position).
+ */
+export function normalizeAttachments(props: Readonly<Record<string, unknown>>, images: readonly StoredAttachmentImage[] = []): Attachment[] {
   const raw = props.attachments;
   if (!Array.isArray(raw)) return [];
   const out: Attachment[] = [];
-  for (const a of raw.slice(0, MAX_ATTACHMENTS)) {
+  for (const [index, a] of raw.slice(0, MAX_ATTACHMENTS).entries()) {
     if (typeof a !== 'object' || a === null || Array.isArray(a)) continue;
     const r = a as Record<string, unknown>;
     const fields: AttachmentField[] = [];
@@ -234,11 +269,13 @@ export function normalizeAttachments(props: Readonly<Record<string, unknown>>): 
       fields,
       imageUrl: safeLink(r.image_url),
       thumbUrl: safeLink(r.thumb_url),
+      image: picture(images, index, 'image'),
+      thumb: picture(images, index, 'thumb'),
       footer: str(r.footer, 512),
       fallback: str(r.fallback),
     };
     const empty = att.pretext === undefined && att.authorName === undefined && att.title === undefined && att.text === undefined && fields.length === 0
-      && att.imageUrl === undefined && att.thumbUrl === undefined && att.footer === undefined;
+      && att.imageUrl === undefined && att.thumbUrl === undefined && att.image === undefined && att.thumb === undefined && att.footer === undefined;
     // Only a fallback: show that as the text.
     if (empty && att.fallback !== undefined) out.push({ ...att, text: att.fallback });
     else if (!empty) out.push(att);
