@@ -27,6 +27,7 @@ import type { EphemeralPostView } from '../domain/events.js';
 import type { ChannelContext } from '../domain/policy.js';
 import type { Presence, PostView } from '../domain/presenters.js';
 import { validateText } from '../domain/rules.js';
+import { normalizeAttachments, type Attachment } from '../domain/webhooks.js';
 import type { SecretBox } from '../security/crypto.js';
 import { randomToken } from '../security/crypto.js';
 import { OutboundRefused } from '../security/outbound.js';
@@ -230,11 +231,16 @@ export class CommandService {
     }
   }
 
-  /** Posts `message` in the channel as the caller (PostService.create: CHANNEL_POLICY.post). */
-  private async postAs(inv: Invocation, message: string, props: Record<string, unknown> = {}): Promise<CommandResult> {
+  /**
+   * Posts `message` in the channel as the caller (PostService.create: CHANNEL_POLICY.post), with
+   * the Slack attachments of a custom command's answer (normalised; the server's own prop, so
+   * their images are fetched and stored like a webhook's).
+   */
+  private async postAs(inv: Invocation, message: string, props: Record<string, unknown> = {}, attachments: readonly Attachment[] = []): Promise<CommandResult> {
     // Keys the server reserves for itself (from_, override_, system_: PostService) are dropped, not refused: the service that answered is not the caller.
     const own = Object.fromEntries(Object.entries(props).filter(([k]) => !RESERVED_PROPS.test(k)));
-    const { post } = await this.services.posts.create(inv.ctx, inv.row.channel.id, { message, ...(Object.keys(own).length === 0 ? {} : { props: own }), ...(inv.confirmChannelMention === true ? { confirm_channel_mention: true } : {}) });
+    const server = attachments.length === 0 ? {} : { props: { attachments }, allowEmpty: true };
+    const { post } = await this.services.posts.create(inv.ctx, inv.row.channel.id, { message, ...(Object.keys(own).length === 0 ? {} : { props: own }), ...(inv.confirmChannelMention === true ? { confirm_channel_mention: true } : {}) }, server);
     return { response_type: 'in_channel', text: message, goto_location: null, props: {}, post, ephemeral: null };
   }
 
@@ -376,9 +382,17 @@ export class CommandService {
     const text = typeof reply.text === 'string' ? reply.text : '';
     const props = reply.props !== null && typeof reply.props === 'object' && !Array.isArray(reply.props) ? (reply.props as Record<string, unknown>) : {};
     const goto = typeof reply.goto_location === 'string' && /^(https?:\/\/|\/(?![/\\]))/i.test(reply.goto_location) ? reply.goto_location : null;
-    if (reply.response_type === 'in_channel' && text !== '') {
+    let attachments: Attachment[];
+    try {
+      attachments = normalizeAttachments(reply.attachments);
+    } catch (err) {
+      // The service's answer is at fault, not the caller: said to the caller only, nothing posted.
+      if (err instanceof AppError) return ephemeralOnly(`The command's answer was not used: ${err.message}.`);
+      throw err;
+    }
+    if (reply.response_type === 'in_channel' && (text !== '' || attachments.length > 0)) {
       // Posted as the caller; `username` and `icon_url` overrides are not honoured (nobody may speak as someone else).
-      const result = await this.postAs(inv, text, props);
+      const result = await this.postAs(inv, text, props, attachments);
       return { ...result, goto_location: goto };
     }
     if (text === '') return ephemeralOnly('', { goto_location: goto, props });

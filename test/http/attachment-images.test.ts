@@ -118,6 +118,13 @@ describe.each(STORES)('attachment images (%s)', (kind) => {
           // An outgoing webhook's service: answers with an attachment whose image is ours.
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'deployed', attachments: [{ title: 'Graph', image_url: at('/img.png?from=outgoing') }] }));
           return;
+        case '/command':
+          // A custom slash command's service: answers in the channel with attachments only (no text).
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ response_type: 'in_channel', attachments: [{ title: 'Build 42', color: 'good', image_url: at('/img.png?from=command') }] }));
+          return;
+        case '/command-bad':
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ response_type: 'in_channel', text: 'never posted', attachments: [{ image_url: 'javascript:alert(1)' }] }));
+          return;
         default:
           res.writeHead(404, { 'content-type': 'text/plain' }).end('nope');
       }
@@ -254,6 +261,35 @@ describe.each(STORES)('attachment images (%s)', (kind) => {
     } finally {
       ws.close();
       await t.api.delete(`/api/v1/hooks/outgoing/${created.body.id}`, alice.token);
+    }
+  });
+
+  it('a custom slash command\'s in_channel answer carries its attachments (images stored); a malformed one is told to the caller only', async () => {
+    const made = await t.api.post('/api/v1/commands', { team_id: teamId, trigger: 'build', url: at('/command') }, alice.token);
+    expect(made.status, made.text).toBe(201);
+    const bad = await t.api.post('/api/v1/commands', { team_id: teamId, trigger: 'badbuild', url: at('/command-bad') }, alice.token);
+    expect(bad.status, bad.text).toBe(201);
+    const ws = await WsClient.connect(url, { token: alice.token });
+    try {
+      const ran = await t.api.post('/api/v1/commands/execute', { channel_id: town.id, command: '/build' }, alice.token);
+      expect(ran.status, ran.text).toBe(200);
+      expect(ran.body).toMatchObject({ response_type: 'in_channel', post: { user_id: alice.id, message: '', props: { attachments: [{ title: 'Build 42', color: 'good', image_url: at('/img.png?from=command') }] } } });
+      const postId = ran.body.post.id as string;
+      const edited = (await ws.waitForEvent('post_edited', (d) => d.post.id === postId && d.post.attachment_images.length > 0)).data as { post: PostView };
+      expect(edited.post.attachment_images).toEqual([{ index: 0, kind: 'image', url: expect.stringMatching(/^\/api\/v1\/posts\/[\w-]+\/attachments\/0\/image\?v=\d+$/), width: 600, height: 300 }]);
+      expect(hits).toContain('/img.png?from=command');
+      expect((await t.api.get(edited.post.attachment_images[0]!.url, alice.token)).status).toBe(200);
+
+      // The service's answer is malformed: the caller is told, nothing is posted.
+      const before = (await t.api.get(`/api/v1/channels/${town.id}/posts?limit=1`, alice.token)).body.messages[0].id;
+      const refused = await t.api.post('/api/v1/commands/execute', { channel_id: town.id, command: '/badbuild' }, alice.token);
+      expect(refused.status, refused.text).toBe(200);
+      expect(refused.body).toMatchObject({ response_type: 'ephemeral', post: null, text: expect.stringContaining('image_url') });
+      expect((await t.api.get(`/api/v1/channels/${town.id}/posts?limit=1`, alice.token)).body.messages[0].id).toBe(before);
+    } finally {
+      ws.close();
+      await t.api.delete(`/api/v1/commands/${made.body.id}`, alice.token);
+      await t.api.delete(`/api/v1/commands/${bad.body.id}`, alice.token);
     }
   });
 
