@@ -81,6 +81,8 @@ export interface AppOptions {
   readonly eventOrderGapMs?: number;
   /** Deadline of one link preview fetch, redirects included (default 10 s; tests shorten it). */
   readonly linkPreviewTimeoutMs?: number;
+  /** How long one post's attachment images may be fetched in all (default ATTACHMENT_TASK_MS; tests shorten it). */
+  readonly attachmentImageTaskMs?: number;
   /**
    * Ports link previews may fetch from on hosts outside their allow-list (default
    * LINK_PREVIEW_PORTS, 80 and 443; the SSRF test adds its canary's port so that each internal
@@ -253,6 +255,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Its own client: loopback refused even outside production (only SSO's dev IdP needs it),
       // and no body larger than a preview image.
       fetcher: new OutboundClient({ allowedHosts: config.linkPreviews.allowedHosts, allowLoopback: false, allowedPorts: options.linkPreviewPorts ?? LINK_PREVIEW_PORTS, maxBytes: IMAGE_BYTES, timeoutMs: options.linkPreviewTimeoutMs ?? 10_000, ...(options.outboundResolve === undefined ? {} : { resolve: options.outboundResolve }) }),
+      ...(options.attachmentImageTaskMs === undefined ? {} : { attachmentTaskMs: options.attachmentImageTaskMs }),
     },
     webhooks: {
       ...config.webhooks,

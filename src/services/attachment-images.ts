@@ -53,7 +53,15 @@ export interface AttachmentImageOptions {
   readonly count?: (outcome: AttachmentImageOutcome) => void;
   /** Distinct URLs fetched per post (default MAX_ATTACHMENT_IMAGES). */
   readonly maxPerPost?: number;
+  /**
+   * How long one post's images may hold a fetch slot in all (default ATTACHMENT_TASK_MS): the
+   * slots are shared with link previews, and ten slow servers must not keep them for minutes.
+   */
+  readonly taskMs?: number;
 }
+
+/** The default bound on one post's image fetches together (each fetch also has its own timeout). */
+export const ATTACHMENT_TASK_MS = 20_000;
 
 interface Job {
   readonly postId: string;
@@ -98,10 +106,13 @@ export class AttachmentImageService {
   private async run(job: Job): Promise<void> {
     const fetched = new Map<string, StoredRemoteImage>();
     const urls = [...new Set(job.wanted.map((w) => w.url))];
+    // One deadline for the whole post (the queue's close aborts it too).
+    const signal = AbortSignal.any([this.queue.signal, AbortSignal.timeout(this.options.taskMs ?? ATTACHMENT_TASK_MS)]);
     for (const url of urls) {
-      if (this.queue.closed) break;
+      // Closing, out of time, or the post deleted meanwhile: the rest are not fetched.
+      if (this.queue.closed || signal.aborted || !(await this.postLive(job.postId))) break;
       try {
-        fetched.set(url, await fetchImage(this.options.fetcher, this.files, url, this.queue.signal));
+        fetched.set(url, await fetchImage(this.options.fetcher, this.files, url, signal));
       } catch (err) {
         this.fetchFailed(job, url, err);
       }
@@ -109,6 +120,11 @@ export class AttachmentImageService {
     if (fetched.size === 0) return;
     const attached = await this.attach(job, fetched);
     for (let i = 0; i < fetched.size; i++) this.options.count?.(attached ? 'attached' : 'stale');
+  }
+
+  private async postLive(postId: string): Promise<boolean> {
+    const post = await this.deps.store.posts.get(postId);
+    return post !== undefined && post.deleted_at === null;
   }
 
   private fetchFailed(job: Job, url: string, err: unknown): void {
@@ -126,17 +142,25 @@ export class AttachmentImageService {
       const image = fetched.get(w.url);
       return image === undefined ? [] : [{ post_id: job.postId, attachment_index: w.index, kind: w.kind, image_key: image.key, width: image.width, height: image.height, created_at: now }];
     });
-    const attached = await this.deps.store.transaction(async (tx) => {
-      const post = await tx.posts.get(job.postId);
-      // Deleted while we fetched: nothing to attach to.
-      if (post === undefined || post.deleted_at !== null) return false;
-      if (!(await tx.attachmentImages.add(rows))) return false;
-      await tx.channels.takeEventSeq(post.channel_id);
-      tx.publish({ event: 'post_edited', data: { post: await this.view(post, tx) }, broadcast: { channel_id: post.channel_id } });
-      return true;
-    });
+    const stored = [...new Set([...fetched.values()].map((f) => f.key))];
+    let attached: boolean;
+    try {
+      attached = await this.deps.store.transaction(async (tx) => {
+        const post = await tx.posts.get(job.postId);
+        // Deleted while we fetched: nothing to attach to.
+        if (post === undefined || post.deleted_at !== null) return false;
+        if (!(await tx.attachmentImages.add(rows))) return false;
+        await tx.channels.takeEventSeq(post.channel_id);
+        tx.publish({ event: 'post_edited', data: { post: await this.view(post, tx) }, broadcast: { channel_id: post.channel_id } });
+        return true;
+      });
+    } catch (err) {
+      // Nothing names the stored images (the database refused): they must not stay behind.
+      await this.files.removeLinkPreviewImages(stored);
+      throw err;
+    }
     if (!attached) {
-      await this.files.removeLinkPreviewImages([...new Set([...fetched.values()].map((f) => f.key))]);
+      await this.files.removeLinkPreviewImages(stored);
       return false;
     }
     // A delete that committed between our read and our write found no rows to remove: finish it.

@@ -74,7 +74,7 @@ export interface ServiceOptions {
    * Link previews: on or off (RUSTCHAT_LINK_PREVIEWS), and the outbound client they fetch
    * through. Attachment images follow the same switch and use the same client.
    */
-  readonly linkPreviews: { readonly enabled: boolean; readonly fetcher: PreviewFetcher };
+  readonly linkPreviews: { readonly enabled: boolean; readonly fetcher: PreviewFetcher; readonly attachmentTaskMs?: number };
   /** Webhooks: what payloads may override, where the URL points, and the outbound client callbacks go through. */
   readonly webhooks: {
     readonly allowUsernameOverride: boolean;
@@ -111,6 +111,7 @@ export function buildServices(deps: ServiceDeps, options: ServiceOptions): Servi
   const linkPreviews: LinkPreviewService = new LinkPreviewService(deps, access, files, fetchQueue, { ...options.linkPreviews, count: (outcome) => options.metrics.linkPreviews.inc({ outcome }) }, (post, store) => posts.view(post, store));
   const attachmentImages: AttachmentImageService = new AttachmentImageService(deps, access, files, fetchQueue, {
     enabled: options.linkPreviews.enabled, fetcher: options.linkPreviews.fetcher, count: (outcome) => options.metrics.attachmentImages.inc({ outcome }),
+    ...(options.linkPreviews.attachmentTaskMs === undefined ? {} : { taskMs: options.linkPreviews.attachmentTaskMs }),
   }, (post, store) => posts.view(post, store));
   const push = new PushService(deps, {
     proxyUrl: options.notifications.pushProxyUrl,

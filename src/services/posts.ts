@@ -96,6 +96,12 @@ export const MAX_FILES_PER_POST = 10;
 export interface ServerPostOptions {
   readonly props?: Readonly<Record<string, unknown>>;
   readonly allowEmpty?: boolean;
+  /**
+   * A webhook's post: nobody is there to answer the @channel confirmation (its creator chose the
+   * text when setting it up). Never for a post made on someone's behalf who could be asked (a
+   * slash command's answer asks its caller, like any post).
+   */
+  readonly noChannelMentionConfirm?: boolean;
 }
 
 /** Told after a post committed (outgoing webhooks); never awaited, never able to fail the post. */
@@ -213,9 +219,9 @@ export class PostService {
     const message = validateMessage(input.message, fileIds.length > 0 || server.allowEmpty === true);
     const checked = checkProps(input.props);
     const props = server.props === undefined ? checked : JSON.stringify({ ...(JSON.parse(checked) as Record<string, unknown>), ...server.props });
-    // An integration (a webhook's post) cannot answer the confirmation dialog: its creator chose
-    // the text when setting it up. The per-account @channel flood limit still applies to it.
-    await this.notify.checkChannelMention(ctx, row, message, input.confirm_channel_mention === true || server.props !== undefined);
+    // A webhook's post cannot answer the confirmation dialog (noChannelMentionConfirm). The
+    // per-account @channel flood limit still applies to it.
+    await this.notify.checkChannelMention(ctx, row, message, input.confirm_channel_mention === true || server.noChannelMentionConfirm === true);
     let rootId: string | null = null;
     let rootAuthorId = '';
     let rootMessage = '';

@@ -356,7 +356,7 @@ export class WebhookService {
     if (text.trim() === '' && attachments.length === 0) throw invalid('text', 'The payload needs text or attachments');
     if (p.props !== undefined && p.props !== null && (typeof p.props !== 'object' || Array.isArray(p.props))) throw invalid('props', 'props must be an object');
     const server = await this.markedProps(hook.id, p, attachments);
-    const { post } = await this.posts.create(ctx, channelId, { message: text, ...(p.props ? { props: p.props as Record<string, unknown> } : {}) }, { props: server, allowEmpty: attachments.length > 0 });
+    const { post } = await this.posts.create(ctx, channelId, { message: text, ...(p.props ? { props: p.props as Record<string, unknown> } : {}) }, { props: server, allowEmpty: attachments.length > 0, noChannelMentionConfirm: true });
     return { post_id: post.id };
   }
 
@@ -639,7 +639,7 @@ export class WebhookService {
       const props = await this.markedProps(hook.id, r, attachments);
       const clientProps = r.props !== null && typeof r.props === 'object' && !Array.isArray(r.props) ? (r.props as Record<string, unknown>) : undefined;
       const root = r.response_type === 'comment' ? (post.root_post_id ?? post.id) : undefined;
-      await this.posts.create(ctx, post.channel_id, { message: text, ...(clientProps ? { props: clientProps } : {}), ...(root ? { root_post_id: root } : {}) }, { props, allowEmpty: attachments.length > 0 });
+      await this.posts.create(ctx, post.channel_id, { message: text, ...(clientProps ? { props: clientProps } : {}), ...(root ? { root_post_id: root } : {}) }, { props, allowEmpty: attachments.length > 0, noChannelMentionConfirm: true });
     } catch (err) {
       this.deps.logger.info({ hook_id: hook.id, post_id: post.id, reason: err instanceof Error ? err.message : String(err) }, 'outgoing webhook answer not posted');
     }

@@ -130,6 +130,8 @@ export interface StartOptions {
   readonly eventOrderGapMs?: number;
   /** AppOptions.linkPreviewTimeoutMs and AppOptions.outboundResolve (test/http/link-preview.test.ts). */
   readonly linkPreviewTimeoutMs?: number;
+  /** AppOptions.attachmentImageTaskMs. */
+  readonly attachmentImageTaskMs?: number;
   /** AppOptions.linkPreviewPorts. */
   readonly linkPreviewPorts?: readonly number[];
   readonly outboundResolve?: AppOptions['outboundResolve'];
@@ -159,7 +161,7 @@ export async function startApp(kind: StoreKind, opts: StartOptions = {}): Promis
   if (loaded.config === undefined) throw new Error(`test config invalid: ${loaded.errors.join('; ')}`);
   const config = loaded.config;
   const { stream, capture } = captureLogs();
-  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}), ...(opts.eventOrderGapMs !== undefined ? { eventOrderGapMs: opts.eventOrderGapMs } : {}), ...(opts.linkPreviewTimeoutMs !== undefined ? { linkPreviewTimeoutMs: opts.linkPreviewTimeoutMs } : {}), ...(opts.linkPreviewPorts !== undefined ? { linkPreviewPorts: opts.linkPreviewPorts } : {}), ...(opts.outboundResolve !== undefined ? { outboundResolve: opts.outboundResolve } : {}), ...(opts.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: opts.webhookTimeoutMs } : {}), ...(opts.webhookRetryDelaysMs !== undefined ? { webhookRetryDelaysMs: opts.webhookRetryDelaysMs } : {}), ...(opts.commandTimeoutMs !== undefined ? { commandTimeoutMs: opts.commandTimeoutMs } : {}), ...(opts.notifyEmailIntervalMs !== undefined ? { notifyEmailIntervalMs: opts.notifyEmailIntervalMs } : {}), ...(opts.pushTimeoutMs !== undefined ? { pushTimeoutMs: opts.pushTimeoutMs } : {}), ...(opts.pushBackoffMs !== undefined ? { pushBackoffMs: opts.pushBackoffMs } : {}) });
+  const app = await createApp(config, { logger: createLogger(config.logLevel, stream), defaultMetrics: false, webRoot: opts.webRoot ?? null, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.traceAuthorization ? { traceAuthorization: true } : {}), ...(opts.ssoPurgeIntervalMs !== undefined ? { ssoPurgeIntervalMs: opts.ssoPurgeIntervalMs } : {}), ...(opts.eventOrderGapMs !== undefined ? { eventOrderGapMs: opts.eventOrderGapMs } : {}), ...(opts.linkPreviewTimeoutMs !== undefined ? { linkPreviewTimeoutMs: opts.linkPreviewTimeoutMs } : {}), ...(opts.attachmentImageTaskMs !== undefined ? { attachmentImageTaskMs: opts.attachmentImageTaskMs } : {}), ...(opts.linkPreviewPorts !== undefined ? { linkPreviewPorts: opts.linkPreviewPorts } : {}), ...(opts.outboundResolve !== undefined ? { outboundResolve: opts.outboundResolve } : {}), ...(opts.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: opts.webhookTimeoutMs } : {}), ...(opts.webhookRetryDelaysMs !== undefined ? { webhookRetryDelaysMs: opts.webhookRetryDelaysMs } : {}), ...(opts.commandTimeoutMs !== undefined ? { commandTimeoutMs: opts.commandTimeoutMs } : {}), ...(opts.notifyEmailIntervalMs !== undefined ? { notifyEmailIntervalMs: opts.notifyEmailIntervalMs } : {}), ...(opts.pushTimeoutMs !== undefined ? { pushTimeoutMs: opts.pushTimeoutMs } : {}), ...(opts.pushBackoffMs !== undefined ? { pushBackoffMs: opts.pushBackoffMs } : {}) });
   await app.http.ready();
   return {
     app,

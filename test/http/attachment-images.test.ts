@@ -373,6 +373,51 @@ describe.each(STORES)('attachment images (%s)', (kind) => {
     expect(report.orphanObjects).toEqual([]);
   });
 
+  it('a database failure while attaching leaves no stored image behind', async () => {
+    const arrived = new Promise<void>((resolve) => (onHeld = resolve));
+    const post = await hookPost([{ title: 'Unlucky', image_url: at('/slow?case=db-fails') }]);
+    await arrived;
+    onHeld = undefined;
+    // The next transaction (the attach) fails as an outage would; later ones work again.
+    const store = t.app.store as { transaction: (...args: unknown[]) => Promise<unknown> };
+    const real = store.transaction;
+    store.transaction = async () => {
+      store.transaction = real;
+      throw new Error('the database went away');
+    };
+    try {
+      held.shift()!.writeHead(200, { 'content-type': 'image/png' }).end(small);
+      await t.app.services.attachmentImages.idle();
+    } finally {
+      store.transaction = real;
+    }
+    expect(await t.app.store.attachmentImages.forPosts([post.id])).toEqual([]);
+    expect((await t.app.services.files.check()).orphanObjects).toEqual([]);
+  });
+
+  it.runIf(kind === 'sqlite')('one post\'s images share one deadline: slow servers cannot hold the fetch slots for minutes', async () => {
+    const quick = await startApp('sqlite', { env: { RUSTCHAT_LINK_PREVIEW_ALLOWED_HOSTS: 'localhost' }, linkPreviewTimeoutMs: 10_000, attachmentImageTaskMs: 400 });
+    try {
+      const dan = await registerUser(quick.api, 'dan');
+      const team = await createTeam(quick.api, dan);
+      const ch = await createChannel(quick.api, dan, team.id, 'public');
+      const created = await quick.api.post('/api/v1/hooks/incoming', { channel_id: ch.id }, dan.token);
+      const heldBefore = held.length;
+      const started = Date.now();
+      const slow = [1, 2, 3].map((n) => ({ title: `slow ${n}`, image_url: at(`/slow?case=deadline-${n}`) }));
+      expect((await quick.api.post(`/hooks/${created.body.token}`, { attachments: slow })).status).toBe(200);
+      await quick.app.services.attachmentImages.idle();
+      // The first never answered; the deadline ended the task long before its own 10 s timeout, and the others were never asked for.
+      expect(Date.now() - started).toBeLessThan(8_000);
+      expect(hits.filter((h) => h.startsWith('/slow?case=deadline-'))).toEqual(['/slow?case=deadline-1']);
+      const post = (await quick.api.get(`/api/v1/channels/${ch.id}/posts?limit=1`, dan.token)).body.messages[0] as PostView;
+      expect(post.attachment_images).toEqual([]);
+      for (const res of held.splice(heldBefore)) res.destroy();
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('a client cannot set attachments (nor so name a stored image): the key is the server\'s', async () => {
     const res = await t.api.post(`/api/v1/channels/${channel.id}/posts`, { message: 'mine', props: { attachments: [{ image_url: at('/img.png?client=1') }] } }, bob.token);
     expect(res.status).toBe(422);

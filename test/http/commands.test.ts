@@ -215,6 +215,17 @@ describe.each(STORES)('slash commands (%s)', (kind) => {
     const later = await live.t.app.http.inject({ method: 'POST', url: responsePath, payload: { response_type: 'in_channel', text: 'Deployed staging' } });
     expect(later.statusCode, later.body).toBe(200);
     expect(later.json()).toMatchObject({ response_type: 'in_channel', post: { user_id: bob.id, channel_id: channel.id, message: 'Deployed staging' } });
+    // An answer with attachments is still the caller's post: @channel asks the caller, now or later.
+    rx.reply = json({ response_type: 'in_channel', text: '@channel deployed', attachments: [{ text: 'build 42' }] });
+    const loud = await run(bob, '/deploy prod');
+    expect(loud.status, loud.text).toBe(409);
+    expect(loud.body.error.code).toBe('CHANNEL_MENTION_CONFIRM_REQUIRED');
+    const confirmedLoud = await api().post('/api/v1/commands/execute', { channel_id: channel.id, command: '/deploy prod', confirm_channel_mention: true }, bob.token);
+    expect(confirmedLoud.body).toMatchObject({ response_type: 'in_channel', post: { user_id: bob.id, message: '@channel deployed', props: { attachments: [{ text: 'build 42' }] } } });
+    const loudLater = await live.t.app.http.inject({ method: 'POST', url: responsePath, payload: { response_type: 'in_channel', text: '@channel later', attachments: [{ text: 'x' }] } });
+    expect(loudLater.statusCode, loudLater.body).toBe(409);
+    const newest = (await api().get(`/api/v1/channels/${channel.id}/posts?limit=1`, bob.token)).body.messages[0];
+    expect(newest.message).toBe('@channel deployed');
     const privateLater = await live.t.app.http.inject({ method: 'POST', url: responsePath, payload: { text: 'Still working…' } });
     expect(privateLater.json()).toMatchObject({ response_type: 'ephemeral', post: null });
     await bobWs.waitFor((e) => e.event === 'ephemeral_message' && (e.data as { post: { message: string } }).post.message === 'Still working…');
