@@ -10,13 +10,26 @@
  */
 import { open } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import type * as FileTypes from 'file-type';
 import { badRequest } from '../domain/errors.js';
 
 // One image at a time per process, no cache: memory stays flat however many uploads arrive.
-sharp.concurrency(1);
-sharp.cache(false);
+type SharpFn = typeof Sharp;
+let loaded: Promise<SharpFn> | undefined;
+/**
+ * sharp (libvips) is loaded on the first image, not at startup: it is a large native library
+ * (~15 MB of a worker's resident memory) that a server without uploads never needs.
+ */
+function sharpLib(): Promise<SharpFn> {
+  loaded ??= import('sharp').then((m) => {
+    const sharp = m.default;
+    sharp.concurrency(1);
+    sharp.cache(false);
+    return sharp;
+  });
+  return loaded;
+}
 
 /** The raster types shown inline and given a thumbnail and a preview. */
 export const RASTER_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
@@ -68,7 +81,8 @@ export interface ImageFacts {
  * counts) or unreadable. Reads the header only: fast and flat in memory whatever it claims.
  */
 export async function imageFacts(path: string, maxPixels: number): Promise<ImageFacts> {
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+  const sharp = await sharpLib();
+  let meta: Awaited<ReturnType<ReturnType<SharpFn>['metadata']>>;
   try {
     meta = await sharp(path, { limitInputPixels: false }).metadata();
   } catch {
@@ -84,9 +98,9 @@ export async function imageFacts(path: string, maxPixels: number): Promise<Image
   return { width, height };
 }
 
-function decoder(path: string, maxPixels: number): ReturnType<typeof sharp> {
+async function decoder(path: string, maxPixels: number): Promise<ReturnType<SharpFn>> {
   // `truncated`: an image cut short is refused rather than shown half grey.
-  return sharp(path, { limitInputPixels: maxPixels, failOn: 'truncated', animated: false }).rotate();
+  return (await sharpLib())(path, { limitInputPixels: maxPixels, failOn: 'truncated', animated: false }).rotate();
 }
 
 async function render<T>(work: () => Promise<T>): Promise<T> {
@@ -103,8 +117,8 @@ async function render<T>(work: () => Promise<T>): Promise<T> {
 /** A thumbnail (fits THUMBNAIL_SIZE²) and a preview (at most PREVIEW_WIDTH wide), as WebP without metadata. */
 export async function imageDerivatives(path: string, maxPixels: number): Promise<{ thumbnail: Buffer; preview: Buffer }> {
   return render(async () => {
-    const thumbnail = await decoder(path, maxPixels).resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
-    const preview = await decoder(path, maxPixels).resize({ width: PREVIEW_WIDTH, withoutEnlargement: true }).webp({ quality: 85 }).toBuffer();
+    const thumbnail = await (await decoder(path, maxPixels)).resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
+    const preview = await (await decoder(path, maxPixels)).resize({ width: PREVIEW_WIDTH, withoutEnlargement: true }).webp({ quality: 85 }).toBuffer();
     return { thumbnail, preview };
   });
 }
@@ -115,7 +129,7 @@ export const LINK_PREVIEW_IMAGE_SIZE = 600;
 /** A link preview's image: fits LINK_PREVIEW_IMAGE_SIZE², WebP without metadata, with its size. */
 export async function linkPreviewImage(path: string, maxPixels: number): Promise<{ data: Buffer; width: number; height: number }> {
   return render(async () => {
-    const { data, info } = await decoder(path, maxPixels)
+    const { data, info } = await (await decoder(path, maxPixels))
       .resize(LINK_PREVIEW_IMAGE_SIZE, LINK_PREVIEW_IMAGE_SIZE, { fit: 'inside', withoutEnlargement: true })
       .webp({ quality: 80 })
       .toBuffer({ resolveWithObject: true });
@@ -128,7 +142,7 @@ export async function avatarImages(path: string, maxPixels: number): Promise<Map
   return render(async () => {
     const out = new Map<AvatarSize, Buffer>();
     for (const size of AVATAR_SIZES) {
-      out.set(size, await decoder(path, maxPixels).resize(size, size, { fit: 'cover', position: 'centre' }).webp({ quality: 85 }).toBuffer());
+      out.set(size, await (await decoder(path, maxPixels)).resize(size, size, { fit: 'cover', position: 'centre' }).webp({ quality: 85 }).toBuffer());
     }
     return out;
   });
@@ -139,6 +153,7 @@ export async function avatarImages(path: string, maxPixels: number): Promise<Map
  * GIF and WebP animations stay animated. Call after `imageFacts` (the header check).
  */
 export async function emojiImage(path: string, maxPixels: number, size: number): Promise<Buffer> {
+  const sharp = await sharpLib();
   return render(async () =>
     sharp(path, { limitInputPixels: maxPixels * 4, failOn: 'truncated', animated: true })
       .rotate()
