@@ -16,10 +16,10 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCanary, streamBytes, type Canary } from '../helpers/canary.js';
 import type { PostView } from '../../src/domain/presenters.js';
 import { STORES, startApp, type ApiResponse, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, envelope, registerUser, type TestUser } from '../helpers/factories.js';
@@ -30,9 +30,7 @@ const GB2 = 2 * 1024 ** 3;
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script><rect width="10" height="10"/></svg>';
 
 describe.each(STORES)('attachment images (%s)', (kind) => {
-  let canary: Server;
-  let canaryPort = 0;
-  let canaryConnections = 0;
+  let canary: Canary;
   let images: HttpServer;
   let port = 0;
   const hits: string[] = [];
@@ -54,33 +52,9 @@ describe.each(STORES)('attachment images (%s)', (kind) => {
 
   const at = (path: string): string => `http://localhost:${port}${path}`;
 
-  /** Streams `total` bytes of `type`, as long as the reader reads (`announce`: with its Content-Length). */
-  function stream(res: ServerResponse, type: string, total: number, announce: boolean): void {
-    res.writeHead(200, { 'content-type': type, ...(announce ? { 'content-length': String(total) } : {}) });
-    const chunk = Buffer.alloc(64 * 1024, 0x78);
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < total && !res.destroyed) {
-        sent += chunk.length;
-        hugeBytesSent += chunk.length;
-        if (!res.write(chunk)) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-      res.end();
-    };
-    pump();
-  }
-
   beforeAll(async () => {
     // The canary: loopback (dual-stack, so ::1 and ::ffff:127.0.0.1 reach it too), never allowed for images.
-    canary = createServer((socket) => {
-      canaryConnections++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => canary.listen(0, '::', resolve));
-    canaryPort = (canary.address() as { port: number }).port;
+    canary = await startCanary();
     [big, small] = await Promise.all([png(1200, 600), png(64, 64, '#aa3300')]);
     images = createHttpServer((req, res) => {
       hits.push(req.url ?? '');
@@ -102,10 +76,10 @@ describe.each(STORES)('attachment images (%s)', (kind) => {
           res.writeHead(200, { 'content-type': 'image/png' }).end(SVG);
           return;
         case '/huge.png':
-          stream(res, 'image/png', GB2, true);
+          streamBytes(res, 'image/png', GB2, true, (n) => (hugeBytesSent += n));
           return;
         case '/huge-unannounced.png':
-          stream(res, 'image/png', GB2, false);
+          streamBytes(res, 'image/png', GB2, false, (n) => (hugeBytesSent += n));
           return;
         case '/page':
           res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Not an image</title>');
@@ -142,7 +116,7 @@ describe.each(STORES)('attachment images (%s)', (kind) => {
       },
       linkPreviewTimeoutMs: 1500,
       // The canary's port is allowed, so each internal address below is refused for what it is.
-      linkPreviewPorts: [80, 443, canaryPort],
+      linkPreviewPorts: [80, 443, canary.port],
       outboundResolve: async (host, family) => {
         const address = hostile[host];
         if (address !== undefined) return [{ address, family: address.includes(':') ? 6 : 4 }];
@@ -168,7 +142,7 @@ describe.each(STORES)('attachment images (%s)', (kind) => {
     for (const res of held) res.destroy();
     images?.closeAllConnections();
     await new Promise<void>((resolve) => (images ? images.close(() => resolve()) : resolve()));
-    await new Promise<void>((resolve) => (canary ? canary.close(() => resolve()) : resolve()));
+    await canary?.close();
   });
 
   const run = (payload: unknown): Promise<ApiResponse> => t.api.post(`/hooks/${hook.token}`, payload);
@@ -304,7 +278,7 @@ describe.each(STORES)('attachment images (%s)', (kind) => {
   });
 
   it('the SSRF table: no image, no connection to the internal address, the post unaffected', async () => {
-    const c = canaryPort;
+    const c = canary.port;
     const internal = [
       `http://127.0.0.1:${c}/i.png`, `http://2130706433:${c}/i.png`, `http://[::1]:${c}/i.png`, `http://[::ffff:127.0.0.1]:${c}/i.png`,
       `http://169.254.169.254/latest/meta-data/i.png`, `http://rebind.test:${c}/i.png`, `http://v6.test:${c}/i.png`, 'http://meta.test/latest/meta-data/i.png',
@@ -329,7 +303,7 @@ describe.each(STORES)('attachment images (%s)', (kind) => {
       expect((view.props.attachments as { image_url?: string }[])[0]!.image_url).toBe(new URL([...internal, ...notImages][i]!).href);
       expect((await t.api.get(`/api/v1/posts/${p.id}/attachments/0/image`, bob.token)).status).toBe(404);
     }
-    expect(canaryConnections).toBe(0);
+    expect(canary.connections()).toBe(0);
     const after = await outcomes();
     const delta = (k: string): number => (after[k] ?? 0) - (before[k] ?? 0);
     // Every internal target refused as an address (by literal, by resolver answer, after a redirect); the rest failed.

@@ -13,9 +13,9 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCanary, streamBytes, type Canary } from '../helpers/canary.js';
 import type { PostView } from '../../src/domain/presenters.js';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, envelope, registerUser, type TestUser } from '../helpers/factories.js';
@@ -26,9 +26,7 @@ const GB2 = 2 * 1024 ** 3;
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script><rect width="10" height="10"/></svg>';
 
 describe.each(STORES)('link previews (%s)', (kind) => {
-  let canary: Server;
-  let canaryPort = 0;
-  let canaryConnections = 0;
+  let canary: Canary;
   let pages: HttpServer;
   let port = 0;
   const hits: string[] = [];
@@ -48,33 +46,9 @@ describe.each(STORES)('link previews (%s)', (kind) => {
   const page = (path: string): string => `http://localhost:${port}${path}`;
   const html = (head: string): string => `<!doctype html><html><head>${head}</head><body><p>Body text</p></body></html>`;
 
-  /** Streams `total` bytes of `type`, as long as the reader reads. */
-  function stream(res: ServerResponse, type: string, total: number): void {
-    res.writeHead(200, { 'content-type': type, 'content-length': String(total) });
-    const chunk = Buffer.alloc(64 * 1024, 0x78);
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < total && !res.destroyed) {
-        sent += chunk.length;
-        hugeBytesSent += chunk.length;
-        if (!res.write(chunk)) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-      res.end();
-    };
-    pump();
-  }
-
   beforeAll(async () => {
     // The canary: loopback (dual-stack, so ::1 and ::ffff:127.0.0.1 reach it too), never allow-listed.
-    canary = createServer((socket) => {
-      canaryConnections++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => canary.listen(0, '::', resolve));
-    canaryPort = (canary.address() as { port: number }).port;
+    canary = await startCanary();
     image = await png(1200, 630);
     pages = createHttpServer((req, res) => {
       hits.push(req.url ?? '');
@@ -96,10 +70,10 @@ describe.each(STORES)('link previews (%s)', (kind) => {
           res.writeHead(302, { location: u.searchParams.get('to')! }).end();
           return;
         case '/huge':
-          stream(res, 'text/html', GB2);
+          streamBytes(res, 'text/html', GB2, true, (n) => (hugeBytesSent += n));
           return;
         case '/huge.png':
-          stream(res, 'image/png', GB2);
+          streamBytes(res, 'image/png', GB2, true, (n) => (hugeBytesSent += n));
           return;
         case '/silent':
           silent.push(res);
@@ -136,7 +110,7 @@ describe.each(STORES)('link previews (%s)', (kind) => {
       linkPreviewTimeoutMs: 1500,
       // The canary's port is allowed, so each internal address below is refused for what it is
       // (the port rule has its own test in test/security/outbound.test.ts).
-      linkPreviewPorts: [80, 443, canaryPort],
+      linkPreviewPorts: [80, 443, canary.port],
       outboundResolve: async (host, family) => {
         const address = hostile[host];
         if (address !== undefined) return [{ address, family: address.includes(':') ? 6 : 4 }];
@@ -158,7 +132,7 @@ describe.each(STORES)('link previews (%s)', (kind) => {
     for (const h of held) h.res.destroy();
     pages?.closeAllConnections();
     await new Promise<void>((resolve) => (pages ? pages.close(() => resolve()) : resolve()));
-    await new Promise<void>((resolve) => (canary ? canary.close(() => resolve()) : resolve()));
+    await canary?.close();
   });
 
   const getPost = async (id: string): Promise<PostView> => (await t.api.get(`/api/v1/posts/${id}`, bob.token)).body;
@@ -282,7 +256,7 @@ describe.each(STORES)('link previews (%s)', (kind) => {
   });
 
   it('the SSRF table: no preview, no connection to the internal address, the post unaffected', async () => {
-    const c = canaryPort;
+    const c = canary.port;
     const internal = [
       `http://127.0.0.1:${c}/`, `http://2130706433:${c}/`, `http://0x7f.1:${c}/`, `http://127.1:${c}/`, `http://0177.0.0.1:${c}/`, `http://0.0.0.0:${c}/`,
       `http://[::1]:${c}/`, `http://[::ffff:127.0.0.1]:${c}/`, `http://[::ffff:7f00:1]:${c}/`, `http://localhost.:${c}/`,
@@ -317,7 +291,7 @@ describe.each(STORES)('link previews (%s)', (kind) => {
       expect(view.message).toBe(p.message);
       expect(view.edited_at).toBeNull();
     }
-    expect(canaryConnections).toBe(0);
+    expect(canary.connections()).toBe(0);
     // Each internal target refused as an address (by literal, by resolver answer, after a redirect), the rest failed or empty.
     const after = await outcomes();
     const delta = (k: string): number => (after[k] ?? 0) - (before[k] ?? 0);
@@ -334,8 +308,8 @@ describe.each(STORES)('link previews (%s)', (kind) => {
 
   it('a page whose image is internal, huge, or an SVG gets its preview without the image', async () => {
     const images = [
-      `http://127.0.0.1:${canaryPort}/i.png`, `http://[::ffff:127.0.0.1]:${canaryPort}/i.png`, `http://rebind.test:${canaryPort}/i.png`,
-      page(`/redirect?to=${encodeURIComponent(`http://127.0.0.1:${canaryPort}/i.png`)}`),
+      `http://127.0.0.1:${canary.port}/i.png`, `http://[::ffff:127.0.0.1]:${canary.port}/i.png`, `http://rebind.test:${canary.port}/i.png`,
+      page(`/redirect?to=${encodeURIComponent(`http://127.0.0.1:${canary.port}/i.png`)}`),
       '/huge.png', '/evil.svg', '/evil-claims-png.png', `data:image/svg+xml,${encodeURIComponent(SVG)}`, 'javascript:alert(1)',
     ];
     const ids: string[] = [];
@@ -346,7 +320,7 @@ describe.each(STORES)('link previews (%s)', (kind) => {
       expect(preview?.title, images[i]).toBe(`Image test ${images[i]!.length}`);
       expect(preview?.image, images[i]).toBeNull();
     }
-    expect(canaryConnections).toBe(0);
+    expect(canary.connections()).toBe(0);
     expect(hugeBytesSent).toBeLessThan(128 * 1024 * 1024);
   });
 

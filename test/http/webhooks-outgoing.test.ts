@@ -12,9 +12,9 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { lookup } from 'node:dns/promises';
-import { createServer, type Server } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCanary, type Canary } from '../helpers/canary.js';
 import type { PostView } from '../../src/domain/presenters.js';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, envelope, makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
@@ -26,9 +26,7 @@ interface Received {
 }
 
 describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
-  let canary: Server;
-  let canaryPort = 0;
-  let canaryConnections = 0;
+  let canary: Canary;
   let receiver: HttpServer;
   let port = 0;
   const received: Received[] = [];
@@ -51,12 +49,7 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
   const at = (path: string): string => `http://localhost:${port}${path}`;
 
   beforeAll(async () => {
-    canary = createServer((socket) => {
-      canaryConnections++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => canary.listen(0, '::', resolve));
-    canaryPort = (canary.address() as { port: number }).port;
+    canary = await startCanary();
     receiver = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -126,7 +119,7 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
     for (const res of held) res.destroy();
     receiver?.closeAllConnections();
     await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
-    await new Promise<void>((resolve) => (canary ? canary.close(() => resolve()) : resolve()));
+    await canary?.close();
   });
 
   async function newHook(owner: TestUser, body: Record<string, unknown>): Promise<{ id: string; token: string }> {
@@ -203,7 +196,7 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
 
   it('never reaches an internal address it was not told to trust: the canary counts zero', async () => {
     // Refused when saved: what the URL itself names.
-    for (const url of [`http://127.0.0.1:${canaryPort}/`, `http://[::1]:${canaryPort}/`, 'http://169.254.169.254/latest/meta-data/', `http://localhost.localhost:${canaryPort}/`, `http://2130706433:${canaryPort}/`, 'http://10.0.0.8/']) {
+    for (const url of [`http://127.0.0.1:${canary.port}/`, `http://[::1]:${canary.port}/`, 'http://169.254.169.254/latest/meta-data/', `http://localhost.localhost:${canary.port}/`, `http://2130706433:${canary.port}/`, 'http://10.0.0.8/']) {
       const res = await t.api.post('/api/v1/hooks/outgoing', { team_id: team.id, trigger_words: ['ssrf'], callback_urls: [url] }, bob.token);
       expect(envelope(res), url).toMatchObject({ status: 422, error: { field: 'callback_urls' } });
     }
@@ -212,20 +205,20 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
     const hook = await newHook(bob, {
       trigger_words: ['ssrf'],
       callback_urls: [
-        at(`/redirect?to=${encodeURIComponent(`http://127.0.0.1:${canaryPort}/`)}`),
-        `http://rebind.test:${canaryPort}/`, `http://corp.test:${canaryPort}/`, `http://v6.test:${canaryPort}/`, at('/huge'),
+        at(`/redirect?to=${encodeURIComponent(`http://127.0.0.1:${canary.port}/`)}`),
+        `http://rebind.test:${canary.port}/`, `http://corp.test:${canary.port}/`, `http://v6.test:${canary.port}/`, at('/huge'),
       ],
     });
-    canaryConnections = 0;
+    const before = canary.connections();
     const post = await createPost(t.api, alice, channel.id, 'ssrf attempt');
     expect(post.message).toBe('ssrf attempt');
     await settle();
-    expect(canaryConnections).toBe(0);
+    expect(canary.connections()).toBe(before);
     const log = await deliveries(hook.id);
-    const byUrl = new Map(log.map((d) => [d.url.replace(`:${canaryPort}`, ':CANARY').replace(`:${port}`, ':RECEIVER'), d.error ?? d.status]));
+    const byUrl = new Map(log.map((d) => [d.url.replace(`:${canary.port}`, ':CANARY').replace(`:${port}`, ':RECEIVER'), d.error ?? d.status]));
     expect(Object.fromEntries(byUrl)).toEqual({
       // The redirect's answer is logged, never followed.
-      [`http://localhost:RECEIVER/redirect?to=${encodeURIComponent('http://127.0.0.1:CANARY/').replace('CANARY', String(canaryPort))}`]: 307,
+      [`http://localhost:RECEIVER/redirect?to=${encodeURIComponent('http://127.0.0.1:CANARY/').replace('CANARY', String(canary.port))}`]: 307,
       'http://rebind.test:CANARY/': 'refused: loopback address',
       'http://corp.test:CANARY/': 'refused: private address',
       'http://v6.test:CANARY/': 'refused: loopback address',

@@ -4,9 +4,9 @@
  * is made (a local listener records every connection), and reached once the host is in
  * RUSTCHAT_OUTBOUND_ALLOWED_HOSTS.
  */
-import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
+import { startCanary, type Canary } from '../helpers/canary.js';
 
 const PRODUCTION = {
   RUSTCHAT_ENVIRONMENT: 'production',
@@ -23,23 +23,16 @@ async function adminToken(t: TestApp): Promise<string> {
 }
 
 describe('SSO discovery through the outbound client (production)', () => {
-  let listener: Server;
-  let port: number;
-  let connections = 0;
+  let listener: Canary;
   const apps: TestApp[] = [];
 
   beforeAll(async () => {
     // Dual-stack, so ::1 and ::ffff:127.0.0.1 reach it as well as 127.0.0.1.
-    listener = createServer((socket) => {
-      connections++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => listener.listen(0, '::', resolve));
-    port = (listener.address() as { port: number }).port;
+    listener = await startCanary();
   });
   afterAll(async () => {
     for (const t of apps) await t.close();
-    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    await listener.close();
   });
 
   const spellings = ['127.0.0.1', 'localhost', '2130706433', '0x7f.1', '127.1', '[::ffff:127.0.0.1]'];
@@ -49,7 +42,7 @@ describe('SSO discovery through the outbound client (production)', () => {
     const admin = await adminToken(t);
     for (const [i, host] of spellings.entries()) {
       const key = `idp${i}`;
-      const issuer = `https://${host}:${port}`;
+      const issuer = `https://${host}:${listener.port}`;
       const input = { provider_key: key, provider_type: 'oidc', display_name: `IdP ${i}`, issuer_url: issuer, client_id: 'rustchat', client_secret: 'kc-client-secret-Zm9vYmFyYmF6cXV4' };
       let created = await t.api.post('/api/v1/admin/sso', input, admin);
       if (!allowListed) {
@@ -71,7 +64,7 @@ describe('SSO discovery through the outbound client (production)', () => {
     const t = await startApp('sqlite', { env: PRODUCTION });
     apps.push(t);
     await tryAll(t, false);
-    expect(connections).toBe(0);
+    expect(listener.connections()).toBe(0);
     // The log says why (the user sees only "could not be reached").
     expect(t.logs.text()).toMatch(/outbound request refused: loopback address/);
   });
@@ -79,11 +72,11 @@ describe('SSO discovery through the outbound client (production)', () => {
   it('reaches it when the host is allow-listed', async () => {
     const t = await startApp('sqlite', { env: { ...PRODUCTION, RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1, localhost, [::ffff:127.0.0.1]' } });
     apps.push(t);
-    const before = connections;
+    const before = listener.connections();
     await tryAll(t, true);
     // Every spelling got through the address check and made its connection (the listener
     // speaks no TLS, so discovery itself then fails).
-    expect(connections - before).toBeGreaterThanOrEqual(spellings.length);
+    expect(listener.connections() - before).toBeGreaterThanOrEqual(spellings.length);
     expect(t.logs.text()).not.toMatch(/outbound request refused/);
   });
 });
