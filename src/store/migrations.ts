@@ -19,6 +19,7 @@ import { webhooks } from './migrations/012-webhooks.js';
 import { commandsTokens } from './migrations/013-commands-tokens.js';
 import { notifications } from './migrations/014-notifications.js';
 import { dndSchedule } from './migrations/016-dnd-schedule.js';
+import { searchChannelStats } from './migrations/017-search-channel-stats.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -34,6 +35,7 @@ const TYPES: Record<Dialect, Record<string, string>> = {
     POST_SEARCH_TABLE: "CREATE VIRTUAL TABLE post_search USING fts5(words, stems, tags, chan, tokenize='unicode61 remove_diacritics 0', content='', contentless_delete=1)",
     // FTS5 keeps the channel as the `chan` token already.
     POST_SEARCH_CHANNEL: '',
+    POST_SEARCH_CHANNEL_STATS: '',
   },
   postgres: {
     SERIAL_PK: 'BIGSERIAL PRIMARY KEY',
@@ -48,6 +50,10 @@ const TYPES: Record<Dialect, Record<string, string>> = {
     POST_SEARCH_CHANNEL: [
       'ALTER TABLE post_search ADD COLUMN channel_id TEXT',
       'UPDATE post_search SET channel_id = p.channel_id FROM posts p WHERE p.seq = post_search.seq',
+    ].join(';\n'),
+    POST_SEARCH_CHANNEL_STATS: [
+      'ALTER TABLE post_search ALTER COLUMN channel_id SET STATISTICS 10',
+      'ANALYZE post_search (channel_id)',
     ].join(';\n'),
   },
 };
@@ -64,4 +70,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, notifications, searchChannel, dndSchedule];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, notifications, searchChannel, dndSchedule, searchChannelStats];

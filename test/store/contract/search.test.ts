@@ -146,6 +146,11 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
       const byOffset = await search.posts({ scope, clauses }, { order: 'relevance', offset: 6, limit: 3 });
       expect(byOffset.posts).toHaveLength(1);
       expect(byOffset.total).toBe(7);
+      // Past the end: an empty page still says how many there are.
+      const past = await search.posts({ scope, clauses }, { order: 'newest', beforeSeq: last.posts[0]!.seq, offset: 0, limit: 3 });
+      expect([past.posts.length, past.total]).toEqual([0, 7]);
+      const pastByOffset = await search.posts({ scope, clauses }, { order: 'relevance', offset: 9, limit: 3 });
+      expect([pastByOffset.posts.length, pastByOffset.total]).toEqual([0, 7]);
     }
   });
 
