@@ -20,6 +20,7 @@ import { commandsTokens } from './migrations/013-commands-tokens.js';
 import { notifications } from './migrations/014-notifications.js';
 import { dndSchedule } from './migrations/016-dnd-schedule.js';
 import { searchChannelStats } from './migrations/017-search-channel-stats.js';
+import { searchTeamToken } from './migrations/018-search-team-token.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -36,6 +37,7 @@ const TYPES: Record<Dialect, Record<string, string>> = {
     // FTS5 keeps the channel as the `chan` token already.
     POST_SEARCH_CHANNEL: '',
     POST_SEARCH_CHANNEL_STATS: '',
+    POST_SEARCH_TEAM_TOKEN: '',
   },
   postgres: {
     SERIAL_PK: 'BIGSERIAL PRIMARY KEY',
@@ -55,6 +57,16 @@ const TYPES: Record<Dialect, Record<string, string>> = {
       'ALTER TABLE post_search ALTER COLUMN channel_id SET STATISTICS 10',
       'ANALYZE post_search (channel_id)',
     ].join(';\n'),
+    POST_SEARCH_TEAM_TOKEN: [
+      'DROP INDEX post_search_words',
+      'DROP INDEX post_search_stems',
+      'DROP INDEX post_search_tags',
+      'DROP INDEX post_search_chan',
+      "UPDATE post_search SET chan = post_search.chan || ('p' || lower(regexp_replace(c.team_id, '[^0-9a-zA-Z]', '', 'g')))::tsvector FROM channels c WHERE c.id = post_search.channel_id AND c.type = 'public' AND c.team_id IS NOT NULL",
+      'CREATE INDEX post_search_words ON post_search USING GIN (words, chan)',
+      'CREATE INDEX post_search_stems ON post_search USING GIN (stems, chan)',
+      'CREATE INDEX post_search_tags ON post_search USING GIN (tags, chan)',
+    ].join(';\n'),
   },
 };
 
@@ -70,4 +82,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, notifications, searchChannel, dndSchedule, searchChannelStats];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, notifications, searchChannel, dndSchedule, searchChannelStats, searchTeamToken];
