@@ -20,6 +20,8 @@ import { commandsTokens } from './migrations/013-commands-tokens.js';
 import { notifications } from './migrations/014-notifications.js';
 import { dndSchedule } from './migrations/016-dnd-schedule.js';
 import { attachmentImages } from './migrations/017-attachment-images.js';
+import { searchChannelStats } from './migrations/018-search-channel-stats.js';
+import { searchTeamToken } from './migrations/019-search-team-token.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -35,6 +37,8 @@ const TYPES: Record<Dialect, Record<string, string>> = {
     POST_SEARCH_TABLE: "CREATE VIRTUAL TABLE post_search USING fts5(words, stems, tags, chan, tokenize='unicode61 remove_diacritics 0', content='', contentless_delete=1)",
     // FTS5 keeps the channel as the `chan` token already.
     POST_SEARCH_CHANNEL: '',
+    POST_SEARCH_CHANNEL_STATS: '',
+    POST_SEARCH_TEAM_TOKEN: '',
   },
   postgres: {
     SERIAL_PK: 'BIGSERIAL PRIMARY KEY',
@@ -49,6 +53,20 @@ const TYPES: Record<Dialect, Record<string, string>> = {
     POST_SEARCH_CHANNEL: [
       'ALTER TABLE post_search ADD COLUMN channel_id TEXT',
       'UPDATE post_search SET channel_id = p.channel_id FROM posts p WHERE p.seq = post_search.seq',
+    ].join(';\n'),
+    POST_SEARCH_CHANNEL_STATS: [
+      'ALTER TABLE post_search ALTER COLUMN channel_id SET STATISTICS 10',
+      'ANALYZE post_search (channel_id)',
+    ].join(';\n'),
+    POST_SEARCH_TEAM_TOKEN: [
+      'DROP INDEX post_search_words',
+      'DROP INDEX post_search_stems',
+      'DROP INDEX post_search_tags',
+      'DROP INDEX post_search_chan',
+      "UPDATE post_search SET chan = post_search.chan || ('p' || lower(regexp_replace(c.team_id, '[^0-9a-zA-Z]', '', 'g')))::tsvector FROM channels c WHERE c.id = post_search.channel_id AND c.type = 'public' AND c.team_id IS NOT NULL",
+      'CREATE INDEX post_search_words ON post_search USING GIN (words, chan)',
+      'CREATE INDEX post_search_stems ON post_search USING GIN (stems, chan)',
+      'CREATE INDEX post_search_tags ON post_search USING GIN (tags, chan)',
     ].join(';\n'),
   },
 };
@@ -65,4 +83,4 @@ export function renderStatements(migration: Migration, dialect: Dialect): string
     .filter((s) => s !== '' && !/^(--[^\n]*\n?)+$/.test(s));
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, notifications, searchChannel, dndSchedule, attachmentImages];
+export const MIGRATIONS: readonly Migration[] = [core, sso, passwordReset, exchangeBinding, channelEventSeq, files, search, threads, customEmoji, linkPreviews, screens, webhooks, commandsTokens, notifications, searchChannel, dndSchedule, attachmentImages, searchChannelStats, searchTeamToken];

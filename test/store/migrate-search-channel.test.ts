@@ -20,7 +20,8 @@ describe.each(STORES)('migration 15: search channel (%s)', (kind) => {
 
   it('posts indexed before it are found in their own channel only, on every scope path', async () => {
     const db = await open();
-    await migrate(db, kind, MIGRATIONS.filter((m) => m.version !== 15));
+    // A database from before version 15 (later migrations build on it: 18 tunes its column).
+    await migrate(db, kind, MIGRATIONS.filter((m) => m.version < 15));
     const store = new KyselyStore({ dialect: kind, db });
     const [a, b] = [await store.users.create(newUser()), await store.users.create(newUser())];
     const team = newTeam(a.id);
@@ -40,10 +41,13 @@ describe.each(STORES)('migration 15: search channel (%s)', (kind) => {
     }
 
     const report = await migrate(db, kind);
-    expect(report.applied).toEqual([15]);
+    expect(report.applied).toEqual(MIGRATIONS.map((m) => m.version).filter((v) => v >= 15).sort((x, y) => x - y));
     if (kind === 'postgres') {
       const rows = (await sql<{ seq: string; channel_id: string }>`SELECT seq, channel_id FROM post_search ORDER BY seq`.execute(db)).rows;
       expect(rows.map((r) => r.channel_id)).toEqual([open1.id, other.id]);
+      // Migration 18: few statistics on the column that only channel lists filter.
+      const target = (await sql<{ t: number }>`SELECT attstattarget AS t FROM pg_attribute WHERE attrelid = 'post_search'::regclass AND attname = 'channel_id'`.execute(db)).rows[0]?.t;
+      expect(Number(target)).toBe(10);
     }
     const { clauses } = parseSearchQuery('zebra');
     for (const search of [new Search(db, kind, 0), new Search(db, kind, 0, 0)]) {

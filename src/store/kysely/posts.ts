@@ -7,7 +7,7 @@ import type { EventStamps } from '../outbox.js';
 import type { NewPost, PostPage, PostStore } from '../posts.js';
 import type { SearchDocument } from '../search.js';
 import { ReadPointers } from './read-pointers.js';
-import { channelToken, removeIndex, tsvectorLiteral, writeIndex } from './search.js';
+import { channelToken, removeIndex, teamTokenOf, tsvectorLiteral, writeIndex } from './search.js';
 import { Reactions } from './reactions.js';
 import { SavedPosts } from './saved-posts.js';
 import { num, type Db } from './shared.js';
@@ -95,7 +95,7 @@ export class Posts implements PostStore {
    */
   private async createPostgres(p: NewPost, readBy: string | undefined, search: SearchDocument | undefined): Promise<number> {
     const { rows } = await unique(sql<{ seq: string | number; event_seq: string | number | null }>`
-      WITH lock AS (SELECT id FROM channels WHERE id = ${p.channel_id} FOR UPDATE),
+      WITH lock AS (SELECT id, type, team_id FROM channels WHERE id = ${p.channel_id} FOR UPDATE),
       ins AS (
         INSERT INTO posts (id, channel_id, user_id, root_post_id, message, props, file_ids, is_pinned, created_at, edited_at, deleted_at,
                            reply_count, last_reply_at, client_msg_id, mention_all)
@@ -115,7 +115,7 @@ export class Posts implements PostStore {
       ${search === undefined ? sql`` : sql`, indexed AS (
         INSERT INTO post_search (seq, words, stems, tags, chan, channel_id)
         SELECT ins.seq, ${tsvectorLiteral(search.words)}::tsvector, ${tsvectorLiteral(search.stems)}::tsvector, ${tsvectorLiteral(search.tags)}::tsvector,
-               ${tsvectorLiteral(channelToken(p.channel_id))}::tsvector, ${p.channel_id}::text FROM ins)`}
+               ${tsvectorLiteral(channelToken(p.channel_id))}::tsvector || ${teamTokenOf('lock')}, ${p.channel_id}::text FROM ins, lock)`}
       SELECT seq, (SELECT event_seq FROM last_post) AS event_seq FROM ins`.execute(this.db));
     // The channel was deleted after the caller's access check: the post has nowhere to go.
     if (rows[0] === undefined) throw new NotFound('channel');

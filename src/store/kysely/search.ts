@@ -5,8 +5,9 @@
  *   PostgreSQL:   words @@ 'deploy' <-> 'prod'   stems @@ 'deploy'   words @@ 'depl':*
  * Each clause targets one column; all positive clauses must match (AND), no negated one may.
  *
- * The read scope is a subquery over memberships (ChannelReadScope), joined in the same query:
- * nothing is fetched and then dropped.
+ * The read scope (ChannelReadScope) is a condition of the same statement (index tokens, a
+ * list of channels or the membership subquery: Scope, scopeOf): nothing is fetched and then
+ * dropped, and the count only counts what the caller may read.
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Channel, FileInfo, Post } from '../../domain/entities.js';
@@ -19,13 +20,15 @@ import { likePattern, num, UNNAMED_STATEMENT, type Db } from './shared.js';
 const COLUMNS: readonly SearchColumn[] = ['words', 'stems', 'tags'];
 
 /**
- * Up to this many readable channels, the read scope becomes part of the engine's match (the
- * `chan` column: "in one of these channels"), so the engine intersects its own posting lists
- * and the newest matches come straight from the index, already authorised. An FTS5 OR over
- * many channel tokens costs more than it saves: timing SearchStore.posts on 300,000 posts of
- * the `search` scenario (2026-12-03, busy machine), 20 channels in the match were 2–5× faster
- * than the list for common words, 150 were up to 7× slower for rare ones, 513 were 5–10×
- * slower for every kind.
+ * Up to this many tokens, the read scope becomes part of the engine's match (the `chan`
+ * column: "in one of these channels", on PostgreSQL also "in a public channel of one of these
+ * teams"), so the engine intersects its own posting lists and the newest matches come straight
+ * from the index, already authorised. An OR over many tokens costs more than it saves: timing
+ * SearchStore.posts on 300,000 posts of the `search` scenario (2026-12-03, busy machine), 20
+ * channels in the FTS5 match were 2–5× faster than the list for common words, 150 were up to
+ * 7× slower for rare ones, 513 were 5–10× slower for every kind; on PostgreSQL the index scan of
+ * a common word grew from 0.6 ms with one token to 2.5 ms with 64 (100,000 posts), still no
+ * slower than checking every match's channel in the table.
  * Beyond it the scope is a SQL condition on the matches (a list, or the subquery).
  */
 const SCOPE_IN_MATCH_MAX = 64;
@@ -37,11 +40,12 @@ const SCOPE_IN_MATCH_MAX = 64;
 const SCOPE_LIST_MAX = 5000;
 
 /**
- * How a statement limits itself to the readable channels: their tokens in the engine's match,
- * a bound list, or the membership subquery. `ids` (match, list) are already narrowed to the
- * query's team and `in:` channels.
+ * How a statement limits itself to the readable channels: tokens of the index's `chan` column
+ * in the engine's match (`c<channel>`; on PostgreSQL also `p<team>`, every public channel of a
+ * team), a bound list of channel ids, or the membership subquery. Already narrowed to the
+ * query's team and `in:` channels (match, list).
  */
-type Scope = { readonly kind: 'match' | 'list'; readonly ids: readonly string[] } | { readonly kind: 'subquery' };
+type Scope = { readonly kind: 'match'; readonly tokens: readonly string[] } | { readonly kind: 'list'; readonly ids: readonly string[] } | { readonly kind: 'subquery' };
 const TOKEN = /^[\p{L}\p{N}]{1,64}$/u;
 
 function checkTokens(tokens: readonly string[]): void {
@@ -95,6 +99,17 @@ export function readableChannels(scope: ChannelReadScope, withTeam = false): Raw
 const list = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`));
 
 /**
+ * Channel ids as one PostgreSQL `text[]` for `= ANY(…)`, bound as one comma-separated string
+ * and split by `string_to_array`: PostgreSQL folds it into a constant array when it plans the
+ * (unnamed) statement, so the filter is still a hashed lookup, and the 500 ids of a large read
+ * scope cost about 0.3 ms less per statement than a bound array (`pg` quoting each element,
+ * PostgreSQL's array parser reading them back). Ids are UUIDs; one with a comma goes as an array.
+ */
+function channelArray(ids: readonly string[]): RawBuilder<unknown> {
+  return ids.some((id) => id.includes(',')) ? sql`${[...ids]}::text[]` : sql`string_to_array(${ids.join(',')}, ',')`;
+}
+
+/**
  * Leads a statement that store/postgres/open.ts must send unnamed: its text varies with the
  * caller's channels, and a reused generic plan cannot know how selective a tsquery is (a
  * rare word and a common one need different plans), so PostgreSQL plans it with the values.
@@ -106,6 +121,7 @@ interface IndexDriven {
   readonly from: RawBuilder<unknown>;
   readonly where: RawBuilder<unknown>[];
   readonly seq: RawBuilder<unknown>;
+  /** Best match first in ascending order (FTS5's bm25 is lower for better matches; PostgreSQL's ts_rank negated). */
   readonly rank: RawBuilder<unknown> | undefined;
   readonly indexOnly: { readonly from: RawBuilder<unknown>; readonly where: RawBuilder<unknown> } | undefined;
 }
@@ -131,11 +147,13 @@ export class Search implements SearchStore {
   }
 
   /**
-   * The conditions on post `p`: the read scope as SQL (a list or the subquery; `match` is
-   * bound as a list here), the excluded words, the operators' filters.
+   * The conditions on post `p`: the read scope as SQL (a list or the subquery: a query without
+   * words on PostgreSQL, or with a scope too long for the match on SQLite), the excluded words,
+   * the operators' filters.
    */
   private postConditions(q: PostQuery, scope: Scope): RawBuilder<unknown>[] {
-    const inScope = scope.kind === 'subquery' ? sql`p.channel_id IN (${readableChannels(q.scope)})` : this.dialect === 'postgres' ? sql`p.channel_id = ANY(${[...scope.ids]}::text[])` : sql`p.channel_id IN (${list(scope.ids)})`;
+    if (scope.kind === 'match') throw new Error('a scope of index tokens needs the index-driven statements');
+    const inScope = scope.kind === 'subquery' ? sql`p.channel_id IN (${readableChannels(q.scope)})` : this.dialect === 'postgres' ? sql`p.channel_id = ANY(${channelArray(scope.ids)})` : sql`p.channel_id IN (${list(scope.ids)})`;
     const where: RawBuilder<unknown>[] = [inScope, ...this.excludedConditions(q.clauses)];
     return [...where, ...this.filters(q, scope)];
   }
@@ -155,14 +173,39 @@ export class Search implements SearchStore {
   }
 
   /**
-   * The read scope for this query. The readable channels are listed in one statement and
-   * narrowed to the team and `in:` channels here (SQLite plans the same filters inside the
-   * statement badly: 13–50 ms against 1 ms for 500 channels), then used as the match or a
-   * list by size. A system admin's every-channel scope stays a subquery.
+   * The read scope for this query. `viaIndex`: the statements will be index-driven (the scope
+   * may be index tokens).
+   *
+   * PostgreSQL, for an index-driven query without `in:`: the caller's teams and channel
+   * memberships (one short statement), as index tokens: `p<team>` for each team (every public
+   * channel of it: CHANNEL_POLICY.read's "public channel of one of my teams", which the index
+   * row of a post in a public channel carries, migration 19) and `c<channel>` for each channel
+   * the caller is a member of and which no team token covers (private, direct, group). The
+   * multi-column GIN indexes of migration 19 then intersect the words with the scope inside
+   * one index scan, and the count reads only readable matches from the table.
+   *
+   * Otherwise the readable channels are listed in one statement and narrowed to the team and
+   * `in:` channels here (SQLite plans the same filters inside the statement badly: 13–50 ms
+   * against 1 ms for 500 channels), then used as channel tokens or a list by size. A system
+   * admin's every-channel scope stays a subquery.
    */
-  private async scopeOf(q: PostQuery): Promise<Scope> {
+  private async scopeOf(q: PostQuery, viaIndex: boolean): Promise<Scope> {
     if (q.scope.allTeamChannels) return { kind: 'subquery' };
-    const { rows } = await sql<{ channel_id: string; team_id: string | null }>`${readableChannels(q.scope, true)}`.execute(this.db);
+    if (this.dialect === 'postgres' && viaIndex && q.channelIds === undefined) {
+      const tokens = await this.teamScopeTokens(q);
+      if (tokens.length <= this.scopeInMatchMax) return { kind: 'match', tokens };
+    }
+    let rows: ReadonlyArray<{ readonly channel_id: string; readonly team_id: string | null }>;
+    if (this.dialect === 'postgres') {
+      // On PostgreSQL narrowed to the team in the statement and answered as one string (ids
+      // separated by U+001F, which no id contains): one row to read instead of hundreds (0.5
+      // against 0.7 ms for 500 channels).
+      const inTeam = q.teamId === undefined ? sql`` : sql` WHERE r.team_id = ${q.teamId} OR r.team_id IS NULL`;
+      const joined = (await sql<{ ids: string | null }>`SELECT string_agg(r.channel_id, chr(31)) AS ids FROM (${readableChannels(q.scope, true)}) r${inTeam}`.execute(this.db)).rows[0]?.ids ?? null;
+      rows = joined === null ? [] : joined.split('\x1f').map((id) => ({ channel_id: id, team_id: null }));
+    } else {
+      rows = (await sql<{ channel_id: string; team_id: string | null }>`${readableChannels(q.scope, true)}`.execute(this.db)).rows;
+    }
     const only = q.channelIds === undefined ? undefined : new Set(q.channelIds);
     const ids = new Set<string>();
     for (const r of rows) {
@@ -170,39 +213,83 @@ export class Search implements SearchStore {
       if (only !== undefined && !only.has(r.channel_id)) continue;
       ids.add(r.channel_id);
     }
-    if (ids.size <= this.scopeInMatchMax) return { kind: 'match', ids: [...ids] };
+    // PostgreSQL matches channel tokens only in index-driven statements; the others take the list.
+    if (ids.size <= this.scopeInMatchMax && (viaIndex || this.dialect === 'sqlite')) return { kind: 'match', tokens: [...ids].map(channelToken) };
     if (ids.size <= this.scopeListMax) return { kind: 'list', ids: [...ids] };
     return { kind: 'subquery' };
   }
 
+  /**
+   * PostgreSQL: the read scope (CHANNEL_POLICY.read, as readableChannels states it in SQL) as
+   * `chan` tokens, narrowed to the query's team: a team token for each of the caller's teams,
+   * a channel token for each membership no team token covers.
+   */
+  private async teamScopeTokens(q: PostQuery): Promise<string[]> {
+    const { rows } = await sql<{ id: string; type: string | null; team_id: string | null }>`
+      SELECT cm.channel_id AS id, mc.type, mc.team_id FROM channel_members cm JOIN channels mc ON mc.id = cm.channel_id WHERE cm.user_id = ${q.scope.userId}
+      UNION ALL SELECT tm.team_id, NULL, NULL FROM team_members tm WHERE tm.user_id = ${q.scope.userId}`.execute(this.db);
+    const teams = new Set(rows.filter((r) => r.type === null && (q.teamId === undefined || r.id === q.teamId)).map((r) => r.id));
+    const tokens = new Set([...teams].map(teamToken));
+    for (const r of rows) {
+      if (r.type === null) continue;
+      if (q.teamId !== undefined && r.team_id !== null && r.team_id !== q.teamId) continue;
+      if (r.type === 'public' && r.team_id !== null && teams.has(r.team_id)) continue;
+      tokens.add(channelToken(r.id));
+    }
+    return [...tokens];
+  }
+
   async posts(q: PostQuery, page: PostPageRequest): Promise<{ posts: Post[]; total: number }> {
-    const scope = await this.scopeOf(q);
-    if (scope.kind !== 'subquery' && scope.ids.length === 0) return { posts: [], total: 0 };
     const positive = q.clauses.filter((c) => !c.negated);
+    const scope = await this.scopeOf(q, positive.length > 0);
+    if ((scope.kind === 'match' && scope.tokens.length === 0) || (scope.kind === 'list' && scope.ids.length === 0)) return { posts: [], total: 0 };
     const { from, where, seq, rank, indexOnly } = positive.length > 0 || (scope.kind === 'match' && this.dialect === 'sqlite')
       ? this.indexDriven(q, scope)
       : { from: sql`posts p`, where: this.postConditions(q, scope), seq: sql`p.seq`, rank: undefined, indexOnly: undefined };
     const whereSql = sql.join([...where, sql`p.deleted_at IS NULL`], sql` AND `);
-    let rows: Post[];
-    if (page.order === 'relevance' && rank !== undefined) {
-      rows = (await sql<Post>`${UNNAMED} SELECT p.* FROM ${from} WHERE ${whereSql} ORDER BY ${rank}, ${seq} DESC LIMIT ${page.limit} OFFSET ${page.offset}`.execute(this.db)).rows;
+    const byRank = page.order === 'relevance' && rank !== undefined ? rank : undefined;
+    const cursor = byRank === undefined && page.beforeSeq !== undefined ? sql` AND ${seq} < ${page.beforeSeq}` : sql``;
+    const skip = byRank !== undefined || (page.beforeSeq === undefined && page.offset > 0) ? sql` OFFSET ${page.offset}` : sql``;
+    const order = byRank === undefined ? sql`${seq} DESC` : sql`${byRank}, ${seq} DESC`;
+    const rankColumn = byRank === undefined ? sql`` : sql`, ${byRank} AS rc_rank`;
+    let pageSql: RawBuilder<unknown>;
+    if (this.dialect === 'postgres' && indexOnly !== undefined) {
+      // The page's matches from the index alone, then their posts by primary key: PostgreSQL
+      // otherwise estimates the join before the LIMIT and may merge-join thousands of `posts`
+      // rows (newest first) to keep 20 (a common phrase: 3,600 rows read, 4 ms).
+      pageSql = sql`SELECT p.*${byRank === undefined ? sql`` : sql`, m.rc_rank`} FROM (SELECT ${seq} AS seq${rankColumn} FROM ${indexOnly.from} WHERE ${indexOnly.where}${cursor} ORDER BY ${order} LIMIT ${page.limit}${skip}) m
+        JOIN posts p ON p.seq = m.seq WHERE p.deleted_at IS NULL`;
     } else {
-      const cursor = page.beforeSeq === undefined ? sql`` : sql` AND ${seq} < ${page.beforeSeq}`;
-      const skip = page.beforeSeq === undefined && page.offset > 0 ? sql` OFFSET ${page.offset}` : sql``;
-      rows = (await sql<Post>`${UNNAMED} SELECT p.* FROM ${from} WHERE ${whereSql}${cursor} ORDER BY ${seq} DESC LIMIT ${page.limit}${skip}`.execute(this.db)).rows;
+      pageSql = sql`SELECT p.*${rankColumn} FROM ${from} WHERE ${whereSql}${cursor} ORDER BY ${order} LIMIT ${page.limit}${skip}`;
     }
-    // A first page shorter than asked is the whole answer: no second statement to count it.
-    let total: number;
-    if (page.beforeSeq === undefined && page.offset === 0 && rows.length < page.limit) total = rows.length;
-    else {
-      // The index holds live posts only (a delete removes the entry in its transaction): with
-      // nothing to check on `posts`, the engine counts on its own.
-      const counted = indexOnly === undefined
-        ? sql`SELECT 1 FROM ${from} WHERE ${whereSql} LIMIT ${SEARCH_COUNT_CAP}`
-        : sql`SELECT 1 FROM ${indexOnly.from} WHERE ${indexOnly.where} LIMIT ${SEARCH_COUNT_CAP}`;
-      total = num((await sql<{ n: number | string }>`${UNNAMED} SELECT COUNT(*) AS n FROM (${counted}) capped`.execute(this.db)).rows[0]?.n ?? 0);
+    // The index holds live posts only (a delete removes the entry in its transaction): with
+    // nothing to check on `posts`, the engine counts on its own.
+    const counted = indexOnly === undefined
+      ? sql`SELECT 1 FROM ${from} WHERE ${whereSql} LIMIT ${SEARCH_COUNT_CAP}`
+      : sql`SELECT 1 FROM ${indexOnly.from} WHERE ${indexOnly.where} LIMIT ${SEARCH_COUNT_CAP}`;
+    const countSql = sql`SELECT COUNT(*) AS n FROM (${counted}) capped`;
+    // A first page shorter than asked is the whole answer: no count.
+    const firstPage = page.beforeSeq === undefined && page.offset === 0;
+    let rows: Array<Post & { rc_rank?: unknown; rc_total?: number | string | null }>;
+    let total: number | undefined;
+    if (this.dialect === 'postgres') {
+      // One statement: the page, and the count when the page does not already answer it (a
+      // scalar subquery PostgreSQL runs only when the CASE reaches it). The scope's channel list
+      // is sent and planned once instead of twice, and one round trip is saved.
+      const needed = firstPage ? sql`(SELECT COUNT(*) FROM page) >= ${page.limit}` : sql`TRUE`;
+      const pageOrder = byRank !== undefined ? sql`page.rc_rank, page.seq DESC` : sql`page.seq DESC`;
+      rows = (await sql<Post & { rc_total: number | string | null }>`${UNNAMED} WITH page AS MATERIALIZED (${pageSql})
+        SELECT page.*, CASE WHEN ${needed} THEN (${countSql}) END AS rc_total FROM page ORDER BY ${pageOrder}`.execute(this.db)).rows;
+      const counted = rows[0]?.rc_total;
+      if (counted !== undefined && counted !== null) total = num(counted);
+      else if (firstPage && rows.length < page.limit) total = rows.length;
+      // else: a later page with nothing on it (past the end): counted on its own below.
+    } else {
+      rows = (await sql<Post>`${UNNAMED} ${pageSql}`.execute(this.db)).rows;
+      if (firstPage && rows.length < page.limit) total = rows.length;
     }
-    return { posts: rows.map((r) => ({ ...r, seq: num(r.seq) })), total };
+    total ??= num((await sql<{ n: number | string }>`${UNNAMED} ${countSql}`.execute(this.db)).rows[0]?.n ?? 0);
+    return { posts: rows.map(({ rc_rank: _rank, rc_total: _total, ...r }) => ({ ...r, seq: num(r.seq) })), total };
   }
 
   /**
@@ -218,10 +305,11 @@ export class Search implements SearchStore {
     const positive = q.clauses.filter((c) => !c.negated);
     const negative = q.clauses.filter((c) => c.negated);
     const filters = this.filters(q, scope);
-    const channels = scope.kind === 'match' ? scope.ids : undefined;
+    const tokens = scope.kind === 'match' ? scope.tokens : undefined;
+    if (tokens !== undefined) checkTokens(tokens);
     if (this.dialect === 'sqlite') {
       const scopeSql = scope.kind === 'subquery' ? [sql`p.channel_id IN (${readableChannels(q.scope)})`] : scope.kind === 'list' ? [sql`p.channel_id IN (${list(scope.ids)})`] : [];
-      const scopeMatch = channels === undefined ? undefined : `chan : (${channels.map((id) => `"${channelToken(id)}"`).join(' OR ')})`;
+      const scopeMatch = tokens === undefined ? undefined : `chan : (${tokens.map((t) => `"${t}"`).join(' OR ')})`;
       const parts = [...(positive.length > 0 ? [`(${positive.map(fts5Clause).join(' AND ')})`] : []), ...(scopeMatch === undefined ? [] : [scopeMatch])];
       let match = parts.join(' AND ');
       if (negative.length > 0) match = `(${match}) NOT (${negative.map(fts5Clause).join(' OR ')})`;
@@ -239,20 +327,20 @@ export class Search implements SearchStore {
     };
     const pos = COLUMNS.map((col) => [col, per(positive, col, ' & ')] as const).filter((e): e is readonly [SearchColumn, string] => e[1] !== undefined);
     const match: RawBuilder<unknown>[] = pos.map(([col, t]) => sql`${sql.ref(`ps.${col}`)} @@ ${t}::tsquery`);
-    if (channels !== undefined) match.push(sql`ps.chan @@ ${channels.map((id) => `'${channelToken(id)}'`).join(' | ')}::tsquery`);
+    if (tokens !== undefined) match.push(sql`ps.chan @@ ${tokens.map((t) => `'${t}'`).join(' | ')}::tsquery`);
     const neg = COLUMNS.map((col) => [col, per(negative, col, ' | ')] as const).filter((e): e is readonly [SearchColumn, string] => e[1] !== undefined);
     for (const [col, t] of neg) match.push(sql`NOT (${sql.ref(`ps.${col}`)} @@ ${t}::tsquery)`);
     // The scope on the index row's own channel (migration 15): the count needs no `posts` for
     // it, and the list is one array parameter, which PostgreSQL plans in a fraction of the time
     // of hundreds of `IN` values.
     if (scope.kind === 'subquery') match.push(sql`ps.channel_id IN (${readableChannels(q.scope)})`);
-    else if (scope.kind === 'list') match.push(sql`ps.channel_id = ANY(${[...scope.ids]}::text[])`);
+    else if (scope.kind === 'list') match.push(sql`ps.channel_id = ANY(${channelArray(scope.ids)})`);
     const rank = pos.map(([col, t]) => sql`ts_rank(${sql.ref(`ps.${col}`)}, ${t}::tsquery)`);
     return {
       from: sql`post_search ps JOIN posts p ON p.seq = ps.seq`,
       where: [...match, ...filters],
       seq: sql`ps.seq`,
-      rank: rank.length > 0 ? sql`(${sql.join(rank, sql` + `)}) DESC` : undefined,
+      rank: rank.length > 0 ? sql`-(${sql.join(rank, sql` + `)})` : undefined,
       indexOnly: filters.length === 0 ? { from: sql`post_search ps`, where: sql.join(match, sql` AND `) } : undefined,
     };
   }
@@ -319,13 +407,31 @@ export async function writeIndex(db: Db, dialect: Dialect, seq: number, channelI
   }
   await sql`
     INSERT INTO post_search (seq, words, stems, tags, chan, channel_id)
-    VALUES (${seq}, ${tsvectorLiteral(doc.words)}::tsvector, ${tsvectorLiteral(doc.stems)}::tsvector, ${tsvectorLiteral(doc.tags)}::tsvector, ${tsvectorLiteral(chan)}::tsvector, ${channelId})
+    VALUES (${seq}, ${tsvectorLiteral(doc.words)}::tsvector, ${tsvectorLiteral(doc.stems)}::tsvector, ${tsvectorLiteral(doc.tags)}::tsvector,
+            ${tsvectorLiteral(chan)}::tsvector || COALESCE((SELECT ${teamTokenOf('tc')} FROM channels tc WHERE tc.id = ${channelId}), ''::tsvector), ${channelId})
     ON CONFLICT (seq) DO UPDATE SET words = EXCLUDED.words, stems = EXCLUDED.stems, tags = EXCLUDED.tags, chan = EXCLUDED.chan, channel_id = EXCLUDED.channel_id`.execute(db);
 }
 
 /** A channel id as one index token (letters and digits only: the UUID without its dashes). */
 export function channelToken(channelId: string): string {
   return `c${channelId.replace(/[^0-9a-zA-Z]/g, '').toLowerCase()}`;
+}
+
+/** PostgreSQL: a team id as one index token, carried by the index rows of its public channels' posts. */
+export function teamToken(teamId: string): string {
+  return `p${teamId.replace(/[^0-9a-zA-Z]/g, '').toLowerCase()}`;
+}
+
+/**
+ * PostgreSQL: the team token of channel row `alias` (its `type` and `team_id`) as a tsvector,
+ * empty unless the channel is public: the same token as teamToken, made in SQL. A channel's
+ * type and team never change (ChannelStore.update cannot set them); a change that could would
+ * have to rewrite the `chan` of the channel's index rows in the same transaction.
+ */
+export function teamTokenOf(alias: string): RawBuilder<unknown> {
+  const type = sql.ref(`${alias}.type`);
+  const team = sql.ref(`${alias}.team_id`);
+  return sql`CASE WHEN ${type} = 'public' AND ${team} IS NOT NULL THEN ('p' || lower(regexp_replace(${team}, '[^0-9a-zA-Z]', '', 'g')))::tsvector ELSE ''::tsvector END`;
 }
 
 /** Removes the index entries of these posts (by id). */

@@ -146,6 +146,11 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
       const byOffset = await search.posts({ scope, clauses }, { order: 'relevance', offset: 6, limit: 3 });
       expect(byOffset.posts).toHaveLength(1);
       expect(byOffset.total).toBe(7);
+      // Past the end: an empty page still says how many there are.
+      const past = await search.posts({ scope, clauses }, { order: 'newest', beforeSeq: last.posts[0]!.seq, offset: 0, limit: 3 });
+      expect([past.posts.length, past.total]).toEqual([0, 7]);
+      const pastByOffset = await search.posts({ scope, clauses }, { order: 'relevance', offset: 9, limit: 3 });
+      expect([pastByOffset.posts.length, pastByOffset.total]).toEqual([0, 7]);
     }
   });
 
@@ -174,6 +179,50 @@ describe.each(STORES)('store contract: search (%s)', (kind) => {
         ['b: not in the other team', await find(actor(b!), 'wombat'), ['wombat in a direct message', 'wombat in the team']],
       ];
       for (const [label, got, expected] of checks) if (JSON.stringify([...got].sort()) !== JSON.stringify(expected)) wrong.push(`${path}: ${label}: got ${JSON.stringify(got)}`);
+    }
+    engine = () => store.search;
+    expect(wrong).toEqual([]);
+  });
+
+  it('reads a public channel through its team (joined or not) and any other channel through membership only, on every path', async () => {
+    // On PostgreSQL the default path matches a team token for "public channel of one of my
+    // teams" and channel tokens for memberships; the others list or subquery the channels.
+    const { users: [a, b, c], team, channel } = await world(3);
+    await store.channels.removeMember(channel.id, c!.id);
+    const priv = newChannel(a!.id, team.id, { type: 'private' });
+    await store.channels.create(priv);
+    await store.channels.addMember({ channel_id: priv.id, user_id: b!.id, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 1 });
+    const group = newChannel(a!.id, null, { type: 'group' });
+    await store.channels.create(group);
+    for (const u of [a!, b!]) await store.channels.addMember({ channel_id: group.id, user_id: u.id, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 1 });
+    const other = newTeam(a!.id);
+    await store.teams.create(other);
+    await store.teams.addMember({ team_id: other.id, user_id: b!.id, role: 'member', created_at: 1 });
+    const otherPublic = newChannel(b!.id, other.id);
+    await store.channels.create(otherPublic);
+    await store.channels.addMember({ channel_id: otherPublic.id, user_id: b!.id, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 1 });
+    await post(channel.id, a!.id, 'quokka public');
+    await post(priv.id, b!.id, 'quokka private');
+    await post(group.id, b!.id, 'quokka group');
+    await post(otherPublic.id, b!.id, 'quokka other team');
+    // b leaves the other team but stays in its public channel: still a member of the channel.
+    await store.teams.removeMember(other.id, b!.id);
+    const wrong: string[] = [];
+    for (const [path, chosen] of ALL_PATHS) {
+      engine = chosen;
+      const checks: [string, string[], string[]][] = [
+        ['c: public channel left, still in the team', await find(actor(c!), 'quokka'), ['quokka public']],
+        ['c in the team', await find(actor(c!), 'quokka', { teamId: team.id }), ['quokka public']],
+        ['b: in every channel but one left team', await find(actor(b!), 'quokka'), ['quokka group', 'quokka other team', 'quokka private', 'quokka public']],
+        ['b in the team', await find(actor(b!), 'quokka', { teamId: team.id }), ['quokka group', 'quokka private', 'quokka public']],
+        ['b in the team left', await find(actor(b!), 'quokka', { teamId: other.id }), ['quokka group', 'quokka other team']],
+        ['a: not in the private one', await find(actor(a!), 'quokka'), ['quokka group', 'quokka public']],
+      ];
+      for (const [label, got, expected] of checks) if (JSON.stringify([...got].sort()) !== JSON.stringify(expected)) wrong.push(`${path}: ${label}: got ${JSON.stringify(got)}`);
+      // Out of the team entirely: nothing of its public channels, joined or not.
+      await store.teams.removeMember(team.id, c!.id);
+      if ((await find(actor(c!), 'quokka')).length !== 0) wrong.push(`${path}: c out of the team still finds something`);
+      await store.teams.addMember({ team_id: team.id, user_id: c!.id, role: 'member', created_at: 1 });
     }
     engine = () => store.search;
     expect(wrong).toEqual([]);
