@@ -256,7 +256,7 @@ export class Search implements SearchStore {
     if (this.dialect === 'postgres' && indexOnly !== undefined) {
       // The page's matches from the index alone, then their posts by primary key: PostgreSQL
       // otherwise estimates the join before the LIMIT and may merge-join thousands of `posts`
-      // rows (newest first) to keep 20 (a common phrase: 3,600 rows read, 4 ms).
+      // rows (newest first) to keep 20 (a common phrase: 3,600 rows read, the page 6.4 ms; 1.4 ms this way).
       pageSql = sql`SELECT p.*${byRank === undefined ? sql`` : sql`, m.rc_rank`} FROM (SELECT ${seq} AS seq${rankColumn} FROM ${indexOnly.from} WHERE ${indexOnly.where}${cursor} ORDER BY ${order} LIMIT ${page.limit}${skip}) m
         JOIN posts p ON p.seq = m.seq WHERE p.deleted_at IS NULL`;
     } else {
