@@ -35,7 +35,7 @@ import { bearerToken } from '../security/tokens.js';
 import { runTraced, type AuthzTraces } from '../services/authz-trace.js';
 import type { Services } from '../services/index.js';
 import { errorBody, errorEnvelope, renderError, sendRateLimited } from './errors.js';
-import { MATTERMOST_PREFIX, exactJsonType, notImplemented } from './routes/mattermost.js';
+import { MATTERMOST_PREFIX, exactJsonType, methodNotAllowed, notImplemented, renderMattermostError } from './routes/mattermost.js';
 import { registerRoutes } from './routes/index.js';
 import { LazySchemaCompilers, rememberCompilers } from './schema-compilers.js';
 import { sessionCookieName, type App } from './types.js';
@@ -443,6 +443,8 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
   });
 
   app.setErrorHandler((err, req, reply) => {
+    // The Mattermost v4 paths answer every error in Mattermost's envelope (routes/mattermost.ts).
+    if (req.url.startsWith(MATTERMOST_PREFIX)) return renderMattermostError(err as Error, req, reply, security);
     if ((err as { code?: string }).code === 'RC_BAD_TEXT') {
       return reply.code(400).type('application/json').send(errorBody(req, 'BAD_REQUEST', 'Text must be valid Unicode without NUL characters'));
     }
@@ -476,6 +478,7 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     // (A route that itself calls not-found, like a withheld source map, stays a 404.)
     const allow = known.methodsFor(path);
     if (allow.length > 0 && !allow.includes(req.method)) {
+      if (path.startsWith(MATTERMOST_PREFIX)) return methodNotAllowed(req, reply, allow);
       return reply.code(405).header('Allow', allow.join(', ')).type('application/json').send(errorBody(req, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed here`));
     }
     // Client-side routes of the web client (e.g. /login?code=…) get its index.html; a missing

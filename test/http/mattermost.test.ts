@@ -46,6 +46,24 @@ describe('Mattermost v4 conventions', () => {
     expect(await res.json()).toEqual({ id: 'api.route.not_implemented.app_error', message: expect.any(String), detailed_error: '', request_id: expect.any(String), status_code: 501 });
   });
 
+  it('answers refusals raised before a route runs in the same envelope: another origin (403), another method (405)', async () => {
+    const carol = await registerUser(t.api, 'carol');
+    const foreign = await fetch(`${base}/api/v4/users/sessions/device`, {
+      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `BEARER ${carol.token}`, origin: 'https://evil.example' }, body: JSON.stringify({ device_id: 'apple_rn:x' }),
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('content-type')).toBe('application/json');
+    expect(await foreign.json()).toMatchObject({ id: 'api.context.permissions.app_error', detailed_error: '', status_code: 403 });
+    const wrongMethod = await fetch(`${base}/api/v4/users/sessions/device`, { headers: { authorization: `BEARER ${carol.token}` } });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toContain('PUT');
+    expect(await wrongMethod.json()).toMatchObject({ id: 'api.context.method_not_allowed.app_error', status_code: 405 });
+    // The v1 API keeps its own envelope.
+    const v1 = await fetch(`${base}/api/v1/users/me/sessions/device`, { headers: { authorization: `Bearer ${carol.token}` } });
+    expect(v1.status).toBe(405);
+    expect(await v1.json()).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+  });
+
   it('authenticates v4 routes through the one path: a bad or revoked token is 401, malformed JSON 400, both as Mattermost errors', async () => {
     const bob = await registerUser(t.api, 'bob');
     const put = (headers: Record<string, string>, body: string) => fetch(`${base}/api/v4/users/sessions/device`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body });

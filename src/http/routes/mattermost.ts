@@ -6,7 +6,8 @@
  * - A JSON answer's Content-Type is exactly `application/json` (the official client parses a
  *   body as JSON only then);
  * - errors are Mattermost's envelope `{id, message, detailed_error, request_id, status_code}`
- *   with the status our own envelope would have (errors.ts classifyError decides both);
+ *   with the status our own envelope would have (errors.ts classifyError decides both), also
+ *   for refusals raised before the route runs (origin, authentication) and for 405s;
  * - an /api/v4 path we do not serve answers 501 `api.route.not_implemented.app_error`
  *   (server.ts's not-found handler), so a client can tell "not built" from "not found".
  * Authentication is the server's one path (server.ts onRequest): `Authorization: BEARER <token>`
@@ -20,6 +21,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { RateLimitedError } from '../../domain/errors.js';
 import { classifyError, sendRateLimited } from '../errors.js';
+import type { SecurityEvents } from '../../security/events.js';
 import type { HttpDeps } from '../server.js';
 import { Body } from '../schemas.js';
 import { callCtx, type App } from '../types.js';
@@ -65,18 +67,28 @@ export function exactJsonType(req: FastifyRequest, reply: FastifyReply): void {
   if (req.url.startsWith(MATTERMOST_PREFIX) && /^application\/json\s*;/i.test(String(reply.getHeader('content-type') ?? ''))) void reply.header('content-type', 'application/json');
 }
 
+/**
+ * An error on an /api/v4 path, in Mattermost's envelope: the route's own errors and those raised
+ * before it ran (an origin refusal, authentication). Called by the server's one error handler.
+ */
+export function renderMattermostError(err: Error, req: FastifyRequest, reply: FastifyReply, security: SecurityEvents): FastifyReply {
+  const answer = classifyError(err, req);
+  if (answer instanceof RateLimitedError) {
+    return sendRateLimited(reply, security, answer, { ip: req.clientIp, requestId: req.id, limiter: answer.limiter, userId: answer.userId });
+  }
+  if (answer.status === 503 && typeof answer.details?.retry_after === 'number') void reply.header('Retry-After', String(answer.details.retry_after));
+  const id = ERROR_IDS[answer.status] ?? (answer.status >= 500 ? 'app.internal_error.app_error' : 'api.context.invalid_param.app_error');
+  return reply.code(answer.status).type('application/json').send(mattermostError(id, answer.message, req.id, answer.status));
+}
+
+/** An /api/v4 path asked with a method it does not answer: 405 with Allow, in Mattermost's envelope. */
+export function methodNotAllowed(req: FastifyRequest, reply: FastifyReply, allow: readonly string[]): FastifyReply {
+  return reply.code(405).header('Allow', allow.join(', ')).type('application/json')
+    .send(mattermostError('api.context.method_not_allowed.app_error', `Method ${req.method} not allowed here`, req.id, 405));
+}
+
 export async function mattermostRoutes(app: App, deps: HttpDeps): Promise<void> {
   await app.register(async (v4: App) => {
-    v4.setErrorHandler((err, req, reply) => {
-      const answer = classifyError(err as Error, req);
-      if (answer instanceof RateLimitedError) {
-        return sendRateLimited(reply, deps.security, answer, { ip: req.clientIp, requestId: req.id, limiter: answer.limiter, userId: answer.userId });
-      }
-      if (answer.status === 503 && typeof answer.details?.retry_after === 'number') void reply.header('Retry-After', String(answer.details.retry_after));
-      const id = ERROR_IDS[answer.status] ?? (answer.status >= 500 ? 'app.internal_error.app_error' : 'api.context.invalid_param.app_error');
-      return reply.code(answer.status).type('application/json').send(mattermostError(id, answer.message, req.id, answer.status));
-    });
-
     v4.get('/api/v4/system/ping', {
       config: { public: true },
       schema: { tags: ['mattermost'], summary: 'Mattermost v4: is the server up (`{"status":"OK"}`)', response: { 200: Type.Object({ status: Type.Literal('OK') }) } },
