@@ -287,3 +287,18 @@ export class WsClient {
     this.ws.terminate();
   }
 }
+
+/** The sockets a test file opens as its people, all closed by `closeAll` (its afterAll). */
+export function socketsFor(url: () => string): { connect(user: { readonly token: string }): Promise<WsClient>; closeAll(): void } {
+  const open: WsClient[] = [];
+  return {
+    async connect(user) {
+      const ws = await WsClient.connect(url(), { token: user.token });
+      open.push(ws);
+      return ws;
+    },
+    closeAll() {
+      for (const ws of open.splice(0)) ws.close();
+    },
+  };
+}

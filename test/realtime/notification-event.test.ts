@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
-import { WsClient } from '../helpers/ws-client.js';
+import { socketsFor, type WsClient } from '../helpers/ws-client.js';
 import { listening, type Live } from './helpers.js';
 
 describe.each(STORES)('notification event (%s)', (kind) => {
@@ -20,7 +20,7 @@ describe.each(STORES)('notification event (%s)', (kind) => {
   let pub: { id: string };
   let bobOwn: { id: string };
   let carolOwn: { id: string };
-  const sockets: WsClient[] = [];
+  const sockets = socketsFor(() => live.url);
   beforeAll(async () => {
     live = await listening(kind);
     t = live.t;
@@ -33,15 +33,11 @@ describe.each(STORES)('notification event (%s)', (kind) => {
     carolOwn = await createChannel(t.api, carol, team.id, 'private');
   });
   afterAll(async () => {
-    for (const s of sockets) s.close();
+    sockets.closeAll();
     await live?.t.close();
   });
 
-  async function connect(u: TestUser): Promise<WsClient> {
-    const ws = await WsClient.connect(live.url, { token: u.token });
-    sockets.push(ws);
-    return ws;
-  }
+  const connect = (u: TestUser): Promise<WsClient> => sockets.connect(u);
 
   /** Proves `ws` got no `notification` for `postId`, once the decisions so far are written. */
   async function noneFor(ws: WsClient, u: TestUser, own: { id: string }, postId: string): Promise<void> {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createTeam, registerUser, type TestUser } from '../helpers/factories.js';
-import { WsClient } from '../helpers/ws-client.js';
+import { socketsFor, type WsClient } from '../helpers/ws-client.js';
 import { listening, type Live } from './helpers.js';
 
 describe.each(STORES)('channel_notify_props_changed (%s)', (kind) => {
@@ -17,7 +17,7 @@ describe.each(STORES)('channel_notify_props_changed (%s)', (kind) => {
   let bob: TestUser;
   let pub: { id: string };
   let aliceOwn: { id: string };
-  const sockets: WsClient[] = [];
+  const sockets = socketsFor(() => live.url);
   beforeAll(async () => {
     live = await listening(kind);
     t = live.t;
@@ -29,15 +29,11 @@ describe.each(STORES)('channel_notify_props_changed (%s)', (kind) => {
     aliceOwn = await createChannel(t.api, alice, team.id, 'private');
   });
   afterAll(async () => {
-    for (const s of sockets) s.close();
+    sockets.closeAll();
     await live?.t.close();
   });
 
-  async function connect(u: TestUser): Promise<WsClient> {
-    const ws = await WsClient.connect(live.url, { token: u.token });
-    sockets.push(ws);
-    return ws;
-  }
+  const connect = (u: TestUser): Promise<WsClient> => sockets.connect(u);
 
   it('reaches every connection of the person, with the new preferences, and nobody else', async () => {
     const [phone, desktop, other] = [await connect(bob), await connect(bob), await connect(alice)];

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { twoInAChannel, type TestUser } from '../helpers/factories.js';
 import { png } from '../helpers/uploads.js';
-import { cspViolationsIn, openPage, postWith, startBrowserApp, type BrowserApp } from './browser.js';
+import { cspViolationsIn, openPage, postWith, startBrowserApp, type BrowserApp, signInAt } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
 
@@ -68,10 +68,7 @@ afterAll(async () => {
 });
 
 async function signIn(page: Page, user: TestUser, path: string): Promise<void> {
-  await page.goto(`${baseUrl}${path}`);
-  await page.getByLabel('E-mail or username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAt(page, baseUrl, user, path);
 }
 
 /** Reads the secret of the one-time dialog and closes it. */
@@ -343,10 +340,7 @@ describe('integrations in the browser', () => {
     const { alice, team, channel } = await twoInAChannel(t2.api);
     const { ctx, page: A } = await openPage(browser);
     try {
-      await A.goto(`${base2}/${team.name}/channels/${channel.name}`);
-      await A.getByLabel('E-mail or username').fill(alice.username);
-      await A.getByLabel('Password').fill(alice.password);
-      await A.getByRole('button', { name: 'Sign in' }).click();
+      await signInAt(A, base2, alice, `/${team.name}/channels/${channel.name}`);
       await A.getByRole('button', { name: 'Integrations' }).click();
       const screen = A.getByRole('dialog', { name: /^Integrations of / });
       await screen.waitFor(WAIT);
