@@ -266,6 +266,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       retryDelaysMs: options.webhookRetryDelaysMs,
     },
   });
+  // Outgoing webhooks keep each team's hook list; a change on any node tells every node to forget it.
+  bus.subscribe({ onEvent: () => undefined, onControl: (m) => services.webhooks.onControl(m), onResync: () => services.webhooks.onResync() });
   const hub = new Hub({
     store,
     bus,

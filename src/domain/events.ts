@@ -127,7 +127,9 @@ export type ControlMessage =
   | { readonly kind: 'session_revoked'; readonly sessionIds: readonly string[]; readonly userId: string }
   | { readonly kind: 'user_deactivated'; readonly userId: string }
   | { readonly kind: 'team_member_removed'; readonly teamId: string; readonly userId: string }
-  | { readonly kind: 'team_member_added'; readonly teamId: string; readonly userId: string };
+  | { readonly kind: 'team_member_added'; readonly teamId: string; readonly userId: string }
+  /** A team's outgoing webhooks changed: every node forgets its copy of the team's list (services/webhooks.ts). */
+  | { readonly kind: 'outgoing_webhooks_changed'; readonly teamId: string };
 
 /**
  * Where real-time events go. The bus implements it; so does a store transaction (`Tx` in

@@ -35,11 +35,16 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
 
 /**
  * Child-logger bindings are serialised once, when the child is made, and pino applies no
- * formatter to them: scrub them on the way in, for children of children too.
+ * formatter to them: scrub them on the way in. A pino child is made from (and inherits this
+ * property of) its parent, so children of children pass here too, each adding its bindings to
+ * its parent's (`this`): a request's logger keeps its worker's `worker` binding.
  */
 function scrubChildren(logger: Logger): Logger {
-  const child = logger.child.bind(logger);
-  logger.child = ((bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => scrubChildren(child(scrub(bindings) as pino.Bindings, options))) as unknown as Logger['child'];
+  // pino's own method (it reads `this`): called below on whichever logger it was called on.
+  const original = Reflect.get(logger, 'child') as unknown as (this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => Logger;
+  logger.child = function (this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) {
+    return original.call(this, scrub(bindings) as pino.Bindings, options);
+  } as unknown as Logger['child'];
   return logger;
 }
 

@@ -373,6 +373,8 @@ export class Hub implements BusSubscriber {
       case 'team_member_removed':
         if (this.applies(message.userId, only) && this.index.removeTeam(message.userId, message.teamId)) this.purge(message.userId);
         return;
+      case 'outgoing_webhooks_changed':
+        return;
     }
   }
 

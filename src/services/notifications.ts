@@ -320,27 +320,25 @@ export class NotificationService implements NotifyHooks {
   private async decide(row: ChannelContext, post: Post, senderName: string): Promise<void> {
     const store = this.deps.store;
     const channel = row.channel;
-    const candidates = (await store.channels.memberIds(channel.id)).filter((id) => id !== post.user_id);
-    if (candidates.length === 0) return;
-    const [users, prefs, channelProps, presence, followers] = await Promise.all([
-      store.users.getMany(candidates),
-      store.notifications.prefsFor(candidates),
-      store.notifications.channelPropsFor(channel.id, candidates),
-      this.presence.presenceOf(candidates),
+    // One statement for the members and their preferences (this runs after every post).
+    const live = await store.notifications.recipientsOf(channel.id, post.user_id);
+    if (live.length === 0) return;
+    const ids = live.map((u) => u.user_id);
+    const [presence, followers] = await Promise.all([
+      this.presence.presenceOf(ids),
       post.root_post_id === null ? Promise.resolve([]) : store.threads.followers(post.root_post_id),
     ]);
     const following = new Set(followers.filter((f) => f.following === 1).map((f) => f.user_id));
-    const live = users.filter((u) => u.deactivated_at === null && u.is_bot === 0);
     const named = new Set(resolveMentionNames(post.message, new Set(live.map((u) => u.username))));
-    const mentionedIds = new Set(live.filter((u) => named.has(u.username)).map((u) => u.id));
+    const mentionedIds = new Set(live.filter((u) => named.has(u.username)).map((u) => u.user_id));
     const recipients: Recipient[] = live.map((u) => ({
-      userId: u.id,
+      userId: u.user_id,
       firstName: u.first_name,
-      prefs: fromStored(prefs.get(u.id)),
-      channel: parseJson(channelProps.get(u.id), DEFAULT_CHANNEL_PROPS),
-      presence: presence.get(u.id) ?? 'offline',
+      prefs: fromStored(u.prefs),
+      channel: parseJson(u.channel_props, DEFAULT_CHANNEL_PROPS),
+      presence: presence.get(u.user_id) ?? 'offline',
       timezone: u.timezone,
-      followsThread: following.has(u.id),
+      followsThread: following.has(u.user_id),
     }));
     const now = this.deps.clock();
     const decisions = decideAll({ authorId: post.user_id, channelType: channel.type, message: post.message, mentionedIds, rootId: post.root_post_id }, recipients, now);

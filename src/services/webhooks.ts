@@ -32,11 +32,19 @@
  *   `attachments` is posted back as the creator, marked like an incoming webhook's post
  *   (`response_type: "comment"` replies in the post's thread).
  *
+ *   The team's hooks are matched from a per-process copy of the team's list (HookLists), not
+ *   read per post: every change to a team's hooks sends the control message
+ *   `outgoing_webhooks_changed` after its commit, and every process of every node forgets that
+ *   team's copy; a bus that may have lost messages (Redis outage) forgets all of them; a copy
+ *   older than HOOK_LIST_MS is read again regardless. A job re-reads its hook before
+ *   delivering and matches it again, so a deleted or changed hook never fires from a stale copy.
+ *
  * Managing hooks goes through Access (WEBHOOK_POLICY: creator or system admin; creating: may
  * post in the channel / TEAM_POLICY.create_webhook); every change is an audit entry.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, badRequest, conflict, forbidden, invalid, notFound, RateLimitedError } from '../domain/errors.js';
+import type { ControlMessage } from '../domain/events.js';
 import type { ChannelContext } from '../domain/policy.js';
 import type { PostView } from '../domain/presenters.js';
 import {
@@ -180,6 +188,44 @@ interface Job {
   readonly word: string;
 }
 
+/** How long a process may match posts against its copy of a team's hooks without reading them again (a backstop: changes are announced). */
+export const HOOK_LIST_MS = 60_000;
+
+/**
+ * Per-team copies of the outgoing hooks, forgotten on announcement. A read that started before
+ * a change was announced does not keep its (possibly stale) answer: each team has a generation
+ * that every forget bumps, and an answer is kept only if the generation did not move.
+ */
+class HookLists {
+  private readonly lists = new Map<string, { readonly hooks: readonly OutgoingWebhook[]; readonly at: number }>();
+  private readonly generations = new Map<string, number>();
+  private epoch = 0;
+
+  constructor(private readonly clock: () => number, private readonly read: (teamId: string) => Promise<OutgoingWebhook[]>) {}
+
+  async of(teamId: string): Promise<readonly OutgoingWebhook[]> {
+    const now = this.clock();
+    const cached = this.lists.get(teamId);
+    if (cached !== undefined && now - cached.at < HOOK_LIST_MS) return cached.hooks;
+    const generation = this.generations.get(teamId) ?? 0;
+    const epoch = this.epoch;
+    const hooks = await this.read(teamId);
+    if (epoch === this.epoch && generation === (this.generations.get(teamId) ?? 0)) this.lists.set(teamId, { hooks, at: now });
+    return hooks;
+  }
+
+  forget(teamId: string): void {
+    this.lists.delete(teamId);
+    this.generations.set(teamId, (this.generations.get(teamId) ?? 0) + 1);
+  }
+
+  forgetAll(): void {
+    this.lists.clear();
+    this.generations.clear();
+    this.epoch++;
+  }
+}
+
 const isTeamChannel = (row: ChannelContext): boolean => row.channel.type === 'public' || row.channel.type === 'private';
 
 export class WebhookService {
@@ -190,6 +236,7 @@ export class WebhookService {
   private readonly queueLimit: number;
   private readonly concurrency: number;
   private closed = false;
+  private readonly hookLists: HookLists;
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -197,10 +244,21 @@ export class WebhookService {
     private readonly posts: PostService,
     private readonly options: WebhookOptions,
   ) {
+    this.hookLists = new HookLists(deps.clock, (teamId) => deps.store.webhooks.outgoingForTeam(teamId));
     this.retryDelays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
     this.queueLimit = Math.max(options.queueLimit ?? QUEUE_LIMIT, 0);
     this.concurrency = Math.max(options.concurrency ?? 4, 1);
     posts.onCreated((post, channel, author) => this.postCreated(post, channel, author));
+  }
+
+  /** A control message from the bus (any node): forgets a team's hooks when they changed. */
+  onControl(message: ControlMessage): void {
+    if (message.kind === 'outgoing_webhooks_changed') this.hookLists.forget(message.teamId);
+  }
+
+  /** The bus may have lost messages: forget every team's hooks. */
+  onResync(): void {
+    this.hookLists.forgetAll();
   }
 
   private async audit(tx: Tx, ctx: CallContext, action: string, type: 'incoming_webhook' | 'outgoing_webhook', id: string, details: Record<string, unknown>): Promise<void> {
@@ -437,6 +495,7 @@ export class WebhookService {
       }
       if ((await tx.webhooks.outgoingForTeam(hook.team_id)).length >= MAX_OUTGOING_PER_TEAM) throw conflict(`A team may have at most ${MAX_OUTGOING_PER_TEAM} outgoing webhooks`);
       await tx.webhooks.createOutgoing(hook);
+      tx.control({ kind: 'outgoing_webhooks_changed', teamId: hook.team_id });
       await this.audit(tx, ctx, 'webhook.outgoing.create', 'outgoing_webhook', id, { team_id: hook.team_id, channel_id: channelId, callback_urls: urls });
     });
     return { ...outgoingView(hook), token };
@@ -467,7 +526,10 @@ export class WebhookService {
     if (input.description !== undefined) patch.description = input.description;
     const updated = await this.deps.store.transaction(async (tx) => {
       const row = await tx.webhooks.updateOutgoing(id, patch, this.deps.clock());
-      if (row !== undefined) await this.audit(tx, ctx, 'webhook.outgoing.update', 'outgoing_webhook', id, { ...patch });
+      if (row !== undefined) {
+        tx.control({ kind: 'outgoing_webhooks_changed', teamId: row.team_id });
+        await this.audit(tx, ctx, 'webhook.outgoing.update', 'outgoing_webhook', id, { ...patch });
+      }
       return row;
     });
     if (updated === undefined) throw notFound('Webhook');
@@ -478,7 +540,10 @@ export class WebhookService {
     await this.access.outgoingWebhook(ctx, id, 'manage');
     const gone = await this.deps.store.transaction(async (tx) => {
       const row = await tx.webhooks.deleteOutgoing(id);
-      if (row !== undefined) await this.audit(tx, ctx, 'webhook.outgoing.delete', 'outgoing_webhook', id, { team_id: row.team_id, creator_id: row.creator_id });
+      if (row !== undefined) {
+        tx.control({ kind: 'outgoing_webhooks_changed', teamId: row.team_id });
+        await this.audit(tx, ctx, 'webhook.outgoing.delete', 'outgoing_webhook', id, { team_id: row.team_id, creator_id: row.creator_id });
+      }
       return row;
     });
     if (gone === undefined) throw notFound('Webhook');
@@ -513,7 +578,7 @@ export class WebhookService {
   }
 
   private async match(post: PostView, channel: ChannelContext, author: { userId: string; username: string }): Promise<void> {
-    const hooks = await this.deps.store.webhooks.outgoingForTeam(channel.channel.team_id!);
+    const hooks = await this.hookLists.of(channel.channel.team_id!);
     for (const hook of hooks) {
       const word = triggerWord(hook, channel.channel.id, post.message);
       if (word === undefined) continue;
@@ -558,13 +623,16 @@ export class WebhookService {
       this.deps.logger.info({ hook_id: hook.id, post_id: post.id }, 'outgoing webhook skipped: its creator may no longer read the channel');
       return;
     }
+    // The hook as it is now (the match used the process's copy of the team's list): deleted, or
+    // changed so that the post no longer matches, it does not fire.
     const current = await this.deps.store.webhooks.getOutgoing(hook.id);
-    if (current === undefined) return;
+    const word = current === undefined ? undefined : triggerWord(current, channel.channel.id, post.message);
+    if (current === undefined || word === undefined) return;
     const payload: OutgoingPayload = {
       token: this.options.secretBox.open(current.token_sealed, OUTGOING_WEBHOOK_TOKEN.aad(current.id)),
       team_id: channel.channel.team_id!, team_domain: channel.team?.name ?? '', channel_id: channel.channel.id, channel_name: channel.channel.name,
       timestamp: post.created_at, user_id: job.author.userId, user_name: job.author.username, post_id: post.id, text: post.message,
-      trigger_word: job.word, file_ids: post.file_ids.join(','),
+      trigger_word: word, file_ids: post.file_ids.join(','),
     };
     const body = encodeOutgoing(payload, current.content_type);
     for (const url of parseList(current.callback_urls)) {

@@ -40,17 +40,32 @@ export interface StoredPrefs {
   readonly dnd_schedule: string | null;
 }
 
+/**
+ * One member of a channel as the notification decision needs them: who they are and what they
+ * chose, globally (`prefs`) and for this channel (`channel_props`); undefined where never set.
+ */
+export interface NotifyRecipientRow {
+  readonly user_id: string;
+  readonly username: string;
+  readonly first_name: string;
+  readonly timezone: string;
+  readonly prefs: StoredPrefs | undefined;
+  readonly channel_props: string | undefined;
+}
+
 export interface NotificationStore {
   /** The user's global preferences, undefined when never set. */
   getPrefs(userId: string): Promise<StoredPrefs | undefined>;
-  /** The preferences of those of `userIds` who set them (keyed by user id). */
-  prefsFor(userIds: readonly string[]): Promise<Map<string, StoredPrefs>>;
+  /**
+   * The channel's members who could be notified of a post by `authorId` (active people, not the
+   * author, not bots) with their global and channel preferences, in one statement: it runs after
+   * every post, so it is one round trip instead of one per table.
+   */
+  recipientsOf(channelId: string, authorId: string): Promise<NotifyRecipientRow[]>;
   /** Writes both the document and the schedule. */
   putPrefs(userId: string, prefs: StoredPrefs, now: number): Promise<void>;
   /** The member's preferences document for the channel, undefined when never set. */
   getChannelProps(channelId: string, userId: string): Promise<string | undefined>;
-  /** The channel documents of those of `userIds` who set one (keyed by user id). */
-  channelPropsFor(channelId: string, userIds: readonly string[]): Promise<Map<string, string>>;
   putChannelProps(channelId: string, userId: string, props: string, now: number): Promise<void>;
   /** Queues e-mail notifications; a (person, post) already queued is left as it is. */
   enqueueEmails(rows: readonly NewQueuedEmail[]): Promise<void>;

@@ -7,7 +7,7 @@
  * sockets in every worker within 2 s, resume on whichever worker the client lands, presence and
  * the connection cap counted once, and a worker killed with SIGKILL being replaced.
  */
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,6 +138,8 @@ describe.each(STORES)('two workers on one machine (%s)', (kind) => {
       RUSTCHAT_LOG_LEVEL: 'debug',
       RUSTCHAT_SECURITY_RATE_LIMIT_AUTH_PER_MINUTE: '10',
       RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER: '3',
+      // The outgoing webhook test's receiver.
+      RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
       ...(databaseUrl === undefined ? {} : { RUSTCHAT_DATABASE_URL: databaseUrl }),
     });
     base = server.url;
@@ -301,6 +303,58 @@ describe.each(STORES)('two workers on one machine (%s)', (kind) => {
     const after = watcher.events.slice(settled).filter((e) => e.event === 'status_change' && (e.data as any).user_id === heidi.id);
     expect(after.map((e) => (e.data as any).status)).toEqual(['offline']);
     expect(await status()).toBe('offline');
+  }, 60_000);
+
+  it('matches posts on either worker against the team\'s outgoing webhooks as they are now: a hook made through one worker fires on the other', async () => {
+    const texts: string[] = [];
+    const receiver = createServer((r, res) => {
+      let body = '';
+      r.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      r.on('end', () => {
+        texts.push(JSON.parse(body).text as string);
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (receiver.address() as { port: number }).port;
+      const judy = await user('judy');
+      const postsPath = `/api/v1/channels/${channelId}/posts`;
+      const servedSince = (from: number): number[] => parsed(server.lines.slice(from)).filter((e) => e.msg === 'request' && e.method === 'POST' && e.path === postsPath && e.status === 201).map((e) => e.worker as number);
+      /** Posts `text n` on fresh connections until both workers took at least one; the texts posted. */
+      const postOnBoth = async (text: string): Promise<string[]> => {
+        const from = server.lines.length;
+        const sent: string[] = [];
+        for (let i = 0; i < 40 && new Set(servedSince(from)).size < 2; i++) {
+          const message = `${text} ${i}`;
+          expect((await post(judy.token, message)).status).toBe(201);
+          sent.push(message);
+          await waitForLog(server, () => servedSince(from).length === sent.length);
+        }
+        expect(new Set(servedSince(from))).toEqual(new Set([0, 1]));
+        return sent;
+      };
+      const receivedAll = async (expected: readonly string[]): Promise<void> => {
+        const deadline = Date.now() + 20_000;
+        while (!expected.every((m) => texts.includes(m))) {
+          if (Date.now() > deadline) throw new Error(`callbacks missing: ${expected.filter((m) => !texts.includes(m)).join(', ')}`);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      };
+      // Both workers read (and keep) the team's list while it has no hook.
+      await postOnBoth('ping before');
+      const created = await req(base, 'POST', '/api/v1/hooks/outgoing', { token: adminToken, body: { team_id: teamId, trigger_words: ['ping'], callback_urls: [`http://127.0.0.1:${port}/hook`] } });
+      expect(created.status).toBe(201);
+      await receivedAll(await postOnBoth('ping after'));
+      expect(texts.some((m) => m.startsWith('ping before'))).toBe(false);
+      // Changed through one worker: the new word fires on both.
+      expect((await req(base, 'PUT', `/api/v1/hooks/outgoing/${created.body.id}`, { token: adminToken, body: { trigger_words: ['pong'] } })).status).toBe(200);
+      await receivedAll(await postOnBoth('pong'));
+      expect((await req(base, 'DELETE', `/api/v1/hooks/outgoing/${created.body.id}`, { token: adminToken })).status).toBe(200);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   }, 60_000);
 
   it('replaces a worker killed with SIGKILL; the other keeps serving, nothing acknowledged is lost', async () => {

@@ -183,6 +183,47 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
     for (const h of [hook, watcher, team2Secret]) await t.api.delete(`/api/v1/hooks/outgoing/${h.id}`, bob.token);
   });
 
+  it('matches each post against the team\'s hooks as they are now: a hook created, changed or deleted counts from the next post', async () => {
+    // The team's hook list is read once and kept (services/webhooks.ts HookLists); a post now warms it.
+    received.length = 0;
+    await createPost(t.api, alice, channel.id, 'warm the list: cache');
+    await settle();
+    const hook = await newHook(bob, { trigger_words: ['cache'], callback_urls: [at('/cache')] });
+    await createPost(t.api, alice, channel.id, 'cache one');
+    await settle();
+    expect(received.map((r) => JSON.parse(r.body).text)).toEqual(['cache one']);
+    // Changed: the old word no longer fires, the new one does.
+    expect((await t.api.put(`/api/v1/hooks/outgoing/${hook.id}`, { trigger_words: ['stash'] }, bob.token)).status).toBe(200);
+    received.length = 0;
+    await createPost(t.api, alice, channel.id, 'cache two');
+    await createPost(t.api, alice, channel.id, 'stash three');
+    await settle();
+    expect(received.map((r) => [JSON.parse(r.body).text, JSON.parse(r.body).trigger_word])).toEqual([['stash three', 'stash']]);
+    // Deleted: nothing more.
+    expect((await t.api.delete(`/api/v1/hooks/outgoing/${hook.id}`, bob.token)).status).toBe(200);
+    received.length = 0;
+    await createPost(t.api, alice, channel.id, 'stash four');
+    await settle();
+    expect(received).toHaveLength(0);
+  });
+
+  it('never fires a hook from a list this process kept when the hook changed meanwhile: the job reads the hook again', async () => {
+    const hook = await newHook(bob, { trigger_words: ['race'], callback_urls: [at('/race')] });
+    await createPost(t.api, alice, channel.id, 'race warm');
+    await settle();
+    // Changed behind the process's back (as on a node whose announcement was lost): the kept list still matches,
+    // the job's fresh read does not.
+    await t.app.store.webhooks.updateOutgoing(hook.id, { trigger_words: '["other"]' }, Date.now());
+    received.length = 0;
+    await createPost(t.api, alice, channel.id, 'race again');
+    await settle();
+    expect(received).toHaveLength(0);
+    await t.app.store.webhooks.deleteOutgoing(hook.id);
+    await createPost(t.api, alice, channel.id, 'other race');
+    await settle();
+    expect(received).toHaveLength(0);
+  });
+
   it('retries a 5xx with back-off and logs every attempt; does not retry a 4xx', async () => {
     const flaky = await newHook(bob, { trigger_words: ['flaky'], callback_urls: [at('/flaky')] });
     const gone = await newHook(bob, { trigger_words: ['flaky'], callback_urls: [at('/not-found')] });

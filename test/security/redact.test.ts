@@ -57,6 +57,11 @@ describe('the logger', () => {
     const text = capture.text();
     for (const s of ['hunter2-hunter2', JWT, 'carol@example.com', 'abcdefgh12345678', 'child-binding-token-value', 'grandchild-cookie-value']) expect(text).not.toContain(s);
     expect(text).toContain(REDACTED);
+    // A grandchild keeps every ancestor's bindings (a worker's request log says which worker).
+    const grandchild = capture.lines.map((l) => JSON.parse(l)).find((e) => e.msg === 'grandchild');
+    expect(grandchild).toMatchObject({ request_id: 'r1', cookie: REDACTED });
+    log.child({ worker: 1 }).child({ request_id: 'r2' }).info('request');
+    expect(capture.lines.map((l) => JSON.parse(l)).find((e) => e.msg === 'request')).toMatchObject({ worker: 1, request_id: 'r2' });
   });
 
   it('logs paths without their query string', () => {

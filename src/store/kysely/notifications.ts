@@ -1,5 +1,5 @@
 /** NotificationStore over Kysely. */
-import type { NewQueuedEmail, NotificationStore, PushDevice, QueuedEmail, StoredPrefs } from '../notifications.js';
+import type { NewQueuedEmail, NotificationStore, NotifyRecipientRow, PushDevice, QueuedEmail, StoredPrefs } from '../notifications.js';
 import { num, type Db } from './shared.js';
 
 function row(r: QueuedEmail): QueuedEmail {
@@ -13,10 +13,19 @@ export class Notifications implements NotificationStore {
     return this.db.selectFrom('notify_prefs').select(['props', 'dnd_schedule']).where('user_id', '=', userId).executeTakeFirst();
   }
 
-  async prefsFor(userIds: readonly string[]): Promise<Map<string, StoredPrefs>> {
-    if (userIds.length === 0) return new Map();
-    const rows = await this.db.selectFrom('notify_prefs').select(['user_id', 'props', 'dnd_schedule']).where('user_id', 'in', [...userIds]).execute();
-    return new Map(rows.map((r) => [r.user_id, { props: r.props, dnd_schedule: r.dnd_schedule }]));
+  async recipientsOf(channelId: string, authorId: string): Promise<NotifyRecipientRow[]> {
+    const rows = await this.db.selectFrom('channel_members as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .leftJoin('notify_prefs as np', 'np.user_id', 'm.user_id')
+      .leftJoin('channel_notify_props as cp', (j) => j.onRef('cp.channel_id', '=', 'm.channel_id').onRef('cp.user_id', '=', 'm.user_id'))
+      .select(['u.id as user_id', 'u.username', 'u.first_name', 'u.timezone', 'np.props as prefs_props', 'np.dnd_schedule', 'cp.props as channel_props'])
+      .where('m.channel_id', '=', channelId).where('m.user_id', '<>', authorId).where('u.deactivated_at', 'is', null).where('u.is_bot', '=', 0)
+      .execute();
+    return rows.map((r) => ({
+      user_id: r.user_id, username: r.username, first_name: r.first_name, timezone: r.timezone,
+      prefs: r.prefs_props === null ? undefined : { props: r.prefs_props, dnd_schedule: r.dnd_schedule },
+      channel_props: r.channel_props ?? undefined,
+    }));
   }
 
   async putPrefs(userId: string, prefs: StoredPrefs, now: number): Promise<void> {
@@ -27,12 +36,6 @@ export class Notifications implements NotificationStore {
 
   async getChannelProps(channelId: string, userId: string): Promise<string | undefined> {
     return (await this.db.selectFrom('channel_notify_props').select('props').where('channel_id', '=', channelId).where('user_id', '=', userId).executeTakeFirst())?.props;
-  }
-
-  async channelPropsFor(channelId: string, userIds: readonly string[]): Promise<Map<string, string>> {
-    if (userIds.length === 0) return new Map();
-    const rows = await this.db.selectFrom('channel_notify_props').select(['user_id', 'props']).where('channel_id', '=', channelId).where('user_id', 'in', [...userIds]).execute();
-    return new Map(rows.map((r) => [r.user_id, r.props]));
   }
 
   async putChannelProps(channelId: string, userId: string, props: string, now: number): Promise<void> {

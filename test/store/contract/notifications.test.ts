@@ -23,16 +23,29 @@ describe.each(STORES)('store contract: notifications (%s)', (kind) => {
     await store.notifications.putPrefs(a!.id, { props: '{"desktop":"none"}', dnd_schedule: null }, 2);
     expect(await store.notifications.getPrefs(a!.id)).toEqual({ props: '{"desktop":"none"}', dnd_schedule: null });
     await store.notifications.putPrefs(b!.id, { props: '{}', dnd_schedule: schedule }, 3);
-    expect(await store.notifications.prefsFor([a!.id, b!.id])).toEqual(new Map([
-      [a!.id, { props: '{"desktop":"none"}', dnd_schedule: null }],
-      [b!.id, { props: '{}', dnd_schedule: schedule }],
-    ]));
-    expect(await store.notifications.prefsFor([])).toEqual(new Map());
     await store.notifications.putChannelProps(w.channel.id, b!.id, '{"mark_unread":"mention"}', 3);
     await store.notifications.putChannelProps(w.channel.id, b!.id, '{"mark_unread":"all"}', 4);
     expect(await store.notifications.getChannelProps(w.channel.id, b!.id)).toBe('{"mark_unread":"all"}');
     expect(await store.notifications.getChannelProps(w.channel.id, a!.id)).toBeUndefined();
-    expect(await store.notifications.channelPropsFor(w.channel.id, [a!.id, b!.id])).toEqual(new Map([[b!.id, '{"mark_unread":"all"}']]));
+  });
+
+  it('reads a post\'s possible recipients with both preference documents in one call: members only, never the author, bots or the deactivated', async () => {
+    const w = await world(4);
+    const [author, b, c, gone] = w.users;
+    const bot = await user({ is_bot: 1 });
+    const outsider = await user();
+    await store.channels.addMember({ channel_id: w.channel.id, user_id: bot.id, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 20 });
+    await store.users.setDeactivated(gone!.id, 5, 5);
+    const schedule = '{"enabled":true,"days":[]}';
+    await store.notifications.putPrefs(b!.id, { props: '{"desktop":"all"}', dnd_schedule: schedule }, 1);
+    await store.notifications.putPrefs(outsider.id, { props: '{"desktop":"all"}', dnd_schedule: null }, 1);
+    await store.notifications.putChannelProps(w.channel.id, c!.id, '{"desktop":"none"}', 2);
+    const rows = await store.notifications.recipientsOf(w.channel.id, author!.id);
+    expect(rows.sort((x, y) => (x.user_id < y.user_id ? -1 : 1))).toEqual([
+      { user_id: b!.id, username: b!.username, first_name: b!.first_name, timezone: b!.timezone, prefs: { props: '{"desktop":"all"}', dnd_schedule: schedule }, channel_props: undefined },
+      { user_id: c!.id, username: c!.username, first_name: c!.first_name, timezone: c!.timezone, prefs: undefined, channel_props: '{"desktop":"none"}' },
+    ].sort((x, y) => (x.user_id < y.user_id ? -1 : 1)));
+    expect(await store.notifications.recipientsOf(w.channel.id, b!.id)).toHaveLength(2);
   });
 
   it('claims all of a person\'s rows once one is due, once, and deletes them when finished', async () => {
