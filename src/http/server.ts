@@ -23,6 +23,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Config } from '../config/config.js';
 import { forbidden, unauthorized } from '../domain/errors.js';
+import { isUuid } from '../domain/ids.js';
 import type { Logger } from '../observability/logger.js';
 import { loggedPath, pathOf } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -391,7 +392,8 @@ export async function buildHttp(deps: HttpDeps): Promise<App> {
     const presented = credentialOf(req, sessionCookie);
     if (presented === undefined) return refused('missing_token');
     if (presented === 'malformed_header') return refused('malformed_header', 'header');
-    const result = await services.sessions.authenticate(presented.token);
+    const channelParam = routeConfig.channelParam === undefined ? undefined : (req.params as Record<string, unknown>)[routeConfig.channelParam];
+    const result = await services.sessions.authenticate(presented.token, typeof channelParam === 'string' && isUuid(channelParam) ? channelParam : undefined);
     if (!result.ok) return refused(result.reason, presented.via);
     const { auth } = result;
     if (presented.via === 'cookie' && !SAFE_METHODS.has(req.method) && req.headers['x-requested-with'] !== 'XMLHttpRequest') {

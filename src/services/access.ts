@@ -34,6 +34,17 @@ const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel
 export class Access {
   constructor(private readonly store: Store, private readonly security: SecurityEvents, private readonly clock: () => number = Date.now) {}
 
+  /** Rows read with a request's session that a decision already used: each serves one decision only (a later one reads afresh, e.g. after the request wrote). */
+  private readonly usedReads = new WeakSet<object>();
+
+  /** The row read with the session for this channel, once, outside transactions; undefined: read it. */
+  private takeRead(ctx: CallContext, channelId: string, store: Store): { row: ChannelContext | undefined } | undefined {
+    const read = ctx.channel;
+    if (read === undefined || read.id !== channelId || store !== this.store || this.usedReads.has(read)) return undefined;
+    this.usedReads.add(read);
+    return { row: read.row };
+  }
+
   /** The single refusal path: the event, then the error. */
   private refuse(ctx: CallContext, resource: string, action: string, id: string | undefined, reason: RefusalReason, status: 403 | 404, message?: string): never {
     recordDecision({ resource, action, id, allowed: false, reason });
@@ -60,10 +71,14 @@ export class Access {
     recordDecision({ resource: 'system', action, id: undefined, allowed: true });
   }
 
-  /** Loads a channel the caller may read, then checks `action` (403 when not allowed). */
+  /**
+   * Loads a channel the caller may read, then checks `action` (403 when not allowed). The row
+   * read with the request's session (ctx.channel, same channel id) is used instead of a second
+   * read, except inside a write's transaction (`store` given), which reads its own.
+   */
   channel(ctx: CallContext, channelId: string, action: ChannelAction | ((row: ChannelContext) => ChannelAction) = 'read', store: Store = this.store): Promise<ChannelContext> {
     return deciding(async () => {
-      const row = await store.channels.getAccess(channelId, ctx.actor.userId);
+      const row = (this.takeRead(ctx, channelId, store) ?? { row: await store.channels.getAccess(channelId, ctx.actor.userId) }).row;
       if (row === undefined) this.missing('channel', typeof action === 'function' ? 'read' : action, channelId);
       const act = typeof action === 'function' ? action(row) : action;
       const reason = channelRefusal(ctx.actor, act, row);

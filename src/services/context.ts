@@ -3,6 +3,7 @@ import type { Actor } from '../domain/policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { SecurityEvents } from '../security/events.js';
 import type { Store } from '../store/store.js';
+import type { ChannelAccessRow } from '../store/channels.js';
 
 /**
  * There is no bus here on purpose: services publish real-time events only by queueing them
@@ -21,6 +22,12 @@ export interface CallContext {
   readonly actor: Actor;
   readonly ip: string;
   readonly requestId: string;
+  /**
+   * The actor's access row for the channel the request is about, read with the session (one
+   * statement: services/sessions.ts authenticate). Data, not a decision: Access.channel decides
+   * from it for this channel id instead of reading the row again.
+   */
+  readonly channel?: { readonly id: string; readonly row: ChannelAccessRow | undefined } | undefined;
 }
 
 /** A caller that is not signed in (register, login). */

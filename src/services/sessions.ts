@@ -15,6 +15,7 @@ import type { Session, User } from '../domain/entities.js';
 import type { Actor } from '../domain/policy.js';
 import { hashSecret } from '../security/crypto.js';
 import type { TokenRejection, TokenService } from '../security/tokens.js';
+import type { ChannelAccessRow } from '../store/channels.js';
 import type { SessionWithUser } from '../store/sessions.js';
 import type { Store, Tx } from '../store/store.js';
 import type { AnonymousContext, ServiceDeps } from './context.js';
@@ -34,6 +35,12 @@ export interface Authenticated {
    * `exp` or the session's end, whichever is first (a WebSocket is closed then).
    */
   readonly expiresAt: number;
+  /**
+   * The caller's access row for the channel a request is about, read with the session in the
+   * same statement (`authenticate(token, channelId)`); Access.channel decides from it instead of
+   * reading it again. Undefined `row`: no such channel.
+   */
+  readonly channel?: { readonly id: string; readonly row: ChannelAccessRow | undefined };
 }
 
 /** Why a presented token did not authenticate: the security event's reason (the client sees only 401). */
@@ -77,24 +84,35 @@ export class SessionService {
     return { token, expiresIn: this.expiryHours * 3600, session };
   }
 
-  /** The caller behind a token, or why there is none (bad token, session ended or expired, account deactivated). */
-  async authenticate(token: string): Promise<AuthResult> {
-    if (token.startsWith(ACCESS_TOKEN_PREFIX)) return this.authenticateAccessToken(token);
+  /**
+   * The caller behind a token, or why there is none (bad token, session ended or expired, account
+   * deactivated). `channelId`: the request is about this channel (a UUID); its access row is read
+   * in the same statement as the session and handed on with the result (Authenticated.channel).
+   */
+  async authenticate(token: string, channelId?: string): Promise<AuthResult> {
+    if (token.startsWith(ACCESS_TOKEN_PREFIX)) return this.authenticateAccessToken(token, channelId);
     const checked = await this.tokens.check(token);
     if (!checked.ok) return checked;
     const { claims } = checked;
-    const found = await this.deps.store.sessions.getWithUser(claims.sessionId);
+    const found = await this.lookup(claims.sessionId, channelId);
     // A session of someone else is as unknown as a missing one.
     if (found === undefined || found.session.user_id !== claims.userId) return { ok: false, reason: 'unknown_session' };
     return this.judge(found, claims.expiresAt);
   }
 
+  /** The session with its user and, when asked, the access row of a channel (one statement either way). */
+  private async lookup(sessionId: string, channelId: string | undefined): Promise<(SessionWithUser & Pick<Authenticated, 'channel'>) | undefined> {
+    if (channelId === undefined) return this.deps.store.sessions.getWithUser(sessionId);
+    const both = await this.deps.store.sessions.getWithUserAndChannel(sessionId, channelId);
+    return both === undefined ? undefined : { ...both.found, channel: { id: channelId, row: both.channel } };
+  }
+
   /** A personal access token: its session (found by the secret's hash) judged like any other. */
-  private async authenticateAccessToken(token: string): Promise<AuthResult> {
+  private async authenticateAccessToken(token: string, channelId: string | undefined): Promise<AuthResult> {
     if (!this.accessTokensEnabled) return { ok: false, reason: 'access_tokens_disabled' };
     if (!ACCESS_TOKEN_SHAPE.test(token)) return { ok: false, reason: 'malformed' };
     const row = await this.deps.store.accessTokens.getByHash(hashSecret(token));
-    const found = row === undefined ? undefined : await this.deps.store.sessions.getWithUser(row.id);
+    const found = row === undefined ? undefined : await this.lookup(row.id, channelId);
     if (row === undefined || found === undefined || found.session.kind !== 'token' || found.session.user_id !== row.user_id) return { ok: false, reason: 'unknown_session' };
     const result = this.judge(found, Number.MAX_SAFE_INTEGER);
     const now = this.deps.clock();
@@ -103,15 +121,15 @@ export class SessionService {
   }
 
   /** The checks every credential passes: its session live and unexpired, its user active. */
-  private judge(found: SessionWithUser, tokenExpiresAt: number): AuthResult {
-    const { session, user } = found;
+  private judge(found: SessionWithUser & Pick<Authenticated, 'channel'>, tokenExpiresAt: number): AuthResult {
+    const { session, user, channel } = found;
     const now = this.deps.clock();
     if (session.revoked_at !== null) return { ok: false, reason: 'session_revoked' };
     if (session.expires_at <= now) return { ok: false, reason: 'session_expired' };
     if (user.deactivated_at !== null) return { ok: false, reason: 'user_deactivated' };
     // Session times are on the services' clock; the token's exp and timers are on the wall clock.
     const expiresAt = Math.min(tokenExpiresAt, Date.now() + (session.expires_at - now));
-    return { ok: true, auth: { actor: { userId: user.id, username: user.username, role: user.role, sessionId: session.id }, user, session, expiresAt } };
+    return { ok: true, auth: { actor: { userId: user.id, username: user.username, role: user.role, sessionId: session.id }, user, session, expiresAt, ...(channel === undefined ? {} : { channel }) } };
   }
 
   /** Ends one session. */

@@ -36,6 +36,7 @@ export function channelRoutes(app: App, deps: HttpDeps): void {
   });
 
   app.get('/api/v1/channels/:id', {
+    config: { channelParam: 'id' },
     schema: { tags: ['channels'], summary: 'A channel', params: IdParams, response: { 200: ChannelSchema, ...errors(401, 404) } },
   }, async (req) => channelView(await channels.get(callCtx(req), req.params.id)));
 
@@ -92,10 +93,12 @@ export function channelRoutes(app: App, deps: HttpDeps): void {
   });
 
   app.post('/api/v1/channels/:id/read', {
+    config: { channelParam: 'id' },
     schema: { tags: ['unreads'], summary: 'Mark the channel read', params: IdParams, response: { 200: Type.Union([UnreadSchema, Ok]), ...errors(401, 404) } },
   }, async (req) => (await channels.markRead(callCtx(req), req.params.id)) ?? { status: 'ok' as const });
 
   app.get('/api/v1/channels/:id/unread', {
+    config: { channelParam: 'id' },
     schema: { tags: ['unreads'], summary: 'My unread and mention counts in the channel', params: IdParams, response: { 200: UnreadSchema, ...errors(401, 404) } },
   }, async (req) => channels.unread(callCtx(req), req.params.id));
 
@@ -107,6 +110,7 @@ export function channelRoutes(app: App, deps: HttpDeps): void {
   }, async (req) => ({ channel_id: req.params.id, ...(await channels.stats(callCtx(req), req.params.id)) }));
 
   app.get('/api/v1/channels/:id/posts', {
+    config: { channelParam: 'id' },
     schema: {
       tags: ['posts'], summary: 'Posts of a channel, newest first', params: IdParams,
       querystring: Type.Object({
@@ -118,6 +122,7 @@ export function channelRoutes(app: App, deps: HttpDeps): void {
   }, async (req) => posts.listChannel(callCtx(req), req.params.id, req.query));
 
   app.post('/api/v1/channels/:id/posts', {
+    config: { channelParam: 'id' },
     schema: {
       tags: ['posts'], summary: 'Post a message (a repeated client_msg_id returns the first post with 200)', params: IdParams,
       body: Body({

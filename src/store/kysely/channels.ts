@@ -1,5 +1,5 @@
 /** ChannelStore over Kysely: channels and channel memberships (read pointers in read-pointers.ts). */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Channel, ChannelRole, ChannelMember, Team, TeamRole } from '../../domain/entities.js';
 import type { ChannelAccessRow, ChannelStats, ChannelStore } from '../channels.js';
 import { unique } from '../errors.js';
@@ -8,13 +8,55 @@ import type { UnreadRow } from '../read-pointers.js';
 import { ReadPointers } from './read-pointers.js';
 import { byDisplayName, num, type Db } from './shared.js';
 
-interface AccessSqlRow {
+export interface AccessSqlRow {
   c_id: string; c_team_id: string | null; c_type: Channel['type']; c_name: string; c_display_name: string; c_purpose: string; c_header: string;
   c_creator_id: string; c_created_at: number; c_updated_at: number; c_archived_at: number | null; c_last_post_at: number; c_last_post_seq: number; c_event_seq: number; c_member_key: string | null;
   t_id: string | null; t_name: string | null; t_display_name: string | null; t_description: string | null; t_type: Team['type'] | null; t_creator_id: string | null;
   t_created_at: number | null; t_updated_at: number | null; t_archived_at: number | null;
   tm_role: TeamRole | null; tm_created_at: number | null;
   cm_role: ChannelRole | null; cm_last_viewed_seq: number | null; cm_last_viewed_at: number | null; cm_created_at: number | null;
+}
+
+/** The columns of a channel access row (channel, team, both memberships of one user), read through `accessJoins`. */
+const ACCESS_COLUMNS = sql`c.id AS c_id, c.team_id AS c_team_id, c.type AS c_type, c.name AS c_name, c.display_name AS c_display_name,
+       c.purpose AS c_purpose, c.header AS c_header, c.creator_id AS c_creator_id, c.created_at AS c_created_at,
+       c.updated_at AS c_updated_at, c.archived_at AS c_archived_at, c.last_post_at AS c_last_post_at,
+       c.last_post_seq AS c_last_post_seq, c.event_seq AS c_event_seq, c.member_key AS c_member_key,
+       t.id AS t_id, t.name AS t_name, t.display_name AS t_display_name, t.description AS t_description, t.type AS t_type,
+       t.creator_id AS t_creator_id, t.created_at AS t_created_at, t.updated_at AS t_updated_at, t.archived_at AS t_archived_at,
+       tm.role AS tm_role, tm.created_at AS tm_created_at,
+       cm.role AS cm_role, cm.last_viewed_seq AS cm_last_viewed_seq, cm.last_viewed_at AS cm_last_viewed_at, cm.created_at AS cm_created_at`;
+
+/** The joins from `channels c` that ACCESS_COLUMNS reads, for the user `userId` (a value or a column). */
+const accessJoins = (userId: RawBuilder<unknown>): RawBuilder<unknown> => sql`LEFT JOIN teams t ON t.id = c.team_id
+       LEFT JOIN team_members tm ON tm.team_id = c.team_id AND tm.user_id = ${userId}
+       LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = ${userId}`;
+
+/**
+ * The access row's SQL, for joining it to another row: a request on a channel reads its
+ * session and its access row in one statement (kysely/sessions.ts getWithUserAndChannel).
+ */
+export const channelAccessSql = { columns: ACCESS_COLUMNS, joins: accessJoins };
+
+/** The access row of `userId` from the columns above; undefined when the channel does not exist. */
+export function accessRowOf(r: AccessSqlRow | undefined, userId: string): ChannelAccessRow | undefined {
+  // A LEFT JOIN that found no channel reads as nulls.
+  if (r === undefined || (r.c_id as string | null) === null) return undefined;
+  const channel: Channel = {
+    id: r.c_id, team_id: r.c_team_id, type: r.c_type, name: r.c_name, display_name: r.c_display_name, purpose: r.c_purpose, header: r.c_header,
+    creator_id: r.c_creator_id, created_at: num(r.c_created_at), updated_at: num(r.c_updated_at), archived_at: r.c_archived_at === null ? null : num(r.c_archived_at),
+    last_post_at: num(r.c_last_post_at), last_post_seq: num(r.c_last_post_seq), event_seq: num(r.c_event_seq), member_key: r.c_member_key,
+  };
+  const team: Team | undefined = r.t_id === null ? undefined : {
+    id: r.t_id, name: r.t_name!, display_name: r.t_display_name!, description: r.t_description!, type: r.t_type!, creator_id: r.t_creator_id!,
+    created_at: num(r.t_created_at), updated_at: num(r.t_updated_at), archived_at: r.t_archived_at === null ? null : num(r.t_archived_at),
+  };
+  return {
+    channel,
+    team,
+    teamMember: r.tm_role === null || team === undefined ? undefined : { team_id: team.id, user_id: userId, role: r.tm_role, created_at: num(r.tm_created_at) },
+    member: r.cm_role === null ? undefined : { channel_id: r.c_id, user_id: userId, role: r.cm_role, last_viewed_seq: num(r.cm_last_viewed_seq), last_viewed_at: num(r.cm_last_viewed_at), created_at: num(r.cm_created_at) },
+  };
 }
 
 export class Channels implements ChannelStore {
@@ -48,37 +90,8 @@ export class Channels implements ChannelStore {
     return out;
   }
   async getAccess(id: string, userId: string): Promise<ChannelAccessRow | undefined> {
-    const { rows } = await sql<AccessSqlRow>`
-      SELECT c.id AS c_id, c.team_id AS c_team_id, c.type AS c_type, c.name AS c_name, c.display_name AS c_display_name,
-             c.purpose AS c_purpose, c.header AS c_header, c.creator_id AS c_creator_id, c.created_at AS c_created_at,
-             c.updated_at AS c_updated_at, c.archived_at AS c_archived_at, c.last_post_at AS c_last_post_at,
-             c.last_post_seq AS c_last_post_seq, c.event_seq AS c_event_seq, c.member_key AS c_member_key,
-             t.id AS t_id, t.name AS t_name, t.display_name AS t_display_name, t.description AS t_description, t.type AS t_type,
-             t.creator_id AS t_creator_id, t.created_at AS t_created_at, t.updated_at AS t_updated_at, t.archived_at AS t_archived_at,
-             tm.role AS tm_role, tm.created_at AS tm_created_at,
-             cm.role AS cm_role, cm.last_viewed_seq AS cm_last_viewed_seq, cm.last_viewed_at AS cm_last_viewed_at, cm.created_at AS cm_created_at
-      FROM channels c
-      LEFT JOIN teams t ON t.id = c.team_id
-      LEFT JOIN team_members tm ON tm.team_id = c.team_id AND tm.user_id = ${userId}
-      LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = ${userId}
-      WHERE c.id = ${id}`.execute(this.db);
-    const r = rows[0];
-    if (r === undefined) return undefined;
-    const channel: Channel = {
-      id: r.c_id, team_id: r.c_team_id, type: r.c_type, name: r.c_name, display_name: r.c_display_name, purpose: r.c_purpose, header: r.c_header,
-      creator_id: r.c_creator_id, created_at: num(r.c_created_at), updated_at: num(r.c_updated_at), archived_at: r.c_archived_at === null ? null : num(r.c_archived_at),
-      last_post_at: num(r.c_last_post_at), last_post_seq: num(r.c_last_post_seq), event_seq: num(r.c_event_seq), member_key: r.c_member_key,
-    };
-    const team: Team | undefined = r.t_id === null ? undefined : {
-      id: r.t_id, name: r.t_name!, display_name: r.t_display_name!, description: r.t_description!, type: r.t_type!, creator_id: r.t_creator_id!,
-      created_at: num(r.t_created_at), updated_at: num(r.t_updated_at), archived_at: r.t_archived_at === null ? null : num(r.t_archived_at),
-    };
-    return {
-      channel,
-      team,
-      teamMember: r.tm_role === null || team === undefined ? undefined : { team_id: team.id, user_id: userId, role: r.tm_role, created_at: num(r.tm_created_at) },
-      member: r.cm_role === null ? undefined : { channel_id: id, user_id: userId, role: r.cm_role, last_viewed_seq: num(r.cm_last_viewed_seq), last_viewed_at: num(r.cm_last_viewed_at), created_at: num(r.cm_created_at) },
-    };
+    const { rows } = await sql<AccessSqlRow>`SELECT ${ACCESS_COLUMNS} FROM channels c ${accessJoins(sql`${userId}`)} WHERE c.id = ${id}`.execute(this.db);
+    return accessRowOf(rows[0], userId);
   }
   async takeEventSeq(channelId: string): Promise<void> {
     const { rows } = await sql<{ event_seq: number }>`UPDATE channels SET event_seq = event_seq + 1 WHERE id = ${channelId} RETURNING event_seq`.execute(this.db);

@@ -6,7 +6,7 @@ import { STORES } from '../../helpers/app.js';
 import { contract } from './harness.js';
 
 describe.each(STORES)('store contract: sessions (%s)', (kind) => {
-  const { store, user } = contract(kind);
+  const { store, user, world } = contract(kind);
 
   const session = (userId: string, overrides: Partial<Parameters<Store['sessions']['create']>[0]> = {}) => ({
     id: randomUUID(), user_id: userId, kind: 'password' as const, created_at: 1_000, expires_at: 10_000, revoked_at: null, user_agent: 'ua', ip: '127.0.0.1', ...overrides,
@@ -20,6 +20,27 @@ describe.each(STORES)('store contract: sessions (%s)', (kind) => {
     expect(found?.session).toEqual(s);
     expect(found?.user).toEqual(await store.users.get(a.id));
     expect(await store.sessions.getWithUser(randomUUID())).toBeUndefined();
+  });
+
+  it('reads a session with its user and the user\'s access row for a channel in one call, as getWithUser and getAccess would', async () => {
+    const w = await world(2);
+    const [member, outsider] = w.users;
+    const other = await user();
+    const sessions = [member!, outsider!, other].map((u) => session(u.id));
+    for (const s of sessions) await store.sessions.create(s);
+    // outsider leaves the channel but stays in the team; other was never in either.
+    await store.channels.removeMember(w.channel.id, outsider!.id);
+    for (const s of sessions) {
+      const both = await store.sessions.getWithUserAndChannel(s.id, w.channel.id);
+      expect(both?.found).toEqual(await store.sessions.getWithUser(s.id));
+      expect(both?.channel).toEqual(await store.channels.getAccess(w.channel.id, s.user_id));
+    }
+    expect((await store.sessions.getWithUserAndChannel(sessions[0]!.id, w.channel.id))?.channel?.member?.user_id).toBe(member!.id);
+    expect((await store.sessions.getWithUserAndChannel(sessions[1]!.id, w.channel.id))?.channel).toMatchObject({ member: undefined, teamMember: { user_id: outsider!.id } });
+    // No such channel: the session all the same, no row; no such session: nothing.
+    const missing = await store.sessions.getWithUserAndChannel(sessions[0]!.id, randomUUID());
+    expect(missing).toEqual({ found: await store.sessions.getWithUser(sessions[0]!.id), channel: undefined });
+    expect(await store.sessions.getWithUserAndChannel(randomUUID(), w.channel.id)).toBeUndefined();
   });
 
   it('revokes once', async () => {
