@@ -162,8 +162,8 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
   function onMessage(slot: Slot, w: Worker, m: unknown, handle: unknown): void {
     if (!isClusterMessage<WorkerToPrimary>(m)) return;
     switch (m.rc) {
-      case 'event':
-        others(w, { rc: 'event', m: m.m });
+      case 'events':
+        others(w, { rc: 'events', m: m.m });
         return;
       case 'control':
         others(w, { rc: 'control', m: m.m });

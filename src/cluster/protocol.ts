@@ -32,8 +32,13 @@ export type WorkerToPrimary =
   | { readonly rc: 'ready'; readonly url: string }
   /** A resume for connection `to`, held by another worker: the socket (the handle) and the request bytes. */
   | { readonly rc: 'handoff'; readonly to: string; readonly head: string }
-  /** An event or a control message for every other worker. */
-  | { readonly rc: 'event'; readonly m: RealtimeEvent }
+  /**
+   * Events for every other worker, in publish order: those published during one turn of the
+   * event loop travel as one message (a group commit's posts, a post's thread events), so the
+   * IPC framing, system calls and the primary's relay are paid once per batch, not per event.
+   */
+  | { readonly rc: 'events'; readonly m: readonly RealtimeEvent[] }
+  /** A control message for every other worker (the events published before it are sent first). */
   | { readonly rc: 'control'; readonly m: ControlMessage }
   /** A WebSocket connection (by id) now lives on this worker: resumes are routed here. */
   | { readonly rc: 'own'; readonly id: string }
@@ -42,7 +47,7 @@ export type WorkerToPrimary =
 export type PrimaryToWorker =
   /** The database is migrated (and the bootstrap admin exists): start the app. */
   | { readonly rc: 'go' }
-  | { readonly rc: 'event'; readonly m: RealtimeEvent }
+  | { readonly rc: 'events'; readonly m: readonly RealtimeEvent[] }
   | { readonly rc: 'control'; readonly m: ControlMessage }
   /** A client connection (the socket is the message's handle); `head` holds the bytes the primary read to route it. */
   | { readonly rc: 'conn'; readonly head: string }

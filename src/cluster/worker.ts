@@ -54,8 +54,8 @@ export class PrimaryLink {
         this.goReceived = true;
         this.go?.();
         return;
-      case 'event':
-        this.relay?.onEvent(m.m);
+      case 'events':
+        for (const event of m.m) this.relay?.onEvent(event);
         return;
       case 'control':
         this.relay?.onControl(m.m);
@@ -107,11 +107,27 @@ export class PrimaryLink {
     this.relay = target;
   }
 
+  /** Events published in this turn of the event loop, sent together (`events`) once it ends. */
+  private outbox: RealtimeEvent[] = [];
+  private flushing: NodeJS.Immediate | undefined;
+
   publish(event: RealtimeEvent): void {
-    this.send({ rc: 'event', m: event });
+    this.outbox.push(event);
+    this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    if (this.flushing !== undefined) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    if (this.outbox.length === 0) return;
+    const events = this.outbox;
+    this.outbox = [];
+    this.send({ rc: 'events', m: events });
   }
 
   control(message: ControlMessage): void {
+    // After the events published before it, as when each went on its own.
+    this.flush();
     this.send({ rc: 'control', m: message });
   }
 
