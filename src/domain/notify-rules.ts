@@ -271,6 +271,18 @@ export function decide(post: PostFacts, r: Recipient, now: number, parsed = pars
   return { desktop, email, push, reason: reason ?? 'all' };
 }
 
+/**
+ * Of `recipients` (their presence not known yet: any value), those the post could notify at all
+ * whatever their presence, so that presence is looked up for them only (for most posts: nobody).
+ * `online` (desktop, @here) and `offline` (push, e-mail) bound every presence: away and
+ * do-not-disturb allow a subset of what one of the two allows.
+ */
+export function mayNotify(post: PostFacts, recipients: readonly Recipient[], now: number): Recipient[] {
+  const parsed = parseMentions(post.message);
+  const text = withoutCode(post.message);
+  return recipients.filter((r) => decide(post, { ...r, presence: 'online' }, now, parsed, text) !== undefined || decide(post, { ...r, presence: 'offline' }, now, parsed, text) !== undefined);
+}
+
 /** Decisions for every candidate of one post (the post parsed once). */
 export function decideAll(post: PostFacts, recipients: readonly Recipient[], now: number): Map<string, Decision> {
   const parsed = parseMentions(post.message);

@@ -30,7 +30,7 @@ import type { Channel, Post, User } from '../domain/entities.js';
 import { AppError, RateLimitedError, badRequest, invalid, notFound } from '../domain/errors.js';
 import { resolveMentionNames } from '../domain/mentions.js';
 import {
-  DEFAULT_CHANNEL_PROPS, DEFAULT_DND_SCHEDULE, DEFAULT_PREFS, INTERVAL_MS, MAX_KEYWORDS, MAX_KEYWORD_LENGTH, decideAll, mentionsChannel, minuteOfDay, needsChannelMentionConfirm,
+  DEFAULT_CHANNEL_PROPS, DEFAULT_DND_SCHEDULE, DEFAULT_PREFS, INTERVAL_MS, MAX_KEYWORDS, MAX_KEYWORD_LENGTH, decideAll, mayNotify, mentionsChannel, minuteOfDay, needsChannelMentionConfirm,
   type ChannelNotifyProps, type Decision, type DndPeriod, type DndSchedule, type NotifyPrefs, type Recipient,
 } from '../domain/notify-rules.js';
 import type { ChannelContext } from '../domain/policy.js';
@@ -323,25 +323,27 @@ export class NotificationService implements NotifyHooks {
     // One statement for the members and their preferences (this runs after every post).
     const live = await store.notifications.recipientsOf(channel.id, post.user_id);
     if (live.length === 0) return;
-    const ids = live.map((u) => u.user_id);
-    const [presence, followers] = await Promise.all([
-      this.presence.presenceOf(ids),
-      post.root_post_id === null ? Promise.resolve([]) : store.threads.followers(post.root_post_id),
-    ]);
+    const followers = post.root_post_id === null ? [] : await store.threads.followers(post.root_post_id);
     const following = new Set(followers.filter((f) => f.following === 1).map((f) => f.user_id));
     const named = new Set(resolveMentionNames(post.message, new Set(live.map((u) => u.username))));
     const mentionedIds = new Set(live.filter((u) => named.has(u.username)).map((u) => u.user_id));
-    const recipients: Recipient[] = live.map((u) => ({
+    const facts = { authorId: post.user_id, channelType: channel.type, message: post.message, mentionedIds, rootId: post.root_post_id };
+    const now = this.deps.clock();
+    // Presence is asked (of the primary or Redis with several processes) only for those the post
+    // could notify at all: nobody, for a plain post among people with default preferences.
+    const candidates = mayNotify(facts, live.map((u): Recipient => ({
       userId: u.user_id,
       firstName: u.first_name,
       prefs: fromStored(u.prefs),
       channel: parseJson(u.channel_props, DEFAULT_CHANNEL_PROPS),
-      presence: presence.get(u.user_id) ?? 'offline',
+      presence: 'offline',
       timezone: u.timezone,
       followsThread: following.has(u.user_id),
-    }));
-    const now = this.deps.clock();
-    const decisions = decideAll({ authorId: post.user_id, channelType: channel.type, message: post.message, mentionedIds, rootId: post.root_post_id }, recipients, now);
+    })), now);
+    if (candidates.length === 0) return;
+    const presence = await this.presence.presenceOf(candidates.map((r) => r.userId));
+    const recipients = candidates.map((r): Recipient => ({ ...r, presence: presence.get(r.userId) ?? 'offline' }));
+    const decisions = decideAll(facts, recipients, now);
     if (decisions.size === 0) return;
     const prefsOf = new Map(recipients.map((r) => [r.userId, r.prefs]));
     const emails = this.options.mailer === undefined ? [] : [...decisions].filter(([, d]) => d.email).map(([userId, d]) => ({

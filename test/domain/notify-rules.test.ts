@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_CHANNEL_PROPS, DEFAULT_PREFS, MAX_KEYWORDS, decide, decideAll, keywordMatcher, localTime, mentionsChannel, minuteOfDay, needsChannelMentionConfirm, scheduledDnd,
+  DEFAULT_CHANNEL_PROPS, DEFAULT_PREFS, MAX_KEYWORDS, decide, decideAll, keywordMatcher, mayNotify, localTime, mentionsChannel, minuteOfDay, needsChannelMentionConfirm, scheduledDnd,
   type ChannelNotifyProps, type DndSchedule, type NotifyPrefs, type PostFacts, type PresenceStatus, type Recipient,
 } from '../../src/domain/notify-rules.js';
 
@@ -264,6 +264,31 @@ describe('notification rules', () => {
     const people = [recipient('defaults', 'default', 'away'), { ...recipient('defaults', 'default', 'offline'), userId: 'carol-id' }, { ...recipient('defaults', 'default', 'online'), userId: ALICE }];
     const all = decideAll(post('channel'), people, NOW);
     expect([...all.keys()].sort()).toEqual([BOB, 'carol-id']);
+  });
+
+  it('knows without presence whom a post could notify: every person, setting and post of the table, under every presence', () => {
+    const persons: Person[] = ['defaults', 'all_levels', 'none_levels', 'keywords', 'first_name_opt_in', 'no_channel_mentions', 'dnd_until_later', 'dnd_ended', 'follows_thread'];
+    const settings: ChannelSetting[] = ['default', 'muted', 'all', 'none', 'ignore_channel', 'unignore_channel', 'desktop_only_all'];
+    const kinds: Kind[] = ['plain', 'mention', 'channel', 'here', 'keyword', 'first_name', 'dm', 'group', 'thread_reply', 'own', 'code_mention'];
+    const presences: PresenceStatus[] = ['online', 'away', 'offline', 'dnd'];
+    let kept = 0;
+    let left = 0;
+    for (const person of persons) {
+      for (const setting of settings) {
+        for (const kind of kinds) {
+          const may = mayNotify(post(kind), [recipient(person, setting, 'offline')], NOW).length === 1;
+          const any = presences.some((presence) => decide(post(kind), recipient(person, setting, presence), NOW) !== undefined);
+          // Never leaves out someone some presence would notify; never keeps someone none would.
+          expect(may, `${person} × ${setting} × ${kind}`).toBe(any);
+          if (may) kept++;
+          else left++;
+        }
+      }
+    }
+    expect(kept).toBeGreaterThan(0);
+    expect(left).toBeGreaterThan(0);
+    // A plain post among people with default preferences: nobody, so presence is not asked at all.
+    expect(mayNotify(post('plain'), [recipient('defaults', 'default', 'offline'), { ...recipient('defaults', 'default', 'offline'), userId: 'carol-id' }], NOW)).toEqual([]);
   });
 
   it('asks to confirm @channel / @all / @here above the member limit only', () => {
