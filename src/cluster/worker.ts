@@ -23,6 +23,13 @@ export interface RelayTarget {
   onControl(message: ControlMessage): void;
 }
 
+/** What the link needs of the process's IPC channel (the process itself; a stand-in in unit tests). */
+export interface IpcChannel {
+  readonly connected: boolean;
+  send?(message: unknown, handle?: Socket): boolean;
+  on(event: 'message', listener: (message: unknown, handle: unknown) => void): unknown;
+}
+
 export class PrimaryLink {
   /** 0 for the worker that migrates the database and creates the bootstrap admin. */
   readonly slot: number;
@@ -36,15 +43,19 @@ export class PrimaryLink {
   /** Sockets the primary handed to us: never handed on again (no loops). */
   private readonly received = new WeakSet<object>();
 
-  constructor(slot = Number(process.env[WORKER_SLOT_ENV] ?? '0')) {
+  constructor(slot = Number(process.env[WORKER_SLOT_ENV] ?? '0'), private readonly ipc: IpcChannel = process) {
     this.slot = slot;
-    process.on('message', (m: unknown, handle: unknown) => this.onMessage(m, handle));
+    ipc.on('message', (m: unknown, handle: unknown) => this.onMessage(m, handle));
   }
 
   private send(m: WorkerToPrimary, handle?: Socket): void {
-    if (!process.connected || process.send === undefined) return;
-    if (handle === undefined) process.send(m);
-    else process.send(m, handle);
+    // Whatever else goes to the primary goes after the events published before it (a control
+    // message, a socket handed over for a resume, a connection id, a call): as if each event had
+    // been sent on its own.
+    if (m.rc !== 'events') this.flush();
+    if (!this.ipc.connected || this.ipc.send === undefined) return;
+    if (handle === undefined) this.ipc.send(m);
+    else this.ipc.send(m, handle);
   }
 
   private onMessage(m: unknown, handle: unknown): void {
@@ -116,7 +127,8 @@ export class PrimaryLink {
     this.flushing ??= setImmediate(() => this.flush());
   }
 
-  private flush(): void {
+  /** Sends the events published so far now (also before the bus closes). */
+  flush(): void {
     if (this.flushing !== undefined) clearImmediate(this.flushing);
     this.flushing = undefined;
     if (this.outbox.length === 0) return;
@@ -126,8 +138,6 @@ export class PrimaryLink {
   }
 
   control(message: ControlMessage): void {
-    // After the events published before it, as when each went on its own.
-    this.flush();
     this.send({ rc: 'control', m: message });
   }
 

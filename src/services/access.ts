@@ -29,6 +29,13 @@ const POST_FORBIDDEN: Readonly<Record<Exclude<PostAction, 'read'>, string>> = {
   remove_preview: 'Only the author can remove a post\'s link preview',
 };
 
+/**
+ * How old a channel access row read with the session may be when Access decides from it. The
+ * session is read before the body (an unauthenticated body is never read); a request whose body
+ * arrives later than this is decided on a fresh read, so a member removed meanwhile is refused.
+ */
+export const CHANNEL_READ_FRESH_MS = 250;
+
 const NOT_FOUND_NAME: Readonly<Record<string, string>> = { file: 'File', channel: 'Channel', team: 'Team', post: 'Post', session: 'Session', user: 'User', emoji: 'Emoji', token: 'Token', bot: 'Bot', command: 'Command', webhook: 'Webhook' };
 
 export class Access {
@@ -37,11 +44,17 @@ export class Access {
   /** Rows read with a request's session that a decision already used: each serves one decision only (a later one reads afresh, e.g. after the request wrote). */
   private readonly usedReads = new WeakSet<object>();
 
-  /** The row read with the session for this channel, once, outside transactions; undefined: read it. */
+  /**
+   * The row read with the session for this channel, if this is the request's first decision on
+   * the channel, outside a transaction, and the row is at most CHANNEL_READ_FRESH_MS old (a body
+   * that took longer to arrive gets a fresh read); undefined: read it. Any decision on the
+   * channel uses the read up, whichever store it was made with.
+   */
   private takeRead(ctx: CallContext, channelId: string, store: Store): { row: ChannelContext | undefined } | undefined {
     const read = ctx.channel;
-    if (read === undefined || read.id !== channelId || store !== this.store || this.usedReads.has(read)) return undefined;
+    if (read === undefined || read.id !== channelId || this.usedReads.has(read)) return undefined;
     this.usedReads.add(read);
+    if (store !== this.store || this.clock() - read.readAt > CHANNEL_READ_FRESH_MS) return undefined;
     return { row: read.row };
   }
 

@@ -17,6 +17,13 @@ export interface ServiceDeps {
   readonly clock: () => number;
 }
 
+/** A channel access row read with the request's session: which channel, the row (undefined: no such channel), when (services clock). */
+export interface ChannelRead {
+  readonly id: string;
+  readonly row: ChannelAccessRow | undefined;
+  readonly readAt: number;
+}
+
 /** Who is calling and from where (for security events and the audit log). */
 export interface CallContext {
   readonly actor: Actor;
@@ -27,7 +34,7 @@ export interface CallContext {
    * statement: services/sessions.ts authenticate). Data, not a decision: Access.channel decides
    * from it for this channel id instead of reading the row again.
    */
-  readonly channel?: { readonly id: string; readonly row: ChannelAccessRow | undefined } | undefined;
+  readonly channel?: ChannelRead | undefined;
 }
 
 /** A caller that is not signed in (register, login). */

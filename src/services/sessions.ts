@@ -15,10 +15,9 @@ import type { Session, User } from '../domain/entities.js';
 import type { Actor } from '../domain/policy.js';
 import { hashSecret } from '../security/crypto.js';
 import type { TokenRejection, TokenService } from '../security/tokens.js';
-import type { ChannelAccessRow } from '../store/channels.js';
 import type { SessionWithUser } from '../store/sessions.js';
 import type { Store, Tx } from '../store/store.js';
-import type { AnonymousContext, ServiceDeps } from './context.js';
+import type { AnonymousContext, ChannelRead, ServiceDeps } from './context.js';
 
 export interface StartedSession {
   readonly token: string;
@@ -40,7 +39,7 @@ export interface Authenticated {
    * same statement (`authenticate(token, channelId)`); Access.channel decides from it instead of
    * reading it again. Undefined `row`: no such channel.
    */
-  readonly channel?: { readonly id: string; readonly row: ChannelAccessRow | undefined };
+  readonly channel?: ChannelRead;
 }
 
 /** Why a presented token did not authenticate: the security event's reason (the client sees only 401). */
@@ -104,7 +103,7 @@ export class SessionService {
   private async lookup(sessionId: string, channelId: string | undefined): Promise<(SessionWithUser & Pick<Authenticated, 'channel'>) | undefined> {
     if (channelId === undefined) return this.deps.store.sessions.getWithUser(sessionId);
     const both = await this.deps.store.sessions.getWithUserAndChannel(sessionId, channelId);
-    return both === undefined ? undefined : { ...both.found, channel: { id: channelId, row: both.channel } };
+    return both === undefined ? undefined : { ...both.found, channel: { id: channelId, row: both.channel, readAt: this.deps.clock() } };
   }
 
   /** A personal access token: its session (found by the secret's hash) judged like any other. */

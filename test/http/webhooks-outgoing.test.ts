@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCanary, type Canary } from '../helpers/canary.js';
 import type { PostView } from '../../src/domain/presenters.js';
+import { HOOK_LIST_MS } from '../../src/services/webhooks.js';
 import { STORES, startApp, type TestApp } from '../helpers/app.js';
 import { addChannelMember, addTeamMember, createChannel, createPost, createTeam, envelope, makeSystemAdmin, registerUser, type TestUser } from '../helpers/factories.js';
 
@@ -45,6 +46,8 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
   let channel: { id: string; name: string };
   let quiet: { id: string; name: string };
   let secret: { id: string; name: string };
+  /** Added to the services' clock (the hook lists' HOOK_LIST_MS is measured on it). */
+  let skew = 0;
 
   const at = (path: string): string => `http://localhost:${port}${path}`;
 
@@ -94,6 +97,7 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
     // A hostile DNS server's answers; `localhost` is pinned to the IPv4 receiver.
     const names: Record<string, string> = { localhost: '127.0.0.1', 'rebind.test': '127.0.0.1', 'corp.test': '10.1.2.3', 'v6.test': '::1' };
     t = await startApp(kind, {
+      clock: () => Date.now() + skew,
       env: { RUSTCHAT_OUTBOUND_ALLOWED_HOSTS: 'localhost' },
       webhookTimeoutMs: 2000,
       webhookRetryDelaysMs: [5, 5],
@@ -222,6 +226,33 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
     await createPost(t.api, alice, channel.id, 'other race');
     await settle();
     expect(received).toHaveLength(0);
+  });
+
+  it('reads a team\'s hooks again once its copy is HOOK_LIST_MS old, and when the bus may have lost messages', async () => {
+    const hook = await newHook(bob, { trigger_words: ['ttlold'], callback_urls: [at('/ttl')] });
+    await createPost(t.api, alice, channel.id, 'ttlold warm');
+    await settle();
+    // Changed behind the process's back (no announcement, as when one was lost): the copy still has the old word.
+    await t.app.store.webhooks.updateOutgoing(hook.id, { trigger_words: '["ttlnew"]' }, Date.now());
+    received.length = 0;
+    await createPost(t.api, alice, channel.id, 'ttlnew one');
+    await settle();
+    expect(received).toHaveLength(0);
+    skew += HOOK_LIST_MS;
+    await createPost(t.api, alice, channel.id, 'ttlnew two');
+    await settle();
+    expect(received.map((r) => JSON.parse(r.body).text)).toEqual(['ttlnew two']);
+    // A resync (the bus may have lost messages) forgets every copy.
+    await t.app.store.webhooks.updateOutgoing(hook.id, { trigger_words: '["resync"]' }, Date.now());
+    received.length = 0;
+    await createPost(t.api, alice, channel.id, 'resync one');
+    await settle();
+    expect(received).toHaveLength(0);
+    t.app.services.webhooks.onResync();
+    await createPost(t.api, alice, channel.id, 'resync two');
+    await settle();
+    expect(received.map((r) => JSON.parse(r.body).text)).toEqual(['resync two']);
+    await t.api.delete(`/api/v1/hooks/outgoing/${hook.id}`, bob.token);
   });
 
   it('retries a 5xx with back-off and logs every attempt; does not retry a 4xx', async () => {

@@ -32,6 +32,8 @@ export class ClusterBus implements Bus {
   }
 
   close(): Promise<void> {
+    // What this worker published last still reaches the others (the process may exit next).
+    this.link.flush();
     this.link.setRelay(undefined);
     return this.local.close();
   }
