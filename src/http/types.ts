@@ -19,8 +19,9 @@ declare module 'fastify' {
     multipart?: boolean;
     /**
      * The route parameter that names the channel the route is about: the caller's access row
-     * for it is read with the session, in one statement (CallContext.channel). Only on routes
-     * whose body is small JSON, so the row is read moments before Access decides.
+     * for it is read with the session, in one statement (CallContext.channel). Access decides
+     * from it only while it is fresh (CHANNEL_READ_FRESH_MS in services/access.ts): a body that
+     * arrives later is decided on a fresh read. Only on routes whose body is small JSON.
      */
     channelParam?: string;
   }
