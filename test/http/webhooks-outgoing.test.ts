@@ -187,71 +187,53 @@ describe.each(STORES)('outgoing webhooks (%s)', (kind) => {
     for (const h of [hook, watcher, team2Secret]) await t.api.delete(`/api/v1/hooks/outgoing/${h.id}`, bob.token);
   });
 
+  /** Posts each message in `channel` as alice, waits for the callbacks; the texts they carried. */
+  async function postAndCollect(...messages: string[]): Promise<string[]> {
+    received.length = 0;
+    for (const message of messages) await createPost(t.api, alice, channel.id, message);
+    await settle();
+    return received.map((r) => JSON.parse(r.body).text as string);
+  }
+
+  /** Changes a hook's words in the store only: no announcement, as on a node whose announcement was lost. */
+  const changeUnannounced = (id: string, words: string[]): Promise<unknown> => t.app.store.webhooks.updateOutgoing(id, { trigger_words: JSON.stringify(words) }, Date.now());
+
   it('matches each post against the team\'s hooks as they are now: a hook created, changed or deleted counts from the next post', async () => {
     // The team's hook list is read once and kept (services/webhooks.ts HookLists); a post now warms it.
-    received.length = 0;
-    await createPost(t.api, alice, channel.id, 'warm the list: cache');
-    await settle();
+    await postAndCollect('warm the list: cache');
     const hook = await newHook(bob, { trigger_words: ['cache'], callback_urls: [at('/cache')] });
-    await createPost(t.api, alice, channel.id, 'cache one');
-    await settle();
-    expect(received.map((r) => JSON.parse(r.body).text)).toEqual(['cache one']);
-    // Changed: the old word no longer fires, the new one does.
+    expect(await postAndCollect('cache one')).toEqual(['cache one']);
+    // Changed: the old word no longer fires, the new one does (with its trigger word).
     expect((await t.api.put(`/api/v1/hooks/outgoing/${hook.id}`, { trigger_words: ['stash'] }, bob.token)).status).toBe(200);
-    received.length = 0;
-    await createPost(t.api, alice, channel.id, 'cache two');
-    await createPost(t.api, alice, channel.id, 'stash three');
-    await settle();
-    expect(received.map((r) => [JSON.parse(r.body).text, JSON.parse(r.body).trigger_word])).toEqual([['stash three', 'stash']]);
+    expect(await postAndCollect('cache two', 'stash three')).toEqual(['stash three']);
+    expect(JSON.parse(received[0]!.body).trigger_word).toBe('stash');
     // Deleted: nothing more.
     expect((await t.api.delete(`/api/v1/hooks/outgoing/${hook.id}`, bob.token)).status).toBe(200);
-    received.length = 0;
-    await createPost(t.api, alice, channel.id, 'stash four');
-    await settle();
-    expect(received).toHaveLength(0);
+    expect(await postAndCollect('stash four')).toEqual([]);
   });
 
   it('never fires a hook from a list this process kept when the hook changed meanwhile: the job reads the hook again', async () => {
     const hook = await newHook(bob, { trigger_words: ['race'], callback_urls: [at('/race')] });
-    await createPost(t.api, alice, channel.id, 'race warm');
-    await settle();
-    // Changed behind the process's back (as on a node whose announcement was lost): the kept list still matches,
-    // the job's fresh read does not.
-    await t.app.store.webhooks.updateOutgoing(hook.id, { trigger_words: '["other"]' }, Date.now());
-    received.length = 0;
-    await createPost(t.api, alice, channel.id, 'race again');
-    await settle();
-    expect(received).toHaveLength(0);
+    await postAndCollect('race warm');
+    // The kept list still matches `race`; the job's fresh read does not.
+    await changeUnannounced(hook.id, ['other']);
+    expect(await postAndCollect('race again')).toEqual([]);
     await t.app.store.webhooks.deleteOutgoing(hook.id);
-    await createPost(t.api, alice, channel.id, 'other race');
-    await settle();
-    expect(received).toHaveLength(0);
+    expect(await postAndCollect('other race')).toEqual([]);
   });
 
   it('reads a team\'s hooks again once its copy is HOOK_LIST_MS old, and when the bus may have lost messages', async () => {
     const hook = await newHook(bob, { trigger_words: ['ttlold'], callback_urls: [at('/ttl')] });
-    await createPost(t.api, alice, channel.id, 'ttlold warm');
-    await settle();
-    // Changed behind the process's back (no announcement, as when one was lost): the copy still has the old word.
-    await t.app.store.webhooks.updateOutgoing(hook.id, { trigger_words: '["ttlnew"]' }, Date.now());
-    received.length = 0;
-    await createPost(t.api, alice, channel.id, 'ttlnew one');
-    await settle();
-    expect(received).toHaveLength(0);
+    await postAndCollect('ttlold warm');
+    await changeUnannounced(hook.id, ['ttlnew']);
+    expect(await postAndCollect('ttlnew one')).toEqual([]);
     skew += HOOK_LIST_MS;
-    await createPost(t.api, alice, channel.id, 'ttlnew two');
-    await settle();
-    expect(received.map((r) => JSON.parse(r.body).text)).toEqual(['ttlnew two']);
+    expect(await postAndCollect('ttlnew two')).toEqual(['ttlnew two']);
     // A resync (the bus may have lost messages) forgets every copy.
-    await t.app.store.webhooks.updateOutgoing(hook.id, { trigger_words: '["resync"]' }, Date.now());
-    received.length = 0;
-    await createPost(t.api, alice, channel.id, 'resync one');
-    await settle();
-    expect(received).toHaveLength(0);
+    await changeUnannounced(hook.id, ['resync']);
+    expect(await postAndCollect('resync one')).toEqual([]);
     t.app.services.webhooks.onResync();
-    await createPost(t.api, alice, channel.id, 'resync two');
-    await settle();
-    expect(received.map((r) => JSON.parse(r.body).text)).toEqual(['resync two']);
+    expect(await postAndCollect('resync two')).toEqual(['resync two']);
     await t.api.delete(`/api/v1/hooks/outgoing/${hook.id}`, bob.token);
   });
 
