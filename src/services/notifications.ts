@@ -28,7 +28,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, Post, User } from '../domain/entities.js';
 import { AppError, RateLimitedError, badRequest, invalid, notFound } from '../domain/errors.js';
-import { resolveMentionNames } from '../domain/mentions.js';
+import { parseMentions, resolveMentionNames } from '../domain/mentions.js';
 import {
   DEFAULT_CHANNEL_PROPS, DEFAULT_DND_SCHEDULE, DEFAULT_PREFS, INTERVAL_MS, MAX_KEYWORDS, MAX_KEYWORD_LENGTH, decideAll, mayNotify, mentionsChannel, minuteOfDay, needsChannelMentionConfirm,
   type ChannelNotifyProps, type Decision, type DndPeriod, type DndSchedule, type NotifyPrefs, type Recipient,
@@ -320,11 +320,16 @@ export class NotificationService implements NotifyHooks {
   private async decide(row: ChannelContext, post: Post, senderName: string): Promise<void> {
     const store = this.deps.store;
     const channel = row.channel;
-    // One statement for the members and their preferences (this runs after every post).
-    const live = await store.notifications.recipientsOf(channel.id, post.user_id);
-    if (live.length === 0) return;
     const followers = post.root_post_id === null ? [] : await store.threads.followers(post.root_post_id);
     const following = new Set(followers.filter((f) => f.following === 1).map((f) => f.user_id));
+    // One statement for the members and their preferences (this runs after every post). Unless
+    // the post concerns everyone (a direct or group message, @channel/@all/@here), a member with
+    // the default preferences who is not named and does not follow the thread cannot be notified
+    // (nothing in DEFAULT_PREFS / DEFAULT_CHANNEL_PROPS notifies of a post that does not concern
+    // them), so only the others are read: in a big channel, a handful instead of every member.
+    const everyone = channel.type === 'direct' || channel.type === 'group' || mentionsChannel(post.message);
+    const live = await store.notifications.recipientsOf(channel.id, post.user_id, everyone ? undefined : { usernames: parseMentions(post.message).usernames, userIds: [...following] });
+    if (live.length === 0) return;
     const named = new Set(resolveMentionNames(post.message, new Set(live.map((u) => u.username))));
     const mentionedIds = new Set(live.filter((u) => named.has(u.username)).map((u) => u.user_id));
     const facts = { authorId: post.user_id, channelType: channel.type, message: post.message, mentionedIds, rootId: post.root_post_id };

@@ -53,15 +53,27 @@ export interface NotifyRecipientRow {
   readonly channel_props: string | undefined;
 }
 
+/**
+ * Which members `recipientsOf` reads when not all: those with preferences of their own (a global
+ * document, or one for this channel), those whose username is in `usernames` (as written in the
+ * post, before and after trimming), and those in `userIds` (a reply's thread followers).
+ */
+export interface RecipientFilter {
+  readonly usernames: readonly string[];
+  readonly userIds: readonly string[];
+}
+
 export interface NotificationStore {
   /** The user's global preferences, undefined when never set. */
   getPrefs(userId: string): Promise<StoredPrefs | undefined>;
   /**
    * The channel's members who could be notified of a post by `authorId` (active people, not the
    * author, not bots) with their global and channel preferences, in one statement: it runs after
-   * every post, so it is one round trip instead of one per table.
+   * every post, so it is one round trip instead of one per table. `only`: just those members
+   * (RecipientFilter) — for a post that is not channel-wide, the others have the defaults and
+   * nothing to be notified of (services/notifications.ts).
    */
-  recipientsOf(channelId: string, authorId: string): Promise<NotifyRecipientRow[]>;
+  recipientsOf(channelId: string, authorId: string, only?: RecipientFilter): Promise<NotifyRecipientRow[]>;
   /** Writes both the document and the schedule. */
   putPrefs(userId: string, prefs: StoredPrefs, now: number): Promise<void>;
   /** The member's preferences document for the channel, undefined when never set. */

@@ -41,7 +41,7 @@ export type { ChannelAccessRow, ChannelStats, ChannelStore } from './channels.js
 export type { CustomEmojiStore } from './custom-emoji.js';
 export type { FileStore } from './files.js';
 export type { FileQuery, PostPageRequest, PostQuery, SearchDocument, SearchStore } from './search.js';
-export type { NewQueuedEmail, NotificationStore, NotifyRecipientRow, PushDevice, QueuedEmail, StoredPrefs } from './notifications.js';
+export type { NewQueuedEmail, NotificationStore, NotifyRecipientRow, PushDevice, RecipientFilter, QueuedEmail, StoredPrefs } from './notifications.js';
 export type { PasswordResetStore, PasswordResetToken } from './password-resets.js';
 export type { NewPost, PostPage, PostStore } from './posts.js';
 export type { PreviewStore } from './previews.js';

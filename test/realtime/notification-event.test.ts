@@ -71,4 +71,31 @@ describe.each(STORES)('notification event (%s)', (kind) => {
     const back = await createPost(t.api, alice, pub.id, `@${bob.username} back?`);
     await b.waitForEvent('notification', (d) => d.post_id === back.id);
   });
+
+  it('reaches people for whom a plain post or a reply is their business: keywords, a channel set to all, a followed thread; not the others', async () => {
+    // Newcomers with no preference rows at all: dave will set a keyword, erin keeps the defaults.
+    const [dave, erin] = await Promise.all(['dave', 'erin'].map((n) => registerUser(t.api, n))) as [TestUser, TestUser];
+    const team = (await t.api.get(`/api/v1/channels/${pub.id}`, alice.token)).body.team_id as string;
+    for (const u of [dave, erin]) {
+      await addTeamMember(t.api, alice, team, u);
+      await addChannelMember(t.api, alice, pub.id, u);
+    }
+    const [daveOwn, erinOwn] = [await createChannel(t.api, dave, team, 'private'), await createChannel(t.api, erin, team, 'private')];
+    const [d, e] = [await connect(dave), await connect(erin)];
+    expect((await t.api.put('/api/v1/users/me/preferences/notifications', { keywords: ['rollout'] }, dave.token)).status).toBe(200);
+    const keyword = await createPost(t.api, alice, pub.id, 'the rollout starts now');
+    expect((await d.waitForEvent('notification', (x) => x.post_id === keyword.id)).data).toMatchObject({ reason: 'keyword' });
+    await noneFor(e, erin, erinOwn, keyword.id);
+    // A thread erin follows (she replied), her preferences still the defaults: a later reply reaches her, not dave.
+    const root = await createPost(t.api, alice, pub.id, 'thread root');
+    await createPost(t.api, erin, pub.id, 'my reply', { root_post_id: root.id });
+    const reply = await createPost(t.api, alice, pub.id, 'a later reply', { root_post_id: root.id });
+    expect((await e.waitForEvent('notification', (x) => x.post_id === reply.id)).data).toMatchObject({ reason: 'thread' });
+    await noneFor(d, dave, daveOwn, reply.id);
+    // erin sets this channel's desktop to all: a plain post reaches her.
+    expect((await t.api.put(`/api/v1/channels/${pub.id}/members/me/notify_props`, { desktop: 'all' }, erin.token)).status).toBe(200);
+    const plain = await createPost(t.api, alice, pub.id, 'lunch?');
+    expect((await e.waitForEvent('notification', (x) => x.post_id === plain.id)).data).toMatchObject({ reason: 'all' });
+    await noneFor(d, dave, daveOwn, plain.id);
+  });
 });

@@ -1,5 +1,5 @@
 /** NotificationStore over Kysely. */
-import type { NewQueuedEmail, NotificationStore, NotifyRecipientRow, PushDevice, QueuedEmail, StoredPrefs } from '../notifications.js';
+import type { NewQueuedEmail, NotificationStore, NotifyRecipientRow, PushDevice, QueuedEmail, RecipientFilter, StoredPrefs } from '../notifications.js';
 import { num, type Db } from './shared.js';
 
 function row(r: QueuedEmail): QueuedEmail {
@@ -13,14 +13,23 @@ export class Notifications implements NotificationStore {
     return this.db.selectFrom('notify_prefs').select(['props', 'dnd_schedule']).where('user_id', '=', userId).executeTakeFirst();
   }
 
-  async recipientsOf(channelId: string, authorId: string): Promise<NotifyRecipientRow[]> {
-    const rows = await this.db.selectFrom('channel_members as m')
+  async recipientsOf(channelId: string, authorId: string, only?: RecipientFilter): Promise<NotifyRecipientRow[]> {
+    let q = this.db.selectFrom('channel_members as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
       .leftJoin('notify_prefs as np', 'np.user_id', 'm.user_id')
       .leftJoin('channel_notify_props as cp', (j) => j.onRef('cp.channel_id', '=', 'm.channel_id').onRef('cp.user_id', '=', 'm.user_id'))
       .select(['u.id as user_id', 'u.username', 'u.first_name', 'u.timezone', 'np.props as prefs_props', 'np.dnd_schedule', 'cp.props as channel_props'])
-      .where('m.channel_id', '=', channelId).where('m.user_id', '<>', authorId).where('u.deactivated_at', 'is', null).where('u.is_bot', '=', 0)
-      .execute();
+      .where('m.channel_id', '=', channelId).where('m.user_id', '<>', authorId).where('u.deactivated_at', 'is', null).where('u.is_bot', '=', 0);
+    if (only !== undefined) {
+      // Members with preferences of their own (global or for this channel), named, or listed:
+      // the others have the defaults, under which such a post notifies nobody.
+      let chosen = this.db.selectFrom('notify_prefs').select('user_id')
+        .union(this.db.selectFrom('channel_notify_props').select('user_id').where('channel_id', '=', channelId));
+      if (only.usernames.length > 0) chosen = chosen.union(this.db.selectFrom('users').select('id as user_id').where('username', 'in', [...only.usernames]));
+      const listed = [...only.userIds];
+      q = q.where((eb) => eb.or([eb('m.user_id', 'in', chosen), ...(listed.length > 0 ? [eb('m.user_id', 'in', listed)] : [])]));
+    }
+    const rows = await q.execute();
     return rows.map((r) => ({
       user_id: r.user_id, username: r.username, first_name: r.first_name, timezone: r.timezone,
       prefs: r.prefs_props === null ? undefined : { props: r.prefs_props, dnd_schedule: r.dnd_schedule },

@@ -46,6 +46,15 @@ describe.each(STORES)('store contract: notifications (%s)', (kind) => {
       { user_id: c!.id, username: c!.username, first_name: c!.first_name, timezone: c!.timezone, prefs: undefined, channel_props: '{"desktop":"none"}' },
     ].sort((x, y) => (x.user_id < y.user_id ? -1 : 1)));
     expect(await store.notifications.recipientsOf(w.channel.id, b!.id)).toHaveLength(2);
+    // Narrowed: those with preferences of their own (b globally, c for this channel), the named, the listed.
+    const plainB = await user();
+    const plainC = await user();
+    for (const [i, u] of [plainB, plainC].entries()) await store.channels.addMember({ channel_id: w.channel.id, user_id: u.id, role: 'member', last_viewed_seq: 0, last_viewed_at: 0, created_at: 30 + i });
+    const ids = async (only: { usernames: string[]; userIds: string[] }): Promise<string[]> => (await store.notifications.recipientsOf(w.channel.id, author!.id, only)).map((r) => r.user_id).sort();
+    expect(await ids({ usernames: [], userIds: [] })).toEqual([b!.id, c!.id].sort());
+    expect(await ids({ usernames: [plainB.username, 'nobody'], userIds: [plainC.id] })).toEqual([b!.id, c!.id, plainB.id, plainC.id].sort());
+    // Never the author, a bot, the deactivated or an outsider, even when named or listed.
+    expect(await ids({ usernames: [author!.username, bot.username, gone!.username, outsider.username], userIds: [author!.id, bot.id, outsider.id] })).toEqual([b!.id, c!.id].sort());
   });
 
   it('claims all of a person\'s rows once one is due, once, and deletes them when finished', async () => {
