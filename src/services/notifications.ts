@@ -206,6 +206,9 @@ interface MailItem {
   readonly at: number;
 }
 
+/** Names plus followers above which the recipients read is not narrowed: every member is read instead of a statement with that many parameters. */
+const RECIPIENT_FILTER_MAX = 500;
+
 export class NotificationService implements NotifyHooks {
   constructor(
     private readonly deps: ServiceDeps,
@@ -327,11 +330,13 @@ export class NotificationService implements NotifyHooks {
     // the default preferences who is not named and does not follow the thread cannot be notified
     // (nothing in DEFAULT_PREFS / DEFAULT_CHANNEL_PROPS notifies of a post that does not concern
     // them), so only the others are read: in a big channel, a handful instead of every member.
-    const everyone = channel.type === 'direct' || channel.type === 'group' || mentionsChannel(post.message);
-    const live = await store.notifications.recipientsOf(channel.id, post.user_id, everyone ? undefined : { usernames: parseMentions(post.message).usernames, userIds: [...following] });
+    const named = parseMentions(post.message).usernames;
+    // A post naming hundreds of people is read whole rather than as a list of hundreds of parameters.
+    const everyone = channel.type === 'direct' || channel.type === 'group' || mentionsChannel(post.message) || named.length + following.size > RECIPIENT_FILTER_MAX;
+    const live = await store.notifications.recipientsOf(channel.id, post.user_id, everyone ? undefined : { usernames: named, userIds: [...following] });
     if (live.length === 0) return;
-    const named = new Set(resolveMentionNames(post.message, new Set(live.map((u) => u.username))));
-    const mentionedIds = new Set(live.filter((u) => named.has(u.username)).map((u) => u.user_id));
+    const resolved = new Set(resolveMentionNames(post.message, new Set(live.map((u) => u.username))));
+    const mentionedIds = new Set(live.filter((u) => resolved.has(u.username)).map((u) => u.user_id));
     const facts = { authorId: post.user_id, channelType: channel.type, message: post.message, mentionedIds, rootId: post.root_post_id };
     const now = this.deps.clock();
     // Presence is asked (of the primary or Redis with several processes) only for those the post
