@@ -196,7 +196,7 @@ export const HOOK_LIST_MS = 60_000;
  * a change was announced does not keep its (possibly stale) answer: each team has a generation
  * that every forget bumps, and an answer is kept only if the generation did not move.
  */
-class HookLists {
+export class HookLists {
   private readonly lists = new Map<string, { readonly hooks: readonly OutgoingWebhook[]; readonly at: number }>();
   private readonly generations = new Map<string, number>();
   private epoch = 0;
