@@ -185,7 +185,6 @@ interface Job {
   readonly post: PostView;
   readonly channel: ChannelContext;
   readonly author: { readonly userId: string; readonly username: string };
-  readonly word: string;
 }
 
 /** How long a process may match posts against its copy of a team's hooks without reading them again (a backstop: changes are announced). */
@@ -580,15 +579,14 @@ export class WebhookService {
   private async match(post: PostView, channel: ChannelContext, author: { userId: string; username: string }): Promise<void> {
     const hooks = await this.hookLists.of(channel.channel.team_id!);
     for (const hook of hooks) {
-      const word = triggerWord(hook, channel.channel.id, post.message);
-      if (word === undefined) continue;
+      if (triggerWord(hook, channel.channel.id, post.message) === undefined) continue;
       const mine = this.queue.reduce((n, job) => n + (job.hook.creator_id === hook.creator_id ? 1 : 0), 0);
       if (this.queue.length >= this.queueLimit || mine >= QUEUE_PER_CREATOR) {
         this.deps.logger.warn({ hook_id: hook.id, post_id: post.id, queued: this.queue.length, creator_queued: mine }, 'outgoing webhook dropped: the queue is full');
         this.options.metrics.webhookExecutions.inc({ hook_id: hook.id, kind: 'outgoing', outcome: 'dropped' });
         continue;
       }
-      this.queue.push({ hook, post, channel, author: { userId: author.userId, username: author.username }, word });
+      this.queue.push({ hook, post, channel, author: { userId: author.userId, username: author.username } });
     }
     this.pump();
   }
