@@ -174,6 +174,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       poolSize: config.database.poolSize,
       events: bus,
       onEventError: (err) => logger.error({ err }, 'publishing the events of a committed write failed'),
+      // Several workers on one SQLite file take turns to write, granted by the primary.
+      ...(link === undefined ? {} : {
+        writeTurn: async () => {
+          const waited = metrics.writeTurnWait.startTimer();
+          const turn = await link.writeTurn();
+          waited({ outcome: turn.granted ? 'granted' : 'timeout' });
+          return turn.release;
+        },
+      }),
       log: (event) => metrics.dbQueries.observe({ outcome: event.level === 'error' ? 'error' : 'ok' }, event.queryDurationMillis / 1000),
     });
   } catch (err) {

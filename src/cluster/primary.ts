@@ -7,6 +7,8 @@
  * - relays events and control messages (a worker's commit reaches every other worker's hub);
  * - keeps the presence counts and the per-user connection cap (counted once for all workers);
  * - keeps the rate-limit counters (rate-limiter-flexible's cluster master), so 10/min is 10;
+ * - on the embedded database, grants the write turn (cluster/write-turns.ts), so a worker waits
+ *   for the other's commit without blocking its event loop;
  * - remembers which worker holds which WebSocket connection, so a resume that lands on another
  *   worker is handed to the right one with its socket;
  * - serves the aggregated Prometheus metrics on the metrics port;
@@ -29,6 +31,7 @@ import type { Presence as Status } from '../domain/presenters.js';
 import type { Logger } from '../observability/logger.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { isClusterMessage, WORKER_SLOT_ENV, type PrimaryToWorker, type RpcOp, type WorkerToPrimary } from './protocol.js';
+import { WriteTurns, type TurnGrant } from './write-turns.js';
 
 /** A worker that dies within this long of starting counts as a crash loop (back-off doubles). */
 const QUICK_DEATH_MS = 10_000;
@@ -120,6 +123,7 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
   // (also the fallback counters of the Redis limiters while Redis is unreachable).
   new RateLimiterClusterMaster();
   const presence = new SharedPresence();
+  const turns = new WriteTurns();
   const aggregator = new AggregatorRegistry();
   const owners = new Map<string, { slot: number; at: number }>();
   const slots: Slot[] = Array.from({ length: config.workers }, (_, index) => ({ index, worker: undefined, startedAt: 0, ready: false, waiting: false, backoffMs: 500 }));
@@ -142,6 +146,13 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
   };
   const others = (from: Worker, m: PrimaryToWorker): void => {
     for (const s of slots) if (s.worker !== undefined && s.worker !== from) send(s.worker, m);
+  };
+
+  const grant = (g: TurnGrant | undefined): void => {
+    if (g === undefined) return;
+    const holder = slots.find((s) => s.worker?.id === g.worker)?.worker;
+    // Gone meanwhile: its exit hands the turn on (dropWorker).
+    if (holder !== undefined) send(holder, { rc: 'turn', id: g.id });
   };
 
   const rpc = (w: Worker, op: RpcOp, args: unknown[]): unknown => {
@@ -167,6 +178,12 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
         return;
       case 'control':
         others(w, { rc: 'control', m: m.m });
+        return;
+      case 'turn':
+        grant(turns.request(w.id, m.id));
+        return;
+      case 'turn-end':
+        grant(turns.end(w.id, m.id));
         return;
       case 'own':
         owners.delete(m.id);
@@ -247,6 +264,7 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
     slot.ready = false;
     for (const [id, o] of owners) if (o.slot === slot.index) owners.delete(id);
     const offline = presence.dropWorker(w.id);
+    grant(turns.dropWorker(w.id));
     if (stopping) {
       if (slots.every((s) => s.worker === undefined)) finish(0);
       return;

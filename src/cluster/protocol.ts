@@ -42,7 +42,13 @@ export type WorkerToPrimary =
   | { readonly rc: 'control'; readonly m: ControlMessage }
   /** A WebSocket connection (by id) now lives on this worker: resumes are routed here. */
   | { readonly rc: 'own'; readonly id: string }
-  | { readonly rc: 'rpc'; readonly id: number; readonly op: RpcOp; readonly args: unknown[] };
+  | { readonly rc: 'rpc'; readonly id: number; readonly op: RpcOp; readonly args: unknown[] }
+  /**
+   * The embedded database's write turn (cluster/write-turns.ts): asks for it (`turn`), gives it
+   * back (`turn-end`, also for a turn granted after the worker stopped waiting for it).
+   */
+  | { readonly rc: 'turn'; readonly id: number }
+  | { readonly rc: 'turn-end'; readonly id: number };
 
 export type PrimaryToWorker =
   /** The database is migrated (and the bootstrap admin exists): start the app. */
@@ -54,7 +60,9 @@ export type PrimaryToWorker =
   | { readonly rc: 'rpc'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly rc: 'rpc'; readonly id: number; readonly ok: false; readonly error: string }
   /** Users who went offline with a worker that died: publish their status_change. */
-  | { readonly rc: 'offline'; readonly userIds: string[] };
+  | { readonly rc: 'offline'; readonly userIds: string[] }
+  /** The write turn asked for as `id` is the worker's now. */
+  | { readonly rc: 'turn'; readonly id: number };
 
 export function isClusterMessage<T extends { rc: string }>(m: unknown): m is T {
   return typeof m === 'object' && m !== null && typeof (m as { rc?: unknown }).rc === 'string';

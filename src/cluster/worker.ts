@@ -11,6 +11,12 @@ import { isClusterMessage, WORKER_SLOT_ENV, type PrimaryToWorker, type RpcOp, ty
 
 /** How long a call into the primary may take before it fails (the primary answers from memory). */
 const RPC_TIMEOUT_MS = 5_000;
+/**
+ * How long a worker waits for the write turn before writing without it (SQLite's own lock then
+ * decides, within its busy_timeout of the same length): a turn never stalls a write for longer
+ * than the lock alone would.
+ */
+export const TURN_WAIT_MS = 5_000;
 
 interface Pending {
   readonly resolve: (value: unknown) => void;
@@ -30,6 +36,15 @@ export interface IpcChannel {
   on(event: 'message', listener: (message: unknown, handle: unknown) => void): unknown;
 }
 
+export interface WriteTurn {
+  /** False when the wait ran out (or there is no primary): the write goes ahead without a turn. */
+  readonly granted: boolean;
+  /** Gives the turn back (once; later calls do nothing). */
+  readonly release: () => void;
+}
+
+const NO_TURN: WriteTurn = { granted: false, release: () => undefined };
+
 export class PrimaryLink {
   /** 0 for the worker that migrates the database and creates the bootstrap admin. */
   readonly slot: number;
@@ -42,6 +57,8 @@ export class PrimaryLink {
   private goReceived = false;
   /** Sockets the primary handed to us: never handed on again (no loops). */
   private readonly received = new WeakSet<object>();
+  /** Write turns asked for and not granted yet. */
+  private readonly turns = new Map<number, { readonly resolve: (turn: WriteTurn) => void; readonly timer: NodeJS.Timeout }>();
 
   constructor(slot = Number(process.env[WORKER_SLOT_ENV] ?? '0'), private readonly ipc: IpcChannel = process) {
     this.slot = slot;
@@ -96,7 +113,44 @@ export class PrimaryLink {
       case 'offline':
         this.onOffline?.(m.userIds);
         return;
+      case 'turn': {
+        const waiting = this.turns.get(m.id);
+        // We stopped waiting for it (timed out): give it straight back.
+        if (waiting === undefined) return this.send({ rc: 'turn-end', id: m.id });
+        this.turns.delete(m.id);
+        clearTimeout(waiting.timer);
+        waiting.resolve({ granted: true, release: this.turnRelease(m.id) });
+        return;
+      }
     }
+  }
+
+  /**
+   * Waits (without blocking the event loop) for this worker's turn to write the embedded
+   * database; resolves with `release`, to be called once the transaction has committed or
+   * rolled back. Without an answer within `waitMs` it resolves anyway, not granted (SQLite's
+   * lock still serialises the writers; see cluster/write-turns.ts).
+   */
+  writeTurn(waitMs = TURN_WAIT_MS): Promise<WriteTurn> {
+    if (!this.ipc.connected) return Promise.resolve(NO_TURN);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.turns.delete(id);
+        resolve(NO_TURN);
+      }, waitMs);
+      this.turns.set(id, { resolve, timer });
+      this.send({ rc: 'turn', id });
+    });
+  }
+
+  private turnRelease(id: number): () => void {
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.send({ rc: 'turn-end', id });
+    };
   }
 
   /** Resolves once the database is ready for this worker (slot 0 at once: it migrates). */

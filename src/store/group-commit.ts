@@ -24,6 +24,11 @@
  * neighbour's) is never passed to `committed`; its replay gets a new `tx`. The store uses
  * this to publish each write's events after the commit that contains it, in commit order
  * (so a channel's events leave in the order their rows were written).
+ *
+ * Write turn (several worker processes on one SQLite file): before each batch opens its
+ * transaction, `turn` waits, without blocking the event loop, until no other process writes,
+ * and the batch gives the turn back once it has committed or rolled back. The jobs that arrive
+ * while it waits join that batch. See cluster/write-turns.ts.
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
@@ -43,6 +48,8 @@ export class GroupCommit<S> {
     private readonly wrap: (trx: Transaction<Database>) => S,
     /** Runs after the COMMIT holding `tx`'s writes; if it throws, that job's promise rejects with the error. */
     private readonly committed: (tx: S) => void = () => undefined,
+    /** Waits for this process's turn to write; resolves with the function that gives it back. */
+    private readonly turn?: () => Promise<() => void>,
     private readonly maxBatch = 256,
   ) {}
 
@@ -60,8 +67,15 @@ export class GroupCommit<S> {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        await (batch.length === 1 ? this.single(batch[0]!) : this.batch(batch));
+        // (A turn that cannot be had is not waited for: SQLite's own lock still serialises.)
+        const release = this.turn === undefined ? undefined : await this.turn().catch(() => undefined);
+        try {
+          // Taken after the wait: what arrived meanwhile is written in this batch.
+          const batch = this.queue.splice(0, this.maxBatch);
+          await (batch.length === 1 ? this.single(batch[0]!) : this.batch(batch));
+        } finally {
+          release?.();
+        }
       }
     } finally {
       this.draining = false;

@@ -17,6 +17,8 @@ export interface OpenStoreOptions {
   readonly events?: EventPublisher;
   /** Told when `events` throws for a committed write (the write itself still succeeds). */
   readonly onEventError?: (err: unknown) => void;
+  /** Embedded database with several worker processes: waits for this one's turn to write (cluster/write-turns.ts). */
+  readonly writeTurn?: () => Promise<() => void>;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<{ store: Store; migrations: MigrationReport | undefined }> {
@@ -35,7 +37,7 @@ export async function openStore(options: OpenStoreOptions): Promise<{ store: Sto
     }
   }
   const { db, raw } = openSqlite({ dataDir: options.dataDir, ...log });
-  const store = new KyselyStore({ dialect: 'sqlite', db, groupCommit: true, events: options.events, onEventError: options.onEventError, onClose: () => { if (raw.open) raw.close(); } });
+  const store = new KyselyStore({ dialect: 'sqlite', db, groupCommit: true, ...(options.writeTurn === undefined ? {} : { writeTurn: options.writeTurn }), events: options.events, onEventError: options.onEventError, onClose: () => { if (raw.open) raw.close(); } });
   try {
     const migrations = options.migrate === false ? undefined : await migrate(db, 'sqlite');
     return { store, migrations };

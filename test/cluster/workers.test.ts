@@ -72,6 +72,13 @@ async function waitForLog(server: ServerProcess, pred: (entry: any) => boolean, 
   }
 }
 
+const METRICS_TOKEN = 'workers-metrics-token-0123456789';
+
+/** The summed value of every sample of `name` whose labels include `labels`, from a Prometheus exposition. */
+function sample(text: string, name: string, labels: string): number {
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes(labels)).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 describe.each(STORES)('two workers on one machine (%s)', (kind) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'rustchat-workers-'));
   let drop: (() => Promise<void>) | undefined;
@@ -135,6 +142,8 @@ describe.each(STORES)('two workers on one machine (%s)', (kind) => {
       RUSTCHAT_SERVER_HOST: '127.0.0.1',
       RUSTCHAT_SERVER_PORT: '0',
       RUSTCHAT_METRICS_PORT: '0',
+      // /metrics on the main port (aggregated over the workers by the primary).
+      RUSTCHAT_METRICS_TOKEN: METRICS_TOKEN,
       RUSTCHAT_LOG_LEVEL: 'debug',
       RUSTCHAT_SECURITY_RATE_LIMIT_AUTH_PER_MINUTE: '10',
       RUSTCHAT_WS_MAX_CONNECTIONS_PER_USER: '3',
@@ -191,6 +200,14 @@ describe.each(STORES)('two workers on one machine (%s)', (kind) => {
     const history = await req(base, 'GET', `/api/v1/channels/${channelId}/posts?limit=100`, { token: writers[0]!.token });
     expect(history.status, JSON.stringify(history.body)).toBe(200);
     expect(history.body.messages.filter((p: any) => String(p.message).startsWith('burst '))).toHaveLength(90);
+    // On the embedded database the workers took turns to write (granted by the primary), none
+    // waited out its turn; PostgreSQL has no turns.
+    const metrics = await req(base, 'GET', '/metrics', { token: METRICS_TOKEN });
+    expect(metrics.status).toBe(200);
+    const granted = sample(String(metrics.body), 'rustchat_db_write_turn_wait_seconds_count', 'outcome="granted"');
+    if (kind === 'sqlite') expect(granted).toBeGreaterThan(0);
+    else expect(granted).toBe(0);
+    expect(sample(String(metrics.body), 'rustchat_db_write_turn_wait_seconds_count', 'outcome="timeout"')).toBe(0);
   }, 60_000);
 
   it('keeps a channel\'s order for concurrent posts written by both workers, on every connection', async () => {

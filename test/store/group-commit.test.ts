@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { GroupCommit } from '../../src/store/group-commit.js';
 import { openPostgres } from '../../src/store/postgres/open.js';
@@ -95,5 +95,46 @@ describe.each(['sqlite', 'postgres'] as const)('group commit (%s)', (kind) => {
       ),
     );
     expect(seen).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('waits for its write turn before opening a transaction; what arrives meanwhile joins the batch; the turn goes back once, after the commit', async () => {
+    const asked: Array<() => void> = [];
+    const log: string[] = [];
+    const prefix = `gt${randomUUID().slice(0, 6)}`;
+    const gc = new GroupCommit(db, (trx) => trx, () => undefined, () => new Promise<() => void>((resolve) => {
+      log.push('asked');
+      asked.push(() => resolve(() => void count(prefix).then((n) => log.push(`released after ${n} rows`))));
+    }));
+    let settled = 0;
+    const first = gc.run((trx) => trx.insertInto('users').values(user(randomUUID(), `${prefix}0`)).execute()).then(() => settled++);
+    await new Promise((r) => setImmediate(r));
+    expect(asked).toHaveLength(1);
+    // Not granted yet: nothing written, nothing answered; more jobs queue behind the wait.
+    const more = [1, 2].map((i) => gc.run((trx) => trx.insertInto('users').values(user(randomUUID(), `${prefix}${i}`)).execute()).then(() => settled++));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await count(prefix)).toBe(0);
+    expect(settled).toBe(0);
+    asked[0]!();
+    await Promise.all([first, ...more]);
+    expect(await count(prefix)).toBe(3);
+    // One turn for the three jobs, given back once, after their commit.
+    await vi.waitFor(() => expect(log).toEqual(['asked', 'released after 3 rows']));
+  });
+
+  it('gives the turn back when the batch fails and is replayed, and writes without a turn that cannot be had', async () => {
+    let released = 0;
+    const prefix = `gf${randomUUID().slice(0, 6)}`;
+    const gc = new GroupCommit(db, (trx) => trx, () => undefined, async () => () => void released++);
+    const results = await Promise.allSettled([
+      gc.run((trx) => trx.insertInto('users').values(user(randomUUID(), `${prefix}a`)).execute()),
+      gc.run(async () => {
+        throw new Error('this job fails');
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    await vi.waitFor(() => expect(released).toBe(1));
+    const broken = new GroupCommit(db, (trx) => trx, () => undefined, () => Promise.reject(new Error('no primary')));
+    await broken.run((trx) => trx.insertInto('users').values(user(randomUUID(), `${prefix}b`)).execute());
+    expect(await count(prefix)).toBe(2);
   });
 });

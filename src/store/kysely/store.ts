@@ -47,6 +47,8 @@ export interface KyselyStoreOptions {
   readonly db: Kysely<Database>;
   /** Batch concurrent transactions into one commit (see store/group-commit.ts). */
   readonly groupCommit?: boolean;
+  /** With group commit: waits for this process's turn to write (several workers on one SQLite file; cluster/write-turns.ts). */
+  readonly writeTurn?: () => Promise<() => void>;
   /** Where committed writes' events go (the bus); without it they are dropped (CLI, store tests). */
   readonly events?: EventPublisher;
   /** Told when `events` throws for a committed write (the write still succeeds); default: rethrown on the next tick, as an uncaught error. */
@@ -92,7 +94,7 @@ export class KyselyStore implements Tx {
     private readonly outbox?: Outbox,
   ) {
     this.committer = outbox === undefined && options.groupCommit
-      ? new GroupCommit<KyselyStore>(options.db, (trx) => new KyselyStore(options, trx, true, new Outbox()), (tx) => tx.deliver())
+      ? new GroupCommit<KyselyStore>(options.db, (trx) => new KyselyStore(options, trx, true, new Outbox()), (tx) => tx.deliver(), options.writeTurn)
       : undefined;
     this.dialect = options.dialect;
     this.users = new Users(db, options.dialect);

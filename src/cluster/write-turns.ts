@@ -1,0 +1,58 @@
+/**
+ * Whose turn it is to write the embedded database (RUSTCHAT_WORKERS > 1 on SQLite), kept by the
+ * primary. docs/process-model.md ("The write turn") has the measurements behind it.
+ *
+ * SQLite lets one connection write at a time. Without a turn, a worker that finds the file
+ * locked waits in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms *with the event loop
+ * blocked*: no request is read, no frame is sent, while the other worker commits. With the
+ * turn, a worker asks the primary before its group commit opens a transaction and goes on
+ * serving while it waits; the posts that arrive meanwhile join the batch it writes when its
+ * turn comes. Turns are granted first come, first served.
+ *
+ * The turn only schedules: SQLite's own lock still decides (BEGIN IMMEDIATE, busy_timeout), so
+ * a worker that stops waiting for a turn (PrimaryLink's timeout), the command-line tools and
+ * autocommit statements outside the group commit stay correct, only slower.
+ */
+
+/** A turn asked for by worker `worker` as its request `id`. */
+export interface TurnGrant {
+  readonly worker: number;
+  readonly id: number;
+}
+
+export class WriteTurns {
+  private holder: TurnGrant | undefined;
+  private readonly waiting: TurnGrant[] = [];
+
+  /** Worker `worker` asks for a turn; returns the grant when it is free now. */
+  request(worker: number, id: number): TurnGrant | undefined {
+    const ask = { worker, id };
+    if (this.holder === undefined) return (this.holder = ask);
+    this.waiting.push(ask);
+    return undefined;
+  }
+
+  /** Worker `worker` gives back turn `id` (or withdraws the request); returns the next grant, if any. */
+  end(worker: number, id: number): TurnGrant | undefined {
+    if (this.holder !== undefined && this.holder.worker === worker && this.holder.id === id) return this.next();
+    const i = this.waiting.findIndex((t) => t.worker === worker && t.id === id);
+    if (i >= 0) this.waiting.splice(i, 1);
+    return undefined;
+  }
+
+  /** A worker died: its requests go, its turn (if it held it) passes on; returns the next grant, if any. */
+  dropWorker(worker: number): TurnGrant | undefined {
+    for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]!.worker === worker) this.waiting.splice(i, 1);
+    return this.holder?.worker === worker ? this.next() : undefined;
+  }
+
+  /** Who holds the turn now (for tests and metrics). */
+  current(): TurnGrant | undefined {
+    return this.holder;
+  }
+
+  private next(): TurnGrant | undefined {
+    this.holder = this.waiting.shift();
+    return this.holder;
+  }
+}
