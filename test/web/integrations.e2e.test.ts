@@ -83,6 +83,51 @@ async function readSecret(page: Page, label: string): Promise<string> {
 }
 
 describe('integrations in the browser', () => {
+  it('keeps typing where the caret is after a completion, however late the browser draws its next frame', async () => {
+    // Animation frames are held while `__holdFrames` is set and run when released: a completion
+    // that placed the caret in a frame callback would move it back after the first character
+    // typed ("/shrug elloh"). Intermittent in CI before the fix, deterministic here.
+    const { alice, bob, team, channel } = await twoInAChannel(t.api);
+    const { ctx, page: A } = await openPage(browser, (c) => void c.addInitScript({
+      content: `{ const raf = window.requestAnimationFrame.bind(window); const held = [];
+        window.__holdFrames = false;
+        window.requestAnimationFrame = (cb) => window.__holdFrames ? held.push(cb) : raf(cb);
+        window.__releaseFrames = () => new Promise((done) => { window.__holdFrames = false; for (const cb of held.splice(0)) raf(cb); raf(() => done()); }); }`,
+    }));
+    try {
+      await signIn(A, alice, `/${team.name}/channels/${channel.name}`);
+      const box = A.getByRole('textbox', { name: /^Message / });
+      await box.waitFor(WAIT);
+      await A.evaluate('window.__holdFrames = true');
+      await box.click();
+      await box.pressSequentially('/shr');
+      await A.getByRole('listbox', { name: 'Command suggestions' }).getByRole('option', { name: /\/shrug/ }).waitFor(WAIT);
+      await box.press('Enter');
+      await box.press('h');
+      await A.evaluate('window.__releaseFrames()');
+      await box.pressSequentially('ello');
+      expect(await box.inputValue()).toBe('/shrug hello');
+      await box.press('Enter');
+      await postWith(A, 'hello ¯\\_(ツ)_/¯').waitFor(WAIT);
+
+      // The search box's completions place the caret the same way.
+      const search = A.getByRole('combobox', { name: 'Search messages' });
+      await A.evaluate('window.__holdFrames = true');
+      await search.click();
+      await search.pressSequentially(`from:${bob.username.slice(0, 5)}`);
+      const option = A.getByRole('listbox', { name: 'Search suggestions' }).getByRole('option', { name: new RegExp(`^@${bob.username}\\b`) });
+      await option.waitFor(WAIT);
+      for (let i = 0; i < 8 && (await option.getAttribute('aria-selected')) !== 'true'; i++) await search.press('ArrowDown');
+      await search.press('Enter');
+      await search.press('d');
+      await A.evaluate('window.__releaseFrames()');
+      await search.pressSequentially('eploy');
+      expect(await search.inputValue()).toBe(`from:@${bob.username} deploy`);
+    } finally {
+      await ctx.close();
+    }
+  }, 120_000);
+
   it('creates a webhook and sees its marked post, runs /shrug and a custom command whose answer only its caller sees', async () => {
     const { alice, bob, team, channel } = await twoInAChannel(t.api);
     const path = `/${team.name}/channels/${channel.name}`;
@@ -176,7 +221,8 @@ describe('integrations in the browser', () => {
       expect(await box.inputValue()).toBe('/shrug ');
       await box.pressSequentially('hello');
       await box.press('Enter');
-      // (Intermittent once in CI, 2026-12-03: the post never showed. Say what the page showed.)
+      // (Intermittent in CI until 2026-12-03: the completion moved the caret in a frame callback, so
+      // "hello" could become "elloh"; see the test above. If the post does not show, say what the page showed.)
       await postWith(A, 'hello ¯\\_(ツ)_/¯').waitFor(WAIT).catch(async (err: unknown) => {
         const notices = await A.locator('[role="status"], [role="alert"]').allTextContents();
         const last = await A.locator('main article.post .message-text').allTextContents();

@@ -7,6 +7,7 @@
  * each uploads at once and the message carries the finished ones.
  */
 import { useEffect, useId, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { useCaretPlacement } from './bits.js';
 import { describeError } from '../lib/api.js';
 import type { AttachmentTray } from '../lib/attachments.js';
 import { emojiQueryAt, loadEmoji, noteEmojiUsed, searchEmoji, skinTone } from '../lib/emoji.js';
@@ -142,6 +143,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
   const generatedId = useId();
   const id = inputId ?? generatedId;
   const [caret, setCaret] = useState(0);
+  const placeCaret = useCaretPlacement(ref);
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<string | undefined>(undefined);
   const teamId = useCommandTeam(channelId);
@@ -182,10 +184,7 @@ export function Composer({ channelId, rootId, label, disabled, onEditLast, input
     setText(next);
     setCaret(before.length);
     setActive(0);
-    requestAnimationFrame(() => {
-      ref.current?.focus();
-      ref.current?.setSelectionRange(before.length, before.length);
-    });
+    placeCaret(before.length);
   }
 
   function complete(s: Completion) {

@@ -7,6 +7,7 @@
  * the server's highlight offsets: message text never becomes HTML.
  */
 import { Fragment, useEffect, useId, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCaretPlacement } from './bits.js';
 import { ApiError, describeError } from '../lib/api.js';
 import {
   applySuggestion, channelSuggestions, dateSuggestions, highlightPieces, mentionsQuery, operatorHints, peopleSuggestions, permalinkPath, plainExcerpt,
@@ -83,6 +84,7 @@ export function SearchBox({ team, onSearch }: { readonly team: Team; readonly on
   const input = useRef<HTMLInputElement>(null);
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
+  const placeCaret = useCaretPlacement(input);
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(-1);
   const suggestions = useSuggestions(text, caret, team);
@@ -97,7 +99,7 @@ export function SearchBox({ team, onSearch }: { readonly team: Team; readonly on
     setCaret(next.caret);
     setActive(-1);
     setOpen(true);
-    requestAnimationFrame(() => input.current?.setSelectionRange(next.caret, next.caret));
+    placeCaret(next.caret);
   }
 
   function search() {

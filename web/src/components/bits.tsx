@@ -1,5 +1,5 @@
-/** Small shared pieces: presence dots, badges, avatars. */
-import { useState } from 'react';
+/** Small shared pieces: presence dots, badges, avatars, the caret after a completion. */
+import { useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import { avatarSrc } from '../lib/files.js';
 import type { Presence } from '../lib/types.js';
 import { t, type MessageKey } from '../i18n/index.js';
@@ -41,4 +41,28 @@ export function CountBadge({ count, mention }: { readonly count: number; readonl
   // The space keeps the number a word of its own in the link's visible text ("Town Square 2"),
   // which the link's label ("Town Square, 2 unread") must contain; flex layout does not show it.
   return <>{' '}<span className={mention === true ? 'badge mention' : 'badge'} aria-hidden="true">{count > 99 ? '99+' : count}</span></>;
+}
+
+/**
+ * Puts the caret of `input` at a position once React has rendered the text that contains it
+ * (after a completion replaced part of the text). Returns the function that asks for it.
+ *
+ * Done in a layout effect, in the same task as the keystroke or click that completed: the next
+ * keystroke is handled only after it. (Done in a requestAnimationFrame callback, a fast typist,
+ * or a browser under load, could type a character before the frame: the caret then jumped back
+ * and the rest of the word landed before that character, "/shrug elloh" for "/shrug hello".)
+ */
+export function useCaretPlacement(input: RefObject<HTMLInputElement | HTMLTextAreaElement | null>): (at: number) => void {
+  const pending = useRef<number | undefined>(undefined);
+  useLayoutEffect(() => {
+    const at = pending.current;
+    const el = input.current;
+    if (at === undefined || el === null) return;
+    pending.current = undefined;
+    el.focus();
+    el.setSelectionRange(at, at);
+  });
+  return (at: number) => {
+    pending.current = at;
+  };
 }
