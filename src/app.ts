@@ -172,6 +172,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       databaseUrl: config.database.url,
       dataDir: config.dataDir,
       poolSize: config.database.poolSize,
+      statementTimeoutMs: config.database.statementTimeoutMs,
       events: bus,
       onEventError: (err) => logger.error({ err }, 'publishing the events of a committed write failed'),
       // Several workers on one SQLite file take turns to write, granted by the primary.

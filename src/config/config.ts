@@ -17,7 +17,8 @@ export interface Config {
   /** Public origin of the site, without a trailing slash. */
   readonly siteUrl: string;
   readonly dataDir: string;
-  readonly database: { readonly url: string | undefined; readonly poolSize: number };
+  /** `statementTimeoutMs`: PostgreSQL cancels a request's statement after that long (0 = never). */
+  readonly database: { readonly url: string | undefined; readonly poolSize: number; readonly statementTimeoutMs: number };
   /** Server processes on this machine (1 = one process, no primary); default: the number of cores. */
   readonly workers: number;
   readonly redisUrl: string | undefined;

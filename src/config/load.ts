@@ -333,6 +333,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
 
   // Read everything before deciding, so that every problem is reported in one go.
   const poolSize = r.int('RUSTCHAT_DATABASE_POOL_SIZE', 10, 1, 1000);
+  const statementTimeoutMs = r.int('RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000);
   const workers = r.int('RUSTCHAT_WORKERS', availableParallelism(), 1, 256);
   const redisPrefix = r.string('RUSTCHAT_REDIS_PREFIX', 'rustchat:');
   const allowRegistration = r.bool('RUSTCHAT_ALLOW_REGISTRATION', true);
@@ -372,7 +373,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadResult {
     tls,
     siteUrl,
     dataDir,
-    database: { url: databaseUrl, poolSize },
+    database: { url: databaseUrl, poolSize, statementTimeoutMs },
     workers,
     redisUrl,
     redisPrefix,

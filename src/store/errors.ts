@@ -67,8 +67,13 @@ export class Unavailable extends Error {
 
 /** Socket errors of a lost or refused connection (Node's net and dns). */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-/** PostgreSQL SQLSTATEs of a server that is going away or not taking connections; class 08 is matched as a class. */
-const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+/**
+ * PostgreSQL SQLSTATEs of a server that is going away or not taking connections (class 08 is
+ * matched as a class), and 57014: a statement cancelled, by the statement timeout
+ * (RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS: a lock held too long, an overloaded server) or
+ * because the request was aborted. The same request may succeed in a moment.
+ */
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 /** `pg` and `pg-pool` report a dropped connection or a pool wait that timed out with a message only, no code. */
 const PG_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable)/;
 

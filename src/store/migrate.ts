@@ -13,6 +13,9 @@ export interface MigrationReport {
 
 export async function migrate(db: Kysely<Database>, dialect: Dialect, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
   return db.transaction().execute(async (trx) => {
+    // Migrations (and the wait for another node's) may take long on a large database: the
+    // requests' statement timeout (RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS) does not apply.
+    if (dialect === 'postgres') await sql`SET LOCAL statement_timeout = 0`.execute(trx);
     // The lock comes first: even `CREATE TABLE IF NOT EXISTS` races between two nodes
     // starting on an empty database (both see no table, the second fails on pg_type).
     if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(727274)`.execute(trx);

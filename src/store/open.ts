@@ -10,6 +10,8 @@ export interface OpenStoreOptions {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly poolSize: number;
+  /** PostgreSQL: statements are cancelled after this long (default: never; migrations never are). */
+  readonly statementTimeoutMs?: number;
   /** Apply pending migrations before returning (default true). */
   readonly migrate?: boolean;
   readonly log?: (event: LogEvent) => void;
@@ -26,7 +28,7 @@ export async function openStore(options: OpenStoreOptions): Promise<{ store: Sto
   if (options.databaseUrl !== undefined) {
     // `pg` loads only for PostgreSQL: the embedded database starts without it (issue #11).
     const { openPostgres } = await import('./postgres/open.js');
-    const { db } = openPostgres({ url: options.databaseUrl, poolSize: options.poolSize, ...log });
+    const { db } = openPostgres({ url: options.databaseUrl, poolSize: options.poolSize, ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }), ...log });
     const store = new KyselyStore({ dialect: 'postgres', db, events: options.events, onEventError: options.onEventError });
     try {
       const migrations = options.migrate === false ? undefined : await migrate(db, 'postgres');

@@ -151,6 +151,17 @@ describe('every environment', () => {
     expect(off.warnings.join()).toMatch(/RUSTCHAT_SECURITY_WS_ALLOW_QUERY_TOKEN is deprecated/);
   });
 
+  it('the PostgreSQL statement timeout: 30 s by default, 0 for none, a bad value names the variable', () => {
+    expect(load({ RUSTCHAT_DATA_DIR: tempDir() }).config?.database.statementTimeoutMs).toBe(30_000);
+    expect(load({ RUSTCHAT_DATA_DIR: tempDir(), RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS: '0' }).config?.database.statementTimeoutMs).toBe(0);
+    expect(load({ RUSTCHAT_DATA_DIR: tempDir(), RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS: '2500' }).config?.database.statementTimeoutMs).toBe(2500);
+    for (const bad of ['-1', 'soon', '99999999999']) {
+      const r = load({ RUSTCHAT_DATA_DIR: tempDir(), RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS: bad });
+      expect(r.config).toBeUndefined();
+      expect(r.errors.join()).toMatch(/RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS/);
+    }
+  });
+
   it('`null` is never an allowed origin', () => {
     const r = load({ RUSTCHAT_CORS_ALLOWED_ORIGINS: 'null', RUSTCHAT_DATA_DIR: tempDir() });
     expect(r.errors.join()).toMatch(/must not contain "null"/);

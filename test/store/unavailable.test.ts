@@ -15,6 +15,7 @@ describe('asUnavailable', () => {
     ['PostgreSQL crash shutdown', withCode('57P02')],
     ['PostgreSQL starting up', withCode('57P03')],
     ['PostgreSQL too many connections', withCode('53300')],
+    ['PostgreSQL statement cancelled (statement timeout)', withCode('57014')],
     ['PostgreSQL connection exception class 08', withCode('08006')],
     ['PostgreSQL connection does not exist', withCode('08003')],
     ['pg: connection terminated', new Error('Connection terminated unexpectedly')],

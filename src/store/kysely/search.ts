@@ -378,6 +378,8 @@ export class Search implements SearchStore {
 
   async backfill(limit: number, analyze: (message: string) => SearchDocument): Promise<{ indexed: number; remaining: number }> {
     if (!this.db.isTransaction) return this.db.transaction().execute((trx) => new Search(trx, this.dialect, this.scopeInMatchMax, this.scopeListMax).backfill(limit, analyze));
+    // Background work, not a request: waiting for another node's batch is fine (no statement timeout).
+    if (this.dialect === 'postgres') await sql`SET LOCAL statement_timeout = 0`.execute(this.db);
     const state = (await sql<{ pending_through: number | string }>`SELECT pending_through FROM search_backfill${this.dialect === 'postgres' ? sql` FOR UPDATE` : sql``}`.execute(this.db)).rows[0];
     const through = num(state?.pending_through ?? 0);
     if (through <= 0) return { indexed: 0, remaining: 0 };

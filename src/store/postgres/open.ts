@@ -19,11 +19,14 @@ const types: pg.CustomTypesConfig = {
 export interface PostgresOpenOptions {
   readonly url: string;
   readonly poolSize: number;
+  /** Cancels a statement that runs longer (PostgreSQL's statement_timeout; 0 or unset: never). */
+  readonly statementTimeoutMs?: number;
   readonly log?: (event: LogEvent) => void;
 }
 
 export function openPostgres(options: PostgresOpenOptions): { db: Kysely<Database>; pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, types, connectionTimeoutMillis: 10_000 });
+  const timeout = options.statementTimeoutMs ?? 0;
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, types, connectionTimeoutMillis: 10_000, ...(timeout > 0 ? { statement_timeout: timeout } : {}) });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingStatements(pool) }), ...(options.log ? { log: options.log } : {}) });
