@@ -31,7 +31,7 @@ import type { Presence as Status } from '../domain/presenters.js';
 import type { Logger } from '../observability/logger.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { isClusterMessage, WORKER_SLOT_ENV, type PrimaryToWorker, type RpcOp, type WorkerToPrimary } from './protocol.js';
-import { WriteTurns, type TurnGrant } from './write-turns.js';
+import { TurnDesk } from './write-turns.js';
 
 /** A worker that dies within this long of starting counts as a crash loop (back-off doubles). */
 const QUICK_DEATH_MS = 10_000;
@@ -123,7 +123,6 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
   // (also the fallback counters of the Redis limiters while Redis is unreachable).
   new RateLimiterClusterMaster();
   const presence = new SharedPresence();
-  const turns = new WriteTurns();
   const aggregator = new AggregatorRegistry();
   const owners = new Map<string, { slot: number; at: number }>();
   const slots: Slot[] = Array.from({ length: config.workers }, (_, index) => ({ index, worker: undefined, startedAt: 0, ready: false, waiting: false, backoffMs: 500 }));
@@ -148,12 +147,11 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
     for (const s of slots) if (s.worker !== undefined && s.worker !== from) send(s.worker, m);
   };
 
-  const grant = (g: TurnGrant | undefined): void => {
-    if (g === undefined) return;
-    const holder = slots.find((s) => s.worker?.id === g.worker)?.worker;
-    // Gone meanwhile: its exit hands the turn on (dropWorker).
-    if (holder !== undefined) send(holder, { rc: 'turn', id: g.id });
-  };
+  const workerById = (id: number): Worker | undefined => slots.find((s) => s.worker?.id === id)?.worker;
+  const turns = new TurnDesk(
+    (id) => workerById(id)?.isConnected() === true,
+    (id, turn) => send(workerById(id)!, { rc: 'turn', id: turn }),
+  );
 
   const rpc = (w: Worker, op: RpcOp, args: unknown[]): unknown => {
     switch (op) {
@@ -180,10 +178,10 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
         others(w, { rc: 'control', m: m.m });
         return;
       case 'turn':
-        grant(turns.request(w.id, m.id));
+        turns.ask(w.id, m.id);
         return;
       case 'turn-end':
-        grant(turns.end(w.id, m.id));
+        turns.end(w.id, m.id);
         return;
       case 'own':
         owners.delete(m.id);
@@ -264,7 +262,7 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
     slot.ready = false;
     for (const [id, o] of owners) if (o.slot === slot.index) owners.delete(id);
     const offline = presence.dropWorker(w.id);
-    grant(turns.dropWorker(w.id));
+    turns.gone(w.id);
     if (stopping) {
       if (slots.every((s) => s.worker === undefined)) finish(0);
       return;

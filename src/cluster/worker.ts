@@ -137,6 +137,9 @@ export class PrimaryLink {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.turns.delete(id);
+        // Withdrawn, so that the primary does not grant it to a worker no longer waiting (one that
+        // came late is given straight back, see onMessage).
+        this.send({ rc: 'turn-end', id });
         resolve(NO_TURN);
       }, waitMs);
       this.turns.set(id, { resolve, timer });

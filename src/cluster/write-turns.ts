@@ -56,3 +56,43 @@ export class WriteTurns {
     return this.holder;
   }
 }
+
+/**
+ * The primary's desk for turns: WriteTurns plus the workers' comings and goings. A worker that
+ * is gone (its exit handled, or its channel closed) is never granted a turn: a request read
+ * after its exit is ignored, and a turn that would pass to it passes on to the next.
+ */
+export class TurnDesk {
+  private readonly turns = new WriteTurns();
+
+  constructor(
+    /** Whether `worker` is running and reachable. */
+    private readonly live: (worker: number) => boolean,
+    /** Tells `worker` that its request `id` is granted. */
+    private readonly notify: (worker: number, id: number) => void,
+  ) {}
+
+  ask(worker: number, id: number): void {
+    if (this.live(worker)) this.pass(this.turns.request(worker, id));
+  }
+
+  end(worker: number, id: number): void {
+    this.pass(this.turns.end(worker, id));
+  }
+
+  /** `worker` exited. */
+  gone(worker: number): void {
+    this.pass(this.turns.dropWorker(worker));
+  }
+
+  /** Who holds the turn now (for tests). */
+  current(): TurnGrant | undefined {
+    return this.turns.current();
+  }
+
+  private pass(grant: TurnGrant | undefined): void {
+    for (let next = grant; next !== undefined; next = this.turns.dropWorker(next.worker)) {
+      if (this.live(next.worker)) return this.notify(next.worker, next.id);
+    }
+  }
+}

@@ -7,7 +7,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, RateLimitedError, type ErrorCode } from '../domain/errors.js';
 import type { SecurityEvents } from '../security/events.js';
 import { refuseRateLimited, type LimitDecision, type RateLimitRefusal } from '../security/rate-limit.js';
-import { domainError } from '../services/store-errors.js';
+import { domainError, isStatementTimeout } from '../services/store-errors.js';
 
 const BY_STATUS: Record<number, ErrorCode> = {
   400: 'BAD_REQUEST',
@@ -73,7 +73,12 @@ export function classifyError(thrown: FastifyError | Error, req: FastifyRequest)
   if (err instanceof RateLimitedError) return err;
   if (err instanceof AppError) {
     // A dependency failure (the database down) keeps the driver's error as its cause: log it, the client sees only the envelope.
-    if (err.status >= 500 && err.cause !== undefined) req.log.warn({ err: err.cause, request_id: req.id }, err.message);
+    // A statement cancelled by the statement timeout is an error, not a blip: a query that is
+    // always too slow (a missing index) would otherwise hide among outage warnings.
+    if (err.status >= 500 && err.cause !== undefined) {
+      if (isStatementTimeout(err.cause)) req.log.error({ err: err.cause, request_id: req.id }, 'database statement timed out (RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS)');
+      else req.log.warn({ err: err.cause, request_id: req.id }, err.message);
+    }
     return { status: err.status, code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) };
   }
   const fe = err as FastifyError;

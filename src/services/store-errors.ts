@@ -10,6 +10,8 @@ import { AppError, unavailable } from '../domain/errors.js';
 import { StorageUnavailable } from '../storage/blob-storage.js';
 import { asUnavailable } from '../store/errors.js';
 
+export { isStatementTimeout } from '../store/errors.js';
+
 /**
  * How long a client should wait before retrying while the database is unavailable: long
  * enough not to hammer a recovering database, short enough that a blip (a failover, a

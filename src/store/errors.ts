@@ -69,13 +69,18 @@ export class Unavailable extends Error {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 /**
  * PostgreSQL SQLSTATEs of a server that is going away or not taking connections (class 08 is
- * matched as a class), and 57014: a statement cancelled, by the statement timeout
- * (RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS: a lock held too long, an overloaded server) or
- * because the request was aborted. The same request may succeed in a moment.
+ * matched as a class), and 57014: a statement cancelled by the statement timeout
+ * (RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS: a lock held too long, an overloaded server, or a
+ * query that is always too slow — logged as an error, see isStatementTimeout).
  */
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 /** `pg` and `pg-pool` report a dropped connection or a pool wait that timed out with a message only, no code. */
 const PG_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable)/;
+
+/** True for PostgreSQL's "canceling statement due to statement timeout" (57014). */
+export function isStatementTimeout(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as DriverError).code === '57014';
+}
 
 /** Recognises a driver error meaning "the database is unavailable" (see Unavailable); undefined for any other error. */
 export function asUnavailable(err: unknown): Unavailable | undefined {

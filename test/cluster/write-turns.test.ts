@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { PrimaryLink, type IpcChannel } from '../../src/cluster/worker.js';
-import { WriteTurns } from '../../src/cluster/write-turns.js';
+import { TurnDesk, WriteTurns } from '../../src/cluster/write-turns.js';
 
 class FakeChannel extends EventEmitter implements IpcChannel {
   connected = true;
@@ -70,6 +70,42 @@ describe('write turns (the primary\'s side)', () => {
   });
 });
 
+describe('the primary\'s turn desk (workers coming and going)', () => {
+  const desk = () => {
+    const live = new Set([1, 2, 3]);
+    const granted: string[] = [];
+    const d = new TurnDesk((w) => live.has(w), (w, id) => granted.push(`${w}:${id}`));
+    return { d, live, granted };
+  };
+
+  it('ignores a request read after its worker is gone', () => {
+    const { d, live, granted } = desk();
+    live.delete(2);
+    d.gone(2);
+    d.ask(2, 20);
+    expect(d.current()).toBeUndefined();
+    d.ask(1, 10);
+    expect(granted).toEqual(['1:10']);
+  });
+
+  it('passes a turn on past workers that are gone, and on when its holder exits', () => {
+    const { d, live, granted } = desk();
+    d.ask(1, 10);
+    d.ask(2, 20);
+    d.ask(3, 30);
+    // Worker 2's channel closed before its exit was handled: the turn skips it.
+    live.delete(2);
+    d.end(1, 10);
+    expect(granted).toEqual(['1:10', '3:30']);
+    d.ask(1, 11);
+    live.delete(3);
+    d.gone(3);
+    expect(granted).toEqual(['1:10', '3:30', '1:11']);
+    d.end(1, 11);
+    expect(d.current()).toBeUndefined();
+  });
+});
+
 describe('write turns (the worker\'s side)', () => {
   it('asks the primary, waits for the grant, and gives the turn back once', async () => {
     const ipc = new FakeChannel();
@@ -88,17 +124,18 @@ describe('write turns (the worker\'s side)', () => {
     expect(ipc.sent).toEqual([{ rc: 'turn', id }, { rc: 'turn-end', id }]);
   });
 
-  it('writes without a turn after the wait runs out, and hands back a turn granted later', async () => {
+  it('writes without a turn after the wait runs out, withdraws the request, and hands back a turn granted anyway', async () => {
     const ipc = new FakeChannel();
     const link = new PrimaryLink(1, ipc);
     const turn = await link.writeTurn(10);
     expect(turn.granted).toBe(false);
     turn.release();
     const id = ipc.sent[0]!.id!;
-    expect(ipc.sent).toEqual([{ rc: 'turn', id }]);
-    // The primary grants it at last: the worker gives it straight back (or the other workers would wait forever).
-    ipc.deliver({ rc: 'turn', id });
+    // Withdrawn at the timeout, so that the primary does not hand it to a worker no longer waiting.
     expect(ipc.sent).toEqual([{ rc: 'turn', id }, { rc: 'turn-end', id }]);
+    // Granted all the same (the withdrawal crossed the grant): given straight back.
+    ipc.deliver({ rc: 'turn', id });
+    expect(ipc.sent).toEqual([{ rc: 'turn', id }, { rc: 'turn-end', id }, { rc: 'turn-end', id }]);
   });
 
   it('does not wait for a primary it is no longer connected to', async () => {

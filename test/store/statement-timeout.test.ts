@@ -1,7 +1,7 @@
 /**
  * RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS on PostgreSQL: a request whose statement waits on a
- * lock held too long is cancelled and answered 503 (the JSON envelope, nothing half-written),
- * instead of holding a pooled connection for ever; the migrations and the background search
+ * lock held too long is cancelled and answered 503 (the JSON envelope, nothing half-written,
+ * logged as an error), instead of holding a pooled connection for ever; the migrations and the background search
  * indexing are not limited (they may take long on a large database, or wait for another node).
  */
 import { sql } from 'kysely';
@@ -57,6 +57,9 @@ describe('statement timeout (PostgreSQL)', () => {
     }
     expect(envelope(res)).toMatchObject({ status: 503, contentType: 'application/json' });
     expect(Date.now() - started).toBeLessThan(10_000);
+    // Logged as an error (a query that is always too slow must not hide among outage warnings).
+    const logged = t.logs.lines.map((l) => JSON.parse(l) as { level: string; msg: string; err?: { message?: string } }).filter((e) => e.err?.message === 'canceling statement due to statement timeout');
+    expect(logged.map((e) => [e.level, e.msg])).toEqual([['error', 'database statement timed out (RUSTCHAT_DATABASE_STATEMENT_TIMEOUT_MS)']]);
     const page = await t.api.get(`/api/v1/channels/${channel.id}/posts`, alice.token);
     expect(page.body.messages.map((p: { message: string }) => p.message)).not.toContain('behind a stuck lock');
     const again = await t.api.post(`/api/v1/channels/${channel.id}/posts`, { message: 'after the lock' }, alice.token);

@@ -25,10 +25,14 @@ export interface PostgresOpenOptions {
 }
 
 export function openPostgres(options: PostgresOpenOptions): { db: Kysely<Database>; pool: pg.Pool } {
-  const timeout = options.statementTimeoutMs ?? 0;
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, types, connectionTimeoutMillis: 10_000, ...(timeout > 0 ? { statement_timeout: timeout } : {}) });
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, types, connectionTimeoutMillis: 10_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  const timeout = Math.trunc(options.statementTimeoutMs ?? 0);
+  // Set on each new connection, not as a startup parameter (`statement_timeout` in the pool's
+  // options): PgBouncer refuses startup parameters it does not know. Queued before anything the
+  // pool's user sends on it. (A failure means a broken connection: its next query fails too.)
+  if (timeout > 0) pool.on('connect', (client) => void client.query(`SET statement_timeout = ${timeout}`).catch(() => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingStatements(pool) }), ...(options.log ? { log: options.log } : {}) });
   return { db, pool };
 }
