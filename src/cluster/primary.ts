@@ -31,7 +31,7 @@ import type { Presence as Status } from '../domain/presenters.js';
 import type { Logger } from '../observability/logger.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { isClusterMessage, WORKER_SLOT_ENV, type PrimaryToWorker, type RpcOp, type WorkerToPrimary } from './protocol.js';
-import { TurnDesk } from './write-turns.js';
+import { WriteTurns } from './write-turns.js';
 
 /** A worker that dies within this long of starting counts as a crash loop (back-off doubles). */
 const QUICK_DEATH_MS = 10_000;
@@ -148,7 +148,7 @@ export function runPrimary(config: Config, logger: Logger): PrimaryHandle {
   };
 
   const workerById = (id: number): Worker | undefined => slots.find((s) => s.worker?.id === id)?.worker;
-  const turns = new TurnDesk(
+  const turns = new WriteTurns(
     (id) => workerById(id)?.isConnected() === true,
     (id, turn) => send(workerById(id)!, { rc: 'turn', id: turn }),
   );

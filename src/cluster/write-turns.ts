@@ -20,50 +20,14 @@ export interface TurnGrant {
   readonly id: number;
 }
 
+/**
+ * The queue of turns, first come first served, and the workers' comings and goings: a worker
+ * that is gone (its exit handled, or its channel closed) is never granted a turn: a turn that
+ * would pass to it (a request read after its exit, say) passes on to the next.
+ */
 export class WriteTurns {
   private holder: TurnGrant | undefined;
   private readonly waiting: TurnGrant[] = [];
-
-  /** Worker `worker` asks for a turn; returns the grant when it is free now. */
-  request(worker: number, id: number): TurnGrant | undefined {
-    const ask = { worker, id };
-    if (this.holder === undefined) return (this.holder = ask);
-    this.waiting.push(ask);
-    return undefined;
-  }
-
-  /** Worker `worker` gives back turn `id` (or withdraws the request); returns the next grant, if any. */
-  end(worker: number, id: number): TurnGrant | undefined {
-    if (this.holder !== undefined && this.holder.worker === worker && this.holder.id === id) return this.next();
-    const i = this.waiting.findIndex((t) => t.worker === worker && t.id === id);
-    if (i >= 0) this.waiting.splice(i, 1);
-    return undefined;
-  }
-
-  /** A worker died: its requests go, its turn (if it held it) passes on; returns the next grant, if any. */
-  dropWorker(worker: number): TurnGrant | undefined {
-    for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]!.worker === worker) this.waiting.splice(i, 1);
-    return this.holder?.worker === worker ? this.next() : undefined;
-  }
-
-  /** Who holds the turn now (for tests and metrics). */
-  current(): TurnGrant | undefined {
-    return this.holder;
-  }
-
-  private next(): TurnGrant | undefined {
-    this.holder = this.waiting.shift();
-    return this.holder;
-  }
-}
-
-/**
- * The primary's desk for turns: WriteTurns plus the workers' comings and goings. A worker that
- * is gone (its exit handled, or its channel closed) is never granted a turn: a request read
- * after its exit is ignored, and a turn that would pass to it passes on to the next.
- */
-export class TurnDesk {
-  private readonly turns = new WriteTurns();
 
   constructor(
     /** Whether `worker` is running and reachable. */
@@ -72,27 +36,34 @@ export class TurnDesk {
     private readonly notify: (worker: number, id: number) => void,
   ) {}
 
+  /** Worker `worker` asks for a turn (request `id`). */
   ask(worker: number, id: number): void {
-    if (this.live(worker)) this.pass(this.turns.request(worker, id));
+    this.waiting.push({ worker, id });
+    if (this.holder === undefined) this.pass();
   }
 
+  /** Worker `worker` gives back turn `id`, or withdraws the request (a stale or unknown id changes nothing). */
   end(worker: number, id: number): void {
-    this.pass(this.turns.end(worker, id));
+    if (this.holder?.worker === worker && this.holder.id === id) return this.pass();
+    const i = this.waiting.findIndex((t) => t.worker === worker && t.id === id);
+    if (i >= 0) this.waiting.splice(i, 1);
   }
 
-  /** `worker` exited. */
+  /** `worker` exited: its requests go, and its turn, if it held it, passes on. */
   gone(worker: number): void {
-    this.pass(this.turns.dropWorker(worker));
+    for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]!.worker === worker) this.waiting.splice(i, 1);
+    if (this.holder?.worker === worker) this.pass();
   }
 
   /** Who holds the turn now (for tests). */
   current(): TurnGrant | undefined {
-    return this.turns.current();
+    return this.holder;
   }
 
-  private pass(grant: TurnGrant | undefined): void {
-    for (let next = grant; next !== undefined; next = this.turns.dropWorker(next.worker)) {
-      if (this.live(next.worker)) return this.notify(next.worker, next.id);
+  /** Gives the turn to the first waiting request whose worker is live. */
+  private pass(): void {
+    for (this.holder = this.waiting.shift(); this.holder !== undefined; this.holder = this.waiting.shift()) {
+      if (this.live(this.holder.worker)) return this.notify(this.holder.worker, this.holder.id);
     }
   }
 }

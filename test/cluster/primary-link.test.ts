@@ -5,20 +5,12 @@
  * over) goes after the events published before it; closing the cluster bus sends what is left;
  * a received batch reaches the relay event by event, in order.
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { PrimaryLink, type IpcChannel } from '../../src/cluster/worker.js';
+import { PrimaryLink } from '../../src/cluster/worker.js';
 import { ClusterBus } from '../../src/realtime/bus/cluster.js';
 import type { RealtimeEvent } from '../../src/domain/events.js';
+import { FakeChannel } from '../helpers/ipc-channel.js';
 
-class FakeChannel extends EventEmitter implements IpcChannel {
-  connected = true;
-  readonly sent: unknown[] = [];
-  send(message: unknown): boolean {
-    this.sent.push(message);
-    return true;
-  }
-}
 
 const event = (n: number): RealtimeEvent => ({ event: 'typing', data: { n }, broadcast: { channel_id: 'c' } }) as unknown as RealtimeEvent;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

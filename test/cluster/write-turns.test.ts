@@ -5,104 +5,90 @@
  * stand-in IPC channel, gives it back once, writes without it after its timeout, and returns a
  * turn granted after it stopped waiting.
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { PrimaryLink, type IpcChannel } from '../../src/cluster/worker.js';
-import { TurnDesk, WriteTurns } from '../../src/cluster/write-turns.js';
+import { PrimaryLink } from '../../src/cluster/worker.js';
+import { WriteTurns } from '../../src/cluster/write-turns.js';
+import { FakeChannel } from '../helpers/ipc-channel.js';
 
-class FakeChannel extends EventEmitter implements IpcChannel {
-  connected = true;
-  readonly sent: Array<{ rc: string; id?: number }> = [];
-  send(message: unknown): boolean {
-    this.sent.push(message as { rc: string; id?: number });
-    return true;
-  }
-  /** A message from the primary. */
-  deliver(message: unknown): void {
-    this.emit('message', message, undefined);
-  }
+/** A queue of turns over workers 1–3, recording the grants as `worker:id`. */
+function turnsOf(): { turns: WriteTurns; live: Set<number>; granted: string[] } {
+  const live = new Set([1, 2, 3]);
+  const granted: string[] = [];
+  return { turns: new WriteTurns((w) => live.has(w), (w, id) => granted.push(`${w}:${id}`)), live, granted };
 }
 
 describe('write turns (the primary\'s side)', () => {
   it('grants one turn at a time, in the order asked', () => {
-    const turns = new WriteTurns();
-    expect(turns.request(1, 10)).toEqual({ worker: 1, id: 10 });
-    expect(turns.request(2, 20)).toBeUndefined();
-    expect(turns.request(1, 11)).toBeUndefined();
-    expect(turns.request(3, 30)).toBeUndefined();
-    expect(turns.end(1, 10)).toEqual({ worker: 2, id: 20 });
-    expect(turns.end(2, 20)).toEqual({ worker: 1, id: 11 });
-    expect(turns.end(1, 11)).toEqual({ worker: 3, id: 30 });
-    expect(turns.end(3, 30)).toBeUndefined();
+    const { turns, granted } = turnsOf();
+    turns.ask(1, 10);
+    turns.ask(2, 20);
+    turns.ask(1, 11);
+    turns.ask(3, 30);
+    expect(granted).toEqual(['1:10']);
+    turns.end(1, 10);
+    turns.end(2, 20);
+    turns.end(1, 11);
+    expect(granted).toEqual(['1:10', '2:20', '1:11', '3:30']);
+    turns.end(3, 30);
     expect(turns.current()).toBeUndefined();
-    expect(turns.request(2, 21)).toEqual({ worker: 2, id: 21 });
+    turns.ask(2, 21);
+    expect(granted.at(-1)).toBe('2:21');
   });
 
   it('ignores an end from a worker that does not hold the turn, and withdraws its waiting request', () => {
-    const turns = new WriteTurns();
-    turns.request(1, 10);
-    turns.request(2, 20);
-    turns.request(3, 30);
+    const { turns, granted } = turnsOf();
+    turns.ask(1, 10);
+    turns.ask(2, 20);
+    turns.ask(3, 30);
     // Worker 2 gave up waiting: its request goes, the holder keeps the turn.
-    expect(turns.end(2, 20)).toBeUndefined();
+    turns.end(2, 20);
     expect(turns.current()).toEqual({ worker: 1, id: 10 });
     // A stale or forged id changes nothing.
-    expect(turns.end(1, 99)).toBeUndefined();
-    expect(turns.end(3, 10)).toBeUndefined();
+    turns.end(1, 99);
+    turns.end(3, 10);
     expect(turns.current()).toEqual({ worker: 1, id: 10 });
-    expect(turns.end(1, 10)).toEqual({ worker: 3, id: 30 });
+    turns.end(1, 10);
+    expect(granted).toEqual(['1:10', '3:30']);
   });
 
   it('passes the turn on when its holder dies, and forgets a dead worker\'s requests', () => {
-    const turns = new WriteTurns();
-    turns.request(1, 10);
-    turns.request(2, 20);
-    turns.request(1, 11);
-    turns.request(3, 30);
-    expect(turns.dropWorker(1)).toEqual({ worker: 2, id: 20 });
+    const { turns, live, granted } = turnsOf();
+    turns.ask(1, 10);
+    turns.ask(2, 20);
+    turns.ask(1, 11);
+    turns.ask(3, 30);
+    live.delete(1);
+    turns.gone(1);
     // Worker 1's second request went with it: after 2 comes 3.
-    expect(turns.end(2, 20)).toEqual({ worker: 3, id: 30 });
+    turns.end(2, 20);
+    expect(granted).toEqual(['1:10', '2:20', '3:30']);
     // A waiting worker dying leaves the holder alone.
-    turns.request(2, 21);
-    expect(turns.dropWorker(2)).toBeUndefined();
-    expect(turns.end(3, 30)).toBeUndefined();
+    turns.ask(2, 21);
+    live.delete(2);
+    turns.gone(2);
+    expect(turns.current()).toEqual({ worker: 3, id: 30 });
+    turns.end(3, 30);
     expect(turns.current()).toBeUndefined();
   });
-});
-
-describe('the primary\'s turn desk (workers coming and going)', () => {
-  const desk = () => {
-    const live = new Set([1, 2, 3]);
-    const granted: string[] = [];
-    const d = new TurnDesk((w) => live.has(w), (w, id) => granted.push(`${w}:${id}`));
-    return { d, live, granted };
-  };
 
   it('ignores a request read after its worker is gone', () => {
-    const { d, live, granted } = desk();
+    const { turns, live, granted } = turnsOf();
     live.delete(2);
-    d.gone(2);
-    d.ask(2, 20);
-    expect(d.current()).toBeUndefined();
-    d.ask(1, 10);
+    turns.gone(2);
+    turns.ask(2, 20);
+    expect(turns.current()).toBeUndefined();
+    turns.ask(1, 10);
     expect(granted).toEqual(['1:10']);
   });
 
-  it('passes a turn on past workers that are gone, and on when its holder exits', () => {
-    const { d, live, granted } = desk();
-    d.ask(1, 10);
-    d.ask(2, 20);
-    d.ask(3, 30);
-    // Worker 2's channel closed before its exit was handled: the turn skips it.
+  it('passes a turn on past a worker whose channel closed before its exit was handled', () => {
+    const { turns, live, granted } = turnsOf();
+    turns.ask(1, 10);
+    turns.ask(2, 20);
+    turns.ask(3, 30);
     live.delete(2);
-    d.end(1, 10);
+    turns.end(1, 10);
     expect(granted).toEqual(['1:10', '3:30']);
-    d.ask(1, 11);
-    live.delete(3);
-    d.gone(3);
-    expect(granted).toEqual(['1:10', '3:30', '1:11']);
-    d.end(1, 11);
-    expect(d.current()).toBeUndefined();
   });
 });
 
