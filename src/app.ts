@@ -324,9 +324,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const stopFilesSweep = services.files.startSweeping(options.filesSweepIntervalMs);
   const stopStatusExpiry = services.accounts.startStatusExpiry(options.statusExpiryIntervalMs);
   const stopNotifyEmail = services.notifications.startEmailWorker(options.notifyEmailIntervalMs);
-  // Posts from before search existed are indexed in the background (a no-op once done).
+  // Posts from before search existed are indexed in the background (a no-op once done), by
+  // one process of the machine: a second worker would only wait for the same rows and lock.
   let closing = false;
-  const backfill = backfillSearchIndex(deps, searchDocument, () => closing);
+  const backfill = link === undefined || link.slot === 0 ? backfillSearchIndex(deps, searchDocument, () => closing) : Promise.resolve(0);
   const realtime: Realtime = { nodeId, hub, gateway, presence };
 
   let metricsServer: Server | undefined;

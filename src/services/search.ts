@@ -188,14 +188,18 @@ const BACKFILL_BATCH = 500;
  * Indexes the posts written before search existed (migration 7 left them pending), batch by
  * batch in the background, with progress in the log; new and edited posts are indexed as
  * they are written meanwhile. Resolves when nothing is left (or on the first error, logged:
- * the next start resumes where this one stopped).
+ * the next start resumes where this one stopped). One process of a node runs it (app.ts: the
+ * single process, or worker 0); nodes sharing PostgreSQL take turns through its row lock.
  */
 export async function backfillSearchIndex(deps: ServiceDeps, analyze: (message: string) => SearchDocument, shouldStop: () => boolean = () => false): Promise<number> {
   let total = 0;
+  deps.logger.debug('search: looking for posts written before search existed');
   try {
     for (;;) {
       if (shouldStop()) return total;
-      const { indexed, remaining } = await deps.store.search.backfill(BACKFILL_BATCH, analyze);
+      // A write like any other: on the embedded database it joins a group-commit batch, so it
+      // takes this process's write turn when several workers share the file.
+      const { indexed, remaining } = await deps.store.transaction((tx) => tx.search.backfill(BACKFILL_BATCH, analyze));
       total += indexed;
       if (total > 0) deps.logger.info({ indexed: total, remaining }, remaining === 0 ? 'search: existing posts indexed' : 'search: indexing existing posts');
       if (remaining === 0) return total;
